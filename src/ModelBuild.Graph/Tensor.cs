@@ -1,0 +1,148 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace ModelBuild.Graph;
+
+/// <summary>Where a weight came from in the ONNX file; <c>modelbuild inspect</c> reports it.</summary>
+public enum TensorOrigin
+{
+    Initializer,
+    ConstantNode,
+    Created,
+}
+
+/// <summary>
+/// A constant tensor (a weight). Data is held as ONNX's little-endian <c>raw_data</c> bytes so every
+/// element type round-trips exactly; typed views decode on demand.
+/// </summary>
+public sealed class Tensor
+{
+    public Tensor(string name, DataType dataType, long[] dims, byte[] rawData, TensorOrigin origin = TensorOrigin.Created)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(dims);
+        ArgumentNullException.ThrowIfNull(rawData);
+        Name = name;
+        DataType = dataType;
+        Dims = dims;
+        RawData = rawData;
+        Origin = origin;
+        var elementSize = dataType.ElementSize();
+        if (elementSize > 0 && rawData.LongLength != checked(ElementCount * elementSize))
+        {
+            throw new ArgumentException($"Tensor '{name}': {rawData.LongLength} bytes do not match shape [{string.Join(",", dims)}] of {dataType}.", nameof(rawData));
+        }
+    }
+
+    public string Name { get; set; }
+
+    public DataType DataType { get; }
+
+    public long[] Dims { get; }
+
+    /// <summary>Little-endian element bytes (ONNX <c>raw_data</c> layout). Empty for string tensors.</summary>
+    public byte[] RawData { get; }
+
+    /// <summary>UTF-8 strings for <see cref="DataType.String"/> tensors.</summary>
+    public IReadOnlyList<byte[]> StringData { get; init; } = Array.Empty<byte[]>();
+
+    public TensorOrigin Origin { get; set; }
+
+    public TensorShape Shape => TensorShape.Of(Dims);
+
+    public long ElementCount => Dims.Aggregate(1L, (a, d) => checked(a * d));
+
+    public static Tensor FromFloats(string name, long[] dims, ReadOnlySpan<float> values) =>
+        new(name, DataType.Float, dims, ToBytes(values));
+
+    public static Tensor FromInt64s(string name, long[] dims, ReadOnlySpan<long> values) =>
+        new(name, DataType.Int64, dims, ToBytes(values));
+
+    public static Tensor FromInt8s(string name, long[] dims, ReadOnlySpan<sbyte> values) =>
+        new(name, DataType.Int8, dims, ToBytes(values));
+
+    public static Tensor FromUInt8s(string name, long[] dims, ReadOnlySpan<byte> values) =>
+        new(name, DataType.UInt8, dims, values.ToArray());
+
+    /// <summary>Values as float32 (converting from any numeric type, as a Cast to float would).</summary>
+    public float[] ToFloats()
+    {
+        var n = checked((int)ElementCount);
+        var result = new float[n];
+        var raw = RawData.AsSpan();
+        switch (DataType)
+        {
+            case DataType.Float:
+                for (var i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+                break;
+            case DataType.Double:
+                for (var i = 0; i < n; i++) result[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(i * 8)..]);
+                break;
+            case DataType.Float16:
+                for (var i = 0; i < n; i++) result[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(raw[(i * 2)..]));
+                break;
+            case DataType.BFloat16:
+                for (var i = 0; i < n; i++) result[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw[(i * 2)..]) << 16);
+                break;
+            default:
+                var longs = ToInt64s();
+                for (var i = 0; i < n; i++) result[i] = longs[i];
+                break;
+        }
+
+        return result;
+    }
+
+    /// <summary>Values as float64.</summary>
+    public double[] ToDoubles()
+    {
+        if (DataType == DataType.Double)
+        {
+            var n = checked((int)ElementCount);
+            var result = new double[n];
+            for (var i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadDoubleLittleEndian(RawData.AsSpan(i * 8));
+            return result;
+        }
+
+        return Array.ConvertAll(ToFloats(), f => (double)f);
+    }
+
+    /// <summary>Values as int64 (integers and bool exactly; floats truncated toward zero as Cast does).</summary>
+    public long[] ToInt64s()
+    {
+        var n = checked((int)ElementCount);
+        var result = new long[n];
+        var raw = RawData.AsSpan();
+        switch (DataType)
+        {
+            case DataType.Int64: for (var i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadInt64LittleEndian(raw[(i * 8)..]); break;
+            case DataType.UInt64: for (var i = 0; i < n; i++) result[i] = (long)BinaryPrimitives.ReadUInt64LittleEndian(raw[(i * 8)..]); break;
+            case DataType.Int32: for (var i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadInt32LittleEndian(raw[(i * 4)..]); break;
+            case DataType.UInt32: for (var i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadUInt32LittleEndian(raw[(i * 4)..]); break;
+            case DataType.Int16: for (var i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadInt16LittleEndian(raw[(i * 2)..]); break;
+            case DataType.UInt16: for (var i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadUInt16LittleEndian(raw[(i * 2)..]); break;
+            case DataType.Int8: for (var i = 0; i < n; i++) result[i] = (sbyte)raw[i]; break;
+            case DataType.UInt8: case DataType.Bool: for (var i = 0; i < n; i++) result[i] = raw[i]; break;
+            case DataType.Float or DataType.Double or DataType.Float16 or DataType.BFloat16:
+                var f = DataType == DataType.Double ? ToDoubles() : Array.ConvertAll(ToFloats(), x => (double)x);
+                for (var i = 0; i < n; i++) result[i] = (long)f[i];
+                break;
+            default:
+                throw new NotSupportedException($"Tensor '{Name}': cannot read {DataType} as integers.");
+        }
+
+        return result;
+    }
+
+    private static byte[] ToBytes<T>(ReadOnlySpan<T> values)
+        where T : unmanaged
+    {
+        // The IR stores little-endian bytes; every supported .NET target is little-endian, which we assert once.
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("ModelBuild requires a little-endian machine.");
+        }
+
+        return MemoryMarshal.AsBytes(values).ToArray();
+    }
+}
