@@ -1,0 +1,81 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace ModelBuild.Tasks;
+
+/// <summary>
+/// Applies the defaults of each <c>OnnxModel</c> item (class name, namespace, output folder) and computes the
+/// paths of its outputs, so the compression target can declare exact Inputs and Outputs per model.
+/// </summary>
+public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
+{
+    [Required, NotNull]
+    public ITaskItem[]? Models { get; set; }
+
+    /// <summary>Full path of the project's intermediate folder (obj/Debug/net10.0/).</summary>
+    [Required, NotNull]
+    public string? IntermediateDirectory { get; set; }
+
+    [Required, NotNull]
+    public string? ProjectDirectory { get; set; }
+
+    public string? RootNamespace { get; set; }
+
+    /// <summary>The ModelBuild version; part of the stamp name so that a package upgrade re-runs compression.</summary>
+    public string? Version { get; set; }
+
+    /// <summary>The items with every metadatum the compression target needs.</summary>
+    [Output]
+    public ITaskItem[] Resolved { get; private set; } = Array.Empty<ITaskItem>();
+
+    public override bool Execute()
+    {
+        var resolved = new List<ITaskItem>();
+        var classes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var model in Models)
+        {
+            var fullPath = model.GetMetadata("FullPath");
+            var className = Metadata(model, "ClassName") ?? ClassNames.FromFileStem(Path.GetFileNameWithoutExtension(fullPath));
+            var ns = Metadata(model, "Namespace") ?? RootNamespace ?? string.Empty;
+            var key = ns + "." + className;
+            if (classes.TryGetValue(key, out var other))
+            {
+                Log.LogError(null, "MB0005", null, fullPath, 0, 0, 0, 0,
+                    "Models '{0}' and '{1}' would both generate class '{2}'. Set a distinct ClassName metadata on one of the <OnnxModel> items.",
+                    other, fullPath, key.TrimStart('.'));
+                continue;
+            }
+
+            classes[key] = fullPath;
+            var outputDir = Metadata(model, "OutputDir") is { } custom
+                ? Path.GetFullPath(Path.Combine(ProjectDirectory, custom))
+                : Path.Combine(IntermediateDirectory, "modelbuild", className);
+            outputDir = outputDir.TrimEnd('/', '\\') + Path.DirectorySeparatorChar;
+            var manifest = Metadata(model, "Manifest") is { } m ? Path.GetFullPath(Path.Combine(ProjectDirectory, m)) : string.Empty;
+
+            var item = new TaskItem(fullPath);
+            model.CopyMetadataTo(item);
+            item.SetMetadata("ClassName", className);
+            item.SetMetadata("Namespace", ns);
+            item.SetMetadata("OutputDir", outputDir);
+            item.SetMetadata("ManifestFullPath", manifest);
+            item.SetMetadata("PlanPath", outputDir + className + ".mbplan");
+            item.SetMetadata("WeightsPath", outputDir + className + ".weights.mbw");
+            item.SetMetadata("CompressedModelPath", outputDir + className + ".compressed.onnx");
+            item.SetMetadata("ReportPath", outputDir + className + ".report.md");
+            item.SetMetadata("StampPath", outputDir + className + "." + (string.IsNullOrEmpty(Version) ? "dev" : Version) + ".stamp");
+            item.SetMetadata("ResourceName", "ModelBuild." + (ns.Length > 0 ? ns + "." : string.Empty) + className + ".weights.mbw");
+            resolved.Add(item);
+        }
+
+        Resolved = resolved.ToArray();
+        return !Log.HasLoggedErrors;
+    }
+
+    private static string? Metadata(ITaskItem item, string name)
+    {
+        var value = item.GetMetadata(name);
+        return string.IsNullOrWhiteSpace(value) ? null : value;
+    }
+}

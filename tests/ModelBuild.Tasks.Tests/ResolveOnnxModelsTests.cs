@@ -1,0 +1,76 @@
+using Microsoft.Build.Utilities;
+
+namespace ModelBuild.Tasks.Tests;
+
+public sealed class ResolveOnnxModelsTests
+{
+    private static ResolveOnnxModels Create(MockEngine engine, params TaskItem[] models) => new()
+    {
+        BuildEngine = engine,
+        Models = models,
+        IntermediateDirectory = "/proj/obj/Debug/net10.0/",
+        ProjectDirectory = "/proj",
+        RootNamespace = "MyApp",
+        Version = "1.2.3",
+    };
+
+    [Theory]
+    [InlineData("mnist_cnn_fc128", "MnistCnnFc128Model")]
+    [InlineData("mnist-8", "Mnist8Model")]
+    [InlineData("squeezenet cifar10", "SqueezenetCifar10Model")]
+    [InlineData("8bit", "_8BitModel")]
+    [InlineData("resNet50", "ResNet50Model")]
+    public void DefaultClassName_IsPascalCaseFileNamePlusModel(string stem, string expected) =>
+        Assert.Equal(expected, ClassNames.FromFileStem(stem));
+
+    [Fact]
+    public void Defaults_AreAppliedAndPathsComputed()
+    {
+        var engine = new MockEngine();
+        var task = Create(engine, new TaskItem("/proj/Models/mnist_cnn_fc128.onnx"));
+
+        Assert.True(task.Execute());
+        var item = Assert.Single(task.Resolved);
+        Assert.Equal("MnistCnnFc128Model", item.GetMetadata("ClassName"));
+        Assert.Equal("MyApp", item.GetMetadata("Namespace"));
+        var outDir = Path.Combine("/proj/obj/Debug/net10.0/", "modelbuild", "MnistCnnFc128Model") + Path.DirectorySeparatorChar;
+        Assert.Equal(outDir, item.GetMetadata("OutputDir"));
+        Assert.Equal(outDir + "MnistCnnFc128Model.mbplan", item.GetMetadata("PlanPath"));
+        Assert.Equal(outDir + "MnistCnnFc128Model.1.2.3.stamp", item.GetMetadata("StampPath"));
+        Assert.Equal("ModelBuild.MyApp.MnistCnnFc128Model.weights.mbw", item.GetMetadata("ResourceName"));
+        Assert.Equal(string.Empty, item.GetMetadata("ManifestFullPath"));
+    }
+
+    [Fact]
+    public void ExplicitMetadata_WinsOverDefaults()
+    {
+        var engine = new MockEngine();
+        var model = new TaskItem("/proj/m.onnx", new Dictionary<string, string>
+        {
+            ["ClassName"] = "Digits",
+            ["Namespace"] = "Acme.Ml",
+            ["Manifest"] = "Models/m.compress.json",
+        });
+        var task = Create(engine, model);
+
+        Assert.True(task.Execute());
+        var item = Assert.Single(task.Resolved);
+        Assert.Equal("Digits", item.GetMetadata("ClassName"));
+        Assert.Equal("Acme.Ml", item.GetMetadata("Namespace"));
+        Assert.Equal(Path.GetFullPath("/proj/Models/m.compress.json"), item.GetMetadata("ManifestFullPath"));
+        Assert.Equal("ModelBuild.Acme.Ml.Digits.weights.mbw", item.GetMetadata("ResourceName"));
+    }
+
+    [Fact]
+    public void TwoModelsWithOneClassName_ReportMB0005()
+    {
+        var engine = new MockEngine();
+        var task = Create(engine, new TaskItem("/proj/a/net.onnx"), new TaskItem("/proj/b/net.onnx"));
+
+        Assert.False(task.Execute());
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("MB0005", error.Code);
+        Assert.Equal("/proj/b/net.onnx", error.File);
+        Assert.Contains("NetModel", error.Message);
+    }
+}
