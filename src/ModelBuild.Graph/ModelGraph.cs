@@ -29,6 +29,18 @@ public sealed class ModelGraph
 
     public string? DocString { get; set; }
 
+    /// <summary>The ONNX graph's own doc_string (<see cref="DocString"/> is the model's).</summary>
+    public string? GraphDocString { get; set; }
+
+    /// <summary>
+    /// Serialized ONNX <c>ModelProto</c> / <c>GraphProto</c> fields the IR does not model (model-local functions,
+    /// training info, sparse initializers, ...). The exporter writes them back unchanged.
+    /// </summary>
+    public byte[] UnmodelledOnnxModelFields { get; set; } = Array.Empty<byte>();
+
+    /// <inheritdoc cref="UnmodelledOnnxModelFields"/>
+    public byte[] UnmodelledOnnxGraphFields { get; set; } = Array.Empty<byte>();
+
     public List<OpsetImport> Opsets { get; } = new();
 
     public List<KeyValuePair<string, string>> Metadata { get; } = new();

@@ -102,6 +102,22 @@ public static class OnnxReader
             $"The file is not a valid ONNX model ({reason}). It may be truncated or not an ONNX file; re-export it (e.g. torch.onnx.export) or check it with onnx.checker.check_model.",
             inner: inner);
 
+    /// <summary>
+    /// Checks every tensor of a model built or parsed elsewhere and loads its external data (relative to
+    /// <paramref name="baseDirectory"/>; null refuses external data). Idempotent.
+    /// </summary>
+    public static void ValidateAndLoadExternalData(ModelProto model, string? baseDirectory, OnnxReadLimits? limits = null, string? fileNameForMessages = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var file = fileNameForMessages ?? "<memory>";
+        if (model.Graph is null)
+        {
+            throw Corrupt(file, "it has no graph", null);
+        }
+
+        Validate(model, file, baseDirectory is null ? null : Path.GetFullPath(baseDirectory), limits ?? OnnxReadLimits.Default);
+    }
+
     private static void Validate(ModelProto model, string file, string? baseDirectory, OnnxReadLimits limits)
     {
         var external = new ExternalDataLoader(file, baseDirectory, limits);
