@@ -46,8 +46,20 @@ public static class OnnxWriter
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temp);
+            TryDelete(temp);
             throw new ModelBuildException(OnnxErrors.WriteFailed, path, $"The model could not be written to '{fullPath}': {e.Message}. Check that the folder exists and is writable.", inner: e);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The folder itself may be missing or read-only; then there is no temporary file to clean up.
         }
     }
 }
