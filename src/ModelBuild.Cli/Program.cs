@@ -1,2 +1,2 @@
-// Entry point of the `modelbuild` command; commands are added in Commands/*.cs.
-return 0;
+// Entry point of the `modelbuild` command; commands live in Commands/*.cs and are registered in CliApp.
+return ModelBuild.Cli.CliApp.Run(args);
