@@ -24,6 +24,6 @@ public static class OnnxErrors
     /// <summary>The model uses a construct the graph IR cannot represent (e.g. a non-tensor graph input).</summary>
     public const string UnsupportedConstruct = "MB1007";
 
-    /// <summary>The model could not be written.</summary>
-    public const string WriteFailed = "MB1008";
+    /// <summary>An I/O error while reading or writing (shared with the rest of ModelBuild).</summary>
+    public const string IOError = "MB0006";
 }

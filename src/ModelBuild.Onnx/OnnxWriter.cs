@@ -13,7 +13,7 @@ public static class OnnxWriter
         var size = model.CalculateSize();
         if (size < 0 || size == int.MaxValue)
         {
-            throw new ModelBuildException(OnnxErrors.WriteFailed, null,
+            throw new ModelBuildException(OnnxErrors.LimitExceeded, null,
                 "The model is larger than the 2 GiB a single ONNX protobuf can hold. Reduce the weights (e.g. quantise) before writing.");
         }
 
@@ -47,7 +47,7 @@ public static class OnnxWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new ModelBuildException(OnnxErrors.WriteFailed, path, $"The model could not be written to '{fullPath}': {e.Message}. Check that the folder exists and is writable.", inner: e);
+            throw new ModelBuildException(OnnxErrors.IOError, path, $"The model could not be written to '{fullPath}': {e.Message}. Check that the folder exists and is writable.", inner: e);
         }
     }
 

@@ -18,13 +18,13 @@ public sealed class OnnxWriterTests
     }
 
     [Fact]
-    public void WriteFile_IntoUnwritableLocation_IsMB1008_AndWritesNothing()
+    public void WriteFile_IntoUnwritableLocation_IsMB0006_AndWritesNothing()
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("not-a-folder"), "x");
         var path = Path.Combine(dir.File("not-a-folder"), "model.onnx");
         var model = OnnxReader.Read(TestPaths.Model("mnist-8.onnx"));
-        Assert.Equal("MB1008", Assert.Throws<ModelBuildException>(() => OnnxWriter.WriteFile(model, path)).Code);
+        Assert.Equal("MB0006", Assert.Throws<ModelBuildException>(() => OnnxWriter.WriteFile(model, path)).Code);
         Assert.Equal(["not-a-folder"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }
 }

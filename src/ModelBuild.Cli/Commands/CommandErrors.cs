@@ -17,5 +17,10 @@ internal static class CommandErrors
             parseResult.InvocationConfiguration.Error.WriteLine(e.ToCanonicalString());
             return 1;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            parseResult.InvocationConfiguration.Error.WriteLine($"ModelBuild: error MB0006: {e.Message}");
+            return 1;
+        }
     }
 }
