@@ -90,3 +90,41 @@ public sealed class GraphFidelityTests
         return ModelProto.Parser.ParseFrom(withFunctions);
     }
 }
+
+public sealed class UnsupportedConstructTests
+{
+    [Fact]
+    public void SequenceGraphInput_IsMB1007()
+    {
+        var graph = new GraphProto { Name = "g" };
+        graph.Input.Add(new ValueInfoProto
+        {
+            Name = "seq",
+            Type = new TypeProto { SequenceType = new TypeProto.Types.Sequence { ElemType = FloatValue("e", 2).Type } },
+        });
+        var e = Assert.Throws<ModelBuildException>(() => OnnxImporter.Import(Model(graph)));
+        Assert.Equal("MB1007", e.Code);
+        Assert.Contains("'seq'", e.Message);
+    }
+
+    [Fact]
+    public void NegativeDimValue_InValueInfo_BecomesUnknownDim()
+    {
+        var graph = new GraphProto { Name = "g" };
+        var input = FloatValue("x", 1, 4);
+        input.Type.TensorType.Shape.Dim[0].DimValue = -1;
+        graph.Input.Add(input);
+        var imported = OnnxImporter.Import(Model(graph));
+        Assert.False(imported.Inputs[0].Shape![0].IsKnown);
+        Assert.Equal(4, imported.Inputs[0].Shape![1].Value);
+    }
+
+    [Fact]
+    public void DuplicateInitializer_IsMB1002()
+    {
+        var graph = new GraphProto { Name = "g" };
+        graph.Initializer.Add(FloatTensor("w", [1], [1f]));
+        graph.Initializer.Add(FloatTensor("w", [1], [2f]));
+        Assert.Equal("MB1002", Assert.Throws<ModelBuildException>(() => OnnxImporter.Import(Model(graph))).Code);
+    }
+}
