@@ -101,6 +101,30 @@ public sealed class BuiltModelTests
         Assert.Equal("MB1004", Assert.Throws<ModelBuildException>(() => OnnxReader.Read(path)).Code);
     }
 
+    [Fact]
+    public void ExternalData_InASubfolder_IsLoaded()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("data"));
+        File.WriteAllBytes(Path.Combine(dir.Path, "data", "w.bin"), MemoryMarshal.AsBytes(s_weights.AsSpan()).ToArray());
+        var path = dir.File("model.onnx");
+        OnnxWriter.WriteFile(LinearModel(External("W", [4, 3], "data/w.bin", 0, 48), FloatTensor("B", [3], s_bias)), path);
+        Assert.Equal(s_weights, OnnxImporter.Import(path).GetInitializer("W")!.ToFloats());
+    }
+
+    [Fact]
+    public void ExternalData_ThroughSymlinkedFolderLeavingTheModelFolder_IsRefused()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("models"));
+        Directory.CreateDirectory(dir.File("elsewhere"));
+        File.WriteAllBytes(Path.Combine(dir.Path, "elsewhere", "w.bin"), new byte[48]);
+        Directory.CreateSymbolicLink(Path.Combine(dir.Path, "models", "data"), dir.File("elsewhere"));
+        var path = Path.Combine(dir.Path, "models", "model.onnx");
+        OnnxWriter.WriteFile(LinearModel(External("W", [4, 3], "data/w.bin", 0, 48), FloatTensor("B", [3], s_bias)), path);
+        Assert.Equal("MB1004", Assert.Throws<ModelBuildException>(() => OnnxReader.Read(path)).Code);
+    }
+
     [Theory]
     [InlineData(null, 0L, 48L, "MB1005")]   // data file missing
     [InlineData(40, 0L, 48L, "MB1005")]     // file shorter than offset + length
