@@ -1,0 +1,53 @@
+using System.Text.RegularExpressions;
+
+namespace ModelBuild.IntegrationTests;
+
+[Collection(DotNetBuildCollection.Name)]
+public sealed class BuildErrorTests
+{
+    [Fact]
+    public void UnknownManifestKey_FailsWithMB2002_AtFileLineAndColumn()
+    {
+        using var project = ConsumerProject.InRepo(MnistModel.Zoo.AsConsumer("bad.compress.json"));
+        project.Write("bad.compress.json", "{\n  \"passes\": [\n    { \"quantize\": { \"wieghts\": \"int8\" } }\n  ]\n}\n");
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        var manifest = Path.Combine(project.Directory, "bad.compress.json");
+        Assert.Matches(@$"{Regex.Escape(manifest)}\(3,\d+\): error MB2002: .*wieghts", build.Output);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(project.OutputFile("ZooModel", ".mbplan"))) &&
+                     File.Exists(project.OutputFile("ZooModel", ".mbplan")), "nothing may be written on failure");
+    }
+
+    [Fact]
+    public void MissingModel_FailsWithMB1001()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "does-not-exist-" + Guid.NewGuid() + ".onnx");
+        using var project = ConsumerProject.InRepo(new ConsumerModel(missing, "GhostModel"));
+        // The generated class does not exist, so the program must not mention it; only the build error matters.
+        project.Write("Program.cs", "return 0;\n");
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        Assert.Matches(@$"{Regex.Escape(missing)}\s*:\s*error MB1001: ", build.Output);
+    }
+
+    [Fact]
+    public void UnsupportedOperator_FailsWithMB3003_ListingEachOpAndNode()
+    {
+        using var project = ConsumerProject.InRepo(new ConsumerModel("unsupported.onnx", "OddModel"));
+        File.WriteAllBytes(Path.Combine(project.Directory, "unsupported.onnx"), UnsupportedModel.Create());
+        project.Write("Program.cs", "return 0;\n");
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        Assert.Contains("error MB3003", build.Output);
+        Assert.Contains("TopK", build.Output);
+        Assert.Contains("my_topk", build.Output);
+        Assert.Contains("LRN", build.Output);
+        Assert.Contains("my_lrn", build.Output);
+    }
+}

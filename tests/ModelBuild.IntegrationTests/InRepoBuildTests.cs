@@ -1,0 +1,76 @@
+namespace ModelBuild.IntegrationTests;
+
+/// <summary>One consumer project with all three MNIST models, built once for the class.</summary>
+public sealed class MnistConsumerFixture : IDisposable
+{
+    public MnistConsumerFixture()
+    {
+        Project = ConsumerProject.InRepo(MnistModel.Zoo.AsConsumer(), MnistModel.Mlp.AsConsumer(), MnistModel.Cnn.AsConsumer());
+        Build = Project.Build();
+    }
+
+    internal ConsumerProject Project { get; }
+
+    internal DotNet.Result Build { get; }
+
+    public void Dispose() => Project.Dispose();
+}
+
+[Collection(DotNetBuildCollection.Name)]
+public sealed class InRepoBuildTests(MnistConsumerFixture fixture) : IClassFixture<MnistConsumerFixture>
+{
+    private const int CompareCount = 1000;
+
+    [Fact]
+    public void Build_Succeeds_AndWritesAllOutputsPerModel()
+    {
+        Assert.True(fixture.Build.Succeeded, fixture.Build.Output);
+        foreach (var cls in new[] { "ZooModel", "MlpModel", "CnnModel" })
+        {
+            foreach (var ext in new[] { ".mbplan", ".weights.mbw", ".compressed.onnx", ".report.md" })
+            {
+                Assert.True(File.Exists(fixture.Project.OutputFile(cls, ext)), cls + ext);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(MnistModel.All), MemberType = typeof(MnistModel))]
+    public void Int8Predictor_IsWithin0_3PointsOfOnnxRuntimeFp32_OnAll10000TestImages(string file)
+    {
+        Assert.True(fixture.Build.Succeeded, fixture.Build.Output);
+        var model = MnistModel.ByFile(file);
+        var inputs = model.Preprocess(TestData.TestImages);
+
+        var ours = fixture.Project.Predict(model.ClassName, inputs, TestData.TestLabels.Length);
+        var reference = MnistModel.RunOnnxRuntime(model.Path, inputs, model.DynamicBatch);
+
+        var oursTop1 = MnistModel.Top1(ours, TestData.TestLabels);
+        var refTop1 = MnistModel.Top1(reference, TestData.TestLabels);
+        Assert.Equal(model.ReadmeTop1, refTop1, 4);
+        Assert.True(Math.Abs(oursTop1 - refTop1) <= 0.003, $"{file}: int8 {oursTop1:P2} vs fp32 {refTop1:P2}");
+    }
+
+    [Theory]
+    [MemberData(nameof(MnistModel.All), MemberType = typeof(MnistModel))]
+    public void Predictor_MatchesOnnxRuntimeOnTheCompressedOnnx(string file)
+    {
+        Assert.True(fixture.Build.Succeeded, fixture.Build.Output);
+        var model = MnistModel.ByFile(file);
+        var inputs = model.Preprocess(TestData.TestImages.AsSpan(0, CompareCount * 784).ToArray());
+
+        var ours = fixture.Project.Predict(model.ClassName, inputs, CompareCount);
+        var compressed = MnistModel.RunOnnxRuntime(fixture.Project.OutputFile(model.ClassName, ".compressed.onnx"), inputs, model.DynamicBatch);
+
+        // Same int8 weights on both sides; only float summation order differs (Tolerances: 1e-4 of the output scale).
+        Assert.Equal(compressed.Length, ours.Length);
+        for (var i = 0; i < ours.Length; i += 10)
+        {
+            var scale = Math.Max(1.0, compressed.AsSpan(i, 10).ToArray().Max(v => Math.Abs(v)));
+            for (var j = i; j < i + 10; j++)
+            {
+                Assert.True(Math.Abs(ours[j] - compressed[j]) <= 1e-4 * scale, $"{file} output {j}: {ours[j]} vs {compressed[j]}");
+            }
+        }
+    }
+}
