@@ -1,0 +1,190 @@
+namespace ModelBuild.Graph.Inference;
+
+/// <summary>Operators that only rearrange: Reshape, Flatten, Transpose, Squeeze, Unsqueeze.</summary>
+internal static class LayoutRules
+{
+    public static void Register(Dictionary<string, Action<NodeContext>> rules)
+    {
+        rules["Reshape"] = Reshape;
+        rules["Flatten"] = Flatten;
+        rules["Transpose"] = Transpose;
+        rules["Squeeze"] = Squeeze;
+        rules["Unsqueeze"] = Unsqueeze;
+    }
+
+    /// <summary>Axes come from the attribute before opset 13 and from input 1 from opset 13 on.</summary>
+    private static long[]? Axes(NodeContext c) => c.Opset < 13 ? c.Node.GetInts("axes") : c.HasInput(1) ? c.Constants(1) : null;
+
+    private static bool AxesUnknown(NodeContext c) => c.Opset >= 13 && c.HasInput(1) && c.Constants(1) is null;
+
+    private static void Reshape(NodeContext c)
+    {
+        var target = c.Opset < 5
+            ? c.Node.GetInts("shape") is { } attr ? new ShapeTensorValue(false, attr.Select(ShapeElement.Of).ToList()) : null
+            : c.ShapeValue(1);
+        if (target is null || target.IsScalar || c.Shape(0) is not { } x)
+        {
+            c.Set(0, c.Type(0), target is { IsScalar: false } ? new TensorShape(target.Elements.Select(_ => Dim.Unknown)) : null);
+            return;
+        }
+
+        var allowZero = c.Node.GetInt("allowzero", 0) != 0;
+        var dims = new Dim[target.Elements.Count];
+        var inferred = -1;
+        for (var i = 0; i < dims.Length; i++)
+        {
+            var e = target.Elements[i];
+            if (e.Value == 0 && !allowZero)
+            {
+                dims[i] = i < x.Rank ? x[i] : throw c.Fail($"shape element {i} is 0 (copy) but the input {x} has rank {x.Rank}");
+            }
+            else if (e.Value == -1)
+            {
+                inferred = inferred < 0 ? i : throw c.Fail("the target shape has more than one -1");
+                dims[i] = Dim.Unknown;
+            }
+            else if (e.Value < -1)
+            {
+                throw c.Fail($"shape element {i} is {e.Value}");
+            }
+            else
+            {
+                dims[i] = e.ToDim();
+            }
+        }
+
+        if (inferred >= 0)
+        {
+            dims[inferred] = InferMinusOne(c, x, dims, inferred);
+        }
+        else if (x.IsStatic && dims.All(d => d.IsKnown) && x.ElementCount() != DimMath.Product(dims).Value)
+        {
+            throw c.Fail($"cannot reshape {x} to {new TensorShape(dims)}");
+        }
+
+        c.Set(0, c.Type(0), new TensorShape(dims));
+    }
+
+    /// <summary>The -1 entry: input elements divided by the other entries, cancelling equal symbols first.</summary>
+    private static Dim InferMinusOne(NodeContext c, TensorShape x, Dim[] dims, int inferred)
+    {
+        var remaining = x.ToList();
+        var others = new List<Dim>();
+        for (var i = 0; i < dims.Length; i++)
+        {
+            if (i == inferred)
+            {
+                continue;
+            }
+
+            var match = dims[i].IsKnown ? -1 : remaining.FindIndex(d => d.Symbol is not null && d.Symbol == dims[i].Symbol);
+            if (match >= 0)
+            {
+                remaining.RemoveAt(match);
+            }
+            else
+            {
+                others.Add(dims[i]);
+            }
+        }
+
+        var numerator = DimMath.Product(remaining);
+        var denominator = DimMath.Product(others);
+        if (denominator.Value is not { } d || d == 0)
+        {
+            return Dim.Unknown;
+        }
+
+        if (numerator.Value is { } n)
+        {
+            return n % d == 0 ? Dim.Of(n / d) : throw c.Fail($"cannot reshape {x} ({n} elements) with other dimensions totalling {d}");
+        }
+
+        return d == 1 ? numerator : Dim.Unknown;
+    }
+
+    private static void Flatten(NodeContext c)
+    {
+        if (c.Shape(0) is not { } x)
+        {
+            c.Set(0, c.Type(0), null);
+            return;
+        }
+
+        var axisAttr = c.Node.GetInt("axis", 1);
+        var axis = axisAttr == x.Rank ? x.Rank : c.Axis(axisAttr, x.Rank);
+        c.Set(0, c.Type(0), TensorShape.Of(DimMath.Product(x.Take(axis)), DimMath.Product(x.Skip(axis))));
+    }
+
+    private static void Transpose(NodeContext c)
+    {
+        if (c.Shape(0) is not { } x)
+        {
+            c.Set(0, c.Type(0), null);
+            return;
+        }
+
+        var perm = c.Node.GetInts("perm") ?? Enumerable.Range(0, x.Rank).Reverse().Select(i => (long)i).ToArray();
+        if (perm.Length != x.Rank || perm.Distinct().Count() != x.Rank)
+        {
+            throw c.Fail($"perm [{string.Join(",", perm)}] is not a permutation of rank {x.Rank}");
+        }
+
+        c.Set(0, c.Type(0), new TensorShape(perm.Select(p => x[c.Axis(p, x.Rank)])));
+    }
+
+    private static void Squeeze(NodeContext c)
+    {
+        if (c.Shape(0) is not { } x || AxesUnknown(c))
+        {
+            c.Set(0, c.Type(0), null);
+            return;
+        }
+
+        HashSet<int> squeezed;
+        if (Axes(c) is { } axes)
+        {
+            squeezed = axes.Select(a => c.Axis(a, x.Rank)).ToHashSet();
+            foreach (var a in squeezed.Where(a => x[a].IsKnown && x[a].Value != 1))
+            {
+                throw c.Fail($"axis {a} of {x} is not 1");
+            }
+        }
+        else if (x.All(d => d.IsKnown))
+        {
+            squeezed = Enumerable.Range(0, x.Rank).Where(i => x[i].Value == 1).ToHashSet();
+        }
+        else
+        {
+            c.Set(0, c.Type(0), null); // which symbolic dims are 1 is only known at run time
+            return;
+        }
+
+        c.Set(0, c.Type(0), new TensorShape(x.Where((_, i) => !squeezed.Contains(i))));
+    }
+
+    private static void Unsqueeze(NodeContext c)
+    {
+        if (c.Shape(0) is not { } x || Axes(c) is not { } axes)
+        {
+            c.Set(0, c.Type(0), null);
+            return;
+        }
+
+        var rank = x.Rank + axes.Length;
+        var inserted = axes.Select(a => c.Axis(a, rank)).ToHashSet();
+        if (inserted.Count != axes.Length)
+        {
+            throw c.Fail("axes repeat");
+        }
+
+        var dims = new Dim[rank];
+        var next = 0;
+        for (var i = 0; i < rank; i++)
+        {
+            dims[i] = inserted.Contains(i) ? Dim.Of(1) : x[next++];
+        }
+
+        c.Set(0, c.Type(0), new TensorShape(dims));
+    }
+}
