@@ -68,39 +68,62 @@ internal static class LayoutRules
     /// <summary>The -1 entry: input elements divided by the other entries, cancelling equal symbols first.</summary>
     private static Dim InferMinusOne(NodeContext c, TensorShape x, Dim[] dims, int inferred)
     {
-        var remaining = x.ToList();
-        var others = new List<Dim>();
-        for (var i = 0; i < dims.Length; i++)
+        var (inKnown, inSymbols) = Split(x);
+        var (outKnown, outSymbols) = Split(dims.Where((_, i) => i != inferred));
+        if (inSymbols is null || outSymbols is null)
         {
-            if (i == inferred)
-            {
-                continue;
-            }
+            return Dim.Unknown; // an unnamed unknown dimension on either side
+        }
 
-            var match = dims[i].IsKnown ? -1 : remaining.FindIndex(d => d.Symbol is not null && d.Symbol == dims[i].Symbol);
-            if (match >= 0)
+        foreach (var s in outSymbols.ToList())
+        {
+            if (inSymbols.Remove(s))
             {
-                remaining.RemoveAt(match);
-            }
-            else
-            {
-                others.Add(dims[i]);
+                outSymbols.Remove(s);
             }
         }
 
-        var numerator = DimMath.Product(remaining);
-        var denominator = DimMath.Product(others);
-        if (denominator.Value is not { } d || d == 0)
+        if (outSymbols.Count > 0 || inSymbols.Count > 1 || outKnown == 0)
         {
             return Dim.Unknown;
         }
 
-        if (numerator.Value is { } n)
+        if (inKnown % outKnown != 0)
         {
-            return n % d == 0 ? Dim.Of(n / d) : throw c.Fail($"cannot reshape {x} ({n} elements) with other dimensions totalling {d}");
+            throw c.Fail($"cannot reshape {x} ({inKnown} known elements) with other dimensions totalling {outKnown}");
         }
 
-        return d == 1 ? numerator : Dim.Unknown;
+        if (inSymbols.Count == 0)
+        {
+            return Dim.Of(inKnown / outKnown);
+        }
+
+        // symbol·k / k is the symbol; symbol·k / j for j ≠ k has no name.
+        return inKnown == outKnown ? Dim.Sym(inSymbols[0]) : Dim.Unknown;
+    }
+
+    /// <summary>The product of the known dims and the list of symbols; null symbols when a dim is wholly unknown.</summary>
+    private static (long Known, List<string>? Symbols) Split(IEnumerable<Dim> dims)
+    {
+        long known = 1;
+        var symbols = new List<string>();
+        foreach (var d in dims)
+        {
+            if (d.Value is { } v)
+            {
+                known = checked(known * v);
+            }
+            else if (d.Symbol is { } s)
+            {
+                symbols.Add(s);
+            }
+            else
+            {
+                return (known, null);
+            }
+        }
+
+        return (known, symbols);
     }
 
     private static void Flatten(NodeContext c)
