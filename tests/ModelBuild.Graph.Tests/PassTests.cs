@@ -112,6 +112,21 @@ public sealed class PassTests
     }
 
     [Fact]
+    public void ShapeSubgraph_ShapeOfIntermediate_KeepsBatchAsCopy()
+    {
+        // Reshape(c, [Shape(c)[0], Shape(c)[1] * Shape(c)[2] * Shape(c)[3]]) where c is a Conv output.
+        var b = new GraphBuilder(13).Input("x", N, 2, 5, 5).Weight("w", [3, 2, 2, 2]).Ints("i0", 0).Ints("i1", 1).Ints("i2", 2).Ints("i3", 3)
+            .Node("Conv", ["x", "w"], "c").Node("Shape", ["c"], "s")
+            .Node("Gather", ["s", "i0"], "g0").Node("Gather", ["s", "i1"], "g1").Node("Gather", ["s", "i2"], "g2").Node("Gather", ["s", "i3"], "g3")
+            .Node("Mul", ["g1", "g2"], "m1").Node("Mul", ["m1", "g3"], "m2")
+            .Node("Concat", ["g0", "m2"], "t", A("axis", 0L)).Node("Reshape", ["c", "t"], "y").Output("y");
+        var g = AssertSimplifiedMatches(b);
+        Assert.Equal(["Conv", "Reshape"], g.Nodes.Select(n => n.OpType));
+        Assert.Equal([0L, 48L], g.GetInitializer(g.Nodes[1].Inputs[1])!.ToInt64s());
+        Assert.Equal("[N,48]", g.ValueInfos["y"].Shape!.ToString());
+    }
+
+    [Fact]
     public void ShapeSubgraph_WithTwoUnknownElements_IsLeftAlone()
     {
         var b = new GraphBuilder(13).Input("x", N, Dim.Sym("M"), 4).Ints("i", 1, 0).Ints("four", 4)

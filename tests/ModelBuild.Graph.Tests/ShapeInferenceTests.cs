@@ -144,6 +144,20 @@ public sealed class ShapeInferenceTests
     }
 
     [Fact]
+    public void Reshape_TargetFromSliceAndArithmeticOnShape()
+    {
+        // target = Concat(Shape(x)[0:1], Shape(x)[1] * Shape(x)[2], Shape(x)[3:]) = [N, 12, 5]
+        var b = new GraphBuilder(13).Input("x", N, 3, 4, 5).Ints("z", 0).Ints("one", 1).Ints("two", 2).Ints("three", 3).Ints("big", long.MaxValue)
+            .Node("Shape", ["x"], "s")
+            .Node("Slice", ["s", "z", "one"], "head").Node("Slice", ["s", "three", "big"], "tail")
+            .Node("Gather", ["s", "one"], "d1").Node("Gather", ["s", "two"], "d2").Node("Mul", ["d1", "d2"], "prod")
+            .Node("Concat", ["head", "prod", "tail"], "target", A("axis", 0L))
+            .Node("Reshape", ["x", "target"], "y").Output("y");
+        AssertInferred(b.Graph, "y", "[N,12,5]");
+        Assert.Equal(["N", "12", "5"], new ShapeTensorEvaluator(b.Graph).Evaluate("target")!.Elements.Select(e => e.ToString()));
+    }
+
+    [Fact]
     public void SqueezeUnsqueeze_AxesAsAttribute_Opset11()
     {
         var b = new GraphBuilder(11).Input("x", N, 1, 4, 1)

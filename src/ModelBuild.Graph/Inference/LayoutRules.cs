@@ -24,7 +24,10 @@ internal static class LayoutRules
             : c.ShapeValue(1);
         if (target is null || target.IsScalar || c.Shape(0) is not { } x)
         {
-            c.Set(0, c.Type(0), target is { IsScalar: false } ? new TensorShape(target.Elements.Select(_ => Dim.Unknown)) : null);
+            // Without the input's shape, only positive entries are known (0 copies and -1 infers from the input).
+            c.Set(0, c.Type(0), target is { IsScalar: false }
+                ? new TensorShape(target.Elements.Select(e => e.Value is > 0 || e.Symbol is not null ? e.ToDim() : Dim.Unknown))
+                : null);
             return;
         }
 

@@ -18,7 +18,8 @@ public sealed class FoldBatchNormPass : IGraphPass
         foreach (var bn in graph.Nodes.Where(n => n.IsDefaultDomain && n.OpType == "BatchNormalization").ToList())
         {
             var x = bn.Inputs[0];
-            if (bn.GetInt("training_mode", 0) != 0 || bn.Outputs.Skip(1).Any(o => o.Length > 0 && (graph.IsGraphOutput(o) || graph.Consumers(o).Count > 0))
+            // spatial=0 (before opset 9) normalises per element, not per channel, so it does not fold per channel.
+            if (bn.GetInt("training_mode", 0) != 0 || bn.GetInt("spatial", 1) == 0 || bn.Outputs.Skip(1).Any(o => o.Length > 0 && (graph.IsGraphOutput(o) || graph.Consumers(o).Count > 0))
                 || graph.Producer(x) is not { IsDefaultDomain: true, OpType: "Conv" or "Gemm" } producer
                 || producer.Outputs[0] != x || !GraphEdits.OnlyFeeds(graph, x, bn) || Affine(graph, bn) is not { } affine)
             {
