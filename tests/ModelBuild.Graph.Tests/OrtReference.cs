@@ -1,8 +1,6 @@
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using ModelBuild.Graph.Onnx;
-using ModelBuild.Onnx.Proto;
 
 namespace ModelBuild.Graph.Tests;
 
@@ -60,20 +58,22 @@ internal static class OrtReference
         return inputs;
     }
 
-    /// <summary>A copy of <paramref name="graph"/> whose outputs also include every node output with an inferred type.</summary>
-    public static ModelGraph ExposeIntermediates(ModelGraph graph)
+    /// <summary>The model bytes of <paramref name="graph"/> with every node output that has an inferred type also a graph output.</summary>
+    public static byte[] ExposeIntermediates(ModelGraph graph)
     {
-        var copy = OnnxImporter.Import(ModelProto.Parser.ParseFrom(OnnxExporter.ToBytes(graph)));
-        foreach (var name in copy.Nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0 && !copy.IsGraphOutput(o)))
+        // No declared shape on the added outputs: ONNX Runtime reports the real ones independently.
+        var added = graph.Nodes.SelectMany(n => n.Outputs)
+            .Where(o => o.Length > 0 && !graph.IsGraphOutput(o) && graph.ValueInfos.ContainsKey(o))
+            .Select(o => new ValueInfo(o, graph.ValueInfos[o].ElementType, null)).ToList();
+        graph.Outputs.AddRange(added);
+        try
         {
-            if (graph.ValueInfos.TryGetValue(name, out var info))
-            {
-                // No declared shape: ONNX Runtime reports the real one independently.
-                copy.Outputs.Add(new ValueInfo(name, info.ElementType, null));
-            }
+            return OnnxExporter.ToBytes(graph);
         }
-
-        return copy;
+        finally
+        {
+            graph.Outputs.RemoveRange(graph.Outputs.Count - added.Count, added.Count);
+        }
     }
 
     /// <summary>Checks every inferred shape against the shapes ONNX Runtime produces; symbolic dims stand for <paramref name="batch"/>.</summary>

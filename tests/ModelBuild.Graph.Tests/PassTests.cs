@@ -67,6 +67,16 @@ public sealed class PassTests
     }
 
     [Fact]
+    public void RemoveIdentity_KeepsDropoutWhoseMaskIsRead()
+    {
+        var b = new GraphBuilder(13).Input("x", N, 4)
+            .Node("Dropout", ["x"], ["d", "mask"]).Node("Cast", ["mask"], "mf", A("to", (long)DataType.Float))
+            .Node("Add", ["d", "mf"], "y").Output("y");
+        var g = AssertSimplifiedMatches(b);
+        Assert.Contains(g.Nodes, n => n.OpType == "Dropout");
+    }
+
+    [Fact]
     public void ConstantFolding_EvaluatesWeightOnlyNodes()
     {
         var b = new GraphBuilder(13).Input("x", N, 8).Weight("a", [2, 3]).Weight("c", [8]).Ints("perm0", 1, 0)

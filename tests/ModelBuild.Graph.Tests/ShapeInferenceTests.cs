@@ -249,6 +249,18 @@ public sealed class ShapeInferenceTests
     }
 
     [Fact]
+    public void ConstantNode_GivesTypeAndShape()
+    {
+        var b = new GraphBuilder(13).Input("x", N, 2, 3)
+            .Node("Constant", [], "k", NodeAttribute.Of("value", Tensor.FromFloats("", [2, 3], [1, 2, 3, 4, 5, 6])))
+            .Node("Constant", [], "axes", NodeAttribute.Of("value_ints", [0L]))
+            .Node("Unsqueeze", ["k", "axes"], "k1").Node("Add", ["x", "k1"], "y").Output("y");
+        var g = AssertInferred(b.Graph, "y", "[N,2,3]");
+        Assert.Equal("[1,2,3]", g.ValueInfos["k1"].Shape!.ToString());
+        Assert.Equal(DataType.Int64, g.ValueInfos["axes"].ElementType);
+    }
+
+    [Fact]
     public void UnknownOperator_LeftUninferred_WithoutError()
     {
         var b = new GraphBuilder().Input("x", N, 4).Node("MysteryOp", ["x"], "m").Node("Relu", ["m"], "r").Output("r");
