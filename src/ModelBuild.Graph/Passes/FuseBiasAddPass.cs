@@ -5,6 +5,10 @@ namespace ModelBuild.Graph.Passes;
 /// with a bias input, and <c>MatMul(x, const W[K,N]) → Add(const [N] or [1,N])</c> with a 2-D x becomes
 /// <c>Gemm(x, W, bias)</c> (transB=0). Both patterns come from older exporters such as CNTK (mnist-8).
 /// </summary>
+/// <remarks>
+/// The MatMul rewrite needs x's rank from <see cref="ModelGraph.ValueInfos"/> (Gemm takes only 2-D inputs);
+/// <see cref="GraphOptimizer.Simplify"/> runs shape inference before each round so it is there.
+/// </remarks>
 public sealed class FuseBiasAddPass : IGraphPass
 {
     /// <inheritdoc/>
