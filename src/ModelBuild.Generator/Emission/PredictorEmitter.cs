@@ -120,7 +120,7 @@ internal static partial class PredictorEmitter
         w.Line("    " + Literal(spec.SourceFile) + ",");
         w.Line("    " + I(spec.Info.OriginalBytes) + "L,");
         w.Line("    " + I(spec.Info.EmbeddedBytes) + "L,");
-        w.Line("    global::System.Array.AsReadOnly(new string[] { " + string.Join(", ", passes) + " }));");
+        w.Line("    global::System.Array.AsReadOnly(" + (passes.Count == 0 ? "global::System.Array.Empty<string>()" : "new string[] { " + string.Join(", ", passes) + " }") + "));");
         w.Line();
     }
 
