@@ -30,6 +30,21 @@ public sealed class PredictorExecutionTests
         AssertClose(expected, model.Call<float[]>("InferredPath", input));
     }
 
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("conv")]
+    [InlineData("layout")]
+    [InlineData("fixed")]
+    [InlineData("pair")]
+    public void GeneratedCode_CompilesWithNullableOn_AndNoWarnings(string name)
+    {
+        // CompiledModel asserts zero warnings at the highest warning level; here we also check what was compiled.
+        var model = name == "pair" ? s_pair.Value : Model(name);
+
+        Assert.Contains("#nullable enable", model.GeneratedSource);
+        Assert.Contains("public sealed partial class " + model.Spec.ClassName, model.GeneratedSource);
+    }
+
     [Fact]
     public void TwoInputsTwoOutputs_MatchTheFloat64Reference()
     {
