@@ -97,7 +97,7 @@ public sealed class PredictorEmitterTests
         Assert.Contains("InputShape => [2, 2, 3, 3];", source);
         Assert.Contains("for (var start = 0; start < batch; start += 2)", source);
         Assert.Contains("float.NegativeInfinity, 0.75f", source);
-        Assert.Contains("countIncludePad: false", source);
+        Assert.Contains("in Pool1, batch, /* countIncludePad */ false);", source);
         Assert.Contains("b3.Slice(0, 3 * batch).CopyTo(b4);", source);
     }
 

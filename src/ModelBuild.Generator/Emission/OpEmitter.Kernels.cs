@@ -16,7 +16,7 @@ internal sealed partial class OpEmitter
             + ", b" + op["out"] + ", scratch, in Conv" + I(i) + ", batch, " + Act(op) + ");"),
         ["MaxPool"] = (_, w, op, i) => w.Line(Kernels + "MaxPool2D(b" + op["in"] + ", b" + op["out"] + ", in Pool" + I(i) + ", batch);"),
         ["AveragePool"] = (_, w, op, i) => w.Line(Kernels + "AveragePool2D(b" + op["in"] + ", b" + op["out"] + ", in Pool" + I(i) + ", batch, "
-            + (op["countIncludePad"] == "1" ? "countIncludePad: true" : "countIncludePad: false") + ");"),
+            + "/* countIncludePad */ " + (op["countIncludePad"] == "1" ? "true" : "false") + ");"),
         ["GlobalAveragePool"] = (_, w, op, _) => w.Line(Kernels + "GlobalAveragePool(b" + op["in"] + ", b" + op["out"] + ", " + TimesBatch(op.Int("c")) + ", " + op["hw"] + ");"),
         ["Unary"] = (_, w, op, _) => w.Line(Kernels + "Unary(" + Rt + "UnaryFunction." + op["fn"] + ", b" + op["in"] + ", b" + op["out"]
             + ", " + Float(op["alpha"]) + ", " + Float(op["beta"]) + ");"),
