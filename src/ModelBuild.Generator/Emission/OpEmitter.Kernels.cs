@@ -38,7 +38,14 @@ internal sealed partial class OpEmitter
         "Conv" => ": " + op["kh"] + "x" + op["kw"] + ", " + op["c"] + "→" + op["oc"] + " channels, " + op["h"] + "x" + op["w"] + "→" + op["oh"] + "x" + op["ow"]
             + ", stride " + op["sh"] + (op["group"] == "1" ? "" : ", " + op["group"] + " groups") + WeightNote(op["weight"]) + ActNote(op),
         "MaxPool" or "AveragePool" => ": " + op["kh"] + "x" + op["kw"] + ", stride " + op["sh"] + ", " + op["h"] + "x" + op["w"] + "→" + op["oh"] + "x" + op["ow"],
-        "Unary" or "Binary" => ": " + op["fn"],
+        "Unary" => ": " + op["fn"] + (op["fn"] switch
+        {
+            "LeakyRelu" => "(alpha " + op["alpha"] + ")",
+            "Clip" => "(" + op["alpha"] + ", " + op["beta"] + ")",
+            "HardSigmoid" => "(alpha " + op["alpha"] + ", beta " + op["beta"] + ")",
+            _ => "",
+        }),
+        "Binary" => ": " + op["fn"],
         "Softmax" => ": over " + op["axis"] + " values",
         "Transpose" => ": perm " + op["perm"],
         _ => "",
