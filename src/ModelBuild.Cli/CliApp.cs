@@ -11,6 +11,7 @@ public static class CliApp
     {
         var root = new RootCommand("ModelBuild: inspect, compress and evaluate ONNX models.");
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(CompressCommand.Create());
         return root;
     }
 

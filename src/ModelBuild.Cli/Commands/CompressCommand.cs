@@ -1,0 +1,50 @@
+using System.CommandLine;
+using ModelBuild.Compression.Pipeline;
+
+namespace ModelBuild.Cli.Commands;
+
+/// <summary>
+/// <c>modelbuild compress &lt;model.onnx&gt;</c>: what <c>dotnet build</c> runs for each <c>OnnxModel</c> item
+/// (the MSBuild task starts this command in a worker process), also usable by hand.
+/// </summary>
+public static class CompressCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "Path of the ONNX model file." };
+        var manifest = new Option<string>("--manifest") { Description = "Compression manifest (JSON). Default: int8 weights, per channel, symmetric." };
+        var output = new Option<string>("--out") { Description = "Output folder (default: the current folder)." };
+        var className = new Option<string>("--class") { Description = "Name of the generated predictor class (default: from the file name)." };
+        var ns = new Option<string>("--namespace") { Description = "Namespace of the generated class (default: none)." };
+        var resource = new Option<string>("--resource") { Description = "Manifest-resource name of the weights blob." };
+        var msbuild = new Option<bool>("--msbuild") { Description = "Write progress as MSBuild messages (used by the build task).", Hidden = true };
+        var command = new Command("compress", "Compress a model: writes the plan, weights blob, compressed .onnx and report.")
+        {
+            model, manifest, output, className, ns, resource, msbuild,
+        };
+        command.SetAction(parseResult => CommandErrors.Guard(parseResult, writer =>
+        {
+            var modelPath = parseResult.GetValue(model)!;
+            var cls = parseResult.GetValue(className) is { Length: > 0 } c ? c : ClassNames.FromFileStem(Path.GetFileNameWithoutExtension(modelPath));
+            var nsValue = parseResult.GetValue(ns) ?? string.Empty;
+            var request = new CompressionRequest(
+                modelPath,
+                parseResult.GetValue(manifest) ?? string.Empty,
+                cls,
+                nsValue,
+                parseResult.GetValue(output) is { Length: > 0 } o ? o : Directory.GetCurrentDirectory(),
+                parseResult.GetValue(resource) is { Length: > 0 } r ? r : $"ModelBuild.{(nsValue.Length > 0 ? nsValue + "." : "")}{cls}.weights.mbw");
+            var progress = new SynchronousProgress(line => writer.WriteLine($"  {line}"));
+            var result = CompressionPipeline.Run(request, progress);
+            writer.WriteLine(result.Summary);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Reports on the calling thread, in order (<see cref="Progress{T}"/> posts to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+}

@@ -1,0 +1,21 @@
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>One model to compress and where its outputs go. <paramref name="ManifestPath"/> empty = the default manifest.</summary>
+public sealed record CompressionRequest(
+    string ModelPath,
+    string ManifestPath,
+    string ClassName,
+    string Namespace,
+    string OutputDirectory,
+    string ResourceName);
+
+/// <summary>The files a compression wrote (or left unchanged) and a one-line summary for the build log.</summary>
+public sealed record CompressionResult(
+    string PlanPath,
+    string WeightsPath,
+    string CompressedModelPath,
+    string ReportPath,
+    long OriginalBytes,
+    long EmbeddedBytes,
+    IReadOnlyList<string> ChangedFiles,
+    string Summary);

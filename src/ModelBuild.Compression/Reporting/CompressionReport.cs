@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text;
+
+namespace ModelBuild.Compression.Reporting;
+
+/// <summary>
+/// What a compression did to one model: per-weight sizes and errors, totals and, when measured, accuracy.
+/// Written as <c>&lt;ClassName&gt;.report.md</c> (<see cref="ToMarkdown"/>) or JSON (<see cref="ToJson"/>).
+/// </summary>
+/// <param name="ModelFile">The ONNX file name.</param>
+/// <param name="ManifestDescription">The passes, e.g. <c>quantize(int8,per-channel,symmetric)</c>.</param>
+/// <param name="Weights">One row per stored weight, in blob order.</param>
+/// <param name="Accuracy">Accuracy of the compressed model against the original, when measured.</param>
+public sealed record CompressionReport(string ModelFile, string ManifestDescription, IReadOnlyList<WeightReportRow> Weights, AccuracyReport? Accuracy = null)
+{
+    /// <summary>Size of the ONNX file, when known.</summary>
+    public long? OriginalFileBytes { get; init; }
+
+    /// <summary>Size of the embedded weights blob, when known.</summary>
+    public long? EmbeddedBytes { get; init; }
+
+    /// <summary>Sum of the weights' float32 sizes.</summary>
+    public long TotalOriginalBytes => Weights.Sum(w => w.OriginalBytes);
+
+    /// <summary>Sum of the weights' stored sizes.</summary>
+    public long TotalStoredBytes => Weights.Sum(w => w.StoredBytes);
+
+    /// <summary>TotalOriginalBytes / TotalStoredBytes (0 when nothing is stored).</summary>
+    public double CompressionRatio => TotalStoredBytes == 0 ? 0 : (double)TotalOriginalBytes / TotalStoredBytes;
+
+    /// <summary>A Markdown report; numbers use the invariant culture, so the text is the same everywhere.</summary>
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        Line(sb, $"# Compression report: {ModelFile}");
+        Line(sb, "");
+        Line(sb, $"- Passes: `{ManifestDescription}`");
+        if (OriginalFileBytes is { } file)
+        {
+            Line(sb, $"- ONNX file: {Bytes(file)} bytes");
+        }
+
+        if (EmbeddedBytes is { } embedded)
+        {
+            Line(sb, $"- Embedded weights blob: {Bytes(embedded)} bytes");
+        }
+
+        Line(sb, $"- Weights: {Bytes(TotalOriginalBytes)} → {Bytes(TotalStoredBytes)} bytes ({Fixed(CompressionRatio, 2)}×)");
+        Line(sb, "");
+        Line(sb, "| weight | dims | format | original bytes | stored bytes | max abs error | SQNR dB |");
+        Line(sb, "|---|---|---|---:|---:|---:|---:|");
+        foreach (var w in Weights)
+        {
+            Line(sb, $"| `{w.Name.Replace("|", "\\|", StringComparison.Ordinal)}` | {string.Join("×", w.Dims)} | {w.Format} | {Bytes(w.OriginalBytes)} | {Bytes(w.StoredBytes)} | {Maybe(w.MaxAbsError, "G4")} | {Maybe(w.SqnrDb, "F2")} |");
+        }
+
+        Line(sb, $"| **total** | | | {Bytes(TotalOriginalBytes)} | {Bytes(TotalStoredBytes)} | | |");
+        if (Accuracy is { } a)
+        {
+            Line(sb, "");
+            Line(sb, "## Accuracy");
+            Line(sb, "");
+            Line(sb, "| metric | original | compressed | agreement | samples |");
+            Line(sb, "|---|---:|---:|---:|---:|");
+            Line(sb, $"| {a.Metric} | {Fixed(a.Original, 4)} | {Fixed(a.Compressed, 4)} | {Fixed(a.Agreement, 4)} | {a.SampleCount.ToString(CultureInfo.InvariantCulture)} |");
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The report as indented JSON (LF line ends); non-finite numbers (exact weights) are written as null.</summary>
+    public string ToJson() => CompressionReportJson.Write(this);
+
+    private static void Line(StringBuilder sb, string text) => sb.Append(text).Append('\n');
+
+    private static string Bytes(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Fixed(double value, int digits) => value.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    private static string Maybe(double? value, string format) => value switch
+    {
+        null => "–",
+        double.PositiveInfinity => "exact",
+        { } v => v.ToString(format, CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>One weight in the report.</summary>
+/// <param name="Name">The weight name.</param>
+/// <param name="Dims">Its shape.</param>
+/// <param name="Format">The stored format: <c>float32</c>, <c>int8</c> or <c>int8a</c>.</param>
+/// <param name="OriginalBytes">Its float32 size.</param>
+/// <param name="StoredBytes">Its size in the blob (scales and zero points included, alignment excluded).</param>
+/// <param name="MaxAbsError">Largest absolute error; null when stored exactly.</param>
+/// <param name="SqnrDb">Signal-to-quantisation-noise ratio in dB; null when stored exactly.</param>
+public sealed record WeightReportRow(string Name, int[] Dims, string Format, long OriginalBytes, long StoredBytes, double? MaxAbsError, double? SqnrDb)
+{
+    /// <summary>A row for a weight stored as float32.</summary>
+    public static WeightReportRow ForFloat(string name, int[] dims)
+    {
+        var bytes = 4 * dims.Aggregate(1L, (a, d) => a * d);
+        return new WeightReportRow(name, dims, "float32", bytes, bytes, null, null);
+    }
+
+    /// <summary>A row for a quantised weight; the stored size counts one scale (and zero point) per blob row.</summary>
+    public static WeightReportRow ForQuantized(Quantization.QuantizedTensor q)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        long rows = q.Scales.Length > 1 ? q.Scales.Length : q.Dims.Length > 0 ? q.Dims[q.Axis] : 1;
+        var stored = q.Values.Length + (rows * (q.IsSymmetric ? 4 : 5));
+        return new WeightReportRow(q.Name, q.Dims, q.IsSymmetric ? "int8" : "int8a", 4L * q.Values.Length, stored, q.MaxAbsError, q.SqnrDb);
+    }
+}
+
+/// <summary>Accuracy of the compressed model against the original on a dataset.</summary>
+/// <param name="Metric">The metric, e.g. <c>top-1</c>.</param>
+/// <param name="Original">The original model's score.</param>
+/// <param name="Compressed">The compressed model's score.</param>
+/// <param name="Agreement">Fraction of samples where both models give the same answer (argmax).</param>
+/// <param name="SampleCount">Number of samples evaluated.</param>
+public sealed record AccuracyReport(string Metric, double Original, double Compressed, double Agreement, int SampleCount);

@@ -1,0 +1,185 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ModelBuild.Compression.Storage;
+
+/// <summary>The entry formats of the weights blob (CONTRACTS.md §2); the numbers are the on-disk codes.</summary>
+public enum BlobFormat : byte
+{
+    /// <summary>rows·cols float32.</summary>
+    Float32 = 1,
+
+    /// <summary>rows × f32 scale, then rows·cols int8; value = q·scale[row].</summary>
+    Int8 = 2,
+
+    /// <summary>rows × f32 scale, rows × int8 zero point, then rows·cols int8; value = (q − zp[row])·scale[row].</summary>
+    Int8Asymmetric = 3,
+}
+
+/// <summary>
+/// Builds a weights blob, version 1 (<c>*.mbw</c>, CONTRACTS.md §2): a header, an entry table, then the payload
+/// with every entry aligned to 16 bytes. The same entries always give the same bytes.
+/// </summary>
+public sealed class WeightBlobWriter
+{
+    /// <summary>The blob's ASCII magic.</summary>
+    public const string Magic = "MBW1";
+
+    /// <summary>Payload alignment of every entry, in bytes.</summary>
+    public const int Alignment = 16;
+
+    /// <summary>Largest number of entries a blob may hold.</summary>
+    public const int MaxEntries = 65536;
+
+    private const int MaxRank = 8;
+    private readonly List<Entry> _entries = new();
+
+    /// <summary>The number of entries added so far.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Adds a float32 entry and returns its index.</summary>
+    public int Add(string name, ReadOnlySpan<float> values, int[] dims)
+    {
+        var elements = CheckDims(name, dims);
+        if (values.Length != elements)
+        {
+            throw new ArgumentException($"'{name}': {values.Length} values do not match dims [{string.Join(",", dims)}].", nameof(values));
+        }
+
+        return AddEntry(name, BlobFormat.Float32, dims, MemoryMarshal.AsBytes(values).ToArray());
+    }
+
+    /// <summary>
+    /// Adds an int8 matrix (format 2 without zero points, 3 with) and returns its index. The matrix view must
+    /// agree with <paramref name="dims"/>: rows = dims[0], rows·cols = the element count.
+    /// </summary>
+    public int AddInt8(string name, int rows, int cols, sbyte[] rowMajor, float[] rowScales, sbyte[]? zeroPoints, int[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(rowMajor);
+        ArgumentNullException.ThrowIfNull(rowScales);
+        var elements = CheckDims(name, dims);
+        if (dims.Length == 0 || dims[0] != rows || (long)rows * cols != elements)
+        {
+            throw new ArgumentException($"'{name}': a {rows}×{cols} matrix does not match dims [{string.Join(",", dims)}] (rows must be dims[0]).", nameof(dims));
+        }
+
+        if (rowMajor.Length != elements || rowScales.Length != rows || (zeroPoints is not null && zeroPoints.Length != rows))
+        {
+            throw new ArgumentException($"'{name}': expected {elements} values and {rows} scales{(zeroPoints is null ? "" : " and zero points")}.", nameof(rowMajor));
+        }
+
+        var headerBytes = rows * (zeroPoints is null ? 4 : 5);
+        var payload = new byte[headerBytes + rowMajor.Length];
+        MemoryMarshal.AsBytes(rowScales.AsSpan()).CopyTo(payload);
+        if (zeroPoints is not null)
+        {
+            MemoryMarshal.AsBytes(zeroPoints.AsSpan()).CopyTo(payload.AsSpan(rows * 4));
+        }
+
+        MemoryMarshal.AsBytes(rowMajor.AsSpan()).CopyTo(payload.AsSpan(headerBytes));
+        return AddEntry(name, zeroPoints is null ? BlobFormat.Int8 : BlobFormat.Int8Asymmetric, dims, payload);
+    }
+
+    /// <summary>
+    /// Serialises the blob. With <paramref name="brotli"/> the payload (not the table) is Brotli-compressed at
+    /// quality 11, window 22, both fixed so the output is reproducible.
+    /// </summary>
+    public byte[] ToArray(bool brotli = false)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("ModelBuild requires a little-endian machine.");
+        }
+
+        var offsets = new long[_entries.Count];
+        long payloadLength = 0;
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            offsets[i] = AlignUp(payloadLength);
+            payloadLength = offsets[i] + _entries[i].Payload.Length;
+        }
+
+        var payload = new byte[payloadLength];
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            _entries[i].Payload.CopyTo(payload, offsets[i]);
+        }
+
+        using var output = new MemoryStream();
+        using (var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Encoding.ASCII.GetBytes(Magic));
+            w.Write((ushort)1);
+            w.Write((ushort)(brotli ? 1 : 0));
+            w.Write(_entries.Count);
+            w.Write(payloadLength);
+            for (var i = 0; i < _entries.Count; i++)
+            {
+                var e = _entries[i];
+                w.Write((ushort)e.Name.Length);
+                w.Write(e.Name);
+                w.Write((byte)e.Format);
+                w.Write((byte)e.Dims.Length);
+                foreach (var d in e.Dims)
+                {
+                    w.Write((uint)d);
+                }
+
+                w.Write((ulong)offsets[i]);
+                w.Write((ulong)e.Payload.Length);
+            }
+
+            w.Write(brotli ? Compress(payload) : payload);
+        }
+
+        return output.ToArray();
+    }
+
+    private static byte[] Compress(byte[] payload)
+    {
+        using var encoder = new BrotliEncoder(quality: 11, window: 22);
+        var buffer = new byte[BrotliEncoder.GetMaxCompressedLength(payload.Length)];
+        var status = encoder.Compress(payload, buffer, out _, out var written, isFinalBlock: true);
+        if (status != System.Buffers.OperationStatus.Done)
+        {
+            throw new InvalidOperationException($"Brotli compression failed: {status}.");
+        }
+
+        return buffer[..written];
+    }
+
+    private static long AlignUp(long offset) => (offset + Alignment - 1) / Alignment * Alignment;
+
+    private static long CheckDims(string name, int[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(dims);
+        if (dims.Length > MaxRank || Array.Exists(dims, d => d < 0))
+        {
+            throw new ArgumentException($"'{name}': dims [{string.Join(",", dims)}] must be at most {MaxRank} non-negative values.", nameof(dims));
+        }
+
+        return dims.Aggregate(1L, (a, d) => checked(a * d));
+    }
+
+    private int AddEntry(string name, BlobFormat format, int[] dims, byte[] payload)
+    {
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        if (nameBytes.Length > ushort.MaxValue)
+        {
+            throw new ArgumentException($"The entry name '{name[..32]}…' is longer than {ushort.MaxValue} UTF-8 bytes.", nameof(name));
+        }
+
+        if (_entries.Count >= MaxEntries)
+        {
+            throw new InvalidOperationException($"A weights blob holds at most {MaxEntries} entries.");
+        }
+
+        _entries.Add(new Entry(nameBytes, format, (int[])dims.Clone(), payload));
+        return _entries.Count - 1;
+    }
+
+    private sealed record Entry(byte[] Name, BlobFormat Format, int[] Dims, byte[] Payload);
+}

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>One validated row of the blob's entry table.</summary>
+internal readonly record struct BlobEntry(string Name, WeightFormat Format, int Rows, int Cols, ulong Offset, ulong Length);
+
+/// <summary>Reads and validates the entry table, one entry at a time, never reading past the span.</summary>
+internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
+{
+    private readonly ReadOnlySpan<byte> _bytes = bytes;
+
+    public int Position { get; private set; } = position;
+
+    public BlobEntry ReadEntry(int index, ulong payloadLength)
+    {
+        string where = WeightBlob.Describe(index, null);
+        ushort nameLength = BinaryPrimitives.ReadUInt16LittleEndian(Take(2, where));
+        string name = WeightBlob.DecodeName(Take(nameLength, where), index);
+        where = WeightBlob.Describe(index, name);
+        ReadOnlySpan<byte> fr = Take(2, where);
+        var format = (WeightFormat)fr[0];
+        if (format is not (WeightFormat.Float32 or WeightFormat.Int8 or WeightFormat.Int8Asymmetric))
+        {
+            throw WeightBlob.Bad($"{where}: unknown format code {fr[0]}");
+        }
+
+        int rank = fr[1];
+        if (rank > WeightBlob.MaxRank)
+        {
+            throw WeightBlob.Bad($"{where}: rank {rank} exceeds {WeightBlob.MaxRank}");
+        }
+
+        long rows = 1, cols = 1;
+        for (int d = 0; d < rank; d++)
+        {
+            uint dim = BinaryPrimitives.ReadUInt32LittleEndian(Take(4, where));
+            if (d == 0)
+            {
+                rows = dim;
+            }
+            else
+            {
+                cols *= dim;
+            }
+
+            if (rows * cols > Array.MaxLength)
+            {
+                throw WeightBlob.Bad($"{where}: dims have more than {Array.MaxLength} elements");
+            }
+        }
+
+        ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, where));
+        ulong length = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, where));
+        if (offset > payloadLength || length > payloadLength - offset)
+        {
+            throw WeightBlob.Bad($"{where}: bytes {offset}..{offset + length} lie outside the {payloadLength}-byte payload");
+        }
+
+        if (offset % 16 != 0)
+        {
+            throw WeightBlob.Bad($"{where}: offset {offset} is not a multiple of 16");
+        }
+
+        ulong n = (ulong)(rows * cols);
+        ulong expected = format switch
+        {
+            WeightFormat.Float32 => 4 * n,
+            WeightFormat.Int8 => (4 * (ulong)rows) + n,
+            _ => (5 * (ulong)rows) + n,
+        };
+        if (length != expected)
+        {
+            throw WeightBlob.Bad($"{where}: {length} bytes but format {format} with {rows}×{cols} needs exactly {expected}");
+        }
+
+        return new BlobEntry(name, format, (int)rows, (int)cols, offset, length);
+    }
+
+    private ReadOnlySpan<byte> Take(int count, string where)
+    {
+        if (_bytes.Length - Position < count)
+        {
+            throw WeightBlob.Bad($"{where}: the entry table ends early (truncated file?)");
+        }
+
+        ReadOnlySpan<byte> result = _bytes.Slice(Position, count);
+        Position += count;
+        return result;
+    }
+}

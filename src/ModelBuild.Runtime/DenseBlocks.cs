@@ -1,0 +1,205 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// Dot-product micro-kernels: 4 weight rows × 2 input rows (8 accumulators + 2 Σx, which with the 6 loads
+/// fits the 16 vector registers of AVX2), 4 × 1 for an odd row and 1 × 1 for leftover weight rows.
+/// Results go to <c>s</c>: dots at [i + 4·r], Σx of input row r at [8 + r].
+/// </summary>
+internal static class DenseBlocks
+{
+    public static void Block4x2<TL>(SimdLevel level, ref float xa, ref float xb, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s)
+        where TL : struct, IWeightLoader
+    {
+        int i = 0;
+        if (level == SimdLevel.Vector256)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default, sa = default, sb = default;
+            for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> va = Vector256.LoadUnsafe(ref xa, (nuint)i);
+                Vector256<float> vb = Vector256.LoadUnsafe(ref xb, (nuint)i);
+                Vector256<float> w = TL.Load256(ref w0, i);
+                a0 = Simd.MulAdd(w, va, a0);
+                b0 = Simd.MulAdd(w, vb, b0);
+                w = TL.Load256(ref w1, i);
+                a1 = Simd.MulAdd(w, va, a1);
+                b1 = Simd.MulAdd(w, vb, b1);
+                w = TL.Load256(ref w2, i);
+                a2 = Simd.MulAdd(w, va, a2);
+                b2 = Simd.MulAdd(w, vb, b2);
+                w = TL.Load256(ref w3, i);
+                a3 = Simd.MulAdd(w, va, a3);
+                b3 = Simd.MulAdd(w, vb, b3);
+                if (TL.Asymmetric)
+                {
+                    sa += va;
+                    sb += vb;
+                }
+            }
+
+            Store(s, Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3), Vector256.Sum(b0), Vector256.Sum(b1), Vector256.Sum(b2), Vector256.Sum(b3), Vector256.Sum(sa), Vector256.Sum(sb));
+        }
+        else
+        {
+            Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector128<float> b0 = default, b1 = default, b2 = default, b3 = default, sa = default, sb = default;
+            for (; i <= k - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                Vector128<float> va = Vector128.LoadUnsafe(ref xa, (nuint)i);
+                Vector128<float> vb = Vector128.LoadUnsafe(ref xb, (nuint)i);
+                Vector128<float> w = TL.Load128(ref w0, i);
+                a0 = Simd.MulAdd(w, va, a0);
+                b0 = Simd.MulAdd(w, vb, b0);
+                w = TL.Load128(ref w1, i);
+                a1 = Simd.MulAdd(w, va, a1);
+                b1 = Simd.MulAdd(w, vb, b1);
+                w = TL.Load128(ref w2, i);
+                a2 = Simd.MulAdd(w, va, a2);
+                b2 = Simd.MulAdd(w, vb, b2);
+                w = TL.Load128(ref w3, i);
+                a3 = Simd.MulAdd(w, va, a3);
+                b3 = Simd.MulAdd(w, vb, b3);
+                if (TL.Asymmetric)
+                {
+                    sa += va;
+                    sb += vb;
+                }
+            }
+
+            Store(s, Vector128.Sum(a0), Vector128.Sum(a1), Vector128.Sum(a2), Vector128.Sum(a3), Vector128.Sum(b0), Vector128.Sum(b1), Vector128.Sum(b2), Vector128.Sum(b3), Vector128.Sum(sa), Vector128.Sum(sb));
+        }
+
+        // Tail of fewer than one vector: scalar.
+        for (; i < k; i++)
+        {
+            float va = Unsafe.Add(ref xa, i), vb = Unsafe.Add(ref xb, i);
+            float q0 = TL.Get(ref w0, i), q1 = TL.Get(ref w1, i), q2 = TL.Get(ref w2, i), q3 = TL.Get(ref w3, i);
+            s[0] += q0 * va;
+            s[1] += q1 * va;
+            s[2] += q2 * va;
+            s[3] += q3 * va;
+            s[4] += q0 * vb;
+            s[5] += q1 * vb;
+            s[6] += q2 * vb;
+            s[7] += q3 * vb;
+            s[8] += va;
+            s[9] += vb;
+        }
+    }
+
+    public static void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s)
+        where TL : struct, IWeightLoader
+    {
+        int i = 0;
+        if (level == SimdLevel.Vector256)
+        {
+            // Two accumulators per row would hide FMA latency further, but batch-1 Dense is bound by
+            // streaming the weights, so four independent chains are enough.
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, sa = default;
+            for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> va = Vector256.LoadUnsafe(ref xa, (nuint)i);
+                a0 = Simd.MulAdd(TL.Load256(ref w0, i), va, a0);
+                a1 = Simd.MulAdd(TL.Load256(ref w1, i), va, a1);
+                a2 = Simd.MulAdd(TL.Load256(ref w2, i), va, a2);
+                a3 = Simd.MulAdd(TL.Load256(ref w3, i), va, a3);
+                if (TL.Asymmetric)
+                {
+                    sa += va;
+                }
+            }
+
+            Store(s, Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3), 0, 0, 0, 0, Vector256.Sum(sa), 0);
+        }
+        else
+        {
+            Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default, sa = default;
+            for (; i <= k - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                Vector128<float> va = Vector128.LoadUnsafe(ref xa, (nuint)i);
+                a0 = Simd.MulAdd(TL.Load128(ref w0, i), va, a0);
+                a1 = Simd.MulAdd(TL.Load128(ref w1, i), va, a1);
+                a2 = Simd.MulAdd(TL.Load128(ref w2, i), va, a2);
+                a3 = Simd.MulAdd(TL.Load128(ref w3, i), va, a3);
+                if (TL.Asymmetric)
+                {
+                    sa += va;
+                }
+            }
+
+            Store(s, Vector128.Sum(a0), Vector128.Sum(a1), Vector128.Sum(a2), Vector128.Sum(a3), 0, 0, 0, 0, Vector128.Sum(sa), 0);
+        }
+
+        for (; i < k; i++)
+        {
+            float va = Unsafe.Add(ref xa, i);
+            s[0] += TL.Get(ref w0, i) * va;
+            s[1] += TL.Get(ref w1, i) * va;
+            s[2] += TL.Get(ref w2, i) * va;
+            s[3] += TL.Get(ref w3, i) * va;
+            s[8] += va;
+        }
+    }
+
+    public static float Dot<TL>(SimdLevel level, ref float x, ref byte w, int k, out float sumX)
+        where TL : struct, IWeightLoader
+    {
+        int i = 0;
+        float dot, sx;
+        if (level == SimdLevel.Vector256)
+        {
+            Vector256<float> a = default, sa = default;
+            for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref x, (nuint)i);
+                a = Simd.MulAdd(TL.Load256(ref w, i), v, a);
+                sa += v;
+            }
+
+            dot = Vector256.Sum(a);
+            sx = Vector256.Sum(sa);
+        }
+        else
+        {
+            Vector128<float> a = default, sa = default;
+            for (; i <= k - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                Vector128<float> v = Vector128.LoadUnsafe(ref x, (nuint)i);
+                a = Simd.MulAdd(TL.Load128(ref w, i), v, a);
+                sa += v;
+            }
+
+            dot = Vector128.Sum(a);
+            sx = Vector128.Sum(sa);
+        }
+
+        for (; i < k; i++)
+        {
+            float v = Unsafe.Add(ref x, i);
+            dot += TL.Get(ref w, i) * v;
+            sx += v;
+        }
+
+        sumX = sx;
+        return dot;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Span<float> s, float a0, float a1, float a2, float a3, float b0, float b1, float b2, float b3, float sa, float sb)
+    {
+        s[0] = a0;
+        s[1] = a1;
+        s[2] = a2;
+        s[3] = a3;
+        s[4] = b0;
+        s[5] = b1;
+        s[6] = b2;
+        s[7] = b3;
+        s[8] = sa;
+        s[9] = sb;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>The kernels generated predictors call (CONTRACTS.md §3). Public entry points check lengths once.</summary>
+public static partial class Kernels
+{
+    /// <summary>Fully connected layer: <c>y[r,j] = act(Σ_k x[r,k]·W[j,k] + bias[j])</c> for every row r.</summary>
+    /// <param name="x">Inputs, <c>rows × w.Cols</c> floats (rows already include the batch).</param>
+    /// <param name="w">The weight matrix, <c>n × k</c>, any format.</param>
+    /// <param name="bias">n floats, or empty for none.</param>
+    /// <param name="y">Outputs, <c>rows × w.Rows</c> floats.</param>
+    /// <param name="rows">Number of input rows (rows per sample × batch).</param>
+    /// <param name="act">The fused activation.</param>
+    public static void Dense(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        Check.AtLeast(x.Length, (long)rows * w.Cols, nameof(x), "rows × w.Cols");
+        Check.AtLeast(y.Length, (long)rows * w.Rows, nameof(y), "rows × w.Rows");
+        Check.BiasLength(bias, w.Rows);
+        Dense(Simd.Best, x, w, bias, y, rows, act);
+    }
+
+    internal static void Dense(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+    {
+        switch (w.Format)
+        {
+            case WeightFormat.Float32:
+                DenseCore<Float32Loader>(level, x, w, bias, y, rows, act);
+                break;
+            case WeightFormat.Int8:
+                DenseCore<Int8Loader>(level, x, w, bias, y, rows, act);
+                break;
+            default:
+                DenseCore<Int8AsymLoader>(level, x, w, bias, y, rows, act);
+                break;
+        }
+    }
+
+    private static void DenseCore<TL>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+        where TL : struct, IWeightLoader
+    {
+        int n = w.Rows, k = w.Cols;
+        var ep = new Epilogue(w, bias, act);
+        if (level == SimdLevel.Scalar)
+        {
+            DenseScalar<TL>(x, w, ep, y, rows);
+            return;
+        }
+
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        Span<float> s = stackalloc float[10];
+        int j = 0;
+
+        // Output rows outermost, four at a time: those four weight rows stay in L1 while every input row of
+        // the batch streams past them, so weights (the large operand) are read from memory once.
+        for (; j <= n - 4; j += 4)
+        {
+            ref byte w0 = ref TL.Row(w, j);
+            ref byte w1 = ref TL.Row(w, j + 1);
+            ref byte w2 = ref TL.Row(w, j + 2);
+            ref byte w3 = ref TL.Row(w, j + 3);
+            int r = 0;
+            for (; r <= rows - 2; r += 2)
+            {
+                ref float xa = ref Unsafe.Add(ref x0, (nint)r * k);
+                DenseBlocks.Block4x2<TL>(level, ref xa, ref Unsafe.Add(ref xa, k), ref w0, ref w1, ref w2, ref w3, k, s);
+                for (int i = 0; i < 4; i++)
+                {
+                    y[(r * n) + j + i] = ep.Apply(j + i, s[i], s[8]);
+                    y[((r + 1) * n) + j + i] = ep.Apply(j + i, s[4 + i], s[9]);
+                }
+            }
+
+            if (r < rows)
+            {
+                DenseBlocks.Block4x1<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref w0, ref w1, ref w2, ref w3, k, s);
+                for (int i = 0; i < 4; i++)
+                {
+                    y[(r * n) + j + i] = ep.Apply(j + i, s[i], s[8]);
+                }
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            ref byte wj = ref TL.Row(w, j);
+            for (int r = 0; r < rows; r++)
+            {
+                float dot = DenseBlocks.Dot<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref wj, k, out float sumX);
+                y[(r * n) + j] = ep.Apply(j, dot, sumX);
+            }
+        }
+    }
+
+    /// <summary>The plain definition the vector paths are tested against (and the no-SIMD fallback).</summary>
+    private static void DenseScalar<TL>(ReadOnlySpan<float> x, WeightMatrix w, Epilogue ep, Span<float> y, int rows)
+        where TL : struct, IWeightLoader
+    {
+        int n = w.Rows, k = w.Cols;
+        for (int j = 0; j < n; j++)
+        {
+            ref byte row = ref TL.Row(w, j);
+            for (int r = 0; r < rows; r++)
+            {
+                ReadOnlySpan<float> xr = x.Slice(r * k, k);
+                float dot = 0, sumX = 0;
+                for (int i = 0; i < xr.Length; i++)
+                {
+                    dot += xr[i] * TL.Get(ref row, i);
+                    sumX += xr[i];
+                }
+
+                y[(r * n) + j] = ep.Apply(j, dot, sumX);
+            }
+        }
+    }
+}

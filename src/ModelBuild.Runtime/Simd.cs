@@ -1,0 +1,62 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>Which vector width a kernel runs at; tests pass each level explicitly to cover every path.</summary>
+internal enum SimdLevel
+{
+    Scalar,
+    Vector128,
+    Vector256,
+}
+
+/// <summary>Width selection and the few vector helpers every kernel shares.</summary>
+internal static class Simd
+{
+    /// <summary>The widest accelerated width: 256 → 128 → scalar, as TensorPrimitives chooses.</summary>
+    public static SimdLevel Best =>
+        Vector256.IsHardwareAccelerated ? SimdLevel.Vector256 :
+        Vector128.IsHardwareAccelerated ? SimdLevel.Vector128 : SimdLevel.Scalar;
+
+    // Fma.IsSupported is a JIT-time constant, so each call compiles to one instruction (or mul+add);
+    // Vector256.FusedMultiplyAdd would fall back to slow software emulation without FMA hardware.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MulAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) :
+        AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
+
+    /// <summary>Sign-extends 8 int8 values at <paramref name="p"/> to floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadInt8x8(ref sbyte p)
+    {
+        Vector128<sbyte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref p))).AsSByte();
+        if (Avx2.IsSupported)
+        {
+            // vpmovsxbd widens 8 bytes to 8 ints in one instruction.
+            return Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(bytes));
+        }
+
+        Vector128<short> s = Vector128.WidenLower(bytes);
+        return Vector256.ConvertToSingle(Vector256.Create(Vector128.WidenLower(s), Vector128.WidenUpper(s)));
+    }
+
+    /// <summary>Sign-extends 4 int8 values at <paramref name="p"/> to floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadInt8x4(ref sbyte p)
+    {
+        Vector128<sbyte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref p))).AsSByte();
+        if (Sse41.IsSupported)
+        {
+            return Sse2.ConvertToVector128Single(Sse41.ConvertToVector128Int32(bytes));
+        }
+
+        return Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(bytes)));
+    }
+}

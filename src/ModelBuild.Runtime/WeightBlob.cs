@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// The weights blob (<c>*.mbw</c>, CONTRACTS.md §2), fully validated and decoded on load. Immutable afterwards,
+/// so one instance is shared by every thread.
+/// </summary>
+public sealed class WeightBlob
+{
+    internal const int HeaderSize = 20;
+    internal const int MaxEntries = 65536;
+    internal const int MaxRank = 8;
+    private static ReadOnlySpan<byte> Magic => "MBW1"u8;
+
+    private readonly string[] _names;
+    private readonly WeightMatrix[] _matrices;
+    private readonly float[]?[] _floats;
+
+    private WeightBlob(string[] names, WeightMatrix[] matrices)
+    {
+        _names = names;
+        _matrices = matrices;
+        _floats = new float[]?[names.Length];
+    }
+
+    /// <summary>Number of entries.</summary>
+    public int Count => _names.Length;
+
+    /// <summary>Parses and validates a blob.</summary>
+    /// <param name="bytes">The whole blob.</param>
+    /// <returns>The decoded blob.</returns>
+    /// <exception cref="InvalidDataException">The bytes violate the format; the message names the entry.</exception>
+    public static WeightBlob Load(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < HeaderSize)
+        {
+            throw Bad($"{bytes.Length} bytes is shorter than the {HeaderSize}-byte header (truncated file?)");
+        }
+
+        if (!bytes[..4].SequenceEqual(Magic))
+        {
+            throw Bad("the magic is not \"MBW1\" (not a ModelBuild weights file)");
+        }
+
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]);
+        if (version != 1)
+        {
+            throw Bad($"version {version} is not supported (this runtime reads version 1; rebuild the model)");
+        }
+
+        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]);
+        if ((flags & ~1) != 0)
+        {
+            throw Bad($"unknown flags 0x{flags:x4}");
+        }
+
+        uint count = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
+        if (count > MaxEntries)
+        {
+            throw Bad($"entry count {count} exceeds {MaxEntries}");
+        }
+
+        ulong payloadLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes[12..]);
+        if (payloadLength > (ulong)Array.MaxLength)
+        {
+            throw Bad($"payload length {payloadLength} is too large");
+        }
+
+        var entries = new BlobEntry[count];
+        var reader = new BlobTableReader(bytes, HeaderSize);
+        for (int i = 0; i < entries.Length; i++)
+        {
+            entries[i] = reader.ReadEntry(i, payloadLength);
+        }
+
+        ReadOnlySpan<byte> rest = bytes[reader.Position..];
+        byte[]? decompressed = null;
+        ReadOnlySpan<byte> payload;
+        if ((flags & 1) != 0)
+        {
+            decompressed = Decompress(rest, (int)payloadLength);
+            payload = decompressed;
+        }
+        else
+        {
+            if ((ulong)rest.Length != payloadLength)
+            {
+                throw Bad($"the payload is {rest.Length} bytes but the header says {payloadLength} (truncated or corrupt file)");
+            }
+
+            payload = rest;
+        }
+
+        var names = new string[entries.Length];
+        var matrices = new WeightMatrix[entries.Length];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            names[i] = entries[i].Name;
+            matrices[i] = Decode(entries[i], payload);
+        }
+
+        return new WeightBlob(names, matrices);
+    }
+
+    /// <summary>Loads the blob embedded as a manifest resource.</summary>
+    /// <param name="assembly">The assembly holding the resource.</param>
+    /// <param name="resourceName">The resource's logical name.</param>
+    /// <returns>The decoded blob.</returns>
+    /// <exception cref="InvalidOperationException">No such resource; the message lists the names present.</exception>
+    /// <exception cref="InvalidDataException">The resource is not a valid blob.</exception>
+    public static WeightBlob FromResource(Assembly assembly, string resourceName)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        ArgumentNullException.ThrowIfNull(resourceName);
+        using Stream? stream = assembly.GetManifestResourceStream(resourceName);
+        if (stream is null)
+        {
+            string[] present = assembly.GetManifestResourceNames();
+            Array.Sort(present, StringComparer.Ordinal);
+            string list = present.Length == 0 ? "(none)" : string.Join(", ", present.Select(n => "'" + n + "'"));
+            throw new InvalidOperationException(
+                $"Assembly '{assembly.GetName().Name}' has no manifest resource '{resourceName}'. Resources present: {list}. " +
+                "Check that the weights file is embedded with this LogicalName (the plan's resource record).");
+        }
+
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return Load(bytes);
+    }
+
+    /// <summary>The name of entry <paramref name="index"/>.</summary>
+    /// <param name="index">Entry index.</param>
+    /// <returns>The ONNX initializer name.</returns>
+    public string Name(int index) => _names[index];
+
+    /// <summary>Entry <paramref name="index"/> as a matrix, in its stored format.</summary>
+    /// <param name="index">Entry index.</param>
+    /// <returns>The shared matrix.</returns>
+    public WeightMatrix Matrix(int index) => _matrices[index];
+
+    /// <summary>Entry <paramref name="index"/> as float32 values, decoded once and cached.</summary>
+    /// <param name="index">Entry index.</param>
+    /// <returns>A shared array (every call and thread gets the same instance); do not modify it.</returns>
+    public float[] Floats(int index)
+    {
+        float[]? cached = Volatile.Read(ref _floats[index]);
+        if (cached is not null)
+        {
+            return cached;
+        }
+
+        WeightMatrix m = _matrices[index];
+        float[] decoded = m.Format == WeightFormat.Float32 ? m.FloatArray : m.Dequantize();
+
+        // Two threads may both decode; the first to publish wins so all callers share one array.
+        return Interlocked.CompareExchange(ref _floats[index], decoded, null) ?? decoded;
+    }
+
+    internal static InvalidDataException Bad(string message) => new("Invalid ModelBuild weights blob: " + message + ".");
+
+    private static byte[] Decompress(ReadOnlySpan<byte> source, int length)
+    {
+        var result = new byte[length];
+        using var decoder = new BrotliDecoder();
+        OperationStatus status = decoder.Decompress(source, result, out int consumed, out int written);
+        if (status == OperationStatus.DestinationTooSmall)
+        {
+            throw Bad($"the Brotli payload decompresses to more than the {length} bytes the header says");
+        }
+
+        if (status != OperationStatus.Done || written != length)
+        {
+            throw Bad($"the Brotli payload is corrupt or truncated ({status}, {written} of {length} bytes)");
+        }
+
+        if (consumed != source.Length)
+        {
+            throw Bad($"{source.Length - consumed} unexpected bytes after the Brotli payload");
+        }
+
+        return result;
+    }
+
+    private static WeightMatrix Decode(in BlobEntry e, ReadOnlySpan<byte> payload)
+    {
+        ReadOnlySpan<byte> data = payload.Slice((int)e.Offset, (int)e.Length);
+        int rows = e.Rows, cols = e.Cols, n = rows * cols;
+        float[] empty = [];
+        switch (e.Format)
+        {
+            case WeightFormat.Float32:
+                return new WeightMatrix(rows, cols, e.Format, ReadFloats(data, n), [], empty, []);
+            case WeightFormat.Int8:
+                return new WeightMatrix(rows, cols, e.Format, empty, ReadInt8(data[(4 * rows)..], n), ReadFloats(data, rows), []);
+            default:
+                var zp = new int[rows];
+                for (int r = 0; r < rows; r++)
+                {
+                    zp[r] = (sbyte)data[(4 * rows) + r];
+                }
+
+                return new WeightMatrix(rows, cols, e.Format, empty, ReadInt8(data[(5 * rows)..], n), ReadFloats(data, rows), zp);
+        }
+    }
+
+    private static float[] ReadFloats(ReadOnlySpan<byte> data, int count)
+    {
+        var result = new float[count];
+        if (BitConverter.IsLittleEndian)
+        {
+            data[..(4 * count)].CopyTo(MemoryMarshal.AsBytes(result.AsSpan()));
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                result[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(4 * i)..]);
+            }
+        }
+
+        return result;
+    }
+
+    private static sbyte[] ReadInt8(ReadOnlySpan<byte> data, int count)
+    {
+        var result = new sbyte[count];
+        data[..count].CopyTo(MemoryMarshal.AsBytes(result.AsSpan()));
+        return result;
+    }
+
+    internal static string Describe(int index, string? name) =>
+        name is null ? $"entry {index}" : $"entry {index} ('{name}')";
+
+    internal static string DecodeName(ReadOnlySpan<byte> utf8, int index)
+    {
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(utf8);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Bad($"entry {index}: the name is not valid UTF-8");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// A decoded weight matrix (a blob entry seen as <c>rows × cols</c>), immutable and shared read-only by all
+/// threads.
+/// </summary>
+public sealed class WeightMatrix
+{
+    private readonly float[] _floats;
+    private readonly sbyte[] _int8;
+    private readonly float[] _scales;
+    private readonly int[] _zeroPoints;
+
+    internal WeightMatrix(int rows, int cols, WeightFormat format, float[] floats, sbyte[] int8, float[] scales, int[] zeroPoints)
+    {
+        Rows = rows;
+        Cols = cols;
+        Format = format;
+        _floats = floats;
+        _int8 = int8;
+        _scales = scales;
+        _zeroPoints = zeroPoints;
+    }
+
+    /// <summary>Number of rows (<c>dims[0]</c>, 1 for a scalar).</summary>
+    public int Rows { get; }
+
+    /// <summary>Number of columns (product of the other dims, 1 for rank ≤ 1).</summary>
+    public int Cols { get; }
+
+    /// <summary>The storage format.</summary>
+    public WeightFormat Format { get; }
+
+    /// <summary>The values, row-major <c>rows·cols</c>; <see cref="WeightFormat.Float32"/> only (empty otherwise).</summary>
+    public ReadOnlySpan<float> Floats => _floats;
+
+    /// <summary>The quantised values, row-major <c>rows·cols</c>; int8 formats only (empty otherwise).</summary>
+    public ReadOnlySpan<sbyte> Int8 => _int8;
+
+    /// <summary>One scale per row; int8 formats only (empty otherwise).</summary>
+    public ReadOnlySpan<float> Scales => _scales;
+
+    /// <summary>One zero point per row; <see cref="WeightFormat.Int8Asymmetric"/> only (empty otherwise).</summary>
+    public ReadOnlySpan<int> ZeroPoints => _zeroPoints;
+
+    /// <summary>The format's definition as code: decodes every value into a new row-major array.</summary>
+    /// <returns>A new array of <c>rows·cols</c> floats.</returns>
+    public float[] Dequantize()
+    {
+        if (Format == WeightFormat.Float32)
+        {
+            return (float[])_floats.Clone();
+        }
+
+        var result = new float[_int8.Length];
+        for (int r = 0; r < Rows; r++)
+        {
+            float scale = _scales[r];
+            int zp = Format == WeightFormat.Int8Asymmetric ? _zeroPoints[r] : 0;
+            for (int c = 0, i = r * Cols; c < Cols; c++, i++)
+            {
+                result[i] = (_int8[i] - zp) * scale;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The float32 storage itself (no copy) for <see cref="WeightBlob.Floats"/>.</summary>
+    internal float[] FloatArray => _floats;
+}
