@@ -3,6 +3,8 @@ using ModelBuild.Compression.Manifest;
 using ModelBuild.Compression.Planning;
 using ModelBuild.Compression.Quantization;
 using ModelBuild.Compression.Reporting;
+using ModelBuild.Compression.Storage;
+using ModelBuild.Compression.Export;
 using ModelBuild.Graph;
 using ModelBuild.Graph.Inference;
 using ModelBuild.Graph.Onnx;
@@ -49,14 +51,23 @@ public static class CompressionPipeline
 
         progress?.Report("planning buffers and kernels");
         var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
-        var matrices = quantized.ToDictionary(kv => kv.Key, kv => QuantizedMatrices.ToInt8Matrix(kv.Value), StringComparer.Ordinal);
+        var matrices = quantized.ToDictionary(kv => kv.Key, kv => kv.Value.ToRowMajorMatrix(transpose: kv.Value.Axis == 1), StringComparer.Ordinal);
         var (plan, weights) = PlanBuilder.Build(graph, request.ModelPath, target, matrices);
-        var blob = BlobBuilder.Build(weights);
+        var blob = BuildBlob(weights);
         plan.OriginalBytes = originalBytes;
         plan.EmbeddedBytes = blob.Length;
         plan.Passes = string.Join(", ", manifest.Passes.Select(p => p.Describe()));
 
-        var report = ReportBuilder.Build(request, manifest, graph, quantized, originalBytes, blob.Length);
+        var report = new CompressionReport(
+            Path.GetFileName(request.ModelPath),
+            manifest.Describe(),
+            weights.Entries.Select(e => quantized.TryGetValue(e.Name, out var q) && e.Int8 is not null
+                ? WeightReportRow.ForQuantized(q)
+                : WeightReportRow.ForFloat(e.Name, e.Dims)).ToList())
+        {
+            OriginalFileBytes = originalBytes,
+            EmbeddedBytes = blob.Length,
+        };
         QuantizedOnnxRewriter.Apply(graph, quantized.Values.ToList());
         var compressedOnnx = OnnxExporter.ToBytes(graph);
 
@@ -73,6 +84,24 @@ public static class CompressionPipeline
             + $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}";
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
             originalBytes, blob.Length, changed, summary);
+    }
+
+    private static byte[] BuildBlob(WeightTable weights)
+    {
+        var writer = new WeightBlobWriter();
+        foreach (var entry in weights.Entries)
+        {
+            if (entry.Int8 is { } m)
+            {
+                writer.AddInt8(entry.Name, m.Rows, m.Cols, m.Values, m.RowScales, m.ZeroPoints, entry.Dims);
+            }
+            else
+            {
+                writer.Add(entry.Name, entry.Floats, entry.Dims);
+            }
+        }
+
+        return writer.ToArray();
     }
 
     private static string Kilobytes(long bytes) => (bytes / 1024.0).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " KiB";

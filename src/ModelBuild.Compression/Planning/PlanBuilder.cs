@@ -1,4 +1,5 @@
 using System.Globalization;
+using ModelBuild.Compression.Quantization;
 using ModelBuild.Graph;
 
 namespace ModelBuild.Compression.Planning;
@@ -19,7 +20,7 @@ internal sealed partial class PlanBuilder
 {
     private readonly ModelGraph _graph;
     private readonly string _modelPath;
-    private readonly IReadOnlyDictionary<string, Int8Matrix> _quantized;
+    private readonly IReadOnlyDictionary<string, QuantizedMatrix> _quantized;
     private readonly BufferAllocator _alloc = new();
     private readonly Dictionary<string, int> _bufferOf = new(StringComparer.Ordinal);
     private readonly Dictionary<int, List<string>> _valuesOf = new();
@@ -33,7 +34,7 @@ internal sealed partial class PlanBuilder
     private int _scratch;
     private int _nodeIndex;
 
-    private PlanBuilder(ModelGraph graph, string modelPath, IReadOnlyDictionary<string, Int8Matrix> quantized)
+    private PlanBuilder(ModelGraph graph, string modelPath, IReadOnlyDictionary<string, QuantizedMatrix> quantized)
     {
         _graph = graph;
         _modelPath = modelPath;
@@ -52,7 +53,7 @@ internal sealed partial class PlanBuilder
 
     /// <summary>Builds the plan; throws MB3003 listing every node the runtime cannot run.</summary>
     public static (ModelPlan Plan, WeightTable Weights) Build(
-        ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, Int8Matrix> quantized)
+        ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, QuantizedMatrix> quantized)
     {
         var builder = new PlanBuilder(graph, modelPath, quantized);
         return (builder.Run(target), builder.Weights);
@@ -190,7 +191,7 @@ internal sealed partial class PlanBuilder
     private int Size(string value) => checked(PerSample(value).Aggregate(1, (a, d) => checked(a * d)));
 
     private string ShapeToken(string value) =>
-        string.Join(",", PerSample(value).Select(N).Prepend(_batchSymbol is null ? N(_fixedBatch) : "N"));
+        string.Join(",", PerSample(value).Select(d => N(d)).Prepend(_batchSymbol is null ? N(_fixedBatch) : "N"));
 
     private string Doc(string kind, ValueInfo info)
     {

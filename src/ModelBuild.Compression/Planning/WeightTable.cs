@@ -1,3 +1,5 @@
+using ModelBuild.Compression.Quantization;
+
 namespace ModelBuild.Compression.Planning;
 
 /// <summary>
@@ -13,7 +15,7 @@ internal sealed class WeightTable
     public int AddFloats(string key, string name, float[] values, int[] dims) =>
         Add(key, () => new WeightEntry(name, "float32", dims, values, null));
 
-    public int AddInt8(string key, string name, Int8Matrix matrix, int[] dims) =>
+    public int AddInt8(string key, string name, QuantizedMatrix matrix, int[] dims) =>
         Add(key, () => new WeightEntry(name, matrix.ZeroPoints is null ? "int8" : "int8a", dims, null, matrix));
 
     private int Add(string key, Func<WeightEntry> create)
@@ -29,8 +31,5 @@ internal sealed class WeightTable
     }
 }
 
-/// <summary>An int8 matrix with one scale (and, asymmetric, one zero point) per row.</summary>
-internal sealed record Int8Matrix(int Rows, int Cols, sbyte[] Values, float[] Scales, sbyte[]? ZeroPoints);
-
 /// <summary>One blob entry: either floats or an int8 matrix.</summary>
-internal sealed record WeightEntry(string Name, string Format, int[] Dims, float[]? Floats, Int8Matrix? Int8);
+internal sealed record WeightEntry(string Name, string Format, int[] Dims, float[]? Floats, QuantizedMatrix? Int8);
