@@ -56,6 +56,8 @@ public sealed class QuantizedOnnxRewriterTests
         var maxDiff = viaFloats.Zip(viaInt8, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(maxDiff <= SameWeightsTolerance, $"max |diff| vs dequantized floats = {maxDiff}");
 
+        // Agreement and accuracy as a user would run the file: ORT with all its optimisations.
+        viaInt8 = Ort.Run(rewritten, input, dims, exactArithmetic: false);
         var agreement = Ort.ArgMax(original, 10).Zip(Ort.ArgMax(viaInt8, 10)).Count(p => p.First == p.Second) / (double)Images;
         Assert.True(agreement >= 0.99, $"argmax agreement {agreement:P1}");
         var accuracy = Ort.ArgMax(viaInt8, 10).Zip(labels).Count(p => p.First == p.Second) / (double)Images;
@@ -98,7 +100,12 @@ public sealed class QuantizedOnnxRewriterTests
         var expected = Ort.Run(reference, input, [3, 1, 8, 8]);
         var actual = Ort.Run(OnnxExporter.ToBytes(graph), input, [3, 1, 8, 8]);
         Assert.Equal(15, actual.Length);
-        Assert.True(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max() <= SameWeightsTolerance);
+        var maxDiff = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(maxDiff <= SameWeightsTolerance, $"max |diff| = {maxDiff}");
+
+        // Fully optimised ORT may requantise activations (see Ort.Run) but must stay close.
+        var optimised = Ort.Run(OnnxExporter.ToBytes(graph), input, [3, 1, 8, 8], exactArithmetic: false);
+        Assert.True(expected.Zip(optimised, (a, b) => Math.Abs(a - b)).Max() <= 0.05f);
     }
 
     [Fact]
