@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using ModelBuild.Compression.Export;
 using ModelBuild.Compression.Quantization;
 using ModelBuild.Compression.Tests.Support;
@@ -6,7 +7,7 @@ using ModelBuild.Graph.Onnx;
 
 namespace ModelBuild.Compression.Tests.Export;
 
-public sealed class QuantizedOnnxRewriterTests
+public sealed class QuantizedOnnxRewriterTests(ITestOutputHelper output)
 {
     private const int Images = 500;
 
@@ -62,6 +63,9 @@ public sealed class QuantizedOnnxRewriterTests
         Assert.True(agreement >= 0.99, $"argmax agreement {agreement:P1}");
         var accuracy = Ort.ArgMax(viaInt8, 10).Zip(labels).Count(p => p.First == p.Second) / (double)Images;
         Assert.True(accuracy >= 0.95, $"accuracy {accuracy:P1}"); // both models score > 97 % on the full test set
+        var worst = quantized.MinBy(q => q.SqnrDb)!;
+        output.WriteLine($"{file} {granularity} sym={symmetric}: max|diff| {maxDiff:G3}, agreement {agreement:P1}, accuracy {accuracy:P1}, "
+            + $"size {rewritten.Length}/{new FileInfo(path).Length}, worst SQNR {worst.SqnrDb:F1} dB ({worst.Name})");
     }
 
     [Fact]
@@ -81,11 +85,11 @@ public sealed class QuantizedOnnxRewriterTests
     [InlineData(QuantGranularity.PerTensor, false)]
     public void Opset_13_uses_per_axis_DequantizeLinear_and_matches_the_dequantized_floats(QuantGranularity granularity, bool symmetric)
     {
-        var graph = HandMadeOpset13();
+        var graph = HandMade(13);
         var quantized = QuantizeMatrixWeights(graph, granularity, symmetric);
         Assert.Equal(["conv.w", "mm.w", "gemm.w"], quantized.Select(q => q.Name));
         Assert.Equal([0, 1, 0], quantized.Select(q => q.Axis));
-        var reference = WithDequantizedFloats(HandMadeOpset13(), quantized);
+        var reference = WithDequantizedFloats(HandMade(13), quantized);
         QuantizedOnnxRewriter.Apply(graph, quantized);
 
         var dq = graph.Nodes.Where(n => n.OpType == "DequantizeLinear").ToList();
@@ -111,9 +115,36 @@ public sealed class QuantizedOnnxRewriterTests
     [Fact]
     public void Rejects_a_weight_that_is_not_a_float_initializer()
     {
-        var graph = HandMadeOpset13();
+        var graph = HandMade(13);
         var q = LinearQuantizer.QuantizeInt8(Tensor.FromFloats("missing", [2, 2], new float[4]), 0, QuantGranularity.PerChannel, true);
         Assert.Throws<ArgumentException>(() => QuantizedOnnxRewriter.Apply(graph, [q]));
+    }
+
+    [Theory]
+    [InlineData(9, QuantGranularity.PerChannel, false)]
+    [InlineData(9, QuantGranularity.PerTensor, true)]
+    [InlineData(12, QuantGranularity.PerChannel, false)]
+    public void Before_opset_13_per_channel_and_before_10_everything_uses_cast_sub_mul(long opset, QuantGranularity granularity, bool symmetric)
+    {
+        var graph = HandMade(opset);
+        var quantized = QuantizeMatrixWeights(graph, granularity, symmetric);
+        var reference = WithDequantizedFloats(HandMade(opset), quantized);
+        QuantizedOnnxRewriter.Apply(graph, quantized);
+
+        Assert.DoesNotContain(graph.Nodes, n => n.OpType == "DequantizeLinear");
+        Assert.Equal(symmetric ? 3 : 6, graph.Nodes.Count(n => n.OpType == "Cast"));
+        Assert.Equal(symmetric ? 0 : 3, graph.Nodes.Count(n => n.OpType == "Sub"));
+        var mul = graph.Nodes.Single(n => n.OpType == "Mul" && n.Outputs[0] == "conv.w");
+        Assert.Equal(granularity == QuantGranularity.PerChannel ? [4L, 1, 1, 1] : [], graph.GetInitializer(mul.Inputs[1])!.Dims);
+        Assert.Equal(granularity == QuantGranularity.PerChannel ? [1L, 10] : [], graph.GetInitializer("mm.w_scale")!.Dims);
+        var names = graph.Nodes.SelectMany(n => n.Outputs).Concat(graph.Nodes.Select(n => n.Name)).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+
+        var random = new Random(18);
+        var input = Enumerable.Range(0, 2 * 64).Select(_ => (float)random.NextDouble()).ToArray();
+        var expected = Ort.Run(reference, input, [2, 1, 8, 8]);
+        var actual = Ort.Run(OnnxExporter.ToBytes(graph), input, [2, 1, 8, 8], exactArithmetic: false);
+        Assert.True(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max() <= SameWeightsTolerance);
     }
 
     /// <summary>Conv weights along axis 0; Gemm along 0 when transB=1, else 1; MatMul along 1. Only ≥2-D float initializers.</summary>
@@ -149,12 +180,12 @@ public sealed class QuantizedOnnxRewriterTests
     }
 
     /// <summary>x[N,1,8,8] → Conv 4×1×3×3 → Relu → Flatten → MatMul [144,10] → Gemm(transB=1) [5,10] → y[N,5].</summary>
-    private static ModelGraph HandMadeOpset13()
+    private static ModelGraph HandMade(long opset)
     {
         var random = new Random(123);
         float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 2) - 1) * 0.4f).ToArray();
-        var g = new ModelGraph { Name = "hand", IrVersion = 7 };
-        g.Opsets.Add(new OpsetImport("", 13));
+        var g = new ModelGraph { Name = "hand", IrVersion = opset >= 10 ? 7 : 4 };
+        g.Opsets.Add(new OpsetImport("", opset));
         g.Inputs.Add(new ValueInfo("x", DataType.Float, TensorShape.Of(Dim.Sym("N"), 1, 8, 8)));
         g.Outputs.Add(new ValueInfo("y", DataType.Float, TensorShape.Of(Dim.Sym("N"), 5)));
         g.SetInitializer(Tensor.FromFloats("conv.w", [4, 1, 3, 3], R(36)));
