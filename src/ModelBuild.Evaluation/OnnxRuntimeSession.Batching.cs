@@ -1,0 +1,76 @@
+namespace ModelBuild.Evaluation;
+
+/// <summary>Whole-dataset runs.</summary>
+public sealed partial class OnnxRuntimeSession
+{
+    /// <summary>
+    /// Runs <paramref name="count"/> samples through the first input, <paramref name="batchSize"/> at a time
+    /// (or the model's fixed batch), and returns the first output's rows concatenated in sample order.
+    /// Each sample is the first input's shape without its batch dimension, which must be fully known.
+    /// </summary>
+    public float[] RunAll(float[] samples, int count, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        int[] sampleShape = SampleShape(samples.Length, count);
+        int sampleSize = sampleShape.Aggregate(1, (a, d) => a * d);
+        int batch = FixedBatch ? BatchSize : Math.Min(batchSize, Math.Max(count, 1));
+        string input = InputNames[0], output = OutputNames[0];
+        float[]? result = null;
+        int rowSize = 0;
+        var chunk = new float[batch * sampleSize];
+        int[] shape = [batch, .. sampleShape];
+        for (int start = 0; start < count; start += batch)
+        {
+            int n = Math.Min(batch, count - start);
+            float[] data = chunk;
+            if (!FixedBatch && n < batch)
+            {
+                data = new float[n * sampleSize];
+                shape = [n, .. sampleShape];
+            }
+            else if (n < batch)
+            {
+                // A fixed batch larger than what is left: pad with zeros and drop the extra rows.
+                Array.Clear(chunk);
+            }
+
+            samples.AsSpan(start * sampleSize, n * sampleSize).CopyTo(data);
+            var inputs = new Dictionary<string, (float[] Data, int[] Shape)> { [input] = (data, shape) };
+            var rows = Run(inputs, [output])[output].Data;
+            if (result is null)
+            {
+                rowSize = rows.Length / shape[0];
+                result = new float[(long)rowSize * count > int.MaxValue ? throw new InvalidOperationException("Output too large.") : rowSize * count];
+            }
+
+            rows.AsSpan(0, n * rowSize).CopyTo(result.AsSpan(start * rowSize));
+        }
+
+        return result ?? [];
+    }
+
+    private int[] SampleShape(int length, int count)
+    {
+        int[] full = InputShape(0);
+        if (full.Length == 0)
+        {
+            throw new InvalidOperationException($"{_displayName}: the first input is a scalar; RunAll needs a batch dimension.");
+        }
+
+        int[] sample = full[1..];
+        if (sample.Any(d => d < 0))
+        {
+            throw new InvalidOperationException($"{_displayName}: input shape [{string.Join(",", full)}] has symbolic dimensions besides the batch; use Run with explicit shapes.");
+        }
+
+        long size = sample.Aggregate(1L, (a, d) => a * d);
+        if (size * count != length)
+        {
+            throw new ArgumentException($"{count} samples of shape [{string.Join(",", sample)}] need {size * count} values, got {length}.", "samples");
+        }
+
+        return sample;
+    }
+}

@@ -1,0 +1,162 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace ModelBuild.Evaluation;
+
+/// <summary>
+/// An ONNX Runtime CPU session used as the reference implementation. Inputs and outputs are float32 tensors
+/// (integer outputs are converted to float). One intra-op thread by default so results are reproducible.
+/// </summary>
+public sealed partial class OnnxRuntimeSession : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string _displayName;
+
+    private OnnxRuntimeSession(InferenceSession session, string displayName)
+    {
+        _session = session;
+        _displayName = displayName;
+        InputNames = session.InputNames.ToArray();
+        OutputNames = session.OutputNames.ToArray();
+    }
+
+    /// <summary>The graph inputs, in model order.</summary>
+    public IReadOnlyList<string> InputNames { get; }
+
+    /// <summary>The graph outputs, in model order.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>True when the first input's batch dimension is a fixed number (e.g. 1 for mnist-8).</summary>
+    public bool FixedBatch => InputShape(0) is [> 0, ..];
+
+    /// <summary>The fixed batch size, or -1 when the batch is dynamic.</summary>
+    public int BatchSize => FixedBatch ? InputShape(0)[0] : -1;
+
+    /// <summary>Loads an ONNX file. Missing file: MB1001; ONNX Runtime refuses it: MB4001.</summary>
+    /// <param name="path">The model file.</param>
+    /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 1 keeps results bit-reproducible.</param>
+    public static OnnxRuntimeSession FromFile(string path, int intraOpThreads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new ModelBuildException(EvaluationErrors.ModelMissing, path,
+                "The ONNX file does not exist. Check the path (relative paths are resolved from the current directory).");
+        }
+
+        return Create(options => new InferenceSession(path, options), path, intraOpThreads);
+    }
+
+    /// <summary>Loads a model held in memory; <paramref name="displayName"/> names it in errors.</summary>
+    public static OnnxRuntimeSession FromBytes(byte[] model, string displayName, int intraOpThreads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(displayName);
+        return Create(options => new InferenceSession(model, options), displayName, intraOpThreads);
+    }
+
+    /// <summary>The declared shape of input <paramref name="index"/>; -1 marks symbolic or unknown dimensions.</summary>
+    public int[] InputShape(int index) => _session.InputMetadata[InputNames[index]].Dimensions.ToArray();
+
+    /// <summary>The declared shape of output <paramref name="index"/>; -1 marks symbolic or unknown dimensions.</summary>
+    public int[] OutputShape(int index) => _session.OutputMetadata[OutputNames[index]].Dimensions.ToArray();
+
+    /// <summary>Runs the first input with <paramref name="shape"/> and returns the first output's data.</summary>
+    public float[] RunSingle(float[] input, int[] shape)
+    {
+        var inputs = new Dictionary<string, (float[] Data, int[] Shape)> { [InputNames[0]] = (input, shape) };
+        return Run(inputs, [OutputNames[0]])[OutputNames[0]].Data;
+    }
+
+    /// <summary>Runs the model on named float32 inputs and returns the requested outputs (all by default).</summary>
+    public IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Run(
+        IReadOnlyDictionary<string, (float[] Data, int[] Shape)> inputs, IEnumerable<string>? outputNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var names = (outputNames ?? OutputNames).ToArray();
+        var values = new Dictionary<string, OrtValue>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (name, (data, shape)) in inputs)
+            {
+                long expected = shape.Aggregate(1L, (a, d) => a * d);
+                if (expected != data.Length)
+                {
+                    throw new ArgumentException($"Input '{name}' has {data.Length} values but shape [{string.Join(",", shape)}] needs {expected}.", nameof(inputs));
+                }
+
+                values[name] = OrtValue.CreateTensorValueFromMemory(data, shape.Select(d => (long)d).ToArray());
+            }
+
+            using var runOptions = new RunOptions();
+            using var results = _session.Run(runOptions, values, names);
+            var output = new Dictionary<string, (float[] Data, int[] Shape)>(StringComparer.Ordinal);
+            int i = 0;
+            foreach (var result in results)
+            {
+                output[names[i++]] = ToFloat(result);
+            }
+
+            return output;
+        }
+        finally
+        {
+            foreach (var value in values.Values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _session.Dispose();
+
+    private static OnnxRuntimeSession Create(Func<SessionOptions, InferenceSession> open, string name, int intraOpThreads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(intraOpThreads, 1);
+        using var options = new SessionOptions
+        {
+            IntraOpNumThreads = intraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        try
+        {
+            return new OnnxRuntimeSession(open(options), name);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelBuildException(EvaluationErrors.RuntimeRefused, name,
+                $"ONNX Runtime could not load the model: {e.Message}. Check that the file is a valid ONNX model with operators ONNX Runtime supports.", inner: e);
+        }
+    }
+
+    private static (float[] Data, int[] Shape) ToFloat(OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        var shape = info.Shape.Select(d => checked((int)d)).ToArray();
+        float[] data = info.ElementDataType switch
+        {
+            TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
+            TensorElementType.Double => Convert(value.GetTensorDataAsSpan<double>(), v => (float)v),
+            TensorElementType.Int64 => Convert(value.GetTensorDataAsSpan<long>(), v => v),
+            TensorElementType.Int32 => Convert(value.GetTensorDataAsSpan<int>(), v => v),
+            TensorElementType.UInt8 => Convert(value.GetTensorDataAsSpan<byte>(), v => v),
+            TensorElementType.Int8 => Convert(value.GetTensorDataAsSpan<sbyte>(), v => v),
+            TensorElementType.Bool => Convert(value.GetTensorDataAsSpan<bool>(), v => v ? 1f : 0f),
+            var t => throw new NotSupportedException($"Output element type {t} cannot be converted to float."),
+        };
+        return (data, shape);
+    }
+
+    private static float[] Convert<T>(ReadOnlySpan<T> source, Func<T, float> convert)
+    {
+        var result = new float[source.Length];
+        for (int i = 0; i < source.Length; i++)
+        {
+            result[i] = convert(source[i]);
+        }
+
+        return result;
+    }
+}
