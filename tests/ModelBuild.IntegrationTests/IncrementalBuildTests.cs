@@ -21,12 +21,20 @@ public sealed class IncrementalBuildTests
         Assert.True(second.Succeeded, second.Output);
         Assert.DoesNotContain(CompressingMarker, second.Output);
 
-        // Edit the manifest: compression re-runs; the plan's bytes do not change, so neither does its timestamp.
+        // Edit the manifest without changing its meaning: compression re-runs, the plan's bytes do not change, so
+        // its timestamp does not either (and the generator and compiler stay cached).
         Thread.Sleep(1100);
-        project.Write("zoo.compress.json", """{"passes":[{"quantize":{"weights":"int8","granularity":"per-tensor","symmetric":true}}]}""");
+        project.Write("zoo.compress.json", """{"description":"same passes","passes":[{"quantize":{"weights":"int8","granularity":"per-channel","symmetric":true}}]}""");
         var third = project.Build();
         Assert.True(third.Succeeded, third.Output);
         Assert.Contains(CompressingMarker, third.Output);
         Assert.Equal(planTime, File.GetLastWriteTimeUtc(plan));
+
+        // A manifest that changes the model rewrites the plan.
+        Thread.Sleep(1100);
+        project.Write("zoo.compress.json", """{"passes":[{"quantize":{"weights":"int8","granularity":"per-tensor","symmetric":false}}]}""");
+        var fourth = project.Build();
+        Assert.True(fourth.Succeeded, fourth.Output);
+        Assert.Contains("per-tensor", File.ReadAllText(plan));
     }
 }

@@ -10,6 +10,16 @@ internal sealed partial class PlanBuilder
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
     };
 
+    private static readonly HashSet<string> s_loweredOps = new(StringComparer.Ordinal)
+    {
+        "Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool", "Add", "Sub", "Mul", "Div", "Max", "Min", "Pow",
+        "Softmax", "Transpose", "Concat", "BatchNormalization", "Cast",
+        "Relu", "Sigmoid", "Tanh", "HardSwish", "Exp", "Neg", "Abs", "Sqrt", "Erf", "LeakyRelu", "HardSigmoid", "Gelu", "Clip",
+    };
+
+    private static bool IsKnownOperator(Node node) =>
+        node.IsDefaultDomain && (s_aliasOps.Contains(node.OpType) || s_loweredOps.Contains(node.OpType));
+
     private void Lower(Node node)
     {
         if (!node.IsDefaultDomain)

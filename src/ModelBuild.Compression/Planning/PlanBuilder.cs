@@ -77,6 +77,14 @@ internal sealed partial class PlanBuilder
                 continue;
             }
 
+            if (!IsKnownOperator(node))
+            {
+                _unsupported.Add($"{node.OpType} '{node.Name}' (operator not supported)");
+                Poison(node);
+                continue;
+            }
+
+            // A node fed by an unsupported one is not reported again unless its own operator is unknown.
             if (node.Inputs.Any(_poisoned.Contains))
             {
                 Poison(node);
