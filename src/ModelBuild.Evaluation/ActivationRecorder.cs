@@ -15,6 +15,10 @@ public static class ActivationRecorder
     /// [count, ...]. A value that does not depend on the batch (its leading dimension differs from the batch run)
     /// is returned once, as computed on the first batch. The graph is left unchanged.
     /// </summary>
+    /// <remarks>
+    /// Whether a value is per-sample is judged from its leading dimension, so with a batch of 1 a batch-independent
+    /// value whose first dimension is 1 is treated as per-sample. Values must be float or convertible to float.
+    /// </remarks>
     public static IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Record(
         ModelGraph graph, IReadOnlyList<string> valueNames, float[] samples, int count, int batchSize = 256)
     {

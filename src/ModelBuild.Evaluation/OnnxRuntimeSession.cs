@@ -18,6 +18,8 @@ public sealed partial class OnnxRuntimeSession : IDisposable
         _displayName = displayName;
         InputNames = session.InputNames.ToArray();
         OutputNames = session.OutputNames.ToArray();
+        int[] first = InputNames.Count == 0 ? [] : InputShape(0);
+        BatchSize = first is [> 0, ..] ? first[0] : -1;
     }
 
     /// <summary>The graph inputs, in model order.</summary>
@@ -27,10 +29,10 @@ public sealed partial class OnnxRuntimeSession : IDisposable
     public IReadOnlyList<string> OutputNames { get; }
 
     /// <summary>True when the first input's batch dimension is a fixed number (e.g. 1 for mnist-8).</summary>
-    public bool FixedBatch => InputShape(0) is [> 0, ..];
+    public bool FixedBatch => BatchSize > 0;
 
-    /// <summary>The fixed batch size, or -1 when the batch is dynamic.</summary>
-    public int BatchSize => FixedBatch ? InputShape(0)[0] : -1;
+    /// <summary>The first input's fixed batch size, or -1 when the batch is dynamic.</summary>
+    public int BatchSize { get; }
 
     /// <summary>Loads an ONNX file. Missing file: MB1001; ONNX Runtime refuses it: MB4001.</summary>
     /// <param name="path">The model file.</param>
