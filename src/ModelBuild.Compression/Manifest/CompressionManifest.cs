@@ -35,6 +35,9 @@ public sealed class CompressionManifest
     /// <summary>The manifest version (always <see cref="CurrentVersion"/> for a parsed manifest).</summary>
     public int Version => CurrentVersion;
 
+    /// <summary>Calibration data for passes that need activations (GPTQ, SparseGPT, Taylor saliency, reconstruction).</summary>
+    public Evaluation.Data.DatasetSpec? Calibration { get; init; }
+
     /// <summary>The passes in the order they run.</summary>
     public IReadOnlyList<PassSpec> Passes { get; }
 

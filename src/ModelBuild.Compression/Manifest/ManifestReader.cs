@@ -7,16 +7,36 @@ namespace ModelBuild.Compression.Manifest;
 /// Passes are looked up in <see cref="PassReaders"/>, one entry per pass name, so a new pass is one reader method
 /// and one table row; the error for an unknown pass lists the table's keys.
 /// </remarks>
-internal static class ManifestReader
+internal static partial class ManifestReader
 {
-    private static readonly string[] TopLevelKeys = ["$schema", "description", "passes", "version"];
+    private static readonly string[] TopLevelKeys = ["$schema", "calibration", "description", "passes", "version"];
+    private static readonly string[] CalibrationKeys = ["count", "format", "images", "labels", "preprocessing", "sampleShape"];
     private static readonly string[] QuantizeKeys = ["granularity", "symmetric", "weights"];
 
-    private static readonly IReadOnlyDictionary<string, Func<JsonObject, string, PassSpec>> PassReaders =
-        new SortedDictionary<string, Func<JsonObject, string, PassSpec>>(StringComparer.Ordinal)
+    private static readonly IReadOnlyDictionary<string, Func<JsonObject, string, PassSpec>> PassReaders = CreatePassReaders();
+
+    private static SortedDictionary<string, Func<JsonObject, string, PassSpec>> CreatePassReaders()
+    {
+        var table = new SortedDictionary<string, Func<JsonObject, string, PassSpec>>(StringComparer.Ordinal)
         {
             [QuantizeSpec.PassName] = ReadQuantize,
         };
+
+        // Each pass family registers its readers in its own file (ManifestReader.<Family>.cs).
+        RegisterPruning(table);
+        RegisterQuantization(table);
+        RegisterLowRank(table);
+        RegisterStorage(table);
+        return table;
+    }
+
+    static partial void RegisterPruning(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
+
+    static partial void RegisterQuantization(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
+
+    static partial void RegisterLowRank(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
+
+    static partial void RegisterStorage(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
 
     public static CompressionManifest Read(JsonNode root, string path)
     {
@@ -51,7 +71,10 @@ internal static class ManifestReader
             throw BadValue(path, passes, "'passes' is empty; list at least one pass, e.g. { \"quantize\": {} }");
         }
 
-        return new CompressionManifest(passes.Items.Select(p => ReadPass(p, path)).ToList(), description, path);
+        return new CompressionManifest(passes.Items.Select(p => ReadPass(p, path)).ToList(), description, path)
+        {
+            Calibration = Find(obj, "calibration") is { } calibration ? ReadDataset(calibration, path, "calibration") : null,
+        };
     }
 
     private static PassSpec ReadPass(JsonNode node, string path)
@@ -73,6 +96,38 @@ internal static class ManifestReader
         return reader(settings, path);
     }
 
+    /// <summary>A data section (<c>calibration</c>): files relative to the manifest, formats of the Evaluation readers.</summary>
+    internal static Evaluation.Data.DatasetSpec ReadDataset(JsonNode node, string path, string section)
+    {
+        var obj = node as JsonObject ?? throw BadValue(path, node, $"'{section}' must be an object, not {node.Kind}");
+        CheckKeys(obj, CalibrationKeys, path, $"in '{section}'");
+        var images = ReadString(obj, "images", path) ?? throw BadValue(path, obj, $"'{section}' needs \"images\": the data file");
+        var format = ReadString(obj, "format", path) ?? "idx";
+        if (format is not ("idx" or "npy" or "raw"))
+        {
+            throw BadValue(path, Find(obj, "format")!, $"'format' must be \"idx\", \"npy\" or \"raw\", not \"{format}\"");
+        }
+
+        int[]? sampleShape = null;
+        if (Find(obj, "sampleShape") is { } shapeNode)
+        {
+            sampleShape = shapeNode is JsonArray a && a.Items.All(i => i is JsonNumber { Value: >= 1 and <= 1e6 })
+                ? a.Items.Select(i => (int)((JsonNumber)i).Value).ToArray()
+                : throw BadValue(path, shapeNode, $"'sampleShape' must be a list of positive whole numbers, not {Show(shapeNode)}");
+        }
+
+        return new Evaluation.Data.DatasetSpec
+        {
+            Images = images,
+            Labels = ReadString(obj, "labels", path),
+            Format = format,
+            Preprocessing = ReadString(obj, "preprocessing", path),
+            Count = Find(obj, "count") is null ? null : ReadInt(obj, "count", 256, 1, 1_000_000, path),
+            SampleShape = sampleShape,
+            SourceFile = path,
+        };
+    }
+
     private static QuantizeSpec ReadQuantize(JsonObject settings, string path)
     {
         CheckKeys(settings, QuantizeKeys, path, "in the 'quantize' pass");
@@ -87,7 +142,7 @@ internal static class ManifestReader
         return new QuantizeSpec(weights, granularity, symmetric);
     }
 
-    private static T ReadEnum<T>(JsonObject obj, string key, IReadOnlyList<(string Name, T Value)> allowed, T fallback, string path)
+    internal static T ReadEnum<T>(JsonObject obj, string key, IReadOnlyList<(string Name, T Value)> allowed, T fallback, string path)
     {
         if (Find(obj, key) is not { } node)
         {
@@ -104,7 +159,7 @@ internal static class ManifestReader
     }
 
     /// <summary>Rejects keys outside <paramref name="allowed"/> (MB2002) and repeated keys (MB2003).</summary>
-    private static void CheckKeys(JsonObject obj, string[] allowed, string path, string where)
+    internal static void CheckKeys(JsonObject obj, string[] allowed, string path, string where)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in obj.Properties)
@@ -122,9 +177,9 @@ internal static class ManifestReader
         }
     }
 
-    private static JsonNode? Find(JsonObject obj, string key) => obj.Properties.FirstOrDefault(p => p.Key == key)?.Value;
+    internal static JsonNode? Find(JsonObject obj, string key) => obj.Properties.FirstOrDefault(p => p.Key == key)?.Value;
 
-    private static string Show(JsonNode node) => node switch
+    internal static string Show(JsonNode node) => node switch
     {
         JsonString s => $"\"{s.Value}\"",
         JsonNumber n => n.Text,
@@ -132,6 +187,62 @@ internal static class ManifestReader
         _ => node.Kind,
     };
 
-    private static ModelBuildException BadValue(string path, JsonNode node, string reason) =>
+    internal static ModelBuildException BadValue(string path, JsonNode node, string reason) =>
         new("MB2003", path, reason + ".", node.Line, node.Column);
+
+    /// <summary>An optional number in [<paramref name="min"/>, <paramref name="max"/>] (MB2003 otherwise).</summary>
+    internal static double ReadNumber(JsonObject obj, string key, double fallback, double min, double max, string path)
+    {
+        if (Find(obj, key) is not { } node)
+        {
+            return fallback;
+        }
+
+        if (node is JsonNumber n && n.Value >= min && n.Value <= max)
+        {
+            return n.Value;
+        }
+
+        throw BadValue(path, node, $"'{key}' must be a number from {min} to {max}, not {Show(node)}");
+    }
+
+    /// <summary>An optional integer in [<paramref name="min"/>, <paramref name="max"/>] (MB2003 otherwise).</summary>
+    internal static int ReadInt(JsonObject obj, string key, int fallback, int min, int max, string path)
+    {
+        if (Find(obj, key) is not { } node)
+        {
+            return fallback;
+        }
+
+        if (node is JsonNumber n && n.Value >= min && n.Value <= max && n.Value == Math.Floor(n.Value))
+        {
+            return (int)n.Value;
+        }
+
+        throw BadValue(path, node, $"'{key}' must be a whole number from {min} to {max}, not {Show(node)}");
+    }
+
+    internal static bool ReadBool(JsonObject obj, string key, bool fallback, string path) =>
+        Find(obj, key) is not { } node ? fallback
+            : (node as JsonBool)?.Value ?? throw BadValue(path, node, $"'{key}' must be true or false, not {Show(node)}");
+
+    internal static string? ReadString(JsonObject obj, string key, string path) =>
+        Find(obj, key) is not { } node ? null
+            : (node as JsonString)?.Value ?? throw BadValue(path, node, $"'{key}' must be a string, not {Show(node)}");
+
+    /// <summary>An optional list of strings (e.g. exclusions).</summary>
+    internal static IReadOnlyList<string> ReadStrings(JsonObject obj, string key, string path)
+    {
+        if (Find(obj, key) is not { } node)
+        {
+            return [];
+        }
+
+        if (node is JsonArray list && list.Items.All(i => i is JsonString))
+        {
+            return list.Items.Select(i => ((JsonString)i).Value).ToList();
+        }
+
+        throw BadValue(path, node, $"'{key}' must be a list of strings, not {Show(node)}");
+    }
 }

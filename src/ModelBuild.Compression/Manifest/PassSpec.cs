@@ -10,6 +10,9 @@ public abstract record PassSpec
 
     /// <summary>A short, stable description for logs, reports and the plan, e.g. <c>quantize(int8,per-channel,symmetric)</c>.</summary>
     public abstract string Describe();
+
+    /// <summary>The pass that carries out this step.</summary>
+    public abstract Passes.ICompressionPass CreatePass();
 }
 
 /// <summary>Linear weight quantisation (<c>{"quantize": {...}}</c>).</summary>
@@ -27,6 +30,9 @@ public sealed record QuantizeSpec(WeightType Weights, QuantGranularity Granulari
     /// <inheritdoc />
     public override string Describe() =>
         $"{PassName}({ManifestNames.Of(Weights)},{ManifestNames.Of(Granularity)},{(Symmetric ? "symmetric" : "asymmetric")})";
+
+    /// <inheritdoc />
+    public override Passes.ICompressionPass CreatePass() => new Passes.LinearQuantizePass(this);
 }
 
 /// <summary>The manifest spellings of enum values (one table, used for parsing and describing).</summary>

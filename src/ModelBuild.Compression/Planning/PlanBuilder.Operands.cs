@@ -15,7 +15,7 @@ internal sealed partial class PlanBuilder
         var intDims = dims.Select(d => checked((int)d)).ToArray();
         if (_quantized.TryGetValue(name, out var matrix))
         {
-            return Weights.AddInt8(name + "#m", name, matrix, intDims);
+            return Weights.AddStored(name + "#m", name, matrix, intDims);
         }
 
         var values = _graph.GetInitializer(name)!.ToFloats();

@@ -1,5 +1,5 @@
 using System.Globalization;
-using ModelBuild.Compression.Quantization;
+using ModelBuild.Compression.Representation;
 using ModelBuild.Graph;
 
 namespace ModelBuild.Compression.Planning;
@@ -20,7 +20,7 @@ internal sealed partial class PlanBuilder
 {
     private readonly ModelGraph _graph;
     private readonly string _modelPath;
-    private readonly IReadOnlyDictionary<string, QuantizedMatrix> _quantized;
+    private readonly IReadOnlyDictionary<string, StoredMatrix> _quantized;
     private readonly BufferAllocator _alloc = new();
     private readonly Dictionary<string, int> _bufferOf = new(StringComparer.Ordinal);
     private readonly Dictionary<int, List<string>> _valuesOf = new();
@@ -34,7 +34,7 @@ internal sealed partial class PlanBuilder
     private int _scratch;
     private int _nodeIndex;
 
-    private PlanBuilder(ModelGraph graph, string modelPath, IReadOnlyDictionary<string, QuantizedMatrix> quantized)
+    private PlanBuilder(ModelGraph graph, string modelPath, IReadOnlyDictionary<string, StoredMatrix> quantized)
     {
         _graph = graph;
         _modelPath = modelPath;
@@ -53,7 +53,7 @@ internal sealed partial class PlanBuilder
 
     /// <summary>Builds the plan; throws MB3003 listing every node the runtime cannot run.</summary>
     public static (ModelPlan Plan, WeightTable Weights) Build(
-        ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, QuantizedMatrix> quantized)
+        ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, StoredMatrix> quantized)
     {
         var builder = new PlanBuilder(graph, modelPath, quantized);
         return (builder.Run(target), builder.Weights);

@@ -1,4 +1,4 @@
-using ModelBuild.Compression.Quantization;
+using ModelBuild.Compression.Representation;
 
 namespace ModelBuild.Compression.Planning;
 
@@ -15,8 +15,16 @@ internal sealed class WeightTable
     public int AddFloats(string key, string name, float[] values, int[] dims) =>
         Add(key, () => new WeightEntry(name, "float32", dims, values, null));
 
-    public int AddInt8(string key, string name, QuantizedMatrix matrix, int[] dims) =>
-        Add(key, () => new WeightEntry(name, matrix.ZeroPoints is null ? "int8" : "int8a", dims, null, matrix));
+    public int AddStored(string key, string name, StoredMatrix matrix, int[] dims) =>
+        Add(key, () => new WeightEntry(name, FormatName(matrix), dims, null, matrix));
+
+    private static string FormatName(StoredMatrix matrix) => matrix switch
+    {
+        DenseFloat => "float32",
+        LinearQuantized { Bits: 8, IsTernary: false, ZeroPoints: null } q when q.GroupSize >= q.Cols => "int8",
+        LinearQuantized { Bits: 8, IsTernary: false } q when q.GroupSize >= q.Cols => "int8a",
+        _ => matrix.Describe().Replace(' ', '_'),
+    };
 
     private int Add(string key, Func<WeightEntry> create)
     {
@@ -31,5 +39,5 @@ internal sealed class WeightTable
     }
 }
 
-/// <summary>One blob entry: either floats or an int8 matrix.</summary>
-internal sealed record WeightEntry(string Name, string Format, int[] Dims, float[]? Floats, QuantizedMatrix? Int8);
+/// <summary>One blob entry: either floats or a matrix in a pass's chosen representation.</summary>
+internal sealed record WeightEntry(string Name, string Format, int[] Dims, float[]? Floats, StoredMatrix? Stored);

@@ -39,6 +39,9 @@ public sealed class WeightBlobWriter
     /// <summary>The number of entries added so far.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>The payload bytes of entry <paramref name="index"/> (what it costs in the blob before entropy coding).</summary>
+    public int PayloadLength(int index) => _entries[index].Payload.Length;
+
     /// <summary>Adds a float32 entry and returns its index.</summary>
     public int Add(string name, ReadOnlySpan<float> values, int[] dims)
     {
@@ -81,6 +84,28 @@ public sealed class WeightBlobWriter
         MemoryMarshal.AsBytes(rowMajor.AsSpan()).CopyTo(payload.AsSpan(headerBytes));
         return AddEntry(name, zeroPoints is null ? BlobFormat.Int8 : BlobFormat.Int8Asymmetric, dims, payload);
     }
+
+    /// <summary>
+    /// Adds a weight in the representation a pass chose (rows must be dims[0]). float32 and 8-bit per-row linear
+    /// codes use formats 1–3, which the kernels read directly; the other representations use the compact formats
+    /// of docs/FORMATS.md.
+    /// </summary>
+    public int AddStored(string name, Representation.StoredMatrix matrix, int[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        switch (matrix)
+        {
+            case Representation.DenseFloat f:
+                return Add(name, f.Values, dims);
+            case Representation.LinearQuantized { Bits: 8, IsTernary: false } q when q.GroupSize >= q.Cols:
+                return AddInt8(name, q.Rows, q.Cols, q.Codes, q.Scales, q.ZeroPoints, dims);
+            default:
+                return AddCompact(name, matrix, dims);
+        }
+    }
+
+    /// <summary>The compact formats (4 and up); until they exist, the decoded floats (never a silent loss).</summary>
+    private int AddCompact(string name, Representation.StoredMatrix matrix, int[] dims) => Add(name, matrix.Decode(), dims);
 
     /// <summary>
     /// Serialises the blob. With <paramref name="brotli"/> the payload (not the table) is Brotli-compressed at

@@ -1,0 +1,105 @@
+using ModelBuild.Compression.Planning;
+using ModelBuild.Compression.Representation;
+using ModelBuild.Evaluation;
+using ModelBuild.Graph;
+
+namespace ModelBuild.Compression.Passes;
+
+/// <summary>The state the manifest's passes share: the graph, storage decisions, calibration data and helpers.</summary>
+public sealed class CompressionContext
+{
+    private readonly Dictionary<string, double[]> _hessians = new(StringComparer.Ordinal);
+
+    public CompressionContext(ModelGraph graph, string modelPath, string manifestPath, CalibrationSet? calibration, IProgress<string>? progress)
+    {
+        Graph = graph;
+        ModelPath = modelPath;
+        ManifestPath = manifestPath;
+        Calibration = calibration;
+        Progress = progress;
+    }
+
+    public ModelGraph Graph { get; }
+
+    public string ModelPath { get; }
+
+    public string ManifestPath { get; }
+
+    public CalibrationSet? Calibration { get; }
+
+    public IProgress<string>? Progress { get; }
+
+    /// <summary>Storage decisions by weight name (matrix view). Weights not listed are stored as float32.</summary>
+    public Dictionary<string, StoredMatrix> Stored { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Set by the <c>entropy</c> pass: Brotli-compress the blob's payload (decoded once at load).</summary>
+    public bool EntropyCoding { get; set; }
+
+    /// <summary>Lines for the report ("what the pass did"), in order.</summary>
+    public List<string> Notes { get; } = new();
+
+    /// <summary>The calibration data, or MB2005 naming the pass that needs it.</summary>
+    public CalibrationSet RequireCalibration(string passName) => Calibration
+        ?? throw new ModelBuildException("MB2005", ManifestPath,
+            $"the pass '{passName}' needs calibration data; add \"calibration\": {{ \"images\": \"...\", \"preprocessing\": \"...\", \"count\": 256 }} to the manifest.");
+
+    /// <summary>Weights that multiply activations (Conv, Gemm, MatMul), in graph order.</summary>
+    public IReadOnlyList<LayerWeight> Layers()
+    {
+        var result = new List<LayerWeight>();
+        foreach (var weight in WeightRoles.FindMatrixWeights(Graph))
+        {
+            var tensor = Graph.GetInitializer(weight.Name)!;
+            var node = Graph.Nodes.First(n => n.InputOrNull(1) == weight.Name);
+            var rows = (int)tensor.Dims[weight.OutputAxis];
+            var cols = (int)(tensor.ElementCount / Math.Max(1, rows));
+            result.Add(new LayerWeight(weight.Name, node, rows, cols, weight.OutputAxis == 0 ? MatrixLayout.RowsFirst : MatrixLayout.ColumnsFirst));
+        }
+
+        return result;
+    }
+
+    /// <summary>The layer's current float weights as its matrix view, row-major.</summary>
+    public float[] GetMatrix(LayerWeight layer)
+    {
+        var values = Graph.GetInitializer(layer.Name)!.ToFloats();
+        return layer.Layout == MatrixLayout.RowsFirst ? values : PlanBuilder.Transpose(values, layer.Cols, layer.Rows);
+    }
+
+    /// <summary>Replaces the layer's float weights (matrix view, row-major); the graph keeps its layout.</summary>
+    public void SetMatrix(LayerWeight layer, float[] matrix)
+    {
+        var tensor = Graph.GetInitializer(layer.Name)!;
+        var values = layer.Layout == MatrixLayout.RowsFirst ? matrix : PlanBuilder.Transpose(matrix, layer.Rows, layer.Cols);
+        Graph.SetInitializer(Tensor.FromFloats(layer.Name, tensor.Dims, values));
+        _hessians.Remove(layer.Name);
+    }
+
+    /// <summary>Runs the current graph on the calibration samples and returns the named values (ONNX Runtime).</summary>
+    public IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Record(IReadOnlyList<string> values, string passName)
+    {
+        var calibration = RequireCalibration(passName);
+        return ActivationRecorder.Record(Graph, values, calibration.Samples, calibration.Count);
+    }
+
+    /// <summary>
+    /// The layer's input second moment H = XᵀX / n (cols × cols, row-major, float64), X being the rows the layer
+    /// multiplies: one per sample for Gemm/MatMul, one im2col patch per output pixel for Conv. GPTQ and SparseGPT
+    /// use it; it is computed from the current graph and cached until the layer's weights change.
+    /// </summary>
+    public double[] InputHessian(LayerWeight layer, string passName)
+    {
+        if (_hessians.TryGetValue(layer.Name, out var cached))
+        {
+            return cached;
+        }
+
+        var (data, shape) = Record([layer.InputValue], passName)[layer.InputValue];
+        var h = layer.IsConv ? HessianBuilder.FromConv(data, shape, layer.Node, layer.Cols) : HessianBuilder.FromRows(data, layer.Cols);
+        _hessians[layer.Name] = h;
+        return h;
+    }
+
+    /// <summary>Forgets cached Hessians (after a pass changed weights the later layers' inputs depend on).</summary>
+    public void InvalidateActivations() => _hessians.Clear();
+}

@@ -1,0 +1,32 @@
+using ModelBuild.Compression.Planning;
+using ModelBuild.Compression.Quantization;
+using ModelBuild.Compression.Reporting;
+using ModelBuild.Compression.Storage;
+
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>Writes the plan's weight entries into the blob and measures each against the original weights.</summary>
+internal static class BlobAssembler
+{
+    public static (byte[] Blob, List<WeightReportRow> Rows) Build(WeightTable weights, IReadOnlyDictionary<string, float[]> originals, bool entropyCoding)
+    {
+        var writer = new WeightBlobWriter();
+        var rows = new List<WeightReportRow>();
+        foreach (var entry in weights.Entries)
+        {
+            var index = entry.Stored is { } stored ? writer.AddStored(entry.Name, stored, entry.Dims) : writer.Add(entry.Name, entry.Floats, entry.Dims);
+            var elements = entry.Dims.Aggregate(1L, (a, d) => a * d);
+            double? maxError = null, sqnr = null;
+            if (entry.Stored is { } s && originals.TryGetValue(entry.Name, out var original) && original.Length == elements)
+            {
+                (var e, var q) = QuantizationError.Measure(original, s.Decode());
+                (maxError, sqnr) = (e, q);
+            }
+
+            var format = entry.Stored?.Describe() ?? "float32";
+            rows.Add(new WeightReportRow(entry.Name, entry.Dims, format, 4 * elements, writer.PayloadLength(index), maxError, sqnr));
+        }
+
+        return (writer.ToArray(entropyCoding), rows);
+    }
+}

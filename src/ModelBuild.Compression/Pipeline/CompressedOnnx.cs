@@ -1,0 +1,58 @@
+using ModelBuild.Compression.Export;
+using ModelBuild.Compression.Passes;
+using ModelBuild.Compression.Quantization;
+using ModelBuild.Compression.Representation;
+using ModelBuild.Graph.Onnx;
+
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>
+/// The compressed model as standard ONNX that ONNX Runtime runs: int8 per-channel weights as DequantizeLinear
+/// (or Cast/Mul on old opsets); every other representation as its decoded float weights, so the file computes
+/// exactly what the generated predictor computes.
+/// </summary>
+internal static class CompressedOnnx
+{
+    public static byte[] Build(CompressionContext context)
+    {
+        var quantized = new List<QuantizedTensor>();
+        foreach (var layer in context.Layers())
+        {
+            if (!context.Stored.TryGetValue(layer.Name, out var stored))
+            {
+                continue;
+            }
+
+            if (stored is LinearQuantized { Bits: 8, IsTernary: false } q && q.GroupSize >= q.Cols)
+            {
+                quantized.Add(ToTensor(layer, q, context.Graph.GetInitializer(layer.Name)!.Dims));
+            }
+            else
+            {
+                context.SetMatrix(layer, stored.Decode());
+            }
+        }
+
+        QuantizedOnnxRewriter.Apply(context.Graph, quantized);
+        return OnnxExporter.ToBytes(context.Graph);
+    }
+
+    private static QuantizedTensor ToTensor(LayerWeight layer, LinearQuantized q, long[] dims)
+    {
+        var codes = q.Codes;
+        if (layer.Layout == MatrixLayout.ColumnsFirst)
+        {
+            codes = new sbyte[codes.Length];
+            for (var r = 0; r < q.Rows; r++)
+            {
+                for (var c = 0; c < q.Cols; c++)
+                {
+                    codes[(c * q.Rows) + r] = q.Codes[(r * q.Cols) + c];
+                }
+            }
+        }
+
+        var axis = layer.Layout == MatrixLayout.RowsFirst ? 0 : 1;
+        return new QuantizedTensor(layer.Name, dims.Select(d => (int)d).ToArray(), codes, q.Scales, q.ZeroPoints ?? [], axis);
+    }
+}
