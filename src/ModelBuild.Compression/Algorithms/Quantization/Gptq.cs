@@ -1,4 +1,5 @@
-using MathNet.Numerics.LinearAlgebra;
+using System.Numerics;
+using DoubleMatrix = MathNet.Numerics.LinearAlgebra.Matrix<double>;
 
 namespace ModelBuild.Compression.Algorithms.Quantization;
 
@@ -75,12 +76,7 @@ public static class Gptq
                     decoded[k] = q;
                     var err = (value - q) / d;
                     errors[(r * block) + i - i1] = err;
-                    var row = work.AsSpan(r * cols, cols);
-                    var uRow = u.AsSpan(i * cols, cols);
-                    for (var j = i + 1; j < i2; j++)
-                    {
-                        row[j] -= err * uRow[j];
-                    }
+                    Axpy(work.AsSpan((r * cols) + i + 1, i2 - i - 1), u.AsSpan((i * cols) + i + 1, i2 - i - 1), -err);
                 }
             }
 
@@ -104,11 +100,7 @@ public static class Gptq
                     continue;
                 }
 
-                var uRow = u.AsSpan((k * cols) + i2, cols - i2);
-                for (var j = 0; j < row.Length; j++)
-                {
-                    row[j] -= e * uRow[j];
-                }
+                Axpy(row, u.AsSpan((k * cols) + i2, cols - i2), -e);
             }
         }
     }
@@ -133,13 +125,20 @@ public static class Gptq
     /// The upper-triangular U with UᵀU = (H + λI)⁻¹ in the permuted order, row-major; λ = dampening · mean diagonal.
     /// Zero diagonal entries (dead inputs) become 1. If H is still not positive definite, λ grows tenfold.
     /// </summary>
+    /// <remarks>
+    /// Rather than inverting H and factoring the inverse (about 2.3 n³ flops), this factors the order-reversed
+    /// matrix, JHJ = LLᵀ, so that H = ŨŨᵀ with Ũ = JLJ upper; then H⁻¹ = Ũ⁻ᵀŨ⁻¹ and U = Ũ⁻¹ = J L⁻¹ J, which is
+    /// upper with a positive diagonal and so is the Cholesky factor of H⁻¹. One Cholesky (MathNet) and one
+    /// triangular inverse: about n³/2 flops, which matters for a 3136-input layer.
+    /// </remarks>
     public static double[] InverseCholeskyUpper(double[] h, int cols, int[] perm, double dampening)
     {
         var diagonalMean = Enumerable.Range(0, cols).Average(i => h[(i * cols) + i]);
         var damp = dampening * (diagonalMean > 0 ? diagonalMean : 1);
         for (var attempt = 0; ; attempt++)
         {
-            var m = Matrix<double>.Build.Dense(cols, cols, (a, b) => h[(perm[a] * cols) + perm[b]]);
+            // Row a of the reversed matrix is permuted row cols − 1 − a.
+            var m = DoubleMatrix.Build.Dense(cols, cols, (a, b) => h[(perm[cols - 1 - a] * cols) + perm[cols - 1 - b]]);
             for (var i = 0; i < cols; i++)
             {
                 m[i, i] = (m[i, i] == 0 ? 1 : m[i, i]) + damp;
@@ -147,14 +146,68 @@ public static class Gptq
 
             try
             {
-                var inverse = m.Cholesky().Solve(Matrix<double>.Build.DenseIdentity(cols));
-                inverse = (inverse + inverse.Transpose()) * 0.5;
-                return inverse.Cholesky().Factor.Transpose().ToRowMajorArray();
+                var lower = InvertLower(m.Cholesky().Factor.ToRowMajorArray(), cols);
+                var u = new double[cols * cols];
+                for (var i = 0; i < cols; i++)
+                {
+                    for (var j = i; j < cols; j++)
+                    {
+                        u[(i * cols) + j] = lower[((cols - 1 - i) * cols) + cols - 1 - j];
+                    }
+                }
+
+                return u;
             }
             catch (ArgumentException) when (attempt < 6)
             {
                 damp *= 10;
             }
+        }
+    }
+
+    // X = L⁻¹ row by row: X[i,:] = (eᵢ − Σ_{k<i} L[i,k] X[k,:]) / L[i,i]; only X[k, 0..k] is non-zero.
+    private static double[] InvertLower(double[] l, int n)
+    {
+        var x = new double[n * n];
+        for (var i = 0; i < n; i++)
+        {
+            var row = x.AsSpan(i * n, i + 1);
+            row[i] = 1;
+            for (var k = 0; k < i; k++)
+            {
+                var f = l[(i * n) + k];
+                if (f != 0)
+                {
+                    Axpy(row[..(k + 1)], x.AsSpan(k * n, k + 1), -f);
+                }
+            }
+
+            var d = l[(i * n) + i];
+            for (var j = 0; j <= i; j++)
+            {
+                row[j] /= d;
+            }
+        }
+
+        return x;
+    }
+
+    /// <summary>y += a · x (SIMD).</summary>
+    internal static void Axpy(Span<double> y, ReadOnlySpan<double> x, double a)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && y.Length >= Vector<double>.Count)
+        {
+            var va = new Vector<double>(a);
+            for (; i <= y.Length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                (new Vector<double>(y[i..]) + (va * new Vector<double>(x[i..]))).CopyTo(y[i..]);
+            }
+        }
+
+        for (; i < y.Length; i++)
+        {
+            y[i] += a * x[i];
         }
     }
 }
