@@ -4,13 +4,13 @@ using ModelBuild.Runtime;
 namespace ModelBuild.Benchmarks;
 
 /// <summary>
-/// Dense 784→256, batch 1 (the MNIST MLP's first layer): int8 per-row weights against float32, at the best
-/// SIMD level and on the scalar path. ONNX Runtime comparisons are added beside these.
+/// Dense 784→256 (the MNIST MLP's first layer) and 3136→128 (mnist_cnn_fc128's fc1, 95 % of its weights):
+/// int8 per-row weights against float32, at the best SIMD level and on the scalar path. ONNX Runtime
+/// comparisons are added beside these.
 /// </summary>
 [MemoryDiagnoser]
 public class DenseBenchmarks
 {
-    private const int K = 784, N = 256;
     private WeightMatrix _int8 = null!;
     private WeightMatrix _float32 = null!;
     private float[] _x = null!;
@@ -20,10 +20,18 @@ public class DenseBenchmarks
     [Params(1, 16)]
     public int Batch { get; set; }
 
+    [Params("784x256", "3136x128")]
+    public string Layer { get; set; } = "784x256";
+
+    private int K => Layer == "784x256" ? 784 : 3136;
+
+    private int N => Layer == "784x256" ? 256 : 128;
+
     [GlobalSetup]
     public void Setup()
     {
         var rng = new Random(42);
+        int K = this.K, N = this.N;
         var floats = new float[N * K];
         var q = new sbyte[N * K];
         var scales = new float[N];
