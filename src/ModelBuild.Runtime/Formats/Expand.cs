@@ -72,9 +72,11 @@ internal static class Expand
                 Vector256<uint> em = u & Vector256.Create(0x7FFFu);
                 Vector256<uint> shifted = em << 13;
 
-                // Scaling by 2^112 re-biases the exponent and normalises subnormals exactly; inf/NaN keep their bits.
+                // Scaling by 2^112 re-biases the exponent and normalises subnormals exactly; inf/NaN keep their bits
+                // (NaNs made quiet, as the BCL conversion does).
                 Vector256<uint> finite = (shifted.AsSingle() * Vector256.Create(Two112)).AsUInt32();
-                Vector256<uint> special = shifted | Vector256.Create(0x7F800000u);
+                Vector256<uint> quiet = Vector256.GreaterThan(em, Vector256.Create(HalfExponentMask)) & Vector256.Create(0x00400000u);
+                Vector256<uint> special = shifted | quiet | Vector256.Create(0x7F800000u);
                 Vector256<uint> r = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(em, Vector256.Create(HalfExponentMask)), special, finite);
                 (r | ((u & Vector256.Create(0x8000u)) << 16)).StoreUnsafe(ref dst, (nuint)i);
             }
@@ -88,7 +90,8 @@ internal static class Expand
                 Vector128<uint> em = u & Vector128.Create(0x7FFFu);
                 Vector128<uint> shifted = em << 13;
                 Vector128<uint> finite = (shifted.AsSingle() * Vector128.Create(Two112)).AsUInt32();
-                Vector128<uint> special = shifted | Vector128.Create(0x7F800000u);
+                Vector128<uint> quiet = Vector128.GreaterThan(em, Vector128.Create(HalfExponentMask)) & Vector128.Create(0x00400000u);
+                Vector128<uint> special = shifted | quiet | Vector128.Create(0x7F800000u);
                 Vector128<uint> r = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(em, Vector128.Create(HalfExponentMask)), special, finite);
                 (r | ((u & Vector128.Create(0x8000u)) << 16)).StoreUnsafe(ref dst, (nuint)i);
             }
