@@ -76,9 +76,18 @@ public sealed class WeightBlob
 
         var entries = new BlobEntry[count];
         var reader = new BlobTableReader(bytes, HeaderSize);
+        ulong used = 0;
         for (int i = 0; i < entries.Length; i++)
         {
             entries[i] = reader.ReadEntry(i, payloadLength);
+            used = Math.Max(used, entries[i].Offset + entries[i].Length);
+        }
+
+        // Writers end the payload with the last entry (at most alignment padding after it). Checking this
+        // before decompressing also bounds the buffer a corrupt length field could make us allocate.
+        if (payloadLength - used >= 16)
+        {
+            throw Bad($"the header's payload length {payloadLength} exceeds the end of the last entry ({used}) by {payloadLength - used} bytes");
         }
 
         ReadOnlySpan<byte> rest = bytes[reader.Position..];
