@@ -38,6 +38,12 @@ public sealed class CompressionManifest
     /// <summary>Calibration data for passes that need activations (GPTQ, SparseGPT, Taylor saliency, reconstruction).</summary>
     public Evaluation.Data.DatasetSpec? Calibration { get; init; }
 
+    /// <summary>Data and metric for the accuracy gate; null = no gate (a warning when the passes are lossy).</summary>
+    public ValidationSpec? Validation { get; init; }
+
+    /// <summary>The bound the gate enforces; null = measure and report only.</summary>
+    public ToleranceSpec? Tolerance { get; init; }
+
     /// <summary>The passes in the order they run.</summary>
     public IReadOnlyList<PassSpec> Passes { get; }
 

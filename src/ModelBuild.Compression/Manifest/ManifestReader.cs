@@ -9,7 +9,10 @@ namespace ModelBuild.Compression.Manifest;
 /// </remarks>
 internal static partial class ManifestReader
 {
-    private static readonly string[] TopLevelKeys = ["$schema", "calibration", "description", "passes", "version"];
+    private static readonly string[] TopLevelKeys = ["$schema", "calibration", "description", "passes", "tolerance", "validation", "version"];
+    private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "preprocessing", "sampleShape"];
+    private static readonly IReadOnlyList<(string Name, ValidationMetric Value)> Metrics =
+        [("agreement", ValidationMetric.Agreement), ("cosine", ValidationMetric.Cosine), ("maxAbs", ValidationMetric.MaxAbs), ("sqnr", ValidationMetric.Sqnr), ("top1", ValidationMetric.Top1)];
     private static readonly string[] CalibrationKeys = ["count", "format", "images", "labels", "preprocessing", "sampleShape"];
     private static readonly string[] QuantizeKeys = ["granularity", "symmetric", "weights"];
 
@@ -71,9 +74,13 @@ internal static partial class ManifestReader
             throw BadValue(path, passes, "'passes' is empty; list at least one pass, e.g. { \"quantize\": {} }");
         }
 
+        var validation = Find(obj, "validation") is { } v ? ReadValidation(v, path) : null;
+        var tolerance = Find(obj, "tolerance") is { } t ? ReadTolerance(t, validation, path) : null;
         return new CompressionManifest(passes.Items.Select(p => ReadPass(p, path)).ToList(), description, path)
         {
             Calibration = Find(obj, "calibration") is { } calibration ? ReadDataset(calibration, path, "calibration") : null,
+            Validation = validation,
+            Tolerance = tolerance,
         };
     }
 
@@ -94,6 +101,45 @@ internal static partial class ManifestReader
         var settings = property.Value as JsonObject
             ?? throw BadValue(path, property.Value, $"the settings of '{property.Key}' must be an object, not {property.Value.Kind}");
         return reader(settings, path);
+    }
+
+    private static ValidationSpec ReadValidation(JsonNode node, string path)
+    {
+        var obj = node as JsonObject ?? throw BadValue(path, node, $"'validation' must be an object, not {node.Kind}");
+        CheckKeys(obj, ValidationKeys, path, "in 'validation'");
+        var metric = ReadEnum(obj, "metric", Metrics, ValidationMetric.Agreement, path);
+        var data = ReadDataset(new JsonObject(obj.Properties.Where(p => p.Key != "metric").ToList(), obj.Line, obj.Column), path, "validation");
+        if (metric == ValidationMetric.Top1 && data.Labels is null)
+        {
+            throw BadValue(path, Find(obj, "metric")!, "the metric \"top1\" needs \"labels\" in 'validation'; without labels use \"agreement\"");
+        }
+
+        return new ValidationSpec(data, metric);
+    }
+
+    private static ToleranceSpec ReadTolerance(JsonNode node, ValidationSpec? validation, string path)
+    {
+        var obj = node as JsonObject ?? throw BadValue(path, node, $"'tolerance' must be an object, not {node.Kind}");
+        CheckKeys(obj, ToleranceSpec.Keys, path, "in 'tolerance'");
+        if (obj.Properties.Count != 1)
+        {
+            throw BadValue(path, obj, $"'tolerance' must hold exactly one bound ({string.Join(", ", ToleranceSpec.Keys)})");
+        }
+
+        var key = obj.Properties[0].Key;
+        var value = ReadNumber(obj, key, 0, key == "minSqnrDb" ? -1000 : 0, key is "minSqnrDb" or "maxAbsDiff" ? 1e9 : 1, path);
+        var tolerance = new ToleranceSpec(key, value);
+        if (validation is null)
+        {
+            throw BadValue(path, obj, "'tolerance' needs a 'validation' section with the data to measure on");
+        }
+
+        if (tolerance.Metric == ValidationMetric.Top1 && validation.Data.Labels is null)
+        {
+            throw BadValue(path, obj, "'maxAccuracyDrop' needs \"labels\" in 'validation'");
+        }
+
+        return tolerance;
     }
 
     /// <summary>A data section (<c>calibration</c>): files relative to the manifest, formats of the Evaluation readers.</summary>
