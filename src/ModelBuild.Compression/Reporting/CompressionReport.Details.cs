@@ -8,8 +8,8 @@ public sealed partial record CompressionReport
     /// <summary>The generated class name (e.g. <c>MnistModel</c>); the report falls back to the file name.</summary>
     public string? ModelName { get; init; }
 
-    /// <summary>The largest accuracy drop allowed, in the metric's own units (0.005 = 0.5 pp for top-1).</summary>
-    public double? AccuracyTolerance { get; init; }
+    /// <summary>The manifest's accuracy bound, when it has one (the summary then says whether it is met).</summary>
+    public Manifest.ToleranceSpec? Tolerance { get; init; }
 
     /// <summary>The manifest as applied (its JSON text), shown verbatim; null shows <see cref="ManifestDescription"/>.</summary>
     public string? ManifestText { get; init; }

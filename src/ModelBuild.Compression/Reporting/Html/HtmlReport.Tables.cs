@@ -83,24 +83,24 @@ public static partial class HtmlReport
         return sb.ToString();
     }
 
-    private static string AccuracyTable(AccuracyReport a, double? tolerance)
+    private static string AccuracyTable(AccuracyReport a, Manifest.ToleranceSpec? tolerance)
     {
-        var percent = Markup.IsFraction(a.Original, a.Compressed);
-        string Score(double v) => percent ? Markup.Percent(v) : Markup.Format(v, "G6");
         var sb = new StringBuilder("<table>\n<thead><tr><th>metric</th><th class=\"num\">original</th><th class=\"num\">compressed</th>")
             .Append("<th class=\"num\">change</th><th class=\"num\">agreement</th><th class=\"num\">samples</th>")
-            .Append(tolerance is null ? "" : "<th class=\"num\">tolerance</th><th>gate</th>").Append("</tr></thead>\n<tbody><tr>");
+            .Append(tolerance is null ? "" : "<th>tolerance</th><th>gate</th>").Append("</tr></thead>\n<tbody><tr>");
         Cell(sb, a.Metric, false);
-        Cell(sb, Score(a.Original), true);
-        Cell(sb, Score(a.Compressed), true);
+        Cell(sb, ToleranceView.Score(a.Metric, a.Original), true);
+        Cell(sb, ToleranceView.Score(a.Metric, a.Compressed), true);
         var change = a.Compressed - a.Original;
-        Cell(sb, percent ? Markup.Format(change * 100, "+0.00;-0.00;0.00") + " pp" : Markup.Format(change, "G4"), true);
+        var changeText = !double.IsFinite(change) ? "–"
+            : ToleranceView.IsPercent(a.Metric) ? Markup.Format(change * 100, "+0.00;-0.00;0.00") + " pp" : Markup.Format(change, "G4");
+        Cell(sb, changeText, true);
         Cell(sb, Markup.Percent(a.Agreement), true);
         Cell(sb, Markup.Format(a.SampleCount, "N0"), true);
         if (tolerance is { } t)
         {
-            Cell(sb, percent ? Markup.Format(t * 100, "0.##") + " pp" : Markup.Format(t, "G4"), true);
-            Cell(sb, WithinTolerance(a, t) ? "✓ within" : "✗ exceeded", false);
+            Cell(sb, ToleranceView.Describe(t), false);
+            Cell(sb, ToleranceView.Passes(t, a) ? "✓ met" : "✗ missed", false);
         }
 
         return sb.Append("</tr></tbody>\n</table>\n").ToString();

@@ -32,12 +32,12 @@ public static partial class HtmlReport
         Section(sb, "bytes", "Bytes per weight", BarChart.Render(report.Weights));
         if (report.Accuracy is { } accuracy)
         {
-            Section(sb, "accuracy", "Accuracy", AccuracyTable(accuracy, report.AccuracyTolerance));
+            Section(sb, "accuracy", "Accuracy", AccuracyTable(accuracy, report.Tolerance));
         }
 
         if (report.TriedPoints is { Count: > 0 } points)
         {
-            Section(sb, "tradeoff", "Size and accuracy tried", ScatterPlot.Render(points, report.Accuracy, report.AccuracyTolerance));
+            Section(sb, "tradeoff", "Size and accuracy tried", ScatterPlot.Render(points, report.Accuracy, report.Tolerance));
         }
 
         if (report.Histogram is { } histogram)
@@ -75,28 +75,21 @@ public static partial class HtmlReport
             return text;
         }
 
-        var percent = Markup.IsFraction(a.Original, a.Compressed);
-        string Score(double v) => percent ? Markup.Percent(v) : Markup.Format(v, "G6");
-        text += $", {a.Metric} {Score(a.Original)} → {Score(a.Compressed)}";
-        if (report.AccuracyTolerance is { } tolerance)
+        text += $", {a.Metric} {ToleranceView.Score(a.Metric, a.Original)} → {ToleranceView.Score(a.Metric, a.Compressed)}";
+        if (report.Tolerance is { } tolerance)
         {
-            var unit = percent ? Markup.Format(tolerance * 100, "0.##") + " pp" : Markup.Format(tolerance, "G4");
-            text += $" (tolerance {unit}) " + (WithinTolerance(a, tolerance) ? "✓" : "✗");
+            text += $" (tolerance {ToleranceView.Describe(tolerance)}) " + (ToleranceView.Passes(tolerance, a) ? "✓" : "✗");
         }
 
         return text;
     }
-
-    /// <summary>True when the compressed score is at most <paramref name="tolerance"/> below the original.</summary>
-    internal static bool WithinTolerance(AccuracyReport accuracy, double tolerance) =>
-        accuracy.Original - accuracy.Compressed <= tolerance + 1e-12;
 
     private static string ModelName(CompressionReport report) =>
         string.IsNullOrEmpty(report.ModelName) ? Path.GetFileNameWithoutExtension(report.ModelFile) : report.ModelName;
 
     private static void Header(StringBuilder sb, CompressionReport report, string name)
     {
-        var status = report.Accuracy is { } a && report.AccuracyTolerance is { } t ? (WithinTolerance(a, t) ? " pass" : " fail") : "";
+        var status = report.Accuracy is { } a && report.Tolerance is { } t ? (ToleranceView.Passes(t, a) ? " pass" : " fail") : "";
         sb.Append("<header>\n<h1>Compression report: ").Append(Markup.Escape(name)).Append("</h1>\n")
             .Append("<p class=\"summary").Append(status).Append("\">").Append(Markup.Escape(Summary(report))).Append("</p>\n<dl>\n");
         Term(sb, "Model", report.ModelFile);

@@ -59,9 +59,6 @@ internal static class Markup
     /// <summary>A ratio such as 29× or 3.9×.</summary>
     public static string Ratio(double ratio) => Format(ratio, ratio >= 10 ? "0" : "0.0") + "×";
 
-    /// <summary>True when scores look like fractions (accuracy), so they are shown as percentages.</summary>
-    public static bool IsFraction(double a, double b) => a is >= 0 and <= 1 && b is >= 0 and <= 1;
-
     public static string Percent(double fraction) => Format(fraction * 100, "0.00") + " %";
 
     /// <summary>Shortens long layer names for chart labels (the full name stays in the tooltip).</summary>

@@ -5,7 +5,7 @@ internal static class ScatterPlot
 {
     private const double Width = 1200, Height = 440, Left = 90, Right = 30, Top = 40, Bottom = 60;
 
-    public static string Render(IReadOnlyList<TriedPoint> points, AccuracyReport? accuracy, double? tolerance)
+    public static string Render(IReadOnlyList<TriedPoint> points, AccuracyReport? accuracy, Manifest.ToleranceSpec? tolerance)
     {
         var metric = accuracy?.Metric ?? "metric";
         var svg = new SvgCanvas("chart-tradeoff", Width, Height, $"Size and {metric} of each configuration tried");
@@ -15,11 +15,13 @@ internal static class ScatterPlot
             scores.Add(accuracy.Original);
             if (tolerance is { } t)
             {
-                scores.Add(accuracy.Original - t);
+                scores.Add(ToleranceView.Limit(t, accuracy));
             }
+
+            scores.RemoveAll(s => !double.IsFinite(s));
         }
 
-        var percent = scores.Count > 0 && scores.All(s => s is >= 0 and <= 1);
+        var percent = ToleranceView.IsPercent(metric);
         var lo = scores.DefaultIfEmpty(0).Min();
         var hi = scores.DefaultIfEmpty(1).Max();
         var pad = Math.Max((hi - lo) * 0.08, percent ? 0.0005 : 1e-9);
@@ -35,14 +37,18 @@ internal static class ScatterPlot
 
         if (accuracy is not null)
         {
-            Reference(svg, x, y, accuracy.Original, "ref", $"original {Score(accuracy.Original, percent)}");
-            if (tolerance is { } t)
+            if (double.IsFinite(accuracy.Original))
             {
-                Reference(svg, x, y, accuracy.Original - t, "ref limit", "tolerance");
+                Reference(svg, x, y, accuracy.Original, "ref", $"original {Score(accuracy.Original, percent)}");
+            }
+
+            if (tolerance is { } t && double.IsFinite(ToleranceView.Limit(t, accuracy)))
+            {
+                Reference(svg, x, y, ToleranceView.Limit(t, accuracy), "ref limit", "tolerance " + ToleranceView.Describe(t));
             }
         }
 
-        foreach (var p in points.Where(p => !p.Chosen).Concat(points.Where(p => p.Chosen)))
+        foreach (var p in points.Where(p => !p.Chosen).Concat(points.Where(p => p.Chosen)).Where(p => double.IsFinite(p.Metric)))
         {
             var (px, py) = (x.Map(Math.Max(1, p.Bytes)), y.Map(p.Metric));
             var tooltip = $"{p.Label}: {Markup.HumanBytes(p.Bytes)}, {metric} {Score(p.Metric, percent)}" + (p.Chosen ? " (chosen)" : "");
