@@ -1,4 +1,5 @@
 using ModelBuild.Compression.Representation;
+using ModelBuild.Graph;
 
 namespace ModelBuild.Compression.Reporting;
 
@@ -48,6 +49,29 @@ public sealed partial record CompressionReport
             return row with { Op = op, Sparsity = sparsity };
         }).ToList();
         return this with { Weights = rows, Histogram = WeightHistogram.ForLargest(originals, stored) ?? Histogram };
+    }
+
+    /// <summary>
+    /// The operator that reads each initializer (the first in graph order), for <see cref="WithWeightDetails"/>.
+    /// Take it before the compressed ONNX is built: that rewrites quantised weights into DequantizeLinear nodes.
+    /// </summary>
+    /// <param name="graph">The model graph.</param>
+    public static IReadOnlyDictionary<string, string> OperatorsByWeight(ModelGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var node in graph.Nodes)
+        {
+            foreach (var input in node.Inputs)
+            {
+                if (input.Length > 0 && graph.GetInitializer(input) is not null)
+                {
+                    result.TryAdd(input, node.OpType);
+                }
+            }
+        }
+
+        return result;
     }
 
     private static double ZeroFraction(float[] values) => values.Length == 0 ? 0 : values.Count(v => v == 0) / (double)values.Length;

@@ -3,7 +3,7 @@ namespace ModelBuild.Compression.Reporting.Html;
 /// <summary>Bytes per weight before and after compression, as grouped bars (log scale when sizes span decades).</summary>
 internal static class BarChart
 {
-    private const double Width = 1200, Height = 440, Left = 90, Right = 20, Top = 40, Bottom = 130;
+    private const double Width = 1200, Height = 400, Left = 90, Right = 20, Top = 40, Bottom = 110;
 
     /// <summary>The ratio of largest to smallest size beyond which the y axis becomes logarithmic.</summary>
     private const double LogThreshold = 50;

@@ -3,16 +3,18 @@ namespace ModelBuild.Compression.Reporting.Html;
 /// <summary>One weight's value distribution before and after, bin by bin (before on the left half of each bin).</summary>
 internal static class HistogramChart
 {
-    private const double Width = 1200, Height = 400, Left = 90, Right = 20, Top = 40, Bottom = 60;
+    private const double Width = 1200, Height = 380, Left = 90, Right = 20, Top = 40, Bottom = 60;
 
     public static string Render(WeightHistogram histogram)
     {
         var bins = Math.Min(histogram.Before.Length, histogram.After.Length);
         var svg = new SvgCanvas("chart-histogram", Width, Height, $"Values of {histogram.Layer} before and after compression");
         var peak = Math.Max(1, histogram.Before.Concat(histogram.After).DefaultIfEmpty(0).Max());
-        var y = Axis.LinearCovering(0, peak, Height - Bottom, Top);
+        // Weights cluster near zero: a log count axis keeps the tails, a pruning spike and codebook spikes all visible.
+        var log = peak >= 100;
+        var y = log ? Axis.LogCovering(1, peak, Height - Bottom, Top) : Axis.LinearCovering(0, peak, Height - Bottom, Top);
         var x = new Axis(0, Math.Max(1, bins), false, Left, Width - Right);
-        svg.Axes(x, y, "weight value", "count", y.Ticks().Select(t => (t, Markup.Format(t, "N0"))));
+        svg.Axes(x, y, "weight value", log ? "count (log scale)" : "count", y.Ticks().Select(t => (t, Markup.Format(t, "N0"))));
 
         var width = (x.PixelEnd - x.PixelStart) / Math.Max(1, bins);
         for (var i = 0; i < bins; i++)
@@ -46,8 +48,9 @@ internal static class HistogramChart
 
     private static void Bin(SvgCanvas svg, Axis y, double left, double width, int count, string cssClass, string tooltip)
     {
-        var top = y.Map(count);
-        svg.Rect(left, top, width, y.PixelStart - top, cssClass, tooltip);
+        // A bin with a single value (the log axis starts at 1) still gets a visible sliver.
+        var height = count == 0 ? 0 : Math.Max(1.5, y.PixelStart - y.Map(count));
+        svg.Rect(left, y.PixelStart - height, width, height, cssClass, tooltip);
     }
 
     private static double ValueToPixel(WeightHistogram h, Axis x, double value) =>

@@ -12,6 +12,7 @@ public static partial class HtmlReport
         var hasSparsity = rows.Any(r => r.Sparsity > 0);
         var hasError = rows.Any(r => r.MaxAbsError is not null || r.SqnrDb is not null);
         var hasSensitivity = rows.Any(r => r.Sensitivity is not null);
+        var percent = report.Accuracy is { } accuracy && ToleranceView.IsPercent(accuracy.Metric);
 
         var sb = new StringBuilder("<table class=\"layers\">\n<thead><tr><th>weight</th>");
         if (hasOp)
@@ -33,7 +34,7 @@ public static partial class HtmlReport
 
         if (hasSensitivity)
         {
-            sb.Append("<th class=\"num\">sensitivity</th>");
+            sb.Append("<th class=\"num\" title=\"metric drop with only this weight compressed\">sensitivity</th>");
         }
 
         sb.Append("</tr></thead>\n<tbody>\n");
@@ -64,7 +65,7 @@ public static partial class HtmlReport
 
             if (hasSensitivity)
             {
-                Cell(sb, r.Sensitivity is { } v ? Markup.Format(v, "G4") : "–", true);
+                Cell(sb, r.Sensitivity is not { } v ? "–" : percent ? Markup.Format(v * 100, "0.00") + " pp" : Markup.Format(v, "G4"), true);
             }
 
             sb.Append("</tr>\n");

@@ -3,7 +3,7 @@ namespace ModelBuild.Compression.Reporting.Html;
 /// <summary>Size against score for each configuration tried; the chosen one is ringed and labelled.</summary>
 internal static class ScatterPlot
 {
-    private const double Width = 1200, Height = 440, Left = 90, Right = 30, Top = 40, Bottom = 60;
+    private const double Width = 1200, Height = 380, Left = 90, Right = 30, Top = 40, Bottom = 60;
 
     public static string Render(IReadOnlyList<TriedPoint> points, AccuracyReport? accuracy, Manifest.ToleranceSpec? tolerance)
     {

@@ -53,7 +53,6 @@ internal static class MnistReport
             sensitivity[layer] = accuracy.Original - AccuracyGate.Check(ungated(manifest.Passes[0]), ModelPath, only.Onnx, null)!.Compressed;
         }
 
-        var ops = run.Context.Layers().ToDictionary(l => l.Name, l => l.Node.OpType, StringComparer.Ordinal);
         var report = new CompressionReport(Path.GetFileName(ModelPath), manifest.Describe(), run.Rows, accuracy)
         {
             ModelName = "MnistModel",
@@ -64,7 +63,7 @@ internal static class MnistReport
             Notes = run.Context.Notes,
             Timings = timings,
             TriedPoints = tried,
-        }.WithWeightDetails(run.Originals, run.Context.Stored, ops);
+        }.WithWeightDetails(run.Originals, run.Context.Stored, run.Ops);
         return report with
         {
             Weights = report.Weights.Select(w => sensitivity.TryGetValue(w.Name, out var s) ? w with { Sensitivity = s } : w).ToList(),
@@ -82,6 +81,7 @@ internal static class MnistReport
         timings?.Add(new PassTiming("import, simplify, infer shapes", clock.Elapsed.TotalMilliseconds));
         var context = new CompressionContext(graph, ModelPath, manifest.Path ?? "", null, null);
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
+        var ops = CompressionReport.OperatorsByWeight(graph);
         foreach (var pass in manifest.Passes)
         {
             clock.Restart();
@@ -101,8 +101,8 @@ internal static class MnistReport
         var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding);
         var onnx = CompressedOnnx.Build(context);
         timings?.Add(new PassTiming("plan, blob, compressed ONNX", clock.Elapsed.TotalMilliseconds));
-        return new Run(context, originals, rows, blob, onnx);
+        return new Run(context, originals, ops, rows, blob, onnx);
     }
 
-    private sealed record Run(CompressionContext Context, Dictionary<string, float[]> Originals, List<WeightReportRow> Rows, byte[] Blob, byte[] Onnx);
+    private sealed record Run(CompressionContext Context, Dictionary<string, float[]> Originals, IReadOnlyDictionary<string, string> Ops, List<WeightReportRow> Rows, byte[] Blob, byte[] Onnx);
 }

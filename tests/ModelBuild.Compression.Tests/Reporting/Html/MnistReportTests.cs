@@ -25,6 +25,7 @@ public sealed class MnistReportTests
         Assert.Single(report.TriedPoints!, p => p.Chosen);
         Assert.All(report.Weights.Where(w => w.Format != "float32"), w => Assert.NotNull(w.Sensitivity));
         Assert.InRange(report.CompressionRatio, 3.5, 4.0); // int8 + one scale per row
+        Assert.Equal(["Conv", "Conv", "Conv", "Conv", "Gemm", "Gemm", "Gemm", "Gemm"], report.Weights.Select(w => w.Op).ToArray());
 
         var doc = HtmlReportTests.LoadAsXml(html);
         var svgs = doc.GetElementsByTagName("svg").Cast<XmlElement>().Select(e => e.GetAttribute("id")).ToArray();
