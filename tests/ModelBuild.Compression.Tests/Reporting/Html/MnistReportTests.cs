@@ -1,4 +1,5 @@
 using System.Xml;
+using ModelBuild.Compression.Pipeline;
 using ModelBuild.Compression.Reporting.Html;
 
 namespace ModelBuild.Compression.Tests.Reporting.Html;
@@ -26,6 +27,22 @@ public sealed class MnistReportTests
         Assert.All(report.Weights.Where(w => w.Format != "float32"), w => Assert.NotNull(w.Sensitivity));
         Assert.InRange(report.CompressionRatio, 3.5, 4.0); // int8 + one scale per row
         Assert.Equal(["Conv", "Conv", "Conv", "Conv", "Gemm", "Gemm", "Gemm", "Gemm"], report.Weights.Select(w => w.Op).ToArray());
+
+        // The stages re-run here agree with the pipeline: its Markdown report has the same rows and blob size.
+        var dir = Directory.CreateTempSubdirectory("mb-html-");
+        try
+        {
+            var result = CompressionPipeline.Run(new CompressionRequest(MnistReport.ModelPath, MnistReport.ManifestPath, "MnistModel", "Demo", dir.FullName, "Demo.MnistModel.weights.mbw"));
+            Assert.Equal(result.EmbeddedBytes, report.EmbeddedBytes);
+            var markdown = File.ReadAllText(result.ReportPath);
+            var table = report.ToMarkdown().Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal)).ToList();
+            Assert.Equal(report.Weights.Count, table.Count);
+            Assert.All(table, line => Assert.Contains(line, markdown, StringComparison.Ordinal));
+        }
+        finally
+        {
+            dir.Delete(true);
+        }
 
         var doc = HtmlReportTests.LoadAsXml(html);
         var svgs = doc.GetElementsByTagName("svg").Cast<XmlElement>().Select(e => e.GetAttribute("id")).ToArray();
