@@ -106,7 +106,7 @@ public static class CompressionPipeline
     {
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".";
         var specs = new[] { manifest.Calibration, manifest.Validation?.Data }.OfType<Evaluation.Data.DatasetSpec>();
-        var files = specs.SelectMany(s => new[] { s.Images, s.Labels }).OfType<string>()
+        var files = specs.SelectMany(s => new[] { s.Format == "synthetic" ? null : s.Images, s.Labels }).OfType<string>()
             .Select(f => Path.GetFullPath(Path.Combine(baseDirectory, f))).Distinct(StringComparer.Ordinal);
         return string.Concat(files.Select(f => f + "\n"));
     }
