@@ -9,7 +9,7 @@ namespace ModelBuild.Compression.Manifest;
 /// </remarks>
 internal static partial class ManifestReader
 {
-    private static readonly string[] TopLevelKeys = ["$schema", "calibration", "description", "passes", "tolerance", "validation", "version"];
+    private static readonly string[] TopLevelKeys = ["$schema", "budget", "calibration", "candidates", "description", "mode", "passes", "target", "tolerance", "validation", "version"];
     private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "preprocessing", "sampleShape"];
     private static readonly IReadOnlyList<(string Name, ValidationMetric Value)> Metrics =
         [("agreement", ValidationMetric.Agreement), ("cosine", ValidationMetric.Cosine), ("maxAbs", ValidationMetric.MaxAbs), ("sqnr", ValidationMetric.Sqnr), ("top1", ValidationMetric.Top1)];
@@ -63,21 +63,37 @@ internal static partial class ManifestReader
             description = (desc as JsonString)?.Value ?? throw BadValue(path, desc, $"'description' must be a string, not {desc.Kind}");
         }
 
-        var passesNode = Find(obj, "passes") ?? throw BadValue(path, obj, "the manifest has no 'passes' list; add e.g. \"passes\": [{ \"quantize\": {} }]");
-        if (passesNode is not JsonArray passes)
+        var auto = ReadAuto(obj, path);
+        var passList = new List<PassSpec>();
+        if (Find(obj, "passes") is { } passesNode)
         {
-            throw BadValue(path, passesNode, $"'passes' must be a list of passes, not {passesNode.Kind}");
-        }
+            if (passesNode is not JsonArray passes)
+            {
+                throw BadValue(path, passesNode, $"'passes' must be a list of passes, not {passesNode.Kind}");
+            }
 
-        if (passes.Items.Count == 0)
+            if (passes.Items.Count == 0 && auto is null)
+            {
+                throw BadValue(path, passes, "'passes' is empty; list at least one pass, e.g. { \"quantize\": {} }");
+            }
+
+            passList.AddRange(passes.Items.Select(p => ReadPass(p, path)));
+        }
+        else if (auto is null)
         {
-            throw BadValue(path, passes, "'passes' is empty; list at least one pass, e.g. { \"quantize\": {} }");
+            throw BadValue(path, obj, "the manifest has no 'passes' list; add e.g. \"passes\": [{ \"quantize\": {} }]");
         }
 
         var validation = Find(obj, "validation") is { } v ? ReadValidation(v, path) : null;
         var tolerance = Find(obj, "tolerance") is { } t ? ReadTolerance(t, validation, path) : null;
-        return new CompressionManifest(passes.Items.Select(p => ReadPass(p, path)).ToList(), description, path)
+        if (auto is not null && auto.MaxBytes is null && tolerance is null)
         {
+            throw BadValue(path, Find(obj, "mode")!, "\"mode\": \"auto\" needs a 'tolerance' (smallest model within it) or a 'budget' (most accurate model within it)");
+        }
+
+        return new CompressionManifest(passList, description, path)
+        {
+            Auto = auto,
             Calibration = Find(obj, "calibration") is { } calibration ? ReadDataset(calibration, path, "calibration") : null,
             Validation = validation,
             Tolerance = tolerance,
@@ -101,6 +117,51 @@ internal static partial class ManifestReader
         var settings = property.Value as JsonObject
             ?? throw BadValue(path, property.Value, $"the settings of '{property.Key}' must be an object, not {property.Value.Kind}");
         return reader(settings, path);
+    }
+
+    private static Auto.AutoSpec? ReadAuto(JsonObject obj, string path)
+    {
+        var mode = ReadString(obj, "mode", path) ?? "manual";
+        if (mode is not ("manual" or "auto"))
+        {
+            throw BadValue(path, Find(obj, "mode")!, $"'mode' must be \"manual\" or \"auto\", not \"{mode}\"");
+        }
+
+        if (mode == "manual")
+        {
+            foreach (var key in new[] { "budget", "candidates", "target" })
+            {
+                if (Find(obj, key) is { } stray)
+                {
+                    throw BadValue(path, stray, $"'{key}' only applies with \"mode\": \"auto\"");
+                }
+            }
+
+            return null;
+        }
+
+        if (ReadString(obj, "target", path) is { } target && target != "smallest")
+        {
+            throw BadValue(path, Find(obj, "target")!, $"'target' must be \"smallest\" (use 'budget' for a size limit), not \"{target}\"");
+        }
+
+        long? maxBytes = null;
+        if (Find(obj, "budget") is { } budgetNode)
+        {
+            var budget = budgetNode as JsonObject ?? throw BadValue(path, budgetNode, "'budget' must be an object like { \"maxBytes\": 100000 }");
+            CheckKeys(budget, ["maxBytes"], path, "in 'budget'");
+            maxBytes = (long)ReadNumber(budget, "maxBytes", 0, 1, 1e12, path);
+        }
+
+        var candidates = Auto.AutoSpec.DefaultCandidates;
+        if (Find(obj, "candidates") is { } list)
+        {
+            candidates = list is JsonArray a && a.Items.Count > 0 && a.Items.All(i => i is JsonString s && Auto.AutoCandidate.Parse(s.Value) is not null)
+                ? a.Items.Select(i => Auto.AutoCandidate.Parse(((JsonString)i).Value)!).Distinct().ToList()
+                : throw BadValue(path, list, "'candidates' must list settings like \"int8\" … \"int2\" (one scale per channel) or \"int2-g64\" (one scale per 64 inputs)");
+        }
+
+        return new Auto.AutoSpec(candidates, maxBytes);
     }
 
     private static ValidationSpec ReadValidation(JsonNode node, string path)

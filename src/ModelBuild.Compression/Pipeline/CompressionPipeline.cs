@@ -38,13 +38,21 @@ public static class CompressionPipeline
             ShapeInference.Run(graph);
         }
 
+        string? pinned = null;
+        if (manifest.Auto is { } auto)
+        {
+            progress?.Report("auto: searching per-layer settings");
+            var tolerance = manifest.Tolerance ?? new ToleranceSpec("minAgreement", 0);
+            pinned = Auto.AutoCompressor.PinnedManifest(Auto.AutoCompressor.Run(context, auto, tolerance));
+        }
+
         progress?.Report("planning buffers and kernels");
         var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
         var (plan, weights) = PlanBuilder.Build(graph, request.ModelPath, target, context.Stored);
         var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding);
         plan.OriginalBytes = originalBytes;
         plan.EmbeddedBytes = blob.Length;
-        plan.Passes = string.Join(", ", manifest.Passes.Select(p => p.Describe()));
+        plan.Passes = manifest.Describe();
 
         BlobVerifier.Check(blob, weights, request.ModelPath);
         var compressedOnnx = CompressedOnnx.Build(context);
@@ -71,6 +79,16 @@ public static class CompressionPipeline
             (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest))),
             (stem + ".mbplan", Encoding.UTF8.GetBytes(PlanWriter.Write(plan))),
         };
+        var pinnedPath = stem + ".auto.compress.json";
+        if (pinned is not null)
+        {
+            files.Add((pinnedPath, Encoding.UTF8.GetBytes(pinned)));
+        }
+        else if (File.Exists(pinnedPath))
+        {
+            File.Delete(pinnedPath); // from an earlier auto build; it would describe a model we no longer make
+        }
+
         var changed = OutputFiles.WriteAll(files);
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
             + $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}"
