@@ -76,6 +76,7 @@ public static class CompressionPipeline
             (stem + ".weights.mbw", blob),
             (stem + ".compressed.onnx", compressedOnnx),
             (stem + ".report.md", Encoding.UTF8.GetBytes(report.ToMarkdown() + Notes(context))),
+            (stem + ".report.html", Encoding.UTF8.GetBytes(Reporting.Html.HtmlReport.Render(report))),
             (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest))),
             (stem + ".mbplan", Encoding.UTF8.GetBytes(PlanWriter.Write(plan))),
         };
