@@ -106,6 +106,18 @@ public sealed class HtmlReportTests
     }
 
     [Fact]
+    public void Tried_points_in_another_metric_get_their_own_axis_and_no_accuracy_lines()
+    {
+        var same = LoadAsXml(HtmlReport.Render(Full()));
+        var other = LoadAsXml(HtmlReport.Render(Full() with { TriedMetric = "calibration loss" }));
+        static List<XmlElement> Lines(XmlDocument d, string cssClass) => d.GetElementsByTagName("line").Cast<XmlElement>()
+            .Where(e => e.GetAttribute("class").StartsWith(cssClass, StringComparison.Ordinal) && ((XmlElement)e.ParentNode!).GetAttribute("id") == "chart-tradeoff").ToList();
+        Assert.Equal(2, Lines(same, "ref").Count); // original and tolerance
+        Assert.Empty(Lines(other, "ref"));
+        Assert.Contains(other.GetElementsByTagName("text").Cast<XmlElement>(), t => t.InnerText == "calibration loss");
+    }
+
+    [Fact]
     public void Hostile_names_are_escaped_everywhere()
     {
         var row = new WeightReportRow(Hostile, [2, 3], Hostile, 24, 6, 0.1, 20) { Op = Hostile };
