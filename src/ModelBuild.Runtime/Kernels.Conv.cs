@@ -43,11 +43,21 @@ public static partial class Kernels
         return IsPointwise(s) ? 0 : checked(s.C / s.Group * s.KH * s.KW * s.OH * s.OW);
     }
 
-    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+    /// <summary>Weight counts up to this get a packed float copy (see <see cref="WeightMatrix.PackedConv"/>): 16 MB.</summary>
+    internal const int MaxPackedConvWeights = 1 << 22;
+
+    // packed = false forces the unpacked path, which weights above MaxPackedConvWeights take (tested both ways).
+    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true)
     {
         if (IsDepthwise(s))
         {
             DepthwiseConv.Run(level, x, w, bias, y, scratch, s, batch, act);
+            return;
+        }
+
+        if (packed && (long)w.Rows * w.Cols <= MaxPackedConvWeights)
+        {
+            ConvPacked(level, x, w, bias, y, scratch, s, batch, act);
             return;
         }
 
@@ -103,6 +113,32 @@ public static partial class Kernels
 
                 ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
                 ConvGemm.Run<TL>(level, w, g * ocg, ocg, ref col, k, p, ref yg, ep);
+            }
+        }
+    }
+
+    private static void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+    {
+        int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.OH * s.OW, hw = s.H * s.W, k = cg * s.KH * s.KW;
+        int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
+        bool pointwise = IsPointwise(s);
+        var ep = new Epilogue(bias, act);
+        ref float pw = ref MemoryMarshal.GetArrayDataReference(w.PackedConv(ocg));
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        for (int n = 0; n < batch; n++)
+        {
+            for (int g = 0; g < s.Group; g++)
+            {
+                ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
+                ref float col = ref MemoryMarshal.GetReference(xg);
+                if (!pointwise)
+                {
+                    Im2Col(xg, scratch, s, cg);
+                    col = ref MemoryMarshal.GetReference(scratch);
+                }
+
+                ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
+                ConvGemm.RunPacked(level, ref Unsafe.Add(ref pw, (nint)g * groupFloats), ocg, ref col, k, p, ref yg, g * ocg, ep);
             }
         }
     }
