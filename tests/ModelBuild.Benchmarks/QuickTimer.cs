@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using ModelBuild.Runtime;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// A few-second Stopwatch check of the hot kernels and models for iterating on a kernel (`-- quick`); it has
+/// none of BenchmarkDotNet's statistics, so report BenchmarkDotNet figures, not these.
+/// </summary>
+internal static class QuickTimer
+{
+    public static void Run()
+    {
+        var conv = new ConvBenchmarks();
+        conv.Setup();
+        foreach (string c in new[] { "conv1", "conv2", "pointwise", "depthwise" })
+        {
+            conv.Case = c;
+            Report($"conv {c} int8", conv.Int8Conv);
+            Report($"conv {c} int8 unpacked", conv.Int8ConvUnpacked);
+        }
+
+        foreach (int batch in new[] { 1, 16 })
+        {
+            var dense = new DenseBenchmarks { Batch = batch, Layer = "3136x128" };
+            dense.Setup();
+            Report($"dense 3136x128 int8 batch {batch}", dense.Int8);
+        }
+
+        foreach (string model in new[] { "mnist_cnn_fc128", "squeezenet_cifar10", "mnist_mlp_256" })
+        {
+            foreach (int batch in new[] { 1, 64 })
+            {
+                var p = new PredictorBenchmarks { Model = model, Batch = batch };
+                p.Setup();
+                Report($"{model} batch {batch} generated", p.Generated);
+                Report($"{model} batch {batch} ORT", p.OnnxRuntime);
+                p.Cleanup();
+            }
+        }
+    }
+
+    private static void Report(string name, Action action)
+    {
+        // Warm up past tiered compilation, then take the best of 5 rounds (least disturbed by other processes).
+        var watch = Stopwatch.StartNew();
+        int n = 0;
+        while (watch.ElapsedMilliseconds < 300 || n < 50)
+        {
+            action();
+            n++;
+        }
+
+        int reps = Math.Max(10, n / 2);
+        double best = double.MaxValue;
+        for (int round = 0; round < 5; round++)
+        {
+            watch.Restart();
+            for (int i = 0; i < reps; i++)
+            {
+                action();
+            }
+
+            best = Math.Min(best, watch.Elapsed.TotalMicroseconds / reps);
+        }
+
+        Console.WriteLine($"{name,-45} {best,10:0.0} µs");
+    }
+}
