@@ -44,41 +44,35 @@ internal static partial class ConvGemm
 
     /// <summary>
     /// <c>y[j, px] = ep(Σ_i W[j, i]·col[i, px])</c> for the <paramref name="m"/> channels of one group, whose
-    /// packed blocks start at <paramref name="pw"/>.
+    /// packed blocks start at <paramref name="pw"/>. Pixel tiles are the outer loop, so one tile's slice of
+    /// <c>col</c> (K × 24 floats, 27 KB for K = 288) stays in L1 while every channel block passes over it;
+    /// the other order would stream the whole <c>col</c> matrix (226 KB for 14×14) from L2 once per block.
     /// </summary>
     public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
-        for (int jb = 0; jb < m; jb += Mr)
+        int px = 0;
+        if (level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated && p >= 16)
         {
-            ref float wb = ref Unsafe.Add(ref pw, (nint)jb * k);
-            ref float yb = ref Unsafe.Add(ref y, (nint)jb * p);
-            int rows = Math.Min(Mr, m - jb), j = j0 + jb;
-            int px = 0;
-            if (level == SimdLevel.Vector256 && p >= 8)
-            {
-                for (; px <= p - 24; px += 24)
-                {
-                    Tile24(ref wb, ref Unsafe.Add(ref col, px), k, p, ref Unsafe.Add(ref yb, px), j, rows, ep);
-                }
+            // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
+            px = Columns<Tile48Zmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
+            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+        }
+        else if (level == SimdLevel.Vector256 && p >= 8)
+        {
+            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
+            px = Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+        }
+        else if (level != SimdLevel.Scalar && p >= 4)
+        {
+            px = Columns<Tile4Xmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+        }
 
-                for (; px < p; px += 8)
-                {
-                    int at = Math.Min(px, p - 8);
-                    Tile8(ref wb, ref Unsafe.Add(ref col, at), k, p, ref Unsafe.Add(ref yb, at), j, rows, ep);
-                }
-            }
-            else if (level != SimdLevel.Scalar && p >= 4)
+        for (; px < p; px++)
+        {
+            for (int jb = 0; jb < m; jb += Mr)
             {
-                for (; px < p; px += 4)
-                {
-                    int at = Math.Min(px, p - 4);
-                    Tile4(ref wb, ref Unsafe.Add(ref col, at), k, p, ref Unsafe.Add(ref yb, at), j, rows, ep);
-                }
-            }
-
-            for (; px < p; px++)
-            {
-                for (int r = 0; r < rows; r++)
+                ref float wb = ref Unsafe.Add(ref pw, (nint)jb * k);
+                for (int r = 0; r < Math.Min(Mr, m - jb); r++)
                 {
                     float dot = 0;
                     for (int i = 0; i < k; i++)
@@ -86,13 +80,33 @@ internal static partial class ConvGemm
                         dot += Unsafe.Add(ref wb, (i * Mr) + r) * Unsafe.Add(ref col, ((nint)i * p) + px);
                     }
 
-                    Unsafe.Add(ref yb, ((nint)r * p) + px) = ep.Apply(j + r, dot, 0);
+                    Unsafe.Add(ref y, ((nint)(jb + r) * p) + px) = ep.Apply(j0 + jb + r, dot, 0);
                 }
             }
         }
     }
 
-    private static void Tile24(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    /// <summary>
+    /// Runs tile <typeparamref name="T"/> over pixel columns from <paramref name="px"/>: only whole tiles, or
+    /// (<paramref name="whole"/> false) up to the end, the last tile shifted left to end at pixel p − 1.
+    /// </summary>
+    /// <returns>The first pixel not yet computed.</returns>
+    private static int Columns<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool whole)
+        where T : struct, ITile
+    {
+        for (; whole ? px <= p - T.Width : px < p; px += T.Width)
+        {
+            int at = Math.Min(px, p - T.Width);
+            for (int jb = 0; jb < m; jb += Mr)
+            {
+                T.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref Unsafe.Add(ref col, at), k, p, ref Unsafe.Add(ref y, ((nint)jb * p) + at), j0 + jb, Math.Min(Mr, m - jb), ep);
+            }
+        }
+
+        return whole ? px : p;
+    }
+
+    public static void Tile24(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
@@ -147,7 +161,7 @@ internal static partial class ConvGemm
         ep.Apply(j, c, default).StoreUnsafe(ref y, 16);
     }
 
-    private static void Tile8(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    public static void Tile8(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         // Two accumulators per channel (even and odd k) so 8 FMA chains are in flight instead of 4.
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -195,7 +209,7 @@ internal static partial class ConvGemm
         }
     }
 
-    private static void Tile4(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    public static void Tile4(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int i = 0; i < k; i++)

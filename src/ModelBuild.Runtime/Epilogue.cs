@@ -105,4 +105,17 @@ internal readonly ref struct Epilogue
 
         return _relu ? Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v) : v;
     }
+
+    /// <summary>Bias and activation for 16 outputs of one row (packed conv only: weights already dequantised).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Apply(int j, Vector512<float> dot)
+    {
+        Vector512<float> v = dot;
+        if (!_bias.IsEmpty)
+        {
+            v += Vector512.Create(_bias[j]);
+        }
+
+        return _relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
+    }
 }

@@ -13,7 +13,7 @@ internal static class QuickTimer
     {
         var conv = new ConvBenchmarks();
         conv.Setup();
-        foreach (string c in new[] { "conv1", "conv2", "pointwise", "depthwise" })
+        foreach (string c in new[] { "conv1", "conv2", "pointwise", "depthwise", "conv1" })
         {
             conv.Case = c;
             Report($"conv {c} int8", conv.Int8Conv);
