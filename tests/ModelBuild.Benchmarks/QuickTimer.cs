@@ -20,6 +20,14 @@ internal static class QuickTimer
             Report($"conv {c} int8 unpacked", conv.Int8ConvUnpacked);
         }
 
+        var px = new float[32 * 28 * 28];
+        var py = new float[32 * 14 * 14];
+        var pool = new Pool2DShape(32, 28, 28, 14, 14, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);
+        Report("maxpool 2x2/2 32x28x28", () => Kernels.MaxPool2D(px, py, pool, 1));
+        var tx = new float[32 * 32 * 3];
+        var ty = new float[32 * 32 * 3];
+        Report("transpose 32x32x3 -> 3x32x32", () => Kernels.Transpose(tx, ty, [32, 32, 3], [2, 0, 1], 1));
+
         foreach (int batch in new[] { 1, 16 })
         {
             var dense = new DenseBenchmarks { Batch = batch, Layer = "3136x128" };
