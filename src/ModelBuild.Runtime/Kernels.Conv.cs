@@ -149,6 +149,12 @@ public static partial class Kernels
     /// </summary>
     private static void Im2Col(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg)
     {
+        if (s.SH == 1 && s.SW == 1 && s.OW == s.W)
+        {
+            Im2ColShifted(xg, col, s, cg);
+            return;
+        }
+
         int p = s.OH * s.OW;
         int row = 0;
         for (int ci = 0; ci < cg; ci++)
@@ -187,6 +193,47 @@ public static partial class Kernels
                             {
                                 d[ow] = src[(ow * s.SW) + dx];
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 1 and OW = W ("same" width, e.g. 3×3 pad 1): a col row is the input plane shifted by
+    /// <c>dy·W + dx</c>, so it is one long copy, then the rows above/below the image and the columns that
+    /// wrapped around an edge are zeroed. One copy per row instead of one short copy per output row.
+    /// </summary>
+    private static void Im2ColShifted(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg)
+    {
+        int p = s.OH * s.W, hw = s.H * s.W, row = 0;
+        for (int ci = 0; ci < cg; ci++)
+        {
+            ReadOnlySpan<float> plane = xg.Slice(ci * hw, hw);
+            for (int kh = 0; kh < s.KH; kh++)
+            {
+                int dy = (kh * s.DH) - s.PadTop;
+                int ohLo = Math.Clamp(-dy, 0, s.OH), ohHi = Math.Clamp(s.H - dy, ohLo, s.OH);
+                for (int kw = 0; kw < s.KW; kw++, row++)
+                {
+                    Span<float> dst = col.Slice(row * p, p);
+                    int dx = (kw * s.DW) - s.PadLeft;
+                    int owLo = Math.Clamp(-dx, 0, s.W), owHi = Math.Clamp(s.W - dx, owLo, s.W);
+                    int t0 = ohLo * s.W, t1 = ohHi * s.W, shift = (dy * s.W) + dx;
+
+                    // dst[t] = plane[t + shift] wherever that index exists; the wrapped columns are fixed below.
+                    int a = Math.Clamp(-shift, t0, t1), b = Math.Clamp(hw - shift, a, t1);
+                    dst[..a].Clear();
+                    dst[b..].Clear();
+                    plane.Slice(a + shift, b - a).CopyTo(dst[a..b]);
+                    if (owLo > 0 || owHi < s.W)
+                    {
+                        for (int oh = ohLo; oh < ohHi; oh++)
+                        {
+                            Span<float> d = dst.Slice(oh * s.W, s.W);
+                            d[..owLo].Clear();
+                            d[owHi..].Clear();
                         }
                     }
                 }
