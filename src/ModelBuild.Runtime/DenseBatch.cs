@@ -9,8 +9,9 @@ namespace ModelBuild.Runtime;
 /// widened to floats once into a per-thread buffer, then every input row pair runs against those floats, so
 /// the sign-extend and convert are paid once per weight per call instead of once per weight per row pair.
 /// The buffer (4·K floats, 50 KB for K = 3136) is allocated on a thread's first batched call and reused.
+/// On AVX-512 hardware input rows go four at a time through <see cref="Block4x4Zmm"/>.
 /// </summary>
-internal static class DenseBatch
+internal static partial class DenseBatch
 {
     /// <summary>Below this many rows the int8 micro-kernels convert few enough times that decoding does not pay.</summary>
     public const int MinRows = 4;
@@ -29,7 +30,8 @@ internal static class DenseBatch
         ref byte f2 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 2 * k));
         ref byte f3 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 3 * k));
         ref float x0 = ref MemoryMarshal.GetReference(x);
-        Span<float> s = stackalloc float[10];
+        Span<float> s = stackalloc float[20];
+        bool zmm = level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated;
         int j = 0;
         for (; j <= n - 4; j += 4)
         {
@@ -39,6 +41,18 @@ internal static class DenseBatch
             }
 
             int row = 0;
+            for (; zmm && row <= rows - 4; row += 4)
+            {
+                Block4x4Zmm(TL.Asymmetric, ref Unsafe.Add(ref x0, (nint)row * k), k, ref f, s);
+                for (int r = 0; r < 4; r++)
+                {
+                    for (int i = 0; i < 4; i++)
+                    {
+                        y[((row + r) * n) + j + i] = ep.Apply(j + i, s[(4 * r) + i], s[16 + r]);
+                    }
+                }
+            }
+
             for (; row <= rows - 2; row += 2)
             {
                 ref float xa = ref Unsafe.Add(ref x0, (nint)row * k);
