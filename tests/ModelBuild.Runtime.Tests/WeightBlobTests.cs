@@ -187,7 +187,7 @@ public sealed class WeightBlobTests
     public void UnknownFormat_NamesEntry()
     {
         List<BlobEntrySpec> entries = SampleEntries();
-        entries[3] = entries[3] with { FormatOverride = 4 };
+        entries[3] = entries[3] with { FormatOverride = 10 };
         AssertInvalid(BlobWriter.Write(entries), "entry 3 ('scalar')", "format");
     }
 
