@@ -67,8 +67,8 @@ public sealed record QuantizeSpec(WeightType Weights, QuantGranularity Granulari
         var text = $"{PassName}({ManifestNames.Of(Weights)},{ManifestNames.Of(Granularity)}";
         text += Granularity == QuantGranularity.PerGroup ? $"={GroupSize}" : "";
         text += $",{(Symmetric ? "symmetric" : "asymmetric")}";
-        text += Method == QuantMethod.Gptq ? $",gptq(damp={Dampening},block={BlockSize}{(ActOrder ? ",act-order" : "")})" : "";
-        text += Outliers > 0 ? $",outliers={Outliers}" : "";
+        text += Method == QuantMethod.Gptq ? FormattableString.Invariant($",gptq(damp={Dampening},block={BlockSize}{(ActOrder ? ",act-order" : "")})") : "";
+        text += Outliers > 0 ? FormattableString.Invariant($",outliers={Outliers}") : "";
         text += BiasCorrection ? ",bias-correction" : "";
         text += Exclude.Count > 0 ? $",exclude={string.Join("|", Exclude)}" : "";
         return text + ")";

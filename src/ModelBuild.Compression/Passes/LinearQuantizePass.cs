@@ -37,13 +37,14 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
             context.Stored[layer.Name] = LayerSelection.KeepSparsity(context, layer, stored);
             context.SetMatrix(layer, decoded);
             var (relative, mse) = LayerSelection.Error(original, decoded);
-            var note = $"{QuantizeSpec.PassName} '{layer.Name}': {stored.Describe()}{(spec.Method == QuantMethod.Gptq ? " (GPTQ)" : "")}, " +
-                $"{spec.Bits} bits, relative weight error {relative:0.####}, MSE {mse:0.###e+0}";
+            var method = spec.Method == QuantMethod.Gptq ? " (GPTQ)" : "";
+            var note = FormattableString.Invariant(
+                $"{QuantizeSpec.PassName} '{layer.Name}': {stored.Describe()}{method}, {spec.Bits} bits, relative weight error {relative:0.####}, MSE {mse:0.###e+0}");
             if (before is not null)
             {
                 var after = BiasCorrection.OutputMeans(context, layer, Describe());
                 var shift = BiasCorrection.Apply(context, layer, before.Select((b, i) => b - after[i]).ToArray());
-                note += shift is { } s ? $", bias corrected by {s:0.###e+0} on average" : ", no bias to correct";
+                note += shift is { } s ? FormattableString.Invariant($", bias corrected by {s:0.###e+0} on average") : ", no bias to correct";
             }
 
             context.Notes.Add(note);

@@ -36,7 +36,7 @@ public sealed class PalettizePass(PalettizeSpec spec) : ICompressionPass
             context.Stored[layer.Name] = stored;
             context.SetMatrix(layer, decoded);
             var (relative, mse) = LayerSelection.Error(original, decoded);
-            context.Notes.Add($"{PalettizeSpec.PassName} '{layer.Name}': {stored.Describe()}, {spec.Bits} bits, relative weight error {relative:0.####}, MSE {mse:0.###e+0}");
+            context.Notes.Add(FormattableString.Invariant($"{PalettizeSpec.PassName} '{layer.Name}': {stored.Describe()}, {spec.Bits} bits, relative weight error {relative:0.####}, MSE {mse:0.###e+0}"));
         }
     }
 
