@@ -6,9 +6,9 @@ namespace ModelBuild.Compression.Manifest;
 internal static partial class ManifestReader
 {
     private static readonly string[] QuantizeKeys =
-        ["actOrder", "biasCorrection", "blockSize", "dampening", "exclude", "granularity", "groupSize", "method", "outliers", "symmetric", "weights"];
+        ["actOrder", "biasCorrection", "blockSize", "dampening", "exclude", "granularity", "groupSize", "layers", "method", "outliers", "symmetric", "weights"];
 
-    private static readonly string[] PalettizeKeys = ["bits", "exclude", "granularity", "init", "rowsPerCodebook"];
+    private static readonly string[] PalettizeKeys = ["bits", "exclude", "granularity", "init", "layers", "rowsPerCodebook"];
 
     static partial void RegisterQuantization(IDictionary<string, Func<JsonObject, string, PassSpec>> table) =>
         table[PalettizeSpec.PassName] = ReadPalettize;
@@ -53,6 +53,7 @@ internal static partial class ManifestReader
             Outliers = ReadNumber(settings, "outliers", 0, 0, 0.2, path),
             BiasCorrection = ReadBool(settings, "biasCorrection", false, path),
             Exclude = ReadStrings(settings, "exclude", path),
+            Layers = ReadStrings(settings, "layers", path),
         };
     }
 
@@ -72,6 +73,7 @@ internal static partial class ManifestReader
             ReadEnum(settings, "init", ManifestNames.PaletteInits, PaletteInit.Linear, path))
         {
             Exclude = ReadStrings(settings, "exclude", path),
+            Layers = ReadStrings(settings, "layers", path),
         };
     }
 }

@@ -48,6 +48,9 @@ public sealed record QuantizeSpec(WeightType Weights, QuantGranularity Granulari
     /// <summary>Weight names, node names or op types left in float32.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 
+    /// <summary>Only these layers (weight names, node names or op types); empty = all.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = [];
+
     /// <inheritdoc />
     public override string Name => PassName;
 
@@ -55,6 +58,8 @@ public sealed record QuantizeSpec(WeightType Weights, QuantGranularity Granulari
     public int Bits => Weights switch
     {
         WeightType.Int8 => 8,
+        WeightType.Int6 => 6,
+        WeightType.Int5 => 5,
         WeightType.Int4 => 4,
         WeightType.Int3 => 3,
         WeightType.Int2 or WeightType.Ternary => 2,
@@ -71,6 +76,7 @@ public sealed record QuantizeSpec(WeightType Weights, QuantGranularity Granulari
         text += Outliers > 0 ? FormattableString.Invariant($",outliers={Outliers}") : "";
         text += BiasCorrection ? ",bias-correction" : "";
         text += Exclude.Count > 0 ? $",exclude={string.Join("|", Exclude)}" : "";
+        text += Layers.Count > 0 ? $",layers={string.Join("|", Layers)}" : "";
         return text + ")";
     }
 
@@ -96,13 +102,17 @@ public sealed record PalettizeSpec(int Bits, int RowsPerCodebook, PaletteInit In
     /// <summary>Weight names, node names or op types left in float32.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 
+    /// <summary>Only these layers (weight names, node names or op types); empty = all.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = [];
+
     /// <inheritdoc />
     public override string Name => PassName;
 
     /// <inheritdoc />
     public override string Describe() =>
         $"{PassName}({Bits}-bit,{(RowsPerCodebook == 0 ? "per-tensor" : $"per-{RowsPerCodebook}-rows")},{ManifestNames.Of(Init)}"
-        + (Exclude.Count > 0 ? $",exclude={string.Join("|", Exclude)}" : "") + ")";
+        + (Exclude.Count > 0 ? $",exclude={string.Join("|", Exclude)}" : "")
+        + (Layers.Count > 0 ? $",layers={string.Join("|", Layers)}" : "") + ")";
 
     /// <inheritdoc />
     public override Passes.ICompressionPass CreatePass() => new Passes.Quantization.PalettizePass(this);
@@ -119,7 +129,7 @@ internal static class ManifestNames
 {
     public static readonly IReadOnlyList<(string Name, WeightType Value)> WeightTypes =
     [
-        ("int8", WeightType.Int8), ("int4", WeightType.Int4), ("int3", WeightType.Int3), ("int2", WeightType.Int2),
+        ("int8", WeightType.Int8), ("int6", WeightType.Int6), ("int5", WeightType.Int5), ("int4", WeightType.Int4), ("int3", WeightType.Int3), ("int2", WeightType.Int2),
         ("ternary", WeightType.Ternary), ("fp16", WeightType.Fp16), ("bf16", WeightType.Bf16),
     ];
 

@@ -26,7 +26,7 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
             context.RequireCalibration(Describe());
         }
 
-        var layers = LayerSelection.Included(context, spec.Exclude);
+        var layers = LayerSelection.Included(context, spec.Exclude, spec.Layers);
         for (var index = 0; index < layers.Count; index++)
         {
             var layer = layers[index];

@@ -23,6 +23,12 @@ public enum WeightType
 
     /// <summary>bfloat16 (the top 16 bits of a float32, rounded to nearest even).</summary>
     Bf16,
+
+    /// <summary>Signed 6-bit integers (64 levels).</summary>
+    Int6,
+
+    /// <summary>Signed 5-bit integers (32 levels).</summary>
+    Int5,
 }
 
 /// <summary>How many scales a quantised tensor has.</summary>

@@ -5,9 +5,12 @@ namespace ModelBuild.Compression.Passes.Quantization;
 /// <summary>What the quantisation passes share: exclusions, pruned masks, error figures.</summary>
 internal static class LayerSelection
 {
-    /// <summary>The layers not excluded by weight name, node name or op type.</summary>
-    public static IReadOnlyList<LayerWeight> Included(CompressionContext context, IReadOnlyList<string> exclude) =>
-        context.Layers().Where(l => !exclude.Contains(l.Name) && !exclude.Contains(l.Node.Name) && !exclude.Contains(l.Node.OpType)).ToList();
+    /// <summary>The layers named by <paramref name="only"/> (all when empty) and not excluded, by weight name, node name or op type.</summary>
+    public static IReadOnlyList<LayerWeight> Included(CompressionContext context, IReadOnlyList<string> exclude, IReadOnlyList<string> only) =>
+        context.Layers().Where(l => !Matches(exclude, l) && (only.Count == 0 || Matches(only, l))).ToList();
+
+    private static bool Matches(IReadOnlyList<string> names, LayerWeight l) =>
+        names.Contains(l.Name) || names.Contains(l.Node.Name) || names.Contains(l.Node.OpType);
 
     /// <summary>Positions a pruning pass zeroed (its <see cref="SparseMatrix"/> mask), or null.</summary>
     public static bool[]? PrunedMask(CompressionContext context, LayerWeight layer) =>

@@ -23,7 +23,7 @@ public sealed class PalettizePass(PalettizeSpec spec) : ICompressionPass
     public void Apply(CompressionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var layers = LayerSelection.Included(context, spec.Exclude);
+        var layers = LayerSelection.Included(context, spec.Exclude, spec.Layers);
         for (var index = 0; index < layers.Count; index++)
         {
             var layer = layers[index];

@@ -65,7 +65,7 @@ public sealed class QuantizationManifestTests
     }
 
     [Theory]
-    [InlineData("{\"passes\":[{\"quantize\":{\"weights\":\"int5\"}}]}", "MB2003", 1, 35, "'weights' must be one of")]
+    [InlineData("{\"passes\":[{\"quantize\":{\"weights\":\"int9\"}}]}", "MB2003", 1, 35, "'weights' must be one of")]
     [InlineData("{\"passes\":[{\"quantize\":{\n\"method\":\"awq\"}}]}", "MB2003", 2, 10, "\"rtn\", \"gptq\"")]
     [InlineData("{\"passes\":[{\"quantize\":{\"groupSize\":64}}]}", "MB2003", 1, 37, "only with \"granularity\": \"per-group\"")]
     [InlineData("{\"passes\":[{\"quantize\":{\"granularity\":\"per-group\",\"groupSize\":1}}]}", "MB2003", 1, 63, "'groupSize' must be a whole number from 2")]
