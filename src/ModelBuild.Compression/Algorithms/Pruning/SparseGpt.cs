@@ -1,5 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
-
 namespace ModelBuild.Compression.Algorithms.Pruning;
 
 /// <summary>
@@ -107,38 +105,43 @@ public static class SparseGpt
     /// </summary>
     internal static double[] InverseCholeskyUpper(double[] hessian, int cols, double damping, double[] w, int rows)
     {
-        var h = Matrix<double>.Build.Dense(cols, cols, (i, j) => hessian[(i * cols) + j]);
+        // Reversing the index order turns a lower Cholesky factor into the upper factor of the inverse:
+        // with J the reversal, JHJ = LLᵀ gives H⁻¹ = UᵀU for U = J·L⁻¹·J (upper triangular).
+        var reversed = new double[cols * cols];
         var meanDiagonal = 0.0;
         for (var i = 0; i < cols; i++)
         {
-            if (h[i, i] <= 0)
+            meanDiagonal += Math.Max(hessian[(i * cols) + i], 0) / cols;
+        }
+
+        for (var i = 0; i < cols; i++)
+        {
+            var dead = hessian[(i * cols) + i] <= 0; // an input that is always zero (so is its row of H)
+            if (dead)
             {
-                h[i, i] = 1;
                 for (var r = 0; r < rows; r++)
                 {
                     w[(r * cols) + i] = 0;
                 }
             }
 
-            meanDiagonal += h[i, i] / cols;
+            var ri = cols - 1 - i;
+            for (var j = 0; j < cols; j++)
+            {
+                reversed[(ri * cols) + cols - 1 - j] = dead ? 0 : hessian[(i * cols) + j];
+            }
+
+            reversed[(ri * cols) + ri] = (dead ? 1 : hessian[(i * cols) + i]) + (damping * meanDiagonal);
         }
 
-        for (var i = 0; i < cols; i++)
-        {
-            h[i, i] += damping * meanDiagonal;
-        }
-
-        // Reversing the index order turns a lower Cholesky factor into the upper factor of the inverse:
-        // with J the reversal, JHJ = LLᵀ gives H⁻¹ = UᵀU for U = J·L⁻¹·J (upper triangular).
-        var reversed = Matrix<double>.Build.Dense(cols, cols, (i, j) => h[cols - 1 - i, cols - 1 - j]);
-        var lower = reversed.Cholesky().Factor;
-        var lowerInverse = lower.Solve(Matrix<double>.Build.DenseIdentity(cols)); // TODO: triangular solve
+        DenseCholesky.FactorInPlace(reversed, cols);
+        var lowerInverse = DenseCholesky.InvertLower(reversed, cols);
         var u = new double[cols * cols];
         for (var i = 0; i < cols; i++)
         {
             for (var j = i; j < cols; j++)
             {
-                u[(i * cols) + j] = lowerInverse[cols - 1 - i, cols - 1 - j];
+                u[(i * cols) + j] = lowerInverse[((cols - 1 - i) * cols) + cols - 1 - j];
             }
         }
 
