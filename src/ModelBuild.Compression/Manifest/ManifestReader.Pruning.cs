@@ -70,9 +70,9 @@ internal static partial class ManifestReader
 
         var scopeNode = Find(settings, "scope");
         var scope = ReadEnum(settings, "scope", PruneScopes, method == PruneMethod.Magnitude ? PruneScope.Global : PruneScope.PerLayer, path);
-        if (scopeNode is not null && scope == PruneScope.Global && method != PruneMethod.Magnitude)
+        if (scopeNode is not null && scope == PruneScope.Global && nOfM)
         {
-            throw BadValue(path, scopeNode, "\"scope\": \"global\" works with magnitude pruning only; SparseGPT and N:M prune each layer");
+            throw BadValue(path, scopeNode, "\"scope\": \"global\" needs a sparsity target; an N:M pattern applies to every layer");
         }
 
         double? threshold = thresholdNode is null ? null : ReadNumber(settings, "threshold", 0, 0, double.MaxValue, path);

@@ -87,11 +87,22 @@ public sealed class PrunePass(PruneSpec spec) : ICompressionPass
 
     private void PruneSparseGpt(CompressionContext context, List<LayerWeight> layers, double sparsity)
     {
-        // Sequential, as in the paper: each layer's Hessian comes from inputs produced by the already pruned layers.
-        foreach (var layer in layers)
+        // Global scope: each layer gets the sparsity a global magnitude ranking would give it (a non-uniform
+        // allocation), and SparseGPT then chooses the mask within the layer and updates the remaining weights.
+        var targets = layers.Select(_ => sparsity).ToArray();
+        if (spec.Scope == PruneScope.Global && !spec.IsNOfM)
         {
+            var matrices = layers.Select(context.GetMatrix).ToList();
+            MagnitudePruner.ZeroSmallest(matrices, (long)Math.Round(sparsity * matrices.Sum(m => (long)m.Length)));
+            targets = matrices.Select(m => MagnitudePruner.Sparsity(m)).ToArray();
+        }
+
+        // Sequential, as in the paper: each layer's Hessian comes from inputs produced by the already pruned layers.
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
             var h = context.InputHessian(layer, spec.Name);
-            var pruned = SparseGpt.Prune(context.GetMatrix(layer), layer.Rows, layer.Cols, h, sparsity, spec.BlockSize, spec.Damping, spec.N, spec.M);
+            var pruned = SparseGpt.Prune(context.GetMatrix(layer), layer.Rows, layer.Cols, h, targets[i], spec.BlockSize, spec.Damping, spec.N, spec.M);
             Set(context, layer, pruned);
             context.InvalidateActivations();
         }

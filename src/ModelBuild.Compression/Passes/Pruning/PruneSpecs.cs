@@ -46,7 +46,10 @@ public enum PruneSchedule
 /// <param name="Method">How weights are chosen.</param>
 /// <param name="Sparsity">The fraction of zeros to reach (0..0.99); ignored with <paramref name="Threshold"/> or N:M.</param>
 /// <param name="Threshold">When set (magnitude only): zero every weight with |w| below it instead of a target.</param>
-/// <param name="Scope">Global or per-layer ranking (magnitude); SparseGPT is always per layer.</param>
+/// <param name="Scope">
+/// Global or per-layer ranking. SparseGPT with global scope takes each layer's sparsity from the global magnitude
+/// ranking (its default is per-layer, the paper's uniform sparsity).
+/// </param>
 /// <param name="Exclude">Weight names, node names or op types left dense.</param>
 /// <param name="Rounds">Prune→reconstruct rounds reaching the target along <paramref name="Schedule"/>.</param>
 /// <param name="Schedule">How intermediate targets grow.</param>
@@ -74,7 +77,7 @@ public sealed record PruneSpec(
     {
         var method = Method switch { PruneMethod.SparseGpt => "sparsegpt", PruneMethod.NOfM => "n:m", _ => "magnitude" };
         var target = IsNOfM ? $"{N}:{M}" : Threshold is { } t ? $"threshold {t:G4}" : $"{Sparsity:P1}";
-        var scope = Method == PruneMethod.Magnitude && !IsNOfM && Threshold is null ? (Scope == PruneScope.Global ? ",global" : ",per-layer") : "";
+        var scope = !IsNOfM && Threshold is null ? (Scope == PruneScope.Global ? ",global" : ",per-layer") : "";
         var rounds = Rounds > 1 ? $",{Rounds} rounds" : "";
         return $"{PassName}({method},{target}{scope}{rounds}{(Reconstruct ? ",reconstruct" : "")})";
     }
