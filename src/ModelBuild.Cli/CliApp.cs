@@ -12,6 +12,7 @@ public static class CliApp
         var root = new RootCommand("ModelBuild: inspect, compress and evaluate ONNX models.");
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(CompressCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 

@@ -122,6 +122,10 @@ public sealed partial class OnnxRuntimeSession : IDisposable
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
+
+        // ORT fuses an int8 per-axis DequantizeLinear + MatMul into MatMulNBits, which by default also quantises the
+        // activations; keep them float so the compressed .onnx computes what our predictor computes.
+        options.AddSessionConfigEntry("session.qdq_matmulnbits_accuracy_level", "0");
         try
         {
             return new OnnxRuntimeSession(open(options), name);

@@ -3,7 +3,13 @@ using System.Buffers.Binary;
 namespace ModelBuild.Runtime;
 
 /// <summary>One validated row of the blob's entry table.</summary>
-internal readonly record struct BlobEntry(string Name, WeightFormat Format, int Rows, int Cols, ulong Offset, ulong Length);
+/// <remarks>
+/// <see cref="Code"/> is the on-disk format; compact codes (4 and up, docs/FORMATS.md) decode to <see cref="WeightFormat.Float32"/>.
+/// </remarks>
+internal readonly record struct BlobEntry(string Name, byte Code, int Rows, int Cols, ulong Offset, ulong Length)
+{
+    public WeightFormat Format => Formats.FormatCodes.IsCompact(Code) ? WeightFormat.Float32 : (WeightFormat)Code;
+}
 
 /// <summary>Reads and validates the entry table, one entry at a time, never reading past the span.</summary>
 internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
@@ -19,8 +25,9 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
         string name = WeightBlob.DecodeName(Take(nameLength, where), index);
         where = WeightBlob.Describe(index, name);
         ReadOnlySpan<byte> fr = Take(2, where);
-        var format = (WeightFormat)fr[0];
-        if (format is not (WeightFormat.Float32 or WeightFormat.Int8 or WeightFormat.Int8Asymmetric))
+        byte code = fr[0];
+        var format = (WeightFormat)code;
+        if (!Formats.FormatCodes.IsKnown(code))
         {
             throw WeightBlob.Bad($"{where}: unknown format code {fr[0]}");
         }
@@ -69,12 +76,13 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
             WeightFormat.Int8 => (4 * (ulong)rows) + n,
             _ => (5 * (ulong)rows) + n,
         };
-        if (length != expected)
+        // Compact formats are self-describing; their decoder checks the exact length against their header.
+        if (!Formats.FormatCodes.IsCompact(code) && length != expected)
         {
             throw WeightBlob.Bad($"{where}: {length} bytes but format {format} with {rows}×{cols} needs exactly {expected}");
         }
 
-        return new BlobEntry(name, format, (int)rows, (int)cols, offset, length);
+        return new BlobEntry(name, code, (int)rows, (int)cols, offset, length);
     }
 
     private ReadOnlySpan<byte> Take(int count, string where)

@@ -106,7 +106,9 @@ internal static class DepthwiseConv
                 Simd.MulAdd(va, Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref y, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
             }
         }
-        else if (level == SimdLevel.Vector128)
+
+        // Rows are short (14 or 7 wide in small CNNs), so a 4-wide step after the 8-wide one matters here.
+        if (level != SimdLevel.Scalar)
         {
             Vector128<float> va = Vector128.Create(a);
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)

@@ -6,9 +6,9 @@ namespace ModelBuild.Runtime;
 
 /// <summary>
 /// The element-wise drivers: span→span for unary operators and span×span, span×scalar, scalar×span for
-/// binary ones. Each picks 256 → 128 → scalar by the level it is given. Tails run the scalar form (not an
-/// overlapping last vector as TensorPrimitives does) because x and y may alias, and re-applying an
-/// operator to its own output would be wrong.
+/// binary ones. At the 256-bit level a 128-bit step takes the tail down to at most 3 elements, which then
+/// run the scalar form (not an overlapping last vector as TensorPrimitives does) because x and y may alias,
+/// and re-applying an operator to its own output would be wrong.
 /// </summary>
 internal static class Elementwise
 {
@@ -25,7 +25,8 @@ internal static class Elementwise
                 op.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
             }
         }
-        else if (TOp.Vectorizable && level == SimdLevel.Vector128)
+
+        if (TOp.Vectorizable && level != SimdLevel.Scalar)
         {
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
             {
@@ -51,7 +52,8 @@ internal static class Elementwise
                 TOp.Invoke(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
             }
         }
-        else if (TOp.Vectorizable && level == SimdLevel.Vector128)
+
+        if (TOp.Vectorizable && level != SimdLevel.Scalar)
         {
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
             {
@@ -78,7 +80,8 @@ internal static class Elementwise
                 TOp.Invoke(Vector256.LoadUnsafe(ref a, (nuint)i), vb).StoreUnsafe(ref y, (nuint)i);
             }
         }
-        else if (TOp.Vectorizable && level == SimdLevel.Vector128)
+
+        if (TOp.Vectorizable && level != SimdLevel.Scalar)
         {
             Vector128<float> vb = Vector128.Create(b);
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
@@ -106,7 +109,8 @@ internal static class Elementwise
                 TOp.Invoke(va, Vector256.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
             }
         }
-        else if (TOp.Vectorizable && level == SimdLevel.Vector128)
+
+        if (TOp.Vectorizable && level != SimdLevel.Scalar)
         {
             Vector128<float> va = Vector128.Create(a);
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
@@ -133,7 +137,8 @@ internal static class Elementwise
                 Simd.MulAdd(Vector256.LoadUnsafe(ref x, (nuint)i), vs, vt).StoreUnsafe(ref y, (nuint)i);
             }
         }
-        else if (level == SimdLevel.Vector128)
+
+        if (level != SimdLevel.Scalar)
         {
             Vector128<float> vs = Vector128.Create(s), vt = Vector128.Create(t);
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
@@ -163,7 +168,8 @@ internal static class Elementwise
 
             sum = Vector256.Sum(acc);
         }
-        else if (level == SimdLevel.Vector128)
+
+        if (level != SimdLevel.Scalar)
         {
             Vector128<float> acc = default;
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
@@ -171,7 +177,7 @@ internal static class Elementwise
                 acc += Vector128.LoadUnsafe(ref x, (nuint)i);
             }
 
-            sum = Vector128.Sum(acc);
+            sum += Vector128.Sum(acc);
         }
 
         for (; i < n; i++)

@@ -18,7 +18,7 @@ public static partial class Kernels
     /// <param name="b">Right operand.</param>
     /// <param name="shapeB">Per-sample shape of <paramref name="b"/>.</param>
     /// <param name="bBatched">Whether <paramref name="b"/> has a leading batch dim.</param>
-    /// <param name="y">Output: <c>batch × Π shapeOut</c> floats.</param>
+    /// <param name="y">Output: <c>batch × Π shapeOut</c> floats; may be the same memory as an operand of the output's shape.</param>
     /// <param name="shapeOut">Per-sample output shape.</param>
     /// <param name="batch">Number of samples.</param>
     public static void Binary(BinaryFunction f, ReadOnlySpan<float> a, ReadOnlySpan<int> shapeA, bool aBatched,

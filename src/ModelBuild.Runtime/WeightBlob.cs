@@ -21,10 +21,12 @@ public sealed class WeightBlob
     private readonly string[] _names;
     private readonly WeightMatrix[] _matrices;
     private readonly float[]?[] _floats;
+    private readonly byte[] _codes;
 
-    private WeightBlob(string[] names, WeightMatrix[] matrices)
+    private WeightBlob(string[] names, WeightMatrix[] matrices, byte[] codes)
     {
         _names = names;
+        _codes = codes;
         _matrices = matrices;
         _floats = new float[]?[names.Length];
     }
@@ -74,9 +76,18 @@ public sealed class WeightBlob
 
         var entries = new BlobEntry[count];
         var reader = new BlobTableReader(bytes, HeaderSize);
+        ulong used = 0;
         for (int i = 0; i < entries.Length; i++)
         {
             entries[i] = reader.ReadEntry(i, payloadLength);
+            used = Math.Max(used, entries[i].Offset + entries[i].Length);
+        }
+
+        // Writers end the payload with the last entry (at most alignment padding after it). Checking this
+        // before decompressing also bounds the buffer a corrupt length field could make us allocate.
+        if (payloadLength - used >= 16)
+        {
+            throw Bad($"the header's payload length {payloadLength} exceeds the end of the last entry ({used}) by {payloadLength - used} bytes");
         }
 
         ReadOnlySpan<byte> rest = bytes[reader.Position..];
@@ -99,13 +110,15 @@ public sealed class WeightBlob
 
         var names = new string[entries.Length];
         var matrices = new WeightMatrix[entries.Length];
+        var codes = new byte[entries.Length];
         for (int i = 0; i < entries.Length; i++)
         {
             names[i] = entries[i].Name;
-            matrices[i] = Decode(entries[i], payload);
+            codes[i] = entries[i].Code;
+            matrices[i] = Decode(entries[i], i, payload);
         }
 
-        return new WeightBlob(names, matrices);
+        return new WeightBlob(names, matrices, codes);
     }
 
     /// <summary>Loads the blob embedded as a manifest resource.</summary>
@@ -142,7 +155,13 @@ public sealed class WeightBlob
     /// <summary>Entry <paramref name="index"/> as a matrix, in its stored format.</summary>
     /// <param name="index">Entry index.</param>
     /// <returns>The shared matrix.</returns>
+    /// <remarks>Compact formats (docs/FORMATS.md) were decoded once at load; their matrix is <see cref="WeightFormat.Float32"/>.</remarks>
     public WeightMatrix Matrix(int index) => _matrices[index];
+
+    /// <summary>The on-disk format code of entry <paramref name="index"/> (CONTRACTS.md §2, docs/FORMATS.md).</summary>
+    /// <param name="index">Entry index.</param>
+    /// <returns>1–3 for the formats kernels read directly, 4–9 for compact formats decoded at load.</returns>
+    public byte StoredFormat(int index) => _codes[index];
 
     /// <summary>Entry <paramref name="index"/> as float32 values, decoded once and cached.</summary>
     /// <param name="index">Entry index.</param>
@@ -187,11 +206,17 @@ public sealed class WeightBlob
         return result;
     }
 
-    private static WeightMatrix Decode(in BlobEntry e, ReadOnlySpan<byte> payload)
+    private static WeightMatrix Decode(in BlobEntry e, int index, ReadOnlySpan<byte> payload)
     {
         ReadOnlySpan<byte> data = payload.Slice((int)e.Offset, (int)e.Length);
         int rows = e.Rows, cols = e.Cols, n = rows * cols;
         float[] empty = [];
+        if (Formats.FormatCodes.IsCompact(e.Code))
+        {
+            float[] decoded = Formats.CompactDecoder.Decode(e.Code, data, rows, cols, Describe(index, e.Name), Simd.Best);
+            return new WeightMatrix(rows, cols, WeightFormat.Float32, decoded, [], empty, []);
+        }
+
         switch (e.Format)
         {
             case WeightFormat.Float32:

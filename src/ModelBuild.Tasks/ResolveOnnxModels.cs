@@ -66,11 +66,28 @@ public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
             item.SetMetadata("ReportPath", outputDir + className + ".report.md");
             item.SetMetadata("StampPath", outputDir + className + "." + (string.IsNullOrEmpty(Version) ? "dev" : Version) + ".stamp");
             item.SetMetadata("ResourceName", "ModelBuild." + (ns.Length > 0 ? ns + "." : string.Empty) + className + ".weights.mbw");
+            item.SetMetadata("DataInputs", DataInputs(outputDir + className + ".inputs"));
             resolved.Add(item);
         }
 
         Resolved = resolved.ToArray();
         return !Log.HasLoggedErrors;
+    }
+
+    /// <summary>
+    /// The calibration/validation files the last compression read (the worker lists them in &lt;Class&gt;.inputs), so
+    /// that editing them makes the model out of date. Files that no longer exist are left out: a missing data file
+    /// is the worker's error to report, with its code.
+    /// </summary>
+    private static string DataInputs(string listFile)
+    {
+        if (!File.Exists(listFile))
+        {
+            return string.Empty;
+        }
+
+        var files = File.ReadAllLines(listFile).Where(line => line.Length > 0 && File.Exists(line));
+        return string.Join(";", files);
     }
 
     private static string? Metadata(ITaskItem item, string name)

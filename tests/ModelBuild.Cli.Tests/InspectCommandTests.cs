@@ -69,7 +69,7 @@ public sealed class InspectCommandTests
         Assert.NotEqual("", error);
     }
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
+    internal static (int Code, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();

@@ -37,4 +37,57 @@ public sealed class IncrementalBuildTests
         Assert.True(fourth.Succeeded, fourth.Output);
         Assert.Contains("per-tensor", File.ReadAllText(plan));
     }
+
+    [Fact]
+    public void AccuracyGate_RunsOnlyWhenSomethingItReadChanged_IncludingTheValidationData()
+    {
+        using var project = ConsumerProject.InRepo(MnistModel.Zoo.AsConsumer("zoo.compress.json"));
+        File.Copy(TestPaths.Mnist("t10k-images-idx3-ubyte.gz"), Path.Combine(project.Directory, "images.gz"));
+        File.Copy(TestPaths.Mnist("t10k-labels-idx1-ubyte.gz"), Path.Combine(project.Directory, "labels.gz"));
+        project.Write("zoo.compress.json", """
+            {
+              "passes": [ { "quantize": {} } ],
+              "validation": { "images": "images.gz", "labels": "labels.gz", "preprocessing": "unit", "count": 300, "metric": "top1" },
+              "tolerance": { "maxAccuracyDrop": 0.01 }
+            }
+            """);
+
+        var first = project.Build();
+        Assert.True(first.Succeeded, first.Output);
+        Assert.Contains("validating on 300 samples", first.Output);
+        Assert.Contains("(tolerance a drop of at most 1 pp) ok", first.Output);
+
+        // Nothing changed, or only C# code: no compression, no evaluation.
+        project.Write("Extra.cs", "namespace Consumer; internal static class Extra { }");
+        var second = project.Build();
+        Assert.True(second.Succeeded, second.Output);
+        Assert.DoesNotContain("validating on", second.Output);
+        Assert.DoesNotContain(CompressingMarker, second.Output);
+
+        // The validation data is an input: touching it re-runs compression and the gate.
+        Thread.Sleep(1100);
+        File.SetLastWriteTimeUtc(Path.Combine(project.Directory, "labels.gz"), DateTime.UtcNow);
+        var third = project.Build();
+        Assert.True(third.Succeeded, third.Output);
+        Assert.Contains("validating on 300 samples", third.Output);
+    }
+
+    [Fact]
+    public void ImpossibleTolerance_FailsTheBuildWithMB5001()
+    {
+        using var project = ConsumerProject.InRepo(MnistModel.Zoo.AsConsumer("zoo.compress.json"));
+        project.Write("zoo.compress.json", $$"""
+            {
+              "passes": [ { "quantize": { "granularity": "per-tensor" } } ],
+              "validation": { "images": "{{TestPaths.Mnist("t10k-images-idx3-ubyte.gz")}}", "preprocessing": "unit", "count": 200, "metric": "sqnr" },
+              "tolerance": { "minSqnrDb": 120 }
+            }
+            """);
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        Assert.Matches(@"zoo\.compress\.json ?: error MB5001: the compressed model misses the tolerance: SQNR dB inf dB -> [\d.]+ dB on 200 validation samples", build.Output);
+        Assert.False(File.Exists(project.OutputFile("ZooModel", ".mbplan")), "a failed gate must not leave outputs behind");
+    }
 }

@@ -98,9 +98,15 @@ public sealed class ConcurrencyAndArenaTests
             Kernels.GlobalAveragePool(y, dense, 64, 144);
         }
 
-        Run();
+        // Warm up past first-call caches and tiering, then count.
+        for (int i = 0; i < 3; i++)
+        {
+            Run();
+        }
+
         long before = GC.GetAllocatedBytesForCurrentThread();
         Run();
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"kernels allocated {allocated} bytes");
     }
 }

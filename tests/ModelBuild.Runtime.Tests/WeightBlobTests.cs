@@ -187,7 +187,7 @@ public sealed class WeightBlobTests
     public void UnknownFormat_NamesEntry()
     {
         List<BlobEntrySpec> entries = SampleEntries();
-        entries[3] = entries[3] with { FormatOverride = 4 };
+        entries[3] = entries[3] with { FormatOverride = 10 };
         AssertInvalid(BlobWriter.Write(entries), "entry 3 ('scalar')", "format");
     }
 
@@ -218,6 +218,50 @@ public sealed class WeightBlobTests
         ulong length = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(12));
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(12), length - 16);
         Assert.Throws<InvalidDataException>(() => WeightBlob.Load(bytes));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RandomCorruption_OnlyEverThrowsInvalidDataException(bool brotli)
+    {
+        byte[] valid = BlobWriter.Write(SampleEntries(), brotli);
+        var rng = new Random(brotli ? 2 : 1);
+        int rejected = 0;
+        for (int iteration = 0; iteration < 3000; iteration++)
+        {
+            byte[] bytes = (byte[])valid.Clone();
+            for (int flips = rng.Next(1, 4); flips > 0; flips--)
+            {
+                bytes[rng.Next(bytes.Length)] = (byte)rng.Next(256);
+            }
+
+            if (rng.Next(4) == 0)
+            {
+                bytes = bytes[..rng.Next(bytes.Length)];
+            }
+
+            try
+            {
+                WeightBlob.Load(bytes);
+            }
+            catch (InvalidDataException)
+            {
+                rejected++;
+            }
+        }
+
+        // Most corruptions hit a checked field; flips inside weight values are legitimately accepted.
+        Assert.InRange(rejected, 1000, 3000);
+    }
+
+    [Fact]
+    public void PayloadLengthBeyondLastEntry_Throws()
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries());
+        ulong length = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(12));
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(12), length + 16);
+        AssertInvalid([.. bytes, .. new byte[16]], "last entry");
     }
 
     [Fact]

@@ -36,6 +36,11 @@ public static class CompressCommand
                 parseResult.GetValue(resource) is { Length: > 0 } r ? r : $"ModelBuild.{(nsValue.Length > 0 ? nsValue + "." : "")}{cls}.weights.mbw");
             var progress = new SynchronousProgress(line => writer.WriteLine($"  {line}"));
             var result = CompressionPipeline.Run(request, progress);
+            foreach (var warning in result.Warnings)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine(warning);
+            }
+
             writer.WriteLine(result.Summary);
             return 0;
         }));

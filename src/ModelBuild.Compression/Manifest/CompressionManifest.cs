@@ -18,10 +18,6 @@ public sealed class CompressionManifest
     public CompressionManifest(IReadOnlyList<PassSpec> passes, string? description = null, string? path = null)
     {
         ArgumentNullException.ThrowIfNull(passes);
-        if (passes.Count == 0)
-        {
-            throw new ArgumentException("A manifest needs at least one pass.", nameof(passes));
-        }
 
         Passes = passes;
         Description = description;
@@ -37,6 +33,15 @@ public sealed class CompressionManifest
 
     /// <summary>Calibration data for passes that need activations (GPTQ, SparseGPT, Taylor saliency, reconstruction).</summary>
     public Evaluation.Data.DatasetSpec? Calibration { get; init; }
+
+    /// <summary>Data and metric for the accuracy gate; null = no gate (a warning when the passes are lossy).</summary>
+    public ValidationSpec? Validation { get; init; }
+
+    /// <summary>The bound the gate enforces; null = measure and report only.</summary>
+    public ToleranceSpec? Tolerance { get; init; }
+
+    /// <summary><c>"mode": "auto"</c>: per-layer bit widths searched after the passes; null = manual.</summary>
+    public Auto.AutoSpec? Auto { get; init; }
 
     /// <summary>The passes in the order they run.</summary>
     public IReadOnlyList<PassSpec> Passes { get; }
@@ -80,7 +85,7 @@ public sealed class CompressionManifest
     }
 
     /// <summary>All passes described and joined, e.g. <c>quantize(int8,per-channel,symmetric)</c>.</summary>
-    public string Describe() => string.Join(", ", Passes.Select(p => p.Describe()));
+    public string Describe() => string.Join(", ", Passes.Select(p => p.Describe()).Concat(Auto is null ? [] : [Auto.MaxBytes is { } b ? $"auto(maxBytes={b})" : "auto(smallest)"]));
 
     /// <inheritdoc />
     public override string ToString() => Describe();

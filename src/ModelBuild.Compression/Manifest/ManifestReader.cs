@@ -9,7 +9,10 @@ namespace ModelBuild.Compression.Manifest;
 /// </remarks>
 internal static partial class ManifestReader
 {
-    private static readonly string[] TopLevelKeys = ["$schema", "calibration", "description", "passes", "version"];
+    private static readonly string[] TopLevelKeys = ["$schema", "budget", "calibration", "candidates", "description", "mode", "passes", "target", "tolerance", "validation", "version"];
+    private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "preprocessing", "sampleShape"];
+    private static readonly IReadOnlyList<(string Name, ValidationMetric Value)> Metrics =
+        [("agreement", ValidationMetric.Agreement), ("cosine", ValidationMetric.Cosine), ("maxAbs", ValidationMetric.MaxAbs), ("sqnr", ValidationMetric.Sqnr), ("top1", ValidationMetric.Top1)];
     private static readonly string[] CalibrationKeys = ["count", "format", "images", "labels", "preprocessing", "sampleShape"];
     private static readonly string[] QuantizeKeys = ["granularity", "symmetric", "weights"];
 
@@ -60,20 +63,40 @@ internal static partial class ManifestReader
             description = (desc as JsonString)?.Value ?? throw BadValue(path, desc, $"'description' must be a string, not {desc.Kind}");
         }
 
-        var passesNode = Find(obj, "passes") ?? throw BadValue(path, obj, "the manifest has no 'passes' list; add e.g. \"passes\": [{ \"quantize\": {} }]");
-        if (passesNode is not JsonArray passes)
+        var auto = ReadAuto(obj, path);
+        var passList = new List<PassSpec>();
+        if (Find(obj, "passes") is { } passesNode)
         {
-            throw BadValue(path, passesNode, $"'passes' must be a list of passes, not {passesNode.Kind}");
+            if (passesNode is not JsonArray passes)
+            {
+                throw BadValue(path, passesNode, $"'passes' must be a list of passes, not {passesNode.Kind}");
+            }
+
+            if (passes.Items.Count == 0 && auto is null)
+            {
+                throw BadValue(path, passes, "'passes' is empty; list at least one pass, e.g. { \"quantize\": {} }");
+            }
+
+            passList.AddRange(passes.Items.Select(p => ReadPass(p, path)));
+        }
+        else if (auto is null)
+        {
+            throw BadValue(path, obj, "the manifest has no 'passes' list; add e.g. \"passes\": [{ \"quantize\": {} }]");
         }
 
-        if (passes.Items.Count == 0)
+        var validation = Find(obj, "validation") is { } v ? ReadValidation(v, path) : null;
+        var tolerance = Find(obj, "tolerance") is { } t ? ReadTolerance(t, validation, path) : null;
+        if (auto is not null && auto.MaxBytes is null && tolerance is null)
         {
-            throw BadValue(path, passes, "'passes' is empty; list at least one pass, e.g. { \"quantize\": {} }");
+            throw BadValue(path, Find(obj, "mode")!, "\"mode\": \"auto\" needs a 'tolerance' (smallest model within it) or a 'budget' (most accurate model within it)");
         }
 
-        return new CompressionManifest(passes.Items.Select(p => ReadPass(p, path)).ToList(), description, path)
+        return new CompressionManifest(passList, description, path)
         {
+            Auto = auto,
             Calibration = Find(obj, "calibration") is { } calibration ? ReadDataset(calibration, path, "calibration") : null,
+            Validation = validation,
+            Tolerance = tolerance,
         };
     }
 
@@ -94,6 +117,90 @@ internal static partial class ManifestReader
         var settings = property.Value as JsonObject
             ?? throw BadValue(path, property.Value, $"the settings of '{property.Key}' must be an object, not {property.Value.Kind}");
         return reader(settings, path);
+    }
+
+    private static Auto.AutoSpec? ReadAuto(JsonObject obj, string path)
+    {
+        var mode = ReadString(obj, "mode", path) ?? "manual";
+        if (mode is not ("manual" or "auto"))
+        {
+            throw BadValue(path, Find(obj, "mode")!, $"'mode' must be \"manual\" or \"auto\", not \"{mode}\"");
+        }
+
+        if (mode == "manual")
+        {
+            foreach (var key in new[] { "budget", "candidates", "target" })
+            {
+                if (Find(obj, key) is { } stray)
+                {
+                    throw BadValue(path, stray, $"'{key}' only applies with \"mode\": \"auto\"");
+                }
+            }
+
+            return null;
+        }
+
+        if (ReadString(obj, "target", path) is { } target && target != "smallest")
+        {
+            throw BadValue(path, Find(obj, "target")!, $"'target' must be \"smallest\" (use 'budget' for a size limit), not \"{target}\"");
+        }
+
+        long? maxBytes = null;
+        if (Find(obj, "budget") is { } budgetNode)
+        {
+            var budget = budgetNode as JsonObject ?? throw BadValue(path, budgetNode, "'budget' must be an object like { \"maxBytes\": 100000 }");
+            CheckKeys(budget, ["maxBytes"], path, "in 'budget'");
+            maxBytes = (long)ReadNumber(budget, "maxBytes", 0, 1, 1e12, path);
+        }
+
+        var candidates = Auto.AutoSpec.DefaultCandidates;
+        if (Find(obj, "candidates") is { } list)
+        {
+            candidates = list is JsonArray a && a.Items.Count > 0 && a.Items.All(i => i is JsonString s && Auto.AutoCandidate.Parse(s.Value) is not null)
+                ? a.Items.Select(i => Auto.AutoCandidate.Parse(((JsonString)i).Value)!).Distinct().ToList()
+                : throw BadValue(path, list, "'candidates' must list settings like \"int8\" … \"int2\" (one scale per channel) or \"int2-g64\" (one scale per 64 inputs)");
+        }
+
+        return new Auto.AutoSpec(candidates, maxBytes);
+    }
+
+    private static ValidationSpec ReadValidation(JsonNode node, string path)
+    {
+        var obj = node as JsonObject ?? throw BadValue(path, node, $"'validation' must be an object, not {node.Kind}");
+        CheckKeys(obj, ValidationKeys, path, "in 'validation'");
+        var metric = ReadEnum(obj, "metric", Metrics, ValidationMetric.Agreement, path);
+        var data = ReadDataset(new JsonObject(obj.Properties.Where(p => p.Key != "metric").ToList(), obj.Line, obj.Column), path, "validation");
+        if (metric == ValidationMetric.Top1 && data.Labels is null)
+        {
+            throw BadValue(path, Find(obj, "metric")!, "the metric \"top1\" needs \"labels\" in 'validation'; without labels use \"agreement\"");
+        }
+
+        return new ValidationSpec(data, metric);
+    }
+
+    private static ToleranceSpec ReadTolerance(JsonNode node, ValidationSpec? validation, string path)
+    {
+        var obj = node as JsonObject ?? throw BadValue(path, node, $"'tolerance' must be an object, not {node.Kind}");
+        CheckKeys(obj, ToleranceSpec.Keys, path, "in 'tolerance'");
+        if (obj.Properties.Count != 1)
+        {
+            throw BadValue(path, obj, $"'tolerance' must hold exactly one bound ({string.Join(", ", ToleranceSpec.Keys)})");
+        }
+
+        var key = obj.Properties[0].Key;
+        var value = ReadNumber(obj, key, 0, key == "minSqnrDb" ? -1000 : 0, key is "minSqnrDb" or "maxAbsDiff" ? 1e9 : 1, path);
+        var tolerance = new ToleranceSpec(key, value);
+        if (validation is null)
+        {
+            throw BadValue(path, obj, "'tolerance' needs a 'validation' section with the data to measure on");
+        }
+
+        if (tolerance.Metric == ValidationMetric.Top1 && validation.Data.Labels is null)
+        {
+            throw BadValue(path, obj, "'maxAccuracyDrop' needs \"labels\" in 'validation'");
+        }
+
+        return tolerance;
     }
 
     /// <summary>A data section (<c>calibration</c>): files relative to the manifest, formats of the Evaluation readers.</summary>

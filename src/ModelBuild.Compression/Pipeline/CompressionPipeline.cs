@@ -3,6 +3,7 @@ using ModelBuild.Compression.Manifest;
 using ModelBuild.Compression.Passes;
 using ModelBuild.Compression.Planning;
 using ModelBuild.Compression.Reporting;
+using ModelBuild.Compression.Validation;
 using ModelBuild.Graph.Inference;
 using ModelBuild.Graph.Onnx;
 using ModelBuild.Graph.Passes;
@@ -37,20 +38,37 @@ public static class CompressionPipeline
             ShapeInference.Run(graph);
         }
 
+        string? pinned = null;
+        if (manifest.Auto is { } auto)
+        {
+            progress?.Report("auto: searching per-layer settings");
+            var tolerance = manifest.Tolerance ?? new ToleranceSpec("minAgreement", 0);
+            pinned = Auto.AutoCompressor.PinnedManifest(Auto.AutoCompressor.Run(context, auto, tolerance));
+        }
+
         progress?.Report("planning buffers and kernels");
         var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
         var (plan, weights) = PlanBuilder.Build(graph, request.ModelPath, target, context.Stored);
         var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding);
         plan.OriginalBytes = originalBytes;
         plan.EmbeddedBytes = blob.Length;
-        plan.Passes = string.Join(", ", manifest.Passes.Select(p => p.Describe()));
+        plan.Passes = manifest.Describe();
 
-        var report = new CompressionReport(Path.GetFileName(request.ModelPath), manifest.Describe(), rows)
+        BlobVerifier.Check(blob, weights, request.ModelPath);
+        var compressedOnnx = CompressedOnnx.Build(context);
+        var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, progress);
+        var warnings = new List<string>();
+        if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
+        {
+            warnings.Add($"{request.ManifestPath.OrIfEmpty(request.ModelPath)}: warning MB5002: {request.ClassName} is compressed with lossy passes "
+                + "but the manifest has no 'validation' section, so its accuracy was not checked.");
+        }
+
+        var report = new CompressionReport(Path.GetFileName(request.ModelPath), manifest.Describe(), rows, accuracy)
         {
             OriginalFileBytes = originalBytes,
             EmbeddedBytes = blob.Length,
         };
-        var compressedOnnx = CompressedOnnx.Build(context);
 
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var files = new List<(string, byte[])>
@@ -58,13 +76,38 @@ public static class CompressionPipeline
             (stem + ".weights.mbw", blob),
             (stem + ".compressed.onnx", compressedOnnx),
             (stem + ".report.md", Encoding.UTF8.GetBytes(report.ToMarkdown() + Notes(context))),
+            (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest))),
             (stem + ".mbplan", Encoding.UTF8.GetBytes(PlanWriter.Write(plan))),
         };
+        var pinnedPath = stem + ".auto.compress.json";
+        if (pinned is not null)
+        {
+            files.Add((pinnedPath, Encoding.UTF8.GetBytes(pinned)));
+        }
+        else if (File.Exists(pinnedPath))
+        {
+            File.Delete(pinnedPath); // from an earlier auto build; it would describe a model we no longer make
+        }
+
         var changed = OutputFiles.WriteAll(files);
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
-            + $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}";
+            + $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}"
+            + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance));
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
-            originalBytes, blob.Length, changed, summary);
+            originalBytes, blob.Length, changed, summary) { Warnings = warnings };
+    }
+
+    /// <summary>
+    /// The data files the result depends on, one absolute path per line: the build adds them to the compression
+    /// target's Inputs, so editing calibration or validation data re-runs compression and the gate.
+    /// </summary>
+    private static string DataInputs(CompressionManifest manifest)
+    {
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".";
+        var specs = new[] { manifest.Calibration, manifest.Validation?.Data }.OfType<Evaluation.Data.DatasetSpec>();
+        var files = specs.SelectMany(s => new[] { s.Images, s.Labels }).OfType<string>()
+            .Select(f => Path.GetFullPath(Path.Combine(baseDirectory, f))).Distinct(StringComparer.Ordinal);
+        return string.Concat(files.Select(f => f + "\n"));
     }
 
     private static string Notes(CompressionContext context) =>

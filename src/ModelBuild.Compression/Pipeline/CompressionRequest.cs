@@ -18,4 +18,8 @@ public sealed record CompressionResult(
     long OriginalBytes,
     long EmbeddedBytes,
     IReadOnlyList<string> ChangedFiles,
-    string Summary);
+    string Summary)
+{
+    /// <summary>Canonical MSBuild warning lines (<c>file: warning MB####: text</c>).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}

@@ -11,7 +11,7 @@ namespace ModelBuild.Compression.Reporting;
 /// <param name="ManifestDescription">The passes, e.g. <c>quantize(int8,per-channel,symmetric)</c>.</param>
 /// <param name="Weights">One row per stored weight, in blob order.</param>
 /// <param name="Accuracy">Accuracy of the compressed model against the original, when measured.</param>
-public sealed record CompressionReport(string ModelFile, string ManifestDescription, IReadOnlyList<WeightReportRow> Weights, AccuracyReport? Accuracy = null)
+public sealed partial record CompressionReport(string ModelFile, string ManifestDescription, IReadOnlyList<WeightReportRow> Weights, AccuracyReport? Accuracy = null)
 {
     /// <summary>Size of the ONNX file, when known.</summary>
     public long? OriginalFileBytes { get; init; }
@@ -93,7 +93,7 @@ public sealed record CompressionReport(string ModelFile, string ManifestDescript
 /// <param name="StoredBytes">Its size in the blob (scales and zero points included, alignment excluded).</param>
 /// <param name="MaxAbsError">Largest absolute error; null when stored exactly.</param>
 /// <param name="SqnrDb">Signal-to-quantisation-noise ratio in dB; null when stored exactly.</param>
-public sealed record WeightReportRow(string Name, int[] Dims, string Format, long OriginalBytes, long StoredBytes, double? MaxAbsError, double? SqnrDb)
+public sealed partial record WeightReportRow(string Name, int[] Dims, string Format, long OriginalBytes, long StoredBytes, double? MaxAbsError, double? SqnrDb)
 {
     /// <summary>A row for a weight stored as float32.</summary>
     public static WeightReportRow ForFloat(string name, int[] dims)

@@ -16,6 +16,24 @@ public enum BlobFormat : byte
 
     /// <summary>rows × f32 scale, rows × int8 zero point, then rows·cols int8; value = (q − zp[row])·scale[row].</summary>
     Int8Asymmetric = 3,
+
+    /// <summary>Packed linear codes (1..8 bits or ternary) with per-group scales (docs/FORMATS.md).</summary>
+    PackedLinear = 4,
+
+    /// <summary>Codebooks per block of rows and packed indices (docs/FORMATS.md).</summary>
+    Palettized = 5,
+
+    /// <summary>IEEE binary16 values.</summary>
+    Float16 = 6,
+
+    /// <summary>bfloat16 values (the top half of a float32).</summary>
+    BFloat16 = 7,
+
+    /// <summary>A bitmask or CSR index of the kept values, then an inner format holding only those (docs/FORMATS.md).</summary>
+    Sparse = 8,
+
+    /// <summary>A base format plus a side list of fp16 outliers (docs/FORMATS.md).</summary>
+    Outliers = 9,
 }
 
 /// <summary>
@@ -104,8 +122,36 @@ public sealed class WeightBlobWriter
         }
     }
 
-    /// <summary>The compact formats (4 and up); until they exist, the decoded floats (never a silent loss).</summary>
-    private int AddCompact(string name, Representation.StoredMatrix matrix, int[] dims) => Add(name, matrix.Decode(), dims);
+    /// <summary>
+    /// The payload bytes <see cref="AddStored"/> writes for <paramref name="matrix"/> (before entropy coding and
+    /// alignment), for the report and for choosing between representations.
+    /// </summary>
+    public static long EncodedSize(Representation.StoredMatrix matrix)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        var n = (long)matrix.Rows * matrix.Cols;
+        return matrix switch
+        {
+            Representation.DenseFloat => 4 * n,
+            Representation.LinearQuantized { Bits: 8, IsTernary: false } q when q.GroupSize >= q.Cols =>
+                ((q.ZeroPoints is null ? 4L : 5L) * q.Rows) + n,
+            _ => Formats.FormatEncoder.Encode(matrix)?.Payload.LongLength ?? 4 * n,
+        };
+    }
+
+    /// <summary>The compact formats (4 and up, docs/FORMATS.md); a representation without one is stored as float32.</summary>
+    private int AddCompact(string name, Representation.StoredMatrix matrix, int[] dims)
+    {
+        var elements = CheckDims(name, dims);
+        if ((dims.Length == 0 ? 1 : dims[0]) != matrix.Rows || (long)matrix.Rows * matrix.Cols != elements)
+        {
+            throw new ArgumentException($"'{name}': a {matrix.Rows}×{matrix.Cols} matrix does not match dims [{string.Join(",", dims)}] (rows must be dims[0]).", nameof(dims));
+        }
+
+        return Formats.FormatEncoder.Encode(matrix) is { } encoded
+            ? AddEntry(name, encoded.Format, dims, encoded.Payload)
+            : Add(name, matrix.Decode(), dims);
+    }
 
     /// <summary>
     /// Serialises the blob. With <paramref name="brotli"/> the payload (not the table) is Brotli-compressed at

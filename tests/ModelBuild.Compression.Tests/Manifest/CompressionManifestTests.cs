@@ -67,14 +67,15 @@ public sealed class CompressionManifestTests
     public void Unknown_top_level_key_message_lists_every_allowed_key()
     {
         var e = Fails("MB2002", "{\"pases\":[]}", 1, 2);
-        Assert.Contains("unknown key 'pases' at the top level of the manifest; allowed keys: $schema, description, passes, version.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown key 'pases' at the top level of the manifest; allowed keys: $schema, calibration, description, passes, tolerance, validation, version.", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Unknown_pass_is_MB2002_listing_the_known_passes()
     {
         var e = Fails("MB2002", "{\"passes\": [\n  {\"prune\": {}}\n]}", 2, 4);
-        Assert.Contains("unknown pass 'prune'; known passes: quantize.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown pass 'prune'; known passes: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("quantize", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,0 +1,43 @@
+using System.Globalization;
+
+namespace ModelBuild.Compression.Auto;
+
+/// <summary>One setting auto mode may give a layer: linear symmetric quantisation with a scale per row or per group.</summary>
+public sealed record AutoCandidate(int Bits, int GroupSize)
+{
+    /// <summary>The manifest spelling: <c>int4</c> (one scale per output channel) or <c>int2-g64</c> (one per 64 inputs).</summary>
+    public string Name => GroupSize == 0 ? $"int{Bits}" : $"int{Bits}-g{GroupSize}";
+
+    /// <summary>Effective bits per weight including scales, for a row of <paramref name="cols"/> inputs.</summary>
+    public double BitsPerWeight(int cols) => Bits + (32.0 / (GroupSize == 0 ? cols : Math.Min(GroupSize, cols)));
+
+    public static AutoCandidate? Parse(string name)
+    {
+        var parts = name.Split("-g");
+        if (!parts[0].StartsWith("int", StringComparison.Ordinal) || !int.TryParse(parts[0][3..], NumberStyles.None, CultureInfo.InvariantCulture, out var bits)
+            || bits is < 2 or > 8)
+        {
+            return null;
+        }
+
+        var group = 0;
+        if (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out group) || group is < 8 or > 4096))
+        {
+            return null;
+        }
+
+        return parts.Length <= 2 ? new AutoCandidate(bits, group) : null;
+    }
+}
+
+/// <summary>
+/// The manifest's <c>"mode": "auto"</c>: choose a setting per layer from <see cref="Candidates"/> so that the model
+/// is as small as possible while meeting the tolerance (<see cref="MaxBytes"/> null), or as accurate as possible
+/// within <see cref="MaxBytes"/>.
+/// </summary>
+public sealed record AutoSpec(IReadOnlyList<AutoCandidate> Candidates, long? MaxBytes)
+{
+    /// <summary>Tried per layer by default, widest first.</summary>
+    public static readonly IReadOnlyList<AutoCandidate> DefaultCandidates =
+        [new(8, 0), new(6, 0), new(5, 0), new(4, 0), new(3, 0), new(3, 64), new(2, 32), new(2, 64), new(2, 0)];
+}

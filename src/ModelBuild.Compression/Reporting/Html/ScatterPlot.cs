@@ -1,0 +1,76 @@
+namespace ModelBuild.Compression.Reporting.Html;
+
+/// <summary>Size against score for each configuration tried; the chosen one is ringed and labelled.</summary>
+internal static class ScatterPlot
+{
+    private const double Width = 1200, Height = 380, Left = 90, Right = 30, Top = 40, Bottom = 60;
+
+    public static string Render(IReadOnlyList<TriedPoint> points, AccuracyReport? accuracy, Manifest.ToleranceSpec? tolerance)
+    {
+        var metric = accuracy?.Metric ?? "metric";
+        var svg = new SvgCanvas("chart-tradeoff", Width, Height, $"Size and {metric} of each configuration tried");
+        var scores = points.Select(p => p.Metric).Where(double.IsFinite).ToList();
+        if (accuracy is not null)
+        {
+            scores.Add(accuracy.Original);
+            if (tolerance is { } t)
+            {
+                scores.Add(ToleranceView.Limit(t, accuracy));
+            }
+
+            scores.RemoveAll(s => !double.IsFinite(s));
+        }
+
+        var percent = ToleranceView.IsPercent(metric);
+        var lo = scores.DefaultIfEmpty(0).Min();
+        var hi = scores.DefaultIfEmpty(1).Max();
+        var pad = Math.Max((hi - lo) * 0.08, percent ? 0.0005 : 1e-9);
+        var y = Axis.LinearCovering(lo - pad, hi + pad, Height - Bottom, Top);
+        var bytes = points.Select(p => (double)Math.Max(1, p.Bytes)).DefaultIfEmpty(1).ToList();
+        var log = bytes.Max() / bytes.Min() > 10;
+        var x = log ? Axis.LogCovering(bytes.Min(), bytes.Max(), Left, Width - Right) : Axis.LinearCovering(0, bytes.Max(), Left, Width - Right);
+        svg.Axes(x, y, log ? "embedded size (log scale)" : "embedded size", metric, y.Ticks().Select(t => (t, Score(t, percent))));
+        foreach (var t in x.Ticks())
+        {
+            svg.Text(x.Map(t), Height - Bottom + 18, t == 0 ? "0" : Markup.HumanBytes(t), "tick", "middle");
+        }
+
+        if (accuracy is not null)
+        {
+            if (double.IsFinite(accuracy.Original))
+            {
+                Reference(svg, x, y, accuracy.Original, "ref", $"original {Score(accuracy.Original, percent)}");
+            }
+
+            if (tolerance is { } t && double.IsFinite(ToleranceView.Limit(t, accuracy)))
+            {
+                Reference(svg, x, y, ToleranceView.Limit(t, accuracy), "ref limit", "tolerance " + ToleranceView.Describe(t));
+            }
+        }
+
+        foreach (var p in points.Where(p => !p.Chosen).Concat(points.Where(p => p.Chosen)).Where(p => double.IsFinite(p.Metric)))
+        {
+            var (px, py) = (x.Map(Math.Max(1, p.Bytes)), y.Map(p.Metric));
+            var tooltip = $"{p.Label}: {Markup.HumanBytes(p.Bytes)}, {metric} {Score(p.Metric, percent)}" + (p.Chosen ? " (chosen)" : "");
+            svg.Circle(px, py, p.Chosen ? 7 : 5, p.Chosen ? "point chosen" : "point", tooltip);
+            if (p.Chosen)
+            {
+                svg.Circle(px, py, 13, "ring");
+                svg.Text(px + (px > Width - 300 ? -18 : 18), py - 12, "chosen: " + p.Label, "annotation", px > Width - 300 ? "end" : "start");
+            }
+        }
+
+        svg.LegendEntry(Width - Right - 330, 20, "swatch point", "tried");
+        svg.LegendEntry(Width - Right - 230, 20, "swatch chosen", "chosen");
+        return svg.ToString();
+    }
+
+    private static void Reference(SvgCanvas svg, Axis x, Axis y, double value, string cssClass, string label)
+    {
+        var py = y.Map(value);
+        svg.Line(x.PixelStart, py, x.PixelEnd, py, cssClass);
+        svg.Text(x.PixelEnd - 4, py - 5, label, "annotation", "end");
+    }
+
+    private static string Score(double value, bool percent) => percent ? Markup.Percent(value) : Markup.Format(value, "G4");
+}

@@ -1,0 +1,168 @@
+using System.Buffers.Binary;
+
+namespace ModelBuild.Runtime.Formats;
+
+/// <summary>
+/// Decodes the value stream of formats 1, 4, 5, 6 and 7 (docs/FORMATS.md). With <c>kept</c> the stream holds only
+/// those positions (the inner payload of a sparse entry) and the decoded values are scattered to them.
+/// </summary>
+internal static class DenseDecoders
+{
+    public static void Decode(byte code, ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
+    {
+        int count = kept?.Length ?? dest.Length;
+        switch (code)
+        {
+            case FormatCodes.Float32:
+            case FormatCodes.Float16:
+            case FormatCodes.BFloat16:
+                int size = code == FormatCodes.Float32 ? 4 : 2;
+                FormatCodes.Expect(data.Length, (long)size * count, where, FormatCodes.Name(code));
+                float[] values = kept is null ? [] : new float[count];
+                Span<float> target = kept is null ? dest : values;
+                for (int i = 0; code == FormatCodes.Float32 && i < count; i++)
+                {
+                    target[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(4 * i)..]);
+                }
+
+                if (code != FormatCodes.Float32)
+                {
+                    ushort[] halves = new ushort[count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        halves[i] = BinaryPrimitives.ReadUInt16LittleEndian(data[(2 * i)..]);
+                    }
+
+                    if (code == FormatCodes.Float16)
+                    {
+                        Expand.HalfToSingle(halves, target, level);
+                    }
+                    else
+                    {
+                        Expand.BFloat16ToSingle(halves, target);
+                    }
+                }
+
+                for (int j = 0; kept is not null && j < count; j++)
+                {
+                    dest[kept[j]] = values[j];
+                }
+
+                return;
+            case FormatCodes.PackedLinear:
+                Linear(data, rows, cols, kept, dest, where, level);
+                return;
+            case FormatCodes.Palettized:
+                Palette(data, rows, cols, kept, dest, where, level);
+                return;
+            default:
+                throw FormatCodes.Fail(where, $"format code {code} cannot hold dense values here");
+        }
+    }
+
+    private static void Linear(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
+    {
+        FormatCodes.AtLeast(data.Length, 8, where, "packed linear");
+        int bits = data[0], flags = data[1];
+        bool hasZp = (flags & 1) != 0, ternary = (flags & 2) != 0;
+        if (bits is < 1 or > 8 || (flags & ~3) != 0 || data[2] != 0 || data[3] != 0 || (ternary && bits != 2))
+        {
+            throw FormatCodes.Fail(where, $"packed linear header has bits {bits}, flags 0x{flags:x2} (bits must be 1..8, 2 for ternary; flags 0..3; reserved 0)");
+        }
+
+        uint group = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
+        if (group < 1 || group > Math.Max(cols, 1))
+        {
+            throw FormatCodes.Fail(where, $"group size {group} is outside 1..{Math.Max(cols, 1)}");
+        }
+
+        int g = (int)group, perRow = cols == 0 ? 0 : (int)((cols + group - 1) / group);
+        long groups = (long)rows * perRow, count = kept?.Length ?? dest.Length;
+        long zpBytes = hasZp ? (groups + 3) & ~3L : 0;
+        long stream = ternary ? (count + 4) / 5 : ((count * bits) + 7) / 8;
+        FormatCodes.Expect(data.Length, 8 + (4 * groups) + zpBytes + stream, where, ternary ? "packed ternary" : $"packed int{bits}");
+
+        ReadOnlySpan<byte> packed = data[(int)(8 + (4 * groups) + zpBytes)..];
+        var codes = new byte[count];
+        if (ternary)
+        {
+            FormatCodes.CheckTernary(packed, count, where);
+            Unpack.Ternary(packed, codes);
+        }
+        else
+        {
+            FormatCodes.CheckPadding(packed, count * bits, where);
+            Unpack.Bits(packed, bits, codes, level);
+        }
+
+        // Stored code u means q = u − bias; value = (q − zp)·scale = (u − (bias + zp))·scale.
+        int bias = ternary ? 1 : 1 << (bits - 1);
+        var offsets = new float[groups];
+        var scales = new float[groups];
+        for (int k = 0; k < groups; k++)
+        {
+            offsets[k] = bias + (hasZp ? (sbyte)data[(int)(8 + (4 * groups)) + k] : 0);
+            scales[k] = BinaryPrimitives.ReadSingleLittleEndian(data[(8 + (4 * k))..]);
+        }
+
+        if (kept is null)
+        {
+            for (int r = 0, k = 0; r < rows; r++)
+            {
+                for (int c0 = 0; c0 < cols; c0 += g, k++)
+                {
+                    int start = (r * cols) + c0, length = Math.Min(g, cols - c0);
+                    Expand.Dequantize(codes.AsSpan(start, length), offsets[k], scales[k], dest.Slice(start, length), level);
+                }
+            }
+
+            return;
+        }
+
+        for (int j = 0; j < kept.Length; j++)
+        {
+            int p = kept[j], k = (p / cols * perRow) + (p % cols / g);
+            dest[p] = (codes[j] - offsets[k]) * scales[k];
+        }
+    }
+
+    private static void Palette(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
+    {
+        FormatCodes.AtLeast(data.Length, 8, where, "palettized");
+        int bits = data[0];
+        uint perBook = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
+        if (bits is < 1 or > 8 || data[1] != 0 || data[2] != 0 || data[3] != 0 || perBook < 1)
+        {
+            throw FormatCodes.Fail(where, $"palettized header has bits {bits}, rows per codebook {perBook} (bits must be 1..8, rows per codebook ≥ 1, reserved 0)");
+        }
+
+        int size = 1 << bits;
+        long books = rows == 0 ? 0 : (rows + perBook - 1) / perBook, count = kept?.Length ?? dest.Length;
+        FormatCodes.Expect(data.Length, 8 + (4 * books * size) + (((count * bits) + 7) / 8), where, $"palettized {bits}-bit");
+        var table = new float[books * size];
+        for (int i = 0; i < table.Length; i++)
+        {
+            table[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(8 + (4 * i))..]);
+        }
+
+        ReadOnlySpan<byte> packed = data[(8 + (4 * table.Length))..];
+        FormatCodes.CheckPadding(packed, count * bits, where);
+        var indices = new byte[count];
+        Unpack.Bits(packed, bits, indices, level);
+        if (kept is null)
+        {
+            for (long b = 0; b < books; b++)
+            {
+                int start = (int)(b * perBook * cols), length = (int)(Math.Min(perBook, rows - (b * perBook)) * cols);
+                Expand.Lookup(indices.AsSpan(start, length), table.AsSpan((int)b * size, size), dest.Slice(start, length), level);
+            }
+
+            return;
+        }
+
+        for (int j = 0; j < kept.Length; j++)
+        {
+            dest[kept[j]] = table[(int)(kept[j] / cols / perBook * size) + indices[j]];
+        }
+    }
+}
