@@ -7,7 +7,8 @@ namespace ModelBuild.Compression.Passes.LowRank;
 
 /// <summary>
 /// Replaces Gemm/MatMul layers by two thinner ones from a truncated SVD, where that saves parameters. Gemm becomes
-/// Gemm(x, Vᵣᵀ, transB=1) → Gemm(·, Uᵣ·Σᵣ, bias, transB=1); MatMul becomes two MatMuls (any input rank).
+/// Gemm(x, Vᵣᵀ, transB=1) → Gemm(·, Uᵣ·Σᵣ, bias, transB=1); MatMul becomes two MatMuls (any input rank); a 1×1 Conv
+/// (group 1, no padding) becomes Conv(x, Vᵣᵀ) with its strides → Conv(·, Uᵣ·Σᵣ, bias).
 /// </summary>
 public sealed class LowRankPass(LowRankSpec spec) : ICompressionPass
 {
@@ -47,9 +48,14 @@ public sealed class LowRankPass(LowRankSpec spec) : ICompressionPass
     }
 
     private static bool Supported(LayerWeight layer) =>
-        (layer.Node.OpType == "MatMul" || (layer.Node.OpType == "Gemm" && layer.Node.GetInt("transA", 0) == 0
+        (layer.Node.OpType == "MatMul" || IsPointwiseConv(layer.Node) || (layer.Node.OpType == "Gemm" && layer.Node.GetInt("transA", 0) == 0
             && layer.Node.GetFloat("alpha", 1) == 1 && layer.Node.GetFloat("beta", 1) == 1))
         && layer.Rows > 1 && layer.Cols > 1;
+
+    /// <summary>A 1×1 Conv without groups or padding is a matrix product per pixel.</summary>
+    private static bool IsPointwiseConv(Node node) =>
+        node.OpType == "Conv" && node.GetInt("group", 1) == 1 && node.GetInts("kernel_shape") is { } k && k.All(d => d == 1)
+        && (node.GetInts("pads") ?? []).All(p => p == 0) && node.GetString("auto_pad", "NOTSET") is "NOTSET" or "VALID";
 
     /// <summary>Swaps the layer's node for the two factor nodes; returns the second factor's weight name.</summary>
     private static string Rewrite(ModelGraph graph, LayerWeight layer, LowRankFactors f)
@@ -60,18 +66,21 @@ public sealed class LowRankPass(LowRankSpec spec) : ICompressionPass
         var firstName = graph.UniqueName(layer.Name + "_v");
         var secondName = graph.UniqueName(layer.Name + "_us");
         var gemm = node.OpType == "Gemm";
+        var conv = node.OpType == "Conv";
 
-        // Gemm (transB=1) stores the matrix view [rank, cols] itself; MatMul multiplies by its transpose [cols, rank].
-        graph.SetInitializer(gemm
-            ? Tensor.FromFloats(firstName, [f.Rank, f.Cols], ToFloats(f.Right))
+        // Gemm (transB=1) stores the matrix view [rank, cols] itself, a 1×1 Conv the same with trailing 1×1 axes;
+        // MatMul multiplies by its transpose [cols, rank].
+        var pixel = conv ? node.GetInts("kernel_shape")!.Select(_ => 1L).ToArray() : [];
+        graph.SetInitializer(gemm || conv
+            ? Tensor.FromFloats(firstName, [f.Rank, f.Cols, .. pixel], ToFloats(f.Right))
             : Tensor.FromFloats(firstName, [f.Cols, f.Rank], Transpose(f.Right, f.Rank, f.Cols)));
-        graph.SetInitializer(gemm
-            ? Tensor.FromFloats(secondName, [f.Rows, f.Rank], ToFloats(f.Left))
+        graph.SetInitializer(gemm || conv
+            ? Tensor.FromFloats(secondName, [f.Rows, f.Rank, .. pixel], ToFloats(f.Left))
             : Tensor.FromFloats(secondName, [f.Rank, f.Rows], Transpose(f.Left, f.Rows, f.Rank)));
 
         var first = new Node(node.OpType, [node.Inputs[0], firstName], [mid], graph.UniqueName(stem + "_lowrank_v"));
         var secondInputs = new List<string> { mid, secondName };
-        if (gemm && node.InputOrNull(2) is { } bias)
+        if ((gemm || conv) && node.InputOrNull(2) is { } bias)
         {
             secondInputs.Add(bias);
         }
@@ -81,6 +90,12 @@ public sealed class LowRankPass(LowRankSpec spec) : ICompressionPass
         {
             first.SetAttribute(NodeAttribute.Of("transB", 1L));
             second.SetAttribute(NodeAttribute.Of("transB", 1L));
+        }
+        else if (conv)
+        {
+            // The first convolution keeps the strides (and kernel shape); the second is a plain 1×1.
+            first.Attributes.AddRange(node.Attributes);
+            second.SetAttribute(NodeAttribute.Of("kernel_shape", pixel));
         }
 
         graph.ReplaceNode(node, [first, second]);

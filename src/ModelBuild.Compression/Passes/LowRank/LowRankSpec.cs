@@ -4,7 +4,7 @@ namespace ModelBuild.Compression.Passes.LowRank;
 
 /// <summary>
 /// Low-rank factorisation (<c>{"lowrank": {...}}</c>): a Gemm/MatMul weight W ≈ Uᵣ·Σᵣ·Vᵣᵀ becomes two Gemm nodes
-/// (x·Vᵣ, then ·(Uᵣ·Σᵣ)ᵀ + bias) wherever rank·(rows + cols) &lt; rows·cols.
+/// (x·Vᵣ, then ·(Uᵣ·Σᵣ)ᵀ + bias) wherever rank·(rows + cols) &lt; rows·cols; a 1×1 Conv becomes two 1×1 Convs.
 /// </summary>
 /// <param name="Rank">A fixed rank; null when <paramref name="Energy"/> decides.</param>
 /// <param name="Energy">The retained share of the squared singular values (0..1).</param>

@@ -35,14 +35,9 @@ internal static class Reconstruction
 
         var x = context.Record([layer.InputValue], passName)[layer.InputValue].Data;
         var bias = LayerSelection.Bias(context.Graph, layer);
-        bool[]? keep = null;
-        if (keepZeros)
-        {
-            var current = context.GetMatrix(layer);
-            keep = current.Select(v => v != 0).ToArray();
-        }
-
-        var (weights, newBias) = RidgeRefit.Fit(x, y, layer.Cols, layer.Rows, keep, bias is not null, ridge);
+        var current = context.GetMatrix(layer);
+        var keep = keepZeros ? current.Select(v => v != 0).ToArray() : null;
+        var (weights, newBias) = RidgeRefit.Fit(x, y, layer.Cols, layer.Rows, keep, bias is not null, ridge, current);
         context.SetMatrix(layer, weights);
         if (bias is not null && newBias is not null)
         {

@@ -1,4 +1,5 @@
 using ModelBuild.Compression.Passes;
+using ModelBuild.Compression.Passes.LowRank;
 using ModelBuild.Compression.Passes.Pruning;
 using ModelBuild.Evaluation;
 using ModelBuild.Graph;
@@ -49,7 +50,34 @@ public sealed class ChannelTracerTests
         Assert.All(expected.Zip(actual), p => Assert.Equal(p.First, p.Second, 1e-4));
     }
 
-    private static ModelGraph Build()
+    [Fact]
+    public void Pointwise_conv_becomes_two_convs_that_compute_the_rank_one_product()
+    {
+        var graph = Build();
+        ShapeInference.Run(graph);
+        var context = new CompressionContext(graph, "synthetic.onnx", "test.compress.json", null, null);
+        new LowRankPass(new LowRankSpec(1, null, ["WB"], [], false, 0.01)).Apply(context);
+
+        Assert.Equal(2, graph.Nodes.Count(n => n.OpType == "Conv" && n.Inputs.Any(i => i.StartsWith("WB_", StringComparison.Ordinal))));
+        Assert.Equal([1L, 3, 1, 1], graph.GetInitializer("WB_v")!.Dims);
+        Assert.Equal([2L, 1, 1, 1], graph.GetInitializer("WB_us")!.Dims);
+
+        // Reference: the original graph with WB replaced by its best rank-1 approximation, computed here in float64.
+        var reference = Build();
+        var wb = reference.GetInitializer("WB")!.ToDoubles();
+        var m = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(2, 3, (r, c) => wb[(r * 3) + c]);
+        var svd = m.Svd(computeVectors: true);
+        var rankOne = svd.U.Column(0).OuterProduct(svd.VT.Row(0)) * svd.S[0];
+        reference.SetInitializer(Tensor.FromFloats("WB", [2, 3, 1, 1], Enumerable.Range(0, 6).Select(i => (float)rankOne[i / 3, i % 3]).ToArray()));
+        var random = new Random(3);
+        var samples = Enumerable.Range(0, 2 * 192).Select(_ => (float)random.NextDouble()).ToArray();
+        var expected = ActivationRecorder.Record(reference, ["Y"], samples, 2)["Y"].Data;
+        var actual = ActivationRecorder.Record(graph, ["Y"], samples, 2)["Y"].Data;
+
+        Assert.All(expected.Zip(actual), p => Assert.Equal(p.First, p.Second, 1e-4));
+    }
+
+    internal static ModelGraph Build()
     {
         var random = new Random(1);
         var graph = new ModelGraph { Name = "synthetic", IrVersion = 8 };

@@ -10,15 +10,8 @@ public sealed class ProbeTests(ITestOutputHelper output)
     {
         foreach (var (m, json, n) in new[]
         {
-            (MnistCase.Cnn, """{"passes":[{"prune":{"method":"magnitude","scope":"global","sparsity":0.9}}]}""", 256),
-            (MnistCase.Cnn, """{"passes":[{"prune":{"method":"sparsegpt","scope":"global","sparsity":0.9}}]}""", 256),
-            (MnistCase.Cnn, """{"passes":[{"prune":{"method":"sparsegpt","scope":"global","sparsity":0.95}}]}""", 256),
-            (MnistCase.Cnn, """{"passes":[{"prune":{"method":"sparsegpt","scope":"global","sparsity":0.95}}]}""", 1024),
-            (MnistCase.Cnn, """{"passes":[{"prune":{"method":"sparsegpt","scope":"global","sparsity":0.95,"damping":0.1}}]}""", 512),
-            (MnistCase.Mlp, """{"passes":[{"lowrank":{"rank":32}}]}""", 256),
-            (MnistCase.Mlp, """{"passes":[{"lowrank":{"rank":32,"reconstruct":true}}]}""", 256),
-            (MnistCase.Cnn, """{"passes":[{"lowrank":{"energy":0.9}}]}""", 256),
-            (MnistCase.Cnn, """{"passes":[{"lowrank":{"energy":0.9,"reconstruct":true}}]}""", 256),
+            (MnistCase.Cnn, """{"passes":[{"prune":{"method":"magnitude","sparsity":0.9,"rounds":3,"reconstruct":true}}]}""", 256),
+            (MnistCase.Cnn, """{"passes":[{"prune":{"method":"magnitude","sparsity":0.9,"reconstruct":true}}]}""", 256),
         })
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
