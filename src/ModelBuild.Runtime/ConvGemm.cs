@@ -9,7 +9,7 @@ namespace ModelBuild.Runtime;
 /// is the input itself). Vectorised over pixels, so outputs are stored as whole vectors in NCHW order and each
 /// weight is broadcast once per 16 pixels. Blocks are 4 weight rows × 2 vectors (8 accumulators).
 /// </summary>
-internal static class ConvGemm
+internal static partial class ConvGemm
 {
     public static void Run<TL>(SimdLevel level, WeightMatrix w, int j0, int m, ref float col, int k, int p, ref float y, Epilogue ep)
         where TL : struct, IWeightLoader

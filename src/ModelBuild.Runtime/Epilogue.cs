@@ -7,12 +7,32 @@ namespace ModelBuild.Runtime;
 /// What happens to a raw dot product Σx·q on its way out: dequantise with the row's scale (and zero point),
 /// add the bias, apply the activation. Applied once per output, so the inner loops stay pure FMAs.
 /// </summary>
-internal readonly ref struct Epilogue(WeightMatrix w, ReadOnlySpan<float> bias, Activation act)
+internal readonly ref struct Epilogue
 {
-    private readonly ReadOnlySpan<float> _scales = w.Scales;
-    private readonly ReadOnlySpan<int> _zeroPoints = w.ZeroPoints;
-    private readonly ReadOnlySpan<float> _bias = bias;
-    private readonly bool _relu = act == Activation.Relu;
+    private readonly ReadOnlySpan<float> _scales;
+    private readonly ReadOnlySpan<int> _zeroPoints;
+    private readonly ReadOnlySpan<float> _bias;
+    private readonly bool _relu;
+
+    /// <summary>For dot products over <paramref name="w"/>'s stored values (scales and zero points still to apply).</summary>
+    public Epilogue(WeightMatrix w, ReadOnlySpan<float> bias, Activation act)
+        : this(w.Scales, w.ZeroPoints, bias, act)
+    {
+    }
+
+    /// <summary>For dot products over already dequantised weights: only bias and activation are left.</summary>
+    public Epilogue(ReadOnlySpan<float> bias, Activation act)
+        : this([], [], bias, act)
+    {
+    }
+
+    private Epilogue(ReadOnlySpan<float> scales, ReadOnlySpan<int> zeroPoints, ReadOnlySpan<float> bias, Activation act)
+    {
+        _scales = scales;
+        _zeroPoints = zeroPoints;
+        _bias = bias;
+        _relu = act == Activation.Relu;
+    }
 
     /// <param name="j">The weight row (output channel).</param>
     /// <param name="dot">Σ_k x[k]·q[j,k] (or ·w[j,k] for float32).</param>
@@ -84,5 +104,18 @@ internal readonly ref struct Epilogue(WeightMatrix w, ReadOnlySpan<float> bias, 
         }
 
         return _relu ? Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v) : v;
+    }
+
+    /// <summary>Bias and activation for 16 outputs of one row (packed conv only: weights already dequantised).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Apply(int j, Vector512<float> dot)
+    {
+        Vector512<float> v = dot;
+        if (!_bias.IsEmpty)
+        {
+            v += Vector512.Create(_bias[j]);
+        }
+
+        return _relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
     }
 }

@@ -43,11 +43,21 @@ public static partial class Kernels
         return IsPointwise(s) ? 0 : checked(s.C / s.Group * s.KH * s.KW * s.OH * s.OW);
     }
 
-    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+    /// <summary>Weight counts up to this get a packed float copy (see <see cref="WeightMatrix.PackedConv"/>): 16 MB.</summary>
+    internal const int MaxPackedConvWeights = 1 << 22;
+
+    // packed = false forces the unpacked path, which weights above MaxPackedConvWeights take (tested both ways).
+    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true)
     {
         if (IsDepthwise(s))
         {
             DepthwiseConv.Run(level, x, w, bias, y, scratch, s, batch, act);
+            return;
+        }
+
+        if (packed && (long)w.Rows * w.Cols <= MaxPackedConvWeights)
+        {
+            ConvPacked(level, x, w, bias, y, scratch, s, batch, act);
             return;
         }
 
@@ -107,12 +117,44 @@ public static partial class Kernels
         }
     }
 
+    private static void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+    {
+        int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.OH * s.OW, hw = s.H * s.W, k = cg * s.KH * s.KW;
+        int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
+        bool pointwise = IsPointwise(s);
+        var ep = new Epilogue(bias, act);
+        ref float pw = ref MemoryMarshal.GetArrayDataReference(w.PackedConv(ocg));
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        for (int n = 0; n < batch; n++)
+        {
+            for (int g = 0; g < s.Group; g++)
+            {
+                ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
+                ref float col = ref MemoryMarshal.GetReference(xg);
+                if (!pointwise)
+                {
+                    Im2Col(xg, scratch, s, cg);
+                    col = ref MemoryMarshal.GetReference(scratch);
+                }
+
+                ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
+                ConvGemm.RunPacked(level, ref Unsafe.Add(ref pw, (nint)g * groupFloats), ocg, ref col, k, p, ref yg, g * ocg, ep);
+            }
+        }
+    }
+
     /// <summary>
     /// Lays out one group's input as <c>col[(ci·KH + kh)·KW + kw, oh·OW + ow]</c>, zero where the tap falls in
     /// the padding. Each (ci, kh, kw) row is a strided copy of input rows, contiguous when the stride is 1.
     /// </summary>
     private static void Im2Col(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg)
     {
+        if (s.SH == 1 && s.SW == 1 && s.OW == s.W)
+        {
+            Im2ColShifted(xg, col, s, cg);
+            return;
+        }
+
         int p = s.OH * s.OW;
         int row = 0;
         for (int ci = 0; ci < cg; ci++)
@@ -151,6 +193,47 @@ public static partial class Kernels
                             {
                                 d[ow] = src[(ow * s.SW) + dx];
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 1 and OW = W ("same" width, e.g. 3×3 pad 1): a col row is the input plane shifted by
+    /// <c>dy·W + dx</c>, so it is one long copy, then the rows above/below the image and the columns that
+    /// wrapped around an edge are zeroed. One copy per row instead of one short copy per output row.
+    /// </summary>
+    private static void Im2ColShifted(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg)
+    {
+        int p = s.OH * s.W, hw = s.H * s.W, row = 0;
+        for (int ci = 0; ci < cg; ci++)
+        {
+            ReadOnlySpan<float> plane = xg.Slice(ci * hw, hw);
+            for (int kh = 0; kh < s.KH; kh++)
+            {
+                int dy = (kh * s.DH) - s.PadTop;
+                int ohLo = Math.Clamp(-dy, 0, s.OH), ohHi = Math.Clamp(s.H - dy, ohLo, s.OH);
+                for (int kw = 0; kw < s.KW; kw++, row++)
+                {
+                    Span<float> dst = col.Slice(row * p, p);
+                    int dx = (kw * s.DW) - s.PadLeft;
+                    int owLo = Math.Clamp(-dx, 0, s.W), owHi = Math.Clamp(s.W - dx, owLo, s.W);
+                    int t0 = ohLo * s.W, t1 = ohHi * s.W, shift = (dy * s.W) + dx;
+
+                    // dst[t] = plane[t + shift] wherever that index exists; the wrapped columns are fixed below.
+                    int a = Math.Clamp(-shift, t0, t1), b = Math.Clamp(hw - shift, a, t1);
+                    dst[..a].Clear();
+                    dst[b..].Clear();
+                    plane.Slice(a + shift, b - a).CopyTo(dst[a..b]);
+                    if (owLo > 0 || owHi < s.W)
+                    {
+                        for (int oh = ohLo; oh < ohHi; oh++)
+                        {
+                            Span<float> d = dst.Slice(oh * s.W, s.W);
+                            d[..owLo].Clear();
+                            d[owHi..].Clear();
                         }
                     }
                 }

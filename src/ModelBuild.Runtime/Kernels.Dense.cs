@@ -50,6 +50,12 @@ public static partial class Kernels
             return;
         }
 
+        if (rows >= DenseBatch.MinRows && w.Format != WeightFormat.Float32)
+        {
+            DenseBatch.Run<TL>(level, x, w, y, rows, ep);
+            return;
+        }
+
         ref float x0 = ref MemoryMarshal.GetReference(x);
         Span<float> s = stackalloc float[10];
         int j = 0;

@@ -10,7 +10,7 @@ public static partial class Kernels
     public static void MaxPool2D(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
     {
         CheckPool(x, y, s, batch);
-        Pool(x, y, s, batch, max: true, countIncludePad: false);
+        MaxPool2D(Simd.Best, x, y, s, batch);
     }
 
     /// <summary>2-D average pooling, NCHW.</summary>
@@ -42,8 +42,8 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// Scalar on purpose: windows are small and strided, and pooling is a few percent of a CNN's time.
-    /// The tap ranges are clipped once per output row/column so the inner loops have no bounds tests.
+    /// The general path (padding, ceil-mode overhang, average pools); max pools with every window inside the
+    /// input take the faster <c>MaxPool2D(SimdLevel, ...)</c>. The tap ranges are clipped once per output row/column so the inner loops have no bounds tests.
     /// </summary>
     internal static void Pool(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool max, bool countIncludePad)
     {

@@ -39,6 +39,14 @@ public class ConvBenchmarks
         Kernels.Conv2D(c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu);
     }
 
+    /// <summary>The int8 path before packed float weights (still used for very large conv weights).</summary>
+    [Benchmark]
+    public void Int8ConvUnpacked()
+    {
+        var c = _cases[Case];
+        Kernels.Conv2D(Simd.Best, c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu, packed: false);
+    }
+
     private void Add(string name, Conv2DShape s)
     {
         var rng = new Random(1);

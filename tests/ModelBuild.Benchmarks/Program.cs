@@ -1,4 +1,22 @@
-// dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*Dense*"
+// Run (Release, from the repository root; about 3 minutes for the predictor suite):
+//   dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*PredictorBenchmarks*"
+// Kernels:  ... -- --filter "*ConvBenchmarks*" "*DenseBenchmarks*" "*PoolBenchmarks*"
+// Every benchmark uses a ShortRun job (3 warm-ups, 3 iterations, one launch) unless --job is given.
+// `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(ModelBuild.Benchmarks.DenseBenchmarks).Assembly).Run(args);
+if (args is ["quick"])
+{
+    ModelBuild.Benchmarks.QuickTimer.Run();
+    return;
+}
+
+var config = DefaultConfig.Instance;
+if (!args.Contains("--job") && !args.Contains("-j"))
+{
+    config = config.AddJob(Job.ShortRun.WithId("ShortRun"));
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(ModelBuild.Benchmarks.PredictorBenchmarks).Assembly).Run(args, config);

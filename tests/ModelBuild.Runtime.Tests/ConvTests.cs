@@ -26,18 +26,22 @@ public sealed class ConvTests
         ("pointwise groups 2", Shape(8, 5, 5, 6, 1, 1, group: 2)),
         ("1x1 stride 2", Shape(5, 9, 9, 3, 1, 1, sh: 2, sw: 2)),
         ("kernel larger than input with pad", Shape(2, 3, 3, 3, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2)),
+        ("7x7 pad1, 49 pixels, oc 10", Shape(16, 7, 7, 10, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("pointwise 6 pixels", Shape(3, 2, 3, 6, 1, 1)),
+        ("14x14 pad1, 196 pixels", Shape(5, 14, 14, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
     ];
 
-    public static TheoryData<int, WeightFormat, int> Cases()
+    public static TheoryData<int, WeightFormat, int, bool> Cases()
     {
-        var data = new TheoryData<int, WeightFormat, int>();
+        var data = new TheoryData<int, WeightFormat, int, bool>();
         foreach (int level in TestData.Levels)
         {
             foreach (WeightFormat f in Enum.GetValues<WeightFormat>())
             {
                 for (int i = 0; i < Shapes.Length; i++)
                 {
-                    data.Add(level, f, i);
+                    data.Add(level, f, i, true);
+                    data.Add(level, f, i, false);
                 }
             }
         }
@@ -47,7 +51,7 @@ public sealed class ConvTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Conv2D_MatchesFloat64Reference(int level, WeightFormat format, int shapeIndex)
+    public void Conv2D_MatchesFloat64Reference(int level, WeightFormat format, int shapeIndex, bool packed)
     {
         Conv2DShape s = Shapes[shapeIndex].Shape;
         const int batch = 2;
@@ -59,7 +63,7 @@ public sealed class ConvTests
         var y = new float[batch * s.OC * s.OH * s.OW];
         var scratch = new float[Kernels.Conv2DScratch(s)];
 
-        Kernels.Conv2D((SimdLevel)level, x, w, bias, y, scratch, s, batch, relu ? Activation.Relu : Activation.None);
+        Kernels.Conv2D((SimdLevel)level, x, w, bias, y, scratch, s, batch, relu ? Activation.Relu : Activation.None, packed);
 
         double[] expected = Reference.Conv(x, wd, bias, s, batch, relu, out double[] magnitude);
         TestData.AssertClose(expected, y, Tolerances.Dot, 1e-7, magnitude);

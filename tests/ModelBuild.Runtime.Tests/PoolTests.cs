@@ -54,6 +54,51 @@ public sealed class PoolTests
         TestData.AssertClose(Reference.Pool(x, s, batch, max, countIncludePad), y, Tolerances.Elementwise);
     }
 
+    private static readonly Pool2DShape[] MaxShapes =
+    [
+        Shape(3, 28, 28, 2, 2, 2, 2),
+        Shape(2, 14, 14, 2, 2, 2, 2),
+        Shape(2, 9, 37, 2, 2, 2, 2),
+        Shape(2, 15, 15, 3, 3, 2, 2),
+        Shape(2, 12, 11, 2, 3, 1, 2, dh: 2),
+        Shape(2, 7, 9, 3, 3, 2, 2, pt: 1, pl: 1, pb: 1, pr: 1),
+    ];
+
+    [Fact]
+    public void MaxPool_FastPaths_MatchReference_AllLevels()
+    {
+        foreach (int level in TestData.Levels)
+        {
+            for (int i = 0; i < MaxShapes.Length; i++)
+            {
+                Pool2DShape s = MaxShapes[i];
+                const int batch = 2;
+                float[] x = TestData.Floats(new Random(i), batch * s.C * s.H * s.W, -2, 2);
+                var y = new float[batch * s.C * s.OH * s.OW];
+                Kernels.MaxPool2D((SimdLevel)level, x, y, s, batch);
+                TestData.AssertClose(Reference.Pool(x, s, batch, true, false), y, 0);
+            }
+        }
+    }
+
+    [Fact]
+    public void MaxPool_2x2_PropagatesNaN_AllLevels()
+    {
+        Pool2DShape s = Shape(1, 4, 32, 2, 2, 2, 2);
+        foreach (int level in TestData.Levels)
+        {
+            float[] x = TestData.Floats(new Random(5), 4 * 32);
+            x[33] = float.NaN;
+            x[64 + 20] = float.NaN;
+            var y = new float[2 * 16];
+            Kernels.MaxPool2D((SimdLevel)level, x, y, s, 1);
+            for (int i = 0; i < y.Length; i++)
+            {
+                Assert.Equal(i is 0 or 16 + 10, float.IsNaN(y[i]));
+            }
+        }
+    }
+
     [Fact]
     public void GlobalAveragePool_MatchesReference_AllLevels()
     {

@@ -170,6 +170,11 @@ internal static partial class ManifestReader
         CheckKeys(obj, ValidationKeys, path, "in 'validation'");
         var metric = ReadEnum(obj, "metric", Metrics, ValidationMetric.Agreement, path);
         var data = ReadDataset(new JsonObject(obj.Properties.Where(p => p.Key != "metric").ToList(), obj.Line, obj.Column), path, "validation");
+        if (data.Format == "synthetic" && data.SampleShape is null)
+        {
+            throw BadValue(path, obj, "synthetic data needs \"sampleShape\", e.g. [32, 32, 3]");
+        }
+
         if (metric == ValidationMetric.Top1 && data.Labels is null)
         {
             throw BadValue(path, Find(obj, "metric")!, "the metric \"top1\" needs \"labels\" in 'validation'; without labels use \"agreement\"");
@@ -210,9 +215,9 @@ internal static partial class ManifestReader
         CheckKeys(obj, CalibrationKeys, path, $"in '{section}'");
         var images = ReadString(obj, "images", path) ?? throw BadValue(path, obj, $"'{section}' needs \"images\": the data file");
         var format = ReadString(obj, "format", path) ?? "idx";
-        if (format is not ("idx" or "npy" or "raw"))
+        if (format is not ("idx" or "npy" or "raw" or "synthetic"))
         {
-            throw BadValue(path, Find(obj, "format")!, $"'format' must be \"idx\", \"npy\" or \"raw\", not \"{format}\"");
+            throw BadValue(path, Find(obj, "format")!, $"'format' must be \"idx\", \"npy\", \"raw\" or \"synthetic\", not \"{format}\"");
         }
 
         int[]? sampleShape = null;

@@ -23,7 +23,19 @@ internal sealed class WeightTable
         DenseFloat => "float32",
         LinearQuantized { Bits: 8, IsTernary: false, ZeroPoints: null } q when q.GroupSize >= q.Cols => "int8",
         LinearQuantized { Bits: 8, IsTernary: false } q when q.GroupSize >= q.Cols => "int8a",
-        _ => matrix.Describe().Replace(' ', '_'),
+        _ => Token(matrix),
+    };
+
+    /// <summary>A plan token naming the representation (plan bare words allow only [A-Za-z0-9_.,:+-]).</summary>
+    private static string Token(StoredMatrix matrix) => matrix switch
+    {
+        LinearQuantized { IsTernary: true } => "ternary",
+        LinearQuantized q => $"int{q.Bits}" + (q.GroupSize >= q.Cols ? "" : $"-g{q.GroupSize}") + (q.ZeroPoints is null ? "" : "a"),
+        Palettized p => $"palette{p.Bits}",
+        HalfFloat h => h.IsBFloat16 ? "bf16" : "fp16",
+        SparseMatrix s => "sparse+" + Token(s.Inner),
+        WithOutliers o => Token(o.Base) + "+outliers",
+        _ => "float32",
     };
 
     private int Add(string key, Func<WeightEntry> create)

@@ -28,6 +28,12 @@ public sealed partial record CompressionReport
     public IReadOnlyList<TriedPoint>? TriedPoints { get; init; }
 
     /// <summary>
+    /// What <see cref="TriedPoint.Metric"/> measures (e.g. <c>calibration loss</c>), for the plot's axis; null means
+    /// the accuracy metric, and only then are the original score and the tolerance drawn as reference lines.
+    /// </summary>
+    public string? TriedMetric { get; init; }
+
+    /// <summary>
     /// This report with each row's sparsity (fraction of exactly-zero stored values) and operator filled in, and the
     /// histogram of the largest weight, from the pipeline's originals and storage decisions.
     /// </summary>

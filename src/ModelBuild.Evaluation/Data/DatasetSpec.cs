@@ -88,6 +88,7 @@ public sealed record DatasetSpec
         string images = Path.Combine(baseDirectory, Images);
         var (samples, count, shape) = Format.ToLowerInvariant() switch
         {
+            "synthetic" => SyntheticData.Generate(Images, SampleShape!, Count ?? 256, SourceFile),
             "idx" => LoadIdx(images, pre),
             "npy" => FromArray(NpyReader.Read(images), pre),
             _ => FromRaw(images, pre),
@@ -175,7 +176,8 @@ public sealed record DatasetSpec
         string? reason = Format.ToLowerInvariant() switch
         {
             _ when string.IsNullOrWhiteSpace(Images) => "\"images\" is required",
-            not ("idx" or "npy" or "raw") => $"\"format\" is '{Format}'; use idx, npy or raw",
+            not ("idx" or "npy" or "raw" or "synthetic") => $"\"format\" is '{Format}'; use idx, npy, raw or synthetic",
+            "synthetic" when SampleShape is not { Length: > 0 } => "\"sampleShape\" is required for synthetic data",
             "raw" when SampleShape is not { Length: > 0 } => "\"sampleShape\" is required for raw data",
             _ when SampleShape is not null && SampleShape.Any(d => d <= 0) => "\"sampleShape\" dimensions must be positive",
             _ when Count is < 0 => "\"count\" must not be negative",

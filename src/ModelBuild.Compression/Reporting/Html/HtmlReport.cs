@@ -37,7 +37,11 @@ public static partial class HtmlReport
 
         if (report.TriedPoints is { Count: > 0 } points)
         {
-            Section(sb, "tradeoff", "Size and accuracy tried", ScatterPlot.Render(points, report.Accuracy, report.Tolerance));
+            var sameMetric = report.TriedMetric is null || report.TriedMetric == report.Accuracy?.Metric;
+            var plot = sameMetric
+                ? ScatterPlot.Render(points, report.Accuracy?.Metric ?? "metric", report.Accuracy, report.Tolerance)
+                : ScatterPlot.Render(points, report.TriedMetric!, null, null);
+            Section(sb, "tradeoff", "Configurations tried", plot);
         }
 
         if (report.Histogram is { } histogram)

@@ -5,9 +5,12 @@ internal static class ScatterPlot
 {
     private const double Width = 1200, Height = 380, Left = 90, Right = 30, Top = 40, Bottom = 60;
 
-    public static string Render(IReadOnlyList<TriedPoint> points, AccuracyReport? accuracy, Manifest.ToleranceSpec? tolerance)
+    /// <param name="points">The configurations.</param>
+    /// <param name="metric">What the points' scores measure (the y axis).</param>
+    /// <param name="accuracy">The measured accuracy in the same metric, for reference lines; null draws none.</param>
+    /// <param name="tolerance">The manifest's bound, drawn as a line when <paramref name="accuracy"/> is given.</param>
+    public static string Render(IReadOnlyList<TriedPoint> points, string metric, AccuracyReport? accuracy, Manifest.ToleranceSpec? tolerance)
     {
-        var metric = accuracy?.Metric ?? "metric";
         var svg = new SvgCanvas("chart-tradeoff", Width, Height, $"Size and {metric} of each configuration tried");
         var scores = points.Select(p => p.Metric).Where(double.IsFinite).ToList();
         if (accuracy is not null)

@@ -84,6 +84,40 @@ public sealed class HtmlReportTests
     }
 
     [Fact]
+    public void Degenerate_inputs_still_give_finite_coordinates()
+    {
+        var empty = new CompressionReport("e.onnx", "none", []);
+        var sqnr = new CompressionReport("s.onnx", "q", [WeightReportRow.ForFloat("w", [0])], new AccuracyReport("SQNR dB", double.PositiveInfinity, 40, 1, 5))
+        {
+            Tolerance = new ToleranceSpec("minSqnrDb", 30),
+            TriedPoints = [new TriedPoint(0, double.NaN, "broken", false), new TriedPoint(10, 40, "ok", true)],
+            Histogram = WeightHistogram.FromValues("w", [], [], 3),
+        };
+        foreach (var report in new[] { empty, sqnr })
+        {
+            var html = HtmlReport.Render(report);
+            LoadAsXml(html);
+            Assert.DoesNotContain("NaN", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("Infinity", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("∞", html, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("s: 0 B → 0 B (0.0×), SQNR dB inf → 40 (tolerance SQNR ≥ 30 dB) ✓", HtmlReport.Summary(sqnr));
+    }
+
+    [Fact]
+    public void Tried_points_in_another_metric_get_their_own_axis_and_no_accuracy_lines()
+    {
+        var same = LoadAsXml(HtmlReport.Render(Full()));
+        var other = LoadAsXml(HtmlReport.Render(Full() with { TriedMetric = "calibration loss" }));
+        static List<XmlElement> Lines(XmlDocument d, string cssClass) => d.GetElementsByTagName("line").Cast<XmlElement>()
+            .Where(e => e.GetAttribute("class").StartsWith(cssClass, StringComparison.Ordinal) && ((XmlElement)e.ParentNode!).GetAttribute("id") == "chart-tradeoff").ToList();
+        Assert.Equal(2, Lines(same, "ref").Count); // original and tolerance
+        Assert.Empty(Lines(other, "ref"));
+        Assert.Contains(other.GetElementsByTagName("text").Cast<XmlElement>(), t => t.InnerText == "calibration loss");
+    }
+
+    [Fact]
     public void Hostile_names_are_escaped_everywhere()
     {
         var row = new WeightReportRow(Hostile, [2, 3], Hostile, 24, 6, 0.1, 20) { Op = Hostile };

@@ -1,0 +1,242 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// The packed path: weights dequantised once per process (<see cref="WeightMatrix.PackedConv"/>) and laid out
+/// as <c>packed[block][k][4]</c>, 4 output channels per block (zero rows pad the last block of a group), so a
+/// tile's broadcasts come from one sequential stream. The AVX2 tile is 4 channels × 24 pixels: 12 accumulators,
+/// 3 pixel vectors and 1 broadcast fill the 16 registers and give 12 independent FMAs per k, enough to
+/// cover FMA latency. Pixel tails reuse an 8-wide (or 4-wide) tile placed to end at the last pixel; the
+/// pixels it recomputes get the same values, so the overlap is harmless.
+/// </summary>
+internal static partial class ConvGemm
+{
+    /// <summary>Channels per packed block.</summary>
+    public const int Mr = 4;
+
+    /// <summary>Packs <paramref name="w"/> for groups of <paramref name="ocg"/> rows; see the class summary.</summary>
+    public static float[] Pack(WeightMatrix w, int ocg)
+    {
+        int k = w.Cols, groups = w.Rows / ocg, blocks = (ocg + Mr - 1) / Mr;
+        float[] dense = w.Format == WeightFormat.Float32 ? w.FloatArray : w.Dequantize();
+        var packed = new float[(long)groups * blocks * Mr * k];
+        for (int g = 0; g < groups; g++)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                int dst = ((g * blocks) + b) * Mr * k;
+                for (int r = 0; r < Mr && (b * Mr) + r < ocg; r++)
+                {
+                    int src = ((g * ocg) + (b * Mr) + r) * k;
+                    for (int i = 0; i < k; i++)
+                    {
+                        packed[dst + (i * Mr) + r] = dense[src + i];
+                    }
+                }
+            }
+        }
+
+        return packed;
+    }
+
+    /// <summary>
+    /// <c>y[j, px] = ep(Σ_i W[j, i]·col[i, px])</c> for the <paramref name="m"/> channels of one group, whose
+    /// packed blocks start at <paramref name="pw"/>. Pixel tiles are the outer loop, so one tile's slice of
+    /// <c>col</c> (K × 24 floats, 27 KB for K = 288) stays in L1 while every channel block passes over it;
+    /// the other order would stream the whole <c>col</c> matrix (226 KB for 14×14) from L2 once per block.
+    /// </summary>
+    public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
+    {
+        int px = 0;
+        if (level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated && p >= 16)
+        {
+            // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
+            px = Columns<Tile48Zmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
+            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+        }
+        else if (level == SimdLevel.Vector256 && p >= 8)
+        {
+            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
+            px = Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+        }
+        else if (level != SimdLevel.Scalar && p >= 4)
+        {
+            px = Columns<Tile4Xmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+        }
+
+        for (; px < p; px++)
+        {
+            for (int jb = 0; jb < m; jb += Mr)
+            {
+                ref float wb = ref Unsafe.Add(ref pw, (nint)jb * k);
+                for (int r = 0; r < Math.Min(Mr, m - jb); r++)
+                {
+                    float dot = 0;
+                    for (int i = 0; i < k; i++)
+                    {
+                        dot += Unsafe.Add(ref wb, (i * Mr) + r) * Unsafe.Add(ref col, ((nint)i * p) + px);
+                    }
+
+                    Unsafe.Add(ref y, ((nint)(jb + r) * p) + px) = ep.Apply(j0 + jb + r, dot, 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs tile <typeparamref name="T"/> over pixel columns from <paramref name="px"/>: only whole tiles, or
+    /// (<paramref name="whole"/> false) up to the end, the last tile shifted left to end at pixel p − 1.
+    /// </summary>
+    /// <returns>The first pixel not yet computed.</returns>
+    private static int Columns<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool whole)
+        where T : struct, ITile
+    {
+        for (; whole ? px <= p - T.Width : px < p; px += T.Width)
+        {
+            int at = Math.Min(px, p - T.Width);
+            for (int jb = 0; jb < m; jb += Mr)
+            {
+                T.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref Unsafe.Add(ref col, at), k, p, ref Unsafe.Add(ref y, ((nint)jb * p) + at), j0 + jb, Math.Min(Mr, m - jb), ep);
+            }
+        }
+
+        return whole ? px : p;
+    }
+
+    public static void Tile24(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int i = 0; i < k; i++)
+        {
+            Vector256<float> xa = Vector256.LoadUnsafe(ref col);
+            Vector256<float> xb = Vector256.LoadUnsafe(ref col, 8);
+            Vector256<float> xc = Vector256.LoadUnsafe(ref col, 16);
+            Vector256<float> v = Vector256.Create(w);
+            a0 = Simd.MulAdd(v, xa, a0);
+            b0 = Simd.MulAdd(v, xb, b0);
+            c0 = Simd.MulAdd(v, xc, c0);
+            v = Vector256.Create(Unsafe.Add(ref w, 1));
+            a1 = Simd.MulAdd(v, xa, a1);
+            b1 = Simd.MulAdd(v, xb, b1);
+            c1 = Simd.MulAdd(v, xc, c1);
+            v = Vector256.Create(Unsafe.Add(ref w, 2));
+            a2 = Simd.MulAdd(v, xa, a2);
+            b2 = Simd.MulAdd(v, xb, b2);
+            c2 = Simd.MulAdd(v, xc, c2);
+            v = Vector256.Create(Unsafe.Add(ref w, 3));
+            a3 = Simd.MulAdd(v, xa, a3);
+            b3 = Simd.MulAdd(v, xb, b3);
+            c3 = Simd.MulAdd(v, xc, c3);
+            w = ref Unsafe.Add(ref w, Mr);
+            col = ref Unsafe.Add(ref col, p);
+        }
+
+        Store3(ep, j, a0, b0, c0, ref y);
+        if (rows > 1)
+        {
+            Store3(ep, j + 1, a1, b1, c1, ref Unsafe.Add(ref y, p));
+        }
+
+        if (rows > 2)
+        {
+            Store3(ep, j + 2, a2, b2, c2, ref Unsafe.Add(ref y, 2 * p));
+        }
+
+        if (rows > 3)
+        {
+            Store3(ep, j + 3, a3, b3, c3, ref Unsafe.Add(ref y, 3 * p));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store3(in Epilogue ep, int j, Vector256<float> a, Vector256<float> b, Vector256<float> c, ref float y)
+    {
+        ep.Apply(j, a, default).StoreUnsafe(ref y);
+        ep.Apply(j, b, default).StoreUnsafe(ref y, 8);
+        ep.Apply(j, c, default).StoreUnsafe(ref y, 16);
+    }
+
+    public static void Tile8(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        // Two accumulators per channel (even and odd k) so 8 FMA chains are in flight instead of 4.
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        int i = 0;
+        for (; i <= k - 2; i += 2)
+        {
+            Vector256<float> x = Vector256.LoadUnsafe(ref col);
+            Vector256<float> x2 = Vector256.LoadUnsafe(ref col, (nuint)p);
+            a0 = Simd.MulAdd(Vector256.Create(w), x, a0);
+            a1 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 1)), x, a1);
+            a2 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 2)), x, a2);
+            a3 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 3)), x, a3);
+            b0 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 4)), x2, b0);
+            b1 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 5)), x2, b1);
+            b2 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 6)), x2, b2);
+            b3 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 7)), x2, b3);
+            w = ref Unsafe.Add(ref w, 2 * Mr);
+            col = ref Unsafe.Add(ref col, 2 * p);
+        }
+
+        if (i < k)
+        {
+            Vector256<float> x = Vector256.LoadUnsafe(ref col);
+            a0 = Simd.MulAdd(Vector256.Create(w), x, a0);
+            a1 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 1)), x, a1);
+            a2 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 2)), x, a2);
+            a3 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 3)), x, a3);
+        }
+
+        ep.Apply(j, a0 + b0, default).StoreUnsafe(ref y);
+        if (rows > 1)
+        {
+            ep.Apply(j + 1, a1 + b1, default).StoreUnsafe(ref y, (nuint)p);
+        }
+
+        if (rows > 2)
+        {
+            ep.Apply(j + 2, a2 + b2, default).StoreUnsafe(ref y, (nuint)(2 * p));
+        }
+
+        if (rows > 3)
+        {
+            ep.Apply(j + 3, a3 + b3, default).StoreUnsafe(ref y, (nuint)(3 * p));
+        }
+    }
+
+    public static void Tile4(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int i = 0; i < k; i++)
+        {
+            Vector128<float> x = Vector128.LoadUnsafe(ref col);
+            a0 = Simd.MulAdd(Vector128.Create(w), x, a0);
+            a1 = Simd.MulAdd(Vector128.Create(Unsafe.Add(ref w, 1)), x, a1);
+            a2 = Simd.MulAdd(Vector128.Create(Unsafe.Add(ref w, 2)), x, a2);
+            a3 = Simd.MulAdd(Vector128.Create(Unsafe.Add(ref w, 3)), x, a3);
+            w = ref Unsafe.Add(ref w, Mr);
+            col = ref Unsafe.Add(ref col, p);
+        }
+
+        ep.Apply(j, a0, default).StoreUnsafe(ref y);
+        if (rows > 1)
+        {
+            ep.Apply(j + 1, a1, default).StoreUnsafe(ref y, (nuint)p);
+        }
+
+        if (rows > 2)
+        {
+            ep.Apply(j + 2, a2, default).StoreUnsafe(ref y, (nuint)(2 * p));
+        }
+
+        if (rows > 3)
+        {
+            ep.Apply(j + 3, a3, default).StoreUnsafe(ref y, (nuint)(3 * p));
+        }
+    }
+}

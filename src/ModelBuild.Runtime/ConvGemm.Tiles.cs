@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// One register tile of <see cref="ConvGemm.RunPacked"/>: <see cref="ConvGemm.Mr"/> channels × <see cref="Width"/>
+/// pixels, with the packed weights at <c>w</c> and the tile's first pixel at <c>col</c>. The structs let
+/// <c>Columns&lt;T&gt;</c> share one loop and still compile to direct, specialised calls.
+/// </summary>
+internal interface ITile
+{
+    static abstract int Width { get; }
+
+    static abstract void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep);
+}
+
+internal readonly struct Tile24Ymm : ITile
+{
+    public static int Width => 24;
+
+    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep) =>
+        ConvGemm.Tile24(ref w, ref col, k, p, ref y, j, rows, ep);
+}
+
+internal readonly struct Tile8Ymm : ITile
+{
+    public static int Width => 8;
+
+    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep) =>
+        ConvGemm.Tile8(ref w, ref col, k, p, ref y, j, rows, ep);
+}
+
+internal readonly struct Tile4Xmm : ITile
+{
+    public static int Width => 4;
+
+    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep) =>
+        ConvGemm.Tile4(ref w, ref col, k, p, ref y, j, rows, ep);
+}
+
+/// <summary>4 × 48 with 512-bit vectors: 12 accumulators + 3 pixel vectors + 1 broadcast of the 32 registers.</summary>
+internal readonly struct Tile48Zmm : ITile
+{
+    public static int Width => 48;
+
+    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int i = 0; i < k; i++)
+        {
+            Vector512<float> xa = Vector512.LoadUnsafe(ref col);
+            Vector512<float> xb = Vector512.LoadUnsafe(ref col, 16);
+            Vector512<float> xc = Vector512.LoadUnsafe(ref col, 32);
+            Vector512<float> v = Vector512.Create(w);
+            a0 = Vector512.FusedMultiplyAdd(v, xa, a0);
+            b0 = Vector512.FusedMultiplyAdd(v, xb, b0);
+            c0 = Vector512.FusedMultiplyAdd(v, xc, c0);
+            v = Vector512.Create(Unsafe.Add(ref w, 1));
+            a1 = Vector512.FusedMultiplyAdd(v, xa, a1);
+            b1 = Vector512.FusedMultiplyAdd(v, xb, b1);
+            c1 = Vector512.FusedMultiplyAdd(v, xc, c1);
+            v = Vector512.Create(Unsafe.Add(ref w, 2));
+            a2 = Vector512.FusedMultiplyAdd(v, xa, a2);
+            b2 = Vector512.FusedMultiplyAdd(v, xb, b2);
+            c2 = Vector512.FusedMultiplyAdd(v, xc, c2);
+            v = Vector512.Create(Unsafe.Add(ref w, 3));
+            a3 = Vector512.FusedMultiplyAdd(v, xa, a3);
+            b3 = Vector512.FusedMultiplyAdd(v, xb, b3);
+            c3 = Vector512.FusedMultiplyAdd(v, xc, c3);
+            w = ref Unsafe.Add(ref w, ConvGemm.Mr);
+            col = ref Unsafe.Add(ref col, p);
+        }
+
+        Store(ep, j, a0, b0, c0, ref y);
+        if (rows > 1)
+        {
+            Store(ep, j + 1, a1, b1, c1, ref Unsafe.Add(ref y, p));
+        }
+
+        if (rows > 2)
+        {
+            Store(ep, j + 2, a2, b2, c2, ref Unsafe.Add(ref y, 2 * p));
+        }
+
+        if (rows > 3)
+        {
+            Store(ep, j + 3, a3, b3, c3, ref Unsafe.Add(ref y, 3 * p));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(in Epilogue ep, int j, Vector512<float> a, Vector512<float> b, Vector512<float> c, ref float y)
+    {
+        ep.Apply(j, a).StoreUnsafe(ref y);
+        ep.Apply(j, b).StoreUnsafe(ref y, 16);
+        ep.Apply(j, c).StoreUnsafe(ref y, 32);
+    }
+}
+
+/// <summary>4 × 16 with 512-bit vectors, even and odd k in separate accumulators (8 FMA chains).</summary>
+internal readonly struct Tile16Zmm : ITile
+{
+    public static int Width => 16;
+
+    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        int i = 0;
+        for (; i <= k - 2; i += 2)
+        {
+            Vector512<float> x = Vector512.LoadUnsafe(ref col);
+            Vector512<float> x2 = Vector512.LoadUnsafe(ref col, (nuint)p);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w), x, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 1)), x, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 2)), x, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 3)), x, a3);
+            b0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 4)), x2, b0);
+            b1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 5)), x2, b1);
+            b2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 6)), x2, b2);
+            b3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 7)), x2, b3);
+            w = ref Unsafe.Add(ref w, 2 * ConvGemm.Mr);
+            col = ref Unsafe.Add(ref col, 2 * p);
+        }
+
+        if (i < k)
+        {
+            Vector512<float> x = Vector512.LoadUnsafe(ref col);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w), x, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 1)), x, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 2)), x, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 3)), x, a3);
+        }
+
+        ep.Apply(j, a0 + b0).StoreUnsafe(ref y);
+        if (rows > 1)
+        {
+            ep.Apply(j + 1, a1 + b1).StoreUnsafe(ref y, (nuint)p);
+        }
+
+        if (rows > 2)
+        {
+            ep.Apply(j + 2, a2 + b2).StoreUnsafe(ref y, (nuint)(2 * p));
+        }
+
+        if (rows > 3)
+        {
+            ep.Apply(j + 3, a3 + b3).StoreUnsafe(ref y, (nuint)(3 * p));
+        }
+    }
+}

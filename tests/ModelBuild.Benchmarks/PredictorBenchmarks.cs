@@ -1,0 +1,148 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// Whole-model latency, generated predictor against ONNX Runtime on the original .onnx, side by side in one run.
+/// ORT gets every advantage we can give it: one intra-op thread (as our predictors), a session created once,
+/// input and output OrtValues created once over pinned arrays, and the Run overload that writes into them, so
+/// what is measured is ORT's graph execution plus its fixed per-call cost. mnist-8 has a fixed batch of 1, so
+/// its batch-64 ORT figure is 64 runs over 64 pre-created single-sample values.
+/// </summary>
+[MemoryDiagnoser]
+public class PredictorBenchmarks
+{
+    private float[] _input = null!;
+    private float[] _output = null!;
+    private float[] _ortOutput = null!;
+    private InferenceSession _session = null!;
+    private RunOptions _runOptions = null!;
+    private string[] _inputNames = null!;
+    private string[] _outputNames = null!;
+    private OrtValue[][] _ortInputs = null!;
+    private OrtValue[][] _ortOutputs = null!;
+    private Mnist8Model _mnist8 = null!;
+    private MnistMlpModel _mlp = null!;
+    private MnistCnnModel _cnn = null!;
+    private SqueezeNetModel _squeeze = null!;
+
+    /// <summary>The model (file name without .onnx).</summary>
+    [Params("mnist-8", "mnist_mlp_256", "mnist_cnn_fc128", "squeezenet_cifar10")]
+    public string Model { get; set; } = "mnist-8";
+
+    /// <summary>Samples per call.</summary>
+    [Params(1, 64)]
+    public int Batch { get; set; } = 1;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (int inPer, int outPer, bool fixedBatch) = Model switch
+        {
+            "mnist-8" => (Mnist8Model.InputElementsPerSample, Mnist8Model.OutputElementsPerSample, !Mnist8Model.HasDynamicBatch),
+            "mnist_mlp_256" => (MnistMlpModel.InputElementsPerSample, MnistMlpModel.OutputElementsPerSample, !MnistMlpModel.HasDynamicBatch),
+            "mnist_cnn_fc128" => (MnistCnnModel.InputElementsPerSample, MnistCnnModel.OutputElementsPerSample, !MnistCnnModel.HasDynamicBatch),
+            _ => (SqueezeNetModel.InputElementsPerSample, SqueezeNetModel.OutputElementsPerSample, !SqueezeNetModel.HasDynamicBatch),
+        };
+        _mnist8 = new Mnist8Model();
+        _mlp = new MnistMlpModel();
+        _cnn = new MnistCnnModel();
+        _squeeze = new SqueezeNetModel();
+
+        var rng = new Random(7);
+        _input = new float[inPer * Batch];
+        for (int i = 0; i < _input.Length; i++)
+        {
+            _input[i] = rng.NextSingle();
+        }
+
+        _output = new float[outPer * Batch];
+        _ortOutput = new float[outPer * Batch];
+
+        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        _session = new InferenceSession(Path.Combine(SharedDir(), "models", Model + ".onnx"), options);
+        _runOptions = new RunOptions();
+        _inputNames = [.. _session.InputNames];
+        _outputNames = [.. _session.OutputNames];
+        long[] inShape = [.. _session.InputMetadata[_inputNames[0]].Dimensions.Select(d => (long)d)];
+        long[] outShape = [.. _session.OutputMetadata[_outputNames[0]].Dimensions.Select(d => (long)d)];
+
+        // One ORT call per sample for a fixed-batch model, one call for the whole batch otherwise.
+        int calls = fixedBatch ? Batch : 1, perCall = Batch / calls;
+        inShape[0] = perCall;
+        outShape[0] = perCall;
+        _ortInputs = new OrtValue[calls][];
+        _ortOutputs = new OrtValue[calls][];
+        for (int c = 0; c < calls; c++)
+        {
+            _ortInputs[c] = [OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _input.AsMemory(c * perCall * inPer, perCall * inPer), inShape)];
+            _ortOutputs[c] = [OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _ortOutput.AsMemory(c * perCall * outPer, perCall * outPer), outShape)];
+        }
+
+        // Both must agree before their speeds mean anything (int8 weights: a loose check is enough).
+        Generated();
+        OnnxRuntime();
+        for (int i = 0; i < _output.Length; i++)
+        {
+            if (!(Math.Abs(_output[i] - _ortOutput[i]) <= 0.05f + (0.05f * Math.Abs(_ortOutput[i]))))
+            {
+                throw new InvalidOperationException($"{Model}: output {i} is {_output[i]} generated vs {_ortOutput[i]} ONNX Runtime.");
+            }
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (var v in _ortInputs.Concat(_ortOutputs).SelectMany(a => a))
+        {
+            v.Dispose();
+        }
+
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    [Benchmark]
+    public void Generated()
+    {
+        switch (Model)
+        {
+            case "mnist-8":
+                _mnist8.Predict(_input, _output, Batch);
+                break;
+            case "mnist_mlp_256":
+                _mlp.Predict(_input, _output, Batch);
+                break;
+            case "mnist_cnn_fc128":
+                _cnn.Predict(_input, _output, Batch);
+                break;
+            default:
+                _squeeze.Predict(_input, _output, Batch);
+                break;
+        }
+    }
+
+    [Benchmark(Baseline = true)]
+    public void OnnxRuntime()
+    {
+        for (int c = 0; c < _ortInputs.Length; c++)
+        {
+            _session.Run(_runOptions, _inputNames, _ortInputs[c], _outputNames, _ortOutputs[c]);
+        }
+    }
+
+    private static string SharedDir()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ModelBuild.sln")))
+            {
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
+            }
+        }
+
+        throw new DirectoryNotFoundException("ModelBuild.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using ModelBuild.Runtime;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// A few-second Stopwatch check of the hot kernels and models for iterating on a kernel (`-- quick`); it has
+/// none of BenchmarkDotNet's statistics, so report BenchmarkDotNet figures, not these.
+/// </summary>
+internal static class QuickTimer
+{
+    public static void Run()
+    {
+        var conv = new ConvBenchmarks();
+        conv.Setup();
+        foreach (string c in new[] { "conv1", "conv2", "pointwise", "depthwise", "conv1" })
+        {
+            conv.Case = c;
+            Report($"conv {c} int8", conv.Int8Conv);
+            Report($"conv {c} int8 unpacked", conv.Int8ConvUnpacked);
+        }
+
+        var px = new float[32 * 28 * 28];
+        var py = new float[32 * 14 * 14];
+        var pool = new Pool2DShape(32, 28, 28, 14, 14, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);
+        Report("maxpool 2x2/2 32x28x28", () => Kernels.MaxPool2D(px, py, pool, 1));
+        var tx = new float[32 * 32 * 3];
+        var ty = new float[32 * 32 * 3];
+        Report("transpose 32x32x3 -> 3x32x32", () => Kernels.Transpose(tx, ty, [32, 32, 3], [2, 0, 1], 1));
+
+        foreach (int batch in new[] { 1, 16 })
+        {
+            var dense = new DenseBenchmarks { Batch = batch, Layer = "3136x128" };
+            dense.Setup();
+            Report($"dense 3136x128 int8 batch {batch}", dense.Int8);
+        }
+
+        foreach (string model in new[] { "mnist_cnn_fc128", "squeezenet_cifar10", "mnist_mlp_256" })
+        {
+            foreach (int batch in new[] { 1, 64 })
+            {
+                var p = new PredictorBenchmarks { Model = model, Batch = batch };
+                p.Setup();
+                Report($"{model} batch {batch} generated", p.Generated);
+                Report($"{model} batch {batch} ORT", p.OnnxRuntime);
+                p.Cleanup();
+            }
+        }
+    }
+
+    private static void Report(string name, Action action)
+    {
+        // Warm up past tiered compilation, then take the best of 5 rounds (least disturbed by other processes).
+        var watch = Stopwatch.StartNew();
+        int n = 0;
+        while (watch.ElapsedMilliseconds < 300 || n < 50)
+        {
+            action();
+            n++;
+        }
+
+        int reps = Math.Max(10, n / 2);
+        double best = double.MaxValue;
+        for (int round = 0; round < 5; round++)
+        {
+            watch.Restart();
+            for (int i = 0; i < reps; i++)
+            {
+                action();
+            }
+
+            best = Math.Min(best, watch.Elapsed.TotalMicroseconds / reps);
+        }
+
+        Console.WriteLine($"{name,-45} {best,10:0.0} µs");
+    }
+}
