@@ -1,4 +1,5 @@
 using ModelBuild.Compression.Manifest;
+using static System.FormattableString;
 
 namespace ModelBuild.Compression.Passes.LowRank;
 
@@ -22,7 +23,7 @@ public sealed record LowRankSpec(int? Rank, double? Energy, IReadOnlyList<string
 
     /// <inheritdoc />
     public override string Describe() =>
-        $"{PassName}({(Rank is { } r ? $"rank {r}" : $"energy {Energy:G4}")}{(Reconstruct ? ",reconstruct" : "")})";
+        Invariant($"{PassName}({(Rank is { } r ? $"rank {r}" : Invariant($"energy {Energy:G4}"))}{(Reconstruct ? ",reconstruct" : "")})");
 
     /// <inheritdoc />
     public override ICompressionPass CreatePass() => new LowRankPass(this);

@@ -48,6 +48,10 @@ public sealed class PrunePass(PruneSpec spec) : ICompressionPass
 
         context.InvalidateActivations();
         Report(context, layers);
+        if (spec.Reconstruct && layers.Any(l => !LayerSelection.IsDense(l)))
+        {
+            context.Notes.Add($"{spec.Name}: reconstruction refits Gemm/MatMul layers only; {string.Join(", ", layers.Where(l => !LayerSelection.IsDense(l)).Select(l => l.Name))} kept their pruned weights.");
+        }
     }
 
     /// <summary>The sparsity round <paramref name="round"/> of <paramref name="rounds"/> reaches.</summary>

@@ -1,4 +1,5 @@
 using ModelBuild.Compression.Manifest;
+using static System.FormattableString;
 
 namespace ModelBuild.Compression.Passes.Pruning;
 
@@ -76,7 +77,7 @@ public sealed record PruneSpec(
     public override string Describe()
     {
         var method = Method switch { PruneMethod.SparseGpt => "sparsegpt", PruneMethod.NOfM => "n:m", _ => "magnitude" };
-        var target = IsNOfM ? $"{N}:{M}" : Threshold is { } t ? $"threshold {t:G4}" : $"{Sparsity:P1}";
+        var target = IsNOfM ? $"{N}:{M}" : Threshold is { } t ? Invariant($"threshold {t:G4}") : Invariant($"{Sparsity:P1}");
         var scope = !IsNOfM && Threshold is null ? (Scope == PruneScope.Global ? ",global" : ",per-layer") : "";
         var rounds = Rounds > 1 ? $",{Rounds} rounds" : "";
         return $"{PassName}({method},{target}{scope}{rounds}{(Reconstruct ? ",reconstruct" : "")})";
@@ -120,7 +121,7 @@ public sealed record StructuredPruneSpec(
 
     /// <inheritdoc />
     public override string Describe() =>
-        $"{PassName}({Fraction:P0},{Criterion.ToString().ToLowerInvariant()}{(Reconstruct ? ",reconstruct" : "")})";
+        Invariant($"{PassName}({Fraction:P0},{Criterion.ToString().ToLowerInvariant()}{(Reconstruct ? ",reconstruct" : "")})");
 
     /// <inheritdoc />
     public override ICompressionPass CreatePass() => new StructuredPrunePass(this);
