@@ -32,6 +32,7 @@ public static class CompressionPipeline
         var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress);
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
         var operators = CompressionReport.OperatorsByWeight(graph);
+        var moments = OutputErrors.Moments(context);
         foreach (var pass in manifest.Passes)
         {
             progress?.Report($"applying {pass.Describe()}");
@@ -58,6 +59,7 @@ public static class CompressionPipeline
         plan.Passes = manifest.Describe();
 
         BlobVerifier.Check(blob, weights, request.ModelPath);
+        var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
         var compressedOnnx = CompressedOnnx.Build(context);
         var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, progress);
         var warnings = new List<string>();
@@ -78,6 +80,11 @@ public static class CompressionPipeline
             TriedPoints = autoResult?.Tried.Select(p => new TriedPoint(p.Bytes, p.Loss, p.Label, p.Chosen)).ToList(),
             TriedMetric = autoResult is null ? null : "calibration loss",
         }.WithWeightDetails(originals, context.Stored, operators);
+        if (errors is not null)
+        {
+            report = report with { Weights = report.Weights.Select(r => errors.TryGetValue(r.Name, out var e) ? r with { OutputError = e } : r).ToList() };
+            context.Notes.AddRange(errors.Select(e => $"output error ‖WX−ŴX‖/‖WX‖ of {e.Key} on calibration data: {e.Value:P2}"));
+        }
 
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var files = new List<(string, byte[])>

@@ -95,6 +95,9 @@ public sealed partial record WeightReportRow
     /// <summary>How much the metric drops when only this weight is compressed, when measured.</summary>
     public double? Sensitivity { get; init; }
 
+    /// <summary>Relative output error ‖WX − ŴX‖/‖WX‖ on the calibration data, when calibration data was given.</summary>
+    public double? OutputError { get; init; }
+
     /// <summary>Number of elements.</summary>
     public long Parameters => Dims.Aggregate(1L, (a, d) => a * d);
 

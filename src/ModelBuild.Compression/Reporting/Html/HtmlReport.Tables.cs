@@ -12,6 +12,7 @@ public static partial class HtmlReport
         var hasSparsity = rows.Any(r => r.Sparsity > 0);
         var hasError = rows.Any(r => r.MaxAbsError is not null || r.SqnrDb is not null);
         var hasSensitivity = rows.Any(r => r.Sensitivity is not null);
+        var hasOutputError = rows.Any(r => r.OutputError is not null);
         var percent = report.Accuracy is { } accuracy && ToleranceView.IsPercent(accuracy.Metric);
 
         var sb = new StringBuilder("<table class=\"layers\">\n<thead><tr><th>weight</th>");
@@ -35,6 +36,11 @@ public static partial class HtmlReport
         if (hasSensitivity)
         {
             sb.Append("<th class=\"num\" title=\"metric drop with only this weight compressed\">sensitivity</th>");
+        }
+
+        if (hasOutputError)
+        {
+            sb.Append("<th class=\"num\" title=\"‖WX − ŴX‖ / ‖WX‖ on the calibration data\">output error</th>");
         }
 
         sb.Append("</tr></thead>\n<tbody>\n");
@@ -68,6 +74,11 @@ public static partial class HtmlReport
                 Cell(sb, r.Sensitivity is not { } v ? "–" : percent ? Markup.Format(v * 100, "0.00") + " pp" : Markup.Format(v, "G4"), true);
             }
 
+            if (hasOutputError)
+            {
+                Cell(sb, r.OutputError is { } oe ? Markup.Format(oe * 100, "0.00") + " %" : "–", true);
+            }
+
             sb.Append("</tr>\n");
         }
 
@@ -80,7 +91,7 @@ public static partial class HtmlReport
         Cell(sb, Markup.Format(report.TotalStoredBytes, "N0"), true);
         sb.Append(hasSparsity ? "<td></td>" : "");
         Cell(sb, Markup.Format(totalBits, "0.00"), true);
-        sb.Append(hasError ? "<td></td><td></td>" : "").Append(hasSensitivity ? "<td></td>" : "").Append("</tr></tfoot>\n</table>\n");
+        sb.Append(hasError ? "<td></td><td></td>" : "").Append(hasSensitivity ? "<td></td>" : "").Append(hasOutputError ? "<td></td>" : "").Append("</tr></tfoot>\n</table>\n");
         return sb.ToString();
     }
 

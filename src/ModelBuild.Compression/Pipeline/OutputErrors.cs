@@ -1,0 +1,70 @@
+using ModelBuild.Compression.Passes;
+
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>
+/// Each layer's relative output error on the calibration data, ‖WX − ŴX‖ / ‖WX‖, computed from the input second
+/// moment H = XᵀX/n of the original model as sqrt(Σ ΔW H ΔWᵀ / Σ W H Wᵀ): no second pass over the data.
+/// </summary>
+internal static class OutputErrors
+{
+    /// <summary>The original model's input moments per layer, or null without calibration data.</summary>
+    public static Dictionary<string, double[]>? Moments(CompressionContext context) =>
+        context.Calibration is null ? null : context.Layers().ToDictionary(l => l.Name, l => context.InputHessian(l, "report"), StringComparer.Ordinal);
+
+    public static Dictionary<string, double> Measure(CompressionContext context, IReadOnlyDictionary<string, double[]> moments, IReadOnlyDictionary<string, float[]> originals)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var layer in context.Layers())
+        {
+            if (!moments.TryGetValue(layer.Name, out var h) || !originals.TryGetValue(layer.Name, out var w) || h.Length != layer.Cols * layer.Cols
+                || w.Length != layer.Rows * layer.Cols)
+            {
+                continue; // reshaped by structured pruning or low rank: no like-for-like comparison
+            }
+
+            var compressed = context.Stored.TryGetValue(layer.Name, out var stored) ? stored.Decode() : context.GetMatrix(layer);
+            double error = 0, signal = 0;
+            var delta = new double[layer.Cols];
+            var row = new double[layer.Cols];
+            for (var r = 0; r < layer.Rows; r++)
+            {
+                for (var c = 0; c < layer.Cols; c++)
+                {
+                    row[c] = w[(r * layer.Cols) + c];
+                    delta[c] = row[c] - compressed[(r * layer.Cols) + c];
+                }
+
+                error += QuadraticForm(h, delta, layer.Cols);
+                signal += QuadraticForm(h, row, layer.Cols);
+            }
+
+            result[layer.Name] = signal > 0 ? Math.Sqrt(Math.Max(0, error) / signal) : 0;
+        }
+
+        return result;
+    }
+
+    private static double QuadraticForm(double[] h, double[] v, int n)
+    {
+        double sum = 0;
+        for (var a = 0; a < n; a++)
+        {
+            if (v[a] == 0)
+            {
+                continue;
+            }
+
+            double inner = 0;
+            var offset = a * n;
+            for (var b = 0; b < n; b++)
+            {
+                inner += h[offset + b] * v[b];
+            }
+
+            sum += v[a] * inner;
+        }
+
+        return sum;
+    }
+}
