@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using ModelBuild.Compression.Manifest;
 using ModelBuild.Compression.Passes;
+using ModelBuild.Compression.Representation;
 
 namespace ModelBuild.Compression.Auto;
 
@@ -18,6 +19,10 @@ public static class AutoCompressor
 {
     private const double SafetyFactor = 0.6;
 
+    // One search at a time per thread; set by Run, so Apply/BestUniform/Refine share its cache of quantised candidates.
+    [ThreadStatic]
+    private static Func<LayerWeight, float[], AutoCandidate, StoredMatrix>? s_quantize;
+
     public static AutoResult Run(CompressionContext context, AutoSpec spec, ToleranceSpec tolerance)
     {
         var data = context.RequireCalibration("auto");
@@ -29,6 +34,19 @@ public static class AutoCompressor
         var scorer = new CalibrationScorer(context.ModelPath, data, tolerance);
         var layers = context.Layers();
         var originals = layers.Select(context.GetMatrix).ToArray();
+        var hessians = spec.Candidates.Any(c => c.Gptq) ? layers.Select(l => context.InputHessian(l, "auto")).ToArray() : null;
+        var cache = new Dictionary<(string, AutoCandidate), StoredMatrix>();
+        s_quantize = (layer, original, candidate) =>
+        {
+            if (!cache.TryGetValue((layer.Name, candidate), out var stored))
+            {
+                var h = candidate.Gptq ? hessians![layers.ToList().FindIndex(l => l.Name == layer.Name)] : null;
+                stored = CandidateQuantizer.Quantize(original, layer.Rows, layer.Cols, candidate, h);
+                cache[(layer.Name, candidate)] = stored;
+            }
+
+            return stored;
+        };
         var widest = layers.Count == 0 ? 1 : layers.Max(l => l.Cols);
         var bits = spec.Candidates.OrderByDescending(c => c.BitsPerWeight(widest)).ToArray();
         var baseLoss = scorer.Loss(context.Graph);
@@ -82,7 +100,7 @@ public static class AutoCompressor
 
         for (var l = 0; l < layers.Count; l++)
         {
-            context.Stored[layers[l].Name] = RoundToNearest.Quantize(originals[l], layers[l].Rows, layers[l].Cols, bits[choice[l]]);
+            context.Stored[layers[l].Name] = s_quantize!(layers[l], originals[l], bits[choice[l]]);
             context.SetMatrix(layers[l], originals[l]);
         }
 
@@ -134,7 +152,7 @@ public static class AutoCompressor
     }
 
     private static void Apply(CompressionContext context, LayerWeight layer, float[] original, AutoCandidate bits) =>
-        context.SetMatrix(layer, RoundToNearest.Quantize(original, layer.Rows, layer.Cols, bits).Decode());
+        context.SetMatrix(layer, s_quantize!(layer, original, bits).Decode());
 
     /// <summary>Greedy: from the widest setting, take the step that saves the most bytes per unit of added loss.</summary>
     private static int[] Allocate(double[][] loss, long[][] bytes, double budget)
@@ -220,16 +238,49 @@ public static class AutoCompressor
         string.Join(", ", layers.Select((l, i) => $"{l.Name}:{bits[choice[i]].Name}"));
 
     /// <summary>The manifest that reproduces the choice without searching again (written next to the outputs).</summary>
-    public static string PinnedManifest(AutoResult result)
+    /// <param name="result">Auto's decision.</param>
+    /// <param name="calibration">The calibration section, needed again when GPTQ was chosen (paths made absolute).</param>
+    /// <param name="baseDirectory">The folder the original manifest's relative paths start from.</param>
+    public static string PinnedManifest(AutoResult result, Evaluation.Data.DatasetSpec? calibration, string baseDirectory)
     {
-        var sb = new StringBuilder("{\n  \"description\": \"chosen by ModelBuild auto mode; pin it by using this file as the manifest\",\n  \"passes\": [\n");
+        static string Json(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        var sb = new StringBuilder("{\n  \"description\": \"chosen by ModelBuild auto mode; pin it by using this file as the manifest\",\n");
+        if (calibration is not null && result.Layers.Any(l => l.Setting.Gptq))
+        {
+            string Path(string p) => calibration.Format == "synthetic" ? p : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, p));
+            sb.Append(CultureInfo.InvariantCulture, $"  \"calibration\": {{ \"images\": {Json(Path(calibration.Images))}, \"format\": {Json(calibration.Format)}");
+            if (calibration.Labels is { } labels)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $", \"labels\": {Json(Path(labels))}");
+            }
+
+            if (calibration.Preprocessing is { } pre)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $", \"preprocessing\": {Json(pre)}");
+            }
+
+            if (calibration.Count is { } count)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $", \"count\": {count}");
+            }
+
+            if (calibration.SampleShape is { } shape)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $", \"sampleShape\": [{string.Join(", ", shape)}]");
+            }
+
+            sb.Append(" },\n");
+        }
+
+        sb.Append("  \"passes\": [\n");
         var groups = result.Layers.GroupBy(l => l.Setting).ToList();
         for (var i = 0; i < groups.Count; i++)
         {
-            var names = string.Join(", ", groups[i].Select(l => $"\"{l.Name}\""));
+            var names = string.Join(", ", groups[i].Select(l => Json(l.Name)));
             var setting = groups[i].Key;
             var granularity = setting.GroupSize == 0 ? "" : $", \"granularity\": \"per-group\", \"groupSize\": {setting.GroupSize}";
-            sb.Append(CultureInfo.InvariantCulture, $"    {{ \"quantize\": {{ \"weights\": \"int{setting.Bits}\"{granularity}, \"layers\": [{names}] }} }}");
+            var method = setting.Gptq ? ", \"method\": \"gptq\"" : "";
+            sb.Append(CultureInfo.InvariantCulture, $"    {{ \"quantize\": {{ \"weights\": \"int{setting.Bits}\"{granularity}{method}, \"layers\": [{names}] }} }}");
             sb.Append(i + 1 < groups.Count ? ",\n" : "\n");
         }
 

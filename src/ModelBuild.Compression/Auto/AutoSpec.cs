@@ -3,16 +3,25 @@ using System.Globalization;
 namespace ModelBuild.Compression.Auto;
 
 /// <summary>One setting auto mode may give a layer: linear symmetric quantisation with a scale per row or per group.</summary>
-public sealed record AutoCandidate(int Bits, int GroupSize)
+public sealed record AutoCandidate(int Bits, int GroupSize, bool Gptq = false)
 {
-    /// <summary>The manifest spelling: <c>int4</c> (one scale per output channel) or <c>int2-g64</c> (one per 64 inputs).</summary>
-    public string Name => GroupSize == 0 ? $"int{Bits}" : $"int{Bits}-g{GroupSize}";
+    /// <summary>
+    /// The manifest spelling: <c>int4</c> (one scale per output channel), <c>int2-g64</c> (one per 64 inputs), with
+    /// <c>-gptq</c> for GPTQ's error-compensating rounding instead of round-to-nearest.
+    /// </summary>
+    public string Name => (GroupSize == 0 ? $"int{Bits}" : $"int{Bits}-g{GroupSize}") + (Gptq ? "-gptq" : "");
 
     /// <summary>Effective bits per weight including scales, for a row of <paramref name="cols"/> inputs.</summary>
     public double BitsPerWeight(int cols) => Bits + (32.0 / (GroupSize == 0 ? cols : Math.Min(GroupSize, cols)));
 
     public static AutoCandidate? Parse(string name)
     {
+        var gptq = name.EndsWith("-gptq", StringComparison.Ordinal);
+        if (gptq)
+        {
+            name = name[..^5];
+        }
+
         var parts = name.Split("-g");
         if (!parts[0].StartsWith("int", StringComparison.Ordinal) || !int.TryParse(parts[0][3..], NumberStyles.None, CultureInfo.InvariantCulture, out var bits)
             || bits is < 2 or > 8)
@@ -26,7 +35,7 @@ public sealed record AutoCandidate(int Bits, int GroupSize)
             return null;
         }
 
-        return parts.Length <= 2 ? new AutoCandidate(bits, group) : null;
+        return parts.Length <= 2 ? new AutoCandidate(bits, group, gptq) : null;
     }
 }
 
@@ -39,5 +48,5 @@ public sealed record AutoSpec(IReadOnlyList<AutoCandidate> Candidates, long? Max
 {
     /// <summary>Tried per layer by default, widest first.</summary>
     public static readonly IReadOnlyList<AutoCandidate> DefaultCandidates =
-        [new(8, 0), new(6, 0), new(5, 0), new(4, 0), new(3, 0), new(3, 64), new(2, 32), new(2, 64), new(2, 0)];
+        [new(8, 0), new(6, 0), new(5, 0), new(4, 0), new(3, 64), new(3, 0), new(3, 0, true), new(2, 32), new(2, 64), new(2, 64, true), new(2, 0), new(2, 0, true)];
 }

@@ -47,7 +47,8 @@ public static class CompressionPipeline
             progress?.Report("auto: searching per-layer settings");
             var tolerance = manifest.Tolerance ?? new ToleranceSpec("minAgreement", 0);
             autoResult = Auto.AutoCompressor.Run(context, auto, tolerance);
-            pinned = Auto.AutoCompressor.PinnedManifest(autoResult);
+            pinned = Auto.AutoCompressor.PinnedManifest(autoResult, manifest.Calibration,
+                Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".");
         }
 
         progress?.Report("planning buffers and kernels");
