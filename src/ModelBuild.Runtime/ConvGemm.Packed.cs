@@ -55,7 +55,12 @@ internal static partial class ConvGemm
         {
             // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
             px = Columns<Tile48Zmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
-            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
+
+            // A last 1–8 pixels (49 = 48 + 1 is common) take an 8-wide tile, which wastes less than a 16-wide one.
+            px = p - px > 8
+                ? Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
+                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
         }
         else if (level == SimdLevel.Vector256 && p >= 8)
         {

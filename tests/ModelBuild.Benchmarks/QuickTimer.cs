@@ -35,7 +35,7 @@ internal static class QuickTimer
             Report($"dense 3136x128 int8 batch {batch}", dense.Int8);
         }
 
-        foreach (string model in new[] { "mnist_cnn_fc128", "squeezenet_cifar10", "mnist_mlp_256" })
+        foreach (string model in new[] { "mnist_cnn_fc128", "squeezenet_cifar10", "mnist_mlp_256", "mnist-8" })
         {
             foreach (int batch in new[] { 1, 64 })
             {
