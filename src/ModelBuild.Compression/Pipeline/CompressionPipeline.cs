@@ -31,6 +31,7 @@ public static class CompressionPipeline
         var calibration = CalibrationLoader.Load(manifest, progress);
         var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress);
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
+        var operators = CompressionReport.OperatorsByWeight(graph);
         foreach (var pass in manifest.Passes)
         {
             progress?.Report($"applying {pass.Describe()}");
@@ -39,11 +40,13 @@ public static class CompressionPipeline
         }
 
         string? pinned = null;
+        Auto.AutoResult? autoResult = null;
         if (manifest.Auto is { } auto)
         {
             progress?.Report("auto: searching per-layer settings");
             var tolerance = manifest.Tolerance ?? new ToleranceSpec("minAgreement", 0);
-            pinned = Auto.AutoCompressor.PinnedManifest(Auto.AutoCompressor.Run(context, auto, tolerance));
+            autoResult = Auto.AutoCompressor.Run(context, auto, tolerance);
+            pinned = Auto.AutoCompressor.PinnedManifest(autoResult);
         }
 
         progress?.Report("planning buffers and kernels");
@@ -68,7 +71,13 @@ public static class CompressionPipeline
         {
             OriginalFileBytes = originalBytes,
             EmbeddedBytes = blob.Length,
-        };
+            ModelName = request.ClassName,
+            Tolerance = manifest.Tolerance,
+            ManifestText = request.ManifestPath.Length == 0 ? null : File.ReadAllText(request.ManifestPath),
+            Notes = context.Notes,
+            TriedPoints = autoResult?.Tried.Select(p => new TriedPoint(p.Bytes, p.Loss, p.Label, p.Chosen)).ToList(),
+            TriedMetric = autoResult is null ? null : "calibration loss",
+        }.WithWeightDetails(originals, context.Stored, operators);
 
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var files = new List<(string, byte[])>
