@@ -14,7 +14,6 @@ internal static partial class ManifestReader
     private static readonly IReadOnlyList<(string Name, ValidationMetric Value)> Metrics =
         [("agreement", ValidationMetric.Agreement), ("cosine", ValidationMetric.Cosine), ("maxAbs", ValidationMetric.MaxAbs), ("sqnr", ValidationMetric.Sqnr), ("top1", ValidationMetric.Top1)];
     private static readonly string[] CalibrationKeys = ["count", "format", "images", "labels", "preprocessing", "sampleShape"];
-    private static readonly string[] QuantizeKeys = ["granularity", "symmetric", "weights"];
 
     private static readonly IReadOnlyDictionary<string, Func<JsonObject, string, PassSpec>> PassReaders = CreatePassReaders();
 
@@ -238,20 +237,6 @@ internal static partial class ManifestReader
             SampleShape = sampleShape,
             SourceFile = path,
         };
-    }
-
-    private static QuantizeSpec ReadQuantize(JsonObject settings, string path)
-    {
-        CheckKeys(settings, QuantizeKeys, path, "in the 'quantize' pass");
-        var weights = ReadEnum(settings, "weights", ManifestNames.WeightTypes, WeightType.Int8, path);
-        var granularity = ReadEnum(settings, "granularity", ManifestNames.Granularities, QuantGranularity.PerChannel, path);
-        var symmetric = true;
-        if (Find(settings, "symmetric") is { } node)
-        {
-            symmetric = (node as JsonBool)?.Value ?? throw BadValue(path, node, $"'symmetric' must be true or false, not {Show(node)}");
-        }
-
-        return new QuantizeSpec(weights, granularity, symmetric);
     }
 
     internal static T ReadEnum<T>(JsonObject obj, string key, IReadOnlyList<(string Name, T Value)> allowed, T fallback, string path)

@@ -1,21 +1,75 @@
+using ModelBuild.Compression.Algorithms.Quantization;
 using ModelBuild.Compression.Manifest;
+using ModelBuild.Compression.Passes.Quantization;
 using ModelBuild.Compression.Quantization;
 using ModelBuild.Compression.Representation;
 
 namespace ModelBuild.Compression.Passes;
 
-/// <summary>Round-to-nearest linear quantisation of every Conv/Gemm/MatMul weight.</summary>
+/// <summary>
+/// Linear quantisation of every Conv/Gemm/MatMul weight not excluded: round to nearest or GPTQ, optional fp16
+/// outliers and bias correction; or fp16/bf16 storage.
+/// </summary>
+/// <remarks>
+/// Layers are done in graph order, and each layer's float weights are replaced by their decoded values before the
+/// next one: GPTQ's Hessian and the bias correction of later layers then see the inputs the compressed model
+/// really produces, and later passes start from what is stored. A pruning pass's zeros stay exactly zero.
+/// </remarks>
 public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
 {
+    /// <inheritdoc />
     public void Apply(CompressionContext context)
     {
-        foreach (var layer in context.Layers())
+        ArgumentNullException.ThrowIfNull(context);
+        if (spec.Method == QuantMethod.Gptq || spec.BiasCorrection)
         {
-            var tensor = context.Graph.GetInitializer(layer.Name)!;
-            var axis = layer.Layout == MatrixLayout.RowsFirst ? 0 : 1;
-            var q = LinearQuantizer.QuantizeInt8(tensor, axis, spec.Granularity, spec.Symmetric);
-            var m = q.ToRowMajorMatrix(transpose: axis == 1);
-            context.Stored[layer.Name] = new LinearQuantized(m.Rows, m.Cols, 8, m.Cols, m.Values, m.RowScales, m.ZeroPoints);
+            context.RequireCalibration(Describe());
         }
+
+        var layers = LayerSelection.Included(context, spec.Exclude, spec.Layers);
+        for (var index = 0; index < layers.Count; index++)
+        {
+            var layer = layers[index];
+            context.Progress?.Report($"{QuantizeSpec.PassName}: layer {index + 1}/{layers.Count} '{layer.Name}' ({layer.Rows}×{layer.Cols}, {spec.Method})");
+            var before = spec.BiasCorrection ? BiasCorrection.OutputMeans(context, layer, Describe()) : null;
+            var original = context.GetMatrix(layer);
+            var (stored, decoded) = Quantize(context, layer, original);
+            context.Stored[layer.Name] = LayerSelection.KeepSparsity(context, layer, stored);
+            context.SetMatrix(layer, decoded);
+            var (relative, mse) = LayerSelection.Error(original, decoded);
+            var method = spec.Method == QuantMethod.Gptq ? " (GPTQ)" : "";
+            var note = FormattableString.Invariant(
+                $"{QuantizeSpec.PassName} '{layer.Name}': {stored.Describe()}{method}, {spec.Bits} bits, relative weight error {relative:0.####}, MSE {mse:0.###e+0}");
+            if (before is not null)
+            {
+                var after = BiasCorrection.OutputMeans(context, layer, Describe());
+                var shift = BiasCorrection.Apply(context, layer, before.Select((b, i) => b - after[i]).ToArray());
+                note += shift is { } s ? FormattableString.Invariant($", bias corrected by {s:0.###e+0} on average") : ", no bias to correct";
+            }
+
+            context.Notes.Add(note);
+        }
+    }
+
+    private string Describe() => spec.Describe();
+
+    private (StoredMatrix Stored, float[] Decoded) Quantize(CompressionContext context, LayerWeight layer, float[] original)
+    {
+        if (spec.Weights is WeightType.Fp16 or WeightType.Bf16)
+        {
+            var half = HalfPrecision.Convert(original, layer.Rows, layer.Cols, spec.Weights == WeightType.Bf16);
+            return (half, half.Decode());
+        }
+
+        var options = new GridOptions(spec.Bits, spec.Weights == WeightType.Ternary, spec.Symmetric,
+            spec.Granularity == QuantGranularity.PerGroup ? spec.GroupSize : layer.Cols, spec.Granularity == QuantGranularity.PerTensor);
+        var w = original.Select(v => (double)v).ToArray();
+        var pruned = LayerSelection.PrunedMask(context, layer);
+        var outliers = spec.Outliers > 0 ? OutlierSelector.Select(w, spec.Outliers, pruned) : null;
+        var (matrix, decoded) = spec.Method == QuantMethod.Gptq
+            ? Gptq.Quantize(w, layer.Rows, layer.Cols, context.InputHessian(layer, Describe()), options,
+                new GptqOptions(spec.Dampening, spec.BlockSize, spec.ActOrder), outliers, pruned)
+            : RoundToNearest.Quantize(w, layer.Rows, layer.Cols, options, outliers, pruned);
+        return (matrix.ToStored(), decoded);
     }
 }
