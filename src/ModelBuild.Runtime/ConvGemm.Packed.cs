@@ -54,8 +54,27 @@ internal static partial class ConvGemm
         if (level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated && p >= 16)
         {
             // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
-            px = Columns<Tile48Zmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
-            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+            for (; px <= p - 48; px += 48)
+            {
+                // 8-channel tiles while 8 channels remain, then one 4-channel tile for the rest.
+                int jb = 0;
+                for (; jb <= m - 8; jb += 8)
+                {
+                    Tile8x48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref Unsafe.Add(ref col, px), k, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
+                }
+
+                for (; jb < m; jb += Mr)
+                {
+                    Tile48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref Unsafe.Add(ref col, px), k, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, Math.Min(Mr, m - jb), ep);
+                }
+            }
+
+            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
+
+            // A last 1–8 pixels (49 = 48 + 1 is common) take an 8-wide tile, which wastes less than a 16-wide one.
+            px = p - px > 8
+                ? Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
+                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
         }
         else if (level == SimdLevel.Vector256 && p >= 8)
         {

@@ -126,6 +126,9 @@ internal static partial class DenseBatch
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Load128(ref byte row, int k) => Float32Loader.Load128(ref row, k);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load512(ref byte row, int k) => Float32Loader.Load512(ref row, k);
+
         public static ref byte Row(WeightMatrix w, int r) => throw new NotSupportedException("Decoded rows are passed directly.");
     }
 }

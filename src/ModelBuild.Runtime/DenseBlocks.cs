@@ -97,9 +97,13 @@ internal static class DenseBlocks
         int i = 0;
         if (level == SimdLevel.Vector256)
         {
-            // Two accumulators per row would hide FMA latency further, but batch-1 Dense is bound by
-            // streaming the weights, so four independent chains are enough.
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, sa = default;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // Batch 1 is bound by widening the weights: 16 per vpmovsxbd + vcvtdq2ps halves that work.
+                DenseBlocksZmm.Block4x1<TL>(ref xa, ref w0, ref w1, ref w2, ref w3, k, ref i, out a0, out a1, out a2, out a3, out sa);
+            }
+
             for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 Vector256<float> va = Vector256.LoadUnsafe(ref xa, (nuint)i);

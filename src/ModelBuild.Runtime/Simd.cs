@@ -59,4 +59,9 @@ internal static class Simd
 
         return Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(bytes)));
     }
+
+    /// <summary>Sign-extends 16 int8 values at <paramref name="p"/> to floats (AVX-512F only: vpmovsxbd zmm).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadInt8x16(ref sbyte p) =>
+        Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref p)));
 }

@@ -19,6 +19,9 @@ internal interface IWeightLoader
 
     static abstract Vector128<float> Load128(ref byte row, int k);
 
+    /// <summary>16 values; only called when <c>Vector512.IsHardwareAccelerated</c> (AVX-512F present).</summary>
+    static abstract Vector512<float> Load512(ref byte row, int k);
+
     /// <summary>A reference to the first element of row <paramref name="r"/>.</summary>
     static abstract ref byte Row(WeightMatrix w, int r);
 }
@@ -35,6 +38,9 @@ internal readonly struct Float32Loader : IWeightLoader
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Load128(ref byte row, int k) => Vector128.LoadUnsafe(ref Unsafe.As<byte, float>(ref row), (nuint)k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load512(ref byte row, int k) => Vector512.LoadUnsafe(ref Unsafe.As<byte, float>(ref row), (nuint)k);
 
     public static ref byte Row(WeightMatrix w, int r) =>
         ref Unsafe.As<float, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(w.Floats), (nint)r * w.Cols));
@@ -53,6 +59,9 @@ internal readonly struct Int8Loader : IWeightLoader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Load128(ref byte row, int k) => Simd.LoadInt8x4(ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref row, k)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load512(ref byte row, int k) => Simd.LoadInt8x16(ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref row, k)));
+
     public static ref byte Row(WeightMatrix w, int r) =>
         ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(w.Int8), (nint)r * w.Cols));
 }
@@ -70,6 +79,9 @@ internal readonly struct Int8AsymLoader : IWeightLoader
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Load128(ref byte row, int k) => Int8Loader.Load128(ref row, k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load512(ref byte row, int k) => Int8Loader.Load512(ref row, k);
 
     public static ref byte Row(WeightMatrix w, int r) => ref Int8Loader.Row(w, r);
 }

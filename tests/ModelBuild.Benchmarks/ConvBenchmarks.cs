@@ -23,6 +23,9 @@ public class ConvBenchmarks
         Add("conv2", new Conv2DShape(32, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1));
         Add("pointwise", new Conv2DShape(64, 14, 14, 128, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1));
         Add("depthwise", new Conv2DShape(128, 14, 14, 128, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 128));
+        Add("sq-conv1", new Conv2DShape(3, 32, 32, 64, 15, 15, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1));
+        Add("sq-fire4e3", new Conv2DShape(32, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+        Add("sq-fire4e1", new Conv2DShape(32, 7, 7, 128, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1));
     }
 
     [Benchmark]

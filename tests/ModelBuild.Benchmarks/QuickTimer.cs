@@ -13,7 +13,7 @@ internal static class QuickTimer
     {
         var conv = new ConvBenchmarks();
         conv.Setup();
-        foreach (string c in new[] { "conv1", "conv2", "pointwise", "depthwise", "conv1" })
+        foreach (string c in new[] { "conv1", "conv2", "pointwise", "depthwise", "conv1", "sq-conv1", "sq-fire4e3", "sq-fire4e1" })
         {
             conv.Case = c;
             Report($"conv {c} int8", conv.Int8Conv);
@@ -24,6 +24,8 @@ internal static class QuickTimer
         var py = new float[32 * 14 * 14];
         var pool = new Pool2DShape(32, 28, 28, 14, 14, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0);
         Report("maxpool 2x2/2 32x28x28", () => Kernels.MaxPool2D(px, py, pool, 1));
+        var sqPool = new Pool2DShape(64, 15, 15, 7, 7, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0);
+        Report("maxpool 3x3/2 64x15x15", () => Kernels.MaxPool2D(px, py, sqPool, 1));
         var tx = new float[32 * 32 * 3];
         var ty = new float[32 * 32 * 3];
         Report("transpose 32x32x3 -> 3x32x32", () => Kernels.Transpose(tx, ty, [32, 32, 3], [2, 0, 1], 1));
@@ -35,7 +37,7 @@ internal static class QuickTimer
             Report($"dense 3136x128 int8 batch {batch}", dense.Int8);
         }
 
-        foreach (string model in new[] { "mnist_cnn_fc128", "squeezenet_cifar10", "mnist_mlp_256" })
+        foreach (string model in new[] { "mnist_cnn_fc128", "squeezenet_cifar10", "mnist_mlp_256", "mnist-8" })
         {
             foreach (int batch in new[] { 1, 64 })
             {

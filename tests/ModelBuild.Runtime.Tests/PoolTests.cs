@@ -61,6 +61,7 @@ public sealed class PoolTests
         Shape(2, 9, 37, 2, 2, 2, 2),
         Shape(2, 15, 15, 3, 3, 2, 2),
         Shape(2, 12, 11, 2, 3, 1, 2, dh: 2),
+        Shape(1, 4, 1100, 3, 3, 2, 2),
         Shape(2, 7, 9, 3, 3, 2, 2, pt: 1, pl: 1, pb: 1, pr: 1),
     ];
 

@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// The 512-bit head of <see cref="DenseBlocks.Block4x1"/> (batch-1 GEMV): 4 weight rows share each x load,
+/// two accumulators per row (even and odd 16-wide chunks) keep 8 FMA chains in flight. The sums are folded
+/// to 256 bits so the caller's 8-wide loop and scalar tail finish the remaining k.
+/// </summary>
+internal static class DenseBlocksZmm
+{
+    public static void Block4x1<TL>(ref float x, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, ref int i,
+        out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2, out Vector256<float> r3, out Vector256<float> rs)
+        where TL : struct, IWeightLoader
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, sa = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, sb = default;
+        int j = i;
+        for (; j <= k - 32; j += 32)
+        {
+            Vector512<float> va = Vector512.LoadUnsafe(ref x, (nuint)j);
+            Vector512<float> vb = Vector512.LoadUnsafe(ref x, (nuint)(j + 16));
+            a0 = Vector512.FusedMultiplyAdd(TL.Load512(ref w0, j), va, a0);
+            a1 = Vector512.FusedMultiplyAdd(TL.Load512(ref w1, j), va, a1);
+            a2 = Vector512.FusedMultiplyAdd(TL.Load512(ref w2, j), va, a2);
+            a3 = Vector512.FusedMultiplyAdd(TL.Load512(ref w3, j), va, a3);
+            b0 = Vector512.FusedMultiplyAdd(TL.Load512(ref w0, j + 16), vb, b0);
+            b1 = Vector512.FusedMultiplyAdd(TL.Load512(ref w1, j + 16), vb, b1);
+            b2 = Vector512.FusedMultiplyAdd(TL.Load512(ref w2, j + 16), vb, b2);
+            b3 = Vector512.FusedMultiplyAdd(TL.Load512(ref w3, j + 16), vb, b3);
+            if (TL.Asymmetric)
+            {
+                sa += va;
+                sb += vb;
+            }
+        }
+
+        if (j <= k - 16)
+        {
+            Vector512<float> va = Vector512.LoadUnsafe(ref x, (nuint)j);
+            a0 = Vector512.FusedMultiplyAdd(TL.Load512(ref w0, j), va, a0);
+            a1 = Vector512.FusedMultiplyAdd(TL.Load512(ref w1, j), va, a1);
+            a2 = Vector512.FusedMultiplyAdd(TL.Load512(ref w2, j), va, a2);
+            a3 = Vector512.FusedMultiplyAdd(TL.Load512(ref w3, j), va, a3);
+            if (TL.Asymmetric)
+            {
+                sa += va;
+            }
+
+            j += 16;
+        }
+
+        i = j;
+        r0 = Fold(a0 + b0);
+        r1 = Fold(a1 + b1);
+        r2 = Fold(a2 + b2);
+        r3 = Fold(a3 + b3);
+        rs = Fold(sa + sb);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fold(Vector512<float> v) => v.GetLower() + v.GetUpper();
+}
