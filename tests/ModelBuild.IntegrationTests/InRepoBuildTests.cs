@@ -27,7 +27,7 @@ public sealed class InRepoBuildTests(MnistConsumerFixture fixture) : IClassFixtu
         Assert.True(fixture.Build.Succeeded, fixture.Build.Output);
         foreach (var cls in new[] { "ZooModel", "MlpModel", "CnnModel" })
         {
-            foreach (var ext in new[] { ".mbplan", ".weights.mbw", ".compressed.onnx", ".report.md" })
+            foreach (var ext in new[] { ".mbplan", ".weights.mbw", ".compressed.onnx", ".report.md", ".report.html" })
             {
                 Assert.True(File.Exists(fixture.Project.OutputFile(cls, ext)), cls + ext);
             }

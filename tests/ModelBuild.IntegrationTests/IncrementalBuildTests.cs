@@ -64,12 +64,19 @@ public sealed class IncrementalBuildTests
         Assert.DoesNotContain("validating on", second.Output);
         Assert.DoesNotContain(CompressingMarker, second.Output);
 
-        // The validation data is an input: touching it re-runs compression and the gate.
+        // The validation data is an input. Touched but unchanged: the worker runs, sees the same content hash and
+        // keeps the previous outputs and verdict; changed: compression and the gate run again.
         Thread.Sleep(1100);
         File.SetLastWriteTimeUtc(Path.Combine(project.Directory, "labels.gz"), DateTime.UtcNow);
         var third = project.Build();
         Assert.True(third.Succeeded, third.Output);
-        Assert.Contains("validating on 300 samples", third.Output);
+        Assert.Contains("inputs unchanged (same content hash)", third.Output);
+        Assert.DoesNotContain("validating on", third.Output);
+
+        Thread.Sleep(1100);
+        File.Copy(TestPaths.Mnist("train-2k-labels-idx1-ubyte.gz"), Path.Combine(project.Directory, "labels.gz"), overwrite: true);
+        var fourth = project.Build();
+        Assert.Contains("validating on 300 samples", fourth.Output);
     }
 
     [Fact]

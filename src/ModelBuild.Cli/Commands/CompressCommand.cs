@@ -34,7 +34,9 @@ public static class CompressCommand
                 nsValue,
                 parseResult.GetValue(output) is { Length: > 0 } o ? o : Directory.GetCurrentDirectory(),
                 parseResult.GetValue(resource) is { Length: > 0 } r ? r : $"ModelBuild.{(nsValue.Length > 0 ? nsValue + "." : "")}{cls}.weights.mbw");
-            var progress = new SynchronousProgress(line => writer.WriteLine($"  {line}"));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var progress = new SynchronousProgress(line => writer.WriteLine(
+                $"  [{clock.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture),5}s] {line}"));
             var result = CompressionPipeline.Run(request, progress);
             foreach (var warning in result.Warnings)
             {

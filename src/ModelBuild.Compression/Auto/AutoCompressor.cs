@@ -113,7 +113,10 @@ public static class AutoCompressor
         var chosenBytes = tried[^1].Bytes;
         context.Notes.Add($"auto: {Describe(layers, bits, choice)} = {chosenBytes:N0} weight bytes; best uniform setting within the tolerance: "
             + (uniform is { } u ? $"{u.Bits.Name} = {u.Bytes:N0} bytes" : "none") + $"; {scorer.Evaluations} evaluations on {data.Count} calibration samples");
-        return new AutoResult(layers.Select((l, i) => (l.Name, bits[choice[i]])).ToList(), chosenBytes, uniform?.Bytes, tried);
+        return new AutoResult(layers.Select((l, i) => (l.Name, bits[choice[i]])).ToList(), chosenBytes, uniform?.Bytes, tried)
+        {
+            Sensitivity = layers.Select((l, i) => (l.Name, loss[i][choice[i]])).ToDictionary(p => p.Name, p => p.Item2, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>
@@ -292,4 +295,8 @@ public static class AutoCompressor
 public sealed record AutoPoint(long Bytes, double Loss, string Label, bool Chosen);
 
 /// <summary>Auto mode's decision: bits per layer, the resulting weight bytes, and the best uniform alternative.</summary>
-public sealed record AutoResult(IReadOnlyList<(string Name, AutoCandidate Setting)> Layers, long Bytes, long? UniformBytes, IReadOnlyList<AutoPoint> Tried);
+public sealed record AutoResult(IReadOnlyList<(string Name, AutoCandidate Setting)> Layers, long Bytes, long? UniformBytes, IReadOnlyList<AutoPoint> Tried)
+{
+    /// <summary>Each layer's measured loss alone at its chosen setting (calibration data, tolerance units).</summary>
+    public IReadOnlyDictionary<string, double> Sensitivity { get; init; } = new Dictionary<string, double>();
+}

@@ -33,6 +33,17 @@ internal static class CompressedOnnx
             }
         }
 
+        var decoded = context.Stored.Keys.Where(k => !quantized.Exists(q => q.Name == k)).Order(StringComparer.Ordinal).ToList();
+        if (quantized.Count > 0)
+        {
+            context.Notes.Add($"storage: {string.Join(", ", quantized.Select(q => q.Name))}: int8 per channel, read directly by the kernels; DequantizeLinear (or Cast/Mul) in the compressed .onnx");
+        }
+
+        if (decoded.Count > 0)
+        {
+            context.Notes.Add($"storage: {string.Join(", ", decoded)}: compact formats decoded once at load into a cached float32 buffer; the compressed .onnx holds the same decoded float32 weights (ONNX has no standard form for them)");
+        }
+
         QuantizedOnnxRewriter.Apply(context.Graph, quantized);
         return OnnxExporter.ToBytes(context.Graph);
     }

@@ -19,6 +19,14 @@ public static class CompressionPipeline
     public static CompressionResult Run(CompressionRequest request, IProgress<string>? progress = null)
     {
         var manifest = request.ManifestPath.Length == 0 ? CompressionManifest.Default : CompressionManifest.Load(request.ManifestPath);
+        var stem = Path.Combine(request.OutputDirectory, request.ClassName);
+        var hash = ContentHash.Compute(request, manifest);
+        if (UpToDate(stem, hash) is { } cached)
+        {
+            progress?.Report("inputs unchanged (same content hash): keeping the previous outputs and verdict");
+            return cached;
+        }
+
         progress?.Report($"reading {request.ModelPath}");
         var originalBytes = new FileInfo(request.ModelPath).Length;
         var graph = OnnxImporter.Import(request.ModelPath);
@@ -33,9 +41,10 @@ public static class CompressionPipeline
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
         var operators = CompressionReport.OperatorsByWeight(graph);
         var moments = OutputErrors.Moments(context);
-        foreach (var pass in manifest.Passes)
+        for (var i = 0; i < manifest.Passes.Count; i++)
         {
-            progress?.Report($"applying {pass.Describe()}");
+            var pass = manifest.Passes[i];
+            progress?.Report($"pass {i + 1}/{manifest.Passes.Count}: {pass.Describe()}");
             pass.CreatePass().Apply(context);
             ShapeInference.Run(graph);
         }
@@ -81,13 +90,17 @@ public static class CompressionPipeline
             TriedPoints = autoResult?.Tried.Select(p => new TriedPoint(p.Bytes, p.Loss, p.Label, p.Chosen)).ToList(),
             TriedMetric = autoResult is null ? null : "calibration loss",
         }.WithWeightDetails(originals, context.Stored, operators);
+        if (autoResult is not null)
+        {
+            report = report with { Weights = report.Weights.Select(r => autoResult.Sensitivity.TryGetValue(r.Name, out var v) ? r with { Sensitivity = v } : r).ToList() };
+        }
+
         if (errors is not null)
         {
             report = report with { Weights = report.Weights.Select(r => errors.TryGetValue(r.Name, out var e) ? r with { OutputError = e } : r).ToList() };
             context.Notes.AddRange(errors.Select(e => $"output error ‖WX−ŴX‖/‖WX‖ of {e.Key} on calibration data: {e.Value:P2}"));
         }
 
-        var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var files = new List<(string, byte[])>
         {
             (stem + ".weights.mbw", blob),
@@ -107,10 +120,13 @@ public static class CompressionPipeline
             File.Delete(pinnedPath); // from an earlier auto build; it would describe a model we no longer make
         }
 
-        var changed = OutputFiles.WriteAll(files);
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
             + $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}"
             + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance));
+
+        // Written last in the list, so a hash never vouches for outputs that failed to be written.
+        files.Add((stem + ".summary", Encoding.UTF8.GetBytes(string.Join("\n", [hash, summary, .. warnings]) + "\n")));
+        var changed = OutputFiles.WriteAll(files);
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
             originalBytes, blob.Length, changed, summary) { Warnings = warnings };
     }
@@ -126,6 +142,28 @@ public static class CompressionPipeline
         var files = specs.SelectMany(s => new[] { s.Format == "synthetic" ? null : s.Images, s.Labels }).OfType<string>()
             .Select(f => Path.GetFullPath(Path.Combine(baseDirectory, f))).Distinct(StringComparer.Ordinal);
         return string.Concat(files.Select(f => f + "\n"));
+    }
+
+    /// <summary>The previous result, when its content hash matches and all its outputs are still there.</summary>
+    private static CompressionResult? UpToDate(string stem, string hash)
+    {
+        var summaryFile = stem + ".summary";
+        string[] outputs = [stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md", stem + ".report.html"];
+        if (!File.Exists(summaryFile) || !outputs.All(File.Exists))
+        {
+            return null;
+        }
+
+        var lines = File.ReadAllLines(summaryFile);
+        if (lines.Length < 2 || lines[0] != hash)
+        {
+            return null;
+        }
+
+        return new CompressionResult(outputs[0], outputs[1], outputs[2], outputs[3], 0, new FileInfo(outputs[1]).Length, [], lines[1] + " (unchanged)")
+        {
+            Warnings = lines.Skip(2).Where(l => l.Length > 0).ToList(),
+        };
     }
 
     private static string Notes(CompressionContext context) =>

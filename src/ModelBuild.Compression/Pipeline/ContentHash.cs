@@ -1,0 +1,54 @@
+using System.Security.Cryptography;
+using System.Text;
+using ModelBuild.Compression.Manifest;
+
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>
+/// A SHA-256 of everything a compression result depends on: the ModelBuild build that made it, the request, the
+/// model, the manifest and every data file the manifest names. MSBuild's timestamps already skip untouched models;
+/// this also skips the work (passes, accuracy evaluation) when files were touched but not changed, e.g. by a
+/// checkout or a restore.
+/// </summary>
+internal static class ContentHash
+{
+    public static string Compute(CompressionRequest request, CompressionManifest manifest)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Text(string text) => sha.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
+        void FileBytes(string path)
+        {
+            Text(path);
+            using var stream = File.OpenRead(path);
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+            }
+        }
+
+        Text(typeof(ContentHash).Assembly.ManifestModule.ModuleVersionId.ToString());
+        Text($"{request.ClassName}|{request.Namespace}|{request.ResourceName}");
+        FileBytes(request.ModelPath);
+        if (request.ManifestPath.Length > 0)
+        {
+            FileBytes(request.ManifestPath);
+        }
+
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".";
+        foreach (var spec in new[] { manifest.Calibration, manifest.Validation?.Data }.OfType<Evaluation.Data.DatasetSpec>())
+        {
+            foreach (var file in new[] { spec.Format == "synthetic" ? null : spec.Images, spec.Labels }.OfType<string>())
+            {
+                var path = Path.Combine(baseDirectory, file);
+                if (File.Exists(path))
+                {
+                    FileBytes(path);
+                }
+            }
+        }
+
+        return Convert.ToHexString(sha.GetHashAndReset());
+    }
+}
