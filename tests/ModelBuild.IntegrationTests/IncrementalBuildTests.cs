@@ -75,6 +75,7 @@ public sealed class IncrementalBuildTests
 
         Thread.Sleep(1100);
         File.Copy(TestPaths.Mnist("train-2k-labels-idx1-ubyte.gz"), Path.Combine(project.Directory, "labels.gz"), overwrite: true);
+        File.SetLastWriteTimeUtc(Path.Combine(project.Directory, "labels.gz"), DateTime.UtcNow); // File.Copy keeps the source's (old) time
         var fourth = project.Build();
         Assert.Contains("validating on 300 samples", fourth.Output);
     }
