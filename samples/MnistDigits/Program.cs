@@ -42,7 +42,10 @@ static string Percent(double fraction) => (fraction * 100).ToString("0.00", Cult
 
 static double Time(Action action, int repeats)
 {
-    for (var i = 0; i < 100; i++)
+    // Warm up for half a second: .NET recompiles hot methods with full optimisation (tiered JIT) only after a
+    // few dozen calls and a short delay; timing earlier would measure the quick first-tier code.
+    var warmUp = Stopwatch.StartNew();
+    while (warmUp.ElapsedMilliseconds < 500)
     {
         action();
     }
