@@ -63,7 +63,7 @@ public static class AutoCompressor
                 context.Progress?.Report($"auto: sensitivity of {layers[l].Name} at {bits[c].Name}");
                 Apply(context, layers[l], originals[l], bits[c]);
                 loss[l][c] = Math.Max(0, scorer.Loss(context.Graph) - baseLoss);
-                bytes[l][c] = RoundToNearest.Bytes(layers[l].Rows, layers[l].Cols, bits[c]);
+                bytes[l][c] = CandidateQuantizer.Bytes(layers[l].Rows, layers[l].Cols, bits[c]);
                 context.SetMatrix(layers[l], originals[l]);
                 if (c > 0)
                 {
@@ -221,7 +221,7 @@ public static class AutoCompressor
             }
 
             var combined = scorer.Loss(context.Graph) - baseLoss;
-            var total = layers.Sum(l => RoundToNearest.Bytes(l.Rows, l.Cols, b));
+            var total = layers.Sum(l => CandidateQuantizer.Bytes(l.Rows, l.Cols, b));
             tried.Add(new AutoPoint(total, combined, $"uniform {b.Name}", Chosen: false));
             if (combined <= allowance * 0.8)
             {
