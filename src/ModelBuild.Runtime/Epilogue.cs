@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
 
@@ -37,5 +38,51 @@ internal readonly ref struct Epilogue(WeightMatrix w, ReadOnlySpan<float> bias, 
 
         // "v < 0 ? 0 : v" keeps NaN, as ONNX Relu does.
         return _relu && v < 0 ? 0 : v;
+    }
+
+    /// <summary>The vector form of <see cref="Apply(int, float, float)"/> for 8 outputs of one row (conv: 8 pixels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Apply(int j, Vector256<float> dot, Vector256<float> sumX)
+    {
+        Vector256<float> v = dot;
+        if (!_zeroPoints.IsEmpty)
+        {
+            v -= sumX * _zeroPoints[j];
+        }
+
+        if (!_scales.IsEmpty)
+        {
+            v *= _scales[j];
+        }
+
+        if (!_bias.IsEmpty)
+        {
+            v += Vector256.Create(_bias[j]);
+        }
+
+        return _relu ? Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v) : v;
+    }
+
+    /// <summary>The vector form of <see cref="Apply(int, float, float)"/> for 4 outputs of one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Apply(int j, Vector128<float> dot, Vector128<float> sumX)
+    {
+        Vector128<float> v = dot;
+        if (!_zeroPoints.IsEmpty)
+        {
+            v -= sumX * _zeroPoints[j];
+        }
+
+        if (!_scales.IsEmpty)
+        {
+            v *= _scales[j];
+        }
+
+        if (!_bias.IsEmpty)
+        {
+            v += Vector128.Create(_bias[j]);
+        }
+
+        return _relu ? Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v) : v;
     }
 }

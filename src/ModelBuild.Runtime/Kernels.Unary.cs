@@ -1,0 +1,98 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ModelBuild.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>Applies <paramref name="f"/> to every element; formulas are on <see cref="UnaryFunction"/>.</summary>
+    /// <param name="f">The function.</param>
+    /// <param name="x">Inputs; their length is the element count.</param>
+    /// <param name="y">Outputs, at least <c>x.Length</c>; may be the same memory as <paramref name="x"/>.</param>
+    /// <param name="alpha">LeakyRelu slope, Clip minimum, HardSigmoid alpha; ignored otherwise.</param>
+    /// <param name="beta">Clip maximum, HardSigmoid beta; ignored otherwise.</param>
+    public static void Unary(UnaryFunction f, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)
+    {
+        Check.AtLeast(y.Length, x.Length, nameof(y), "x.Length");
+        if (!Enum.IsDefined(f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown unary function.");
+        }
+
+        Unary(Simd.Best, f, x, y[..x.Length], alpha, beta);
+    }
+
+    internal static void Unary(SimdLevel level, UnaryFunction f, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)
+    {
+        switch (f)
+        {
+            case UnaryFunction.Relu: Elementwise.Unary(level, default(ReluOperator), x, y); break;
+            case UnaryFunction.Sigmoid: Elementwise.Unary(level, default(SigmoidOperator), x, y); break;
+            case UnaryFunction.Tanh: Elementwise.Unary(level, default(TanhOperator), x, y); break;
+            case UnaryFunction.LeakyRelu: Elementwise.Unary(level, new LeakyReluOperator(alpha), x, y); break;
+            case UnaryFunction.Clip: Elementwise.Unary(level, new ClipOperator(alpha, beta), x, y); break;
+            case UnaryFunction.HardSigmoid: Elementwise.Unary(level, new HardSigmoidOperator(alpha, beta), x, y); break;
+            case UnaryFunction.HardSwish: Elementwise.Unary(level, default(HardSwishOperator), x, y); break;
+            case UnaryFunction.Exp: Elementwise.Unary(level, default(ExpOperator), x, y); break;
+            case UnaryFunction.Neg: Elementwise.Unary(level, default(NegOperator), x, y); break;
+            case UnaryFunction.Abs: Elementwise.Unary(level, default(AbsOperator), x, y); break;
+            case UnaryFunction.Sqrt: Elementwise.Unary(level, default(SqrtOperator), x, y); break;
+            case UnaryFunction.Erf: Elementwise.Unary(level, default(ErfOperator), x, y); break;
+            default: Elementwise.Unary(level, default(GeluOperator), x, y); break;
+        }
+    }
+
+    /// <summary>Per-channel affine map <c>y[n,c,p] = x[n,c,p]·scale[c] + bias[c]</c> (an unfolded BatchNormalization).</summary>
+    /// <param name="x">Inputs, <c>batch·channels·hw</c> floats.</param>
+    /// <param name="y">Outputs, same size; may alias <paramref name="x"/>.</param>
+    /// <param name="scale">One scale per channel.</param>
+    /// <param name="bias">One offset per channel.</param>
+    /// <param name="channels">Channels per sample.</param>
+    /// <param name="hw">Elements per channel.</param>
+    /// <param name="batch">Number of samples.</param>
+    public static void ChannelAffine(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, int channels, int hw, int batch)
+    {
+        long count = (long)batch * channels * hw;
+        Check.AtLeast(x.Length, count, nameof(x), "batch × channels × hw");
+        Check.AtLeast(y.Length, count, nameof(y), "batch × channels × hw");
+        Check.AtLeast(scale.Length, channels, nameof(scale), "channels");
+        Check.AtLeast(bias.Length, channels, nameof(bias), "channels");
+        ChannelAffine(Simd.Best, x, y, scale, bias, channels, hw, batch);
+    }
+
+    internal static void ChannelAffine(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, int channels, int hw, int batch)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        for (int n = 0, off = 0; n < batch; n++)
+        {
+            for (int c = 0; c < channels; c++, off += hw)
+            {
+                Elementwise.Affine(level, ref Unsafe.Add(ref xr, off), scale[c], bias[c], ref Unsafe.Add(ref yr, off), hw);
+            }
+        }
+    }
+
+    /// <summary>Mean over each channel: <c>y[i] = (1/hw)·Σ_p x[i·hw + p]</c>.</summary>
+    /// <param name="x">Inputs, <c>channels·hw</c> floats.</param>
+    /// <param name="y">Outputs, <c>channels</c> floats.</param>
+    /// <param name="channels">batch × channels per sample.</param>
+    /// <param name="hw">Elements per channel.</param>
+    public static void GlobalAveragePool(ReadOnlySpan<float> x, Span<float> y, int channels, int hw)
+    {
+        Check.Positive(hw, nameof(hw));
+        Check.AtLeast(x.Length, (long)channels * hw, nameof(x), "channels × hw");
+        Check.AtLeast(y.Length, channels, nameof(y), "channels");
+        GlobalAveragePool(Simd.Best, x, y, channels, hw);
+    }
+
+    internal static void GlobalAveragePool(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int channels, int hw)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        float inv = 1f / hw;
+        for (int c = 0; c < channels; c++)
+        {
+            y[c] = Elementwise.Sum(level, ref Unsafe.Add(ref xr, (nint)c * hw), hw) * inv;
+        }
+    }
+}

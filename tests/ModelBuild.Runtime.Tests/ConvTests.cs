@@ -1,0 +1,89 @@
+namespace ModelBuild.Runtime.Tests;
+
+public sealed class ConvTests
+{
+    private static Conv2DShape Shape(int c, int h, int w, int oc, int kh, int kw, int sh = 1, int sw = 1, int dh = 1, int dw = 1,
+        int pt = 0, int pl = 0, int pb = 0, int pr = 0, int group = 1)
+    {
+        int oh = ((h + pt + pb - (((kh - 1) * dh) + 1)) / sh) + 1;
+        int ow = ((w + pl + pr - (((kw - 1) * dw) + 1)) / sw) + 1;
+        return new Conv2DShape(c, h, w, oc, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group);
+    }
+
+    private static readonly (string Name, Conv2DShape Shape)[] Shapes =
+    [
+        ("3x3 pad1", Shape(1, 28, 28, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("3x3 no pad, odd oc", Shape(3, 9, 11, 5, 3, 3)),
+        ("stride 2 asym pad", Shape(4, 13, 10, 6, 3, 3, sh: 2, sw: 2, pt: 1, pl: 0, pb: 2, pr: 1)),
+        ("dilation 2", Shape(2, 12, 12, 7, 3, 3, dh: 2, dw: 2, pt: 2, pl: 2, pb: 2, pr: 2)),
+        ("5x3 stride 3x1 dil 1x2", Shape(3, 15, 14, 9, 5, 3, sh: 3, sw: 1, dh: 1, dw: 2, pt: 1, pl: 3, pb: 0, pr: 2)),
+        ("groups 2", Shape(6, 8, 9, 10, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 2)),
+        ("groups 3 stride 2", Shape(6, 11, 7, 9, 3, 2, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 3)),
+        ("depthwise 3x3", Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)),
+        ("depthwise stride 2 dil 2", Shape(5, 13, 12, 5, 3, 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 2, pl: 1, pb: 2, pr: 2, group: 5)),
+        ("depthwise multiplier 2", Shape(4, 7, 7, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 4)),
+        ("pointwise", Shape(16, 7, 9, 11, 1, 1)),
+        ("pointwise groups 2", Shape(8, 5, 5, 6, 1, 1, group: 2)),
+        ("1x1 stride 2", Shape(5, 9, 9, 3, 1, 1, sh: 2, sw: 2)),
+        ("kernel larger than input with pad", Shape(2, 3, 3, 3, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2)),
+    ];
+
+    public static TheoryData<int, WeightFormat, int> Cases()
+    {
+        var data = new TheoryData<int, WeightFormat, int>();
+        foreach (int level in TestData.Levels)
+        {
+            foreach (WeightFormat f in Enum.GetValues<WeightFormat>())
+            {
+                for (int i = 0; i < Shapes.Length; i++)
+                {
+                    data.Add(level, f, i);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Conv2D_MatchesFloat64Reference(int level, WeightFormat format, int shapeIndex)
+    {
+        Conv2DShape s = Shapes[shapeIndex].Shape;
+        const int batch = 2;
+        var rng = new Random(shapeIndex + (100 * (int)format));
+        (WeightMatrix w, double[] wd) = TestData.Matrix(rng, format, s.OC, s.C / s.Group * s.KH * s.KW);
+        float[] x = TestData.Floats(rng, batch * s.C * s.H * s.W);
+        float[]? bias = shapeIndex % 3 == 0 ? null : TestData.Floats(rng, s.OC);
+        bool relu = shapeIndex % 2 == 0;
+        var y = new float[batch * s.OC * s.OH * s.OW];
+        var scratch = new float[Kernels.Conv2DScratch(s)];
+
+        Kernels.Conv2D((SimdLevel)level, x, w, bias, y, scratch, s, batch, relu ? Activation.Relu : Activation.None);
+
+        double[] expected = Reference.Conv(x, wd, bias, s, batch, relu, out double[] magnitude);
+        TestData.AssertClose(expected, y, Tolerances.Dot, 1e-7, magnitude);
+    }
+
+    [Fact]
+    public void Conv2D_PublicEntry_ChecksScratchAndWeights()
+    {
+        Conv2DShape s = Shape(3, 9, 11, 5, 3, 3);
+        (WeightMatrix w, _) = TestData.Matrix(new Random(3), WeightFormat.Int8, 5, 27);
+        int scratch = Kernels.Conv2DScratch(s);
+        Assert.Equal(27 * s.OH * s.OW, scratch);
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Kernels.Conv2D(new float[3 * 9 * 11], w, [], new float[5 * s.OH * s.OW], new float[scratch - 1], s, 1, Activation.None));
+        Assert.Contains(scratch.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
+        (WeightMatrix wrong, _) = TestData.Matrix(new Random(3), WeightFormat.Int8, 5, 26);
+        Assert.Throws<ArgumentException>(() =>
+            Kernels.Conv2D(new float[3 * 9 * 11], wrong, [], new float[5 * s.OH * s.OW], new float[scratch], s, 1, Activation.None));
+    }
+
+    [Fact]
+    public void Conv2DScratch_FastPathsNeedLittleOrNoScratch()
+    {
+        Assert.Equal(0, Kernels.Conv2DScratch(Shape(16, 7, 9, 11, 1, 1)));
+        Assert.Equal(9, Kernels.Conv2DScratch(Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)));
+    }
+}

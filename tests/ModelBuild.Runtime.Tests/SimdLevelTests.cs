@@ -1,0 +1,27 @@
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime.Tests;
+
+public sealed class SimdLevelTests
+{
+    /// <summary>
+    /// Proves the suite's runs under DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0 really take the
+    /// narrower paths through the public entry points.
+    /// </summary>
+    [Fact]
+    public void Best_FollowsRuntimeConfiguration()
+    {
+        SimdLevel best = Simd.Best;
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0")
+        {
+            Assert.Equal(SimdLevel.Scalar, best);
+        }
+        else if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
+        {
+            Assert.NotEqual(SimdLevel.Vector256, best);
+        }
+
+        Assert.Equal(Vector256.IsHardwareAccelerated, best == SimdLevel.Vector256);
+        Console.WriteLine($"Simd.Best = {best}");
+    }
+}

@@ -1,0 +1,27 @@
+namespace ModelBuild.Runtime.Tests;
+
+/// <summary>Every tolerance the kernel tests use, with where it comes from.</summary>
+internal static class Tolerances
+{
+    /// <summary>
+    /// Relative error for a float32 sum of k products, measured against Σ|x·w| (not the result, which may
+    /// cancel to 0): rounding grows like √k·ε on average and k·ε at worst, ε = 6e-8; k ≤ 1000 here gives
+    /// ≤ 6e-5 worst case, so 1e-4 cannot fail on correct code and still catches a dropped or doubled term.
+    /// </summary>
+    public const double Dot = 1e-4;
+
+    /// <summary>Relative error of one float32 operation chain (a few roundings plus a 1-ulp exp): 1e-5.</summary>
+    public const double Elementwise = 1e-5;
+
+    /// <summary>
+    /// The Erf approximation (Abramowitz &amp; Stegun 7.1.26) has absolute error 1.5e-7; the contract promises
+    /// 1e-6 including float32 rounding.
+    /// </summary>
+    public const double ErfAbsolute = 1e-6;
+
+    /// <summary>
+    /// Tanh/Sigmoid/Exp/Softmax via the BCL's vector exp (≤ 1 ulp) and one division: relative 1e-5, plus an
+    /// absolute 1e-6 for results near 0 where the formula 1 − e loses relative precision.
+    /// </summary>
+    public const double TranscendentalAbsolute = 1e-6;
+}

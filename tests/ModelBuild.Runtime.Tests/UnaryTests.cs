@@ -1,0 +1,89 @@
+namespace ModelBuild.Runtime.Tests;
+
+public sealed class UnaryTests
+{
+    public static TheoryData<int, UnaryFunction> Cases()
+    {
+        var data = new TheoryData<int, UnaryFunction>();
+        foreach (int level in TestData.Levels)
+        {
+            foreach (UnaryFunction f in Enum.GetValues<UnaryFunction>())
+            {
+                data.Add(level, f);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Unary_EveryLength0To256_MatchesFloat64(int level, UnaryFunction f)
+    {
+        (float alpha, float beta) = f switch
+        {
+            UnaryFunction.LeakyRelu => (0.1f, 0f),
+            UnaryFunction.Clip => (-0.5f, 2f),
+            UnaryFunction.HardSigmoid => (0.2f, 0.5f),
+            _ => (0f, 0f),
+        };
+        float lo = f == UnaryFunction.Sqrt ? 0 : -6, hi = 6;
+        foreach (int n in Enumerable.Range(0, 257).Concat([1023]))
+        {
+            float[] x = TestData.Floats(new Random(n), n, lo, hi);
+            var y = new float[n];
+            Kernels.Unary((SimdLevel)level, f, x, y, alpha, beta);
+            double[] expected = x.Select(v => Reference.Unary(f, v, alpha, beta)).ToArray();
+            double absolute = f is UnaryFunction.Erf or UnaryFunction.Gelu ? Tolerances.ErfAbsolute : Tolerances.TranscendentalAbsolute;
+            TestData.AssertClose(expected, y, Tolerances.Elementwise, absolute);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Unary_InPlace_GivesSameResult(int level, UnaryFunction f)
+    {
+        float[] x = TestData.Floats(new Random(11), 37, 0.1f, 3);
+        var y = new float[37];
+        Kernels.Unary((SimdLevel)level, f, x, y, 0.2f, 0.5f);
+        Kernels.Unary((SimdLevel)level, f, x, x, 0.2f, 0.5f);
+        Assert.Equal(y, x);
+    }
+
+    [Fact]
+    public void Erf_MaxAbsoluteErrorOnDenseGrid_IsBelow1e6()
+    {
+        foreach (int level in TestData.Levels)
+        {
+            float[] x = Enumerable.Range(-80000, 160001).Select(i => i / 10000f).ToArray();
+            var y = new float[x.Length];
+            Kernels.Unary((SimdLevel)level, UnaryFunction.Erf, x, y, 0, 0);
+            double worst = x.Select((v, i) => Math.Abs(y[i] - Reference.Erf(v))).Max();
+            Assert.True(worst <= Tolerances.ErfAbsolute, $"level {level}: max |erf error| {worst:E2}");
+        }
+    }
+
+    [Fact]
+    public void Unary_SpecialValues()
+    {
+        foreach (int level in TestData.Levels)
+        {
+            float[] x = [float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 100f, -100f, 0f, 0f];
+            var y = new float[x.Length];
+            Kernels.Unary((SimdLevel)level, UnaryFunction.Sigmoid, x, y, 0, 0);
+            Assert.Equal([1f, 0f, 0.5f, 0.5f, 1f, 0f, 0.5f, 0.5f], y);
+            Kernels.Unary((SimdLevel)level, UnaryFunction.Tanh, x, y, 0, 0);
+            Assert.Equal([1f, -1f, 0f, 0f, 1f, -1f, 0f, 0f], y);
+            Kernels.Unary((SimdLevel)level, UnaryFunction.Relu, [float.NaN, -1, 2, -0f], y, 0, 0);
+            Assert.True(float.IsNaN(y[0]));
+            Assert.Equal([0f, 2f], y[1..3]);
+        }
+    }
+
+    [Fact]
+    public void Unary_ShortOutput_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.Unary(UnaryFunction.Relu, new float[9], new float[8], 0, 0));
+        Assert.Contains("9", ex.Message, StringComparison.Ordinal);
+    }
+}

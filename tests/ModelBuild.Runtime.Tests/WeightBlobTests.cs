@@ -1,0 +1,241 @@
+using System.Buffers.Binary;
+using System.Reflection;
+
+namespace ModelBuild.Runtime.Tests;
+
+public sealed class WeightBlobTests
+{
+    private static List<BlobEntrySpec> SampleEntries()
+    {
+        float[] f = [1.5f, -2, 3.25f, 0, 7, -0.5f];
+        return
+        [
+            new("conv1.weight", WeightFormat.Int8, [2, 1, 3], BlobWriter.Int8([0.5f, 0.25f], [1, -2, 3, 127, -127, 0])),
+            new("conv1.bias", WeightFormat.Float32, [6], BlobWriter.Float32(f)),
+            new("fc.weight", WeightFormat.Int8Asymmetric, [3, 2], BlobWriter.Int8Asymmetric([1f, 2f, 0.5f], [0, -3, 10], [1, 2, -3, 4, 10, 20])),
+            new("scalar", WeightFormat.Float32, [], BlobWriter.Float32([42f])),
+            new("ünïcode name", WeightFormat.Float32, [1, 1, 1, 1, 1, 1, 1, 2], BlobWriter.Float32([1f, 2f])),
+        ];
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RoundTrip_DecodesEveryFormat(bool brotli)
+    {
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write(SampleEntries(), brotli));
+
+        Assert.Equal(5, blob.Count);
+        Assert.Equal("conv1.weight", blob.Name(0));
+        Assert.Equal("ünïcode name", blob.Name(4));
+
+        WeightMatrix m = blob.Matrix(0);
+        Assert.Equal((2, 3, WeightFormat.Int8), (m.Rows, m.Cols, m.Format));
+        Assert.Equal([0.5f, 0.25f], m.Scales.ToArray());
+        Assert.Equal([1, -2, 3, 127, -127, 0], m.Int8.ToArray().Select(v => (int)v));
+        Assert.True(m.ZeroPoints.IsEmpty && m.Floats.IsEmpty);
+        Assert.Equal([0.5f, -1, 1.5f, 31.75f, -31.75f, 0], blob.Floats(0));
+
+        Assert.Equal((6, 1), (blob.Matrix(1).Rows, blob.Matrix(1).Cols));
+        Assert.Equal([1.5f, -2, 3.25f, 0, 7, -0.5f], blob.Floats(1));
+
+        WeightMatrix a = blob.Matrix(2);
+        Assert.Equal([0, -3, 10], a.ZeroPoints.ToArray());
+        Assert.Equal([1, 2, 0, 14, 0, 5], blob.Floats(2));
+        Assert.Equal(blob.Floats(2), a.Dequantize());
+
+        Assert.Equal((1, 1), (blob.Matrix(3).Rows, blob.Matrix(3).Cols));
+        Assert.Equal((1, 2), (blob.Matrix(4).Rows, blob.Matrix(4).Cols));
+    }
+
+    [Fact]
+    public void Floats_IsCachedAndShared()
+    {
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write(SampleEntries()));
+        Assert.Same(blob.Floats(0), blob.Floats(0));
+        Assert.Same(blob.Floats(1), blob.Floats(1));
+    }
+
+    [Fact]
+    public void EmptyBlob_Loads()
+    {
+        Assert.Equal(0, WeightBlob.Load(BlobWriter.Write([])).Count);
+    }
+
+    private static void AssertInvalid(byte[] bytes, params string[] fragments)
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => WeightBlob.Load(bytes));
+        foreach (string fragment in fragments)
+        {
+            Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void BadMagic_Throws()
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries());
+        bytes[3] = (byte)'2';
+        AssertInvalid(bytes, "magic");
+    }
+
+    [Fact]
+    public void BadVersion_Throws()
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries());
+        bytes[4] = 2;
+        AssertInvalid(bytes, "version 2");
+    }
+
+    [Fact]
+    public void UnknownFlags_Throw()
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries());
+        bytes[6] = 2;
+        AssertInvalid(bytes, "flags");
+    }
+
+    [Fact]
+    public void CountTooBig_Throws()
+    {
+        AssertInvalid(BlobWriter.Write(SampleEntries(), countOverride: 65537), "65537");
+    }
+
+    [Fact]
+    public void CountLargerThanTable_ThrowsTruncated()
+    {
+        AssertInvalid(BlobWriter.Write(SampleEntries(), countOverride: 6), "entry 5");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    [InlineData(19)]
+    [InlineData(30)]
+    [InlineData(60)]
+    public void TruncatedHeaderOrTable_Throws(int length)
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries());
+        Assert.Throws<InvalidDataException>(() => WeightBlob.Load(bytes.AsSpan(0, length)));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TruncatedPayload_Throws(bool brotli)
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries(), brotli);
+        AssertInvalid(bytes[..^1], "truncated");
+    }
+
+    [Fact]
+    public void TrailingBytes_Throw()
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries());
+        AssertInvalid([.. bytes, 0], "payload");
+    }
+
+    [Fact]
+    public void OffsetOutOfRange_NamesEntry()
+    {
+        List<BlobEntrySpec> entries = SampleEntries();
+        entries[2] = entries[2] with { OffsetOverride = 4096 };
+        AssertInvalid(BlobWriter.Write(entries), "entry 2 ('fc.weight')", "outside");
+    }
+
+    [Fact]
+    public void HugeOffset_DoesNotOverflow()
+    {
+        List<BlobEntrySpec> entries = SampleEntries();
+        entries[1] = entries[1] with { OffsetOverride = ulong.MaxValue - 7, LengthOverride = 24 };
+        AssertInvalid(BlobWriter.Write(entries), "conv1.bias", "outside");
+    }
+
+    [Fact]
+    public void MisalignedOffset_NamesEntry()
+    {
+        List<BlobEntrySpec> entries = SampleEntries();
+        entries[1] = entries[1] with { OffsetOverride = 4, LengthOverride = 24 };
+        AssertInvalid(BlobWriter.Write(entries), "conv1.bias", "multiple of 16");
+    }
+
+    [Fact]
+    public void WrongLengthForFormat_NamesEntry()
+    {
+        List<BlobEntrySpec> entries = SampleEntries();
+        entries[0] = entries[0] with { LengthOverride = 13 };
+        AssertInvalid(BlobWriter.Write(entries), "entry 0 ('conv1.weight')", "14");
+    }
+
+    [Fact]
+    public void DimsDisagreeWithData_NamesEntry()
+    {
+        List<BlobEntrySpec> entries = SampleEntries();
+        entries[1] = entries[1] with { Dims = [7] };
+        AssertInvalid(BlobWriter.Write(entries), "conv1.bias", "28");
+    }
+
+    [Fact]
+    public void Rank9_NamesEntry()
+    {
+        List<BlobEntrySpec> entries = SampleEntries();
+        entries[4] = entries[4] with { Dims = [1, 1, 1, 1, 1, 1, 1, 1, 2] };
+        AssertInvalid(BlobWriter.Write(entries), "ünïcode name", "rank 9");
+    }
+
+    [Fact]
+    public void UnknownFormat_NamesEntry()
+    {
+        List<BlobEntrySpec> entries = SampleEntries();
+        entries[3] = entries[3] with { FormatOverride = 4 };
+        AssertInvalid(BlobWriter.Write(entries), "entry 3 ('scalar')", "format");
+    }
+
+    [Fact]
+    public void HugeDims_AreRejectedBeforeAllocating()
+    {
+        List<BlobEntrySpec> entries = SampleEntries();
+        entries[1] = entries[1] with { Dims = [65536, 65536] };
+        AssertInvalid(BlobWriter.Write(entries), "conv1.bias");
+    }
+
+    [Fact]
+    public void CorruptBrotli_Throws()
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries(), brotli: true);
+        for (int i = bytes.Length - 20; i < bytes.Length; i++)
+        {
+            bytes[i] ^= 0x5a;
+        }
+
+        Assert.Throws<InvalidDataException>(() => WeightBlob.Load(bytes));
+    }
+
+    [Fact]
+    public void BrotliPayloadLengthMismatch_Throws()
+    {
+        byte[] bytes = BlobWriter.Write(SampleEntries(), brotli: true);
+        ulong length = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(12));
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(12), length - 16);
+        Assert.Throws<InvalidDataException>(() => WeightBlob.Load(bytes));
+    }
+
+    [Fact]
+    public void FromResource_Missing_ListsAvailableNames()
+    {
+        Assembly assembly = typeof(WeightBlobTests).Assembly;
+        var ex = Assert.Throws<InvalidOperationException>(() => WeightBlob.FromResource(assembly, "Nope.weights.mbw"));
+        Assert.Contains("Nope.weights.mbw", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Test.sample.mbw", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromResource_LoadsEmbeddedBlob()
+    {
+        WeightBlob blob = WeightBlob.FromResource(typeof(WeightBlobTests).Assembly, "Test.sample.mbw");
+        Assert.Equal(2, blob.Count);
+        Assert.Equal("w", blob.Name(0));
+        Assert.Equal([0.5f, -1f, 3f, 2f], blob.Floats(0));
+        Assert.Equal([-4f, 4f], blob.Floats(1));
+    }
+}
