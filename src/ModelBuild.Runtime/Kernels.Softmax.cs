@@ -47,25 +47,14 @@ public static partial class Kernels
             {
                 for (; i <= inner - Vector256<float>.Count; i += Vector256<float>.Count)
                 {
-                    Vector256<float> max = Vector256.LoadUnsafe(ref xo, (nuint)i);
-                    for (int a = 1; a < axis; a++)
-                    {
-                        max = Vector256.Max(max, Vector256.LoadUnsafe(ref xo, (nuint)((a * inner) + i)));
-                    }
-
-                    Vector256<float> sum = default;
-                    for (int a = 0; a < axis; a++)
-                    {
-                        Vector256<float> e = Vector256.Exp(Vector256.LoadUnsafe(ref xo, (nuint)((a * inner) + i)) - max);
-                        e.StoreUnsafe(ref yo, (nuint)((a * inner) + i));
-                        sum += e;
-                    }
-
-                    Vector256<float> inv = Vector256<float>.One / sum;
-                    for (int a = 0; a < axis; a++)
-                    {
-                        (Vector256.LoadUnsafe(ref yo, (nuint)((a * inner) + i)) * inv).StoreUnsafe(ref yo, (nuint)((a * inner) + i));
-                    }
+                    SoftmaxLanes256(ref Unsafe.Add(ref xo, i), ref Unsafe.Add(ref yo, i), axis, inner);
+                }
+            }
+            else if (level == SimdLevel.Vector128)
+            {
+                for (; i <= inner - Vector128<float>.Count; i += Vector128<float>.Count)
+                {
+                    SoftmaxLanes128(ref Unsafe.Add(ref xo, i), ref Unsafe.Add(ref yo, i), axis, inner);
                 }
             }
 
@@ -140,6 +129,54 @@ public static partial class Kernels
         for (int a = 0; a < axis; a++)
         {
             Unsafe.Add(ref y, a * stride) *= inv;
+        }
+    }
+
+    /// <summary>8 independent softmaxes over a strided axis, one per lane.</summary>
+    private static void SoftmaxLanes256(ref float x, ref float y, int axis, int stride)
+    {
+        Vector256<float> max = Vector256.LoadUnsafe(ref x);
+        for (int a = 1; a < axis; a++)
+        {
+            max = Vector256.Max(max, Vector256.LoadUnsafe(ref x, (nuint)(a * stride)));
+        }
+
+        Vector256<float> sum = default;
+        for (int a = 0; a < axis; a++)
+        {
+            Vector256<float> e = Vector256.Exp(Vector256.LoadUnsafe(ref x, (nuint)(a * stride)) - max);
+            e.StoreUnsafe(ref y, (nuint)(a * stride));
+            sum += e;
+        }
+
+        Vector256<float> inv = Vector256<float>.One / sum;
+        for (int a = 0; a < axis; a++)
+        {
+            (Vector256.LoadUnsafe(ref y, (nuint)(a * stride)) * inv).StoreUnsafe(ref y, (nuint)(a * stride));
+        }
+    }
+
+    /// <summary>4 independent softmaxes over a strided axis, one per lane.</summary>
+    private static void SoftmaxLanes128(ref float x, ref float y, int axis, int stride)
+    {
+        Vector128<float> max = Vector128.LoadUnsafe(ref x);
+        for (int a = 1; a < axis; a++)
+        {
+            max = Vector128.Max(max, Vector128.LoadUnsafe(ref x, (nuint)(a * stride)));
+        }
+
+        Vector128<float> sum = default;
+        for (int a = 0; a < axis; a++)
+        {
+            Vector128<float> e = Vector128.Exp(Vector128.LoadUnsafe(ref x, (nuint)(a * stride)) - max);
+            e.StoreUnsafe(ref y, (nuint)(a * stride));
+            sum += e;
+        }
+
+        Vector128<float> inv = Vector128<float>.One / sum;
+        for (int a = 0; a < axis; a++)
+        {
+            (Vector128.LoadUnsafe(ref y, (nuint)(a * stride)) * inv).StoreUnsafe(ref y, (nuint)(a * stride));
         }
     }
 }

@@ -13,6 +13,8 @@ public sealed class BinaryTests
         ([2, 3, 1, 7], true, [2, 1, 6, 1], false, [2, 3, 6, 7]),
         ([10], false, [10], true, [10]),                        // weight on the left, same shape
         ([5, 1], true, [5, 1], true, [5, 1]),
+        ([], true, [], false, []),                              // rank 0: per-sample scalars
+        ([2, 1, 1, 9], false, [1, 3, 5, 1], true, [2, 3, 5, 9]), // weight broadcast over batch and inner dims
     ];
 
     public static TheoryData<int, BinaryFunction, int> Cases()

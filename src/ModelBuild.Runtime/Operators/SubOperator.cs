@@ -1,0 +1,15 @@
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime;
+
+/// <summary><c>a − b</c>.</summary>
+internal readonly struct SubOperator : IBinaryOperator
+{
+    public static bool Vectorizable => true;
+
+    public static float Invoke(float a, float b) => a - b;
+
+    public static Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a - b;
+
+    public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a - b;
+}
