@@ -7,7 +7,8 @@ namespace ModelBuild.Generator.Tests;
 /// <summary>Runs <see cref="ModelGenerator"/> through Roslyn's driver, as the compiler does, and compiles the result.</summary>
 internal static class GeneratorHost
 {
-    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
+    // Diagnose mode reports CS1591 (missing XML docs) and bad crefs, as a consumer with GenerateDocumentationFile sees them.
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.Diagnose);
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() =>
     {

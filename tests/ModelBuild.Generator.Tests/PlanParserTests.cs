@@ -1,3 +1,4 @@
+using ModelBuild.Generator.Emission;
 using ModelBuild.Generator.Model;
 using ModelBuild.Generator.Parsing;
 
@@ -76,6 +77,22 @@ public sealed class PlanParserTests
         var spec = Parse(Plans.Fixed.Replace("beta=0.75", "beta=1.5E-05"));
 
         Assert.Equal("1.5E-05", spec.Ops[4]["beta"]);
+    }
+
+    [Fact]
+    public void RankZeroBinary_HasEmptyShapeLists()
+    {
+        var plan = Plans.Layout.Replace("rank=2 shapeA=3,2 shapeB=3,2 shapeOut=3,2", "rank=0 shapeA= shapeB= shapeOut=");
+        var spec = Parse(plan);
+
+        Assert.Empty(spec.Ops[3].Ints("shapeA"));
+        Assert.Contains("ShapeOut3 => [];", PredictorEmitter.Emit(spec));
+    }
+
+    [Fact]
+    public void ZeroStride_IsMBG002()
+    {
+        Assert.Equal("MBG002", Error(Plans.Conv.Replace("sh=2", "sh=0")).Id);
     }
 
     [Fact]

@@ -29,6 +29,11 @@ internal sealed record OpSpec(string Kind, string Node, EquatableArray<OpArg> Ar
 
     public int[] Ints(string key)
     {
+        if (this[key].Length == 0)
+        {
+            return [];
+        }
+
         var parts = this[key].Split(',');
         var values = new int[parts.Length];
         for (var i = 0; i < parts.Length; i++)

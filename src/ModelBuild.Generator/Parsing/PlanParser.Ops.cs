@@ -125,9 +125,11 @@ internal static partial class PlanParser
 
                     return string.Join(",", ids);
                 case ArgType.Ints:
-                    return string.Join(",", Array.ConvertAll(r.Ints(key), Invariant));
+                    // Permutations hold axis numbers from 0; shapes and sizes are extents, at least 1.
+                    return string.Join(",", Array.ConvertAll(r.Ints(key, key == "perm" ? 0 : 1), Invariant));
                 case ArgType.Int:
-                    return Invariant(r.Int(key));
+                    // Pads and a Binary's rank (scalars) may be 0; every other count, extent, stride or dilation is at least 1.
+                    return Invariant(r.Int(key, key is "pt" or "pl" or "pb" or "pr" or "rank" ? 0 : 1));
                 case ArgType.Operand:
                     var ref_ = new PlanToken(key, v.Length > 1 ? v.Substring(1) : "", false, token.Column);
                     return v.StartsWith("b", StringComparison.Ordinal) ? "b" + Invariant(BufferId(r, ref_))

@@ -72,6 +72,12 @@ internal sealed class PlanRecord(int line, List<PlanToken> tokens)
     public int[] Ints(string key, int min = 0)
     {
         var t = Key(key);
+        if (t.Value.Length == 0)
+        {
+            // An empty list is a rank-0 (per-sample scalar) shape.
+            return [];
+        }
+
         var parts = t.Value.Split(',');
         var values = new int[parts.Length];
         for (var i = 0; i < parts.Length; i++)

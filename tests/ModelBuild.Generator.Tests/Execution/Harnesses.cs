@@ -6,7 +6,7 @@ internal static class Harnesses
     public static string Single(string type) => $$"""
         using System;
 
-        public static class Harness
+        internal static class Harness
         {
             public static float[] ArrayPath(float[] input) => new {{type}}().Predict(input);
 
@@ -56,7 +56,7 @@ internal static class Harnesses
     public const string Pair = """
         using Tests.Models;
 
-        public static class Harness
+        internal static class Harness
         {
             public static float[][] Run(float[] features, float[] meta)
             {

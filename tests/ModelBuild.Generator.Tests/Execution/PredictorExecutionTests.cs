@@ -62,6 +62,28 @@ public sealed class PredictorExecutionTests
     }
 
     [Fact]
+    public void ConcurrentCalls_WithGrowingAndShrinkingBatches_MatchTheReference()
+    {
+        // Each thread has its own arena: threads must not see each other's activations, and an arena that grew
+        // for a large batch must still give right answers for a small one.
+        var model = s_conv.Value;
+        int[] batches = [1, 16, 3];
+        var inputs = batches.Select(b => CompiledModel.RandomInput(b * 36, seed: b)).ToArray();
+        var expected = batches.Select((b, i) => ReferenceModel.Run(model.Spec, model.Weights, [inputs[i]], b)[0]).ToArray();
+
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            for (var round = 0; round < 5; round++)
+            {
+                for (var i = 0; i < batches.Length; i++)
+                {
+                    AssertClose(expected[i], model.Call<float[]>("SpanPath", inputs[i], batches[i]));
+                }
+            }
+        });
+    }
+
+    [Fact]
     public void TwoInputs_WithDifferentBatches_Throw()
     {
         var e = Assert.Throws<ArgumentException>(() => s_pair.Value.Call<float[][]>("Run", new float[6], new float[6]));
