@@ -131,4 +131,28 @@ public static class Metrics
             throw new ArgumentException($"Lengths differ: {a.Length} and {b.Length}.");
         }
     }
+
+    /// <summary>
+    /// Mean cosine similarity of corresponding rows of <paramref name="width"/> values (one output vector per sample);
+    /// two zero rows count as identical.
+    /// </summary>
+    public static double MeanCosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int width)
+    {
+        double sum = 0;
+        var rows = a.Length / width;
+        for (var r = 0; r < rows; r++)
+        {
+            double dot = 0, na = 0, nb = 0;
+            for (var i = r * width; i < (r + 1) * width; i++)
+            {
+                dot += (double)a[i] * b[i];
+                na += (double)a[i] * a[i];
+                nb += (double)b[i] * b[i];
+            }
+
+            sum += na == 0 || nb == 0 ? (na == nb ? 1 : 0) : dot / Math.Sqrt(na * nb);
+        }
+
+        return sum / Math.Max(1, rows);
+    }
 }

@@ -35,4 +35,13 @@ public sealed class MetricsTests
         Assert.Equal(double.PositiveInfinity, Metrics.Sqnr(reference, reference));
         Assert.Throws<ArgumentException>(() => Metrics.MaxAbsDiff(reference, test[..3]));
     }
+
+    [Fact]
+    public void MeanCosineAveragesPerRowSimilarities()
+    {
+        // Row 1: identical direction (1); row 2: orthogonal (0); row 3: both zero (identical, 1).
+        float[] a = [1, 2, 1, 0, 0, 0];
+        float[] b = [2, 4, 0, 3, 0, 0];
+        Assert.Equal((1.0 + 0.0 + 1.0) / 3, Metrics.MeanCosine(a, b, 2), 12);
+    }
 }

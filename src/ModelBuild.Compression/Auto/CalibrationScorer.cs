@@ -49,21 +49,8 @@ internal sealed class CalibrationScorer
             "maxAccuracyDrop" => _referenceTop1 - Metrics.Top1Accuracy(outputs, _classes, _data.Labels!),
             "minAgreement" => 1 - Metrics.Agreement(_reference, outputs, _classes),
             "minSqnrDb" => Math.Pow(10, -Metrics.Sqnr(_reference, outputs) / 10),
-            "minCosine" => 1 - Cosine(_reference, outputs),
+            "minCosine" => 1 - Metrics.MeanCosine(_reference, outputs, _classes),
             _ => Metrics.MaxAbsDiff(_reference, outputs),
         };
-    }
-
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-
-        return na == 0 || nb == 0 ? 1 : dot / Math.Sqrt(na * nb);
     }
 }

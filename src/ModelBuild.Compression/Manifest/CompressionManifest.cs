@@ -43,6 +43,19 @@ public sealed class CompressionManifest
     /// <summary><c>"mode": "auto"</c>: per-layer bit widths searched after the passes; null = manual.</summary>
     public Auto.AutoSpec? Auto { get; init; }
 
+    /// <summary>
+    /// The data files the calibration and validation sections name, as full paths (relative ones start at the
+    /// manifest's folder); synthetic data has none. Compression results depend on their bytes.
+    /// </summary>
+    public IReadOnlyList<string> DataFiles()
+    {
+        var baseDirectory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path ?? ".")) ?? ".";
+        return new[] { Calibration, Validation?.Data }.OfType<Evaluation.Data.DatasetSpec>()
+            .SelectMany(s => new[] { s.Format == "synthetic" ? null : s.Images, s.Labels }).OfType<string>()
+            .Select(f => System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, f)))
+            .Distinct(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>The passes in the order they run.</summary>
     public IReadOnlyList<PassSpec> Passes { get; }
 

@@ -135,14 +135,7 @@ public static class CompressionPipeline
     /// The data files the result depends on, one absolute path per line: the build adds them to the compression
     /// target's Inputs, so editing calibration or validation data re-runs compression and the gate.
     /// </summary>
-    private static string DataInputs(CompressionManifest manifest)
-    {
-        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".";
-        var specs = new[] { manifest.Calibration, manifest.Validation?.Data }.OfType<Evaluation.Data.DatasetSpec>();
-        var files = specs.SelectMany(s => new[] { s.Format == "synthetic" ? null : s.Images, s.Labels }).OfType<string>()
-            .Select(f => Path.GetFullPath(Path.Combine(baseDirectory, f))).Distinct(StringComparer.Ordinal);
-        return string.Concat(files.Select(f => f + "\n"));
-    }
+    private static string DataInputs(CompressionManifest manifest) => string.Concat(manifest.DataFiles().Select(f => f + "\n"));
 
     /// <summary>The previous result, when its content hash matches and all its outputs are still there.</summary>
     private static CompressionResult? UpToDate(string stem, string hash)

@@ -36,17 +36,9 @@ internal static class ContentHash
             FileBytes(request.ManifestPath);
         }
 
-        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".";
-        foreach (var spec in new[] { manifest.Calibration, manifest.Validation?.Data }.OfType<Evaluation.Data.DatasetSpec>())
+        foreach (var path in manifest.DataFiles().Where(File.Exists))
         {
-            foreach (var file in new[] { spec.Format == "synthetic" ? null : spec.Images, spec.Labels }.OfType<string>())
-            {
-                var path = Path.Combine(baseDirectory, file);
-                if (File.Exists(path))
-                {
-                    FileBytes(path);
-                }
-            }
+            FileBytes(path);
         }
 
         return Convert.ToHexString(sha.GetHashAndReset());

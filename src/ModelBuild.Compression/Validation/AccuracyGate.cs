@@ -35,7 +35,7 @@ public static class AccuracyGate
         {
             ValidationMetric.Top1 => ("top-1", Metrics.Top1Accuracy(before, classes, labels!), Metrics.Top1Accuracy(after, classes, labels!)),
             ValidationMetric.Agreement => ("agreement", 1.0, agreement),
-            ValidationMetric.Cosine => ("cosine", 1.0, MeanCosine(before, after, classes)),
+            ValidationMetric.Cosine => ("cosine", 1.0, Metrics.MeanCosine(before, after, classes)),
             ValidationMetric.Sqnr => ("SQNR dB", double.PositiveInfinity, Metrics.Sqnr(before, after)),
             _ => ("max abs diff", 0.0, Metrics.MaxAbsDiff(before, after)),
         };
@@ -78,24 +78,4 @@ public static class AccuracyGate
         "SQNR dB" => double.IsPositiveInfinity(value) ? "inf dB" : value.ToString("0.0", CultureInfo.InvariantCulture) + " dB",
         _ => value.ToString("G6", CultureInfo.InvariantCulture),
     };
-
-    private static double MeanCosine(float[] a, float[] b, int width)
-    {
-        double sum = 0;
-        var rows = a.Length / width;
-        for (var r = 0; r < rows; r++)
-        {
-            double dot = 0, na = 0, nb = 0;
-            for (var i = r * width; i < (r + 1) * width; i++)
-            {
-                dot += (double)a[i] * b[i];
-                na += (double)a[i] * a[i];
-                nb += (double)b[i] * b[i];
-            }
-
-            sum += na == 0 || nb == 0 ? (na == nb ? 1 : 0) : dot / Math.Sqrt(na * nb);
-        }
-
-        return sum / Math.Max(1, rows);
-    }
 }

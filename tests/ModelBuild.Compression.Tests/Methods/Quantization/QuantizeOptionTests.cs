@@ -119,10 +119,10 @@ public sealed class QuantizeOptionTests
 
     private static float[] Logits(ModelGraph graph)
     {
-        const int Skip = 256;
+        const int FirstImage = 256; // past the 256 calibration images: measure on images the pass did not see
         const int Count = 1000;
         var images = IdxReader.ReadImages(Path.Combine(TestPaths.MnistDir, "train-2k-images-idx3-ubyte.gz"));
-        var inputs = MnistCase.Cnn.Preprocess(images.Pixels.AsSpan(Skip * 784, Count * 784).ToArray());
+        var inputs = MnistCase.Cnn.Preprocess(images.Pixels.AsSpan(FirstImage * 784, Count * 784).ToArray());
         using var session = OnnxRuntimeSession.FromBytes(OnnxExporter.ToBytes(graph), "cnn");
         return session.RunAll(inputs, Count);
     }
