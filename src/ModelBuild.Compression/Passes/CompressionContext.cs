@@ -63,14 +63,14 @@ public sealed class CompressionContext
     public float[] GetMatrix(LayerWeight layer)
     {
         var values = Graph.GetInitializer(layer.Name)!.ToFloats();
-        return layer.Layout == MatrixLayout.RowsFirst ? values : PlanBuilder.Transpose(values, layer.Cols, layer.Rows);
+        return layer.Layout == MatrixLayout.RowsFirst ? values : Planning.Lowering.LoweringContext.Transpose(values, layer.Cols, layer.Rows);
     }
 
     /// <summary>Replaces the layer's float weights (matrix view, row-major); the graph keeps its layout.</summary>
     public void SetMatrix(LayerWeight layer, float[] matrix)
     {
         var tensor = Graph.GetInitializer(layer.Name)!;
-        var values = layer.Layout == MatrixLayout.RowsFirst ? matrix : PlanBuilder.Transpose(matrix, layer.Rows, layer.Cols);
+        var values = layer.Layout == MatrixLayout.RowsFirst ? matrix : Planning.Lowering.LoweringContext.Transpose(matrix, layer.Rows, layer.Cols);
         Graph.SetInitializer(Tensor.FromFloats(layer.Name, tensor.Dims, values));
         _hessians.Remove(layer.Name);
     }

@@ -1,21 +1,23 @@
-namespace ModelBuild.Compression.Planning;
+using ModelBuild.Runtime.Execution;
 
-/// <summary>An activation buffer: per-sample offset and size in floats (both scale with the batch).</summary>
-public sealed record PlanBuffer(int Id, int Offset, int Size);
+namespace ModelBuild.Compression.Planning;
 
 /// <summary>A weights-blob entry, listed in the plan for comments and docs.</summary>
 public sealed record PlanWeight(int Index, string Name, string Format, IReadOnlyList<int> Dims);
 
-/// <summary>A graph input or output: its buffer and per-sample shape (the batch dim written as <c>N</c>).</summary>
-public sealed record PlanTensor(int Index, string Name, int Buffer, string Shape, string Doc);
+/// <summary>
+/// A graph input or output: its value id, element type and shape as the plan writes it (constants, or symbols
+/// such as <c>batch</c> or <c>height</c> that are known only per call).
+/// </summary>
+public sealed record PlanTensor(int Index, string Name, int Value, TensorType Type, IReadOnlyList<string> Shape, string Doc);
 
-/// <summary>One kernel call: the op kind, the ONNX node it came from, and its <c>key=value</c> arguments in order.</summary>
-public sealed record PlanOp(string Kind, string Node, IReadOnlyList<KeyValuePair<string, string>> Args);
-
-/// <summary>The model plan (docs/CONTRACTS.md §1): everything the source generator needs, nothing it must compute.</summary>
+/// <summary>
+/// The model plan (docs/CONTRACTS.md §1, version 2): every tensor with its storage, the inputs and outputs, and the
+/// operator calls as <see cref="Op"/> records. Shapes are not in the ops: each op computes them per call.
+/// </summary>
 public sealed class ModelPlan
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     public required string ClassName { get; init; }
 
@@ -31,17 +33,11 @@ public sealed class ModelPlan
 
     public string Passes { get; set; } = "";
 
-    /// <summary>The batch symbol when the batch is dynamic; null when it is fixed.</summary>
-    public string? BatchSymbol { get; init; }
+    /// <summary>Every tensor, indexed by value id; <see cref="ValueShapes"/> holds their inferred shapes for docs.</summary>
+    public List<ValueDecl> Values { get; } = new();
 
-    /// <summary>Samples per call when the batch is fixed.</summary>
-    public int FixedBatch { get; init; } = 1;
-
-    public int PerSampleFloats { get; init; }
-
-    public int ScratchFloats { get; init; }
-
-    public List<PlanBuffer> Buffers { get; } = new();
+    /// <summary>The build-time (possibly symbolic) shape of each value, for comments; null when unknown.</summary>
+    public List<IReadOnlyList<string>?> ValueShapes { get; } = new();
 
     public List<PlanWeight> Weights { get; } = new();
 
@@ -49,5 +45,5 @@ public sealed class ModelPlan
 
     public List<PlanTensor> Outputs { get; } = new();
 
-    public List<PlanOp> Ops { get; } = new();
+    public List<Op> Ops { get; } = new();
 }

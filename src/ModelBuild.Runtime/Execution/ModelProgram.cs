@@ -1,0 +1,103 @@
+using System.Threading;
+
+namespace ModelBuild.Runtime.Execution;
+
+/// <summary>
+/// A model ready to run: its tensors (<see cref="ValueDecl"/>), its operator calls in order and its weights.
+/// Shared by all threads; per-call state lives in an <see cref="OpContext"/> (one per thread).
+/// </summary>
+public sealed class ModelProgram
+{
+    private readonly Func<WeightBlob> _loadBlob;
+    private readonly object _gate = new();
+    private WeightBlob? _blob;
+    private float[]?[]? _constants;
+
+    /// <param name="values">Every tensor the operators read or write, indexed by value id.</param>
+    /// <param name="ops">The operator calls, in execution order.</param>
+    /// <param name="inputs">The value ids of the graph inputs, in ONNX order.</param>
+    /// <param name="outputs">The value ids of the graph outputs, in ONNX order.</param>
+    /// <param name="loadBlob">Loads the weights blob; called once, on first use.</param>
+    public ModelProgram(ValueDecl[] values, Op[] ops, int[] inputs, int[] outputs, Func<WeightBlob> loadBlob)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(ops);
+        Values = values;
+        Ops = ops;
+        Inputs = inputs;
+        Outputs = outputs;
+        _loadBlob = loadBlob;
+        var slots = 0;
+        foreach (var v in values)
+        {
+            slots = Math.Max(slots, v.Slot + 1);
+        }
+
+        SlotCount = slots;
+    }
+
+    /// <summary>The tensors, indexed by value id.</summary>
+    public IReadOnlyList<ValueDecl> Values { get; }
+
+    /// <summary>The operator calls in execution order.</summary>
+    public IReadOnlyList<Op> Ops { get; }
+
+    /// <summary>Value ids of the graph inputs.</summary>
+    public IReadOnlyList<int> Inputs { get; }
+
+    /// <summary>Value ids of the graph outputs.</summary>
+    public IReadOnlyList<int> Outputs { get; }
+
+    /// <summary>Number of arena slots (activation buffers reused by liveness).</summary>
+    public int SlotCount { get; }
+
+    /// <summary>The weights blob, loaded on first use (thread-safe).</summary>
+    public WeightBlob Blob
+    {
+        get
+        {
+            if (Volatile.Read(ref _blob) is { } blob)
+            {
+                return blob;
+            }
+
+            lock (_gate)
+            {
+                _constants ??= new float[]?[Values.Count];
+                return _blob ??= _loadBlob();
+            }
+        }
+    }
+
+    /// <summary>Runs every operator on <paramref name="context"/>, whose inputs are already set.</summary>
+    public void Run(OpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var ops = Ops;
+        for (var i = 0; i < ops.Count; i++)
+        {
+            ops[i].Execute(context);
+        }
+    }
+
+    /// <summary>The decoded values of a float constant (blob entries are decoded once and shared).</summary>
+    internal float[] ConstantFloats(int value)
+    {
+        var decl = Values[value];
+        if (decl.Floats is { } inline)
+        {
+            return inline;
+        }
+
+        var blob = Blob;
+        var cache = _constants!;
+        if (Volatile.Read(ref cache[value]) is { } cached)
+        {
+            return cached;
+        }
+
+        var floats = blob.Floats(decl.BlobEntry);
+        Volatile.Write(ref cache[value], floats);
+        return floats;
+    }
+}

@@ -1,0 +1,193 @@
+using System.Runtime.InteropServices;
+
+namespace ModelBuild.Runtime.Execution;
+
+/// <summary>
+/// The per-call state of a <see cref="ModelProgram"/> on one thread: each value's current shape and one growable
+/// buffer per arena slot. Reused across calls, so a repeated input shape allocates nothing; a larger shape grows
+/// the slots it needs (once). Not thread-safe: use one context per thread.
+/// </summary>
+public sealed class OpContext
+{
+    private const int Align = 16;
+    private readonly ModelProgram _program;
+    private readonly int[][] _dims;
+    private readonly byte[][] _slots;
+    private float[] _scratch = [];
+
+    /// <summary>A context for <paramref name="program"/>.</summary>
+    public OpContext(ModelProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        _program = program;
+        _dims = new int[program.Values.Count][];
+        for (var i = 0; i < _dims.Length; i++)
+        {
+            _dims[i] = program.Values[i].IsActivation ? [] : program.Values[i].Shape;
+        }
+
+        _slots = new byte[program.SlotCount][];
+        Array.Fill(_slots, []);
+    }
+
+    /// <summary>The program this context runs.</summary>
+    public ModelProgram Program => _program;
+
+    /// <summary>The current shape of value <paramref name="value"/>.</summary>
+    public ReadOnlySpan<int> Shape(int value) => _dims[value];
+
+    /// <summary>The element count of value <paramref name="value"/>.</summary>
+    public int Count(int value) => ShapeMath.Product(_dims[value]);
+
+    /// <summary>Read access to a float tensor (activation or constant).</summary>
+    public ReadOnlySpan<float> Floats(int value)
+    {
+        var decl = _program.Values[value];
+        if (!decl.IsActivation)
+        {
+            return _program.ConstantFloats(value);
+        }
+
+        return MemoryMarshal.Cast<byte, float>(_slots[decl.Slot].AsSpan()).Slice(0, Count(value));
+    }
+
+    /// <summary>Read access to an int64 tensor.</summary>
+    public ReadOnlySpan<long> Longs(int value)
+    {
+        var decl = _program.Values[value];
+        if (!decl.IsActivation)
+        {
+            return decl.Longs ?? throw new InvalidOperationException($"'{decl.Name}' is not an int64 constant.");
+        }
+
+        return MemoryMarshal.Cast<byte, long>(_slots[decl.Slot].AsSpan()).Slice(0, Count(value));
+    }
+
+    /// <summary>Read access to a bool tensor (one byte per element, 0 or 1).</summary>
+    public ReadOnlySpan<bool> Bools(int value)
+    {
+        var decl = _program.Values[value];
+        if (!decl.IsActivation)
+        {
+            var longs = decl.Longs ?? throw new InvalidOperationException($"'{decl.Name}' is not a bool constant.");
+            // Inline bool constants are tiny; they are materialised once into the slot-less cache below.
+            return BoolConstant(value, longs);
+        }
+
+        return MemoryMarshal.Cast<byte, bool>(_slots[decl.Slot].AsSpan()).Slice(0, Count(value));
+    }
+
+    /// <summary>Bytes per element of value <paramref name="value"/>.</summary>
+    public int ElementSize(int value) => ShapeMath.ElementSize(_program.Values[value].Type);
+
+    /// <summary>The element type of value <paramref name="value"/>.</summary>
+    public TensorType TypeOf(int value) => _program.Values[value].Type;
+
+    /// <summary>Type-agnostic read access (data movement operators: Concat, Transpose, Gather, Slice…).</summary>
+    public ReadOnlySpan<byte> Bytes(int value)
+    {
+        var decl = _program.Values[value];
+        if (decl.IsActivation)
+        {
+            return _slots[decl.Slot].AsSpan(0, Count(value) * ElementSize(value));
+        }
+
+        return decl.Type switch
+        {
+            TensorType.Float32 => MemoryMarshal.AsBytes(Floats(value)),
+            TensorType.Int64 => MemoryMarshal.AsBytes(Longs(value)),
+            _ => MemoryMarshal.AsBytes(Bools(value)),
+        };
+    }
+
+    /// <summary>Type-agnostic write access to output <paramref name="value"/> with shape <paramref name="shape"/>.</summary>
+    public Span<byte> OutputBytes(int value, ReadOnlySpan<int> shape) => Output(value, shape, ElementSize(value));
+
+    /// <summary>Whether two values share storage (an aliasing operator then has nothing to copy).</summary>
+    public bool SameStorage(int a, int b)
+    {
+        var slotA = _program.Values[a].Slot;
+        return slotA >= 0 && slotA == _program.Values[b].Slot;
+    }
+
+    /// <summary>Sets the shape of output <paramref name="value"/> and returns its float storage (contents undefined).</summary>
+    public Span<float> OutputFloats(int value, ReadOnlySpan<int> shape) =>
+        MemoryMarshal.Cast<byte, float>(Output(value, shape, sizeof(float)));
+
+    /// <summary>Sets the shape of output <paramref name="value"/> and returns its int64 storage.</summary>
+    public Span<long> OutputLongs(int value, ReadOnlySpan<int> shape) =>
+        MemoryMarshal.Cast<byte, long>(Output(value, shape, sizeof(long)));
+
+    /// <summary>Sets the shape of output <paramref name="value"/> and returns its bool storage.</summary>
+    public Span<bool> OutputBools(int value, ReadOnlySpan<int> shape) =>
+        MemoryMarshal.Cast<byte, bool>(Output(value, shape, sizeof(bool)));
+
+    /// <summary>Per-call scratch memory of at least <paramref name="floats"/> floats (shared by all operators).</summary>
+    public Span<float> Scratch(int floats)
+    {
+        if (_scratch.Length < floats)
+        {
+            _scratch = new float[Math.Max(floats, _scratch.Length * 2)];
+        }
+
+        return _scratch.AsSpan(0, floats);
+    }
+
+    /// <summary>The blob matrix <paramref name="entry"/> (Dense/Conv weights; decoded once per process).</summary>
+    public WeightMatrix Matrix(int entry) => _program.Blob.Matrix(entry);
+
+    /// <summary>The blob entry <paramref name="entry"/> as floats (biases, scales), or empty for -1.</summary>
+    public ReadOnlySpan<float> BlobFloats(int entry) => entry < 0 ? default : _program.Blob.Floats(entry);
+
+    /// <summary>Copies a caller's input into value <paramref name="value"/> with shape <paramref name="shape"/>.</summary>
+    public void SetInput<T>(int value, ReadOnlySpan<T> data, ReadOnlySpan<int> shape)
+        where T : unmanaged
+    {
+        var count = ShapeMath.Product(shape);
+        if (data.Length != count)
+        {
+            throw new ArgumentException(
+                $"Input '{_program.Values[value].Name}' of shape {ShapeMath.Format(shape)} needs {count} elements, got {data.Length}.");
+        }
+
+        data.CopyTo(MemoryMarshal.Cast<byte, T>(Output(value, shape, System.Runtime.CompilerServices.Unsafe.SizeOf<T>())));
+    }
+
+    private Span<byte> Output(int value, ReadOnlySpan<int> shape, int elementSize)
+    {
+        var decl = _program.Values[value];
+        if (!decl.IsActivation)
+        {
+            throw new InvalidOperationException($"'{decl.Name}' is a constant and cannot be written.");
+        }
+
+        var dims = _dims[value];
+        if (dims.Length != shape.Length)
+        {
+            _dims[value] = dims = new int[shape.Length];
+        }
+
+        shape.CopyTo(dims);
+        var bytes = (long)ShapeMath.Product(shape) * elementSize;
+        ref var slot = ref _slots[decl.Slot];
+        if (slot.Length < bytes)
+        {
+            // Grow by at least half so slowly growing shapes reallocate rarely; keep the old bytes, because an
+            // in-place or aliasing operator may be reading them through this same slot.
+            var size = Math.Max(bytes, Math.Min(Array.MaxLength, slot.Length + (slot.Length / 2)));
+            var grown = new byte[(size + Align - 1) / Align * Align];
+            slot.CopyTo(grown, 0);
+            slot = grown;
+        }
+
+        return slot.AsSpan(0, (int)bytes);
+    }
+
+    private bool[]?[]? _boolConstants;
+
+    private ReadOnlySpan<bool> BoolConstant(int value, long[] longs)
+    {
+        _boolConstants ??= new bool[]?[_program.Values.Count];
+        return _boolConstants[value] ??= Array.ConvertAll(longs, l => l != 0);
+    }
+}

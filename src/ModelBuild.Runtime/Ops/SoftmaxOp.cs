@@ -1,0 +1,35 @@
+using ModelBuild.Runtime.Execution;
+
+namespace ModelBuild.Runtime.Ops;
+
+/// <summary>
+/// ONNX Softmax on any axis: <c>y = exp(x − max) / Σ exp(x − max)</c> along <paramref name="Axis"/> (opset ≥ 13),
+/// or, with <paramref name="Coerce2D"/> (opsets 1–12), over all dims from <paramref name="Axis"/> on as one.
+/// </summary>
+/// <param name="X">Input, rank ≥ 1.</param>
+/// <param name="Y">Output, the input's shape.</param>
+/// <param name="Axis">The axis (negative counts from the end).</param>
+/// <param name="Coerce2D">Opset &lt; 13 semantics.</param>
+public sealed record SoftmaxOp(int X, int Y, int Axis, bool Coerce2D) : Op
+{
+    /// <inheritdoc/>
+    public override void Execute(OpContext c)
+    {
+        var xs = c.Shape(X);
+        if (!ShapeMath.TryAxis(Axis, xs.Length, out var axis))
+        {
+            throw Fail($"axis {Axis} is outside the input {ShapeMath.Format(xs)}.");
+        }
+
+        var outer = ShapeMath.Product(xs[..axis]);
+        var n = Coerce2D ? ShapeMath.Product(xs[axis..]) : xs[axis];
+        var inner = Coerce2D ? 1 : ShapeMath.Product(xs[(axis + 1)..]);
+        Span<int> shape = stackalloc int[xs.Length];
+        xs.CopyTo(shape);
+        var y = c.OutputFloats(Y, shape);
+        if (y.Length > 0)
+        {
+            Kernels.Softmax(c.Floats(X), y, outer, n, inner);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using ModelBuild.Runtime.Execution;
+
+namespace ModelBuild.Runtime.Ops;
+
+/// <summary>
+/// Output sizes and pads of windowed operators (Conv, MaxPool, AveragePool), resolved per call from the actual
+/// input size (ONNX Conv/MaxPool spec, "auto_pad" and "ceil_mode"; same rule as ONNX Runtime and PyTorch).
+/// </summary>
+internal static class Spatial
+{
+    /// <summary>
+    /// Output size along one spatial axis and the pads actually used, for an input of <paramref name="size"/>.
+    /// </summary>
+    /// <returns>false when the window does not fit (output size below 1).</returns>
+    public static bool TryResolve(int size, int kernel, int stride, int dilation, int padBegin, int padEnd, string autoPad,
+        bool ceil, out int output, out int begin, out int end)
+    {
+        var extent = ((kernel - 1) * dilation) + 1;
+        begin = padBegin;
+        end = padEnd;
+        switch (autoPad)
+        {
+            case "SAME_UPPER" or "SAME_LOWER":
+                output = (size + stride - 1) / stride;
+                var total = Math.Max(0, ((output - 1) * stride) + extent - size);
+                var small = total / 2;
+                begin = autoPad == "SAME_UPPER" ? small : total - small;
+                end = total - begin;
+                return output >= 1;
+            case "VALID":
+                begin = end = 0;
+                break;
+        }
+
+        var span = (long)size + begin + end - extent;
+        if (span < 0)
+        {
+            output = 0;
+            return false;
+        }
+
+        var o = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
+
+        // With ceil_mode a last window that would start inside the tail padding is dropped.
+        if (ceil && (o - 1) * stride >= size + begin)
+        {
+            o--;
+        }
+
+        output = (int)Math.Min(o, int.MaxValue);
+        return output >= 1;
+    }
+
+    /// <summary>Checks the window attributes once per call (they are constants, but plans can be hand-edited).</summary>
+    public static void CheckAttributes(int[] kernel, int[] strides, int[] dilations, int[] pads, int spatialRank, Func<string, Exception> fail)
+    {
+        if (kernel.Length != spatialRank || strides.Length != spatialRank || dilations.Length != spatialRank || pads.Length != 2 * spatialRank)
+        {
+            throw fail($"kernel_shape, strides, dilations and pads must describe {spatialRank} spatial axes.");
+        }
+
+        for (var i = 0; i < spatialRank; i++)
+        {
+            if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 || pads[i] < 0 || pads[i + spatialRank] < 0)
+            {
+                throw fail("kernel sizes, strides and dilations must be ≥ 1 and pads ≥ 0.");
+            }
+        }
+    }
+
+    /// <summary>Fails unless <paramref name="x"/> is <c>[N, C, H, W]</c>.</summary>
+    public static void Require4D(ReadOnlySpan<int> x, Func<string, Exception> fail)
+    {
+        if (x.Length != 4)
+        {
+            throw fail($"expects a 4-D NCHW input, got {ShapeMath.Format(x)}.");
+        }
+    }
+}
