@@ -32,41 +32,23 @@ internal static class Format
         return text.ToString();
     }
 
-    /// <summary>A float literal from the parser's normalised round-trip text (<c>"R"</c>, or <c>inf</c>/<c>-inf</c>).</summary>
-    public static string Float(string value) => value switch
-    {
-        "inf" => "float.PositiveInfinity",
-        "-inf" => "float.NegativeInfinity",
-        _ => value + "f",
-    };
-
     /// <summary><c>[1, 28, 28]</c>.</summary>
     public static string IntList(IEnumerable<int> values) => "[" + string.Join(", ", Map(values)) + "]";
 
-    /// <summary>The full ONNX shape for docs and messages: <c>[batch_size, 1, 28, 28]</c> or <c>[1, 1, 28, 28]</c>.</summary>
-    public static string Shape(PredictorSpec spec, TensorSpec tensor)
-    {
-        var batch = spec.Batch.IsDynamic ? spec.Batch.Symbol : I(spec.Batch.FixedSize);
-        var dims = new List<string> { batch };
-        dims.AddRange(Map(tensor.Dims));
-        return "[" + string.Join(", ", dims) + "]";
-    }
+    /// <summary>The ONNX shape for docs and messages: <c>[batch_size, 1, 28, 28]</c>.</summary>
+    public static string Shape(TensorSpec tensor) => "[" + string.Join(", ", tensor.Shape) + "]";
 
-    /// <summary>The shape as an <c>int</c> list for <c>InputShape</c>: the batch dim is -1 when dynamic.</summary>
-    public static string ShapeValues(PredictorSpec spec, TensorSpec tensor)
+    /// <summary>The shape as an <c>int</c> list for <c>InputShape</c>: symbolic dims are -1.</summary>
+    public static string ShapeValues(TensorSpec tensor)
     {
-        var dims = new List<int> { spec.Batch.IsDynamic ? -1 : spec.Batch.FixedSize };
-        dims.AddRange(tensor.Dims);
+        var dims = new List<int>();
+        for (var i = 0; i < tensor.Shape.Count; i++)
+        {
+            dims.Add(tensor.Dim(i));
+        }
+
         return IntList(dims);
     }
-
-    /// <summary>An expression scaled by the batch: <c>784 * batch</c>, or <c>batch</c> for 1 and <c>0</c> for 0.</summary>
-    public static string TimesBatch(int perSample) => perSample switch
-    {
-        0 => "0",
-        1 => "batch",
-        _ => I(perSample) + " * batch",
-    };
 
     private static IEnumerable<string> Map(IEnumerable<int> values)
     {

@@ -1,139 +1,139 @@
 using System.Collections.Generic;
 using ModelBuild.Generator.Model;
+using ModelBuild.Generator.Parsing;
 using static ModelBuild.Generator.Emission.Format;
 
 namespace ModelBuild.Generator.Emission;
 
 internal static partial class PredictorEmitter
 {
-    private const string Span = "global::System.Span<float>";
-    private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
-
-    private static void EmitPlanClass(SourceWriter w, PredictorSpec spec)
+    /// <summary>
+    /// The program class: tensors, the operator records (one named-argument constructor call per plan op, so the
+    /// compiler checks every key and type against ModelBuild.Runtime), the lazily loaded blob and the per-thread
+    /// context.
+    /// </summary>
+    private static void EmitProgramClass(SourceWriter w, PredictorSpec spec)
     {
-        var ops = new OpEmitter(spec);
-        w.Line();
-        w.Line("/// <summary>Layer shapes, argument checks and the kernel sequence of <see cref=\"" + spec.ClassName + "\"/>.</summary>");
-        w.Open("file static class " + spec.ClassName + "Plan");
-        w.Line("/// <summary>Floats per sample in the arena (all activation buffers).</summary>");
-        w.Line("internal const int ArenaPerSample = " + I(spec.ArenaPerSample) + ";");
-        w.Line();
-        ops.EmitShapes(w);
-        w.Line("/// <summary>Scratch floats after the per-sample buffers: the plan's figure, or more if a kernel asks for it.</summary>");
-        w.Line("internal static readonly int Scratch = " + ops.ScratchExpression() + ";");
-        w.Line();
-        EmitChecks(w, spec);
-        EmitRun(w, spec);
-        w.Line();
-        ops.EmitExecute(w);
-        w.Close();
-    }
-
-    private static void EmitChecks(SourceWriter w, PredictorSpec spec)
-    {
-        var fixedBatch = spec.Batch.IsDynamic ? 1 : spec.Batch.FixedSize;
-        var unit = fixedBatch == 1 ? "" : " in whole batches of " + I(fixedBatch);
-        w.Open("internal static int BatchOf(int length, int perSample, string parameter, string shape)");
-        w.Open("if (length <= 0 || length % " + (fixedBatch == 1 ? "perSample" : "(perSample * " + I(fixedBatch) + ")") + " != 0)");
-        w.Line("throw new " + ArgEx + "(\"Expected \" + shape + \": a positive multiple of \" + perSample + \" floats" + unit + ", got \" + length + \".\", parameter);");
-        w.Close();
-        w.Line();
-        w.Line("return length / perSample;");
-        w.Close();
-        w.Line();
-        w.Open("internal static void CheckBatch(int batchSize)");
-        w.Open("if (batchSize <= 0" + (fixedBatch == 1 ? "" : " || batchSize % " + I(fixedBatch) + " != 0") + ")");
-        w.Line("throw new global::System.ArgumentOutOfRangeException(nameof(batchSize), batchSize, \"The batch size must be "
-            + (fixedBatch == 1 ? "at least 1" : "a positive multiple of " + I(fixedBatch) + ", the model's fixed batch") + ".\");");
-        w.Close();
-        w.Close();
-        w.Line();
-        w.Open("internal static void CheckLength(int length, int batchSize, int perSample, string parameter, string shape)");
-        w.Open("if (length != (long)batchSize * perSample)");
-        w.Line("throw new " + ArgEx + "(\"Expected \" + shape + \" for \" + batchSize + \" samples: \" + ((long)batchSize * perSample) + \" floats, got \" + length + \".\", parameter);");
-        w.Close();
-        w.Close();
-        w.Line();
-    }
-
-    private static void EmitRun(SourceWriter w, PredictorSpec spec)
-    {
-        var parameters = new List<string>();
-        var args = new List<string>();
-        var slices = new List<string>();
-        foreach (var t in spec.Inputs)
-        {
-            parameters.Add(ReadOnlySpan + " in" + I(t.Index));
-            args.Add("in" + I(t.Index));
-            slices.Add("in" + I(t.Index) + ".Slice(start * " + I(t.ElementsPerSample) + ", " + I(spec.Batch.FixedSize * t.ElementsPerSample) + ")");
-        }
-
-        foreach (var t in spec.Outputs)
-        {
-            parameters.Add(Span + " out" + I(t.Index));
-            args.Add("out" + I(t.Index));
-            slices.Add("out" + I(t.Index) + ".Slice(start * " + I(t.ElementsPerSample) + ", " + I(spec.Batch.FixedSize * t.ElementsPerSample) + ")");
-        }
-
-        w.Line("/// <summary>Runs validated arguments" + (spec.Batch.IsDynamic ? "" : ", a fixed batch at a time") + ".</summary>");
-        w.Open("internal static void Run(" + string.Join(", ", parameters) + ", int batch)");
-        if (spec.Batch.IsDynamic)
-        {
-            w.Line("Execute(" + string.Join(", ", args) + ", batch);");
-        }
-        else
-        {
-            w.Open("for (var start = 0; start < batch; start += " + I(spec.Batch.FixedSize) + ")");
-            w.Line("Execute(" + string.Join(", ", slices) + ", " + I(spec.Batch.FixedSize) + ");");
-            w.Close();
-        }
-
-        w.Close();
-    }
-
-    private static void EmitWeightsClass(SourceWriter w, PredictorSpec spec)
-    {
-        var used = OpEmitter.WeightUses(spec);
-        var name = spec.ClassName + "Weights";
         var type = (spec.Namespace.Length > 0 ? "global::" + spec.Namespace + "." : "global::") + spec.ClassName;
         w.Line();
-        w.Line("/// <summary>");
-        w.Line("/// The weights of <see cref=\"" + spec.ClassName + "\"/>, decoded from the embedded resource <c>" + Xml(spec.Resource) + "</c>.");
-        w.Line("/// The CLR runs the type initialiser once, thread-safely, on first access: that makes loading lazy and shared.");
-        w.Line("/// </summary>");
-        w.Open("file static class " + name);
-        w.Line("private static readonly " + Rt + "WeightBlob s_blob =");
-        w.Line("    " + Rt + "WeightBlob.FromResource(typeof(" + type + ").Assembly, " + Literal(spec.Resource) + ");");
-        foreach (var weight in spec.Weights)
+        w.Line("/// <summary>The operator program of <see cref=\"" + spec.ClassName + "\"/>, run by ModelBuild.Runtime's kernels.</summary>");
+        w.Open("file static class " + spec.ClassName + "Program");
+        var inputs = new List<string>();
+        foreach (var t in spec.Inputs)
         {
-            if (!used.TryGetValue(weight.Index, out var use))
+            inputs.Add(I(t.Value));
+        }
+
+        var outputs = new List<string>();
+        foreach (var t in spec.Outputs)
+        {
+            outputs.Add(I(t.Value));
+        }
+
+        w.Line("/// <summary>The program; the weights blob <c>" + Xml(spec.Resource) + "</c> is read on first use.</summary>");
+        w.Line("internal static readonly " + Ex + "ModelProgram Program = new(Values(), Ops(), [" + string.Join(", ", inputs) + "], [" + string.Join(", ", outputs) + "],");
+        w.Line("    () => " + Rt + "WeightBlob.FromResource(typeof(" + type + ").Assembly, " + Literal(spec.Resource) + "));");
+        w.Line();
+        w.Line("[global::System.ThreadStatic]");
+        w.Line("private static " + Ex + "OpContext? t_context;");
+        w.Line();
+        w.Line("/// <summary>This thread's context: shapes and activation buffers, reused across calls.</summary>");
+        w.Line("internal static " + Ex + "OpContext Context => t_context ??= new " + Ex + "OpContext(Program);");
+        w.Line();
+        var input = spec.Inputs[0];
+        w.Line("/// <summary>Checks and sets the first input, runs every operator and returns the context holding the outputs.</summary>");
+        w.Open("internal static " + Ex + "OpContext Run<T>(global::System.ReadOnlySpan<T> input, global::System.ReadOnlySpan<int> shape) where T : unmanaged");
+        w.Line(Ex + "Predictors.CheckShape(shape, " + ShapeValues(input) + ", " + Literal(input.Name) + ", nameof(shape));");
+        w.Line("var context = Context;");
+        w.Line(Ex + "Predictors.SetInput(context, " + I(input.Value) + ", input, shape);");
+        w.Line("Program.Run(context);");
+        w.Line("return context;");
+        w.Close();
+        w.Line();
+        EmitValues(w, spec);
+        w.Line();
+        EmitOps(w, spec);
+        w.Close();
+    }
+
+    private static void EmitValues(SourceWriter w, PredictorSpec spec)
+    {
+        w.Open("private static " + Ex + "ValueDecl[] Values() =>");
+        w.Line("[");
+        foreach (var v in spec.Values)
+        {
+            var name = Literal(v.Name);
+            var shape = v.Shape.Length > 0 ? " // [" + OneLine(v.Shape) + "]" : "";
+            string decl;
+            if (v.Slot >= 0)
             {
-                continue;
+                decl = Ex + "ValueDecl.Activation(" + name + ", " + TensorType(v.Type) + ", " + I(v.Slot) + "),";
+            }
+            else if (v.Blob >= 0)
+            {
+                decl = Ex + "ValueDecl.Blob(" + name + ", " + I(v.Blob) + ", " + OpTokens.ToCSharp(v.Dims, false) + "),";
+            }
+            else if (v.Type == "float32")
+            {
+                decl = Ex + "ValueDecl.Inline(" + name + ", (float[])" + OpTokens.ToCSharp(v.Data, false) + ", " + OpTokens.ToCSharp(v.Dims, false) + "),";
+            }
+            else
+            {
+                decl = Ex + "ValueDecl.Inline(" + name + ", " + TensorType(v.Type) + ", (long[])" + OpTokens.ToCSharp(v.Data, false) + ", " + OpTokens.ToCSharp(v.Dims, false) + "),";
             }
 
-            var dims = new List<string>();
-            foreach (var d in weight.Dims)
+            w.Line("    /* " + I(v.Id) + " */ " + decl + shape);
+        }
+
+        w.Line("];");
+        w.Close();
+    }
+
+    private static void EmitOps(SourceWriter w, PredictorSpec spec)
+    {
+        w.Open("private static " + Ex + "Op[] Ops() =>");
+        w.Line("[");
+        for (var i = 0; i < spec.Ops.Count; i++)
+        {
+            var op = spec.Ops[i];
+            w.Line("    // Layer " + I(i) + ": " + op.Kind + " " + OneLine(op.Node) + Describe(spec, op));
+            var args = new List<string>();
+            foreach (var a in op.Args)
             {
-                dims.Add(I(d));
+                args.Add(a.Key + ": " + OpTokens.ToCSharp(a.Value, a.Quoted));
             }
 
-            w.Line();
-            w.Line("/// <summary><c>" + Xml(weight.Name) + "</c>: " + Xml(weight.Format) + " [" + string.Join(", ", dims) + "].</summary>");
-            if ((use & OpEmitter.AsMatrix) != 0)
+            w.Line("    new global::ModelBuild.Runtime.Ops." + op.Kind + "Op(" + string.Join(", ", args) + ") { Node = " + Literal(op.Node) + " },");
+        }
+
+        w.Line("];");
+        w.Close();
+    }
+
+    /// <summary>A short note after the layer comment: the weight's format and the output's build-time shape.</summary>
+    private static string Describe(PredictorSpec spec, OpSpec op)
+    {
+        var note = "";
+        foreach (var a in op.Args)
+        {
+            if (a.Key == "Weight" && int.TryParse(a.Value, out var entry) && entry >= 0 && entry < spec.Weights.Count)
             {
-                w.Line("internal static readonly " + Rt + "WeightMatrix W" + I(weight.Index) + " = s_blob.Matrix(" + I(weight.Index) + ");");
+                note += ", " + spec.Weights[entry].Format + " weights";
             }
 
-            if ((use & OpEmitter.AsFloats) != 0)
+            if (a.Key == "Y" && int.TryParse(a.Value, out var y) && y >= 0 && y < spec.Values.Count && spec.Values[y].Shape.Length > 0)
             {
-                w.Line("internal static readonly float[] F" + I(weight.Index) + " = s_blob.Floats(" + I(weight.Index) + ");");
+                note += " → [" + OneLine(spec.Values[y].Shape) + "]";
             }
         }
 
-        w.Line();
-        w.Line("// An explicit static constructor removes beforefieldinit, so the blob is read on first use and not earlier.");
-        w.Open("static " + name + "()");
-        w.Close();
-        w.Close();
+        return note;
     }
+
+    private static string TensorType(string type) => Ex + "TensorType." + type switch
+    {
+        "int64" => "Int64",
+        "bool" => "Bool",
+        _ => "Float32",
+    };
 }

@@ -5,16 +5,18 @@ using static ModelBuild.Generator.Emission.Format;
 namespace ModelBuild.Generator.Emission;
 
 /// <summary>
-/// Writes the predictor for one <see cref="PredictorSpec"/> (CONTRACTS §4): the public partial class, and two
-/// file-local classes holding the layer shapes (<c>CPlan</c>) and the lazily decoded weights (<c>CWeights</c>).
-/// Output depends only on the spec, so the same plan always gives byte-identical source.
+/// Writes the predictor for one <see cref="PredictorSpec"/> (CONTRACTS §4): the public partial class with its
+/// typed <c>Predict</c> overloads, and a file-local class holding the program (tensors and operator records) that
+/// the runtime executes. Output depends only on the spec, so the same plan always gives byte-identical source.
 /// </summary>
 internal static partial class PredictorEmitter
 {
     /// <summary>The runtime namespace, fully qualified so user types named <c>ModelBuild</c> cannot capture it.</summary>
     private const string Rt = "global::ModelBuild.Runtime.";
 
-    private const string Version = "0.1.0";
+    private const string Ex = "global::ModelBuild.Runtime.Execution.";
+
+    private const string Version = "0.2.0";
 
     public static string HintName(PredictorSpec spec) => spec.ClassName + ".g.cs";
 
@@ -40,7 +42,7 @@ internal static partial class PredictorEmitter
             EmitSingleMembers(w, spec);
         }
 
-        EmitCommonMembers(w, spec);
+        EmitModelInfo(w, spec);
         if (single)
         {
             EmitSinglePredict(w, spec);
@@ -57,8 +59,7 @@ internal static partial class PredictorEmitter
             EmitTensorClass(w, spec, spec.Outputs, "Output");
         }
 
-        EmitPlanClass(w, spec);
-        EmitWeightsClass(w, spec);
+        EmitProgramClass(w, spec);
         return w.ToString();
     }
 
@@ -72,43 +73,50 @@ internal static partial class PredictorEmitter
 
     private static string PassesSentence(PredictorSpec spec) =>
         (spec.Info.Passes.Count == 0 ? "No compression passes." : "Compression passes: " + Xml(string.Join(", ", spec.Info.Passes)) + ".")
-        + " Embedded weights: " + I(spec.Info.EmbeddedBytes) + " bytes (original " + I(spec.Info.OriginalBytes) + " bytes).";
+        + " Embedded weights: " + Thousands(spec.Info.EmbeddedBytes) + " bytes (original " + Thousands(spec.Info.OriginalBytes) + " bytes).";
 
-    /// <summary>One line describing a tensor for docs: name, shape and the plan's description.</summary>
-    private static string TensorDoc(PredictorSpec spec, TensorSpec t, string direction) =>
-        "ONNX " + direction + " <c>" + Xml(t.Name) + "</c>, shape <c>" + Xml(Shape(spec, t)) + "</c>, float32 row-major"
-        + (t.Doc.Length > 0 ? ": " + Xml(t.Doc.TrimEnd('.')) + "." : ".");
+    private static string Thousands(long value) => value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>One line describing a tensor for docs: name, type, shape and the plan's description.</summary>
+    private static string TensorDoc(TensorSpec t, string direction) =>
+        "ONNX " + direction + " <c>" + Xml(t.Name) + "</c>, " + t.Type + " <c>" + Xml(Shape(t)) + "</c>, row-major"
+        + (t.Doc.Length > 0 ? " (" + Xml(t.Doc.TrimEnd('.')) + ")." : ".");
+
+    private static bool IsBatched(PredictorSpec spec)
+    {
+        var input = spec.Inputs[0];
+        var output = spec.Outputs[0];
+        return input.IsBatchFirst && output.IsBatchFirst && input.Shape[0] == output.Shape[0];
+    }
 
     private static void EmitSingleMembers(SourceWriter w, PredictorSpec spec)
     {
         var input = spec.Inputs[0];
         var output = spec.Outputs[0];
-        w.Line("/// <summary>Floats per sample of the input (" + TensorDoc(spec, input, "input") + ")</summary>");
+        w.Line("/// <summary>The input shape, -1 where a dim is known only per call. " + TensorDoc(input, "input") + "</summary>");
+        w.Line("public static global::System.ReadOnlySpan<int> InputShape => " + ShapeValues(input) + ";");
+        w.Line();
+        w.Line("/// <summary>The output shape, -1 where a dim is known only per call. " + TensorDoc(output, "output") + "</summary>");
+        w.Line("public static global::System.ReadOnlySpan<int> OutputShape => " + ShapeValues(output) + ";");
+        w.Line();
+        if (!IsBatched(spec))
+        {
+            return;
+        }
+
+        w.Line("/// <summary>Elements per sample of the input (all dims after the first).</summary>");
         w.Line("public const int InputElementsPerSample = " + I(input.ElementsPerSample) + ";");
         w.Line();
-        w.Line("/// <summary>Floats per sample of the output (" + TensorDoc(spec, output, "output") + ")</summary>");
+        w.Line("/// <summary>Elements per sample of the output.</summary>");
         w.Line("public const int OutputElementsPerSample = " + I(output.ElementsPerSample) + ";");
         w.Line();
-        w.Line("/// <summary>The input shape " + BatchNote(spec) + " " + TensorDoc(spec, input, "input") + "</summary>");
-        w.Line("public static global::System.ReadOnlySpan<int> InputShape => " + ShapeValues(spec, input) + ";");
-        w.Line();
-        w.Line("/// <summary>The output shape " + BatchNote(spec) + " " + TensorDoc(spec, output, "output") + "</summary>");
-        w.Line("public static global::System.ReadOnlySpan<int> OutputShape => " + ShapeValues(spec, output) + ";");
+        w.Line("/// <summary><see langword=\"true\"/> when the first dim (<c>" + Xml(input.Shape[0]) + "</c>) takes any batch size; otherwise calls pass whole multiples of it.</summary>");
+        w.Line("public static bool HasDynamicBatch => " + (input.Dim(0) < 0 ? "true" : "false") + ";");
         w.Line();
     }
 
-    private static string BatchNote(PredictorSpec spec) => spec.Batch.IsDynamic
-        ? "(the batch dimension <c>" + Xml(spec.Batch.Symbol) + "</c> is -1: any batch size)."
-        : "(the model has a fixed batch of " + I(spec.Batch.FixedSize) + ").";
-
-    private static void EmitCommonMembers(SourceWriter w, PredictorSpec spec)
+    private static void EmitModelInfo(SourceWriter w, PredictorSpec spec)
     {
-        w.Line("/// <summary>");
-        w.Line("/// <see langword=\"true\"/> when the model accepts any batch size; otherwise calls must pass whole multiples of");
-        w.Line("/// the model's fixed batch (" + (spec.Batch.IsDynamic ? "dynamic here: <c>" + Xml(spec.Batch.Symbol) + "</c>" : I(spec.Batch.FixedSize)) + ").");
-        w.Line("/// </summary>");
-        w.Line("public static bool HasDynamicBatch => " + (spec.Batch.IsDynamic ? "true" : "false") + ";");
-        w.Line();
         w.Line("/// <summary>Where the model came from and how it was compressed: <c>" + Xml(spec.SourceFile) + "</c>. " + PassesSentence(spec) + "</summary>");
         var passes = new List<string>();
         foreach (var p in spec.Info.Passes)

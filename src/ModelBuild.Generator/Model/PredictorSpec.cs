@@ -1,6 +1,6 @@
 namespace ModelBuild.Generator.Model;
 
-/// <summary>Everything the emitter needs to write one predictor class, read from a plan file.</summary>
+/// <summary>Everything the emitter needs to write one predictor class, read from a plan file (version 2).</summary>
 /// <remarks>
 /// Invariant: every member has value equality (strings, numbers, records and <see cref="EquatableArray{T}"/>),
 /// and nothing refers to Roslyn objects (<c>ISymbol</c>, <c>Location</c>, <c>AdditionalText</c>) or to weights,
@@ -13,11 +13,8 @@ internal sealed record PredictorSpec(
     string SourceFile,
     string Resource,
     InfoSpec Info,
-    BatchSpec Batch,
-    int ArenaPerSample,
-    int ArenaScratch,
-    EquatableArray<BufferSpec> Buffers,
     EquatableArray<WeightSpec> Weights,
+    EquatableArray<ValueSpec> Values,
     EquatableArray<TensorSpec> Inputs,
     EquatableArray<TensorSpec> Outputs,
     EquatableArray<OpSpec> Ops);

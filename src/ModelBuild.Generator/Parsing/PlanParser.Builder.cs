@@ -10,8 +10,8 @@ internal static partial class PlanParser
     /// <summary>Accumulates records (in rank order) and checks every cross-reference as it goes.</summary>
     private sealed partial class Builder(string path)
     {
-        private readonly List<BufferSpec> _buffers = [];
         private readonly List<WeightSpec> _weights = [];
+        private readonly List<ValueSpec> _values = [];
         private readonly List<TensorSpec> _inputs = [];
         private readonly List<TensorSpec> _outputs = [];
         private readonly List<OpSpec> _ops = [];
@@ -22,9 +22,6 @@ internal static partial class PlanParser
         private string _source = "";
         private string? _resource;
         private InfoSpec _info = new(0, 0, EquatableArray<string>.Empty);
-        private BatchSpec? _batch;
-        private int _perSample = -1;
-        private int _scratch;
 
         public PredictorSpec Build(List<PlanRecord> records)
         {
@@ -34,17 +31,15 @@ internal static partial class PlanParser
                 Apply(r);
             }
 
-            var missing = _class is null ? "class" : _resource is null ? "resource" : _batch is null ? "batch"
-                : _perSample < 0 ? "arena" : _inputs.Count == 0 ? "input" : _outputs.Count == 0 ? "output" : null;
+            var missing = _class is null ? "class" : _resource is null ? "resource" : _outputs.Count == 0 ? "output" : null;
             if (missing is not null)
             {
                 throw end.Error("the plan has no '" + missing + "' record");
             }
 
             return new PredictorSpec(
-                path, _class!, _namespace, _source, _resource!, _info, _batch!, _perSample, _scratch,
-                EquatableArray.From(_buffers), EquatableArray.From(_weights), EquatableArray.From(_inputs),
-                EquatableArray.From(_outputs), EquatableArray.From(_ops));
+                path, _class!, _namespace, _source, _resource!, _info, EquatableArray.From(_weights), EquatableArray.From(_values),
+                EquatableArray.From(_inputs), EquatableArray.From(_outputs), EquatableArray.From(_ops));
         }
 
         private void Apply(PlanRecord r)
@@ -69,19 +64,12 @@ internal static partial class PlanParser
                 case "info":
                     _info = new InfoSpec(r.Long("originalBytes"), r.Long("embeddedBytes"), SplitPasses(r.Find("passes")?.Value ?? ""));
                     break;
-                case "batch":
-                    ApplyBatch(r);
-                    break;
-                case "arena":
-                    _perSample = r.Int("perSample");
-                    _scratch = r.Int("scratch");
-                    break;
-                case "buffer":
-                    ApplyBuffer(r);
-                    break;
                 case "weight":
                     var index = Index(r, _weights.Count);
-                    _weights.Add(new WeightSpec(index, r.String("name"), r.String("format"), EquatableArray.From(r.Ints("dims"))));
+                    _weights.Add(new WeightSpec(index, r.String("name"), r.String("format"), EquatableArray.From(ParseList(r, r.Key("dims")))));
+                    break;
+                case "value":
+                    _values.Add(Value(r));
                     break;
                 case "input":
                     _inputs.Add(Tensor(r, _inputs.Count, _inputNames));
@@ -117,62 +105,55 @@ internal static partial class PlanParser
             _namespace = tokens[0].Value;
         }
 
-        private void ApplyBatch(PlanRecord r)
+        private ValueSpec Value(PlanRecord r)
         {
-            var kind = r.Arg(0);
-            if (kind.Value == "dynamic")
+            var id = Index(r, _values.Count);
+            var type = Type(r);
+            var shape = r.Find("shape")?.Value ?? "";
+            if (r.Find("slot") is not null)
             {
-                _batch = new BatchSpec(true, r.Positional.Count > 1 ? r.Arg(1).Value : "N", 0);
-            }
-            else if (kind.Value == "fixed")
-            {
-                var n = r.Arg(1);
-                _batch = int.TryParse(n.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size >= 1
-                    ? new BatchSpec(false, "", size)
-                    : throw r.IntError(n, "batch fixed", 1);
-            }
-            else
-            {
-                throw r.Error("batch must be 'dynamic \"<symbol>\"' or 'fixed <n>'", kind.Column);
-            }
-        }
-
-        private void ApplyBuffer(PlanRecord r)
-        {
-            var id = Index(r, _buffers.Count);
-            var offset = r.Int("offset");
-            var size = r.Int("size");
-            if ((long)offset + size > _perSample)
-            {
-                throw r.Error("buffer " + id.ToString(CultureInfo.InvariantCulture) + " ends past the arena's perSample size", r.Key("size").Column);
+                return new ValueSpec(id, r.String("name"), type, r.Int("slot"), -1, "", "", shape);
             }
 
-            _buffers.Add(new BufferSpec(id, offset, size));
+            var dims = r.Key("dims");
+            ParseList(r, dims);
+            if (r.Find("blob") is { } blob)
+            {
+                var entry = r.Int("blob");
+                if (entry >= _weights.Count || type != "float32")
+                {
+                    throw r.Error("blob=" + blob.Value + " is not a float32 weight entry of this plan", blob.Column);
+                }
+
+                return new ValueSpec(id, r.String("name"), type, -1, entry, dims.Value, "", shape);
+            }
+
+            var data = r.Key("data");
+            OpTokens.Check(r, data);
+            return new ValueSpec(id, r.String("name"), type, -1, -1, dims.Value, data.Value, shape);
         }
 
         private TensorSpec Tensor(PlanRecord r, int expected, HashSet<string> names)
         {
             var index = Index(r, expected);
             var name = r.String("name");
-            var buffer = BufferId(r, r.Key("buffer"));
-            var shape = r.Key("shape");
-            var parts = shape.Value.Split(',');
-            var dims = new List<int>();
-            long count = 1;
-            for (var i = 1; i < parts.Length; i++)
+            var value = r.Key("value");
+            var id = r.Int("value");
+            if (id >= _values.Count || _values[id].Slot < 0)
             {
-                var dim = new PlanToken("shape", parts[i], false, shape.Column);
-                dims.Add(int.TryParse(dim.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var d) && d >= 1 ? d : throw r.IntError(dim, "shape", 1));
-                count *= dims[dims.Count - 1];
+                throw r.Error("value=" + value.Value + " is not an activation of this plan", value.Column);
             }
 
-            if (count != _buffers[buffer].Size)
-            {
-                throw r.Error("shape " + shape.Value + " does not match the size of buffer " + buffer.ToString(CultureInfo.InvariantCulture), shape.Column);
-            }
-
+            var shape = r.String("shape");
+            var dims = shape.Length == 0 ? [] : shape.Split(',');
             var identifier = Identifiers.Unique(Identifiers.ToPascalCase(name), names, _class ?? "");
-            return new TensorSpec(index, name, identifier, buffer, EquatableArray.From(dims), r.Find("doc")?.Value ?? "");
+            return new TensorSpec(index, name, identifier, id, Type(r), EquatableArray.From(dims), r.Find("doc")?.Value ?? "");
+        }
+
+        private static string Type(PlanRecord r)
+        {
+            var t = r.Key("type");
+            return t.Value is "float32" or "int64" or "bool" ? t.Value : throw r.Error("type=" + t.Value + " is not float32, int64 or bool", t.Column);
         }
 
         private static int Index(PlanRecord r, int expected)
@@ -183,18 +164,27 @@ internal static partial class PlanParser
                 : throw r.Error("'" + r.Keyword + "' ids must count up from 0: expected " + expected.ToString(CultureInfo.InvariantCulture), t.Column);
         }
 
-        private int BufferId(PlanRecord r, PlanToken t)
+        private static int[] ParseList(PlanRecord r, PlanToken t)
         {
-            return int.TryParse(t.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id < _buffers.Count
-                ? id
-                : throw r.Error(t.Key + "=" + t.Value + " is not a buffer id (the plan has " + _buffers.Count.ToString(CultureInfo.InvariantCulture) + ")", t.Column);
-        }
+            var text = t.Value;
+            if (text.StartsWith("[", System.StringComparison.Ordinal) && text.EndsWith("]", System.StringComparison.Ordinal))
+            {
+                text = text.Substring(1, text.Length - 2);
+            }
 
-        private int WeightId(PlanRecord r, PlanToken t)
-        {
-            return int.TryParse(t.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id < _weights.Count
-                ? id
-                : throw r.Error(t.Key + "=" + t.Value + " is not a weight id (the plan has " + _weights.Count.ToString(CultureInfo.InvariantCulture) + ")", t.Column);
+            if (text.Length == 0)
+            {
+                return [];
+            }
+
+            var parts = text.Split(',');
+            var values = new int[parts.Length];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                values[i] = int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw r.IntError(t, t.Key ?? "", 0);
+            }
+
+            return values;
         }
 
         /// <summary>Splits <c>a(x,y),b</c> at top-level commas or semicolons: commas inside parentheses belong to a pass.</summary>
@@ -220,6 +210,35 @@ internal static partial class PlanParser
             }
 
             return EquatableArray.From(list);
+        }
+
+        private OpSpec Op(PlanRecord r)
+        {
+            var kind = r.Arg(0);
+            if (!SyntaxFacts.IsValidIdentifier(kind.Value + "Op"))
+            {
+                throw r.Error("op kind '" + kind.Value + "' is not an identifier", kind.Column);
+            }
+
+            var node = r.Find("node")?.Value ?? "";
+            var args = new List<OpArg>();
+            foreach (var t in r.KeyValues)
+            {
+                if (t.Key == "node")
+                {
+                    continue;
+                }
+
+                if (!SyntaxFacts.IsValidIdentifier(t.Key!) || SyntaxFacts.GetKeywordKind(t.Key!) != SyntaxKind.None)
+                {
+                    throw r.Error("key '" + t.Key + "' is not an identifier", t.Column);
+                }
+
+                OpTokens.Check(r, t);
+                args.Add(new OpArg(t.Key!, t.Quoted ? "\"" + t.Value + "\"" : t.Value, t.Quoted));
+            }
+
+            return new OpSpec(kind.Value, node, EquatableArray.From(args));
         }
     }
 }

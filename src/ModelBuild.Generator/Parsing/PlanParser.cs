@@ -6,17 +6,17 @@ using ModelBuild.Generator.Model;
 namespace ModelBuild.Generator.Parsing;
 
 /// <summary>
-/// Reads a plan (CONTRACTS §1, version 1) into a <see cref="PredictorSpec"/>. Dependency-free and pure, so the
+/// Reads a plan (CONTRACTS §1, version 2) into a <see cref="PredictorSpec"/>. Dependency-free and pure, so the
 /// generator can cache on its result and the tests can call it directly.
 /// </summary>
 internal static partial class PlanParser
 {
     /// <summary>Record keywords in the order the contract lists them; the index is the processing rank.</summary>
     private static readonly string[] s_keywords =
-        ["mbplan", "class", "namespace", "source", "resource", "info", "batch", "arena", "buffer", "weight", "input", "output", "op", "end"];
+        ["mbplan", "class", "namespace", "source", "resource", "info", "weight", "value", "input", "output", "op", "end"];
 
     private static readonly HashSet<string> s_singletons =
-        ["mbplan", "class", "namespace", "source", "resource", "info", "batch", "arena", "end"];
+        ["mbplan", "class", "namespace", "source", "resource", "info", "end"];
 
     public static PlanResult Parse(string path, string text)
     {
@@ -74,14 +74,14 @@ internal static partial class PlanParser
             var record = new PlanRecord(n, tokens);
             if (records.Count == 0 && record.Keyword != "mbplan")
             {
-                throw record.Error("the plan must start with 'mbplan 1'");
+                throw record.Error("the plan must start with 'mbplan 2'");
             }
 
-            if (record.Keyword == "mbplan" && records.Count == 0 && record.Arg(0).Value != "1")
+            if (record.Keyword == "mbplan" && records.Count == 0 && record.Arg(0).Value != "2")
             {
                 throw new PlanException(
                     DiagnosticIds.UnsupportedVersion,
-                    "plan version " + record.Arg(0).Value + " is not supported (this generator reads version 1)",
+                    "plan version " + record.Arg(0).Value + " is not supported (this generator reads version 2)",
                     n,
                     record.Arg(0).Column);
             }

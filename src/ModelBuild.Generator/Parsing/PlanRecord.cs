@@ -31,6 +31,24 @@ internal sealed class PlanRecord(int line, List<PlanToken> tokens)
         }
     }
 
+    /// <summary>The <c>key=value</c> tokens, in order.</summary>
+    public List<PlanToken> KeyValues
+    {
+        get
+        {
+            var list = new List<PlanToken>();
+            foreach (var t in tokens)
+            {
+                if (t.Key is not null)
+                {
+                    list.Add(t);
+                }
+            }
+
+            return list;
+        }
+    }
+
     public PlanException Error(string message, int column = 1) => new(DiagnosticIds.MalformedPlan, message, Line, column);
 
     public PlanToken Arg(int index)

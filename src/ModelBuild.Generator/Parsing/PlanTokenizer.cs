@@ -111,7 +111,7 @@ internal static class PlanTokenizer
     }
 
     private static bool IsBare(char c) =>
-        c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '.' or ',' or ':' or '+' or '-';
+        c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '.' or ',' or ':' or '+' or '-' or '[' or ']';
 
     private static PlanException Bad(string message, int line, int column) =>
         new(DiagnosticIds.MalformedPlan, "bad token: " + message, line, column);

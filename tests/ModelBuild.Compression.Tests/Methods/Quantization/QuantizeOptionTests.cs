@@ -112,7 +112,7 @@ public sealed class QuantizeOptionTests
     {
         var layer = context.Layers().Single(l => l.Name == name);
         var values = original.GetInitializer(name)!.ToFloats();
-        return layer.Layout == Compression.Passes.MatrixLayout.RowsFirst ? values : Compression.Planning.PlanBuilder.Transpose(values, layer.Cols, layer.Rows);
+        return layer.Layout == Compression.Passes.MatrixLayout.RowsFirst ? values : Compression.Planning.Lowering.LoweringContext.Transpose(values, layer.Cols, layer.Rows);
     }
 
     internal static double Mse(float[] a, float[] b) => a.Select((v, i) => ((double)v - b[i]) * ((double)v - b[i])).Average();

@@ -1,0 +1,37 @@
+using ModelBuild.Compression.Planning;
+using ModelBuild.Compression.Representation;
+using ModelBuild.Graph;
+using ModelBuild.Graph.Inference;
+using ModelBuild.Graph.Onnx;
+using ModelBuild.Graph.Passes;
+
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>
+/// Plans a model with its float32 weights and no compression passes: the same import, simplification, shape
+/// inference and lowering the build runs, for conformance tests, the CLI's coverage report and reference runs.
+/// </summary>
+public static class ExactPlanner
+{
+    /// <summary>Plans <paramref name="modelPath"/>; returns the plan text and the weights blob.</summary>
+    /// <exception cref="ModelBuildException">MB1xxx for unreadable models, MB3002/MB3003 for what the runtime cannot run.</exception>
+    public static (string PlanText, byte[] Blob) Build(string modelPath, string className = "Model", IReadOnlyDictionary<string, int[]>? inputShapes = null)
+    {
+        var graph = Prepare(modelPath, inputShapes);
+        var target = new PlanTarget(className, "", Path.GetFileName(modelPath), className + ".weights.mbw");
+        var (plan, weights) = PlanBuilder.Build(graph, modelPath, target, new Dictionary<string, StoredMatrix>());
+        var (blob, _) = BlobAssembler.Build(weights, new Dictionary<string, float[]>(), entropyCoding: false);
+        return (PlanWriter.Write(plan), blob);
+    }
+
+    /// <summary>Import, pin input shapes, simplify, infer shapes: the graph the planner sees.</summary>
+    public static ModelGraph Prepare(string modelPath, IReadOnlyDictionary<string, int[]>? inputShapes = null)
+    {
+        var graph = OnnxImporter.Import(modelPath);
+        InputPinning.Apply(graph, modelPath, inputShapes);
+        GraphOptimizer.Simplify(graph);
+        GemmNormalizer.Run(graph);
+        ShapeInference.Run(graph);
+        return graph;
+    }
+}

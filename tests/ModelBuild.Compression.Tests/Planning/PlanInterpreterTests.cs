@@ -1,0 +1,94 @@
+using ModelBuild.Compression.Pipeline;
+using ModelBuild.Compression.Planning;
+using ModelBuild.Compression.Tests.Support;
+using ModelBuild.Runtime;
+using ModelBuild.Runtime.Execution;
+
+namespace ModelBuild.Compression.Tests.Planning;
+
+/// <summary>
+/// The plan a model lowers to, executed by the runtime's operators, against ONNX Runtime on the original model
+/// (the independent reference), at several input shapes.
+/// </summary>
+public sealed class PlanInterpreterTests
+{
+    /// <summary>Float32 kernels reorder sums (SIMD, blocking); relative to the output's scale this bounds the drift.</summary>
+    private const float Tolerance = 1e-4f;
+
+    [Theory]
+    [InlineData("mnist-8.onnx", new[] { 1, 1, 28, 28 })]
+    [InlineData("mnist_mlp_256.onnx", new[] { 5, 1, 28, 28 })]
+    [InlineData("mnist_cnn_fc128.onnx", new[] { 3, 1, 28, 28 })]
+    [InlineData("squeezenet_cifar10.onnx", new[] { 2, 32, 32, 3 })]
+    public void Shared_models_match_onnx_runtime(string file, int[] shape)
+    {
+        var path = TestPaths.Model(file);
+        var input = Random(shape, seed: 1);
+        var (actual, actualShape) = Run(path, input, shape);
+        var expected = Ort.Run(File.ReadAllBytes(path), input, shape);
+        AssertClose(expected, actual);
+        Assert.Equal(expected.Length, actualShape.Aggregate(1, (a, d) => a * d));
+    }
+
+    [RealModelFact]
+    public void Text_direction_classifier_runs_as_shipped_at_three_sizes()
+    {
+        // PP-OCR's classifier has symbolic N, H and W and all weights as Constant nodes; PaddleOCR feeds 48×192 crops.
+        var path = RealModels.Path("ppocr_cls");
+        var (text, blob) = ExactPlanner.Build(path);
+        var program = PlanInterpreter.Load(text, WeightBlob.Load(blob));
+        var context = new OpContext(program);
+        foreach (int[] shape in new[] { new[] { 1, 3, 48, 192 }, [2, 3, 48, 320], [1, 3, 48, 100] })
+        {
+            var input = Random(shape, seed: shape[3]);
+            context.SetInput<float>(program.Inputs[0], input, shape);
+            program.Run(context);
+            var actual = context.Floats(program.Outputs[0]).ToArray();
+            var expected = Ort.Run(File.ReadAllBytes(path), input, shape);
+            AssertClose(expected, actual);
+            Assert.Equal([shape[0], 2], context.Shape(program.Outputs[0]).ToArray());
+        }
+    }
+
+    [Fact]
+    public void Plan_text_round_trips_through_the_interpreter_unchanged()
+    {
+        var (text, blob) = ExactPlanner.Build(TestPaths.Model("squeezenet_cifar10.onnx"));
+        var program = PlanInterpreter.Load(text, WeightBlob.Load(blob));
+        var rewritten = string.Join("\n", program.Ops.Select(OpCodec.Write));
+        var original = string.Join("\n", text.Split('\n').Where(l => l.StartsWith("op ", StringComparison.Ordinal)));
+        Assert.Equal(original, rewritten);
+    }
+
+    internal static (float[] Output, int[] Shape) Run(string modelPath, float[] input, int[] shape)
+    {
+        var (text, blob) = ExactPlanner.Build(modelPath);
+        var program = PlanInterpreter.Load(text, WeightBlob.Load(blob));
+        var context = new OpContext(program);
+        context.SetInput<float>(program.Inputs[0], input, shape);
+        program.Run(context);
+        return (context.Floats(program.Outputs[0]).ToArray(), context.Shape(program.Outputs[0]).ToArray());
+    }
+
+    internal static float[] Random(int[] shape, int seed)
+    {
+        var rng = new Random(seed);
+        var values = new float[shape.Aggregate(1, (a, d) => a * d)];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        return values;
+    }
+
+    internal static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var scale = Math.Max(1f, expected.Max(MathF.Abs));
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(MathF.Abs(expected[i] - actual[i]) <= Tolerance * scale, $"element {i}: expected {expected[i]}, got {actual[i]}");
+        }
+    }
+}
