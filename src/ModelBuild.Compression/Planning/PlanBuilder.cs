@@ -34,9 +34,9 @@ internal static class PlanBuilder
             }
 
             c.Current = node;
+            var unit = node.IsDefaultDomain ? Lowerings.For(node.OpType) : null;
             try
             {
-                var unit = node.IsDefaultDomain ? Lowerings.For(node.OpType) : null;
                 if (unit is null)
                 {
                     throw new UnsupportedNodeException(node.IsDefaultDomain ? "operator not supported" : $"domain '{node.Domain}' is not supported");
@@ -46,7 +46,13 @@ internal static class PlanBuilder
             }
             catch (UnsupportedNodeException e)
             {
-                blockers.Add($"{node.OpType} '{c.NodeLabel(node)}' ({e.Message})");
+                // A covered operator fed by a refused node fails for want of its input's type or shape, not on its own
+                // account: listing it would send the user after the wrong node.
+                if (unit is null || !node.Inputs.Any(c.IsPlaceholder))
+                {
+                    blockers.Add($"{node.OpType} '{c.NodeLabel(node)}' ({e.Message})");
+                }
+
                 Placeholders(c, node);
             }
         }

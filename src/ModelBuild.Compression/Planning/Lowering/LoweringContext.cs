@@ -19,6 +19,7 @@ internal sealed class LoweringContext
     private readonly Dictionary<string, int> _valueOf = new(StringComparer.Ordinal);
     private readonly Dictionary<int, int> _slotIdOf = new();
     private readonly HashSet<Node> _fused = new();
+    private readonly HashSet<string> _placeholders = new(StringComparer.Ordinal);
 
     public LoweringContext(ModelGraph graph, IReadOnlyDictionary<string, StoredMatrix> stored)
     {
@@ -87,7 +88,14 @@ internal sealed class LoweringContext
     }
 
     /// <summary>Binds <paramref name="name"/> to a float placeholder (outputs of a refused node, so analysis goes on).</summary>
-    public void BindPlaceholder(string name) => _valueOf[name] = WriteTemp(name, TensorType.Float32);
+    public void BindPlaceholder(string name)
+    {
+        _valueOf[name] = WriteTemp(name, TensorType.Float32);
+        _placeholders.Add(name);
+    }
+
+    /// <summary>Whether <paramref name="name"/> is an output of a refused node (its type and shape are unknown).</summary>
+    public bool IsPlaceholder(string name) => _placeholders.Contains(name);
 
     /// <summary>Records that the next op reads value <paramref name="id"/>.</summary>
     public int ReadId(int id)
@@ -191,7 +199,8 @@ internal sealed class LoweringContext
         return type switch
         {
             DataType.Float => TensorType.Float32,
-            DataType.Int64 => TensorType.Int64,
+            // int32 (paddle2onnx shape arithmetic) is computed in int64: same values for every shape and index.
+            DataType.Int64 or DataType.Int32 => TensorType.Int64,
             DataType.Bool => TensorType.Bool,
             DataType.Undefined => throw new UnsupportedNodeException($"the element type of '{name}' is unknown"),
             _ => throw new UnsupportedNodeException($"'{name}' is {type.OnnxName()}; the generated runtime computes float32, int64 and bool tensors"),
