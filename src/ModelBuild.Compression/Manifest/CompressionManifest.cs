@@ -37,6 +37,9 @@ public sealed class CompressionManifest
     /// <summary>Data and metric for the accuracy gate; null = no gate (a warning when the passes are lossy).</summary>
     public ValidationSpec? Validation { get; init; }
 
+    /// <summary>Pinned input dims from the <c>inputs</c> section (-1 keeps a dim symbolic), or null.</summary>
+    public IReadOnlyDictionary<string, int[]>? InputShapes { get; init; }
+
     /// <summary>The bound the gate enforces; null = measure and report only.</summary>
     public ToleranceSpec? Tolerance { get; init; }
 

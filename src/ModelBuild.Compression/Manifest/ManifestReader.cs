@@ -9,7 +9,7 @@ namespace ModelBuild.Compression.Manifest;
 /// </remarks>
 internal static partial class ManifestReader
 {
-    private static readonly string[] TopLevelKeys = ["$schema", "budget", "calibration", "candidates", "description", "mode", "passes", "target", "tolerance", "validation", "version"];
+    private static readonly string[] TopLevelKeys = ["$schema", "budget", "calibration", "candidates", "description", "inputs", "mode", "passes", "target", "tolerance", "validation", "version"];
     private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "preprocessing", "sampleShape"];
     private static readonly IReadOnlyList<(string Name, ValidationMetric Value)> Metrics =
         [("agreement", ValidationMetric.Agreement), ("cosine", ValidationMetric.Cosine), ("maxAbs", ValidationMetric.MaxAbs), ("sqnr", ValidationMetric.Sqnr), ("top1", ValidationMetric.Top1)];
@@ -96,6 +96,7 @@ internal static partial class ManifestReader
             Calibration = Find(obj, "calibration") is { } calibration ? ReadDataset(calibration, path, "calibration") : null,
             Validation = validation,
             Tolerance = tolerance,
+            InputShapes = Find(obj, "inputs") is { } inputs ? ReadInputs(inputs, path) : null,
         };
     }
 

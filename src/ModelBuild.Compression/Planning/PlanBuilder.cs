@@ -136,7 +136,7 @@ internal static class PlanBuilder
             }
 
             c.Slots.Pin(c.SlotIdOf(id)!.Value);
-            outputs.Add(new PlanTensor(outputs.Count, output.Name, id, c.Values[id].Type, Dims(output.Shape ?? c.ShapeOf(output.Name)), Doc(output, "output")));
+            outputs.Add(new PlanTensor(outputs.Count, output.Name, id, c.Values[id].Type, Dims(Merge(c.ShapeOf(output.Name), output.Shape)), Doc(output, "output")));
         }
 
         return outputs;
@@ -169,6 +169,20 @@ internal static class PlanBuilder
                 c.BindPlaceholder(output);
             }
         }
+    }
+
+    /// <summary>
+    /// The inferred shape of a graph output, with dims the file declares as numbers filled in: inference relates the
+    /// output's symbols to the input's (the batch stays <c>batch</c>), where exporters often invent fresh names.
+    /// </summary>
+    private static TensorShape? Merge(TensorShape? inferred, TensorShape? declared)
+    {
+        if (inferred is null || declared is null || inferred.Rank != declared.Rank)
+        {
+            return inferred ?? declared;
+        }
+
+        return new TensorShape(inferred.Select((d, i) => d.IsKnown || !declared[i].IsKnown ? d : declared[i]));
     }
 
     private static IReadOnlyList<string> Dims(TensorShape? shape) => shape?.Select(d => d.ToString()).ToList() ?? [];

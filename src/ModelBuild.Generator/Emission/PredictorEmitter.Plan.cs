@@ -58,7 +58,7 @@ internal static partial class PredictorEmitter
 
     private static void EmitValues(SourceWriter w, PredictorSpec spec)
     {
-        w.Open("private static " + Ex + "ValueDecl[] Values() =>");
+        w.Line("private static " + Ex + "ValueDecl[] Values() =>");
         w.Line("[");
         foreach (var v in spec.Values)
         {
@@ -86,12 +86,11 @@ internal static partial class PredictorEmitter
         }
 
         w.Line("];");
-        w.Close();
     }
 
     private static void EmitOps(SourceWriter w, PredictorSpec spec)
     {
-        w.Open("private static " + Ex + "Op[] Ops() =>");
+        w.Line("private static " + Ex + "Op[] Ops() =>");
         w.Line("[");
         for (var i = 0; i < spec.Ops.Count; i++)
         {
@@ -107,7 +106,6 @@ internal static partial class PredictorEmitter
         }
 
         w.Line("];");
-        w.Close();
     }
 
     /// <summary>A short note after the layer comment: the weight's format and the output's build-time shape.</summary>
