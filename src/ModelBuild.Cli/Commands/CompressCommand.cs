@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ModelBuild.Compression.Pipeline;
+using ModelBuild.Evaluation.Services;
 
 namespace ModelBuild.Cli.Commands;
 
@@ -37,7 +38,8 @@ public static class CompressCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new SynchronousProgress(line => writer.WriteLine(
                 $"  [{clock.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture),5}s] {line}"));
-            var result = CompressionPipeline.Run(request, progress);
+            // The composition root: the pipeline's data, activation and scoring needs are met by ONNX Runtime here.
+            var result = CompressionPipeline.Run(request, EvaluationServices.Create(), progress);
             foreach (var warning in result.Warnings)
             {
                 parseResult.InvocationConfiguration.Error.WriteLine(warning);

@@ -31,7 +31,7 @@ public static class AutoCompressor
             throw new ModelBuildException("MB2003", context.ManifestPath, "auto mode with 'maxAccuracyDrop' needs \"labels\" in 'calibration' (or use 'minAgreement').");
         }
 
-        var scorer = new CalibrationScorer(context.ModelPath, data, tolerance);
+        var scorer = new CalibrationScorer(context.ModelPath, data, tolerance, context.Services!.Scoring);
         var layers = context.Layers();
         var originals = layers.Select(context.GetMatrix).ToArray();
         var hessians = spec.Candidates.Any(c => c.Gptq) ? layers.Select(l => context.InputHessian(l, "auto")).ToArray() : null;
@@ -244,7 +244,7 @@ public static class AutoCompressor
     /// <param name="result">Auto's decision.</param>
     /// <param name="calibration">The calibration section, needed again when GPTQ was chosen (paths made absolute).</param>
     /// <param name="baseDirectory">The folder the original manifest's relative paths start from.</param>
-    public static string PinnedManifest(AutoResult result, Evaluation.Data.DatasetSpec? calibration, string baseDirectory)
+    public static string PinnedManifest(AutoResult result, DatasetSection? calibration, string baseDirectory)
     {
         static string Json(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
         var sb = new StringBuilder("{\n  \"description\": \"chosen by ModelBuild auto mode; pin it by using this file as the manifest\",\n");

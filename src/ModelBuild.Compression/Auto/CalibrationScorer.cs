@@ -1,6 +1,6 @@
+using ModelBuild.Compression.Contracts;
 using ModelBuild.Compression.Manifest;
 using ModelBuild.Compression.Passes;
-using ModelBuild.Evaluation;
 using ModelBuild.Graph;
 using ModelBuild.Graph.Onnx;
 
@@ -13,20 +13,13 @@ namespace ModelBuild.Compression.Auto;
 /// </summary>
 internal sealed class CalibrationScorer
 {
-    private readonly CalibrationSet _data;
     private readonly ToleranceSpec _tolerance;
-    private readonly float[] _reference;
-    private readonly double _referenceTop1;
-    private readonly int _classes;
+    private readonly IReferenceScorer _reference;
 
-    public CalibrationScorer(string modelPath, CalibrationSet data, ToleranceSpec tolerance)
+    public CalibrationScorer(string modelPath, CalibrationSet data, ToleranceSpec tolerance, IModelScorer scoring)
     {
-        _data = data;
         _tolerance = tolerance;
-        using var original = OnnxRuntimeSession.FromFile(modelPath);
-        _reference = original.RunAll(data.Samples, data.Count);
-        _classes = _reference.Length / data.Count;
-        _referenceTop1 = data.Labels is null ? 0 : Metrics.Top1Accuracy(_reference, _classes, data.Labels);
+        _reference = scoring.RunReference(modelPath, data);
     }
 
     /// <summary>How much of the tolerance the model may use up: the bound expressed as a loss.</summary>
@@ -42,15 +35,13 @@ internal sealed class CalibrationScorer
     public double Loss(ModelGraph graph)
     {
         Evaluations++;
-        using var session = OnnxRuntimeSession.FromBytes(OnnxExporter.ToBytes(graph), "auto candidate");
-        var outputs = session.RunAll(_data.Samples, _data.Count);
+        var score = _reference.Score(OnnxExporter.ToBytes(graph), "auto candidate", _tolerance.Metric);
         return _tolerance.Key switch
         {
-            "maxAccuracyDrop" => _referenceTop1 - Metrics.Top1Accuracy(outputs, _classes, _data.Labels!),
-            "minAgreement" => 1 - Metrics.Agreement(_reference, outputs, _classes),
-            "minSqnrDb" => Math.Pow(10, -Metrics.Sqnr(_reference, outputs) / 10),
-            "minCosine" => 1 - Metrics.MeanCosine(_reference, outputs, _classes),
-            _ => Metrics.MaxAbsDiff(_reference, outputs),
+            "maxAccuracyDrop" => score.Reference - score.Candidate,
+            "minAgreement" or "minCosine" => 1 - score.Candidate,
+            "minSqnrDb" => Math.Pow(10, -score.Candidate / 10),
+            _ => score.Candidate,
         };
     }
 }

@@ -32,7 +32,7 @@ public sealed class CompressionManifest
     public int Version => CurrentVersion;
 
     /// <summary>Calibration data for passes that need activations (GPTQ, SparseGPT, Taylor saliency, reconstruction).</summary>
-    public Evaluation.Data.DatasetSpec? Calibration { get; init; }
+    public DatasetSection? Calibration { get; init; }
 
     /// <summary>Data and metric for the accuracy gate; null = no gate (a warning when the passes are lossy).</summary>
     public ValidationSpec? Validation { get; init; }
@@ -53,7 +53,7 @@ public sealed class CompressionManifest
     public IReadOnlyList<string> DataFiles()
     {
         var baseDirectory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path ?? ".")) ?? ".";
-        return new[] { Calibration, Validation?.Data }.OfType<Evaluation.Data.DatasetSpec>()
+        return new[] { Calibration, Validation?.Data }.OfType<DatasetSection>()
             .SelectMany(s => new[] { s.Format == "synthetic" ? null : s.Images, s.Labels }).OfType<string>()
             .Select(f => System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, f)))
             .Distinct(StringComparer.Ordinal).ToList();

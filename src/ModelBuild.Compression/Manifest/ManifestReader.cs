@@ -208,8 +208,8 @@ internal static partial class ManifestReader
         return tolerance;
     }
 
-    /// <summary>A data section (<c>calibration</c>): files relative to the manifest, formats of the Evaluation readers.</summary>
-    internal static Evaluation.Data.DatasetSpec ReadDataset(JsonNode node, string path, string section)
+    /// <summary>A data section (<c>calibration</c>): files relative to the manifest, formats an <see cref="Contracts.IDatasetLoader"/> reads.</summary>
+    internal static DatasetSection ReadDataset(JsonNode node, string path, string section)
     {
         var obj = node as JsonObject ?? throw BadValue(path, node, $"'{section}' must be an object, not {node.Kind}");
         CheckKeys(obj, CalibrationKeys, path, $"in '{section}'");
@@ -228,7 +228,7 @@ internal static partial class ManifestReader
                 : throw BadValue(path, shapeNode, $"'sampleShape' must be a list of positive whole numbers, not {Show(shapeNode)}");
         }
 
-        return new Evaluation.Data.DatasetSpec
+        return new DatasetSection
         {
             Images = images,
             Labels = ReadString(obj, "labels", path),

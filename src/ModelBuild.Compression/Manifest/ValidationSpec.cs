@@ -1,5 +1,3 @@
-using ModelBuild.Evaluation.Data;
-
 namespace ModelBuild.Compression.Manifest;
 
 /// <summary>What the accuracy gate compares between the original and the compressed model.</summary>
@@ -22,7 +20,7 @@ public enum ValidationMetric
 }
 
 /// <summary>The manifest's <c>validation</c> section: data to measure on and the metric.</summary>
-public sealed record ValidationSpec(DatasetSpec Data, ValidationMetric Metric);
+public sealed record ValidationSpec(DatasetSection Data, ValidationMetric Metric);
 
 /// <summary>
 /// The manifest's <c>tolerance</c>: one bound, e.g. <c>maxAccuracyDrop</c> 0.005 (top-1 may fall by at most half a

@@ -1,6 +1,6 @@
+using ModelBuild.Compression.Contracts;
 using ModelBuild.Compression.Planning;
 using ModelBuild.Compression.Representation;
-using ModelBuild.Evaluation;
 using ModelBuild.Graph;
 
 namespace ModelBuild.Compression.Passes;
@@ -10,13 +10,25 @@ public sealed class CompressionContext
 {
     private readonly Dictionary<string, double[]> _hessians = new(StringComparer.Ordinal);
 
-    public CompressionContext(ModelGraph graph, string modelPath, string manifestPath, CalibrationSet? calibration, IProgress<string>? progress)
+    /// <summary>
+    /// Creates the context the passes share. <paramref name="services"/> (how to record activations and score
+    /// candidates: ONNX Runtime, from ModelBuild.Evaluation) may be null only when <paramref name="calibration"/> is,
+    /// since every use of them needs calibration data.
+    /// </summary>
+    public CompressionContext(ModelGraph graph, string modelPath, string manifestPath, CalibrationSet? calibration, IProgress<string>? progress,
+        CompressionServices? services = null)
     {
+        if (calibration is not null && services is null)
+        {
+            throw new ArgumentNullException(nameof(services), "calibration data needs the services that run the model on it");
+        }
+
         Graph = graph;
         ModelPath = modelPath;
         ManifestPath = manifestPath;
         Calibration = calibration;
         Progress = progress;
+        Services = services;
     }
 
     public ModelGraph Graph { get; }
@@ -28,6 +40,9 @@ public sealed class CompressionContext
     public CalibrationSet? Calibration { get; }
 
     public IProgress<string>? Progress { get; }
+
+    /// <summary>Activation recording and model scoring; null only when there is no calibration data.</summary>
+    public CompressionServices? Services { get; }
 
     /// <summary>Storage decisions by weight name (matrix view). Weights not listed are stored as float32.</summary>
     public Dictionary<string, StoredMatrix> Stored { get; } = new(StringComparer.Ordinal);
@@ -75,11 +90,11 @@ public sealed class CompressionContext
         _hessians.Remove(layer.Name);
     }
 
-    /// <summary>Runs the current graph on the calibration samples and returns the named values (ONNX Runtime).</summary>
+    /// <summary>Runs the current graph on the calibration samples and returns the named values (see <see cref="IActivationRecorder"/>).</summary>
     public IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Record(IReadOnlyList<string> values, string passName)
     {
         var calibration = RequireCalibration(passName);
-        return ActivationRecorder.Record(Graph, values, calibration.Samples, calibration.Count);
+        return Services!.Activations.Record(Graph, values, calibration);
     }
 
     /// <summary>

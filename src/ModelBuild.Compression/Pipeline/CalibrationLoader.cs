@@ -1,3 +1,4 @@
+using ModelBuild.Compression.Contracts;
 using ModelBuild.Compression.Manifest;
 using ModelBuild.Compression.Passes;
 
@@ -6,7 +7,7 @@ namespace ModelBuild.Compression.Pipeline;
 /// <summary>Loads the manifest's calibration section (paths relative to the manifest).</summary>
 internal static class CalibrationLoader
 {
-    public static CalibrationSet? Load(CompressionManifest manifest, IProgress<string>? progress)
+    public static CalibrationSet? Load(CompressionManifest manifest, IDatasetLoader loader, IProgress<string>? progress)
     {
         if (manifest.Calibration is not { } spec)
         {
@@ -15,7 +16,6 @@ internal static class CalibrationLoader
 
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".";
         progress?.Report($"loading calibration data {spec.Images}");
-        var (samples, count, shape, labels) = spec.LoadSamples(baseDirectory);
-        return new CalibrationSet(samples, count, shape, labels);
+        return loader.Load(spec, baseDirectory);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using ModelBuild.Compression.Contracts;
 using ModelBuild.Compression.Manifest;
 using ModelBuild.Compression.Passes;
 using ModelBuild.Compression.Planning;
@@ -16,8 +17,13 @@ namespace ModelBuild.Compression.Pipeline;
 /// </summary>
 public static class CompressionPipeline
 {
-    public static CompressionResult Run(CompressionRequest request, IProgress<string>? progress = null)
+    /// <summary>Compresses one model and writes its outputs (or keeps them when nothing changed).</summary>
+    /// <param name="request">The model, manifest and where the outputs go.</param>
+    /// <param name="services">Data loading, activation recording and scoring: <c>EvaluationServices.Create()</c> in the worker.</param>
+    /// <param name="progress">Progress lines for the build log.</param>
+    public static CompressionResult Run(CompressionRequest request, CompressionServices services, IProgress<string>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(services);
         var manifest = request.ManifestPath.Length == 0 ? CompressionManifest.Default : CompressionManifest.Load(request.ManifestPath);
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var hash = ContentHash.Compute(request, manifest);
@@ -36,8 +42,8 @@ public static class CompressionPipeline
         GemmNormalizer.Run(graph);
         ShapeInference.Run(graph);
 
-        var calibration = CalibrationLoader.Load(manifest, progress);
-        var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress);
+        var calibration = CalibrationLoader.Load(manifest, services.Data, progress);
+        var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress, services);
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
         var operators = CompressionReport.OperatorsByWeight(graph);
         var moments = OutputErrors.Moments(context);
@@ -71,7 +77,7 @@ public static class CompressionPipeline
         BlobVerifier.Check(blob, weights, request.ModelPath);
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
         var compressedOnnx = CompressedOnnx.Build(context);
-        var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, progress);
+        var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, services, progress);
         var warnings = new List<string>();
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
         {

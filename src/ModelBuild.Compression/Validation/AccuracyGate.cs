@@ -1,45 +1,42 @@
 using System.Globalization;
+using ModelBuild.Compression.Contracts;
 using ModelBuild.Compression.Manifest;
 using ModelBuild.Compression.Reporting;
-using ModelBuild.Evaluation;
 
 namespace ModelBuild.Compression.Validation;
 
 /// <summary>
-/// Measures the compressed model against the original on the manifest's validation data (both in ONNX Runtime)
-/// and fails the build (MB5001) when the loss exceeds the manifest's tolerance. A build never silently ships a
+/// Measures the compressed model against the original on the manifest's validation data (both run by the
+/// <see cref="IModelScorer"/>, ONNX Runtime in the worker) and fails the build (MB5001) when the loss exceeds the manifest's tolerance. A build never silently ships a
 /// model worse than the manifest allows.
 /// </summary>
 public static class AccuracyGate
 {
     /// <summary>Returns the measurements for the report, or null when the manifest has no validation section.</summary>
-    public static AccuracyReport? Check(CompressionManifest manifest, string modelPath, byte[] compressedOnnx, IProgress<string>? progress)
+    public static AccuracyReport? Check(CompressionManifest manifest, string modelPath, byte[] compressedOnnx, CompressionServices services, IProgress<string>? progress)
     {
+        ArgumentNullException.ThrowIfNull(services);
         if (manifest.Validation is not { } validation)
         {
             return null;
         }
 
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".";
-        var (samples, count, _, labels) = validation.Data.LoadSamples(baseDirectory);
+        var data = services.Data.Load(validation.Data, baseDirectory);
+        var count = data.Count;
         progress?.Report($"validating on {count:N0} samples of {validation.Data.Images}");
-        using var original = OnnxRuntimeSession.FromFile(modelPath);
-        using var compressed = OnnxRuntimeSession.FromBytes(compressedOnnx, Path.GetFileName(modelPath) + " (compressed)");
-        var before = original.RunAll(samples, count);
-        var after = compressed.RunAll(samples, count);
-        var classes = before.Length / Math.Max(1, count);
-
-        var agreement = Metrics.Agreement(before, after, classes);
         var metric = manifest.Tolerance?.Metric ?? validation.Metric;
-        var (name, originalScore, compressedScore) = metric switch
+        var scores = services.Scoring.RunReference(modelPath, data).Score(compressedOnnx, Path.GetFileName(modelPath) + " (compressed)", metric);
+        var name = metric switch
         {
-            ValidationMetric.Top1 => ("top-1", Metrics.Top1Accuracy(before, classes, labels!), Metrics.Top1Accuracy(after, classes, labels!)),
-            ValidationMetric.Agreement => ("agreement", 1.0, agreement),
-            ValidationMetric.Cosine => ("cosine", 1.0, Metrics.MeanCosine(before, after, classes)),
-            ValidationMetric.Sqnr => ("SQNR dB", double.PositiveInfinity, Metrics.Sqnr(before, after)),
-            _ => ("max abs diff", 0.0, Metrics.MaxAbsDiff(before, after)),
+            ValidationMetric.Top1 => "top-1",
+            ValidationMetric.Agreement => "agreement",
+            ValidationMetric.Cosine => "cosine",
+            ValidationMetric.Sqnr => "SQNR dB",
+            _ => "max abs diff",
         };
-        var report = new AccuracyReport(name, originalScore, compressedScore, agreement, count);
+        var (originalScore, compressedScore) = (scores.Reference, scores.Candidate);
+        var report = new AccuracyReport(name, originalScore, compressedScore, scores.Agreement, count);
 
         if (manifest.Tolerance is { } tolerance && !Passes(tolerance, originalScore, compressedScore))
         {

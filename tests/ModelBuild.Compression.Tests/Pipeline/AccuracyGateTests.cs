@@ -47,7 +47,7 @@ public sealed class AccuracyGateTests : IDisposable
     }
 
     private CompressionResult Run(string manifest) => CompressionPipeline.Run(new CompressionRequest(
-        TestPaths.Model("mnist_mlp_256.onnx"), manifest, "Mlp", "", Path.Combine(_dir, "out"), "r"));
+        TestPaths.Model("mnist_mlp_256.onnx"), manifest, "Mlp", "", Path.Combine(_dir, "out"), "r"), TestServices.Default);
 
     private string Manifest(string tolerance, string metric)
     {

@@ -20,7 +20,7 @@ public sealed class AutoModeTests : IDisposable
     {
         var manifest = Manifest("scale=1/255 mean=0.5 std=0.5", """{ "maxAccuracyDrop": 0.005 }""");
 
-        var result = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model("mnist_cnn_fc128.onnx"), manifest, "Cnn", "", _dir, "r"));
+        var result = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model("mnist_cnn_fc128.onnx"), manifest, "Cnn", "", _dir, "r"), TestServices.Default);
 
         // The gate (which throws MB5001 on a miss) measured all 10,000 test images.
         Assert.Matches(@"top-1 98\.77 % -> 98\.\d\d % \(tolerance a drop of at most 0\.5 pp\) ok$", result.Summary);
@@ -35,7 +35,7 @@ public sealed class AutoModeTests : IDisposable
         var pinned = Path.Combine(_dir, "Cnn.auto.compress.json");
         Assert.True(File.Exists(pinned));
         Assert.Contains("\"layers\"", File.ReadAllText(pinned));
-        var again = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model("mnist_cnn_fc128.onnx"), pinned, "Pinned", "", Path.Combine(_dir, "pinned"), "r"));
+        var again = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model("mnist_cnn_fc128.onnx"), pinned, "Pinned", "", Path.Combine(_dir, "pinned"), "r"), TestServices.Default);
         // The quantize pass may store the same choice a little more compactly than auto's estimate; never larger.
         Assert.InRange(again.EmbeddedBytes, 1, result.EmbeddedBytes * 1.01);
     }

@@ -21,14 +21,14 @@ public sealed class CombinedManifestTests : IDisposable
     {
         var path = Path.Combine(TestPaths.RepoRoot, "samples", "MnistDigits", "Models", manifest);
 
-        var result = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model(model), path, "Deep", "", _dir, "r"));
+        var result = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model(model), path, "Deep", "", _dir, "r"), TestServices.Default);
 
         var ratio = (double)fp32WeightBytes / result.EmbeddedBytes;
         Assert.True(ratio >= 20, $"{model}: {result.EmbeddedBytes:N0} bytes = {ratio:0.0}x");
         Assert.EndsWith("(tolerance a drop of at most 1 pp) ok", result.Summary);
 
         // Deterministic: the same model and manifest give the same bytes.
-        var again = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model(model), path, "Deep", "", Path.Combine(_dir, "again"), "r"));
+        var again = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model(model), path, "Deep", "", Path.Combine(_dir, "again"), "r"), TestServices.Default);
         Assert.Equal(File.ReadAllBytes(result.WeightsPath), File.ReadAllBytes(again.WeightsPath));
         Assert.Equal(File.ReadAllBytes(result.CompressedModelPath), File.ReadAllBytes(again.CompressedModelPath));
     }

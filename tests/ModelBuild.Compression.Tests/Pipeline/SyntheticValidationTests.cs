@@ -26,7 +26,7 @@ public sealed class SyntheticValidationTests : IDisposable
             }
             """);
 
-        var result = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model("squeezenet_cifar10.onnx"), manifest, "Squeeze", "", _dir, "r"));
+        var result = CompressionPipeline.Run(new CompressionRequest(TestPaths.Model("squeezenet_cifar10.onnx"), manifest, "Squeeze", "", _dir, "r"), TestServices.Default);
 
         Assert.Contains(expected, result.Summary);
         Assert.EndsWith(") ok", result.Summary);

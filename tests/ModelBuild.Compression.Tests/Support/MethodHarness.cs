@@ -48,7 +48,7 @@ internal static class MethodHarness
         var (pixels, _) = s_train.Value;
         var samples = model.Preprocess(pixels.AsSpan(0, calibrationCount * 784).ToArray());
         var calibration = new CalibrationSet(samples, calibrationCount, [1, 28, 28], null);
-        return new CompressionContext(LoadGraph(model), TestPaths.Model(model.File), "test.compress.json", calibration, null);
+        return new CompressionContext(LoadGraph(model), TestPaths.Model(model.File), "test.compress.json", calibration, null, TestServices.Default);
     }
 
     /// <summary>Applies the passes of a manifest given as JSON text.</summary>

@@ -29,7 +29,7 @@ internal static class MnistReport
         var manifest = CompressionManifest.Load(ManifestPath);
         var timings = new List<PassTiming>();
         var run = Compress(manifest, null, timings);
-        var accuracy = AccuracyGate.Check(manifest, ModelPath, run.Onnx, null)!;
+        var accuracy = AccuracyGate.Check(manifest, ModelPath, run.Onnx, TestServices.Default, null)!;
 
         var ungated = (PassSpec spec) => new CompressionManifest([spec], null, manifest.Path) { Validation = manifest.Validation };
         var tried = new List<TriedPoint> { new(new FileInfo(ModelPath).Length, accuracy.Original, "float32 (original)", false) };
@@ -40,7 +40,7 @@ internal static class MnistReport
                 var spec = new QuantizeSpec(WeightType.Int8, granularity, symmetric);
                 var variant = ungated(spec);
                 var r = Compress(variant, null, null);
-                var score = AccuracyGate.Check(variant, ModelPath, r.Onnx, null)!.Compressed;
+                var score = AccuracyGate.Check(variant, ModelPath, r.Onnx, TestServices.Default, null)!.Compressed;
                 var chosen = manifest.Passes.SequenceEqual([spec]);
                 tried.Add(new TriedPoint(r.Blob.Length, score, $"int8 {(granularity == QuantGranularity.PerChannel ? "per-channel" : "per-tensor")} {(symmetric ? "sym" : "asym")}", chosen));
             }
@@ -50,7 +50,7 @@ internal static class MnistReport
         foreach (var layer in run.Context.Stored.Keys.Order(StringComparer.Ordinal))
         {
             var only = Compress(manifest, layer, null);
-            sensitivity[layer] = accuracy.Original - AccuracyGate.Check(ungated(manifest.Passes[0]), ModelPath, only.Onnx, null)!.Compressed;
+            sensitivity[layer] = accuracy.Original - AccuracyGate.Check(ungated(manifest.Passes[0]), ModelPath, only.Onnx, TestServices.Default, null)!.Compressed;
         }
 
         var report = new CompressionReport(Path.GetFileName(ModelPath), manifest.Describe(), run.Rows, accuracy)

@@ -1,6 +1,7 @@
 using System.Xml;
 using ModelBuild.Compression.Pipeline;
 using ModelBuild.Compression.Reporting.Html;
+using ModelBuild.Compression.Tests.Support;
 
 namespace ModelBuild.Compression.Tests.Reporting.Html;
 
@@ -32,7 +33,7 @@ public sealed class MnistReportTests
         var dir = Directory.CreateTempSubdirectory("mb-html-");
         try
         {
-            var result = CompressionPipeline.Run(new CompressionRequest(MnistReport.ModelPath, MnistReport.ManifestPath, "MnistModel", "Demo", dir.FullName, "Demo.MnistModel.weights.mbw"));
+            var result = CompressionPipeline.Run(new CompressionRequest(MnistReport.ModelPath, MnistReport.ManifestPath, "MnistModel", "Demo", dir.FullName, "Demo.MnistModel.weights.mbw"), TestServices.Default);
             Assert.Equal(result.EmbeddedBytes, report.EmbeddedBytes);
             var markdown = File.ReadAllText(result.ReportPath);
             var table = report.ToMarkdown().Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal)).ToList();

@@ -38,6 +38,6 @@ public sealed class EntropyPipelineTests : IDisposable
         var dir = Directory.CreateDirectory(Path.Combine(_dir, name)).FullName;
         var manifest = Path.Combine(dir, "m.json");
         File.WriteAllText(manifest, manifestJson);
-        return CompressionPipeline.Run(new CompressionRequest(TestPaths.Model("mnist_mlp_256.onnx"), manifest, "Mlp", "", Path.Combine(dir, "out"), "r"));
+        return CompressionPipeline.Run(new CompressionRequest(TestPaths.Model("mnist_mlp_256.onnx"), manifest, "Mlp", "", Path.Combine(dir, "out"), "r"), TestServices.Default);
     }
 }
