@@ -19,17 +19,17 @@ internal static class NodeTestConverter
             throw new InvalidOperationException($"{test.Name}: {graph.Inputs.Count} graph inputs but {test.Inputs.Count} input files.");
         }
 
-        for (var i = graph.Inputs.Count - 1; i >= 1; i--)
+        // In input order, so the initializers are listed as the inputs were.
+        foreach (var (input, value) in graph.Inputs.Zip(test.Inputs).Skip(1))
         {
-            var input = graph.Inputs[i];
-            var value = test.Inputs[i] ?? throw new InvalidOperationException($"{test.Name}: input '{input.Name}' is not a tensor.");
-            graph.Inputs.RemoveAt(i);
-            graph.SetInitializer(new Tensor(input.Name, value.DataType, value.Dims, value.RawData, TensorOrigin.Initializer)
+            var data = value ?? throw new InvalidOperationException($"{test.Name}: input '{input.Name}' is not a tensor.");
+            graph.SetInitializer(new Tensor(input.Name, data.DataType, data.Dims, data.RawData, TensorOrigin.Initializer)
             {
-                StringData = value.StringData,
+                StringData = data.StringData,
             });
         }
 
+        graph.Inputs.RemoveRange(1, graph.Inputs.Count - 1);
         return graph;
     }
 

@@ -29,7 +29,10 @@ internal static class Tolerance
         {
             var e = want[i];
             var a = actual[i];
-            var ok = double.IsNaN(e) ? double.IsNaN(a) : e == a || Math.Abs(a - e) <= Relative * Math.Max(1, Math.Abs(e));
+            // NaN and ±∞ must match exactly (an infinite expected value would otherwise make the bound infinite).
+            var ok = double.IsNaN(e) ? double.IsNaN(a)
+                : double.IsInfinity(e) || double.IsInfinity(a) ? e == a
+                : Math.Abs(a - e) <= Relative * Math.Max(1, Math.Abs(e));
             if (ok)
             {
                 continue;
