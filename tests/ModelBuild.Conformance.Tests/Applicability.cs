@@ -22,7 +22,7 @@ internal static class Applicability
     public static readonly IReadOnlySet<string> NonTensorOps = new HashSet<string>(StringComparer.Ordinal)
     {
         "ConcatFromSequence", "Optional", "OptionalGetElement", "OptionalHasElement", "SequenceAt", "SequenceConstruct",
-        "SequenceEmpty", "SequenceErase", "SequenceInsert", "SequenceLength", "SplitToSequence", "StringNormalizer",
+        "SequenceEmpty", "SequenceErase", "SequenceInsert", "SequenceLength", "SequenceMap", "SplitToSequence", "StringNormalizer",
         "TfIdfVectorizer", "RegexFullMatch", "StringConcat", "StringSplit",
     };
 
@@ -66,6 +66,12 @@ internal static class Applicability
             {
                 return $"quantized: {op}";
             }
+        }
+
+        // training_mode=1 makes BatchNormalization compute batch statistics and update running ones: a training step.
+        if (graph.Node.Any(n => n.OpType == "BatchNormalization" && n.Attribute.Any(a => a.Name == "training_mode" && a.I != 0)))
+        {
+            return "training: BatchNormalization with training_mode=1";
         }
 
         if (DropoutInTrainingMode(test) is { } dropout)

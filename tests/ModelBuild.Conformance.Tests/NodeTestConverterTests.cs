@@ -45,6 +45,7 @@ public sealed class NodeTestConverterTests
     [Theory]
     [InlineData("test_adam", "training")]
     [InlineData("test_nllloss_NC_expanded", "training")] // a loss spelled out in primitive ops is still a loss
+    [InlineData("test_batchnorm_example_training_mode", "training")]
     [InlineData("test_bernoulli", "random")]
     [InlineData("test_training_dropout", "random")]
     [InlineData("test_sequence_insert_at_back", "non-tensor")]
