@@ -32,12 +32,12 @@ internal static class ConformanceReport
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- {g.Key}: {g.Count()}"));
         }
 
-        foreach (var outcome in new[] { Outcome.Wrong, Outcome.Crash, Outcome.Unverified, Outcome.Refused, Outcome.NotApplicable })
+        foreach (var outcome in new[] { Outcome.Wrong, Outcome.Crash, Outcome.Unverified, Outcome.Refused, Outcome.NotApplicable, Outcome.Passed })
         {
             sb.AppendLine($"\n## {outcome}\n");
             foreach (var r in results.Where(r => r.Outcome == outcome))
             {
-                sb.AppendLine($"- {r.Test} ({r.Operator}){(r.Code is null ? "" : " " + r.Code)}: {r.Detail}");
+                sb.AppendLine($"- {r.Test} ({r.Operator}){(r.Code is null ? "" : " " + r.Code)}{(r.Detail.Length == 0 ? "" : ": " + r.Detail)}");
             }
         }
 

@@ -25,6 +25,9 @@ internal sealed record TestResult(string Test, string Operator, Outcome Outcome,
 /// </summary>
 internal static class ConformanceSuite
 {
+    /// <summary>Node-test models are tiny: any run beyond this is a hang.</summary>
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
+
     private sealed record Pending(NodeTestCase Test, string Operator, ModelBuildRunner.Prepared Prepared);
 
     public static IReadOnlyList<TestResult> Run(IReadOnlyList<string> folders, Action<string> log)
@@ -145,11 +148,18 @@ internal static class ConformanceSuite
         IReadOnlyList<(long[] Dims, float[] Data)> outputs;
         try
         {
-            outputs = runner.Run(test.Name, test.Inputs[0]!.ToFloats());
+            // A predictor that never returns must not hang the suite; its thread is abandoned (it cannot be aborted).
+            var run = Task.Run(() => runner.Run(test.Name, test.Inputs[0]!.ToFloats()));
+            if (!run.Wait(RunTimeout))
+            {
+                return new TestResult(test.Name, op, Outcome.Crash, $"running: no result after {RunTimeout.TotalSeconds:0} s");
+            }
+
+            outputs = run.Result;
         }
-        catch (Exception e)
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
         {
-            return new TestResult(test.Name, op, Outcome.Crash, "running: " + OneLine(e));
+            return new TestResult(test.Name, op, Outcome.Crash, "running: " + OneLine(e.InnerExceptions[0]));
         }
 
         if (outputs.Count != test.Outputs.Count)
