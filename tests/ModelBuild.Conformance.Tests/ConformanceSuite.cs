@@ -63,11 +63,11 @@ internal static class ConformanceSuite
                 results.Add(result!);
             }
         });
-        log($"loaded, checked in ONNX Runtime and planned {cases.Count} tests: {clock.Elapsed.TotalSeconds:0.0} s");
+        log($"loaded, checked in ONNX Runtime and planned {cases.Count} tests (elapsed {clock.Elapsed.TotalSeconds:0.0} s)");
 
         var ordered = pending.OrderBy(p => p.Test.Name, StringComparer.Ordinal).ToList();
         var runner = ModelBuildRunner.Compile(ordered.Select(p => p.Prepared).ToList());
-        log($"generated and compiled {ordered.Count} predictors in one compilation: {clock.Elapsed.TotalSeconds:0.0} s");
+        log($"generated and compiled {ordered.Count} predictors in one compilation (elapsed {clock.Elapsed.TotalSeconds:0.0} s)");
 
         foreach (var p in ordered)
         {
@@ -76,7 +76,7 @@ internal static class ConformanceSuite
                 : Execute(runner, p));
         }
 
-        log($"ran {ordered.Count - runner.CompileFailures.Count} predictors: {clock.Elapsed.TotalSeconds:0.0} s");
+        log($"ran {ordered.Count - runner.CompileFailures.Count} predictors (elapsed {clock.Elapsed.TotalSeconds:0.0} s)");
         return results.OrderBy(r => r.Test, StringComparer.Ordinal).ToList();
     }
 
