@@ -1,0 +1,62 @@
+using ModelBuild.Graph;
+using ModelBuild.Graph.Onnx;
+
+namespace ModelBuild.Conformance.Tests;
+
+/// <summary>The adapter on hand-built models with values computed here: single and multiple outputs, a refusal, a broken plan.</summary>
+public sealed class ModelBuildRunnerTests
+{
+    private static readonly float[] X = [-1.5f, -0.25f, 0f, 0.5f, 1f, 2f];
+
+    [Fact]
+    public void Predictors_compiled_together_run_with_their_own_weights_and_outputs()
+    {
+        var twoOutputs = ModelBuildRunner.Prepare("two", Model([new Node("Relu", ["x"], ["r"]), new Node("Sigmoid", ["x"], ["s"])], [("r", 3), ("s", 3)]));
+        var gemm = ModelBuildRunner.Prepare("gemm", Model([new Node("Gemm", ["x", "w"], ["y"]) { Attributes = { NodeAttribute.Of("transB", 1L) } }],
+            [("y", 2)], Tensor.FromFloats("w", [2, 3], [1, 2, 3, -1, 0, 0.5f])));
+        var broken = twoOutputs with { Key = "broken", Plan = "mbplan 1\nnot a plan\n" };
+
+        var runner = ModelBuildRunner.Compile([twoOutputs, gemm, broken]);
+
+        // The broken plan is reported against its own key and does not take the other predictors down.
+        Assert.Equal(["broken"], runner.CompileFailures.Keys);
+        var two = runner.Run("two", X);
+        Assert.Equal([[2L, 3L], [2L, 3L]], two.Select(o => o.Dims));
+        Assert.Equal(X.Select(v => Math.Max(v, 0f)), two[0].Data);
+        Assert.Equal(X.Select(v => 1 / (1 + Math.Exp(-v))), two[1].Data.Select(v => (double)v), new Tolerant(1e-6));
+        var y = runner.Run("gemm", X);
+        Assert.Equal([2L, 2L], y.Single().Dims);
+        Assert.Equal([-2, 1.5, 8.5, 0.5], y.Single().Data.Select(v => (double)v), new Tolerant(1e-6)); // x · wᵀ by hand
+    }
+
+    [Fact]
+    public void An_operator_the_runtime_lacks_is_refused_with_MB3003_naming_it()
+    {
+        var e = Assert.Throws<ModelBuildException>(() => ModelBuildRunner.Prepare("round", Model([new Node("Round", ["x"], ["y"], "the_round")], [("y", 3)])));
+        Assert.Equal("MB3003", e.Code);
+        Assert.Contains("Round 'the_round'", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>x: float [2, 3] → the given outputs (float [2, width]).</summary>
+    private static byte[] Model(Node[] nodes, (string Name, int Width)[] outputs, Tensor? weight = null)
+    {
+        var graph = new ModelGraph { IrVersion = 8 };
+        graph.Opsets.Add(new OpsetImport("", 17));
+        graph.Inputs.Add(new ValueInfo("x", DataType.Float, TensorShape.Of(2, 3)));
+        graph.Nodes.AddRange(nodes);
+        graph.Outputs.AddRange(outputs.Select(o => new ValueInfo(o.Name, DataType.Float, TensorShape.Of(2, o.Width))));
+        if (weight is not null)
+        {
+            graph.SetInitializer(weight);
+        }
+
+        return OnnxExporter.ToBytes(graph);
+    }
+
+    private sealed class Tolerant(double epsilon) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= epsilon;
+
+        public int GetHashCode(double value) => 0;
+    }
+}
