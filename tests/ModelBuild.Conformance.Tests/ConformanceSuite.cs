@@ -149,7 +149,7 @@ internal static class ConformanceSuite
         try
         {
             // A predictor that never returns must not hang the suite; its thread is abandoned (it cannot be aborted).
-            var run = Task.Run(() => runner.Run(test.Name, test.Inputs[0]!.ToFloats()));
+            var run = Task.Run(() => runner.Run(test.Name, test.Inputs[0]!));
             if (!run.Wait(RunTimeout))
             {
                 return new TestResult(test.Name, op, Outcome.Crash, $"running: no result after {RunTimeout.TotalSeconds:0} s");

@@ -39,7 +39,7 @@ internal sealed class ModelBuildRunner
     }
 
     /// <summary>A model planned for the generator. <paramref name="Key"/> must be a C# identifier fragment.</summary>
-    public sealed record Prepared(string Key, string Plan, byte[] Blob, IReadOnlyList<string> OutputShapes, string InputShape)
+    public sealed record Prepared(string Key, string Plan, byte[] Blob)
     {
         public string Namespace => "Conformance." + Key;
 
@@ -52,20 +52,21 @@ internal sealed class ModelBuildRunner
     /// <summary>Plans <paramref name="onnx"/>; a refusal is the <see cref="ModelBuildException"/> the build would report.</summary>
     public static Prepared Prepare(string key, byte[] onnx)
     {
-        var file = key + ".onnx";
-        var graph = OnnxImporter.Import(OnnxReader.Read(onnx, baseDirectory: null, fileNameForMessages: file), null, file);
-        GraphOptimizer.Simplify(graph);
-        GemmNormalizer.Run(graph);
-        ShapeInference.Run(graph);
-
-        var ns = "Conformance." + key;
-        var target = new PlanTarget("Model_" + key, ns, file, ns + ".weights.mbw");
-        var (plan, weights) = PlanBuilder.Build(graph, file, target, new Dictionary<string, StoredMatrix>());
-        var (blob, _) = BlobAssembler.Build(weights, new Dictionary<string, float[]>(), entropyCoding: false);
-        plan.OriginalBytes = onnx.Length;
-        plan.EmbeddedBytes = blob.Length;
-        BlobVerifier.Check(blob, weights, file);
-        return new Prepared(key, PlanWriter.Write(plan), blob, plan.Outputs.Select(o => o.Shape).ToList(), plan.Inputs[0].Shape);
+        var dir = Directory.CreateTempSubdirectory("mb-conformance-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, key + ".onnx");
+            File.WriteAllBytes(file, onnx);
+            var ns = "Conformance." + key;
+            var (plan, blob) = ExactPlanner.Build(file, "Model_" + key);
+            plan = plan.Replace("namespace\n", "namespace " + ns + "\n", StringComparison.Ordinal)
+                .Replace("resource \"Model_" + key + ".weights.mbw\"", "resource \"" + ns + ".weights.mbw\"", StringComparison.Ordinal);
+            return new Prepared(key, plan, blob);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     /// <summary>Generates and compiles every model's predictor into one in-memory assembly with its blob embedded.</summary>
@@ -115,41 +116,55 @@ internal sealed class ModelBuildRunner
         return new ModelBuildRunner(null, byKey, failures);
     }
 
-    /// <summary>Runs the predictor on <paramref name="input"/> (float32, row-major); outputs in ONNX order with their shapes.</summary>
-    public IReadOnlyList<(long[] Dims, float[] Data)> Run(string key, float[] input)
+    /// <summary>Runs the predictor on <paramref name="input"/> through its public API; outputs in ONNX order with their shapes.</summary>
+    public IReadOnlyList<(long[] Dims, float[] Data)> Run(string key, Graph.Tensor input)
     {
         var model = _models[key];
         var type = _assembly?.GetType(model.Namespace + "." + model.ClassName)
             ?? throw new InvalidOperationException($"{key}: no compiled predictor ({CompileFailures.GetValueOrDefault(key)}).");
         var predictor = Activator.CreateInstance(type)!;
-        float[][] outputs;
-        if (type.GetMethod("Predict", [typeof(float[])]) is { } single)
+        var shape = input.Dims.Select(d => checked((int)d)).ToArray();
+        var single = type.GetMethods().FirstOrDefault(m => m.Name == "Predict" && m.GetParameters().Length == 3 && m.GetParameters()[1].ParameterType == typeof(int[]));
+        if (single is not null)
         {
-            outputs = [(float[])Invoke(single, predictor, input)];
-        }
-        else
-        {
-            // Several outputs: Predict(XInput) → XOutput, one float[] property per ONNX tensor in declaration order.
-            var inputType = _assembly!.GetType(type.FullName + "Input")!;
-            var request = Activator.CreateInstance(inputType)!;
-            FloatArrays(inputType).Single().SetValue(request, input);
-            var response = Invoke(type.GetMethod("Predict", [inputType])!, predictor, request);
-            outputs = FloatArrays(response.GetType()).Select(p => (float[])p.GetValue(response)!).ToArray();
+            var args = new object?[] { Values(input, single.GetParameters()[0].ParameterType), shape, null };
+            var output = (Array)Invoke(single, predictor, args);
+            return [(((int[])args[2]!).Select(d => (long)d).ToArray(), Floats(output))];
         }
 
-        var perSample = Dims(model.InputShape, 1).Skip(1).Aggregate(1L, (a, d) => a * d);
-        var batch = perSample == 0 ? 0 : input.Length / perSample;
-        return outputs.Select((o, i) => (Dims(model.OutputShapes[i], batch), o)).ToList();
+        // Several outputs: Predict(XInput) → XOutput, an array and a shape property per ONNX tensor in declaration order.
+        var inputType = _assembly!.GetType(type.FullName + "Input")!;
+        var request = Activator.CreateInstance(inputType)!;
+        var data = Arrays(inputType).Single();
+        data.SetValue(request, Values(input, data.PropertyType));
+        inputType.GetProperty(data.Name.TrimStart('@') + "Shape")!.SetValue(request, shape);
+        var response = Invoke(type.GetMethod("Predict", [inputType])!, predictor, [request]);
+        return Arrays(response.GetType()).Select(p => (
+            ((int[])response.GetType().GetProperty(p.Name + "Shape")!.GetValue(response)!).Select(d => (long)d).ToArray(),
+            Floats((Array)p.GetValue(response)!))).ToList();
     }
 
-    private static IEnumerable<PropertyInfo> FloatArrays(Type type) =>
-        type.GetProperties().Where(p => p.PropertyType == typeof(float[])).OrderBy(p => p.MetadataToken);
+    private static object Values(Graph.Tensor t, Type arrayType) =>
+        arrayType == typeof(long[]) ? t.ToInt64s()
+        : arrayType == typeof(bool[]) ? t.ToInt64s().Select(v => v != 0).ToArray()
+        : t.ToFloats();
 
-    private static object Invoke(MethodInfo method, object target, object argument)
+    private static float[] Floats(Array values) => values switch
+    {
+        float[] f => f,
+        long[] l => l.Select(v => (float)v).ToArray(),
+        bool[] b => b.Select(v => v ? 1f : 0f).ToArray(),
+        _ => throw new InvalidOperationException($"unexpected output type {values.GetType()}"),
+    };
+
+    private static IEnumerable<PropertyInfo> Arrays(Type type) =>
+        type.GetProperties().Where(p => p.PropertyType.IsArray && !p.Name.EndsWith("Shape", StringComparison.Ordinal)).OrderBy(p => p.MetadataToken);
+
+    private static object Invoke(MethodInfo method, object target, object?[] arguments)
     {
         try
         {
-            return method.Invoke(target, [argument])!;
+            return method.Invoke(target, arguments)!;
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
@@ -157,10 +172,6 @@ internal sealed class ModelBuildRunner
             throw;
         }
     }
-
-    /// <summary>A plan shape token ("N,4,5" or "3,4,5"); N is the batch the call ran with.</summary>
-    private static long[] Dims(string shape, long batch) => shape.Length == 0 ? []
-        : shape.Split(',').Select(d => d == "N" ? batch : long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
 
     private static CSharpCompilation NewCompilation()
     {

@@ -14,17 +14,17 @@ public sealed class ModelBuildRunnerTests
         var twoOutputs = ModelBuildRunner.Prepare("two", Model([new Node("Relu", ["x"], ["r"]), new Node("Sigmoid", ["x"], ["s"])], [("r", 3), ("s", 3)]));
         var gemm = ModelBuildRunner.Prepare("gemm", Model([new Node("Gemm", ["x", "w"], ["y"]) { Attributes = { NodeAttribute.Of("transB", 1L) } }],
             [("y", 2)], Tensor.FromFloats("w", [2, 3], [1, 2, 3, -1, 0, 0.5f])));
-        var broken = twoOutputs with { Key = "broken", Plan = "mbplan 1\nnot a plan\n" };
+        var broken = twoOutputs with { Key = "broken", Plan = "mbplan 2\nnot a plan\n" };
 
         var runner = ModelBuildRunner.Compile([twoOutputs, gemm, broken]);
 
         // The broken plan is reported against its own key and does not take the other predictors down.
         Assert.Equal(["broken"], runner.CompileFailures.Keys);
-        var two = runner.Run("two", X);
+        var two = runner.Run("two", Tensor.FromFloats("x", [2, 3], X));
         Assert.Equal([[2L, 3L], [2L, 3L]], two.Select(o => o.Dims));
         Assert.Equal(X.Select(v => Math.Max(v, 0f)), two[0].Data);
         Assert.Equal(X.Select(v => 1 / (1 + Math.Exp(-v))), two[1].Data.Select(v => (double)v), new Tolerant(1e-6));
-        var y = runner.Run("gemm", X);
+        var y = runner.Run("gemm", Tensor.FromFloats("x", [2, 3], X));
         Assert.Equal([2L, 2L], y.Single().Dims);
         Assert.Equal([-2, 1.5, 8.5, 0.5], y.Single().Data.Select(v => (double)v), new Tolerant(1e-6)); // x · wᵀ by hand
     }

@@ -30,8 +30,9 @@ internal static partial class PredictorEmitter
         w.Line("/// <param name=\"outputShape\">Receives the output's shape.</param>");
         w.Line("/// <returns>A new array: " + outDoc + "</returns>");
         w.Line("/// <exception cref=\"" + ArgEx + "\">The shape does not fit the model or the input's length is not the shape's element count.</exception>");
-        w.Open("public " + to + "[] Predict(" + ti + "[] input, " + ReadOnlySpan + "<int> inputShape, out int[] outputShape)");
+        w.Open("public " + to + "[] Predict(" + ti + "[] input, int[] inputShape, out int[] outputShape)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(input);");
+        w.Line("global::System.ArgumentNullException.ThrowIfNull(inputShape);");
         w.Line("var context = " + p + ".Run<" + ti + ">(input, inputShape);");
         w.Line("return " + Ex + "Predictors.ReadOutput<" + to + ">(context, " + I(output.Value) + ", out outputShape);");
         w.Close();

@@ -23,8 +23,24 @@ internal sealed class BinaryLowering : INodeLowering
             throw new UnsupportedNodeException($"{node.OpType} on {outType} tensors");
         }
 
-        var a = c.Read(node.Inputs[0]);
-        var b = c.Read(node.Inputs[1]);
+        var a = Operand(c, node.Inputs[0], outType);
+        var b = Operand(c, node.Inputs[1], outType);
+        c.ReadId(a);
+        c.ReadId(b);
         c.Emit(new BinaryOp(a, b, c.Write(node.Outputs[0]), fn));
+    }
+
+    /// <summary>An operand in the output's element type: Pow's exponent may be an integer tensor (ONNX T2), cast here.</summary>
+    private static int Operand(LoweringContext c, string name, Runtime.Execution.TensorType type)
+    {
+        var value = c.Read(name);
+        if (c.Values[value].Type == type)
+        {
+            return value;
+        }
+
+        var cast = c.WriteTemp(name + "/as-" + type, type);
+        c.Emit(new CastOp(value, cast));
+        return cast;
     }
 }
