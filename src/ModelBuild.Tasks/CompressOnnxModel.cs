@@ -25,6 +25,9 @@ public sealed class CompressOnnxModel : ToolTask
     [Required, NotNull]
     public string? ClassName { get; set; }
 
+    /// <summary>Pinned input dims (<c>x=1,3,48,?</c>), from the OnnxModel item's <c>InputShapes</c> metadata.</summary>
+    public string? InputShapes { get; set; }
+
     public string? Namespace { get; set; }
 
     /// <summary>Folder for the plan, weights, compressed model and report (under obj/).</summary>
@@ -99,6 +102,7 @@ public sealed class CompressOnnxModel : ToolTask
         args.AppendSwitchIfNotNull("--class ", ClassName);
         args.AppendSwitchIfNotNull("--namespace ", Namespace ?? string.Empty);
         args.AppendSwitchIfNotNull("--resource ", ResourceName);
+        args.AppendSwitchIfNotNull("--input-shapes ", string.IsNullOrEmpty(InputShapes) ? null : InputShapes);
         args.AppendSwitch("--msbuild");
         return args.ToString();
     }

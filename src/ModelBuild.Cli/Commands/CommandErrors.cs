@@ -5,7 +5,10 @@ namespace ModelBuild.Cli.Commands;
 /// <summary>Runs a command body and turns a <see cref="ModelBuildException"/> into the canonical error line and exit code 1.</summary>
 internal static class CommandErrors
 {
-    public static int Guard(ParseResult parseResult, Func<TextWriter, int> body)
+    /// <param name="parseResult">The parsed command line.</param>
+    /// <param name="body">The command.</param>
+    /// <param name="file">The file errors are reported against (the model), when the command has one.</param>
+    public static int Guard(ParseResult parseResult, Func<TextWriter, int> body, string? file = null)
     {
         try
         {
@@ -19,7 +22,17 @@ internal static class CommandErrors
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            parseResult.InvocationConfiguration.Error.WriteLine($"ModelBuild: error MB0006: {e.Message}");
+            parseResult.InvocationConfiguration.Error.WriteLine($"{file ?? "ModelBuild"}: error MB0006: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug of ours, not bad input: still a located, coded error (never the task's "exited without reporting"),
+            // with what a bug report needs on one line.
+            var where = e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("ModelBuild.", StringComparison.Ordinal))?.Trim() ?? "";
+            parseResult.InvocationConfiguration.Error.WriteLine(
+                $"{file ?? "ModelBuild"}: error MB0007: internal error {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} ({where}). "
+                + "This is a ModelBuild bug; please report it with the model if you can.");
             return 1;
         }
     }

@@ -18,10 +18,11 @@ public static class CompressCommand
         var className = new Option<string>("--class") { Description = "Name of the generated predictor class (default: from the file name)." };
         var ns = new Option<string>("--namespace") { Description = "Namespace of the generated class (default: none)." };
         var resource = new Option<string>("--resource") { Description = "Manifest-resource name of the weights blob." };
+        var inputShapes = new Option<string>("--input-shapes") { Description = "Pin input dims: x=1,3,48,? (? keeps a dim dynamic); several separated by ';'." };
         var msbuild = new Option<bool>("--msbuild") { Description = "Write progress as MSBuild messages (used by the build task).", Hidden = true };
         var command = new Command("compress", "Compress a model: writes the plan, weights blob, compressed .onnx and report.")
         {
-            model, manifest, output, className, ns, resource, msbuild,
+            model, manifest, output, className, ns, resource, inputShapes, msbuild,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, writer =>
         {
@@ -34,7 +35,10 @@ public static class CompressCommand
                 cls,
                 nsValue,
                 parseResult.GetValue(output) is { Length: > 0 } o ? o : Directory.GetCurrentDirectory(),
-                parseResult.GetValue(resource) is { Length: > 0 } r ? r : $"ModelBuild.{(nsValue.Length > 0 ? nsValue + "." : "")}{cls}.weights.mbw");
+                parseResult.GetValue(resource) is { Length: > 0 } r ? r : $"ModelBuild.{(nsValue.Length > 0 ? nsValue + "." : "")}{cls}.weights.mbw")
+            {
+                InputShapes = parseResult.GetValue(inputShapes) ?? string.Empty,
+            };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new SynchronousProgress(line => writer.WriteLine(
                 $"  [{clock.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture),5}s] {line}"));
@@ -47,7 +51,7 @@ public static class CompressCommand
 
             writer.WriteLine(result.Summary);
             return 0;
-        }));
+        }, parseResult.GetValue(model)));
         return command;
     }
 

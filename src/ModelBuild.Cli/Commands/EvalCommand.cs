@@ -49,7 +49,7 @@ public static class EvalCommand
             }
 
             return 0;
-        }));
+        }, parseResult.GetValue(model)));
         return command;
     }
 

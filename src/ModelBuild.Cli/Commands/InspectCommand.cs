@@ -17,7 +17,7 @@ public static class InspectCommand
             var graph = OnnxImporter.Import(path);
             ModelReport.Write(output, path, new FileInfo(path).Length, graph);
             return 0;
-        }));
+        }, parseResult.GetValue(model)));
         return command;
     }
 }

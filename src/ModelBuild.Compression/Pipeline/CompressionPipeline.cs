@@ -36,6 +36,7 @@ public static class CompressionPipeline
         progress?.Report($"reading {request.ModelPath}");
         var originalBytes = new FileInfo(request.ModelPath).Length;
         var graph = OnnxImporter.Import(request.ModelPath);
+        InputPinning.Apply(graph, request.ModelPath, PinnedShapes(request, manifest));
 
         progress?.Report("simplifying the graph and inferring shapes");
         GraphOptimizer.Simplify(graph);
@@ -135,6 +136,18 @@ public static class CompressionPipeline
         var changed = OutputFiles.WriteAll(files);
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
             originalBytes, blob.Length, changed, summary) { Warnings = warnings };
+    }
+
+    /// <summary>The manifest's <c>inputs</c>, overridden per input by the item's <c>InputShapes</c>.</summary>
+    private static Dictionary<string, int[]> PinnedShapes(CompressionRequest request, CompressionManifest manifest)
+    {
+        var shapes = new Dictionary<string, int[]>(manifest.InputShapes ?? new Dictionary<string, int[]>(), StringComparer.Ordinal);
+        foreach (var (name, dims) in InputPinning.Parse(request.InputShapes, request.ModelPath))
+        {
+            shapes[name] = dims;
+        }
+
+        return shapes;
     }
 
     /// <summary>

@@ -7,7 +7,11 @@ public sealed record CompressionRequest(
     string ClassName,
     string Namespace,
     string OutputDirectory,
-    string ResourceName);
+    string ResourceName)
+{
+    /// <summary>Pinned input dims, <c>x=1,3,48,?</c> (the OnnxModel item's <c>InputShapes</c>); overrides the manifest's <c>inputs</c>.</summary>
+    public string InputShapes { get; init; } = "";
+}
 
 /// <summary>The files a compression wrote (or left unchanged) and a one-line summary for the build log.</summary>
 public sealed record CompressionResult(

@@ -29,7 +29,7 @@ internal static class ContentHash
         }
 
         Text(typeof(ContentHash).Assembly.ManifestModule.ModuleVersionId.ToString());
-        Text($"{request.ClassName}|{request.Namespace}|{request.ResourceName}");
+        Text($"{request.ClassName}|{request.Namespace}|{request.ResourceName}|{request.InputShapes}");
         FileBytes(request.ModelPath);
         if (request.ManifestPath.Length > 0)
         {
