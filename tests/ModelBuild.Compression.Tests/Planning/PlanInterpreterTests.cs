@@ -30,6 +30,18 @@ public sealed class PlanInterpreterTests
         Assert.Equal(expected.Length, actualShape.Aggregate(1, (a, d) => a * d));
     }
 
+    [Theory]
+    [InlineData("c18_tied_weight.onnx", new[] { 3, 6 })] // one W read by MatMul(x, W) and Gemm(h, W, transB=1)
+    [InlineData("c33_gemm_bias_per_row.onnx", new[] { 4, 6 })] // C of shape [M, 1]: one bias per row
+    [InlineData("c05_matmul_1d.onnx", new[] { 8 })] // a 1-D activation into MatMul
+    public void Bug_report_models_match_onnx_runtime(string file, int[] shape)
+    {
+        var path = Path.Combine(TestPaths.SharedDir, "bugcases", file);
+        var input = Random(shape, seed: 3);
+        var (actual, _) = Run(path, input, shape);
+        AssertClose(Ort.Run(File.ReadAllBytes(path), input, shape), actual);
+    }
+
     [RealModelFact]
     public void Text_direction_classifier_runs_as_shipped_at_three_sizes()
     {
