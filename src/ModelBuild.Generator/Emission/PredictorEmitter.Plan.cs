@@ -40,16 +40,20 @@ internal static partial class PredictorEmitter
         w.Line("/// <summary>This thread's context: shapes and activation buffers, reused across calls.</summary>");
         w.Line("internal static " + Ex + "OpContext Context => t_context ??= new " + Ex + "OpContext(Program);");
         w.Line();
-        var input = spec.Inputs[0];
-        w.Line("/// <summary>Checks and sets the first input, runs every operator and returns the context holding the outputs.</summary>");
-        w.Open("internal static " + Ex + "OpContext Run<T>(global::System.ReadOnlySpan<T> input, global::System.ReadOnlySpan<int> shape) where T : unmanaged");
-        w.Line(Ex + "Predictors.CheckShape(shape, " + ShapeValues(input) + ", " + Literal(input.Name) + ", nameof(shape));");
-        w.Line("var context = Context;");
-        w.Line(Ex + "Predictors.SetInput(context, " + I(input.Value) + ", input, shape);");
-        w.Line("Program.Run(context);");
-        w.Line("return context;");
-        w.Close();
-        w.Line();
+        if (spec.Inputs.Count == 1 && spec.Outputs.Count == 1)
+        {
+            // Only the single-input API runs through here; multi-input Predict sets every input itself.
+            var input = spec.Inputs[0];
+            w.Line("/// <summary>Checks and sets the input, runs every operator and returns the context holding the output.</summary>");
+            w.Open("internal static " + Ex + "OpContext Run<T>(global::System.ReadOnlySpan<T> input, global::System.ReadOnlySpan<int> shape) where T : unmanaged");
+            w.Line(Ex + "Predictors.CheckShape(shape, " + ShapeValues(input) + ", " + Literal(input.Name) + ", nameof(shape));");
+            w.Line("var context = Context;");
+            w.Line(Ex + "Predictors.SetInput(context, " + I(input.Value) + ", input, shape);");
+            w.Line("Program.Run(context);");
+            w.Line("return context;");
+            w.Close();
+            w.Line();
+        }
         EmitValues(w, spec);
         w.Line();
         EmitOps(w, spec);
@@ -58,7 +62,8 @@ internal static partial class PredictorEmitter
 
     private static void EmitValues(SourceWriter w, PredictorSpec spec)
     {
-        w.Open("private static " + Ex + "ValueDecl[] Values() =>");
+        // Expression bodies with collection expressions: a block ("=> {") would not compile.
+        w.Line("private static " + Ex + "ValueDecl[] Values() =>");
         w.Line("[");
         foreach (var v in spec.Values)
         {
@@ -86,12 +91,11 @@ internal static partial class PredictorEmitter
         }
 
         w.Line("];");
-        w.Close();
     }
 
     private static void EmitOps(SourceWriter w, PredictorSpec spec)
     {
-        w.Open("private static " + Ex + "Op[] Ops() =>");
+        w.Line("private static " + Ex + "Op[] Ops() =>");
         w.Line("[");
         for (var i = 0; i < spec.Ops.Count; i++)
         {
@@ -107,7 +111,6 @@ internal static partial class PredictorEmitter
         }
 
         w.Line("];");
-        w.Close();
     }
 
     /// <summary>A short note after the layer comment: the weight's format and the output's build-time shape.</summary>
