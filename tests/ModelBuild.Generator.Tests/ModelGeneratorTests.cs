@@ -77,6 +77,19 @@ public sealed class ModelGeneratorTests
         Assert.EndsWith("MlpModel.g.cs", error.Location.SourceTree!.FilePath);
     }
 
+    [Theory]
+    [InlineData("output 1 name=\"class\"", "output 1 name=\"logits_shape\"")] // LogitsShape: a tensor and the shape of Logits
+    [InlineData("input 0 name=\"image.features\"", "input 0 name=\"meta::data_shape\"")] // MetaDataShape
+    [InlineData("input 0 name=\"image.features\"", "input 0 name=\"shape_of::meta::data\"")] // ShapeOfMetaData
+    public void TensorNamesThatLookLikeDerivedMembers_StillCompile(string find, string replace)
+    {
+        Assert.Contains(find, Plans.TwoInTwoOut);
+        var (output, generatorDiagnostics) = GeneratorHost.Generate("PairModel", Plans.TwoInTwoOut.Replace(find, replace));
+
+        Assert.Empty(generatorDiagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
     [Fact]
     public void UnchangedPlan_IsCached_WhenTheCompilationChanges()
     {
