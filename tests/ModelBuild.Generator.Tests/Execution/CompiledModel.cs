@@ -42,6 +42,9 @@ internal sealed class CompiledModel
 
     public TestModel Model { get; }
 
+    /// <summary>A one-off compile of a variant (an edited plan), not cached.</summary>
+    public static CompiledModel Compile(TestModel model) => new(model);
+
     public PredictorSpec Spec { get; }
 
     public string GeneratedSource { get; }
