@@ -53,6 +53,7 @@ public sealed class PlanParserTests
 
     [Theory]
     [InlineData("Mlp")]
+    [InlineData("MlpInt8")]
     [InlineData("Conv")]
     [InlineData("Layout")]
     [InlineData("Fixed")]

@@ -11,6 +11,9 @@ internal static class Plans
     /// <summary>Dynamic batch MLP: Dense relu → Dense → Softmax.</summary>
     public static string Mlp => TestModels.Get(nameof(Mlp)).Plan;
 
+    /// <summary>The MLP through the build's pipeline with the default manifest: int8 weights.</summary>
+    public static string MlpInt8 => TestModels.Get(nameof(MlpInt8)).Plan;
+
     /// <summary>Dynamic batch CNN: Conv relu → MaxPool → Flatten → Dense.</summary>
     public static string Conv => TestModels.Get(nameof(Conv)).Plan;
 

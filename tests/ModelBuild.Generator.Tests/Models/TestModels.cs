@@ -21,9 +21,10 @@ internal static class TestModels
         ["Fixed"] = Plan("FixedModel", "Tests.Models", Fixed()),
         ["Dynamic"] = Plan("DynamicModel", "Tests.Models", Dynamic()),
         ["TwoInTwoOut"] = Plan("PairModel", "Tests.Models", Pair()),
+        ["MlpInt8"] = Compress("MlpInt8Model", "Tests.Models", Mlp()),
     });
 
-    public static IReadOnlyList<string> Names { get; } = ["Conv", "Dynamic", "Fixed", "Layout", "Mlp", "TwoInTwoOut"];
+    public static IReadOnlyList<string> Names { get; } = ["Conv", "Dynamic", "Fixed", "Layout", "Mlp", "MlpInt8", "TwoInTwoOut"];
 
     public static TestModel Get(string name) => s_all.Value[name];
 
@@ -105,16 +106,39 @@ internal static class TestModels
 
     private static TestModel Plan(string className, string ns, ModelGraph graph)
     {
+        var (path, onnx) = Write(className, graph);
+        var (text, blob) = ExactPlanner.Build(path, className);
+        File.Delete(path);
+
+        // ExactPlanner plans into the global namespace; the build passes the item's Namespace the same way.
+        text = text.Replace("\nnamespace\n", ns.Length == 0 ? "\nnamespace\n" : "\nnamespace " + ns + "\n", StringComparison.Ordinal);
+        return new TestModel(className, ns.Length == 0 ? className : ns + "." + className, onnx, text, blob);
+    }
+
+    /// <summary>
+    /// The build's own pipeline with the default manifest (int8 weights, per output channel, symmetric). The reference
+    /// model is the pipeline's compressed ONNX (DequantizeLinear on the same int8 values), which computes what the
+    /// predictor computes, so the comparison with ONNX Runtime keeps its float32 tolerance.
+    /// </summary>
+    private static TestModel Compress(string className, string ns, ModelGraph graph)
+    {
+        var (path, _) = Write(className, graph);
+        var output = Path.Combine(Path.GetDirectoryName(path)!, className);
+        var result = CompressionPipeline.Run(new CompressionRequest(path, "", className, ns, output, className + ".weights.mbw"));
+        var model = new TestModel(className, ns + "." + className, File.ReadAllBytes(result.CompressedModelPath),
+            File.ReadAllText(result.PlanPath), File.ReadAllBytes(result.WeightsPath));
+        Directory.Delete(output, recursive: true);
+        return model;
+    }
+
+    private static (string Path, byte[] Onnx) Write(string className, ModelGraph graph)
+    {
         var onnx = OnnxExporter.ToBytes(graph);
         var dir = Path.Combine(Path.GetTempPath(), "modelbuild-generator-tests-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, char.ToLowerInvariant(className[0]) + className[1..^5] + ".onnx");
         File.WriteAllBytes(path, onnx);
-        var (text, blob) = ExactPlanner.Build(path, className);
-
-        // ExactPlanner plans into the global namespace; the build passes the item's Namespace the same way.
-        text = text.Replace("\nnamespace\n", ns.Length == 0 ? "\nnamespace\n" : "\nnamespace " + ns + "\n", StringComparison.Ordinal);
-        return new TestModel(className, ns.Length == 0 ? className : ns + "." + className, onnx, text, blob);
+        return (path, onnx);
     }
 }
 
