@@ -6,7 +6,7 @@ namespace ModelBuild.Generator.Tests;
 /// </summary>
 public sealed class BaselineTests
 {
-    private static readonly string[] s_cases = ["Mlp", "Conv", "Layout", "Fixed", "TwoInTwoOut"];
+    private static readonly string[] s_cases = ["Mlp", "MlpInt8", "Conv", "Layout", "Fixed", "Dynamic", "TwoInTwoOut"];
 
     public static TheoryData<string> Cases => new(s_cases);
 
@@ -14,7 +14,7 @@ public sealed class BaselineTests
     [MemberData(nameof(Cases))]
     public void GeneratedSource_MatchesTheBaseline(string name)
     {
-        var plan = (string)typeof(Plans).GetField(name)!.GetValue(null)!;
+        var plan = Plans.Get(name);
         var source = PredictorEmitterTests.Emit(plan);
         var className = plan.Split('\n').First(l => l.StartsWith("class ", StringComparison.Ordinal))[6..];
         var path = Path.Combine(BaselineDirectory(), name, className + ".g.cs.txt");

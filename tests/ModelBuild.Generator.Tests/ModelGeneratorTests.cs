@@ -35,23 +35,59 @@ public sealed class ModelGeneratorTests
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
         var span = diagnostic.Location.GetLineSpan();
         Assert.Equal("/obj/MlpModel.mbplan", span.Path);
-        Assert.Equal(21, span.StartLinePosition.Line); // 0-based: line 22
+        Assert.Equal(18, span.StartLinePosition.Line); // 0-based: line 19, the last
         Assert.Contains("'end' record is missing", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(Assert.Single(result.Results).GeneratedSources);
     }
 
     [Fact]
-    public void UnknownOp_ReportsMBG003_AndVersion2ReportsMBG001()
+    public void OtherPlanVersions_ReportMBG001_AtTheVersion_AndGenerateNothing()
     {
         var driver = GeneratorHost.NewDriver(
-            new InMemoryAdditionalText("/obj/A.mbplan", Plans.Mlp.Replace("op Softmax", "op TopK")),
-            new InMemoryAdditionalText("/obj/B.mbplan", Plans.Conv.Replace("mbplan 1", "mbplan 7")));
+            new InMemoryAdditionalText("/obj/A.mbplan", Plans.Mlp.Replace("mbplan 2", "mbplan 1")),
+            new InMemoryAdditionalText("/obj/B.mbplan", Plans.Conv.Replace("mbplan 2", "mbplan 3")));
 
         var result = driver.RunGenerators(GeneratorHost.NewCompilation("A")).GetRunResult();
 
-        Assert.Equal(["MBG001 /obj/B.mbplan:0", "MBG003 /obj/A.mbplan:21"], result.Diagnostics
-            .Select(d => d.Id + " " + d.Location.GetLineSpan().Path + ":" + d.Location.GetLineSpan().StartLinePosition.Line)
+        Assert.Equal(["MBG001 /obj/A.mbplan:0:7", "MBG001 /obj/B.mbplan:0:7"], result.Diagnostics
+            .Select(d => d.Id + " " + d.Location.GetLineSpan().Path + ":" + d.Location.GetLineSpan().StartLinePosition.Line + ":" + d.Location.GetLineSpan().StartLinePosition.Character)
             .Order(StringComparer.Ordinal));
+        Assert.Empty(result.GeneratedTrees);
+    }
+
+    /// <summary>
+    /// The parser does not know the op records (MBG003 is no longer reported): the emitted named-argument constructor
+    /// calls make the C# compiler check kinds, keys and value types against the referenced ModelBuild.Runtime.
+    /// </summary>
+    [Theory]
+    [InlineData("op Softmax", "op TopK", "CS0234", "TopKOp")] // unknown kind: no such type in ModelBuild.Runtime.Ops
+    [InlineData("Coerce2D=false", "Coerce2D=false K=3", "CS1739", "'K'")] // unknown key: no such parameter
+    [InlineData(" Coerce2D=false", "", "CS7036", "Coerce2D")] // missing key: required parameter not given
+    [InlineData("Axis=-1", "Axis=1.5", "CS1503", "")] // wrong type: float for an int parameter
+    [InlineData("Act=Activation.Relu", "Act=Activation.Gelu2", "CS0117", "Gelu2")] // unknown enum member
+    public void PlanOpsTheRuntimeDoesNotHave_FailTheUsersBuild_WithACompilerError(string find, string replace, string id, string mentions)
+    {
+        Assert.Contains(find, Plans.Mlp);
+        var (output, generatorDiagnostics) = GeneratorHost.Generate("MlpModel", Plans.Mlp.Replace(find, replace));
+
+        Assert.Empty(generatorDiagnostics);
+        var error = Assert.Single(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal(id, error.Id);
+        Assert.Contains(mentions, error.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.EndsWith("MlpModel.g.cs", error.Location.SourceTree!.FilePath);
+    }
+
+    [Theory]
+    [InlineData("output 1 name=\"class\"", "output 1 name=\"logits_shape\"")] // LogitsShape: a tensor and the shape of Logits
+    [InlineData("input 0 name=\"image.features\"", "input 0 name=\"meta::data_shape\"")] // MetaDataShape
+    [InlineData("input 0 name=\"image.features\"", "input 0 name=\"shape_of::meta::data\"")] // ShapeOfMetaData
+    public void TensorNamesThatLookLikeDerivedMembers_StillCompile(string find, string replace)
+    {
+        Assert.Contains(find, Plans.TwoInTwoOut);
+        var (output, generatorDiagnostics) = GeneratorHost.Generate("PairModel", Plans.TwoInTwoOut.Replace(find, replace));
+
+        Assert.Empty(generatorDiagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
     }
 
     [Fact]
@@ -82,7 +118,7 @@ public sealed class ModelGeneratorTests
         Assert.Equal([IncrementalStepRunReason.Unchanged], Reasons(run, ModelGenerator.ParseStep));
         Assert.Equal([IncrementalStepRunReason.Cached], Reasons(run, ModelGenerator.SpecStep).Distinct());
 
-        driver = driver.ReplaceAdditionalText(copy, new InMemoryAdditionalText("/obj/MlpModel.mbplan", Plans.Mlp.Replace("n=3", "n=2"))).RunGenerators(compilation);
+        driver = driver.ReplaceAdditionalText(copy, new InMemoryAdditionalText("/obj/MlpModel.mbplan", Plans.Mlp.Replace("Axis=-1", "Axis=1"))).RunGenerators(compilation);
         run = Assert.Single(driver.GetRunResult().Results);
         Assert.Equal([IncrementalStepRunReason.Modified], Reasons(run, ModelGenerator.ParseStep));
         Assert.Equal([IncrementalStepRunReason.Modified], Reasons(run, ModelGenerator.SpecStep));

@@ -10,18 +10,19 @@ namespace ModelBuild.Generator.Tests;
 public sealed class PlanFuzzTests
 {
     [Theory]
-    [InlineData(nameof(Plans.Mlp))]
-    [InlineData(nameof(Plans.Conv))]
-    [InlineData(nameof(Plans.Layout))]
-    [InlineData(nameof(Plans.Fixed))]
-    [InlineData(nameof(Plans.TwoInTwoOut))]
+    [InlineData("Mlp")]
+    [InlineData("Conv")]
+    [InlineData("Layout")]
+    [InlineData("Fixed")]
+    [InlineData("Dynamic")]
+    [InlineData("TwoInTwoOut")]
     public void MutatedPlans_ParseOrReportOneDiagnostic_AndNeverThrow(string name)
     {
-        var plan = (string)typeof(Plans).GetField(name)!.GetValue(null)!;
+        var plan = Plans.Get(name);
         var random = new Random(name.Length * 7919);
-        const string alphabet = "0123456789-=,\" \n.aNz\\";
+        const string alphabet = "0123456789-=,\" \n.aNz\\[]";
         var parsed = 0;
-        for (var i = 0; i < 1500; i++)
+        for (var i = 0; i < 1000; i++)
         {
             var text = plan.ToCharArray().ToList();
             for (var edits = random.Next(1, 4); edits > 0; edits--)
@@ -50,6 +51,7 @@ public sealed class PlanFuzzTests
             }
         }
 
-        Assert.InRange(parsed, 1, 1499);
+        // Both outcomes occur, so the loop exercised the parser's accepting and rejecting paths.
+        Assert.InRange(parsed, 1, 999);
     }
 }

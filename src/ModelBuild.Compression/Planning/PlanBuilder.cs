@@ -136,7 +136,8 @@ internal static class PlanBuilder
             }
 
             c.Slots.Pin(c.SlotIdOf(id)!.Value);
-            outputs.Add(new PlanTensor(outputs.Count, output.Name, id, c.Values[id].Type, Dims(Merge(c.ShapeOf(output.Name), output.Shape)), Doc(output, "output")));
+            var shape = Merge(c.ShapeOf(output.Name), output.Shape);
+            outputs.Add(new PlanTensor(outputs.Count, output.Name, id, c.Values[id].Type, Dims(shape), Doc(output with { Shape = shape }, "output")));
         }
 
         return outputs;

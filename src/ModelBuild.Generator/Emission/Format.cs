@@ -20,13 +20,14 @@ internal static class Format
     public static string Xml(string value) =>
         OneLine(value).Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
-    /// <summary>Text for a <c>//</c> comment: control characters (a node name may hold <c>\n</c>) become spaces.</summary>
+    /// <summary>Text for a <c>//</c> comment: control characters and line separators (a node name may hold <c>\n</c>) become spaces.</summary>
     public static string OneLine(string value)
     {
         var text = new StringBuilder(value.Length);
         foreach (var c in value)
         {
-            text.Append(char.IsControl(c) ? ' ' : c);
+            // U+2028/U+2029 end a C# line as well, so they would end the comment too.
+            text.Append(char.IsControl(c) || c is '\u2028' or '\u2029' ? ' ' : c);
         }
 
         return text.ToString();

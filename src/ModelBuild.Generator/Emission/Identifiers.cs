@@ -38,15 +38,43 @@ internal static class Identifiers
         return SyntaxFacts.GetKeywordKind(id) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(id) != SyntaxKind.None ? "@" + id : id;
     }
 
-    /// <summary>Appends 2, 3, … until the name is unused and differs from the enclosing type's name.</summary>
+    /// <summary>
+    /// Appends 2, 3, … until the name and the members derived from it (<c>{name}Shape</c>, <c>{name}DeclaredShape</c>,
+    /// <c>ShapeOf{name}</c>) are all unused and the name differs from the enclosing type's name; then reserves them all,
+    /// so tensors named <c>x</c> and <c>x_shape</c> cannot both give a <c>XShape</c> property.
+    /// </summary>
     public static string Unique(string candidate, HashSet<string> used, string className)
     {
         var name = candidate;
-        for (var n = 2; !used.Add(name) || name == className + "Input" || name == className + "Output"; n++)
+        for (var n = 2; !IsFree(name, used) || name == className + "Input" || name == className + "Output"; n++)
         {
             name = candidate + n.ToString(CultureInfo.InvariantCulture);
         }
 
+        foreach (var member in Derived(name))
+        {
+            used.Add(member);
+        }
+
         return name;
+    }
+
+    private static bool IsFree(string name, HashSet<string> used)
+    {
+        foreach (var member in Derived(name))
+        {
+            if (used.Contains(member))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string[] Derived(string name)
+    {
+        var bare = name.TrimStart('@');
+        return [name, bare + "Shape", bare + "DeclaredShape", "ShapeOf" + bare];
     }
 }

@@ -40,16 +40,20 @@ internal static partial class PredictorEmitter
         w.Line("/// <summary>This thread's context: shapes and activation buffers, reused across calls.</summary>");
         w.Line("internal static " + Ex + "OpContext Context => t_context ??= new " + Ex + "OpContext(Program);");
         w.Line();
-        var input = spec.Inputs[0];
-        w.Line("/// <summary>Checks and sets the first input, runs every operator and returns the context holding the outputs.</summary>");
-        w.Open("internal static " + Ex + "OpContext Run<T>(global::System.ReadOnlySpan<T> input, global::System.ReadOnlySpan<int> shape) where T : unmanaged");
-        w.Line(Ex + "Predictors.CheckShape(shape, " + ShapeValues(input) + ", " + Literal(input.Name) + ", nameof(shape));");
-        w.Line("var context = Context;");
-        w.Line(Ex + "Predictors.SetInput(context, " + I(input.Value) + ", input, shape);");
-        w.Line("Program.Run(context);");
-        w.Line("return context;");
-        w.Close();
-        w.Line();
+        if (spec.Inputs.Count == 1 && spec.Outputs.Count == 1)
+        {
+            // Only the single-input API runs through here; multi-input Predict sets every input itself.
+            var input = spec.Inputs[0];
+            w.Line("/// <summary>Checks and sets the input, runs every operator and returns the context holding the output.</summary>");
+            w.Open("internal static " + Ex + "OpContext Run<T>(global::System.ReadOnlySpan<T> input, global::System.ReadOnlySpan<int> shape) where T : unmanaged");
+            w.Line(Ex + "Predictors.CheckShape(shape, " + ShapeValues(input) + ", " + Literal(input.Name) + ", nameof(shape));");
+            w.Line("var context = Context;");
+            w.Line(Ex + "Predictors.SetInput(context, " + I(input.Value) + ", input, shape);");
+            w.Line("Program.Run(context);");
+            w.Line("return context;");
+            w.Close();
+            w.Line();
+        }
         EmitValues(w, spec);
         w.Line();
         EmitOps(w, spec);
@@ -58,6 +62,7 @@ internal static partial class PredictorEmitter
 
     private static void EmitValues(SourceWriter w, PredictorSpec spec)
     {
+        // Expression bodies with collection expressions: a block ("=> {") would not compile.
         w.Line("private static " + Ex + "ValueDecl[] Values() =>");
         w.Line("[");
         foreach (var v in spec.Values)

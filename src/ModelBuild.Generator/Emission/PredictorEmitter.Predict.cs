@@ -107,7 +107,7 @@ internal static partial class PredictorEmitter
         w.Close();
         w.Line();
         w.Open("if (input.Length != (long)batchSize * InputElementsPerSample || output.Length != (long)batchSize * OutputElementsPerSample)");
-        w.Line("throw new " + ArgEx + "(\"Expected \" + batchSize + \" samples: \" + ((long)batchSize * InputElementsPerSample) + \" input and \" + ((long)batchSize * OutputElementsPerSample) + \" output elements, got \" + input.Length + \" and \" + output.Length + \".\");");
+        w.Line("throw new " + ArgEx + "(\"Expected \" + batchSize + " + Literal(" samples of " + input.Name + " " + Shape(input) + " → " + output.Name + " " + Shape(output) + ": ") + " + ((long)batchSize * InputElementsPerSample) + \" input and \" + ((long)batchSize * OutputElementsPerSample) + \" output elements, got \" + input.Length + \" and \" + output.Length + \".\");");
         w.Close();
         w.Line();
         var dims = new List<string> { fixedBatch == 0 ? "batchSize" : I(fixedBatch) };
@@ -117,7 +117,17 @@ internal static partial class PredictorEmitter
         }
 
         w.Line(ReadOnlySpan + "<int> shape = [" + string.Join(", ", dims) + "];");
-        var chunk = fixedBatch == 0 ? "batchSize" : I(fixedBatch);
+        if (fixedBatch == 0)
+        {
+            w.Line("var context = " + p + ".Run(input, shape);");
+            w.Line(Ex + "Predictors.CopyExact(context, " + I(output.Value) + ", output, " + Literal(output.Name) + ");");
+            w.Close();
+            w.Line();
+            return;
+        }
+
+        // A fixed batch runs in chunks of that batch.
+        var chunk = I(fixedBatch);
         w.Open("for (var start = 0; start < batchSize; start += " + chunk + ")");
         w.Line("var context = " + p + ".Run(input.Slice(start * InputElementsPerSample, " + chunk + " * InputElementsPerSample), shape);");
         w.Line(Ex + "Predictors.CopyExact(context, " + I(output.Value) + ", output.Slice(start * OutputElementsPerSample, " + chunk + " * OutputElementsPerSample), "

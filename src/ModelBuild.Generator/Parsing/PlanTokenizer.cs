@@ -103,6 +103,7 @@ internal static class PlanTokenizer
                 '\\' => '\\',
                 'n' => '\n',
                 't' => '\t',
+                'r' => '\r', // PlanWriter.Quote escapes CR too (a node name or doc may hold one)
                 _ => throw Bad("unknown escape '\\" + e + "'", lineNumber, i - 1),
             });
         }

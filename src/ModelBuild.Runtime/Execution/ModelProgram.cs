@@ -64,7 +64,13 @@ public sealed class ModelProgram
             lock (_gate)
             {
                 _constants ??= new float[]?[Values.Count];
-                return _blob ??= _loadBlob();
+                if (_blob is null)
+                {
+                    // Published last, with release semantics: a thread that sees the blob also sees _constants (ARM64).
+                    Volatile.Write(ref _blob, _loadBlob());
+                }
+
+                return _blob;
             }
         }
     }

@@ -46,6 +46,6 @@ public sealed record BinaryOp(int A, int B, int Y, BinaryFunction Function) : Op
         }
 
         var yl = c.OutputLongs(Y, ys);
-        Broadcasting.Run(c.Longs(A), pa, c.Longs(B), pb, yl, ys, Function, Fail);
+        Broadcasting.Run(c.Longs(A), pa, c.Longs(B), pb, yl, ys, Function, this);
     }
 }

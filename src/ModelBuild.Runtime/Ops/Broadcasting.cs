@@ -17,7 +17,7 @@ internal static class Broadcasting
     }
 
     public static void Run(ReadOnlySpan<long> a, ReadOnlySpan<int> pa, ReadOnlySpan<long> b, ReadOnlySpan<int> pb, Span<long> y,
-        ReadOnlySpan<int> ys, BinaryFunction f, Func<string, Exception> fail)
+        ReadOnlySpan<int> ys, BinaryFunction f, Op op)
     {
         var rank = ys.Length;
         Span<int> stA = stackalloc int[rank];
@@ -35,7 +35,7 @@ internal static class Broadcasting
                 ib += index[d] * stB[d];
             }
 
-            y[i] = Apply(f, a[ia], b[ib], fail);
+            y[i] = Apply(f, a[ia], b[ib], op);
             for (var d = rank - 1; d >= 0 && ++index[d] == ys[d]; d--)
             {
                 index[d] = 0;
@@ -43,12 +43,12 @@ internal static class Broadcasting
         }
     }
 
-    private static long Apply(BinaryFunction f, long a, long b, Func<string, Exception> fail) => f switch
+    private static long Apply(BinaryFunction f, long a, long b, Op op) => f switch
     {
         BinaryFunction.Add => unchecked(a + b),
         BinaryFunction.Sub => unchecked(a - b),
         BinaryFunction.Mul => unchecked(a * b),
-        BinaryFunction.Div => b == 0 ? throw fail("integer division by zero.") : a / b,
+        BinaryFunction.Div => b == 0 ? throw new DivideByZeroException($"'{op.Node}': integer division by zero.") : a / b,
         BinaryFunction.Max => Math.Max(a, b),
         BinaryFunction.Min => Math.Min(a, b),
         _ => (long)Math.Pow(a, b),

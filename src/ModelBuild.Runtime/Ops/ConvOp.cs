@@ -24,8 +24,11 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);
-        Spatial.Require4D(xs, Fail);
-        Spatial.CheckAttributes(KernelShape, Strides, Dilations, Pads, 2, Fail);
+        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads, 2) is { } problem)
+        {
+            throw Fail(problem);
+        }
+
         var w = c.Matrix(Weight);
         int n = xs[0], ch = xs[1], h = xs[2], wd = xs[3];
         if (Group < 1 || ch % Group != 0 || w.Rows % Group != 0 || w.Cols != ch / Group * KernelShape[0] * KernelShape[1])

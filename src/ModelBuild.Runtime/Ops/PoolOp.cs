@@ -23,8 +23,11 @@ public sealed record PoolOp(int X, int Y, bool IsMax, int[] KernelShape, int[] S
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);
-        Spatial.Require4D(xs, Fail);
-        Spatial.CheckAttributes(KernelShape, Strides, Dilations, Pads, 2, Fail);
+        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads, 2) is { } problem)
+        {
+            throw Fail(problem);
+        }
+
         int n = xs[0], ch = xs[1], h = xs[2], w = xs[3];
         if (!Spatial.TryResolve(h, KernelShape[0], Strides[0], Dilations[0], Pads[0], Pads[2], AutoPad, CeilMode, out var oh, out var pt, out var pb)
             || !Spatial.TryResolve(w, KernelShape[1], Strides[1], Dilations[1], Pads[1], Pads[3], AutoPad, CeilMode, out var ow, out var pl, out var pr))

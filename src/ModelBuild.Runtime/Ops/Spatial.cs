@@ -51,29 +51,30 @@ internal static class Spatial
         return output >= 1;
     }
 
-    /// <summary>Checks the window attributes once per call (they are constants, but plans can be hand-edited).</summary>
-    public static void CheckAttributes(int[] kernel, int[] strides, int[] dilations, int[] pads, int spatialRank, Func<string, Exception> fail)
+    /// <summary>
+    /// What is wrong with the window attributes or the input's rank, or null (checked per call: plans can be
+    /// hand-edited). Returning the reason keeps the success path free of delegate allocations.
+    /// </summary>
+    public static string? Check(ReadOnlySpan<int> x, int[] kernel, int[] strides, int[] dilations, int[] pads, int spatialRank)
     {
+        if (x.Length != spatialRank + 2)
+        {
+            return $"expects a {spatialRank + 2}-D input [N, C, spatial…], got {ShapeMath.Format(x)}.";
+        }
+
         if (kernel.Length != spatialRank || strides.Length != spatialRank || dilations.Length != spatialRank || pads.Length != 2 * spatialRank)
         {
-            throw fail($"kernel_shape, strides, dilations and pads must describe {spatialRank} spatial axes.");
+            return $"kernel_shape, strides, dilations and pads must describe {spatialRank} spatial axes.";
         }
 
         for (var i = 0; i < spatialRank; i++)
         {
             if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 || pads[i] < 0 || pads[i + spatialRank] < 0)
             {
-                throw fail("kernel sizes, strides and dilations must be ≥ 1 and pads ≥ 0.");
+                return "kernel sizes, strides and dilations must be ≥ 1 and pads ≥ 0.";
             }
         }
-    }
 
-    /// <summary>Fails unless <paramref name="x"/> is <c>[N, C, H, W]</c>.</summary>
-    public static void Require4D(ReadOnlySpan<int> x, Func<string, Exception> fail)
-    {
-        if (x.Length != 4)
-        {
-            throw fail($"expects a 4-D NCHW input, got {ShapeMath.Format(x)}.");
-        }
+        return null;
     }
 }

@@ -1,56 +1,79 @@
+using ModelBuild.Generator.Model;
+
 namespace ModelBuild.Generator.Tests.Execution;
 
 /// <summary>User code compiled next to the generated predictor: it calls the public API exactly as a consumer would.</summary>
 internal static class Harnesses
 {
-    public static string Single(string type) => $$"""
+    /// <summary>Every single-input overload; the batched ones only when the model has them.</summary>
+    public static string Single(string type, PredictorSpec spec) => ShapeTaking(type) + (IsBatched(spec) ? Batched(type) : "") + "}\n";
+
+    private static bool IsBatched(PredictorSpec spec) =>
+        spec.Inputs[0].IsBatchFirst && spec.Outputs[0].IsBatchFirst && spec.Inputs[0].Shape[0] == spec.Outputs[0].Shape[0];
+
+    private static string ShapeTaking(string type) => $$"""
         using System;
 
         internal static class Harness
         {
-            public static float[] ArrayPath(float[] input) => new {{type}}().Predict(input);
-
-            public static float[] SpanPath(float[] input, int batch)
+            public static object[] Shaped(float[] input, int[] shape)
             {
-                var output = new float[batch * {{type}}.OutputElementsPerSample];
-                new {{type}}().Predict(input, output, batch);
-                return output;
+                var output = new {{type}}().Predict(input, shape, out var outputShape);
+                return [output, outputShape];
             }
 
-            public static float[] InferredPath(float[] input)
+            public static object[] ShapedSpan(float[] input, int[] shape, int capacity, int rankCapacity)
             {
-                var output = new float[input.Length / {{type}}.InputElementsPerSample * {{type}}.OutputElementsPerSample];
-                new {{type}}().Predict(input.AsSpan(), output.AsSpan());
-                return output;
+                var output = new float[capacity];
+                var outputShape = new int[rankCapacity];
+                var written = new {{type}}().Predict(input, shape, output, outputShape);
+                return [output, outputShape, written];
             }
 
-            public static float[] WrongOutput(float[] input, int batch)
-            {
-                var output = new float[(batch * {{type}}.OutputElementsPerSample) + 1];
-                new {{type}}().Predict(input, output, batch);
-                return output;
-            }
+            public static int[] OutputShapeOf(int[] shape) => new {{type}}().GetOutputShape(shape);
 
-            public static long AllocatedBytes(float[] input, int batch)
+            public static int[] Declared() => [.. {{type}}.InputShape, int.MinValue, .. {{type}}.OutputShape];
+
+            public static ModelBuild.Runtime.ModelInfo Info() => {{type}}.ModelInfo;
+
+            // Bytes allocated by 5 span calls after 2 warm-ups (weights decoded, this thread's buffers grown).
+            public static long AllocatedBytes(float[] input, int[] shape, int capacity)
             {
                 var model = new {{type}}();
-                var output = new float[batch * {{type}}.OutputElementsPerSample];
-                model.Predict(input, output, batch); // first call: weights decode, the thread's arena is rented
+                var output = new float[capacity];
+                var outputShape = new int[8];
+                model.Predict(input, shape, output, outputShape);
+                model.Predict(input, shape, output, outputShape);
                 var before = GC.GetAllocatedBytesForCurrentThread();
-                for (var i = 0; i < 20; i++)
+                for (var i = 0; i < 5; i++)
                 {
-                    model.Predict(input, output, batch);
+                    model.Predict(input, shape, output, outputShape);
                 }
 
                 return GC.GetAllocatedBytesForCurrentThread() - before;
             }
 
-            public static int[] Shapes() => [{{type}}.InputElementsPerSample, {{type}}.OutputElementsPerSample, .. {{type}}.InputShape, int.MinValue, .. {{type}}.OutputShape];
+        """;
 
-            public static bool Dynamic() => {{type}}.HasDynamicBatch;
+    private static string Batched(string type) => $$"""
+            public static float[] Array(float[] input) => new {{type}}().Predict(input);
 
-            public static ModelBuild.Runtime.ModelInfo Info() => {{type}}.ModelInfo;
-        }
+            public static float[] Span(float[] input, int outputLength)
+            {
+                var output = new float[outputLength];
+                new {{type}}().Predict(input.AsSpan(), output.AsSpan());
+                return output;
+            }
+
+            public static float[] SpanBatch(float[] input, int outputLength, int batchSize)
+            {
+                var output = new float[outputLength];
+                new {{type}}().Predict(input, output, batchSize);
+                return output;
+            }
+
+            public static int[] PerSample() => [{{type}}.InputElementsPerSample, {{type}}.OutputElementsPerSample, {{type}}.HasDynamicBatch ? 1 : 0];
+
         """;
 
     public const string Pair = """
@@ -58,14 +81,17 @@ internal static class Harnesses
 
         internal static class Harness
         {
-            public static float[][] Run(float[] features, float[] meta)
+            public static object[] Run(float[] features, int[]? featuresShape, float[] meta, int[]? metaShape)
             {
-                var result = new PairModel().Predict(new PairModelInput { ImageFeatures = features, MetaData = meta });
-                return [result.Logits, result.Class];
+                var result = new PairModel().Predict(new PairModelInput
+                {
+                    ImageFeatures = features,
+                    ImageFeaturesShape = featuresShape,
+                    MetaData = meta,
+                    MetaDataShape = metaShape,
+                });
+                return [result.Logits, result.LogitsShape, result.Class, result.ClassShape];
             }
-
-            public static int[] Sizes() =>
-                [PairModelInput.ImageFeaturesElementsPerSample, PairModelInput.MetaDataElementsPerSample, .. PairModelOutput.ClassShape];
         }
         """;
 }

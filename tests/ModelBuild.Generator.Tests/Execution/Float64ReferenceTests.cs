@@ -1,0 +1,66 @@
+using ModelBuild.Runtime;
+
+namespace ModelBuild.Generator.Tests.Execution;
+
+/// <summary>
+/// The MLP written out in float64 with the weights the blob holds (int8 entries dequantised by the blob's reference
+/// decoder): a reference that shares no kernel with the predictor and no graph rewrite with ONNX Runtime.
+/// </summary>
+public sealed class Float64ReferenceTests
+{
+    /// <summary>Float32 sums of at most 8 products of values in [-1, 1): a few ulps of 1, far below any indexing error.</summary>
+    private const double Tolerance = 2e-6;
+
+    [Theory]
+    [InlineData("Mlp")]
+    [InlineData("MlpInt8")]
+    public void Mlp_MatchesFloat64Maths_OnTheBlobsWeights(string name)
+    {
+        var model = CompiledModel.Get(name);
+        var blob = WeightBlob.Load(model.Model.Blob);
+        var input = Tensor.Random([6, 4], seed: 21);
+
+        var actual = (float[])model.Call<object[]>("Shaped", input.Data, input.Shape)[0];
+
+        var expected = Mlp(input.Data, 6, blob.Floats(1), blob.Floats(0), blob.Floats(3), blob.Floats(2));
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= Tolerance, $"element {i}: float64 {expected[i]:R}, generated {actual[i]:R}");
+        }
+    }
+
+    /// <summary>softmax(W2 · relu(W1 · x + b1) + b2), weights stored one row per output unit.</summary>
+    private static double[] Mlp(float[] x, int batch, float[] w1, float[] b1, float[] w2, float[] b2)
+    {
+        var y = new double[batch * 3];
+        for (var s = 0; s < batch; s++)
+        {
+            var h = new double[8];
+            for (var j = 0; j < 8; j++)
+            {
+                double sum = b1[j];
+                for (var k = 0; k < 4; k++)
+                {
+                    sum += (double)w1[(j * 4) + k] * x[(s * 4) + k];
+                }
+
+                h[j] = Math.Max(0, sum);
+            }
+
+            var logits = new double[3];
+            for (var j = 0; j < 3; j++)
+            {
+                logits[j] = b2[j] + Enumerable.Range(0, 8).Sum(k => (double)w2[(j * 8) + k] * h[k]);
+            }
+
+            var max = logits.Max();
+            var total = logits.Sum(l => Math.Exp(l - max));
+            for (var j = 0; j < 3; j++)
+            {
+                y[(s * 3) + j] = Math.Exp(logits[j] - max) / total;
+            }
+        }
+
+        return y;
+    }
+}
