@@ -101,7 +101,7 @@ internal static class PlanBuilder
             try
             {
                 var id = c.DeclareInput(input.Name);
-                inputs.Add(new PlanTensor(inputs.Count, input.Name, id, c.Values[id].Type, Dims(input.Shape), Doc(input, "input")));
+                inputs.Add(new PlanTensor(inputs.Count, input.Name, id, c.Values[id].Type, Dims(input.Shape), Doc(input)));
             }
             catch (UnsupportedNodeException e)
             {
@@ -137,7 +137,7 @@ internal static class PlanBuilder
 
             c.Slots.Pin(c.SlotIdOf(id)!.Value);
             var shape = Merge(c.ShapeOf(output.Name), output.Shape);
-            outputs.Add(new PlanTensor(outputs.Count, output.Name, id, c.Values[id].Type, Dims(shape), Doc(output with { Shape = shape }, "output")));
+            outputs.Add(new PlanTensor(outputs.Count, output.Name, id, c.Values[id].Type, Dims(shape), Doc(output)));
         }
 
         return outputs;
@@ -188,10 +188,6 @@ internal static class PlanBuilder
 
     private static IReadOnlyList<string> Dims(TensorShape? shape) => shape?.Select(d => d.ToString()).ToList() ?? [];
 
-    private static string Doc(ValueInfo info, string kind)
-    {
-        var dims = info.Shape is null ? "?" : "[" + string.Join(", ", info.Shape.Select(d => d.ToString())) + "]";
-        var doc = $"ONNX {kind} '{info.Name}', {info.ElementType.OnnxName()} {dims}.";
-        return string.IsNullOrWhiteSpace(info.DocString) ? doc : doc + " " + info.DocString.Trim();
-    }
+    /// <summary>The ONNX doc_string of a graph input or output (the generator already prints its name, type and shape).</summary>
+    private static string Doc(ValueInfo info) => info.DocString?.Trim() ?? "";
 }

@@ -124,7 +124,7 @@ internal static class TestModels
     {
         var (path, _) = Write(className, graph);
         var output = Path.Combine(Path.GetDirectoryName(path)!, className);
-        var result = CompressionPipeline.Run(new CompressionRequest(path, "", className, ns, output, className + ".weights.mbw"));
+        var result = CompressionPipeline.Run(new CompressionRequest(path, "", className, ns, output, className + ".weights.mbw"), ModelBuild.Evaluation.Services.EvaluationServices.Create());
         var model = new TestModel(className, ns + "." + className, File.ReadAllBytes(result.CompressedModelPath),
             File.ReadAllText(result.PlanPath), File.ReadAllBytes(result.WeightsPath));
         Directory.Delete(output, recursive: true);
