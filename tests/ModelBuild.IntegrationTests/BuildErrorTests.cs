@@ -50,4 +50,28 @@ public sealed class BuildErrorTests
         Assert.Contains("LRN", build.Output);
         Assert.Contains("my_lrn", build.Output);
     }
+
+    [Fact]
+    public void FourUnbuildableModels_AreAllReportedInOneBuild_ThenMB0008StopsBeforeCompiling()
+    {
+        string[] names = ["first", "second", "third", "fourth"];
+        using var project = ConsumerProject.InRepo(names.Select(n => new ConsumerModel(n + ".onnx", char.ToUpperInvariant(n[0]) + n[1..] + "Model")).ToArray());
+        foreach (var name in names)
+        {
+            File.WriteAllBytes(Path.Combine(project.Directory, name + ".onnx"), UnsupportedModel.Create());
+        }
+
+        project.Write("Program.cs", "return 0;\n");
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded);
+        foreach (var name in names)
+        {
+            Assert.Matches(@$"{name}\.onnx\s*:\s*error MB3003: .*TopK 'my_topk'.*LRN 'my_lrn'|{name}\.onnx\s*:\s*error MB3003: .*LRN 'my_lrn'", build.Output);
+        }
+
+        Assert.Contains("error MB0008: 4 of 4 ONNX model(s) could not be compressed", build.Output);
+        Assert.DoesNotContain("error CS", build.Output); // stopped before the C# compiler could complain about missing classes
+    }
 }
