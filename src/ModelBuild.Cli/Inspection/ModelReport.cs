@@ -108,13 +108,15 @@ public static class ModelReport
         }
 
         w.WriteLine($"Subgraphs ({N(subgraphs.Count)}; counted above and below, never executed):");
-        Table(w, subgraphs.Select(s => new[]
+        var rows = new List<string[]> { new[] { "subgraph", "nodes", "weights", "params" } };
+        rows.AddRange(subgraphs.Select(s => new[]
         {
             s.Path,
-            $"{N(s.OpTypes.Count + s.Weights.Count(t => t.Origin == TensorOrigin.ConstantNode))} nodes",
-            $"{N(s.Weights.Count)} weights",
-            $"{N(WeightSummary.Of(s.Weights).Parameters)} params",
-        }).ToList(), [1, 2, 3]);
+            N(s.OpTypes.Count + s.Weights.Count(t => t.Origin == TensorOrigin.ConstantNode)),
+            N(s.Weights.Count),
+            N(WeightSummary.Of(s.Weights).Parameters),
+        }));
+        Table(w, rows, [1, 2, 3]);
         w.WriteLine();
     }
 
