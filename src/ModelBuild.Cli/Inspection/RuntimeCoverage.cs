@@ -33,6 +33,12 @@ public sealed record RuntimeCoverage(
                 .ToList();
             return new RuntimeCoverage(graph?.Nodes.Count, blockedOps.Count, blockers, graph is null ? [] : Covered(graph, blockedOps), e);
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The build's worker turns any exception into MB0007; say the same here, after the rest of the report.
+            var internalError = new ModelBuildException("MB0007", modelPath, $"internal error {e.GetType().Name} while planning: {e.Message.ReplaceLineEndings(" ")}", inner: e);
+            return new RuntimeCoverage(null, 0, [], [], internalError);
+        }
     }
 
     private static List<string> Covered(ModelGraph graph, List<string> blockedOps)
