@@ -10,12 +10,13 @@ public static class InspectCommand
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "Path of the ONNX model file." };
-        var command = new Command("inspect", "Print a model's inputs, outputs, operators and weights.") { model };
+        var command = new Command("inspect", "Print a model's inputs, outputs, operators (subgraphs included), weights and what the generated runtime covers.") { model };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, output =>
         {
             var path = parseResult.GetValue(model)!;
             var graph = OnnxImporter.Import(path);
             ModelReport.Write(output, path, new FileInfo(path).Length, graph);
+            ModelReport.WriteCoverage(output, RuntimeCoverage.Check(path));
             return 0;
         }, parseResult.GetValue(model)));
         return command;

@@ -10,10 +10,13 @@ public sealed record WeightSummary(long Parameters, long WeightBytes, int Weight
 {
     public static bool IsParameter(Tensor tensor) => tensor.DataType is not (DataType.Int64 or DataType.String);
 
-    public static WeightSummary Of(ModelGraph graph)
+    public static WeightSummary Of(ModelGraph graph) => Of(graph.Initializers);
+
+    public static WeightSummary Of(IEnumerable<Tensor> tensors)
     {
-        var weights = graph.Initializers.Where(IsParameter).ToList();
-        var shapes = graph.Initializers.Where(t => !IsParameter(t)).ToList();
+        var all = tensors.ToList();
+        var weights = all.Where(IsParameter).ToList();
+        var shapes = all.Where(t => !IsParameter(t)).ToList();
         return new WeightSummary(
             weights.Sum(t => t.ElementCount),
             weights.Sum(t => t.RawData.LongLength),

@@ -1,4 +1,5 @@
 using ModelBuild.Compression.Planning;
+using ModelBuild.Compression.Planning.Lowering;
 using ModelBuild.Compression.Representation;
 using ModelBuild.Graph;
 using ModelBuild.Graph.Inference;
@@ -17,12 +18,24 @@ public static class ExactPlanner
     /// <exception cref="ModelBuildException">MB1xxx for unreadable models, MB3002/MB3003 for what the runtime cannot run.</exception>
     public static (string PlanText, byte[] Blob) Build(string modelPath, string className = "Model", IReadOnlyDictionary<string, int[]>? inputShapes = null)
     {
-        var graph = Prepare(modelPath, inputShapes);
+        return Build(Prepare(modelPath, inputShapes), modelPath, className);
+    }
+
+    /// <summary>Plans a graph <see cref="Prepare"/> returned, so a caller can also look at the graph the planner saw.</summary>
+    public static (string PlanText, byte[] Blob) Build(ModelGraph graph, string modelPath, string className = "Model")
+    {
         var target = new PlanTarget(className, "", Path.GetFileName(modelPath), className + ".weights.mbw");
         var (plan, weights) = PlanBuilder.Build(graph, modelPath, target, new Dictionary<string, StoredMatrix>());
         var (blob, _) = BlobAssembler.Build(weights, new Dictionary<string, float[]>(), entropyCoding: false);
         return (PlanWriter.Write(plan), blob);
     }
+
+    /// <summary>Every ONNX op type (default domain) the generated runtime has a lowering for, sorted.</summary>
+    public static IReadOnlyList<string> CoveredOpTypes => Lowerings.CoveredOpTypes;
+
+    /// <summary>The blockers an MB3003 lists, each <c>OpType 'label' (reason)</c> or <c>graph input/output '...' (reason)</c>; empty for other errors.</summary>
+    public static IReadOnlyList<string> Blockers(ModelBuildException e) =>
+        e.Data[PlanBuilder.BlockersKey] as string[] ?? [];
 
     /// <summary>Import, pin input shapes, simplify, infer shapes: the graph the planner sees.</summary>
     public static ModelGraph Prepare(string modelPath, IReadOnlyDictionary<string, int[]>? inputShapes = null)

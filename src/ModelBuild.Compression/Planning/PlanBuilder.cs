@@ -19,6 +19,9 @@ public sealed record PlanTarget(string ClassName, string Namespace, string Sourc
 /// </remarks>
 internal static class PlanBuilder
 {
+    /// <summary>The key of MB3003's <see cref="Exception.Data"/> entry: the blockers, one string each.</summary>
+    public const string BlockersKey = "ModelBuild.Blockers";
+
     /// <summary>Builds the plan; throws MB3003 listing every node the runtime cannot run.</summary>
     public static (ModelPlan Plan, WeightTable Weights) Build(
         ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, StoredMatrix> stored)
@@ -60,8 +63,10 @@ internal static class PlanBuilder
         var outputs = BindOutputs(c, inputs, blockers);
         if (blockers.Count > 0)
         {
-            throw new ModelBuildException("MB3003", modelPath,
+            var e = new ModelBuildException("MB3003", modelPath,
                 $"the generated runtime does not cover {blockers.Count} node(s): {string.Join("; ", blockers)}.");
+            e.Data[BlockersKey] = blockers.ToArray(); // node names may hold "; ", so readers need the list, not the text
+            throw e;
         }
 
         RunInPlace(c);

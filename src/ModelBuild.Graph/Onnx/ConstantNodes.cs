@@ -7,7 +7,7 @@ namespace ModelBuild.Graph.Onnx;
 /// Turns ONNX <c>Constant</c> nodes into weights, so passes find every constant tensor among the initializers
 /// whether the exporter used initializers (most) or Constant nodes (PyTorch for shapes, some converters for all).
 /// </summary>
-internal static class ConstantNodes
+public static class ConstantNodes
 {
     /// <summary>The tensor a Constant node produces, or null when it is not a convertible Constant.</summary>
     public static Tensor? TryConvert(NodeProto node)
