@@ -78,6 +78,12 @@ public static class CompressionPipeline
         BlobVerifier.Check(blob, weights, request.ModelPath);
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
         var compressedOnnx = CompressedOnnx.Build(context);
+        var planText = PlanWriter.Write(plan);
+        if (services.Runner is { } runner)
+        {
+            progress?.Report("checking the generated code's plan against ONNX Runtime on the compressed model");
+            context.Notes.Add(PlanVerifier.Check(planText, blob, compressedOnnx, graph, runner, calibration, request.ModelPath));
+        }
         var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, services, progress);
         var warnings = new List<string>();
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
@@ -115,7 +121,7 @@ public static class CompressionPipeline
             (stem + ".report.md", Encoding.UTF8.GetBytes(report.ToMarkdown() + Notes(context))),
             (stem + ".report.html", Encoding.UTF8.GetBytes(Reporting.Html.HtmlReport.Render(report))),
             (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest))),
-            (stem + ".mbplan", Encoding.UTF8.GetBytes(PlanWriter.Write(plan))),
+            (stem + ".mbplan", Encoding.UTF8.GetBytes(planText)),
         };
         var pinnedPath = stem + ".auto.compress.json";
         if (pinned is not null)

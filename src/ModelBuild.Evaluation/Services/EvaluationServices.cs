@@ -7,5 +7,5 @@ public static class EvaluationServices
 {
     /// <summary>Data readers, activation recording and scoring, all backed by this library.</summary>
     public static CompressionServices Create() =>
-        new(new DatasetLoader(), new OnnxRuntimeActivationRecorder(), new OnnxRuntimeModelScorer());
+        new(new DatasetLoader(), new OnnxRuntimeActivationRecorder(), new OnnxRuntimeModelScorer(), new OnnxRuntimeModelRunner());
 }

@@ -1,0 +1,16 @@
+using ModelBuild.Compression.Contracts;
+
+namespace ModelBuild.Evaluation.Services;
+
+/// <summary>Runs a model in ONNX Runtime (one intra-op thread) for the build's check of its own plan.</summary>
+public sealed class OnnxRuntimeModelRunner : IModelRunner
+{
+    /// <inheritdoc />
+    public IReadOnlyList<float[]> Run(byte[] onnx, string displayName, float[] input, int[] shape, IReadOnlyList<string> outputs)
+    {
+        using var session = OnnxRuntimeSession.FromBytes(onnx, displayName);
+        var inputs = new Dictionary<string, (float[] Data, int[] Shape)> { [session.InputNames[0]] = (input, shape) };
+        var results = session.Run(inputs, outputs);
+        return outputs.Select(o => results[o].Data).ToList();
+    }
+}
