@@ -18,6 +18,7 @@ public static class GraphStructure
         foreach (var node in graph.Nodes)
         {
             CheckArity(node, file);
+            AttributeRanges.Check(node, file);
         }
 
         SortTopologically(graph, file);

@@ -78,7 +78,7 @@ internal static class SeedModels
             Node("Cast", ["ap"], ["y"], Int("to", 1))));
     }
 
-    private static ModelProto Model(ValueInfoProto[] inputs, ValueInfoProto[] outputs, TensorProto[] weights, params NodeProto[] nodes)
+    internal static ModelProto Model(ValueInfoProto[] inputs, ValueInfoProto[] outputs, TensorProto[] weights, params NodeProto[] nodes)
     {
         var graph = new GraphProto { Name = "seed" };
         graph.Input.AddRange(inputs);
@@ -90,11 +90,11 @@ internal static class SeedModels
         return model;
     }
 
-    private static ValueInfoProto Input(string name, params object[] dims) => Value(name, dims);
+    internal static ValueInfoProto Input(string name, params object[] dims) => Value(name, dims);
 
-    private static ValueInfoProto Output(string name, params object[] dims) => Value(name, dims);
+    internal static ValueInfoProto Output(string name, params object[] dims) => Value(name, dims);
 
-    private static ValueInfoProto Value(string name, object[] dims)
+    internal static ValueInfoProto Value(string name, object[] dims)
     {
         var shape = new TensorShapeProto();
         shape.Dim.AddRange(dims.Select(d => d is string s
@@ -103,7 +103,7 @@ internal static class SeedModels
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DT.Float, Shape = shape } } };
     }
 
-    private static TensorProto Weight(string name, long[] dims, bool positive = false)
+    internal static TensorProto Weight(string name, long[] dims, bool positive = false)
     {
         var random = new Random(name.Length * 7919 + (int)dims.Sum());
         var values = new float[dims.Aggregate(1L, (a, d) => a * d)];
@@ -117,16 +117,16 @@ internal static class SeedModels
         return t;
     }
 
-    private static TensorProto Ints64(string name, long[] dims, long[] values) => IntTensor(name, dims, values);
+    internal static TensorProto Ints64(string name, long[] dims, long[] values) => IntTensor(name, dims, values);
 
-    private static TensorProto IntTensor(string name, long[] dims, long[] values)
+    internal static TensorProto IntTensor(string name, long[] dims, long[] values)
     {
         var t = new TensorProto { Name = name, DataType = (int)DT.Int64, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
         t.Dims.AddRange(dims);
         return t;
     }
 
-    private static NodeProto Node(string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
+    internal static NodeProto Node(string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = op, Name = op + "_" + outputs.FirstOrDefault() };
         node.Input.AddRange(inputs);
@@ -135,18 +135,18 @@ internal static class SeedModels
         return node;
     }
 
-    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttrType.Int, I = value };
+    internal static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttrType.Int, I = value };
 
-    private static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttrType.Float, F = value };
+    internal static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttrType.Float, F = value };
 
-    private static AttributeProto Ints(string name, params long[] values)
+    internal static AttributeProto Ints(string name, params long[] values)
     {
         var a = new AttributeProto { Name = name, Type = AttrType.Ints };
         a.Ints.AddRange(values);
         return a;
     }
 
-    private static AttributeProto TensorAttr(string name, TensorProto t) => new() { Name = name, Type = AttrType.Tensor, T = t };
+    internal static AttributeProto TensorAttr(string name, TensorProto t) => new() { Name = name, Type = AttrType.Tensor, T = t };
 }
 
 /// <summary>One starting model: a name for reports and its bytes.</summary>

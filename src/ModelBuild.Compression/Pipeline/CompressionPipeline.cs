@@ -19,6 +19,14 @@ public static class CompressionPipeline
     public static CompressionResult Run(CompressionRequest request, IProgress<string>? progress = null)
     {
         var manifest = request.ManifestPath.Length == 0 ? CompressionManifest.Default : CompressionManifest.Load(request.ManifestPath);
+
+        // The content hash reads these files first: a pipe or device must fail here, not block the build.
+        SafeFiles.RequireRegularOrMissing(request.ModelPath, "MB1001", "ONNX model file");
+        foreach (var data in manifest.DataFiles())
+        {
+            SafeFiles.RequireRegularOrMissing(data, "MB4003", "data file");
+        }
+
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var hash = ContentHash.Compute(request, manifest);
         if (UpToDate(stem, hash) is { } cached)
@@ -30,6 +38,7 @@ public static class CompressionPipeline
         progress?.Report($"reading {request.ModelPath}");
         var originalBytes = new FileInfo(request.ModelPath).Length;
         var graph = OnnxImporter.Import(request.ModelPath);
+        var widened = WeightPrecision.Widen(graph);
 
         progress?.Report("simplifying the graph and inferring shapes");
         GraphOptimizer.Simplify(graph);
@@ -37,7 +46,7 @@ public static class CompressionPipeline
         ShapeInference.Run(graph);
 
         var calibration = CalibrationLoader.Load(manifest, progress);
-        var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress);
+        var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress) { NonFinite = manifest.NonFinite };
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
         var operators = CompressionReport.OperatorsByWeight(graph);
         var moments = OutputErrors.Moments(context);
@@ -63,14 +72,14 @@ public static class CompressionPipeline
         progress?.Report("planning buffers and kernels");
         var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
         var (plan, weights) = PlanBuilder.Build(graph, request.ModelPath, target, context.Stored);
-        var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding);
+        var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding, name => WeightPrecision.OriginalElementSize(widened, name));
         plan.OriginalBytes = originalBytes;
         plan.EmbeddedBytes = blob.Length;
         plan.Passes = manifest.Describe();
 
         BlobVerifier.Check(blob, weights, request.ModelPath);
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
-        var compressedOnnx = CompressedOnnx.Build(context);
+        var compressedOnnx = CompressedOnnx.Build(context, widened);
         var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, progress);
         var warnings = new List<string>();
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
