@@ -18,6 +18,12 @@ public static class CompressionPipeline
 {
     public static CompressionResult Run(CompressionRequest request, IProgress<string>? progress = null)
     {
+        using var invariant = InvariantCultureScope.Enter();
+        return RunInvariant(request, progress);
+    }
+
+    private static CompressionResult RunInvariant(CompressionRequest request, IProgress<string>? progress)
+    {
         var manifest = request.ManifestPath.Length == 0 ? CompressionManifest.Default : CompressionManifest.Load(request.ManifestPath);
 
         // The content hash reads these files first: a pipe or device must fail here, not block the build.
@@ -130,7 +136,7 @@ public static class CompressionPipeline
         }
 
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
-            + $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}"
+            + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}")
             + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance));
 
         // Written last in the list, so a hash never vouches for outputs that failed to be written.
