@@ -70,7 +70,7 @@ public sealed partial class OnnxRuntimeSession
         if (size * count != length)
         {
             throw new ModelBuildException(EvaluationErrors.BadDataFile, _displayName,
-                $"the data has {length} values for {count} samples ({(count == 0 ? 0 : length / count)} per sample), but the model's input takes [{string.Join(",", sample)}] ({size} values) per sample. Use data made for this model.");
+                $"the data has {length} values for {count} samples{(count > 0 && length % count == 0 ? $" ({length / count} per sample)" : "")}, but the model's input takes [{string.Join(",", sample)}] ({size} values) per sample. Use data made for this model.");
         }
 
         return sample;
