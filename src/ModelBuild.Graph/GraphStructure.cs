@@ -21,6 +21,7 @@ public static class GraphStructure
             AttributeRanges.Check(node, file);
         }
 
+        CheckNames(graph, file);
         SortTopologically(graph, file);
         foreach (var output in graph.Outputs)
         {
@@ -35,6 +36,19 @@ public static class GraphStructure
         foreach (var node in graph.Nodes.Where(n => n.IsDefaultDomain && n.OpType == "Dropout"))
         {
             CheckInferenceMode(graph, node, file);
+        }
+    }
+
+    private static void CheckNames(ModelGraph graph, string? file)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var value in graph.Inputs)
+        {
+            if (value.Name.Length == 0 || !seen.Add(value.Name))
+            {
+                throw new ModelBuildException(OnnxErrors.InvalidModel, file,
+                    $"the graph input '{value.Name}' is {(value.Name.Length == 0 ? "unnamed" : "listed twice")}; every input needs its own name. The file is invalid; re-export the model.");
+            }
         }
     }
 
@@ -148,7 +162,7 @@ public static class GraphStructure
         if (graph.GetInitializer(flag) is not { DataType: DataType.Bool, RawData: [0] })
         {
             throw new ModelBuildException("MB3003", file,
-                $"Dropout '{node.Name}' runs in training mode ('{flag}' is {(graph.IsInitializer(flag) ? "true" : "not a constant")}): it drops random "
+                $"Dropout '{node.Name}' may run in training mode ('{flag}' is {(graph.IsInitializer(flag) ? "a constant other than false" : "not a constant")}): it drops random "
                 + "activations, which a compiled predictor cannot reproduce. Export the model in inference mode (PyTorch: model.eval() before torch.onnx.export).");
         }
     }

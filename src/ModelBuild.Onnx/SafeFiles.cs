@@ -44,7 +44,14 @@ public static class SafeFiles
 
         if (OperatingSystem.IsLinux())
         {
-            return LinuxKind(path);
+            try
+            {
+                return LinuxKind(path);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // A libc without statx (very old glibc): fall back to what .NET itself can tell.
+            }
         }
 
         // Elsewhere .NET tells directories from files; FIFOs and devices are a Unix concern checked above.

@@ -20,6 +20,9 @@ internal sealed partial class FuzzHarness(IReadOnlyList<Seed> seeds, int baseSee
     private const int PipelineEvery = 4;
     private const int MaxPipelineSeedBytes = 64 * 1024;
 
+    /// <summary>Called every 5,000 cases with the counts so far (a long run shows where it is).</summary>
+    public Action<FuzzResult>? Progress { get; init; }
+
     public FuzzResult Run(int iterations, int firstCase = 0)
     {
         var result = new FuzzResult();
@@ -41,6 +44,11 @@ internal sealed partial class FuzzHarness(IReadOnlyList<Seed> seeds, int baseSee
             }
 
             result.Record(task.Result, i, seed.Name, log);
+            if (result.Total % 5000 == 0)
+            {
+                result.Elapsed = watch.Elapsed;
+                Progress?.Invoke(result);
+            }
         }
 
         result.Elapsed = watch.Elapsed;

@@ -177,4 +177,20 @@ public sealed class HostileGraphTests : IDisposable
         Assert.Equal("MB1007", e.Code);
         Assert.Contains("'w'", e.Message);
     }
+
+    [Fact]
+    public void DimsWhoseProductOverflows_AreMB3002()
+    {
+        var model = Model([Input("x", "N", 1L << 40, 1L << 40, 1L << 40)], [Output("y", "N", 1)], [], Node("Flatten", ["x"], ["y"], Int("axis", 1)));
+        var e = _run.Fails(model);
+        Assert.Equal("MB3002", e.Code);
+        Assert.Contains("Flatten_y", e.Message);
+    }
+
+    [Fact]
+    public void UnnamedGraphInput_IsMB1002()
+    {
+        var model = Model([Input("x", "N", 4), Input("", 2)], [Output("y", "N", 4)], [], Node("Relu", ["x"], ["y"]));
+        Assert.Equal("MB1002", _run.Fails(model).Code);
+    }
 }

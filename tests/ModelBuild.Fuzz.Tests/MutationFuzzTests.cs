@@ -22,11 +22,15 @@ public sealed class MutationFuzzTests(ITestOutputHelper output)
         Directory.CreateDirectory(work);
         try
         {
-            var harness = new FuzzHarness(SeedModels.Load(), seed, TimeSpan.FromSeconds(30), work);
+            var report = Environment.GetEnvironmentVariable("MODELBUILD_FUZZ_REPORT") is { Length: > 0 } r ? r : null;
+            var harness = new FuzzHarness(SeedModels.Load(), seed, TimeSpan.FromSeconds(30), work)
+            {
+                Progress = report is null ? null : partial => File.WriteAllText(report, "(in progress)\n" + partial.Summary()),
+            };
             var result = harness.Run(iterations, first);
             var summary = result.Summary();
             output.WriteLine(summary);
-            if (Environment.GetEnvironmentVariable("MODELBUILD_FUZZ_REPORT") is { Length: > 0 } report)
+            if (report is not null)
             {
                 File.WriteAllText(report, summary);
             }

@@ -107,4 +107,19 @@ public sealed class SpecialFileTests : IDisposable
         t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
         return t;
     }
+
+    [Fact]
+    public void NulCharacterInTheModelOrManifestPath_IsAnMBErrorNamingIt()
+    {
+        Assert.Equal("MB1001", FailsQuickly(() => _run.Run(Path.Combine(_run.Dir, "a\0b.onnx"))).Code);
+        Assert.Equal("MB2004", FailsQuickly(() => Compression.Manifest.CompressionManifest.Load(Path.Combine(_run.Dir, "m\0.json"))).Code);
+    }
+
+    [Fact]
+    public void MissingModelFile_IsMB1001NotAnIoError()
+    {
+        var e = FailsQuickly(() => _run.Run(Path.Combine(_run.Dir, "absent.onnx")));
+        Assert.Equal("MB1001", e.Code);
+        Assert.Contains("absent.onnx", e.Message);
+    }
 }

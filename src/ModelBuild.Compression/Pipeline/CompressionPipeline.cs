@@ -42,8 +42,8 @@ public static class CompressionPipeline
         }
 
         progress?.Report($"reading {request.ModelPath}");
+        var graph = OnnxImporter.Import(request.ModelPath); // first: a missing or unnamable file is MB1001, not an I/O exception
         var originalBytes = new FileInfo(request.ModelPath).Length;
-        var graph = OnnxImporter.Import(request.ModelPath);
         var widened = WeightPrecision.Widen(graph);
 
         progress?.Report("simplifying the graph and inferring shapes");

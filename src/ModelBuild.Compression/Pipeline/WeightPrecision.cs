@@ -64,23 +64,11 @@ internal static class WeightPrecision
             switch (type)
             {
                 case DataType.Float16: BinaryPrimitives.WriteUInt16LittleEndian(at, BitConverter.HalfToUInt16Bits((Half)values[i])); break;
-                case DataType.BFloat16: BinaryPrimitives.WriteUInt16LittleEndian(at, ToBFloat16(values[i])); break;
+                case DataType.BFloat16: BinaryPrimitives.WriteUInt16LittleEndian(at, Algorithms.Quantization.HalfPrecision.ToBFloat16(values[i])); break;
                 default: BinaryPrimitives.WriteDoubleLittleEndian(at, values[i]); break;
             }
         }
 
         return bytes;
-    }
-
-    private static ushort ToBFloat16(float value)
-    {
-        var bits = BitConverter.SingleToUInt32Bits(value);
-        if (float.IsNaN(value))
-        {
-            return (ushort)((bits >> 16) | 0x40); // keep it a NaN after truncation
-        }
-
-        // Round to nearest even, as ONNX Runtime's float→bfloat16 cast does.
-        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 }

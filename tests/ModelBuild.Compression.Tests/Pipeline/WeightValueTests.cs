@@ -44,6 +44,8 @@ public sealed class WeightValueTests : IDisposable
     [InlineData("""{ "passes": [ { "prune": { "method": "n:m" } } ] }""")]
     [InlineData("""{ "passes": [ { "lowrank": { "rank": 1 } } ] }""")]
     [InlineData("""{ "passes": [ { "entropy": {} } ] }""")]
+    [InlineData("""{ "calibration": { "format": "synthetic", "images": "uniform:-1,1;seed=3", "sampleShape": [8], "count": 16 }, "passes": [ { "quantize": { "weights": "int4", "method": "gptq" } } ] }""")]
+    [InlineData("""{ "calibration": { "format": "synthetic", "images": "uniform:-1,1;seed=3", "sampleShape": [8], "count": 16 }, "passes": [ { "prune": { "method": "sparsegpt", "sparsity": 0.5 } } ] }""")]
     public void NonFiniteWeight_FailsEveryPassWithMB3004NamingTheTensorAndCount(string? manifest)
     {
         var e = Assert.Throws<ModelBuildException>(() => Compress(BugCase("c27_gemm_nan_inf_weight.onnx"), manifest));
@@ -63,6 +65,18 @@ public sealed class WeightValueTests : IDisposable
         Assert.Equal(DataType.Float, compressed.DataType);
         Assert.Equal(original.RawData, compressed.RawData); // bit for bit, NaN payload included
         Assert.Contains("kept exact in float32", File.ReadAllText(result.ReportPath));
+    }
+
+    [Fact]
+    public void Fp16Storage_OfWeightsBeyondItsRange_IsMB3004()
+    {
+        var path = Path.Combine(_dir, "big.onnx");
+        File.WriteAllBytes(path, TypedGemm(DataType.Float, scale: 1e5f));
+        var e = Assert.Throws<ModelBuildException>(() => Compress(path, """{ "passes": [ { "quantize": { "weights": "fp16" } } ] }"""));
+        Assert.Equal("MB3004", e.Code);
+        Assert.Contains("'W'", e.Message);
+        Assert.Contains("±65504", e.Message);
+        Assert.NotNull(Compress(path, """{ "passes": [ { "quantize": { "weights": "bf16" } } ] }""")); // bf16 has float32's range
     }
 
     [Fact]
@@ -106,14 +120,14 @@ public sealed class WeightValueTests : IDisposable
         Assert.Matches($@"\| `W` \| 3×16 \| int8[^|]*\| {3 * 16 * elementSize} \|", markdown);
     }
 
-    private static byte[] TypedGemm(DataType type)
+    private static byte[] TypedGemm(DataType type, float scale = 1f)
     {
         // Like c28 in another type: x[N,16] → Gemm(W[3,16], transB=1) → y[N,3], all of that type.
         var graph = new ModelGraph { IrVersion = 8 };
         graph.Opsets.Add(new OpsetImport("", 13));
         graph.Inputs.Add(new ValueInfo("x", type, new TensorShape([Dim.Sym("N"), Dim.Of(16)])));
         graph.Outputs.Add(new ValueInfo("y", type, new TensorShape([Dim.Sym("N"), Dim.Of(3)])));
-        var values = Enumerable.Range(0, 48).Select(i => MathF.Sin(i * 0.37f)).ToArray();
+        var values = Enumerable.Range(0, 48).Select(i => MathF.Sin(i * 0.37f) * scale).ToArray();
         graph.SetInitializer(new ModelBuild.Graph.Tensor("W", type, [3, 16], Convert(values, type)));
         var gemm = new Node("Gemm", ["x", "W"], ["y"], "gemm");
         gemm.Attributes.Add(NodeAttribute.Of("transB", 1L));
@@ -123,6 +137,7 @@ public sealed class WeightValueTests : IDisposable
 
     private static byte[] Convert(float[] values, DataType type) => type switch
     {
+        DataType.Float => values.SelectMany(BitConverter.GetBytes).ToArray(),
         DataType.Double => values.SelectMany(v => BitConverter.GetBytes((double)v)).ToArray(),
         DataType.Float16 => values.SelectMany(v => BitConverter.GetBytes(BitConverter.HalfToUInt16Bits((Half)v))).ToArray(),
         _ => values.SelectMany(v => BitConverter.GetBytes((ushort)(BitConverter.SingleToUInt32Bits(v) >> 16))).ToArray(),
