@@ -31,7 +31,7 @@ public sealed record OperatorArity(int MinInputs, int MaxInputs, int MinOutputs,
             "AveragePool", "ConstantOfShape");
         Add(new(2, 2, 1, 1),
             "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor",
-            "MatMul", "Gather", "PRelu", "Expand", "Tile");
+            "MatMul", "Gather", "PRelu", "Expand");
         Add(new(1, Many, 1, 1), "Max", "Min", "Sum", "Mean", "Concat");
         Add(new(1, 2, 1, 1), "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin");
         Add(new(1, 2, 1, Many), "Split");
@@ -40,7 +40,8 @@ public sealed record OperatorArity(int MinInputs, int MaxInputs, int MinOutputs,
         Add(new(1, 4, 1, 1), "Pad", "Resize");
         Add(new(1, 3, 1, 2), "Dropout");
         Add(new(1, 1, 1, 2), "MaxPool");
-        Add(new(2, 3, 1, 1), "Conv", "Gemm", "QuantizeLinear", "DequantizeLinear", "LayerNormalization");
+        Add(new(2, 3, 1, 1), "Conv", "Gemm", "QuantizeLinear", "DequantizeLinear", "Tile"); // Tile took an axis input before opset 6
+        Add(new(2, 3, 1, 3), "LayerNormalization");
         Add(new(3, 3, 1, 1), "Where", "Range", "InstanceNormalization");
         Add(new(5, 5, 1, 5), "BatchNormalization");
         Add(new(0, 0, 1, 1), "Constant");
