@@ -19,6 +19,7 @@ public static class CliApp
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code.</summary>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
+        using var invariant = InvariantCultureScope.Enter();
         var configuration = new InvocationConfiguration
         {
             Output = output ?? Console.Out,

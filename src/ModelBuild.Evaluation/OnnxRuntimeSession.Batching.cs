@@ -56,19 +56,21 @@ public sealed partial class OnnxRuntimeSession
         int[] full = InputShape(0);
         if (full.Length == 0)
         {
-            throw new InvalidOperationException($"{_displayName}: the first input is a scalar; RunAll needs a batch dimension.");
+            throw new ModelBuildException(EvaluationErrors.BadDatasetSpec, _displayName, "the model's first input is a scalar; evaluating a dataset needs a [batch, ...] input.");
         }
 
         int[] sample = full[1..];
         if (sample.Any(d => d < 0))
         {
-            throw new InvalidOperationException($"{_displayName}: input shape [{string.Join(",", full)}] has symbolic dimensions besides the batch; use Run with explicit shapes.");
+            throw new ModelBuildException(EvaluationErrors.BadDatasetSpec, _displayName,
+                $"the model's first input has shape [{string.Join(",", full)}], with unknown dimensions besides the batch; the data's sample shape cannot be checked against it.");
         }
 
         long size = sample.Aggregate(1L, (a, d) => a * d);
         if (size * count != length)
         {
-            throw new ArgumentException($"{count} samples of shape [{string.Join(",", sample)}] need {size * count} values, got {length}.", "samples");
+            throw new ModelBuildException(EvaluationErrors.BadDataFile, _displayName,
+                $"the data has {length} values for {count} samples{(count > 0 && length % count == 0 ? $" ({length / count} per sample)" : "")}, but the model's input takes [{string.Join(",", sample)}] ({size} values) per sample. Use data made for this model.");
         }
 
         return sample;

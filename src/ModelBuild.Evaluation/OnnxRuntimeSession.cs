@@ -40,6 +40,7 @@ public sealed partial class OnnxRuntimeSession : IDisposable
     public static OnnxRuntimeSession FromFile(string path, int intraOpThreads = 1)
     {
         ArgumentNullException.ThrowIfNull(path);
+        SafeFiles.RequireRegularOrMissing(path, EvaluationErrors.ModelMissing, "ONNX model file");
         if (!File.Exists(path))
         {
             throw new ModelBuildException(EvaluationErrors.ModelMissing, path,
@@ -150,7 +151,9 @@ public sealed partial class OnnxRuntimeSession : IDisposable
             TensorElementType.UInt8 => Convert(value.GetTensorDataAsSpan<byte>(), v => v),
             TensorElementType.Int8 => Convert(value.GetTensorDataAsSpan<sbyte>(), v => v),
             TensorElementType.Bool => Convert(value.GetTensorDataAsSpan<bool>(), v => v ? 1f : 0f),
-            var t => throw new NotSupportedException($"Output element type {t} cannot be converted to float."),
+            TensorElementType.Float16 => Convert(value.GetTensorDataAsSpan<Float16>(), v => (float)v),
+            TensorElementType.BFloat16 => Convert(value.GetTensorDataAsSpan<BFloat16>(), v => (float)v),
+            var t => throw new ModelBuildException("MB4001", null, $"an output of the model has element type {t}, which cannot be compared as numbers; ModelBuild evaluates float, integer and bool outputs."),
         };
         return (data, shape);
     }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using ModelBuild.Onnx;
 
 namespace ModelBuild.Graph;
 
@@ -128,7 +129,9 @@ public sealed class Tensor
                 for (var i = 0; i < n; i++) result[i] = (long)f[i];
                 break;
             default:
-                throw new NotSupportedException($"Tensor '{Name}': cannot read {DataType} as integers.");
+                // Strings, complex, float8 and 4-bit types, or a code ONNX does not define: valid to carry, not to compute with.
+                throw new ModelBuildException(OnnxErrors.UnsupportedConstruct, null,
+                    $"the weight '{Name}' has element type {DataType.OnnxName()}, which ModelBuild cannot compute with (only float, integer and bool weights). Convert it to float32 when exporting the model.");
         }
 
         return result;

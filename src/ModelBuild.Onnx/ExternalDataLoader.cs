@@ -34,6 +34,11 @@ internal sealed class ExternalDataLoader(string file, string? baseDirectory, Onn
         }
 
         var path = Resolve(location, where);
+        if (SafeFiles.KindOf(path) is not (SafeFiles.Kind.Regular or SafeFiles.Kind.Missing))
+        {
+            throw Refused(where, $"names the external data path '{location}', which is not a regular file (a directory, pipe or device)");
+        }
+
         var fileLength = File.Exists(path) ? new FileInfo(path).Length : -1;
         if (fileLength < 0)
         {

@@ -15,7 +15,13 @@ public static class OnnxReader
     {
         ArgumentNullException.ThrowIfNull(path);
         limits ??= OnnxReadLimits.Default;
+        if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ModelBuildException(OnnxErrors.FileNotFound, path, "The ONNX model path is empty or contains a NUL character; no file has such a name.");
+        }
+
         var fullPath = Path.GetFullPath(path);
+        SafeFiles.RequireRegularOrMissing(fullPath, OnnxErrors.FileNotFound, "ONNX model file");
         if (!File.Exists(fullPath))
         {
             throw new ModelBuildException(OnnxErrors.FileNotFound, path,

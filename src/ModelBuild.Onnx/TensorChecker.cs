@@ -109,6 +109,11 @@ internal sealed class TensorChecker(string file, OnnxReadLimits limits, External
     private void Check(TensorProto tensor, string where)
     {
         var count = CheckDims(tensor.Dims, where);
+        if (tensor.DataType == (int)TensorProto.Types.DataType.Undefined)
+        {
+            throw Mismatch(where, "has data type 0 (UNDEFINED), which no tensor may have");
+        }
+
         if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
         {
             external.Load(tensor, where);

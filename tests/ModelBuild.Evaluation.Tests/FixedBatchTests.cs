@@ -29,7 +29,9 @@ public sealed class FixedBatchTests
         Assert.Equal(3, session.BatchSize);
         Assert.Equal(Expected, session.RunAll(Samples, 5));
         Assert.Empty(session.RunAll([], 0));
-        Assert.Throws<ArgumentException>(() => session.RunAll(Samples, 4));
+        var e = Assert.Throws<ModelBuildException>(() => session.RunAll(Samples, 4));
+        Assert.Equal("MB4002", e.Code);
+        Assert.Contains("10 values for 4 samples", e.Message);
     }
 
     [Fact]

@@ -198,6 +198,22 @@ public sealed class PassTests
         }
     }
 
+    [Theory]
+    [InlineData("Max", 1)]
+    [InlineData("Min", 1)]
+    [InlineData("Sum", 1)]
+    [InlineData("Mean", 1)]
+    [InlineData("Max", 3)]
+    [InlineData("Min", 4)]
+    [InlineData("Sum", 3)]
+    public void VariadicOps_BecomeCopiesOrTwoInputChains_ThatComputeTheSame(string op, int inputs)
+    {
+        var b = new GraphBuilder(13).Input("x", N, 4).Weight("a", [4]).Weight("c", [1, 4]).Weight("d", [4])
+            .Node(op, new[] { "x", "a", "c", "d" }.Take(inputs).ToArray(), "v").Node("Relu", ["v"], "y").Output("y");
+        var g = AssertSimplifiedMatches(b);
+        Assert.DoesNotContain(g.Nodes, n => n.OpType == op && n.Inputs.Count != 2);
+    }
+
     private static ModelGraph Simplify(GraphBuilder b)
     {
         GraphOptimizer.Simplify(b.Graph);

@@ -35,10 +35,12 @@ public static class EvalCommand
                 Format = parseResult.GetValue(format) ?? GuessFormat(dataPath),
                 Preprocessing = parseResult.GetValue(preprocess) ?? "unit",
                 Count = parseResult.GetValue(count),
-                SampleShape = parseResult.GetValue(shape)?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+                SampleShape = parseResult.GetValue(shape) is { } s ? ParseShape(s) : null,
             };
             var (samples, n, sampleShape, labelValues) = spec.LoadSamples(Directory.GetCurrentDirectory());
-            using var session = OnnxRuntimeSession.FromFile(parseResult.GetValue(model)!);
+            var modelPath = parseResult.GetValue(model)!;
+            using var session = OnnxRuntimeSession.FromFile(modelPath);
+            DataFit.Check(session, modelPath, dataPath, sampleShape, n, spec.Labels, labelValues);
             var watch = Stopwatch.StartNew();
             var outputs = session.RunAll(samples, n);
             var classes = outputs.Length / Math.Max(1, n);
@@ -51,6 +53,14 @@ public static class EvalCommand
             return 0;
         }, parseResult.GetValue(model)));
         return command;
+    }
+
+    private static int[] ParseShape(string text)
+    {
+        var parts = text.Split(',');
+        return parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var d) && d > 0)
+            ? parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray()
+            : throw new ModelBuildException("MB4004", null, $"--sample-shape '{text}' must be positive whole numbers separated by commas, e.g. 1,28,28.");
     }
 
     private static string GuessFormat(string path) =>

@@ -43,6 +43,9 @@ public sealed class CompressionManifest
     /// <summary>The bound the gate enforces; null = measure and report only.</summary>
     public ToleranceSpec? Tolerance { get; init; }
 
+    /// <summary><c>"nonFinite"</c>: what to do with a weight holding NaN or ±Inf (default: fail with MB3004).</summary>
+    public NonFinitePolicy NonFinite { get; init; } = NonFinitePolicy.Error;
+
     /// <summary><c>"mode": "auto"</c>: per-layer bit widths searched after the passes; null = manual.</summary>
     public Auto.AutoSpec? Auto { get; init; }
 
@@ -73,6 +76,7 @@ public sealed class CompressionManifest
     public static CompressionManifest Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        SafeFiles.RequireRegularOrMissing(path, "MB2004", "manifest file");
         if (!File.Exists(path))
         {
             throw new ModelBuildException("MB2004", path, $"the manifest file '{path}' does not exist. Check the Manifest metadata of the OnnxModel item (or --manifest).");

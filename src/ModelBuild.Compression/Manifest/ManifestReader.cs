@@ -9,7 +9,7 @@ namespace ModelBuild.Compression.Manifest;
 /// </remarks>
 internal static partial class ManifestReader
 {
-    private static readonly string[] TopLevelKeys = ["$schema", "budget", "calibration", "candidates", "description", "inputs", "mode", "passes", "target", "tolerance", "validation", "version"];
+    private static readonly string[] TopLevelKeys = ["$schema", "budget", "calibration", "candidates", "description", "inputs", "mode", "nonFinite", "passes", "target", "tolerance", "validation", "version"];
     private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "preprocessing", "sampleShape"];
     private static readonly IReadOnlyList<(string Name, ValidationMetric Value)> Metrics =
         [("agreement", ValidationMetric.Agreement), ("cosine", ValidationMetric.Cosine), ("maxAbs", ValidationMetric.MaxAbs), ("sqnr", ValidationMetric.Sqnr), ("top1", ValidationMetric.Top1)];
@@ -97,7 +97,20 @@ internal static partial class ManifestReader
             Validation = validation,
             Tolerance = tolerance,
             InputShapes = Find(obj, "inputs") is { } inputs ? ReadInputs(inputs, path) : null,
+            NonFinite = ReadEnum(obj, "nonFinite", [("error", NonFinitePolicy.Error), ("keep", NonFinitePolicy.Keep)], NonFinitePolicy.Error, path),
         };
+    }
+
+    /// <summary>A file path value: a NUL character cannot be in any file name, and would break every path API later.</summary>
+    private static string? ReadPath(JsonObject obj, string key, string path)
+    {
+        var value = ReadString(obj, key, path);
+        if (value is not null && (value.Length == 0 || value.Contains('\0', StringComparison.Ordinal)))
+        {
+            throw BadValue(path, Find(obj, key)!, $"'{key}' must name a file; {(value.Length == 0 ? "it is empty" : "it contains a NUL character (\\u0000)")}");
+        }
+
+        return value;
     }
 
     private static PassSpec ReadPass(JsonNode node, string path)
@@ -213,7 +226,7 @@ internal static partial class ManifestReader
     {
         var obj = node as JsonObject ?? throw BadValue(path, node, $"'{section}' must be an object, not {node.Kind}");
         CheckKeys(obj, CalibrationKeys, path, $"in '{section}'");
-        var images = ReadString(obj, "images", path) ?? throw BadValue(path, obj, $"'{section}' needs \"images\": the data file");
+        var images = ReadPath(obj, "images", path) ?? throw BadValue(path, obj, $"'{section}' needs \"images\": the data file");
         var format = ReadString(obj, "format", path) ?? "idx";
         if (format is not ("idx" or "npy" or "raw" or "synthetic"))
         {
@@ -231,7 +244,7 @@ internal static partial class ManifestReader
         return new DatasetSection
         {
             Images = images,
-            Labels = ReadString(obj, "labels", path),
+            Labels = ReadPath(obj, "labels", path),
             Format = format,
             Preprocessing = ReadString(obj, "preprocessing", path),
             Count = Find(obj, "count") is null ? null : ReadInt(obj, "count", 256, 1, 1_000_000, path),

@@ -9,6 +9,7 @@ namespace ModelBuild.Compression.Passes;
 public sealed class CompressionContext
 {
     private readonly Dictionary<string, double[]> _hessians = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _keptExact = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Creates the context the passes share. <paramref name="services"/> (how to record activations and score
@@ -50,6 +51,9 @@ public sealed class CompressionContext
     /// <summary>Set by the <c>entropy</c> pass: Brotli-compress the blob's payload (decoded once at load).</summary>
     public bool EntropyCoding { get; set; }
 
+    /// <summary>The manifest's <c>nonFinite</c>: weights with NaN/±Inf fail the build (MB3004) or stay out of every pass.</summary>
+    public Manifest.NonFinitePolicy NonFinite { get; init; }
+
     /// <summary>Lines for the report ("what the pass did"), in order.</summary>
     public List<string> Notes { get; } = new();
 
@@ -58,7 +62,7 @@ public sealed class CompressionContext
         ?? throw new ModelBuildException("MB2005", ManifestPath,
             $"the pass '{passName}' needs calibration data; add \"calibration\": {{ \"images\": \"...\", \"preprocessing\": \"...\", \"count\": 256 }} to the manifest.");
 
-    /// <summary>Weights that multiply activations (Conv, Gemm, MatMul), in graph order.</summary>
+    /// <summary>Weights that multiply activations (Conv, Gemm, MatMul), in graph order; every pass finds its weights here.</summary>
     public IReadOnlyList<LayerWeight> Layers()
     {
         var result = new List<LayerWeight>();
@@ -66,6 +70,11 @@ public sealed class CompressionContext
         {
             var tensor = Graph.GetInitializer(weight.Name)!;
             var node = Graph.Nodes.First(n => n.InputOrNull(1) == weight.Name);
+            if (!WeightScreen.Admit(tensor, node, NonFinite, ModelPath, _keptExact, Notes))
+            {
+                continue;
+            }
+
             var rows = (int)tensor.Dims[weight.OutputAxis];
             var cols = (int)(tensor.ElementCount / Math.Max(1, rows));
             result.Add(new LayerWeight(weight.Name, node, rows, cols, weight.OutputAxis == 0 ? MatrixLayout.RowsFirst : MatrixLayout.ColumnsFirst));

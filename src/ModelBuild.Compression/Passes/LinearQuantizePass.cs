@@ -58,7 +58,16 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
         if (spec.Weights is WeightType.Fp16 or WeightType.Bf16)
         {
             var half = HalfPrecision.Convert(original, layer.Rows, layer.Cols, spec.Weights == WeightType.Bf16);
-            return (half, half.Decode());
+            var halfDecoded = half.Decode();
+            var overflow = halfDecoded.Count(float.IsInfinity);
+            if (overflow > 0)
+            {
+                // float16 tops out at ±65504: a larger finite weight would come back as ±Inf.
+                throw new ModelBuildException(WeightScreen.NonFiniteWeight, context.ModelPath, FormattableString.Invariant(
+                    $"the weight '{layer.Name}' has {overflow} values beyond float16's range (±65504) that fp16 storage would turn into ±Inf. Use \"bf16\" or \"int8\" for it, or leave it out with \"exclude\": [\"{layer.Name}\"]."));
+            }
+
+            return (half, halfDecoded);
         }
 
         var options = new GridOptions(spec.Bits, spec.Weights == WeightType.Ternary, spec.Symmetric,

@@ -8,7 +8,8 @@ namespace ModelBuild.Compression.Pipeline;
 /// <summary>Writes the plan's weight entries into the blob and measures each against the original weights.</summary>
 internal static class BlobAssembler
 {
-    public static (byte[] Blob, List<WeightReportRow> Rows) Build(WeightTable weights, IReadOnlyDictionary<string, float[]> originals, bool entropyCoding)
+    public static (byte[] Blob, List<WeightReportRow> Rows) Build(WeightTable weights, IReadOnlyDictionary<string, float[]> originals, bool entropyCoding,
+        Func<string, int>? originalElementSize = null)
     {
         var writer = new WeightBlobWriter();
         var rows = new List<WeightReportRow>();
@@ -24,7 +25,7 @@ internal static class BlobAssembler
             }
 
             var format = entry.Stored?.Describe() ?? "float32";
-            rows.Add(new WeightReportRow(entry.Name, entry.Dims, format, 4 * elements, writer.PayloadLength(index), maxError, sqnr));
+            rows.Add(new WeightReportRow(entry.Name, entry.Dims, format, (originalElementSize?.Invoke(entry.Name) ?? 4) * elements, writer.PayloadLength(index), maxError, sqnr));
         }
 
         return (writer.ToArray(entropyCoding), rows);

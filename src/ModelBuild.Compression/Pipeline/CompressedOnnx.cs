@@ -13,7 +13,7 @@ namespace ModelBuild.Compression.Pipeline;
 /// </summary>
 internal static class CompressedOnnx
 {
-    public static byte[] Build(CompressionContext context)
+    public static byte[] Build(CompressionContext context, IReadOnlyDictionary<string, Graph.DataType>? widened = null)
     {
         var quantized = new List<QuantizedTensor>();
         foreach (var layer in context.Layers())
@@ -45,6 +45,11 @@ internal static class CompressedOnnx
         }
 
         QuantizedOnnxRewriter.Apply(context.Graph, quantized);
+        if (widened is { Count: > 0 })
+        {
+            WeightPrecision.Narrow(context.Graph, widened);
+        }
+
         return OnnxExporter.ToBytes(context.Graph);
     }
 

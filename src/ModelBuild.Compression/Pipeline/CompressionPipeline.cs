@@ -24,7 +24,21 @@ public static class CompressionPipeline
     public static CompressionResult Run(CompressionRequest request, CompressionServices services, IProgress<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        using var invariant = InvariantCultureScope.Enter();
+        return RunInvariant(request, services, progress);
+    }
+
+    private static CompressionResult RunInvariant(CompressionRequest request, CompressionServices services, IProgress<string>? progress)
+    {
         var manifest = request.ManifestPath.Length == 0 ? CompressionManifest.Default : CompressionManifest.Load(request.ManifestPath);
+
+        // The content hash reads these files first: a pipe or device must fail here, not block the build.
+        SafeFiles.RequireRegularOrMissing(request.ModelPath, "MB1001", "ONNX model file");
+        foreach (var data in manifest.DataFiles())
+        {
+            SafeFiles.RequireRegularOrMissing(data, "MB4003", "data file");
+        }
+
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var hash = ContentHash.Compute(request, manifest);
         if (UpToDate(stem, hash) is { } cached)
@@ -34,9 +48,10 @@ public static class CompressionPipeline
         }
 
         progress?.Report($"reading {request.ModelPath}");
+        var graph = OnnxImporter.Import(request.ModelPath); // first: a missing or unnamable file is MB1001, not an I/O exception
         var originalBytes = new FileInfo(request.ModelPath).Length;
-        var graph = OnnxImporter.Import(request.ModelPath);
         InputPinning.Apply(graph, request.ModelPath, PinnedShapes(request, manifest));
+        var widened = WeightPrecision.Widen(graph);
 
         progress?.Report("simplifying the graph and inferring shapes");
         GraphOptimizer.Simplify(graph);
@@ -44,7 +59,7 @@ public static class CompressionPipeline
         ShapeInference.Run(graph);
 
         var calibration = CalibrationLoader.Load(manifest, services.Data, progress);
-        var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress, services);
+        var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress, services) { NonFinite = manifest.NonFinite };
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
         var operators = CompressionReport.OperatorsByWeight(graph);
         var moments = OutputErrors.Moments(context);
@@ -70,14 +85,14 @@ public static class CompressionPipeline
         progress?.Report("planning buffers and kernels");
         var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
         var (plan, weights) = PlanBuilder.Build(graph, request.ModelPath, target, context.Stored);
-        var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding);
+        var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding, name => WeightPrecision.OriginalElementSize(widened, name));
         plan.OriginalBytes = originalBytes;
         plan.EmbeddedBytes = blob.Length;
         plan.Passes = manifest.Describe();
 
         BlobVerifier.Check(blob, weights, request.ModelPath);
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
-        var compressedOnnx = CompressedOnnx.Build(context);
+        var compressedOnnx = CompressedOnnx.Build(context, widened);
         var planText = PlanWriter.Write(plan);
         if (services.Runner is { } runner)
         {
@@ -134,7 +149,7 @@ public static class CompressionPipeline
         }
 
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
-            + $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}"
+            + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}")
             + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance));
 
         // Written last in the list, so a hash never vouches for outputs that failed to be written.

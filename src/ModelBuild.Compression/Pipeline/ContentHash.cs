@@ -19,6 +19,11 @@ internal static class ContentHash
         void FileBytes(string path)
         {
             Text(path);
+            if (!File.Exists(path))
+            {
+                return; // the reader reports it (MB1001) with the file's name
+            }
+
             using var stream = File.OpenRead(path);
             var buffer = new byte[1 << 16];
             int read;

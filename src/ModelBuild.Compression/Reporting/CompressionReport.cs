@@ -89,7 +89,7 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
 /// <param name="Name">The weight name.</param>
 /// <param name="Dims">Its shape.</param>
 /// <param name="Format">The stored format: <c>float32</c>, <c>int8</c> or <c>int8a</c>.</param>
-/// <param name="OriginalBytes">Its float32 size.</param>
+/// <param name="OriginalBytes">Its size in the original file (float16/bfloat16 weights count 2 bytes per element).</param>
 /// <param name="StoredBytes">Its size in the blob (scales and zero points included, alignment excluded).</param>
 /// <param name="MaxAbsError">Largest absolute error; null when stored exactly.</param>
 /// <param name="SqnrDb">Signal-to-quantisation-noise ratio in dB; null when stored exactly.</param>

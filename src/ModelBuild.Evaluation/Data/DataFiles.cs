@@ -11,11 +11,12 @@ internal static class DataFiles
     public static byte[] ReadAllBytes(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        SafeFiles.RequireRegularOrMissing(path, EvaluationErrors.DataFileMissing, "data file");
         try
         {
             return File.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or ArgumentException)
         {
             throw new ModelBuildException(EvaluationErrors.DataFileMissing, path,
                 "The data file does not exist. Check the path (relative paths are resolved from the dataset spec's folder).", inner: e);

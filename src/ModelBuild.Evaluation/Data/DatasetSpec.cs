@@ -50,6 +50,7 @@ public sealed record DatasetSpec
     public static DatasetSpec Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        SafeFiles.RequireRegularOrMissing(path, EvaluationErrors.DataFileMissing, "dataset spec file");
         if (!File.Exists(path))
         {
             throw new ModelBuildException(EvaluationErrors.DataFileMissing, path, "The dataset spec file does not exist.");

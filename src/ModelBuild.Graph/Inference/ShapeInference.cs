@@ -37,7 +37,15 @@ public static class ShapeInference
             var context = new NodeContext(graph, node, known, evaluator);
             if (node.IsDefaultDomain && s_rules.TryGetValue(node.OpType, out var rule))
             {
-                rule(context);
+                try
+                {
+                    rule(context);
+                }
+                catch (OverflowException)
+                {
+                    // Declared dims (e.g. 2^40 × 2^40) whose products leave int64: no real tensor has that many elements.
+                    throw context.Fail("its shapes hold more elements than a 64-bit count can express");
+                }
             }
 
             for (var i = 0; i < node.Outputs.Count; i++)

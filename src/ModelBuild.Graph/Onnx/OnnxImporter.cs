@@ -81,6 +81,7 @@ public static class OnnxImporter
             }
         }
 
+        GraphStructure.Validate(graph, file);
         return graph;
     }
 

@@ -36,7 +36,8 @@ internal static partial class ConstantEvaluator
                 _ => null,
             };
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or IndexOutOfRangeException or OverflowException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException
+            or ModelBuildException { Code: ModelBuild.Onnx.OnnxErrors.UnsupportedConstruct })
         {
             // A node we cannot fold stays in the graph; ONNX Runtime will report the real problem if there is one.
             return null;

@@ -12,6 +12,7 @@ public static class GraphOptimizer
     /// <summary>The passes <see cref="Simplify"/> runs, in order.</summary>
     public static IReadOnlyList<IGraphPass> CreatePasses() =>
     [
+        new VariadicToBinaryPass(),
         new RemoveIdentityPass(),
         new ConstantFoldingPass(),
         new ShapeSubgraphFoldingPass(),
@@ -20,7 +21,7 @@ public static class GraphOptimizer
     ];
 
     /// <summary>
-    /// Simplifies <paramref name="graph"/> in place: identity removal, constant folding, shape-subgraph folding,
+    /// Simplifies <paramref name="graph"/> in place: variadic Max/Min/Sum to two-input nodes, identity removal, constant folding, shape-subgraph folding,
     /// BatchNorm folding and bias fusion, repeated until nothing changes; then removes unused weights and
     /// re-runs <see cref="ShapeInference"/>. Graph input and output names never change.
     /// </summary>
