@@ -26,7 +26,7 @@ internal static class PlanBuilder
     public static (ModelPlan Plan, WeightTable Weights) Build(
         ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, StoredMatrix> stored)
     {
-        var c = new LoweringContext(graph, stored);
+        var c = new LoweringContext(graph, stored) { ModelPath = modelPath };
         var blockers = new List<string>();
         var inputs = DeclareInputs(c, modelPath, blockers);
         foreach (var node in graph.Nodes)
@@ -47,13 +47,15 @@ internal static class PlanBuilder
 
                 unit.Lower(c, node);
             }
-            catch (UnsupportedNodeException e)
+            catch (Exception e) when (e is UnsupportedNodeException or ArgumentOutOfRangeException or IndexOutOfRangeException)
             {
+                // Index errors are the kind "a node lacks an input or attribute its operator needs": a blocker, never a crash.
+                var reason = e is UnsupportedNodeException ? e.Message : "an input or attribute the operator needs is missing";
                 // A covered operator fed by a refused node fails for want of its input's type or shape, not on its own
                 // account: listing it would send the user after the wrong node.
                 if (unit is null || !node.Inputs.Any(c.IsPlaceholder))
                 {
-                    blockers.Add($"{node.OpType} '{c.NodeLabel(node)}' ({e.Message})");
+                    blockers.Add($"{node.OpType} '{c.NodeLabel(node)}' ({reason})");
                 }
 
                 Placeholders(c, node);
@@ -103,13 +105,21 @@ internal static class PlanBuilder
                     $"the input '{input.Name}' has no shape (not even a rank). Pin it with InputShapes=\"{input.Name}=1,3,224,224\" on the OnnxModel item or the manifest's \"inputs\" section.");
             }
 
+            if (input.Shape.Aggregate(1.0, (p, d) => p * (d.Value ?? 1)) > int.MaxValue)
+            {
+                throw new ModelBuildException("MB3002", modelPath,
+                    $"the input '{input.Name}' has shape {input.Shape}: more than {int.MaxValue} elements, beyond what one tensor can hold here.");
+            }
+
             try
             {
                 var id = c.DeclareInput(input.Name);
                 inputs.Add(new PlanTensor(inputs.Count, input.Name, id, c.Values[id].Type, Dims(input.Shape), Doc(input)));
             }
-            catch (UnsupportedNodeException e)
+            catch (Exception e) when (e is UnsupportedNodeException or ArgumentOutOfRangeException or IndexOutOfRangeException)
             {
+                // Index errors are the kind "a node lacks an input or attribute its operator needs": a blocker, never a crash.
+                var reason = e is UnsupportedNodeException ? e.Message : "an input or attribute the operator needs is missing";
                 blockers.Add($"graph input '{input.Name}' ({e.Message})");
             }
         }

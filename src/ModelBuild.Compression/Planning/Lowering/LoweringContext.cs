@@ -29,6 +29,9 @@ internal sealed class LoweringContext
 
     public ModelGraph Graph { get; }
 
+    /// <summary>The model file, for errors that are about the file rather than about coverage.</summary>
+    public string ModelPath { get; init; } = "";
+
     public long Opset => Graph.DefaultOpset;
 
     public WeightTable Weights { get; } = new();
@@ -198,7 +201,8 @@ internal sealed class LoweringContext
         var type = Graph.GetValueInfo(name)?.ElementType ?? Graph.GetInitializer(name)?.DataType ?? DataType.Undefined;
         return type switch
         {
-            DataType.Float => TensorType.Float32,
+            // float16, bfloat16 and float64 tensors are computed in float32 (the typed API converts at the boundary).
+            DataType.Float or DataType.Float16 or DataType.BFloat16 or DataType.Double => TensorType.Float32,
             // int32 (paddle2onnx shape arithmetic) is computed in int64: same values for every shape and index.
             DataType.Int64 or DataType.Int32 => TensorType.Int64,
             DataType.Bool => TensorType.Bool,
@@ -214,9 +218,15 @@ internal sealed class LoweringContext
     public long[]? ConstantInts(Node node, int input) =>
         node.InputOrNull(input) is { } name && Constant(name) is { } t ? t.ToInt64s() : null;
 
-    public static void RequireFloat(Tensor t)
+    public void RequireFloat(Tensor t)
     {
-        if (t.DataType != DataType.Float)
+        if (t.DataType is not (DataType.Float or DataType.Float16 or DataType.BFloat16 or DataType.Double
+            or DataType.Int8 or DataType.UInt8 or DataType.Int16 or DataType.UInt16 or DataType.Int32 or DataType.UInt32 or DataType.Int64 or DataType.UInt64))
+        {
+            throw new ModelBuildException("MB1007", ModelPath, $"the weight '{t.Name}' has the element type {t.DataType.OnnxName()}, which is not a number type a layer can multiply by.");
+        }
+
+        if (t.DataType is not (DataType.Float or DataType.Float16 or DataType.BFloat16 or DataType.Double))
         {
             throw new UnsupportedNodeException($"the weight '{t.Name}' is {t.DataType.OnnxName()}, not float32");
         }
@@ -242,7 +252,7 @@ internal sealed class LoweringContext
         var shape = t.Dims.Select(d => checked((int)d)).ToArray();
         switch (t.DataType)
         {
-            case DataType.Float:
+            case DataType.Float or DataType.Float16 or DataType.BFloat16 or DataType.Double:
                 var entry = Weights.AddFloats(t.Name + "#c", t.Name, t.ToFloats(), shape.Length == 0 ? [1] : shape);
                 return Add(ValueDecl.Blob(t.Name, entry, shape), t.Name);
             case DataType.Int64 or DataType.Int32 or DataType.Bool when t.ElementCount <= MaxInlineElements:

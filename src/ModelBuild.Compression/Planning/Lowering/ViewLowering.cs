@@ -29,15 +29,16 @@ internal sealed class ViewLowering : INodeLowering
 
         var x = c.Read(node.Inputs[0]);
         int? shapeValue = null;
-        if (node.OpType == "Reshape" && c.ConstantInts(node, 1) is null)
+        var constantShape = node.OpType == "Reshape" ? c.ConstantInts(node, 1) ?? node.GetInts("shape") : null; // opset < 5: an attribute
+        if (node.OpType == "Reshape" && constantShape is null)
         {
-            shapeValue = c.Read(node.Inputs[1]);
+            shapeValue = c.Read(node.InputOrNull(1) ?? throw new UnsupportedNodeException("Reshape has neither a shape input nor a shape attribute"));
         }
 
         var y = c.WriteAlias(node.Outputs[0], x);
         c.Emit(node.OpType switch
         {
-            "Reshape" => new ReshapeOp(x, y, shapeValue ?? -1, c.ConstantInts(node, 1) ?? [], node.GetInt("allowzero", 0) != 0),
+            "Reshape" => new ReshapeOp(x, y, shapeValue ?? -1, constantShape ?? [], node.GetInt("allowzero", 0) != 0),
             "Flatten" => new FlattenOp(x, y, checked((int)node.GetInt("axis", 1))),
             "Squeeze" => new SqueezeOp(x, y, Axes(c, node)),
             "Unsqueeze" => new UnsqueezeOp(x, y, Axes(c, node)),
