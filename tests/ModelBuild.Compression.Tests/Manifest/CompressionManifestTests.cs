@@ -67,7 +67,7 @@ public sealed class CompressionManifestTests
     public void Unknown_top_level_key_message_lists_every_allowed_key()
     {
         var e = Fails("MB2002", "{\"pases\":[]}", 1, 2);
-        Assert.Contains("unknown key 'pases' at the top level of the manifest; allowed keys: $schema, budget, calibration, candidates, description, mode, nonFinite, passes, target, tolerance, validation, version.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown key 'pases' at the top level of the manifest; allowed keys: $schema, budget, calibration, candidates, description, inputs, mode, nonFinite, passes, target, tolerance, validation, version.", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -62,6 +62,21 @@ public sealed class PlanInterpreterTests
         }
     }
 
+    [RealModelFact]
+    public void Pinned_input_dims_narrow_the_shape_and_contradictions_are_MB3002()
+    {
+        var path = RealModels.Path("ppocr_cls");
+        var pins = InputPinning.Parse("x=?,3,48,192", path);
+        var graph = ExactPlanner.Prepare(path, pins);
+        Assert.Equal("[p2o.DynamicDimension.0,3,48,192]", graph.Inputs[0].Shape!.ToString());
+
+        var wrongRank = Assert.Throws<ModelBuildException>(() => ExactPlanner.Prepare(path, InputPinning.Parse("x=1,3,48", path)));
+        Assert.Equal("MB3002", wrongRank.Code);
+        var unknown = Assert.Throws<ModelBuildException>(() => ExactPlanner.Prepare(path, InputPinning.Parse("image=1,3,48,192", path)));
+        Assert.Contains("inputs: x", unknown.Message, StringComparison.Ordinal);
+        Assert.Equal("MB2003", Assert.Throws<ModelBuildException>(() => InputPinning.Parse("x=1,3,48px", path)).Code);
+    }
+
     [Fact]
     public void Plan_text_round_trips_through_the_interpreter_unchanged()
     {
