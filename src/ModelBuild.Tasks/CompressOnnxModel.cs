@@ -44,8 +44,10 @@ public sealed class CompressOnnxModel : ToolTask
 
     protected override string ToolName => "dotnet";
 
-    // The worker's progress lines are the user's only sign of life during long passes: show them at normal verbosity.
-    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
+    // The worker's progress lines, its one-line summary and the report path are the user's only sign of life during
+    // long passes and the answer to "how did it go": High, so the default (minimal) verbosity and the terminal
+    // logger show them. The worker prints them only when it compresses, so a no-op build stays quiet.
+    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.High;
 
     protected override MessageImportance StandardErrorLoggingImportance => MessageImportance.High;
 

@@ -44,6 +44,7 @@ public static class CompressCommand
             }
 
             writer.WriteLine(result.Summary);
+            writer.WriteLine($"  report: {Path.GetFullPath(Path.ChangeExtension(result.ReportPath, ".html"))}");
             return 0;
         }));
         return command;

@@ -40,6 +40,11 @@ public static class CompressionPipeline
         var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress);
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
         var operators = CompressionReport.OperatorsByWeight(graph);
+        if (calibration is not null)
+        {
+            progress?.Report("measuring each layer's input statistics on the calibration data (for the report's output errors)");
+        }
+
         var moments = OutputErrors.Moments(context);
         for (var i = 0; i < manifest.Passes.Count; i++)
         {
@@ -68,6 +73,7 @@ public static class CompressionPipeline
         plan.EmbeddedBytes = blob.Length;
         plan.Passes = manifest.Describe();
 
+        progress?.Report($"verifying the weights blob ({blob.Length:N0} bytes) and writing the compressed .onnx");
         BlobVerifier.Check(blob, weights, request.ModelPath);
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
         var compressedOnnx = CompressedOnnx.Build(context);
