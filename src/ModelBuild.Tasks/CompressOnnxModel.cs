@@ -42,6 +42,12 @@ public sealed class CompressOnnxModel : ToolTask
     /// <summary>The <c>dotnet</c> host that runs the worker; defaults to the one running this build.</summary>
     public string? DotNetHost { get; set; }
 
+    /// <summary>The content-addressed output cache shared by configurations and RIDs; empty = no cache.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Compress even when the outputs or the cache hold a result for the same inputs (ModelBuild_ForceCompress).</summary>
+    public bool Force { get; set; }
+
     protected override string ToolName => "dotnet";
 
     // The worker's progress lines, its one-line summary and the report path are the user's only sign of life during
@@ -101,6 +107,12 @@ public sealed class CompressOnnxModel : ToolTask
         args.AppendSwitchIfNotNull("--class ", ClassName);
         args.AppendSwitchIfNotNull("--namespace ", Namespace ?? string.Empty);
         args.AppendSwitchIfNotNull("--resource ", ResourceName);
+        args.AppendSwitchIfNotNull("--cache ", string.IsNullOrEmpty(CacheDirectory) ? null : CacheDirectory);
+        if (Force)
+        {
+            args.AppendSwitch("--force");
+        }
+
         args.AppendSwitch("--msbuild");
         return args.ToString();
     }

@@ -64,8 +64,13 @@ public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
             item.SetMetadata("WeightsPath", outputDir + className + ".weights.mbw");
             item.SetMetadata("CompressedModelPath", outputDir + className + ".compressed.onnx");
             item.SetMetadata("ReportPath", outputDir + className + ".report.md");
-            item.SetMetadata("StampPath", outputDir + className + "." + (string.IsNullOrEmpty(Version) ? "dev" : Version) + ".stamp");
-            item.SetMetadata("ResourceName", "ModelBuild." + (ns.Length > 0 ? ns + "." : string.Empty) + className + ".weights.mbw");
+            var stampPath = outputDir + className + "." + (string.IsNullOrEmpty(Version) ? "dev" : Version) + ".stamp";
+            var resourceName = "ModelBuild." + (ns.Length > 0 ? ns + "." : string.Empty) + className + ".weights.mbw";
+            var stampText = StampText(fullPath, manifest, className, ns, resourceName);
+            DeleteStaleStamp(stampPath, stampText);
+            item.SetMetadata("StampPath", stampPath);
+            item.SetMetadata("StampText", stampText);
+            item.SetMetadata("ResourceName", resourceName);
             item.SetMetadata("DataInputs", DataInputs(outputDir + className + ".inputs"));
             resolved.Add(item);
         }
@@ -88,6 +93,29 @@ public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
 
         var files = File.ReadAllLines(listFile).Where(line => line.Length > 0 && File.Exists(line));
         return string.Join(";", files);
+    }
+
+    /// <summary>
+    /// What the outputs were made for, written into the stamp. The project file is not an input of the compression
+    /// target (an unrelated edit must not recompress), so a stamp left by other item settings (say, another
+    /// Namespace) is deleted here and the model is looked at again.
+    /// </summary>
+    internal static string StampText(string model, string manifest, string className, string ns, string resourceName) =>
+        string.Join("|", model, manifest, className, ns, resourceName).Replace(";", "%3B", StringComparison.Ordinal);
+
+    private void DeleteStaleStamp(string stampPath, string stampText)
+    {
+        try
+        {
+            if (File.Exists(stampPath) && File.ReadAllText(stampPath).Trim() != stampText)
+            {
+                File.Delete(stampPath);
+            }
+        }
+        catch (IOException e)
+        {
+            Log.LogMessage(MessageImportance.Low, "ModelBuild: could not check {0}: {1}", stampPath, e.Message);
+        }
     }
 
     private static string? Metadata(ITaskItem item, string name)

@@ -17,10 +17,12 @@ public static class CompressCommand
         var className = new Option<string>("--class") { Description = "Name of the generated predictor class (default: from the file name)." };
         var ns = new Option<string>("--namespace") { Description = "Namespace of the generated class (default: none)." };
         var resource = new Option<string>("--resource") { Description = "Manifest-resource name of the weights blob." };
+        var cache = new Option<string>("--cache") { Description = "Content-addressed cache folder: reuse a result for the same model, manifest, data and ModelBuild build, and store new ones." };
+        var force = new Option<bool>("--force") { Description = "Compress even when the outputs or the cache already hold a result for the same inputs." };
         var msbuild = new Option<bool>("--msbuild") { Description = "Write progress as MSBuild messages (used by the build task).", Hidden = true };
         var command = new Command("compress", "Compress a model: writes the plan, weights blob, compressed .onnx and report.")
         {
-            model, manifest, output, className, ns, resource, msbuild,
+            model, manifest, output, className, ns, resource, cache, force, msbuild,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, writer =>
         {
@@ -33,7 +35,11 @@ public static class CompressCommand
                 cls,
                 nsValue,
                 parseResult.GetValue(output) is { Length: > 0 } o ? o : Directory.GetCurrentDirectory(),
-                parseResult.GetValue(resource) is { Length: > 0 } r ? r : $"ModelBuild.{(nsValue.Length > 0 ? nsValue + "." : "")}{cls}.weights.mbw");
+                parseResult.GetValue(resource) is { Length: > 0 } r ? r : $"ModelBuild.{(nsValue.Length > 0 ? nsValue + "." : "")}{cls}.weights.mbw")
+            {
+                CacheDirectory = parseResult.GetValue(cache) is { Length: > 0 } dir ? Path.GetFullPath(dir) : null,
+                Force = parseResult.GetValue(force),
+            };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new SynchronousProgress(line => writer.WriteLine(
                 $"  [{clock.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture),5}s] {line}"));

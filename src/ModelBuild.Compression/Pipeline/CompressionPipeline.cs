@@ -21,10 +21,17 @@ public static class CompressionPipeline
         var manifest = request.ManifestPath.Length == 0 ? CompressionManifest.Default : CompressionManifest.Load(request.ManifestPath);
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var hash = ContentHash.Compute(request, manifest);
-        if (UpToDate(stem, hash) is { } cached)
+        if (!request.Force && UpToDate(stem, hash, " (unchanged)") is { } cached)
         {
             progress?.Report("inputs unchanged (same content hash): keeping the previous outputs and verdict");
             return cached;
+        }
+
+        if (!request.Force && request.CacheDirectory is { Length: > 0 } cache && OutputCache.TryRestore(cache, request.ClassName, hash, request.OutputDirectory)
+            && UpToDate(stem, hash, " (from the cache)") is { } restored)
+        {
+            progress?.Report($"same inputs as an earlier build (content hash {hash[..16]}): outputs copied from {OutputCache.EntryDirectory(cache, request.ClassName, hash)}, no compression");
+            return restored;
         }
 
         progress?.Report($"reading {request.ModelPath}");
@@ -133,6 +140,11 @@ public static class CompressionPipeline
         // Written last in the list, so a hash never vouches for outputs that failed to be written.
         files.Add((stem + ".summary", Encoding.UTF8.GetBytes(string.Join("\n", [hash, summary, .. warnings]) + "\n")));
         var changed = OutputFiles.WriteAll(files);
+        if (request.CacheDirectory is { Length: > 0 } cacheDirectory)
+        {
+            OutputCache.Store(cacheDirectory, request.ClassName, hash, files);
+        }
+
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
             originalBytes, blob.Length, changed, summary) { Warnings = warnings };
     }
@@ -144,7 +156,7 @@ public static class CompressionPipeline
     private static string DataInputs(CompressionManifest manifest) => string.Concat(manifest.DataFiles().Select(f => f + "\n"));
 
     /// <summary>The previous result, when its content hash matches and all its outputs are still there.</summary>
-    private static CompressionResult? UpToDate(string stem, string hash)
+    private static CompressionResult? UpToDate(string stem, string hash, string note)
     {
         var summaryFile = stem + ".summary";
         string[] outputs = [stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md", stem + ".report.html"];
@@ -159,7 +171,7 @@ public static class CompressionPipeline
             return null;
         }
 
-        return new CompressionResult(outputs[0], outputs[1], outputs[2], outputs[3], 0, new FileInfo(outputs[1]).Length, [], lines[1] + " (unchanged)")
+        return new CompressionResult(outputs[0], outputs[1], outputs[2], outputs[3], 0, new FileInfo(outputs[1]).Length, [], lines[1] + note)
         {
             Warnings = lines.Skip(2).Where(l => l.Length > 0).ToList(),
         };

@@ -7,7 +7,14 @@ public sealed record CompressionRequest(
     string ClassName,
     string Namespace,
     string OutputDirectory,
-    string ResourceName);
+    string ResourceName)
+{
+    /// <summary>The content-addressed cache shared by configurations and RIDs (see <see cref="OutputCache"/>); null = none.</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Compress even when the previous outputs or the cache hold a result for the same inputs.</summary>
+    public bool Force { get; init; }
+}
 
 /// <summary>The files a compression wrote (or left unchanged) and a one-line summary for the build log.</summary>
 public sealed record CompressionResult(
