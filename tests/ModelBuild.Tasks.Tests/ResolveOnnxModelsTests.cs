@@ -107,3 +107,25 @@ public sealed class StampTests : IDisposable
         Assert.False(File.Exists(stamp), "another Namespace: the stamp goes");
     }
 }
+
+public sealed class UnknownMetadataTests
+{
+    [Fact]
+    public void MisspelledMetadata_WarnsMB0007_WithTheLikelyNameAndTheKnownList()
+    {
+        var engine = new MockEngine();
+        var item = new TaskItem("/proj/m.onnx");
+        item.SetMetadata("Manfest", "m.json");
+        item.SetMetadata("Visible", "false"); // IDE metadata: not ours, not a typo
+        var task = new ResolveOnnxModels { BuildEngine = engine, Models = [item], IntermediateDirectory = "/proj/obj/", ProjectDirectory = "/proj" };
+
+        Assert.True(task.Execute());
+
+        var warning = Assert.Single(engine.Warnings);
+        Assert.Equal("MB0007", warning.Code);
+        Assert.Equal("/proj/m.onnx", warning.File);
+        Assert.Contains("'Manfest'", warning.Message);
+        Assert.Contains("Did you mean 'Manifest'?", warning.Message);
+        Assert.Contains("Known metadata: ClassName, Generate, Manifest, Namespace, OutputDir.", warning.Message);
+    }
+}

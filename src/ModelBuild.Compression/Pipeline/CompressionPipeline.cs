@@ -42,6 +42,11 @@ public static class CompressionPipeline
         GraphOptimizer.Simplify(graph);
         GemmNormalizer.Run(graph);
         ShapeInference.Run(graph);
+        var zeroConfig = request.ManifestPath.Length == 0;
+        if (zeroConfig && DefaultGate.For(graph, request.ModelPath) is { } gated)
+        {
+            manifest = gated; // the default int8 checks itself on synthetic inputs: no MB5002 for a build without a manifest
+        }
 
         var calibration = CalibrationLoader.Load(manifest, progress);
         var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress);
@@ -88,8 +93,13 @@ public static class CompressionPipeline
         var warnings = new List<string>();
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
         {
-            warnings.Add($"{request.ManifestPath.OrIfEmpty(request.ModelPath)}: warning MB5002: {request.ClassName} is compressed with lossy passes "
-                + "but the manifest has no 'validation' section, so its accuracy was not checked.");
+            warnings.Add(zeroConfig
+                ? $"{request.ModelPath}: warning MB5002: {request.ClassName} is compressed to int8 (the default, no Manifest) but could not be checked "
+                    + "on synthetic inputs: the model's input is not one float tensor whose dimensions after the batch are fixed. Add a Manifest "
+                    + "with a 'validation' section (your own data), or \"passes\": [] to embed exact float32 weights."
+                : $"{request.ManifestPath}: warning MB5002: {request.ClassName} is compressed with lossy passes ({manifest.Describe()}) "
+                    + "but the manifest has no 'validation' section, so its accuracy was not checked. Add \"validation\" and \"tolerance\" "
+                    + "(README: the accuracy gate).");
         }
 
         var report = new CompressionReport(Path.GetFileName(request.ModelPath), manifest.Describe(), rows, accuracy)
@@ -135,7 +145,7 @@ public static class CompressionPipeline
 
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
             + $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}"
-            + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance));
+            + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance) + (zeroConfig ? $" on {DefaultGate.SampleCount} synthetic inputs" : ""));
 
         // Written last in the list, so a hash never vouches for outputs that failed to be written.
         files.Add((stem + ".summary", Encoding.UTF8.GetBytes(string.Join("\n", [hash, summary, .. warnings]) + "\n")));
