@@ -53,6 +53,45 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         Assert.Contains("pass 1/1: quantize(int8", forced.Output);
     }
 
+    [Fact]
+    public void Nuspec_HasLicenseReadmeIconAndUrls_AndTheRuntimeHasASymbolsPackage()
+    {
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(package.Nupkg))
+        {
+            var nuspecEntry = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+            using var stream = nuspecEntry.Open();
+            var metadata = System.Xml.Linq.XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+            string Field(string name) => metadata.Elements().Single(e => e.Name.LocalName == name).Value;
+            var license = metadata.Elements().Single(e => e.Name.LocalName == "license");
+            Assert.Equal("expression", license.Attribute("type")!.Value);
+            Assert.Equal("MIT", license.Value);
+            Assert.Equal("README.md", Field("readme"));
+            Assert.Equal("icon.png", Field("icon"));
+            Assert.StartsWith("https://", Field("projectUrl"));
+            Assert.StartsWith("https://", metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("url")!.Value);
+            var entries = zip.Entries.Select(e => e.FullName).ToHashSet();
+            Assert.Contains("README.md", entries);
+            Assert.Contains("icon.png", entries);
+            Assert.Contains("schema/modelbuild.schema.json", entries);
+        }
+
+        var snupkg = Path.ChangeExtension(package.Nupkg, ".snupkg");
+        Assert.True(File.Exists(snupkg), string.Join("\n", Directory.GetFiles(package.Feed)));
+        using var symbols = System.IO.Compression.ZipFile.OpenRead(snupkg);
+        var pdb = symbols.Entries.Single(e => e.FullName == "lib/net10.0/ModelBuild.Runtime.pdb");
+        using var pdbStream = pdb.Open();
+        using var copy = new MemoryStream();
+        pdbStream.CopyTo(copy);
+        copy.Position = 0;
+        using var provider = System.Reflection.Metadata.MetadataReaderProvider.FromPortablePdbStream(copy);
+        var reader = provider.GetMetadataReader();
+        var documents = reader.Documents.Select(d => reader.GetString(reader.GetDocument(d).Name)).ToList();
+
+        // Deterministic source paths: the PDB names /_/src/..., never this machine's checkout.
+        Assert.Contains(documents, d => d.EndsWith("ModelInfo.cs", StringComparison.Ordinal));
+        Assert.All(documents, d => Assert.StartsWith("/_/", d));
+    }
+
     private static void AssertPackageLayout(string nupkg)
     {
         using var zip = System.IO.Compression.ZipFile.OpenRead(nupkg);
