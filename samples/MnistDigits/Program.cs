@@ -4,24 +4,27 @@ using ModelBuild.Evaluation;
 using ModelBuild.Evaluation.Data;
 using MnistDigits;
 
-// Everything below runs on data the model never saw at build time: MNIST's 10,000 test images.
-var shared = args.Length > 0 ? args[0] : FindShared();
-var images = IdxReader.ReadImages(Path.Combine(shared, "data/mnist/t10k-images-idx3-ubyte.gz"));
-var labels = IdxReader.ReadLabels(Path.Combine(shared, "data/mnist/t10k-labels-idx1-ubyte.gz"));
+// Everything below runs on data the model never saw at build time: MNIST's 10,000 test images from ../shared, or on a
+// fresh clone without it, the 500 shipped in Data/ with the model the build compressed from there (Data/README.md).
+var full = MnistModel.ModelInfo.SourceFile == "mnist_cnn_fc128.onnx";
+var shared = args.Length > 0 ? args[0] : full ? FindShared() : null;
+var data = full ? Path.Combine(shared!, "data/mnist") : Path.Combine(AppContext.BaseDirectory, "Data");
+var images = IdxReader.ReadImages(Path.Combine(data, full ? "t10k-images-idx3-ubyte.gz" : "t10k-500-images-idx3-ubyte.gz"));
+var labels = IdxReader.ReadLabels(Path.Combine(data, full ? "t10k-labels-idx1-ubyte.gz" : "t10k-500-labels-idx1-ubyte.gz"));
 var count = images.Count;
 
-// mnist_cnn_fc128 was trained on Normalize((0.5,), (0.5,)): x in [0,1] mapped to [-1, 1].
+// mnist_cnn_fc128 was trained on Normalize((0.5,), (0.5,)): x in [0,1] mapped to [-1, 1]; mnist-8 on x/255.
 var inputs = new float[images.Pixels.Length];
 for (var i = 0; i < inputs.Length; i++)
 {
-    inputs[i] = ((images.Pixels[i] / 255f) - 0.5f) / 0.5f;
+    inputs[i] = full ? ((images.Pixels[i] / 255f) - 0.5f) / 0.5f : images.Pixels[i] / 255f;
 }
 
 var model = new MnistModel();
 var ours = new float[count * MnistModel.OutputElementsPerSample];
 model.Predict(inputs, ours);
 
-using var reference = OnnxRuntimeSession.FromFile(Path.Combine(shared, "models/mnist_cnn_fc128.onnx"));
+using var reference = OnnxRuntimeSession.FromFile(full ? Path.Combine(shared!, "models/mnist_cnn_fc128.onnx") : Path.Combine(data, "mnist-8.onnx"));
 var theirs = reference.RunAll(inputs, count);
 
 var info = MnistModel.ModelInfo;

@@ -3,6 +3,7 @@ namespace ModelBuild.Runtime;
 /// <summary>
 /// Per-thread scratch memory so that <c>Predict</c> allocates nothing after the first call on a thread.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public static class BufferArena
 {
     // One array per thread: predictors on different threads never share activations, and a thread runs

@@ -1,6 +1,7 @@
 namespace ModelBuild.Runtime;
 
 /// <summary>How a weight-blob entry stores its values (the <c>format</c> byte of the blob, CONTRACTS.md §2).</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public enum WeightFormat : byte
 {
     /// <summary>Plain float32, <c>rows·cols</c> values.</summary>
@@ -14,6 +15,7 @@ public enum WeightFormat : byte
 }
 
 /// <summary>The activation fused into <c>Kernels.Dense</c> and <c>Kernels.Conv2D</c>.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public enum Activation
 {
     /// <summary>Identity.</summary>
@@ -24,6 +26,7 @@ public enum Activation
 }
 
 /// <summary>Element-wise functions for <c>Kernels.Unary</c>; formulas are on the operator structs.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public enum UnaryFunction
 {
     /// <summary>max(0, x).</summary>
@@ -67,6 +70,7 @@ public enum UnaryFunction
 }
 
 /// <summary>Element-wise binary functions for <c>Kernels.Binary</c>.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public enum BinaryFunction
 {
     /// <summary>a + b.</summary>

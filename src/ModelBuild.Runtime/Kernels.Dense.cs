@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 namespace ModelBuild.Runtime;
 
 /// <summary>The kernels generated predictors call (CONTRACTS.md §3). Public entry points check lengths once.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public static partial class Kernels
 {
     /// <summary>Fully connected layer: <c>y[r,j] = act(Σ_k x[r,k]·W[j,k] + bias[j])</c> for every row r.</summary>

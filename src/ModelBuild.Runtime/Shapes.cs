@@ -18,6 +18,7 @@ namespace ModelBuild.Runtime;
 /// <param name="PadBottom">Zero rows below.</param>
 /// <param name="PadRight">Zero columns on the right.</param>
 /// <param name="Group">Number of groups; C and OC are multiples of it.</param>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public readonly record struct Conv2DShape(int C, int H, int W, int OC, int OH, int OW, int KH, int KW,
     int SH, int SW, int DH, int DW, int PadTop, int PadLeft, int PadBottom, int PadRight, int Group);
 
@@ -37,5 +38,6 @@ public readonly record struct Conv2DShape(int C, int H, int W, int OC, int OH, i
 /// <param name="PadLeft">Padding columns on the left.</param>
 /// <param name="PadBottom">Padding rows below.</param>
 /// <param name="PadRight">Padding columns on the right.</param>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public readonly record struct Pool2DShape(int C, int H, int W, int OH, int OW, int KH, int KW,
     int SH, int SW, int DH, int DW, int PadTop, int PadLeft, int PadBottom, int PadRight);

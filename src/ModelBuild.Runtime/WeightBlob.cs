@@ -11,6 +11,7 @@ namespace ModelBuild.Runtime;
 /// The weights blob (<c>*.mbw</c>, CONTRACTS.md §2), fully validated and decoded on load. Immutable afterwards,
 /// so one instance is shared by every thread.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public sealed class WeightBlob
 {
     internal const int HeaderSize = 20;

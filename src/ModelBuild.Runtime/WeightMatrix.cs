@@ -4,6 +4,7 @@ namespace ModelBuild.Runtime;
 /// A decoded weight matrix (a blob entry seen as <c>rows × cols</c>), immutable and shared read-only by all
 /// threads.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public sealed class WeightMatrix
 {
     private readonly float[] _floats;

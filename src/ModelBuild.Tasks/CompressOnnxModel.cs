@@ -45,10 +45,18 @@ public sealed class CompressOnnxModel : ToolTask
     /// <summary>The <c>dotnet</c> host that runs the worker; defaults to the one running this build.</summary>
     public string? DotNetHost { get; set; }
 
+    /// <summary>The content-addressed output cache shared by configurations and RIDs; empty = no cache.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Compress even when the outputs or the cache hold a result for the same inputs (ModelBuild_ForceCompress).</summary>
+    public bool Force { get; set; }
+
     protected override string ToolName => "dotnet";
 
-    // The worker's progress lines are the user's only sign of life during long passes: show them at normal verbosity.
-    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
+    // The worker's progress lines, its one-line summary and the report path are the user's only sign of life during
+    // long passes and the answer to "how did it go": High, so the default (minimal) verbosity and the terminal
+    // logger show them. The worker prints them only when it compresses, so a no-op build stays quiet.
+    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.High;
 
     protected override MessageImportance StandardErrorLoggingImportance => MessageImportance.High;
 
@@ -103,6 +111,12 @@ public sealed class CompressOnnxModel : ToolTask
         args.AppendSwitchIfNotNull("--namespace ", Namespace ?? string.Empty);
         args.AppendSwitchIfNotNull("--resource ", ResourceName);
         args.AppendSwitchIfNotNull("--input-shapes ", string.IsNullOrEmpty(InputShapes) ? null : InputShapes);
+        args.AppendSwitchIfNotNull("--cache ", string.IsNullOrEmpty(CacheDirectory) ? null : CacheDirectory);
+        if (Force)
+        {
+            args.AppendSwitch("--force");
+        }
+
         args.AppendSwitch("--msbuild");
         return args.ToString();
     }

@@ -36,6 +36,7 @@ public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
         foreach (var model in Models)
         {
             var fullPath = model.GetMetadata("FullPath");
+            WarnAboutUnknownMetadata(model, fullPath);
             var className = Metadata(model, "ClassName") ?? ClassNames.FromFileStem(Path.GetFileNameWithoutExtension(fullPath));
             var ns = Metadata(model, "Namespace") ?? RootNamespace ?? string.Empty;
             var key = ns + "." + className;
@@ -64,8 +65,13 @@ public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
             item.SetMetadata("WeightsPath", outputDir + className + ".weights.mbw");
             item.SetMetadata("CompressedModelPath", outputDir + className + ".compressed.onnx");
             item.SetMetadata("ReportPath", outputDir + className + ".report.md");
-            item.SetMetadata("StampPath", outputDir + className + "." + (string.IsNullOrEmpty(Version) ? "dev" : Version) + ".stamp");
-            item.SetMetadata("ResourceName", "ModelBuild." + (ns.Length > 0 ? ns + "." : string.Empty) + className + ".weights.mbw");
+            var stampPath = outputDir + className + "." + (string.IsNullOrEmpty(Version) ? "dev" : Version) + ".stamp";
+            var resourceName = "ModelBuild." + (ns.Length > 0 ? ns + "." : string.Empty) + className + ".weights.mbw";
+            var stampText = StampText(fullPath, manifest, className, ns, resourceName, Metadata(model, "InputShapes") ?? "");
+            DeleteStaleStamp(stampPath, stampText);
+            item.SetMetadata("StampPath", stampPath);
+            item.SetMetadata("StampText", stampText);
+            item.SetMetadata("ResourceName", resourceName);
             item.SetMetadata("DataInputs", DataInputs(outputDir + className + ".inputs"));
             resolved.Add(item);
         }
@@ -88,6 +94,78 @@ public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
 
         var files = File.ReadAllLines(listFile).Where(line => line.Length > 0 && File.Exists(line));
         return string.Join(";", files);
+    }
+
+    /// <summary>
+    /// What the outputs were made for, written into the stamp. The project file is not an input of the compression
+    /// target (an unrelated edit must not recompress), so a stamp left by other item settings (say, another
+    /// Namespace) is deleted here and the model is looked at again.
+    /// </summary>
+    internal static string StampText(string model, string manifest, string className, string ns, string resourceName, string inputShapes = "") =>
+        string.Join("|", model, manifest, className, ns, resourceName, inputShapes).Replace(";", "%3B", StringComparison.Ordinal);
+
+    private void DeleteStaleStamp(string stampPath, string stampText)
+    {
+        try
+        {
+            if (File.Exists(stampPath) && File.ReadAllText(stampPath).Trim() != stampText)
+            {
+                File.Delete(stampPath);
+            }
+        }
+        catch (IOException e)
+        {
+            Log.LogMessage(MessageImportance.Low, "ModelBuild: could not check {0}: {1}", stampPath, e.Message);
+        }
+    }
+
+    /// <summary>The OnnxModel metadata ModelBuild reads (README, "The OnnxModel item").</summary>
+    internal static readonly string[] KnownMetadata = ["ClassName", "Generate", "InputShapes", "Manifest", "Namespace", "OutputDir"];
+
+    // Metadata that IDEs and common targets put on any item; not a typo of ours.
+    private static readonly HashSet<string> s_commonMetadata = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Link", "Visible", "DependentUpon", "CopyToOutputDirectory", "CopyToPublishDirectory", "Pack", "PackagePath", "InProject", "SubType",
+    };
+
+    /// <summary>
+    /// MB0007: metadata MSBuild would silently ignore, such as <c>Manfest=</c>, means the user's setting has no
+    /// effect; say so, with the name they probably meant and the list of known names.
+    /// </summary>
+    private void WarnAboutUnknownMetadata(ITaskItem model, string fullPath)
+    {
+        foreach (var name in model.CloneCustomMetadata().Keys.Cast<string>().OrderBy(n => n, StringComparer.Ordinal))
+        {
+            if (KnownMetadata.Contains(name, StringComparer.OrdinalIgnoreCase) || s_commonMetadata.Contains(name))
+            {
+                continue;
+            }
+
+            var closest = KnownMetadata.OrderBy(k => Distance(k.ToLowerInvariant(), name.ToLowerInvariant())).First();
+            var hint = Distance(closest.ToLowerInvariant(), name.ToLowerInvariant()) <= 3 ? $" Did you mean '{closest}'?" : string.Empty;
+            Log.LogWarning(null, "MB0007", null, fullPath, 0, 0, 0, 0,
+                "The <OnnxModel> item '{0}' has metadata '{1}', which ModelBuild does not read, so it has no effect.{2} Known metadata: {3}.",
+                model.ItemSpec, name, hint, string.Join(", ", KnownMetadata));
+        }
+    }
+
+    /// <summary>Levenshtein distance; names are short.</summary>
+    private static int Distance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
     }
 
     private static string? Metadata(ITaskItem item, string name)

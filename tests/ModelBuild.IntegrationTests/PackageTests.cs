@@ -1,46 +1,95 @@
-using System.Globalization;
-
 namespace ModelBuild.IntegrationTests;
 
 /// <summary>The way a new user meets ModelBuild: `dotnet pack`, a local feed, a PackageReference.</summary>
 [Collection(DotNetBuildCollection.Name)]
-public sealed class PackageTests
+public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPackage>
 {
     [Fact]
     public void PackedNupkg_RestoresFromLocalFeed_AndItsPredictorMatchesOnnxRuntime()
     {
-        var feed = Directory.CreateTempSubdirectory("mb-feed-").FullName;
-        try
+        AssertPackageLayout(package.Nupkg);
+        using var project = ConsumerProject.FromPackage(package.Feed, package.Version, MnistModel.Mlp.AsConsumer());
+        var build = project.Build();
+        Assert.True(build.Succeeded, build.Output);
+
+        var model = MnistModel.Mlp;
+        var inputs = model.Preprocess(TestData.TestImages.AsSpan(0, 200 * 784).ToArray());
+        var ours = project.Predict(model.ClassName, inputs, 200);
+        var compressed = MnistModel.RunOnnxRuntime(project.OutputFile(model.ClassName, ".compressed.onnx"), inputs, true);
+        var original = MnistModel.RunOnnxRuntime(model.Path, inputs, true);
+        for (var i = 0; i < ours.Length; i++)
         {
-            // A fresh version each run: NuGet's cache would otherwise serve an older package with the same version.
-            var version = "0.1.0-ci." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
-            var pack = DotNet.Run(TestPaths.RepoRoot, "pack", "src/ModelBuild/ModelBuild.csproj", "-c", TestPaths.Configuration,
-                "-o", feed, $"-p:Version={version}", "-nologo");
-            Assert.True(pack.Succeeded, pack.Output);
-            var nupkg = Path.Combine(feed, $"ModelBuild.{version}.nupkg");
-            Assert.True(File.Exists(nupkg), pack.Output);
-            AssertPackageLayout(nupkg);
-
-            using var project = ConsumerProject.FromPackage(feed, version, MnistModel.Mlp.AsConsumer());
-            var build = project.Build();
-            Assert.True(build.Succeeded, build.Output);
-
-            var model = MnistModel.Mlp;
-            var inputs = model.Preprocess(TestData.TestImages.AsSpan(0, 200 * 784).ToArray());
-            var ours = project.Predict(model.ClassName, inputs, 200);
-            var compressed = MnistModel.RunOnnxRuntime(project.OutputFile(model.ClassName, ".compressed.onnx"), inputs, true);
-            var original = MnistModel.RunOnnxRuntime(model.Path, inputs, true);
-            for (var i = 0; i < ours.Length; i++)
-            {
-                Assert.True(Math.Abs(ours[i] - compressed[i]) <= 1e-4 * Math.Max(1, Math.Abs(compressed[i])), $"output {i}: {ours[i]} vs {compressed[i]}");
-            }
-
-            Assert.True(MnistModel.Agreement(ours, original) >= 0.99);
+            Assert.True(Math.Abs(ours[i] - compressed[i]) <= 1e-4 * Math.Max(1, Math.Abs(compressed[i])), $"output {i}: {ours[i]} vs {compressed[i]}");
         }
-        finally
+
+        Assert.True(MnistModel.Agreement(ours, original) >= 0.99);
+    }
+
+    [Fact]
+    public void DebugReleasePublishAndRebuild_ReuseOneCompression_UnlessForced()
+    {
+        using var project = ConsumerProject.FromPackage(package.Feed, package.Version, MnistModel.Mlp.AsConsumer());
+        DotNet.Result Run(params string[] args)
         {
-            Directory.Delete(feed, recursive: true);
+            var result = DotNet.Run(project.Directory, [.. args, project.ProjectFile, "-v:n", "-nologo"]);
+            Assert.True(result.Succeeded, result.Output);
+            return result;
         }
+
+        var first = Run("build", "-c", "Release");
+        Assert.Contains("pass 1/1: quantize(int8", first.Output);
+
+        // Other configurations, a RID-specific publish and a Rebuild (clean + build) need the same bytes: copied
+        // from obj/modelbuild/cache/, no pass runs.
+        foreach (var other in new[] { Run("build", "-c", "Debug"), Run("publish", "-c", "Release", "-r", "linux-x64"), Run("build", "-t:Rebuild", "-c", "Release") })
+        {
+            Assert.DoesNotContain("pass 1/1", other.Output);
+            Assert.Contains("no compression", other.Output);
+            Assert.Contains("(from the cache)", other.Output);
+        }
+
+        Assert.True(File.Exists(Path.Combine(project.Directory, "obj", "Release", "net10.0", "linux-x64", "modelbuild", "MlpModel", "MlpModel.weights.mbw")));
+        var forced = Run("build", "-c", "Release", "-p:ModelBuild_ForceCompress=true");
+        Assert.Contains("pass 1/1: quantize(int8", forced.Output);
+    }
+
+    [Fact]
+    public void Nuspec_HasLicenseReadmeIconAndUrls_AndTheRuntimeHasASymbolsPackage()
+    {
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(package.Nupkg))
+        {
+            var nuspecEntry = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+            using var stream = nuspecEntry.Open();
+            var metadata = System.Xml.Linq.XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+            string Field(string name) => metadata.Elements().Single(e => e.Name.LocalName == name).Value;
+            var license = metadata.Elements().Single(e => e.Name.LocalName == "license");
+            Assert.Equal("expression", license.Attribute("type")!.Value);
+            Assert.Equal("MIT", license.Value);
+            Assert.Equal("README.md", Field("readme"));
+            Assert.Equal("icon.png", Field("icon"));
+            Assert.StartsWith("https://", Field("projectUrl"));
+            Assert.StartsWith("https://", metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("url")!.Value);
+            var entries = zip.Entries.Select(e => e.FullName).ToHashSet();
+            Assert.Contains("README.md", entries);
+            Assert.Contains("icon.png", entries);
+            Assert.Contains("schema/modelbuild.schema.json", entries);
+        }
+
+        var snupkg = Path.ChangeExtension(package.Nupkg, ".snupkg");
+        Assert.True(File.Exists(snupkg), string.Join("\n", Directory.GetFiles(package.Feed)));
+        using var symbols = System.IO.Compression.ZipFile.OpenRead(snupkg);
+        var pdb = symbols.Entries.Single(e => e.FullName == "lib/net10.0/ModelBuild.Runtime.pdb");
+        using var pdbStream = pdb.Open();
+        using var copy = new MemoryStream();
+        pdbStream.CopyTo(copy);
+        copy.Position = 0;
+        using var provider = System.Reflection.Metadata.MetadataReaderProvider.FromPortablePdbStream(copy);
+        var reader = provider.GetMetadataReader();
+        var documents = reader.Documents.Select(d => reader.GetString(reader.GetDocument(d).Name)).ToList();
+
+        // Deterministic source paths: the PDB names /_/src/..., never this machine's checkout.
+        Assert.Contains(documents, d => d.EndsWith("ModelInfo.cs", StringComparison.Ordinal));
+        Assert.All(documents, d => Assert.StartsWith("/_/", d));
     }
 
     private static void AssertPackageLayout(string nupkg)
@@ -57,4 +106,30 @@ public sealed class PackageTests
         // MSBuild's own assemblies must never ship with a task.
         Assert.DoesNotContain(entries, e => e.Contains("Microsoft.Build.", StringComparison.Ordinal) && e.EndsWith(".dll", StringComparison.Ordinal));
     }
+}
+
+/// <summary>The solution's package, packed once per test class into a fresh local feed.</summary>
+public sealed class PackedPackage : IDisposable
+{
+    public PackedPackage()
+    {
+        Feed = Directory.CreateTempSubdirectory("mb-feed-").FullName;
+
+        // A fresh version each run: NuGet's cache would otherwise serve an older package with the same version.
+        Version = "0.1.0-ci." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+        PackOutput = DotNet.Run(TestPaths.RepoRoot, "pack", "src/ModelBuild/ModelBuild.csproj", "-c", TestPaths.Configuration,
+            "-o", Feed, $"-p:Version={Version}", "-nologo");
+        Assert.True(PackOutput.Succeeded, PackOutput.Output);
+        Assert.True(File.Exists(Nupkg), PackOutput.Output);
+    }
+
+    public string Feed { get; }
+
+    public string Version { get; }
+
+    internal DotNet.Result PackOutput { get; }
+
+    public string Nupkg => Path.Combine(Feed, $"ModelBuild.{Version}.nupkg");
+
+    public void Dispose() => Directory.Delete(Feed, recursive: true);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
 namespace ModelBuild.Tasks.Tests;
@@ -72,5 +73,59 @@ public sealed class ResolveOnnxModelsTests
         Assert.Equal("MB0005", error.Code);
         Assert.Equal("/proj/b/net.onnx", error.File);
         Assert.Contains("NetModel", error.Message);
+    }
+}
+
+public sealed class StampTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mb-stamp-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private ITaskItem Resolve(string ns)
+    {
+        var item = new TaskItem(Path.Combine(_dir, "m.onnx"));
+        item.SetMetadata("Namespace", ns);
+        var task = new ResolveOnnxModels { BuildEngine = new MockEngine(), Models = [item], IntermediateDirectory = _dir + "/obj/", ProjectDirectory = _dir };
+        Assert.True(task.Execute());
+        return task.Resolved.Single();
+    }
+
+    [Fact]
+    public void StampFromOtherItemSettings_IsDeleted_SoTheModelIsLookedAtAgain()
+    {
+        // The project file is not an input of the compression target: the stamp's text carries the item's settings.
+        var first = Resolve("A");
+        var stamp = first.GetMetadata("StampPath");
+        Directory.CreateDirectory(Path.GetDirectoryName(stamp)!);
+        File.WriteAllText(stamp, first.GetMetadata("StampText") + "\n");
+
+        Assert.Equal(first.GetMetadata("StampText"), Resolve("A").GetMetadata("StampText"));
+        Assert.True(File.Exists(stamp), "same settings: the stamp stays");
+
+        Resolve("B");
+        Assert.False(File.Exists(stamp), "another Namespace: the stamp goes");
+    }
+}
+
+public sealed class UnknownMetadataTests
+{
+    [Fact]
+    public void MisspelledMetadata_WarnsMB0007_WithTheLikelyNameAndTheKnownList()
+    {
+        var engine = new MockEngine();
+        var item = new TaskItem("/proj/m.onnx");
+        item.SetMetadata("Manfest", "m.json");
+        item.SetMetadata("Visible", "false"); // IDE metadata: not ours, not a typo
+        var task = new ResolveOnnxModels { BuildEngine = engine, Models = [item], IntermediateDirectory = "/proj/obj/", ProjectDirectory = "/proj" };
+
+        Assert.True(task.Execute());
+
+        var warning = Assert.Single(engine.Warnings);
+        Assert.Equal("MB0007", warning.Code);
+        Assert.Equal("/proj/m.onnx", warning.File);
+        Assert.Contains("'Manfest'", warning.Message);
+        Assert.Contains("Did you mean 'Manifest'?", warning.Message);
+        Assert.Contains("Known metadata: ClassName, Generate, Manifest, Namespace, OutputDir.", warning.Message);
     }
 }

@@ -31,7 +31,7 @@ internal static class CommandErrors
             // with what a bug report needs on one line.
             var where = e.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("ModelBuild.", StringComparison.Ordinal))?.Trim() ?? "";
             parseResult.InvocationConfiguration.Error.WriteLine(
-                $"{file ?? "ModelBuild"}: error MB0007: internal error {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} ({where}). "
+                $"{file ?? "ModelBuild"}: error MB0009: internal error {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} ({where}). "
                 + "This is a ModelBuild bug; please report it with the model if you can.");
             return 1;
         }

@@ -19,10 +19,12 @@ public static class CompressCommand
         var ns = new Option<string>("--namespace") { Description = "Namespace of the generated class (default: none)." };
         var resource = new Option<string>("--resource") { Description = "Manifest-resource name of the weights blob." };
         var inputShapes = new Option<string>("--input-shapes") { Description = "Pin input dims: x=1,3,48,? (? keeps a dim dynamic); several separated by ';'." };
+        var cache = new Option<string>("--cache") { Description = "Content-addressed cache folder: reuse a result for the same model, manifest, data and ModelBuild build, and store new ones." };
+        var force = new Option<bool>("--force") { Description = "Compress even when the outputs or the cache already hold a result for the same inputs." };
         var msbuild = new Option<bool>("--msbuild") { Description = "Write progress as MSBuild messages (used by the build task).", Hidden = true };
         var command = new Command("compress", "Compress a model: writes the plan, weights blob, compressed .onnx and report.")
         {
-            model, manifest, output, className, ns, resource, inputShapes, msbuild,
+            model, manifest, output, className, ns, resource, inputShapes, cache, force, msbuild,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, writer =>
         {
@@ -38,6 +40,8 @@ public static class CompressCommand
                 parseResult.GetValue(resource) is { Length: > 0 } r ? r : $"ModelBuild.{(nsValue.Length > 0 ? nsValue + "." : "")}{cls}.weights.mbw")
             {
                 InputShapes = parseResult.GetValue(inputShapes) ?? string.Empty,
+                CacheDirectory = parseResult.GetValue(cache) is { Length: > 0 } dir ? Path.GetFullPath(dir) : null,
+                Force = parseResult.GetValue(force),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new SynchronousProgress(line => writer.WriteLine(
@@ -50,6 +54,7 @@ public static class CompressCommand
             }
 
             writer.WriteLine(result.Summary);
+            writer.WriteLine($"  report: {Path.GetFullPath(Path.ChangeExtension(result.ReportPath, ".html"))}");
             return 0;
         }, parseResult.GetValue(model)));
         return command;

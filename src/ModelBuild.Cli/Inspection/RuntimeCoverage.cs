@@ -35,8 +35,8 @@ public sealed record RuntimeCoverage(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The build's worker turns any exception into MB0007; say the same here, after the rest of the report.
-            var internalError = new ModelBuildException("MB0007", modelPath, $"internal error {e.GetType().Name} while planning: {e.Message.ReplaceLineEndings(" ")}", inner: e);
+            // The build's worker turns any exception into MB0009; say the same here, after the rest of the report.
+            var internalError = new ModelBuildException("MB0009", modelPath, $"internal error {e.GetType().Name} while planning: {e.Message.ReplaceLineEndings(" ")}", inner: e);
             return new RuntimeCoverage(null, 0, [], [], internalError);
         }
     }

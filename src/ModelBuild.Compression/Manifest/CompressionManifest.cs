@@ -105,7 +105,8 @@ public sealed class CompressionManifest
     }
 
     /// <summary>All passes described and joined, e.g. <c>quantize(int8,per-channel,symmetric)</c>.</summary>
-    public string Describe() => string.Join(", ", Passes.Select(p => p.Describe()).Concat(Auto is null ? [] : [Auto.MaxBytes is { } b ? $"auto(maxBytes={b})" : "auto(smallest)"]));
+    public string Describe() => Passes.Count == 0 && Auto is null ? "no passes (exact float32)"
+        : string.Join(", ", Passes.Select(p => p.Describe()).Concat(Auto is null ? [] : [Auto.MaxBytes is { } b ? $"auto(maxBytes={b})" : "auto(smallest)"]));
 
     /// <inheritdoc />
     public override string ToString() => Describe();

@@ -71,11 +71,7 @@ internal static partial class ManifestReader
                 throw BadValue(path, passesNode, $"'passes' must be a list of passes, not {passesNode.Kind}");
             }
 
-            if (passes.Items.Count == 0 && auto is null)
-            {
-                throw BadValue(path, passes, "'passes' is empty; list at least one pass, e.g. { \"quantize\": {} }");
-            }
-
+            // An empty list is allowed: the weights are embedded as exact float32 (a baseline, or a model too small to bother).
             passList.AddRange(passes.Items.Select(p => ReadPass(p, path)));
         }
         else if (auto is null)

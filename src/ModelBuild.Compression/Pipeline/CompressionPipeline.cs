@@ -41,10 +41,17 @@ public static class CompressionPipeline
 
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
         var hash = ContentHash.Compute(request, manifest);
-        if (UpToDate(stem, hash) is { } cached)
+        if (!request.Force && UpToDate(stem, hash, " (unchanged)") is { } cached)
         {
             progress?.Report("inputs unchanged (same content hash): keeping the previous outputs and verdict");
             return cached;
+        }
+
+        if (!request.Force && request.CacheDirectory is { Length: > 0 } cache && OutputCache.TryRestore(cache, request.ClassName, hash, request.OutputDirectory)
+            && UpToDate(stem, hash, " (from the cache)") is { } restored)
+        {
+            progress?.Report($"same inputs as an earlier build (content hash {hash[..16]}): outputs copied from {OutputCache.EntryDirectory(cache, request.ClassName, hash)}, no compression");
+            return restored;
         }
 
         progress?.Report($"reading {request.ModelPath}");
@@ -57,11 +64,21 @@ public static class CompressionPipeline
         GraphOptimizer.Simplify(graph);
         GemmNormalizer.Run(graph);
         ShapeInference.Run(graph);
+        var zeroConfig = request.ManifestPath.Length == 0;
+        if (zeroConfig && DefaultGate.For(graph, request.ModelPath) is { } gated)
+        {
+            manifest = gated; // the default int8 checks itself on synthetic inputs: no MB5002 for a build without a manifest
+        }
 
         var calibration = CalibrationLoader.Load(manifest, services.Data, progress);
         var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress, services) { NonFinite = manifest.NonFinite };
         var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
         var operators = CompressionReport.OperatorsByWeight(graph);
+        if (calibration is not null)
+        {
+            progress?.Report("measuring each layer's input statistics on the calibration data (for the report's output errors)");
+        }
+
         var moments = OutputErrors.Moments(context);
         for (var i = 0; i < manifest.Passes.Count; i++)
         {
@@ -90,6 +107,7 @@ public static class CompressionPipeline
         plan.EmbeddedBytes = blob.Length;
         plan.Passes = manifest.Describe();
 
+        progress?.Report($"verifying the weights blob ({blob.Length:N0} bytes) and writing the compressed .onnx");
         BlobVerifier.Check(blob, weights, request.ModelPath);
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
         var compressedOnnx = CompressedOnnx.Build(context, widened);
@@ -103,8 +121,13 @@ public static class CompressionPipeline
         var warnings = new List<string>();
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
         {
-            warnings.Add($"{request.ManifestPath.OrIfEmpty(request.ModelPath)}: warning MB5002: {request.ClassName} is compressed with lossy passes "
-                + "but the manifest has no 'validation' section, so its accuracy was not checked.");
+            warnings.Add(zeroConfig
+                ? $"{request.ModelPath}: warning MB5002: {request.ClassName} is compressed to int8 (the default, no Manifest) but could not be checked "
+                    + "on synthetic inputs: the model's input is not one float tensor whose dimensions after the batch are fixed. Add a Manifest "
+                    + "with a 'validation' section (your own data), or \"passes\": [] to embed exact float32 weights."
+                : $"{request.ManifestPath}: warning MB5002: {request.ClassName} is compressed with lossy passes ({manifest.Describe()}) "
+                    + "but the manifest has no 'validation' section, so its accuracy was not checked. Add \"validation\" and \"tolerance\" "
+                    + "(README: the accuracy gate).");
         }
 
         var report = new CompressionReport(Path.GetFileName(request.ModelPath), manifest.Describe(), rows, accuracy)
@@ -150,11 +173,16 @@ public static class CompressionPipeline
 
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
             + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}")
-            + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance));
+            + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance) + (zeroConfig ? $" on {DefaultGate.SampleCount} synthetic inputs" : ""));
 
         // Written last in the list, so a hash never vouches for outputs that failed to be written.
         files.Add((stem + ".summary", Encoding.UTF8.GetBytes(string.Join("\n", [hash, summary, .. warnings]) + "\n")));
         var changed = OutputFiles.WriteAll(files);
+        if (request.CacheDirectory is { Length: > 0 } cacheDirectory)
+        {
+            OutputCache.Store(cacheDirectory, request.ClassName, hash, files);
+        }
+
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
             originalBytes, blob.Length, changed, summary) { Warnings = warnings };
     }
@@ -178,7 +206,7 @@ public static class CompressionPipeline
     private static string DataInputs(CompressionManifest manifest) => string.Concat(manifest.DataFiles().Select(f => f + "\n"));
 
     /// <summary>The previous result, when its content hash matches and all its outputs are still there.</summary>
-    private static CompressionResult? UpToDate(string stem, string hash)
+    private static CompressionResult? UpToDate(string stem, string hash, string note)
     {
         var summaryFile = stem + ".summary";
         string[] outputs = [stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md", stem + ".report.html"];
@@ -193,7 +221,7 @@ public static class CompressionPipeline
             return null;
         }
 
-        return new CompressionResult(outputs[0], outputs[1], outputs[2], outputs[3], 0, new FileInfo(outputs[1]).Length, [], lines[1] + " (unchanged)")
+        return new CompressionResult(outputs[0], outputs[1], outputs[2], outputs[3], 0, new FileInfo(outputs[1]).Length, [], lines[1] + note)
         {
             Warnings = lines.Skip(2).Where(l => l.Length > 0).ToList(),
         };

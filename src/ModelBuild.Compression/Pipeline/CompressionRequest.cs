@@ -11,6 +11,12 @@ public sealed record CompressionRequest(
 {
     /// <summary>Pinned input dims, <c>x=1,3,48,?</c> (the OnnxModel item's <c>InputShapes</c>); overrides the manifest's <c>inputs</c>.</summary>
     public string InputShapes { get; init; } = "";
+
+    /// <summary>The content-addressed cache shared by configurations and RIDs (see <see cref="OutputCache"/>); null = none.</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Compress even when the previous outputs or the cache hold a result for the same inputs.</summary>
+    public bool Force { get; init; }
 }
 
 /// <summary>The files a compression wrote (or left unchanged) and a one-line summary for the build log.</summary>

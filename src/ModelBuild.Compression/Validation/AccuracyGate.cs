@@ -26,7 +26,10 @@ public static class AccuracyGate
         var count = data.Count;
         progress?.Report($"validating on {count:N0} samples of {validation.Data.Images}");
         var metric = manifest.Tolerance?.Metric ?? validation.Metric;
-        var scores = services.Scoring.RunReference(modelPath, data).Score(compressedOnnx, Path.GetFileName(modelPath) + " (compressed)", metric);
+        var reference = services.Scoring.RunReference(modelPath, data);
+        progress?.Report($"validating original: {count:N0}/{count:N0} samples");
+        var scores = reference.Score(compressedOnnx, Path.GetFileName(modelPath) + " (compressed)", metric);
+        progress?.Report($"validating compressed: {count:N0}/{count:N0} samples");
         var name = metric switch
         {
             ValidationMetric.Top1 => "top-1",

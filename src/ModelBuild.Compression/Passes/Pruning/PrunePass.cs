@@ -27,6 +27,7 @@ public sealed class PrunePass(PruneSpec spec) : ICompressionPass
         for (var round = 1; round <= rounds; round++)
         {
             var sparsity = RoundTarget(round, rounds);
+            context.Progress?.Report($"{spec.Name}: round {round}/{rounds}, sparsity {sparsity:P1}");
             context.InvalidateActivations();
             if (spec.Method == PruneMethod.SparseGpt)
             {
@@ -39,8 +40,10 @@ public sealed class PrunePass(PruneSpec spec) : ICompressionPass
 
             if (targets is not null)
             {
-                foreach (var layer in layers)
+                for (var i = 0; i < layers.Count; i++)
                 {
+                    var layer = layers[i];
+                    context.Progress?.Report($"{spec.Name}: round {round}/{rounds}, reconstructing layer {i + 1}/{layers.Count} '{layer.Name}'");
                     Reconstruction.Refit(context, layer, targets, keepZeros: true, spec.Ridge, spec.Name);
                 }
             }

@@ -1,0 +1,44 @@
+using ModelBuild.Compression.Manifest;
+using ModelBuild.Graph;
+
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>
+/// What a model without a manifest gets: the default int8 compression, checked against the original model on seeded
+/// synthetic inputs, so zero-config builds need no MB5002 warning. The bound is loose enough for any sane int8
+/// result and tight enough to catch a broken one (README: "Zero configuration").
+/// </summary>
+internal static class DefaultGate
+{
+    /// <summary>Samples drawn from U[0, 1) with a fixed seed: the same inputs on every machine and every build.</summary>
+    public const int SampleCount = 64;
+
+    /// <summary>Mean cosine similarity of the outputs, original vs compressed, that the default int8 must reach.</summary>
+    public const double MinCosine = 0.99;
+
+    /// <summary>
+    /// The default manifest with a synthetic validation section, or null when the model's inputs cannot be drawn
+    /// (not a single float tensor with every dimension but the batch fixed).
+    /// </summary>
+    public static CompressionManifest? For(ModelGraph graph, string modelPath)
+    {
+        if (graph.Inputs is not [{ ElementType: DataType.Float, Shape: { Rank: >= 2 } shape }] || !shape.Skip(1).All(d => d.IsKnown))
+        {
+            return null;
+        }
+
+        var data = new DatasetSection
+        {
+            Format = "synthetic",
+            Images = "uniform:0,1;seed=1",
+            SampleShape = shape.Skip(1).Select(d => checked((int)d.Value!.Value)).ToArray(),
+            Count = SampleCount,
+            SourceFile = modelPath,
+        };
+        return new CompressionManifest(CompressionManifest.Default.Passes, path: modelPath)
+        {
+            Validation = new ValidationSpec(data, ValidationMetric.Cosine),
+            Tolerance = new ToleranceSpec("minCosine", MinCosine),
+        };
+    }
+}

@@ -1,0 +1,92 @@
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>
+/// A content-addressed store of finished compressions (<c>&lt;cache&gt;/&lt;Class&gt;-&lt;hash&gt;/</c>), keyed by
+/// <see cref="ContentHash"/>: the model, the manifest, the data files it names and the ModelBuild build. Debug and
+/// Release, every RuntimeIdentifier and a Rebuild write their outputs to different obj/ folders but need the same
+/// bytes, so they copy them from here instead of compressing again.
+/// </summary>
+/// <remarks>
+/// The cache is an optimisation only: an entry is complete or absent (staged in a temporary folder, then renamed),
+/// and any I/O problem while storing or pruning is ignored, never a build error.
+/// </remarks>
+internal static class OutputCache
+{
+    /// <summary>Entries kept per class; older ones (earlier manifests) are deleted when a new one is stored.</summary>
+    private const int EntriesPerClass = 4;
+
+    public static string EntryDirectory(string cacheDirectory, string className, string hash) =>
+        Path.Combine(cacheDirectory, className + "-" + hash[..Math.Min(16, hash.Length)]);
+
+    /// <summary>Copies a cached result into <paramref name="outputDirectory"/>; false when there is none.</summary>
+    public static bool TryRestore(string cacheDirectory, string className, string hash, string outputDirectory)
+    {
+        var entry = EntryDirectory(cacheDirectory, className, hash);
+        var summary = Path.Combine(entry, className + ".summary");
+        if (!File.Exists(summary) || File.ReadLines(summary).FirstOrDefault() != hash)
+        {
+            return false;
+        }
+
+        var files = Directory.GetFiles(entry).Select(f => (Path.Combine(outputDirectory, Path.GetFileName(f)), File.ReadAllBytes(f)))
+            .OrderBy(f => f.Item1.EndsWith(".summary", StringComparison.Ordinal)) // the summary last, as the pipeline writes it
+            .ToList();
+        var pinned = Path.Combine(outputDirectory, className + ".auto.compress.json");
+        if (File.Exists(pinned) && !files.Any(f => f.Item1 == pinned))
+        {
+            File.Delete(pinned);
+        }
+
+        OutputFiles.WriteAll(files);
+        TryIgnoringIo(() => Directory.SetLastWriteTimeUtc(entry, DateTime.UtcNow)); // most recently used survives pruning
+        return true;
+    }
+
+    public static void Store(string cacheDirectory, string className, string hash, IReadOnlyList<(string Path, byte[] Bytes)> files)
+    {
+        var entry = EntryDirectory(cacheDirectory, className, hash);
+        var staging = entry + ".tmp-" + Environment.ProcessId;
+        TryIgnoringIo(() =>
+        {
+            if (Directory.Exists(entry))
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(staging);
+            foreach (var (path, bytes) in files)
+            {
+                File.WriteAllBytes(Path.Combine(staging, Path.GetFileName(path)), bytes);
+            }
+
+            Directory.Move(staging, entry);
+            var stale = new DirectoryInfo(cacheDirectory).GetDirectories(className + "-*")
+                .Where(d => !d.Name.Contains(".tmp-", StringComparison.Ordinal))
+                .OrderByDescending(d => d.LastWriteTimeUtc).Skip(EntriesPerClass);
+            foreach (var old in stale)
+            {
+                old.Delete(recursive: true);
+            }
+        });
+        TryIgnoringIo(() =>
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        });
+    }
+
+    private static void TryIgnoringIo(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another build stored the same entry first, or the cache folder is read-only: compressing again next
+            // time is the only cost.
+        }
+    }
+}
