@@ -126,6 +126,6 @@ public sealed class UnknownMetadataTests
         Assert.Equal("/proj/m.onnx", warning.File);
         Assert.Contains("'Manfest'", warning.Message);
         Assert.Contains("Did you mean 'Manifest'?", warning.Message);
-        Assert.Contains("Known metadata: ClassName, Generate, Manifest, Namespace, OutputDir.", warning.Message);
+        Assert.Contains("Known metadata: ClassName, Generate, InputShapes, Manifest, Namespace, OutputDir.", warning.Message);
     }
 }

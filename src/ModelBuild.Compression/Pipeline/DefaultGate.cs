@@ -16,14 +16,19 @@ internal static class DefaultGate
     /// <summary>Mean cosine similarity of the outputs, original vs compressed, that the default int8 must reach.</summary>
     public const double MinCosine = 0.99;
 
+    /// <summary>Largest synthetic sample drawn (16 M floats): beyond it the model is not drawn for, it is refused or warned about.</summary>
+    private const double MaxSampleElements = 1 << 24;
+
     /// <summary>
     /// The default manifest with a synthetic validation section, or null when the model's inputs cannot be drawn
     /// (not a single float tensor with every dimension but the batch fixed).
     /// </summary>
     public static CompressionManifest? For(ModelGraph graph, string modelPath)
     {
-        if (graph.Inputs is not [{ ElementType: DataType.Float, Shape: { Rank: >= 2 } shape }] || !shape.Skip(1).All(d => d.IsKnown))
+        if (graph.Inputs is not [{ ElementType: DataType.Float, Shape: { Rank: >= 2 } shape }] || !shape.Skip(1).All(d => d.IsKnown)
+            || shape.Skip(1).Aggregate(1.0, (p, d) => p * d.Value!.Value) > MaxSampleElements)
         {
+            // Inputs the planner will refuse (too large) or that cannot be drawn: no synthetic gate (MB5002 explains).
             return null;
         }
 
