@@ -170,6 +170,67 @@ internal static partial class PredictorEmitter
 
         w.Line("return output;");
         w.Close();
+        EmitMultiSpanPredict(w, spec);
+    }
+
+    /// <summary>
+    /// The zero-allocation overload of a multi-input/multi-output model: one span and one shape span per tensor, in
+    /// ONNX order, inputs first. Output shape spans may be empty when the caller does not need the shape.
+    /// </summary>
+    private static void EmitMultiSpanPredict(SourceWriter w, PredictorSpec spec)
+    {
+        var c = spec.ClassName;
+        var p = c + "Program";
+        var parameters = new List<string>();
+        w.Line();
+        w.Line("/// <summary>Runs the model without allocating (after the first call on a thread with given shapes). Outputs are copied into the spans.</summary>");
+        foreach (var t in spec.Inputs)
+        {
+            var name = Parameter(t);
+            parameters.Add(ReadOnlySpan + "<" + t.ElementType + "> " + name);
+            parameters.Add(ReadOnlySpan + "<int> " + Bare(name) + "Shape");
+            w.Line("/// <param name=\"" + Bare(name) + "\">" + TensorDoc(t, "input") + "</param>");
+            w.Line("/// <param name=\"" + Bare(name) + "Shape\">The shape of <paramref name=\"" + Bare(name) + "\"/>.</param>");
+        }
+
+        foreach (var t in spec.Outputs)
+        {
+            var name = Parameter(t);
+            parameters.Add(Span + "<" + t.ElementType + "> " + name);
+            parameters.Add(Span + "<int> " + Bare(name) + "Shape");
+            w.Line("/// <param name=\"" + Bare(name) + "\">Receives " + TensorDoc(t, "output") + " Must hold at least its element count.</param>");
+            w.Line("/// <param name=\"" + Bare(name) + "Shape\">Receives its shape (at least its rank long), or empty.</param>");
+        }
+
+        w.Line("/// <exception cref=\"" + ArgEx + "\">A shape does not fit its input, or an output span is too short.</exception>");
+        w.Open("public void Predict(" + string.Join(", ", parameters) + ")");
+        w.Line("var context = " + p + ".Context;");
+        foreach (var t in spec.Inputs)
+        {
+            var name = Parameter(t);
+            w.Line(Ex + "Predictors.CheckShape(" + name + "Shape, " + c + "Input." + t.Identifier.TrimStart('@') + "DeclaredShape, " + Literal(t.Name) + ", nameof(" + name + "Shape));");
+            w.Line(Ex + "Predictors.SetInput(context, " + I(t.Value) + ", " + name + ", " + name + "Shape);");
+        }
+
+        w.Line(p + ".Program.Run(context);");
+        foreach (var t in spec.Outputs)
+        {
+            var name = Parameter(t);
+            w.Line(Ex + "Predictors.CopyOutput(context, " + I(t.Value) + ", " + name + ", " + name + "Shape, " + Literal(t.Name) + ");");
+        }
+
+        w.Close();
+    }
+
+    private static string Bare(string parameter) => parameter.TrimStart('@');
+
+    /// <summary>A camelCase parameter name from a tensor's identifier (keywords escaped with @).</summary>
+    private static string Parameter(TensorSpec t)
+    {
+        var bare = t.Identifier.TrimStart('@');
+        var camel = char.ToLowerInvariant(bare[0]) + bare.Substring(1);
+        return Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(camel) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(camel) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + camel : camel;
     }
 
     private static void EmitTensorClass(SourceWriter w, PredictorSpec spec, EquatableArray<TensorSpec> tensors, string suffix)

@@ -92,6 +92,35 @@ internal static class Harnesses
                 });
                 return [result.Logits, result.LogitsShape, result.Class, result.ClassShape];
             }
+
+            public static object[] RunSpans(float[] features, int[] featuresShape, float[] meta, int[] metaShape)
+            {
+                var logits = new float[featuresShape[0] * 2];
+                var logitsShape = new int[2];
+                var probabilities = new float[featuresShape[0] * 2];
+                var probabilitiesShape = new int[2];
+                new PairModel().Predict(features, featuresShape, meta, metaShape, logits, logitsShape, probabilities, probabilitiesShape);
+                return [logits, logitsShape, probabilities, probabilitiesShape];
+            }
+
+            public static long AllocatedBySpanCalls(float[] features, int[] featuresShape, float[] meta, int[] metaShape)
+            {
+                var model = new PairModel();
+                var logits = new float[featuresShape[0] * 2];
+                var probabilities = new float[featuresShape[0] * 2];
+                for (var i = 0; i < 2; i++)
+                {
+                    model.Predict(features, featuresShape, meta, metaShape, logits, default, probabilities, default);
+                }
+
+                var before = System.GC.GetAllocatedBytesForCurrentThread();
+                for (var i = 0; i < 5; i++)
+                {
+                    model.Predict(features, featuresShape, meta, metaShape, logits, default, probabilities, default);
+                }
+
+                return System.GC.GetAllocatedBytesForCurrentThread() - before;
+            }
         }
         """;
 }

@@ -25,6 +25,23 @@ public sealed class MultiIoTests
     }
 
     [Fact]
+    public void SpanOverload_MatchesTheArrayOverload_AndAllocatesNothingAtARepeatedShape()
+    {
+        var model = CompiledModel.Get("TwoInTwoOut");
+        var features = Tensor.Random([3, 3], seed: 5);
+        var meta = Tensor.Random([3, 2], seed: 6);
+        var arrays = model.Call<object[]>("Run", features.Data, features.Shape, meta.Data, meta.Shape);
+        var spans = model.Call<object[]>("RunSpans", features.Data, features.Shape, meta.Data, meta.Shape);
+
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal((System.Collections.IEnumerable)arrays[i], (System.Collections.IEnumerable)spans[i]);
+        }
+
+        Assert.Equal(0L, model.Call<long>("AllocatedBySpanCalls", features.Data, features.Shape, meta.Data, meta.Shape));
+    }
+
+    [Fact]
     public void Predict_WithAShapeThatDoesNotFit_NamesTheInputAndItsDeclaredShape()
     {
         var model = CompiledModel.Get("TwoInTwoOut");
