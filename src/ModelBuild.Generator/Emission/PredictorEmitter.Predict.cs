@@ -208,15 +208,15 @@ internal static partial class PredictorEmitter
         foreach (var t in spec.Inputs)
         {
             var name = Parameter(t);
-            w.Line(Ex + "Predictors.CheckShape(" + name + "Shape, " + c + "Input." + t.Identifier.TrimStart('@') + "DeclaredShape, " + Literal(t.Name) + ", nameof(" + name + "Shape));");
-            w.Line(Ex + "Predictors.SetInput(context, " + I(t.Value) + ", " + name + ", " + name + "Shape);");
+            w.Line(Ex + "Predictors.CheckShape(" + Bare(name) + "Shape, " + c + "Input." + t.Identifier.TrimStart('@') + "DeclaredShape, " + Literal(t.Name) + ", nameof(" + Bare(name) + "Shape));");
+            w.Line(Ex + "Predictors.SetInput(context, " + I(t.Value) + ", " + name + ", " + Bare(name) + "Shape);");
         }
 
         w.Line(p + ".Program.Run(context);");
         foreach (var t in spec.Outputs)
         {
             var name = Parameter(t);
-            w.Line(Ex + "Predictors.CopyOutput(context, " + I(t.Value) + ", " + name + ", " + name + "Shape, " + Literal(t.Name) + ");");
+            w.Line(Ex + "Predictors.CopyOutput(context, " + I(t.Value) + ", " + name + ", " + Bare(name) + "Shape, " + Literal(t.Name) + ");");
         }
 
         w.Close();
