@@ -8,7 +8,11 @@ namespace ModelBuild.Runtime.Ops;
 /// </summary>
 /// <param name="X">Input.</param>
 /// <param name="Y">Output, the input's shape, of the output value's type.</param>
-public sealed record CastOp(int X, int Y) : Op
+/// <param name="RoundTo">
+/// <c>"float16"</c> or <c>"bfloat16"</c> when the ONNX target is a half-precision type: the value is computed in
+/// float32 but rounded to what that type can hold (round to nearest even), as the model's own cast would; <c>""</c> otherwise.
+/// </param>
+public sealed record CastOp(int X, int Y, string RoundTo) : Op
 {
     /// <inheritdoc/>
     public override void Execute(OpContext c)
@@ -42,6 +46,7 @@ public sealed record CastOp(int X, int Y) : Op
                     c.Floats(X).CopyTo(yf);
                 }
 
+                Round(yf);
                 break;
             case TensorType.Int64:
                 var yl = c.OutputLongs(Y, shape);
@@ -91,6 +96,30 @@ public sealed record CastOp(int X, int Y) : Op
                 }
 
                 break;
+        }
+    }
+
+    private void Round(Span<float> values)
+    {
+        if (RoundTo == "float16")
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)(Half)values[i];
+            }
+        }
+        else if (RoundTo == "bfloat16")
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                // bfloat16 keeps float32's upper 16 bits; round to nearest even on the dropped half (NaN stays NaN).
+                if (!float.IsNaN(values[i]))
+                {
+                    var bits = BitConverter.SingleToUInt32Bits(values[i]);
+                    bits += 0x7FFFu + ((bits >> 16) & 1u);
+                    values[i] = BitConverter.UInt32BitsToSingle(bits & 0xFFFF0000u);
+                }
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ internal sealed class BinaryLowering : INodeLowering
         }
 
         var cast = c.WriteTemp(name + "/as-" + type, type);
-        c.Emit(new CastOp(value, cast));
+        c.Emit(new CastOp(value, cast, ""));
         return cast;
     }
 }

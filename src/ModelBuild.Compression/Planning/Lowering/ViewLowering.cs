@@ -64,13 +64,19 @@ internal sealed class CastLowering : INodeLowering
     {
         var from = c.TensorTypeOf(node.Inputs[0]);
         var to = c.TensorTypeOf(node.Outputs[0]);
+        var roundTo = node.GetInt("to", 0) switch
+        {
+            (long)DataType.Float16 => "float16",
+            (long)DataType.BFloat16 => "bfloat16",
+            _ => "",
+        };
         var x = c.Read(node.Inputs[0]);
-        if (from == to)
+        if (from == to && roundTo.Length == 0)
         {
             c.Emit(new IdentityOp(x, c.WriteAlias(node.Outputs[0], x)));
             return;
         }
 
-        c.Emit(new CastOp(x, c.Write(node.Outputs[0])));
+        c.Emit(new CastOp(x, c.Write(node.Outputs[0]), roundTo));
     }
 }
