@@ -61,7 +61,7 @@ public static class CompressionPipeline
         var widened = WeightPrecision.Widen(graph);
 
         progress?.Report("simplifying the graph and inferring shapes");
-        GraphOptimizer.Simplify(graph);
+        GraphOptimizer.Simplify(graph, RuntimeConstantEvaluator.Instance);
         GemmNormalizer.Run(graph);
         ShapeInference.Run(graph);
         var zeroConfig = request.ManifestPath.Length == 0;

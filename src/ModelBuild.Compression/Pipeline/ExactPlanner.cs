@@ -42,7 +42,7 @@ public static class ExactPlanner
     {
         var graph = OnnxImporter.Import(modelPath);
         InputPinning.Apply(graph, modelPath, inputShapes);
-        GraphOptimizer.Simplify(graph);
+        GraphOptimizer.Simplify(graph, RuntimeConstantEvaluator.Instance);
         GemmNormalizer.Run(graph);
         ShapeInference.Run(graph);
         return graph;

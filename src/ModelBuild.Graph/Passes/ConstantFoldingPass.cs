@@ -1,10 +1,15 @@
 namespace ModelBuild.Graph.Passes;
 
 /// <summary>
-/// Replaces nodes whose inputs are all weights by the weight they compute (e.g. mnist-8's Reshape of its FC
+/// Replaces nodes whose inputs are all weights by the weights they compute (e.g. mnist-8's Reshape of its FC
 /// weight), and <c>Shape</c> of a value whose shape is fully static by a constant.
 /// </summary>
-public sealed class ConstantFoldingPass : IGraphPass
+/// <remarks>
+/// <paramref name="evaluator"/> (the runtime's operators, supplied by the compressor) is asked first; the built-in
+/// <see cref="ConstantEvaluator"/> covers the few single-output operators on types the runtime does not compute
+/// (e.g. a Reshape of int8 weights). A node neither computes stays in the graph.
+/// </remarks>
+public sealed class ConstantFoldingPass(IConstantEvaluator? evaluator = null) : IGraphPass
 {
     /// <inheritdoc/>
     public string Name => "fold-constants";
@@ -16,28 +21,33 @@ public sealed class ConstantFoldingPass : IGraphPass
         var notes = new List<string>();
         foreach (var node in graph.Nodes.ToList())
         {
-            if (!node.IsDefaultDomain || !ConstantEvaluator.Operators.Contains(node.OpType) || node.Outputs.Count != 1
-                || node.Outputs[0].Length == 0 || graph.IsGraphOutput(node.Outputs[0]) || node.Inputs.Count == 0)
+            // Graph outputs stay computed: the generated predictor returns activations, not constants.
+            if (!node.IsDefaultDomain || node.Inputs.Count == 0 || node.Outputs.Count == 0
+                || node.Outputs.Any(graph.IsGraphOutput))
             {
                 continue;
             }
 
-            var result = node.OpType == "Shape" ? StaticShape(graph, node) : Evaluate(graph, node);
-            if (result is null)
+            var results = node.OpType == "Shape" ? StaticShape(graph, node) : Evaluate(graph, node);
+            if (results is null)
             {
                 continue;
             }
 
             graph.Nodes.Remove(node);
-            graph.SetInitializer(result);
-            graph.ValueInfos.Remove(result.Name);
-            notes.Add($"{Name}: {GraphEdits.Label(node)} became constant [{string.Join(",", result.Dims)}]");
+            foreach (var result in results.Where(r => r.Name.Length > 0))
+            {
+                graph.SetInitializer(result);
+                graph.ValueInfos.Remove(result.Name);
+            }
+
+            notes.Add($"{Name}: {GraphEdits.Label(node)} became constant " + string.Join(", ", results.Where(r => r.Name.Length > 0).Select(r => $"[{string.Join(",", r.Dims)}]")));
         }
 
         return notes.Count == 0 ? PassResult.Unchanged : new PassResult(true, notes);
     }
 
-    private static Tensor? Evaluate(ModelGraph graph, Node node)
+    private IReadOnlyList<Tensor>? Evaluate(ModelGraph graph, Node node)
     {
         var inputs = new List<Tensor?>();
         foreach (var name in node.Inputs)
@@ -56,10 +66,16 @@ public sealed class ConstantFoldingPass : IGraphPass
             }
         }
 
-        return ConstantEvaluator.TryEvaluate(node, inputs, graph.DefaultOpset);
+        if (evaluator?.TryEvaluate(node, inputs, graph.DefaultOpset) is { } computed)
+        {
+            return computed;
+        }
+
+        return node.Outputs.Count == 1 && ConstantEvaluator.Operators.Contains(node.OpType)
+            && ConstantEvaluator.TryEvaluate(node, inputs, graph.DefaultOpset) is { } single ? [single] : null;
     }
 
-    private static Tensor? StaticShape(ModelGraph graph, Node node)
+    private static Tensor[]? StaticShape(ModelGraph graph, Node node)
     {
         if (graph.GetValueInfo(node.Inputs[0])?.Shape is not { IsStatic: true } shape)
         {
@@ -71,6 +87,6 @@ public sealed class ConstantFoldingPass : IGraphPass
         var start = Math.Clamp(node.GetInt("start", 0) is var s && s < 0 ? s + rank : s, 0, rank);
         var end = Math.Clamp(node.GetInt("end", rank) is var e && e < 0 ? e + rank : e, 0, rank);
         var slice = dims.Skip((int)start).Take((int)Math.Max(0, end - start)).ToArray();
-        return Tensor.FromInt64s(node.Outputs[0], [slice.Length], slice);
+        return [Tensor.FromInt64s(node.Outputs[0], [slice.Length], slice)];
     }
 }

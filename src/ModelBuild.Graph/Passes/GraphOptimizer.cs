@@ -9,12 +9,12 @@ public static class GraphOptimizer
     // it only guards against two passes undoing each other.
     private const int MaxRounds = 50;
 
-    /// <summary>The passes <see cref="Simplify"/> runs, in order.</summary>
-    public static IReadOnlyList<IGraphPass> CreatePasses() =>
+    /// <summary>The passes <see cref="Simplify"/> runs, in order; <paramref name="evaluator"/> computes folded nodes.</summary>
+    public static IReadOnlyList<IGraphPass> CreatePasses(IConstantEvaluator? evaluator = null) =>
     [
         new VariadicToBinaryPass(),
         new RemoveIdentityPass(),
-        new ConstantFoldingPass(),
+        new ConstantFoldingPass(evaluator),
         new ShapeSubgraphFoldingPass(),
         new FoldBatchNormPass(),
         new FuseBiasAddPass(),
@@ -25,11 +25,13 @@ public static class GraphOptimizer
     /// BatchNorm folding and bias fusion, repeated until nothing changes; then removes unused weights and
     /// re-runs <see cref="ShapeInference"/>. Graph input and output names never change.
     /// </summary>
+    /// <param name="graph">The graph, changed in place.</param>
+    /// <param name="evaluator">Computes nodes whose inputs are all constants (null: the built-in evaluator only).</param>
     /// <returns>The result of every pass run that changed something, in order (notes start with the pass name).</returns>
-    public static IReadOnlyList<PassResult> Simplify(ModelGraph graph)
+    public static IReadOnlyList<PassResult> Simplify(ModelGraph graph, IConstantEvaluator? evaluator = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        var passes = CreatePasses();
+        var passes = CreatePasses(evaluator);
         var results = new List<PassResult>();
         for (var round = 0; round < MaxRounds; round++)
         {
