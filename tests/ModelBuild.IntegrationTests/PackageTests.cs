@@ -26,6 +26,21 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
     }
 
     [Fact]
+    public void Net8Consumer_GetsMB0011NamingTheFramework_NotCompilerErrorsInGeneratedCode()
+    {
+        using var project = ConsumerProject.FromPackage(package.Feed, package.Version, MnistModel.Mlp.AsConsumer());
+
+        // In the project file (a -p:TargetFramework=net8.0 override does not reach restore, which then fails first).
+        project.Write("Consumer.csproj", File.ReadAllText(project.ProjectFile).Replace("<TargetFramework>net10.0</TargetFramework>", "<TargetFramework>net8.0</TargetFramework>", StringComparison.Ordinal));
+
+        var build = project.Build();
+
+        Assert.False(build.Succeeded, build.Output);
+        Assert.True(build.Output.Contains("error MB0011: ModelBuild's generated predictors need .NET 10 or later, and this project targets 'net8.0'", StringComparison.Ordinal), build.Output);
+        Assert.DoesNotContain("error CS", build.Output);
+    }
+
+    [Fact]
     public void DebugReleasePublishAndRebuild_ReuseOneCompression_UnlessForced()
     {
         using var project = ConsumerProject.FromPackage(package.Feed, package.Version, MnistModel.Mlp.AsConsumer());
@@ -105,6 +120,18 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         Assert.Contains("lib/net10.0/ModelBuild.Runtime.dll", entries);
         // MSBuild's own assemblies must never ship with a task.
         Assert.DoesNotContain(entries, e => e.Contains("Microsoft.Build.", StringComparison.Ordinal) && e.EndsWith(".dll", StringComparison.Ordinal));
+
+        // The worker is portable: ONNX Runtime's native library for every build host ONNX Runtime publishes, and
+        // nothing a build host never loads (mobile packages, Windows import libraries).
+        string[] natives =
+        [
+            "linux-x64/native/libonnxruntime.so", "linux-arm64/native/libonnxruntime.so", "osx-arm64/native/libonnxruntime.dylib",
+            "win-x64/native/onnxruntime.dll", "win-arm64/native/onnxruntime.dll",
+        ];
+        Assert.All(natives, n => Assert.Contains("tools/net10.0/runtimes/" + n, entries));
+        Assert.DoesNotContain(entries, e => e.StartsWith("tools/net10.0/runtimes/android/", StringComparison.Ordinal) || e.StartsWith("tools/net10.0/runtimes/ios/", StringComparison.Ordinal));
+        Assert.DoesNotContain(entries, e => e.StartsWith("tools/net10.0/runtimes/", StringComparison.Ordinal) && e.EndsWith(".lib", StringComparison.Ordinal));
+        Assert.DoesNotContain(entries, e => e.StartsWith("tools/net10.0/", StringComparison.Ordinal) && e.Count(c => c == '/') == 2 && e.EndsWith("onnxruntime.so", StringComparison.Ordinal));
     }
 }
 

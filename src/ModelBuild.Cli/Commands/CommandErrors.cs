@@ -25,6 +25,11 @@ internal static class CommandErrors
             parseResult.InvocationConfiguration.Error.WriteLine($"{file ?? "ModelBuild"}: error MB0006: {e.Message}");
             return 1;
         }
+        catch (Exception e) when (OnnxRuntimeNative.IsMissing(e))
+        {
+            parseResult.InvocationConfiguration.Error.WriteLine(OnnxRuntimeNative.Message(file, e));
+            return 1;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A bug of ours, not bad input: still a located, coded error (never the task's "exited without reporting"),
