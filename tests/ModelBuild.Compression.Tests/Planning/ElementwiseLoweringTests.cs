@@ -103,6 +103,25 @@ public sealed class ElementwiseLoweringTests
         AssertMatchesOrt(Model(15, constants, nodes), seed: 3);
     }
 
+    [Fact]
+    public void Legacy_axis_broadcasting_is_refused_not_misread()
+    {
+        // Opset 6 Add with broadcast = 1 and an axis aligns B at that axis; numpy aligns it at the right.
+        var model = Model(6, [Floats("w", [3, 5], new float[15])], [Node("Add", ["x", "w"], "y", Int("broadcast", 1), Int("axis", 1))]);
+        var path = Path.Combine(Path.GetTempPath(), $"mb-eltwise-{Environment.ProcessId}-legacy.onnx");
+        try
+        {
+            File.WriteAllBytes(path, model.ToByteArray());
+            var e = Assert.Throws<ModelBuildException>(() => ModelBuild.Compression.Pipeline.ExactPlanner.Build(path));
+            Assert.Equal("MB3003", e.Code);
+            Assert.Contains("legacy broadcasting", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static void AssertMatchesOrt(ModelProto model, int seed)
     {
         var path = Path.Combine(Path.GetTempPath(), $"mb-eltwise-{Environment.ProcessId}-{seed}.onnx");

@@ -20,6 +20,7 @@ internal sealed class BinaryLowering : INodeLowering
             throw new UnsupportedNodeException($"{node.OpType} with {node.Inputs.Count} inputs (two are supported)");
         }
 
+        RequireNumpyBroadcasting(node);
         var fn = node.OpType switch
         {
             "Mod" => node.GetInt("fmod", 0) == 1 ? BinaryFunction.FMod : BinaryFunction.Mod,
@@ -44,6 +45,18 @@ internal sealed class BinaryLowering : INodeLowering
         c.ReadId(a);
         c.ReadId(b);
         c.Emit(new BinaryOp(a, b, c.Write(node.Outputs[0]), fn));
+    }
+
+    /// <summary>
+    /// Before opset 7, <c>broadcast = 1</c> with an <c>axis</c> aligned the second operand at that axis, not at the
+    /// right as numpy does; without an axis the two agree.
+    /// </summary>
+    internal static void RequireNumpyBroadcasting(Node node)
+    {
+        if (node.GetInt("broadcast", 0) != 0 && node.Attribute("axis") is not null)
+        {
+            throw new UnsupportedNodeException("legacy broadcasting with an axis (opset < 7)");
+        }
     }
 
     /// <summary>

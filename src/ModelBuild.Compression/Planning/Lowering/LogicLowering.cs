@@ -16,6 +16,7 @@ internal sealed class LogicLowering : INodeLowering
 
     public void Lower(LoweringContext c, Node node)
     {
+        BinaryLowering.RequireNumpyBroadcasting(node);
         switch (node.OpType)
         {
             case "And" or "Or" or "Xor":
