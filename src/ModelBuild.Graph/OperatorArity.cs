@@ -28,13 +28,15 @@ public sealed record OperatorArity(int MinInputs, int MaxInputs, int MinOutputs,
             "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Exp", "Neg", "Abs", "Sqrt", "Erf", "Elu", "Selu",
             "Softplus", "Softsign", "Gelu", "Log", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Identity", "Softmax", "LogSoftmax",
             "Hardmax", "LRN", "Not", "Transpose", "Flatten", "Cast", "Shape", "Size", "GlobalAveragePool", "GlobalMaxPool", "LpPool",
-            "AveragePool", "ConstantOfShape");
+            "AveragePool", "ConstantOfShape", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+            "Celu", "Mish", "ThresholdedRelu", "Shrink", "IsNaN", "IsInf");
         Add(new(2, 2, 1, 1),
             "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor",
-            "MatMul", "Gather", "PRelu", "Expand");
+            "MatMul", "Gather", "PRelu", "Expand", "CastLike", "BitShift");
         Add(new(1, Many, 1, 1), "Max", "Min", "Sum", "Mean", "Concat");
         Add(new(1, 2, 1, 1), "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin");
         Add(new(1, 2, 1, Many), "Split");
+        Add(new(1, 2, 1, 1), "Trilu");
         Add(new(1, 5, 1, 1), "Slice");
         Add(new(1, 3, 1, 1), "Clip");
         Add(new(1, 4, 1, 1), "Pad", "Resize");

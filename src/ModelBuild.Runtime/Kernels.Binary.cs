@@ -65,7 +65,10 @@ public static partial class Kernels
             case BinaryFunction.Div: Broadcast<DivOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
             case BinaryFunction.Max: Broadcast<MaxOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
             case BinaryFunction.Min: Broadcast<MinOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
-            default: Broadcast<PowOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
+            case BinaryFunction.Pow: Broadcast<PowOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
+            case BinaryFunction.Mod: Broadcast<ModOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
+            case BinaryFunction.FMod: Broadcast<FModOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
+            default: Broadcast<PReluOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
         }
     }
 

@@ -9,8 +9,8 @@ public static partial class Kernels
     /// <param name="f">The function.</param>
     /// <param name="x">Inputs; their length is the element count.</param>
     /// <param name="y">Outputs, at least <c>x.Length</c>; may be the same memory as <paramref name="x"/>.</param>
-    /// <param name="alpha">LeakyRelu slope, Clip minimum, HardSigmoid alpha; ignored otherwise.</param>
-    /// <param name="beta">Clip maximum, HardSigmoid beta; ignored otherwise.</param>
+    /// <param name="alpha">LeakyRelu slope, Clip minimum, HardSigmoid/Elu/Selu/Celu/ThresholdedRelu alpha, Shrink lambd; ignored otherwise.</param>
+    /// <param name="beta">Clip maximum, HardSigmoid beta, Selu gamma, Shrink bias; ignored otherwise.</param>
     public static void Unary(UnaryFunction f, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)
     {
         Check.AtLeast(y.Length, x.Length, nameof(y), "x.Length");
@@ -38,7 +38,33 @@ public static partial class Kernels
             case UnaryFunction.Abs: Elementwise.Unary(level, default(AbsOperator), x, y); break;
             case UnaryFunction.Sqrt: Elementwise.Unary(level, default(SqrtOperator), x, y); break;
             case UnaryFunction.Erf: Elementwise.Unary(level, default(ErfOperator), x, y); break;
-            default: Elementwise.Unary(level, default(GeluOperator), x, y); break;
+            case UnaryFunction.Gelu: Elementwise.Unary(level, default(GeluOperator), x, y); break;
+            case UnaryFunction.GeluTanh: Elementwise.Unary(level, default(GeluTanhOperator), x, y); break;
+            case UnaryFunction.Reciprocal: Elementwise.Unary(level, default(ReciprocalOperator), x, y); break;
+            case UnaryFunction.Log: Elementwise.Unary(level, default(LogOperator), x, y); break;
+            case UnaryFunction.Floor: Elementwise.Unary(level, default(FloorOperator), x, y); break;
+            case UnaryFunction.Ceil: Elementwise.Unary(level, default(CeilOperator), x, y); break;
+            case UnaryFunction.Round: Elementwise.Unary(level, default(RoundOperator), x, y); break;
+            case UnaryFunction.Sign: Elementwise.Unary(level, default(SignOperator), x, y); break;
+            case UnaryFunction.Sin: Elementwise.Unary(level, default(SinOperator), x, y); break;
+            case UnaryFunction.Cos: Elementwise.Unary(level, default(CosOperator), x, y); break;
+            case UnaryFunction.Tan: Elementwise.Unary(level, default(TanOperator), x, y); break;
+            case UnaryFunction.Asin: Elementwise.Unary(level, default(AsinOperator), x, y); break;
+            case UnaryFunction.Acos: Elementwise.Unary(level, default(AcosOperator), x, y); break;
+            case UnaryFunction.Atan: Elementwise.Unary(level, default(AtanOperator), x, y); break;
+            case UnaryFunction.Sinh: Elementwise.Unary(level, default(SinhOperator), x, y); break;
+            case UnaryFunction.Cosh: Elementwise.Unary(level, default(CoshOperator), x, y); break;
+            case UnaryFunction.Asinh: Elementwise.Unary(level, default(AsinhOperator), x, y); break;
+            case UnaryFunction.Acosh: Elementwise.Unary(level, default(AcoshOperator), x, y); break;
+            case UnaryFunction.Atanh: Elementwise.Unary(level, default(AtanhOperator), x, y); break;
+            case UnaryFunction.Elu: Elementwise.Unary(level, new EluOperator(alpha), x, y); break;
+            case UnaryFunction.Selu: Elementwise.Unary(level, new SeluOperator(alpha, beta), x, y); break;
+            case UnaryFunction.Celu: Elementwise.Unary(level, new CeluOperator(alpha), x, y); break;
+            case UnaryFunction.Softplus: Elementwise.Unary(level, default(SoftplusOperator), x, y); break;
+            case UnaryFunction.Softsign: Elementwise.Unary(level, default(SoftsignOperator), x, y); break;
+            case UnaryFunction.Mish: Elementwise.Unary(level, default(MishOperator), x, y); break;
+            case UnaryFunction.ThresholdedRelu: Elementwise.Unary(level, new ThresholdedReluOperator(alpha), x, y); break;
+            default: Elementwise.Unary(level, new ShrinkOperator(alpha, beta), x, y); break;
         }
     }
 

@@ -25,9 +25,24 @@ public sealed class UnaryTests
             UnaryFunction.LeakyRelu => (0.1f, 0f),
             UnaryFunction.Clip => (-0.5f, 2f),
             UnaryFunction.HardSigmoid => (0.2f, 0.5f),
+            UnaryFunction.Elu => (1f, 0f),
+            UnaryFunction.Selu => (1.6732632f, 1.050701f),
+            UnaryFunction.Celu => (0.7f, 0f),
+            UnaryFunction.ThresholdedRelu => (0.8f, 0f),
+            UnaryFunction.Shrink => (0.5f, 0.25f),
             _ => (0f, 0f),
         };
-        float lo = f == UnaryFunction.Sqrt ? 0 : -6, hi = 6;
+
+        // Each function's domain, a little past its edges where that gives NaN (checked exactly).
+        (float lo, float hi) = f switch
+        {
+            UnaryFunction.Sqrt => (0f, 6f),
+            UnaryFunction.Log => (-1f, 6f),
+            UnaryFunction.Asin or UnaryFunction.Acos or UnaryFunction.Atanh => (-1.2f, 1.2f),
+            UnaryFunction.Acosh => (0.5f, 6f),
+            UnaryFunction.Tan => (-1.5f, 1.5f),
+            _ => (-6f, 6f),
+        };
         foreach (int n in Enumerable.Range(0, 257).Concat([1023]))
         {
             float[] x = TestData.Floats(new Random(n), n, lo, hi);

@@ -8,6 +8,8 @@ internal static class ElementwiseRules
         "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "LeakyRelu", "Exp", "Neg", "Abs", "Sqrt", "Erf",
         "Elu", "Selu", "Softplus", "Softsign", "Gelu", "Log", "Reciprocal", "Floor", "Ceil", "Round", "Sign",
         "Identity", "Softmax", "LogSoftmax", "Hardmax", "LRN", "InstanceNormalization", "LayerNormalization", "PRelu",
+        "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Celu", "Mish",
+        "ThresholdedRelu", "Shrink", "Trilu",
     ];
 
     private static readonly string[] s_broadcast = ["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Mod"];
@@ -32,6 +34,11 @@ internal static class ElementwiseRules
         }
 
         rules["Not"] = SameAsInput;
+        rules["IsNaN"] = c => c.Set(0, DataType.Bool, c.Shape(0));
+        rules["IsInf"] = c => c.Set(0, DataType.Bool, c.Shape(0));
+        rules["Where"] = c => Broadcast(c, c.Type(1));
+        rules["CastLike"] = c => c.Set(0, c.Type(1), c.Shape(0));
+        rules["BitShift"] = c => Broadcast(c, c.Type(0));
         rules["Dropout"] = Dropout;
         rules["BatchNormalization"] = BatchNormalization;
         rules["Cast"] = c => c.Set(0, (DataType)c.Node.GetInt("to", 0), c.Shape(0));

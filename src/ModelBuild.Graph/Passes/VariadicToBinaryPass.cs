@@ -31,7 +31,7 @@ public sealed class VariadicToBinaryPass : IGraphPass
 
             if (node.OpType == "Mean")
             {
-                continue; // a chain of Means is not the mean; the runtime reports Mean as not covered
+                continue; // a chain of Means is not the mean: the runtime runs Mean of any count as one VariadicOp
             }
 
             var chain = new List<Node>();

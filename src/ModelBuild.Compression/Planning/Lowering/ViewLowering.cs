@@ -55,19 +55,22 @@ internal sealed class ViewLowering : INodeLowering
     }
 }
 
-/// <summary>ONNX Cast between float32, int64 and bool → <see cref="CastOp"/> (or a view when the type does not change).</summary>
+/// <summary>ONNX Cast and CastLike between float32, int64 and bool → <see cref="CastOp"/> (or a view when the type does not change).</summary>
 internal sealed class CastLowering : INodeLowering
 {
-    public IReadOnlyList<string> OpTypes { get; } = ["Cast"];
+    public IReadOnlyList<string> OpTypes { get; } = ["Cast", "CastLike"];
 
     public void Lower(LoweringContext c, Node node)
     {
         var from = c.TensorTypeOf(node.Inputs[0]);
         var to = c.TensorTypeOf(node.Outputs[0]);
-        var roundTo = node.GetInt("to", 0) switch
+
+        // CastLike's target is the element type of its second input, whose values are never read.
+        var target = node.OpType == "CastLike" ? TargetOf(c, node.Inputs[1]) : (DataType)node.GetInt("to", 0);
+        var roundTo = target switch
         {
-            (long)DataType.Float16 => "float16",
-            (long)DataType.BFloat16 => "bfloat16",
+            DataType.Float16 => "float16",
+            DataType.BFloat16 => "bfloat16",
             _ => "",
         };
         var x = c.Read(node.Inputs[0]);
@@ -79,4 +82,8 @@ internal sealed class CastLowering : INodeLowering
 
         c.Emit(new CastOp(x, c.Write(node.Outputs[0]), roundTo));
     }
+
+    private static DataType TargetOf(LoweringContext c, string like) =>
+        c.Graph.GetValueInfo(like)?.ElementType ?? c.Graph.GetInitializer(like)?.DataType
+        ?? throw new UnsupportedNodeException($"the element type of '{like}' is unknown");
 }

@@ -1,0 +1,15 @@
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime;
+
+/// <summary><c>ln(x)</c>: NaN below 0, −∞ at 0 (ONNX Log); the BCL's vector log (≤ 1 ulp).</summary>
+internal readonly struct LogOperator : IUnaryOperator
+{
+    public static bool Vectorizable => true;
+
+    public float Invoke(float x) => MathF.Log(x);
+
+    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Log(x);
+
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
+}
