@@ -2,7 +2,7 @@ namespace ModelBuild.Graph.Inference;
 
 /// <summary>
 /// Operators that move or generate elements: Pad, Expand, Tile, Split, Range, EyeLike, OneHot, GatherElements,
-/// GatherND, ScatterElements, Scatter, ScatterND, DepthToSpace, SpaceToDepth, Compress, ReverseSequence, NonZero.
+/// GatherND, ScatterElements, Scatter, ScatterND, DepthToSpace, SpaceToDepth, Compress, ReverseSequence, NonZero, Unique.
 /// Shapes that depend on run-time values keep their rank with unknown dims.
 /// </summary>
 internal static class DataMovementRules
@@ -25,6 +25,7 @@ internal static class DataMovementRules
         rules["DepthToSpace"] = c => Block(c, toSpace: true);
         rules["SpaceToDepth"] = c => Block(c, toSpace: false);
         rules["Compress"] = Compress;
+        rules["Unique"] = Unique;
         rules["NonZero"] = c => c.Set(0, DataType.Int64, TensorShape.Of(c.Shape(0) is { } x ? Dim.Of(x.Rank) : Dim.Unknown, Dim.Unknown));
     }
 
@@ -186,5 +187,14 @@ internal static class DataMovementRules
 
         var axis = c.Axis(c.Node.GetInt("axis", 0), x.Rank);
         c.Set(0, c.Type(0), new TensorShape(x.Select((d, i) => i == axis ? Dim.Unknown : d)));
+    }
+
+    private static void Unique(NodeContext c)
+    {
+        Compress(c); // the same shape: the axis (or the flattened input) shrinks to a count known at run time
+        for (var o = 1; o < 4; o++)
+        {
+            c.Set(o, DataType.Int64, TensorShape.Of(Dim.Unknown));
+        }
     }
 }

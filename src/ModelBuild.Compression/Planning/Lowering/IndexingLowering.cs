@@ -8,13 +8,14 @@ namespace ModelBuild.Compression.Planning.Lowering;
 /// <summary>
 /// Index-driven element movement: GatherElements → <see cref="GatherElementsOp"/>, GatherND → <see cref="GatherNDOp"/>,
 /// ScatterElements and the deprecated Scatter → <see cref="ScatterElementsOp"/>, ScatterND → <see cref="ScatterNDOp"/>,
-/// Compress → <see cref="CompressOp"/>, ReverseSequence → <see cref="ReverseSequenceOp"/>, NonZero → <see cref="NonZeroOp"/>.
+/// Compress → <see cref="CompressOp"/>, ReverseSequence → <see cref="ReverseSequenceOp"/>, NonZero → <see cref="NonZeroOp"/>,
+/// Unique → <see cref="UniqueOp"/>.
 /// Index operands may be constants or computed; they must be integers (int64, or int32 computed as int64).
 /// </summary>
 internal sealed class IndexingLowering : INodeLowering
 {
     public IReadOnlyList<string> OpTypes { get; } =
-        ["GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "Compress", "ReverseSequence", "NonZero"];
+        ["GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND", "Compress", "ReverseSequence", "NonZero", "Unique"];
 
     public void Lower(LoweringContext c, Node node)
     {
@@ -74,6 +75,15 @@ internal sealed class IndexingLowering : INodeLowering
             {
                 var lens = c.Read(node.Inputs[1]);
                 c.Emit(new ReverseSequenceOp(x, lens, c.Write(node.Outputs[0]), Axis(node, 1, "batch_axis"), Axis(node, 0, "time_axis")));
+                return;
+            }
+
+            case "Unique":
+            {
+                int Optional(int i) => i < node.Outputs.Count && node.Outputs[i].Length > 0 ? c.Write(node.Outputs[i]) : -1;
+                var y = c.Write(node.Outputs[0]);
+                var (indices, inverse, counts) = (Optional(1), Optional(2), Optional(3));
+                c.Emit(new UniqueOp(x, y, indices, inverse, counts, Axis(node, 0), node.Attribute("axis") is null, node.GetInt("sorted", 1) != 0));
                 return;
             }
 
