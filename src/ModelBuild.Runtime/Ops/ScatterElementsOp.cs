@@ -58,79 +58,97 @@ public sealed record ScatterElementsOp(int X, int Indices, int Updates, int Y, i
                 dst += (d == axis ? (int)k : index[d]) * strides[d];
             }
 
-            scatter.Apply(c, dst, u, 1);
+            scatter.Apply(dst, u, 1);
             Strides.Next(index, ids);
         }
     }
 }
 
 /// <summary>Combines runs of update elements into the output of a scatter operator, by element type and reduction.</summary>
-internal readonly struct Scatter
+internal readonly ref struct Scatter
 {
-    private readonly int _updates;
-    private readonly int _y;
+    private readonly Span<float> _yf;
+    private readonly ReadOnlySpan<float> _uf;
+    private readonly Span<long> _yl;
+    private readonly ReadOnlySpan<long> _ul;
+    private readonly Span<bool> _yb;
+    private readonly ReadOnlySpan<bool> _ub;
     private readonly ScatterReduction _reduction;
     private readonly TensorType _type;
 
+    /// <summary>Binds the output (already written with the data's values) and the updates.</summary>
     public Scatter(OpContext c, Op op, int updates, int y, ScatterReduction reduction)
     {
-        _updates = updates;
-        _y = y;
         _reduction = reduction;
         _type = c.TypeOf(y);
         if (c.TypeOf(updates) != _type || (_type == TensorType.Bool && reduction != ScatterReduction.None))
         {
             throw new ArgumentException($"'{op.Node}': updates of type {c.TypeOf(updates)} with reduction {reduction} into {_type}.");
         }
-    }
 
-    /// <summary><c>y[dst..dst+count) = reduce(y, updates[src..src+count))</c>.</summary>
-    public void Apply(OpContext c, int dst, int src, int count)
-    {
-        var shape = c.Shape(_y);
+        // Asking for the output again with its current shape returns the same storage without growing it.
+        var shape = c.Shape(y);
         switch (_type)
         {
             case TensorType.Float32:
-            {
-                var y = c.OutputFloats(_y, shape).Slice(dst, count);
-                var u = c.Floats(_updates).Slice(src, count);
-                for (var i = 0; i < count; i++)
-                {
-                    y[i] = _reduction switch
-                    {
-                        ScatterReduction.Add => y[i] + u[i],
-                        ScatterReduction.Mul => y[i] * u[i],
-                        ScatterReduction.Max => MathF.Max(y[i], u[i]),
-                        ScatterReduction.Min => MathF.Min(y[i], u[i]),
-                        _ => u[i],
-                    };
-                }
-
+                _yf = c.OutputFloats(y, shape);
+                _uf = c.Floats(updates);
                 break;
-            }
-
             case TensorType.Int64:
-            {
-                var y = c.OutputLongs(_y, shape).Slice(dst, count);
-                var u = c.Longs(_updates).Slice(src, count);
-                for (var i = 0; i < count; i++)
-                {
-                    y[i] = _reduction switch
-                    {
-                        ScatterReduction.Add => unchecked(y[i] + u[i]),
-                        ScatterReduction.Mul => unchecked(y[i] * u[i]),
-                        ScatterReduction.Max => Math.Max(y[i], u[i]),
-                        ScatterReduction.Min => Math.Min(y[i], u[i]),
-                        _ => u[i],
-                    };
-                }
-
+                _yl = c.OutputLongs(y, shape);
+                _ul = c.Longs(updates);
                 break;
-            }
-
             default:
-                c.Bools(_updates).Slice(src, count).CopyTo(c.OutputBools(_y, shape).Slice(dst, count));
+                _yb = c.OutputBools(y, shape);
+                _ub = c.Bools(updates);
                 break;
+        }
+    }
+
+    /// <summary><c>y[dst..dst+count) = reduce(y, updates[src..src+count))</c>.</summary>
+    public void Apply(int dst, int src, int count)
+    {
+        switch (_type)
+        {
+            case TensorType.Float32:
+                Combine(_yf.Slice(dst, count), _uf.Slice(src, count), _reduction);
+                break;
+            case TensorType.Int64:
+                Combine(_yl.Slice(dst, count), _ul.Slice(src, count), _reduction);
+                break;
+            default:
+                _ub.Slice(src, count).CopyTo(_yb.Slice(dst, count));
+                break;
+        }
+    }
+
+    private static void Combine(Span<float> y, ReadOnlySpan<float> u, ScatterReduction reduction)
+    {
+        for (var i = 0; i < y.Length; i++)
+        {
+            y[i] = reduction switch
+            {
+                ScatterReduction.Add => y[i] + u[i],
+                ScatterReduction.Mul => y[i] * u[i],
+                ScatterReduction.Max => MathF.Max(y[i], u[i]),
+                ScatterReduction.Min => MathF.Min(y[i], u[i]),
+                _ => u[i],
+            };
+        }
+    }
+
+    private static void Combine(Span<long> y, ReadOnlySpan<long> u, ScatterReduction reduction)
+    {
+        for (var i = 0; i < y.Length; i++)
+        {
+            y[i] = reduction switch
+            {
+                ScatterReduction.Add => unchecked(y[i] + u[i]),
+                ScatterReduction.Mul => unchecked(y[i] * u[i]),
+                ScatterReduction.Max => Math.Max(y[i], u[i]),
+                ScatterReduction.Min => Math.Min(y[i], u[i]),
+                _ => u[i],
+            };
         }
     }
 }

@@ -50,7 +50,7 @@ public sealed record ScatterNDOp(int X, int Indices, int Updates, int Y, Scatter
                 dst += (int)i * strides[j];
             }
 
-            scatter.Apply(c, dst, t * slice, slice);
+            scatter.Apply(dst, t * slice, slice);
         }
     }
 }
