@@ -121,7 +121,10 @@ internal static class DataMovementRules
         Dim length = Dim.Unknown;
         if (c.Constants(0) is [var start] && c.Constants(1) is [var limit] && c.Constants(2) is [var delta and not 0])
         {
-            length = Dim.Of(Math.Max(0, DimMath.CeilDiv(limit - start, delta)));
+            // ceil((limit − start) / delta) for either sign of delta.
+            var span = limit - start;
+            var count = (span / delta) + (span % delta != 0 && (span > 0) == (delta > 0) ? 1 : 0);
+            length = Dim.Of(Math.Max(0, count));
         }
 
         c.Set(0, c.Type(0), TensorShape.Of(length));
