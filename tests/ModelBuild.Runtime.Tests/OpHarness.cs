@@ -45,6 +45,14 @@ internal sealed class OpHarness
     /// <summary>Runs <paramref name="ops"/> in order and returns the context holding the outputs.</summary>
     public OpContext Run(params Op[] ops)
     {
+        var (program, context) = Prepare(ops);
+        program.Run(context);
+        return context;
+    }
+
+    /// <summary>A program of <paramref name="ops"/> and a context with the inputs set, not yet run.</summary>
+    public (ModelProgram Program, OpContext Context) Prepare(params Op[] ops)
+    {
         var program = new ModelProgram(_values.ToArray(), ops, [], [], () => throw new InvalidOperationException("no blob in op tests"));
         var context = new OpContext(program);
         foreach (var set in _inputs)
@@ -52,8 +60,7 @@ internal sealed class OpHarness
             set(context);
         }
 
-        program.Run(context);
-        return context;
+        return (program, context);
     }
 
     private int Input(TensorType type, int length, int[] shape)
