@@ -24,4 +24,10 @@ internal static class Tolerances
     /// absolute 1e-6 for results near 0 where the formula 1 − e loses relative precision.
     /// </summary>
     public const double TranscendentalAbsolute = 1e-6;
+
+    /// <summary>
+    /// A value rounded to float32 a few times (Range's start + i·delta, a scatter's running product of ≤ 3 updates):
+    /// each rounding costs at most ε/2 = 6e-8 relative, so 1e-6 holds with margin and still catches a wrong element.
+    /// </summary>
+    public const double FewRoundings = 1e-6;
 }

@@ -78,6 +78,7 @@ public static class ShapeInference
         LinearRules.Register(rules);
         LayoutRules.Register(rules);
         IndexingRules.Register(rules);
+        DataMovementRules.Register(rules);
         return rules;
     }
 }

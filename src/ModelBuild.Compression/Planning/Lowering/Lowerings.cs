@@ -22,6 +22,10 @@ internal static class Lowerings
         new ShapeLowering(),
         new GatherLowering(),
         new SliceLowering(),
+        new PadLowering(),
+        new GeneratorLowering(),
+        new RearrangeLowering(),
+        new IndexingLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
