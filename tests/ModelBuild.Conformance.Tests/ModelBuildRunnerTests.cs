@@ -32,9 +32,10 @@ public sealed class ModelBuildRunnerTests
     [Fact]
     public void An_operator_the_runtime_lacks_is_refused_with_MB3003_naming_it()
     {
-        var e = Assert.Throws<ModelBuildException>(() => ModelBuildRunner.Prepare("round", Model([new Node("Round", ["x"], ["y"], "the_round")], [("y", 3)])));
+        // Det (a determinant per matrix) is an operator real models rarely use; nothing lowers it.
+        var e = Assert.Throws<ModelBuildException>(() => ModelBuildRunner.Prepare("det", Model([new Node("Det", ["x"], ["y"], "the_det")], [("y", 3)])));
         Assert.Equal("MB3003", e.Code);
-        Assert.Contains("Round 'the_round'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Det 'the_det'", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>x: float [2, 3] → the given outputs (float [2, width]).</summary>
