@@ -78,6 +78,7 @@ public static class ShapeInference
         LinearRules.Register(rules);
         LayoutRules.Register(rules);
         IndexingRules.Register(rules);
+        ReductionRules.Register(rules);
         return rules;
     }
 }

@@ -19,6 +19,10 @@ internal static class Lowerings
         new ShapeLowering(),
         new GatherLowering(),
         new SliceLowering(),
+        new ReductionLowering(),
+        new ArgReduceLowering(),
+        new TopKLowering(),
+        new CumSumLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
