@@ -40,8 +40,7 @@ public static partial class Kernels
                     entries[a] = new TopKEntry(x[start + (a * inner)], a);
                 }
 
-                // The index tie-break makes the order total, so the unstable introsort still gives one answer.
-                entries.Sort(new TopKOrder(largest));
+                SelectBest(entries, k, largest);
                 int to = (o * k * inner) + i;
                 for (int j = 0; j < k; j++)
                 {
@@ -56,16 +55,73 @@ public static partial class Kernels
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct TopKEntry(float Value, int Index);
 
-    /// <summary>Best first (largest or smallest), then lower index first.</summary>
-    private readonly struct TopKOrder(bool largest) : IComparer<TopKEntry>
+    /// <summary>
+    /// Moves the k best entries, best first, to the front: a heap of the k best seen so far with the worst on top,
+    /// then a heap sort of it. O(n log k), no allocation (Span.Sort with a comparer allocates per call), and the
+    /// index tie-break makes the order total, so the answer does not depend on the algorithm.
+    /// </summary>
+    private static void SelectBest(Span<TopKEntry> entries, int k, bool largest)
     {
-        public int Compare(TopKEntry a, TopKEntry b)
+        if (k == 0)
         {
-            int byValue = largest ? NaNLargest(b.Value, a.Value) : NaNLargest(a.Value, b.Value);
-            return byValue != 0 ? byValue : a.Index.CompareTo(b.Index);
+            return;
         }
 
-        private static int NaNLargest(float a, float b) =>
-            float.IsNaN(a) ? (float.IsNaN(b) ? 0 : 1) : float.IsNaN(b) ? -1 : a.CompareTo(b);
+        Span<TopKEntry> heap = entries[..k];
+        for (int i = (k / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(heap, i, largest);
+        }
+
+        for (int j = k; j < entries.Length; j++)
+        {
+            if (RanksBefore(entries[j], heap[0], largest))
+            {
+                heap[0] = entries[j];
+                SiftDown(heap, 0, largest);
+            }
+        }
+
+        for (int end = k - 1; end > 0; end--)
+        {
+            (heap[0], heap[end]) = (heap[end], heap[0]);
+            SiftDown(heap[..end], 0, largest);
+        }
     }
+
+    /// <summary>Restores "every parent ranks after its children" below <paramref name="i"/>.</summary>
+    private static void SiftDown(Span<TopKEntry> heap, int i, bool largest)
+    {
+        while (true)
+        {
+            int child = (2 * i) + 1;
+            if (child >= heap.Length)
+            {
+                return;
+            }
+
+            if (child + 1 < heap.Length && RanksBefore(heap[child], heap[child + 1], largest))
+            {
+                child++;
+            }
+
+            if (!RanksBefore(heap[i], heap[child], largest))
+            {
+                return;
+            }
+
+            (heap[i], heap[child]) = (heap[child], heap[i]);
+            i = child;
+        }
+    }
+
+    /// <summary>Whether <paramref name="a"/> comes before <paramref name="b"/>: the better value, then the lower index.</summary>
+    private static bool RanksBefore(in TopKEntry a, in TopKEntry b, bool largest)
+    {
+        int byValue = largest ? NaNLargest(b.Value, a.Value) : NaNLargest(a.Value, b.Value);
+        return byValue != 0 ? byValue < 0 : a.Index < b.Index;
+    }
+
+    private static int NaNLargest(float a, float b) =>
+        float.IsNaN(a) ? (float.IsNaN(b) ? 0 : 1) : float.IsNaN(b) ? -1 : a.CompareTo(b);
 }
