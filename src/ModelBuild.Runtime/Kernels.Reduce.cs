@@ -50,29 +50,9 @@ public static partial class Kernels
             return;
         }
 
-        // Merge runs: a [2, 1, 3, 4] input reducing axes {2, 3} becomes [2 kept, 12 reduced].
         Span<int> dims = stackalloc int[ShapeMath.MaxRank];
         Span<bool> isReduced = stackalloc bool[ShapeMath.MaxRank];
-        int groups = 0, reducedGroups = 0;
-        for (int a = 0; a < shape.Length; a++)
-        {
-            bool r = ((axesMask >> a) & 1) != 0;
-            if (shape[a] == 1)
-            {
-                continue;
-            }
-
-            if (groups > 0 && isReduced[groups - 1] == r)
-            {
-                dims[groups - 1] *= shape[a];
-                continue;
-            }
-
-            dims[groups] = shape[a];
-            isReduced[groups++] = r;
-            reducedGroups += r ? 1 : 0;
-        }
-
+        int groups = MergeRuns(shape, axesMask, dims, isReduced, out int reducedGroups);
         var layout = new ReduceLayout((int)keptCount, (int)reducedCount, 1);
         if (reducedGroups == 1 && !isReduced[groups - 1])
         {
@@ -108,6 +88,88 @@ public static partial class Kernels
         }
 
         FinishReduction(level, function, xs, dims[..groups], isReduced, layout, ys, scratch);
+    }
+
+    /// <summary>
+    /// Drops size-1 dims and merges neighbours that are both reduced or both kept (a [2, 1, 3, 4] input reducing
+    /// axes {2, 3} becomes [2 kept, 12 reduced]); returns the number of groups. No dim may be 0.
+    /// </summary>
+    private static int MergeRuns(ReadOnlySpan<int> shape, int axesMask, Span<int> dims, Span<bool> isReduced, out int reducedGroups)
+    {
+        int groups = 0;
+        reducedGroups = 0;
+        for (int a = 0; a < shape.Length; a++)
+        {
+            bool r = ((axesMask >> a) & 1) != 0;
+            if (shape[a] == 1)
+            {
+                continue;
+            }
+
+            if (groups > 0 && isReduced[groups - 1] == r)
+            {
+                dims[groups - 1] *= shape[a];
+                continue;
+            }
+
+            dims[groups] = shape[a];
+            isReduced[groups++] = r;
+            reducedGroups += r ? 1 : 0;
+        }
+
+        return groups;
+    }
+
+    /// <summary>
+    /// Reduce* of int64 values (shape arithmetic such as ReduceProd of a Shape): Sum, Prod, Max, Min, L1 and
+    /// SumSquare, wrapping on overflow as integer adds do; an empty set gives 0, 1, long.MinValue, long.MaxValue
+    /// (ONNX: the data type's minimum/maximum). Scalar: these tensors hold a handful of elements.
+    /// </summary>
+    /// <inheritdoc cref="Reduce(ReduceFunction, ReadOnlySpan{float}, ReadOnlySpan{int}, int, Span{float}, Span{float})"/>
+    public static void Reduce(ReduceFunction function, ReadOnlySpan<long> x, ReadOnlySpan<int> shape, int axesMask, Span<long> y, Span<float> scratch)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(shape.Length, ShapeMath.MaxRank, nameof(shape));
+        var (keptCount, reducedCount) = ReduceCounts(shape, axesMask);
+        Check.AtLeast(x.Length, ShapeMath.Product(shape), nameof(x), "Π shape");
+        Check.AtLeast(y.Length, keptCount, nameof(y), "Π kept dims");
+        Check.AtLeast(scratch.Length, ReduceScratch(shape, axesMask), nameof(scratch), "ReduceScratch(shape, axesMask)");
+        long seed = function switch
+        {
+            ReduceFunction.Sum or ReduceFunction.L1 or ReduceFunction.SumSquare => 0,
+            ReduceFunction.Prod => 1,
+            ReduceFunction.Max => long.MinValue,
+            ReduceFunction.Min => long.MaxValue,
+            _ => throw new ArgumentException($"{function} of int64 values is not defined here (its result is not an integer).", nameof(function)),
+        };
+        if (keptCount == 0 || reducedCount == 0)
+        {
+            y[..(int)keptCount].Fill(seed);
+            return;
+        }
+
+        Span<int> dims = stackalloc int[ShapeMath.MaxRank];
+        Span<bool> isReduced = stackalloc bool[ShapeMath.MaxRank];
+        int groups = MergeRuns(shape, axesMask, dims, isReduced, out _);
+        Reductions.Offsets(dims[..groups], isReduced, (int)keptCount, (int)reducedCount, scratch, out var keptOffsets, out var reducedOffsets);
+        for (int o = 0; o < keptOffsets.Length; o++)
+        {
+            long acc = seed;
+            foreach (int off in reducedOffsets)
+            {
+                long v = x[keptOffsets[o] + off];
+                acc = function switch
+                {
+                    ReduceFunction.Sum => unchecked(acc + v),
+                    ReduceFunction.L1 => unchecked(acc + (v < 0 ? -v : v)),
+                    ReduceFunction.SumSquare => unchecked(acc + (v * v)),
+                    ReduceFunction.Prod => unchecked(acc * v),
+                    ReduceFunction.Max => Math.Max(acc, v),
+                    _ => Math.Min(acc, v),
+                };
+            }
+
+            y[o] = acc;
+        }
     }
 
     /// <summary>The result of reducing an empty set (the fold's seed after the post-map; ONNX's *_empty_set tests).</summary>

@@ -52,6 +52,47 @@ public sealed class ReduceTests
     }
 
     [Theory]
+    [InlineData(ReduceFunction.Sum)]
+    [InlineData(ReduceFunction.Prod)]
+    [InlineData(ReduceFunction.Max)]
+    [InlineData(ReduceFunction.Min)]
+    [InlineData(ReduceFunction.L1)]
+    [InlineData(ReduceFunction.SumSquare)]
+    public void ReduceInt64_IsExact_OnEveryPath(ReduceFunction function)
+    {
+        for (int i = 0; i < s_cases.Length; i++)
+        {
+            var (shape, mask) = s_cases[i];
+            var rng = new Random(i);
+            long[] x = Enumerable.Range(0, shape.Aggregate(1, (p, d) => p * d)).Select(_ => (long)rng.Next(-3, 4)).ToArray();
+            var (expected, _) = ReferenceReduce(function, x.Select(v => (float)v).ToArray(), shape, mask);
+            var y = new long[expected.Length];
+            Kernels.Reduce(function, x, shape, mask, y, new float[Kernels.ReduceScratch(shape, mask)]);
+            Assert.Equal(expected.Select(v => (long)v), y);
+        }
+    }
+
+    [Fact]
+    public void ReduceInt64_EmptySetsAndNonIntegerFunctions()
+    {
+        var y = new long[2];
+        Kernels.Reduce(ReduceFunction.Min, ReadOnlySpan<long>.Empty, [2, 0], 0b10, y, []);
+        Assert.Equal([long.MaxValue, long.MaxValue], y);
+        Kernels.Reduce(ReduceFunction.Max, ReadOnlySpan<long>.Empty, [2, 0], 0b10, y, []);
+        Assert.Equal([long.MinValue, long.MinValue], y);
+        Assert.Throws<ArgumentException>(() => Kernels.Reduce(ReduceFunction.Mean, new long[4], [2, 2], 0b10, y, new float[4]));
+    }
+
+    [Fact]
+    public void ReduceOp_Int64_ProductOfAShape()
+    {
+        // ReduceProd over a Shape output, as exporters write Flatten: [2, 3, 4] → 24.
+        var c = OpHarness.Run(new ReduceOp(0, 1, ReduceFunction.Prod, [0], false, false), [2L, 3L, 4L], TensorType.Int64, [3], TensorType.Int64);
+        Assert.Equal(0, c.Shape(1).Length);
+        Assert.Equal([24L], c.Longs(1).ToArray());
+    }
+
+    [Theory]
     [InlineData(ReduceFunction.Sum, 0f)]
     [InlineData(ReduceFunction.Mean, float.NaN)]
     [InlineData(ReduceFunction.Max, float.NegativeInfinity)]

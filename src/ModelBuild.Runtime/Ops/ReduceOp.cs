@@ -10,8 +10,8 @@ namespace ModelBuild.Runtime.Ops;
 /// element map alone (Sum → x, SumSquare → x², L1 → |x|, as ONNX's reference does). An empty reduced set gives the
 /// fold's identity (Sum 0, Prod 1, Max −∞, Min +∞, LogSum −∞, Mean NaN).
 /// </summary>
-/// <param name="X">Input, float32, any rank.</param>
-/// <param name="Y">Output: the input's shape with the reduced axes set to 1 (<paramref name="KeepDims"/>) or removed.</param>
+/// <param name="X">Input, any rank: float32, or int64 for Sum, Prod, Max, Min, L1 and SumSquare.</param>
+/// <param name="Y">Output, the input's type: the input's shape with the reduced axes set to 1 (<paramref name="KeepDims"/>) or removed.</param>
 /// <param name="Function">The reduction.</param>
 /// <param name="Axes">The axes to reduce (negative counts from the end; no duplicates); empty = all, or none with <paramref name="NoopWithEmptyAxes"/>.</param>
 /// <param name="KeepDims">Keep reduced axes as size 1.</param>
@@ -37,8 +37,14 @@ public sealed record ReduceOp(int X, int Y, ReduceFunction Function, int[] Axes,
             }
         }
 
-        var y = c.OutputFloats(Y, shape[..rank]);
-        Kernels.Reduce(Function, c.Floats(X), xs, mask, y, c.Scratch(Kernels.ReduceScratch(xs, mask)));
+        var scratch = c.Scratch(Kernels.ReduceScratch(xs, mask));
+        if (c.TypeOf(X) == TensorType.Int64)
+        {
+            Kernels.Reduce(Function, c.Longs(X), xs, mask, c.OutputLongs(Y, shape[..rank]), scratch);
+            return;
+        }
+
+        Kernels.Reduce(Function, c.Floats(X), xs, mask, c.OutputFloats(Y, shape[..rank]), scratch);
     }
 
     /// <summary>Bit a set = axis a is reduced.</summary>
