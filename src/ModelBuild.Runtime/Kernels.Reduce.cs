@@ -29,11 +29,22 @@ public static partial class Kernels
         Reduce(Simd.Best, function, x, shape, axesMask, y, scratch);
     }
 
-    /// <summary>The scratch floats <see cref="Reduce(ReduceFunction, ReadOnlySpan{float}, ReadOnlySpan{int}, int, Span{float}, Span{float})"/> needs.</summary>
+    /// <summary>
+    /// The scratch floats <see cref="Reduce(ReduceFunction, ReadOnlySpan{float}, ReadOnlySpan{int}, int, Span{float}, Span{float})"/>
+    /// needs: the offset tables of the general path (kept + reduced ints), the inner block's sums of a LogSumExp
+    /// over a column block (inner), nothing for the rest.
+    /// </summary>
     public static int ReduceScratch(ReadOnlySpan<int> shape, int axesMask)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(shape.Length, ShapeMath.MaxRank, nameof(shape));
         var (kept, reduced) = ReduceCounts(shape, axesMask);
-        return kept == 0 || reduced == 0 ? 0 : checked((int)(kept + reduced));
+        if (kept == 0 || reduced == 0)
+        {
+            return 0;
+        }
+
+        var layout = ChooseLayout(shape, axesMask, kept, reduced, stackalloc int[ShapeMath.MaxRank], stackalloc bool[ShapeMath.MaxRank], out _);
+        return layout.Inner == 0 ? checked((int)(kept + reduced)) : layout.Inner > 1 ? layout.Inner : 0;
     }
 
     internal static void Reduce(SimdLevel level, ReduceFunction function, ReadOnlySpan<float> x, ReadOnlySpan<int> shape, int axesMask, Span<float> y, Span<float> scratch)
@@ -52,17 +63,7 @@ public static partial class Kernels
 
         Span<int> dims = stackalloc int[ShapeMath.MaxRank];
         Span<bool> isReduced = stackalloc bool[ShapeMath.MaxRank];
-        int groups = MergeRuns(shape, axesMask, dims, isReduced, out int reducedGroups);
-        var layout = new ReduceLayout((int)keptCount, (int)reducedCount, 1);
-        if (reducedGroups == 1 && !isReduced[groups - 1])
-        {
-            layout = layout with { Inner = dims[groups - 1] };
-        }
-        else if (reducedGroups > 1)
-        {
-            layout = layout with { Inner = 0 };
-        }
-
+        var layout = ChooseLayout(shape, axesMask, keptCount, reducedCount, dims, isReduced, out int groups);
         var xs = x[..((int)keptCount * (int)reducedCount)];
         var ys = y[..(int)keptCount];
         switch (function)
@@ -88,6 +89,19 @@ public static partial class Kernels
         }
 
         FinishReduction(level, function, xs, dims[..groups], isReduced, layout, ys, scratch);
+    }
+
+    /// <summary>Merges the dims (<see cref="MergeRuns"/>) and picks the path they allow.</summary>
+    private static ReduceLayout ChooseLayout(ReadOnlySpan<int> shape, int axesMask, long kept, long reduced, Span<int> dims, Span<bool> isReduced, out int groups)
+    {
+        groups = MergeRuns(shape, axesMask, dims, isReduced, out int reducedGroups);
+        int inner = reducedGroups switch
+        {
+            0 => 1, // nothing left to fold (noop, or only size-1 axes): rows of one element
+            1 => isReduced[groups - 1] ? 1 : dims[groups - 1],
+            _ => 0,
+        };
+        return new ReduceLayout((int)kept, (int)reduced, inner);
     }
 
     /// <summary>
@@ -125,14 +139,18 @@ public static partial class Kernels
     /// SumSquare, wrapping on overflow as integer adds do; an empty set gives 0, 1, long.MinValue, long.MaxValue
     /// (ONNX: the data type's minimum/maximum). Scalar: these tensors hold a handful of elements.
     /// </summary>
-    /// <inheritdoc cref="Reduce(ReduceFunction, ReadOnlySpan{float}, ReadOnlySpan{int}, int, Span{float}, Span{float})"/>
-    public static void Reduce(ReduceFunction function, ReadOnlySpan<long> x, ReadOnlySpan<int> shape, int axesMask, Span<long> y, Span<float> scratch)
+    /// <param name="function">The reduction.</param>
+    /// <param name="x">The input, <c>Π shape</c> values.</param>
+    /// <param name="shape">The input's shape (rank ≤ <see cref="ShapeMath.MaxRank"/>).</param>
+    /// <param name="axesMask">Which axes to reduce (bit a = axis a).</param>
+    /// <param name="y">The output, one value per combination of kept indices.</param>
+    public static void Reduce(ReduceFunction function, ReadOnlySpan<long> x, ReadOnlySpan<int> shape, int axesMask, Span<long> y)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(shape.Length, ShapeMath.MaxRank, nameof(shape));
-        var (keptCount, reducedCount) = ReduceCounts(shape, axesMask);
-        Check.AtLeast(x.Length, ShapeMath.Product(shape), nameof(x), "Π shape");
+        var (keptCount, _) = ReduceCounts(shape, axesMask);
+        int count = ShapeMath.Product(shape);
+        Check.AtLeast(x.Length, count, nameof(x), "Π shape");
         Check.AtLeast(y.Length, keptCount, nameof(y), "Π kept dims");
-        Check.AtLeast(scratch.Length, ReduceScratch(shape, axesMask), nameof(scratch), "ReduceScratch(shape, axesMask)");
         long seed = function switch
         {
             ReduceFunction.Sum or ReduceFunction.L1 or ReduceFunction.SumSquare => 0,
@@ -141,34 +159,42 @@ public static partial class Kernels
             ReduceFunction.Min => long.MaxValue,
             _ => throw new ArgumentException($"{function} of int64 values is not defined here (its result is not an integer).", nameof(function)),
         };
-        if (keptCount == 0 || reducedCount == 0)
+        y[..(int)keptCount].Fill(seed);
+
+        // One pass over the input in order; an odometer tracks which output each element folds into.
+        Span<int> index = stackalloc int[shape.Length];
+        Span<int> outStride = stackalloc int[shape.Length];
+        index.Clear();
+        for (int a = shape.Length - 1, stride = 1; a >= 0; a--)
         {
-            y[..(int)keptCount].Fill(seed);
-            return;
+            bool reduced = ((axesMask >> a) & 1) != 0;
+            outStride[a] = reduced ? 0 : stride;
+            stride *= reduced ? 1 : shape[a];
         }
 
-        Span<int> dims = stackalloc int[ShapeMath.MaxRank];
-        Span<bool> isReduced = stackalloc bool[ShapeMath.MaxRank];
-        int groups = MergeRuns(shape, axesMask, dims, isReduced, out _);
-        Reductions.Offsets(dims[..groups], isReduced, (int)keptCount, (int)reducedCount, scratch, out var keptOffsets, out var reducedOffsets);
-        for (int o = 0; o < keptOffsets.Length; o++)
+        for (int i = 0, o = 0; i < count; i++)
         {
-            long acc = seed;
-            foreach (int off in reducedOffsets)
+            long v = x[i];
+            y[o] = function switch
             {
-                long v = x[keptOffsets[o] + off];
-                acc = function switch
+                ReduceFunction.Sum => unchecked(y[o] + v),
+                ReduceFunction.L1 => unchecked(y[o] + (v < 0 ? -v : v)),
+                ReduceFunction.SumSquare => unchecked(y[o] + (v * v)),
+                ReduceFunction.Prod => unchecked(y[o] * v),
+                ReduceFunction.Max => Math.Max(y[o], v),
+                _ => Math.Min(y[o], v),
+            };
+            for (int a = shape.Length - 1; a >= 0; a--)
+            {
+                o += outStride[a];
+                if (++index[a] < shape[a])
                 {
-                    ReduceFunction.Sum => unchecked(acc + v),
-                    ReduceFunction.L1 => unchecked(acc + (v < 0 ? -v : v)),
-                    ReduceFunction.SumSquare => unchecked(acc + (v * v)),
-                    ReduceFunction.Prod => unchecked(acc * v),
-                    ReduceFunction.Max => Math.Max(acc, v),
-                    _ => Math.Min(acc, v),
-                };
-            }
+                    break;
+                }
 
-            y[o] = acc;
+                o -= outStride[a] * shape[a];
+                index[a] = 0;
+            }
         }
     }
 

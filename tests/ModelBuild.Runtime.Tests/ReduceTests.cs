@@ -67,7 +67,7 @@ public sealed class ReduceTests
             long[] x = Enumerable.Range(0, shape.Aggregate(1, (p, d) => p * d)).Select(_ => (long)rng.Next(-3, 4)).ToArray();
             var (expected, _) = ReferenceReduce(function, x.Select(v => (float)v).ToArray(), shape, mask);
             var y = new long[expected.Length];
-            Kernels.Reduce(function, x, shape, mask, y, new float[Kernels.ReduceScratch(shape, mask)]);
+            Kernels.Reduce(function, x, shape, mask, y);
             Assert.Equal(expected.Select(v => (long)v), y);
         }
     }
@@ -76,11 +76,11 @@ public sealed class ReduceTests
     public void ReduceInt64_EmptySetsAndNonIntegerFunctions()
     {
         var y = new long[2];
-        Kernels.Reduce(ReduceFunction.Min, ReadOnlySpan<long>.Empty, [2, 0], 0b10, y, []);
+        Kernels.Reduce(ReduceFunction.Min, ReadOnlySpan<long>.Empty, [2, 0], 0b10, y);
         Assert.Equal([long.MaxValue, long.MaxValue], y);
-        Kernels.Reduce(ReduceFunction.Max, ReadOnlySpan<long>.Empty, [2, 0], 0b10, y, []);
+        Kernels.Reduce(ReduceFunction.Max, ReadOnlySpan<long>.Empty, [2, 0], 0b10, y);
         Assert.Equal([long.MinValue, long.MinValue], y);
-        Assert.Throws<ArgumentException>(() => Kernels.Reduce(ReduceFunction.Mean, new long[4], [2, 2], 0b10, y, new float[4]));
+        Assert.Throws<ArgumentException>(() => Kernels.Reduce(ReduceFunction.Mean, new long[4], [2, 2], 0b10, y));
     }
 
     [Fact]

@@ -37,14 +37,13 @@ public sealed record ReduceOp(int X, int Y, ReduceFunction Function, int[] Axes,
             }
         }
 
-        var scratch = c.Scratch(Kernels.ReduceScratch(xs, mask));
         if (c.TypeOf(X) == TensorType.Int64)
         {
-            Kernels.Reduce(Function, c.Longs(X), xs, mask, c.OutputLongs(Y, shape[..rank]), scratch);
+            Kernels.Reduce(Function, c.Longs(X), xs, mask, c.OutputLongs(Y, shape[..rank]));
             return;
         }
 
-        Kernels.Reduce(Function, c.Floats(X), xs, mask, c.OutputFloats(Y, shape[..rank]), scratch);
+        Kernels.Reduce(Function, c.Floats(X), xs, mask, c.OutputFloats(Y, shape[..rank]), c.Scratch(Kernels.ReduceScratch(xs, mask)));
     }
 
     /// <summary>Bit a set = axis a is reduced.</summary>
