@@ -293,6 +293,28 @@ public sealed class ShapeInferenceTests
         Assert.Contains($"'y_node' ({op})", e.Message);
     }
 
+    [Fact]
+    public void Reductions_ArgMax_TopK_CumSum()
+    {
+        var b = new GraphBuilder().Input("x", N, 3, 4, 5).Ints("axes", 0, 2).Ints("k", 2).Scalar("axis", 1)
+            .Node("ReduceMean", ["x"], "mean", A("axes", 1, -1))
+            .Node("ReduceSum", ["x", "axes"], "sum", A("keepdims", 0L))
+            .Node("ReduceMax", ["x"], "all")
+            .Node("ArgMax", ["x"], "arg", A("axis", -1L), A("keepdims", 0L))
+            .Node("TopK", ["x", "k"], ["values", "indices"], A("axis", 1L))
+            .Node("CumSum", ["x", "axis"], "cum")
+            .Output("mean").Output("sum").Output("all").Output("arg", DataType.Int64).Output("values")
+            .Output("indices", DataType.Int64).Output("cum");
+        var g = AssertInferred(b.Graph, "mean", "[N,1,4,1]");
+        Assert.Equal("[3,5]", g.ValueInfos["sum"].Shape!.ToString());
+        Assert.Equal("[1,1,1,1]", g.ValueInfos["all"].Shape!.ToString());
+        Assert.Equal("[N,3,4]", g.ValueInfos["arg"].Shape!.ToString());
+        Assert.Equal(DataType.Int64, g.ValueInfos["arg"].ElementType);
+        Assert.Equal("[N,2,4,5]", g.ValueInfos["values"].Shape!.ToString());
+        Assert.Equal(DataType.Int64, g.ValueInfos["indices"].ElementType);
+        Assert.Equal("[N,3,4,5]", g.ValueInfos["cum"].Shape!.ToString());
+    }
+
     private static ModelGraph AssertInferred(ModelGraph graph, string value, string expected, bool requireComplete = true)
     {
         ShapeInference.Run(graph);

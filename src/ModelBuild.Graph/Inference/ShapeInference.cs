@@ -79,6 +79,7 @@ public static class ShapeInference
         LayoutRules.Register(rules);
         IndexingRules.Register(rules);
         DataMovementRules.Register(rules);
+        ReductionRules.Register(rules);
         return rules;
     }
 }

@@ -57,6 +57,8 @@ public sealed class PlanWriterTests
             new SliceOp(0, 1, [0, -1], [long.MaxValue, long.MinValue], [], [1, -2], -1, 3, -1, -1) { Node = "s" },
             new ReshapeOp(0, 1, -1, [0, -1], true) { Node = "r" },
             new UnaryOp(0, 1, UnaryFunction.Clip, float.NegativeInfinity, 6f) { Node = "clip \"q\"" },
+            new ReduceOp(0, 1, ReduceFunction.LogSumExp, [0, -1], false, true) { Node = "reduce" },
+            new TopKOp(0, -1, 1, 2, 5L, -1, false, true) { Node = "topk" },
         ];
         foreach (var op in ops)
         {

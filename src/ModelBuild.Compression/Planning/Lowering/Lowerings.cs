@@ -26,6 +26,10 @@ internal static class Lowerings
         new GeneratorLowering(),
         new RearrangeLowering(),
         new IndexingLowering(),
+        new ReductionLowering(),
+        new ArgReduceLowering(),
+        new TopKLowering(),
+        new CumSumLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units

@@ -1,0 +1,28 @@
+using ModelBuild.Runtime.Execution;
+
+namespace ModelBuild.Runtime.Ops;
+
+/// <summary>
+/// ONNX LogSoftmax on any axis: <c>y = x − max − log Σ e^(x − max)</c> along <paramref name="Axis"/> (opset ≥ 13),
+/// or, with <paramref name="Coerce2D"/> (opsets 1–12), over all dims from <paramref name="Axis"/> on as one.
+/// </summary>
+/// <param name="X">Input, rank ≥ 1.</param>
+/// <param name="Y">Output, the input's shape.</param>
+/// <param name="Axis">The axis (negative counts from the end).</param>
+/// <param name="Coerce2D">Opset &lt; 13 semantics.</param>
+public sealed record LogSoftmaxOp(int X, int Y, int Axis, bool Coerce2D) : Op
+{
+    /// <inheritdoc/>
+    public override void Execute(OpContext c)
+    {
+        var xs = c.Shape(X);
+        var (outer, n, inner) = SoftmaxAxis.Split(this, xs, Axis, Coerce2D);
+        Span<int> shape = stackalloc int[xs.Length];
+        xs.CopyTo(shape);
+        var y = c.OutputFloats(Y, shape);
+        if (y.Length > 0)
+        {
+            Kernels.LogSoftmax(c.Floats(X), y, outer, n, inner);
+        }
+    }
+}
