@@ -11,6 +11,7 @@ internal static class Lowerings
         new UnaryLowering(),
         new BinaryLowering(),
         new SoftmaxLowering(),
+        new NormalizationLowering(),
         new BatchNormLowering(),
         new TransposeLowering(),
         new ConcatLowering(),
