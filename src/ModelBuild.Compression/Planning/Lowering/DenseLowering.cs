@@ -19,6 +19,11 @@ internal sealed class DenseLowering : INodeLowering
 
     public void Lower(LoweringContext c, Node node)
     {
+        foreach (var operand in node.Inputs.Take(2).Select(c.Constant).OfType<Tensor>())
+        {
+            c.RequireFloat(operand); // MB1007 for a weight that is not a number at all, a refusal for integer weights
+        }
+
         if (node.Inputs.Take(2).Any(i => c.TensorTypeOf(i) != TensorType.Float32))
         {
             throw new UnsupportedNodeException("the operands are not float tensors");
