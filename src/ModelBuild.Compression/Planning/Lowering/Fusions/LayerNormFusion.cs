@@ -71,13 +71,17 @@ internal sealed class LayerNormFusion : IPatternFusion
             beta = shift;
         }
 
-        if (members.Any(n => !n.IsDefaultDomain) || c.TensorTypeOf(x) != TensorType.Float32)
+        // A known non-float x is left to the node-by-node lowering; an unknown one (fed by a refused node) is checked
+        // when the chain is lowered, inside the planner's error handling.
+        if (members.Any(n => !n.IsDefaultDomain) || c.Graph.GetValueInfo(x)?.ElementType is { } type && !IsFloat(type))
         {
             return null;
         }
 
         return new FusedChain(members[^1], members, new Lowering(x, gamma, beta, axis, epsilon));
     }
+
+    private static bool IsFloat(DataType type) => type is DataType.Float or DataType.Float16 or DataType.BFloat16 or DataType.Double;
 
     /// <summary>The one node reading <paramref name="node"/>'s only output, when that output is not a graph output.</summary>
     private static Node? SoleConsumer(ModelGraph g, Node node)
@@ -94,7 +98,8 @@ internal sealed class LayerNormFusion : IPatternFusion
     private static bool IsSquareOf(LoweringContext c, Node n, string d) => n.Inputs.Count == 2 && n.Inputs[0] == d && n.OpType switch
     {
         "Mul" => n.Inputs[1] == d,
-        "Pow" => c.Constant(n.Inputs[1]) is { ElementCount: 1 } e && e.ToDoubles()[0] == 2,
+        "Pow" => c.Constant(n.Inputs[1]) is { ElementCount: 1 } e && (IsFloat(e.DataType) || e.DataType is DataType.Int64 or DataType.Int32)
+            && e.ToDoubles()[0] == 2,
         _ => false,
     };
 
@@ -107,7 +112,7 @@ internal sealed class LayerNormFusion : IPatternFusion
         }
 
         var other = add.Inputs[0] == v ? add.Inputs[1] : add.Inputs[0];
-        return c.Constant(other) is { ElementCount: 1, DataType: DataType.Float or DataType.Float16 or DataType.Double } t ? t.ToFloats()[0] : null;
+        return c.Constant(other) is { ElementCount: 1 } t && IsFloat(t.DataType) ? t.ToFloats()[0] : null;
     }
 
     /// <summary>
@@ -122,7 +127,7 @@ internal sealed class LayerNormFusion : IPatternFusion
         }
 
         var name = node.Inputs[0] == n ? node.Inputs[1] : node.Inputs[0];
-        if (c.Constant(name) is not { DataType: DataType.Float or DataType.Float16 or DataType.Double } t)
+        if (c.Constant(name) is not { } t || !IsFloat(t.DataType))
         {
             return null;
         }
@@ -196,6 +201,11 @@ internal sealed class LayerNormFusion : IPatternFusion
 
         public void Lower(LoweringContext c, Node node)
         {
+            if (!c.IsPlaceholder(x) && c.TensorTypeOf(x) != TensorType.Float32)
+            {
+                throw new UnsupportedNodeException("the normalised input is not a float tensor");
+            }
+
             var xv = c.Read(x);
             var scale = gamma is null ? -1 : c.Read(gamma);
             var bias = beta is null ? -1 : c.Read(beta);
