@@ -60,6 +60,29 @@ public sealed class ShapeInferenceTests
     }
 
     [Fact]
+    public void LayerNormalization_StatisticsKeepTheLeadingDims()
+    {
+        var b = new GraphBuilder(17).Input("x", N, 3, 4).Weight("scale", [3, 4]).Weight("bias", [3, 4])
+            .Node("LayerNormalization", ["x", "scale", "bias"], ["y", "mean", "inv"], A("axis", 1L))
+            .Output("y").Output("mean").Output("inv");
+        var g = AssertInferred(b.Graph, "y", "[N,3,4]");
+        Assert.Equal("[N,1,1]", g.ValueInfos["mean"].Shape!.ToString());
+        Assert.Equal("[N,1,1]", g.ValueInfos["inv"].Shape!.ToString());
+    }
+
+    [Fact]
+    public void Normalizations_KeepTheInputShape()
+    {
+        var b = new GraphBuilder(13).Input("x", N, 3, 4, 5).Weight("s", [3]).Weight("t", [3])
+            .Node("InstanceNormalization", ["x", "s", "t"], "a")
+            .Node("LRN", ["a"], "b", A("size", 3L))
+            .Node("LpNormalization", ["b"], "c", A("axis", 1L))
+            .Node("MeanVarianceNormalization", ["c"], "y")
+            .Output("y");
+        AssertInferred(b.Graph, "y", "[N,3,4,5]");
+    }
+
+    [Fact]
     public void MatMul_BatchedAndBroadcast()
     {
         var b = new GraphBuilder().Input("a", N, 1, 3, 4).Weight("w", [5, 4, 6]).Weight("v", [6]).Weight("m", [2, 6, 3])

@@ -47,8 +47,8 @@ public sealed class BuildErrorTests
         Assert.Contains("error MB3003", build.Output);
         Assert.Contains("TopK", build.Output);
         Assert.Contains("my_topk", build.Output);
-        Assert.Contains("LRN", build.Output);
-        Assert.Contains("my_lrn", build.Output);
+        Assert.Contains("Det", build.Output);
+        Assert.Contains("my_det", build.Output);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class BuildErrorTests
         Assert.False(build.Succeeded);
         foreach (var name in names)
         {
-            Assert.Matches(@$"{name}\.onnx\s*:\s*error MB3003: .*TopK 'my_topk'.*LRN 'my_lrn'|{name}\.onnx\s*:\s*error MB3003: .*LRN 'my_lrn'", build.Output);
+            Assert.Matches(@$"{name}\.onnx\s*:\s*error MB3003: .*TopK 'my_topk'.*Det 'my_det'|{name}\.onnx\s*:\s*error MB3003: .*Det 'my_det'", build.Output);
         }
 
         Assert.Contains("error MB0008: 4 of 4 ONNX model(s) could not be compressed", build.Output);

@@ -3,29 +3,29 @@ using ModelBuild.Onnx.Proto;
 
 namespace ModelBuild.IntegrationTests;
 
-/// <summary>A valid ONNX model (ONNX Runtime runs it) whose LRN and TopK the generated runtime does not cover.</summary>
+/// <summary>A valid ONNX model (ONNX Runtime runs it) whose Det and TopK the generated runtime does not cover.</summary>
 internal static class UnsupportedModel
 {
     public static byte[] Create()
     {
         var graph = new GraphProto { Name = "odd" };
         graph.Input.Add(Value("x", 1, 3, 4, 4));
-        graph.Output.Add(Value("values", 1, 3, 4, 2));
+        graph.Output.Add(Value("values", 1, 2));
         var k = new TensorProto { Name = "k", DataType = (int)TensorProto.Types.DataType.Int64 };
         k.Dims.Add(1);
         k.Int64Data.Add(2);
         graph.Initializer.Add(k);
 
-        var lrn = new NodeProto { Name = "my_lrn", OpType = "LRN" };
-        lrn.Input.Add("x");
-        lrn.Output.Add("y");
-        lrn.Attribute.Add(new AttributeProto { Name = "size", Type = AttributeProto.Types.AttributeType.Int, I = 3 });
+        // Det: [1, 3, 4, 4] → [1, 3], the determinant of each 4×4 matrix; TopK then keeps the 2 largest.
+        var det = new NodeProto { Name = "my_det", OpType = "Det" };
+        det.Input.Add("x");
+        det.Output.Add("y");
         var topk = new NodeProto { Name = "my_topk", OpType = "TopK" };
         topk.Input.Add("y");
         topk.Input.Add("k");
         topk.Output.Add("values");
         topk.Output.Add("indices");
-        graph.Node.Add(lrn);
+        graph.Node.Add(det);
         graph.Node.Add(topk);
 
         var model = new ModelProto { IrVersion = 8, ProducerName = "ModelBuild tests", Graph = graph };

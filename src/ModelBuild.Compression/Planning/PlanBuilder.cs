@@ -1,4 +1,5 @@
 using ModelBuild.Compression.Planning.Lowering;
+using ModelBuild.Compression.Planning.Lowering.Fusions;
 using ModelBuild.Compression.Representation;
 using ModelBuild.Graph;
 using ModelBuild.Runtime.Execution;
@@ -11,7 +12,8 @@ public sealed record PlanTarget(string ClassName, string Namespace, string Sourc
 
 /// <summary>
 /// Lowers a simplified, shape-inferred graph to a <see cref="ModelPlan"/>: each node through its lowering unit
-/// (<see cref="Lowerings"/>), then in-place and view aliasing, then arena slots by liveness.
+/// (<see cref="Lowerings"/>) or, for a chain a pattern fusion matched (<see cref="PatternFusions"/>), the whole chain
+/// at its last node, then in-place and view aliasing, then arena slots by liveness.
 /// </summary>
 /// <remarks>
 /// Every node is analysed even after one fails (outputs of a refused node become placeholders), so MB3003 lists
@@ -29,6 +31,7 @@ internal static class PlanBuilder
         var c = new LoweringContext(graph, stored) { ModelPath = modelPath };
         var blockers = new List<string>();
         var inputs = DeclareInputs(c, modelPath, blockers);
+        var fused = PatternFusions.Apply(c);
         foreach (var node in graph.Nodes)
         {
             if (c.IsFused(node))
@@ -37,7 +40,7 @@ internal static class PlanBuilder
             }
 
             c.Current = node;
-            var unit = node.IsDefaultDomain ? Lowerings.For(node.OpType) : null;
+            var unit = fused.GetValueOrDefault(node) ?? (node.IsDefaultDomain ? Lowerings.For(node.OpType) : null);
             try
             {
                 if (unit is null)

@@ -7,7 +7,7 @@ internal static class ElementwiseRules
     [
         "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "LeakyRelu", "Exp", "Neg", "Abs", "Sqrt", "Erf",
         "Elu", "Selu", "Softplus", "Softsign", "Gelu", "Log", "Reciprocal", "Floor", "Ceil", "Round", "Sign",
-        "Identity", "Softmax", "LogSoftmax", "Hardmax", "LRN", "InstanceNormalization", "LayerNormalization", "PRelu",
+        "Identity", "Softmax", "LogSoftmax", "Hardmax", "PRelu",
         "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Celu", "Mish",
         "ThresholdedRelu", "Shrink", "Trilu",
     ];

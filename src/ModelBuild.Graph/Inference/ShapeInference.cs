@@ -76,6 +76,7 @@ public static class ShapeInference
         ElementwiseRules.Register(rules);
         ConvPoolRules.Register(rules);
         LinearRules.Register(rules);
+        NormalizationRules.Register(rules);
         LayoutRules.Register(rules);
         IndexingRules.Register(rules);
         DataMovementRules.Register(rules);

@@ -1,13 +1,17 @@
 using ModelBuild.Graph;
 using ModelBuild.Runtime;
+using ModelBuild.Runtime.Execution;
 using ModelBuild.Runtime.Ops;
 
 namespace ModelBuild.Compression.Planning.Lowering;
 
 /// <summary>
-/// ONNX Gemm (transA = 0) and MatMul with a constant 2-D right operand → <see cref="DenseOp"/>. Gemm's C becomes
-/// the Dense bias when it is one value per output column (shape [N], [1, N], [1] or scalar); any other shape
-/// ([M, 1], [M, N], computed) is added by a broadcasting <see cref="BinaryOp"/> after the product, by its shape.
+/// ONNX Gemm (transA = 0, alpha = 1) and MatMul with a constant 2-D right operand → <see cref="DenseOp"/> (the fast
+/// path over a packed weight matrix). Gemm's C becomes the Dense bias when it is one value per output column (shape
+/// [N], [1, N], [1] or scalar); any other shape ([M, 1], [M, N], computed) is added by a broadcasting
+/// <see cref="BinaryOp"/> after the product, by its shape. Every other MatMul (two activations, a constant left
+/// operand, a constant right operand of rank ≠ 2) → <see cref="MatMulOp"/>; every other Gemm (transA, alpha or beta
+/// left on computed operands, a computed B) → <see cref="GemmOp"/>.
 /// </summary>
 internal sealed class DenseLowering : INodeLowering
 {
@@ -15,33 +19,51 @@ internal sealed class DenseLowering : INodeLowering
 
     public void Lower(LoweringContext c, Node node)
     {
-        var b = c.Constant(node.InputOrNull(1) ?? "");
-        if (b is null || b.Dims.Length != 2)
+        foreach (var operand in node.Inputs.Take(2).Select(c.Constant).OfType<Tensor>())
         {
-            throw new UnsupportedNodeException(b is null ? "the right operand is not a constant" : $"the constant right operand has rank {b.Dims.Length}, not 2");
+            c.RequireFloat(operand); // MB1007 for a weight that is not a number at all, a refusal for integer weights
         }
 
+        if (node.Inputs.Take(2).Any(i => c.TensorTypeOf(i) != TensorType.Float32))
+        {
+            throw new UnsupportedNodeException("the operands are not float tensors");
+        }
+
+        var b = c.Constant(node.InputOrNull(1) ?? "");
         if (node.OpType == "MatMul")
         {
-            EmitDense(c, node, b.Name, transposed: true, -1);
+            if (b is { Dims.Length: 2 })
+            {
+                EmitDense(c, node, b.Name, transposed: true, -1);
+            }
+            else
+            {
+                int a = c.Read(node.Inputs[0]), bv = c.Read(node.Inputs[1]);
+                c.Emit(new MatMulOp(a, bv, c.Write(node.Outputs[0])));
+            }
+
             return;
         }
 
+        var transA = node.GetInt("transA", 0);
         var transB = node.GetInt("transB", 0);
-        if (node.GetInt("transA", 0) != 0 || transB is not (0 or 1))
+        if (transA is not (0 or 1) || transB is not (0 or 1))
         {
-            throw new UnsupportedNodeException(transB is not (0 or 1) ? $"transB = {transB}" : "transA = 1");
+            throw new UnsupportedNodeException($"transA = {transA}, transB = {transB} (0 or 1 expected)");
         }
 
-        if (node.GetFloat("alpha", 1f) != 1f)
-        {
-            throw new UnsupportedNodeException("alpha ≠ 1");
-        }
-
-        var n = (int)(transB == 0 ? b.Dims[1] : b.Dims[0]);
         var beta = node.GetFloat("beta", 1f);
         var cName = node.InputOrNull(2);
         var ct = cName is null ? null : c.Constant(cName);
+        var perColumn = ct is not null && ct.DataType == DataType.Float;
+        if (b is not { Dims.Length: 2 } || transA != 0 || node.GetFloat("alpha", 1f) != 1f
+            || (cName is not null && beta != 0f && beta != 1f && !(perColumn && IsPerColumn(ct!.Dims, (int)(transB == 0 ? b.Dims[1] : b.Dims[0])))))
+        {
+            EmitGemm(c, node, transA != 0, transB != 0, beta);
+            return;
+        }
+
+        var n = (int)(transB == 0 ? b.Dims[1] : b.Dims[0]);
         if (cName is null || beta == 0f)
         {
             EmitDense(c, node, b.Name, transB == 0, -1);
@@ -56,15 +78,10 @@ internal sealed class DenseLowering : INodeLowering
             return;
         }
 
-        if (beta != 1f)
-        {
-            throw new UnsupportedNodeException("beta ≠ 1 on a C that is not a per-column bias");
-        }
-
         // y = A·B then y + C, broadcast by C's shape.
         var weight = c.Matrix(b.Name, transB == 0);
         var x = c.Read(node.Inputs[0]);
-        var p = c.WriteTemp(node.Outputs[0] + "/A·B", Runtime.Execution.TensorType.Float32);
+        var p = c.WriteTemp(node.Outputs[0] + "/A·B", TensorType.Float32);
         c.Emit(new DenseOp(x, p, weight, -1, Activation.None));
         var cv = c.Read(cName);
         c.ReadId(p);
@@ -75,6 +92,14 @@ internal sealed class DenseLowering : INodeLowering
         {
             c.Emit(new UnaryOp(c.ReadId(y), y, UnaryFunction.Relu, 0f, 0f));
         }
+    }
+
+    /// <summary>The general form: <c>alpha · A' · B' + beta · C</c> with both products computed per call.</summary>
+    private static void EmitGemm(LoweringContext c, Node node, bool transA, bool transB, float beta)
+    {
+        int a = c.Read(node.Inputs[0]), b = c.Read(node.Inputs[1]);
+        var cv = node.InputOrNull(2) is { } cName && beta != 0f ? c.Read(cName) : -1;
+        c.Emit(new GemmOp(a, b, cv, c.Write(node.Outputs[0]), transA, transB, node.GetFloat("alpha", 1f), beta));
     }
 
     private static bool IsPerColumn(long[] dims, int n) => dims switch

@@ -50,6 +50,9 @@ internal sealed class LoweringContext
     /// <summary>Nodes already lowered as part of another (a Relu fused into the Conv before it).</summary>
     public bool IsFused(Node node) => _fused.Contains(node);
 
+    /// <summary>Marks <paramref name="node"/> as lowered by another node's op (a member of a fused chain).</summary>
+    public void MarkFused(Node node) => _fused.Add(node);
+
     /// <summary>The value id of <paramref name="name"/> read by the next op: an activation, or a constant made a value.</summary>
     public int Read(string name)
     {

@@ -14,6 +14,7 @@ internal static class Lowerings
         new LogicLowering(),
         new TriluLowering(),
         new SoftmaxLowering(),
+        new NormalizationLowering(),
         new BatchNormLowering(),
         new TransposeLowering(),
         new ConcatLowering(),

@@ -1,0 +1,104 @@
+using ModelBuild.Compression.Pipeline;
+using ModelBuild.Compression.Planning;
+using ModelBuild.Graph;
+using ModelBuild.Graph.Onnx;
+using ModelBuild.Runtime;
+using ModelBuild.Runtime.Execution;
+
+namespace ModelBuild.Compression.Tests.Planning;
+
+/// <summary>MatMul and Gemm that the Dense fast path cannot take are planned as general products and compute them.</summary>
+public sealed class MatMulLoweringTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mb-matmul-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Constant_left_operand_is_a_MatMul_op()
+    {
+        // y[3, 5] = W[3, 4] · x[4, 5]: a weight on the left, as in a channel-mixing layer.
+        var w = Enumerable.Range(0, 12).Select(i => MathF.Sin(i * 0.9f)).ToArray();
+        var graph = Graph(new Node("MatMul", ["W", "x"], ["y"], "mm"), [4, 5], [3, 5]);
+        graph.SetInitializer(Tensor.FromFloats("W", [3, 4], w));
+        var x = PlanInterpreterTests.Random([4, 5], seed: 2);
+        var (ops, y) = Run(graph, x, [4, 5]);
+        Assert.Equal(["MatMul"], ops);
+        var expected = new double[15];
+        for (var i = 0; i < 3; i++)
+        {
+            for (var j = 0; j < 5; j++)
+            {
+                for (var p = 0; p < 4; p++)
+                {
+                    expected[(i * 5) + j] += (double)w[(i * 4) + p] * x[(p * 5) + j];
+                }
+            }
+        }
+
+        AssertClose(expected, y);
+    }
+
+    [Fact]
+    public void Gemm_of_two_activations_with_alpha_and_a_row_bias_is_a_Gemm_op()
+    {
+        // y = 0.5 · x · xᵀ + 2 · C, C [3, 1]: B computed, alpha ≠ 1, beta ≠ 1 on a per-row C.
+        var gemm = new Node("Gemm", ["x", "x", "C"], ["y"], "gemm");
+        gemm.Attributes.Add(NodeAttribute.Of("transB", 1L));
+        gemm.Attributes.Add(NodeAttribute.Of("alpha", 0.5f));
+        gemm.Attributes.Add(NodeAttribute.Of("beta", 2f));
+        var graph = Graph(gemm, [3, 4], [3, 3]);
+        graph.SetInitializer(Tensor.FromFloats("C", [3, 1], [1f, -2f, 3f]));
+        var x = PlanInterpreterTests.Random([3, 4], seed: 4);
+        var (ops, y) = Run(graph, x, [3, 4]);
+        Assert.Equal(["Gemm"], ops);
+        var expected = new double[9];
+        for (var i = 0; i < 3; i++)
+        {
+            for (var j = 0; j < 3; j++)
+            {
+                double s = 0;
+                for (var p = 0; p < 4; p++)
+                {
+                    s += (double)x[(i * 4) + p] * x[(j * 4) + p];
+                }
+
+                expected[(i * 3) + j] = (0.5 * s) + (2.0 * new[] { 1.0, -2.0, 3.0 }[i]);
+            }
+        }
+
+        AssertClose(expected, y);
+    }
+
+    private static ModelGraph Graph(Node node, int[] inputShape, int[] outputShape)
+    {
+        var graph = new ModelGraph { IrVersion = 8 };
+        graph.Opsets.Add(new OpsetImport("", 13));
+        graph.Inputs.Add(new ValueInfo("x", DataType.Float, new TensorShape(inputShape.Select(d => Dim.Of(d)))));
+        graph.Outputs.Add(new ValueInfo("y", DataType.Float, new TensorShape(outputShape.Select(d => Dim.Of(d)))));
+        graph.Nodes.Add(node);
+        return graph;
+    }
+
+    private (List<string> Ops, float[] Y) Run(ModelGraph graph, float[] x, int[] shape)
+    {
+        var path = Path.Combine(_dir, "m.onnx");
+        OnnxExporter.WriteFile(graph, path);
+        var (text, blob) = ExactPlanner.Build(path);
+        var ops = text.Split('\n').Where(l => l.StartsWith("op ", StringComparison.Ordinal)).Select(l => l.Split(' ')[1]).ToList();
+        var program = PlanInterpreter.Load(text, WeightBlob.Load(blob));
+        var context = new OpContext(program);
+        context.SetInput<float>(program.Inputs[0], x, shape);
+        program.Run(context);
+        return (ops, context.Floats(program.Outputs[0]).ToArray());
+    }
+
+    private static void AssertClose(double[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"[{i}]: expected {expected[i]}, got {actual[i]}");
+        }
+    }
+}
