@@ -78,6 +78,7 @@ public static class ShapeInference
         LinearRules.Register(rules);
         LayoutRules.Register(rules);
         IndexingRules.Register(rules);
+        ResizeRules.Register(rules);
         return rules;
     }
 }

@@ -19,6 +19,7 @@ internal static class Lowerings
         new ShapeLowering(),
         new GatherLowering(),
         new SliceLowering(),
+        new ResizeLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
