@@ -35,7 +35,7 @@ internal static class Window
         var values = node.GetInts(name)?.Select(v => v is >= int.MinValue and <= int.MaxValue ? (int)v
             : throw new UnsupportedNodeException($"{name} holds {v}")).ToArray() ?? fallback;
         return values.Length == fallback.Length ? values
-            : throw new UnsupportedNodeException($"{name} must have {fallback.Length} values (only 2-D windows are supported), has {values.Length}");
+            : throw new UnsupportedNodeException($"{name} must have {fallback.Length} values, has {values.Length}");
     }
 
     public static string AutoPad(Node node)

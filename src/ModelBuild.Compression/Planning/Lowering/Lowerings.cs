@@ -20,6 +20,7 @@ internal static class Lowerings
         new GatherLowering(),
         new SliceLowering(),
         new ResizeLowering(),
+        new ConvTransposeLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
