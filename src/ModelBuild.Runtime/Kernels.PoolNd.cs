@@ -17,9 +17,11 @@ public static partial class Kernels
     /// Max or average pooling over 3 spatial axes (the 3-D windows, and MaxPool's Indices output at any rank), one
     /// output at a time with tap ranges clipped to the input as in <see cref="Pool"/>. <paramref name="indices"/>
     /// (empty for none) receives the flat index into the whole input, <c>((n·C + c)·D + d)·H·W + h·W + w</c>, of the
-    /// first maximum in window order (ONNX MaxPool, storage_order 0; padding never wins).
+    /// first maximum in window order (ONNX MaxPool; padding never wins). With <paramref name="columnMajor"/>
+    /// (storage_order 1) the position within the plane is numbered <c>(w·H + h)·D + d</c> instead.
     /// </summary>
-    internal static void Pool3D(ReadOnlySpan<float> x, Span<float> y, Span<long> indices, in Pool3DShape s, int batch, bool max, bool countIncludePad)
+    internal static void Pool3D(ReadOnlySpan<float> x, Span<float> y, Span<long> indices, in Pool3DShape s, int batch, bool max, bool countIncludePad,
+        bool columnMajor = false)
     {
         Dims3 i3 = s.In, o3 = s.Out, k3 = s.Kernel, st = s.Stride, dl = s.Dilation, pb = s.PadBegin, pe = s.PadEnd;
         int inPlane = i3.Volume, outPlane = o3.Volume;
@@ -77,12 +79,19 @@ public static partial class Kernels
                         y[yo] = acc;
                         if (!indices.IsEmpty)
                         {
-                            indices[yo] = best < 0 ? -1 : ((long)plane * inPlane) + best;
+                            indices[yo] = best < 0 ? -1 : ((long)plane * inPlane) + (columnMajor ? ColumnMajor(best, i3) : best);
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>Row-major position <c>(d·H + h)·W + w</c> → column-major <c>(w·H + h)·D + d</c>.</summary>
+    private static int ColumnMajor(int at, Dims3 size)
+    {
+        int w = at % size.W, h = at / size.W % size.H, d = at / (size.W * size.H);
+        return (((w * size.H) + h) * size.D) + d;
     }
 
     /// <summary>Taps of a window starting at <paramref name="start"/> that fall inside the padded input (count_include_pad).</summary>

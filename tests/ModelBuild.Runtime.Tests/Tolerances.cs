@@ -24,4 +24,11 @@ internal static class Tolerances
     /// absolute 1e-6 for results near 0 where the formula 1 − e loses relative precision.
     /// </summary>
     public const double TranscendentalAbsolute = 1e-6;
+
+    /// <summary>
+    /// Absolute error of a separable float32 interpolation of values in [−1, 1]: each pass rounds once per tap (≤ 4
+    /// taps, |weights| ≤ 1.5, so ≤ 4·1.5·6e-8 per pass on values ≤ 1.5 in magnitude), at most 3 passes here:
+    /// under 2e-6; 1e-5 still catches a wrong tap or weight, which moves a value by ≥ 1e-2.
+    /// </summary>
+    public const double Interpolation = 1e-5;
 }

@@ -19,8 +19,9 @@ namespace ModelBuild.Runtime.Ops;
 /// <param name="AutoPad">ONNX auto_pad.</param>
 /// <param name="CeilMode">ONNX ceil_mode.</param>
 /// <param name="CountIncludePad">ONNX count_include_pad (AveragePool).</param>
+/// <param name="ColumnMajorIndices">ONNX storage_order = 1: Indices number each plane column-major.</param>
 public sealed record PoolOp(int X, int Y, int Indices, bool IsMax, int[] KernelShape, int[] Strides, int[] Dilations, int[] Pads, string AutoPad,
-    bool CeilMode, bool CountIncludePad) : Op
+    bool CeilMode, bool CountIncludePad, bool ColumnMajorIndices) : Op
 {
     /// <inheritdoc/>
     public override void Execute(OpContext c)
@@ -63,7 +64,7 @@ public sealed record PoolOp(int X, int Y, int Indices, bool IsMax, int[] KernelS
         {
             var general = new Pool3DShape(ch, Dims3.Trailing(xs[2..], 1), Dims3.Trailing(ys[2..], 1), Dims3.Trailing(KernelShape, 1),
                 Dims3.Trailing(Strides, 1), Dims3.Trailing(Dilations, 1), Dims3.Trailing(begin, 0), Dims3.Trailing(end, 0));
-            Kernels.Pool3D(c.Floats(X), y, indices, general, n, IsMax, CountIncludePad);
+            Kernels.Pool3D(c.Floats(X), y, indices, general, n, IsMax, CountIncludePad, ColumnMajorIndices);
             return;
         }
 

@@ -6,7 +6,6 @@ namespace ModelBuild.Compression.Planning.Lowering;
 /// <summary>
 /// ONNX MaxPool (with its Indices output) / AveragePool over 1 to 3 spatial axes → <see cref="PoolOp"/>;
 /// GlobalAveragePool / GlobalMaxPool (any rank) → <see cref="GlobalAveragePoolOp"/> / <see cref="GlobalMaxPoolOp"/>.
-/// Refused: storage_order = 1 (column-major Indices).
 /// </summary>
 internal sealed class PoolLowering : INodeLowering
 {
@@ -23,11 +22,6 @@ internal sealed class PoolLowering : INodeLowering
         }
 
         bool withIndices = node.OpType == "MaxPool" && node.Outputs.Count > 1 && node.Outputs[1].Length > 0;
-        if (withIndices && node.GetInt("storage_order", 0) != 0)
-        {
-            throw new UnsupportedNodeException("storage_order = 1 (column-major Indices)");
-        }
-
         var k = node.GetInts("kernel_shape")?.Select(v => checked((int)v)).ToArray()
             ?? throw new UnsupportedNodeException("kernel_shape is missing");
         if (k.Length is < 1 or > 3)
@@ -40,6 +34,7 @@ internal sealed class PoolLowering : INodeLowering
         var y = c.Write(node.Outputs[0]);
         var indices = withIndices ? c.Write(node.Outputs[1]) : -1;
         c.Emit(new PoolOp(x, y, indices, node.OpType == "MaxPool", k, Window.Ints(node, "strides", ones), Window.Ints(node, "dilations", ones),
-            Window.Ints(node, "pads", new int[2 * k.Length]), Window.AutoPad(node), node.GetInt("ceil_mode", 0) != 0, node.GetInt("count_include_pad", 0) != 0));
+            Window.Ints(node, "pads", new int[2 * k.Length]), Window.AutoPad(node), node.GetInt("ceil_mode", 0) != 0, node.GetInt("count_include_pad", 0) != 0,
+            withIndices && node.GetInt("storage_order", 0) != 0));
     }
 }
