@@ -7,6 +7,7 @@ internal static class ConvPoolRules
     {
         rules["Conv"] = Conv;
         rules["ConvTranspose"] = ConvTranspose;
+        rules["MaxUnpool"] = MaxUnpool;
         rules["MaxPool"] = c => Pool(c, withIndices: true);
         rules["AveragePool"] = c => Pool(c, withIndices: false);
         rules["LpPool"] = c => Pool(c, withIndices: false);
@@ -93,6 +94,30 @@ internal static class ConvPoolRules
 
         var channels = w[1].Value is { } perGroup ? Dim.Of(perGroup * group) : Dim.Unknown;
         c.Set(0, c.Type(0), new TensorShape(new[] { x[0], channels }.Concat(dims)));
+    }
+
+    /// <summary>output_shape when it is a known constant, else [N, C, (in − 1)·s + k − pads…] (ONNX MaxUnpool spec).</summary>
+    private static void MaxUnpool(NodeContext c)
+    {
+        if (c.HasInput(2))
+        {
+            c.Set(0, c.Type(0), c.ShapeValue(2) is { IsScalar: false } given ? new TensorShape(given.Elements.Select(e => e.ToDim())) : null);
+            return;
+        }
+
+        if (c.Shape(0) is not { Rank: >= 3 } x || c.Node.GetInts("kernel_shape") is not { } kernel || kernel.Length != x.Rank - 2)
+        {
+            c.Set(0, c.Type(0), null);
+            return;
+        }
+
+        var n = kernel.Length;
+        var strides = c.Node.GetInts("strides") ?? Enumerable.Repeat(1L, n).ToArray();
+        var pads = c.Node.GetInts("pads") ?? new long[2 * n];
+        var dims = Enumerable.Range(0, n).Select(i => x[i + 2].Value is { } size
+            ? Dim.Of(Math.Max(0, ((size - 1) * strides[i]) + kernel[i] - pads[i] - pads[i + n]))
+            : Dim.Unknown);
+        c.Set(0, c.Type(0), new TensorShape(new[] { x[0], x[1] }.Concat(dims)));
     }
 
     private static void Pool(NodeContext c, bool withIndices)

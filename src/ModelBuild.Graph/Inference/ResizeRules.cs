@@ -3,6 +3,7 @@ namespace ModelBuild.Graph.Inference;
 /// <summary>
 /// Resize and Upsample: the input's element type and rank; each resized dim from <c>sizes</c> (constant or symbolic
 /// shape arithmetic) or from ⌊scale·dim⌋ for constant scales and a known dim (float32 product, as ONNX Runtime).
+/// GridSample: one output point per grid point.
 /// </summary>
 internal static class ResizeRules
 {
@@ -10,6 +11,17 @@ internal static class ResizeRules
     {
         rules["Resize"] = Resize;
         rules["Upsample"] = Resize;
+        rules["GridSample"] = GridSample;
+    }
+
+    /// <summary>[N, C, grid's spatial dims…]: one output point per grid point.</summary>
+    private static void GridSample(NodeContext c)
+    {
+        var x = c.Shape(0);
+        var grid = c.Shape(1);
+        c.Set(0, c.Type(0), x is { Rank: >= 3 } && grid is { } g && g.Rank == x.Rank
+            ? new TensorShape(new[] { x[0], x[1] }.Concat(g.Skip(1).Take(g.Rank - 2)))
+            : null);
     }
 
     private static void Resize(NodeContext c)

@@ -21,6 +21,8 @@ internal static class Lowerings
         new SliceLowering(),
         new ResizeLowering(),
         new ConvTransposeLowering(),
+        new GridSampleLowering(),
+        new MaxUnpoolLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
