@@ -3,7 +3,7 @@ namespace ModelBuild.Graph.Inference;
 /// <summary>
 /// Resize and Upsample: the input's element type and rank; each resized dim from <c>sizes</c> (constant or symbolic
 /// shape arithmetic) or from ⌊scale·dim⌋ for constant scales and a known dim (float32 product, as ONNX Runtime).
-/// GridSample: one output point per grid point.
+/// GridSample: one output point per grid point. RoiAlign: one output_height × output_width grid per region.
 /// </summary>
 internal static class ResizeRules
 {
@@ -12,6 +12,16 @@ internal static class ResizeRules
         rules["Resize"] = Resize;
         rules["Upsample"] = Resize;
         rules["GridSample"] = GridSample;
+        rules["RoiAlign"] = RoiAlign;
+    }
+
+    /// <summary>[R, C, output_height, output_width].</summary>
+    private static void RoiAlign(NodeContext c)
+    {
+        var x = c.Shape(0);
+        var regions = c.Shape(1) is { Rank: 2 } r ? r[0] : c.Shape(2) is { Rank: 1 } b ? b[0] : Dim.Unknown;
+        c.Set(0, c.Type(0), new TensorShape([regions, x is { Rank: 4 } ? x[1] : Dim.Unknown,
+            Dim.Of(c.Node.GetInt("output_height", 1)), Dim.Of(c.Node.GetInt("output_width", 1))]));
     }
 
     /// <summary>[N, C, grid's spatial dims…]: one output point per grid point.</summary>

@@ -23,6 +23,7 @@ internal static class Lowerings
         new ConvTransposeLowering(),
         new GridSampleLowering(),
         new MaxUnpoolLowering(),
+        new RoiAlignLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
