@@ -15,10 +15,17 @@ public static partial class Kernels
     internal static void ResizeAxis(SimdLevel level, ReadOnlySpan<float> src, Span<float> dst, int outer, int inSize, int outSize, int inner,
         ReadOnlySpan<int> idx, ReadOnlySpan<float> wt, int taps)
     {
+        bool doubling = inner == 1 && taps == 1 && level != SimdLevel.Scalar && IsDoubling(idx);
         for (int o = 0; o < outer; o++)
         {
             ReadOnlySpan<float> s = src.Slice(o * inSize * inner, inSize * inner);
             Span<float> d = dst.Slice(o * outSize * inner, outSize * inner);
+            if (doubling)
+            {
+                Double(s, d);
+                continue;
+            }
+
             if (inner == 1)
             {
                 Gather(s, d, idx, wt, taps);
@@ -38,6 +45,39 @@ public static partial class Kernels
 
                 WeightedRows(level, s, inner, idx.Slice(j * taps, taps), wt.Slice(j * taps, taps), row);
             }
+        }
+    }
+
+    /// <summary>Whether nearest output j reads input j/2 (×2 upsampling with floor or half-pixel rounding).</summary>
+    private static bool IsDoubling(ReadOnlySpan<int> idx)
+    {
+        for (int j = 0; j < idx.Length; j++)
+        {
+            if (idx[j] != j >> 1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary><c>d[j] = s[j/2]</c>: each vector of 4 inputs becomes two vectors of duplicated pairs.</summary>
+    private static void Double(ReadOnlySpan<float> s, Span<float> d)
+    {
+        ref float sr = ref MemoryMarshal.GetReference(s);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        int j = 0;
+        for (; j <= d.Length - 8; j += 8)
+        {
+            Vector128<float> v = Vector128.LoadUnsafe(ref sr, (nuint)(j >> 1));
+            Vector128.Shuffle(v, Vector128.Create(0, 0, 1, 1)).StoreUnsafe(ref dr, (nuint)j);
+            Vector128.Shuffle(v, Vector128.Create(2, 2, 3, 3)).StoreUnsafe(ref dr, (nuint)j + 4);
+        }
+
+        for (; j < d.Length; j++)
+        {
+            Unsafe.Add(ref dr, j) = Unsafe.Add(ref sr, j >> 1);
         }
     }
 
