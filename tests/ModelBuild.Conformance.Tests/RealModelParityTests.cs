@@ -1,4 +1,5 @@
 using ModelBuild.Evaluation;
+using Xunit.Abstractions;
 
 namespace ModelBuild.Conformance.Tests;
 
@@ -6,7 +7,7 @@ namespace ModelBuild.Conformance.Tests;
 /// Real models through ModelBuild (exact float32 weights) against ONNX Runtime on the same synthetic input. Only
 /// models the generated runtime fully covers are listed; the README of the shared real models gives the measures.
 /// </summary>
-public sealed class RealModelParityTests
+public sealed class RealModelParityTests(ITestOutputHelper output)
 {
     /// <summary>
     /// PP-OCR's DB text detector (Resize ×6 nearest-asymmetric-floor, ConvTranspose ×2, depthwise convs): the
@@ -35,6 +36,7 @@ public sealed class RealModelParityTests
             max = Math.Max(max, diff);
         }
 
+        output.WriteLine($"{name}: mean |diff| {sum / expected.Length:G3}, max {max:G3} over {expected.Length} probabilities");
         Assert.True(max < 1e-3 && sum / expected.Length < 1e-4, $"mean |diff| {sum / expected.Length:G3}, max {max:G3}");
     }
 }
