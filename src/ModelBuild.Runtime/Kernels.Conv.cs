@@ -226,7 +226,14 @@ public static partial class Kernels
                     int a = Math.Clamp(-shift, t0, t1), b = Math.Clamp(hw - shift, a, t1);
                     dst[..a].Clear();
                     dst[b..].Clear();
-                    plane.Slice(a + shift, b - a).CopyTo(dst[a..b]);
+
+                    // Nothing to copy when the whole row lies in the padding (a 1-row input under a 3-row window:
+                    // then a + shift can be negative).
+                    if (b > a)
+                    {
+                        plane.Slice(a + shift, b - a).CopyTo(dst[a..b]);
+                    }
+
                     if (owLo > 0 || owHi < s.W)
                     {
                         for (int oh = ohLo; oh < ohHi; oh++)

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace ModelBuild.Runtime;
 
 public static partial class Kernels
@@ -100,5 +102,52 @@ public static partial class Kernels
         int lo = Math.Clamp(CeilDiv(-start, dilation), 0, taps);
         int hi = Math.Clamp(CeilDiv(size - start, dilation), lo, taps);
         return (lo, hi);
+    }
+}
+
+public static partial class Kernels
+{
+    /// <summary>Maximum over each channel: <c>y[i] = max_p x[i·hw + p]</c>; NaN propagates as in MathF.Max.</summary>
+    internal static void GlobalMaxPool(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int channels, int hw)
+    {
+        for (int c = 0; c < channels; c++)
+        {
+            ReadOnlySpan<float> plane = x.Slice(c * hw, hw);
+            int i = 0;
+            float best = float.NegativeInfinity;
+            if (level == SimdLevel.Vector256 && hw >= 8)
+            {
+                var acc = Vector256.Create(float.NegativeInfinity);
+                for (; i <= hw - 8; i += 8)
+                {
+                    acc = Vector256.Max(acc, Vector256.Create(plane.Slice(i, 8)));
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    best = MathF.Max(best, acc[k]);
+                }
+            }
+            else if (level != SimdLevel.Scalar && hw >= 4)
+            {
+                var acc = Vector128.Create(float.NegativeInfinity);
+                for (; i <= hw - 4; i += 4)
+                {
+                    acc = Vector128.Max(acc, Vector128.Create(plane.Slice(i, 4)));
+                }
+
+                for (int k = 0; k < 4; k++)
+                {
+                    best = MathF.Max(best, acc[k]);
+                }
+            }
+
+            for (; i < hw; i++)
+            {
+                best = MathF.Max(best, plane[i]);
+            }
+
+            y[c] = best;
+        }
     }
 }

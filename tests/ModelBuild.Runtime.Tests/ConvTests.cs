@@ -29,6 +29,8 @@ public sealed class ConvTests
         ("7x7 pad1, 49 pixels, oc 10", Shape(16, 7, 7, 10, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("pointwise 6 pixels", Shape(3, 2, 3, 6, 1, 1)),
         ("14x14 pad1, 196 pixels", Shape(5, 14, 14, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("1-row input, 3x3 pad1", Shape(4, 1, 5, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("1-column input, 3x3 pad1", Shape(4, 6, 1, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
     ];
 
     public static TheoryData<int, WeightFormat, int, bool> Cases()

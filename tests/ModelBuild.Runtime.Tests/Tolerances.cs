@@ -30,4 +30,11 @@ internal static class Tolerances
     /// each rounding costs at most ε/2 = 6e-8 relative, so 1e-6 holds with margin and still catches a wrong element.
     /// </summary>
     public const double FewRoundings = 1e-6;
+
+    /// <summary>
+    /// Absolute error of a separable float32 interpolation of values in [−1, 1]: each pass rounds once per tap (≤ 4
+    /// taps, |weights| ≤ 1.5, so ≤ 4·1.5·6e-8 per pass on values ≤ 1.5 in magnitude), at most 3 passes here:
+    /// under 2e-6; 1e-5 still catches a wrong tap or weight, which moves a value by ≥ 1e-2.
+    /// </summary>
+    public const double Interpolation = 1e-5;
 }

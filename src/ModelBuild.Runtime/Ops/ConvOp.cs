@@ -3,17 +3,18 @@ using ModelBuild.Runtime.Execution;
 namespace ModelBuild.Runtime.Ops;
 
 /// <summary>
-/// 2-D convolution, NCHW (ONNX Conv): groups, pads or auto_pad, strides, dilations, bias and a fused activation.
-/// The output size is computed per call from the input's H and W.
+/// Convolution over 1, 2 or 3 spatial axes (ONNX Conv): groups, pads or auto_pad, strides, dilations, bias and a
+/// fused activation. The output size is computed per call from the input's spatial sizes. 1-D runs as 2-D with
+/// height 1 (same kernels); 3-D has its own im2col before the same GEMM.
 /// </summary>
-/// <param name="X">Input <c>[N, C, H, W]</c>.</param>
-/// <param name="Y">Output <c>[N, OC, OH, OW]</c>.</param>
-/// <param name="Weight">Blob entry of the weights as an <c>OC × (C/group·KH·KW)</c> matrix.</param>
+/// <param name="X">Input <c>[N, C, spatial…]</c>.</param>
+/// <param name="Y">Output <c>[N, OC, output spatial…]</c>.</param>
+/// <param name="Weight">Blob entry of the weights as an <c>OC × (C/group·Πkernel)</c> matrix.</param>
 /// <param name="Bias">Blob entry of OC floats, or -1.</param>
-/// <param name="KernelShape">[KH, KW].</param>
-/// <param name="Strides">[SH, SW].</param>
-/// <param name="Dilations">[DH, DW].</param>
-/// <param name="Pads">[top, left, bottom, right] (ignored unless <paramref name="AutoPad"/> is NOTSET).</param>
+/// <param name="KernelShape">Kernel size per spatial axis.</param>
+/// <param name="Strides">Strides.</param>
+/// <param name="Dilations">Dilations.</param>
+/// <param name="Pads">[begin…, end…] (ignored unless <paramref name="AutoPad"/> is NOTSET).</param>
 /// <param name="AutoPad">ONNX auto_pad: NOTSET, SAME_UPPER, SAME_LOWER or VALID.</param>
 /// <param name="Group">Number of groups.</param>
 /// <param name="Act">Fused activation.</param>
@@ -24,28 +25,60 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);
-        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads, 2) is { } problem)
+        int rank = KernelShape.Length;
+        if (rank is < 1 or > 3)
+        {
+            throw Fail($"supports 1 to 3 spatial axes, not {rank}.");
+        }
+
+        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads, rank) is { } problem)
         {
             throw Fail(problem);
         }
 
         var w = c.Matrix(Weight);
-        int n = xs[0], ch = xs[1], h = xs[2], wd = xs[3];
-        if (Group < 1 || ch % Group != 0 || w.Rows % Group != 0 || w.Cols != ch / Group * KernelShape[0] * KernelShape[1])
+        int taps = 1;
+        foreach (int k in KernelShape)
         {
-            throw Fail($"the input {ShapeMath.Format(xs)} has {ch} channels; the weight expects {w.Cols / (KernelShape[0] * KernelShape[1]) * Group} in {Group} group(s).");
+            taps *= k;
         }
 
-        if (!Spatial.TryResolve(h, KernelShape[0], Strides[0], Dilations[0], Pads[0], Pads[2], AutoPad, false, out var oh, out var pt, out var pb)
-            || !Spatial.TryResolve(wd, KernelShape[1], Strides[1], Dilations[1], Pads[1], Pads[3], AutoPad, false, out var ow, out var pl, out var pr))
+        int n = xs[0], ch = xs[1];
+        if (Group < 1 || ch % Group != 0 || w.Rows % Group != 0 || w.Cols != ch / Group * taps)
         {
-            throw Fail($"the {KernelShape[0]}x{KernelShape[1]} window does not fit the input {ShapeMath.Format(xs)}.");
+            throw Fail($"the input {ShapeMath.Format(xs)} has {ch} channels; the weight expects {w.Cols / taps * Group} in {Group} group(s).");
         }
 
-        var shape = new Conv2DShape(ch, h, wd, w.Rows, oh, ow, KernelShape[0], KernelShape[1], Strides[0], Strides[1],
-            Dilations[0], Dilations[1], pt, pl, pb, pr, Group);
-        var y = c.OutputFloats(Y, [n, w.Rows, oh, ow]);
+        Span<int> ys = stackalloc int[rank + 2];
+        Span<int> begin = stackalloc int[rank];
+        Span<int> end = stackalloc int[rank];
+        ys[0] = n;
+        ys[1] = w.Rows;
+        for (int i = 0; i < rank; i++)
+        {
+            if (xs[i + 2] < 1 || !Spatial.TryResolve(xs[i + 2], KernelShape[i], Strides[i], Dilations[i], Pads[i], Pads[i + rank], AutoPad, false,
+                out ys[i + 2], out begin[i], out end[i]))
+            {
+                throw Fail($"the kernel [{string.Join(", ", KernelShape)}] does not fit the input {ShapeMath.Format(xs)}.");
+            }
+        }
+
+        var y = c.OutputFloats(Y, ys);
+        if (rank == 3)
+        {
+            var s3 = new Conv3DShape(ch, w.Rows, Group, Dims3.Trailing(xs[2..], 1), Dims3.Trailing(ys[2..], 1), Dims3.Trailing(KernelShape, 1),
+                Dims3.Trailing(Strides, 1), Dims3.Trailing(Dilations, 1), Dims3.Trailing(begin, 0));
+            Kernels.Conv3D(Simd.Best, c.Floats(X), w, c.BlobFloats(Bias), y, c.Scratch(Kernels.Conv3DScratch(s3)), s3, n, Act);
+            return;
+        }
+
+        // 1-D: a 2-D convolution of height 1 (index 0 of every attribute is then the width's).
+        int h = rank == 2 ? 0 : -1;
+        var shape = new Conv2DShape(ch, At(xs[2..], h), xs[^1], w.Rows, At(ys[2..], h), ys[^1], At(KernelShape, h), KernelShape[^1],
+            At(Strides, h), Strides[^1], At(Dilations, h), Dilations[^1], h < 0 ? 0 : begin[0], begin[^1], h < 0 ? 0 : end[0], end[^1], Group);
         var scratch = c.Scratch(Kernels.Conv2DScratch(shape));
         Kernels.Conv2D(c.Floats(X), w, c.BlobFloats(Bias), y, scratch, shape, n, Act);
     }
+
+    private static int At(ReadOnlySpan<int> values, int index) => index < 0 ? 1 : values[index];
 }

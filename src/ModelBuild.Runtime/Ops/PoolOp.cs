@@ -3,45 +3,75 @@ using ModelBuild.Runtime.Execution;
 namespace ModelBuild.Runtime.Ops;
 
 /// <summary>
-/// 2-D MaxPool or AveragePool, NCHW (ONNX MaxPool/AveragePool): pads or auto_pad, strides, dilations, ceil_mode,
-/// count_include_pad. Padding never wins a max. The output size is computed per call.
+/// MaxPool or AveragePool over 1, 2 or 3 spatial axes (ONNX MaxPool/AveragePool): pads or auto_pad, strides,
+/// dilations, ceil_mode, count_include_pad, and MaxPool's optional Indices output. Padding never wins a max. The
+/// output size is computed per call. 1-D windows run as 2-D ones of height 1; 3-D windows and Indices take the
+/// general 3-D kernel.
 /// </summary>
-/// <param name="X">Input <c>[N, C, H, W]</c>.</param>
-/// <param name="Y">Output <c>[N, C, OH, OW]</c>.</param>
+/// <param name="X">Input <c>[N, C, spatial…]</c>.</param>
+/// <param name="Y">Output <c>[N, C, output spatial…]</c>.</param>
+/// <param name="Indices">Value id of MaxPool's int64 Indices output (flat indices into X), or -1.</param>
 /// <param name="IsMax">MaxPool when true, AveragePool otherwise.</param>
-/// <param name="KernelShape">[KH, KW].</param>
-/// <param name="Strides">[SH, SW].</param>
-/// <param name="Dilations">[DH, DW].</param>
-/// <param name="Pads">[top, left, bottom, right].</param>
+/// <param name="KernelShape">Window size per spatial axis.</param>
+/// <param name="Strides">Strides.</param>
+/// <param name="Dilations">Dilations.</param>
+/// <param name="Pads">[begin…, end…].</param>
 /// <param name="AutoPad">ONNX auto_pad.</param>
 /// <param name="CeilMode">ONNX ceil_mode.</param>
 /// <param name="CountIncludePad">ONNX count_include_pad (AveragePool).</param>
-public sealed record PoolOp(int X, int Y, bool IsMax, int[] KernelShape, int[] Strides, int[] Dilations, int[] Pads, string AutoPad,
-    bool CeilMode, bool CountIncludePad) : Op
+/// <param name="ColumnMajorIndices">ONNX storage_order = 1: Indices number each plane column-major.</param>
+public sealed record PoolOp(int X, int Y, int Indices, bool IsMax, int[] KernelShape, int[] Strides, int[] Dilations, int[] Pads, string AutoPad,
+    bool CeilMode, bool CountIncludePad, bool ColumnMajorIndices) : Op
 {
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);
-        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads, 2) is { } problem)
+        int rank = KernelShape.Length;
+        if (rank is < 1 or > 3)
+        {
+            throw Fail($"supports 1 to 3 spatial axes, not {rank}.");
+        }
+
+        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads, rank) is { } problem)
         {
             throw Fail(problem);
         }
 
-        int n = xs[0], ch = xs[1], h = xs[2], w = xs[3];
-        if (!Spatial.TryResolve(h, KernelShape[0], Strides[0], Dilations[0], Pads[0], Pads[2], AutoPad, CeilMode, out var oh, out var pt, out var pb)
-            || !Spatial.TryResolve(w, KernelShape[1], Strides[1], Dilations[1], Pads[1], Pads[3], AutoPad, CeilMode, out var ow, out var pl, out var pr))
+        Span<int> ys = stackalloc int[rank + 2];
+        Span<int> begin = stackalloc int[rank];
+        Span<int> end = stackalloc int[rank];
+        ys[0] = xs[0];
+        ys[1] = xs[1];
+        for (int i = 0; i < rank; i++)
         {
-            throw Fail($"the {KernelShape[0]}x{KernelShape[1]} window does not fit the input {ShapeMath.Format(xs)}.");
+            if (!Spatial.TryResolve(xs[i + 2], KernelShape[i], Strides[i], Dilations[i], Pads[i], Pads[i + rank], AutoPad, CeilMode,
+                out ys[i + 2], out begin[i], out end[i]))
+            {
+                throw Fail($"the window [{string.Join(", ", KernelShape)}] does not fit the input {ShapeMath.Format(xs)}.");
+            }
         }
 
-        var y = c.OutputFloats(Y, [n, ch, oh, ow]);
+        var y = c.OutputFloats(Y, ys);
+        var indices = Indices >= 0 ? c.OutputLongs(Indices, ys) : default;
         if (y.Length == 0)
         {
             return;
         }
 
-        var shape = new Pool2DShape(ch, h, w, oh, ow, KernelShape[0], KernelShape[1], Strides[0], Strides[1], Dilations[0], Dilations[1], pt, pl, pb, pr);
+        int n = xs[0], ch = xs[1];
+        if (rank == 3 || Indices >= 0)
+        {
+            var general = new Pool3DShape(ch, Dims3.Trailing(xs[2..], 1), Dims3.Trailing(ys[2..], 1), Dims3.Trailing(KernelShape, 1),
+                Dims3.Trailing(Strides, 1), Dims3.Trailing(Dilations, 1), Dims3.Trailing(begin, 0), Dims3.Trailing(end, 0));
+            Kernels.Pool3D(c.Floats(X), y, indices, general, n, IsMax, CountIncludePad, ColumnMajorIndices);
+            return;
+        }
+
+        // 1-D: a 2-D window of height 1 (index 0 of every attribute is then the width's).
+        int h = rank == 2 ? 0 : -1;
+        var shape = new Pool2DShape(ch, At(xs[2..], h), xs[^1], At(ys[2..], h), ys[^1], At(KernelShape, h), KernelShape[^1], At(Strides, h), Strides[^1],
+            At(Dilations, h), Dilations[^1], h < 0 ? 0 : begin[0], begin[^1], h < 0 ? 0 : end[0], end[^1]);
         if (IsMax)
         {
             Kernels.MaxPool2D(c.Floats(X), y, shape, n);
@@ -51,4 +81,6 @@ public sealed record PoolOp(int X, int Y, bool IsMax, int[] KernelShape, int[] S
             Kernels.AveragePool2D(c.Floats(X), y, shape, n, CountIncludePad);
         }
     }
+
+    private static int At(ReadOnlySpan<int> values, int index) => index < 0 ? 1 : values[index];
 }

@@ -63,6 +63,25 @@ public sealed class PlanInterpreterTests
     }
 
     [RealModelFact]
+    public void Text_detector_runs_as_shipped_at_several_sizes()
+    {
+        // PP-OCR's DB detector: symbolic H and W (multiples of 32), Resize ×6 and ConvTranspose ×2 whose output sizes
+        // follow the input's; one context is reused across sizes, so every op recomputes its shapes per call.
+        var path = RealModels.Path("ppocr_det");
+        var (text, blob) = ExactPlanner.Build(path);
+        var program = PlanInterpreter.Load(text, WeightBlob.Load(blob));
+        var context = new OpContext(program);
+        foreach (int[] shape in new[] { new[] { 1, 3, 64, 96 }, [2, 3, 32, 160], [1, 3, 96, 64] })
+        {
+            var input = Random(shape, seed: shape[2]);
+            context.SetInput<float>(program.Inputs[0], input, shape);
+            program.Run(context);
+            AssertClose(Ort.Run(File.ReadAllBytes(path), input, shape), context.Floats(program.Outputs[0]).ToArray());
+            Assert.Equal([shape[0], 1, shape[2], shape[3]], context.Shape(program.Outputs[0]).ToArray());
+        }
+    }
+
+    [RealModelFact]
     public void Pinned_input_dims_narrow_the_shape_and_contradictions_are_MB3002()
     {
         var path = RealModels.Path("ppocr_cls");

@@ -59,6 +59,11 @@ public sealed class PlanWriterTests
             new UnaryOp(0, 1, UnaryFunction.Clip, float.NegativeInfinity, 6f) { Node = "clip \"q\"" },
             new ReduceOp(0, 1, ReduceFunction.LogSumExp, [0, -1], false, true) { Node = "reduce" },
             new TopKOp(0, -1, 1, 2, 5L, -1, false, true) { Node = "topk" },
+            new ResizeOp(0, 4, 1, -1, 2, [-2, -1], ResizeMode.Cubic, ResizeCoordinates.TfCropAndResize, NearestRounding.Legacy, -0.5f, true, 7.25f,
+                AspectRatioPolicy.NotSmaller) { Node = "resize" },
+            new ConvTransposeOp(0, 1, 2, 3, [2, 3, 2], [2, 1, 2], [1, 1, 1], [0, 1, 0, 1, 0, 1], [1, 0, 0], [], "SAME_LOWER", 2) { Node = "ct" },
+            new PoolOp(0, 1, 2, true, [3], [2], [1], [1, 1], "NOTSET", true, false, true) { Node = "pool" },
+            new GlobalMaxPoolOp(0, 1) { Node = "gmp" },
         ];
         foreach (var op in ops)
         {

@@ -3,7 +3,7 @@ using ModelBuild.Runtime.Ops;
 
 namespace ModelBuild.Compression.Planning.Lowering;
 
-/// <summary>ONNX Conv (2-D, any groups, pads/auto_pad, strides, dilations) → <see cref="ConvOp"/>, with a following Relu fused.</summary>
+/// <summary>ONNX Conv (1-D to 3-D, any groups, pads/auto_pad, strides, dilations) → <see cref="ConvOp"/>, with a following Relu fused.</summary>
 internal sealed class ConvLowering : INodeLowering
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Conv"];
@@ -11,19 +11,27 @@ internal sealed class ConvLowering : INodeLowering
     public void Lower(LoweringContext c, Node node)
     {
         var w = c.Constant(node.InputOrNull(1) ?? "") ?? throw new UnsupportedNodeException("the weight W is not a constant");
-        if (w.Dims.Length != 4)
+        int rank = w.Dims.Length - 2;
+        if (rank is < 1 or > 3)
         {
-            throw new UnsupportedNodeException($"only 2-D convolution is supported (W has rank {w.Dims.Length})");
+            throw new UnsupportedNodeException($"{rank} spatial axes (1 to 3 are supported)");
         }
 
-        var k = Window.Ints(node, "kernel_shape", [(int)w.Dims[2], (int)w.Dims[3]]);
+        var dims = w.Dims.Select(d => checked((int)d)).ToArray();
+        var k = Window.Ints(node, "kernel_shape", dims[2..]);
+        if (!k.SequenceEqual(dims[2..]))
+        {
+            throw new UnsupportedNodeException($"kernel_shape does not match the weight [{string.Join(", ", dims)}]");
+        }
+
+        var ones = Enumerable.Repeat(1, rank).ToArray();
         var weight = c.Matrix(w.Name, transposed: false);
         var bias = node.InputOrNull(2) is { } b ? c.Floats(b + "#v", b, (c.Constant(b) ?? throw new UnsupportedNodeException("the bias B is not a constant")).ToFloats()) : -1;
         var x = c.Read(node.Inputs[0]);
         var (output, act) = c.FuseRelu(node);
         var y = c.Write(output);
-        c.Emit(new ConvOp(x, y, weight, bias, k, Window.Ints(node, "strides", [1, 1]), Window.Ints(node, "dilations", [1, 1]),
-            Window.Ints(node, "pads", [0, 0, 0, 0]), Window.AutoPad(node), (int)node.GetInt("group", 1), act));
+        c.Emit(new ConvOp(x, y, weight, bias, k, Window.Ints(node, "strides", ones), Window.Ints(node, "dilations", ones),
+            Window.Ints(node, "pads", new int[2 * rank]), Window.AutoPad(node), (int)node.GetInt("group", 1), act));
     }
 }
 
@@ -35,7 +43,7 @@ internal static class Window
         var values = node.GetInts(name)?.Select(v => v is >= int.MinValue and <= int.MaxValue ? (int)v
             : throw new UnsupportedNodeException($"{name} holds {v}")).ToArray() ?? fallback;
         return values.Length == fallback.Length ? values
-            : throw new UnsupportedNodeException($"{name} must have {fallback.Length} values (only 2-D windows are supported), has {values.Length}");
+            : throw new UnsupportedNodeException($"{name} must have {fallback.Length} values, has {values.Length}");
     }
 
     public static string AutoPad(Node node)

@@ -31,6 +31,11 @@ internal static class Lowerings
         new ArgReduceLowering(),
         new TopKLowering(),
         new CumSumLowering(),
+        new ResizeLowering(),
+        new ConvTransposeLowering(),
+        new GridSampleLowering(),
+        new MaxUnpoolLowering(),
+        new RoiAlignLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
