@@ -102,6 +102,14 @@ public sealed partial class OnnxRuntimeSession : IDisposable
 
             return output;
         }
+        catch (OnnxRuntimeException e)
+        {
+            // The model loads but fails on an input of its declared shape (e.g. a Reshape whose target does not fit):
+            // the file itself is inconsistent, so say so against the model, never as an internal error.
+            var shapes = string.Join(", ", inputs.Select(i => $"{i.Key} [{string.Join(",", i.Value.Shape)}]"));
+            throw new ModelBuildException(EvaluationErrors.RuntimeRefused, _displayName,
+                $"ONNX Runtime could not run the model on inputs of shape {shapes}: {e.Message.ReplaceLineEndings(" ")}", inner: e);
+        }
         finally
         {
             foreach (var value in values.Values)

@@ -60,7 +60,7 @@ public sealed class ModelGeneratorTests
     /// calls make the C# compiler check kinds, keys and value types against the referenced ModelBuild.Runtime.
     /// </summary>
     [Theory]
-    [InlineData("op Softmax", "op TopK", "CS0234", "TopKOp")] // unknown kind: no such type in ModelBuild.Runtime.Ops
+    [InlineData("op Softmax", "op Frobnicate", "CS0234", "FrobnicateOp")] // unknown kind: no such type in ModelBuild.Runtime.Ops
     [InlineData("Coerce2D=false", "Coerce2D=false K=3", "CS1739", "'K'")] // unknown key: no such parameter
     [InlineData(" Coerce2D=false", "", "CS7036", "Coerce2D")] // missing key: required parameter not given
     [InlineData("Axis=-1", "Axis=1.5", "CS1503", "")] // wrong type: float for an int parameter

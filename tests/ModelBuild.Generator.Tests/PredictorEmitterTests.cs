@@ -113,7 +113,7 @@ public sealed class PredictorEmitterTests
         var source = Emit(Plans.Fixed.Replace("Beta=0.75", "Beta=-1.5E-05"));
 
         Assert.Contains("Function: global::ModelBuild.Runtime.UnaryFunction.Clip, Alpha: float.NegativeInfinity, Beta: -1.5E-05f)", source);
-        Assert.Contains("Pads: [1, 1, 0, 0], AutoPad: \"NOTSET\", CeilMode: false, CountIncludePad: false)", source);
+        Assert.Contains("Pads: [1, 1, 0, 0], AutoPad: \"NOTSET\", CeilMode: false, CountIncludePad: false, ColumnMajorIndices: false)", source);
     }
 
     [Fact]
