@@ -2,7 +2,7 @@ namespace ModelBuild.IntegrationTests;
 
 /// <summary>The way a new user meets ModelBuild: `dotnet pack`, a local feed, a PackageReference.</summary>
 [Collection(DotNetBuildCollection.Name)]
-public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPackage>
+public sealed class PackageTests(PackedPackage package, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PackedPackage>
 {
     [Fact]
     public void PackedNupkg_RestoresFromLocalFeed_AndItsPredictorMatchesOnnxRuntime()
@@ -23,6 +23,92 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         }
 
         Assert.True(MnistModel.Agreement(ours, original) >= 0.99);
+    }
+
+    /// <summary>
+    /// The five real models of ../shared/realmodels, as shipped (no edits, dynamic dims kept), built from the package
+    /// in one consumer project: exact float32 (`"passes": []`), plus the detector at the zero-config default (int8)
+    /// whose difference is reported. Each is compared with ONNX Runtime on the original file.
+    /// </summary>
+    [SkippableFact]
+    public void RealModels_BuildAsShippedFromThePackage_AndMatchOnnxRuntime()
+    {
+        var models = RealModelFiles.Directory();
+        string Onnx(string name) => Path.Combine(models, name + ".onnx");
+        using var project = ConsumerProject.FromPackage(package.Feed, package.Version,
+            new ConsumerModel(Onnx("ppocr_cls"), "PpOcrCls", "exact.json"),
+            new ConsumerModel(Onnx("ppocr_det"), "PpOcrDet", "exact.json"),
+            new ConsumerModel(Onnx("ppocr_det"), "PpOcrDetInt8"),
+            new ConsumerModel(Onnx("ppocr_rec"), "PpOcrRec", "exact.json"),
+            new ConsumerModel(Onnx("blazeface_front"), "BlazeFace", "exact.json"),
+            new ConsumerModel(Onnx("wakeword_clf"), "WakeWord", "exact.json"));
+        project.Write("exact.json", """{ "passes": [] }""");
+        project.Write("Program.cs", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Consumers", "RealModelsProgram.cs.txt")));
+        var inputs = new Dictionary<string, (float[] Data, int[] Shape)>
+        {
+            ["ppocr_cls"] = (Uniform(1, 3 * 48 * 192), [1, 3, 48, 192]),
+            ["ppocr_det"] = (Uniform(2, 3 * 96 * 160), [1, 3, 96, 160]),
+            ["ppocr_rec"] = (Uniform(3, 3 * 48 * 320), [1, 3, 48, 320]),
+            ["blazeface_front"] = (Uniform(4, 128 * 128 * 3), [1, 128, 128, 3]),
+            ["wakeword_clf"] = ([.. Uniform(5, 25 * 96).Select(v => 5 * v)], [1, 25, 96]),
+        };
+        foreach (var (name, (data, _)) in inputs)
+        {
+            project.Write(name + ".in.f32", "");
+            File.WriteAllBytes(Path.Combine(project.Directory, name + ".in.f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()).ToArray());
+        }
+
+        var build = project.Build();
+        Assert.True(build.Succeeded, build.Output);
+        var run = DotNet.Run(project.Directory, Path.Combine(project.Directory, "bin", TestPaths.Configuration, "net10.0", "Consumer.dll"), project.Directory);
+        Assert.True(run.Succeeded, run.Output);
+
+        float[] Ours(string name, int k) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(project.Directory, $"{name}.out{k}.f32"))).ToArray();
+        IReadOnlyList<float[]> Reference(string name)
+        {
+            using var session = Evaluation.OnnxRuntimeSession.FromFile(Onnx(name));
+            var outputs = session.Run(new Dictionary<string, (float[], int[])> { [session.InputNames[0]] = inputs[name] });
+            return [.. session.OutputNames.Select(n => outputs[n].Data)];
+        }
+
+        // Classifier: the same argmax; detector (exact): probability map within 1e-3 mean |Δ|; recogniser: the same
+        // greedy CTC classes; BlazeFace and the wake-word score: within float32 reassociation.
+        Assert.Equal(ArgMax(Reference("ppocr_cls")[0]), ArgMax(Ours("ppocr_cls", 0)));
+        var det = Reference("ppocr_det")[0];
+        Assert.True(MeanAbs(det, Ours("ppocr_det", 0)) <= 1e-3, $"ppocr_det mean |Δ| {MeanAbs(det, Ours("ppocr_det", 0)):E2}");
+        var int8 = MeanAbs(det, Ours("ppocr_det_int8", 0));
+        output.WriteLine($"ppocr_det at the default int8: mean |Δ| {int8:E2} against ONNX Runtime on the original model");
+        Assert.True(int8 < 0.05, $"ppocr_det int8 mean |Δ| {int8:E2}"); // a broken int8 path moves whole regions by tenths
+        Assert.Equal(Ctc(Reference("ppocr_rec")[0], 6625), Ctc(Ours("ppocr_rec", 0), 6625));
+        var face = Reference("blazeface_front");
+        for (var k = 0; k < face.Count; k++)
+        {
+            Assert.True(MeanAbs(face[k], Ours("blazeface_front", k)) <= 1e-4, $"blazeface output {k}");
+        }
+
+        Assert.True(MeanAbs(Reference("wakeword_clf")[0], Ours("wakeword_clf", 0)) <= 1e-4, "wakeword score");
+    }
+
+    private static float[] Uniform(int seed, int count)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+    }
+
+    private static double MeanAbs(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        return expected.Zip(actual, (e, a) => Math.Abs((double)e - a)).Average();
+    }
+
+    private static int[] ArgMax(float[] rowMajorPairs) =>
+        [.. Enumerable.Range(0, rowMajorPairs.Length / 2).Select(r => rowMajorPairs[(2 * r) + 1] > rowMajorPairs[2 * r] ? 1 : 0)];
+
+    private static string Ctc(float[] probabilities, int classes)
+    {
+        var best = Enumerable.Range(0, probabilities.Length / classes)
+            .Select(t => Array.IndexOf(probabilities, probabilities.AsSpan(t * classes, classes).ToArray().Max(), t * classes) - (t * classes)).ToArray();
+        return string.Join(' ', best.Where((c, t) => c != 0 && (t == 0 || best[t - 1] != c)));
     }
 
     [Fact]
