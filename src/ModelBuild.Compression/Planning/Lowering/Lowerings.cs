@@ -31,6 +31,9 @@ internal static class Lowerings
         new ArgReduceLowering(),
         new TopKLowering(),
         new CumSumLowering(),
+        new LinearAlgebraLowering(),
+        new WindowLowering(),
+        new NonMaxSuppressionLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
