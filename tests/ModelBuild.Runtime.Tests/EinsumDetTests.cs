@@ -112,6 +112,51 @@ public sealed class EinsumDetTests
     }
 
     [Fact]
+    public void Einsum_TwoOperands_OneSidedSumAndElementwiseProduct()
+    {
+        var rng = new Random(5);
+        var a = TestData.Floats(rng, 3 * 4);
+        var b = TestData.Floats(rng, 4 * 5);
+
+        // "ij,jk->k": i is summed over A alone (the nested-loop path).
+        var expected = new double[5];
+        for (var k = 0; k < 5; k++)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                for (var j = 0; j < 4; j++)
+                {
+                    expected[k] += (double)a[(i * 4) + j] * b[(j * 5) + k];
+                }
+            }
+        }
+
+        var y = Run(a, [3, 4], b, [4, 5], [0, 1], [1, 2], [2], 3, out var shape);
+        Assert.Equal([5], shape);
+        TestData.AssertClose(expected, y, Tol, Tol);
+
+        // "ij,ji->ij": an element-wise product with B read transposed (every label is a batch label).
+        var bt = TestData.Floats(rng, 4 * 3);
+        var hadamard = Run(a, [3, 4], bt, [4, 3], [0, 1], [1, 0], [0, 1], 2, out _);
+        TestData.AssertClose(Enumerable.Range(0, 12).Select(n => (double)a[n] * bt[((n % 4) * 3) + (n / 4)]).ToArray(), hadamard, Tol, Tol);
+
+        // "ij,jk->ki": the product written transposed.
+        var transposed = Run(a, [3, 4], b, [4, 5], [0, 1], [1, 2], [2, 0], 3, out var ts);
+        Assert.Equal([5, 3], ts);
+        var product = new double[15];
+        for (var n = 0; n < 15; n++)
+        {
+            int k = n / 3, i = n % 3;
+            for (var j = 0; j < 4; j++)
+            {
+                product[n] += (double)a[(i * 4) + j] * b[(j * 5) + k];
+            }
+        }
+
+        TestData.AssertClose(product, transposed, Tol, Tol);
+    }
+
+    [Fact]
     public void Einsum_RejectsMismatchedLabelSizes()
     {
         Assert.Throws<ArgumentException>(() => Run(new float[6], [2, 3], new float[8], [4, 2], [0, 1], [1, 2], [0, 2], 3, out _));

@@ -7,7 +7,10 @@ namespace ModelBuild.Runtime.Ops;
 /// (<c>ModelBuild.Graph.EinsumEquation</c>): <c>y[out labels] = Σ_{other labels} a[labels of A] · b[labels of B]</c>.
 /// A label repeated within an operand reads its diagonal (<c>"ii-&gt;i"</c>, trace <c>"ii"</c>); a dim of 1 broadcasts
 /// against the label's size (numpy's ellipsis broadcasting). Computed as a nested-loop contraction with a float64
-/// accumulator, in a fixed order (deterministic). Spec: onnx Operators.md "Einsum" (numpy.einsum semantics).
+/// accumulator, in a fixed order (deterministic), except products of two operands where every label is a batch label
+/// (in A, B and y), a row label (A and y), a column label (B and y) or a contracted label (A and B): those gather the
+/// operands into <c>[batch, M, K]</c> and <c>[batch, K, N]</c> and run <see cref="Kernels.MatMul"/> per batch
+/// (attention's <c>"bhid,bhjd-&gt;bhij"</c>, <c>"bij,bjk-&gt;bik"</c>). Spec: onnx Operators.md "Einsum" (numpy.einsum semantics).
 /// </summary>
 /// <param name="A">First operand.</param>
 /// <param name="B">Second operand, or -1.</param>
@@ -59,6 +62,11 @@ public sealed record EinsumOp(int A, int B, int Y, int[] LabelsA, int[] LabelsB,
             return;
         }
 
+        if (B >= 0 && TryMatMul(c, y, size, strideA, strideB))
+        {
+            return;
+        }
+
         // Loop order: the output labels (row-major over y), then the summed labels.
         Span<int> order = stackalloc int[LabelCount];
         var n = 0;
@@ -76,6 +84,120 @@ public sealed record EinsumOp(int A, int B, int Y, int[] LabelsA, int[] LabelsB,
         }
 
         Contract(c.Floats(A), B >= 0 ? c.Floats(B) : default, B >= 0, y, order, LabelsY.Length, size, strideA, strideB);
+    }
+
+    /// <summary>The batched-matrix-product form (see the type's remarks); false when some label fits none of its roles.</summary>
+    private bool TryMatMul(OpContext c, Span<float> y, ReadOnlySpan<int> size, ReadOnlySpan<int> strideA, ReadOnlySpan<int> strideB)
+    {
+        // Role of each label: 0 batch, 1 row (m), 2 contracted (k), 3 column (n).
+        Span<int> role = stackalloc int[LabelCount];
+        for (var label = 0; label < LabelCount; label++)
+        {
+            int inA = Occurrences(LabelsA, label), inB = Occurrences(LabelsB, label), inY = Occurrences(LabelsY, label);
+            role[label] = (inA, inB, inY) switch
+            {
+                (1, 1, 1) => 0,
+                (1, 0, 1) => 1,
+                (1, 1, 0) => 2,
+                (0, 1, 1) => 3,
+                _ => -1,
+            };
+            if (role[label] < 0)
+            {
+                return false;
+            }
+        }
+
+        int batch = 1, m = 1, k = 1, n = 1;
+        for (var label = 0; label < LabelCount; label++)
+        {
+            switch (role[label])
+            {
+                case 0: batch *= size[label]; break;
+                case 1: m *= size[label]; break;
+                case 2: k *= size[label]; break;
+                default: n *= size[label]; break;
+            }
+        }
+
+        var scratch = c.Scratch((batch * m * k) + (batch * k * n) + (batch * m * n));
+        var a = scratch[..(batch * m * k)];
+        var b = scratch.Slice(batch * m * k, batch * k * n);
+        var product = scratch[((batch * m * k) + (batch * k * n))..];
+        Span<int> order = stackalloc int[LabelCount];
+        Gather(c.Floats(A), a, Order(role, [0, 1, 2], order), size, strideA);
+        Gather(c.Floats(B), b, Order(role, [0, 2, 3], order), size, strideB);
+        for (var i = 0; i < batch; i++)
+        {
+            Kernels.MatMul(Simd.Best, a.Slice(i * m * k, m * k), b.Slice(i * k * n, k * n), product.Slice(i * m * n, m * n), m, k, n);
+        }
+
+        // The product is laid out [batch labels, row labels, column labels]; y reads it in its own label order.
+        var productOrder = Order(role, [0, 1, 3], order);
+        Span<int> strideP = stackalloc int[LabelCount];
+        strideP.Clear();
+        var step = 1;
+        for (var i = productOrder.Length - 1; i >= 0; i--)
+        {
+            strideP[productOrder[i]] = step;
+            step *= size[productOrder[i]];
+        }
+
+        Gather(product, y, LabelsY, size, strideP);
+        return true;
+    }
+
+    private static int Occurrences(int[] labels, int label)
+    {
+        var count = 0;
+        foreach (var l in labels)
+        {
+            count += l == label ? 1 : 0;
+        }
+
+        return count;
+    }
+
+    /// <summary>The labels whose role is in <paramref name="roles"/>, grouped by role in that order, ascending within a role.</summary>
+    private Span<int> Order(ReadOnlySpan<int> role, ReadOnlySpan<int> roles, Span<int> order)
+    {
+        var n = 0;
+        foreach (var r in roles)
+        {
+            for (var label = 0; label < LabelCount; label++)
+            {
+                if (role[label] == r)
+                {
+                    order[n++] = label;
+                }
+            }
+        }
+
+        return order[..n];
+    }
+
+    /// <summary>Copies <paramref name="src"/> into <paramref name="dst"/> row-major over <paramref name="labels"/>, reading by label strides.</summary>
+    private static void Gather(ReadOnlySpan<float> src, Span<float> dst, ReadOnlySpan<int> labels, ReadOnlySpan<int> size, ReadOnlySpan<int> stride)
+    {
+        Span<int> index = stackalloc int[labels.Length];
+        index.Clear();
+        var offset = 0;
+        for (var i = 0; i < dst.Length; i++)
+        {
+            dst[i] = src[offset];
+            for (var d = labels.Length - 1; d >= 0; d--)
+            {
+                var label = labels[d];
+                offset += stride[label];
+                if (++index[d] < size[label])
+                {
+                    break;
+                }
+
+                offset -= stride[label] * size[label];
+                index[d] = 0;
+            }
+        }
     }
 
     /// <summary>Records each label's size from one operand; sizes must agree or be 1 (broadcast).</summary>
