@@ -34,6 +34,7 @@ internal static class Lowerings
         new LinearAlgebraLowering(),
         new WindowLowering(),
         new NonMaxSuppressionLowering(),
+        new SpectralLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
