@@ -82,6 +82,7 @@ public static class ShapeInference
         DataMovementRules.Register(rules);
         ReductionRules.Register(rules);
         ResizeRules.Register(rules);
+        SignalAndDetectionRules.Register(rules);
         return rules;
     }
 }

@@ -36,6 +36,10 @@ internal static class Lowerings
         new GridSampleLowering(),
         new MaxUnpoolLowering(),
         new RoiAlignLowering(),
+        new LinearAlgebraLowering(),
+        new WindowLowering(),
+        new NonMaxSuppressionLowering(),
+        new SpectralLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
