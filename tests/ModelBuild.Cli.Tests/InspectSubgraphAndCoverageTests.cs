@@ -51,17 +51,17 @@ public sealed class InspectSubgraphAndCoverageTests
     [Fact]
     public void Inspect_UncoveredOp_NamesItInTheGeneratedRuntimeSectionAndExitsZero()
     {
-        var model = Model(Node("Relu", ["x"], "a"), Node("Det", ["a"], "b", "det_me"), Node("Relu", ["b"], "y"));
+        var model = Model(Node("Relu", ["x"], "a"), Node("LpPool", ["a"], "b", "lppool_me"), Node("Relu", ["b"], "y"));
         model.Graph.Input.RemoveAt(0); // no condition input here
         using var dir = new TempDir();
-        var (code, output, error) = InspectCommandTests.Run("inspect", Save(model, dir.File("det.onnx")));
+        var (code, output, error) = InspectCommandTests.Run("inspect", Save(model, dir.File("lppool.onnx")));
 
         Assert.Equal(0, code);
         Assert.Equal("", error);
         var section = output[output.IndexOf("Generated runtime", StringComparison.Ordinal)..];
         Assert.Contains("covers 2 of 3 nodes", section);
         Assert.Contains("a build fails with MB3003; not covered:", section);
-        Assert.Contains("    Det 'det_me' (operator not supported)", section);
+        Assert.Contains("    LpPool 'lppool_me' (operator not supported)", section);
         Assert.Contains("covered op types: Relu", section);
     }
 

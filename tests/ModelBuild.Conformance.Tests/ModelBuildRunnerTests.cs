@@ -32,10 +32,10 @@ public sealed class ModelBuildRunnerTests
     [Fact]
     public void An_operator_the_runtime_lacks_is_refused_with_MB3003_naming_it()
     {
-        // Det (a determinant per matrix) is an operator real models rarely use; nothing lowers it.
-        var e = Assert.Throws<ModelBuildException>(() => ModelBuildRunner.Prepare("det", Model([new Node("Det", ["x"], ["y"], "the_det")], [("y", 3)])));
+        // LpPool is an operator real models rarely use; nothing lowers it.
+        var e = Assert.Throws<ModelBuildException>(() => ModelBuildRunner.Prepare("lppool", Model([new Node("LpPool", ["x"], ["y"], "the_lppool")], [("y", 3)])));
         Assert.Equal("MB3003", e.Code);
-        Assert.Contains("Det 'the_det'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("LpPool 'the_lppool'", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>x: float [2, 3] → the given outputs (float [2, width]).</summary>

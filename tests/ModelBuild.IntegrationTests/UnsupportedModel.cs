@@ -3,30 +3,28 @@ using ModelBuild.Onnx.Proto;
 
 namespace ModelBuild.IntegrationTests;
 
-/// <summary>A valid ONNX model (ONNX Runtime runs it) whose Det and TopK the generated runtime does not cover.</summary>
+/// <summary>A valid ONNX model (ONNX Runtime runs it) whose LpPool and GlobalLpPool the generated runtime does not cover.</summary>
 internal static class UnsupportedModel
 {
     public static byte[] Create()
     {
         var graph = new GraphProto { Name = "odd" };
         graph.Input.Add(Value("x", 1, 3, 4, 4));
-        graph.Output.Add(Value("values", 1, 2));
-        var k = new TensorProto { Name = "k", DataType = (int)TensorProto.Types.DataType.Int64 };
-        k.Dims.Add(1);
-        k.Int64Data.Add(2);
-        graph.Initializer.Add(k);
+        graph.Output.Add(Value("values", 1, 3, 1, 1));
 
-        // Det: [1, 3, 4, 4] → [1, 3], the determinant of each 4×4 matrix; TopK then keeps the 2 largest.
-        var det = new NodeProto { Name = "my_det", OpType = "Det" };
-        det.Input.Add("x");
-        det.Output.Add("y");
-        var topk = new NodeProto { Name = "my_topk", OpType = "TopK" };
-        topk.Input.Add("y");
-        topk.Input.Add("k");
-        topk.Output.Add("values");
-        topk.Output.Add("indices");
-        graph.Node.Add(det);
-        graph.Node.Add(topk);
+        // LpPool (p = 2, 2×2 windows): [1, 3, 4, 4] → [1, 3, 3, 3]; GlobalLpPool then pools each channel to 1×1.
+        var pool = new NodeProto { Name = "my_lppool", OpType = "LpPool" };
+        pool.Input.Add("x");
+        pool.Output.Add("y");
+        var kernel = new AttributeProto { Name = "kernel_shape", Type = AttributeProto.Types.AttributeType.Ints };
+        kernel.Ints.Add(2);
+        kernel.Ints.Add(2);
+        pool.Attribute.Add(kernel);
+        var global = new NodeProto { Name = "my_globallppool", OpType = "GlobalLpPool" };
+        global.Input.Add("y");
+        global.Output.Add("values");
+        graph.Node.Add(pool);
+        graph.Node.Add(global);
 
         var model = new ModelProto { IrVersion = 8, ProducerName = "ModelBuild tests", Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
