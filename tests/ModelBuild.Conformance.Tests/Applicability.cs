@@ -38,6 +38,8 @@ internal static class Applicability
         or DataType.BFloat16 or DataType.Int8 or DataType.Int16 or DataType.Int32 or DataType.Int64 or DataType.UInt8
         or DataType.UInt16 or DataType.UInt32 or DataType.UInt64;
 
+    private static bool IsNumericOrBool(int elemType) => IsNumeric(elemType) || (DataType)elemType == DataType.Bool;
+
     /// <summary>
     /// Why the test is not applicable, or null when it is. Reasons start with a category word. <paramref name="operatorUnderTest"/>
     /// (from <see cref="OperatorOf"/>) counts too: an expanded loss is still a loss, though its nodes are Mul and ReduceSum.
@@ -94,13 +96,14 @@ internal static class Applicability
             return $"non-tensor: '{text.Name}' is a string tensor";
         }
 
+        // bool tensors are tensors the generated API takes and returns (bool[]); only other kinds are not applicable.
         var first = graph.Input[0];
-        if (!IsNumeric(first.Type.TensorType.ElemType))
+        if (!IsNumericOrBool(first.Type.TensorType.ElemType))
         {
             return $"not-numeric: first input '{first.Name}' is {(DataType)first.Type.TensorType.ElemType}";
         }
 
-        return graph.Output.FirstOrDefault(o => !IsNumeric(o.Type.TensorType.ElemType)) is { } output
+        return graph.Output.FirstOrDefault(o => !IsNumericOrBool(o.Type.TensorType.ElemType)) is { } output
             ? $"not-numeric: output '{output.Name}' is {(DataType)output.Type.TensorType.ElemType}"
             : null;
     }
