@@ -81,6 +81,7 @@ public static class ShapeInference
         IndexingRules.Register(rules);
         DataMovementRules.Register(rules);
         ReductionRules.Register(rules);
+        RecurrentRules.Register(rules);
         return rules;
     }
 }

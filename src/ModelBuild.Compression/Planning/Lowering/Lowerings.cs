@@ -31,6 +31,7 @@ internal static class Lowerings
         new ArgReduceLowering(),
         new TopKLowering(),
         new CumSumLowering(),
+        new RecurrentLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
