@@ -45,7 +45,9 @@ internal static class PlanBuilder
             {
                 if (unit is null)
                 {
-                    throw new UnsupportedNodeException(node.IsDefaultDomain ? "operator not supported" : $"domain '{node.Domain}' is not supported");
+                    throw new UnsupportedNodeException(!node.IsDefaultDomain ? $"domain '{node.Domain}' is not supported"
+                        : node.OpType == "If" ? "the condition is computed at run time (an If whose condition is a constant once folding has run is replaced by its taken branch; one decided per call is not supported)"
+                        : "operator not supported");
                 }
 
                 unit.Lower(c, node);
