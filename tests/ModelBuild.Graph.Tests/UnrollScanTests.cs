@@ -51,6 +51,40 @@ public sealed class UnrollScanTests
         }
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    public void Opset_8_batched_scan_is_unrolled_per_batch_item(long direction)
+    {
+        // state s [2, 3] (batch 2), scan input a [2, 4, 3]; body: s' = s + a_t, out = s'·s'
+        var b = new GraphBuilder(8).Input("s", 2, 3).Weight("a", [2, 4, 3]);
+        var body = new GraphProto { Name = "body" };
+        body.Input.Add(Info("s_in"));
+        body.Input.Add(Info("a_t"));
+        body.Node.Add(Proto("Add", ["s_in", "a_t"], "s_out"));
+        body.Node.Add(Proto("Mul", ["s_out", "s_out"], "sq"));
+        body.Output.Add(Info("s_out"));
+        body.Output.Add(Info("sq"));
+        var scan = new Node("Scan", ["", "s", "a"], ["final", "stacked"], "scan");
+        scan.Attributes.Add(NodeAttribute.Of("num_scan_inputs", 1L));
+        scan.Attributes.Add(NodeAttribute.Of("directions", new[] { direction }));
+        scan.Attributes.Add(NodeAttribute.Opaque("body", new AttributeProto { Name = "body", Type = AttributeProto.Types.AttributeType.Graph, G = body }.ToByteArray()));
+        b.Graph.Nodes.Add(scan);
+        b.Output("final").Output("stacked");
+
+        var inputs = OrtReference.RandomInputs(b.Graph, 2);
+        var expected = OrtReference.Run(OnnxExporter.ToBytes(b.Graph), inputs);
+        GraphOptimizer.Simplify(b.Graph);
+
+        Assert.DoesNotContain(b.Graph.Nodes, n => n.OpType == "Scan");
+        var actual = OrtReference.Run(b.Graph, inputs);
+        foreach (var name in new[] { "final", "stacked" })
+        {
+            Assert.Equal(expected[name].Shape, actual[name].Shape);
+            OrtReference.AssertClose(expected[name].Floats!, actual[name].Floats!, name);
+        }
+    }
+
     [Fact]
     public void Scan_of_unknown_length_is_left_alone()
     {
