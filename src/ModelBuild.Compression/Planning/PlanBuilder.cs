@@ -214,7 +214,7 @@ internal static class PlanBuilder
     {
         "If" => "the condition is computed at run time (an If whose condition is a constant once folding has run is replaced by its taken branch; one decided per call is not supported)",
         "Scan" => "the number of iterations is not known at build time, or the Scan is opset 8 (batched) or nests subgraphs (a Scan of static length is unrolled)",
-        "Loop" => "loops run a body per call, which the generated runtime does not support",
+        "Loop" => "the trip count or the condition is computed at run time, or the body may stop early (a Loop of constant trip count that always runs to the end is unrolled)",
         _ => "operator not supported",
     };
 }

@@ -197,7 +197,7 @@ public sealed class UnrollScanPass : IGraphPass
     }
 
     /// <summary>Unsqueeze in the model's opset: axes an attribute before 13, an input from 13.</summary>
-    private static Node Unsqueeze(ModelGraph graph, SubgraphInstance instance, string input, string output, long axis)
+    internal static Node Unsqueeze(ModelGraph graph, SubgraphInstance instance, string input, string output, long axis)
     {
         if (graph.DefaultOpset < 13)
         {
