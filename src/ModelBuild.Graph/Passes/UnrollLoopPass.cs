@@ -46,7 +46,7 @@ public sealed class UnrollLoopPass : IGraphPass
         }
 
         var steps = trip.ToInt64s()[0];
-        if (steps <= 0 || steps * body.Node.Count > UnrollScanPass.MaxCopiedNodes)
+        if (steps <= 0 || steps > UnrollScanPass.MaxCopiedNodes || steps * Math.Max(1, body.Node.Count) > UnrollScanPass.MaxCopiedNodes)
         {
             return null;
         }

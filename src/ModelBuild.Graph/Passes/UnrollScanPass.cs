@@ -12,7 +12,7 @@ namespace ModelBuild.Graph.Passes;
 /// </summary>
 public sealed class UnrollScanPass : IGraphPass
 {
-    /// <summary>Iterations × body nodes beyond which the loop is not unrolled.</summary>
+    /// <summary>Iterations × body nodes (at least 1 per iteration) beyond which the loop is not unrolled.</summary>
     public const int MaxCopiedNodes = 4096;
 
     /// <inheritdoc/>
@@ -57,8 +57,8 @@ public sealed class UnrollScanPass : IGraphPass
         {
             var shape = ShapeOf(graph, node.Inputs[first + states + j]);
             var axis = shape is null ? null : batched ? (shape.Rank > 1 ? 1 : null) : Axis(node.GetInts("scan_input_axes"), j, shape.Rank);
-            if (axis is null || shape![axis.Value].Value is not { } length || (steps is not null && steps != length)
-                || (batched && (shape[0].Value is not { } size || (batch is not null && batch != size))))
+            if (axis is null || shape![axis.Value].Value is not { } length || length > MaxCopiedNodes || (steps is not null && steps != length)
+                || (batched && (shape[0].Value is not { } size || size > MaxCopiedNodes || (batch is not null && batch != size))))
             {
                 return null;
             }
@@ -68,7 +68,7 @@ public sealed class UnrollScanPass : IGraphPass
             batch = batched ? (int)shape[0].Value!.Value : 1;
         }
 
-        if (steps is not > 0 || batch is not > 0 || (long)steps.Value * batch.Value * body.Node.Count > MaxCopiedNodes)
+        if (steps is not > 0 || batch is not > 0 || (long)steps.Value * batch.Value * Math.Max(1, body.Node.Count) > MaxCopiedNodes)
         {
             return null;
         }
