@@ -7,7 +7,15 @@ internal sealed class OpRunner
 {
     private readonly List<ValueDecl> _values = new();
     private readonly List<(int Id, float[] Data, int[] Shape)> _inputs = new();
+    private readonly List<BlobEntrySpec> _blob = new();
     private int _slots;
+
+    /// <summary>A float32 blob entry (packed weights, biases) holding <paramref name="data"/>.</summary>
+    public int BlobFloats(float[] data)
+    {
+        _blob.Add(new BlobEntrySpec("b" + _blob.Count, WeightFormat.Float32, [data.Length], BlobWriter.Float32(data)));
+        return _blob.Count - 1;
+    }
 
     /// <summary>An activation holding <paramref name="data"/> with <paramref name="shape"/>.</summary>
     public int Input(float[] data, params int[] shape)
@@ -35,7 +43,7 @@ internal sealed class OpRunner
     public OpContext Run(params Op[] ops)
     {
         var program = new ModelProgram([.. _values], ops, _inputs.Select(i => i.Id).ToArray(), [],
-            () => throw new InvalidOperationException("no blob in these tests"));
+            _blob.Count == 0 ? () => throw new InvalidOperationException("no blob in this test") : () => WeightBlob.Load(BlobWriter.Write(_blob)));
         var context = new OpContext(program);
         foreach (var (id, data, shape) in _inputs)
         {

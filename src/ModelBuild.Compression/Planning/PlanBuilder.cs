@@ -45,7 +45,7 @@ internal static class PlanBuilder
             {
                 if (unit is null)
                 {
-                    throw new UnsupportedNodeException(node.IsDefaultDomain ? "operator not supported" : $"domain '{node.Domain}' is not supported");
+                    throw new UnsupportedNodeException(!node.IsDefaultDomain ? $"domain '{node.Domain}' is not supported" : UncoveredReason(node.OpType));
                 }
 
                 unit.Lower(c, node);
@@ -208,4 +208,13 @@ internal static class PlanBuilder
 
     /// <summary>The ONNX doc_string of a graph input or output (the generator already prints its name, type and shape).</summary>
     private static string Doc(ValueInfo info) => info.DocString?.Trim() ?? "";
+
+    /// <summary>Why an operator without a lowering is refused; control flow says which forms the graph passes remove.</summary>
+    private static string UncoveredReason(string opType) => opType switch
+    {
+        "If" => "the condition is computed at run time (an If whose condition is a constant once folding has run is replaced by its taken branch; one decided per call is not supported)",
+        "Scan" => "the number of iterations is not known at build time, or the Scan is opset 8 (batched) or nests subgraphs (a Scan of static length is unrolled)",
+        "Loop" => "the trip count or the condition is computed at run time, or the body may stop early (a Loop of constant trip count that always runs to the end is unrolled)",
+        _ => "operator not supported",
+    };
 }

@@ -83,6 +83,7 @@ public static class ShapeInference
         ReductionRules.Register(rules);
         ResizeRules.Register(rules);
         SignalAndDetectionRules.Register(rules);
+        RecurrentRules.Register(rules);
         return rules;
     }
 }

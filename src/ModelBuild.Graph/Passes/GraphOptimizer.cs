@@ -15,13 +15,16 @@ public static class GraphOptimizer
         new VariadicToBinaryPass(),
         new RemoveIdentityPass(),
         new ConstantFoldingPass(evaluator),
+        new InlineConstantIfPass(),
+        new UnrollScanPass(),
+        new UnrollLoopPass(),
         new ShapeSubgraphFoldingPass(),
         new FoldBatchNormPass(),
         new FuseBiasAddPass(),
     ];
 
     /// <summary>
-    /// Simplifies <paramref name="graph"/> in place: variadic Max/Min/Sum to two-input nodes, identity removal, constant folding, shape-subgraph folding,
+    /// Simplifies <paramref name="graph"/> in place: variadic Max/Min/Sum to two-input nodes, identity removal, constant folding, inlining of an If with a constant condition, unrolling of a Scan of static length and of a Loop of constant trip count, shape-subgraph folding,
     /// BatchNorm folding and bias fusion, repeated until nothing changes; then removes unused weights and
     /// re-runs <see cref="ShapeInference"/>. Graph input and output names never change.
     /// </summary>

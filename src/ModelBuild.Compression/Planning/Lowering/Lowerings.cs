@@ -40,6 +40,7 @@ internal static class Lowerings
         new WindowLowering(),
         new NonMaxSuppressionLowering(),
         new SpectralLowering(),
+        new RecurrentLowering(),
     ];
 
     private static readonly Dictionary<string, INodeLowering> s_byOpType = s_units
