@@ -44,13 +44,8 @@ public static partial class Kernels
     /// <param name="inner">Product of the dims after the axis.</param>
     public static void Hardmax(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(outer);
-        ArgumentOutOfRangeException.ThrowIfNegative(axis);
-        ArgumentOutOfRangeException.ThrowIfNegative(inner);
-        long count = (long)outer * axis * inner;
-        Check.AtLeast(x.Length, count, nameof(x), "outer × axis × inner");
-        Check.AtLeast(y.Length, count, nameof(y), "outer × axis × inner");
-        y[..(int)count].Clear();
+        CheckLines(x, y, outer, axis, inner, allowEmpty: true);
+        y[..(outer * axis * inner)].Clear();
         if (axis == 0)
         {
             return;

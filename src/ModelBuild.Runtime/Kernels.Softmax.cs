@@ -17,16 +17,60 @@ public static partial class Kernels
     /// <param name="inner">Product of the dims after the axis.</param>
     public static void Softmax(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(outer);
-        Check.Positive(axis, nameof(axis));
-        Check.Positive(inner, nameof(inner));
-        long count = (long)outer * axis * inner;
-        Check.AtLeast(x.Length, count, nameof(x), "outer × axis × inner");
-        Check.AtLeast(y.Length, count, nameof(y), "outer × axis × inner");
+        CheckLines(x, y, outer, axis, inner, allowEmpty: false);
         Softmax(Simd.Best, x, y, outer, axis, inner);
     }
 
-    internal static void Softmax(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
+    /// <summary>
+    /// LogSoftmax over the middle index of <c>[outer, axis, inner]</c>:
+    /// <c>y = x − max − log Σ e^(x − max)</c> (ONNX LogSoftmax; the max keeps every exponent ≤ 0).
+    /// </summary>
+    /// <param name="x">Inputs, <c>outer·axis·inner</c> floats.</param>
+    /// <param name="y">Outputs, same size; may alias <paramref name="x"/>.</param>
+    /// <param name="outer">Product of the dims before the axis, batch included.</param>
+    /// <param name="axis">Length of the axis.</param>
+    /// <param name="inner">Product of the dims after the axis.</param>
+    public static void LogSoftmax(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
+    {
+        CheckLines(x, y, outer, axis, inner, allowEmpty: false);
+        LogSoftmax(Simd.Best, x, y, outer, axis, inner);
+    }
+
+    internal static void Softmax(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner) =>
+        SoftmaxFamily<SoftmaxFinal>(level, x, y, outer, axis, inner);
+
+    internal static void LogSoftmax(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner) =>
+        SoftmaxFamily<LogSoftmaxFinal>(level, x, y, outer, axis, inner);
+
+    /// <summary>
+    /// The checks of the kernels over the middle index of <c>[outer, axis, inner]</c>: sizes not negative (or, unless
+    /// <paramref name="allowEmpty"/>, positive), and <paramref name="x"/> and <paramref name="y"/> long enough.
+    /// </summary>
+    private static void CheckLines(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner, bool allowEmpty)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(outer);
+        if (allowEmpty)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(axis);
+            ArgumentOutOfRangeException.ThrowIfNegative(inner);
+        }
+        else
+        {
+            Check.Positive(axis, nameof(axis));
+            Check.Positive(inner, nameof(inner));
+        }
+
+        long count = (long)outer * axis * inner;
+        Check.AtLeast(x.Length, count, nameof(x), "outer × axis × inner");
+        Check.AtLeast(y.Length, count, nameof(y), "outer × axis × inner");
+    }
+
+    /// <summary>
+    /// The walk Softmax and LogSoftmax share: per line, the max, then (strided lines) Σ e^(x − max), then
+    /// <typeparamref name="TFinal"/>'s last step.
+    /// </summary>
+    private static void SoftmaxFamily<TFinal>(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
+        where TFinal : ISoftmaxFinal
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
@@ -37,70 +81,88 @@ public static partial class Kernels
             ref float yo = ref Unsafe.Add(ref yr, (nint)o * block);
             if (inner == 1)
             {
-                SoftmaxContiguous(level, ref xo, ref yo, axis);
+                float max = Reductions.FoldRow<IdentityOperator, MaxOperator>(level, ref xo, axis, float.NegativeInfinity);
+                TFinal.Row(level, ref xo, ref yo, axis, max);
                 continue;
             }
 
-            // Strided axis: vectorise across the inner index instead, so each lane is one softmax.
+            // Strided axis: vectorise across the inner index instead, so each lane is one line.
             int i = 0;
-            if (level == SimdLevel.Vector256)
+            if (TFinal.VectorLanes && level == SimdLevel.Vector256)
             {
-                for (; i <= inner - Vector256<float>.Count; i += Vector256<float>.Count)
-                {
-                    SoftmaxLanes256(ref Unsafe.Add(ref xo, i), ref Unsafe.Add(ref yo, i), axis, inner);
-                }
+                i = StridedLines<TFinal, Vector256Width, Vector256<float>>(ref xo, ref yo, axis, inner, i);
             }
-            else if (level == SimdLevel.Vector128)
+            else if (TFinal.VectorLanes && level == SimdLevel.Vector128)
             {
-                for (; i <= inner - Vector128<float>.Count; i += Vector128<float>.Count)
-                {
-                    SoftmaxLanes128(ref Unsafe.Add(ref xo, i), ref Unsafe.Add(ref yo, i), axis, inner);
-                }
+                i = StridedLines<TFinal, Vector128Width, Vector128<float>>(ref xo, ref yo, axis, inner, i);
             }
 
-            for (; i < inner; i++)
-            {
-                SoftmaxStrided(ref Unsafe.Add(ref xo, i), ref Unsafe.Add(ref yo, i), axis, inner);
-            }
+            StridedLines<TFinal, ScalarWidth, float>(ref xo, ref yo, axis, inner, i);
         }
     }
 
-    private static void SoftmaxContiguous(SimdLevel level, ref float x, ref float y, int n)
+    /// <summary>The lines from inner index <paramref name="i"/> on, <c>W.Count</c> at a time; returns the first one left.</summary>
+    private static int StridedLines<TFinal, W, TV>(ref float x, ref float y, int axis, int stride, int i)
+        where TFinal : ISoftmaxFinal
+        where W : IVectorWidth<TV>
+        where TV : struct
     {
-        int i = 0;
-        float max = float.NegativeInfinity;
-        if (level == SimdLevel.Vector256 && n >= Vector256<float>.Count)
+        for (; i <= stride - W.Count; i += W.Count)
         {
-            Vector256<float> vmax = Vector256.Create(float.NegativeInfinity);
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            ref float xi = ref Unsafe.Add(ref x, i);
+            ref float yi = ref Unsafe.Add(ref y, i);
+            TV max = W.Load(ref xi, 0);
+            for (int a = 1; a < axis; a++)
             {
-                vmax = Vector256.Max(vmax, Vector256.LoadUnsafe(ref x, (nuint)i));
+                max = W.Max(max, W.Load(ref xi, (nint)a * stride));
             }
 
-            for (int l = 0; l < Vector256<float>.Count; l++)
+            TV sum = default;
+            for (int a = 0; a < axis; a++)
             {
-                max = MathF.Max(max, vmax[l]);
-            }
-        }
-        else if (level == SimdLevel.Vector128 && n >= Vector128<float>.Count)
-        {
-            Vector128<float> vmax = Vector128.Create(float.NegativeInfinity);
-            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
-            {
-                vmax = Vector128.Max(vmax, Vector128.LoadUnsafe(ref x, (nuint)i));
+                TV e = W.Exp(W.Subtract(W.Load(ref xi, (nint)a * stride), max));
+                if (TFinal.KeepsExp)
+                {
+                    W.Store(e, ref yi, (nint)a * stride);
+                }
+
+                sum = W.Add(sum, e);
             }
 
-            for (int l = 0; l < Vector128<float>.Count; l++)
-            {
-                max = MathF.Max(max, vmax[l]);
-            }
+            TFinal.Finish<W, TV>(ref xi, ref yi, axis, stride, max, sum);
         }
 
-        for (; i < n; i++)
-        {
-            max = MathF.Max(max, Unsafe.Add(ref x, i));
-        }
+        return i;
+    }
+}
 
+/// <summary>The last step of <see cref="Kernels.Softmax(ReadOnlySpan{float}, Span{float}, int, int, int)"/> or LogSoftmax.</summary>
+internal interface ISoftmaxFinal
+{
+    /// <summary>Whether strided lines run in vector lanes (else scalar, one line at a time).</summary>
+    static abstract bool VectorLanes { get; }
+
+    /// <summary>Whether the exp pass over strided lines stores <c>e^(x − max)</c> in y for <see cref="Finish"/>.</summary>
+    static abstract bool KeepsExp { get; }
+
+    /// <summary>A contiguous line of <paramref name="n"/> values whose max is known (the common last-axis case).</summary>
+    static abstract void Row(SimdLevel level, ref float x, ref float y, int n, float max);
+
+    /// <summary><c>W.Count</c> strided lines given their max and Σ e^(x − max), one per lane.</summary>
+    static abstract void Finish<W, TV>(ref float x, ref float y, int axis, int stride, TV max, TV sum)
+        where W : IVectorWidth<TV>
+        where TV : struct;
+}
+
+/// <summary>Softmax: <c>y = e^(x − max) · (1 / Σ)</c>.</summary>
+internal readonly struct SoftmaxFinal : ISoftmaxFinal
+{
+    public static bool VectorLanes => true;
+
+    public static bool KeepsExp => true;
+
+    public static void Row(SimdLevel level, ref float x, ref float y, int n, float max)
+    {
         // y = e^(x − max) reuses the subtract and exp drivers; then one more pass to sum and one to scale.
         Elementwise.VS<SubOperator>(level, ref x, max, ref y, n);
         Span<float> ys = MemoryMarshal.CreateSpan(ref y, n);
@@ -109,74 +171,44 @@ public static partial class Kernels
         Elementwise.VS<MulOperator>(level, ref y, inv, ref y, n);
     }
 
-    private static void SoftmaxStrided(ref float x, ref float y, int axis, int stride)
+    public static void Finish<W, TV>(ref float x, ref float y, int axis, int stride, TV max, TV sum)
+        where W : IVectorWidth<TV>
+        where TV : struct
     {
-        float max = float.NegativeInfinity;
+        TV inv = W.Divide(W.Broadcast(1f), sum);
         for (int a = 0; a < axis; a++)
         {
-            max = MathF.Max(max, Unsafe.Add(ref x, a * stride));
-        }
-
-        float sum = 0;
-        for (int a = 0; a < axis; a++)
-        {
-            float e = MathF.Exp(Unsafe.Add(ref x, a * stride) - max);
-            Unsafe.Add(ref y, a * stride) = e;
-            sum += e;
-        }
-
-        float inv = 1f / sum;
-        for (int a = 0; a < axis; a++)
-        {
-            Unsafe.Add(ref y, a * stride) *= inv;
+            W.Store(W.Multiply(W.Load(ref y, (nint)a * stride), inv), ref y, (nint)a * stride);
         }
     }
+}
 
-    /// <summary>8 independent softmaxes over a strided axis, one per lane.</summary>
-    private static void SoftmaxLanes256(ref float x, ref float y, int axis, int stride)
+/// <summary>LogSoftmax: <c>y = (x − max) − log Σ</c>.</summary>
+internal readonly struct LogSoftmaxFinal : ISoftmaxFinal
+{
+    // Scalar (MathF.Exp) strided lines, as LogSoftmax has always computed them: vector lanes would be several times
+    // faster but change the last bits of its results.
+    public static bool VectorLanes => false;
+
+    public static bool KeepsExp => false;
+
+    public static void Row(SimdLevel level, ref float x, ref float y, int n, float max)
     {
-        Vector256<float> max = Vector256.LoadUnsafe(ref x);
-        for (int a = 1; a < axis; a++)
-        {
-            max = Vector256.Max(max, Vector256.LoadUnsafe(ref x, (nuint)(a * stride)));
-        }
-
-        Vector256<float> sum = default;
-        for (int a = 0; a < axis; a++)
-        {
-            Vector256<float> e = Vector256.Exp(Vector256.LoadUnsafe(ref x, (nuint)(a * stride)) - max);
-            e.StoreUnsafe(ref y, (nuint)(a * stride));
-            sum += e;
-        }
-
-        Vector256<float> inv = Vector256<float>.One / sum;
-        for (int a = 0; a < axis; a++)
-        {
-            (Vector256.LoadUnsafe(ref y, (nuint)(a * stride)) * inv).StoreUnsafe(ref y, (nuint)(a * stride));
-        }
+        // All SIMD passes. (x − max) − log Σ is subtracted in two steps: max + log Σ would round to the ulp of max,
+        // which for inputs near 10⁴ is 1e-3.
+        float logSum = MathF.Log(Reductions.SumExpShifted(level, ref x, n, max));
+        Elementwise.VS<SubOperator>(level, ref x, max, ref y, n);
+        Elementwise.VS<SubOperator>(level, ref y, logSum, ref y, n);
     }
 
-    /// <summary>4 independent softmaxes over a strided axis, one per lane.</summary>
-    private static void SoftmaxLanes128(ref float x, ref float y, int axis, int stride)
+    public static void Finish<W, TV>(ref float x, ref float y, int axis, int stride, TV max, TV sum)
+        where W : IVectorWidth<TV>
+        where TV : struct
     {
-        Vector128<float> max = Vector128.LoadUnsafe(ref x);
-        for (int a = 1; a < axis; a++)
-        {
-            max = Vector128.Max(max, Vector128.LoadUnsafe(ref x, (nuint)(a * stride)));
-        }
-
-        Vector128<float> sum = default;
+        TV logSum = W.Log(sum);
         for (int a = 0; a < axis; a++)
         {
-            Vector128<float> e = Vector128.Exp(Vector128.LoadUnsafe(ref x, (nuint)(a * stride)) - max);
-            e.StoreUnsafe(ref y, (nuint)(a * stride));
-            sum += e;
-        }
-
-        Vector128<float> inv = Vector128<float>.One / sum;
-        for (int a = 0; a < axis; a++)
-        {
-            (Vector128.LoadUnsafe(ref y, (nuint)(a * stride)) * inv).StoreUnsafe(ref y, (nuint)(a * stride));
+            W.Store(W.Subtract(W.Subtract(W.Load(ref x, (nint)a * stride), max), logSum), ref y, (nint)a * stride);
         }
     }
 }
