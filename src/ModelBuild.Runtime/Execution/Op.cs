@@ -20,8 +20,8 @@ public abstract record Op
     /// <exception cref="ArgumentException">The input shapes do not fit the operator (the message names the node).</exception>
     public abstract void Execute(OpContext c);
 
-    /// <summary>An <see cref="ArgumentException"/> naming this node.</summary>
-    protected ArgumentException Fail(string reason) =>
+    /// <summary>An <see cref="ArgumentException"/> naming this node (internal too: shared shape helpers report through it).</summary>
+    protected internal ArgumentException Fail(string reason) =>
         new($"{GetType().Name.Replace("Op", "", StringComparison.Ordinal)} '{Node}': {reason}");
 }
 

@@ -16,36 +16,18 @@ public sealed record BinaryOp(int A, int B, int Y, BinaryFunction Function) : Op
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
-        var sa = c.Shape(A);
-        var sb = c.Shape(B);
-        var rank = Math.Max(sa.Length, sb.Length);
-        if (rank > ShapeMath.MaxRank)
-        {
-            throw Fail($"rank {rank} exceeds {ShapeMath.MaxRank}.");
-        }
-
-        Span<int> ys = stackalloc int[rank];
-        if (!ShapeMath.TryBroadcast(sa, sb, ys))
-        {
-            throw Fail($"the shapes {ShapeMath.Format(sa)} and {ShapeMath.Format(sb)} do not broadcast.");
-        }
-
-        Span<int> pa = stackalloc int[rank];
-        Span<int> pb = stackalloc int[rank];
-        ShapeMath.PadLeft(sa, pa);
-        ShapeMath.PadLeft(sb, pb);
+        var shapes = BroadcastPair.Of(this, c.Shape(A), c.Shape(B), stackalloc int[BroadcastPair.ScratchLength]);
         if (c.TypeOf(Y) == TensorType.Float32)
         {
-            var y = c.OutputFloats(Y, ys);
+            var y = c.OutputFloats(Y, shapes.Output);
             if (y.Length > 0)
             {
-                Kernels.Binary(Function, c.Floats(A), pa, true, c.Floats(B), pb, true, y, ys, 1);
+                Kernels.Binary(Function, c.Floats(A), shapes.PadA, true, c.Floats(B), shapes.PadB, true, y, shapes.Output, 1);
             }
 
             return;
         }
 
-        var yl = c.OutputLongs(Y, ys);
-        Broadcasting.Run(c.Longs(A), pa, c.Longs(B), pb, yl, ys, Function, this);
+        Broadcasting.Run(c.Longs(A), shapes.PadA, c.Longs(B), shapes.PadB, c.OutputLongs(Y, shapes.Output), shapes.Output, Function, this);
     }
 }

@@ -15,30 +15,15 @@ public sealed record CompareOp(int A, int B, int Y, CompareFunction Function) : 
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
-        var sa = c.Shape(A);
-        var sb = c.Shape(B);
-        var rank = Math.Max(sa.Length, sb.Length);
-        if (rank > ShapeMath.MaxRank)
-        {
-            throw Fail($"rank {rank} exceeds {ShapeMath.MaxRank}.");
-        }
-
-        Span<int> ys = stackalloc int[rank];
-        Span<int> pa = stackalloc int[rank];
-        Span<int> pb = stackalloc int[rank];
-        if (!Broadcasting.TryShapes(sa, sb, ys, pa, pb))
-        {
-            throw Fail($"the shapes {ShapeMath.Format(sa)} and {ShapeMath.Format(sb)} do not broadcast.");
-        }
-
-        var y = c.OutputBools(Y, ys);
+        var shapes = BroadcastPair.Of(this, c.Shape(A), c.Shape(B), stackalloc int[BroadcastPair.ScratchLength]);
+        var y = c.OutputBools(Y, shapes.Output);
         switch (c.TypeOf(A))
         {
             case TensorType.Float32:
-                Broadcasting.Run(c.Floats(A), pa, c.Floats(B), pb, y, ys, new NumberComparison<float>(Function));
+                shapes.Run(c.Floats(A), c.Floats(B), y, new NumberComparison<float>(Function));
                 break;
             case TensorType.Int64:
-                Broadcasting.Run(c.Longs(A), pa, c.Longs(B), pb, y, ys, new NumberComparison<long>(Function));
+                shapes.Run(c.Longs(A), c.Longs(B), y, new NumberComparison<long>(Function));
                 break;
             default:
                 if (Function != CompareFunction.Equal)
@@ -46,7 +31,7 @@ public sealed record CompareOp(int A, int B, int Y, CompareFunction Function) : 
                     throw Fail($"{Function} of bool tensors.");
                 }
 
-                Broadcasting.Run(c.Bools(A), pa, c.Bools(B), pb, y, ys, new BoolFunction(default, equal: true));
+                shapes.Run(c.Bools(A), c.Bools(B), y, new BoolFunction(default, equal: true));
                 break;
         }
     }

@@ -13,12 +13,5 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record HardmaxOp(int X, int Y, int Axis, bool Coerce2D) : Op
 {
     /// <inheritdoc/>
-    public override void Execute(OpContext c)
-    {
-        var xs = c.Shape(X);
-        var (outer, n, inner) = SoftmaxAxis.Split(this, xs, Axis, Coerce2D);
-        Span<int> shape = stackalloc int[xs.Length];
-        xs.CopyTo(shape);
-        Kernels.Hardmax(c.Floats(X), c.OutputFloats(Y, shape), outer, n, inner);
-    }
+    public override void Execute(OpContext c) => SoftmaxAxis.Run(this, c, X, Y, Axis, Coerce2D, Kernels.Hardmax);
 }

@@ -12,22 +12,7 @@ public sealed record LogicalOp(int A, int B, int Y, LogicalFunction Function) : 
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
-        var sa = c.Shape(A);
-        var sb = c.Shape(B);
-        var rank = Math.Max(sa.Length, sb.Length);
-        if (rank > ShapeMath.MaxRank)
-        {
-            throw Fail($"rank {rank} exceeds {ShapeMath.MaxRank}.");
-        }
-
-        Span<int> ys = stackalloc int[rank];
-        Span<int> pa = stackalloc int[rank];
-        Span<int> pb = stackalloc int[rank];
-        if (!Broadcasting.TryShapes(sa, sb, ys, pa, pb))
-        {
-            throw Fail($"the shapes {ShapeMath.Format(sa)} and {ShapeMath.Format(sb)} do not broadcast.");
-        }
-
-        Broadcasting.Run(c.Bools(A), pa, c.Bools(B), pb, c.OutputBools(Y, ys), ys, new BoolFunction(Function, equal: false));
+        var shapes = BroadcastPair.Of(this, c.Shape(A), c.Shape(B), stackalloc int[BroadcastPair.ScratchLength]);
+        shapes.Run(c.Bools(A), c.Bools(B), c.OutputBools(Y, shapes.Output), new BoolFunction(Function, equal: false));
     }
 }

@@ -13,23 +13,5 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record SoftmaxOp(int X, int Y, int Axis, bool Coerce2D) : Op
 {
     /// <inheritdoc/>
-    public override void Execute(OpContext c)
-    {
-        var xs = c.Shape(X);
-        if (!ShapeMath.TryAxis(Axis, xs.Length, out var axis))
-        {
-            throw Fail($"axis {Axis} is outside the input {ShapeMath.Format(xs)}.");
-        }
-
-        var outer = ShapeMath.Product(xs[..axis]);
-        var n = Coerce2D ? ShapeMath.Product(xs[axis..]) : xs[axis];
-        var inner = Coerce2D ? 1 : ShapeMath.Product(xs[(axis + 1)..]);
-        Span<int> shape = stackalloc int[xs.Length];
-        xs.CopyTo(shape);
-        var y = c.OutputFloats(Y, shape);
-        if (y.Length > 0)
-        {
-            Kernels.Softmax(c.Floats(X), y, outer, n, inner);
-        }
-    }
+    public override void Execute(OpContext c) => SoftmaxAxis.Run(this, c, X, Y, Axis, Coerce2D, Kernels.Softmax);
 }
