@@ -41,6 +41,26 @@ internal static class OrtReference
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="graph"/> on ONNX Runtime with random inputs (batch 2), simplifies it in place
+    /// (<see cref="Passes.GraphOptimizer.Simplify"/>, built-in folding) and asserts ONNX Runtime gives every output the
+    /// same shape and values after; returns the inputs.
+    /// </summary>
+    public static Dictionary<string, OrtTensor> AssertSimplifyKeepsOutputs(ModelGraph graph)
+    {
+        var inputs = RandomInputs(graph, 2);
+        var expected = Run(OnnxExporter.ToBytes(graph), inputs);
+        Passes.GraphOptimizer.Simplify(graph);
+        var actual = Run(graph, inputs);
+        foreach (var (name, value) in expected)
+        {
+            Assert.Equal(value.Shape, actual[name].Shape);
+            AssertClose(value.Floats!, actual[name].Floats!, name);
+        }
+
+        return inputs;
+    }
+
     /// <summary>Random float inputs (uniform in [0, 1), fixed seed) for every graph input, with the symbolic dims given.</summary>
     public static Dictionary<string, OrtTensor> RandomInputs(ModelGraph graph, long batch, int seed = 42)
     {

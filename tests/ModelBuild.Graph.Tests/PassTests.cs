@@ -223,18 +223,8 @@ public sealed class PassTests
 
     private static ModelGraph AssertSimplifiedMatches(GraphBuilder b)
     {
-        var original = OnnxExporter.ToBytes(b.Graph);
-        var inputs = OrtReference.RandomInputs(b.Graph, 2);
-        var expected = OrtReference.Run(original, inputs);
-        var g = Simplify(b);
-        var actual = OrtReference.Run(g, inputs);
-        foreach (var (name, value) in expected)
-        {
-            Assert.Equal(value.Shape, actual[name].Shape);
-            OrtReference.AssertClose(value.Floats!, actual[name].Floats!, name);
-        }
-
-        OrtReference.AssertInferredShapesMatch(g, inputs, 2);
-        return g;
+        var inputs = OrtReference.AssertSimplifyKeepsOutputs(b.Graph);
+        OrtReference.AssertInferredShapesMatch(b.Graph, inputs, 2);
+        return b.Graph;
     }
 }

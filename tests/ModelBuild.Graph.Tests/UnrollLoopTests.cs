@@ -1,7 +1,5 @@
-using Google.Protobuf;
-using ModelBuild.Graph.Onnx;
 using ModelBuild.Graph.Passes;
-using ModelBuild.Onnx.Proto;
+using ElementType = ModelBuild.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace ModelBuild.Graph.Tests;
 
@@ -16,17 +14,8 @@ public sealed class UnrollLoopTests
     public void Constant_trip_count_loop_is_unrolled(int opset, bool withCondition)
     {
         var b = Model(opset, withCondition, passThrough: true);
-        var inputs = OrtReference.RandomInputs(b.Graph, 2);
-        var expected = OrtReference.Run(OnnxExporter.ToBytes(b.Graph), inputs);
-        GraphOptimizer.Simplify(b.Graph);
-
+        OrtReference.AssertSimplifyKeepsOutputs(b.Graph);
         Assert.DoesNotContain(b.Graph.Nodes, n => n.OpType == "Loop");
-        var actual = OrtReference.Run(b.Graph, inputs);
-        foreach (var name in new[] { "final", "stacked" })
-        {
-            Assert.Equal(expected[name].Shape, actual[name].Shape);
-            OrtReference.AssertClose(expected[name].Floats!, actual[name].Floats!, name);
-        }
     }
 
     [Fact]
@@ -49,54 +38,25 @@ public sealed class UnrollLoopTests
             b.Graph.SetInitializer(new Tensor("cond", DataType.Bool, [], [1]));
         }
 
-        var body = new GraphProto { Name = "body" };
-        body.Input.Add(Scalar(Info("i", TensorProto.Types.DataType.Int64)));
-        body.Input.Add(Scalar(Info("c_in", TensorProto.Types.DataType.Bool)));
-        body.Input.Add(Info("v_in", TensorProto.Types.DataType.Float));
-        var cast = Proto("Cast", ["i"], "i_f");
-        cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
-        body.Node.Add(cast);
-        body.Node.Add(Proto("Mul", ["v_in", "two"], "doubled"));
-        body.Node.Add(Proto("Add", ["doubled", "i_f"], "v_out"));
+        var body = new SubgraphBuilder("body")
+            .Input("i", ElementType.Int64, scalar: true).Input("c_in", ElementType.Bool, scalar: true).Input("v_in")
+            .Node("Cast", ["i"], "i_f", SubgraphBuilder.Int("to", 1))
+            .Node("Mul", ["v_in", "two"], "doubled")
+            .Node("Add", ["doubled", "i_f"], "v_out");
         if (passThrough)
         {
-            body.Node.Add(Proto("Identity", ["c_in"], "c_out"));
+            body.Node("Identity", ["c_in"], "c_out");
         }
         else
         {
-            body.Node.Add(Proto("ReduceMax", ["v_out"], "m"));
-            body.Node.Add(Proto("Greater", ["m", "two"], "c_out"));
+            body.Node("ReduceMax", ["v_out"], "m").Node("Greater", ["m", "two"], "c_out");
         }
 
-        body.Node.Add(Proto("Identity", ["v_out"], "scan_out"));
-        body.Output.Add(Info("c_out", TensorProto.Types.DataType.Bool));
-        body.Output.Add(Info("v_out", TensorProto.Types.DataType.Float));
-        body.Output.Add(Info("scan_out", TensorProto.Types.DataType.Float));
+        body.Node("Identity", ["v_out"], "scan_out").Output("c_out", ElementType.Bool).Output("v_out").Output("scan_out");
         var loop = new Node("Loop", ["M", withCondition ? "cond" : "", "v"], ["final", "stacked"], "loop");
-        loop.Attributes.Add(NodeAttribute.Opaque("body", new AttributeProto { Name = "body", Type = AttributeProto.Types.AttributeType.Graph, G = body }.ToByteArray()));
+        loop.Attributes.Add(body.ToAttribute("body"));
         b.Graph.Nodes.Add(loop);
         b.Output("final").Output("stacked");
         return b;
-    }
-
-    private static ValueInfoProto Info(string name, TensorProto.Types.DataType type) => new()
-    {
-        Name = name,
-        Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type } },
-    };
-
-    /// <summary>ORT wants the iteration number and condition declared as scalars.</summary>
-    private static ValueInfoProto Scalar(ValueInfoProto info)
-    {
-        info.Type.TensorType.Shape = new TensorShapeProto();
-        return info;
-    }
-
-    private static NodeProto Proto(string op, string[] inputs, string output)
-    {
-        var node = new NodeProto { OpType = op };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        return node;
     }
 }

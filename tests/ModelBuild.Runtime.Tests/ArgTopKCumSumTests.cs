@@ -46,13 +46,13 @@ public sealed class ArgTopKCumSumTests
     public void ArgReduceOp_KeepsOrDropsTheAxis()
     {
         float[] x = [1, 9, 3, 7, 2, 8];
-        var keep = SingleOpHarness.Run(new ArgReduceOp(0, 1, true, -1, true, false), x, [2, 3], TensorType.Int64);
+        var keep = OpHarness.RunSingle(new ArgReduceOp(0, 1, true, -1, true, false), x, [2, 3], TensorType.Int64);
         Assert.Equal([2, 1], keep.Shape(1).ToArray());
         Assert.Equal([1L, 2L], keep.Longs(1).ToArray());
-        var drop = SingleOpHarness.Run(new ArgReduceOp(0, 1, false, 0, false, false), x, [2, 3], TensorType.Int64);
+        var drop = OpHarness.RunSingle(new ArgReduceOp(0, 1, false, 0, false, false), x, [2, 3], TensorType.Int64);
         Assert.Equal([3], drop.Shape(1).ToArray());
         Assert.Equal([0L, 1L, 0L], drop.Longs(1).ToArray());
-        Assert.Throws<ArgumentException>(() => SingleOpHarness.Run(new ArgReduceOp(0, 1, true, 1, true, false), [], [2, 0], TensorType.Int64));
+        Assert.Throws<ArgumentException>(() => OpHarness.RunSingle(new ArgReduceOp(0, 1, true, 1, true, false), [], [2, 0], TensorType.Int64));
     }
 
     [Theory]
@@ -91,11 +91,11 @@ public sealed class ArgTopKCumSumTests
     public void TopKOp_SetsKAlongTheAxis_AndChecksK()
     {
         float[] x = [5, 1, 4, 2, 8, 3];
-        var c = SingleOpHarness.Run(new TopKOp(0, -1, 1, 2, 2, 0, true, true), x, [2, 3], TensorType.Float32, TensorType.Int64);
+        var c = OpHarness.RunSingle(new TopKOp(0, -1, 1, 2, 2, 0, true, true), x, [2, 3], TensorType.Float32, TensorType.Int64);
         Assert.Equal([2, 3], c.Shape(1).ToArray());
         Assert.Equal([5f, 8f, 4f, 2f, 1f, 3f], c.Floats(1).ToArray());
         Assert.Equal([0L, 1L, 0L, 1L, 0L, 1L], c.Longs(2).ToArray());
-        Assert.Throws<ArgumentException>(() => SingleOpHarness.Run(new TopKOp(0, -1, 1, 2, 4, 1, true, true), x, [2, 3], TensorType.Float32, TensorType.Int64));
+        Assert.Throws<ArgumentException>(() => OpHarness.RunSingle(new TopKOp(0, -1, 1, 2, 4, 1, true, true), x, [2, 3], TensorType.Float32, TensorType.Int64));
     }
 
     [Theory]
@@ -148,7 +148,7 @@ public sealed class ArgTopKCumSumTests
     [Fact]
     public void CumSumOp_KeepsTheShape()
     {
-        var c = SingleOpHarness.Run(new CumSumOp(0, 1, -2, false, true), [1, 2, 3, 4, 5, 6], [3, 2], TensorType.Float32);
+        var c = OpHarness.RunSingle(new CumSumOp(0, 1, -2, false, true), [1, 2, 3, 4, 5, 6], [3, 2], TensorType.Float32);
         Assert.Equal([3, 2], c.Shape(1).ToArray());
         Assert.Equal([9f, 12f, 8f, 10f, 5f, 6f], c.Floats(1).ToArray());
     }

@@ -25,7 +25,7 @@ public sealed class ConvPoolNdTests
         var w = TestData.Floats(rng, oc * cg * taps);
         var bias = TestData.Floats(rng, oc);
         var op = new ConvOp(0, 1, 0, 1, kernel, strides, dilations, pads, autoPad, group, Activation.Relu);
-        var result = ProgramRunner.Run((x, xs), [], [TensorType.Float32], op, (w, [oc, cg * taps]), (bias, [oc]))[0];
+        var result = OpHarness.RunToArrays((x, xs), [], [TensorType.Float32], op, (w, [oc, cg * taps]), (bias, [oc]))[0];
 
         var (outSize, begin, _) = Windows(xs, kernel, strides, dilations, pads, autoPad, ceil: false);
         Assert.Equal([xs[0], oc, .. outSize], result.Shape);
@@ -81,7 +81,7 @@ public sealed class ConvPoolNdTests
         // All inputs negative, so a padded zero winning a max would show.
         var x = TestData.Floats(new Random(xs.Length), xs.Aggregate(1, (a, b) => a * b), -2, -0.5f);
         var op = new PoolOp(0, 1, -1, max, kernel, strides, dilations, pads, autoPad, ceil, countIncludePad, false);
-        var result = ProgramRunner.Run((x, xs), [], [TensorType.Float32], op)[0];
+        var result = OpHarness.RunToArrays((x, xs), [], [TensorType.Float32], op)[0];
 
         var expected = PoolReference(x, xs, kernel, strides, dilations, pads, autoPad, max, ceil, countIncludePad, out var outShape, out _, false);
         Assert.Equal(outShape, result.Shape);
@@ -96,7 +96,7 @@ public sealed class ConvPoolNdTests
         int[] xs = [2, 3, 7, 6];
         var x = TestData.Floats(new Random(11), 2 * 3 * 7 * 6);
         var op = new PoolOp(0, 1, 2, true, [3, 2], [2, 2], [1, 1], [1, 0, 1, 1], "NOTSET", true, false, columnMajor);
-        var result = ProgramRunner.Run((x, xs), [], [TensorType.Float32, TensorType.Int64], op);
+        var result = OpHarness.RunToArrays((x, xs), [], [TensorType.Float32, TensorType.Int64], op);
 
         var expected = PoolReference(x, xs, [3, 2], [2, 2], [1, 1], [1, 0, 1, 1], "NOTSET", true, true, false, out var outShape, out var indices, columnMajor);
         Assert.Equal(outShape, result[0].Shape);
@@ -127,7 +127,7 @@ public sealed class ConvPoolNdTests
     public void GlobalMaxPoolOp_AnyRank()
     {
         var x = TestData.Floats(new Random(2), 2 * 3 * 4 * 5 * 2);
-        var result = ProgramRunner.Run((x, [2, 3, 4, 5, 2]), [], [TensorType.Float32], new GlobalMaxPoolOp(0, 1))[0];
+        var result = OpHarness.RunToArrays((x, [2, 3, 4, 5, 2]), [], [TensorType.Float32], new GlobalMaxPoolOp(0, 1))[0];
         Assert.Equal([2, 3, 1, 1, 1], result.Shape);
         Assert.Equal(Enumerable.Range(0, 6).Select(c => x.Skip(c * 40).Take(40).Max()), result.Floats);
     }

@@ -11,9 +11,9 @@ public sealed class IntegerElementwiseTests
 
     private static long[] Binary(BinaryFunction f, long[] a, long[] b)
     {
-        var h = new InlineOpHarness();
+        var h = new OpHarness();
         int y = h.Output(TensorType.Int64);
-        return h.Run(new BinaryOp(h.Longs(a, a.Length), h.Longs(b, b.Length), y, f)).Longs(y).ToArray();
+        return h.Run(new BinaryOp(h.ConstLongs(a, a.Length), h.ConstLongs(b, b.Length), y, f)).Longs(y).ToArray();
     }
 
     [Fact]
@@ -73,8 +73,8 @@ public sealed class IntegerElementwiseTests
     public void Unary_Int64_NegAbsSignRelu()
     {
         long[] x = [-5, 0, 3, long.MaxValue];
-        var h = new InlineOpHarness();
-        int ix = h.Longs(x, 4);
+        var h = new OpHarness();
+        int ix = h.ConstLongs(x, 4);
         int neg = h.Output(TensorType.Int64), abs = h.Output(TensorType.Int64), sign = h.Output(TensorType.Int64), relu = h.Output(TensorType.Int64);
         var c = h.Run(new UnaryOp(ix, neg, UnaryFunction.Neg, 0, 0), new UnaryOp(ix, abs, UnaryFunction.Abs, 0, 0),
             new UnaryOp(ix, sign, UnaryFunction.Sign, 0, 0), new UnaryOp(ix, relu, UnaryFunction.Relu, 0, 0));
@@ -83,8 +83,8 @@ public sealed class IntegerElementwiseTests
         Assert.Equal([-1L, 0, 1, 1], c.Longs(sign).ToArray());
         Assert.Equal([0L, 0, 3, long.MaxValue], c.Longs(relu).ToArray());
 
-        var bad = new InlineOpHarness();
-        var op = new UnaryOp(bad.Longs([1], 1), bad.Output(TensorType.Int64), UnaryFunction.Exp, 0, 0);
+        var bad = new OpHarness();
+        var op = new UnaryOp(bad.ConstLongs([1], 1), bad.Output(TensorType.Int64), UnaryFunction.Exp, 0, 0);
         Assert.Throws<ArgumentException>(() => bad.Run(op));
     }
 }

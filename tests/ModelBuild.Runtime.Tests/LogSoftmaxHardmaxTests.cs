@@ -65,7 +65,7 @@ public sealed class LogSoftmaxHardmaxTests
     {
         float[] x = TestData.Floats(new Random(5), 24);
         // Opset < 13 with axis 1 on [2, 3, 4]: one row of 12 per batch item.
-        var c = SingleOpHarness.Run(new HardmaxOp(0, 1, 1, true), x, [2, 3, 4], TensorType.Float32);
+        var c = OpHarness.RunSingle(new HardmaxOp(0, 1, 1, true), x, [2, 3, 4], TensorType.Float32);
         Assert.Equal([2, 3, 4], c.Shape(1).ToArray());
         var y = c.Floats(1).ToArray();
         for (int b = 0; b < 2; b++)
@@ -75,7 +75,7 @@ public sealed class LogSoftmaxHardmaxTests
             Assert.Equal(1f, y.AsSpan(b * 12, 12).ToArray().Sum());
         }
 
-        var l = SingleOpHarness.Run(new LogSoftmaxOp(0, 1, -3, true), x, [2, 3, 4], TensorType.Float32);
+        var l = OpHarness.RunSingle(new LogSoftmaxOp(0, 1, -3, true), x, [2, 3, 4], TensorType.Float32);
         double total = l.Floats(1).ToArray().Sum(v => Math.Exp(v));
         Assert.Equal(1.0, total, 5);
     }

@@ -24,9 +24,9 @@ public sealed class LogicOpTests
             _ => (x, y) => x >= y,
         };
 
-        var h = new InlineOpHarness();
-        var (fa, fb, fy) = (h.Floats(a, 2, 3), h.Floats(b, 3), h.Output(TensorType.Bool));
-        var (la, lb, ly) = (h.Longs([1, 2, 3, -1, 0, 5], 2, 3), h.Longs([2], 1, 1), h.Output(TensorType.Bool));
+        var h = new OpHarness();
+        var (fa, fb, fy) = (h.ConstFloats(a, 2, 3), h.ConstFloats(b, 3), h.Output(TensorType.Bool));
+        var (la, lb, ly) = (h.ConstLongs([1, 2, 3, -1, 0, 5], 2, 3), h.ConstLongs([2], 1, 1), h.Output(TensorType.Bool));
         var c = h.Run(new CompareOp(fa, fb, fy, f), new CompareOp(la, lb, ly, f));
 
         Assert.Equal([2, 3], c.Shape(fy).ToArray());
@@ -40,8 +40,8 @@ public sealed class LogicOpTests
     {
         bool[] a = [true, false, true, false, true, true];
         bool[] b = [true, false];
-        var h = new InlineOpHarness();
-        var (ia, ib) = (h.Bools(a, 3, 2), h.Bools(b, 1, 2));
+        var h = new OpHarness();
+        var (ia, ib) = (h.ConstBools(a, 3, 2), h.ConstBools(b, 1, 2));
         int eq = h.Output(TensorType.Bool), and = h.Output(TensorType.Bool), or = h.Output(TensorType.Bool), xor = h.Output(TensorType.Bool), not = h.Output(TensorType.Bool);
         var c = h.Run(
             new CompareOp(ia, ib, eq, CompareFunction.Equal),
@@ -62,8 +62,8 @@ public sealed class LogicOpTests
     [Fact]
     public void Compare_ShapesThatDoNotBroadcast_FailNamingTheNode()
     {
-        var h = new InlineOpHarness();
-        var op = new CompareOp(h.Floats(new float[6], 2, 3), h.Floats(new float[2], 2), h.Output(TensorType.Bool), CompareFunction.Less) { Node = "cmp" };
+        var h = new OpHarness();
+        var op = new CompareOp(h.ConstFloats(new float[6], 2, 3), h.ConstFloats(new float[2], 2), h.Output(TensorType.Bool), CompareFunction.Less) { Node = "cmp" };
         var ex = Assert.Throws<ArgumentException>(() => h.Run(op));
         Assert.Contains("'cmp'", ex.Message, StringComparison.Ordinal);
     }
@@ -72,8 +72,8 @@ public sealed class LogicOpTests
     public void FloatTests_ClassifyNaNAndInfinities()
     {
         float[] x = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -1e38f, float.MaxValue];
-        var h = new InlineOpHarness();
-        var ix = h.Floats(x, 6);
+        var h = new OpHarness();
+        var ix = h.ConstFloats(x, 6);
         int nan = h.Output(TensorType.Bool), inf = h.Output(TensorType.Bool), pos = h.Output(TensorType.Bool), neg = h.Output(TensorType.Bool);
         var c = h.Run(new FloatTestOp(ix, nan, FloatTest.NaN), new FloatTestOp(ix, inf, FloatTest.Infinity),
             new FloatTestOp(ix, pos, FloatTest.PositiveInfinity), new FloatTestOp(ix, neg, FloatTest.NegativeInfinity));
@@ -93,13 +93,13 @@ public sealed class LogicOpTests
         float[] y = TestData.Floats(rng, 4);
         long[] xl = [10, 20, 30];
         long[] yl = [-1, -2, -3, -4];
-        var h = new InlineOpHarness();
-        var ic = h.Bools(cond, sc);
+        var h = new OpHarness();
+        var ic = h.ConstBools(cond, sc);
         var (fo, lo, bo) = (h.Output(TensorType.Float32), h.Output(TensorType.Int64), h.Output(TensorType.Bool));
         var c = h.Run(
-            new WhereOp(ic, h.Floats(x, sx), h.Floats(y, sy), fo),
-            new WhereOp(ic, h.Longs(xl, sx), h.Longs(yl, sy), lo),
-            new WhereOp(ic, h.Bools([true, true, true], sx), h.Bools([false, false, false, false], sy), bo));
+            new WhereOp(ic, h.ConstFloats(x, sx), h.ConstFloats(y, sy), fo),
+            new WhereOp(ic, h.ConstLongs(xl, sx), h.ConstLongs(yl, sy), lo),
+            new WhereOp(ic, h.ConstBools([true, true, true], sx), h.ConstBools([false, false, false, false], sy), bo));
 
         int[] shape = BroadcastReference.Shape(sc, sx, sy);
         Assert.Equal([2, 3, 4], c.Shape(fo).ToArray());

@@ -48,8 +48,8 @@ public sealed class MatMulTests
         var rng = new Random(7);
         var a = TestData.Floats(rng, sa.Aggregate(1, (p, d) => p * d));
         var b = TestData.Floats(rng, sb.Aggregate(1, (p, d) => p * d));
-        var run = new OpRunner();
-        int av = run.Input(a, sa), bv = run.Constant(b, sb), y = run.Output();
+        var run = new OpHarness();
+        int av = run.Floats(a, sa), bv = run.ConstFloats(b, sb), y = run.Output();
         var c = run.Run(new MatMulOp(av, bv, y));
         Assert.Equal(expectedShape, c.Shape(y).ToArray());
         TestData.AssertClose(NumpyMatMul(a, sa, b, sb), c.Floats(y), Tolerances.Dot, 1e-6);
@@ -58,8 +58,8 @@ public sealed class MatMulTests
     [Fact]
     public void MatMul_op_refuses_mismatched_inner_dims()
     {
-        var run = new OpRunner();
-        int a = run.Input(new float[6], 2, 3), b = run.Input(new float[8], 4, 2), y = run.Output();
+        var run = new OpHarness();
+        int a = run.Floats(new float[6], 2, 3), b = run.Floats(new float[8], 4, 2), y = run.Output();
         var e = Assert.Throws<ArgumentException>(() => run.Run(new MatMulOp(a, b, y) { Node = "mm" }));
         Assert.Contains("'mm'", e.Message, StringComparison.Ordinal);
     }
@@ -79,10 +79,10 @@ public sealed class MatMulTests
         var a = TestData.Floats(rng, m * k);
         var b = TestData.Floats(rng, k * n);
         var cData = cShape is null ? null : TestData.Floats(rng, cShape.Aggregate(1, (p, d) => p * d));
-        var run = new OpRunner();
-        var av = run.Input(a, transA ? [k, m] : [m, k]);
-        var bv = run.Input(b, transB ? [n, k] : [k, n]);
-        var cv = cData is null ? -1 : run.Constant(cData, cShape!);
+        var run = new OpHarness();
+        var av = run.Floats(a, transA ? [k, m] : [m, k]);
+        var bv = run.Floats(b, transB ? [n, k] : [k, n]);
+        var cv = cData is null ? -1 : run.ConstFloats(cData, cShape!);
         var y = run.Output();
         var c = run.Run(new GemmOp(av, bv, cv, y, transA, transB, alpha, beta));
         Assert.Equal([m, n], c.Shape(y).ToArray());

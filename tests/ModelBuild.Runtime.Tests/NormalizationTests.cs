@@ -61,8 +61,8 @@ public sealed class NormalizationTests
         var x = TestData.Floats(rng, count, -3, 3);
         var g = TestData.Floats(rng, gammaShape.Aggregate(1, (p, v) => p * v));
         var b = withBias ? TestData.Floats(rng, g.Length) : null;
-        var run = new OpRunner();
-        int xv = run.Input(x, shape), gv = run.Constant(g, gammaShape), bv = b is null ? -1 : run.Constant(b, gammaShape);
+        var run = new OpHarness();
+        int xv = run.Floats(x, shape), gv = run.ConstFloats(g, gammaShape), bv = b is null ? -1 : run.ConstFloats(b, gammaShape);
         int y = run.Output(), mean = run.Output(), inv = run.Output();
         var c = run.Run(new LayerNormOp(xv, gv, bv, y, mean, inv, axis, 1e-3f));
 
@@ -83,8 +83,8 @@ public sealed class NormalizationTests
     {
         var rng = new Random(3);
         var x = TestData.Floats(rng, 12);
-        var run = new OpRunner();
-        int xv = run.Input(x, 3, 4), y = run.Output(), bad = run.Constant(new float[3], 3), y2 = run.Output();
+        var run = new OpHarness();
+        int xv = run.Floats(x, 3, 4), y = run.Output(), bad = run.ConstFloats(new float[3], 3), y2 = run.Output();
         var c = run.Run(new LayerNormOp(xv, -1, -1, y, -1, -1, -1, 1e-5f));
         var (ey, _, _) = LayerNormReference(x, [1, 1, 1, 1], [0, 0, 0, 0], 3, 4, 1e-5);
         AssertNormalized(ey, c.Floats(y));
@@ -104,8 +104,8 @@ public sealed class NormalizationTests
         var x = TestData.Floats(rng, count, -2, 5);
         var scale = TestData.Floats(rng, shape[1]);
         var bias = TestData.Floats(rng, shape[1]);
-        var run = new OpRunner();
-        int xv = run.Input(x, shape), sv = run.Constant(scale, shape[1]), bv = run.Constant(bias, shape[1]), y = run.Output();
+        var run = new OpHarness();
+        int xv = run.Floats(x, shape), sv = run.ConstFloats(scale, shape[1]), bv = run.ConstFloats(bias, shape[1]), y = run.Output();
         var c = run.Run(new InstanceNormOp(xv, sv, bv, y, 1e-5f));
         var hw = count / (shape[0] * shape[1]);
         AssertNormalized(GroupReference(x, shape[0], shape[1], shape[1], hw, ch => scale[ch], ch => bias[ch], 1e-5), c.Floats(y));
@@ -124,8 +124,8 @@ public sealed class NormalizationTests
         var n = perChannel ? 6 : groups;
         var scale = TestData.Floats(rng, n);
         var bias = TestData.Floats(rng, n);
-        var run = new OpRunner();
-        int xv = run.Input(x, shape), sv = run.Constant(scale, n), bv = run.Constant(bias, n), y = run.Output();
+        var run = new OpHarness();
+        int xv = run.Floats(x, shape), sv = run.ConstFloats(scale, n), bv = run.ConstFloats(bias, n), y = run.Output();
         var c = run.Run(new GroupNormOp(xv, sv, bv, y, groups, 1e-5f, perChannel));
         var perGroup = 6 / groups;
         int Param(int ch) => perChannel ? ch : ch / perGroup;
@@ -154,8 +154,8 @@ public sealed class NormalizationTests
             x[a * inner] = 0;
         }
 
-        var run = new OpRunner();
-        int xv = run.Input(x, shape), y = run.Output();
+        var run = new OpHarness();
+        int xv = run.Floats(x, shape), y = run.Output();
         var c = run.Run(new LpNormOp(xv, y, axis, p));
         var expected = new double[count];
         for (var o = 0; o < count / (n * inner); o++)
@@ -190,8 +190,8 @@ public sealed class NormalizationTests
         int[] shape = [2, 3, 4, 5];
         var rng = new Random(axes.Length);
         var x = TestData.Floats(rng, 120, -1, 3);
-        var run = new OpRunner();
-        int xv = run.Input(x, shape), y = run.Output();
+        var run = new OpHarness();
+        int xv = run.Floats(x, shape), y = run.Output();
         var c = run.Run(new MeanVarianceNormOp(xv, y, axes));
         var reduced = axes.Select(a => a < 0 ? a + 4 : a).ToHashSet();
         int Key(int i)
@@ -231,8 +231,8 @@ public sealed class NormalizationTests
         int[] shape = [2, 5, 3, 3];
         var rng = new Random(size);
         var x = TestData.Floats(rng, 90, -3, 3);
-        var run = new OpRunner();
-        int xv = run.Input(x, shape), y = run.Output();
+        var run = new OpHarness();
+        int xv = run.Floats(x, shape), y = run.Output();
         var c = run.Run(new LrnOp(xv, y, size, alpha, beta, bias));
         var expected = new double[90];
         for (var n = 0; n < 2; n++)

@@ -3,44 +3,60 @@ using ModelBuild.Runtime.Execution;
 namespace ModelBuild.Runtime.Tests;
 
 /// <summary>
-/// Runs operator records on a tiny <see cref="ModelProgram"/>: inputs are activations set through
-/// <see cref="OpContext.SetInput{T}"/>, constants are inline values, every value has its own slot.
+/// Runs operator records the way a generated predictor does, on a tiny <see cref="ModelProgram"/> and
+/// <see cref="OpContext"/>: inputs are activations set through <see cref="OpContext.SetInput{T}"/>, constants are
+/// inline values or float32 blob entries, every activation has its own slot, value ids count from 0 in the order
+/// they are added.
 /// </summary>
 internal sealed class OpHarness
 {
     private readonly List<ValueDecl> _values = new();
+    private readonly List<int> _inputIds = new();
+    private readonly List<int> _outputIds = new();
     private readonly List<Action<OpContext>> _inputs = new();
+    private readonly List<BlobEntrySpec> _blob = new();
     private int _slots;
 
-    public int Floats(float[] data, params int[] shape)
-    {
-        var id = Input(TensorType.Float32, data.Length, shape);
-        _inputs.Add(c => c.SetInput<float>(id, data, shape));
-        return id;
-    }
+    /// <summary>A float32 activation input.</summary>
+    public int Floats(float[] data, params int[] shape) => Input(TensorType.Float32, data, shape);
 
-    public int Longs(long[] data, params int[] shape)
-    {
-        var id = Input(TensorType.Int64, data.Length, shape);
-        _inputs.Add(c => c.SetInput<long>(id, data, shape));
-        return id;
-    }
+    /// <summary>An int64 activation input.</summary>
+    public int Longs(long[] data, params int[] shape) => Input(TensorType.Int64, data, shape);
 
-    public int Bools(bool[] data, params int[] shape)
-    {
-        var id = Input(TensorType.Bool, data.Length, shape);
-        _inputs.Add(c => c.SetInput<bool>(id, data, shape));
-        return id;
-    }
+    /// <summary>A bool activation input.</summary>
+    public int Bools(bool[] data, params int[] shape) => Input(TensorType.Bool, data, shape);
+
+    /// <summary>An inline float constant (what a lowering makes of an initializer).</summary>
+    public int ConstFloats(float[] data, params int[] shape) => Add(ValueDecl.Inline("c" + _values.Count, data, shape));
 
     /// <summary>An inline int64 constant (as the planner writes small shape operands).</summary>
     public int ConstLongs(long[] data, params int[] shape) => Add(ValueDecl.Inline("c" + _values.Count, TensorType.Int64, data, shape));
 
-    /// <summary>An inline float constant.</summary>
-    public int ConstFloats(float[] data, params int[] shape) => Add(ValueDecl.Inline("c" + _values.Count, data, shape));
+    /// <summary>An inline bool constant.</summary>
+    public int ConstBools(bool[] data, params int[] shape) =>
+        Add(ValueDecl.Inline("c" + _values.Count, TensorType.Bool, data.Select(b => b ? 1L : 0L).ToArray(), shape));
+
+    /// <summary>A value declared by the caller (e.g. an inline constant of a given type).</summary>
+    public int Add(ValueDecl decl)
+    {
+        _values.Add(decl);
+        return _values.Count - 1;
+    }
+
+    /// <summary>A float32 blob entry (packed weights, biases) of <paramref name="dims"/> (default: 1-D); returns its index.</summary>
+    public int BlobFloats(float[] data, params int[] dims)
+    {
+        _blob.Add(new BlobEntrySpec("w" + _blob.Count, WeightFormat.Float32, dims.Length == 0 ? [data.Length] : dims, BlobWriter.Float32(data)));
+        return _blob.Count - 1;
+    }
 
     /// <summary>An output activation of <paramref name="type"/>.</summary>
-    public int Output(TensorType type) => Add(ValueDecl.Activation("y" + _values.Count, type, _slots++));
+    public int Output(TensorType type = TensorType.Float32)
+    {
+        var id = Add(ValueDecl.Activation("y" + _values.Count, type, _slots++));
+        _outputIds.Add(id);
+        return id;
+    }
 
     /// <summary>Runs <paramref name="ops"/> in order and returns the context holding the outputs.</summary>
     public OpContext Run(params Op[] ops)
@@ -53,7 +69,9 @@ internal sealed class OpHarness
     /// <summary>A program of <paramref name="ops"/> and a context with the inputs set, not yet run.</summary>
     public (ModelProgram Program, OpContext Context) Prepare(params Op[] ops)
     {
-        var program = new ModelProgram(_values.ToArray(), ops, [], [], () => throw new InvalidOperationException("no blob in op tests"));
+        var blob = _blob.ToArray();
+        var program = new ModelProgram([.. _values], ops, [.. _inputIds], [.. _outputIds],
+            blob.Length == 0 ? () => throw new InvalidOperationException("no blob in this test") : () => WeightBlob.Load(BlobWriter.Write(blob)));
         var context = new OpContext(program);
         foreach (var set in _inputs)
         {
@@ -63,16 +81,61 @@ internal sealed class OpHarness
         return (program, context);
     }
 
-    private int Input(TensorType type, int length, int[] shape)
+    /// <summary>
+    /// Runs one op on one float input, so a test sees the output shape the op computes per call. Value 0 is the input,
+    /// values 1… the outputs (types given).
+    /// </summary>
+    public static OpContext RunSingle(Op op, float[] input, int[] shape, params TensorType[] outputs) =>
+        RunSingle<float>(op, input, TensorType.Float32, shape, outputs);
+
+    /// <inheritdoc cref="RunSingle(Op, float[], int[], TensorType[])"/>
+    public static OpContext RunSingle<T>(Op op, T[] input, TensorType inputType, int[] shape, params TensorType[] outputs)
+        where T : unmanaged
     {
-        Assert.Equal(shape.Aggregate(1, (p, d) => p * d), length);
-        return Add(ValueDecl.Activation("x" + _values.Count, type, _slots++));
+        var h = new OpHarness();
+        h.Input(inputType, input, shape);
+        foreach (var type in outputs)
+        {
+            h.Output(type);
+        }
+
+        return h.Run(op);
     }
 
-    private int Add(ValueDecl decl)
+    /// <summary>
+    /// Runs one op whose value 0 is the float input, values 1… the given extra values (constants), then its outputs;
+    /// <paramref name="blob"/> holds float32 entries (values and dims). Returns each output's shape and values.
+    /// </summary>
+    public static (int[] Shape, float[] Floats, long[] Longs)[] RunToArrays(
+        (float[] Values, int[] Shape) input, ValueDecl[] extra, TensorType[] outputs, Op op, params (float[] Values, int[] Dims)[] blob)
     {
-        _values.Add(decl);
-        return _values.Count - 1;
+        var h = new OpHarness();
+        h.Floats(input.Values, input.Shape);
+        foreach (var decl in extra)
+        {
+            h.Add(decl);
+        }
+
+        var ids = outputs.Select(t => h.Output(t)).ToArray();
+        foreach (var (values, dims) in blob)
+        {
+            h.BlobFloats(values, dims);
+        }
+
+        var context = h.Run(op);
+        return ids.Select((v, i) => (context.Shape(v).ToArray(),
+            outputs[i] == TensorType.Float32 ? context.Floats(v).ToArray() : [],
+            outputs[i] == TensorType.Int64 ? context.Longs(v).ToArray() : [])).ToArray();
+    }
+
+    private int Input<T>(TensorType type, T[] data, int[] shape)
+        where T : unmanaged
+    {
+        Assert.Equal(shape.Aggregate(1, (p, d) => p * d), data.Length);
+        var id = Add(ValueDecl.Activation("x" + _values.Count, type, _slots++));
+        _inputIds.Add(id);
+        _inputs.Add(c => c.SetInput<T>(id, data, shape));
+        return id;
     }
 }
 

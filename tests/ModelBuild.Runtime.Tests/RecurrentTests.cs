@@ -43,11 +43,11 @@ public sealed class RecurrentTests
         var c0 = withStates && kind == "LSTM" ? TestData.Floats(rng, d * Batch * Hidden) : null;
         var expected = Reference(kind, x, w, r, b, p, h0, c0, d, direction == RecurrenceDirection.Reverse, variant, clip);
 
-        var run = new OpRunner();
-        var xv = run.Input(batchMajor ? SwapFirstTwo(x, Steps, Batch, InputSize) : x, batchMajor ? [Batch, Steps, InputSize] : [Steps, Batch, InputSize]);
+        var run = new OpHarness();
+        var xv = run.Floats(batchMajor ? SwapFirstTwo(x, Steps, Batch, InputSize) : x, batchMajor ? [Batch, Steps, InputSize] : [Steps, Batch, InputSize]);
         var stateShape = batchMajor ? new[] { Batch, d, Hidden } : [d, Batch, Hidden];
-        var hv = h0 is null ? -1 : run.Input(batchMajor ? SwapFirstTwo(h0, d, Batch, Hidden) : h0, stateShape);
-        var cv = c0 is null ? -1 : run.Input(batchMajor ? SwapFirstTwo(c0, d, Batch, Hidden) : c0, stateShape);
+        var hv = h0 is null ? -1 : run.Floats(batchMajor ? SwapFirstTwo(h0, d, Batch, Hidden) : h0, stateShape);
+        var cv = c0 is null ? -1 : run.Floats(batchMajor ? SwapFirstTwo(c0, d, Batch, Hidden) : c0, stateShape);
         int y = run.Output(), yh = run.Output(), yc = run.Output();
         var wt = run.BlobFloats(Pack(w, d, gates * Hidden, InputSize, 0, gates * Hidden));
         Op op = kind switch
@@ -81,8 +81,8 @@ public sealed class RecurrentTests
         var w = TestData.Floats(rng, Hidden * InputSize);
         var r = TestData.Floats(rng, Hidden * Hidden);
         var expected = Reference("RNN", x, w, r, null, null, null, null, 1, false, false, 0f);
-        var run = new OpRunner();
-        int xv = run.Input(x, Steps, Batch, InputSize), yh = run.Output();
+        var run = new OpHarness();
+        int xv = run.Floats(x, Steps, Batch, InputSize), yh = run.Output();
         var c = run.Run(new RnnOp(xv, -1, -1, yh, run.BlobFloats(Pack(w, 1, Hidden, InputSize, 0, Hidden)),
             run.BlobFloats(Pack(r, 1, Hidden, Hidden, 0, Hidden)), -1, Hidden, RecurrenceDirection.Forward, false, 0f, UnaryFunction.Tanh));
         TestData.AssertClose(expected.Yh, c.Floats(yh), Tolerances.Dot, 1e-5);
@@ -91,8 +91,8 @@ public sealed class RecurrentTests
     [Fact]
     public void Refuses_an_input_size_that_does_not_match_the_weights()
     {
-        var run = new OpRunner();
-        int xv = run.Input(new float[Steps * Batch * 4], Steps, Batch, 4), yh = run.Output();
+        var run = new OpHarness();
+        int xv = run.Floats(new float[Steps * Batch * 4], Steps, Batch, 4), yh = run.Output();
         var op = new RnnOp(xv, -1, -1, yh, run.BlobFloats(new float[Hidden * InputSize]), run.BlobFloats(new float[Hidden * Hidden]), -1,
             Hidden, RecurrenceDirection.Forward, false, 0f, UnaryFunction.Tanh) { Node = "rnn" };
         var e = Assert.Throws<ArgumentException>(() => run.Run(op));

@@ -87,7 +87,7 @@ public sealed class ReduceTests
     public void ReduceOp_Int64_ProductOfAShape()
     {
         // ReduceProd over a Shape output, as exporters write Flatten: [2, 3, 4] → 24.
-        var c = SingleOpHarness.Run(new ReduceOp(0, 1, ReduceFunction.Prod, [0], false, false), [2L, 3L, 4L], TensorType.Int64, [3], TensorType.Int64);
+        var c = OpHarness.RunSingle(new ReduceOp(0, 1, ReduceFunction.Prod, [0], false, false), [2L, 3L, 4L], TensorType.Int64, [3], TensorType.Int64);
         Assert.Equal(0, c.Shape(1).Length);
         Assert.Equal([24L], c.Longs(1).ToArray());
     }
@@ -128,7 +128,7 @@ public sealed class ReduceTests
     {
         int[] shape = [2, 3, 4];
         float[] x = TestData.Floats(new Random(1), 24);
-        var c = SingleOpHarness.Run(new ReduceOp(0, 1, ReduceFunction.Sum, axes, keepDims, false), x, shape, TensorType.Float32);
+        var c = OpHarness.RunSingle(new ReduceOp(0, 1, ReduceFunction.Sum, axes, keepDims, false), x, shape, TensorType.Float32);
         Assert.Equal(expectedShape, c.Shape(1).ToArray());
         int mask = axes.Length == 0 ? 0b111 : axes.Aggregate(0, (m, a) => m | (1 << ((a + 3) % 3)));
         TestData.AssertClose(ReferenceReduce(ReduceFunction.Sum, x, shape, mask).Expected, c.Floats(1), Tolerances.Dot);
@@ -138,7 +138,7 @@ public sealed class ReduceTests
     public void ReduceOp_NoopWithEmptyAxes_MapsEachElement()
     {
         float[] x = [-2, 3, 0.5f];
-        var c = SingleOpHarness.Run(new ReduceOp(0, 1, ReduceFunction.SumSquare, [], true, true), x, [3], TensorType.Float32);
+        var c = OpHarness.RunSingle(new ReduceOp(0, 1, ReduceFunction.SumSquare, [], true, true), x, [3], TensorType.Float32);
         Assert.Equal([3], c.Shape(1).ToArray());
         Assert.Equal([4f, 9f, 0.25f], c.Floats(1).ToArray());
     }
@@ -146,8 +146,8 @@ public sealed class ReduceTests
     [Fact]
     public void ReduceOp_RejectsRepeatedAndOutOfRangeAxes()
     {
-        Assert.Throws<ArgumentException>(() => SingleOpHarness.Run(new ReduceOp(0, 1, ReduceFunction.Max, [1, -1], true, false), new float[6], [3, 2], TensorType.Float32));
-        Assert.Throws<ArgumentException>(() => SingleOpHarness.Run(new ReduceOp(0, 1, ReduceFunction.Max, [2], true, false), new float[6], [3, 2], TensorType.Float32));
+        Assert.Throws<ArgumentException>(() => OpHarness.RunSingle(new ReduceOp(0, 1, ReduceFunction.Max, [1, -1], true, false), new float[6], [3, 2], TensorType.Float32));
+        Assert.Throws<ArgumentException>(() => OpHarness.RunSingle(new ReduceOp(0, 1, ReduceFunction.Max, [2], true, false), new float[6], [3, 2], TensorType.Float32));
     }
 
     /// <summary>

@@ -73,7 +73,7 @@ public sealed class ResizeTests
             ValueDecl.Inline("sizes", TensorType.Int64, sizes, [4]),
         };
         var op = new ResizeOp(0, 3, 1, -1, 2, [], mode, ResizeCoordinates.TfCropAndResize, NearestRounding.RoundPreferFloor, -0.5f, false, 7.5f, AspectRatioPolicy.Stretch);
-        var result = ProgramRunner.Run((x, shape), values, [TensorType.Float32], op)[0];
+        var result = OpHarness.RunToArrays((x, shape), values, [TensorType.Float32], op)[0];
 
         var scale = sizes.Select((s, i) => (double)s / shape[i]).ToArray();
         var expected = Reference(x, shape, [1, 2, 5, 9], scale, roi.Select(v => (double)v).ToArray(), mode, ResizeCoordinates.TfCropAndResize,
@@ -93,7 +93,7 @@ public sealed class ResizeTests
         var x = TestData.Floats(new Random(4), 60);
         var values = new[] { ValueDecl.Inline("sizes", TensorType.Int64, [9L, 10L], [2]) };
         var op = new ResizeOp(0, 2, -1, -1, 1, [-2, -1], ResizeMode.Linear, ResizeCoordinates.HalfPixel, NearestRounding.RoundPreferFloor, -0.75f, false, 0, policy);
-        var result = ProgramRunner.Run((x, shape), values, [TensorType.Float32], op)[0];
+        var result = OpHarness.RunToArrays((x, shape), values, [TensorType.Float32], op)[0];
 
         Assert.Equal([1, 1, height, width], result.Shape);
         double s = policy == AspectRatioPolicy.NotLarger ? 1 : 1.5;
@@ -135,7 +135,7 @@ public sealed class ResizeTests
     {
         var values = new[] { ValueDecl.Inline("scales", [], [0]) };
         var op = new ResizeOp(0, 2, -1, 1, -1, [], ResizeMode.Nearest, ResizeCoordinates.HalfPixel, NearestRounding.Floor, -0.75f, false, 0, AspectRatioPolicy.Stretch);
-        var e = Assert.Throws<ArgumentException>(() => ProgramRunner.Run(([1f, 2f], [1, 2]), values, [TensorType.Float32], op));
+        var e = Assert.Throws<ArgumentException>(() => OpHarness.RunToArrays(([1f, 2f], [1, 2]), values, [TensorType.Float32], op));
         Assert.Contains("neither scales nor sizes", e.Message, StringComparison.Ordinal);
     }
 
@@ -201,7 +201,7 @@ public sealed class ResizeTests
     private static (int[] Shape, float[] Values) Run(float[] x, int[] shape, ResizeOp op, float[]? scales, long[]? sizes)
     {
         var constant = scales is not null ? ValueDecl.Inline("scales", scales, [scales.Length]) : ValueDecl.Inline("sizes", TensorType.Int64, sizes!, [sizes!.Length]);
-        var result = ProgramRunner.Run((x, shape), [constant], [TensorType.Float32], op)[0];
+        var result = OpHarness.RunToArrays((x, shape), [constant], [TensorType.Float32], op)[0];
         return (result.Shape, result.Floats);
     }
 

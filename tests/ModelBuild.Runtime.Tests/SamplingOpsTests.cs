@@ -103,7 +103,7 @@ public sealed class SamplingOpsTests
         float[] rois = [1.2f, 2, 6.8f, 5.5f];
         var values = new[] { ValueDecl.Inline("rois", rois, [1, 4]), ValueDecl.Inline("batch", TensorType.Int64, [1L], [1]) };
         var op = new RoiAlignOp(0, 1, 2, 3, false, true, 2, 3, 2, 1f);
-        var result = ProgramRunner.Run((x, xs), values, [TensorType.Float32], op)[0];
+        var result = OpHarness.RunToArrays((x, xs), values, [TensorType.Float32], op)[0];
 
         Assert.Equal([1, 1, 2, 3], result.Shape);
         double x0 = 1.2 - 0.5, binW = (6.8 - 1.2) / 3;
@@ -123,13 +123,13 @@ public sealed class SamplingOpsTests
         var x = Enumerable.Repeat(3f, 16).ToArray();
         var outside = new[] { ValueDecl.Inline("rois", [20f, 20, 30, 30], [1, 4]), ValueDecl.Inline("batch", TensorType.Int64, [0L], [1]) };
         var op = new RoiAlignOp(0, 1, 2, 3, true, false, 2, 2, 0, 1f);
-        Assert.Equal([0f, 0, 0, 0], ProgramRunner.Run((x, [1, 1, 4, 4]), outside, [TensorType.Float32], op)[0].Floats);
+        Assert.Equal([0f, 0, 0, 0], OpHarness.RunToArrays((x, [1, 1, 4, 4]), outside, [TensorType.Float32], op)[0].Floats);
 
         var inside = new[] { ValueDecl.Inline("rois", [0f, 0, 2, 2], [1, 4]), ValueDecl.Inline("batch", TensorType.Int64, [0L], [1]) };
-        Assert.Equal([3f, 3, 3, 3], ProgramRunner.Run((x, [1, 1, 4, 4]), inside, [TensorType.Float32], op with { IsMax = false })[0].Floats);
+        Assert.Equal([3f, 3, 3, 3], OpHarness.RunToArrays((x, [1, 1, 4, 4]), inside, [TensorType.Float32], op with { IsMax = false })[0].Floats);
 
         var bad = new[] { ValueDecl.Inline("rois", [0f, 0, 2, 2], [1, 4]), ValueDecl.Inline("batch", TensorType.Int64, [1L], [1]) };
-        Assert.Throws<ArgumentException>(() => ProgramRunner.Run((x, [1, 1, 4, 4]), bad, [TensorType.Float32], op));
+        Assert.Throws<ArgumentException>(() => OpHarness.RunToArrays((x, [1, 1, 4, 4]), bad, [TensorType.Float32], op));
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class SamplingOpsTests
         float[] x = [5, 6, 7, 8];
         long[] indices = [5, 3, 8, 15];
         var values = new[] { ValueDecl.Inline("i", TensorType.Int64, indices, [1, 1, 2, 2]) };
-        var result = ProgramRunner.Run((x, [1, 1, 2, 2]), values, [TensorType.Float32], new MaxUnpoolOp(0, 1, -1, 2, [2, 2], [2, 2], [0, 0, 0, 0]))[0];
+        var result = OpHarness.RunToArrays((x, [1, 1, 2, 2]), values, [TensorType.Float32], new MaxUnpoolOp(0, 1, -1, 2, [2, 2], [2, 2], [0, 0, 0, 0]))[0];
 
         Assert.Equal([1, 1, 4, 4], result.Shape);
         var expected = new float[16];
@@ -149,14 +149,14 @@ public sealed class SamplingOpsTests
         Assert.Equal(expected, result.Floats);
 
         var shaped = new[] { values[0], ValueDecl.Inline("shape", TensorType.Int64, [1L, 1, 5, 5], [4]) };
-        var bigger = ProgramRunner.Run((x, [1, 1, 2, 2]), shaped, [TensorType.Float32], new MaxUnpoolOp(0, 1, 2, 3, [2, 2], [2, 2], [0, 0, 0, 0]))[0];
+        var bigger = OpHarness.RunToArrays((x, [1, 1, 2, 2]), shaped, [TensorType.Float32], new MaxUnpoolOp(0, 1, 2, 3, [2, 2], [2, 2], [0, 0, 0, 0]))[0];
         Assert.Equal([1, 1, 5, 5], bigger.Shape);
         Assert.Equal(26, bigger.Floats.Sum());
 
         var outOfRange = new[] { ValueDecl.Inline("i", TensorType.Int64, [0L, 1, 2, 16], [1, 1, 2, 2]) };
-        Assert.Throws<ArgumentException>(() => ProgramRunner.Run((x, [1, 1, 2, 2]), outOfRange, [TensorType.Float32], new MaxUnpoolOp(0, 1, -1, 2, [2, 2], [2, 2], [0, 0, 0, 0])));
+        Assert.Throws<ArgumentException>(() => OpHarness.RunToArrays((x, [1, 1, 2, 2]), outOfRange, [TensorType.Float32], new MaxUnpoolOp(0, 1, -1, 2, [2, 2], [2, 2], [0, 0, 0, 0])));
     }
 
     private static (int[] Shape, float[] Floats, long[] Longs) RunGridSample(float[] x, int[] xs, float[] grid, int[] gridShape, ResizeMode mode, GridPadding padding, bool alignCorners) =>
-        ProgramRunner.Run((x, xs), [ValueDecl.Inline("grid", grid, gridShape)], [TensorType.Float32], new GridSampleOp(0, 1, 2, mode, padding, alignCorners))[0];
+        OpHarness.RunToArrays((x, xs), [ValueDecl.Inline("grid", grid, gridShape)], [TensorType.Float32], new GridSampleOp(0, 1, 2, mode, padding, alignCorners))[0];
 }

@@ -20,8 +20,8 @@ public sealed class VariadicAndTriluTests
         var rng = new Random(count);
         var shapes = Shapes[..count];
         float[][] data = shapes.Select(s => TestData.Floats(rng, s.Aggregate(1, (p, d) => p * d), -3, 3)).ToArray();
-        var h = new InlineOpHarness();
-        int[] inputs = data.Select((d, i) => h.Floats(d, shapes[i])).ToArray();
+        var h = new OpHarness();
+        int[] inputs = data.Select((d, i) => h.ConstFloats(d, shapes[i])).ToArray();
         var y = h.Output(TensorType.Float32);
         var c = h.Run(new VariadicOp(inputs, y, f));
 
@@ -46,8 +46,8 @@ public sealed class VariadicAndTriluTests
     [Fact]
     public void Variadic_Longs_SumMaxMin_And_MeanIsRefused()
     {
-        var h = new InlineOpHarness();
-        int a = h.Longs([1, -5, 7], 3), b = h.Longs([10, 20], 2, 1), d = h.Longs([-100], 1);
+        var h = new OpHarness();
+        int a = h.ConstLongs([1, -5, 7], 3), b = h.ConstLongs([10, 20], 2, 1), d = h.ConstLongs([-100], 1);
         int sum = h.Output(TensorType.Int64), max = h.Output(TensorType.Int64), min = h.Output(TensorType.Int64), one = h.Output(TensorType.Int64);
         var c = h.Run(new VariadicOp([a, b, d], sum, VariadicFunction.Sum), new VariadicOp([a, b, d], max, VariadicFunction.Max),
             new VariadicOp([d, a, b], min, VariadicFunction.Min), new VariadicOp([a], one, VariadicFunction.Max));
@@ -57,16 +57,16 @@ public sealed class VariadicAndTriluTests
         Assert.Equal([-100L, -100, -100, -100, -100, -100], c.Longs(min).ToArray());
         Assert.Equal([1L, -5, 7], c.Longs(one).ToArray());
 
-        var mean = new InlineOpHarness();
-        var op = new VariadicOp([mean.Longs([1], 1), mean.Longs([2], 1)], mean.Output(TensorType.Int64), VariadicFunction.Mean);
+        var mean = new OpHarness();
+        var op = new VariadicOp([mean.ConstLongs([1], 1), mean.ConstLongs([2], 1)], mean.Output(TensorType.Int64), VariadicFunction.Mean);
         Assert.Throws<ArgumentException>(() => mean.Run(op));
     }
 
     [Fact]
     public void Variadic_IncompatibleShapes_Fail()
     {
-        var h = new InlineOpHarness();
-        var op = new VariadicOp([h.Floats(new float[3], 3), h.Floats(new float[2], 2)], h.Output(TensorType.Float32), VariadicFunction.Sum);
+        var h = new OpHarness();
+        var op = new VariadicOp([h.ConstFloats(new float[3], 3), h.ConstFloats(new float[2], 2)], h.Output(TensorType.Float32), VariadicFunction.Sum);
         Assert.Throws<ArgumentException>(() => h.Run(op));
     }
 
@@ -86,11 +86,11 @@ public sealed class VariadicAndTriluTests
         int[] shape = [2, 3, 4, 5];
         float[] x = Enumerable.Range(1, 120).Select(i => (float)i).ToArray();
         long[] xl = x.Select(v => (long)v).ToArray();
-        var h = new InlineOpHarness();
-        int kv = h.Longs([k]);
+        var h = new OpHarness();
+        int kv = h.ConstLongs([k]);
         int yf = h.Output(TensorType.Float32), yl = h.Output(TensorType.Int64), yb = h.Output(TensorType.Bool);
-        var c = h.Run(new TriluOp(h.Floats(x, shape), kv, yf, upper), new TriluOp(h.Longs(xl, shape), kv, yl, upper),
-            new TriluOp(h.Bools(x.Select(_ => true).ToArray(), shape), kv, yb, upper));
+        var c = h.Run(new TriluOp(h.ConstFloats(x, shape), kv, yf, upper), new TriluOp(h.ConstLongs(xl, shape), kv, yl, upper),
+            new TriluOp(h.ConstBools(x.Select(_ => true).ToArray(), shape), kv, yb, upper));
 
         bool Keep(int flat)
         {
@@ -108,13 +108,13 @@ public sealed class VariadicAndTriluTests
     [Fact]
     public void Trilu_WithoutK_IsTheMainDiagonal_AndRank1Fails()
     {
-        var h = new InlineOpHarness();
+        var h = new OpHarness();
         int y = h.Output(TensorType.Float32);
-        var c = h.Run(new TriluOp(h.Floats([1, 2, 3, 4, 5, 6], 3, 2), -1, y, Upper: false));
+        var c = h.Run(new TriluOp(h.ConstFloats([1, 2, 3, 4, 5, 6], 3, 2), -1, y, Upper: false));
         Assert.Equal([1f, 0, 3, 4, 5, 6], c.Floats(y).ToArray());
 
-        var bad = new InlineOpHarness();
-        var op = new TriluOp(bad.Floats([1, 2], 2), -1, bad.Output(TensorType.Float32), Upper: true);
+        var bad = new OpHarness();
+        var op = new TriluOp(bad.ConstFloats([1, 2], 2), -1, bad.Output(TensorType.Float32), Upper: true);
         Assert.Throws<ArgumentException>(() => bad.Run(op));
     }
 }
