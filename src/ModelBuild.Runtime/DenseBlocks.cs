@@ -13,65 +13,9 @@ internal static class DenseBlocks
     public static void Block4x2<TL>(SimdLevel level, ref float xa, ref float xb, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s)
         where TL : struct, IWeightLoader
     {
-        int i = 0;
-        if (level == SimdLevel.Vector256)
-        {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default, sa = default, sb = default;
-            for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                Vector256<float> va = Vector256.LoadUnsafe(ref xa, (nuint)i);
-                Vector256<float> vb = Vector256.LoadUnsafe(ref xb, (nuint)i);
-                Vector256<float> w = TL.Load256(ref w0, i);
-                a0 = Simd.MulAdd(w, va, a0);
-                b0 = Simd.MulAdd(w, vb, b0);
-                w = TL.Load256(ref w1, i);
-                a1 = Simd.MulAdd(w, va, a1);
-                b1 = Simd.MulAdd(w, vb, b1);
-                w = TL.Load256(ref w2, i);
-                a2 = Simd.MulAdd(w, va, a2);
-                b2 = Simd.MulAdd(w, vb, b2);
-                w = TL.Load256(ref w3, i);
-                a3 = Simd.MulAdd(w, va, a3);
-                b3 = Simd.MulAdd(w, vb, b3);
-                if (TL.Asymmetric)
-                {
-                    sa += va;
-                    sb += vb;
-                }
-            }
-
-            Store(s, Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3), Vector256.Sum(b0), Vector256.Sum(b1), Vector256.Sum(b2), Vector256.Sum(b3), Vector256.Sum(sa), Vector256.Sum(sb));
-        }
-        else
-        {
-            Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector128<float> b0 = default, b1 = default, b2 = default, b3 = default, sa = default, sb = default;
-            for (; i <= k - Vector128<float>.Count; i += Vector128<float>.Count)
-            {
-                Vector128<float> va = Vector128.LoadUnsafe(ref xa, (nuint)i);
-                Vector128<float> vb = Vector128.LoadUnsafe(ref xb, (nuint)i);
-                Vector128<float> w = TL.Load128(ref w0, i);
-                a0 = Simd.MulAdd(w, va, a0);
-                b0 = Simd.MulAdd(w, vb, b0);
-                w = TL.Load128(ref w1, i);
-                a1 = Simd.MulAdd(w, va, a1);
-                b1 = Simd.MulAdd(w, vb, b1);
-                w = TL.Load128(ref w2, i);
-                a2 = Simd.MulAdd(w, va, a2);
-                b2 = Simd.MulAdd(w, vb, b2);
-                w = TL.Load128(ref w3, i);
-                a3 = Simd.MulAdd(w, va, a3);
-                b3 = Simd.MulAdd(w, vb, b3);
-                if (TL.Asymmetric)
-                {
-                    sa += va;
-                    sb += vb;
-                }
-            }
-
-            Store(s, Vector128.Sum(a0), Vector128.Sum(a1), Vector128.Sum(a2), Vector128.Sum(a3), Vector128.Sum(b0), Vector128.Sum(b1), Vector128.Sum(b2), Vector128.Sum(b3), Vector128.Sum(sa), Vector128.Sum(sb));
-        }
+        int i = level == SimdLevel.Vector256
+            ? Block4x2<TL, Vector256Width, Vector256<float>>(ref xa, ref xb, ref w0, ref w1, ref w2, ref w3, k, s)
+            : Block4x2<TL, Vector128Width, Vector128<float>>(ref xa, ref xb, ref w0, ref w1, ref w2, ref w3, k, s);
 
         // Tail of fewer than one vector: scalar.
         for (; i < k; i++)
@@ -89,6 +33,42 @@ internal static class DenseBlocks
             s[8] += va;
             s[9] += vb;
         }
+    }
+
+    /// <summary>The whole registers of <see cref="Block4x2{TL}"/>: stores the lane sums in <c>s</c>, returns the first column left.</summary>
+    private static int Block4x2<TL, W, TV>(ref float xa, ref float xb, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s)
+        where TL : struct, IWeightLoader
+        where W : IVectorWidth<TV>
+        where TV : struct
+    {
+        int i = 0;
+        TV a0 = default, a1 = default, a2 = default, a3 = default;
+        TV b0 = default, b1 = default, b2 = default, b3 = default, sa = default, sb = default;
+        for (; i <= k - W.Count; i += W.Count)
+        {
+            TV va = W.Load(ref xa, i);
+            TV vb = W.Load(ref xb, i);
+            TV w = W.LoadWeights<TL>(ref w0, i);
+            a0 = W.MulAdd(w, va, a0);
+            b0 = W.MulAdd(w, vb, b0);
+            w = W.LoadWeights<TL>(ref w1, i);
+            a1 = W.MulAdd(w, va, a1);
+            b1 = W.MulAdd(w, vb, b1);
+            w = W.LoadWeights<TL>(ref w2, i);
+            a2 = W.MulAdd(w, va, a2);
+            b2 = W.MulAdd(w, vb, b2);
+            w = W.LoadWeights<TL>(ref w3, i);
+            a3 = W.MulAdd(w, va, a3);
+            b3 = W.MulAdd(w, vb, b3);
+            if (TL.Asymmetric)
+            {
+                sa = W.Add(sa, va);
+                sb = W.Add(sb, vb);
+            }
+        }
+
+        Store(s, W.Sum(a0), W.Sum(a1), W.Sum(a2), W.Sum(a3), W.Sum(b0), W.Sum(b1), W.Sum(b2), W.Sum(b3), W.Sum(sa), W.Sum(sb));
+        return i;
     }
 
     public static void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s)
@@ -152,35 +132,10 @@ internal static class DenseBlocks
     public static float Dot<TL>(SimdLevel level, ref float x, ref byte w, int k, out float sumX)
         where TL : struct, IWeightLoader
     {
-        int i = 0;
         float dot, sx;
-        if (level == SimdLevel.Vector256)
-        {
-            Vector256<float> a = default, sa = default;
-            for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                Vector256<float> v = Vector256.LoadUnsafe(ref x, (nuint)i);
-                a = Simd.MulAdd(TL.Load256(ref w, i), v, a);
-                sa += v;
-            }
-
-            dot = Vector256.Sum(a);
-            sx = Vector256.Sum(sa);
-        }
-        else
-        {
-            Vector128<float> a = default, sa = default;
-            for (; i <= k - Vector128<float>.Count; i += Vector128<float>.Count)
-            {
-                Vector128<float> v = Vector128.LoadUnsafe(ref x, (nuint)i);
-                a = Simd.MulAdd(TL.Load128(ref w, i), v, a);
-                sa += v;
-            }
-
-            dot = Vector128.Sum(a);
-            sx = Vector128.Sum(sa);
-        }
-
+        int i = level == SimdLevel.Vector256
+            ? Dot<TL, Vector256Width, Vector256<float>>(ref x, ref w, k, out dot, out sx)
+            : Dot<TL, Vector128Width, Vector128<float>>(ref x, ref w, k, out dot, out sx);
         for (; i < k; i++)
         {
             float v = Unsafe.Add(ref x, i);
@@ -190,6 +145,26 @@ internal static class DenseBlocks
 
         sumX = sx;
         return dot;
+    }
+
+    /// <summary>The whole registers of <see cref="Dot{TL}"/>: the lane sums of x·w and of x; returns the first column left.</summary>
+    private static int Dot<TL, W, TV>(ref float x, ref byte w, int k, out float dot, out float sumX)
+        where TL : struct, IWeightLoader
+        where W : IVectorWidth<TV>
+        where TV : struct
+    {
+        int i = 0;
+        TV a = default, sa = default;
+        for (; i <= k - W.Count; i += W.Count)
+        {
+            TV v = W.Load(ref x, i);
+            a = W.MulAdd(W.LoadWeights<TL>(ref w, i), v, a);
+            sa = W.Add(sa, v);
+        }
+
+        dot = W.Sum(a);
+        sumX = W.Sum(sa);
+        return i;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

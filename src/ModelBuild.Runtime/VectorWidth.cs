@@ -22,6 +22,13 @@ internal interface IVectorWidth<TV>
     /// <summary>Writes <paramref name="v"/> to <c>p[offset]</c>.</summary>
     static abstract void Store(TV v, ref float p, nint offset);
 
+    /// <summary>A register of weights decoded to floats from row <paramref name="row"/> at column <paramref name="k"/>.</summary>
+    static abstract TV LoadWeights<TL>(ref byte row, int k)
+        where TL : struct, IWeightLoader;
+
+    /// <summary>The sum of the lanes (the BCL's horizontal sum for registers).</summary>
+    static abstract float Sum(TV v);
+
     /// <summary><paramref name="value"/> in every lane.</summary>
     static abstract TV Broadcast(float value);
 
@@ -56,6 +63,12 @@ internal readonly struct Vector256Width : IVectorWidth<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<float> v, ref float p, nint offset) => v.StoreUnsafe(ref Unsafe.Add(ref p, offset));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadWeights<TL>(ref byte row, int k)
+        where TL : struct, IWeightLoader => TL.Load256(ref row, k);
+
+    public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+
     public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,6 +98,12 @@ internal readonly struct Vector128Width : IVectorWidth<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector128<float> v, ref float p, nint offset) => v.StoreUnsafe(ref Unsafe.Add(ref p, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadWeights<TL>(ref byte row, int k)
+        where TL : struct, IWeightLoader => TL.Load128(ref row, k);
+
+    public static float Sum(Vector128<float> v) => Vector128.Sum(v);
 
     public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
 
@@ -116,6 +135,12 @@ internal readonly struct ScalarWidth : IVectorWidth<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float v, ref float p, nint offset) => Unsafe.Add(ref p, offset) = v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LoadWeights<TL>(ref byte row, int k)
+        where TL : struct, IWeightLoader => TL.Get(ref row, k);
+
+    public static float Sum(float v) => v;
 
     public static float Broadcast(float value) => value;
 
