@@ -21,8 +21,8 @@ namespace ModelBuild.Compression.Planning;
 /// </remarks>
 internal sealed class RuntimeConstantEvaluator : IConstantEvaluator
 {
-    /// <summary>Results up to this many elements are always folded; larger ones only when no larger than the inputs.</summary>
-    public const long SmallResultElements = 1 << 16;
+    /// <summary>Results up to this many elements are always folded (the folding pass's policy).</summary>
+    public const long SmallResultElements = ConstantFoldingPass.SmallResultElements;
 
     private static readonly HashSet<string> s_nonDeterministic = new(StringComparer.Ordinal)
     {
@@ -102,7 +102,7 @@ internal sealed class RuntimeConstantEvaluator : IConstantEvaluator
             var value = program.Outputs[next++];
             var dims = context.Shape(value).ToArray().Select(d => (long)d).ToArray();
             var count = context.Count(value);
-            if (count > SmallResultElements && count > inputElements)
+            if (!ConstantFoldingPass.WorthStoring(count, inputElements))
             {
                 return null;
             }

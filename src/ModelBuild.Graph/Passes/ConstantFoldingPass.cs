@@ -7,10 +7,22 @@ namespace ModelBuild.Graph.Passes;
 /// <remarks>
 /// <paramref name="evaluator"/> (the runtime's operators, supplied by the compressor) is asked first; the built-in
 /// <see cref="ConstantEvaluator"/> covers the few single-output operators on types the runtime does not compute
-/// (e.g. a Reshape of int8 weights). A node neither computes stays in the graph.
+/// (e.g. a Reshape of int8 weights). A node neither computes stays in the graph, and so does one whose result is
+/// much larger than its inputs, whichever evaluator computed it (see <see cref="SmallResultElements"/>).
 /// </remarks>
 public sealed class ConstantFoldingPass(IConstantEvaluator? evaluator = null) : IGraphPass
 {
+    /// <summary>
+    /// Results up to this many elements are always folded; larger ones only when they hold no more elements than
+    /// the node's distinct inputs. A ConstantOfShape or Concat the size of a feature map is cheaper to compute per
+    /// call than to ship as weights.
+    /// </summary>
+    public const long SmallResultElements = 1 << 16;
+
+    /// <summary>Whether results of this many elements, computed from inputs of that many, are worth storing.</summary>
+    public static bool WorthStoring(long resultElements, long inputElements) =>
+        resultElements <= SmallResultElements || resultElements <= inputElements;
+
     /// <inheritdoc/>
     public string Name => "fold-constants";
 
@@ -71,8 +83,14 @@ public sealed class ConstantFoldingPass(IConstantEvaluator? evaluator = null) : 
             return computed;
         }
 
-        return node.Outputs.Count == 1 && ConstantEvaluator.Operators.Contains(node.OpType)
-            && ConstantEvaluator.TryEvaluate(node, inputs, graph.DefaultOpset) is { } single ? [single] : null;
+        if (node.Outputs.Count != 1 || !ConstantEvaluator.Operators.Contains(node.OpType)
+            || ConstantEvaluator.TryEvaluate(node, inputs, graph.DefaultOpset) is not { } single)
+        {
+            return null;
+        }
+
+        var inputElements = inputs.OfType<Tensor>().DistinctBy(t => t.Name, StringComparer.Ordinal).Sum(t => t.ElementCount);
+        return WorthStoring(single.ElementCount, inputElements) ? [single] : null;
     }
 
     private static Tensor[]? StaticShape(ModelGraph graph, Node node)

@@ -64,6 +64,19 @@ public sealed class RuntimeConstantFoldingTests
     }
 
     [Fact]
+    public void A_result_much_larger_than_its_inputs_stays_computed_through_the_pass_and_its_fallback()
+    {
+        // The built-in evaluator also folds Concat: the size policy must hold whichever evaluator computed it.
+        var half = RuntimeConstantEvaluator.SmallResultElements * 5 / 8;
+        var constant = Tensor.FromFloats("c", [1, half], Enumerable.Range(0, (int)half).Select(i => (float)i).ToArray());
+        var graph = WithConstantBranch(new Node("Concat", ["c", "c"], ["s"], "concat") { Attributes = { NodeAttribute.Of("axis", 1L) } }, constant, "s", (int)(2 * half));
+
+        new ConstantFoldingPass(RuntimeConstantEvaluator.Instance).Run(graph);
+
+        Assert.Contains(graph.Nodes, n => n.OpType == "Concat");
+    }
+
+    [Fact]
     public void A_small_multi_input_result_is_folded_with_its_shape()
     {
         var a = Tensor.FromFloats("a", [2, 1], [1f, 2f]);
