@@ -178,7 +178,7 @@ public static class CompressionPipeline
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
             + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}")
             + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance) + (zeroConfig ? $" on {DefaultGate.SampleCount} synthetic inputs" : ""))
-            + "; " + runtimeLine;
+            + (choice.IsFallback ? "; " + runtimeLine : ""); // generated code is the norm: its line is a progress line only
 
         // Written last in the list, so a hash never vouches for outputs that failed to be written.
         files.Add((stem + ".summary", Encoding.UTF8.GetBytes(string.Join("\n", [hash, summary, .. warnings]) + "\n")));
