@@ -118,14 +118,39 @@ public sealed class ModelGraph
         Nodes.InsertRange(index, replacement);
     }
 
-    /// <summary>Removes weights that no node reads any more.</summary>
+    /// <summary>Removes weights that no node reads any more (subgraphs of If/Loop/Scan count: they may read outer names).</summary>
     public void RemoveUnusedInitializers()
     {
         var used = new HashSet<string>(Nodes.SelectMany(n => n.Inputs), StringComparer.Ordinal);
         used.UnionWith(Outputs.Select(o => o.Name));
+        foreach (var attribute in Nodes.SelectMany(n => n.Attributes).Where(a => a.Kind == AttributeKind.Opaque))
+        {
+            var proto = Onnx.OnnxAttributes.ToProto(attribute);
+            foreach (var g in proto.Graphs.Prepend(proto.G).OfType<ModelBuild.Onnx.Proto.GraphProto>())
+            {
+                AddSubgraphReads(g, used);
+            }
+        }
+
         foreach (var name in _initializers.Keys.Where(k => !used.Contains(k)).ToList())
         {
             _initializers.Remove(name);
+        }
+    }
+
+    /// <summary>Every name the nodes of <paramref name="g"/> and of its nested subgraphs read.</summary>
+    private static void AddSubgraphReads(ModelBuild.Onnx.Proto.GraphProto g, HashSet<string> used)
+    {
+        foreach (var node in g.Node)
+        {
+            used.UnionWith(node.Input);
+            foreach (var a in node.Attribute)
+            {
+                foreach (var nested in a.Graphs.Prepend(a.G).OfType<ModelBuild.Onnx.Proto.GraphProto>())
+                {
+                    AddSubgraphReads(nested, used);
+                }
+            }
         }
     }
 

@@ -6,7 +6,7 @@ namespace ModelBuild.Runtime;
 /// <remarks>
 /// <see cref="Code"/> is the on-disk format; compact codes (4 and up, docs/FORMATS.md) decode to <see cref="WeightFormat.Float32"/>.
 /// </remarks>
-internal readonly record struct BlobEntry(string Name, byte Code, int Rows, int Cols, ulong Offset, ulong Length)
+internal readonly record struct BlobEntry(string Name, byte Code, int Rows, int Cols, ulong Offset, ulong Length, int[] Dims)
 {
     public WeightFormat Format => Formats.FormatCodes.IsCompact(Code) ? WeightFormat.Float32 : (WeightFormat)Code;
 }
@@ -39,9 +39,11 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
         }
 
         long rows = 1, cols = 1;
+        var dims = new int[rank];
         for (int d = 0; d < rank; d++)
         {
             uint dim = BinaryPrimitives.ReadUInt32LittleEndian(Take(4, where));
+            dims[d] = (int)Math.Min(dim, int.MaxValue);
             if (d == 0)
             {
                 rows = dim;
@@ -70,7 +72,12 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
         }
 
         ulong n = (ulong)(rows * cols);
-        ulong expected = format switch
+        if (code == Formats.FormatCodes.Bytes && rank != 1)
+        {
+            throw WeightBlob.Bad($"{where}: a bytes entry has rank {rank}, not 1");
+        }
+
+        ulong expected = code == Formats.FormatCodes.Bytes ? n : format switch
         {
             WeightFormat.Float32 => 4 * n,
             WeightFormat.Int8 => (4 * (ulong)rows) + n,
@@ -82,7 +89,7 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
             throw WeightBlob.Bad($"{where}: {length} bytes but format {format} with {rows}×{cols} needs exactly {expected}");
         }
 
-        return new BlobEntry(name, code, (int)rows, (int)cols, offset, length);
+        return new BlobEntry(name, code, (int)rows, (int)cols, offset, length, dims);
     }
 
     private ReadOnlySpan<byte> Take(int count, string where)

@@ -23,11 +23,15 @@ public sealed class WeightBlob
     private readonly WeightMatrix[] _matrices;
     private readonly float[]?[] _floats;
     private readonly byte[] _codes;
+    private readonly int[][] _dims;
+    private readonly byte[]?[] _bytes;
 
-    private WeightBlob(string[] names, WeightMatrix[] matrices, byte[] codes)
+    private WeightBlob(string[] names, WeightMatrix[] matrices, byte[] codes, int[][] dims, byte[]?[] bytes)
     {
         _names = names;
         _codes = codes;
+        _dims = dims;
+        _bytes = bytes;
         _matrices = matrices;
         _floats = new float[]?[names.Length];
     }
@@ -112,14 +116,25 @@ public sealed class WeightBlob
         var names = new string[entries.Length];
         var matrices = new WeightMatrix[entries.Length];
         var codes = new byte[entries.Length];
+        var dims = new int[entries.Length][];
+        var raw = new byte[]?[entries.Length];
         for (int i = 0; i < entries.Length; i++)
         {
             names[i] = entries[i].Name;
             codes[i] = entries[i].Code;
-            matrices[i] = Decode(entries[i], i, payload);
+            dims[i] = entries[i].Dims;
+            if (entries[i].Code == Formats.FormatCodes.Bytes)
+            {
+                raw[i] = payload.Slice((int)entries[i].Offset, (int)entries[i].Length).ToArray();
+                matrices[i] = new WeightMatrix(0, 0, WeightFormat.Float32, [], [], [], []);
+            }
+            else
+            {
+                matrices[i] = Decode(entries[i], i, payload);
+            }
         }
 
-        return new WeightBlob(names, matrices, codes);
+        return new WeightBlob(names, matrices, codes, dims, raw);
     }
 
     /// <summary>Loads the blob embedded as a manifest resource.</summary>
@@ -164,6 +179,18 @@ public sealed class WeightBlob
     /// <returns>1–3 for the formats kernels read directly, 4–9 for compact formats decoded at load.</returns>
     public byte StoredFormat(int index) => _codes[index];
 
+    /// <summary>The dims entry <paramref name="index"/> was written with (the tensor's shape, e.g. a Conv weight's [OC, C, KH, KW]).</summary>
+    /// <param name="index">Entry index.</param>
+    /// <returns>A new array.</returns>
+    public int[] Dims(int index) => (int[])_dims[index].Clone();
+
+    /// <summary>The payload of a bytes entry (format 10: opaque data such as the ONNX Runtime fallback's graph).</summary>
+    /// <param name="index">Entry index.</param>
+    /// <returns>The entry's bytes (shared; do not modify).</returns>
+    /// <exception cref="InvalidOperationException">The entry is a weight, not a bytes entry.</exception>
+    public ReadOnlySpan<byte> Bytes(int index) => _bytes[index]
+        ?? throw new InvalidOperationException($"Weights blob entry {index} ('{_names[index]}') is a {Formats.FormatCodes.Name(_codes[index])} weight, not a bytes entry.");
+
     /// <summary>Entry <paramref name="index"/> as float32 values, decoded once and cached.</summary>
     /// <param name="index">Entry index.</param>
     /// <returns>A shared array (every call and thread gets the same instance); do not modify it.</returns>
@@ -173,6 +200,11 @@ public sealed class WeightBlob
         if (cached is not null)
         {
             return cached;
+        }
+
+        if (_bytes[index] is not null)
+        {
+            throw new InvalidOperationException($"Weights blob entry {index} ('{_names[index]}') holds bytes, not a weight.");
         }
 
         WeightMatrix m = _matrices[index];

@@ -51,6 +51,12 @@ public sealed class CompressOnnxModel : ToolTask
     /// <summary>Compress even when the outputs or the cache hold a result for the same inputs (ModelBuild_ForceCompress).</summary>
     public bool Force { get; set; }
 
+    /// <summary>The item's <c>Runtime</c> metadata: Auto (default), Generated or OnnxRuntime.</summary>
+    public string? Runtime { get; set; }
+
+    /// <summary>The item's <c>Generate</c> metadata; false = no class, so an uncovered operator is no error.</summary>
+    public bool Generate { get; set; } = true;
+
     protected override string ToolName => "dotnet";
 
     // The worker's progress lines, its one-line summary and the report path are the user's only sign of life during
@@ -115,6 +121,12 @@ public sealed class CompressOnnxModel : ToolTask
         if (Force)
         {
             args.AppendSwitch("--force");
+        }
+
+        args.AppendSwitchIfNotNull("--runtime ", string.IsNullOrEmpty(Runtime) ? null : Runtime);
+        if (!Generate)
+        {
+            args.AppendSwitch("--no-generate");
         }
 
         args.AppendSwitch("--msbuild");

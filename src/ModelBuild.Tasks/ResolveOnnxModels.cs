@@ -65,9 +65,21 @@ public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
             item.SetMetadata("WeightsPath", outputDir + className + ".weights.mbw");
             item.SetMetadata("CompressedModelPath", outputDir + className + ".compressed.onnx");
             item.SetMetadata("ReportPath", outputDir + className + ".report.md");
+            item.SetMetadata("RuntimePath", outputDir + className + ".runtime");
             var stampPath = outputDir + className + "." + (string.IsNullOrEmpty(Version) ? "dev" : Version) + ".stamp";
             var resourceName = "ModelBuild." + (ns.Length > 0 ? ns + "." : string.Empty) + className + ".weights.mbw";
-            var stampText = StampText(fullPath, manifest, className, ns, resourceName, Metadata(model, "InputShapes") ?? "");
+            var runtime = Metadata(model, "Runtime") ?? "Auto";
+            if (!s_runtimes.Contains(runtime))
+            {
+                Log.LogError(null, "MB0012", null, fullPath, 0, 0, 0, 0,
+                    "Runtime=\"{0}\" on the <OnnxModel> item '{1}' is not a runtime ModelBuild knows. Use Auto (the default: generated code when it covers every node, otherwise ONNX Runtime through the ModelBuild.OnnxRuntime package), Generated or OnnxRuntime.",
+                    runtime, model.ItemSpec);
+                continue;
+            }
+
+            var generate = !string.Equals(Metadata(model, "Generate"), "false", StringComparison.OrdinalIgnoreCase);
+            var stampText = StampText(fullPath, manifest, className, ns, resourceName, Metadata(model, "InputShapes") ?? "")
+                + "|" + runtime.ToLowerInvariant() + (generate ? "" : "|nogenerate");
             DeleteStaleStamp(stampPath, stampText);
             item.SetMetadata("StampPath", stampPath);
             item.SetMetadata("StampText", stampText);
@@ -120,7 +132,9 @@ public sealed class ResolveOnnxModels : Microsoft.Build.Utilities.Task
     }
 
     /// <summary>The OnnxModel metadata ModelBuild reads (README, "The OnnxModel item").</summary>
-    internal static readonly string[] KnownMetadata = ["ClassName", "Generate", "InputShapes", "Manifest", "Namespace", "OutputDir"];
+    internal static readonly string[] KnownMetadata = ["ClassName", "Generate", "InputShapes", "Manifest", "Namespace", "OutputDir", "Runtime"];
+
+    private static readonly HashSet<string> s_runtimes = new(StringComparer.OrdinalIgnoreCase) { "Auto", "Generated", "OnnxRuntime" };
 
     // Metadata that IDEs and common targets put on any item; not a typo of ours.
     private static readonly HashSet<string> s_commonMetadata = new(StringComparer.OrdinalIgnoreCase)

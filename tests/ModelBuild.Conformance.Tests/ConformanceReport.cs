@@ -14,6 +14,9 @@ internal static class ConformanceReport
             + $"{Count(results, Outcome.Passed)} passed, {Count(results, Outcome.Refused)} refused ({Codes(results)}), "
             + $"{Count(results, Outcome.Wrong)} wrong, {Count(results, Outcome.Crash)} crash; "
             + $"{Count(results, Outcome.NotApplicable)} not applicable, {Count(results, Outcome.Unverified)} unverified (ONNX Runtime disagrees with the converted model).\n"));
+        var passed = results.Where(r => r.Outcome == Outcome.Passed).ToList();
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Runtime=\"Auto\": {passed.Count(r => r.Runtime == "generated")} passed in generated code, "
+            + $"{passed.Count(r => r.Runtime == "onnxruntime")} in ONNX Runtime (the fallback, for nodes the generated code does not cover).\n"));
         sb.AppendLine("Tolerance: |actual − expected| ≤ 1e-4·max(1, |expected|). See tests/ModelBuild.Conformance.Tests/README.md.\n");
 
         sb.AppendLine("| operator | applicable | passed | refused | wrong | crash | n/a | unverified |");
@@ -37,7 +40,7 @@ internal static class ConformanceReport
             sb.AppendLine($"\n## {outcome}\n");
             foreach (var r in results.Where(r => r.Outcome == outcome))
             {
-                sb.AppendLine($"- {r.Test} ({r.Operator}){(r.Code is null ? "" : " " + r.Code)}{(r.Detail.Length == 0 ? "" : ": " + r.Detail)}");
+                sb.AppendLine($"- {r.Test} ({r.Operator}){(r.Code is null ? "" : " " + r.Code)}{(r.Runtime is null ? "" : " [" + r.Runtime + "]")}{(r.Detail.Length == 0 ? "" : ": " + r.Detail)}");
             }
         }
 

@@ -15,8 +15,9 @@ internal enum Outcome
     Crash,
 }
 
-/// <summary>One node test's verdict. <paramref name="Code"/> is the MB code of a refusal.</summary>
-internal sealed record TestResult(string Test, string Operator, Outcome Outcome, string Detail = "", string? Code = null);
+/// <summary>One node test's verdict. <paramref name="Code"/> is the MB code of a refusal.
+/// <paramref name="Runtime"/>: what ran it, <c>generated</c> or <c>onnxruntime</c> (the Auto fallback); null when nothing ran.</summary>
+internal sealed record TestResult(string Test, string Operator, Outcome Outcome, string Detail = "", string? Code = null, string? Runtime = null);
 
 /// <summary>
 /// Runs node tests through both references and ModelBuild: load → classify → convert → ONNX Runtime must reproduce
@@ -73,7 +74,7 @@ internal static class ConformanceSuite
         {
             results.Add(runner.CompileFailures.TryGetValue(p.Test.Name, out var failure)
                 ? new TestResult(p.Test.Name, p.Operator, Outcome.Crash, failure)
-                : Execute(runner, p));
+                : Execute(runner, p) with { Runtime = p.Prepared.Runtime });
         }
 
         log($"ran {ordered.Count - runner.CompileFailures.Count} predictors (elapsed {clock.Elapsed.TotalSeconds:0.0} s)");

@@ -39,7 +39,7 @@ internal sealed class ModelBuildRunner
     }
 
     /// <summary>A model planned for the generator. <paramref name="Key"/> must be a C# identifier fragment.</summary>
-    public sealed record Prepared(string Key, string Plan, byte[] Blob)
+    public sealed record Prepared(string Key, string Plan, byte[] Blob, string Runtime = "generated")
     {
         public string Namespace => "Conformance." + Key;
 
@@ -50,7 +50,7 @@ internal sealed class ModelBuildRunner
     public IReadOnlyDictionary<string, string> CompileFailures { get; }
 
     /// <summary>Plans <paramref name="onnx"/>; a refusal is the <see cref="ModelBuildException"/> the build would report.</summary>
-    public static Prepared Prepare(string key, byte[] onnx)
+    public static Prepared Prepare(string key, byte[] onnx, ModelRuntime runtime = ModelRuntime.Auto)
     {
         var dir = Directory.CreateTempSubdirectory("mb-conformance-");
         try
@@ -58,10 +58,11 @@ internal sealed class ModelBuildRunner
             var file = Path.Combine(dir.FullName, key + ".onnx");
             File.WriteAllBytes(file, onnx);
             var ns = "Conformance." + key;
-            var (plan, blob) = ExactPlanner.Build(file, "Model_" + key);
+            // Runtime="Auto", the build's default: ONNX Runtime (ModelBuild.OnnxRuntime) runs what generated code does not cover.
+            var (plan, blob, ran) = ExactPlanner.Build(file, "Model_" + key, runtime);
             plan = plan.Replace("namespace\n", "namespace " + ns + "\n", StringComparison.Ordinal)
                 .Replace("resource \"Model_" + key + ".weights.mbw\"", "resource \"" + ns + ".weights.mbw\"", StringComparison.Ordinal);
-            return new Prepared(key, plan, blob);
+            return new Prepared(key, plan, blob, ran);
         }
         finally
         {
@@ -178,7 +179,9 @@ internal sealed class ModelBuildRunner
         // The test process's framework plus the runtime library the generated code calls.
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
         var runtime = Path.Combine(AppContext.BaseDirectory, "ModelBuild.Runtime.dll");
-        var references = paths.Where(p => !p.EndsWith("ModelBuild.Runtime.dll", StringComparison.Ordinal)).Append(runtime)
+        var fallback = typeof(ModelBuild.Runtime.Ops.OnnxRuntimeOp).Assembly.Location; // ModelBuild.OnnxRuntime
+        var onnxRuntime = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.Location;
+        var references = paths.Where(p => !p.EndsWith("ModelBuild.Runtime.dll", StringComparison.Ordinal)).Append(runtime).Append(fallback).Append(onnxRuntime)
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p));
         return CSharpCompilation.Create("ModelBuild.Conformance.Predictors", [], references,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,

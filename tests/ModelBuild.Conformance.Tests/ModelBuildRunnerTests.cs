@@ -1,3 +1,4 @@
+using ModelBuild.Compression.Pipeline;
 using ModelBuild.Graph;
 using ModelBuild.Graph.Onnx;
 
@@ -30,12 +31,42 @@ public sealed class ModelBuildRunnerTests
     }
 
     [Fact]
-    public void An_operator_the_runtime_lacks_is_refused_with_MB3003_naming_it()
+    public void An_operator_the_runtime_lacks_is_refused_with_MB3003_naming_it_when_Runtime_is_Generated()
     {
         // LpPool is an operator real models rarely use; nothing lowers it.
-        var e = Assert.Throws<ModelBuildException>(() => ModelBuildRunner.Prepare("lppool", Model([new Node("LpPool", ["x"], ["y"], "the_lppool")], [("y", 3)])));
+        var e = Assert.Throws<ModelBuildException>(() => ModelBuildRunner.Prepare("lppool", Model([new Node("LpPool", ["x"], ["y"], "the_lppool")], [("y", 3)]), ModelRuntime.Generated));
         Assert.Equal("MB3003", e.Code);
         Assert.Contains("LpPool 'the_lppool'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Runtime=\"Auto\"", e.Message, StringComparison.Ordinal); // says how to get the fallback instead
+    }
+
+    [Fact]
+    public void Under_Auto_an_uncovered_operator_goes_to_ONNX_Runtime_and_a_covered_model_stays_generated()
+    {
+        var lpPool = new Node("LpPool", ["x"], ["y"], "the_lppool") { Attributes = { NodeAttribute.Of("kernel_shape", new long[] { 2 }) } };
+        Assert.Equal("onnxruntime", ModelBuildRunner.Prepare("lppool_auto", Model([lpPool], [("y", 2)])).Runtime);
+        Assert.Equal("generated", ModelBuildRunner.Prepare("relu_auto", Model([new Node("Relu", ["x"], ["y"])], [("y", 3)])).Runtime);
+    }
+
+    [Fact]
+    public void Runtime_OnnxRuntime_runs_the_same_class_API_with_the_blob_weights_and_matches_values_computed_here()
+    {
+        // 18 weights: above the size that stays inline in the graph, so they travel in the blob and are put back at load.
+        float[] w = [1, 2, 3, -1, 0, 0.5f, 0.25f, -2, 4, 3, 3, 3, -0.5f, 1, -1, 2, 0, -3];
+        var model = Model([new Node("Gemm", ["x", "w"], ["y"]) { Attributes = { NodeAttribute.Of("transB", 1L) } }], [("y", 6)], Tensor.FromFloats("w", [6, 3], w));
+        var prepared = ModelBuildRunner.Prepare("gemm_ort", model, ModelRuntime.OnnxRuntime);
+        Assert.Equal("onnxruntime", prepared.Runtime);
+        Assert.Contains("op OnnxRuntime ", prepared.Plan, StringComparison.Ordinal);
+
+        var runner = ModelBuildRunner.Compile([prepared]);
+        Assert.Empty(runner.CompileFailures);
+        for (var call = 0; call < 2; call++) // the second call runs into the pre-allocated OrtValues
+        {
+            var y = runner.Run("gemm_ort", Tensor.FromFloats("x", [2, 3], X)).Single();
+            Assert.Equal([2L, 6L], y.Dims);
+            var expected = Enumerable.Range(0, 12).Select(i => Enumerable.Range(0, 3).Sum(k => (double)X[(i / 6 * 3) + k] * w[(i % 6 * 3) + k]));
+            Assert.Equal(expected, y.Data.Select(v => (double)v), new Tolerant(1e-5));
+        }
     }
 
     /// <summary>x: float [2, 3] → the given outputs (float [2, width]).</summary>

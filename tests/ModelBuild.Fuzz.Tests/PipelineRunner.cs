@@ -29,7 +29,9 @@ internal sealed class PipelineRunner : IDisposable
             File.WriteAllText(manifest, manifestJson);
         }
 
-        return CompressionPipeline.Run(new CompressionRequest(modelPath, manifest, "TestModel", "Test", Path.Combine(Dir, "out"), "Test.TestModel.weights.mbw"), ModelBuild.Evaluation.Services.EvaluationServices.Create());
+        // Runtime="Generated": these cases are about what the generated code's planner refuses (Auto would hand them to ONNX Runtime).
+        return CompressionPipeline.Run(new CompressionRequest(modelPath, manifest, "TestModel", "Test", Path.Combine(Dir, "out"), "Test.TestModel.weights.mbw") { Runtime = ModelRuntime.Generated },
+            ModelBuild.Evaluation.Services.EvaluationServices.Create());
     }
 
     /// <summary>The MB error the pipeline must end in (any other exception fails the test with its stack trace).</summary>

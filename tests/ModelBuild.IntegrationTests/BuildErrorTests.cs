@@ -35,7 +35,7 @@ public sealed class BuildErrorTests
     }
 
     [Fact]
-    public void UnsupportedOperator_FailsWithMB3003_ListingEachOpAndNode()
+    public void UnsupportedOperator_UnderAuto_WithoutTheFallbackPackage_FailsWithMB0013_NamingThePackageAndTheNodes()
     {
         using var project = ConsumerProject.InRepo(new ConsumerModel("unsupported.onnx", "OddModel"));
         File.WriteAllBytes(Path.Combine(project.Directory, "unsupported.onnx"), UnsupportedModel.Create());
@@ -44,7 +44,11 @@ public sealed class BuildErrorTests
         var build = project.Build();
 
         Assert.False(build.Succeeded);
-        Assert.Contains("error MB3003", build.Output);
+        Assert.Matches(@"unsupported\.onnx\s*:\s*error MB0013: unsupported\.onnx runs in ONNX Runtime .*ModelBuild\.OnnxRuntime", build.Output);
+        Assert.DoesNotContain("error MB3003", build.Output);
+        Assert.DoesNotContain("error CS", build.Output); // stopped before C# meets a class it cannot compile
+        // The log says why the model runs in ONNX Runtime: the nodes the generated code does not cover.
+        Assert.Contains("runtime: ONNX Runtime (needs the ModelBuild.OnnxRuntime package), because the generated code does not cover", build.Output);
         Assert.Contains("LpPool 'my_lppool'", build.Output);
         Assert.Contains("GlobalLpPool 'my_globallppool'", build.Output);
     }
@@ -53,7 +57,7 @@ public sealed class BuildErrorTests
     public void FourUnbuildableModels_AreAllReportedInOneBuild_ThenMB0008StopsBeforeCompiling()
     {
         string[] names = ["first", "second", "third", "fourth"];
-        using var project = ConsumerProject.InRepo(names.Select(n => new ConsumerModel(n + ".onnx", char.ToUpperInvariant(n[0]) + n[1..] + "Model")).ToArray());
+        using var project = ConsumerProject.InRepo(names.Select(n => new ConsumerModel(n + ".onnx", char.ToUpperInvariant(n[0]) + n[1..] + "Model", Runtime: "Generated")).ToArray());
         foreach (var name in names)
         {
             File.WriteAllBytes(Path.Combine(project.Directory, name + ".onnx"), UnsupportedModel.Create());

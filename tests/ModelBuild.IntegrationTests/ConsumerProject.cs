@@ -5,7 +5,7 @@ using System.Text;
 namespace ModelBuild.IntegrationTests;
 
 /// <summary>One model a consumer project compresses: the item line and how its predictor is called.</summary>
-internal sealed record ConsumerModel(string OnnxPath, string ClassName, string? Manifest = null, bool DynamicBatch = true);
+internal sealed record ConsumerModel(string OnnxPath, string ClassName, string? Manifest = null, bool DynamicBatch = true, string? Runtime = null);
 
 /// <summary>
 /// A throwaway user project in a temp folder that consumes ModelBuild either through the repo's build/ files
@@ -23,12 +23,17 @@ internal sealed class ConsumerProject : IDisposable
 
     public string IntermediateDir => Path.Combine(Directory, "obj", TestPaths.Configuration, "net10.0");
 
-    public static ConsumerProject InRepo(params ConsumerModel[] models)
+    public static ConsumerProject InRepo(params ConsumerModel[] models) => InRepo(onnxRuntimeFallback: false, models);
+
+    /// <param name="onnxRuntimeFallback">Reference src/ModelBuild.OnnxRuntime, as a user adds the ModelBuild.OnnxRuntime package.</param>
+    /// <param name="models">The OnnxModel items.</param>
+    public static ConsumerProject InRepo(bool onnxRuntimeFallback, params ConsumerModel[] models)
     {
         var project = new ConsumerProject(System.IO.Directory.CreateTempSubdirectory("mb-consumer-").FullName);
+        var fallback = onnxRuntimeFallback ? "    <ProjectReference Include=\"{REPO}/src/ModelBuild.OnnxRuntime/ModelBuild.OnnxRuntime.csproj\" />\n" : "";
         project.Write("Consumer.csproj", Template("InRepo.csproj.txt")
-            .Replace("{REPO}", TestPaths.RepoRoot.TrimEnd('/'))
-            .Replace("{MODELS}", ModelItems(models)));
+            .Replace("{MODELS}", fallback + ModelItems(models))
+            .Replace("{REPO}", TestPaths.RepoRoot.TrimEnd('/')));
         project.WriteProgram(models);
         return project;
     }
@@ -86,7 +91,7 @@ internal sealed class ConsumerProject : IDisposable
 
     private static string ModelItems(IEnumerable<ConsumerModel> models) => string.Join("\n", models.Select(m =>
         $"    <OnnxModel Include=\"{m.OnnxPath}\" ClassName=\"{m.ClassName}\" Namespace=\"Consumer.Models\""
-        + (m.Manifest is null ? "" : $" Manifest=\"{m.Manifest}\"") + " />"));
+        + (m.Manifest is null ? "" : $" Manifest=\"{m.Manifest}\"") + (m.Runtime is null ? "" : $" Runtime=\"{m.Runtime}\"") + " />"));
 
     private void WriteProgram(IEnumerable<ConsumerModel> models)
     {

@@ -1,11 +1,17 @@
 namespace ModelBuild.IntegrationTests;
 
-/// <summary>One consumer project with all three MNIST models, built once for the class.</summary>
+/// <summary>
+/// One consumer project with all three MNIST models, built once for the class, plus the MLP again forced through
+/// ONNX Runtime (<c>Runtime="OnnxRuntime"</c>, the ModelBuild.OnnxRuntime project referenced as a user adds the package).
+/// </summary>
 public sealed class MnistConsumerFixture : IDisposable
 {
+    public const string FallbackClass = "MlpOrtModel";
+
     public MnistConsumerFixture()
     {
-        Project = ConsumerProject.InRepo(MnistModel.Zoo.AsConsumer(), MnistModel.Mlp.AsConsumer(), MnistModel.Cnn.AsConsumer());
+        Project = ConsumerProject.InRepo(onnxRuntimeFallback: true, MnistModel.Zoo.AsConsumer(), MnistModel.Mlp.AsConsumer(), MnistModel.Cnn.AsConsumer(),
+            MnistModel.Mlp.AsConsumer() with { ClassName = FallbackClass, Runtime = "OnnxRuntime" });
         Build = Project.Build();
     }
 
@@ -71,6 +77,32 @@ public sealed class InRepoBuildTests(MnistConsumerFixture fixture) : IClassFixtu
             {
                 Assert.True(Math.Abs(ours[j] - compressed[j]) <= 1e-4 * scale, $"{file} output {j}: {ours[j]} vs {compressed[j]}");
             }
+        }
+    }
+
+    [Fact]
+    public void RuntimeOnnxRuntime_RunsTheSameClassApiInOnnxRuntime_MatchingTheCompressedOnnx_WithTheInt8SizeEmbedded()
+    {
+        Assert.True(fixture.Build.Succeeded, fixture.Build.Output);
+        Assert.Equal("onnxruntime", File.ReadAllText(fixture.Project.OutputFile(MnistConsumerFixture.FallbackClass, ".runtime")).Trim());
+        Assert.Equal("generated", File.ReadAllText(fixture.Project.OutputFile("MlpModel", ".runtime")).Trim());
+        Assert.Contains($"-> {MnistConsumerFixture.FallbackClass}: ", fixture.Build.Output);
+        Assert.Contains("runtime: ONNX Runtime (Runtime=\"OnnxRuntime\"", fixture.Build.Output);
+
+        // The embedded resource is the int8 size (plus the graph), not an fp32 .onnx.
+        var embedded = new FileInfo(fixture.Project.OutputFile(MnistConsumerFixture.FallbackClass, ".weights.mbw")).Length;
+        var original = new FileInfo(MnistModel.Mlp.Path).Length;
+        Assert.True(embedded < original / 3, $"embedded {embedded} bytes, original {original}");
+
+        var model = MnistModel.Mlp;
+        var inputs = model.Preprocess(TestData.TestImages.AsSpan(0, CompareCount * 784).ToArray());
+        var ours = fixture.Project.Predict(MnistConsumerFixture.FallbackClass, inputs, CompareCount);
+        var compressed = MnistModel.RunOnnxRuntime(fixture.Project.OutputFile(MnistConsumerFixture.FallbackClass, ".compressed.onnx"), inputs, model.DynamicBatch);
+        Assert.Equal(compressed.Length, ours.Length);
+        for (var i = 0; i < ours.Length; i++)
+        {
+            // Same int8 weights: DequantizeLinear in the compressed .onnx, decoded once to float32 in the fallback.
+            Assert.True(Math.Abs(ours[i] - compressed[i]) <= 1e-4 * Math.Max(1, Math.Abs(compressed[i])), $"output {i}: {ours[i]} vs {compressed[i]}");
         }
     }
 }

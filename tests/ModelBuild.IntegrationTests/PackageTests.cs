@@ -150,6 +150,12 @@ public sealed class PackageTests(PackedPackage package, Xunit.Abstractions.ITest
         }
 
         Assert.True(File.Exists(Path.Combine(project.Directory, "obj", "Release", "net10.0", "linux-x64", "modelbuild", "MlpModel", "MlpModel.weights.mbw")));
+
+        // Every model runs as generated code: no ONNX Runtime in the build or publish output (the worker's copy stays in the package).
+        var ort = Directory.GetFiles(Path.Combine(project.Directory, "bin"), "*", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f).Contains("onnxruntime", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.True(ort.Count == 0, "ONNX Runtime files in an all-generated app's output: " + string.Join(", ", ort));
+        Assert.True(Directory.Exists(Path.Combine(project.Directory, "bin", "Release", "net10.0", "linux-x64", "publish")), "the publish folder was checked");
         var forced = Run("build", "-c", "Release", "-p:ModelBuild_ForceCompress=true");
         Assert.Contains("pass 1/1: quantize(int8", forced.Output);
     }
@@ -193,6 +199,23 @@ public sealed class PackageTests(PackedPackage package, Xunit.Abstractions.ITest
         Assert.All(documents, d => Assert.StartsWith("/_/", d));
     }
 
+    [Fact]
+    public void FallbackPackage_ShipsTheOpAndItsPropsFlag_AndDependsOnOnnxRuntimeOnly()
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(package.FallbackNupkg);
+        var entries = zip.Entries.Select(e => e.FullName).ToHashSet();
+        Assert.Contains("lib/net10.0/ModelBuild.OnnxRuntime.dll", entries);
+        Assert.Contains("build/ModelBuild.OnnxRuntime.props", entries);
+        Assert.Contains("buildTransitive/ModelBuild.OnnxRuntime.props", entries);
+        Assert.DoesNotContain("lib/net10.0/ModelBuild.Runtime.dll", entries); // comes with ModelBuild: one copy only
+
+        using var stream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+        var dependencies = System.Xml.Linq.XDocument.Load(stream).Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => e.Attribute("id")!.Value).ToHashSet();
+        Assert.Contains("Microsoft.ML.OnnxRuntime", dependencies);
+        Assert.DoesNotContain("ModelBuild.Runtime", dependencies);
+    }
+
     private static void AssertPackageLayout(string nupkg)
     {
         using var zip = System.IO.Compression.ZipFile.OpenRead(nupkg);
@@ -234,7 +257,15 @@ public sealed class PackedPackage : IDisposable
             "-o", Feed, $"-p:Version={Version}", "-nologo");
         Assert.True(PackOutput.Succeeded, PackOutput.Output);
         Assert.True(File.Exists(Nupkg), PackOutput.Output);
+        FallbackPackOutput = DotNet.Run(TestPaths.RepoRoot, "pack", "src/ModelBuild.OnnxRuntime/ModelBuild.OnnxRuntime.csproj", "-c", TestPaths.Configuration,
+            "-o", Feed, $"-p:Version={Version}", "-nologo");
+        Assert.True(FallbackPackOutput.Succeeded, FallbackPackOutput.Output);
     }
+
+    internal DotNet.Result FallbackPackOutput { get; }
+
+    /// <summary>The opt-in ONNX Runtime fallback package.</summary>
+    public string FallbackNupkg => Path.Combine(Feed, $"ModelBuild.OnnxRuntime.{Version}.nupkg");
 
     public string Feed { get; }
 

@@ -48,6 +48,35 @@ public sealed class WeightBlobTests
         Assert.Equal((1, 2), (blob.Matrix(4).Rows, blob.Matrix(4).Cols));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BytesEntry_RoundTrips_WithItsDims_AndIsNotAWeight(bool brotli)
+    {
+        byte[] graph = [8, 7, 0, 255, 1];
+        var entries = SampleEntries();
+        entries.Add(new("(onnx runtime graph)", (WeightFormat)10, [5], graph));
+
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write(entries, brotli));
+
+        Assert.Equal(graph, blob.Bytes(5).ToArray());
+        Assert.Equal(10, blob.StoredFormat(5));
+        Assert.Equal([5], blob.Dims(5));
+        Assert.Equal([2, 1, 3], blob.Dims(0)); // the written dims, not the matrix view
+        Assert.Equal([], blob.Dims(3));
+        Assert.Throws<InvalidOperationException>(() => blob.Floats(5));
+        Assert.Throws<InvalidOperationException>(() => blob.Bytes(0));
+    }
+
+    [Fact]
+    public void BytesEntry_OfRankOtherThanOne_IsRefused()
+    {
+        var bytes = BlobWriter.Write([new("g", (WeightFormat)10, [2, 2], [1, 2, 3, 4])]);
+
+        var e = Assert.Throws<InvalidDataException>(() => WeightBlob.Load(bytes));
+        Assert.Contains("rank 2", e.Message);
+    }
+
     [Fact]
     public void Floats_IsCachedAndShared()
     {
@@ -187,7 +216,7 @@ public sealed class WeightBlobTests
     public void UnknownFormat_NamesEntry()
     {
         List<BlobEntrySpec> entries = SampleEntries();
-        entries[3] = entries[3] with { FormatOverride = 10 };
+        entries[3] = entries[3] with { FormatOverride = 11 }; // 10 is the bytes entry
         AssertInvalid(BlobWriter.Write(entries), "entry 3 ('scalar')", "format");
     }
 

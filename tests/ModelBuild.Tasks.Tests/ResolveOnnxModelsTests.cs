@@ -126,6 +126,65 @@ public sealed class UnknownMetadataTests
         Assert.Equal("/proj/m.onnx", warning.File);
         Assert.Contains("'Manfest'", warning.Message);
         Assert.Contains("Did you mean 'Manifest'?", warning.Message);
-        Assert.Contains("Known metadata: ClassName, Generate, InputShapes, Manifest, Namespace, OutputDir.", warning.Message);
+        Assert.Contains("Known metadata: ClassName, Generate, InputShapes, Manifest, Namespace, OutputDir, Runtime.", warning.Message);
+    }
+}
+
+public sealed class RuntimeMetadataTests
+{
+    private static (ResolveOnnxModels Task, MockEngine Engine) Resolve(string? runtime, string? generate = null)
+    {
+        var engine = new MockEngine();
+        var item = new TaskItem("/proj/m.onnx");
+        if (runtime is not null)
+        {
+            item.SetMetadata("Runtime", runtime);
+        }
+
+        if (generate is not null)
+        {
+            item.SetMetadata("Generate", generate);
+        }
+
+        var task = new ResolveOnnxModels { BuildEngine = engine, Models = [item], IntermediateDirectory = "/proj/obj/", ProjectDirectory = "/proj" };
+        task.Execute();
+        return (task, engine);
+    }
+
+    [Theory]
+    [InlineData("Auto")]
+    [InlineData("generated")]
+    [InlineData("OnnxRuntime")]
+    public void KnownRuntime_IsAccepted_WithoutWarning(string runtime)
+    {
+        var (task, engine) = Resolve(runtime);
+
+        Assert.Empty(engine.Errors);
+        Assert.Empty(engine.Warnings);
+        Assert.EndsWith("/MModel.runtime", Assert.Single(task.Resolved).GetMetadata("RuntimePath"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownRuntime_ReportsMB0012_NamingTheValidValues()
+    {
+        var (task, engine) = Resolve("Onnx");
+
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal("MB0012", error.Code);
+        Assert.Equal("/proj/m.onnx", error.File);
+        Assert.Contains("Runtime=\"Onnx\"", error.Message);
+        Assert.Contains("Auto", error.Message);
+        Assert.Contains("OnnxRuntime", error.Message);
+        Assert.Empty(task.Resolved);
+    }
+
+    [Fact]
+    public void RuntimeAndGenerate_ArePartOfTheStamp_SoChangingThemRecompresses()
+    {
+        var auto = Assert.Single(Resolve(null).Task.Resolved).GetMetadata("StampText");
+
+        Assert.NotEqual(auto, Assert.Single(Resolve("OnnxRuntime").Task.Resolved).GetMetadata("StampText"));
+        Assert.NotEqual(auto, Assert.Single(Resolve(null, "false").Task.Resolved).GetMetadata("StampText"));
+        Assert.Equal(auto, Assert.Single(Resolve("auto").Task.Resolved).GetMetadata("StampText"));
     }
 }

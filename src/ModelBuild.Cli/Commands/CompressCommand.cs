@@ -21,10 +21,12 @@ public static class CompressCommand
         var inputShapes = new Option<string>("--input-shapes") { Description = "Pin input dims: x=1,3,48,? (? keeps a dim dynamic); several separated by ';'." };
         var cache = new Option<string>("--cache") { Description = "Content-addressed cache folder: reuse a result for the same model, manifest, data and ModelBuild build, and store new ones." };
         var force = new Option<bool>("--force") { Description = "Compress even when the outputs or the cache already hold a result for the same inputs." };
+        var runtime = new Option<string>("--runtime") { Description = "What runs the model: auto (generated code when it covers every node, else ONNX Runtime; default), generated, onnxruntime." };
+        var noGenerate = new Option<bool>("--no-generate") { Description = "No class is generated (Generate=\"false\"): an uncovered operator is no error." };
         var msbuild = new Option<bool>("--msbuild") { Description = "Write progress as MSBuild messages (used by the build task).", Hidden = true };
         var command = new Command("compress", "Compress a model: writes the plan, weights blob, compressed .onnx and report.")
         {
-            model, manifest, output, className, ns, resource, inputShapes, cache, force, msbuild,
+            model, manifest, output, className, ns, resource, inputShapes, cache, force, runtime, noGenerate, msbuild,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, writer =>
         {
@@ -42,6 +44,8 @@ public static class CompressCommand
                 InputShapes = parseResult.GetValue(inputShapes) ?? string.Empty,
                 CacheDirectory = parseResult.GetValue(cache) is { Length: > 0 } dir ? Path.GetFullPath(dir) : null,
                 Force = parseResult.GetValue(force),
+                Runtime = ParseRuntime(parseResult.GetValue(runtime), modelPath),
+                Generate = !parseResult.GetValue(noGenerate),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new SynchronousProgress(line => writer.WriteLine(
@@ -59,6 +63,14 @@ public static class CompressCommand
         }, parseResult.GetValue(model)));
         return command;
     }
+
+    /// <summary>The <c>Runtime</c> metadata's value (case-insensitive; empty = Auto).</summary>
+    /// <exception cref="ModelBuildException">MB0012: not one of Auto, Generated, OnnxRuntime.</exception>
+    private static ModelRuntime ParseRuntime(string? text, string modelPath) =>
+        string.IsNullOrWhiteSpace(text) ? ModelRuntime.Auto
+        : Enum.TryParse<ModelRuntime>(text.Trim(), ignoreCase: true, out var value) && Enum.IsDefined(value) && !int.TryParse(text, out _) ? value
+        : throw new ModelBuildException("MB0012", modelPath,
+            $"Runtime=\"{text}\" on the <OnnxModel> item is not a runtime ModelBuild knows. Use Auto (the default: generated code when it covers every node, otherwise ONNX Runtime), Generated or OnnxRuntime.");
 
     /// <summary>Reports on the calling thread, in order (<see cref="Progress{T}"/> posts to the thread pool).</summary>
     private sealed class SynchronousProgress(Action<string> report) : IProgress<string>

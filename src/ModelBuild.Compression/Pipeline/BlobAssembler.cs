@@ -9,7 +9,7 @@ namespace ModelBuild.Compression.Pipeline;
 internal static class BlobAssembler
 {
     public static (byte[] Blob, List<WeightReportRow> Rows) Build(WeightTable weights, IReadOnlyDictionary<string, float[]> originals, bool entropyCoding,
-        Func<string, int>? originalElementSize = null)
+        Func<string, int>? originalElementSize = null, byte[]? fallbackGraph = null)
     {
         var writer = new WeightBlobWriter();
         var rows = new List<WeightReportRow>();
@@ -26,6 +26,12 @@ internal static class BlobAssembler
 
             var format = entry.Stored?.Describe() ?? "float32";
             rows.Add(new WeightReportRow(entry.Name, entry.Dims, format, (originalElementSize?.Invoke(entry.Name) ?? 4) * elements, writer.PayloadLength(index), maxError, sqnr));
+        }
+
+        if (fallbackGraph is not null)
+        {
+            // Last, so the weights keep the indices the plan's OnnxRuntime op names.
+            writer.AddBytes(FallbackPlanBuilder.GraphEntryName, fallbackGraph);
         }
 
         return (writer.ToArray(entropyCoding), rows);

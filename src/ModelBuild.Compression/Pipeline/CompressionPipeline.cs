@@ -101,8 +101,11 @@ public static class CompressionPipeline
 
         progress?.Report("planning buffers and kernels");
         var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
-        var (plan, weights) = PlanBuilder.Build(graph, request.ModelPath, target, context.Stored);
-        var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding, name => WeightPrecision.OriginalElementSize(widened, name));
+        var choice = RuntimeChoice.Make(request, context, target, widened);
+        var (plan, weights) = (choice.Plan, choice.Weights);
+        var runtimeLine = RuntimeChoice.Describe(choice, request);
+        progress?.Report(runtimeLine);
+        var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding, name => WeightPrecision.OriginalElementSize(widened, name), choice.FallbackGraph);
         plan.OriginalBytes = originalBytes;
         plan.EmbeddedBytes = blob.Length;
         plan.Passes = manifest.Describe();
@@ -112,7 +115,7 @@ public static class CompressionPipeline
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
         var compressedOnnx = CompressedOnnx.Build(context, widened);
         var planText = PlanWriter.Write(plan);
-        if (services.Runner is { } runner)
+        if (services.Runner is { } runner && !choice.IsFallback)
         {
             progress?.Report("checking the generated code's plan against ONNX Runtime on the compressed model");
             context.Notes.Add(PlanVerifier.Check(planText, blob, compressedOnnx, graph, runner, calibration, request.ModelPath));
@@ -160,6 +163,7 @@ public static class CompressionPipeline
             (stem + ".report.html", Encoding.UTF8.GetBytes(Reporting.Html.HtmlReport.Render(report))),
             (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest))),
             (stem + ".mbplan", Encoding.UTF8.GetBytes(planText)),
+            (stem + ".runtime", Encoding.UTF8.GetBytes(choice.RuntimeName + "\n")),
         };
         var pinnedPath = stem + ".auto.compress.json";
         if (pinned is not null)
@@ -173,7 +177,8 @@ public static class CompressionPipeline
 
         var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
             + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}")
-            + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance) + (zeroConfig ? $" on {DefaultGate.SampleCount} synthetic inputs" : ""));
+            + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance) + (zeroConfig ? $" on {DefaultGate.SampleCount} synthetic inputs" : ""))
+            + (choice.IsFallback ? "; " + runtimeLine : ""); // generated code is the norm: its line is a progress line only
 
         // Written last in the list, so a hash never vouches for outputs that failed to be written.
         files.Add((stem + ".summary", Encoding.UTF8.GetBytes(string.Join("\n", [hash, summary, .. warnings]) + "\n")));
@@ -184,7 +189,7 @@ public static class CompressionPipeline
         }
 
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
-            originalBytes, blob.Length, changed, summary) { Warnings = warnings };
+            originalBytes, blob.Length, changed, summary) { Warnings = warnings, Runtime = choice.RuntimeName };
     }
 
     /// <summary>The manifest's <c>inputs</c>, overridden per input by the item's <c>InputShapes</c>.</summary>
@@ -209,7 +214,7 @@ public static class CompressionPipeline
     private static CompressionResult? UpToDate(string stem, string hash, string note)
     {
         var summaryFile = stem + ".summary";
-        string[] outputs = [stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md", stem + ".report.html"];
+        string[] outputs = [stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md", stem + ".report.html", stem + ".runtime"];
         if (!File.Exists(summaryFile) || !outputs.All(File.Exists))
         {
             return null;
@@ -224,6 +229,7 @@ public static class CompressionPipeline
         return new CompressionResult(outputs[0], outputs[1], outputs[2], outputs[3], 0, new FileInfo(outputs[1]).Length, [], lines[1] + note)
         {
             Warnings = lines.Skip(2).Where(l => l.Length > 0).ToList(),
+            Runtime = File.ReadAllText(outputs[5]).Trim(),
         };
     }
 

@@ -17,6 +17,25 @@ public sealed record CompressionRequest(
 
     /// <summary>Compress even when the previous outputs or the cache hold a result for the same inputs.</summary>
     public bool Force { get; init; }
+
+    /// <summary>What runs the model (the OnnxModel item's <c>Runtime</c>): generated code, ONNX Runtime, or generated code when it covers every node.</summary>
+    public ModelRuntime Runtime { get; init; } = ModelRuntime.Auto;
+
+    /// <summary>False when no class is generated (<c>Generate="false"</c>): an uncovered operator is then no error.</summary>
+    public bool Generate { get; init; } = true;
+}
+
+/// <summary>The OnnxModel item's <c>Runtime</c> metadata.</summary>
+public enum ModelRuntime
+{
+    /// <summary>Generated code when it covers every node, otherwise ONNX Runtime (the default).</summary>
+    Auto,
+
+    /// <summary>Generated code only: an uncovered operator fails the build with MB3003.</summary>
+    Generated,
+
+    /// <summary>ONNX Runtime (the ModelBuild.OnnxRuntime package) behind the same generated class.</summary>
+    OnnxRuntime,
 }
 
 /// <summary>The files a compression wrote (or left unchanged) and a one-line summary for the build log.</summary>
@@ -32,4 +51,7 @@ public sealed record CompressionResult(
 {
     /// <summary>Canonical MSBuild warning lines (<c>file: warning MB####: text</c>).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>What runs the model: <c>generated</c> or <c>onnxruntime</c> (also in the <c>&lt;Class&gt;.runtime</c> file).</summary>
+    public string Runtime { get; init; } = "generated";
 }

@@ -34,7 +34,7 @@ internal static class ContentHash
         }
 
         Text(typeof(ContentHash).Assembly.ManifestModule.ModuleVersionId.ToString());
-        Text($"{request.ClassName}|{request.Namespace}|{request.ResourceName}|{request.InputShapes}");
+        Text($"{request.ClassName}|{request.Namespace}|{request.ResourceName}|{request.InputShapes}|{request.Runtime}|{request.Generate}");
         FileBytes(request.ModelPath);
         if (request.ManifestPath.Length > 0)
         {

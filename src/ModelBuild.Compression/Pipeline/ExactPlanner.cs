@@ -30,6 +30,22 @@ public static class ExactPlanner
         return (PlanWriter.Write(plan), blob);
     }
 
+    /// <summary>
+    /// Plans <paramref name="modelPath"/> for <paramref name="runtime"/> as the build would (no passes): with
+    /// <see cref="ModelRuntime.Auto"/>, a model the generated code does not cover gets the ONNX Runtime fallback plan.
+    /// </summary>
+    /// <returns>The plan text, the blob and <c>generated</c> or <c>onnxruntime</c>.</returns>
+    public static (string PlanText, byte[] Blob, string Runtime) Build(string modelPath, string className, ModelRuntime runtime)
+    {
+        var graph = Prepare(modelPath);
+        var request = new CompressionRequest(modelPath, "", className, "", ".", className + ".weights.mbw") { Runtime = runtime };
+        var context = new Passes.CompressionContext(graph, modelPath, "", null, null);
+        var target = new PlanTarget(className, "", Path.GetFileName(modelPath), request.ResourceName);
+        var choice = RuntimeChoice.Make(request, context, target, new Dictionary<string, Graph.DataType>()); // weights stay in their own type
+        var (blob, _) = BlobAssembler.Build(choice.Weights, new Dictionary<string, float[]>(), entropyCoding: false, fallbackGraph: choice.FallbackGraph);
+        return (PlanWriter.Write(choice.Plan), blob, choice.RuntimeName);
+    }
+
     /// <summary>Every ONNX op type (default domain) the generated runtime has a lowering for, sorted.</summary>
     public static IReadOnlyList<string> CoveredOpTypes => Lowerings.CoveredOpTypes;
 

@@ -54,7 +54,7 @@ internal static class WeightPrecision
     public static int OriginalElementSize(IReadOnlyDictionary<string, DataType> widened, string name) =>
         widened.TryGetValue(name, out var type) ? type.ElementSize() : 4;
 
-    private static byte[] Encode(float[] values, DataType type)
+    internal static byte[] Encode(float[] values, DataType type)
     {
         var size = type.ElementSize();
         var bytes = new byte[values.Length * size];

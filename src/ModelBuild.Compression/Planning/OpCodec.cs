@@ -41,7 +41,9 @@ public static class OpCodec
     /// <exception cref="FormatException">Unknown kind, a missing or unknown key, or a token of the wrong type.</exception>
     public static Op Read(string kind, string node, IReadOnlyDictionary<string, string> args)
     {
+        // The ONNX Runtime fallback's op lives in ModelBuild.OnnxRuntime (same namespace), which only its users load.
         var type = typeof(Op).Assembly.GetType(OpsNamespace + kind + "Op")
+            ?? AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(OpsNamespace + kind + "Op")).FirstOrDefault(t => t is not null && t.IsSubclassOf(typeof(Op)))
             ?? throw new FormatException($"unknown op kind '{kind}'");
         var ctor = Constructor(type);
         var parameters = ctor.GetParameters();

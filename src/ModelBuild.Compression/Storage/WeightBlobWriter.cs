@@ -34,6 +34,9 @@ public enum BlobFormat : byte
 
     /// <summary>A base format plus a side list of fp16 outliers (docs/FORMATS.md).</summary>
     Outliers = 9,
+
+    /// <summary>Opaque bytes, rank 1 (the ONNX Runtime fallback's graph); not a weight.</summary>
+    Bytes = 10,
 }
 
 /// <summary>
@@ -70,6 +73,13 @@ public sealed class WeightBlobWriter
         }
 
         return AddEntry(name, BlobFormat.Float32, dims, MemoryMarshal.AsBytes(values).ToArray());
+    }
+
+    /// <summary>Adds opaque bytes (format 10, dims = [length]) and returns the index.</summary>
+    public int AddBytes(string name, byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        return AddEntry(name, BlobFormat.Bytes, [bytes.Length], (byte[])bytes.Clone());
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ internal static partial class PredictorEmitter
     {
         var type = (spec.Namespace.Length > 0 ? "global::" + spec.Namespace + "." : "global::") + spec.ClassName;
         w.Line();
-        w.Line("/// <summary>The operator program of <see cref=\"" + spec.ClassName + "\"/>, run by ModelBuild.Runtime's kernels.</summary>");
+        w.Line("/// <summary>The operator program of <see cref=\"" + spec.ClassName + "\"/>, run by " + (RunsInOnnxRuntime(spec) ? "ONNX Runtime" : "ModelBuild.Runtime's kernels") + ".</summary>");
         w.Open("file static class " + spec.ClassName + "Program");
         var inputs = new List<string>();
         foreach (var t in spec.Inputs)

@@ -66,10 +66,15 @@ internal static partial class PredictorEmitter
     private static void EmitClassDocs(SourceWriter w, PredictorSpec spec)
     {
         w.Line("/// <summary>");
-        w.Line("/// Runs the ONNX model <c>" + Xml(spec.SourceFile) + "</c> on the CPU with ModelBuild's SIMD kernels.");
+        // The plan decides the runtime (CONTRACTS §1): one OnnxRuntime op means the model runs in ONNX Runtime (ModelBuild.OnnxRuntime).
+        w.Line("/// Runs the ONNX model <c>" + Xml(spec.SourceFile) + "</c> on the CPU " + (RunsInOnnxRuntime(spec)
+            ? "in ONNX Runtime (package ModelBuild.OnnxRuntime: the generated code does not cover it, or the OnnxModel item says Runtime=\"OnnxRuntime\")."
+            : "with ModelBuild's SIMD kernels."));
         w.Line("/// " + PassesSentence(spec) + " Weights are decoded once per process, on first use; instances are cheap and thread-safe.");
         w.Line("/// </summary>");
     }
+
+    private static bool RunsInOnnxRuntime(PredictorSpec spec) => spec.Ops.Count == 1 && spec.Ops[0].Kind == "OnnxRuntime";
 
     private static string PassesSentence(PredictorSpec spec) =>
         (spec.Info.Passes.Count == 0 ? "No compression passes." : "Compression passes: " + Xml(string.Join(", ", spec.Info.Passes)) + ".")

@@ -13,11 +13,14 @@ internal static class FormatCodes
     public const byte Sparse = 8;
     public const byte Outliers = 9;
 
+    /// <summary>Opaque bytes (rank 1, dims = [length]): not a weight. The ONNX Runtime fallback keeps its graph here.</summary>
+    public const byte Bytes = 10;
+
     /// <summary>True for the codes this runtime reads.</summary>
-    public static bool IsKnown(byte code) => code is >= Float32 and <= Outliers;
+    public static bool IsKnown(byte code) => code is >= Float32 and <= Bytes;
 
     /// <summary>True for the codes decoded to float32 at load (everything the kernels do not read directly).</summary>
-    public static bool IsCompact(byte code) => code >= PackedLinear;
+    public static bool IsCompact(byte code) => code is >= PackedLinear and <= Outliers;
 
     public static string Name(byte code) => code switch
     {
@@ -30,6 +33,7 @@ internal static class FormatCodes
         BFloat16 => "bf16",
         Sparse => "sparse",
         Outliers => "outliers",
+        Bytes => "bytes",
         _ => $"format {code}",
     };
 
