@@ -17,9 +17,14 @@ public sealed class IncrementalBuildTests
         var plan = project.OutputFile("ZooModel", ".mbplan");
         var planTime = File.GetLastWriteTimeUtc(plan);
 
+        // The project file is not an input: an edit that leaves the item alone (a new property) compresses nothing.
+        Thread.Sleep(1100);
+        project.Write("Consumer.csproj", File.ReadAllText(project.ProjectFile).Replace("</OutputType>", "</OutputType>\n    <Description>edited</Description>", StringComparison.Ordinal));
         var second = project.Build();
         Assert.True(second.Succeeded, second.Output);
+        Assert.Contains("<Description>edited</Description>", File.ReadAllText(project.ProjectFile));
         Assert.DoesNotContain(CompressingMarker, second.Output);
+        Assert.Contains("Skipping target \"_ModelBuild_Compress\" because all output files are up-to-date", second.Output);
 
         // Edit the manifest without changing its meaning: compression re-runs, the plan's bytes do not change, so
         // its timestamp does not either (and the generator and compiler stay cached).

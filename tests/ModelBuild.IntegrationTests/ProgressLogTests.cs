@@ -28,6 +28,9 @@ public sealed class ProgressLogTests
         Assert.Matches(@"mnist_mlp_256\.onnx -> MlpModel: [\d.]+ KiB -> [\d.]+ KiB embedded .*top-1 .* ok", build.Output);
         Assert.Contains("report: " + project.OutputFile("MlpModel", ".report.html"), build.Output);
 
+        // The generated predictor's input docs (IntelliSense on Predict) say how the manifest's data was prepared.
+        Assert.Contains("doc=\"preprocessed as the manifest's validation data: unit = x/255\"", File.ReadAllText(project.OutputFile("MlpModel", ".mbplan")));
+
         // Nothing to do: nothing printed at this verbosity.
         var second = DotNet.Run(project.Directory, "build", project.ProjectFile, "-c", TestPaths.Configuration, "-nologo");
         Assert.True(second.Succeeded, second.Output);

@@ -109,6 +109,11 @@ public static class CompressionPipeline
         plan.OriginalBytes = originalBytes;
         plan.EmbeddedBytes = blob.Length;
         plan.Passes = manifest.Describe();
+        if (plan.Inputs.Count > 0)
+        {
+            // The manifest's data sections feed the first input; its docs say how that data was prepared.
+            plan.Inputs[0] = plan.Inputs[0] with { Doc = InputPreprocessingDoc.Append(plan.Inputs[0].Doc, manifest) };
+        }
 
         progress?.Report($"verifying the weights blob ({blob.Length:N0} bytes) and writing the compressed .onnx");
         BlobVerifier.Check(blob, weights, request.ModelPath);
