@@ -2,7 +2,7 @@ namespace ModelBuild.IntegrationTests;
 
 /// <summary>The way a new user meets ModelBuild: `dotnet pack`, a local feed, a PackageReference.</summary>
 [Collection(DotNetBuildCollection.Name)]
-public sealed class PackageTests(PackedPackage package, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PackedPackage>
+public sealed partial class PackageTests(PackedPackage package, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PackedPackage>
 {
     [Fact]
     public void PackedNupkg_RestoresFromLocalFeed_AndItsPredictorMatchesOnnxRuntime()

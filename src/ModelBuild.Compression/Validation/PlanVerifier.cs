@@ -28,9 +28,23 @@ internal static class PlanVerifier
     private const int MaxSamples = 4;
 
     /// <summary>Runs the check; returns a note for the report, or throws MB5004.</summary>
-    public static string Check(string planText, byte[] blob, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner, CalibrationSet? data, string modelPath)
+    public static string Check(string planText, byte[] blob, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner, CalibrationSet? data, string modelPath) =>
+        Check(planText, blob, compressedOnnx, graph, runner, data, modelPath, kernels: null);
+
+    /// <summary>
+    /// As above, with each operator record passed through <paramref name="kernels"/> first: the seam tests use to
+    /// plant a faulty kernel and prove that the check catches it and names its node.
+    /// </summary>
+    internal static string Check(string planText, byte[] blob, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner, CalibrationSet? data, string modelPath,
+        Func<Op, Op>? kernels)
     {
         var program = PlanInterpreter.Load(planText, WeightBlob.Load(blob));
+        if (kernels is not null)
+        {
+            var loaded = program;
+            program = new ModelProgram([.. loaded.Values], [.. loaded.Ops.Select(kernels)], [.. loaded.Inputs], [.. loaded.Outputs], () => loaded.Blob);
+        }
+
         var inputs = graph.Inputs.Where(i => !graph.IsInitializer(i.Name)).ToList();
         if (program.Inputs.Count != 1 || inputs.Count != 1 || inputs[0].ElementType != DataType.Float
             || graph.Outputs.Any(o => graph.GetValueInfo(o.Name)?.ElementType is not (DataType.Float or DataType.Int64 or DataType.Bool)))
