@@ -118,6 +118,11 @@ internal static class PlanVerifier
         return new Input(values, full);
     }
 
+    /// <summary>
+    /// The worst |expected − actual| relative to max(1, max finite |expected|). Equal values differ by 0, including
+    /// NaN against NaN and an infinity against the same infinity (a weight kept with "nonFinite": "keep" makes both);
+    /// a non-finite value against anything else differs by infinity.
+    /// </summary>
     private static double Difference(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
     {
         if (expected.Length != actual.Length)
@@ -128,14 +133,22 @@ internal static class PlanVerifier
         var scale = 1.0;
         foreach (var v in expected)
         {
-            scale = Math.Max(scale, Math.Abs((double)v));
+            if (float.IsFinite(v))
+            {
+                scale = Math.Max(scale, Math.Abs((double)v));
+            }
         }
 
         var worst = 0.0;
         for (var i = 0; i < expected.Length; i++)
         {
-            var d = float.IsNaN(expected[i]) && float.IsNaN(actual[i]) ? 0 : Math.Abs((double)expected[i] - actual[i]);
-            worst = Math.Max(worst, double.IsNaN(d) ? double.PositiveInfinity : d / scale);
+            if (expected[i].Equals(actual[i]))
+            {
+                continue;
+            }
+
+            var d = Math.Abs((double)expected[i] - actual[i]);
+            worst = Math.Max(worst, double.IsFinite(d) ? d / scale : double.PositiveInfinity);
         }
 
         return worst;
