@@ -100,7 +100,7 @@ internal sealed partial class FuzzHarness(IReadOnlyList<Seed> seeds, int baseSee
         catch (ModelBuildException e)
         {
             return ValidCode().IsMatch(e.Code) && e.Message.Length > 0 && !e.Message.Contains("   at ", StringComparison.Ordinal)
-                ? Outcome.Error(e.Code)
+                ? Outcome.Error(e.Code, e.Message)
                 : Outcome.Fault($"malformed ModelBuildException '{e.Code}'", e);
         }
         catch (Exception e)
@@ -136,11 +136,11 @@ internal sealed partial class FuzzHarness(IReadOnlyList<Seed> seeds, int baseSee
     private static partial Regex ValidCode();
 }
 
-internal sealed record Outcome(string? Code, string? FaultKind, Exception? Exception)
+internal sealed record Outcome(string? Code, string? FaultKind, Exception? Exception, string? Message = null)
 {
     public static Outcome Success { get; } = new(null, null, null);
 
-    public static Outcome Error(string code) => new(code, null, null);
+    public static Outcome Error(string code, string message) => new(code, null, null, message);
 
     public static Outcome Fault(string kind, Exception e) => new(null, kind, e);
 }
@@ -160,6 +160,12 @@ internal sealed class FuzzResult
     public int Successes { get; private set; }
 
     public SortedDictionary<string, int> ErrorsByCode { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// MB5004 says the build's own plan differs from ONNX Runtime ("a ModelBuild bug"): a contract-conforming
+    /// outcome, but each one is a lead, so the first few are kept with their case numbers for the summary.
+    /// </summary>
+    public List<string> PlanDivergences { get; } = [];
 
     /// <summary>Non-ModelBuild failures by kind: count and the first case that showed it.</summary>
     public SortedDictionary<string, (int Count, string Example)> Faults { get; } = new(StringComparer.Ordinal);
@@ -183,6 +189,10 @@ internal sealed class FuzzResult
         else if (outcome.Code is { } code)
         {
             ErrorsByCode[code] = ErrorsByCode.GetValueOrDefault(code) + 1;
+            if (code == "MB5004" && PlanDivergences.Count < 10)
+            {
+                PlanDivergences.Add($"case {index} ({seed}: {string.Join("; ", log)}): {outcome.Message}");
+            }
         }
         else
         {
@@ -204,6 +214,11 @@ internal sealed class FuzzResult
         {
             var label = KnownFaults.TryGetValue(kind, out var reason) ? $"KNOWN ({reason})" : "FAULT";
             text.Append(CultureInfo.InvariantCulture, $"{label} {kind}: {count}\n  first: {example}\n");
+        }
+
+        foreach (var divergence in PlanDivergences)
+        {
+            text.Append("MB5004 ").Append(divergence).Append('\n');
         }
 
         foreach (var hang in Hangs)

@@ -193,4 +193,58 @@ public sealed class HostileGraphTests : IDisposable
         var model = Model([Input("x", "N", 4), Input("", 2)], [Output("y", "N", 4)], [], Node("Relu", ["x"], ["y"]));
         Assert.Equal("MB1002", _run.Fails(model).Code);
     }
+
+    [Theory]
+    [InlineData(-1f)]
+    [InlineData(0f)]
+    [InlineData(float.NaN)]
+    public void ResizeWithAScaleNotAbove0_IsMB3002NamingTheNode(float scale)
+    {
+        // Fuzz long run (seed 1111, case 9989): a negative constant scale made a negative dimension (ArgumentOutOfRange).
+        var scales = new TensorProto { Name = "scales", DataType = (int)TensorProto.Types.DataType.Float };
+        scales.Dims.Add(4);
+        scales.FloatData.AddRange([1f, 1f, scale, 2f]);
+        var model = Model([Input("x", "N", 2, 4, 4)], [Output("y", "N", 2, 8, 8)], [scales],
+            Node("Resize", ["x", "", "scales"], ["y"]));
+        model.OpsetImport[0].Version = 13;
+        var e = _run.Fails(model);
+        Assert.Equal("MB3002", e.Code);
+        Assert.Contains("Resize_y", e.Message);
+        Assert.Contains("scales", e.Message);
+    }
+
+    [Fact]
+    public void RoiAlignWithANegativeOutputSize_IsMB3002()
+    {
+        var rois = Weight("rois", [1, 4], positive: true);
+        var batch = IntTensor("batch", [1], [0]);
+        var model = Model([Input("x", 1, 2, 6, 6)], [Output("y", 1, 2, 2, 2)], [rois, batch],
+            Node("RoiAlign", ["x", "rois", "batch"], ["y"], Int("output_height", -2)));
+        var e = _run.Fails(model);
+        Assert.Equal("MB3002", e.Code);
+        Assert.Contains("output_height", e.Message);
+    }
+
+    [Fact]
+    public void AxisBeyond32Bits_IsAnMBErrorNamingTheNode()
+    {
+        // Fuzz long run (seed 1111, cases 54492, 75004, 80528): lowerings narrow axes with checked casts; the overflow
+        // escaped as OverflowException. Now it is a blocker like any attribute the runtime cannot take.
+        var model = Model([Input("x", "N", 4)], [Output("y", "N", 4)], [], Node("Softmax", ["x"], ["y"], Int("axis", 1L << 40)));
+        var e = _run.Fails(model, """{ "passes": [] }""");
+        Assert.StartsWith("MB", e.Code, StringComparison.Ordinal);
+        Assert.Contains("Softmax_y", e.Message);
+    }
+
+    [Fact]
+    public void OutputWithoutElements_IsMB3002FromTheAccuracyGate_NotAnArgumentException()
+    {
+        // Fuzz long run (seed 1111, case 33820): the zero-config gate compared rows of a zero-size output.
+        var model = Model([Input("x", "N", 4)], [Output("y", "N", 0)],
+            [Weight("w", [4, 3]), IntTensor("s", [1], [2]), IntTensor("a", [1], [1])],
+            Node("MatMul", ["x", "w"], ["m"]), Node("Slice", ["m", "s", "s", "a"], ["y"]));
+        var e = _run.Fails(model);
+        Assert.Equal("MB3002", e.Code);
+        Assert.Contains("holds no values", e.Message);
+    }
 }

@@ -50,10 +50,16 @@ internal static class PlanBuilder
 
                 unit.Lower(c, node);
             }
-            catch (Exception e) when (e is UnsupportedNodeException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+            catch (Exception e) when (e is UnsupportedNodeException or ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException)
             {
-                // Index errors are the kind "a node lacks an input or attribute its operator needs": a blocker, never a crash.
-                var reason = e is UnsupportedNodeException ? e.Message : "an input or attribute the operator needs is missing";
+                // Index errors are the kind "a node lacks an input or attribute its operator needs", overflow the kind "an
+                // axis or size beyond 32 bits" (lowerings narrow with checked casts): blockers, never a crash.
+                var reason = e switch
+                {
+                    UnsupportedNodeException => e.Message,
+                    OverflowException => "an attribute or constant operand (axis, size) is out of range",
+                    _ => "an input or attribute the operator needs is missing",
+                };
                 // A covered operator fed by a refused node fails for want of its input's type or shape, not on its own
                 // account: listing it would send the user after the wrong node.
                 if (unit is null || !node.Inputs.Any(c.IsPlaceholder))
@@ -119,10 +125,16 @@ internal static class PlanBuilder
                 var id = c.DeclareInput(input.Name);
                 inputs.Add(new PlanTensor(inputs.Count, input.Name, id, c.Values[id].Type, Dims(input.Shape), Doc(input)));
             }
-            catch (Exception e) when (e is UnsupportedNodeException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+            catch (Exception e) when (e is UnsupportedNodeException or ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException)
             {
-                // Index errors are the kind "a node lacks an input or attribute its operator needs": a blocker, never a crash.
-                var reason = e is UnsupportedNodeException ? e.Message : "an input or attribute the operator needs is missing";
+                // Index errors are the kind "a node lacks an input or attribute its operator needs", overflow the kind "an
+                // axis or size beyond 32 bits" (lowerings narrow with checked casts): blockers, never a crash.
+                var reason = e switch
+                {
+                    UnsupportedNodeException => e.Message,
+                    OverflowException => "an attribute or constant operand (axis, size) is out of range",
+                    _ => "an input or attribute the operator needs is missing",
+                };
                 blockers.Add($"graph input '{input.Name}' ({e.Message})");
             }
         }

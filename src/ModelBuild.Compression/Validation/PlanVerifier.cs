@@ -28,9 +28,23 @@ internal static class PlanVerifier
     private const int MaxSamples = 4;
 
     /// <summary>Runs the check; returns a note for the report, or throws MB5004.</summary>
-    public static string Check(string planText, byte[] blob, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner, CalibrationSet? data, string modelPath)
+    public static string Check(string planText, byte[] blob, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner, CalibrationSet? data, string modelPath) =>
+        Check(planText, blob, compressedOnnx, graph, runner, data, modelPath, kernels: null);
+
+    /// <summary>
+    /// As above, with each operator record passed through <paramref name="kernels"/> first: the seam tests use to
+    /// plant a faulty kernel and prove that the check catches it and names its node.
+    /// </summary>
+    internal static string Check(string planText, byte[] blob, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner, CalibrationSet? data, string modelPath,
+        Func<Op, Op>? kernels)
     {
         var program = PlanInterpreter.Load(planText, WeightBlob.Load(blob));
+        if (kernels is not null)
+        {
+            var loaded = program;
+            program = new ModelProgram([.. loaded.Values], [.. loaded.Ops.Select(kernels)], [.. loaded.Inputs], [.. loaded.Outputs], () => loaded.Blob);
+        }
+
         var inputs = graph.Inputs.Where(i => !graph.IsInitializer(i.Name)).ToList();
         if (program.Inputs.Count != 1 || inputs.Count != 1 || inputs[0].ElementType != DataType.Float
             || graph.Outputs.Any(o => graph.GetValueInfo(o.Name)?.ElementType is not (DataType.Float or DataType.Int64 or DataType.Bool)))
@@ -104,6 +118,11 @@ internal static class PlanVerifier
         return new Input(values, full);
     }
 
+    /// <summary>
+    /// The worst |expected − actual| relative to max(1, max finite |expected|). Equal values differ by 0, including
+    /// NaN against NaN and an infinity against the same infinity (a weight kept with "nonFinite": "keep" makes both);
+    /// a non-finite value against anything else differs by infinity.
+    /// </summary>
     private static double Difference(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
     {
         if (expected.Length != actual.Length)
@@ -114,14 +133,22 @@ internal static class PlanVerifier
         var scale = 1.0;
         foreach (var v in expected)
         {
-            scale = Math.Max(scale, Math.Abs((double)v));
+            if (float.IsFinite(v))
+            {
+                scale = Math.Max(scale, Math.Abs((double)v));
+            }
         }
 
         var worst = 0.0;
         for (var i = 0; i < expected.Length; i++)
         {
-            var d = float.IsNaN(expected[i]) && float.IsNaN(actual[i]) ? 0 : Math.Abs((double)expected[i] - actual[i]);
-            worst = Math.Max(worst, double.IsNaN(d) ? double.PositiveInfinity : d / scale);
+            if (expected[i].Equals(actual[i]))
+            {
+                continue;
+            }
+
+            var d = Math.Abs((double)expected[i] - actual[i]);
+            worst = Math.Max(worst, double.IsFinite(d) ? d / scale : double.PositiveInfinity);
         }
 
         return worst;

@@ -12,7 +12,15 @@ public sealed class OnnxRuntimeModelScorer : IModelScorer
     {
         ArgumentNullException.ThrowIfNull(data);
         using var session = OnnxRuntimeSession.FromFile(modelPath);
-        return new ReferenceOutputs(session.RunAll(data.Samples, data.Count), data);
+        var outputs = session.RunAll(data.Samples, data.Count);
+        if (outputs.Length == 0 && data.Count > 0)
+        {
+            // Metrics compare rows of the first output; a zero-size output has none, and "0 % agreement" would blame the passes.
+            throw new ModelBuildException("MB3002", modelPath,
+                "the model's first output holds no values (a dimension of size 0) on the validation samples, so the accuracy gate has nothing to compare. Check the graph's shapes, or remove 'validation' from the manifest.");
+        }
+
+        return new ReferenceOutputs(outputs, data);
     }
 
     /// <summary>The reference's outputs, kept so each candidate costs one run.</summary>

@@ -20,8 +20,13 @@ internal static class ResizeRules
     {
         var x = c.Shape(0);
         var regions = c.Shape(1) is { Rank: 2 } r ? r[0] : c.Shape(2) is { Rank: 1 } b ? b[0] : Dim.Unknown;
-        c.Set(0, c.Type(0), new TensorShape([regions, x is { Rank: 4 } ? x[1] : Dim.Unknown,
-            Dim.Of(c.Node.GetInt("output_height", 1)), Dim.Of(c.Node.GetInt("output_width", 1))]));
+        var (height, width) = (c.Node.GetInt("output_height", 1), c.Node.GetInt("output_width", 1));
+        if (height < 1 || width < 1)
+        {
+            throw c.Fail($"output_height and output_width must be at least 1 (they are {height} and {width})");
+        }
+
+        c.Set(0, c.Type(0), new TensorShape([regions, x is { Rank: 4 } ? x[1] : Dim.Unknown, Dim.Of(height), Dim.Of(width)]));
     }
 
     /// <summary>[N, C, grid's spatial dims…]: one output point per grid point.</summary>
@@ -63,6 +68,15 @@ internal static class ResizeRules
             if (scales.Length != axes.Length)
             {
                 throw c.Fail($"scales has {scales.Length} values for {axes.Length} axes");
+            }
+
+            foreach (var s in scales)
+            {
+                if (!(s > 0) || !float.IsFinite(s))
+                {
+                    // ONNX requires positive scales; a negative one would give a negative dimension.
+                    throw c.Fail(FormattableString.Invariant($"scales must be finite and greater than 0 (one is {s})"));
+                }
             }
 
             for (var i = 0; i < axes.Length; i++)

@@ -68,6 +68,29 @@ public sealed class WeightValueTests : IDisposable
     }
 
     [Fact]
+    public void NonFiniteKept_WithARowOfInfinities_PassesThePlanCheck()
+    {
+        // Fuzz long run (seed 1111, cases 6848, 17840, ...): an output of +Inf in both ONNX Runtime and the plan was
+        // counted as an infinite difference (Inf − Inf is NaN), so the build failed with MB5004 on a faithful plan.
+        var values = Enumerable.Range(0, 48).Select(i => MathF.Sin(i * 0.37f)).ToArray();
+        values[16 + 5] = float.PositiveInfinity; // row 1 of W[3,16]: its output is ±Inf for every nonzero input
+        var graph = new ModelGraph { IrVersion = 8 };
+        graph.Opsets.Add(new OpsetImport("", 13));
+        graph.Inputs.Add(new ValueInfo("x", DataType.Float, new TensorShape([Dim.Sym("N"), Dim.Of(16)])));
+        graph.Outputs.Add(new ValueInfo("y", DataType.Float, new TensorShape([Dim.Sym("N"), Dim.Of(3)])));
+        graph.SetInitializer(ModelBuild.Graph.Tensor.FromFloats("W", [3, 16], values));
+        var gemm = new Node("Gemm", ["x", "W"], ["y"], "gemm");
+        gemm.Attributes.Add(NodeAttribute.Of("transB", 1L));
+        graph.Nodes.Add(gemm);
+        var path = Path.Combine(_dir, "inf.onnx");
+        File.WriteAllBytes(path, OnnxExporter.ToBytes(graph));
+
+        var result = Compress(path, """{ "nonFinite": "keep", "passes": [ { "quantize": { "weights": "int8" } } ] }""");
+
+        Assert.Contains("generated code checked against ONNX Runtime", File.ReadAllText(result.ReportPath));
+    }
+
+    [Fact]
     public void Fp16Storage_OfWeightsBeyondItsRange_IsMB3004()
     {
         var path = Path.Combine(_dir, "big.onnx");

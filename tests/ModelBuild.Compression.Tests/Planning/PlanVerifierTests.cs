@@ -1,6 +1,10 @@
 using ModelBuild.Compression.Pipeline;
 using ModelBuild.Compression.Tests.Support;
+using ModelBuild.Compression.Planning;
 using ModelBuild.Compression.Validation;
+using ModelBuild.Runtime;
+using ModelBuild.Runtime.Execution;
+using ModelBuild.Runtime.Ops;
 
 namespace ModelBuild.Compression.Tests.Planning;
 
@@ -31,6 +35,37 @@ public sealed class PlanVerifierTests
 
         Assert.Equal("MB5004", e.Code);
         Assert.Contains($"first at node '{node}'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_faulty_kernel_fails_with_MB5004_naming_its_node_not_a_later_one()
+    {
+        // A kernel gone wrong: the model's last Conv writes one element off. The ops after it diverge as well; the
+        // check must name the Conv, the first that does.
+        var (plan, blob) = ExactPlanner.Build(s_model);
+        var target = PlanInterpreter.Load(plan, WeightBlob.Load(blob)).Ops.Last(op => op is ConvOp);
+        Op Plant(Op op) => op.Node == target.Node ? new OneElementOff(op, ((ConvOp)op).Y) { Node = op.Node } : op;
+
+        var e = Assert.Throws<ModelBuildException>(() =>
+            PlanVerifier.Check(plan, blob, File.ReadAllBytes(s_model), ExactPlanner.Prepare(s_model), TestServices.Default.Runner!, null, s_model, Plant));
+
+        Assert.Equal("MB5004", e.Code);
+        Assert.Contains($"first at node '{target.Node}' (OneElement", e.Message, StringComparison.Ordinal);
+
+        // The seam itself changes nothing when it plants nothing.
+        Assert.StartsWith("generated code checked", PlanVerifier.Check(plan, blob, File.ReadAllBytes(s_model), ExactPlanner.Prepare(s_model),
+            TestServices.Default.Runner!, null, s_model, op => op), StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the real kernel, then moves its first output element by more than the tolerance.</summary>
+    private sealed record OneElementOff(Op Inner, int Y) : Op
+    {
+        public override void Execute(OpContext c)
+        {
+            Inner.Execute(c);
+            var y = c.OutputFloats(Y, c.Shape(Y).ToArray());
+            y[0] += 0.5f + MathF.Abs(y[0]);
+        }
     }
 
     private static string PlanTokensNode(string line) =>

@@ -29,6 +29,13 @@ public sealed class StructuredPrunePass(StructuredPruneSpec spec) : ICompression
                 continue;
             }
 
+            if (SharedTensor(graph, layer, probe.Readers) is { } shared)
+            {
+                // Cutting a tensor for one reader would change (or break) every other node that reads it (bug case c18).
+                notes.Add($"{name} kept ('{shared}' is also read by another node)");
+                continue;
+            }
+
             var remove = Math.Min((int)Math.Round(spec.Fraction * layer.Rows), layer.Rows - 1);
             if (remove <= 0)
             {
@@ -69,6 +76,19 @@ public sealed class StructuredPrunePass(StructuredPruneSpec spec) : ICompression
 
         graph.RemoveUnusedInitializers();
         context.Notes.Add($"{spec.Describe()}: {(notes.Count == 0 ? "no layer pruned" : string.Join("; ", notes))}.");
+    }
+
+    /// <summary>The first tensor this cut would shrink (the layer's weight and bias, each reader's weight) that some other node also reads.</summary>
+    private static string? SharedTensor(ModelGraph graph, LayerWeight layer, List<(Node Node, int[] Owner, int Axis)> readers)
+    {
+        var cut = new List<(string Tensor, Node Owner)> { (layer.Name, layer.Node) };
+        if (LayerSelection.Bias(graph, layer) is { } bias)
+        {
+            cut.Add((bias.Name, layer.Node));
+        }
+
+        cut.AddRange(readers.Select(r => (r.Node.Inputs[1], r.Node)));
+        return cut.FirstOrDefault(t => graph.Consumers(t.Tensor).Any(n => n != t.Owner) || cut.Count(o => o.Tensor == t.Tensor) > 1).Tensor;
     }
 
     private double[] Saliency(CompressionContext context, LayerWeight layer, List<(Node Node, int[] Owner, int Axis)> readers)
