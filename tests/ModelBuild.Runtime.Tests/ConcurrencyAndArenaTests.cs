@@ -98,22 +98,6 @@ public sealed class ConcurrencyAndArenaTests
             Kernels.GlobalAveragePool(y, dense, 64, 144);
         }
 
-        // Warm up past first-call caches and tiering, then count.
-        for (int i = 0; i < 3; i++)
-        {
-            Run();
-        }
-
-        // Steady state: at least one of several calls must allocate nothing. (A single measured call was seen to pick
-        // up a one-off runtime allocation, e.g. from tiered compilation, once in many full-suite runs.)
-        var allocations = new List<long>();
-        for (int i = 0; i < 5; i++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Run();
-            allocations.Add(GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-
-        Assert.True(allocations.Min() == 0 && allocations.Count(a => a > 0) <= 1, $"kernels allocated {string.Join(", ", allocations)} bytes");
+        SteadyState.AssertAllocatesNothing(Run);
     }
 }

@@ -50,16 +50,7 @@ public sealed class DataMovementAllocationTests
             new UniqueOp(ids, uy, ui, uinv, ucnt, 0, true, true));
         program.Run(context);
 
-        // Steady state: at least one of several runs must allocate nothing (tiered compilation may allocate once).
-        var allocations = new List<long>();
-        for (var i = 0; i < 5; i++)
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            program.Run(context);
-            allocations.Add(GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-
-        Assert.True(allocations.Min() == 0 && allocations.Count(a => a > 0) <= 1, $"the ops allocated {string.Join(", ", allocations)} bytes");
+        SteadyState.AssertAllocatesNothing(() => program.Run(context), "the ops");
         Assert.Equal([0L, 1, 2, 3], context.Longs(uy).ToArray());
     }
 }

@@ -25,20 +25,6 @@ public sealed class ReductionAllocationTests
             Kernels.Hardmax(x, y, 6, 4, 5);
         }
 
-        for (int i = 0; i < 3; i++)
-        {
-            Run();
-        }
-
-        // As ConcurrencyAndArenaTests: the smallest of several steady-state calls must allocate nothing.
-        var allocations = new List<long>();
-        for (int i = 0; i < 5; i++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Run();
-            allocations.Add(GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-
-        Assert.True(allocations.Min() == 0, $"kernels allocated {string.Join(", ", allocations)} bytes");
+        SteadyState.AssertAllocatesNothing(Run);
     }
 }

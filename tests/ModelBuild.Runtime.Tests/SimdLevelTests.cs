@@ -5,8 +5,9 @@ namespace ModelBuild.Runtime.Tests;
 public sealed class SimdLevelTests
 {
     /// <summary>
-    /// Proves the suite's runs under DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0 really take the
-    /// narrower paths through the public entry points.
+    /// Proves the suite's runs under DOTNET_EnableAVX512=0 / DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0
+    /// really take the narrower paths through the public entry points. (.NET 10 ignores DOTNET_EnableAVX512F: a
+    /// run under it would silently keep the 512-bit paths.)
     /// </summary>
     [Fact]
     public void Best_FollowsRuntimeConfiguration()
@@ -19,6 +20,11 @@ public sealed class SimdLevelTests
         else if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
         {
             Assert.NotEqual(SimdLevel.Vector256, best);
+        }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0")
+        {
+            Assert.False(Vector512.IsHardwareAccelerated, "DOTNET_EnableAVX512=0 must turn the 512-bit paths off");
         }
 
         Assert.Equal(Vector256.IsHardwareAccelerated, best == SimdLevel.Vector256);
