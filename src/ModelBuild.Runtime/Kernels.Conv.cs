@@ -32,12 +32,12 @@ public static partial class Kernels
 
     /// <summary>The scratch floats <c>Conv2D</c> needs for <paramref name="s"/> (independent of the batch).</summary>
     /// <param name="s">The convolution's shape.</param>
-    /// <returns>KH·KW for depthwise, 0 for a 1×1 stride-1 unpadded conv, else the im2col matrix size.</returns>
+    /// <returns>For depthwise KH·KW plus about two padded planes (the input and the output with KW − 1 extra columns), 0 for a 1×1 stride-1 unpadded conv, else the im2col matrix size.</returns>
     public static int Conv2DScratch(in Conv2DShape s)
     {
         if (IsDepthwise(s))
         {
-            return s.KH * s.KW;
+            return DepthwiseConv.Scratch(s);
         }
 
         return IsPointwise(s) ? 0 : checked(s.C / s.Group * s.KH * s.KW * s.OH * s.OW);

@@ -2,10 +2,24 @@
 //   dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*PredictorBenchmarks*"
 // Kernels:  ... -- --filter "*ConvBenchmarks*" "*DenseBenchmarks*" "*PoolBenchmarks*"
 // Every benchmark uses a ShortRun job (3 warm-ups, 3 iterations, one launch) unless --job is given.
+// `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler).
+// `... -- quick conv` times only the real models' slowest convolutions.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+
+if (args is ["profile", var model, var dims])
+{
+    ModelBuild.Benchmarks.OpProfiler.Run(model, [.. dims.Split(',').Select(int.Parse)]);
+    return;
+}
+
+if (args is ["quick", "conv"])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunRealConvs();
+    return;
+}
 
 if (args is ["quick"])
 {

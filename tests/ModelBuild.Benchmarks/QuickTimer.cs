@@ -9,6 +9,18 @@ namespace ModelBuild.Benchmarks;
 /// </summary>
 internal static class QuickTimer
 {
+    /// <summary>The float32 convolutions of the real models only (`-- quick conv`).</summary>
+    public static void RunRealConvs()
+    {
+        var conv = new ConvBenchmarks();
+        conv.Setup();
+        foreach (string c in new[] { "bf-stem", "bf-dw", "bf-dw-s2", "det-dw5", "det-neck", "det-stem", "det-pw" })
+        {
+            conv.Case = c;
+            Report($"conv {c} float32", conv.Float32Conv);
+        }
+    }
+
     public static void Run()
     {
         var conv = new ConvBenchmarks();
@@ -65,13 +77,13 @@ internal static class QuickTimer
         double best = double.MaxValue;
         for (int round = 0; round < 5; round++)
         {
-            watch.Restart();
+            long t0 = ThreadClock.Nanoseconds();
             for (int i = 0; i < reps; i++)
             {
                 action();
             }
 
-            best = Math.Min(best, watch.Elapsed.TotalMicroseconds / reps);
+            best = Math.Min(best, (ThreadClock.Nanoseconds() - t0) / 1e3 / reps);
         }
 
         Console.WriteLine($"{name,-45} {best,10:0.0} µs");

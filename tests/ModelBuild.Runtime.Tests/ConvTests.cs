@@ -21,6 +21,11 @@ public sealed class ConvTests
         ("groups 3 stride 2", Shape(6, 11, 7, 9, 3, 2, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 3)),
         ("depthwise 3x3", Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)),
         ("depthwise stride 2 dil 2", Shape(5, 13, 12, 5, 3, 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 2, pl: 1, pb: 2, pr: 2, group: 5)),
+        ("depthwise 5x5 stride 2 pad 2, 16 wide", Shape(3, 16, 16, 3, 5, 5, sh: 2, sw: 2, pt: 2, pl: 2, pb: 2, pr: 2, group: 3)),
+        ("depthwise 3x3 pad 1, 45 wide (32 + 8 + 4 + 1)", Shape(2, 5, 45, 2, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 2)),
+        ("depthwise stride 2 pad right only, 35 out", Shape(2, 6, 70, 2, 3, 3, sh: 2, sw: 2, pb: 1, pr: 1, group: 2)),
+        ("depthwise 3x5 stride 1x3 dil 2x2, 25 out", Shape(2, 9, 77, 2, 3, 5, sh: 1, sw: 3, dh: 2, dw: 2, pt: 1, pl: 4, pb: 2, pr: 0, group: 2)),
+        ("depthwise pads wider than the kernel (rows of pure padding)", Shape(2, 4, 9, 2, 3, 3, pt: 3, pl: 4, pb: 3, pr: 1, group: 2)),
         ("depthwise multiplier 2", Shape(4, 7, 7, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 4)),
         ("pointwise", Shape(16, 7, 9, 11, 1, 1)),
         ("pointwise groups 2", Shape(8, 5, 5, 6, 1, 1, group: 2)),
@@ -90,6 +95,9 @@ public sealed class ConvTests
     public void Conv2DScratch_FastPathsNeedLittleOrNoScratch()
     {
         Assert.Equal(0, Kernels.Conv2DScratch(Shape(16, 7, 9, 11, 1, 1)));
-        Assert.Equal(9, Kernels.Conv2DScratch(Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)));
+
+        // Depthwise: the 9 taps, one input plane padded to 12 × 12, 10 × 12 virtual outputs rounded up to 128, and
+        // the plane's tail of 128 − 120 + 12 zeros that the last tap's last block reads.
+        Assert.Equal(9 + (12 * 12) + 128 + (128 - 120 + 12), Kernels.Conv2DScratch(Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)));
     }
 }
