@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace ModelBuild.Runtime;
 
@@ -111,36 +110,13 @@ internal static class DepthwiseConv
                     }
                     else
                     {
-                        Gather(level, ref Unsafe.Add(ref MemoryMarshal.GetReference(src), (lo * s.SW) + q), s.SW, ref dst[lo], hi - lo);
+                        Im2Col.Gather(level, ref Unsafe.Add(ref MemoryMarshal.GetReference(src), (lo * s.SW) + q), s.SW, ref dst[lo], hi - lo);
                     }
                 }
             }
         }
 
         plane[(row * g.Len)..].Clear();
-    }
-
-    /// <summary><c>dst[j] = src[j·stride]</c> for j &lt; n; reads nothing past <c>src[(n − 1)·stride]</c>.</summary>
-    private static void Gather(SimdLevel level, ref float src, int stride, ref float dst, int n)
-    {
-        int j = 0;
-        if (stride == 2 && level == SimdLevel.Vector256 && Avx2.IsSupported)
-        {
-            // The even floats of 16: vshufps takes 0, 2 of each 128-bit half of both vectors (in the order a0 a2 b0 b2 |
-            // a4 a6 b4 b6), and vpermpd puts the 64-bit pairs back in order: a0 a2 a4 a6 b0 b2 b4 b6.
-            for (; j <= n - 8 - 1; j += 8)
-            {
-                Vector256<float> a = Vector256.LoadUnsafe(ref src, (nuint)(2 * j));
-                Vector256<float> b = Vector256.LoadUnsafe(ref src, (nuint)((2 * j) + 8));
-                Vector256<float> even = Avx.Shuffle(a, b, 0b10_00_10_00);
-                Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref dst, (nuint)j);
-            }
-        }
-
-        for (; j < n; j++)
-        {
-            Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, j * stride);
-        }
     }
 
     /// <summary><c>v[o] = bias + Σ_t taps[t]·plane[offsets[t] + o]</c> for every o (a multiple of <see cref="Block"/>).</summary>

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
 using ModelBuild.Compression.Planning;
 using ModelBuild.Runtime;
 using ModelBuild.Runtime.Execution;
@@ -91,5 +93,52 @@ internal static class OpProfiler
                 var v => $"{p.Name}={v}",
             }));
         return $"{op.GetType().Name.Replace("Op", "", StringComparison.Ordinal)} {shapes} {keys}";
+    }
+
+    /// <summary>
+    /// ONNX Runtime's own per-node times for the same model and input (`-- profile-ort &lt;file.onnx&gt; d0,d1,…`, one
+    /// intra-op thread, session profiling): the median per node over the calls, summed per op type.
+    /// </summary>
+    public static void RunOrt(string onnxPath, int[] shape)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        options.EnableProfiling = true;
+        options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), "mb-ort-profile");
+        using var session = new InferenceSession(onnxPath, options);
+        var rng = new Random(7);
+        var input = new float[shape.Aggregate(1, (a, d) => a * d)];
+        for (var i = 0; i < input.Length; i++)
+        {
+            input[i] = (rng.NextSingle() * 2) - 1;
+        }
+
+        using var value = OrtValue.CreateTensorValueFromMemory(input, [.. shape.Select(d => (long)d)]);
+        var calls = int.TryParse(Environment.GetEnvironmentVariable("PROFILE_CALLS"), out var n) ? n : 100;
+        using var runOptions = new RunOptions();
+        for (var i = 0; i < calls; i++)
+        {
+            using var outputs = session.Run(runOptions, [.. session.InputNames], [value], [.. session.OutputNames]);
+        }
+
+        var file = session.EndProfiling();
+        using var json = JsonDocument.Parse(File.ReadAllText(file));
+        var nodes = json.RootElement.EnumerateArray()
+            .Where(e => e.GetProperty("cat").GetString() == "Node" && e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal))
+            .Select(e => (Name: e.GetProperty("name").GetString()!, Op: e.GetProperty("args").GetProperty("op_name").GetString()!, Us: e.GetProperty("dur").GetDouble()))
+            .GroupBy(e => (e.Name, e.Op))
+            .Select(g => (g.Key.Name, g.Key.Op, Us: g.Select(e => e.Us).Order().ElementAt(g.Count() / 2)))
+            .ToList();
+        File.Delete(file);
+        Console.WriteLine($"ONNX Runtime {Path.GetFileName(onnxPath)} {string.Join('x', shape)}: sum of median node times {nodes.Sum(x => x.Us) / 1000:F3} ms, {nodes.Count} nodes");
+        foreach (var g in nodes.GroupBy(x => x.Op).OrderByDescending(g => g.Sum(x => x.Us)))
+        {
+            Console.WriteLine($"  {g.Key,-22} {g.Count(),4} ops {g.Sum(x => x.Us),9:F1} us");
+        }
+
+        Console.WriteLine("  slowest nodes:");
+        foreach (var x in nodes.OrderByDescending(x => x.Us).Take(25))
+        {
+            Console.WriteLine($"  {x.Us,8:F1} us  {x.Op} {x.Name}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 // Kernels:  ... -- --filter "*ConvBenchmarks*" "*DenseBenchmarks*" "*PoolBenchmarks*"
 // Every benchmark uses a ShortRun job (3 warm-ups, 3 iterations, one launch) unless --job is given.
 // `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler).
+// `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
 // `... -- quick conv` times only the real models' slowest convolutions.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
@@ -12,6 +13,12 @@ using BenchmarkDotNet.Running;
 if (args is ["profile", var model, var dims])
 {
     ModelBuild.Benchmarks.OpProfiler.Run(model, [.. dims.Split(',').Select(int.Parse)]);
+    return;
+}
+
+if (args is ["profile-ort", var onnx, var ortDims])
+{
+    ModelBuild.Benchmarks.OpProfiler.RunOrt(onnx, [.. ortDims.Split(',').Select(int.Parse)]);
     return;
 }
 

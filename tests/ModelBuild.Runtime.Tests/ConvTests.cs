@@ -34,6 +34,12 @@ public sealed class ConvTests
         ("7x7 pad1, 49 pixels, oc 10", Shape(16, 7, 7, 10, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("pointwise 6 pixels", Shape(3, 2, 3, 6, 1, 1)),
         ("14x14 pad1, 196 pixels", Shape(5, 14, 14, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        // im2col panels of part of the image (Im2Col.PanelFloats): one output row per panel, several with a short last one.
+        ("one-row panels, 3x3 pad 1, K 360 x 100 wide", Shape(40, 6, 100, 5, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("one-row panels, stride 2, K 576 x 65 wide", Shape(64, 5, 130, 6, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("3-row panels, short last panel", Shape(12, 20, 90, 7, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("6-row panels, stride 2, groups 2", Shape(24, 41, 90, 14, 3, 3, sh: 2, sw: 2, pt: 0, pl: 1, pb: 1, pr: 0, group: 2)),
+        ("44 pixels: a 24-wide tile, then one shifted back over 4", Shape(5, 4, 11, 6, 1, 1)),
         ("1-row input, 3x3 pad1", Shape(4, 1, 5, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("1-column input, 3x3 pad1", Shape(4, 6, 1, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
     ];
@@ -83,6 +89,7 @@ public sealed class ConvTests
         (WeightMatrix w, _) = TestData.Matrix(new Random(3), WeightFormat.Int8, 5, 27);
         int scratch = Kernels.Conv2DScratch(s);
         Assert.Equal(27 * s.OH * s.OW, scratch);
+        Assert.Equal((360 + 5) * 100, Kernels.Conv2DScratch(Shape(40, 6, 100, 5, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)));
         var ex = Assert.Throws<ArgumentException>(() =>
             Kernels.Conv2D(new float[3 * 9 * 11], w, [], new float[5 * s.OH * s.OW], new float[scratch - 1], s, 1, Activation.None));
         Assert.Contains(scratch.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
