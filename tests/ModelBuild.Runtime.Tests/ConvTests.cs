@@ -40,6 +40,7 @@ public sealed class ConvTests
         ("3-row panels, short last panel", Shape(12, 20, 90, 7, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("6-row panels, stride 2, groups 2", Shape(24, 41, 90, 14, 3, 3, sh: 2, sw: 2, pt: 0, pl: 1, pb: 1, pr: 0, group: 2)),
         ("44 pixels: a 24-wide tile, then one shifted back over 4", Shape(5, 4, 11, 6, 1, 1)),
+        ("20 pixels: two overlapping 16-wide tiles", Shape(5, 4, 5, 6, 1, 1)),
         ("1-row input, 3x3 pad1", Shape(4, 1, 5, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("1-column input, 3x3 pad1", Shape(4, 6, 1, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
     ];
