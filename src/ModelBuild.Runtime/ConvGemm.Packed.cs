@@ -78,8 +78,13 @@ internal static partial class ConvGemm
         }
         else if (level == SimdLevel.Vector256 && p >= 8)
         {
+            // The last 1–23 pixels: one 24- or 16-wide tile placed to end at the last pixel (recomputing a few; 16-wide
+            // tiles when fewer than 24 pixels exist), which runs at nearly the 24-wide tile's rate where 8-wide tiles run
+            // at about half of it.
             px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
-            px = Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+            px = p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
+                : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
+                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
         }
         else if (level != SimdLevel.Scalar && p >= 4)
         {

@@ -23,6 +23,63 @@ internal readonly struct Tile24Ymm : ITile
         ConvGemm.Tile24(ref w, ref col, k, p, ref y, j, rows, ep);
 }
 
+/// <summary>
+/// 4 × 16 with 256-bit vectors (8 accumulators, 8 FMA chains): the remainder after the 24-wide tiles. Two 8-wide
+/// tiles would load every broadcast weight twice and keep half as many FMAs in flight per load.
+/// </summary>
+internal readonly struct Tile16Ymm : ITile
+{
+    public static int Width => 16;
+
+    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        for (int i = 0; i < k; i++)
+        {
+            Vector256<float> xa = Vector256.LoadUnsafe(ref col);
+            Vector256<float> xb = Vector256.LoadUnsafe(ref col, 8);
+            Vector256<float> v = Vector256.Create(w);
+            a0 = Simd.MulAdd(v, xa, a0);
+            b0 = Simd.MulAdd(v, xb, b0);
+            v = Vector256.Create(Unsafe.Add(ref w, 1));
+            a1 = Simd.MulAdd(v, xa, a1);
+            b1 = Simd.MulAdd(v, xb, b1);
+            v = Vector256.Create(Unsafe.Add(ref w, 2));
+            a2 = Simd.MulAdd(v, xa, a2);
+            b2 = Simd.MulAdd(v, xb, b2);
+            v = Vector256.Create(Unsafe.Add(ref w, 3));
+            a3 = Simd.MulAdd(v, xa, a3);
+            b3 = Simd.MulAdd(v, xb, b3);
+            w = ref Unsafe.Add(ref w, ConvGemm.Mr);
+            col = ref Unsafe.Add(ref col, p);
+        }
+
+        Store(ep, j, a0, b0, ref y);
+        if (rows > 1)
+        {
+            Store(ep, j + 1, a1, b1, ref Unsafe.Add(ref y, p));
+        }
+
+        if (rows > 2)
+        {
+            Store(ep, j + 2, a2, b2, ref Unsafe.Add(ref y, 2 * p));
+        }
+
+        if (rows > 3)
+        {
+            Store(ep, j + 3, a3, b3, ref Unsafe.Add(ref y, 3 * p));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(in Epilogue ep, int j, Vector256<float> a, Vector256<float> b, ref float y)
+    {
+        ep.Apply(j, a, default).StoreUnsafe(ref y);
+        ep.Apply(j, b, default).StoreUnsafe(ref y, 8);
+    }
+}
+
 internal readonly struct Tile8Ymm : ITile
 {
     public static int Width => 8;

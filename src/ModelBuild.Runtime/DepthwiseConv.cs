@@ -5,29 +5,58 @@ using System.Runtime.Intrinsics;
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// Depthwise convolution (group = C = OC) without im2col: each channel's KH·KW taps are decoded to floats in
-/// the scratch, and each tap adds <c>tap × (a shifted input row)</c> to an output row, a contiguous axpy
-/// when the stride is 1. An im2col would copy the input KH·KW times for a single row of weights.
+/// Depthwise convolution (group = C = OC) without im2col, as one long 1-D convolution per channel.
+/// Each input plane is copied once into the scratch, zero-padded and split by stride phase (<see cref="Prepare"/>):
+/// <c>plane[rp][cp][m][j] = x[m·SH + rp − PadTop, j·SW + cp − PadLeft]</c> with rows of <c>L</c> floats, where
+/// <c>L = OW + ((KW − 1)·DW) / SW</c>. Then output pixel (oh, ow) of tap (kh, kw) reads <c>plane[base(kh, kw) +
+/// oh·L + ow]</c>: linear in the "virtual" index <c>o = oh·L + ow</c>, so the whole channel is computed as
+/// <c>v[o] = bias + Σ_taps tap·plane[base + o]</c> over all OH·L virtual pixels, 32 at a time in four independent
+/// accumulators (a row of 8 or 16 pixels alone would leave one FMA chain waiting on its own latency), with every tap
+/// in registers and one store per output. The <c>L − OW</c> extra columns per row are computed and dropped when
+/// <c>v</c> is copied out (the activation applied on the way). An axpy per tap would instead read and write the
+/// output KH·KW times.
 /// </summary>
 internal static class DepthwiseConv
 {
+    /// <summary>Virtual pixels per block: 4 vectors of 8 (the scalar and 128-bit paths use the same padding).</summary>
+    private const int Block = 32;
+
+    /// <summary>Scratch floats <see cref="Run"/> needs: the taps, one prepared plane and the virtual output.</summary>
+    public static int Scratch(in Conv2DShape s)
+    {
+        var g = new Geometry(s);
+        return checked((s.KH * s.KW) + g.PlaneFloats + g.Virtual);
+    }
+
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
     {
+        var g = new Geometry(s);
         int taps = s.KH * s.KW, hw = s.H * s.W, p = s.OH * s.OW;
         Span<float> t = scratch[..taps];
+        Span<float> plane = scratch.Slice(taps, g.PlaneFloats);
+        Span<float> v = scratch.Slice(taps + g.PlaneFloats, g.Virtual);
+
+        // Where tap (kh, kw) starts reading: its row phase, column phase, row shift and column shift.
+        Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
+        for (int kh = 0; kh < s.KH; kh++)
+        {
+            for (int kw = 0; kw < s.KW; kw++)
+            {
+                int dy = kh * s.DH, dx = kw * s.DW;
+                offsets[(kh * s.KW) + kw] = (((((dy % s.SH) * s.SW) + (dx % s.SW)) * g.Rows) + (dy / s.SH)) * g.Len + (dx / s.SW);
+            }
+        }
+
         for (int c = 0; c < s.C; c++)
         {
             DecodeRow(w, c, t);
             float b = bias.IsEmpty ? 0 : bias[c];
             for (int n = 0; n < batch; n++)
             {
-                int plane = (n * s.C) + c;
-                Channel(level, x.Slice(plane * hw, hw), y.Slice(plane * p, p), t, b, s);
-                if (act == Activation.Relu)
-                {
-                    Span<float> yc = y.Slice(plane * p, p);
-                    Elementwise.Unary(level, default(ReluOperator), yc, yc);
-                }
+                int index = (n * s.C) + c;
+                Prepare(level, x.Slice(index * hw, hw), plane, s, g);
+                Accumulate(level, plane, v, t, offsets, b);
+                CopyOut(level, v, y.Slice(index * p, p), s, g.Len, act == Activation.Relu);
             }
         }
     }
@@ -50,76 +79,152 @@ internal static class DepthwiseConv
         }
     }
 
-    private static void Channel(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> taps, float bias, in Conv2DShape s)
+    /// <summary>Fills the prepared plane (see the class summary); the floats past its last row stay zero.</summary>
+    private static void Prepare(SimdLevel level, ReadOnlySpan<float> x, Span<float> plane, in Conv2DShape s, in Geometry g)
     {
-        y.Fill(bias);
-        for (int kw = 0; kw < s.KW; kw++)
+        int row = 0;
+        for (int rp = 0; rp < s.SH; rp++)
         {
-            int dx = (kw * s.DW) - s.PadLeft;
-            int owLo = Math.Clamp(Kernels.CeilDiv(-dx, s.SW), 0, s.OW);
-            int owHi = Math.Clamp(Kernels.CeilDiv(s.W - dx, s.SW), owLo, s.OW);
-            if (owLo == owHi)
+            for (int cp = 0; cp < s.SW; cp++)
             {
-                continue;
-            }
-
-            for (int oh = 0; oh < s.OH; oh++)
-            {
-                ref float yo = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), oh * s.OW);
-                for (int kh = 0; kh < s.KH; kh++)
+                // Source column of j is j·SW + q; the in-range j are [lo, hi).
+                int q = cp - s.PadLeft;
+                int lo = Math.Clamp(Kernels.CeilDiv(-q, s.SW), 0, g.Len);
+                int hi = Math.Clamp(Kernels.CeilDiv(s.W - q, s.SW), lo, g.Len);
+                for (int m = 0; m < g.Rows; m++, row++)
                 {
-                    int ih = (oh * s.SH) - s.PadTop + (kh * s.DH);
+                    Span<float> dst = plane.Slice(row * g.Len, g.Len);
+                    int ih = (m * s.SH) + rp - s.PadTop;
                     if ((uint)ih >= (uint)s.H)
                     {
+                        dst.Clear();
                         continue;
                     }
 
-                    float tap = taps[(kh * s.KW) + kw];
-
-                    // Start at the first in-range tap so no reference ever points before the input.
-                    ref float xi = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), (ih * s.W) + (owLo * s.SW) + dx);
+                    dst[..lo].Clear();
+                    dst[hi..].Clear();
+                    ReadOnlySpan<float> src = x.Slice(ih * s.W, s.W);
                     if (s.SW == 1)
                     {
-                        Axpy(level, tap, ref xi, ref Unsafe.Add(ref yo, owLo), owHi - owLo);
+                        src.Slice(lo + q, hi - lo).CopyTo(dst[lo..hi]);
                     }
                     else
                     {
-                        for (int ow = owLo, i = 0; ow < owHi; ow++, i += s.SW)
-                        {
-                            Unsafe.Add(ref yo, ow) += tap * Unsafe.Add(ref xi, i);
-                        }
+                        Im2Col.Gather(level, ref Unsafe.Add(ref MemoryMarshal.GetReference(src), (lo * s.SW) + q), s.SW, ref dst[lo], hi - lo);
                     }
+                }
+            }
+        }
+
+        plane[(row * g.Len)..].Clear();
+    }
+
+    /// <summary><c>v[o] = bias + Σ_t taps[t]·plane[offsets[t] + o]</c> for every o (a multiple of <see cref="Block"/>).</summary>
+    private static void Accumulate(SimdLevel level, ReadOnlySpan<float> plane, Span<float> v, ReadOnlySpan<float> taps, ReadOnlySpan<int> offsets, float bias)
+    {
+        ref float pl = ref MemoryMarshal.GetReference(plane);
+        ref float tp = ref MemoryMarshal.GetReference(taps);
+        ref float vo = ref MemoryMarshal.GetReference(v);
+        for (int o = 0; o < v.Length; o += Block)
+        {
+            ref float src = ref Unsafe.Add(ref pl, o);
+            ref float dst = ref Unsafe.Add(ref vo, o);
+            if (level == SimdLevel.Vector256)
+            {
+                Vector256<float> a = Vector256.Create(bias), b = a, c = a, d = a;
+                for (int t = 0; t < offsets.Length; t++)
+                {
+                    ref float at = ref Unsafe.Add(ref src, offsets[t]);
+                    Vector256<float> tap = Vector256.Create(Unsafe.Add(ref tp, t));
+                    a = Simd.MulAdd(tap, Vector256.LoadUnsafe(ref at), a);
+                    b = Simd.MulAdd(tap, Vector256.LoadUnsafe(ref at, 8), b);
+                    c = Simd.MulAdd(tap, Vector256.LoadUnsafe(ref at, 16), c);
+                    d = Simd.MulAdd(tap, Vector256.LoadUnsafe(ref at, 24), d);
+                }
+
+                a.StoreUnsafe(ref dst);
+                b.StoreUnsafe(ref dst, 8);
+                c.StoreUnsafe(ref dst, 16);
+                d.StoreUnsafe(ref dst, 24);
+            }
+            else if (level == SimdLevel.Vector128)
+            {
+                for (int half = 0; half < Block; half += 16)
+                {
+                    Vector128<float> a = Vector128.Create(bias), b = a, c = a, d = a;
+                    for (int t = 0; t < offsets.Length; t++)
+                    {
+                        ref float at = ref Unsafe.Add(ref src, offsets[t] + half);
+                        Vector128<float> tap = Vector128.Create(Unsafe.Add(ref tp, t));
+                        a = Simd.MulAdd(tap, Vector128.LoadUnsafe(ref at), a);
+                        b = Simd.MulAdd(tap, Vector128.LoadUnsafe(ref at, 4), b);
+                        c = Simd.MulAdd(tap, Vector128.LoadUnsafe(ref at, 8), c);
+                        d = Simd.MulAdd(tap, Vector128.LoadUnsafe(ref at, 12), d);
+                    }
+
+                    a.StoreUnsafe(ref dst, (nuint)half);
+                    b.StoreUnsafe(ref dst, (nuint)half + 4);
+                    c.StoreUnsafe(ref dst, (nuint)half + 8);
+                    d.StoreUnsafe(ref dst, (nuint)half + 12);
+                }
+            }
+            else
+            {
+                for (int i = 0; i < Block; i++)
+                {
+                    float sum = bias;
+                    for (int t = 0; t < offsets.Length; t++)
+                    {
+                        sum += Unsafe.Add(ref tp, t) * Unsafe.Add(ref src, offsets[t] + i);
+                    }
+
+                    Unsafe.Add(ref dst, i) = sum;
                 }
             }
         }
     }
 
-    /// <summary><c>y[i] += a·x[i]</c>.</summary>
-    private static void Axpy(SimdLevel level, float a, ref float x, ref float y, int n)
+    /// <summary>Keeps the first OW of every L virtual pixels, applying the activation.</summary>
+    private static void CopyOut(SimdLevel level, ReadOnlySpan<float> v, Span<float> y, in Conv2DShape s, int len, bool relu)
     {
-        int i = 0;
-        if (level == SimdLevel.Vector256)
+        for (int oh = 0; oh < s.OH; oh++)
         {
-            Vector256<float> va = Vector256.Create(a);
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            ReadOnlySpan<float> src = v.Slice(oh * len, s.OW);
+            Span<float> dst = y.Slice(oh * s.OW, s.OW);
+            if (relu)
             {
-                Simd.MulAdd(va, Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref y, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+                Elementwise.Unary(level, default(ReluOperator), src, dst);
+            }
+            else
+            {
+                src.CopyTo(dst);
             }
         }
+    }
 
-        // Rows are short (14 or 7 wide in small CNNs), so a 4-wide step after the 8-wide one matters here.
-        if (level != SimdLevel.Scalar)
+    /// <summary>The prepared plane's dimensions (see the class summary).</summary>
+    private readonly struct Geometry
+    {
+        public Geometry(in Conv2DShape s)
         {
-            Vector128<float> va = Vector128.Create(a);
-            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
-            {
-                Simd.MulAdd(va, Vector128.LoadUnsafe(ref x, (nuint)i), Vector128.LoadUnsafe(ref y, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
-            }
+            Len = s.OW + ((s.KW - 1) * s.DW / s.SW);
+            Rows = s.OH + ((s.KH - 1) * s.DH / s.SH);
+            Virtual = checked((s.OH * Len) + Block - 1) / Block * Block;
+
+            // The last tap reads up to its offset + Virtual − 1, past the last row (into zeros) by at most
+            // Virtual − OH·L + the largest column shift, which Len bounds.
+            PlaneFloats = checked((s.SH * s.SW * Rows * Len) + (Virtual - (s.OH * Len)) + Len);
         }
 
-        for (; i < n; i++)
-        {
-            Unsafe.Add(ref y, i) += a * Unsafe.Add(ref x, i);
-        }
+        /// <summary>Floats per prepared row, and the virtual output's row length.</summary>
+        public int Len { get; }
+
+        /// <summary>Prepared rows per (row phase, column phase).</summary>
+        public int Rows { get; }
+
+        /// <summary>OH·L rounded up to a whole block.</summary>
+        public int Virtual { get; }
+
+        public int PlaneFloats { get; }
     }
 }

@@ -32,15 +32,15 @@ public static partial class Kernels
 
     /// <summary>The scratch floats <c>Conv2D</c> needs for <paramref name="s"/> (independent of the batch).</summary>
     /// <param name="s">The convolution's shape.</param>
-    /// <returns>KH·KW for depthwise, 0 for a 1×1 stride-1 unpadded conv, else the im2col matrix size.</returns>
+    /// <returns>For depthwise KH·KW plus about two padded planes (the input and the output with KW − 1 extra columns), 0 for a 1×1 stride-1 unpadded conv, else an im2col panel of a few output rows (the whole matrix when small) and their outputs.</returns>
     public static int Conv2DScratch(in Conv2DShape s)
     {
         if (IsDepthwise(s))
         {
-            return s.KH * s.KW;
+            return DepthwiseConv.Scratch(s);
         }
 
-        return IsPointwise(s) ? 0 : checked(s.C / s.Group * s.KH * s.KW * s.OH * s.OW);
+        return IsPointwise(s) ? 0 : Im2Col.Scratch(s);
     }
 
     /// <summary>Weight counts up to this get a packed float copy (see <see cref="WeightMatrix.PackedConv"/>): 16 MB.</summary>
@@ -104,15 +104,18 @@ public static partial class Kernels
             for (int g = 0; g < s.Group; g++)
             {
                 ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
-                ref float col = ref MemoryMarshal.GetReference(xg);
-                if (!pointwise)
+                ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
+                if (pointwise)
                 {
-                    Im2Col(xg, scratch, s, cg);
-                    col = ref MemoryMarshal.GetReference(scratch);
+                    ConvGemm.Run<TL>(level, w, g * ocg, ocg, ref MemoryMarshal.GetReference(xg), k, p, ref yg, ep);
+                    continue;
                 }
 
-                ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
-                ConvGemm.Run<TL>(level, w, g * ocg, ocg, ref col, k, p, ref yg, ep);
+                for (var chunk = new Im2Col.Chunks(level, s, cg, scratch); chunk.Next(xg);)
+                {
+                    ConvGemm.Run<TL>(level, w, g * ocg, ocg, ref chunk.Col, k, chunk.Pixels, ref chunk.Output(ref yg, ocg), ep);
+                    chunk.CopyOut(ref yg, ocg);
+                }
             }
         }
     }
@@ -130,119 +133,18 @@ public static partial class Kernels
             for (int g = 0; g < s.Group; g++)
             {
                 ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
-                ref float col = ref MemoryMarshal.GetReference(xg);
-                if (!pointwise)
-                {
-                    Im2Col(xg, scratch, s, cg);
-                    col = ref MemoryMarshal.GetReference(scratch);
-                }
-
                 ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
-                ConvGemm.RunPacked(level, ref Unsafe.Add(ref pw, (nint)g * groupFloats), ocg, ref col, k, p, ref yg, g * ocg, ep);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Lays out one group's input as <c>col[(ci·KH + kh)·KW + kw, oh·OW + ow]</c>, zero where the tap falls in
-    /// the padding. Each (ci, kh, kw) row is a strided copy of input rows, contiguous when the stride is 1.
-    /// </summary>
-    private static void Im2Col(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg)
-    {
-        if (s.SH == 1 && s.SW == 1 && s.OW == s.W)
-        {
-            Im2ColShifted(xg, col, s, cg);
-            return;
-        }
-
-        int p = s.OH * s.OW;
-        int row = 0;
-        for (int ci = 0; ci < cg; ci++)
-        {
-            ReadOnlySpan<float> plane = xg.Slice(ci * s.H * s.W, s.H * s.W);
-            for (int kh = 0; kh < s.KH; kh++)
-            {
-                for (int kw = 0; kw < s.KW; kw++, row++)
+                ref float wg = ref Unsafe.Add(ref pw, (nint)g * groupFloats);
+                if (pointwise)
                 {
-                    Span<float> dst = col.Slice(row * p, p);
-                    int dx = (kw * s.DW) - s.PadLeft;
-
-                    // Output columns whose tap lands inside the image: ow·SW + dx ∈ [0, W).
-                    int owLo = Math.Clamp(CeilDiv(-dx, s.SW), 0, s.OW);
-                    int owHi = Math.Clamp(CeilDiv(s.W - dx, s.SW), owLo, s.OW);
-                    for (int oh = 0; oh < s.OH; oh++)
-                    {
-                        Span<float> d = dst.Slice(oh * s.OW, s.OW);
-                        int ih = (oh * s.SH) - s.PadTop + (kh * s.DH);
-                        if ((uint)ih >= (uint)s.H)
-                        {
-                            d.Clear();
-                            continue;
-                        }
-
-                        d[..owLo].Clear();
-                        d[owHi..].Clear();
-                        ReadOnlySpan<float> src = plane.Slice(ih * s.W, s.W);
-                        if (s.SW == 1)
-                        {
-                            src.Slice(owLo + dx, owHi - owLo).CopyTo(d[owLo..owHi]);
-                        }
-                        else
-                        {
-                            for (int ow = owLo; ow < owHi; ow++)
-                            {
-                                d[ow] = src[(ow * s.SW) + dx];
-                            }
-                        }
-                    }
+                    ConvGemm.RunPacked(level, ref wg, ocg, ref MemoryMarshal.GetReference(xg), k, p, ref yg, g * ocg, ep);
+                    continue;
                 }
-            }
-        }
-    }
 
-    /// <summary>
-    /// Stride 1 and OW = W ("same" width, e.g. 3×3 pad 1): a col row is the input plane shifted by
-    /// <c>dy·W + dx</c>, so it is one long copy, then the rows above/below the image and the columns that
-    /// wrapped around an edge are zeroed. One copy per row instead of one short copy per output row.
-    /// </summary>
-    private static void Im2ColShifted(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg)
-    {
-        int p = s.OH * s.W, hw = s.H * s.W, row = 0;
-        for (int ci = 0; ci < cg; ci++)
-        {
-            ReadOnlySpan<float> plane = xg.Slice(ci * hw, hw);
-            for (int kh = 0; kh < s.KH; kh++)
-            {
-                int dy = (kh * s.DH) - s.PadTop;
-                int ohLo = Math.Clamp(-dy, 0, s.OH), ohHi = Math.Clamp(s.H - dy, ohLo, s.OH);
-                for (int kw = 0; kw < s.KW; kw++, row++)
+                for (var chunk = new Im2Col.Chunks(level, s, cg, scratch); chunk.Next(xg);)
                 {
-                    Span<float> dst = col.Slice(row * p, p);
-                    int dx = (kw * s.DW) - s.PadLeft;
-                    int owLo = Math.Clamp(-dx, 0, s.W), owHi = Math.Clamp(s.W - dx, owLo, s.W);
-                    int t0 = ohLo * s.W, t1 = ohHi * s.W, shift = (dy * s.W) + dx;
-
-                    // dst[t] = plane[t + shift] wherever that index exists; the wrapped columns are fixed below.
-                    int a = Math.Clamp(-shift, t0, t1), b = Math.Clamp(hw - shift, a, t1);
-                    dst[..a].Clear();
-                    dst[b..].Clear();
-
-                    // Nothing to copy when the whole row lies in the padding (a 1-row input under a 3-row window:
-                    // then a + shift can be negative).
-                    if (b > a)
-                    {
-                        plane.Slice(a + shift, b - a).CopyTo(dst[a..b]);
-                    }
-
-                    if (owLo > 0 || owHi < s.W)
-                    {
-                        for (int oh = ohLo; oh < ohHi; oh++)
-                        {
-                            Span<float> d = dst.Slice(oh * s.W, s.W);
-                            d[..owLo].Clear();
-                            d[owHi..].Clear();
-                        }
-                    }
+                    ConvGemm.RunPacked(level, ref wg, ocg, ref chunk.Col, k, chunk.Pixels, ref chunk.Output(ref yg, ocg), g * ocg, ep);
+                    chunk.CopyOut(ref yg, ocg);
                 }
             }
         }

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelBuild.Runtime;
 
@@ -71,6 +73,15 @@ public static partial class Kernels
             {
                 for (int kh = 0; kh < k3.H; kh++)
                 {
+                    if (k3.W == 2 && st.W == 2 && dl.W == 1 && pb.W == 0 && o3.W >= 2 * i3.W)
+                    {
+                        // 2-wide kernel, stride 2, no padding (the ×2 upsampling of detection heads): the two taps' rows
+                        // interleave into whole output rows, added as vectors instead of one scattered float at a time.
+                        Col2ImInterleaved(level, col.Slice(row * p, 2 * p), plane, s, kd, kh);
+                        row += 2;
+                        continue;
+                    }
+
                     for (int kw = 0; kw < k3.W; kw++, row++)
                     {
                         ReadOnlySpan<float> src = col.Slice(row * p, p);
@@ -118,6 +129,58 @@ public static partial class Kernels
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Col2Im"/> for taps (kd, kh, 0) and (kd, kh, 1) of a 2-wide, stride-2, unpadded kernel:
+    /// <c>y[od, oh, 2·iw + kw] += col[kw][id, ih, iw]</c>, where <paramref name="pair"/> holds both col rows.
+    /// </summary>
+    private static void Col2ImInterleaved(SimdLevel level, ReadOnlySpan<float> pair, Span<float> plane, in ConvTransposeShape s, int kd, int kh)
+    {
+        Dims3 i3 = s.In, o3 = s.Out, st = s.Stride, dl = s.Dilation, pb = s.PadBegin;
+        int p = i3.Volume;
+        for (int id = 0; id < i3.D; id++)
+        {
+            int od = (id * st.D) - pb.D + (kd * dl.D);
+            if ((uint)od >= (uint)o3.D)
+            {
+                continue;
+            }
+
+            for (int ih = 0; ih < i3.H; ih++)
+            {
+                int oh = (ih * st.H) - pb.H + (kh * dl.H);
+                if ((uint)oh >= (uint)o3.H)
+                {
+                    continue;
+                }
+
+                int at = ((id * i3.H) + ih) * i3.W;
+                ref float a = ref Unsafe.Add(ref MemoryMarshal.GetReference(pair), at);
+                ref float b = ref Unsafe.Add(ref MemoryMarshal.GetReference(pair), p + at);
+                ref float d = ref MemoryMarshal.GetReference(plane.Slice(((od * o3.H) + oh) * o3.W, o3.W));
+                int iw = 0;
+                if (level == SimdLevel.Vector256 && Avx.IsSupported)
+                {
+                    for (; iw <= i3.W - 8; iw += 8)
+                    {
+                        // unpcklps/unpckhps interleave within 128-bit halves (a0 b0 a1 b1 | a4 b4 a5 b5 and a2 b2 a3 b3 |
+                        // a6 b6 a7 b7); vperm2f128 joins the halves in order.
+                        Vector256<float> va = Vector256.LoadUnsafe(ref a, (nuint)iw), vb = Vector256.LoadUnsafe(ref b, (nuint)iw);
+                        Vector256<float> lo = Avx.UnpackLow(va, vb), hi = Avx.UnpackHigh(va, vb);
+                        ref float o = ref Unsafe.Add(ref d, 2 * iw);
+                        (Vector256.LoadUnsafe(ref o) + Avx.Permute2x128(lo, hi, 0x20)).StoreUnsafe(ref o);
+                        (Vector256.LoadUnsafe(ref o, 8) + Avx.Permute2x128(lo, hi, 0x31)).StoreUnsafe(ref o, 8);
+                    }
+                }
+
+                for (; iw < i3.W; iw++)
+                {
+                    Unsafe.Add(ref d, 2 * iw) += Unsafe.Add(ref a, iw);
+                    Unsafe.Add(ref d, (2 * iw) + 1) += Unsafe.Add(ref b, iw);
                 }
             }
         }

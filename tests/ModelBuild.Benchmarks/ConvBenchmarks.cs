@@ -26,6 +26,15 @@ public class ConvBenchmarks
         Add("sq-conv1", new Conv2DShape(3, 32, 32, 64, 15, 15, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1));
         Add("sq-fire4e3", new Conv2DShape(32, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1));
         Add("sq-fire4e1", new Conv2DShape(32, 7, 7, 128, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1));
+
+        // The slowest convolutions of the real models (RealModelBenchmarks): BlazeFace at 128×128, PaddleOCR det at 256×256.
+        Add("bf-stem", new Conv2DShape(3, 128, 128, 24, 64, 64, 5, 5, 2, 2, 1, 1, 1, 1, 2, 2, 1));
+        Add("bf-dw", new Conv2DShape(24, 64, 64, 24, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 24));
+        Add("bf-dw-s2", new Conv2DShape(28, 64, 64, 28, 32, 32, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 28));
+        Add("det-dw5", new Conv2DShape(192, 16, 16, 192, 16, 16, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 192));
+        Add("det-neck", new Conv2DShape(96, 64, 64, 24, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+        Add("det-stem", new Conv2DShape(3, 256, 256, 16, 128, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1));
+        Add("det-pw", new Conv2DShape(384, 8, 8, 384, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1));
     }
 
     [Benchmark]

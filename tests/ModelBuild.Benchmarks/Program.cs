@@ -2,10 +2,40 @@
 //   dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*PredictorBenchmarks*"
 // Kernels:  ... -- --filter "*ConvBenchmarks*" "*DenseBenchmarks*" "*PoolBenchmarks*"
 // Every benchmark uses a ShortRun job (3 warm-ups, 3 iterations, one launch) unless --job is given.
+// `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler).
+// `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
+// `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
+// `... -- quick conv` times only the real models' slowest convolutions.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+
+if (args is ["profile", var model, var dims])
+{
+    ModelBuild.Benchmarks.OpProfiler.Run(model, [.. dims.Split(',').Select(int.Parse)]);
+    return;
+}
+
+if (args is ["profile-ort", var onnx, var ortDims])
+{
+    ModelBuild.Benchmarks.OpProfiler.RunOrt(onnx, [.. ortDims.Split(',').Select(int.Parse)]);
+    return;
+}
+
+#if REALMODELS
+if (args is ["quick", "real", .. var models])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunRealModels(models);
+    return;
+}
+#endif
+
+if (args is ["quick", "conv"])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunRealConvs();
+    return;
+}
 
 if (args is ["quick"])
 {

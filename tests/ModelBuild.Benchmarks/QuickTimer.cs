@@ -9,6 +9,34 @@ namespace ModelBuild.Benchmarks;
 /// </summary>
 internal static class QuickTimer
 {
+    /// <summary>The float32 convolutions of the real models only (`-- quick conv`).</summary>
+    public static void RunRealConvs()
+    {
+        var conv = new ConvBenchmarks();
+        conv.Setup();
+        foreach (string c in new[] { "bf-stem", "bf-dw", "bf-dw-s2", "det-dw5", "det-neck", "det-stem", "det-pw" })
+        {
+            conv.Case = c;
+            Report($"conv {c} float32", conv.Float32Conv);
+        }
+    }
+
+#if REALMODELS
+    /// <summary>The real models, generated against ONNX Runtime (`-- quick real [model…]`).</summary>
+    public static void RunRealModels(string[] models)
+    {
+        foreach (string model in models.Length > 0 ? models : ["blazeface_front", "ppocr_det", "ppocr_rec", "ppocr_cls", "wakeword_clf"])
+        {
+            var b = new RealModelBenchmarks { Model = model };
+            b.Setup();
+            double generated = Report($"{model} generated", b.Generated);
+            double ort = Report($"{model} ONNX Runtime", b.OnnxRuntime);
+            Console.WriteLine($"{model,-45} ratio {generated / ort:F2}");
+            b.Cleanup();
+        }
+    }
+#endif
+
     public static void Run()
     {
         var conv = new ConvBenchmarks();
@@ -50,7 +78,7 @@ internal static class QuickTimer
         }
     }
 
-    private static void Report(string name, Action action)
+    private static double Report(string name, Action action)
     {
         // Warm up past tiered compilation, then take the best of 5 rounds (least disturbed by other processes).
         var watch = Stopwatch.StartNew();
@@ -65,15 +93,23 @@ internal static class QuickTimer
         double best = double.MaxValue;
         for (int round = 0; round < 5; round++)
         {
-            watch.Restart();
+            long t0 = ThreadClock.Nanoseconds();
             for (int i = 0; i < reps; i++)
             {
                 action();
             }
 
-            best = Math.Min(best, watch.Elapsed.TotalMicroseconds / reps);
+            best = Math.Min(best, (ThreadClock.Nanoseconds() - t0) / 1e3 / reps);
         }
 
-        Console.WriteLine($"{name,-45} {best,10:0.0} µs");
+        var wall = Stopwatch.StartNew();
+        long cpu0 = ThreadClock.Nanoseconds();
+        for (int i = 0; i < reps; i++)
+        {
+            action();
+        }
+
+        Console.WriteLine($"{name,-45} {best,10:0.0} µs  (last {reps} calls: wall {wall.Elapsed.TotalMicroseconds / reps:0.0} µs, cpu {(ThreadClock.Nanoseconds() - cpu0) / 1e3 / reps:0.0} µs)");
+        return best;
     }
 }

@@ -21,6 +21,11 @@ public sealed class ConvTests
         ("groups 3 stride 2", Shape(6, 11, 7, 9, 3, 2, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 3)),
         ("depthwise 3x3", Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)),
         ("depthwise stride 2 dil 2", Shape(5, 13, 12, 5, 3, 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 2, pl: 1, pb: 2, pr: 2, group: 5)),
+        ("depthwise 5x5 stride 2 pad 2, 16 wide", Shape(3, 16, 16, 3, 5, 5, sh: 2, sw: 2, pt: 2, pl: 2, pb: 2, pr: 2, group: 3)),
+        ("depthwise 3x3 pad 1, 45 wide (32 + 8 + 4 + 1)", Shape(2, 5, 45, 2, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 2)),
+        ("depthwise stride 2 pad right only, 35 out", Shape(2, 6, 70, 2, 3, 3, sh: 2, sw: 2, pb: 1, pr: 1, group: 2)),
+        ("depthwise 3x5 stride 1x3 dil 2x2, 25 out", Shape(2, 9, 77, 2, 3, 5, sh: 1, sw: 3, dh: 2, dw: 2, pt: 1, pl: 4, pb: 2, pr: 0, group: 2)),
+        ("depthwise pads wider than the kernel (rows of pure padding)", Shape(2, 4, 9, 2, 3, 3, pt: 3, pl: 4, pb: 3, pr: 1, group: 2)),
         ("depthwise multiplier 2", Shape(4, 7, 7, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 4)),
         ("pointwise", Shape(16, 7, 9, 11, 1, 1)),
         ("pointwise groups 2", Shape(8, 5, 5, 6, 1, 1, group: 2)),
@@ -29,6 +34,13 @@ public sealed class ConvTests
         ("7x7 pad1, 49 pixels, oc 10", Shape(16, 7, 7, 10, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("pointwise 6 pixels", Shape(3, 2, 3, 6, 1, 1)),
         ("14x14 pad1, 196 pixels", Shape(5, 14, 14, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        // im2col panels of part of the image (Im2Col.PanelFloats): one output row per panel, several with a short last one.
+        ("one-row panels, 3x3 pad 1, K 360 x 100 wide", Shape(40, 6, 100, 5, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("one-row panels, stride 2, K 576 x 65 wide", Shape(64, 5, 130, 6, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("3-row panels, short last panel", Shape(12, 20, 90, 7, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("6-row panels, stride 2, groups 2", Shape(24, 41, 90, 14, 3, 3, sh: 2, sw: 2, pt: 0, pl: 1, pb: 1, pr: 0, group: 2)),
+        ("44 pixels: a 24-wide tile, then one shifted back over 4", Shape(5, 4, 11, 6, 1, 1)),
+        ("20 pixels: two overlapping 16-wide tiles", Shape(5, 4, 5, 6, 1, 1)),
         ("1-row input, 3x3 pad1", Shape(4, 1, 5, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("1-column input, 3x3 pad1", Shape(4, 6, 1, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
     ];
@@ -78,6 +90,7 @@ public sealed class ConvTests
         (WeightMatrix w, _) = TestData.Matrix(new Random(3), WeightFormat.Int8, 5, 27);
         int scratch = Kernels.Conv2DScratch(s);
         Assert.Equal(27 * s.OH * s.OW, scratch);
+        Assert.Equal((360 + 5) * 100, Kernels.Conv2DScratch(Shape(40, 6, 100, 5, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)));
         var ex = Assert.Throws<ArgumentException>(() =>
             Kernels.Conv2D(new float[3 * 9 * 11], w, [], new float[5 * s.OH * s.OW], new float[scratch - 1], s, 1, Activation.None));
         Assert.Contains(scratch.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
@@ -90,6 +103,9 @@ public sealed class ConvTests
     public void Conv2DScratch_FastPathsNeedLittleOrNoScratch()
     {
         Assert.Equal(0, Kernels.Conv2DScratch(Shape(16, 7, 9, 11, 1, 1)));
-        Assert.Equal(9, Kernels.Conv2DScratch(Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)));
+
+        // Depthwise: the 9 taps, one input plane padded to 12 × 12, 10 × 12 virtual outputs rounded up to 128, and
+        // the plane's tail of 128 − 120 + 12 zeros that the last tap's last block reads.
+        Assert.Equal(9 + (12 * 12) + 128 + (128 - 120 + 12), Kernels.Conv2DScratch(Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)));
     }
 }

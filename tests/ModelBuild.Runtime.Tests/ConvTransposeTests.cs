@@ -17,6 +17,8 @@ public sealed class ConvTransposeTests
         // full = 2·6 + 1 + 3 = 16, minus pads 1 + 0.
         new("1-D pads + output_padding", [2, 3, 7], 4, 1, [3], [2], [1], [1, 0], [1], [], "NOTSET", [15], [1]),
         new("2-D 2x2 stride 2 (PP-OCR)", [1, 8, 5, 6], 5, 1, [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], [0, 0], [], "NOTSET", [10, 12], [0, 0]),
+        // full width = 2·(19 − 1) + 2 + 1 = 39: the interleaved col2im's 8-wide blocks, its tail and the extra column.
+        new("2-D 2x2 stride 2, output_padding, 19 wide", [2, 3, 4, 19], 4, 1, [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], [1, 1], [], "NOTSET", [9, 39], [0, 0]),
         new("2-D wide, packed tiles", [1, 16, 9, 13], 8, 1, [2, 2], [2, 2], [1, 1], [0, 0, 0, 0], [0, 0], [], "NOTSET", [18, 26], [0, 0]),
         // H: 3 + (2·2 + 1) = 8 − 1 − 2 = 5; W: 2·4 + 1 + 2 = 11 − 0 − 1 = 10.
         new("2-D groups, dilations, asymmetric pads", [2, 4, 4, 5], 6, 2, [3, 2], [1, 2], [2, 1], [1, 0, 2, 1], [0, 1], [], "NOTSET", [5, 10], [1, 0]),

@@ -1,0 +1,215 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// The im2col layout of a convolution group's input, <c>col[(ci·KH + kh)·KW + kw, pixel]</c> (zero where a tap falls
+/// in the padding), built a few output rows at a time. A whole im2col matrix of a large layer (PaddleOCR's 96 → 24
+/// 3×3 on 64×64: 864 × 4096 floats, 14 MB) leaves the cache, and its rows, 16 KB apart, fall into the same cache sets,
+/// so the GEMM's K × 24 tile reads miss; a panel of a few output rows stays in L2 with rows a few hundred bytes apart.
+/// </summary>
+internal static class Im2Col
+{
+    /// <summary>The col panel's target size in floats (128 KB: larger panels measured slower, 256 KB by 1.6× on BlazeFace's stem).</summary>
+    private const int PanelFloats = 1 << 15;
+
+    /// <summary>Output rows per panel: as many as fit <see cref="PanelFloats"/>, at least one, at most OH.</summary>
+    private static int RowsPerPanel(in Conv2DShape s, int k) => Math.Clamp(PanelFloats / Math.Max(1, k * s.OW), 1, s.OH);
+
+    /// <summary>Scratch for <see cref="Chunks"/>: the panel, and when the image takes several panels, their outputs.</summary>
+    public static int Scratch(in Conv2DShape s)
+    {
+        int k = s.C / s.Group * s.KH * s.KW, rows = RowsPerPanel(s, k);
+        return rows >= s.OH ? checked(k * s.OH * s.OW) : checked(((k + (s.OC / s.Group)) * rows * s.OW));
+    }
+
+    /// <summary>
+    /// The panels of one group in order: <c>Next</c> fills the next one, the GEMM writes <see cref="Output"/>
+    /// (the group's output itself when one panel covers the image, else a buffer) and <see cref="CopyOut"/> moves
+    /// a buffer's rows into place.
+    /// </summary>
+    public ref struct Chunks
+    {
+        private readonly SimdLevel _level;
+        private readonly Conv2DShape _s;
+        private readonly int _cg;
+        private readonly int _rows;
+        private readonly Span<float> _col;
+        private readonly Span<float> _out;
+        private int _oh0;
+        private int _oh1;
+
+        public Chunks(SimdLevel level, in Conv2DShape s, int cg, Span<float> scratch)
+        {
+            _level = level;
+            _s = s;
+            _cg = cg;
+            int k = cg * s.KH * s.KW;
+            _rows = RowsPerPanel(s, k);
+            _col = scratch[..(k * _rows * s.OW)];
+            _out = _rows >= s.OH ? default : scratch.Slice(k * _rows * s.OW, s.OC / s.Group * _rows * s.OW);
+            _oh0 = _oh1 = 0;
+        }
+
+        /// <summary>The panel, <c>k × Pixels</c> floats with rows <see cref="Pixels"/> apart.</summary>
+        public readonly ref float Col => ref MemoryMarshal.GetReference(_col);
+
+        /// <summary>The panel's pixels (its output rows × OW), also its row stride.</summary>
+        public readonly int Pixels => (_oh1 - _oh0) * _s.OW;
+
+        /// <summary>Fills the next panel from the group's input; false when every output row is done.</summary>
+        public bool Next(ReadOnlySpan<float> xg)
+        {
+            if (_oh1 >= _s.OH)
+            {
+                return false;
+            }
+
+            _oh0 = _oh1;
+            _oh1 = Math.Min(_s.OH, _oh0 + _rows);
+            Fill(_level, xg, _col[..(_cg * _s.KH * _s.KW * Pixels)], _s, _cg, _oh0, _oh1);
+            return true;
+        }
+
+        /// <summary>Where the GEMM writes the panel's <paramref name="ocg"/> output rows (row stride = the GEMM's pixels).</summary>
+        public readonly ref float Output(ref float yg, int ocg) => ref _out.IsEmpty ? ref yg : ref MemoryMarshal.GetReference(_out);
+
+        /// <summary>Copies a buffered output into the group's output <paramref name="yg"/> (OH·OW floats per channel).</summary>
+        public readonly void CopyOut(ref float yg, int ocg)
+        {
+            if (_out.IsEmpty)
+            {
+                return;
+            }
+
+            int px = Pixels, p = _s.OH * _s.OW;
+            for (int j = 0; j < ocg; j++)
+            {
+                _out.Slice(j * px, px).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yg, ((nint)j * p) + (_oh0 * _s.OW)), px));
+            }
+        }
+    }
+
+    /// <summary>The im2col rows of output rows [oh0, oh1): <c>col[row, (oh − oh0)·OW + ow]</c>.</summary>
+    public static void Fill(SimdLevel level, ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1)
+    {
+        if (s.SH == 1 && s.SW == 1 && s.OW == s.W)
+        {
+            FillShifted(xg, col, s, cg, oh0, oh1);
+            return;
+        }
+
+        int p = (oh1 - oh0) * s.OW;
+        int row = 0;
+        for (int ci = 0; ci < cg; ci++)
+        {
+            ReadOnlySpan<float> plane = xg.Slice(ci * s.H * s.W, s.H * s.W);
+            for (int kh = 0; kh < s.KH; kh++)
+            {
+                for (int kw = 0; kw < s.KW; kw++, row++)
+                {
+                    Span<float> dst = col.Slice(row * p, p);
+                    int dx = (kw * s.DW) - s.PadLeft;
+
+                    // Output columns whose tap lands inside the image: ow·SW + dx ∈ [0, W).
+                    int owLo = Math.Clamp(Kernels.CeilDiv(-dx, s.SW), 0, s.OW);
+                    int owHi = Math.Clamp(Kernels.CeilDiv(s.W - dx, s.SW), owLo, s.OW);
+                    for (int oh = oh0; oh < oh1; oh++)
+                    {
+                        Span<float> d = dst.Slice((oh - oh0) * s.OW, s.OW);
+                        int ih = (oh * s.SH) - s.PadTop + (kh * s.DH);
+                        if ((uint)ih >= (uint)s.H)
+                        {
+                            d.Clear();
+                            continue;
+                        }
+
+                        d[..owLo].Clear();
+                        d[owHi..].Clear();
+                        if (owHi > owLo)
+                        {
+                            ref float src = ref Unsafe.Add(ref MemoryMarshal.GetReference(plane), (ih * s.W) + (owLo * s.SW) + dx);
+                            Gather(level, ref src, s.SW, ref d[owLo], owHi - owLo);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 1 and OW = W ("same" width, e.g. 3×3 pad 1): a col row is the input plane shifted by
+    /// <c>dy·W + dx</c>, so it is one long copy, then the rows above/below the image and the columns that
+    /// wrapped around an edge are zeroed. One copy per row instead of one short copy per output row.
+    /// </summary>
+    private static void FillShifted(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1)
+    {
+        int p = (oh1 - oh0) * s.W, hw = s.H * s.W, row = 0, first = oh0 * s.W;
+        for (int ci = 0; ci < cg; ci++)
+        {
+            ReadOnlySpan<float> plane = xg.Slice(ci * hw, hw);
+            for (int kh = 0; kh < s.KH; kh++)
+            {
+                int dy = (kh * s.DH) - s.PadTop;
+
+                // Output rows of this panel whose tap row is inside the image.
+                int ohLo = Math.Clamp(-dy, oh0, oh1), ohHi = Math.Clamp(s.H - dy, ohLo, oh1);
+                for (int kw = 0; kw < s.KW; kw++, row++)
+                {
+                    Span<float> dst = col.Slice(row * p, p);
+                    int dx = (kw * s.DW) - s.PadLeft;
+                    int owLo = Math.Clamp(-dx, 0, s.W), owHi = Math.Clamp(s.W - dx, owLo, s.W);
+                    int t0 = ohLo * s.W, t1 = ohHi * s.W, shift = (dy * s.W) + dx;
+
+                    // dst[t − first] = plane[t + shift] wherever that index exists; the wrapped columns are fixed below.
+                    int a = Math.Clamp(-shift, t0, t1), b = Math.Clamp(hw - shift, a, t1);
+                    dst[..(a - first)].Clear();
+                    dst[(b - first)..].Clear();
+
+                    // Nothing to copy when the whole row lies in the padding (a 1-row input under a 3-row window:
+                    // then a + shift can be negative).
+                    if (b > a)
+                    {
+                        plane.Slice(a + shift, b - a).CopyTo(dst[(a - first)..(b - first)]);
+                    }
+
+                    if (owLo > 0 || owHi < s.W)
+                    {
+                        for (int oh = ohLo; oh < ohHi; oh++)
+                        {
+                            Span<float> d = dst.Slice((oh - oh0) * s.W, s.W);
+                            d[..owLo].Clear();
+                            d[owHi..].Clear();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><c>dst[j] = src[j·stride]</c> for j &lt; n; reads nothing past <c>src[(n − 1)·stride]</c>.</summary>
+    public static void Gather(SimdLevel level, ref float src, int stride, ref float dst, int n)
+    {
+        int j = 0;
+        if (stride == 2 && level == SimdLevel.Vector256 && Avx2.IsSupported)
+        {
+            // The even floats of 16: vshufps takes 0, 2 of each 128-bit half of both vectors (in the order a0 a2 b0 b2 |
+            // a4 a6 b4 b6), and vpermpd puts the 64-bit pairs back in order: a0 a2 a4 a6 b0 b2 b4 b6.
+            for (; j <= n - 8 - 1; j += 8)
+            {
+                Vector256<float> a = Vector256.LoadUnsafe(ref src, (nuint)(2 * j));
+                Vector256<float> b = Vector256.LoadUnsafe(ref src, (nuint)((2 * j) + 8));
+                Vector256<float> even = Avx.Shuffle(a, b, 0b10_00_10_00);
+                Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref dst, (nuint)j);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, j * stride);
+        }
+    }
+}
