@@ -1,7 +1,7 @@
 namespace ModelBuild.Graph.Passes;
 
 /// <summary>
-/// Moves a separate bias Add into the layer before it: <c>Conv → Add(const [C,1,1] or [1,C,1,1])</c> becomes a Conv
+/// Moves a separate bias Add into the layer before it: <c>Conv → Add(const [C,1,1], [1,C,1,1] or one value)</c> becomes a Conv
 /// with a bias input, and <c>MatMul(x, const W[K,N]) → Add(const [N] or [1,N])</c> with a 2-D x becomes
 /// <c>Gemm(x, W, bias)</c> (transB=0). Both patterns come from older exporters such as CNTK (mnist-8).
 /// </summary>
@@ -57,16 +57,18 @@ public sealed class FuseBiasAddPass : IGraphPass
             return false;
         }
 
-        // The constant must broadcast as [1, C, 1, ..., 1] against the [N, C, spatial...] output.
+        // The constant must broadcast as [1, C, 1, ..., 1] against the [N, C, spatial...] output, or hold one value
+        // (paddle2onnx's learnable affine adds a [1] scalar) of rank no higher than the output's.
         var channels = w.Dims[0];
         var rank = w.Dims.Length;
         var dims = Enumerable.Repeat(1L, Math.Max(0, rank - constant.Dims.Length)).Concat(constant.Dims).ToArray();
-        if (dims.Length != rank || dims[0] != 1 || dims[1] != channels || dims.Skip(2).Any(d => d != 1))
+        var scalar = constant.ElementCount == 1 && dims.Length == rank;
+        if (!scalar && (dims.Length != rank || dims[0] != 1 || dims[1] != channels || dims.Skip(2).Any(d => d != 1)))
         {
             return false;
         }
 
-        var bias = constant.ToDoubles();
+        var bias = scalar ? Enumerable.Repeat(constant.ToDoubles()[0], (int)channels).ToArray() : constant.ToDoubles();
         if (conv.InputOrNull(2) is { } existing)
         {
             if (GraphEdits.FloatInitializer(graph, existing) is not { } b || b.ElementCount != channels)

@@ -20,12 +20,13 @@ public static class GraphOptimizer
         new UnrollLoopPass(),
         new ShapeSubgraphFoldingPass(),
         new FoldBatchNormPass(),
+        new FoldConvScalePass(),
         new FuseBiasAddPass(),
     ];
 
     /// <summary>
     /// Simplifies <paramref name="graph"/> in place: variadic Max/Min/Sum to two-input nodes, identity removal, constant folding, inlining of an If with a constant condition, unrolling of a Scan of static length and of a Loop of constant trip count, shape-subgraph folding,
-    /// BatchNorm folding and bias fusion, repeated until nothing changes; then removes unused weights and
+    /// BatchNorm folding, folding of a per-channel scale after a Conv, and bias fusion, repeated until nothing changes; then removes unused weights and
     /// re-runs <see cref="ShapeInference"/>. Graph input and output names never change.
     /// </summary>
     /// <param name="graph">The graph, changed in place.</param>

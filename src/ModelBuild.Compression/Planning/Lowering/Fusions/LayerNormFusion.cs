@@ -33,7 +33,7 @@ internal sealed class LayerNormFusion : IPatternFusion
         var g = c.Graph;
         var x = mean.Inputs[0];
         if (TrailingAxis(c, mean, x) is not { } axis
-            || SoleConsumer(g, mean) is not { OpType: "Sub" } sub || sub.Inputs[0] != x || sub.Inputs[1] != mean.Outputs[0])
+            || FusionQueries.SoleConsumer(g, mean) is not { OpType: "Sub" } sub || sub.Inputs[0] != x || sub.Inputs[1] != mean.Outputs[0])
         {
             return null;
         }
@@ -47,25 +47,25 @@ internal sealed class LayerNormFusion : IPatternFusion
 
         var square = readers.Find(n => IsSquareOf(c, n, d));
         var div = readers.Find(n => n.OpType == "Div" && n.Inputs[0] == d && n.Inputs.Count == 2);
-        if (square is null || div is null || SoleConsumer(g, square) is not { OpType: "ReduceMean" } variance
+        if (square is null || div is null || FusionQueries.SoleConsumer(g, square) is not { OpType: "ReduceMean" } variance
             || variance.Inputs[0] != square.Outputs[0] || TrailingAxis(c, variance, square.Outputs[0]) != axis
-            || SoleConsumer(g, variance) is not { OpType: "Add" } addEps
+            || FusionQueries.SoleConsumer(g, variance) is not { OpType: "Add" } addEps
             || ScalarOperand(c, addEps, variance.Outputs[0]) is not { } epsilon
-            || SoleConsumer(g, addEps) is not { OpType: "Sqrt" } sqrt
-            || SoleConsumer(g, sqrt) != div || div.Inputs[1] != sqrt.Outputs[0])
+            || FusionQueries.SoleConsumer(g, addEps) is not { OpType: "Sqrt" } sqrt
+            || FusionQueries.SoleConsumer(g, sqrt) != div || div.Inputs[1] != sqrt.Outputs[0])
         {
             return null;
         }
 
         var members = new List<Node> { mean, sub, square, variance, addEps, sqrt, div };
         string? gamma = null, beta = null;
-        if (SoleConsumer(g, div) is { OpType: "Mul" } mul && Parameter(c, mul, div.Outputs[0], x, axis) is { } scale)
+        if (FusionQueries.SoleConsumer(g, div) is { OpType: "Mul" } mul && Parameter(c, mul, div.Outputs[0], x, axis) is { } scale)
         {
             members.Add(mul);
             gamma = scale;
         }
 
-        if (SoleConsumer(g, members[^1]) is { OpType: "Add" } add && Parameter(c, add, members[^1].Outputs[0], x, axis) is { } shift)
+        if (FusionQueries.SoleConsumer(g, members[^1]) is { OpType: "Add" } add && Parameter(c, add, members[^1].Outputs[0], x, axis) is { } shift)
         {
             members.Add(add);
             beta = shift;
@@ -82,18 +82,6 @@ internal sealed class LayerNormFusion : IPatternFusion
     }
 
     private static bool IsFloat(DataType type) => type is DataType.Float or DataType.Float16 or DataType.BFloat16 or DataType.Double;
-
-    /// <summary>The one node reading <paramref name="node"/>'s only output, when that output is not a graph output.</summary>
-    private static Node? SoleConsumer(ModelGraph g, Node node)
-    {
-        if (node.Outputs.Count != 1 || g.IsGraphOutput(node.Outputs[0]))
-        {
-            return null;
-        }
-
-        var readers = g.Consumers(node.Outputs[0]);
-        return readers.Count == 1 && readers[0].Inputs.Count(i => i == node.Outputs[0]) == 1 ? readers[0] : null;
-    }
 
     private static bool IsSquareOf(LoweringContext c, Node n, string d) => n.Inputs.Count == 2 && n.Inputs[0] == d && n.OpType switch
     {
