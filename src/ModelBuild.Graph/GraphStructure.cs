@@ -59,6 +59,13 @@ public static class GraphStructure
             return; // unknown operators are reported (MB3003) by whoever has to run them
         }
 
+        if (arity.EveryInputRequired && node.Inputs.Any(i => i.Length == 0))
+        {
+            throw new ModelBuildException(OnnxErrors.InvalidModel, file,
+                $"node '{node.Name}' ({node.OpType}) has {Count(node.Inputs)}, but every input of {node.OpType} must be named "
+                + "(an empty name means an absent optional input, and it has none). The file is invalid; re-export the model or check it with onnx.checker.check_model.");
+        }
+
         var required = node.Inputs.Take(arity.MinInputs).Count(i => i.Length > 0);
         var outputs = node.Outputs.Take(arity.MinOutputs).Count(o => o.Length > 0);
         if (node.Inputs.Count > arity.MaxInputs || required < arity.MinInputs || node.Outputs.Count > arity.MaxOutputs || outputs < arity.MinOutputs)

@@ -2,9 +2,11 @@ namespace ModelBuild.Graph;
 
 /// <summary>
 /// How many inputs and outputs each default-domain operator ModelBuild handles takes, over all opsets
-/// (e.g. Reshape has 1 input before opset 5, 2 after). The first <c>MinInputs</c> inputs are required (not "").
+/// (e.g. Reshape has 1 input before opset 5, 2 after). The first <c>MinInputs</c> inputs are required (not ""), and
+/// every input is when <see cref="EveryInputRequired"/> (the variadic Max, Min, Sum, Mean and Concat, whose inputs the
+/// ONNX spec has no optional slot for; ONNX Runtime 1.31 crashes the process on an empty one).
 /// </summary>
-public sealed record OperatorArity(int MinInputs, int MaxInputs, int MinOutputs, int MaxOutputs)
+public sealed record OperatorArity(int MinInputs, int MaxInputs, int MinOutputs, int MaxOutputs, bool EveryInputRequired = false)
 {
     private const int Many = int.MaxValue;
 
@@ -33,7 +35,7 @@ public sealed record OperatorArity(int MinInputs, int MaxInputs, int MinOutputs,
         Add(new(2, 2, 1, 1),
             "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor",
             "MatMul", "Gather", "PRelu", "Expand", "CastLike", "BitShift");
-        Add(new(1, Many, 1, 1), "Max", "Min", "Sum", "Mean", "Concat");
+        Add(new(1, Many, 1, 1, EveryInputRequired: true), "Max", "Min", "Sum", "Mean", "Concat");
         Add(new(1, 2, 1, 1), "Reshape", "Squeeze", "Unsqueeze", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin");
         Add(new(1, 2, 1, Many), "Split");
         Add(new(1, 2, 1, 1), "Trilu");

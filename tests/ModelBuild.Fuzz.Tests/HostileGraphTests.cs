@@ -122,6 +122,22 @@ public sealed class HostileGraphTests : IDisposable
         Assert.True(File.Exists(_run.Run(model).PlanPath));
     }
 
+    [Theory]
+    [InlineData("Max", 1)]
+    [InlineData("Min", 1)] // fuzz case 68068 (seed 2222): Min(a0, "") crashed ONNX Runtime, and the process with it
+    [InlineData("Sum", 0)]
+    [InlineData("Mean", 1)]
+    [InlineData("Concat", 1)]
+    public void VariadicWithAnEmptyInputName_IsMB1002BeforeOnnxRuntimeSeesIt(string op, int empty)
+    {
+        string[] inputs = empty == 0 ? ["", "x"] : ["x", ""];
+        var node = op == "Concat" ? Node(op, inputs, ["h"], Int("axis", 1)) : Node(op, inputs, ["h"]);
+        var model = Model([Input("x", "N", 4)], [Output("y", "N", 4)], [], node, Node("Relu", ["h"], ["y"]));
+        var e = _run.Fails(model);
+        Assert.Equal("MB1002", e.Code);
+        Assert.Contains("every input", e.Message);
+    }
+
     [Fact]
     public void MaxOfThreeInputs_BecomesAChain()
     {

@@ -45,6 +45,25 @@ public sealed class MutationFuzzTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Cases long runs found, replayed: each must end in success or an MB error (and not crash the process).</summary>
+    [Theory]
+    [InlineData(2222, 2124)]  // Pad whose output size overflows in the plan check: was an OverflowException
+    [InlineData(2222, 68068)] // Min(a0, ""): ONNX Runtime crashed the process with SIGSEGV
+    public void Replayed_long_run_findings_end_in_success_or_an_MB_error(int seed, int index)
+    {
+        var work = Path.Combine(Path.GetTempPath(), "mb-fuzz-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+        try
+        {
+            var result = new FuzzHarness(SeedModels.Load(), seed, TimeSpan.FromSeconds(30), work).Run(1, index);
+            Assert.True(result.FaultCount == 0 && result.Hangs.Count == 0, result.Summary());
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Fact]
     public void Cases_AreReproducibleFromTheirNumber()
     {

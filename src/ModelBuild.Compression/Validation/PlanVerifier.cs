@@ -61,7 +61,7 @@ internal static class PlanVerifier
         var reference = runner.Run(compressedOnnx, Path.GetFileName(modelPath), sample.Values, sample.Shape, outputNames);
         var context = new OpContext(program);
         context.SetInput<float>(program.Inputs[0], sample.Values, sample.Shape);
-        program.Run(context);
+        RunOpByOp(program, context, modelPath);
         var worst = 0.0;
         for (var o = 0; o < program.Outputs.Count; o++)
         {
@@ -155,6 +155,29 @@ internal static class PlanVerifier
     }
 
     /// <summary>Bisects by node: ONNX Runtime once with every float intermediate as an output, the plan op by op.</summary>
+    /// <summary>
+    /// Runs the plan; an operator that throws on a sample ONNX Runtime ran (a shape check, an overflowing size) is the
+    /// same fault as a wrong value, so it is MB5004 naming the operator, not an exception out of the worker.
+    /// </summary>
+    private static void RunOpByOp(ModelProgram program, OpContext context, string modelPath)
+    {
+        for (var i = 0; i < program.Ops.Count; i++)
+        {
+            var op = program.Ops[i];
+            try
+            {
+                op.Execute(context);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException
+                or ArithmeticException or NotSupportedException or InvalidDataException)
+            {
+                var value = op.GetType().GetProperty("Y")?.GetValue(op) is int y ? program.Values[y].Name : "?";
+                throw new ModelBuildException("MB5004", modelPath, FormattableString.Invariant(
+                    $"the generated code fails where ONNX Runtime runs the compressed model, at op {i + 1} of {program.Ops.Count} ({op.GetType().Name.Replace("Op", "", StringComparison.Ordinal)}, value '{value}'): {e.Message} Nothing was written. This is a ModelBuild bug; please report it with the model."));
+            }
+        }
+    }
+
     private static ModelBuildException Diverged(ModelProgram program, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner,
         Input sample, string modelPath, string output, double outputDiff)
     {
