@@ -95,37 +95,22 @@ public static partial class Kernels
                             continue;
                         }
 
-                        for (int id = 0; id < i3.D; id++)
+                        foreach (var (inRow, outRow) in s.RowsOfTap(kd, kh))
                         {
-                            int od = (id * st.D) - pb.D + (kd * dl.D);
-                            if ((uint)od >= (uint)o3.D)
+                            ReadOnlySpan<float> srow = src.Slice(inRow, i3.W);
+                            Span<float> drow = plane.Slice(outRow, o3.W);
+                            if (st.W == 1)
                             {
+                                // Contiguous on both sides: a vector add.
+                                ref float acc = ref drow[iwLo + dx];
+                                Elementwise.VV<AddOperator>(level, ref acc, ref MemoryMarshal.GetReference(srow[iwLo..]), ref acc, iwHi - iwLo);
                                 continue;
                             }
 
-                            for (int ih = 0; ih < i3.H; ih++)
+                            ref float d = ref MemoryMarshal.GetReference(drow);
+                            for (int iw = iwLo; iw < iwHi; iw++)
                             {
-                                int oh = (ih * st.H) - pb.H + (kh * dl.H);
-                                if ((uint)oh >= (uint)o3.H)
-                                {
-                                    continue;
-                                }
-
-                                ReadOnlySpan<float> srow = src.Slice(((id * i3.H) + ih) * i3.W, i3.W);
-                                Span<float> drow = plane.Slice(((od * o3.H) + oh) * o3.W, o3.W);
-                                if (st.W == 1)
-                                {
-                                    // Contiguous on both sides: a vector add.
-                                    ref float acc = ref drow[iwLo + dx];
-                                    Elementwise.VV<AddOperator>(level, ref acc, ref MemoryMarshal.GetReference(srow[iwLo..]), ref acc, iwHi - iwLo);
-                                    continue;
-                                }
-
-                                ref float d = ref MemoryMarshal.GetReference(drow);
-                                for (int iw = iwLo; iw < iwHi; iw++)
-                                {
-                                    Unsafe.Add(ref d, (iw * st.W) + dx) += srow[iw];
-                                }
+                                Unsafe.Add(ref d, (iw * st.W) + dx) += srow[iw];
                             }
                         }
                     }
@@ -140,48 +125,32 @@ public static partial class Kernels
     /// </summary>
     private static void Col2ImInterleaved(SimdLevel level, ReadOnlySpan<float> pair, Span<float> plane, in ConvTransposeShape s, int kd, int kh)
     {
-        Dims3 i3 = s.In, o3 = s.Out, st = s.Stride, dl = s.Dilation, pb = s.PadBegin;
+        Dims3 i3 = s.In, o3 = s.Out;
         int p = i3.Volume;
-        for (int id = 0; id < i3.D; id++)
+        foreach (var (at, outRow) in s.RowsOfTap(kd, kh))
         {
-            int od = (id * st.D) - pb.D + (kd * dl.D);
-            if ((uint)od >= (uint)o3.D)
+            ref float a = ref Unsafe.Add(ref MemoryMarshal.GetReference(pair), at);
+            ref float b = ref Unsafe.Add(ref MemoryMarshal.GetReference(pair), p + at);
+            ref float d = ref MemoryMarshal.GetReference(plane.Slice(outRow, o3.W));
+            int iw = 0;
+            if (level == SimdLevel.Vector256 && Avx.IsSupported)
             {
-                continue;
+                for (; iw <= i3.W - 8; iw += 8)
+                {
+                    // unpcklps/unpckhps interleave within 128-bit halves (a0 b0 a1 b1 | a4 b4 a5 b5 and a2 b2 a3 b3 |
+                    // a6 b6 a7 b7); vperm2f128 joins the halves in order.
+                    Vector256<float> va = Vector256.LoadUnsafe(ref a, (nuint)iw), vb = Vector256.LoadUnsafe(ref b, (nuint)iw);
+                    Vector256<float> lo = Avx.UnpackLow(va, vb), hi = Avx.UnpackHigh(va, vb);
+                    ref float o = ref Unsafe.Add(ref d, 2 * iw);
+                    (Vector256.LoadUnsafe(ref o) + Avx.Permute2x128(lo, hi, 0x20)).StoreUnsafe(ref o);
+                    (Vector256.LoadUnsafe(ref o, 8) + Avx.Permute2x128(lo, hi, 0x31)).StoreUnsafe(ref o, 8);
+                }
             }
 
-            for (int ih = 0; ih < i3.H; ih++)
+            for (; iw < i3.W; iw++)
             {
-                int oh = (ih * st.H) - pb.H + (kh * dl.H);
-                if ((uint)oh >= (uint)o3.H)
-                {
-                    continue;
-                }
-
-                int at = ((id * i3.H) + ih) * i3.W;
-                ref float a = ref Unsafe.Add(ref MemoryMarshal.GetReference(pair), at);
-                ref float b = ref Unsafe.Add(ref MemoryMarshal.GetReference(pair), p + at);
-                ref float d = ref MemoryMarshal.GetReference(plane.Slice(((od * o3.H) + oh) * o3.W, o3.W));
-                int iw = 0;
-                if (level == SimdLevel.Vector256 && Avx.IsSupported)
-                {
-                    for (; iw <= i3.W - 8; iw += 8)
-                    {
-                        // unpcklps/unpckhps interleave within 128-bit halves (a0 b0 a1 b1 | a4 b4 a5 b5 and a2 b2 a3 b3 |
-                        // a6 b6 a7 b7); vperm2f128 joins the halves in order.
-                        Vector256<float> va = Vector256.LoadUnsafe(ref a, (nuint)iw), vb = Vector256.LoadUnsafe(ref b, (nuint)iw);
-                        Vector256<float> lo = Avx.UnpackLow(va, vb), hi = Avx.UnpackHigh(va, vb);
-                        ref float o = ref Unsafe.Add(ref d, 2 * iw);
-                        (Vector256.LoadUnsafe(ref o) + Avx.Permute2x128(lo, hi, 0x20)).StoreUnsafe(ref o);
-                        (Vector256.LoadUnsafe(ref o, 8) + Avx.Permute2x128(lo, hi, 0x31)).StoreUnsafe(ref o, 8);
-                    }
-                }
-
-                for (; iw < i3.W; iw++)
-                {
-                    Unsafe.Add(ref d, 2 * iw) += Unsafe.Add(ref a, iw);
-                    Unsafe.Add(ref d, (2 * iw) + 1) += Unsafe.Add(ref b, iw);
-                }
+                Unsafe.Add(ref d, 2 * iw) += Unsafe.Add(ref a, iw);
+                Unsafe.Add(ref d, (2 * iw) + 1) += Unsafe.Add(ref b, iw);
             }
         }
     }

@@ -101,7 +101,7 @@ public sealed class OpContext
     }
 
     /// <summary>Type-agnostic write access to output <paramref name="value"/> with shape <paramref name="shape"/>.</summary>
-    public Span<byte> OutputBytes(int value, ReadOnlySpan<int> shape) => Output(value, shape, ElementSize(value));
+    public Span<byte> OutputBytes(int value, scoped ReadOnlySpan<int> shape) => Output(value, shape, ElementSize(value));
 
     /// <summary>Whether two values share storage (an aliasing operator then has nothing to copy).</summary>
     public bool SameStorage(int a, int b)
@@ -111,15 +111,15 @@ public sealed class OpContext
     }
 
     /// <summary>Sets the shape of output <paramref name="value"/> and returns its float storage (contents undefined).</summary>
-    public Span<float> OutputFloats(int value, ReadOnlySpan<int> shape) =>
+    public Span<float> OutputFloats(int value, scoped ReadOnlySpan<int> shape) =>
         MemoryMarshal.Cast<byte, float>(Output(value, shape, sizeof(float)));
 
     /// <summary>Sets the shape of output <paramref name="value"/> and returns its int64 storage.</summary>
-    public Span<long> OutputLongs(int value, ReadOnlySpan<int> shape) =>
+    public Span<long> OutputLongs(int value, scoped ReadOnlySpan<int> shape) =>
         MemoryMarshal.Cast<byte, long>(Output(value, shape, sizeof(long)));
 
     /// <summary>Sets the shape of output <paramref name="value"/> and returns its bool storage.</summary>
-    public Span<bool> OutputBools(int value, ReadOnlySpan<int> shape) =>
+    public Span<bool> OutputBools(int value, scoped ReadOnlySpan<int> shape) =>
         MemoryMarshal.Cast<byte, bool>(Output(value, shape, sizeof(bool)));
 
     /// <summary>Per-call scratch memory of at least <paramref name="floats"/> floats (shared by all operators).</summary>
@@ -153,7 +153,7 @@ public sealed class OpContext
         data.CopyTo(MemoryMarshal.Cast<byte, T>(Output(value, shape, System.Runtime.CompilerServices.Unsafe.SizeOf<T>())));
     }
 
-    private Span<byte> Output(int value, ReadOnlySpan<int> shape, int elementSize)
+    private Span<byte> Output(int value, scoped ReadOnlySpan<int> shape, int elementSize)
     {
         var decl = _program.Values[value];
         if (!decl.IsActivation)

@@ -83,6 +83,24 @@ public static class ShapeMath
         shape.CopyTo(padded[lead..]);
     }
 
+    /// <summary>
+    /// The shape of an operator that keeps <paramref name="size"/> slices of <paramref name="shape"/> along
+    /// <paramref name="axis"/> (Compress, Unique): <paramref name="shape"/> with that dim replaced, or <c>[size]</c>
+    /// when the input is flattened first. Written into <paramref name="buffer"/> (at least rank entries).
+    /// </summary>
+    internal static Span<int> WithAxisSize(ReadOnlySpan<int> shape, int axis, int size, bool flattened, Span<int> buffer)
+    {
+        if (flattened)
+        {
+            buffer[0] = size;
+            return buffer[..1];
+        }
+
+        shape.CopyTo(buffer);
+        buffer[axis] = size;
+        return buffer[..shape.Length];
+    }
+
     /// <summary><c>[2, 3, H]</c>-style text of a shape, culture-invariant.</summary>
     public static string Format(ReadOnlySpan<int> shape)
     {

@@ -38,19 +38,8 @@ public sealed record CompressOp(int X, int Condition, int Y, int Axis, bool Flat
             kept += keep ? 1 : 0;
         }
 
-        Span<int> ys = stackalloc int[Flatten ? 1 : rank];
-        if (Flatten)
-        {
-            ys[0] = kept;
-        }
-        else
-        {
-            xs.CopyTo(ys);
-            ys[axis] = kept;
-        }
-
         var size = c.ElementSize(X);
-        var y = c.OutputBytes(Y, ys);
+        var y = c.OutputBytes(Y, ShapeMath.WithAxisSize(xs, axis, kept, Flatten, stackalloc int[ShapeMath.MaxRank]));
         var x = c.Bytes(X);
         var outer = Flatten ? 1 : ShapeMath.Product(xs[..axis]);
         var inner = (Flatten ? 1 : ShapeMath.Product(xs[(axis + 1)..])) * size;

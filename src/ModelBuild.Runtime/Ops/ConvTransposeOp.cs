@@ -33,12 +33,7 @@ public sealed record ConvTransposeOp(int X, int Y, int Weight, int Bias, int[] K
     {
         var xs = c.Shape(X);
         int rank = KernelShape.Length;
-        if (rank is < 1 or > 3)
-        {
-            throw Fail($"supports 1 to 3 spatial axes, not {rank}.");
-        }
-
-        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads, rank) is { } problem)
+        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads) is { } problem)
         {
             throw Fail(problem);
         }

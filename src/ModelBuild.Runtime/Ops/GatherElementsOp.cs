@@ -23,12 +23,9 @@ public sealed record GatherElementsOp(int X, int Indices, int Y, int Axis) : Op
             throw Fail($"axis {Axis}, data {ShapeMath.Format(xs)} and indices {ShapeMath.Format(ids)} do not fit.");
         }
 
-        for (var d = 0; d < rank; d++)
+        if (Strides.IndicesExceedData(xs, ids, axis) is { } problem)
         {
-            if (d != axis && ids[d] > xs[d])
-            {
-                throw Fail($"the indices {ShapeMath.Format(ids)} exceed the data {ShapeMath.Format(xs)} on axis {d}.");
-            }
+            throw Fail(problem);
         }
 
         var size = c.ElementSize(X);
@@ -42,16 +39,10 @@ public sealed record GatherElementsOp(int X, int Indices, int Y, int Axis) : Op
         var n = xs[axis];
         for (var o = 0; o < indices.Length; o++)
         {
-            var k = indices[o] < 0 ? indices[o] + n : indices[o];
-            if ((ulong)k >= (ulong)n)
+            var src = Strides.OffsetAlongAxis(index, strides, axis, indices[o], n);
+            if (src < 0)
             {
                 throw Fail($"index {indices[o]} is outside axis {axis} of size {n}.");
-            }
-
-            var src = 0;
-            for (var d = 0; d < rank; d++)
-            {
-                src += (d == axis ? (int)k : index[d]) * strides[d];
             }
 
             x.Slice(src * size, size).CopyTo(y.Slice(o * size, size));

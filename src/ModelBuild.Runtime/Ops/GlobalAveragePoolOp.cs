@@ -10,24 +10,17 @@ public sealed record GlobalAveragePoolOp(int X, int Y) : Op
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
-        var xs = c.Shape(X);
-        if (xs.Length < 2)
+        if (Spatial.GlobalPoolOutput(c, X, Y, out var y, out var planes, out var hw) is { } problem)
         {
-            throw Fail($"expects [N, C, …], got {ShapeMath.Format(xs)}.");
+            throw Fail(problem);
         }
 
-        Span<int> ys = stackalloc int[xs.Length];
-        ys.Fill(1);
-        ys[0] = xs[0];
-        ys[1] = xs[1];
-        var hw = ShapeMath.Product(xs[2..]);
-        var y = c.OutputFloats(Y, ys);
         if (hw == 0)
         {
             y.Fill(float.NaN); // the mean of nothing, as numpy and ONNX Runtime give
             return;
         }
 
-        Kernels.GlobalAveragePool(c.Floats(X), y, xs[0] * xs[1], hw);
+        Kernels.GlobalAveragePool(c.Floats(X), y, planes, hw);
     }
 }

@@ -10,28 +10,21 @@ public sealed record GlobalMaxPoolOp(int X, int Y) : Op
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
-        var xs = c.Shape(X);
-        if (xs.Length is < 2 or > ShapeMath.MaxRank)
+        if (Spatial.GlobalPoolOutput(c, X, Y, out var y, out var planes, out var hw) is { } problem)
         {
-            throw Fail($"expects [N, C, …], got {ShapeMath.Format(xs)}.");
+            throw Fail(problem);
         }
 
-        Span<int> ys = stackalloc int[xs.Length];
-        ys.Fill(1);
-        ys[0] = xs[0];
-        ys[1] = xs[1];
-        var hw = ShapeMath.Product(xs[2..]);
-        var y = c.OutputFloats(Y, ys);
         if (hw == 0)
         {
             if (y.Length > 0)
             {
-                throw Fail($"the input {ShapeMath.Format(xs)} has no spatial positions to take a maximum of.");
+                throw Fail($"the input {ShapeMath.Format(c.Shape(X))} has no spatial positions to take a maximum of.");
             }
 
             return;
         }
 
-        Kernels.GlobalMaxPool(Simd.Best, c.Floats(X), y, xs[0] * xs[1], hw);
+        Kernels.GlobalMaxPool(Simd.Best, c.Floats(X), y, planes, hw);
     }
 }

@@ -30,27 +30,15 @@ public sealed record GruOp(int X, int InitialH, int Y, int YH, int W, int Rzr, i
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
-        var xs = c.Shape(X);
-        if (xs.Length != 3)
-        {
-            throw Fail($"X {ShapeMath.Format(xs)} must have rank 3.");
-        }
-
-        var r = new Recurrence(xs, Hidden, Direction, BatchMajor);
-        int hidden = Hidden, gates = 3 * hidden, rows = r.Steps * r.Batch, batchH = r.Batch * hidden;
         var wAll = c.BlobFloats(W);
-        var input = wAll.Length / (r.Directions * gates);
-        if (r.Problem(xs, input, c, InitialH, "initial_h") is { } problem)
+        if (Recurrence.Open(c, X, wAll.Length, 3 * Hidden, Hidden, Direction, BatchMajor, InitialH, out var r, out var input) is { } problem)
         {
             throw Fail(problem);
         }
 
-        Span<int> shape = stackalloc int[4];
-        r.OutputShape(shape);
-        var y = Y >= 0 ? c.OutputFloats(Y, shape) : default;
-        r.StateShape(shape);
-        var yh = YH >= 0 ? c.OutputFloats(YH, shape[..3]) : default;
-
+        int hidden = Hidden, gates = 3 * hidden, rows = r.Steps * r.Batch, batchH = r.Batch * hidden;
+        var y = r.OutputY(c, Y);
+        var yh = r.OutputState(c, YH);
         var scratch = c.Scratch((rows * gates) + (5 * batchH));
         var xw = scratch[..(rows * gates)];
         var zr = scratch.Slice(rows * gates, 2 * batchH);
@@ -68,19 +56,8 @@ public sealed record GruOp(int X, int InitialH, int Y, int YH, int W, int Rzr, i
             for (var s = 0; s < r.Steps; s++)
             {
                 var t = r.Step(d, s);
-                Kernels.MatMul(Simd.Best, h, rzr, zr, r.Batch, hidden, 2 * hidden);
-                for (var b = 0; b < r.Batch; b++)
-                {
-                    var gb = zr.Slice(b * 2 * hidden, 2 * hidden);
-                    Recurrence.AddTo(gb, xw.Slice(r.Row(t, b) * gates, 2 * hidden));
-                    if (!bias.IsEmpty)
-                    {
-                        Recurrence.AddTo(gb, bias[..(2 * hidden)]);
-                    }
-
-                    Recurrence.Activate(F, gb, Clip);
-                }
-
+                r.StepGates(h, rzr, xw, gates, bias.IsEmpty ? default : bias[..(2 * hidden)], t, zr, 2 * hidden);
+                Recurrence.Activate(F, zr, Clip);
                 Candidate(h, zr, rhT, bias.IsEmpty ? default : bias.Slice(3 * hidden, hidden), hh, rh, r.Batch);
                 for (var b = 0; b < r.Batch; b++)
                 {

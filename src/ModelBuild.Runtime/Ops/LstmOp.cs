@@ -31,29 +31,18 @@ public sealed record LstmOp(int X, int InitialH, int InitialC, int Y, int YH, in
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
-        var xs = c.Shape(X);
-        if (xs.Length != 3)
-        {
-            throw Fail($"X {ShapeMath.Format(xs)} must have rank 3.");
-        }
-
-        var r = new Recurrence(xs, Hidden, Direction, BatchMajor);
-        int hidden = Hidden, gates = 4 * hidden, rows = r.Steps * r.Batch;
         var wAll = c.BlobFloats(W);
-        var input = wAll.Length / (r.Directions * gates);
-        var problem = r.Problem(xs, input, c, InitialH, "initial_h") ?? r.Problem(xs, input, c, InitialC, "initial_c");
+        var problem = Recurrence.Open(c, X, wAll.Length, 4 * Hidden, Hidden, Direction, BatchMajor, InitialH, out var r, out var input)
+            ?? r.Problem(c.Shape(X), input, c, InitialC, "initial_c");
         if (problem is not null)
         {
             throw Fail(problem);
         }
 
-        Span<int> shape = stackalloc int[4];
-        r.OutputShape(shape);
-        var y = Y >= 0 ? c.OutputFloats(Y, shape) : default;
-        r.StateShape(shape);
-        var yh = YH >= 0 ? c.OutputFloats(YH, shape[..3]) : default;
-        var yc = YC >= 0 ? c.OutputFloats(YC, shape[..3]) : default;
-
+        int hidden = Hidden, gates = 4 * hidden, rows = r.Steps * r.Batch;
+        var y = r.OutputY(c, Y);
+        var yh = r.OutputState(c, YH);
+        var yc = r.OutputState(c, YC);
         var scratch = c.Scratch((rows * gates) + (r.Batch * gates) + (3 * r.Batch * hidden));
         var xw = scratch[..(rows * gates)];
         var g = scratch.Slice(rows * gates, r.Batch * gates);
@@ -73,17 +62,10 @@ public sealed record LstmOp(int X, int InitialH, int InitialC, int Y, int YH, in
             for (var s = 0; s < r.Steps; s++)
             {
                 var t = r.Step(d, s);
-                Kernels.MatMul(Simd.Best, h, rt, g, r.Batch, hidden, gates);
+                r.StepGates(h, rt, xw, gates, bias, t, g, gates);
                 for (var b = 0; b < r.Batch; b++)
                 {
-                    var gb = g.Slice(b * gates, gates);
-                    Recurrence.AddTo(gb, xw.Slice(r.Row(t, b) * gates, gates));
-                    if (!bias.IsEmpty)
-                    {
-                        Recurrence.AddTo(gb, bias);
-                    }
-
-                    Cell(gb, cell.Slice(b * hidden, hidden), h.Slice(b * hidden, hidden), tanhC.Slice(b * hidden, hidden), peep);
+                    Cell(g.Slice(b * gates, gates), cell.Slice(b * hidden, hidden), h.Slice(b * hidden, hidden), tanhC.Slice(b * hidden, hidden), peep);
                 }
 
                 if (!y.IsEmpty)

@@ -70,6 +70,72 @@ internal readonly ref struct Recurrence
         shape[2] = Hidden;
     }
 
+    /// <summary>
+    /// Reads X's layout for a node whose W entry holds, per direction, <c>[I, gateWidth]</c>, and infers I from it.
+    /// </summary>
+    /// <returns>Why X or the initial hidden state does not fit the weights, or null when they do.</returns>
+    public static string? Open(OpContext c, int x, int wLength, int gateWidth, int hidden, RecurrenceDirection direction,
+        bool batchMajor, int initialH, out Recurrence layout, out int input)
+    {
+        var xs = c.Shape(x);
+        layout = default;
+        input = 0;
+        if (xs.Length != 3)
+        {
+            return $"X {ShapeMath.Format(xs)} must have rank 3.";
+        }
+
+        layout = new Recurrence(xs, hidden, direction, batchMajor);
+        input = wLength / (layout.Directions * gateWidth);
+        return layout.Problem(xs, input, c, initialH, "initial_h");
+    }
+
+    /// <summary>Shapes output Y and returns its storage, or an empty span when the node does not produce it.</summary>
+    public Span<float> OutputY(OpContext c, int y)
+    {
+        if (y < 0)
+        {
+            return default;
+        }
+
+        Span<int> shape = stackalloc int[4];
+        OutputShape(shape);
+        return c.OutputFloats(y, shape);
+    }
+
+    /// <summary>Shapes a final-state output (Y_h, Y_c) and returns its storage, or an empty span when absent.</summary>
+    public Span<float> OutputState(OpContext c, int state)
+    {
+        if (state < 0)
+        {
+            return default;
+        }
+
+        Span<int> shape = stackalloc int[3];
+        StateShape(shape);
+        return c.OutputFloats(state, shape);
+    }
+
+    /// <summary>
+    /// The pre-activations of one time step for every batch item: <c>g[b, :] = H[b, :]·Rᵀ + xw[row(t, b), offset ..
+    /// offset + width] + bias[.. width]</c>, with <paramref name="rt"/> <c>[H, width]</c>, <paramref name="g"/>
+    /// <c>[B, width]</c> and <paramref name="xw"/> rows of <paramref name="xwStride"/> floats (<see cref="Project"/>).
+    /// </summary>
+    public void StepGates(ReadOnlySpan<float> h, ReadOnlySpan<float> rt, ReadOnlySpan<float> xw, int xwStride,
+        ReadOnlySpan<float> bias, int t, Span<float> g, int width)
+    {
+        Kernels.MatMul(Simd.Best, h, rt, g, Batch, Hidden, width);
+        for (var b = 0; b < Batch; b++)
+        {
+            var gb = g.Slice(b * width, width);
+            AddTo(gb, xw.Slice(Row(t, b) * xwStride, width));
+            if (!bias.IsEmpty)
+            {
+                AddTo(gb, bias[..width]);
+            }
+        }
+    }
+
     /// <summary>Checks X and an optional initial state against the node's sizes.</summary>
     public string? Problem(ReadOnlySpan<int> xs, int inputSize, OpContext c, int initial, string name)
     {

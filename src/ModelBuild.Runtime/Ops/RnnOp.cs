@@ -25,27 +25,15 @@ public sealed record RnnOp(int X, int InitialH, int Y, int YH, int W, int R, int
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
-        var xs = c.Shape(X);
-        if (xs.Length != 3)
-        {
-            throw Fail($"X {ShapeMath.Format(xs)} must have rank 3.");
-        }
-
-        var r = new Recurrence(xs, Hidden, Direction, BatchMajor);
-        int hidden = Hidden, rows = r.Steps * r.Batch, batchH = r.Batch * hidden;
         var wAll = c.BlobFloats(W);
-        var input = wAll.Length / (r.Directions * hidden);
-        if (r.Problem(xs, input, c, InitialH, "initial_h") is { } problem)
+        if (Recurrence.Open(c, X, wAll.Length, Hidden, Hidden, Direction, BatchMajor, InitialH, out var r, out var input) is { } problem)
         {
             throw Fail(problem);
         }
 
-        Span<int> shape = stackalloc int[4];
-        r.OutputShape(shape);
-        var y = Y >= 0 ? c.OutputFloats(Y, shape) : default;
-        r.StateShape(shape);
-        var yh = YH >= 0 ? c.OutputFloats(YH, shape[..3]) : default;
-
+        int hidden = Hidden, rows = r.Steps * r.Batch, batchH = r.Batch * hidden;
+        var y = r.OutputY(c, Y);
+        var yh = r.OutputState(c, YH);
         var scratch = c.Scratch((rows * hidden) + (2 * batchH));
         var xw = scratch[..(rows * hidden)];
         var g = scratch.Slice(rows * hidden, batchH);
@@ -60,19 +48,8 @@ public sealed record RnnOp(int X, int InitialH, int Y, int YH, int W, int R, int
             for (var s = 0; s < r.Steps; s++)
             {
                 var t = r.Step(d, s);
-                Kernels.MatMul(Simd.Best, h, rt, g, r.Batch, hidden, hidden);
-                for (var b = 0; b < r.Batch; b++)
-                {
-                    var gb = g.Slice(b * hidden, hidden);
-                    Recurrence.AddTo(gb, xw.Slice(r.Row(t, b) * hidden, hidden));
-                    if (!bias.IsEmpty)
-                    {
-                        Recurrence.AddTo(gb, bias);
-                    }
-
-                    Recurrence.Activate(F, gb, Clip);
-                }
-
+                r.StepGates(h, rt, xw, hidden, bias, t, g, hidden);
+                Recurrence.Activate(F, g, Clip);
                 g.CopyTo(h);
                 if (!y.IsEmpty)
                 {

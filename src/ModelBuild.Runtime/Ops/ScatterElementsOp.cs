@@ -27,12 +27,9 @@ public sealed record ScatterElementsOp(int X, int Indices, int Updates, int Y, i
             throw Fail($"axis {Axis}, data {ShapeMath.Format(xs)}, indices {ShapeMath.Format(ids)} and updates {ShapeMath.Format(c.Shape(Updates))} do not fit.");
         }
 
-        for (var d = 0; d < rank; d++)
+        if (Strides.IndicesExceedData(xs, ids, axis) is { } problem)
         {
-            if (d != axis && ids[d] > xs[d])
-            {
-                throw Fail($"the indices {ShapeMath.Format(ids)} exceed the data {ShapeMath.Format(xs)} on axis {d}.");
-            }
+            throw Fail(problem);
         }
 
         var size = c.ElementSize(X);
@@ -46,16 +43,10 @@ public sealed record ScatterElementsOp(int X, int Indices, int Updates, int Y, i
         var scatter = new Scatter(c, this, Updates, Y, Reduction);
         for (var u = 0; u < indices.Length; u++)
         {
-            var k = indices[u] < 0 ? indices[u] + n : indices[u];
-            if ((ulong)k >= (ulong)n)
+            var dst = Strides.OffsetAlongAxis(index, strides, axis, indices[u], n);
+            if (dst < 0)
             {
                 throw Fail($"index {indices[u]} is outside axis {axis} of size {n}.");
-            }
-
-            var dst = 0;
-            for (var d = 0; d < rank; d++)
-            {
-                dst += (d == axis ? (int)k : index[d]) * strides[d];
             }
 
             scatter.Apply(dst, u, 1);

@@ -52,17 +52,49 @@ internal static class Spatial
     }
 
     /// <summary>
+    /// Shapes a global pool's output <c>[N, C, 1…]</c> for input <c>[N, C, D1…]</c> (rank 2 to
+    /// <see cref="ShapeMath.MaxRank"/>) and returns its storage, the plane count N·C and the positions per plane ∏Di.
+    /// </summary>
+    /// <returns>Why the input does not fit, or null.</returns>
+    public static string? GlobalPoolOutput(OpContext c, int x, int y, out Span<float> output, out int planes, out int positions)
+    {
+        var xs = c.Shape(x);
+        output = default;
+        planes = positions = 0;
+        if (xs.Length is < 2 or > ShapeMath.MaxRank)
+        {
+            return $"expects [N, C, …], got {ShapeMath.Format(xs)}.";
+        }
+
+        Span<int> ys = stackalloc int[xs.Length];
+        ys.Fill(1);
+        ys[0] = xs[0];
+        ys[1] = xs[1];
+        planes = xs[0] * xs[1];
+        positions = ShapeMath.Product(xs[2..]);
+        output = c.OutputFloats(y, ys);
+        return null;
+    }
+
+    /// <summary>
     /// What is wrong with the window attributes or the input's rank, or null (checked per call: plans can be
     /// hand-edited). Returning the reason keeps the success path free of delegate allocations.
     /// </summary>
-    public static string? Check(ReadOnlySpan<int> x, int[] kernel, int[] strides, int[] dilations, int[] pads, int spatialRank)
+    /// <remarks>The spatial rank is <paramref name="kernel"/>'s length, 1 to 3.</remarks>
+    public static string? Check(ReadOnlySpan<int> x, int[] kernel, int[] strides, int[] dilations, int[] pads)
     {
+        int spatialRank = kernel.Length;
+        if (spatialRank is < 1 or > 3)
+        {
+            return $"supports 1 to 3 spatial axes, not {spatialRank}.";
+        }
+
         if (x.Length != spatialRank + 2)
         {
             return $"expects a {spatialRank + 2}-D input [N, C, spatial…], got {ShapeMath.Format(x)}.";
         }
 
-        if (kernel.Length != spatialRank || strides.Length != spatialRank || dilations.Length != spatialRank || pads.Length != 2 * spatialRank)
+        if (strides.Length != spatialRank || dilations.Length != spatialRank || pads.Length != 2 * spatialRank)
         {
             return $"kernel_shape, strides, dilations and pads must describe {spatialRank} spatial axes.";
         }

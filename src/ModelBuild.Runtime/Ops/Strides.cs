@@ -26,6 +26,46 @@ internal static class Strides
     }
 
     /// <summary>
+    /// GatherElements/ScatterElements' shape rule (Operators.md): indices must not exceed the data on any axis but
+    /// <paramref name="axis"/>.
+    /// </summary>
+    /// <returns>Why they do, or null.</returns>
+    public static string? IndicesExceedData(ReadOnlySpan<int> xs, ReadOnlySpan<int> ids, int axis)
+    {
+        for (var d = 0; d < xs.Length; d++)
+        {
+            if (d != axis && ids[d] > xs[d])
+            {
+                return $"the indices {ShapeMath.Format(ids)} exceed the data {ShapeMath.Format(xs)} on axis {d}.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The flat offset of the element at multi-index <paramref name="index"/> with its <paramref name="axis"/>
+    /// coordinate replaced by <paramref name="k"/> (negative counts from the end of an axis of size
+    /// <paramref name="n"/>), or -1 when <paramref name="k"/> is outside the axis.
+    /// </summary>
+    public static int OffsetAlongAxis(ReadOnlySpan<int> index, ReadOnlySpan<int> strides, int axis, long k, int n)
+    {
+        k = k < 0 ? k + n : k;
+        if ((ulong)k >= (ulong)n)
+        {
+            return -1;
+        }
+
+        var offset = 0;
+        for (var d = 0; d < index.Length; d++)
+        {
+            offset += (d == axis ? (int)k : index[d]) * strides[d];
+        }
+
+        return offset;
+    }
+
+    /// <summary>
     /// Copies <paramref name="x"/> permuted by <paramref name="perm"/> (output dim i = input dim perm[i]) into
     /// <paramref name="y"/>, <paramref name="size"/> bytes per element. Float tensors take <see cref="Kernels.Transpose"/>.
     /// </summary>

@@ -87,19 +87,8 @@ public sealed record UniqueOp(int X, int Y, int Indices, int InverseIndices, int
     private void Write(OpContext c, ReadOnlySpan<int> xs, int axis, int n, int outer, int inner, int u, ReadOnlySpan<int> positions,
         ReadOnlySpan<int> uniqueOf, ReadOnlySpan<int> firstOf)
     {
-        Span<int> ys = stackalloc int[Flatten ? 1 : xs.Length];
-        if (Flatten)
-        {
-            ys[0] = u;
-        }
-        else
-        {
-            xs.CopyTo(ys);
-            ys[axis] = u;
-        }
-
         var size = c.ElementSize(X);
-        var y = c.OutputBytes(Y, ys);
+        var y = c.OutputBytes(Y, ShapeMath.WithAxisSize(xs, axis, u, Flatten, stackalloc int[ShapeMath.MaxRank]));
         var x = c.Bytes(X);
         var chunk = inner * size;
         for (var k = 0; k < u; k++)
