@@ -18,18 +18,9 @@ namespace ModelBuild.Compression.Planning.Lowering.Fusions;
 /// </summary>
 internal sealed class HardSwishFusion : IPatternFusion
 {
-    public IEnumerable<FusedChain> Find(LoweringContext c)
-    {
-        foreach (var node in c.Graph.Nodes)
-        {
-            if (node.OpType == "Add" && node.IsDefaultDomain && Match(c, node) is { } chain)
-            {
-                yield return chain;
-            }
-        }
-    }
+    public string FirstOp => "Add";
 
-    private static FusedChain? Match(LoweringContext c, Node add)
+    public FusedChain? Match(LoweringContext c, Node add)
     {
         var g = c.Graph;
         if (FusionQueries.OtherOperand(add, v => FusionQueries.ScalarConstant(c, v) == 3f) is not { } x

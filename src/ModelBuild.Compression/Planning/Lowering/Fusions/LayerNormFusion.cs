@@ -17,18 +17,9 @@ namespace ModelBuild.Compression.Planning.Lowering.Fusions;
 /// </summary>
 internal sealed class LayerNormFusion : IPatternFusion
 {
-    public IEnumerable<FusedChain> Find(LoweringContext c)
-    {
-        foreach (var node in c.Graph.Nodes)
-        {
-            if (node.OpType == "ReduceMean" && node.IsDefaultDomain && Match(c, node) is { } chain)
-            {
-                yield return chain;
-            }
-        }
-    }
+    public string FirstOp => "ReduceMean";
 
-    private static FusedChain? Match(LoweringContext c, Node mean)
+    public FusedChain? Match(LoweringContext c, Node mean)
     {
         var g = c.Graph;
         var x = mean.Inputs[0];

@@ -9,11 +9,17 @@ namespace ModelBuild.Compression.Planning.Lowering.Fusions;
 /// </summary>
 internal sealed record FusedChain(Node Anchor, IReadOnlyList<Node> Members, INodeLowering Lowering);
 
-/// <summary>A subgraph pattern the planner lowers as a whole (see <see cref="PatternFusions"/>).</summary>
+/// <summary>
+/// A subgraph pattern the planner lowers as a whole (see <see cref="PatternFusions"/>), recognised from its first
+/// node: every default-domain node of type <see cref="FirstOp"/> is offered to <see cref="Match"/>.
+/// </summary>
 internal interface IPatternFusion
 {
-    /// <summary>Every non-overlapping occurrence in the graph, each with the lowering of the whole chain.</summary>
-    IEnumerable<FusedChain> Find(LoweringContext c);
+    /// <summary>The ONNX op type that starts the chain.</summary>
+    string FirstOp { get; }
+
+    /// <summary>The chain that starts at <paramref name="first"/> with the lowering of the whole chain, or null.</summary>
+    FusedChain? Match(LoweringContext c, Node first);
 }
 
 /// <summary>The table of pattern fusions, tried before node-by-node lowering.</summary>
@@ -25,7 +31,7 @@ internal static class PatternFusions
     public static Dictionary<Node, INodeLowering> Apply(LoweringContext c)
     {
         var anchors = new Dictionary<Node, INodeLowering>();
-        foreach (var chain in s_fusions.SelectMany(f => f.Find(c)))
+        foreach (var chain in s_fusions.SelectMany(f => Occurrences(c, f)))
         {
             if (chain.Members.Any(m => c.IsFused(m) || anchors.ContainsKey(m)))
             {
@@ -41,5 +47,16 @@ internal static class PatternFusions
         }
 
         return anchors;
+    }
+
+    private static IEnumerable<FusedChain> Occurrences(LoweringContext c, IPatternFusion fusion)
+    {
+        foreach (var node in c.Graph.Nodes)
+        {
+            if (node.OpType == fusion.FirstOp && node.IsDefaultDomain && fusion.Match(c, node) is { } chain)
+            {
+                yield return chain;
+            }
+        }
     }
 }
