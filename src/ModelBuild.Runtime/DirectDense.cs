@@ -10,8 +10,8 @@ namespace ModelBuild.Runtime;
 /// <summary>
 /// Dense over weights kept compact (<see cref="DirectWeights"/>). Up to 3 input rows (batch-1 GEMV and small
 /// batches) on AVX2: 4 weight rows at a time are unpacked in registers, dotted with x per scale group and scaled
-/// once per group; a linear code's offset is taken off afterwards as Σ_g scale·offset·Σx_g, so the inner loop is
-/// load, shift, mask, convert (or table permute), FMA. The 4 rows' codes stay in L1 while every input row passes.
+/// once per group; a linear code's offset is taken off once per group as offset·Σx (Σx kept per lane, computed once
+/// per input row), so the inner loop is load, shift, mask, convert (or table permute), FMA. The 4 rows' codes stay in L1 while every input row passes.
 /// From <see cref="DenseBatch.MinRows"/> rows, and at the 128-bit level, blocks of 4 rows are decoded to floats in a
 /// per-thread scratch (4·K floats) and run through the float micro-kernels (the decode is then paid once per weight
 /// per call, as DenseBatch does for int8). The scalar level is the definition the others are tested against.
@@ -79,11 +79,12 @@ internal static class DirectDense
     {
         int n = w.Rows, k = w.Cols, groups = w.GroupsPerRow;
 
-        // Σx per scale group and input row, for the linear offset correction.
-        Span<float> sums = Scratch(rows * groups);
+        // Σx per scale group (8 lane sums over the group's whole blocks) and input row, for the linear offsets.
+        int perRow = 8 * groups;
+        Span<float> sums = Scratch(rows * perRow);
         for (int r = 0; !TV.IsPalette && r < rows; r++)
         {
-            GroupSums(x.Slice(r * k, k), w.Group, sums.Slice(r * groups, groups));
+            GroupSums(x.Slice(r * k, k), w.Group, TB.BlockCodes, sums.Slice(r * perRow, perRow));
         }
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
@@ -92,7 +93,7 @@ internal static class DirectDense
         {
             for (int r = 0; r < rows; r++)
             {
-                Rows4<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), sums.Slice(r * groups, groups), dots);
+                Rows4<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
                 for (int i = 0; i < 4 && j + i < n; i++)
                 {
                     y[(r * n) + j + i] = ep.Apply(j + i, dots[i], 0);
@@ -104,7 +105,7 @@ internal static class DirectDense
     /// <summary>
     /// Dots of weight rows j…j+3 with one input row (rows past the last repeat it; their results are ignored).
     /// </summary>
-    private static void Rows4<TB, TV>(DirectWeights w, int j, ref float x, ReadOnlySpan<float> sums, Span<float> dots)
+    private static void Rows4<TB, TV>(DirectWeights w, int j, ref float x, ref float sums, Span<float> dots)
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
     {
@@ -119,6 +120,8 @@ internal static class DirectDense
         // Palette: each row's table. Linear: each row's group scales (the table argument is unused).
         ref float t0 = ref RowParams<TV>(w, j), t1 = ref RowParams<TV>(w, j1), t2 = ref RowParams<TV>(w, j2), t3 = ref RowParams<TV>(w, j3);
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        bool zeroPoints = w.ZeroPoints.Length != 0;
+        Vector256<float> negativeBias = Vector256.Create(-(float)w.CodeBias);
         for (int g = 0; g < groups; g++)
         {
             int firstBlock = g * group / TB.BlockCodes, endBlock = Math.Min((g + 1) * group, k) / TB.BlockCodes;
@@ -156,6 +159,24 @@ internal static class DirectDense
             }
             else
             {
+                // Σ scale·(u − offset)·x over the group = scale·(Σ u·x − offset·Σx).
+                Vector256<float> sx = Vector256.LoadUnsafe(ref sums, (nuint)(8 * g));
+                if (zeroPoints)
+                {
+                    a0 = Simd.MulAdd(sx, NegativeOffset(w, (j * groups) + g), a0);
+                    a1 = Simd.MulAdd(sx, NegativeOffset(w, (j1 * groups) + g), a1);
+                    a2 = Simd.MulAdd(sx, NegativeOffset(w, (j2 * groups) + g), a2);
+                    a3 = Simd.MulAdd(sx, NegativeOffset(w, (j3 * groups) + g), a3);
+                }
+                else
+                {
+                    Vector256<float> correction = sx * negativeBias;
+                    a0 += correction;
+                    a1 += correction;
+                    a2 += correction;
+                    a3 += correction;
+                }
+
                 s0 = Simd.MulAdd(a0, Vector256.Create(Unsafe.Add(ref t0, g)), s0);
                 s1 = Simd.MulAdd(a1, Vector256.Create(Unsafe.Add(ref t1, g)), s1);
                 s2 = Simd.MulAdd(a2, Vector256.Create(Unsafe.Add(ref t2, g)), s2);
@@ -163,11 +184,15 @@ internal static class DirectDense
             }
         }
 
-        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x, TB.BlockCodes, sums);
-        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x, TB.BlockCodes, sums);
-        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x, TB.BlockCodes, sums);
-        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x, TB.BlockCodes, sums);
+        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x, TB.BlockCodes);
+        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x, TB.BlockCodes);
+        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x, TB.BlockCodes);
+        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x, TB.BlockCodes);
     }
+
+    /// <summary>−(code bias + zero point) of linear group <paramref name="at"/> in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> NegativeOffset(DirectWeights w, int at) => Vector256.Create((float)-(w.CodeBias + w.ZeroPoints[at]));
 
     /// <summary>8 columns of one block for the 4 rows; <paramref name="m"/> is a constant at every call, so the shifts are immediates.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -193,49 +218,32 @@ internal static class DirectDense
             ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Tables), (nint)(row / w.RowsPerBook) * w.TableStride)
             : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Scales), (nint)row * w.GroupsPerRow);
 
-    /// <summary>
-    /// Row <paramref name="row"/>'s columns after the last whole block (codes · scale, or table values), minus, for
-    /// linear codes, the offsets of all columns: Σ_g scale_g·offset_g·Σx_g.
-    /// </summary>
-    private static float Rest(DirectWeights w, int row, ref float x, int blockCodes, ReadOnlySpan<float> sums)
+    /// <summary>Row <paramref name="row"/>'s columns after its last whole block (fewer than one block).</summary>
+    private static float Rest(DirectWeights w, int row, ref float x, int blockCodes)
     {
         float sum = 0;
-        int k = w.Cols;
-        for (int c = k / blockCodes * blockCodes; c < k; c++)
+        for (int c = w.Cols / blockCodes * blockCodes; c < w.Cols; c++)
         {
-            float v = w.IsPalette ? w.Value(row, c) : w.Code(row, c) * w.Scales[(row * w.GroupsPerRow) + (c / w.Group)];
-            sum += v * Unsafe.Add(ref x, c);
-        }
-
-        for (int g = 0; !w.IsPalette && g < sums.Length; g++)
-        {
-            int at = (row * w.GroupsPerRow) + g;
-            sum -= w.Scales[at] * w.Offset(at) * sums[g];
+            sum += w.Value(row, c) * Unsafe.Add(ref x, c);
         }
 
         return sum;
     }
 
-    private static void GroupSums(ReadOnlySpan<float> x, int group, Span<float> sums)
+    /// <summary>Per scale group, the 8 lane sums of x over the group's whole blocks (the columns the vector loop covers).</summary>
+    private static void GroupSums(ReadOnlySpan<float> x, int group, int blockCodes, Span<float> sums)
     {
-        for (int g = 0; g < sums.Length; g++)
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        for (int g = 0; g < sums.Length / 8; g++)
         {
-            int start = g * group;
-            ReadOnlySpan<float> part = x.Slice(start, Math.Min(group, x.Length - start));
-            int i = 0;
+            int start = g * group, end = start + ((Math.Min(group, x.Length - start) / blockCodes) * blockCodes);
             Vector256<float> acc = default;
-            for (; i <= part.Length - 8; i += 8)
+            for (int i = start; i < end; i += 8)
             {
-                acc += Vector256.Create(part.Slice(i, 8));
+                acc += Vector256.LoadUnsafe(ref x0, (nuint)i);
             }
 
-            float s = Vector256.Sum(acc);
-            for (; i < part.Length; i++)
-            {
-                s += part[i];
-            }
-
-            sums[g] = s;
+            acc.StoreUnsafe(ref sums[8 * g]);
         }
     }
 
