@@ -64,7 +64,7 @@ internal static class WideMlpMemory
         }
         else
         {
-            mlp = new WideMlp(WeightBlob.Load(File.ReadAllBytes(file)), variant.EndsWith("-f32", StringComparison.Ordinal));
+            mlp = Load(file, variant.EndsWith("-f32", StringComparison.Ordinal));
             mlp.Predict(x, y, 1);
         }
 
@@ -73,6 +73,10 @@ internal static class WideMlpMemory
         GC.KeepAlive(mlp);
         session?.Dispose();
     }
+
+    /// <summary>Its own frame, so the file's bytes are not kept alive by a temporary of the caller (tier-0 code).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WideMlp Load(string file, bool decoded) => new(WeightBlob.Load(File.ReadAllBytes(file)), decoded);
 
     private static (long WorkingSet, long Heap) Measure()
     {
