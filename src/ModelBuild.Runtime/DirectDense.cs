@@ -333,34 +333,45 @@ internal static class DirectDense
             // (code − offset)·scale with an exact integer subtraction and one rounding, as the definition.
             Vector256<float> offset = Vector256.Create((float)(TV.IsPalette ? 0 : w.Offset((row * w.GroupsPerRow) + g)));
             Vector256<float> scale = Vector256.Create(TV.IsPalette ? 1f : Unsafe.Add(ref table, g));
-            for (int m = 0; m < TB.BlockCodes / 8; m++)
+            ref float out0 = ref Unsafe.Add(ref d, b * TB.BlockCodes);
+            DecodeChunk<TB, TV>(v, 0, ref table, offset, scale, ref out0);
+            if (TB.BlockCodes >= 16)
             {
-                Vector256<float> values = TV.Values(Chunk<TB>(v, m), ref table);
-                if (!TV.IsPalette)
-                {
-                    values = (values - offset) * scale;
-                }
+                DecodeChunk<TB, TV>(v, 1, ref table, offset, scale, ref out0);
+            }
 
-                values.StoreUnsafe(ref d, (nuint)((b * TB.BlockCodes) + (8 * m)));
+            if (TB.BlockCodes >= 32)
+            {
+                DecodeChunk<TB, TV>(v, 2, ref table, offset, scale, ref out0);
+                DecodeChunk<TB, TV>(v, 3, ref table, offset, scale, ref out0);
+            }
+
+            if (TB.BlockCodes >= 64)
+            {
+                DecodeChunk<TB, TV>(v, 4, ref table, offset, scale, ref out0);
+                DecodeChunk<TB, TV>(v, 5, ref table, offset, scale, ref out0);
+                DecodeChunk<TB, TV>(v, 6, ref table, offset, scale, ref out0);
+                DecodeChunk<TB, TV>(v, 7, ref table, offset, scale, ref out0);
             }
         }
 
         return blocks * TB.BlockCodes;
     }
 
-    /// <summary><see cref="ICodeBlock.Chunk"/> with a run-time <paramref name="m"/> (the decode loop is not unrolled).</summary>
-    private static Vector256<int> Chunk<TB>(Vector256<int> v, int m)
-        where TB : struct, ICodeBlock => m switch
+    /// <summary>Values of chunk <paramref name="m"/> (a constant at every call) stored at <c>dst[8m]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DecodeChunk<TB, TV>(Vector256<int> v, [ConstantExpected] int m, ref float table, Vector256<float> offset, Vector256<float> scale, ref float dst)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        Vector256<float> values = TV.Values(TB.Chunk(v, m), ref table);
+        if (!TV.IsPalette)
         {
-            0 => TB.Chunk(v, 0),
-            1 => TB.Chunk(v, 1),
-            2 => TB.Chunk(v, 2),
-            3 => TB.Chunk(v, 3),
-            4 => TB.Chunk(v, 4),
-            5 => TB.Chunk(v, 5),
-            6 => TB.Chunk(v, 6),
-            _ => TB.Chunk(v, 7),
-        };
+            values = (values - offset) * scale;
+        }
+
+        values.StoreUnsafe(ref dst, (nuint)(8 * m));
+    }
 
     private static Span<float> Scratch(int length)
     {
