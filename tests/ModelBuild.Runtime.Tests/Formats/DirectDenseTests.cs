@@ -124,6 +124,31 @@ public sealed class DirectDenseTests
         Assert.Equal(decoded.Floats.ToArray(), blob.Floats(0));
     }
 
+    [Fact]
+    public void DenseOp_in_a_program_reads_an_int4_weight_without_a_float_copy()
+    {
+        const int Rows = 2, N = 6, K = 40;
+        var rng = new Random(5);
+        float[] scales = Enumerable.Range(0, N).Select(_ => 0.1f).ToArray();
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(16)).ToArray();
+        double[] wd = codes.Select(u => (u - 8) * (double)0.1f).ToArray();
+        byte[] payload = Concat([4, 0, 0, 0], U32(K), F32(scales), Bits(codes, 4));
+        float[] x = TestData.Floats(rng, Rows * K);
+
+        var h = new OpHarness();
+        int input = h.Floats(x, Rows, K);
+        int output = h.Output();
+        int weight = h.BlobEntry(new BlobEntrySpec("w", WeightFormat.Float32, [N, K], payload) { FormatOverride = 4 });
+        var (program, context) = h.Prepare(new ModelBuild.Runtime.Ops.DenseOp(input, output, weight, -1, Activation.None));
+        program.Run(context);
+
+        double[] expected = Reference.Dense(x, wd, null, Rows, N, K, false, out double[] magnitude);
+        TestData.AssertClose(expected, context.Floats(output), Tolerances.Dot, 1e-6, magnitude);
+        WeightMatrix m = program.Blob.DenseMatrix(weight);
+        Assert.NotNull(m.Direct);
+        Assert.False(m.HasDecodedCopy);
+    }
+
     [Theory]
     [InlineData(4, 1, 16)]
     [InlineData(3, 0, 24)]
