@@ -26,6 +26,12 @@ public static partial class Kernels
 
     internal static void Dense(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
     {
+        if (w.Direct is { } direct)
+        {
+            DirectDense.Run(level, x, direct, bias, y, rows, act);
+            return;
+        }
+
         switch (w.Format)
         {
             case WeightFormat.Float32:

@@ -171,12 +171,22 @@ public sealed class WeightBlob
     /// <summary>Entry <paramref name="index"/> as a matrix, in its stored format.</summary>
     /// <param name="index">Entry index.</param>
     /// <returns>The shared matrix.</returns>
-    /// <remarks>Compact formats (docs/FORMATS.md) were decoded once at load; their matrix is <see cref="WeightFormat.Float32"/>.</remarks>
-    public WeightMatrix Matrix(int index) => _matrices[index];
+    /// <remarks>
+    /// Compact formats (docs/FORMATS.md) are <see cref="WeightFormat.Float32"/> here: decoded at load, or, for the
+    /// ones Dense reads directly (see <see cref="DenseMatrix"/>), decoded on the first call of this method.
+    /// </remarks>
+    public WeightMatrix Matrix(int index) => _matrices[index].Decoded();
+
+    /// <summary>
+    /// Entry <paramref name="index"/> for <see cref="Kernels.Dense(ReadOnlySpan{float}, WeightMatrix, ReadOnlySpan{float}, Span{float}, int, Activation)"/>:
+    /// packed linear (1–4 bits) and palettized (≤ 4 bits) entries stay compact (IMPLEMENTATION.md, "Direct compact
+    /// weights"); every other entry is the same matrix as <see cref="Matrix"/>.
+    /// </summary>
+    internal WeightMatrix DenseMatrix(int index) => _matrices[index];
 
     /// <summary>The on-disk format code of entry <paramref name="index"/> (CONTRACTS.md §2, docs/FORMATS.md).</summary>
     /// <param name="index">Entry index.</param>
-    /// <returns>1–3 for the formats kernels read directly, 4–9 for compact formats decoded at load.</returns>
+    /// <returns>1–3 for the int8/float32 formats, 4–9 for compact formats (4 and 5 read directly by Dense when covered, the rest decoded at load).</returns>
     public byte StoredFormat(int index) => _codes[index];
 
     /// <summary>The dims entry <paramref name="index"/> was written with (the tensor's shape, e.g. a Conv weight's [OC, C, KH, KW]).</summary>
@@ -207,7 +217,7 @@ public sealed class WeightBlob
             throw new InvalidOperationException($"Weights blob entry {index} ('{_names[index]}') holds bytes, not a weight.");
         }
 
-        WeightMatrix m = _matrices[index];
+        WeightMatrix m = Matrix(index);
         float[] decoded = m.Format == WeightFormat.Float32 ? m.FloatArray : m.Dequantize();
 
         // Two threads may both decode; the first to publish wins so all callers share one array.
@@ -246,6 +256,11 @@ public sealed class WeightBlob
         float[] empty = [];
         if (Formats.FormatCodes.IsCompact(e.Code))
         {
+            if (Formats.DirectWeights.TryCreate(e.Code, data, rows, cols, Describe(index, e.Name)) is { } direct)
+            {
+                return new WeightMatrix(direct);
+            }
+
             float[] decoded = Formats.CompactDecoder.Decode(e.Code, data, rows, cols, Describe(index, e.Name), Simd.Best);
             return new WeightMatrix(rows, cols, WeightFormat.Float32, decoded, [], empty, []);
         }

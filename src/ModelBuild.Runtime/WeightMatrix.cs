@@ -15,6 +15,11 @@ public sealed class WeightMatrix
     // Conv weights decoded to floats and packed for ConvGemm's tiles, made on first use (see PackedConv).
     private PackedConvWeights? _packedConv;
 
+    // A compact weight read directly by Dense (null for the other formats), and its float32 matrix, made only if a
+    // kernel other than Dense asks for the entry (see WeightBlob.Matrix).
+    private readonly Formats.DirectWeights? _direct;
+    private WeightMatrix? _decoded;
+
     internal WeightMatrix(int rows, int cols, WeightFormat format, float[] floats, sbyte[] int8, float[] scales, int[] zeroPoints)
     {
         Rows = rows;
@@ -24,6 +29,43 @@ public sealed class WeightMatrix
         _int8 = int8;
         _scales = scales;
         _zeroPoints = zeroPoints;
+    }
+
+    /// <summary>A compact weight kept in its stored bits; <see cref="Format"/> is <see cref="WeightFormat.Float32"/> but
+    /// <see cref="Floats"/> is empty: only <see cref="Kernels.Dense(ReadOnlySpan{float}, WeightMatrix, ReadOnlySpan{float}, Span{float}, int, Activation)"/>
+    /// reads it (through <see cref="Direct"/>); every other consumer gets <see cref="Decoded"/>.</summary>
+    internal WeightMatrix(Formats.DirectWeights direct)
+        : this(direct.Rows, direct.Cols, WeightFormat.Float32, [], [], [], [])
+    {
+        _direct = direct;
+    }
+
+    /// <summary>The compact form Dense reads directly, or null.</summary>
+    internal Formats.DirectWeights? Direct => _direct;
+
+    /// <summary>True once a float32 copy of a direct weight was made (for the memory tests).</summary>
+    internal bool HasDecodedCopy => Volatile.Read(ref _decoded) is not null;
+
+    /// <summary>
+    /// This matrix for kernels that need float32 or int8 storage: itself, or for a direct weight its values decoded
+    /// once (on first request) and cached.
+    /// </summary>
+    internal WeightMatrix Decoded()
+    {
+        if (_direct is null)
+        {
+            return this;
+        }
+
+        WeightMatrix? cached = Volatile.Read(ref _decoded);
+        if (cached is null)
+        {
+            // Two threads may both decode; the first to publish wins so all callers share one copy.
+            var made = new WeightMatrix(Rows, Cols, WeightFormat.Float32, _direct.Dequantize(), [], [], []);
+            cached = Interlocked.CompareExchange(ref _decoded, made, null) ?? made;
+        }
+
+        return cached;
     }
 
     /// <summary>Number of rows (<c>dims[0]</c>, 1 for a scalar).</summary>
@@ -51,6 +93,11 @@ public sealed class WeightMatrix
     /// <returns>A new array of <c>rows·cols</c> floats.</returns>
     public float[] Dequantize()
     {
+        if (_direct is not null)
+        {
+            return _direct.Dequantize();
+        }
+
         if (Format == WeightFormat.Float32)
         {
             return (float[])_floats.Clone();

@@ -6,6 +6,8 @@
 // `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
 // `... -- quick conv` times only the real models' slowest convolutions.
+// `... -- memory wide` prints the wide MLP's working set after the first prediction per storage variant (WideMlpMemory).
+// `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
@@ -30,6 +32,24 @@ if (args is ["quick", "real", .. var models])
     return;
 }
 #endif
+
+if (args is ["memory", "wide"])
+{
+    ModelBuild.Benchmarks.WideMlpMemory.Run();
+    return;
+}
+
+if (args is ["memory-child", var variant, var file])
+{
+    ModelBuild.Benchmarks.WideMlpMemory.Child(variant, file);
+    return;
+}
+
+if (args is ["quick", "wide", .. var wideBatches])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunWideMlp([.. wideBatches.Select(int.Parse)]);
+    return;
+}
 
 if (args is ["quick", "conv"])
 {

@@ -37,6 +37,21 @@ internal static class QuickTimer
     }
 #endif
 
+    /// <summary>The wide MLP in every storage variant and ONNX Runtime (`-- quick wide [batch…]`).</summary>
+    public static void RunWideMlp(int[] batches)
+    {
+        foreach (int batch in batches.Length > 0 ? batches : [1, 64])
+        {
+            foreach (string variant in WideMlpBenchmarks.AllVariants)
+            {
+                var b = new WideMlpBenchmarks { Batch = batch, Variant = variant };
+                b.Setup();
+                Report($"wide MLP batch {batch} {variant}", b.Run);
+                b.Cleanup();
+            }
+        }
+    }
+
     public static void Run()
     {
         var conv = new ConvBenchmarks();

@@ -50,6 +50,13 @@ internal sealed class OpHarness
         return _blob.Count - 1;
     }
 
+    /// <summary>A blob entry written as given (any format code); returns its index.</summary>
+    public int BlobEntry(BlobEntrySpec spec)
+    {
+        _blob.Add(spec);
+        return _blob.Count - 1;
+    }
+
     /// <summary>An output activation of <paramref name="type"/>.</summary>
     public int Output(TensorType type = TensorType.Float32)
     {

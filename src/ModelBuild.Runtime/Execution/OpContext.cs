@@ -136,6 +136,9 @@ public sealed class OpContext
     /// <summary>The blob matrix <paramref name="entry"/> (Dense/Conv weights; decoded once per process).</summary>
     public WeightMatrix Matrix(int entry) => _program.Blob.Matrix(entry);
 
+    /// <summary>Blob entry <paramref name="entry"/> for Dense: compact formats Dense reads directly stay compact.</summary>
+    internal WeightMatrix DenseMatrix(int entry) => _program.Blob.DenseMatrix(entry);
+
     /// <summary>The blob entry <paramref name="entry"/> as floats (biases, scales), or empty for -1.</summary>
     public ReadOnlySpan<float> BlobFloats(int entry) => entry < 0 ? default : _program.Blob.Floats(entry);
 

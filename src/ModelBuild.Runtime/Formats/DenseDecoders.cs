@@ -60,7 +60,21 @@ internal static class DenseDecoders
         }
     }
 
-    private static void Linear(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
+    /// <summary>The validated header and layout of a packed linear entry.</summary>
+    internal readonly record struct LinearHeader(int Bits, bool HasZeroPoints, bool Ternary, int Group, int GroupsPerRow, long Groups, long ZeroPointBytes)
+    {
+        /// <summary>Byte offset of the code stream.</summary>
+        public int StreamOffset => (int)(8 + (4 * Groups) + ZeroPointBytes);
+
+        /// <summary>Byte offset of the zero points (valid when <see cref="HasZeroPoints"/>).</summary>
+        public int ZeroPointOffset => (int)(8 + (4 * Groups));
+
+        /// <summary>The code bias: stored code u means q = u − bias.</summary>
+        public int CodeBias => Ternary ? 1 : 1 << (Bits - 1);
+    }
+
+    /// <summary>Checks a packed linear entry's header, lengths and stream padding (docs/FORMATS.md §4).</summary>
+    internal static LinearHeader ParseLinear(ReadOnlySpan<byte> data, int rows, int cols, long count, string where)
     {
         FormatCodes.AtLeast(data.Length, 8, where, "packed linear");
         int bits = data[0], flags = data[1];
@@ -76,27 +90,46 @@ internal static class DenseDecoders
             throw FormatCodes.Fail(where, $"group size {group} is outside 1..{Math.Max(cols, 1)}");
         }
 
-        int g = (int)group, perRow = cols == 0 ? 0 : (int)((cols + group - 1) / group);
-        long groups = (long)rows * perRow, count = kept?.Length ?? dest.Length;
+        int perRow = cols == 0 ? 0 : (int)((cols + group - 1) / group);
+        long groups = (long)rows * perRow;
         long zpBytes = hasZp ? (groups + 3) & ~3L : 0;
         long stream = ternary ? (count + 4) / 5 : ((count * bits) + 7) / 8;
         FormatCodes.Expect(data.Length, 8 + (4 * groups) + zpBytes + stream, where, ternary ? "packed ternary" : $"packed int{bits}");
-
-        ReadOnlySpan<byte> packed = data[(int)(8 + (4 * groups) + zpBytes)..];
-        var codes = new byte[count];
+        var header = new LinearHeader(bits, hasZp, ternary, (int)group, perRow, groups, zpBytes);
+        ReadOnlySpan<byte> packed = data[header.StreamOffset..];
         if (ternary)
         {
             FormatCodes.CheckTernary(packed, count, where);
-            Unpack.Ternary(packed, codes);
         }
         else
         {
             FormatCodes.CheckPadding(packed, count * bits, where);
+        }
+
+        return header;
+    }
+
+    private static void Linear(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
+    {
+        long count = kept?.Length ?? dest.Length;
+        LinearHeader h = ParseLinear(data, rows, cols, count, where);
+        int bits = h.Bits, g = h.Group, perRow = h.GroupsPerRow;
+        bool hasZp = h.HasZeroPoints, ternary = h.Ternary;
+        long groups = h.Groups;
+
+        ReadOnlySpan<byte> packed = data[h.StreamOffset..];
+        var codes = new byte[count];
+        if (ternary)
+        {
+            Unpack.Ternary(packed, codes);
+        }
+        else
+        {
             Unpack.Bits(packed, bits, codes, level);
         }
 
         // Stored code u means q = u − bias; value = (q − zp)·scale = (u − (bias + zp))·scale.
-        int bias = ternary ? 1 : 1 << (bits - 1);
+        int bias = h.CodeBias;
         var offsets = new float[groups];
         var scales = new float[groups];
         for (int k = 0; k < groups; k++)
@@ -126,7 +159,18 @@ internal static class DenseDecoders
         }
     }
 
-    private static void Palette(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
+    /// <summary>The validated header of a palettized entry: index bits, rows per codebook, codebook count.</summary>
+    internal readonly record struct PaletteHeader(int Bits, int RowsPerBook, int Books)
+    {
+        /// <summary>Entries per codebook (2^bits).</summary>
+        public int Size => 1 << Bits;
+
+        /// <summary>Byte offset of the index stream.</summary>
+        public int StreamOffset => 8 + (4 * Books * Size);
+    }
+
+    /// <summary>Checks a palettized entry's header, length and stream padding (docs/FORMATS.md §5).</summary>
+    internal static PaletteHeader ParsePalette(ReadOnlySpan<byte> data, int rows, long count, string where)
     {
         FormatCodes.AtLeast(data.Length, 8, where, "palettized");
         int bits = data[0];
@@ -137,16 +181,26 @@ internal static class DenseDecoders
         }
 
         int size = 1 << bits;
-        long books = rows == 0 ? 0 : (rows + perBook - 1) / perBook, count = kept?.Length ?? dest.Length;
+        long books = rows == 0 ? 0 : (rows + perBook - 1) / perBook;
         FormatCodes.Expect(data.Length, 8 + (4 * books * size) + (((count * bits) + 7) / 8), where, $"palettized {bits}-bit");
+        var header = new PaletteHeader(bits, (int)Math.Min(perBook, int.MaxValue), (int)books);
+        FormatCodes.CheckPadding(data[header.StreamOffset..], count * bits, where);
+        return header;
+    }
+
+    private static void Palette(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
+    {
+        long count = kept?.Length ?? dest.Length;
+        PaletteHeader h = ParsePalette(data, rows, count, where);
+        int bits = h.Bits, size = h.Size;
+        long perBook = h.RowsPerBook, books = h.Books;
         var table = new float[books * size];
         for (int i = 0; i < table.Length; i++)
         {
             table[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(8 + (4 * i))..]);
         }
 
-        ReadOnlySpan<byte> packed = data[(8 + (4 * table.Length))..];
-        FormatCodes.CheckPadding(packed, count * bits, where);
+        ReadOnlySpan<byte> packed = data[h.StreamOffset..];
         var indices = new byte[count];
         Unpack.Bits(packed, bits, indices, level);
         if (kept is null)

@@ -18,7 +18,7 @@ public sealed record DenseOp(int X, int Y, int Weight, int Bias, Activation Act)
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);
-        var w = c.Matrix(Weight);
+        var w = c.DenseMatrix(Weight);
         if (xs.Length == 0 || xs[^1] != w.Cols)
         {
             throw Fail($"the input {ShapeMath.Format(xs)} must end in K = {w.Cols}, the weight's input size.");

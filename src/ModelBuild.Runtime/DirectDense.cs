@@ -1,0 +1,381 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ModelBuild.Runtime.Formats;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// Dense over weights kept compact (<see cref="DirectWeights"/>). Up to 3 input rows (batch-1 GEMV and small
+/// batches) on AVX2: 4 weight rows at a time are unpacked in registers, dotted with x per scale group and scaled
+/// once per group; a linear code's offset is taken off once per group as offset·Σx (Σx kept per lane, computed once
+/// per input row), so the inner loop is load, shift, mask, convert (or table permute), FMA. The 4 rows' codes stay in L1 while every input row passes.
+/// From <see cref="DenseBatch.MinRows"/> rows, and at the 128-bit level, blocks of 4 rows are decoded to floats in a
+/// per-thread scratch (4·K floats) and run through the float micro-kernels (the decode is then paid once per weight
+/// per call, as DenseBatch does for int8). The scalar level is the definition the others are tested against.
+/// </summary>
+internal static class DirectDense
+{
+    /// <summary>Input rows up to this count take the in-register kernel.</summary>
+    public const int MaxDirectRows = DenseBatch.MinRows - 1;
+
+    [ThreadStatic]
+    private static float[]? t_scratch;
+
+    public static void Run(SimdLevel level, ReadOnlySpan<float> x, DirectWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+    {
+        var ep = new Epilogue(bias, act);
+        if (level == SimdLevel.Scalar)
+        {
+            RunScalar(x, w, y, rows, ep);
+            return;
+        }
+
+        bool avx2 = level == SimdLevel.Vector256 && Avx2.IsSupported;
+        if (avx2 && rows <= MaxDirectRows)
+        {
+            switch ((w.IsPalette, w.Bits))
+            {
+                case (false, 1): Gemv<SplitBlock<OneBit>, LinearValues>(x, w, y, rows, ep); break;
+                case (false, 2): Gemv<SplitBlock<TwoBits>, LinearValues>(x, w, y, rows, ep); break;
+                case (false, 3): Gemv<Packed3Block, LinearValues>(x, w, y, rows, ep); break;
+                case (false, _): Gemv<SplitBlock<FourBits>, LinearValues>(x, w, y, rows, ep); break;
+                case (true, 1): Gemv<SplitBlock<OneBit>, SmallPalette>(x, w, y, rows, ep); break;
+                case (true, 2): Gemv<SplitBlock<TwoBits>, SmallPalette>(x, w, y, rows, ep); break;
+                case (true, 3): Gemv<Packed3Block, SmallPalette>(x, w, y, rows, ep); break;
+                default: Gemv<SplitBlock<FourBits>, Palette16>(x, w, y, rows, ep); break;
+            }
+
+            return;
+        }
+
+        RunDecoded(level, avx2, x, w, y, rows, ep);
+    }
+
+    /// <summary>The definition: every weight through <see cref="DirectWeights.Value"/>, one float dot per output.</summary>
+    private static void RunScalar(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, Epilogue ep)
+    {
+        int n = w.Rows, k = w.Cols;
+        for (int j = 0; j < n; j++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float dot = 0;
+                for (int c = 0; c < k; c++)
+                {
+                    dot += x[(r * k) + c] * w.Value(j, c);
+                }
+
+                y[(r * n) + j] = ep.Apply(j, dot, 0);
+            }
+        }
+    }
+
+    private static void Gemv<TB, TV>(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        int n = w.Rows, k = w.Cols, groups = w.GroupsPerRow;
+
+        // Σx per scale group (8 lane sums over the group's whole blocks) and input row, for the linear offsets.
+        int perRow = 8 * groups;
+        Span<float> sums = Scratch(rows * perRow);
+        for (int r = 0; !TV.IsPalette && r < rows; r++)
+        {
+            GroupSums(x.Slice(r * k, k), w.Group, TB.BlockCodes, sums.Slice(r * perRow, perRow));
+        }
+
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        Span<float> dots = stackalloc float[4];
+        for (int j = 0; j < n; j += 4)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                Rows4<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                for (int i = 0; i < 4 && j + i < n; i++)
+                {
+                    y[(r * n) + j + i] = ep.Apply(j + i, dots[i], 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Dots of weight rows j…j+3 with one input row (rows past the last repeat it; their results are ignored).
+    /// </summary>
+    private static void Rows4<TB, TV>(DirectWeights w, int j, ref float x, ref float sums, Span<float> dots)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = w.Group;
+        int j1 = Math.Min(j + 1, last), j2 = Math.Min(j + 2, last), j3 = Math.Min(j + 3, last);
+        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        ref byte c0 = ref Unsafe.Add(ref codes, (nint)j * w.RowBytes);
+        ref byte c1 = ref Unsafe.Add(ref codes, (nint)j1 * w.RowBytes);
+        ref byte c2 = ref Unsafe.Add(ref codes, (nint)j2 * w.RowBytes);
+        ref byte c3 = ref Unsafe.Add(ref codes, (nint)j3 * w.RowBytes);
+
+        // Palette: each row's table. Linear: each row's group scales (the table argument is unused).
+        ref float t0 = ref RowParams<TV>(w, j), t1 = ref RowParams<TV>(w, j1), t2 = ref RowParams<TV>(w, j2), t3 = ref RowParams<TV>(w, j3);
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        bool zeroPoints = w.ZeroPoints.Length != 0;
+        Vector256<float> negativeBias = Vector256.Create(-(float)w.CodeBias);
+        for (int g = 0; g < groups; g++)
+        {
+            int firstBlock = g * group / TB.BlockCodes, endBlock = Math.Min((g + 1) * group, k) / TB.BlockCodes;
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int b = firstBlock; b < endBlock; b++)
+            {
+                nint at = (nint)b * TB.BlockBytes;
+                ref float xb = ref Unsafe.Add(ref x, b * TB.BlockCodes);
+                Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
+                Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));
+                Step<TB, TV>(0, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                if (TB.BlockCodes >= 16)
+                {
+                    Step<TB, TV>(1, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                }
+
+                if (TB.BlockCodes >= 32)
+                {
+                    Step<TB, TV>(2, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                    Step<TB, TV>(3, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                }
+
+                if (TB.BlockCodes >= 64)
+                {
+                    Step<TB, TV>(4, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                    Step<TB, TV>(5, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                    Step<TB, TV>(6, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                    Step<TB, TV>(7, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                }
+            }
+
+            if (TV.IsPalette)
+            {
+                (s0, s1, s2, s3) = (a0, a1, a2, a3);
+            }
+            else
+            {
+                // Σ scale·(u − offset)·x over the group = scale·(Σ u·x − offset·Σx).
+                Vector256<float> sx = Vector256.LoadUnsafe(ref sums, (nuint)(8 * g));
+                if (zeroPoints)
+                {
+                    a0 = Simd.MulAdd(sx, NegativeOffset(w, (j * groups) + g), a0);
+                    a1 = Simd.MulAdd(sx, NegativeOffset(w, (j1 * groups) + g), a1);
+                    a2 = Simd.MulAdd(sx, NegativeOffset(w, (j2 * groups) + g), a2);
+                    a3 = Simd.MulAdd(sx, NegativeOffset(w, (j3 * groups) + g), a3);
+                }
+                else
+                {
+                    Vector256<float> correction = sx * negativeBias;
+                    a0 += correction;
+                    a1 += correction;
+                    a2 += correction;
+                    a3 += correction;
+                }
+
+                s0 = Simd.MulAdd(a0, Vector256.Create(Unsafe.Add(ref t0, g)), s0);
+                s1 = Simd.MulAdd(a1, Vector256.Create(Unsafe.Add(ref t1, g)), s1);
+                s2 = Simd.MulAdd(a2, Vector256.Create(Unsafe.Add(ref t2, g)), s2);
+                s3 = Simd.MulAdd(a3, Vector256.Create(Unsafe.Add(ref t3, g)), s3);
+            }
+        }
+
+        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x, TB.BlockCodes);
+        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x, TB.BlockCodes);
+        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x, TB.BlockCodes);
+        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x, TB.BlockCodes);
+    }
+
+    /// <summary>−(code bias + zero point) of linear group <paramref name="at"/> in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> NegativeOffset(DirectWeights w, int at) => Vector256.Create((float)-(w.CodeBias + w.ZeroPoints[at]));
+
+    /// <summary>8 columns of one block for the 4 rows; <paramref name="m"/> is a constant at every call, so the shifts are immediates.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TB, TV>(
+        [ConstantExpected] int m, ref float xb, Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3,
+        ref float t0, ref float t1, ref float t2, ref float t3,
+        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        Vector256<float> xv = Vector256.LoadUnsafe(ref xb, (nuint)(8 * m));
+        a0 = Simd.MulAdd(TV.Values(TB.Chunk(v0, m), ref t0), xv, a0);
+        a1 = Simd.MulAdd(TV.Values(TB.Chunk(v1, m), ref t1), xv, a1);
+        a2 = Simd.MulAdd(TV.Values(TB.Chunk(v2, m), ref t2), xv, a2);
+        a3 = Simd.MulAdd(TV.Values(TB.Chunk(v3, m), ref t3), xv, a3);
+    }
+
+    /// <summary>A palette row's table, or a linear row's first group scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float RowParams<TV>(DirectWeights w, int row)
+        where TV : struct, ICodeValues =>
+        ref TV.IsPalette
+            ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Tables), (nint)(row / w.RowsPerBook) * w.TableStride)
+            : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Scales), (nint)row * w.GroupsPerRow);
+
+    /// <summary>Row <paramref name="row"/>'s columns after its last whole block (fewer than one block).</summary>
+    private static float Rest(DirectWeights w, int row, ref float x, int blockCodes)
+    {
+        float sum = 0;
+        for (int c = w.Cols / blockCodes * blockCodes; c < w.Cols; c++)
+        {
+            sum += w.Value(row, c) * Unsafe.Add(ref x, c);
+        }
+
+        return sum;
+    }
+
+    /// <summary>Per scale group, the 8 lane sums of x over the group's whole blocks (the columns the vector loop covers).</summary>
+    private static void GroupSums(ReadOnlySpan<float> x, int group, int blockCodes, Span<float> sums)
+    {
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        for (int g = 0; g < sums.Length / 8; g++)
+        {
+            int start = g * group, end = start + ((Math.Min(group, x.Length - start) / blockCodes) * blockCodes);
+            Vector256<float> acc = default;
+            for (int i = start; i < end; i += 8)
+            {
+                acc += Vector256.LoadUnsafe(ref x0, (nuint)i);
+            }
+
+            acc.StoreUnsafe(ref sums[8 * g]);
+        }
+    }
+
+    /// <summary>Blocks of 4 weight rows decoded to floats once, then the float micro-kernels over every input row.</summary>
+    private static void RunDecoded(SimdLevel level, bool avx2, ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        int n = w.Rows, k = w.Cols;
+        Span<float> buffer = Scratch(4 * k);
+        ref float f = ref MemoryMarshal.GetReference(buffer);
+        ref byte f0 = ref Unsafe.As<float, byte>(ref f);
+        ref byte f1 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, k));
+        ref byte f2 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 2 * k));
+        ref byte f3 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 3 * k));
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        Span<float> s = stackalloc float[10];
+        for (int j = 0; j < n; j += 4)
+        {
+            int count = Math.Min(4, n - j);
+            for (int i = 0; i < 4; i++)
+            {
+                // Missing rows of the last block repeat the last row; their outputs are not written.
+                DecodeRow(avx2, w, Math.Min(j + i, n - 1), buffer.Slice(i * k, k));
+            }
+
+            int r = 0;
+            for (; r <= rows - 2; r += 2)
+            {
+                ref float xa = ref Unsafe.Add(ref x0, (nint)r * k);
+                DenseBlocks.Block4x2<Float32Loader>(level, ref xa, ref Unsafe.Add(ref xa, k), ref f0, ref f1, ref f2, ref f3, k, s);
+                for (int i = 0; i < count; i++)
+                {
+                    y[(r * n) + j + i] = ep.Apply(j + i, s[i], 0);
+                    y[((r + 1) * n) + j + i] = ep.Apply(j + i, s[4 + i], 0);
+                }
+            }
+
+            if (r < rows)
+            {
+                DenseBlocks.Block4x1<Float32Loader>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref f0, ref f1, ref f2, ref f3, k, s);
+                for (int i = 0; i < count; i++)
+                {
+                    y[(r * n) + j + i] = ep.Apply(j + i, s[i], 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>Row <paramref name="row"/>'s values, bit-exact with <see cref="DirectWeights.Value"/>.</summary>
+    internal static void DecodeRow(bool avx2, DirectWeights w, int row, Span<float> dst)
+    {
+        int done = 0;
+        if (avx2)
+        {
+            done = (w.IsPalette, w.Bits) switch
+            {
+                (false, 1) => DecodeBlocks<SplitBlock<OneBit>, LinearValues>(w, row, dst),
+                (false, 2) => DecodeBlocks<SplitBlock<TwoBits>, LinearValues>(w, row, dst),
+                (false, 3) => DecodeBlocks<Packed3Block, LinearValues>(w, row, dst),
+                (false, _) => DecodeBlocks<SplitBlock<FourBits>, LinearValues>(w, row, dst),
+                (true, 1) => DecodeBlocks<SplitBlock<OneBit>, SmallPalette>(w, row, dst),
+                (true, 2) => DecodeBlocks<SplitBlock<TwoBits>, SmallPalette>(w, row, dst),
+                (true, 3) => DecodeBlocks<Packed3Block, SmallPalette>(w, row, dst),
+                _ => DecodeBlocks<SplitBlock<FourBits>, Palette16>(w, row, dst),
+            };
+        }
+
+        for (int c = done; c < dst.Length; c++)
+        {
+            dst[c] = w.Value(row, c);
+        }
+    }
+
+    /// <summary>The whole blocks of a row as values; returns the first column left.</summary>
+    private static int DecodeBlocks<TB, TV>(DirectWeights w, int row, Span<float> dst)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        int blocks = w.Cols / TB.BlockCodes;
+        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Codes), (nint)row * w.RowBytes);
+        ref float table = ref RowParams<TV>(w, row);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int b = 0; b < blocks; b++)
+        {
+            Vector256<int> v = TB.Load(ref Unsafe.Add(ref codes, (nint)b * TB.BlockBytes));
+            int g = TV.IsPalette ? 0 : b * TB.BlockCodes / w.Group;
+
+            // (code − offset)·scale with an exact integer subtraction and one rounding, as the definition.
+            Vector256<float> offset = Vector256.Create((float)(TV.IsPalette ? 0 : w.Offset((row * w.GroupsPerRow) + g)));
+            Vector256<float> scale = Vector256.Create(TV.IsPalette ? 1f : Unsafe.Add(ref table, g));
+            ref float out0 = ref Unsafe.Add(ref d, b * TB.BlockCodes);
+            DecodeChunk<TB, TV>(v, 0, ref table, offset, scale, ref out0);
+            if (TB.BlockCodes >= 16)
+            {
+                DecodeChunk<TB, TV>(v, 1, ref table, offset, scale, ref out0);
+            }
+
+            if (TB.BlockCodes >= 32)
+            {
+                DecodeChunk<TB, TV>(v, 2, ref table, offset, scale, ref out0);
+                DecodeChunk<TB, TV>(v, 3, ref table, offset, scale, ref out0);
+            }
+
+            if (TB.BlockCodes >= 64)
+            {
+                DecodeChunk<TB, TV>(v, 4, ref table, offset, scale, ref out0);
+                DecodeChunk<TB, TV>(v, 5, ref table, offset, scale, ref out0);
+                DecodeChunk<TB, TV>(v, 6, ref table, offset, scale, ref out0);
+                DecodeChunk<TB, TV>(v, 7, ref table, offset, scale, ref out0);
+            }
+        }
+
+        return blocks * TB.BlockCodes;
+    }
+
+    /// <summary>Values of chunk <paramref name="m"/> (a constant at every call) stored at <c>dst[8m]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DecodeChunk<TB, TV>(Vector256<int> v, [ConstantExpected] int m, ref float table, Vector256<float> offset, Vector256<float> scale, ref float dst)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        Vector256<float> values = TV.Values(TB.Chunk(v, m), ref table);
+        if (!TV.IsPalette)
+        {
+            values = (values - offset) * scale;
+        }
+
+        values.StoreUnsafe(ref dst, (nuint)(8 * m));
+    }
+
+    private static Span<float> Scratch(int length)
+    {
+        float[] buffer = t_scratch is { } b && b.Length >= length ? b : (t_scratch = new float[Math.Max(length, 64)]);
+        return buffer.AsSpan(0, length);
+    }
+}

@@ -1,0 +1,195 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using ModelBuild.Compression.Representation;
+using ModelBuild.Compression.Storage;
+using ModelBuild.Onnx;
+using ModelBuild.Onnx.Proto;
+using ModelBuild.Runtime;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// The wide MLP of issue 12 (784 → 1024 → 1024 → 10, ReLU between), random weights, stored in one of
+/// <see cref="Variants"/> with the product's blob writer and run through <c>Kernels.Dense</c> as a generated
+/// predictor's DenseOps run it; its float32 weights as an ONNX model (Gemm, transB = 1) for ONNX Runtime.
+/// </summary>
+internal sealed class WideMlp
+{
+    /// <summary>
+    /// Storage variants. "-f32" suffix: the same blob read as float32 (what the runtime did before Dense read
+    /// compact weights directly: decoded at load).
+    /// </summary>
+    public static readonly string[] Variants =
+        ["fp32", "int8", "int4", "int4-g32", "int4-g64", "int4-g128", "pal4", "sparse90", "int4-f32", "pal4-f32"];
+
+    private static readonly int[] Sizes = [784, 1024, 1024, 10];
+
+    private readonly WeightMatrix[] _weights;
+    private readonly float[][] _biases;
+    private float[] _h1 = [];
+    private float[] _h2 = [];
+
+    public WideMlp(WeightBlob blob, bool decoded)
+    {
+        _weights = [.. Enumerable.Range(0, 3).Select(l => decoded ? blob.Matrix(2 * l) : blob.DenseMatrix(2 * l))];
+        _biases = [.. Enumerable.Range(0, 3).Select(l => blob.Floats((2 * l) + 1))];
+    }
+
+    public static int Inputs => Sizes[0];
+
+    public static int Outputs => Sizes[^1];
+
+    /// <summary>y = the MLP of x, <paramref name="batch"/> rows; scratch is made on the first call.</summary>
+    public void Predict(ReadOnlySpan<float> x, Span<float> y, int batch)
+    {
+        if (_h1.Length < batch * Sizes[1])
+        {
+            _h1 = new float[batch * Sizes[1]];
+            _h2 = new float[batch * Sizes[2]];
+        }
+
+        Kernels.Dense(x, _weights[0], _biases[0], _h1, batch, Activation.Relu);
+        Kernels.Dense(_h1, _weights[1], _biases[1], _h2, batch, Activation.Relu);
+        Kernels.Dense(_h2, _weights[2], _biases[2], y, batch, Activation.None);
+    }
+
+    /// <summary>The float32 weights ([out, in] row-major) and biases, from a fixed seed.</summary>
+    public static (float[][] Weights, float[][] Biases) Parameters()
+    {
+        var rng = new Random(12);
+        var weights = new float[3][];
+        var biases = new float[3][];
+        for (int l = 0; l < 3; l++)
+        {
+            float bound = 1 / MathF.Sqrt(Sizes[l]);
+            weights[l] = [.. Enumerable.Range(0, Sizes[l] * Sizes[l + 1]).Select(_ => ((2 * rng.NextSingle()) - 1) * bound)];
+            biases[l] = [.. Enumerable.Range(0, Sizes[l + 1]).Select(_ => ((2 * rng.NextSingle()) - 1) * 0.1f)];
+        }
+
+        return (weights, biases);
+    }
+
+    /// <summary>The blob of <paramref name="variant"/> (entries w0, b0, w1, b1, w2, b2).</summary>
+    public static byte[] Blob(string variant)
+    {
+        (float[][] weights, float[][] biases) = Parameters();
+        string storage = variant.Replace("-f32", "", StringComparison.Ordinal);
+        var writer = new WeightBlobWriter();
+        for (int l = 0; l < 3; l++)
+        {
+            int rows = Sizes[l + 1], cols = Sizes[l];
+            writer.AddStored($"w{l}", Store(storage, weights[l], rows, cols), [rows, cols]);
+            writer.Add($"b{l}", biases[l], [rows]);
+        }
+
+        return writer.ToArray();
+    }
+
+    private static StoredMatrix Store(string variant, float[] w, int rows, int cols) => variant switch
+    {
+        "fp32" => new DenseFloat(rows, cols, w),
+        "int8" => Linear(w, rows, cols, 8, cols),
+        "int4" => Linear(w, rows, cols, 4, cols),
+        "pal4" => Palette(w, rows, cols),
+        "sparse90" => Sparse(w, rows, cols),
+        _ when variant.StartsWith("int4-g", StringComparison.Ordinal) => Linear(w, rows, cols, 4, int.Parse(variant[6..], System.Globalization.CultureInfo.InvariantCulture)),
+        _ => throw new ArgumentException($"unknown variant '{variant}'"),
+    };
+
+    /// <summary>Symmetric round-to-nearest, scale = max|w|/(2^(b−1) − 1) per group.</summary>
+    private static LinearQuantized Linear(float[] w, int rows, int cols, int bits, int group)
+    {
+        int perRow = (cols + group - 1) / group, max = (1 << (bits - 1)) - 1;
+        var scales = new float[rows * perRow];
+        var codes = new sbyte[w.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int g = 0; g < perRow; g++)
+            {
+                int start = (r * cols) + (g * group), length = Math.Min(group, cols - (g * group));
+                float amax = 0;
+                for (int i = 0; i < length; i++)
+                {
+                    amax = Math.Max(amax, Math.Abs(w[start + i]));
+                }
+
+                float scale = amax > 0 ? amax / max : 1;
+                scales[(r * perRow) + g] = scale;
+                for (int i = 0; i < length; i++)
+                {
+                    codes[start + i] = (sbyte)Math.Clamp(MathF.Round(w[start + i] / scale), -max - 1, max);
+                }
+            }
+        }
+
+        return new LinearQuantized(rows, cols, bits, group, codes, scales, null);
+    }
+
+    /// <summary>One 16-entry codebook per tensor, evenly spaced over the value range (nearest entry).</summary>
+    private static Palettized Palette(float[] w, int rows, int cols)
+    {
+        float lo = w.Min(), hi = w.Max(), step = (hi - lo) / 15;
+        float[] book = [.. Enumerable.Range(0, 16).Select(i => lo + (i * step))];
+        byte[] indices = [.. w.Select(v => (byte)Math.Clamp((int)MathF.Round((v - lo) / step), 0, 15))];
+        return new Palettized(rows, cols, 4, rows, book, indices);
+    }
+
+    /// <summary>The 90 % smallest magnitudes set to 0 (per tensor), float32 values kept.</summary>
+    private static SparseMatrix Sparse(float[] w, int rows, int cols)
+    {
+        float[] sorted = [.. w.Select(Math.Abs).Order()];
+        float threshold = sorted[(int)(0.9 * sorted.Length)];
+        bool[] mask = [.. w.Select(v => Math.Abs(v) >= threshold)];
+        return new SparseMatrix(rows, cols, mask, new DenseFloat(rows, cols, [.. w.Select((v, i) => mask[i] ? v : 0)]));
+    }
+
+    /// <summary>The float32 MLP as ONNX (opset 13, input "x" [batch, 784], output "y" [batch, 10]).</summary>
+    public static byte[] Onnx()
+    {
+        (float[][] weights, float[][] biases) = Parameters();
+        var graph = new GraphProto { Name = "wide_mlp" };
+        graph.Input.Add(Value("x", Sizes[0]));
+        graph.Output.Add(Value("y", Sizes[^1]));
+        for (int l = 0; l < 3; l++)
+        {
+            graph.Initializer.Add(Tensor($"w{l}", [Sizes[l + 1], Sizes[l]], weights[l]));
+            graph.Initializer.Add(Tensor($"b{l}", [Sizes[l + 1]], biases[l]));
+            string input = l == 0 ? "x" : $"a{l - 1}", output = l == 2 ? "y" : $"h{l}";
+            var gemm = new NodeProto { OpType = "Gemm", Name = $"gemm{l}" };
+            gemm.Input.AddRange([input, $"w{l}", $"b{l}"]);
+            gemm.Output.Add(output);
+            gemm.Attribute.Add(new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+            graph.Node.Add(gemm);
+            if (l < 2)
+            {
+                var relu = new NodeProto { OpType = "Relu", Name = $"relu{l}" };
+                relu.Input.Add(output);
+                relu.Output.Add($"a{l}");
+                graph.Node.Add(relu);
+            }
+        }
+
+        var model = new ModelProto { IrVersion = 8, ProducerName = "ModelBuild.Benchmarks", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        return OnnxWriter.Write(model);
+    }
+
+    private static ValueInfoProto Value(string name, int width)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = width });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
+    }
+
+    private static TensorProto Tensor(string name, long[] dims, float[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
+        t.Dims.AddRange(dims);
+        return t;
+    }
+}

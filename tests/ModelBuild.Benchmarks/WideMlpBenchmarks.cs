@@ -1,0 +1,77 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
+using ModelBuild.Runtime;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// The wide MLP (784-1024-1024-10) in every storage variant of <see cref="WideMlp.Variants"/> and ONNX Runtime fp32
+/// ("ort-fp32", one thread) in the same run, at batch 1 and 64. Working set: <see cref="WideMlpMemory"/>.
+/// Run: <c>DOTNET_EnableAVX512=0 dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*WideMlpBenchmarks*"</c>.
+/// </summary>
+[MemoryDiagnoser]
+public class WideMlpBenchmarks
+{
+    private WideMlp? _mlp;
+    private InferenceSession? _session;
+    private OrtValue[] _ortInputs = [];
+    private OrtValue[] _ortOutputs = [];
+    private RunOptions? _runOptions;
+    private float[] _x = [];
+    private float[] _y = [];
+
+    [Params(1, 64)]
+    public int Batch { get; set; }
+
+    [ParamsSource(nameof(AllVariants))]
+    public string Variant { get; set; } = "int8";
+
+    public static IEnumerable<string> AllVariants => ["ort-fp32", .. WideMlp.Variants];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(3);
+        _x = [.. Enumerable.Range(0, Batch * WideMlp.Inputs).Select(_ => rng.NextSingle())];
+        _y = new float[Batch * WideMlp.Outputs];
+        if (Variant == "ort-fp32")
+        {
+            using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+            _session = new InferenceSession(WideMlp.Onnx(), options);
+            _runOptions = new RunOptions();
+            _ortInputs = [OrtValue.CreateTensorValueFromMemory(_x, [Batch, WideMlp.Inputs])];
+            _ortOutputs = [OrtValue.CreateTensorValueFromMemory(_y, [Batch, WideMlp.Outputs])];
+        }
+        else
+        {
+            _mlp = new WideMlp(WeightBlob.Load(WideMlp.Blob(Variant)), Variant.EndsWith("-f32", StringComparison.Ordinal));
+        }
+
+        Run();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (OrtValue v in _ortInputs.Concat(_ortOutputs))
+        {
+            v.Dispose();
+        }
+
+        _runOptions?.Dispose();
+        _session?.Dispose();
+    }
+
+    [Benchmark]
+    public void Run()
+    {
+        if (_session is not null)
+        {
+            _session.Run(_runOptions, ["x"], _ortInputs, ["y"], _ortOutputs);
+        }
+        else
+        {
+            _mlp!.Predict(_x, _y, Batch);
+        }
+    }
+}

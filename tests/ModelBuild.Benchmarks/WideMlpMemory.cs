@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using ModelBuild.Runtime;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// Working set and managed heap after the first prediction of the wide MLP, one fresh process per variant
+/// (`-- memory wide`): the parent writes each blob (and the ONNX model) to a temporary file, and each child measures
+/// Process.WorkingSet64 and GC.GetTotalMemory(true) before loading and after load + one batch-1 prediction + a full
+/// compacting GC, so the file's bytes (garbage once loaded) are not counted.
+/// </summary>
+internal static class WideMlpMemory
+{
+    public static void Run()
+    {
+        string dir = Directory.CreateTempSubdirectory("widemlp").FullName;
+        try
+        {
+            Console.WriteLine($"{"variant",-10} {"file KiB",9} {"working set +MiB",17} {"managed heap +MiB",18}");
+            foreach (string variant in WideMlpBenchmarks.AllVariants)
+            {
+                string file = Path.Combine(dir, variant + (variant == "ort-fp32" ? ".onnx" : ".mbw"));
+                File.WriteAllBytes(file, variant == "ort-fp32" ? WideMlp.Onnx() : WideMlp.Blob(variant));
+                var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+                if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+                {
+                    start.ArgumentList.Add(typeof(WideMlpMemory).Assembly.Location);
+                }
+
+                foreach (string a in new[] { "memory-child", variant, file })
+                {
+                    start.ArgumentList.Add(a);
+                }
+
+                using Process child = Process.Start(start)!;
+                string line = child.StandardOutput.ReadToEnd().Trim();
+                child.WaitForExit();
+                Console.WriteLine($"{variant,-10} {new FileInfo(file).Length / 1024,9} {line}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    public static void Child(string variant, string file)
+    {
+        var x = new float[WideMlp.Inputs];
+        var y = new float[WideMlp.Outputs];
+        (long ws0, long heap0) = Measure();
+        InferenceSession? session = null;
+        WideMlp? mlp = null;
+        if (variant == "ort-fp32")
+        {
+            using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+            session = new InferenceSession(file, options);
+            using OrtValue input = OrtValue.CreateTensorValueFromMemory(x, [1, WideMlp.Inputs]);
+            using OrtValue output = OrtValue.CreateTensorValueFromMemory(y, [1, WideMlp.Outputs]);
+            using var run = new RunOptions();
+            session.Run(run, ["x"], [input], ["y"], [output]);
+        }
+        else
+        {
+            mlp = Load(file, variant.EndsWith("-f32", StringComparison.Ordinal));
+            mlp.Predict(x, y, 1);
+        }
+
+        (long ws1, long heap1) = Measure();
+        Console.WriteLine($"{(ws1 - ws0) / 1048576.0,17:F1} {(heap1 - heap0) / 1048576.0,18:F1}");
+        GC.KeepAlive(mlp);
+        session?.Dispose();
+    }
+
+    /// <summary>Its own frame, so the file's bytes are not kept alive by a temporary of the caller (tier-0 code).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WideMlp Load(string file, bool decoded) => new(WeightBlob.Load(File.ReadAllBytes(file)), decoded);
+
+    private static (long WorkingSet, long Heap) Measure()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        long heap = GC.GetTotalMemory(true);
+        using Process me = Process.GetCurrentProcess();
+        return (me.WorkingSet64, heap);
+    }
+}

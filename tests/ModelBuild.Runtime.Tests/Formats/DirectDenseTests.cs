@@ -1,0 +1,194 @@
+using ModelBuild.Runtime.Formats;
+using static ModelBuild.Runtime.Tests.Formats.TestPack;
+
+namespace ModelBuild.Runtime.Tests.Formats;
+
+/// <summary>
+/// Dense over packed linear and palettized weights kept compact, at every SIMD level, against float64 dot products
+/// of the values docs/FORMATS.md defines (computed here from the codes, scales and tables the test wrote).
+/// </summary>
+public sealed class DirectDenseTests
+{
+    // Odd K, N not a multiple of 4, 1–3 input rows (in-register kernel) and 5 (decoded blocks), K below one block.
+    private static readonly (int Rows, int N, int K)[] Sizes = [(1, 7, 83), (2, 5, 130), (3, 9, 64), (5, 6, 97), (1, 3, 5)];
+
+    public static TheoryData<int, int, int, bool> LinearCases()
+    {
+        var data = new TheoryData<int, int, int, bool>();
+        foreach (int level in new[] { 0, 1, 2 })
+        {
+            foreach ((int bits, int group) in new[] { (4, 0), (4, 16), (4, 32), (2, 0), (2, 32), (3, 0), (3, 8), (3, 24), (1, 0), (1, 64) })
+            {
+                data.Add(level, bits, group, group % 32 == 0);
+            }
+        }
+
+        return data;
+    }
+
+    /// <param name="group">0 for per-channel (G = K).</param>
+    [Theory]
+    [MemberData(nameof(LinearCases))]
+    public void Packed_linear_dense_equals_float64(int level, int bits, int group, bool asym)
+    {
+        foreach ((int rows, int n, int k) in Sizes)
+        {
+            int g = group == 0 || group > k ? k : group, perRow = (k + g - 1) / g;
+            var rng = new Random((bits * 7919) + (g * 31) + k);
+            float[] scales = Enumerable.Range(0, n * perRow).Select(_ => 0.01f + (0.1f * rng.NextSingle())).ToArray();
+            sbyte[]? zps = asym ? Enumerable.Range(0, n * perRow).Select(_ => (sbyte)rng.Next(-2, 3)).ToArray() : null;
+            int[] codes = Enumerable.Range(0, n * k).Select(_ => rng.Next(1 << bits)).ToArray();
+            double[] wd = codes.Select((u, i) =>
+            {
+                int at = (i / k * perRow) + (i % k / g);
+                return (double)(float)((u - (1 << (bits - 1)) - (zps?[at] ?? 0)) * (double)scales[at]);
+            }).ToArray();
+            byte[] payload = Concat([(byte)bits, (byte)(asym ? 1 : 0), 0, 0], U32((uint)g), F32(scales),
+                zps is null ? [] : Pad4(zps.Select(z => (byte)z).ToArray()), Bits(codes, bits));
+            Check(level, 4, payload, rows, n, k, wd, expectDirect: true);
+        }
+    }
+
+    public static TheoryData<int, int, int> PaletteCases()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int level in new[] { 0, 1, 2 })
+        {
+            foreach (int bits in new[] { 1, 2, 3, 4 })
+            {
+                foreach (int rowsPerBook in new[] { 1, 3, 1000 })
+                {
+                    data.Add(level, bits, rowsPerBook);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PaletteCases))]
+    public void Palettized_dense_equals_float64(int level, int bits, int rowsPerBook)
+    {
+        foreach ((int rows, int n, int k) in Sizes)
+        {
+            var rng = new Random((bits * 101) + rowsPerBook + k);
+            int size = 1 << bits, books = (n + rowsPerBook - 1) / rowsPerBook;
+            float[] tables = Enumerable.Range(0, books * size).Select(_ => rng.NextSingle() - 0.5f).ToArray();
+            int[] codes = Enumerable.Range(0, n * k).Select(_ => rng.Next(size)).ToArray();
+            double[] wd = codes.Select((u, i) => (double)tables[(i / k / rowsPerBook * size) + u]).ToArray();
+            byte[] payload = Concat([(byte)bits, 0, 0, 0], U32((uint)rowsPerBook), F32(tables), Bits(codes, bits));
+            Check(level, 5, payload, rows, n, k, wd, expectDirect: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(5, 16)] // 5 bits: no direct kernel
+    [InlineData(4, 24)] // group not a multiple of the 16-code block
+    public void Uncovered_packed_linear_is_decoded_at_load_and_still_right(int bits, int group)
+    {
+        const int N = 6, K = 50;
+        int perRow = (K + group - 1) / group;
+        var rng = new Random(bits + group);
+        float[] scales = Enumerable.Range(0, N * perRow).Select(_ => 0.05f).ToArray();
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(1 << bits)).ToArray();
+        double[] wd = codes.Select(u => (u - (1 << (bits - 1))) * (double)0.05f).ToArray();
+        byte[] payload = Concat([(byte)bits, 0, 0, 0], U32((uint)group), F32(scales), Bits(codes, bits));
+        Check(2, 4, payload, 1, N, K, wd, expectDirect: false);
+    }
+
+    [Fact]
+    public void Direct_weight_holds_no_float_copy_and_about_the_blobs_bytes()
+    {
+        const int N = 64, K = 784, G = 32;
+        var rng = new Random(12);
+        float[] scales = Enumerable.Range(0, N * ((K + G - 1) / G)).Select(_ => 0.02f).ToArray();
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(16)).ToArray();
+        byte[] payload = Concat([4, 0, 0, 0], U32(G), F32(scales), Bits(codes, 4));
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, K], payload) { FormatOverride = 4 }]));
+
+        WeightMatrix m = blob.DenseMatrix(0);
+        var y = new float[N];
+        Kernels.Dense(new float[K], m, [], y, 1, Activation.None);
+        Kernels.Dense(new float[5 * K], m, [], new float[5 * N], 5, Activation.None);
+
+        Assert.NotNull(m.Direct);
+        Assert.True(m.Floats.IsEmpty);
+        Assert.False(m.HasDecodedCopy);
+        Assert.InRange(m.Direct!.ByteCount, payload.Length - 8, payload.Length + 8);
+
+        // Another kernel asking for the entry gets the float32 decoding, made then and shared.
+        WeightMatrix decoded = blob.Matrix(0);
+        Assert.True(m.HasDecodedCopy);
+        Assert.Same(decoded, blob.Matrix(0));
+        Assert.Equal(decoded.Floats.ToArray(), blob.Floats(0));
+    }
+
+    [Fact]
+    public void DenseOp_in_a_program_reads_an_int4_weight_without_a_float_copy()
+    {
+        const int Rows = 2, N = 6, K = 40;
+        var rng = new Random(5);
+        float[] scales = Enumerable.Range(0, N).Select(_ => 0.1f).ToArray();
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(16)).ToArray();
+        double[] wd = codes.Select(u => (u - 8) * (double)0.1f).ToArray();
+        byte[] payload = Concat([4, 0, 0, 0], U32(K), F32(scales), Bits(codes, 4));
+        float[] x = TestData.Floats(rng, Rows * K);
+
+        var h = new OpHarness();
+        int input = h.Floats(x, Rows, K);
+        int output = h.Output();
+        int weight = h.BlobEntry(new BlobEntrySpec("w", WeightFormat.Float32, [N, K], payload) { FormatOverride = 4 });
+        var (program, context) = h.Prepare(new ModelBuild.Runtime.Ops.DenseOp(input, output, weight, -1, Activation.None));
+        program.Run(context);
+
+        double[] expected = Reference.Dense(x, wd, null, Rows, N, K, false, out double[] magnitude);
+        TestData.AssertClose(expected, context.Floats(output), Tolerances.Dot, 1e-6, magnitude);
+        WeightMatrix m = program.Blob.DenseMatrix(weight);
+        Assert.NotNull(m.Direct);
+        Assert.False(m.HasDecodedCopy);
+    }
+
+    [Theory]
+    [InlineData(4, 1, 16)]
+    [InlineData(3, 0, 24)]
+    [InlineData(2, 1, 0)]
+    [InlineData(1, 0, 0)]
+    public void Regrouped_codes_decode_bit_exactly_as_the_float32_decoder(int bits, int flags, int group)
+    {
+        const int N = 5, K = 77;
+        int g = group == 0 ? K : group, perRow = (K + g - 1) / g;
+        var rng = new Random(bits);
+        float[] scales = Enumerable.Range(0, N * perRow).Select(_ => rng.NextSingle()).ToArray();
+        byte[] zps = flags == 1 ? Pad4(Enumerable.Range(0, N * perRow).Select(_ => (byte)rng.Next(256)).ToArray()) : [];
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(1 << bits)).ToArray();
+        byte[] payload = Concat([(byte)bits, (byte)flags, 0, 0], U32((uint)g), F32(scales), zps, Bits(codes, bits));
+
+        DirectWeights direct = DirectWeights.TryCreate(4, payload, N, K, "w")!;
+        float[] expected = CompactDecoder.Decode(4, payload, N, K, "w", SimdLevel.Scalar);
+        Assert.Equal(expected, direct.Dequantize());
+        var row = new float[K];
+        for (int r = 0; r < N; r++)
+        {
+            DirectDense.DecodeRow(System.Runtime.Intrinsics.X86.Avx2.IsSupported, direct, r, row);
+            Assert.Equal(expected.AsSpan(r * K, K).ToArray(), row);
+        }
+    }
+
+    private static void Check(int level, byte code, byte[] payload, int rows, int n, int k, double[] wd, bool expectDirect)
+    {
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [n, k], payload) { FormatOverride = code }]));
+        WeightMatrix w = blob.DenseMatrix(0);
+        Assert.Equal(expectDirect, w.Direct is not null);
+        var rng = new Random(rows + n + k);
+        float[] x = TestData.Floats(rng, rows * k);
+        float[] bias = TestData.Floats(rng, n);
+        bool relu = (rows + n) % 2 == 0;
+        var y = new float[rows * n];
+
+        Kernels.Dense((SimdLevel)level, x, w, bias, y, rows, relu ? Activation.Relu : Activation.None);
+
+        double[] expected = Reference.Dense(x, wd, bias, rows, n, k, relu, out double[] magnitude);
+        TestData.AssertClose(expected, y, Tolerances.Dot, 1e-6, magnitude);
+    }
+}
