@@ -42,7 +42,7 @@ internal static class PlanSamples
         if (Planning.TensorSizeLimit.Largest(graph, batch) is { Bytes: > MaxCheckedBytes } big)
         {
             return (null, string.Create(CultureInfo.InvariantCulture,
-                $"the value '{big.Name}' needs {big.Bytes / (1024 * 1024):N0} MiB (symbolic dims set to {batch}), over the check's {MaxCheckedBytes / (1024 * 1024):N0} MiB per tensor"));
+                $"the value '{big.Name}' needs {big.Bytes:N0} bytes (symbolic dims set to {batch}), over the check's {MaxCheckedBytes:N0} bytes (256 MiB) per tensor"));
         }
 
         var rng = new Random(20261130);
