@@ -76,21 +76,28 @@ public sealed partial class OnnxRuntimeSession : IDisposable
         IReadOnlyDictionary<string, (float[] Data, int[] Shape)> inputs, IEnumerable<string>? outputNames = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var names = (outputNames ?? OutputNames).ToArray();
         var values = new Dictionary<string, OrtValue>(StringComparer.Ordinal);
-        try
+        foreach (var (name, (data, shape)) in inputs)
         {
-            foreach (var (name, (data, shape)) in inputs)
+            long expected = shape.Aggregate(1L, (a, d) => a * d);
+            if (expected != data.Length)
             {
-                long expected = shape.Aggregate(1L, (a, d) => a * d);
-                if (expected != data.Length)
-                {
-                    throw new ArgumentException($"Input '{name}' has {data.Length} values but shape [{string.Join(",", shape)}] needs {expected}.", nameof(inputs));
-                }
-
-                values[name] = OrtValue.CreateTensorValueFromMemory(data, shape.Select(d => (long)d).ToArray());
+                Release(values);
+                throw new ArgumentException($"Input '{name}' has {data.Length} values but shape [{string.Join(",", shape)}] needs {expected}.", nameof(inputs));
             }
 
+            values[name] = OrtValue.CreateTensorValueFromMemory(data, shape.Select(d => (long)d).ToArray());
+        }
+
+        return RunValues(values, outputNames, string.Join(", ", inputs.Select(i => $"{i.Key} [{string.Join(",", i.Value.Shape)}]")));
+    }
+
+    /// <summary>Runs <paramref name="values"/> (disposed here) and converts the requested outputs to float.</summary>
+    private Dictionary<string, (float[] Data, int[] Shape)> RunValues(Dictionary<string, OrtValue> values, IEnumerable<string>? outputNames, string shapes)
+    {
+        var names = (outputNames ?? OutputNames).ToArray();
+        try
+        {
             using var runOptions = new RunOptions();
             using var results = _session.Run(runOptions, values, names);
             var output = new Dictionary<string, (float[] Data, int[] Shape)>(StringComparer.Ordinal);
@@ -106,17 +113,23 @@ public sealed partial class OnnxRuntimeSession : IDisposable
         {
             // The model loads but fails on an input of its declared shape (e.g. a Reshape whose target does not fit):
             // the file itself is inconsistent, so say so against the model, never as an internal error.
-            var shapes = string.Join(", ", inputs.Select(i => $"{i.Key} [{string.Join(",", i.Value.Shape)}]"));
             throw new ModelBuildException(EvaluationErrors.RuntimeRefused, _displayName,
                 $"ONNX Runtime could not run the model on inputs of shape {shapes}: {e.Message.ReplaceLineEndings(" ")}", inner: e);
         }
         finally
         {
-            foreach (var value in values.Values)
-            {
-                value.Dispose();
-            }
+            Release(values);
         }
+    }
+
+    private static void Release(Dictionary<string, OrtValue> values)
+    {
+        foreach (var value in values.Values)
+        {
+            value.Dispose();
+        }
+
+        values.Clear();
     }
 
     /// <inheritdoc />

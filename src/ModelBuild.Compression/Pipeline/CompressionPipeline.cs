@@ -131,7 +131,8 @@ public static class CompressionPipeline
         {
             warnings.Add(zeroConfig
                 ? $"{request.ModelPath}: warning MB5002: {request.ClassName} is compressed to int8 (the default, no Manifest) but could not be checked "
-                    + "on synthetic inputs: the model's input is not one float tensor whose dimensions after the batch are fixed. Add a Manifest "
+                    + "on synthetic inputs: the model's input is not one float tensor whose dimensions after the batch are fixed, or a tensor it computes "
+                    + "exceeds 256 MiB per sample. Add a Manifest "
                     + "with a 'validation' section (your own data), or \"passes\": [] to embed exact float32 weights."
                 : $"{request.ManifestPath}: warning MB5002: {request.ClassName} is compressed with lossy passes ({manifest.Describe()}) "
                     + "but the manifest has no 'validation' section, so its accuracy was not checked. Add \"validation\" and \"tolerance\" "

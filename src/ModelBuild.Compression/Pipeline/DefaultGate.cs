@@ -19,6 +19,9 @@ internal static class DefaultGate
     /// <summary>Largest synthetic sample drawn (16 M floats): beyond it the model is not drawn for, it is refused or warned about.</summary>
     private const double MaxSampleElements = 1 << 24;
 
+    /// <summary>Largest tensor per sample (any value the model computes) the synthetic gate runs: 256 MiB.</summary>
+    private const double MaxTensorBytes = 256.0 * 1024 * 1024;
+
     /// <summary>
     /// The default manifest with a synthetic validation section, or null when the model's inputs cannot be drawn
     /// (not a single float tensor with every dimension but the batch fixed).
@@ -29,6 +32,13 @@ internal static class DefaultGate
             || shape.Skip(1).Aggregate(1.0, (p, d) => p * d.Value!.Value) > MaxSampleElements)
         {
             // Inputs the planner will refuse (too large) or that cannot be drawn: no synthetic gate (MB5002 explains).
+            return null;
+        }
+
+        if (Planning.TensorSizeLimit.Largest(graph, 1) is { Bytes: > MaxTensorBytes })
+        {
+            // 64 samples through a model with a tensor this large take minutes in ONNX Runtime (a fuzzed Pad just
+            // over 256 MiB per sample outran the fuzzer's 30 s watchdog): no synthetic gate (MB5002 explains).
             return null;
         }
 

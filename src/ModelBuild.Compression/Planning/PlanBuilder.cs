@@ -28,6 +28,7 @@ internal static class PlanBuilder
     public static (ModelPlan Plan, WeightTable Weights) Build(
         ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, StoredMatrix> stored)
     {
+        TensorSizeLimit.Check(graph, modelPath);
         var c = new LoweringContext(graph, stored) { ModelPath = modelPath };
         var blockers = new List<string>();
         var inputs = DeclareInputs(c, modelPath, blockers);

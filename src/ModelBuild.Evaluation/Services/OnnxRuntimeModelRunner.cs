@@ -6,11 +6,10 @@ namespace ModelBuild.Evaluation.Services;
 public sealed class OnnxRuntimeModelRunner : IModelRunner
 {
     /// <inheritdoc />
-    public IReadOnlyList<float[]> Run(byte[] onnx, string displayName, float[] input, int[] shape, IReadOnlyList<string> outputs)
+    public IReadOnlyList<float[]> Run(byte[] onnx, string displayName, IReadOnlyList<ModelInput> inputs, IReadOnlyList<string> outputs)
     {
         using var session = OnnxRuntimeSession.FromBytes(onnx, displayName);
-        var inputs = new Dictionary<string, (float[] Data, int[] Shape)> { [session.InputNames[0]] = (input, shape) };
-        var results = session.Run(inputs, outputs);
+        var results = session.RunTyped(inputs, outputs);
         return outputs.Select(o => results[o].Data).ToList();
     }
 }
