@@ -46,6 +46,23 @@ public sealed class ElementwiseLoweringTests
     }
 
     [Fact]
+    public void Clip_with_an_omitted_bound_clamps_infinity_to_the_largest_float_as_onnx_runtime_does()
+    {
+        // x·1e30·1e30 overflows to ±∞; an omitted Clip bound is ±FLT_MAX (numeric_limits), so ∞ becomes FLT_MAX.
+        NodeProto[] nodes =
+        [
+            Node("Mul", ["x", "big"], "x1"),
+            Node("Mul", ["x1", "big"], "huge"),
+            Node("Clip", ["huge", "lo"], "no_max"),
+            Node("Clip", ["huge", "", "hi"], "no_min"),
+            Node("Clip", ["huge"], "neither"),
+            Node("Concat", ["no_max", "no_min", "neither"], "y", Int("axis", 0)),
+        ];
+
+        AssertMatchesOrt(Model(13, [Scalar("big", 1e30f), Scalar("lo", -1f), Scalar("hi", 1f)], nodes), seed: 7);
+    }
+
+    [Fact]
     public void Binary_variadic_and_trilu_match_onnx_runtime()
     {
         NodeProto[] nodes =

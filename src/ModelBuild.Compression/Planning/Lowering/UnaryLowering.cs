@@ -26,7 +26,9 @@ internal sealed class UnaryLowering : INodeLowering
                 "tanh" => (UnaryFunction.GeluTanh, 0f, 0f),
                 var other => throw new UnsupportedNodeException($"approximate = {other}"),
             },
-            "Clip" => (UnaryFunction.Clip, ClipBound(c, node, 1, "min", float.NegativeInfinity), ClipBound(c, node, 2, "max", float.PositiveInfinity)),
+            // An omitted bound is the type's lowest/highest finite value (ONNX Clip: numeric_limits::lowest()/max()), not
+            // ±∞: Clip(+∞) with no max is FLT_MAX, as ONNX Runtime gives.
+            "Clip" => (UnaryFunction.Clip, ClipBound(c, node, 1, "min", float.MinValue), ClipBound(c, node, 2, "max", float.MaxValue)),
 
             // Defaults from the ONNX operator spec (Selu's are its float32 constants; gamma travels as beta).
             "Elu" => (UnaryFunction.Elu, node.GetFloat("alpha", 1f), 0f),
