@@ -54,7 +54,7 @@ public static class AutoCompressor
 
         var index = search.Tried.FindLastIndex(p => p.Label == chosen.Label);
         search.Tried[index] = search.Tried[index] with { Chosen = true };
-        var timedOut = search.PastTime(0.5) ? $"; the time budget ({spec.MaxSeconds:0} s) cut the search short, so the result depends on this machine's speed: commit the pinned manifest to keep it" : "";
+        var timedOut = search.CutShort ? $"; the time budget ({spec.MaxSeconds:0} s) cut the search short, so the result depends on this machine's speed: commit the pinned manifest to keep it" : "";
         context.Notes.Add(FormattableString.Invariant($"auto: {search.Describe(choice)} = {chosen.Bytes:N0} embedded bytes, calibration loss {chosen.Loss:G3} of {search.Allowance:G3} allowed; best uniform setting within the tolerance: ")
             + (uniformBytes is { } u ? FormattableString.Invariant($"{u.Name} = {u.Bytes:N0} embedded bytes") : "none")
             + FormattableString.Invariant($"; {search.Scorer.Evaluations} evaluations on {data.Count} calibration samples in {search.ElapsedSeconds:0.0} s") + timedOut);
@@ -107,6 +107,7 @@ public static class AutoCompressor
             loss[l] = new double[settings.Length];
             bytes[l] = settings.Select(s => CandidateQuantizer.Bytes(layers[l].Rows, layers[l].Cols, s)).ToArray();
             var skip = search.PastTime(0.5);
+            search.CutShort |= skip;
             search.Progress(skip ? $"sensitivity of {layers[l].Name}: skipped (half the time budget spent), kept at {settings[0].Name}" : $"sensitivity of {layers[l].Name}");
             for (var c = 0; c < settings.Length; c++)
             {
@@ -188,8 +189,15 @@ public static class AutoCompressor
     private static int[] Refine(AutoSearch search, double[][] loss, long[][] bytes, int[] choice, double limit)
     {
         var improved = true;
-        while (improved && !search.PastTime(0.85))
+        while (improved)
         {
+            if (search.PastTime(0.85))
+            {
+                search.CutShort = true;
+                search.Progress("refinement stopped: 85 % of the time budget spent");
+                break;
+            }
+
             improved = false;
             var moves = Enumerable.Range(0, search.Layers.Count).Where(l => choice[l] + 1 < search.Settings.Length && double.IsFinite(loss[l][choice[l] + 1]))
                 .OrderByDescending(l => (bytes[l][choice[l]] - bytes[l][choice[l] + 1]) / Math.Max(1e-9, loss[l][choice[l] + 1] - loss[l][choice[l]]))
@@ -212,7 +220,7 @@ public static class AutoCompressor
                 search.Set(l, choice[l]);
                 if (search.PastTime(0.85))
                 {
-                    search.Progress("refinement stopped: 85 % of the time budget spent");
+                    improved = true; // so the loop's check stops and reports it
                     break;
                 }
             }

@@ -64,6 +64,9 @@ internal sealed class AutoSearch
 
     public double ElapsedSeconds => _clock.Elapsed.TotalSeconds;
 
+    /// <summary>True when the time budget skipped sensitivities or stopped refinement (the result then depends on the machine's speed).</summary>
+    public bool CutShort { get; set; }
+
     /// <summary>True once <paramref name="fraction"/> of the time budget is spent.</summary>
     public bool PastTime(double fraction) => ElapsedSeconds > Spec.MaxSeconds * fraction;
 
