@@ -154,22 +154,28 @@ public static class AutoCompressor
 
         choice = Refine(search, loss, bytes, choice, limit);
 
-        // The best uniform setting the fast model put within the limit, by embedded bytes: the result must not be larger.
+        // The smallest uniform setting within the limit once built (the fast model's candidates, smallest first; a
+        // few are built, since a built model can miss where the fast model did not): the result must not be larger.
         var uniformPoints = search.Tried.Take(search.Settings.Length).ToList(); // MeasureUniform's, one per setting
-        var bestUniform = Enumerable.Range(0, search.Settings.Length).Where(c => uniformLoss[c] <= limit)
-            .OrderBy(c => uniformPoints[c].Bytes).Select(c => (int?)c).FirstOrDefault();
-        var finalists = new List<(int[] Choice, string Label)>();
-        if (bestUniform is { } b)
+        var built = new List<(int[] Choice, string Label, (long Bytes, double Loss) Result)>();
+        (string, long)? uniform = null;
+        foreach (var c in Enumerable.Range(0, search.Settings.Length).Where(c => uniformLoss[c] <= limit).OrderBy(c => uniformPoints[c].Bytes).Take(3))
         {
-            finalists.Add((Uniform(search, b), $"uniform {search.Settings[b].Name}"));
+            var label = $"uniform {search.Settings[c].Name}";
+            var result = search.Verify(Uniform(search, c), label);
+            built.Add((Uniform(search, c), label, result));
+            if (result.Loss <= limit)
+            {
+                uniform = (search.Settings[c].Name, result.Bytes);
+                break;
+            }
         }
 
-        if (!finalists.Any(f => f.Choice.SequenceEqual(choice)))
+        if (!built.Any(f => f.Choice.SequenceEqual(choice)))
         {
-            finalists.Add((choice, "per-layer"));
+            built.Add((choice, "per-layer", search.Verify(choice, "per-layer")));
         }
 
-        var built = finalists.Select(f => (f.Choice, f.Label, Result: search.Verify(f.Choice, f.Label))).ToList();
         var within = built.Where(f => f.Result.Loss <= limit).ToList();
         var pick = within.Count > 0 ? within.MinBy(f => f.Result.Bytes) : built.MinBy(f => f.Result.Loss);
         if (!ReferenceEquals(pick.Choice, built[^1].Choice))
@@ -177,7 +183,6 @@ public static class AutoCompressor
             search.Verify(pick.Choice, pick.Label); // leave the pick's model in the context
         }
 
-        (string, long)? uniform = bestUniform is { } u && built[0].Result.Loss <= limit ? (search.Settings[u].Name, built[0].Result.Bytes) : null;
         return (pick.Choice, search.Tried.Last(p => p.Label == pick.Label + " (built)"), uniform);
     }
 
