@@ -51,7 +51,7 @@ public sealed record AutoSpec(IReadOnlyList<AutoCandidate> Candidates, long? Max
 
     /// <summary>
     /// Wall-clock seconds the search may take: past half of it no more sensitivities are measured (unmeasured layers
-    /// keep the widest setting), past 85 % refinement stops; the final verification always runs. A search cut short
+    /// keep the widest setting), past 85 % refinement stops; the whole-model candidates and the final builds always run. A search cut short
     /// depends on the machine's speed, so the report says so and the pinned manifest is the way to reproduce it.
     /// </summary>
     public double MaxSeconds { get; init; } = DefaultMaxSeconds;
