@@ -159,7 +159,7 @@ public static class AutoCompressor
         var uniformPoints = search.Tried.Take(search.Settings.Length).ToList(); // MeasureUniform's, one per setting
         var built = new List<(int[] Choice, string Label, (long Bytes, double Loss) Result)>();
         (string, long)? uniform = null;
-        foreach (var c in Enumerable.Range(0, search.Settings.Length).Where(c => uniformLoss[c] <= limit).OrderBy(c => uniformPoints[c].Bytes).Take(3))
+        foreach (var c in Enumerable.Range(0, search.Settings.Length).Where(c => uniformLoss[c] <= limit).OrderBy(c => uniformPoints[c].Bytes).ThenBy(c => uniformLoss[c]).Take(3))
         {
             var label = $"uniform {search.Settings[c].Name}";
             var result = search.Verify(Uniform(search, c), label);

@@ -98,7 +98,7 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
         Line(sb, $"## Auto: Pareto front (embedded bytes vs {metric})");
         Line(sb, "");
         Line(sb, $"{tried.Count.ToString(CultureInfo.InvariantCulture)} configurations measured; {front.Count.ToString(CultureInfo.InvariantCulture)} are on the front (none smaller and better). ★ = shipped"
-            + (chosen is not null && !front.Contains(chosen) ? " (listed last: it is not on the front; the search only accepts configurations within the tolerance's margin)." : "."));
+            + (chosen is not null && !front.Contains(chosen) ? " (listed last: it is not on the front; most points are the search's fast estimates, the shipped one is measured as built, and the search only accepts points within the tolerance's margin)." : "."));
         Line(sb, "");
         Line(sb, $"| embedded bytes | {metric} | configuration | |");
         Line(sb, "|---:|---:|---|---|");
