@@ -61,6 +61,16 @@ public sealed class ModelGraph
     /// <summary>The opset version of the default ONNX domain (the one operator semantics depend on).</summary>
     public long DefaultOpset => Opsets.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 1;
 
+    /// <summary>
+    /// Weights a graph pass derived from another one (BatchNorm folding <c>0.weight</c> → <c>0.weight_bnfold</c>,
+    /// scale folding): derived name → the original initializer's name, so names printed by <c>inspect</c> (and used in
+    /// a manifest's <c>layers</c>/<c>exclude</c>) still find the weight after simplification.
+    /// </summary>
+    public Dictionary<string, string> WeightOrigins { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The initializer name <paramref name="name"/> was derived from in the original file (itself when not derived).</summary>
+    public string OriginalName(string name) => WeightOrigins.TryGetValue(name, out var origin) ? origin : name;
+
     public bool IsInitializer(string name) => _initializers.ContainsKey(name);
 
     public Tensor? GetInitializer(string name) => _initializers.GetValueOrDefault(name);

@@ -22,7 +22,7 @@ public sealed class CompactFormatBuildTests
 
         var build = project.Build();
         Assert.True(build.Succeeded, build.Output);
-        Assert.InRange(new FileInfo(project.OutputFile(model.ClassName, ".weights.mbw")).Length, 1, 110_000);
+        Assert.InRange(new FileInfo(project.OutputFile(model.ClassName, ".weights.mbw")).Length, 1, 100_000); // the budget bounds the whole blob
 
         const int count = 500;
         var inputs = model.Preprocess(TestData.TestImages.AsSpan(0, count * 784).ToArray());

@@ -1,96 +1,150 @@
 using System.Globalization;
-using System.Text;
 using ModelBuild.Compression.Manifest;
 using ModelBuild.Compression.Passes;
-using ModelBuild.Compression.Representation;
 
 namespace ModelBuild.Compression.Auto;
 
 /// <summary>
-/// Accuracy-aware mixed precision: measure each layer's sensitivity alone at each candidate bit width on the
-/// calibration data, then give every layer the fewest bits the tolerance can afford (a greedy knapsack on
-/// bytes saved per unit of loss), verify the combination, and tighten the budget if it misses.
+/// Accuracy-aware mixed precision: measure each layer's sensitivity alone at each candidate setting on the
+/// calibration data, then give every layer the cheapest setting the tolerance can afford (a greedy knapsack on bytes
+/// saved per unit of loss), refine on the real combination, and ship the smaller of that and the best uniform
+/// setting, each built by the quantize passes the pinned manifest carries and measured in embedded bytes.
 /// </summary>
 /// <remarks>
-/// Losses are assumed to add up across layers; the check on the real combination catches where they do not.
-/// The budget starts below the allowance because the final gate measures on other (validation) data.
+/// Losses are assumed to add up across layers; the checks on the real combination catch where they do not.
+/// The search accepts only <see cref="Margin"/> of the allowance because the final gate measures on other
+/// (validation) data.
 /// </remarks>
 public static class AutoCompressor
 {
     private const double SafetyFactor = 0.6;
+    private const double Margin = 0.8;
 
-    // One search at a time per thread; set by Run, so Apply/BestUniform/Refine share its cache of quantised candidates.
-    [ThreadStatic]
-    private static Func<LayerWeight, float[], AutoCandidate, StoredMatrix>? s_quantize;
-
-    public static AutoResult Run(CompressionContext context, AutoSpec spec, ToleranceSpec tolerance)
+    /// <summary>Searches, then leaves the chosen model in <paramref name="context"/> (weights and stored formats).</summary>
+    /// <param name="context">The model after the manifest's passes; needs calibration data.</param>
+    /// <param name="spec">Candidates, and <c>maxBytes</c> (the most accurate model within it) or none (the smallest within the tolerance).</param>
+    /// <param name="tolerance">The manifest's tolerance, measured on the calibration data during the search.</param>
+    /// <param name="embeddedBytes">The size of the blob the context's current state would embed (whole blob: weights, biases, headers; entropy-coded when the entropy pass ran).</param>
+    /// <exception cref="ModelBuildException">MB2003 (labels missing for an accuracy tolerance); MB5001 when <c>maxBytes</c> cannot be reached.</exception>
+    public static AutoResult Run(CompressionContext context, AutoSpec spec, ToleranceSpec tolerance, Func<long> embeddedBytes)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(tolerance);
+        ArgumentNullException.ThrowIfNull(embeddedBytes);
         var data = context.RequireCalibration("auto");
         if (tolerance.Key == "maxAccuracyDrop" && data.Labels is null)
         {
             throw new ModelBuildException("MB2003", context.ManifestPath, "auto mode with 'maxAccuracyDrop' needs \"labels\" in 'calibration' (or use 'minAgreement').");
         }
 
-        var scorer = new CalibrationScorer(context.ModelPath, data, tolerance, context.Services!.Scoring);
-        var layers = context.Layers();
-        var originals = layers.Select(context.GetMatrix).ToArray();
-        var hessians = spec.Candidates.Any(c => c.Gptq) ? layers.Select(l => context.InputHessian(l, "auto")).ToArray() : null;
-        var cache = new Dictionary<(string, AutoCandidate), StoredMatrix>();
-        s_quantize = (layer, original, candidate) =>
+        var search = new AutoSearch(context, spec, tolerance, embeddedBytes);
+        search.Progress($"{search.Layers.Count} layers, {search.Settings.Length} candidates, {data.Count} calibration samples, time budget {spec.MaxSeconds:0} s");
+        var uniform = MeasureUniform(search);
+        if (spec.MaxBytes is { } limit && search.Tried[search.Settings.Length - 1].Bytes > limit
+            && search.Verify(Uniform(search, search.Settings.Length - 1), $"uniform {search.Settings[^1].Name}").Bytes is var smallest && smallest > limit)
         {
-            if (!cache.TryGetValue((layer.Name, candidate), out var stored))
-            {
-                var h = candidate.Gptq ? hessians![layers.ToList().FindIndex(l => l.Name == layer.Name)] : null;
-                stored = CandidateQuantizer.Quantize(original, layer.Rows, layer.Cols, candidate, h);
-                cache[(layer.Name, candidate)] = stored;
-            }
+            Unreachable(search, limit, smallest); // before the sensitivities: no search can help
+        }
 
-            return stored;
+        var (loss, bytes) = Sensitivities(search);
+        var (choice, chosen, uniformBytes) = spec.MaxBytes is { } maxBytes
+            ? WithinBudget(search, loss, bytes, maxBytes)
+            : WithinTolerance(search, loss, bytes, uniform);
+
+        var index = search.Tried.FindLastIndex(p => p.Label == chosen.Label);
+        search.Tried[index] = search.Tried[index] with { Chosen = true };
+        var timedOut = search.CutShort ? $"; the time budget ({spec.MaxSeconds:0} s) cut the search short, so the result depends on this machine's speed: commit the pinned manifest to keep it" : "";
+        context.Notes.Add(FormattableString.Invariant($"auto: {search.Describe(choice)} = {chosen.Bytes:N0} embedded bytes, calibration loss {chosen.Loss:G3} of {search.Allowance:G3} allowed; best uniform setting within the tolerance: ")
+            + (uniformBytes is { } u ? FormattableString.Invariant($"{u.Name} = {u.Bytes:N0} embedded bytes") : "none")
+            + FormattableString.Invariant($"; {search.Scorer.Evaluations} evaluations on {data.Count} calibration samples in {search.ElapsedSeconds:0.0} s") + timedOut);
+        return new AutoResult(search.Named(choice), chosen.Bytes, uniformBytes?.Bytes, search.Tried)
+        {
+            Sensitivity = search.Layers.Select((l, i) => (l.Name, loss[i][choice[i]])).Where(p => double.IsFinite(p.Item2))
+                .ToDictionary(p => p.Name, p => p.Item2, StringComparer.Ordinal),
+            Passes = search.PassesFor(choice),
         };
-        var widest = layers.Count == 0 ? 1 : layers.Max(l => l.Cols);
-        var bits = spec.Candidates.OrderByDescending(c => c.BitsPerWeight(widest)).ToArray();
-        var baseLoss = scorer.Loss(context.Graph);
+    }
 
-        // Sensitivity: each layer alone at each candidate.
+    /// <summary>The manifest that reproduces the result without searching again (written next to the outputs).</summary>
+    /// <param name="result">Auto's result.</param>
+    /// <param name="manifestPath">The auto manifest: its passes, data sections and tolerance are carried over.</param>
+    public static string PinnedManifest(AutoResult result, string manifestPath)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return Auto.PinnedManifest.Write(manifestPath, result.Passes);
+    }
+
+    /// <summary>The whole model at each candidate (fast model); returns the loss of each.</summary>
+    private static double[] MeasureUniform(AutoSearch search)
+    {
+        var losses = new double[search.Settings.Length];
+        for (var c = 0; c < search.Settings.Length; c++)
+        {
+            var choice = Uniform(search, c);
+            search.SetAll(choice);
+            losses[c] = search.Loss();
+            var bytes = search.EstimatedEmbedded(choice);
+            search.Tried.Add(new AutoPoint(bytes, losses[c], $"uniform {search.Settings[c].Name}", Chosen: false));
+            search.Progress(FormattableString.Invariant($"uniform {search.Settings[c].Name}: {bytes:N0} embedded bytes, calibration loss {losses[c]:G3}"));
+        }
+
+        search.SetAll(Uniform(search, -1));
+        return losses;
+    }
+
+    /// <summary>
+    /// Each layer alone at each candidate. Past half the time budget the remaining layers are not measured and keep
+    /// the widest setting (their narrower losses are infinite).
+    /// </summary>
+    private static (double[][] Loss, long[][] Bytes) Sensitivities(AutoSearch search)
+    {
+        var (layers, settings) = (search.Layers, search.Settings);
         var loss = new double[layers.Count][];
         var bytes = new long[layers.Count][];
         for (var l = 0; l < layers.Count; l++)
         {
-            loss[l] = new double[bits.Length];
-            bytes[l] = new long[bits.Length];
-            for (var c = 0; c < bits.Length; c++)
+            loss[l] = new double[settings.Length];
+            bytes[l] = settings.Select(s => CandidateQuantizer.Bytes(layers[l].Rows, layers[l].Cols, s)).ToArray();
+            var skip = search.PastTime(0.5);
+            search.CutShort |= skip;
+            search.Progress(skip ? $"sensitivity of {layers[l].Name}: skipped (half the time budget spent), kept at {settings[0].Name}" : $"sensitivity of {layers[l].Name}");
+            for (var c = 0; c < settings.Length; c++)
             {
-                context.Progress?.Report($"auto: sensitivity of {layers[l].Name} at {bits[c].Name}");
-                Apply(context, layers[l], originals[l], bits[c]);
-                loss[l][c] = Math.Max(0, scorer.Loss(context.Graph) - baseLoss);
-                bytes[l][c] = CandidateQuantizer.Bytes(layers[l].Rows, layers[l].Cols, bits[c]);
-                context.SetMatrix(layers[l], originals[l]);
+                if (skip)
+                {
+                    loss[l][c] = c == 0 ? 0 : double.PositiveInfinity;
+                    continue;
+                }
+
+                search.Set(l, c);
+                loss[l][c] = Math.Max(0, search.Loss());
                 if (c > 0)
                 {
                     loss[l][c] = Math.Max(loss[l][c], loss[l][c - 1]); // fewer bits never help
                 }
             }
+
+            search.Set(l, -1);
         }
 
-        var tried = new List<AutoPoint>();
-        var allowance = scorer.Allowance - baseLoss;
-        var uniform = BestUniform(context, layers, originals, bits, scorer, baseLoss, allowance, tried);
+        return (loss, bytes);
+    }
 
-        int[] choice = new int[layers.Count];
-        var budget = allowance * SafetyFactor;
+    private static (int[] Choice, AutoPoint Chosen, (string Name, long Bytes)? Uniform) WithinTolerance(AutoSearch search, double[][] loss, long[][] bytes, double[] uniformLoss)
+    {
+        var limit = search.Allowance * Margin;
+        var choice = new int[search.Layers.Count];
+        var budget = search.Allowance * SafetyFactor;
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            choice = spec.MaxBytes is { } maxBytes ? Shrink(loss, bytes, maxBytes) : Allocate(loss, bytes, budget);
-            for (var l = 0; l < layers.Count; l++)
-            {
-                Apply(context, layers[l], originals[l], bits[choice[l]]);
-            }
-
-            var combined = scorer.Loss(context.Graph) - baseLoss;
-            var total = Enumerable.Range(0, layers.Count).Sum(l => bytes[l][choice[l]]);
-            tried.Add(new AutoPoint(total, combined, Describe(layers, bits, choice), Chosen: false));
-            context.Progress?.Report($"auto: attempt {attempt + 1}: {total:N0} bytes, calibration loss {combined:G3} of {allowance:G3} allowed");
-            if (spec.MaxBytes is not null || combined <= allowance * 0.8)
+            choice = AutoAllocation.Allocate(loss, bytes, budget);
+            search.SetAll(choice);
+            var combined = search.Loss();
+            var total = search.EstimatedEmbedded(choice);
+            search.Tried.Add(new AutoPoint(total, combined, search.Describe(choice), Chosen: false));
+            search.Progress(FormattableString.Invariant($"allocation {attempt + 1}: {total:N0} embedded bytes, calibration loss {combined:G3} of {search.Allowance:G3} allowed"));
+            if (combined <= limit)
             {
                 break;
             }
@@ -98,205 +152,140 @@ public static class AutoCompressor
             budget *= 0.5;
         }
 
-        for (var l = 0; l < layers.Count; l++)
+        choice = Refine(search, loss, bytes, choice, limit);
+
+        // The smallest uniform setting within the limit once built (the fast model's candidates, smallest first; a
+        // few are built, since a built model can miss where the fast model did not): the result must not be larger.
+        var uniformPoints = search.Tried.Take(search.Settings.Length).ToList(); // MeasureUniform's, one per setting
+        var built = new List<(int[] Choice, string Label, (long Bytes, double Loss) Result)>();
+        (string, long)? uniform = null;
+        foreach (var c in Enumerable.Range(0, search.Settings.Length).Where(c => uniformLoss[c] <= limit).OrderBy(c => uniformPoints[c].Bytes).ThenBy(c => uniformLoss[c]).Take(3))
         {
-            context.Stored[layers[l].Name] = s_quantize!(layers[l], originals[l], bits[choice[l]]);
-            context.SetMatrix(layers[l], originals[l]);
+            var label = $"uniform {search.Settings[c].Name}";
+            var result = search.Verify(Uniform(search, c), label);
+            built.Add((Uniform(search, c), label, result));
+            if (result.Loss <= limit)
+            {
+                uniform = (search.Settings[c].Name, result.Bytes);
+                break;
+            }
         }
 
-        if (spec.MaxBytes is null)
+        if (!built.Any(f => f.Choice.SequenceEqual(choice)))
         {
-            choice = Refine(context, layers, originals, bits, loss, bytes, choice, scorer, baseLoss, allowance * 0.8, tried);
+            built.Add((choice, "per-layer", search.Verify(choice, "per-layer")));
         }
 
-        tried[^1] = tried[^1] with { Chosen = true };
-        var chosenBytes = tried[^1].Bytes;
-        context.Notes.Add($"auto: {Describe(layers, bits, choice)} = {chosenBytes:N0} weight bytes; best uniform setting within the tolerance: "
-            + (uniform is { } u ? $"{u.Bits.Name} = {u.Bytes:N0} bytes" : "none") + $"; {scorer.Evaluations} evaluations on {data.Count} calibration samples");
-        return new AutoResult(layers.Select((l, i) => (l.Name, bits[choice[i]])).ToList(), chosenBytes, uniform?.Bytes, tried)
+        var within = built.Where(f => f.Result.Loss <= limit).ToList();
+        var pick = within.Count > 0 ? within.MinBy(f => f.Result.Bytes) : built.MinBy(f => f.Result.Loss);
+        if (!ReferenceEquals(pick.Choice, built[^1].Choice))
         {
-            Sensitivity = layers.Select((l, i) => (l.Name, loss[i][choice[i]])).ToDictionary(p => p.Name, p => p.Item2, StringComparer.Ordinal),
-        };
+            search.Verify(pick.Choice, pick.Label); // leave the pick's model in the context
+        }
+
+        return (pick.Choice, search.Tried.Last(p => p.Label == pick.Label + " (built)"), uniform);
     }
 
     /// <summary>
     /// Sensitivities measured one layer at a time overestimate (they are clamped and made monotone), so the additive
     /// allocation leaves slack: keep taking the next-cheapest step while the real combination stays within bounds.
+    /// Stops when 85 % of the time budget is spent.
     /// </summary>
-    private static int[] Refine(CompressionContext context, IReadOnlyList<LayerWeight> layers, float[][] originals, AutoCandidate[] bits,
-        double[][] loss, long[][] bytes, int[] choice, CalibrationScorer scorer, double baseLoss, double limit, List<AutoPoint> tried)
+    private static int[] Refine(AutoSearch search, double[][] loss, long[][] bytes, int[] choice, double limit)
     {
         var improved = true;
         while (improved)
         {
+            if (search.PastTime(0.85))
+            {
+                search.CutShort = true;
+                search.Progress("refinement stopped: 85 % of the time budget spent");
+                break;
+            }
+
             improved = false;
-            var moves = Enumerable.Range(0, layers.Count).Where(l => choice[l] + 1 < bits.Length)
+            var moves = Enumerable.Range(0, search.Layers.Count).Where(l => choice[l] + 1 < search.Settings.Length && double.IsFinite(loss[l][choice[l] + 1]))
                 .OrderByDescending(l => (bytes[l][choice[l]] - bytes[l][choice[l] + 1]) / Math.Max(1e-9, loss[l][choice[l] + 1] - loss[l][choice[l]]))
                 .ToList();
+            search.SetAll(choice);
             foreach (var l in moves)
             {
-                Apply(context, layers[l], originals[l], bits[choice[l] + 1]);
-                var combined = scorer.Loss(context.Graph) - baseLoss;
+                search.Set(l, choice[l] + 1);
+                var combined = search.Loss();
                 if (combined <= limit)
                 {
                     choice[l]++;
-                    var total = Enumerable.Range(0, layers.Count).Sum(i => bytes[i][choice[i]]);
-                    tried.Add(new AutoPoint(total, combined, Describe(layers, bits, choice), Chosen: false));
-                    context.Progress?.Report($"auto: {layers[l].Name} -> {bits[choice[l]].Name}: {total:N0} bytes, calibration loss {combined:G3}");
+                    var total = search.EstimatedEmbedded(choice);
+                    search.Tried.Add(new AutoPoint(total, combined, search.Describe(choice), Chosen: false));
+                    search.Progress(FormattableString.Invariant($"{search.Layers[l].Name} -> {search.Settings[choice[l]].Name}: {total:N0} embedded bytes, calibration loss {combined:G3}"));
                     improved = true;
                     break;
                 }
 
-                Apply(context, layers[l], originals[l], bits[choice[l]]);
+                search.Set(l, choice[l]);
+                if (search.PastTime(0.85))
+                {
+                    improved = true; // so the loop's check stops and reports it
+                    break;
+                }
             }
         }
 
         return choice;
     }
 
-    private static void Apply(CompressionContext context, LayerWeight layer, float[] original, AutoCandidate bits) =>
-        context.SetMatrix(layer, s_quantize!(layer, original, bits).Decode());
-
-    /// <summary>Greedy: from the widest setting, take the step that saves the most bytes per unit of added loss.</summary>
-    private static int[] Allocate(double[][] loss, long[][] bytes, double budget)
+    /// <summary>
+    /// Budget mode: narrow layers by least loss per byte saved until the built model's whole blob fits; the byte
+    /// estimates leave out biases, headers and entropy coding, so the target is lowered by what the blob overshot.
+    /// </summary>
+    private static (int[] Choice, AutoPoint Chosen, (string Name, long Bytes)? Uniform) WithinBudget(AutoSearch search, double[][] loss, long[][] bytes, long maxBytes)
     {
-        var choice = new int[loss.Length];
-        var total = loss.Sum(l => l[0]);
-        while (true)
+        var target = maxBytes;
+        var narrowest = Uniform(search, search.Settings.Length - 1);
+        for (var attempt = 1; ; attempt++)
         {
-            var (best, bestRatio) = (-1, 0.0);
-            for (var l = 0; l < loss.Length; l++)
+            var choice = AutoAllocation.Shrink(loss, bytes, target);
+            var (built, _) = search.Verify(choice, $"budget step {attempt}");
+            if (built <= maxBytes)
             {
-                var c = choice[l];
-                if (c + 1 >= loss[l].Length || total - loss[l][c] + loss[l][c + 1] > budget)
+                return (choice, search.Tried[^1], null);
+            }
+
+            if (choice.SequenceEqual(narrowest) || attempt >= 12)
+            {
+                var smallest = choice.SequenceEqual(narrowest) ? built : search.Verify(narrowest, $"uniform {search.Settings[^1].Name}").Bytes;
+                if (smallest > maxBytes)
                 {
-                    continue;
+                    Unreachable(search, maxBytes, smallest);
                 }
 
-                var ratio = (bytes[l][c] - bytes[l][c + 1]) / Math.Max(1e-9, loss[l][c + 1] - loss[l][c]);
-                if (ratio > bestRatio)
-                {
-                    (best, bestRatio) = (l, ratio);
-                }
+                return (narrowest, search.Tried[^1], null);
             }
 
-            if (best < 0)
-            {
-                return choice;
-            }
-
-            total += loss[best][choice[best] + 1] - loss[best][choice[best]];
-            choice[best]++;
+            target -= Math.Max(built - maxBytes, 1);
         }
     }
 
-    /// <summary>Budget mode: narrow the layers that cost the least loss per byte saved until the model fits.</summary>
-    private static int[] Shrink(double[][] loss, long[][] bytes, long maxBytes)
-    {
-        var choice = new int[loss.Length];
-        while (Enumerable.Range(0, loss.Length).Sum(l => bytes[l][choice[l]]) > maxBytes)
-        {
-            var candidates = Enumerable.Range(0, loss.Length).Where(l => choice[l] + 1 < loss[l].Length).ToList();
-            if (candidates.Count == 0)
-            {
-                break;
-            }
+    private static void Unreachable(AutoSearch search, long maxBytes, long smallest) =>
+        throw new ModelBuildException("MB5001", search.ManifestPath, FormattableString.Invariant(
+            $"auto cannot reach 'budget': {{ \"maxBytes\": {maxBytes} }}: the smallest model it can make from these candidates (every layer at {search.Settings[^1].Name}) embeds {smallest:N0} bytes (weights, biases and headers: the whole blob), {smallest - maxBytes:N0} over. Raise maxBytes, add narrower 'candidates', or add passes that remove weights (prune, lowrank) before the search."));
 
-            var best = candidates.OrderBy(l => (loss[l][choice[l] + 1] - loss[l][choice[l]]) / Math.Max(1, bytes[l][choice[l]] - bytes[l][choice[l] + 1])).First();
-            choice[best]++;
-        }
-
-        return choice;
-    }
-
-    private static (AutoCandidate Bits, long Bytes)? BestUniform(CompressionContext context, IReadOnlyList<LayerWeight> layers, float[][] originals, AutoCandidate[] bits,
-        CalibrationScorer scorer, double baseLoss, double allowance, List<AutoPoint> tried)
-    {
-        (AutoCandidate Bits, long Bytes)? best = null;
-        foreach (var b in bits)
-        {
-            for (var l = 0; l < layers.Count; l++)
-            {
-                Apply(context, layers[l], originals[l], b);
-            }
-
-            var combined = scorer.Loss(context.Graph) - baseLoss;
-            var total = layers.Sum(l => CandidateQuantizer.Bytes(l.Rows, l.Cols, b));
-            tried.Add(new AutoPoint(total, combined, $"uniform {b.Name}", Chosen: false));
-            if (combined <= allowance * 0.8)
-            {
-                best = (b, total);
-            }
-        }
-
-        for (var l = 0; l < layers.Count; l++)
-        {
-            context.SetMatrix(layers[l], originals[l]);
-        }
-
-        return best;
-    }
-
-    private static string Describe(IReadOnlyList<LayerWeight> layers, AutoCandidate[] bits, int[] choice) =>
-        string.Join(", ", layers.Select((l, i) => $"{l.Name}:{bits[choice[i]].Name}"));
-
-    /// <summary>The manifest that reproduces the choice without searching again (written next to the outputs).</summary>
-    /// <param name="result">Auto's decision.</param>
-    /// <param name="calibration">The calibration section, needed again when GPTQ was chosen (paths made absolute).</param>
-    /// <param name="baseDirectory">The folder the original manifest's relative paths start from.</param>
-    public static string PinnedManifest(AutoResult result, DatasetSection? calibration, string baseDirectory)
-    {
-        static string Json(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-        var sb = new StringBuilder("{\n  \"description\": \"chosen by ModelBuild auto mode; pin it by using this file as the manifest\",\n");
-        if (calibration is not null && result.Layers.Any(l => l.Setting.Gptq))
-        {
-            string Path(string p) => calibration.Format == "synthetic" ? p : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, p));
-            sb.Append(CultureInfo.InvariantCulture, $"  \"calibration\": {{ \"images\": {Json(Path(calibration.Images))}, \"format\": {Json(calibration.Format)}");
-            if (calibration.Labels is { } labels)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $", \"labels\": {Json(Path(labels))}");
-            }
-
-            if (calibration.Preprocessing is { } pre)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $", \"preprocessing\": {Json(pre)}");
-            }
-
-            if (calibration.Count is { } count)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $", \"count\": {count}");
-            }
-
-            if (calibration.SampleShape is { } shape)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $", \"sampleShape\": [{string.Join(", ", shape)}]");
-            }
-
-            sb.Append(" },\n");
-        }
-
-        sb.Append("  \"passes\": [\n");
-        var groups = result.Layers.GroupBy(l => l.Setting).ToList();
-        for (var i = 0; i < groups.Count; i++)
-        {
-            var names = string.Join(", ", groups[i].Select(l => Json(l.Name)));
-            var setting = groups[i].Key;
-            var granularity = setting.GroupSize == 0 ? "" : $", \"granularity\": \"per-group\", \"groupSize\": {setting.GroupSize}";
-            var method = setting.Gptq ? ", \"method\": \"gptq\"" : "";
-            sb.Append(CultureInfo.InvariantCulture, $"    {{ \"quantize\": {{ \"weights\": \"int{setting.Bits}\"{granularity}{method}, \"layers\": [{names}] }} }}");
-            sb.Append(i + 1 < groups.Count ? ",\n" : "\n");
-        }
-
-        return sb.Append("  ]\n}\n").ToString();
-    }
+    private static int[] Uniform(AutoSearch search, int setting) => Enumerable.Repeat(setting, search.Layers.Count).ToArray();
 }
 
-/// <summary>A size/loss point auto mode measured (for the report's scatter plot).</summary>
+/// <summary>A size/loss point auto mode measured (for the report's Pareto front).</summary>
+/// <param name="Bytes">Embedded bytes of the whole blob for that configuration.</param>
+/// <param name="Loss">Calibration loss over the unquantised model, in the tolerance's units.</param>
+/// <param name="Label">The configuration; "(built)" marks one built by the quantize passes rather than estimated.</param>
+/// <param name="Chosen">True for the shipped configuration.</param>
 public sealed record AutoPoint(long Bytes, double Loss, string Label, bool Chosen);
 
-/// <summary>Auto mode's decision: bits per layer, the resulting weight bytes, and the best uniform alternative.</summary>
+/// <summary>Auto mode's decision: the setting per layer, its embedded bytes, the best uniform alternative's, and every point measured.</summary>
 public sealed record AutoResult(IReadOnlyList<(string Name, AutoCandidate Setting)> Layers, long Bytes, long? UniformBytes, IReadOnlyList<AutoPoint> Tried)
 {
     /// <summary>Each layer's measured loss alone at its chosen setting (calibration data, tolerance units).</summary>
     public IReadOnlyDictionary<string, double> Sensitivity { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The quantize passes (JSON) that built the result; the pinned manifest appends them to the manifest's passes.</summary>
+    public IReadOnlyList<string> Passes { get; init; } = [];
 }

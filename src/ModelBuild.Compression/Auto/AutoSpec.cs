@@ -46,6 +46,16 @@ public sealed record AutoCandidate(int Bits, int GroupSize, bool Gptq = false)
 /// </summary>
 public sealed record AutoSpec(IReadOnlyList<AutoCandidate> Candidates, long? MaxBytes)
 {
+    /// <summary>The search's time budget when the manifest gives none (<c>"budget": { "maxSeconds": … }</c>).</summary>
+    public const double DefaultMaxSeconds = 300;
+
+    /// <summary>
+    /// Wall-clock seconds the search may take: past half of it no more sensitivities are measured (unmeasured layers
+    /// keep the widest setting), past 85 % refinement stops; the whole-model candidates and the final builds always run. A search cut short
+    /// depends on the machine's speed, so the report says so and the pinned manifest is the way to reproduce it.
+    /// </summary>
+    public double MaxSeconds { get; init; } = DefaultMaxSeconds;
+
     /// <summary>Tried per layer by default, widest first.</summary>
     public static readonly IReadOnlyList<AutoCandidate> DefaultCandidates =
         [new(8, 0), new(6, 0), new(5, 0), new(4, 0), new(3, 64), new(3, 0), new(3, 0, true), new(2, 32), new(2, 64), new(2, 64, true), new(2, 0), new(2, 0, true)];

@@ -155,11 +155,13 @@ internal static partial class ManifestReader
         }
 
         long? maxBytes = null;
+        var maxSeconds = Auto.AutoSpec.DefaultMaxSeconds;
         if (Find(obj, "budget") is { } budgetNode)
         {
-            var budget = budgetNode as JsonObject ?? throw BadValue(path, budgetNode, "'budget' must be an object like { \"maxBytes\": 100000 }");
-            CheckKeys(budget, ["maxBytes"], path, "in 'budget'");
-            maxBytes = (long)ReadNumber(budget, "maxBytes", 0, 1, 1e12, path);
+            var budget = budgetNode as JsonObject ?? throw BadValue(path, budgetNode, "'budget' must be an object like { \"maxBytes\": 100000, \"maxSeconds\": 300 }");
+            CheckKeys(budget, ["maxBytes", "maxSeconds"], path, "in 'budget'");
+            maxBytes = Find(budget, "maxBytes") is null ? null : (long)ReadNumber(budget, "maxBytes", 0, 1, 1e12, path);
+            maxSeconds = ReadNumber(budget, "maxSeconds", maxSeconds, 0.001, 1e6, path);
         }
 
         var candidates = Auto.AutoSpec.DefaultCandidates;
@@ -170,7 +172,7 @@ internal static partial class ManifestReader
                 : throw BadValue(path, list, "'candidates' must list settings like \"int8\" … \"int2\" (one scale per channel) or \"int2-g64\" (one scale per 64 inputs)");
         }
 
-        return new Auto.AutoSpec(candidates, maxBytes);
+        return new Auto.AutoSpec(candidates, maxBytes) { MaxSeconds = maxSeconds };
     }
 
     private static ValidationSpec ReadValidation(JsonNode node, string path)

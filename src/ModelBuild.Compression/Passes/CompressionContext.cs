@@ -77,7 +77,10 @@ public sealed class CompressionContext
 
             var rows = (int)tensor.Dims[weight.OutputAxis];
             var cols = (int)(tensor.ElementCount / Math.Max(1, rows));
-            result.Add(new LayerWeight(weight.Name, node, rows, cols, weight.OutputAxis == 0 ? MatrixLayout.RowsFirst : MatrixLayout.ColumnsFirst));
+            result.Add(new LayerWeight(weight.Name, node, rows, cols, weight.OutputAxis == 0 ? MatrixLayout.RowsFirst : MatrixLayout.ColumnsFirst)
+            {
+                OriginalName = Graph.OriginalName(weight.Name),
+            });
         }
 
         return result;

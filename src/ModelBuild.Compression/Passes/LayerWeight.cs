@@ -15,6 +15,12 @@ public enum MatrixLayout
 /// <summary>A weight that multiplies activations: the node using it, and its matrix view's size.</summary>
 public sealed record LayerWeight(string Name, Node Node, int Rows, int Cols, MatrixLayout Layout)
 {
+    /// <summary>
+    /// The initializer name in the original file (what <c>inspect</c> prints), when a graph pass renamed it
+    /// (<c>0.weight</c> for <c>0.weight_bnfold</c>); <see cref="Name"/> otherwise.
+    /// </summary>
+    public string OriginalName { get; init; } = Name;
+
     /// <summary>The activation the layer reads (its input 0).</summary>
     public string InputValue => Node.Inputs[0];
 

@@ -26,6 +26,14 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
             context.RequireCalibration(Describe());
         }
 
+        if (spec.Method == QuantMethod.Gptq)
+        {
+            // Hessians cached by earlier passes (or the report's statistics) describe inputs before this pass's own
+            // earlier layers were quantised: start fresh, so each layer sees the inputs the compressed model produces
+            // and the result depends only on the weights the pass starts from (auto's pinned manifest relies on it).
+            context.InvalidateActivations();
+        }
+
         var layers = LayerSelection.Included(context, spec.Exclude, spec.Layers);
         for (var index = 0; index < layers.Count; index++)
         {

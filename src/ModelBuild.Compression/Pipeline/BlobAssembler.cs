@@ -36,4 +36,21 @@ internal static class BlobAssembler
 
         return (writer.ToArray(entropyCoding), rows);
     }
+
+    /// <summary>The length of the blob <see cref="Build"/> would write, without measuring errors (auto mode sizes its candidates with it).</summary>
+    public static long Size(WeightTable weights, bool entropyCoding, byte[]? fallbackGraph)
+    {
+        var writer = new WeightBlobWriter();
+        foreach (var entry in weights.Entries)
+        {
+            _ = entry.Stored is { } stored ? writer.AddStored(entry.Name, stored, entry.Dims) : writer.Add(entry.Name, entry.Floats, entry.Dims);
+        }
+
+        if (fallbackGraph is not null)
+        {
+            writer.AddBytes(FallbackPlanBuilder.GraphEntryName, fallbackGraph);
+        }
+
+        return writer.ToArray(entropyCoding).LongLength;
+    }
 }

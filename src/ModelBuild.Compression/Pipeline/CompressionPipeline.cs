@@ -88,19 +88,22 @@ public static class CompressionPipeline
             ShapeInference.Run(graph);
         }
 
+        var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
         string? pinned = null;
         Auto.AutoResult? autoResult = null;
         if (manifest.Auto is { } auto)
         {
             progress?.Report("auto: searching per-layer settings");
             var tolerance = manifest.Tolerance ?? new ToleranceSpec("minAgreement", 0);
-            autoResult = Auto.AutoCompressor.Run(context, auto, tolerance);
-            pinned = Auto.AutoCompressor.PinnedManifest(autoResult, manifest.Calibration,
-                Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".");
+            autoResult = Auto.AutoCompressor.Run(context, auto, tolerance, () =>
+            {
+                var c = RuntimeChoice.Make(request, context, target, widened);
+                return BlobAssembler.Size(c.Weights, context.EntropyCoding, c.FallbackGraph);
+            });
+            pinned = Auto.AutoCompressor.PinnedManifest(autoResult, request.ManifestPath);
         }
 
         progress?.Report("planning buffers and kernels");
-        var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
         var choice = RuntimeChoice.Make(request, context, target, widened);
         var (plan, weights) = (choice.Plan, choice.Weights);
         var runtimeLine = RuntimeChoice.Describe(choice, request);

@@ -25,8 +25,17 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
     /// <summary>Sum of the weights' stored sizes.</summary>
     public long TotalStoredBytes => Weights.Sum(w => w.StoredBytes);
 
-    /// <summary>TotalOriginalBytes / TotalStoredBytes (0 when nothing is stored).</summary>
-    public double CompressionRatio => TotalStoredBytes == 0 ? 0 : (double)TotalOriginalBytes / TotalStoredBytes;
+    /// <summary>
+    /// The headline: the ONNX file's bytes over the embedded blob's bytes when both are known, whatever passes ran
+    /// (low-rank factors and structurally pruned tensors are smaller than the weights they replace, so a ratio over
+    /// the stored tensors alone understates what they saved); otherwise <see cref="WeightsRatio"/>.
+    /// </summary>
+    public double CompressionRatio => OriginalFileBytes is { } file && EmbeddedBytes is { } embedded && embedded > 0
+        ? (double)file / embedded
+        : WeightsRatio;
+
+    /// <summary>TotalOriginalBytes / TotalStoredBytes: float32 size of the tensors as shipped over their stored size (0 when nothing is stored).</summary>
+    public double WeightsRatio => TotalStoredBytes == 0 ? 0 : (double)TotalOriginalBytes / TotalStoredBytes;
 
     /// <summary>A Markdown report; numbers use the invariant culture, so the text is the same everywhere.</summary>
     public string ToMarkdown()
@@ -45,7 +54,12 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
             Line(sb, $"- Embedded weights blob: {Bytes(embedded)} bytes");
         }
 
-        Line(sb, $"- Weights: {Bytes(TotalOriginalBytes)} → {Bytes(TotalStoredBytes)} bytes ({Fixed(CompressionRatio, 2)}×)");
+        if (OriginalFileBytes is { } before && EmbeddedBytes is { } after)
+        {
+            Line(sb, $"- Compression: {Bytes(before)} → {Bytes(after)} bytes ({Fixed(CompressionRatio, 2)}×, ONNX file over embedded blob)");
+        }
+
+        Line(sb, $"- Tensors as shipped: {Bytes(TotalOriginalBytes)} bytes as float32 → {Bytes(TotalStoredBytes)} bytes stored ({Fixed(WeightsRatio, 2)}×)");
         Line(sb, "");
         Line(sb, "| weight | dims | format | original bytes | stored bytes | max abs error | SQNR dB |");
         Line(sb, "|---|---|---|---:|---:|---:|---:|");
@@ -65,7 +79,33 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
             Line(sb, $"| {a.Metric} | {Fixed(a.Original, 4)} | {Fixed(a.Compressed, 4)} | {Fixed(a.Agreement, 4)} | {a.SampleCount.ToString(CultureInfo.InvariantCulture)} |");
         }
 
+        if (TriedPoints is { Count: > 0 } tried)
+        {
+            AppendParetoFront(sb, tried);
+        }
+
         return sb.ToString();
+    }
+
+    /// <summary>Auto's measured points that nothing beats on both size and score, smallest first; the shipped one starred.</summary>
+    private void AppendParetoFront(StringBuilder sb, IReadOnlyList<TriedPoint> tried)
+    {
+        var metric = TriedMetric ?? Accuracy?.Metric ?? "metric";
+        var lowerIsBetter = TriedMetric is not null; // auto's own points are losses; accuracy scores are higher-is-better
+        var front = TriedPoint.ParetoFront(tried, lowerIsBetter);
+        var chosen = tried.FirstOrDefault(p => p.Chosen);
+        Line(sb, "");
+        Line(sb, $"## Auto: Pareto front (embedded bytes vs {metric})");
+        Line(sb, "");
+        Line(sb, $"{tried.Count.ToString(CultureInfo.InvariantCulture)} configurations measured; {front.Count.ToString(CultureInfo.InvariantCulture)} are on the front (none smaller and better). ★ = shipped"
+            + (chosen is not null && !front.Contains(chosen) ? " (listed last: it is not on the front; most points are the search's fast estimates, the shipped one is measured as built, and the search only accepts points within the tolerance's margin)." : "."));
+        Line(sb, "");
+        Line(sb, $"| embedded bytes | {metric} | configuration | |");
+        Line(sb, "|---:|---:|---|---|");
+        foreach (var p in chosen is not null && !front.Contains(chosen) ? front.Append(chosen) : front)
+        {
+            Line(sb, $"| {Bytes(p.Bytes)} | {p.Metric.ToString("G4", CultureInfo.InvariantCulture)} | {p.Label.Replace("|", "\\|", StringComparison.Ordinal)} | {(p.Chosen ? "★ shipped" : "")} |");
+        }
     }
 
     /// <summary>The report as indented JSON (LF line ends); non-finite numbers (exact weights) are written as null.</summary>

@@ -98,4 +98,22 @@ public sealed record PassTiming(string Pass, double Milliseconds);
 /// <param name="Metric">The score (same metric as <see cref="AccuracyReport.Metric"/>).</param>
 /// <param name="Label">A short description, e.g. <c>int4 g64</c>.</param>
 /// <param name="Chosen">True for the configuration that was kept.</param>
-public sealed record TriedPoint(long Bytes, double Metric, string Label, bool Chosen);
+public sealed record TriedPoint(long Bytes, double Metric, string Label, bool Chosen)
+{
+    /// <summary>
+    /// The points no other point beats on both size and score (no other is as small and at least as good, with one
+    /// of the two strictly better), by size ascending.
+    /// </summary>
+    /// <param name="points">The configurations measured.</param>
+    /// <param name="lowerIsBetter">True when <see cref="Metric"/> is a loss (auto's calibration loss), false for a score such as accuracy.</param>
+    public static IReadOnlyList<TriedPoint> ParetoFront(IReadOnlyList<TriedPoint> points, bool lowerIsBetter)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        double Loss(TriedPoint p) => lowerIsBetter ? p.Metric : -p.Metric;
+        var finite = points.Where(p => double.IsFinite(p.Metric)).ToList();
+        return finite
+            .Where(p => !finite.Any(q => q.Bytes <= p.Bytes && Loss(q) <= Loss(p) && (q.Bytes < p.Bytes || Loss(q) < Loss(p))))
+            .GroupBy(p => (p.Bytes, p.Metric)).Select(g => g.FirstOrDefault(p => p.Chosen) ?? g.First())
+            .OrderBy(p => p.Bytes).ToList();
+    }
+}

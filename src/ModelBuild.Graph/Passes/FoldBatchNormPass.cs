@@ -129,7 +129,7 @@ public sealed class FoldBatchNormPass : IGraphPass
     private static void SetInputs(ModelGraph graph, Node node, Tensor w, double[] weights, double[] bias)
     {
         // New names: the old weights may be shared with other nodes; unused ones are removed at the end.
-        node.Inputs[1] = GraphEdits.AddWeight(graph, w.Name + "_bnfold", w.Dims, weights);
+        node.Inputs[1] = GraphEdits.AddWeight(graph, w.Name + "_bnfold", w.Dims, weights, derivedFrom: w.Name);
         var biasName = GraphEdits.AddWeight(graph, (node.Name.Length > 0 ? node.Name : node.Outputs[0]) + "_bias_bnfold", [bias.Length], bias);
         if (node.Inputs.Count < 3)
         {

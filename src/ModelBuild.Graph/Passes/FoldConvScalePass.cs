@@ -70,7 +70,7 @@ public sealed class FoldConvScalePass : IGraphPass
             weights[i] *= s[i / perChannel];
         }
 
-        conv.Inputs[1] = GraphEdits.AddWeight(graph, w.Name + "_scaled", w.Dims, weights);
+        conv.Inputs[1] = GraphEdits.AddWeight(graph, w.Name + "_scaled", w.Dims, weights, derivedFrom: w.Name);
         var newBias = GraphEdits.AddWeight(graph, (conv.Name.Length > 0 ? conv.Name : conv.Outputs[0]) + "_bias_scaled", [channels],
             bias.Select((v, c) => v * s[c]).ToArray());
         if (conv.Inputs.Count < 3)

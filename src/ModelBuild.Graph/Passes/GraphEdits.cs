@@ -24,10 +24,15 @@ internal static class GraphEdits
         name is not null && graph.GetInitializer(name) is { DataType: DataType.Float } t ? t : null;
 
     /// <summary>Adds a new float32 weight with a unique name derived from <paramref name="stem"/> and returns the name.</summary>
-    public static string AddWeight(ModelGraph graph, string stem, long[] dims, double[] values)
+    public static string AddWeight(ModelGraph graph, string stem, long[] dims, double[] values, string? derivedFrom = null)
     {
         var name = graph.UniqueName(stem);
         graph.SetInitializer(ConstantEvaluator.FromDoubles(name, DataType.Float, dims, values));
+        if (derivedFrom is not null)
+        {
+            graph.WeightOrigins[name] = graph.OriginalName(derivedFrom);
+        }
+
         return name;
     }
 

@@ -65,6 +65,7 @@ public sealed class LowRankPass(LowRankSpec spec) : ICompressionPass
         var mid = graph.UniqueName(stem + "_lowrank");
         var firstName = graph.UniqueName(layer.Name + "_v");
         var secondName = graph.UniqueName(layer.Name + "_us");
+        graph.WeightOrigins[firstName] = graph.WeightOrigins[secondName] = layer.OriginalName; // 'exclude' of the layer still finds both factors
         var gemm = node.OpType == "Gemm";
         var conv = node.OpType == "Conv";
 

@@ -9,15 +9,20 @@ internal static class LayerSelection
     /// The layers named in <paramref name="include"/> (all when empty) minus those in <paramref name="exclude"/>;
     /// a name matches the weight name, the node name or the op type.
     /// </summary>
-    public static List<LayerWeight> Select(CompressionContext context, IReadOnlyList<string> include, IReadOnlyList<string> exclude, Func<LayerWeight, bool>? supported = null) =>
-        context.Layers()
+    /// <exception cref="ModelBuildException">MB2003 when a name matches no layer (<see cref="LayerNames.RequireKnown"/>).</exception>
+    public static List<LayerWeight> Select(CompressionContext context, IReadOnlyList<string> include, IReadOnlyList<string> exclude, Func<LayerWeight, bool>? supported = null)
+    {
+        var layers = context.Layers();
+        LayerNames.RequireKnown(context, layers, include, "layers");
+        LayerNames.RequireKnown(context, layers, exclude, "exclude");
+        return layers
             .Where(l => include.Count == 0 || include.Any(name => Matches(l, name)))
             .Where(l => !exclude.Any(name => Matches(l, name)))
             .Where(l => supported?.Invoke(l) ?? true)
             .ToList();
+    }
 
-    public static bool Matches(LayerWeight layer, string name) =>
-        name == layer.Name || (layer.Node.Name.Length > 0 && name == layer.Node.Name) || name == layer.Node.OpType;
+    public static bool Matches(LayerWeight layer, string name) => LayerNames.Matches(layer, name);
 
     /// <summary>The layer's per-output bias initializer (Gemm C or Conv B with <c>Rows</c> values), or null.</summary>
     public static Tensor? Bias(ModelGraph graph, LayerWeight layer)

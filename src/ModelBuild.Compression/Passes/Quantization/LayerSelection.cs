@@ -6,11 +6,14 @@ namespace ModelBuild.Compression.Passes.Quantization;
 internal static class LayerSelection
 {
     /// <summary>The layers named by <paramref name="only"/> (all when empty) and not excluded, by weight name, node name or op type.</summary>
-    public static IReadOnlyList<LayerWeight> Included(CompressionContext context, IReadOnlyList<string> exclude, IReadOnlyList<string> only) =>
-        context.Layers().Where(l => !Matches(exclude, l) && (only.Count == 0 || Matches(only, l))).ToList();
-
-    private static bool Matches(IReadOnlyList<string> names, LayerWeight l) =>
-        names.Contains(l.Name) || names.Contains(l.Node.Name) || names.Contains(l.Node.OpType);
+    /// <exception cref="ModelBuildException">MB2003 when a name matches no layer (<see cref="LayerNames.RequireKnown"/>).</exception>
+    public static IReadOnlyList<LayerWeight> Included(CompressionContext context, IReadOnlyList<string> exclude, IReadOnlyList<string> only)
+    {
+        var layers = context.Layers();
+        LayerNames.RequireKnown(context, layers, only, "layers");
+        LayerNames.RequireKnown(context, layers, exclude, "exclude");
+        return layers.Where(l => !exclude.Any(n => LayerNames.Matches(l, n)) && (only.Count == 0 || only.Any(n => LayerNames.Matches(l, n)))).ToList();
+    }
 
     /// <summary>Positions a pruning pass zeroed (its <see cref="SparseMatrix"/> mask), or null.</summary>
     public static bool[]? PrunedMask(CompressionContext context, LayerWeight layer) =>

@@ -108,7 +108,7 @@ public static partial class HtmlReport
             Term(sb, "Embedded blob", Markup.Format(embedded, "N0") + " bytes");
         }
 
-        Term(sb, "Weights", $"{Markup.Format(report.TotalOriginalBytes, "N0")} → {Markup.Format(report.TotalStoredBytes, "N0")} bytes ({Markup.Ratio(report.CompressionRatio)})");
+        Term(sb, "Tensors as shipped", $"{Markup.Format(report.TotalOriginalBytes, "N0")} bytes as float32 → {Markup.Format(report.TotalStoredBytes, "N0")} stored ({Markup.Ratio(report.WeightsRatio)})");
         sb.Append("</dl>\n</header>\n");
     }
 

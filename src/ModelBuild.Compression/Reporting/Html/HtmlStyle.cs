@@ -47,6 +47,8 @@ svg.chart .point { fill: var(--before); stroke: var(--fg); stroke-width: 0.5; }
 svg.chart .point.chosen, svg.chart .swatch.chosen { fill: var(--chosen); }
 svg.chart .swatch.point { fill: var(--before); }
 svg.chart .ring { fill: none; stroke: var(--chosen); stroke-width: 2; }
+svg.chart .front { stroke: var(--fg); stroke-width: 1; }
+svg.chart .point.front, svg.chart .swatch.front { fill: var(--fg); }
 td.meter { width: 40%; }
 td.meter span { display: inline-block; height: 10px; background: var(--after); border-radius: 2px; }
 footer { max-width: 1240px; margin: 0 auto; padding: 12px 20px 24px; color: var(--muted); font-size: 12px; }

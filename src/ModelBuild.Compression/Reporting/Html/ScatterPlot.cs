@@ -1,6 +1,6 @@
 namespace ModelBuild.Compression.Reporting.Html;
 
-/// <summary>Size against score for each configuration tried; the chosen one is ringed and labelled.</summary>
+/// <summary>Size against score for each configuration tried, the Pareto front joined; the chosen one is ringed and labelled.</summary>
 internal static class ScatterPlot
 {
     private const double Width = 1200, Height = 380, Left = 90, Right = 30, Top = 40, Bottom = 60;
@@ -51,11 +51,21 @@ internal static class ScatterPlot
             }
         }
 
+        // The Pareto front (nothing smaller and better) as a staircase; a loss is better low, a score (accuracy given) high.
+        var front = TriedPoint.ParetoFront(points, lowerIsBetter: accuracy is null);
+        for (var i = 1; i < front.Count; i++)
+        {
+            var (x0, y0, x1, y1) = (x.Map(Math.Max(1, front[i - 1].Bytes)), y.Map(front[i - 1].Metric), x.Map(Math.Max(1, front[i].Bytes)), y.Map(front[i].Metric));
+            svg.Line(x0, y0, x1, y0, "front");
+            svg.Line(x1, y0, x1, y1, "front");
+        }
+
         foreach (var p in points.Where(p => !p.Chosen).Concat(points.Where(p => p.Chosen)).Where(p => double.IsFinite(p.Metric)))
         {
             var (px, py) = (x.Map(Math.Max(1, p.Bytes)), y.Map(p.Metric));
-            var tooltip = $"{p.Label}: {Markup.HumanBytes(p.Bytes)}, {metric} {Score(p.Metric, percent)}" + (p.Chosen ? " (chosen)" : "");
-            svg.Circle(px, py, p.Chosen ? 7 : 5, p.Chosen ? "point chosen" : "point", tooltip);
+            var onFront = front.Contains(p);
+            var tooltip = $"{p.Label}: {Markup.HumanBytes(p.Bytes)}, {metric} {Score(p.Metric, percent)}" + (p.Chosen ? " (chosen)" : "") + (onFront ? " (Pareto front)" : "");
+            svg.Circle(px, py, p.Chosen ? 7 : 5, p.Chosen ? "point chosen" : onFront ? "point front" : "point", tooltip);
             if (p.Chosen)
             {
                 svg.Circle(px, py, 13, "ring");
@@ -65,6 +75,7 @@ internal static class ScatterPlot
 
         svg.LegendEntry(Width - Right - 330, 20, "swatch point", "tried");
         svg.LegendEntry(Width - Right - 230, 20, "swatch chosen", "chosen");
+        svg.LegendEntry(Width - Right - 130, 20, "swatch front", "Pareto front");
         return svg.ToString();
     }
 
