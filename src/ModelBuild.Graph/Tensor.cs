@@ -178,6 +178,9 @@ public sealed class Tensor
         return result;
     }
 
+    /// <summary>Size from which producing a deferred tensor first returns earlier garbage (32 MiB: a full GC costs milliseconds).</summary>
+    private const long CollectBeforeBytes = 32L << 20;
+
     private byte[] Produce()
     {
         if (_recent.TryGetTarget(out var recent) && recent is not null)
@@ -185,10 +188,18 @@ public sealed class Tensor
             return recent; // loops that read RawData element by element must not re-read the source each time
         }
 
-        var bytes = _source!();
-        if (bytes.LongLength != checked(ElementCount * DataType.ElementSize()))
+        var length = checked(ElementCount * DataType.ElementSize());
+        if (length >= CollectBeforeBytes)
         {
-            throw new InvalidOperationException($"Tensor '{Name}': its source produced {bytes.LongLength} bytes, not the {ElementCount * DataType.ElementSize()} its shape needs.");
+            // Deferred tensors are read one after another (a pass over every layer); without this, the dropped copies of
+            // the previous ones wait for the GC's own schedule and the process holds several layers' garbage at once.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
+        }
+
+        var bytes = _source!();
+        if (bytes.LongLength != length)
+        {
+            throw new InvalidOperationException($"Tensor '{Name}': its source produced {bytes.LongLength} bytes, not the {length} its shape needs.");
         }
 
         _recent.SetTarget(bytes);
