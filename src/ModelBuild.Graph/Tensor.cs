@@ -14,10 +14,16 @@ public enum TensorOrigin
 
 /// <summary>
 /// A constant tensor (a weight). Data is held as ONNX's little-endian <c>raw_data</c> bytes so every
-/// element type round-trips exactly; typed views decode on demand.
+/// element type round-trips exactly; typed views decode on demand. A deferred tensor (<see cref="Deferred"/>)
+/// holds no bytes: it reads them from its source (external data on disk, or a compressed form) when asked, and
+/// keeps them only while someone else does, so a model's weights need not all be in memory at once.
 /// </summary>
 public sealed class Tensor
 {
+    private readonly byte[]? _rawData;
+    private readonly Func<byte[]>? _source;
+    private readonly WeakReference<byte[]?> _recent = new(null);
+
     public Tensor(string name, DataType dataType, long[] dims, byte[] rawData, TensorOrigin origin = TensorOrigin.Created)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -26,7 +32,7 @@ public sealed class Tensor
         Name = name;
         DataType = dataType;
         Dims = dims;
-        RawData = rawData;
+        _rawData = rawData;
         Origin = origin;
         var elementSize = dataType.ElementSize();
         if (elementSize > 0 && rawData.LongLength != checked(ElementCount * elementSize))
@@ -35,14 +41,49 @@ public sealed class Tensor
         }
     }
 
+    /// <summary>
+    /// A deferred tensor: <paramref name="source"/> returns its <paramref name="byteLength"/> little-endian bytes
+    /// (the same bytes on every call) whenever <see cref="RawData"/> is read and no earlier copy is still alive.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="byteLength"/> does not match the shape, or the type has no fixed element size.</exception>
+    public Tensor(string name, DataType dataType, long[] dims, long byteLength, Func<byte[]> source, TensorOrigin origin = TensorOrigin.Created)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(dims);
+        ArgumentNullException.ThrowIfNull(source);
+        Name = name;
+        DataType = dataType;
+        Dims = dims;
+        _source = source;
+        Origin = origin;
+        var elementSize = dataType.ElementSize();
+        if (elementSize <= 0 || byteLength != checked(ElementCount * elementSize))
+        {
+            throw new ArgumentException($"Tensor '{name}': {byteLength} bytes do not match shape [{string.Join(",", dims)}] of {dataType}.", nameof(byteLength));
+        }
+    }
+
+    /// <summary>A tensor whose bytes stay in ONNX external data until read (see <see cref="Deferred"/>).</summary>
+    public static Tensor FromExternal(string name, DataType dataType, long[] dims, ExternalSegment segment, TensorOrigin origin) =>
+        new(name, dataType, dims, segment.Length, segment.Read, origin) { External = segment };
+
     public string Name { get; set; }
+
+    /// <summary>True when the bytes are produced on demand rather than held (see the class remarks).</summary>
+    public bool Deferred => _source is not null;
+
+    /// <summary>Where the bytes are in the model's external data, for a tensor read with it deferred; else null.</summary>
+    public ExternalSegment? External { get; private init; }
 
     public DataType DataType { get; }
 
     public long[] Dims { get; }
 
-    /// <summary>Little-endian element bytes (ONNX <c>raw_data</c> layout). Empty for string tensors.</summary>
-    public byte[] RawData { get; }
+    /// <summary>
+    /// Little-endian element bytes (ONNX <c>raw_data</c> layout). Empty for string tensors. Treat as read-only: for a
+    /// deferred tensor it is a fresh copy (or the one another reader still holds).
+    /// </summary>
+    public byte[] RawData => _rawData ?? Produce();
 
     /// <summary>UTF-8 strings for <see cref="DataType.String"/> tensors.</summary>
     public IReadOnlyList<byte[]> StringData { get; init; } = Array.Empty<byte[]>();
@@ -135,6 +176,34 @@ public sealed class Tensor
         }
 
         return result;
+    }
+
+    /// <summary>Size from which producing a deferred tensor first returns earlier garbage (32 MiB: a full GC costs milliseconds).</summary>
+    private const long CollectBeforeBytes = 32L << 20;
+
+    private byte[] Produce()
+    {
+        if (_recent.TryGetTarget(out var recent) && recent is not null)
+        {
+            return recent; // loops that read RawData element by element must not re-read the source each time
+        }
+
+        var length = checked(ElementCount * DataType.ElementSize());
+        if (length >= CollectBeforeBytes)
+        {
+            // Deferred tensors are read one after another (a pass over every layer); without this, the dropped copies of
+            // the previous ones wait for the GC's own schedule and the process holds several layers' garbage at once.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
+        }
+
+        var bytes = _source!();
+        if (bytes.LongLength != length)
+        {
+            throw new InvalidOperationException($"Tensor '{Name}': its source produced {bytes.LongLength} bytes, not the {length} its shape needs.");
+        }
+
+        _recent.SetTarget(bytes);
+        return bytes;
     }
 
     private static byte[] ToBytes<T>(ReadOnlySpan<T> values)

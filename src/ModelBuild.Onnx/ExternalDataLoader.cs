@@ -8,12 +8,34 @@ namespace ModelBuild.Onnx;
 /// Loads ONNX external tensor data into <c>raw_data</c>. A location must be a relative path that stays inside
 /// the model's folder after normalisation and after following symbolic links; anything else is refused
 /// (MB1004), because a model file must not be able to read arbitrary files of the machine that builds it.
+/// With <see cref="Deferred"/> set, checked segments are recorded there instead of loaded (the caller reads them
+/// one tensor at a time, so a model larger than memory can be streamed).
 /// </summary>
 internal sealed class ExternalDataLoader(string file, string? baseDirectory, OnnxReadLimits limits)
 {
     private long _loadedBytes;
 
+    /// <summary>When set, <see cref="Defer"/> records segments here (by reference: protobuf messages compare by value).</summary>
+    public Dictionary<TensorProto, ExternalSegment>? Deferred { get; init; }
+
     public void Load(TensorProto tensor, string where)
+    {
+        var segment = Locate(tensor, where);
+        var bytes = segment.Read();
+        tensor.RawData = ByteString.CopyFrom(bytes);
+        tensor.ExternalData.Clear();
+        tensor.ClearDataLocation();
+    }
+
+    /// <summary>Checks the tensor's external data like <see cref="Load"/> and records it in <see cref="Deferred"/> unread.</summary>
+    public ExternalSegment Defer(TensorProto tensor, string where)
+    {
+        var segment = Locate(tensor, where);
+        Deferred![tensor] = segment;
+        return segment;
+    }
+
+    private ExternalSegment Locate(TensorProto tensor, string where)
     {
         string? location = null;
         long offset = 0;
@@ -59,17 +81,8 @@ internal sealed class ExternalDataLoader(string file, string? baseDirectory, Onn
                 $"Tensor {where} would load {size:N0} bytes of external data ({_loadedBytes + size:N0} in total), over the limit (MaxTensorBytes {limits.MaxTensorBytes:N0}, MaxExternalDataBytes {limits.MaxExternalDataBytes:N0}).");
         }
 
-        var bytes = new byte[size];
-        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
-        {
-            stream.Seek(offset, SeekOrigin.Begin);
-            stream.ReadExactly(bytes);
-        }
-
         _loadedBytes += size;
-        tensor.RawData = ByteString.CopyFrom(bytes);
-        tensor.ExternalData.Clear();
-        tensor.ClearDataLocation();
+        return new ExternalSegment(file, path, offset, size);
     }
 
     private long ParseNumber(string text, string key, string where) =>

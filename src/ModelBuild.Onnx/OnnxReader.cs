@@ -11,7 +11,22 @@ namespace ModelBuild.Onnx;
 public static class OnnxReader
 {
     /// <summary>Reads and validates the model at <paramref name="path"/>; external data is resolved next to it.</summary>
-    public static ModelProto Read(string path, OnnxReadLimits? limits = null)
+    public static ModelProto Read(string path, OnnxReadLimits? limits = null) => Read(path, limits, deferred: null);
+
+    /// <summary>
+    /// Reads and validates the model at <paramref name="path"/> like <see cref="Read(string, OnnxReadLimits?)"/>, but
+    /// leaves the external data of the main graph's initializers on disk: each such initializer keeps
+    /// <c>data_location = EXTERNAL</c> and its checked location is returned, to be read one tensor at a time with
+    /// <see cref="ExternalSegment.Read"/>. Memory then holds the graph, not the weights.
+    /// </summary>
+    /// <returns>The model and, per deferred initializer (by reference), where its bytes are.</returns>
+    public static (ModelProto Model, IReadOnlyDictionary<TensorProto, ExternalSegment> External) ReadDeferringExternalData(string path, OnnxReadLimits? limits = null)
+    {
+        var deferred = new Dictionary<TensorProto, ExternalSegment>(ReferenceEqualityComparer.Instance);
+        return (Read(path, limits, deferred), deferred);
+    }
+
+    private static ModelProto Read(string path, OnnxReadLimits? limits, Dictionary<TensorProto, ExternalSegment>? deferred)
     {
         ArgumentNullException.ThrowIfNull(path);
         limits ??= OnnxReadLimits.Default;
@@ -37,7 +52,7 @@ public static class OnnxReader
         }
 
         var model = Parse(stream, path, limits);
-        Validate(model, path, Path.GetDirectoryName(fullPath), limits);
+        Validate(model, path, Path.GetDirectoryName(fullPath), limits, deferred);
         return model;
     }
 
@@ -124,10 +139,10 @@ public static class OnnxReader
         Validate(model, file, baseDirectory is null ? null : Path.GetFullPath(baseDirectory), limits ?? OnnxReadLimits.Default);
     }
 
-    private static void Validate(ModelProto model, string file, string? baseDirectory, OnnxReadLimits limits)
+    private static void Validate(ModelProto model, string file, string? baseDirectory, OnnxReadLimits limits, Dictionary<TensorProto, ExternalSegment>? deferred = null)
     {
-        var external = new ExternalDataLoader(file, baseDirectory, limits);
+        var external = new ExternalDataLoader(file, baseDirectory, limits) { Deferred = deferred };
         var checker = new TensorChecker(file, limits, external);
-        checker.CheckGraph(model.Graph);
+        checker.CheckGraph(model.Graph, deferInitializers: deferred is not null);
     }
 }

@@ -8,11 +8,14 @@ namespace ModelBuild.Onnx;
 /// </summary>
 internal sealed class TensorChecker(string file, OnnxReadLimits limits, ExternalDataLoader external)
 {
-    public void CheckGraph(GraphProto graph)
+    /// <param name="graph">The graph to check (nested graphs are checked too).</param>
+    /// <param name="deferInitializers">Record the external data of this graph's initializers in the loader's
+    /// <c>Deferred</c> instead of loading it (nested graphs and attributes are always loaded).</param>
+    public void CheckGraph(GraphProto graph, bool deferInitializers = false)
     {
         foreach (var tensor in graph.Initializer)
         {
-            Check(tensor, $"initializer '{tensor.Name}'");
+            Check(tensor, $"initializer '{tensor.Name}'", deferInitializers);
         }
 
         foreach (var sparse in graph.SparseInitializer)
@@ -106,7 +109,7 @@ internal sealed class TensorChecker(string file, OnnxReadLimits limits, External
         return count;
     }
 
-    private void Check(TensorProto tensor, string where)
+    private void Check(TensorProto tensor, string where, bool defer = false)
     {
         var count = CheckDims(tensor.Dims, where);
         if (tensor.DataType == (int)TensorProto.Types.DataType.Undefined)
@@ -114,12 +117,23 @@ internal sealed class TensorChecker(string file, OnnxReadLimits limits, External
             throw Mismatch(where, "has data type 0 (UNDEFINED), which no tensor may have");
         }
 
+        var expectedRaw = OnnxDataTypes.RawByteCount(tensor.DataType, count);
         if (tensor.DataLocation == TensorProto.Types.DataLocation.External)
         {
+            if (defer && expectedRaw is not null && tensor.DataType != (int)TensorProto.Types.DataType.String)
+            {
+                var segment = external.Defer(tensor, where);
+                if (segment.Length != expectedRaw)
+                {
+                    throw Mismatch(where, $"has {segment.Length:N0} bytes of external data but dims [{string.Join(",", tensor.Dims)}] of data type {tensor.DataType} need {expectedRaw:N0}");
+                }
+
+                return;
+            }
+
             external.Load(tensor, where);
         }
 
-        var expectedRaw = OnnxDataTypes.RawByteCount(tensor.DataType, count);
         if (expectedRaw > limits.MaxTensorBytes)
         {
             throw new ModelBuildException(OnnxErrors.LimitExceeded, file,

@@ -87,10 +87,39 @@ public sealed class CompressionContext
     }
 
     /// <summary>The layer's current float weights as its matrix view, row-major.</summary>
-    public float[] GetMatrix(LayerWeight layer)
+    public float[] GetMatrix(LayerWeight layer) => MatrixOf(layer, Graph.GetInitializer(layer.Name)!);
+
+    /// <summary><paramref name="tensor"/>'s values as <paramref name="layer"/>'s matrix view (rows × cols, row-major).</summary>
+    public static float[] MatrixOf(LayerWeight layer, Tensor tensor)
     {
-        var values = Graph.GetInitializer(layer.Name)!.ToFloats();
+        var values = tensor.ToFloats();
         return layer.Layout == MatrixLayout.RowsFirst ? values : Planning.Lowering.LoweringContext.Transpose(values, layer.Cols, layer.Rows);
+    }
+
+    /// <summary>
+    /// Replaces the layer's float weights by <paramref name="stored"/>'s decoded values without holding them: the
+    /// graph's tensor is deferred (<see cref="Tensor.Deferred"/>) and decodes again when read, so a model's float
+    /// weights are never all in memory at once (issue 12). <paramref name="decoded"/>, when given, is what the caller
+    /// computed; if the stored form does not decode to it bit for bit it is kept instead, as <see cref="SetMatrix"/> would.
+    /// </summary>
+    public void SetDecoded(LayerWeight layer, StoredMatrix stored, float[]? decoded = null)
+    {
+        if (decoded is not null && !System.Runtime.InteropServices.MemoryMarshal.AsBytes(stored.Decode().AsSpan())
+                .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(decoded.AsSpan())))
+        {
+            SetMatrix(layer, decoded);
+            return;
+        }
+
+        var dims = Graph.GetInitializer(layer.Name)!.Dims;
+        var bytes = checked((long)layer.Rows * layer.Cols * sizeof(float));
+        Graph.SetInitializer(new Tensor(layer.Name, DataType.Float, dims, bytes, () =>
+        {
+            var matrix = stored.Decode();
+            var values = layer.Layout == MatrixLayout.RowsFirst ? matrix : Planning.Lowering.LoweringContext.Transpose(matrix, layer.Rows, layer.Cols);
+            return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        }));
+        _hessians.Remove(layer.Name);
     }
 
     /// <summary>Replaces the layer's float weights (matrix view, row-major); the graph keeps its layout.</summary>

@@ -43,7 +43,7 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
             var original = context.GetMatrix(layer);
             var (stored, decoded) = Quantize(context, layer, original);
             context.Stored[layer.Name] = LayerSelection.KeepSparsity(context, layer, stored);
-            context.SetMatrix(layer, decoded);
+            context.SetDecoded(layer, stored, decoded); // not held as float32: re-decoded when read (issue 12)
             var (relative, mse) = LayerSelection.Error(original, decoded);
             var method = spec.Method == QuantMethod.Gptq ? " (GPTQ)" : "";
             var note = FormattableString.Invariant(

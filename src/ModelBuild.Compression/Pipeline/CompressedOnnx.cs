@@ -29,7 +29,7 @@ internal static class CompressedOnnx
             }
             else
             {
-                context.SetMatrix(layer, stored.Decode());
+                context.SetDecoded(layer, stored);
             }
         }
 

@@ -56,7 +56,7 @@ public static class CompressionPipeline
 
         progress?.Report($"reading {request.ModelPath}");
         var graph = OnnxImporter.Import(request.ModelPath); // first: a missing or unnamable file is MB1001, not an I/O exception
-        var originalBytes = new FileInfo(request.ModelPath).Length;
+        var originalBytes = ModelBytes(request.ModelPath, graph);
         InputPinning.Apply(graph, request.ModelPath, PinnedShapes(request, manifest));
         var widened = WeightPrecision.Widen(graph);
 
@@ -70,9 +70,11 @@ public static class CompressionPipeline
             manifest = gated; // the default int8 checks itself on synthetic inputs: no MB5002 for a build without a manifest
         }
 
+        // The original model runs first, while the compressor holds no weights: ONNX Runtime's copy is the largest.
+        var originalOutputs = AccuracyGate.RunOriginal(manifest, request.ModelPath, services, progress);
         var calibration = CalibrationLoader.Load(manifest, services.Data, progress);
         var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress, services) { NonFinite = manifest.NonFinite };
-        var originals = context.Layers().ToDictionary(l => l.Name, context.GetMatrix, StringComparer.Ordinal);
+        var originals = new OriginalWeights(context); // computed per lookup, not a second copy of the model
         var operators = CompressionReport.OperatorsByWeight(graph);
         if (calibration is not null)
         {
@@ -128,7 +130,7 @@ public static class CompressionPipeline
             progress?.Report("checking the generated code's plan against ONNX Runtime on the compressed model");
             context.Notes.Add(PlanVerifier.Check(planText, blob, compressedOnnx, graph, runner, calibration, request.ModelPath));
         }
-        var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, services, progress);
+        var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, originalOutputs, progress);
         var warnings = new List<string>();
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
         {
@@ -200,6 +202,11 @@ public static class CompressionPipeline
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
             originalBytes, blob.Length, changed, summary) { Warnings = warnings, Runtime = choice.RuntimeName };
     }
+
+    /// <summary>The model as shipped: the .onnx file plus every external data file its weights are read from.</summary>
+    private static long ModelBytes(string modelPath, Graph.ModelGraph graph) =>
+        new FileInfo(modelPath).Length + graph.Initializers.Select(t => t.External?.Path).OfType<string>().Distinct(StringComparer.Ordinal)
+            .Sum(path => new FileInfo(path).Length);
 
     /// <summary>The manifest's <c>inputs</c>, overridden per input by the item's <c>InputShapes</c>.</summary>
     private static Dictionary<string, int[]> PinnedShapes(CompressionRequest request, CompressionManifest manifest)

@@ -44,14 +44,18 @@ public sealed record WeightHistogram(string Layer, double Min, double Max, int[]
     {
         ArgumentNullException.ThrowIfNull(originals);
         ArgumentNullException.ThrowIfNull(stored);
-        var largest = originals.OrderByDescending(p => p.Value.Length).ThenBy(p => p.Key, StringComparer.Ordinal).FirstOrDefault();
-        if (largest.Key is null)
+        // Ordered by name and length only: the pipeline's originals are computed per lookup, and holding them all
+        // at once would be a second copy of the model (issue 12).
+        var key = originals.Keys.OrderByDescending(k => originals[k].LongLength)
+            .ThenBy(k => k, StringComparer.Ordinal).FirstOrDefault();
+        if (key is null)
         {
             return null;
         }
 
-        var after = stored.TryGetValue(largest.Key, out var s) ? s.Decode() : largest.Value;
-        return FromValues(largest.Key, largest.Value, after, bins);
+        var before = originals[key];
+        var after = stored.TryGetValue(key, out var s) ? s.Decode() : before;
+        return FromValues(key, before, after, bins);
     }
 
     /// <summary>Width of one bin.</summary>

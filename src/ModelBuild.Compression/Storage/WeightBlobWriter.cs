@@ -182,12 +182,6 @@ public sealed class WeightBlobWriter
             payloadLength = offsets[i] + _entries[i].Payload.Length;
         }
 
-        var payload = new byte[payloadLength];
-        for (var i = 0; i < _entries.Count; i++)
-        {
-            _entries[i].Payload.CopyTo(payload, offsets[i]);
-        }
-
         using var output = new MemoryStream();
         using (var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true))
         {
@@ -212,10 +206,30 @@ public sealed class WeightBlobWriter
                 w.Write((ulong)e.Payload.Length);
             }
 
-            w.Write(brotli ? Compress(payload) : payload);
         }
 
-        return output.ToArray();
+        // The payload is copied once, straight into the result: a growing stream would hold up to four copies of
+        // it at once, which for a multi-gigabyte model is most of the compressor's peak memory (issue 12).
+        var header = output.GetBuffer().AsSpan(0, checked((int)output.Length));
+        if (brotli)
+        {
+            var payload = new byte[payloadLength];
+            for (var i = 0; i < _entries.Count; i++)
+            {
+                _entries[i].Payload.CopyTo(payload, offsets[i]);
+            }
+
+            return [.. header, .. Compress(payload)];
+        }
+
+        var result = new byte[checked(header.Length + payloadLength)]; // zeroed: the alignment padding stays 0
+        header.CopyTo(result);
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            _entries[i].Payload.CopyTo(result, header.Length + offsets[i]);
+        }
+
+        return result;
     }
 
     private static byte[] Compress(byte[] payload)

@@ -13,7 +13,15 @@ namespace ModelBuild.Compression.Validation;
 public static class AccuracyGate
 {
     /// <summary>Returns the measurements for the report, or null when the manifest has no validation section.</summary>
-    public static AccuracyReport? Check(CompressionManifest manifest, string modelPath, byte[] compressedOnnx, CompressionServices services, IProgress<string>? progress)
+    public static AccuracyReport? Check(CompressionManifest manifest, string modelPath, byte[] compressedOnnx, CompressionServices services, IProgress<string>? progress) =>
+        Check(manifest, modelPath, compressedOnnx, RunOriginal(manifest, modelPath, services, progress), progress);
+
+    /// <summary>
+    /// Runs the original model on the validation data (null without a validation section). The pipeline does this
+    /// before the passes, while it holds none of the weights, so ONNX Runtime's copy of the original model is not
+    /// added to the compressor's own (issue 12's peak-memory bound).
+    /// </summary>
+    public static OriginalOutputs? RunOriginal(CompressionManifest manifest, string modelPath, CompressionServices services, IProgress<string>? progress)
     {
         ArgumentNullException.ThrowIfNull(services);
         if (manifest.Validation is not { } validation)
@@ -23,11 +31,22 @@ public static class AccuracyGate
 
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".";
         var data = services.Data.Load(validation.Data, baseDirectory);
-        var count = data.Count;
-        progress?.Report($"validating on {count:N0} samples of {validation.Data.Images}");
-        var metric = manifest.Tolerance?.Metric ?? validation.Metric;
+        progress?.Report($"validating on {data.Count:N0} samples of {validation.Data.Images}");
         var reference = services.Scoring.RunReference(modelPath, data);
-        progress?.Report($"validating original: {count:N0}/{count:N0} samples");
+        progress?.Report($"validating original: {data.Count:N0}/{data.Count:N0} samples");
+        return new OriginalOutputs(reference, data.Count);
+    }
+
+    /// <summary>Measures the compressed model against <paramref name="original"/> (from <see cref="RunOriginal"/>); MB5001 beyond the tolerance.</summary>
+    public static AccuracyReport? Check(CompressionManifest manifest, string modelPath, byte[] compressedOnnx, OriginalOutputs? original, IProgress<string>? progress)
+    {
+        if (manifest.Validation is not { } validation || original is null)
+        {
+            return null;
+        }
+
+        var (reference, count) = (original.Reference, original.Count);
+        var metric = manifest.Tolerance?.Metric ?? validation.Metric;
         var scores = reference.Score(compressedOnnx, Path.GetFileName(modelPath) + " (compressed)", metric);
         progress?.Report($"validating compressed: {count:N0}/{count:N0} samples");
         var name = metric switch
@@ -79,3 +98,6 @@ public static class AccuracyGate
         _ => value.ToString("G6", CultureInfo.InvariantCulture),
     };
 }
+
+/// <summary>The original model's outputs on the validation samples (<see cref="AccuracyGate.RunOriginal"/>).</summary>
+public sealed record OriginalOutputs(IReferenceScorer Reference, int Count);

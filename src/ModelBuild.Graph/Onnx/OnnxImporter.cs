@@ -12,11 +12,15 @@ namespace ModelBuild.Graph.Onnx;
 /// </remarks>
 public static class OnnxImporter
 {
-    /// <summary>Reads (safely, see <see cref="OnnxReader"/>) and imports the model at <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Reads (safely, see <see cref="OnnxReader"/>) and imports the model at <paramref name="path"/>. Initializers in
+    /// external data stay on disk as deferred tensors (<see cref="Tensor.Deferred"/>), read one at a time when used:
+    /// the external data file must stay in place while the graph is in use.
+    /// </summary>
     public static ModelGraph Import(string path, OnnxReadLimits? limits = null)
     {
-        var model = OnnxReader.Read(path, limits);
-        return Convert(model, path);
+        var (model, external) = OnnxReader.ReadDeferringExternalData(path, limits);
+        return Convert(model, path, external);
     }
 
     /// <summary>Imports a model; its tensors are checked and external data is loaded from <paramref name="baseDirectory"/>.</summary>
@@ -26,7 +30,7 @@ public static class OnnxImporter
         return Convert(model, fileNameForMessages);
     }
 
-    private static ModelGraph Convert(ModelProto model, string? file)
+    private static ModelGraph Convert(ModelProto model, string? file, IReadOnlyDictionary<TensorProto, ExternalSegment>? external = null)
     {
         var g = model.Graph;
         var graph = new ModelGraph
@@ -47,7 +51,12 @@ public static class OnnxImporter
 
         foreach (var initializer in g.Initializer)
         {
-            AddWeight(graph, OnnxTensors.ToTensor(initializer, TensorOrigin.Initializer), file);
+            var tensor = external is not null && external.TryGetValue(initializer, out var segment)
+                ? ((DataType)initializer.DataType).ElementSize() > 0
+                    ? Tensor.FromExternal(initializer.Name, (DataType)initializer.DataType, initializer.Dims.ToArray(), segment, TensorOrigin.Initializer)
+                    : new Tensor(initializer.Name, (DataType)initializer.DataType, initializer.Dims.ToArray(), segment.Read(), TensorOrigin.Initializer) // packed sub-byte types: small, read now
+                : OnnxTensors.ToTensor(initializer, TensorOrigin.Initializer);
+            AddWeight(graph, tensor, file);
         }
 
         foreach (var input in g.Input.Where(i => !graph.IsInitializer(i.Name)))
