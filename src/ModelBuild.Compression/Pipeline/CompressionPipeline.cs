@@ -99,6 +99,7 @@ public static class CompressionPipeline
                 Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".");
         }
 
+        StorageStep.Apply(context);
         progress?.Report("planning buffers and kernels");
         var target = new PlanTarget(request.ClassName, request.Namespace, Path.GetFileName(request.ModelPath), request.ResourceName);
         var choice = RuntimeChoice.Make(request, context, target, widened);
