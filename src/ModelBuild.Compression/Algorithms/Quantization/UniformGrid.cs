@@ -6,7 +6,15 @@ namespace ModelBuild.Compression.Algorithms.Quantization;
 /// <param name="Symmetric">Zero point 0 and codes in [−qmax, qmax]; else a zero point and the full code range.</param>
 /// <param name="GroupSize">Consecutive inputs of a row sharing one scale (the column count for per-channel).</param>
 /// <param name="PerTensor">One scale for the whole matrix (GroupSize is then the column count).</param>
-public sealed record GridOptions(int Bits, bool Ternary, bool Symmetric, int GroupSize, bool PerTensor);
+public sealed record GridOptions(int Bits, bool Ternary, bool Symmetric, int GroupSize, bool PerTensor)
+{
+    /// <summary>
+    /// Ternary scale = max |w| (no clipping) instead of the least-squares scale. GPTQ sets it: its error feedback
+    /// moves later weights, and a clipped weight's error would be passed on and grow (GPTQ uses min-max grids at
+    /// every width for this reason). Ternary GPTQ then has int2 GPTQ's codes.
+    /// </summary>
+    public bool TernaryMinMax { get; init; }
+}
 
 /// <summary>One scale's grid: value = (code − ZeroPoint) · Scale with code in [QMin, QMax].</summary>
 /// <remarks>
@@ -42,7 +50,8 @@ public readonly record struct UniformGrid(float Scale, int ZeroPoint, int QMin, 
 
         if (options.Ternary)
         {
-            return new UniformGrid(Positive(TernaryScale(values, indices, skip, Math.Max(-lo, hi))), 0, -1, 1);
+            var max = Math.Max(-lo, hi);
+            return new UniformGrid(Positive(options.TernaryMinMax ? max : TernaryScale(values, indices, skip, max)), 0, -1, 1);
         }
 
         var qmax = (1 << (options.Bits - 1)) - 1;
