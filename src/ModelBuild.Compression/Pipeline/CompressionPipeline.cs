@@ -127,7 +127,7 @@ public static class CompressionPipeline
             context.Notes.Add(PlanVerifier.Check(planText, blob, compressedOnnx, graph, runner, calibration, request.ModelPath));
         }
         var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, services, progress);
-        var warnings = new List<string>();
+        var warnings = new List<string>(context.Warnings);
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
         {
             warnings.Add(zeroConfig
