@@ -37,35 +37,6 @@ public sealed class FoldedDepthwisePruningTests(ITestOutputHelper output)
         Assert.True(ours >= baseline - 0.02, $"ours {ours:P1} vs unfolded global L1 {baseline:P1}");
     }
 
-    [Fact]
-    public void Scratch_sweep()
-    {
-        if (Environment.GetEnvironmentVariable("MB_SCRATCH") != "1")
-        {
-            return;
-        }
-
-        var path = RealModels.Path("ppocr_cls");
-        var input = TextLines(Images);
-        var logits0 = Ort.Run(File.ReadAllBytes(path), input, Shape);
-        var reference = Ort.ArgMax(logits0, 2);
-        var lines = new List<string> { $"reference class 1: {reference.Count(r => r == 1)} of {Images}; mean p1 {Enumerable.Range(0, Images).Average(i => logits0[(2 * i) + 1]):0.###}; turned-right {Enumerable.Range(0, Images).Count(i => reference[i] == i % 2)}" };
-        foreach (var sparsity in new[] { 0.1, 0.2, 0.3, 0.4, 0.5 })
-        {
-            var baseline = Agreement(reference, Ort.Run(UnfoldedGlobalL1(path, sparsity), input, Shape));
-            var graph = ExactPlanner.Prepare(path, InputPinning.Parse("x=?,3,48,192", path));
-            Apply(graph, path, $$$"""{ "prune": { "sparsity": {{{sparsity}}} } }""");
-            var ours = Agreement(reference, Ort.Run(OnnxExporter.ToBytes(graph), input, Shape));
-            var raw = ExactPlanner.Prepare(path, InputPinning.Parse("x=?,3,48,192", path));
-            var context = new CompressionContext(raw, path, "t.json", null, null);
-            raw.FoldedChannelScales.Clear();
-            CompressionManifest.Parse($$$"""{ "passes": [ { "prune": { "sparsity": {{{sparsity}}} } } ] }""", "t.json").Passes.Single().CreatePass().Apply(context);
-            var folded = Agreement(reference, Ort.Run(OnnxExporter.ToBytes(raw), input, Shape));
-            lines.Add($"sparsity {sparsity}: ours {ours:P1} baseline {baseline:P1} raw-folded {folded:P1}");
-            File.WriteAllLines("/tmp/prune13-ppocr.txt", lines);
-        }
-    }
-
     [RealModelFact]
     public void Structured_pruning_removes_channels_and_the_model_still_runs()
     {
@@ -84,18 +55,18 @@ public sealed class FoldedDepthwisePruningTests(ITestOutputHelper output)
         Assert.Empty(context.Warnings);
     }
 
-    private static CompressionContext Apply(ModelGraph graph, string path, string pass)
+    internal static CompressionContext Apply(ModelGraph graph, string path, string pass)
     {
         var context = new CompressionContext(graph, path, "t.json", null, null);
         CompressionManifest.Parse($$"""{ "passes": [ {{pass}} ] }""", "t.json").Passes.Single().CreatePass().Apply(context);
         return context;
     }
 
-    private static double Agreement(int[] reference, float[] logits) =>
+    internal static double Agreement(int[] reference, float[] logits) =>
         Ort.ArgMax(logits, 2).Zip(reference).Count(p => p.First == p.Second) / (double)reference.Length;
 
     /// <summary>The original file with the smallest |w| over all Conv/Gemm/MatMul weights (as shipped, BN unfolded) zeroed.</summary>
-    private static byte[] UnfoldedGlobalL1(string path, double sparsity)
+    internal static byte[] UnfoldedGlobalL1(string path, double sparsity)
     {
         var graph = OnnxImporter.Import(path);
         var weights = new List<(Node? Constant, Tensor Tensor)>();
