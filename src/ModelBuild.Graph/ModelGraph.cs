@@ -45,6 +45,13 @@ public sealed class ModelGraph
 
     public List<KeyValuePair<string, string>> Metadata { get; } = new();
 
+    /// <summary>
+    /// Per-output-channel factors graph passes multiplied into a weight, by the (new) weight's name: a folded
+    /// BatchNormalization's γ/√(σ²+ε). Weight = trained weight × factor of its output channel; compression divides
+    /// them out to judge magnitudes as trained (a BN scale says nothing about a weight's importance). Not exported.
+    /// </summary>
+    public Dictionary<string, double[]> FoldedChannelScales { get; } = new(StringComparer.Ordinal);
+
     public List<ValueInfo> Inputs { get; } = new();
 
     public List<ValueInfo> Outputs { get; } = new();

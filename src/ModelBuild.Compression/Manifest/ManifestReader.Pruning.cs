@@ -69,7 +69,10 @@ internal static partial class ManifestReader
         }
 
         var scopeNode = Find(settings, "scope");
-        var scope = ReadEnum(settings, "scope", PruneScopes, method == PruneMethod.Magnitude ? PruneScope.Global : PruneScope.PerLayer, path);
+        // Global by default for every method with a sparsity target (issue 13 D8, measured with SparseGPT on train-2k
+        // calibration, t10k top-1, per-layer vs global: mnist_cnn_fc128 at 90 % 51.92 vs 98.60 %, at 95 % 30.50 vs
+        // 97.26 %; mnist_mlp_256 at 90 % 76.09 vs 90.67 %, at 95 % 44.08 vs 70.04 %; equal within 0.2 pp at 50 %).
+        var scope = ReadEnum(settings, "scope", PruneScopes, nOfM ? PruneScope.PerLayer : PruneScope.Global, path);
         if (scopeNode is not null && scope == PruneScope.Global && nOfM)
         {
             throw BadValue(path, scopeNode, "\"scope\": \"global\" needs a sparsity target; an N:M pattern applies to every layer");

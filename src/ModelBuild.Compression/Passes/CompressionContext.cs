@@ -57,6 +57,9 @@ public sealed class CompressionContext
     /// <summary>Lines for the report ("what the pass did"), in order.</summary>
     public List<string> Notes { get; } = new();
 
+    /// <summary>MSBuild warning lines (<c>file: warning MB####: text</c>) from the passes, e.g. a pass that changed nothing.</summary>
+    public List<string> Warnings { get; } = new();
+
     /// <summary>The calibration data, or MB2005 naming the pass that needs it.</summary>
     public CalibrationSet RequireCalibration(string passName) => Calibration
         ?? throw new ModelBuildException("MB2005", ManifestPath,

@@ -105,6 +105,7 @@ public static class CompressionPipeline
             pinned = Auto.AutoCompressor.PinnedManifest(autoResult, request.ManifestPath);
         }
 
+        StorageStep.Apply(context);
         progress?.Report("planning buffers and kernels");
         var choice = RuntimeChoice.Make(request, context, target, widened);
         var (plan, weights) = (choice.Plan, choice.Weights);
@@ -131,7 +132,7 @@ public static class CompressionPipeline
             context.Notes.Add(PlanVerifier.Check(planText, blob, compressedOnnx, graph, runner, calibration, request.ModelPath));
         }
         var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, originalOutputs, progress);
-        var warnings = new List<string>();
+        var warnings = new List<string>(context.Warnings);
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
         {
             warnings.Add(zeroConfig

@@ -38,11 +38,17 @@ public sealed record HalfFloat(int Rows, int Cols, ushort[] Bits, bool IsBFloat1
 /// Linear (uniform) quantisation with <see cref="Bits"/> bits (2..8): value = (code − zero point) · scale, with one
 /// scale (and zero point) per group of <see cref="GroupSize"/> consecutive columns of a row. GroupSize = Cols is
 /// per-channel; per-tensor repeats one scale. Codes lie in [−2^(Bits−1), 2^(Bits−1) − 1].
-/// <see cref="IsTernary"/>: codes are −1, 0, +1 only (stored at log2(3) bits).
+/// <see cref="IsTernary"/>: codes are −1, 0, +1 only (stored at log2(3) bits, 5 per byte, unless <see cref="TwoBitCodes"/>).
 /// </summary>
 public sealed record LinearQuantized(int Rows, int Cols, int Bits, int GroupSize, sbyte[] Codes, float[] Scales, sbyte[]? ZeroPoints, bool IsTernary = false)
     : StoredMatrix(Rows, Cols)
 {
+    /// <summary>
+    /// Ternary codes stored as ordinary 2-bit codes instead of 5 trits a byte: larger raw, but smaller once the blob
+    /// is entropy coded (the storage step chooses it, see <c>Storage.StorageChoice</c>). Same decoded values.
+    /// </summary>
+    public bool TwoBitCodes { get; init; }
+
     /// <summary>Groups per row.</summary>
     public int GroupsPerRow => (Cols + GroupSize - 1) / GroupSize;
 
@@ -63,7 +69,7 @@ public sealed record LinearQuantized(int Rows, int Cols, int Bits, int GroupSize
     }
 
     public override string Describe() =>
-        (IsTernary ? "ternary" : $"int{Bits}") + (GroupSize >= Cols ? " per-channel" : $" g{GroupSize}") + (ZeroPoints is null ? " sym" : " asym");
+        (IsTernary ? (TwoBitCodes ? "ternary (2-bit codes)" : "ternary") : $"int{Bits}") + (GroupSize >= Cols ? " per-channel" : $" g{GroupSize}") + (ZeroPoints is null ? " sym" : " asym");
 }
 
 /// <summary>

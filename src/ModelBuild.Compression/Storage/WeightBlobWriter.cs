@@ -63,6 +63,9 @@ public sealed class WeightBlobWriter
     /// <summary>The payload bytes of entry <paramref name="index"/> (what it costs in the blob before entropy coding).</summary>
     public int PayloadLength(int index) => _entries[index].Payload.Length;
 
+    /// <summary>The payload bytes of entry <paramref name="index"/> (before entropy coding).</summary>
+    internal ReadOnlySpan<byte> Payload(int index) => _entries[index].Payload;
+
     /// <summary>Adds a float32 entry and returns its index.</summary>
     public int Add(string name, ReadOnlySpan<float> values, int[] dims)
     {

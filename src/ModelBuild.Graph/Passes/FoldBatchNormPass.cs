@@ -82,7 +82,7 @@ public sealed class FoldBatchNormPass : IGraphPass
             weights[i] *= a.Scale[i / perChannel];
         }
 
-        SetInputs(graph, conv, w, weights, NewBias(bias, a));
+        SetInputs(graph, conv, w, weights, NewBias(bias, a), a.Scale);
         return true;
     }
 
@@ -118,7 +118,7 @@ public sealed class FoldBatchNormPass : IGraphPass
             weights[i] *= a.Scale[transB ? i / cols : i % cols];
         }
 
-        SetInputs(graph, gemm, w, weights, NewBias(bias, a));
+        SetInputs(graph, gemm, w, weights, NewBias(bias, a), a.Scale);
         gemm.SetAttribute(NodeAttribute.Of("beta", 1f));
         return true;
     }
@@ -126,10 +126,12 @@ public sealed class FoldBatchNormPass : IGraphPass
     private static double[] NewBias(double[] bias, (double[] Scale, double[] Mean, double[] Shift) a) =>
         bias.Select((b, c) => ((b - a.Mean[c]) * a.Scale[c]) + a.Shift[c]).ToArray();
 
-    private static void SetInputs(ModelGraph graph, Node node, Tensor w, double[] weights, double[] bias)
+    private static void SetInputs(ModelGraph graph, Node node, Tensor w, double[] weights, double[] bias, double[] scale)
     {
         // New names: the old weights may be shared with other nodes; unused ones are removed at the end.
         node.Inputs[1] = GraphEdits.AddWeight(graph, w.Name + "_bnfold", w.Dims, weights, derivedFrom: w.Name);
+        var earlier = graph.FoldedChannelScales.GetValueOrDefault(w.Name);
+        graph.FoldedChannelScales[node.Inputs[1]] = scale.Select((f, c) => f * (earlier is { } e && e.Length == scale.Length ? e[c] : 1)).ToArray();
         var biasName = GraphEdits.AddWeight(graph, (node.Name.Length > 0 ? node.Name : node.Outputs[0]) + "_bias_bnfold", [bias.Length], bias);
         if (node.Inputs.Count < 3)
         {

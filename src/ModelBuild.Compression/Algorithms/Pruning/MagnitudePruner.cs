@@ -7,7 +7,10 @@ public static class MagnitudePruner
     /// Zeros exactly <paramref name="count"/> entries of smallest magnitude across all <paramref name="matrices"/>
     /// together (entries already zero rank first). Ties are broken by position, so the result is deterministic.
     /// </summary>
-    public static void ZeroSmallest(IReadOnlyList<float[]> matrices, long count)
+    /// <param name="matrices">The matrices, changed in place.</param>
+    /// <param name="count">How many entries to zero.</param>
+    /// <param name="keys">Per matrix, the ranking of each entry instead of |w| (same lengths), or null.</param>
+    public static void ZeroSmallest(IReadOnlyList<float[]> matrices, long count, IReadOnlyList<float[]>? keys = null)
     {
         ArgumentNullException.ThrowIfNull(matrices);
         var total = matrices.Sum(m => (long)m.Length);
@@ -18,20 +21,20 @@ public static class MagnitudePruner
         }
 
         // Sort (|w|, position) pairs packed in one double-free key: position order breaks ties.
-        var keys = new float[total];
+        var rank = new float[total];
         var positions = new long[total];
         long p = 0;
-        foreach (var m in matrices)
+        for (var k = 0; k < matrices.Count; k++)
         {
-            foreach (var v in m)
+            for (var i = 0; i < matrices[k].Length; i++)
             {
-                keys[p] = Math.Abs(v);
+                rank[p] = matrices[k][i] == 0 ? 0 : keys is null ? Math.Abs(matrices[k][i]) : keys[k][i];
                 positions[p] = p;
                 p++;
             }
         }
 
-        Array.Sort(positions, (a, b) => keys[a] != keys[b] ? keys[a].CompareTo(keys[b]) : a.CompareTo(b));
+        Array.Sort(positions, (a, b) => rank[a] != rank[b] ? rank[a].CompareTo(rank[b]) : a.CompareTo(b));
         var offsets = new long[matrices.Count + 1];
         for (var i = 0; i < matrices.Count; i++)
         {

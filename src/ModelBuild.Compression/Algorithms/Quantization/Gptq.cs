@@ -30,7 +30,7 @@ public static class Gptq
         double[] w, int rows, int cols, double[] h, GridOptions options, GptqOptions gptq, bool[]? outliers, bool[]? fixedZeros)
     {
         var skip = RoundToNearest.Skip(outliers, fixedZeros);
-        var result = new QuantizedMatrix(rows, cols, options);
+        var result = new QuantizedMatrix(rows, cols, options.Ternary ? options with { TernaryMinMax = true } : options);
         var dynamicGroups = !gptq.ActOrder && !result.Options.PerTensor && result.Options.GroupSize < cols;
         if (!dynamicGroups)
         {

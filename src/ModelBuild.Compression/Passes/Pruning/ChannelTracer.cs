@@ -10,9 +10,13 @@ namespace ModelBuild.Compression.Passes.Pruning;
 /// <remarks>
 /// Followed: unary element-wise ops and pooling, BatchNormalization (its four parameters are cut), Flatten and
 /// Reshape to [N, C·H·W] (a channel is a contiguous block of H·W features), Concat on axis 1 (offsets), depthwise
-/// Conv (groups and filters are cut and the walk goes on). Terminal readers: Gemm/MatMul (input rows or columns
-/// cut) and Conv with group 1 (input channels cut). Anything else, or reaching a graph output, makes the layer
-/// unprunable and nothing is changed.
+/// Conv (groups and filters are cut and the walk goes on), and binary element-wise ops (Add, Sub, Mul, Div, Max,
+/// Min, Pow) whose other operand is a scalar or per-channel constant (cut) or a value carrying the same channels
+/// from the same walk — hard swish exported as <c>Mul(x, HardSigmoid(x))</c> or <c>x · Clip(x + 3, 0, 6) / 6</c>,
+/// where the walk continues from the Mul once both of its operands have been reached. Terminal readers: Gemm/MatMul
+/// (input rows or columns cut) and Conv with group 1 (input channels cut). Anything else, a join whose other operand
+/// never arrives (a residual Add with another layer's output), or reaching a graph output makes the layer unprunable
+/// and nothing is changed.
 /// </remarks>
 internal sealed class ChannelTracer(ModelGraph graph, bool apply, Func<int, bool> kept)
 {
@@ -21,6 +25,12 @@ internal sealed class ChannelTracer(ModelGraph graph, bool apply, Func<int, bool
         "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Clip", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus",
         "Dropout", "Identity", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool",
     };
+
+    private static readonly HashSet<string> s_binary = new(StringComparer.Ordinal) { "Add", "Sub", "Mul", "Div", "Max", "Min", "Pow" };
+
+    // Binary nodes reached through one computed operand, waiting for the other; and those already walked past.
+    private readonly Dictionary<Node, int[]> _waiting = new();
+    private readonly HashSet<Node> _joined = new();
 
     /// <summary>Terminal readers reached: the node, per input feature the owning channel, and the weight's input axis.</summary>
     public List<(Node Node, int[] Owner, int Axis)> Readers { get; } = new();
@@ -31,6 +41,17 @@ internal sealed class ChannelTracer(ModelGraph graph, bool apply, Func<int, bool
     /// <summary>Walks from <paramref name="value"/>, whose axis 1 carries <paramref name="owner"/>; false when unsupported.</summary>
     public bool Walk(string value, int[] owner)
     {
+        if (!Follow(value, owner))
+        {
+            return false;
+        }
+
+        return _waiting.Count == 0
+            || Fail($"{_waiting.Keys.First()} combines these channels with a value computed elsewhere (a residual or another layer's output)");
+    }
+
+    private bool Follow(string value, int[] owner)
+    {
         if (graph.IsGraphOutput(value))
         {
             return Fail($"'{value}' is a graph output");
@@ -38,12 +59,19 @@ internal sealed class ChannelTracer(ModelGraph graph, bool apply, Func<int, bool
 
         foreach (var node in graph.Consumers(value))
         {
-            if (node.Inputs.IndexOf(value) != 0 || node.Inputs.Skip(1).Contains(value))
+            if (s_binary.Contains(node.OpType) && node.IsDefaultDomain)
             {
-                if (node.OpType != "Concat")
+                if (!Binary(node, value, owner))
                 {
-                    return Fail($"{node} reads '{value}' as a parameter");
+                    return false;
                 }
+
+                continue;
+            }
+
+            if ((node.Inputs.IndexOf(value) != 0 || node.Inputs.Skip(1).Contains(value)) && node.OpType != "Concat")
+            {
+                return Fail($"{node} reads '{value}' as its input {node.Inputs.LastIndexOf(value)}, not as the data input whose channels the tracer follows");
             }
 
             if (!Visit(node, value, owner))
@@ -55,14 +83,80 @@ internal sealed class ChannelTracer(ModelGraph graph, bool apply, Func<int, bool
         return true;
     }
 
+    /// <summary>An element-wise Add/Sub/Mul/Div/Max/Min/Pow reached through <paramref name="value"/>.</summary>
+    private bool Binary(Node node, string value, int[] owner)
+    {
+        if (node.Inputs.Count != 2)
+        {
+            return Fail($"{node} has {node.Inputs.Count} operands");
+        }
+
+        if (_joined.Contains(node))
+        {
+            return Fail($"{node} is reached twice with the walk already past it");
+        }
+
+        var rank = graph.GetValueInfo(node.Outputs[0])?.Shape?.Rank ?? 0;
+        for (var i = 0; i < node.Inputs.Count; i++)
+        {
+            var other = node.Inputs[i];
+            if (other == value)
+            {
+                continue;
+            }
+
+            if (graph.GetInitializer(other) is { } constant)
+            {
+                if (!Broadcast(node, i, constant, rank, owner))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            // A computed operand: the walk goes on only once it has arrived carrying the same channels.
+            if (!_waiting.TryGetValue(node, out var first))
+            {
+                _waiting[node] = owner;
+                return true;
+            }
+
+            if (!first.SequenceEqual(owner))
+            {
+                return Fail($"{node} combines operands that carry different channels");
+            }
+
+            _waiting.Remove(node);
+        }
+
+        _joined.Add(node);
+        return Follow(node.Outputs[0], owner);
+    }
+
+    /// <summary>A constant operand of a binary op: a scalar passes; one value per channel (numpy broadcasting) is cut.</summary>
+    private bool Broadcast(Node node, int input, Tensor constant, int rank, int[] owner)
+    {
+        if (constant.ElementCount == 1)
+        {
+            return true;
+        }
+
+        // Right-aligned against the output's rank, the output's channel axis 1 is the constant's axis rank_c − (rank − 1).
+        var axis = constant.Dims.Length - (rank - 1);
+        var perChannel = rank >= 2 && axis >= 0 && constant.Dims[axis] == owner.Length
+            && constant.Dims.Where((d, k) => k != axis).All(d => d == 1);
+        return perChannel ? Cut(node, input, axis, owner) : Fail($"{node}'s constant '{constant.Name}' is neither a scalar nor one value per channel");
+    }
+
     private bool Visit(Node node, string value, int[] owner)
     {
         switch (node.OpType)
         {
             case var op when s_passThrough.Contains(op) && (op != "PRelu" || Cut(node, 1, 0, owner, optional: true)):
-                return Walk(node.Outputs[0], owner);
+                return Follow(node.Outputs[0], owner);
             case "BatchNormalization":
-                return Enumerable.Range(1, 4).All(i => Cut(node, i, 0, owner)) && Walk(node.Outputs[0], owner);
+                return Enumerable.Range(1, 4).All(i => Cut(node, i, 0, owner)) && Follow(node.Outputs[0], owner);
             case "Flatten" when node.GetInt("axis", 1) == 1:
             case "Reshape":
                 return Flatten(node, value, owner);
@@ -121,7 +215,7 @@ internal sealed class ChannelTracer(ModelGraph graph, bool apply, Func<int, bool
             }
         }
 
-        return Walk(node.Outputs[0], flat);
+        return Follow(node.Outputs[0], flat);
     }
 
     private bool Concat(Node node, string value, int[] owner)
@@ -147,7 +241,7 @@ internal sealed class ChannelTracer(ModelGraph graph, bool apply, Func<int, bool
             parts.AddRange(inputOwner);
         }
 
-        return Walk(node.Outputs[0], parts.ToArray());
+        return Follow(node.Outputs[0], parts.ToArray());
     }
 
     private bool Depthwise(Node node, int[] owner)
@@ -175,7 +269,7 @@ internal sealed class ChannelTracer(ModelGraph graph, bool apply, Func<int, bool
             node.SetAttribute(NodeAttribute.Of("group", (long)owner.Count(o => o < 0 || kept(o))));
         }
 
-        return Walk(node.Outputs[0], outOwner);
+        return Follow(node.Outputs[0], outOwner);
     }
 
     /// <summary>Cuts axis <paramref name="axis"/> of the node's initializer input <paramref name="input"/> to the kept indices.</summary>

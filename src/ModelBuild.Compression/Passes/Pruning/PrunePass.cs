@@ -79,11 +79,15 @@ public sealed class PrunePass(PruneSpec spec) : ICompressionPass
         else if (spec.Scope == PruneScope.Global)
         {
             var total = matrices.Sum(m => (long)m.Length);
-            MagnitudePruner.ZeroSmallest(matrices, (long)Math.Round(sparsity * total));
+            MagnitudePruner.ZeroSmallest(matrices, (long)Math.Round(sparsity * total), TrainedMagnitudes(context, layers, matrices));
         }
         else
         {
-            matrices.ForEach(m => MagnitudePruner.ZeroSmallest([m], (long)Math.Round(sparsity * m.Length)));
+            var keys = TrainedMagnitudes(context, layers, matrices);
+            for (var i = 0; i < matrices.Count; i++)
+            {
+                MagnitudePruner.ZeroSmallest([matrices[i]], (long)Math.Round(sparsity * matrices[i].Length), [keys[i]]);
+            }
         }
 
         for (var i = 0; i < layers.Count; i++)
@@ -100,7 +104,7 @@ public sealed class PrunePass(PruneSpec spec) : ICompressionPass
         if (spec.Scope == PruneScope.Global && !spec.IsNOfM)
         {
             var matrices = layers.Select(context.GetMatrix).ToList();
-            MagnitudePruner.ZeroSmallest(matrices, (long)Math.Round(sparsity * matrices.Sum(m => (long)m.Length)));
+            MagnitudePruner.ZeroSmallest(matrices, (long)Math.Round(sparsity * matrices.Sum(m => (long)m.Length)), TrainedMagnitudes(context, layers, matrices));
             targets = matrices.Select(m => MagnitudePruner.Sparsity(m)).ToArray();
         }
 
@@ -114,6 +118,22 @@ public sealed class PrunePass(PruneSpec spec) : ICompressionPass
             context.InvalidateActivations();
         }
     }
+
+    /// <summary>
+    /// |w| as trained: a folded BatchNorm multiplied each output channel by γ/√(σ²+ε) (the graph records it), a factor
+    /// that spans orders of magnitude across channels and layers and says nothing about a weight's importance (the
+    /// BN renormalised it in training). Ranking folded weights by raw |w| strips whole low-γ channels and depthwise
+    /// layers; ranking by |w| / factor is PyTorch's global L1 pruning of the unfolded model (issue 13).
+    /// </summary>
+    private static List<float[]> TrainedMagnitudes(CompressionContext context, List<LayerWeight> layers, List<float[]> matrices) =>
+        layers.Select((layer, i) =>
+        {
+            var factors = context.Graph.FoldedChannelScales.GetValueOrDefault(layer.Name);
+            var m = matrices[i];
+            return factors is { } f && f.Length == layer.Rows && f.All(v => v != 0 && double.IsFinite(v))
+                ? m.Select((v, j) => (float)Math.Abs(v / f[j / layer.Cols])).ToArray()
+                : m.Select(Math.Abs).ToArray();
+        }).ToList();
 
     private static void Set(CompressionContext context, LayerWeight layer, float[] matrix)
     {

@@ -49,7 +49,8 @@ public enum PruneSchedule
 /// <param name="Threshold">When set (magnitude only): zero every weight with |w| below it instead of a target.</param>
 /// <param name="Scope">
 /// Global or per-layer ranking. SparseGPT with global scope takes each layer's sparsity from the global magnitude
-/// ranking (its default is per-layer, the paper's uniform sparsity).
+/// ranking. Global is the default for every method (SparseGPT's paper uses uniform per-layer sparsity, which
+/// measured far worse on the shared MNIST models at 90–95 %, README); N:M patterns are per layer by nature.
 /// </param>
 /// <param name="Exclude">Weight names, node names or op types left dense.</param>
 /// <param name="Rounds">Prune→reconstruct rounds reaching the target along <paramref name="Schedule"/>.</param>

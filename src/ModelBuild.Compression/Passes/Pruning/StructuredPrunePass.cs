@@ -19,6 +19,7 @@ public sealed class StructuredPrunePass(StructuredPruneSpec spec) : ICompression
         var names = LayerSelection.Select(context, spec.Layers, spec.Exclude).Where(l => l.Node.GetInt("group", 1) == 1).Select(l => l.Name).ToList();
         var targets = spec.Reconstruct ? Reconstruction.RecordTargets(context, context.Layers(), spec.Name) : null;
         var notes = new List<string>();
+        var pruned = 0;
         foreach (var name in names)
         {
             var layer = context.Layers().First(l => l.Name == name);
@@ -39,8 +40,11 @@ public sealed class StructuredPrunePass(StructuredPruneSpec spec) : ICompression
             var remove = Math.Min((int)Math.Round(spec.Fraction * layer.Rows), layer.Rows - 1);
             if (remove <= 0)
             {
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"{name} kept ({spec.Fraction:P0} of {layer.Rows} channels rounds to none)"));
                 continue;
             }
+
+            pruned++;
 
             var saliency = Saliency(context, layer, probe.Readers);
             var removed = Enumerable.Range(0, layer.Rows).OrderBy(c => saliency[c]).ThenBy(c => c).Take(remove).ToHashSet();
@@ -76,7 +80,16 @@ public sealed class StructuredPrunePass(StructuredPruneSpec spec) : ICompression
 
         graph.RemoveUnusedInitializers();
         context.Notes.Add($"{spec.Describe()}: {(notes.Count == 0 ? "no layer pruned" : string.Join("; ", notes))}.");
+        if (pruned == 0)
+        {
+            // A request that removes nothing is almost always a surprise (a graph the tracer cannot follow): say why.
+            context.Warnings.Add($"{context.ManifestPath}: warning {NoEffectCode}: {spec.Describe()} removed no channel: "
+                + (notes.Count == 0 ? "no Conv (group 1), Gemm or MatMul layer is selected" : string.Join("; ", notes)) + ".");
+        }
     }
+
+    /// <summary>The warning code of a manifest setting that has no effect (README: error codes).</summary>
+    public const string NoEffectCode = "MB2006";
 
     /// <summary>The first tensor this cut would shrink (the layer's weight and bias, each reader's weight) that some other node also reads.</summary>
     private static string? SharedTensor(ModelGraph graph, LayerWeight layer, List<(Node Node, int[] Owner, int Axis)> readers)

@@ -42,6 +42,7 @@ internal static class FormatEncoder
     private static byte[] EncodeLinear(LinearQuantized q, int[]? kept)
     {
         var bits = q.IsTernary ? 2 : q.Bits;
+        var trits = q.IsTernary && !q.TwoBitCodes;
         if (bits is < 1 or > 8 || q.GroupSize < 1)
         {
             throw new ArgumentException($"{q.Describe()}: bits must be 1..8 and the group size positive.");
@@ -54,16 +55,17 @@ internal static class FormatEncoder
             throw new ArgumentException($"{q.Describe()}: expected {groups} scales{(q.ZeroPoints is null ? "" : " and zero points")}.");
         }
 
-        int min = q.IsTernary ? -1 : -(1 << (bits - 1)), max = q.IsTernary ? 1 : (1 << (bits - 1)) - 1;
+        // Trits store t = q + 1; b-bit codes (ternary ones too, when stored as 2-bit codes) store u = q + 2^(b−1).
+        int min = q.IsTernary ? -1 : -(1 << (bits - 1)), max = q.IsTernary ? 1 : (1 << (bits - 1)) - 1, bias = trits ? 1 : 1 << (bits - 1);
         var codes = Array.ConvertAll(kept ?? Enumerable.Range(0, q.Codes.Length).ToArray(), i => q.Codes[i] >= min && q.Codes[i] <= max
-            ? q.Codes[i] - min
+            ? q.Codes[i] + bias
             : throw new ArgumentException($"{q.Describe()}: code {q.Codes[i]} at {i} is outside [{min}, {max}]."));
 
         var zpBytes = q.ZeroPoints is null ? 0 : BitPacking.Pad4(groups);
         var streamStart = 8 + (4 * groups) + zpBytes;
-        var payload = new byte[streamStart + (q.IsTernary ? BitPacking.TernaryLength(codes.Length) : BitPacking.PackedLength(codes.Length, bits))];
+        var payload = new byte[streamStart + (trits ? BitPacking.TernaryLength(codes.Length) : BitPacking.PackedLength(codes.Length, bits))];
         payload[0] = (byte)bits;
-        payload[1] = (byte)((q.ZeroPoints is null ? 0 : 1) | (q.IsTernary ? 2 : 0));
+        payload[1] = (byte)((q.ZeroPoints is null ? 0 : 1) | (trits ? 2 : 0));
         BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(4), (uint)Math.Max(1, Math.Min(q.GroupSize, q.Cols)));
         WriteFloats(q.Scales, payload.AsSpan(8));
         if (q.ZeroPoints is not null)
@@ -71,7 +73,7 @@ internal static class FormatEncoder
             MemoryMarshal.AsBytes(q.ZeroPoints.AsSpan()).CopyTo(payload.AsSpan(8 + (4 * groups)));
         }
 
-        if (q.IsTernary)
+        if (trits)
         {
             BitPacking.PackTernary(codes, payload.AsSpan(streamStart));
         }

@@ -21,13 +21,21 @@ public sealed class PruneManifestTests
         Assert.Equal("prune(magnitude,50.0 %,global)", spec.Describe());
     }
 
+    [Theory]
+    [InlineData("""{"prune":{"method":"sparsegpt","sparsity":0.9}}""", PruneScope.Global)] // issue 13 D8: it was per-layer
+    [InlineData("""{"prune":{"method":"sparsegpt","sparsity":0.9,"scope":"per-layer"}}""", PruneScope.PerLayer)]
+    [InlineData("""{"prune":{"method":"sparsegpt","n":2,"m":4}}""", PruneScope.PerLayer)]
+    [InlineData("""{"prune":{"method":"n:m"}}""", PruneScope.PerLayer)]
+    public void Scope_defaults_to_global_except_for_n_of_m_patterns(string pass, PruneScope scope) =>
+        Assert.Equal(scope, Assert.IsType<PruneSpec>(Single(pass)).Scope);
+
     [Fact]
     public void Prune_reads_every_setting()
     {
         var spec = Assert.IsType<PruneSpec>(Single(
             """{"prune":{"method":"sparsegpt","sparsity":0.9,"rounds":3,"schedule":"linear","reconstruct":true,"ridge":0.1,"exclude":["Conv","fc2.weight"],"blockSize":64,"damping":0.05}}"""));
 
-        Assert.Equal((PruneMethod.SparseGpt, 0.9, PruneScope.PerLayer, 3, PruneSchedule.Linear, true, 0.1, 64, 0.05),
+        Assert.Equal((PruneMethod.SparseGpt, 0.9, PruneScope.Global, 3, PruneSchedule.Linear, true, 0.1, 64, 0.05),
             (spec.Method, spec.Sparsity, spec.Scope, spec.Rounds, spec.Schedule, spec.Reconstruct, spec.Ridge, spec.BlockSize, spec.Damping));
         Assert.Equal(["Conv", "fc2.weight"], spec.Exclude);
     }

@@ -44,14 +44,40 @@ public sealed class RoundToNearestTests
     }
 
     [Fact]
-    public void Ternary_uses_the_twn_threshold_scale_and_codes_minus_one_zero_one()
+    public void Ternary_scale_is_least_squares_and_codes_are_minus_one_zero_one()
     {
         double[] w = [0.9, -0.1, 0.05, -0.8, 0.5, 0.0];
         var stored = (LinearQuantized)RoundToNearest.Quantize(w, 1, 6, new GridOptions(2, true, true, 6, false), null, null).Matrix.ToStored();
 
-        // Δ = 0.7 · mean|w| = 0.7 · 2.35 / 6 ≈ 0.274; α = mean of |w| above Δ = (0.9 + 0.8 + 0.5) / 3.
+        // Keeping the k largest |w| at ±s costs least at s = mean of those k; k = 3 gives the largest S_k²/k (1.613).
         Assert.True(stored.IsTernary);
         Assert.Equal((float)(2.2 / 3), stored.Scales[0]);
         Assert.Equal(new sbyte[] { 1, 0, 0, -1, 1, 0 }, stored.Codes);
     }
+
+    [Fact]
+    public void Ternary_error_is_the_least_any_scale_gives_and_below_the_twn_threshold_rule()
+    {
+        // Issue 13 D7: a reference scan over scales in float64, and the TWN rule (Δ = 0.7·mean|w|, α = mean |w| > Δ).
+        var random = new Random(13);
+        const int rows = 8, cols = 64;
+        var w = Enumerable.Range(0, rows * cols).Select(_ => Math.Tan((random.NextDouble() - 0.5) * 2.6) * 0.1).ToArray(); // heavy tails
+        var decoded = RoundToNearest.Quantize(w, rows, cols, new GridOptions(2, true, true, cols, false), null, null).Decoded;
+        double ours = 0, scanned = 0, twn = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            var row = w.AsSpan(r * cols, cols).ToArray();
+            ours += Enumerable.Range(0, cols).Sum(c => Math.Pow(decoded[(r * cols) + c] - row[c], 2));
+            var max = row.Max(Math.Abs);
+            scanned += Enumerable.Range(1, 4000).Min(i => TernaryError(row, max * i / 4000));
+            var delta = 0.7 * row.Average(Math.Abs);
+            twn += TernaryError(row, row.Where(v => Math.Abs(v) > delta).Average(Math.Abs));
+        }
+
+        Assert.True(ours <= scanned * (1 + 1e-6), $"ours {ours:g6} vs best scanned {scanned:g6}");
+        Assert.True(ours < twn, $"ours {ours:g6} vs TWN {twn:g6}");
+    }
+
+    private static double TernaryError(double[] row, double scale) =>
+        row.Sum(v => Math.Pow(v - (scale * Math.Clamp(Math.Round(v / scale), -1, 1)), 2));
 }

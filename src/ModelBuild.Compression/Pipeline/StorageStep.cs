@@ -1,0 +1,33 @@
+using ModelBuild.Compression.Passes;
+using ModelBuild.Compression.Representation;
+using ModelBuild.Compression.Storage;
+
+namespace ModelBuild.Compression.Pipeline;
+
+/// <summary>
+/// After the passes: stores every layer weight in the smallest lossless form of what the passes left
+/// (<see cref="StorageChoice"/>), so pruned weights are stored sparse whichever pass came last (README: "pruned
+/// weights are stored sparse"). Decoded values do not change, so the plan check and accuracy gate see the same model.
+/// </summary>
+internal static class StorageStep
+{
+    public static void Apply(CompressionContext context)
+    {
+        var changed = new List<string>();
+        foreach (var layer in context.Layers())
+        {
+            var current = context.Stored.TryGetValue(layer.Name, out var stored) ? stored : new DenseFloat(layer.Rows, layer.Cols, context.GetMatrix(layer));
+            var chosen = StorageChoice.Smallest(current, context.EntropyCoding);
+            if (!ReferenceEquals(chosen, current))
+            {
+                context.Stored[layer.Name] = chosen;
+                changed.Add($"{layer.Name} {chosen.Describe()}");
+            }
+        }
+
+        if (changed.Count > 0)
+        {
+            context.Notes.Add($"storage: smaller lossless form chosen for {string.Join(", ", changed)}");
+        }
+    }
+}

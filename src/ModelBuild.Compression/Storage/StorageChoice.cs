@@ -1,0 +1,65 @@
+using System.IO.Compression;
+using ModelBuild.Compression.Representation;
+
+namespace ModelBuild.Compression.Storage;
+
+/// <summary>
+/// Picks, among representations that decode to exactly the same values, the one that costs the fewest blob bytes:
+/// the pass's own choice, the same values as a sparse entry (format 8) when the matrix holds exact zeros (a pruning
+/// pass ran, whatever came after it), and ternary codes as plain 2-bit codes when the blob is entropy coded.
+/// </summary>
+/// <remarks>
+/// Without entropy coding the cost is <see cref="WeightBlobWriter.EncodedSize"/>; with it, the Brotli-compressed
+/// size of the entry's payload (quality 9, a faster stand-in for the blob's quality 11: it only ranks candidates).
+/// Ties keep the earlier candidate, so the choice is deterministic and a dense entry is never replaced for nothing.
+/// </remarks>
+public static class StorageChoice
+{
+    private const int RankingQuality = 9;
+    private const int Window = 22;
+
+    /// <summary>The smallest representation with the same <see cref="StoredMatrix.Decode"/> as <paramref name="matrix"/>.</summary>
+    /// <param name="matrix">What the passes chose (a <see cref="DenseFloat"/> for a weight no pass stored).</param>
+    /// <param name="entropyCoding">Whether the blob's payload is Brotli-compressed (the <c>entropy</c> pass).</param>
+    public static StoredMatrix Smallest(StoredMatrix matrix, bool entropyCoding)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        var candidates = new List<StoredMatrix> { matrix };
+        if (entropyCoding && matrix is LinearQuantized { IsTernary: true, TwoBitCodes: false } ternary)
+        {
+            // Base-3 packing (5 trits a byte) hides the code boundaries from Brotli; 2-bit codes keep them aligned.
+            candidates.Add(ternary with { TwoBitCodes = true });
+        }
+
+        if (matrix is not SparseMatrix and not WithOutliers && ZeroMask(matrix) is { } mask)
+        {
+            candidates.AddRange(candidates.ToList().Select(inner => new SparseMatrix(matrix.Rows, matrix.Cols, mask, inner)));
+        }
+
+        return candidates.Count == 1 ? matrix : candidates.MinBy(c => Cost(c, entropyCoding))!;
+    }
+
+    /// <summary>Where the decoded values are not exactly +0, or null when none is.</summary>
+    private static bool[]? ZeroMask(StoredMatrix matrix)
+    {
+        // Only +0 is dropped: a sparse entry decodes its missing positions as +0, so −0 must stay stored.
+        var mask = Array.ConvertAll(matrix.Decode(), v => BitConverter.SingleToInt32Bits(v) != 0);
+        return Array.IndexOf(mask, false) >= 0 ? mask : null;
+    }
+
+    private static long Cost(StoredMatrix matrix, bool entropyCoding)
+    {
+        if (!entropyCoding)
+        {
+            return WeightBlobWriter.EncodedSize(matrix);
+        }
+
+        var writer = new WeightBlobWriter();
+        writer.AddStored("w", matrix, [matrix.Rows, matrix.Cols]);
+        var payload = writer.Payload(0);
+        using var encoder = new BrotliEncoder(RankingQuality, Window);
+        var buffer = new byte[BrotliEncoder.GetMaxCompressedLength(payload.Length)];
+        encoder.Compress(payload, buffer, out _, out var written, isFinalBlock: true);
+        return written;
+    }
+}
