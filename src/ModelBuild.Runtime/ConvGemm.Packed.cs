@@ -142,6 +142,10 @@ internal static partial class ConvGemm
     [ThreadStatic]
     private static float[]? t_panel;
 
+    /// <summary>This thread's panel buffer, at least <paramref name="floats"/> long (contents undefined).</summary>
+    public static float[] PanelBuffer(int floats) =>
+        t_panel is { } t && t.Length >= floats ? t : (t_panel = new float[Math.Max(floats, 2 * (t_panel?.Length ?? 0))]);
+
     /// <summary>
     /// The col slice of the <paramref name="width"/> pixels from <paramref name="at"/> (K rows, p apart), as the tile
     /// reads it: copied to a contiguous K × width panel (row stride <paramref name="ldc"/> = width) when more than one
@@ -156,8 +160,7 @@ internal static partial class ConvGemm
             return ref Unsafe.Add(ref col, at);
         }
 
-        int need = k * width;
-        float[] panel = t_panel is { } t && t.Length >= need ? t : (t_panel = new float[Math.Max(need, 2 * (t_panel?.Length ?? 0))]);
+        float[] panel = PanelBuffer(k * width);
         ref float dst = ref MemoryMarshal.GetArrayDataReference(panel);
         ref float src = ref Unsafe.Add(ref col, at);
         for (int i = 0; i < k; i++)
