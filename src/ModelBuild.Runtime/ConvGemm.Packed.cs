@@ -47,7 +47,7 @@ internal static partial class ConvGemm
     /// packed blocks start at <paramref name="pw"/>. Pixel tiles are the outer loop, so one tile's slice of
     /// <c>col</c> (K × 24 floats, 27 KB for K = 288) stays in L1 while every channel block passes over it;
     /// the other order would stream the whole <c>col</c> matrix (226 KB for 14×14) from L2 once per block.
-    /// When several channel blocks share a tile, its slice is first copied into a contiguous panel
+    /// On the 256-bit and 128-bit paths, when several channel blocks share a tile, its slice is first copied into a contiguous panel
     /// (<see cref="Panel"/>): <c>col</c>'s rows are p floats apart, and for p a multiple of 256 (16×16, 32×32, 64×64
     /// images) every row of the slice falls into the same few L1 sets, so a K × 24 slice of 2 lines per row does not
     /// stay in L1 even when it would fit (BlazeFace's 24 → 28 1×1 conv on 64×64 ran at half the FMA rate).
@@ -60,7 +60,10 @@ internal static partial class ConvGemm
             // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
             for (; px <= p - 48; px += 48)
             {
-                ref float c = ref Panel(ref col, px, k, p, 48, m, out int ldc);
+                // No panel copy: the 8 × 48 tile loads each col vector once per 8 channels, and with the copy BlazeFace and
+                // ppocr_det measured no faster on AVX-512 (within the noise of a shared machine), so this path is as before.
+                ref float c = ref Unsafe.Add(ref col, px);
+                int ldc = p;
 
                 // 8-channel tiles while 8 channels remain, then one 4-channel tile for the rest.
                 int jb = 0;
@@ -75,26 +78,26 @@ internal static partial class ConvGemm
                 }
             }
 
-            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
+            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: false);
 
             // A last 1–8 pixels (49 = 48 + 1 is common) take an 8-wide tile, which wastes less than a 16-wide one.
             px = p - px > 8
-                ? Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
-                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+                ? Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: false)
+                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: false);
         }
         else if (level == SimdLevel.Vector256 && p >= 8)
         {
             // The last 1–23 pixels: one 24- or 16-wide tile placed to end at the last pixel (recomputing a few; 16-wide
             // tiles when fewer than 24 pixels exist), which runs at nearly the 24-wide tile's rate where 8-wide tiles run
             // at about half of it.
-            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
-            px = p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
-                : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
-                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
+            px = p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+                : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
         }
         else if (level != SimdLevel.Scalar && p >= 4)
         {
-            px = Columns<Tile4Xmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+            px = Columns<Tile4Xmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
         }
 
         for (; px < p; px++)
@@ -121,13 +124,13 @@ internal static partial class ConvGemm
     /// (<paramref name="whole"/> false) up to the end, the last tile shifted left to end at pixel p − 1.
     /// </summary>
     /// <returns>The first pixel not yet computed.</returns>
-    private static int Columns<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool whole)
+    private static int Columns<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool whole, bool pack)
         where T : struct, ITile
     {
         for (; whole ? px <= p - T.Width : px < p; px += T.Width)
         {
             int at = Math.Min(px, p - T.Width);
-            ref float c = ref Panel(ref col, at, k, p, T.Width, m, out int ldc);
+            ref float c = ref Panel(ref col, at, k, p, T.Width, pack ? m : 0, out int ldc);
             for (int jb = 0; jb < m; jb += Mr)
             {
                 T.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + at), j0 + jb, Math.Min(Mr, m - jb), ep);
