@@ -47,6 +47,10 @@ internal static partial class ConvGemm
     /// packed blocks start at <paramref name="pw"/>. Pixel tiles are the outer loop, so one tile's slice of
     /// <c>col</c> (K × 24 floats, 27 KB for K = 288) stays in L1 while every channel block passes over it;
     /// the other order would stream the whole <c>col</c> matrix (226 KB for 14×14) from L2 once per block.
+    /// On the 256-bit and 128-bit paths, when several channel blocks share a tile, its slice is first copied into a contiguous panel
+    /// (<see cref="Panel"/>): <c>col</c>'s rows are p floats apart, and for p a multiple of 256 (16×16, 32×32, 64×64
+    /// images) every row of the slice falls into the same few L1 sets, so a K × 24 slice of 2 lines per row does not
+    /// stay in L1 even when it would fit (BlazeFace's 24 → 28 1×1 conv on 64×64 ran at half the FMA rate).
     /// </summary>
     public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
@@ -56,39 +60,44 @@ internal static partial class ConvGemm
             // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
             for (; px <= p - 48; px += 48)
             {
+                // No panel copy: the 8 × 48 tile loads each col vector once per 8 channels, and with the copy BlazeFace and
+                // ppocr_det measured no faster on AVX-512 (within the noise of a shared machine), so this path is as before.
+                ref float c = ref Unsafe.Add(ref col, px);
+                int ldc = p;
+
                 // 8-channel tiles while 8 channels remain, then one 4-channel tile for the rest.
                 int jb = 0;
                 for (; jb <= m - 8; jb += 8)
                 {
-                    Tile8x48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref Unsafe.Add(ref col, px), k, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
+                    Tile8x48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
                 }
 
                 for (; jb < m; jb += Mr)
                 {
-                    Tile48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref Unsafe.Add(ref col, px), k, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, Math.Min(Mr, m - jb), ep);
+                    Tile48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, Math.Min(Mr, m - jb), ep);
                 }
             }
 
-            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
+            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: false);
 
             // A last 1–8 pixels (49 = 48 + 1 is common) take an 8-wide tile, which wastes less than a 16-wide one.
             px = p - px > 8
-                ? Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
-                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+                ? Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: false)
+                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: false);
         }
         else if (level == SimdLevel.Vector256 && p >= 8)
         {
             // The last 1–23 pixels: one 24- or 16-wide tile placed to end at the last pixel (recomputing a few; 16-wide
             // tiles when fewer than 24 pixels exist), which runs at nearly the 24-wide tile's rate where 8-wide tiles run
             // at about half of it.
-            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true);
-            px = p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
-                : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false)
-                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
+            px = p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+                : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
         }
         else if (level != SimdLevel.Scalar && p >= 4)
         {
-            px = Columns<Tile4Xmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false);
+            px = Columns<Tile4Xmm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
         }
 
         for (; px < p; px++)
@@ -115,22 +124,64 @@ internal static partial class ConvGemm
     /// (<paramref name="whole"/> false) up to the end, the last tile shifted left to end at pixel p − 1.
     /// </summary>
     /// <returns>The first pixel not yet computed.</returns>
-    private static int Columns<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool whole)
+    private static int Columns<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool whole, bool pack)
         where T : struct, ITile
     {
         for (; whole ? px <= p - T.Width : px < p; px += T.Width)
         {
             int at = Math.Min(px, p - T.Width);
+            ref float c = ref Panel(ref col, at, k, p, T.Width, pack ? m : 0, out int ldc);
             for (int jb = 0; jb < m; jb += Mr)
             {
-                T.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref Unsafe.Add(ref col, at), k, p, ref Unsafe.Add(ref y, ((nint)jb * p) + at), j0 + jb, Math.Min(Mr, m - jb), ep);
+                T.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + at), j0 + jb, Math.Min(Mr, m - jb), ep);
             }
         }
 
         return whole ? px : p;
     }
 
-    public static void Tile24(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    // The contiguous copy of one tile's col slice; grown once per thread to the largest K × 48 seen, so steady-state
+    // calls allocate nothing.
+    [ThreadStatic]
+    private static float[]? t_panel;
+
+    /// <summary>This thread's panel buffer, at least <paramref name="floats"/> long (contents undefined).</summary>
+    public static float[] PanelBuffer(int floats) =>
+        t_panel is { } t && t.Length >= floats ? t : (t_panel = new float[Math.Max(floats, 2 * (t_panel?.Length ?? 0))]);
+
+    /// <summary>
+    /// The col slice of the <paramref name="width"/> pixels from <paramref name="at"/> (K rows, p apart), as the tile
+    /// reads it: copied to a contiguous K × width panel (row stride <paramref name="ldc"/> = width) when more than one
+    /// channel block of <paramref name="m"/> channels reuses it, else <c>col</c> itself (ldc = p). The values, and so
+    /// the results, are the same either way. <paramref name="width"/> is a multiple of 4.
+    /// </summary>
+    private static ref float Panel(ref float col, int at, int k, int p, int width, int m, out int ldc)
+    {
+        if (m <= Mr || p == width)
+        {
+            ldc = p;
+            return ref Unsafe.Add(ref col, at);
+        }
+
+        float[] panel = PanelBuffer(k * width);
+        ref float dst = ref MemoryMarshal.GetArrayDataReference(panel);
+        ref float src = ref Unsafe.Add(ref col, at);
+        for (int i = 0; i < k; i++)
+        {
+            for (int c = 0; c < width; c += 4)
+            {
+                Vector128.LoadUnsafe(ref src, (nuint)c).StoreUnsafe(ref dst, (nuint)c);
+            }
+
+            src = ref Unsafe.Add(ref src, p);
+            dst = ref Unsafe.Add(ref dst, width);
+        }
+
+        ldc = width;
+        return ref MemoryMarshal.GetArrayDataReference(panel);
+    }
+
+    public static void Tile24(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
@@ -157,7 +208,7 @@ internal static partial class ConvGemm
             b3 = Simd.MulAdd(v, xb, b3);
             c3 = Simd.MulAdd(v, xc, c3);
             w = ref Unsafe.Add(ref w, Mr);
-            col = ref Unsafe.Add(ref col, p);
+            col = ref Unsafe.Add(ref col, ldc);
         }
 
         Store3(ep, j, a0, b0, c0, ref y);
@@ -185,7 +236,7 @@ internal static partial class ConvGemm
         ep.Apply(j, c, default).StoreUnsafe(ref y, 16);
     }
 
-    public static void Tile8(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    public static void Tile8(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         // Two accumulators per channel (even and odd k) so 8 FMA chains are in flight instead of 4.
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -194,7 +245,7 @@ internal static partial class ConvGemm
         for (; i <= k - 2; i += 2)
         {
             Vector256<float> x = Vector256.LoadUnsafe(ref col);
-            Vector256<float> x2 = Vector256.LoadUnsafe(ref col, (nuint)p);
+            Vector256<float> x2 = Vector256.LoadUnsafe(ref col, (nuint)ldc);
             a0 = Simd.MulAdd(Vector256.Create(w), x, a0);
             a1 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 1)), x, a1);
             a2 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 2)), x, a2);
@@ -204,7 +255,7 @@ internal static partial class ConvGemm
             b2 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 6)), x2, b2);
             b3 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 7)), x2, b3);
             w = ref Unsafe.Add(ref w, 2 * Mr);
-            col = ref Unsafe.Add(ref col, 2 * p);
+            col = ref Unsafe.Add(ref col, 2 * ldc);
         }
 
         if (i < k)
@@ -233,7 +284,7 @@ internal static partial class ConvGemm
         }
     }
 
-    public static void Tile4(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    public static void Tile4(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int i = 0; i < k; i++)
@@ -244,7 +295,7 @@ internal static partial class ConvGemm
             a2 = Simd.MulAdd(Vector128.Create(Unsafe.Add(ref w, 2)), x, a2);
             a3 = Simd.MulAdd(Vector128.Create(Unsafe.Add(ref w, 3)), x, a3);
             w = ref Unsafe.Add(ref w, Mr);
-            col = ref Unsafe.Add(ref col, p);
+            col = ref Unsafe.Add(ref col, ldc);
         }
 
         ep.Apply(j, a0, default).StoreUnsafe(ref y);

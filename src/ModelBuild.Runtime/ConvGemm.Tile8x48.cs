@@ -10,7 +10,7 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static class Tile8x48Zmm
 {
-    public static void Run(ref float wa, ref float col, int k, int p, ref float y, int j, in Epilogue ep)
+    public static void Run(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep)
     {
         ref float wb = ref Unsafe.Add(ref wa, ConvGemm.Mr * k);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -31,7 +31,7 @@ internal static class Tile8x48Zmm
             Step(Vector512.Create(Unsafe.Add(ref wb, 3)), xa, xb, xc, ref a7, ref b7, ref c7);
             wa = ref Unsafe.Add(ref wa, ConvGemm.Mr);
             wb = ref Unsafe.Add(ref wb, ConvGemm.Mr);
-            col = ref Unsafe.Add(ref col, p);
+            col = ref Unsafe.Add(ref col, ldc);
         }
 
         Store(ep, j, a0, b0, c0, ref y);

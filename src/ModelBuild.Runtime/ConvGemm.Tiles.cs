@@ -12,15 +12,15 @@ internal interface ITile
 {
     static abstract int Width { get; }
 
-    static abstract void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep);
+    static abstract void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep);
 }
 
 internal readonly struct Tile24Ymm : ITile
 {
     public static int Width => 24;
 
-    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep) =>
-        ConvGemm.Tile24(ref w, ref col, k, p, ref y, j, rows, ep);
+    public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep) =>
+        ConvGemm.Tile24(ref w, ref col, k, ldc, p, ref y, j, rows, ep);
 }
 
 /// <summary>
@@ -31,7 +31,7 @@ internal readonly struct Tile16Ymm : ITile
 {
     public static int Width => 16;
 
-    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
@@ -52,7 +52,7 @@ internal readonly struct Tile16Ymm : ITile
             a3 = Simd.MulAdd(v, xa, a3);
             b3 = Simd.MulAdd(v, xb, b3);
             w = ref Unsafe.Add(ref w, ConvGemm.Mr);
-            col = ref Unsafe.Add(ref col, p);
+            col = ref Unsafe.Add(ref col, ldc);
         }
 
         Store(ep, j, a0, b0, ref y);
@@ -84,16 +84,16 @@ internal readonly struct Tile8Ymm : ITile
 {
     public static int Width => 8;
 
-    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep) =>
-        ConvGemm.Tile8(ref w, ref col, k, p, ref y, j, rows, ep);
+    public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep) =>
+        ConvGemm.Tile8(ref w, ref col, k, ldc, p, ref y, j, rows, ep);
 }
 
 internal readonly struct Tile4Xmm : ITile
 {
     public static int Width => 4;
 
-    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep) =>
-        ConvGemm.Tile4(ref w, ref col, k, p, ref y, j, rows, ep);
+    public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep) =>
+        ConvGemm.Tile4(ref w, ref col, k, ldc, p, ref y, j, rows, ep);
 }
 
 /// <summary>4 × 48 with 512-bit vectors: 12 accumulators + 3 pixel vectors + 1 broadcast of the 32 registers.</summary>
@@ -101,7 +101,7 @@ internal readonly struct Tile48Zmm : ITile
 {
     public static int Width => 48;
 
-    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
@@ -128,7 +128,7 @@ internal readonly struct Tile48Zmm : ITile
             b3 = Vector512.FusedMultiplyAdd(v, xb, b3);
             c3 = Vector512.FusedMultiplyAdd(v, xc, c3);
             w = ref Unsafe.Add(ref w, ConvGemm.Mr);
-            col = ref Unsafe.Add(ref col, p);
+            col = ref Unsafe.Add(ref col, ldc);
         }
 
         Store(ep, j, a0, b0, c0, ref y);
@@ -162,7 +162,7 @@ internal readonly struct Tile16Zmm : ITile
 {
     public static int Width => 16;
 
-    public static void Run(ref float w, ref float col, int k, int p, ref float y, int j, int rows, in Epilogue ep)
+    public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
@@ -170,7 +170,7 @@ internal readonly struct Tile16Zmm : ITile
         for (; i <= k - 2; i += 2)
         {
             Vector512<float> x = Vector512.LoadUnsafe(ref col);
-            Vector512<float> x2 = Vector512.LoadUnsafe(ref col, (nuint)p);
+            Vector512<float> x2 = Vector512.LoadUnsafe(ref col, (nuint)ldc);
             a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w), x, a0);
             a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 1)), x, a1);
             a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 2)), x, a2);
@@ -180,7 +180,7 @@ internal readonly struct Tile16Zmm : ITile
             b2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 6)), x2, b2);
             b3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 7)), x2, b3);
             w = ref Unsafe.Add(ref w, 2 * ConvGemm.Mr);
-            col = ref Unsafe.Add(ref col, 2 * p);
+            col = ref Unsafe.Add(ref col, 2 * ldc);
         }
 
         if (i < k)

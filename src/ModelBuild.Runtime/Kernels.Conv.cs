@@ -32,7 +32,7 @@ public static partial class Kernels
 
     /// <summary>The scratch floats <c>Conv2D</c> needs for <paramref name="s"/> (independent of the batch).</summary>
     /// <param name="s">The convolution's shape.</param>
-    /// <returns>For depthwise KH·KW plus about two padded planes (the input and the output with KW − 1 extra columns), 0 for a 1×1 stride-1 unpadded conv, else an im2col panel of a few output rows (the whole matrix when small) and their outputs.</returns>
+    /// <returns>For depthwise KH·KW plus about two padded planes (the input and the output with KW − 1 extra columns), 0 for a 1×1 stride-1 unpadded conv, else an im2col panel of a few output rows (the whole matrix when small) and their outputs, or for KH·KW &gt; 1 and OW ≥ 16 the input's phase planes (<see cref="PhaseConv"/>) when larger.</returns>
     public static int Conv2DScratch(in Conv2DShape s)
     {
         if (IsDepthwise(s))
@@ -40,7 +40,7 @@ public static partial class Kernels
             return DepthwiseConv.Scratch(s);
         }
 
-        return IsPointwise(s) ? 0 : Im2Col.Scratch(s);
+        return IsPointwise(s) ? 0 : Math.Max(Im2Col.Scratch(s), checked((int)PhaseConv.Scratch(s)));
     }
 
     /// <summary>Weight counts up to this get a packed float copy (see <see cref="WeightMatrix.PackedConv"/>): 16 MB.</summary>
@@ -138,6 +138,12 @@ public static partial class Kernels
                 if (pointwise)
                 {
                     ConvGemm.RunPacked(level, ref wg, ocg, ref MemoryMarshal.GetReference(xg), k, p, ref yg, g * ocg, ep);
+                    continue;
+                }
+
+                if (PhaseConv.Applies(level, s))
+                {
+                    PhaseConv.Run(level, xg, ref wg, ocg, g * ocg, scratch, s, cg, ref yg, ep);
                     continue;
                 }
 

@@ -43,6 +43,14 @@ public sealed class ConvTests
         ("20 pixels: two overlapping 16-wide tiles", Shape(5, 4, 5, 6, 1, 1)),
         ("1-row input, 3x3 pad1", Shape(4, 1, 5, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("1-column input, 3x3 pad1", Shape(4, 6, 1, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        // Phase planes (PhaseConv, AVX2 without AVX-512): tiles of 24 and 16 inside one output row.
+        ("phase planes: BlazeFace's 5x5 stride 2 stem, 64 wide (24 + 24 + 16)", Shape(3, 20, 128, 8, 5, 5, sh: 2, sw: 2, pt: 1, pl: 1, pb: 2, pr: 2)),
+        ("phase planes: 5x5 stride 2, 20 wide (16 + shifted 16)", Shape(3, 11, 40, 24, 5, 5, sh: 2, sw: 2, pt: 1, pl: 1, pb: 2, pr: 2)),
+        ("phase planes: stride 1x3 dilation 2, 16 wide", Shape(2, 10, 50, 6, 3, 3, sh: 1, sw: 3, dh: 2, dw: 2, pt: 1, pl: 2, pb: 1, pr: 0)),
+        ("phase planes: 3x3 pad 1, 41 wide (24 + shifted 24), 5 channels", Shape(4, 5, 41, 5, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        ("phase planes: pads wider than the kernel, 2x2 stride 2", Shape(3, 4, 33, 10, 2, 2, sh: 2, sw: 2, pt: 2, pl: 3, pb: 3, pr: 2)),
+        // Pointwise over 16x16 (p = 256, col rows in the same L1 sets): the panel copy, 3 channel blocks.
+        ("pointwise 16x16, 12 channels", Shape(8, 16, 16, 12, 1, 1)),
     ];
 
     public static TheoryData<int, WeightFormat, int, bool> Cases()
