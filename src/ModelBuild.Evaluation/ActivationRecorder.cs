@@ -43,7 +43,7 @@ public static class ActivationRecorder
             int rows = session.FixedBatch ? batch : n;
             var data = new float[rows * sampleSize];
             samples.AsSpan(start * sampleSize, n * sampleSize).CopyTo(data);
-            var inputs = new Dictionary<string, (float[] Data, int[] Shape)> { [session.InputNames[0]] = (data, [rows, .. sampleShape]) };
+            var inputs = new Dictionary<string, (float[] Data, int[] Shape)> { [session.FirstInputName] = (data, [rows, .. sampleShape]) };
             foreach (var (name, (values, shape)) in session.Run(inputs, parts.Keys))
             {
                 // Only the first batch decides whether the value is per-sample; later batches follow it.

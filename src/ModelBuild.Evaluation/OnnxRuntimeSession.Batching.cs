@@ -16,7 +16,7 @@ public sealed partial class OnnxRuntimeSession
         int[] sampleShape = SampleShape(samples.Length, count);
         int sampleSize = sampleShape.Aggregate(1, (a, d) => a * d);
         int batch = FixedBatch ? BatchSize : Math.Min(batchSize, Math.Max(count, 1));
-        string input = InputNames[0], output = OutputNames[0];
+        string input = FirstInputName, output = FirstOutputName;
         float[]? result = null;
         int rowSize = 0;
         var chunk = new float[batch * sampleSize];

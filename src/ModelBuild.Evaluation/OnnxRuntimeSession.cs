@@ -28,6 +28,16 @@ public sealed partial class OnnxRuntimeSession : IDisposable
     /// <summary>The graph outputs, in model order.</summary>
     public IReadOnlyList<string> OutputNames { get; }
 
+    /// <summary>The first graph input, which the single-input runs feed.</summary>
+    /// <exception cref="ModelBuildException">MB4001 when ONNX Runtime sees no graph input.</exception>
+    public string FirstInputName => InputNames.Count > 0 ? InputNames[0]
+        : throw new ModelBuildException(EvaluationErrors.RuntimeRefused, _displayName, "ONNX Runtime sees no graph input to feed, so the model cannot be evaluated.");
+
+    /// <summary>The first graph output, which the single-output runs return.</summary>
+    /// <exception cref="ModelBuildException">MB4001 when ONNX Runtime sees no graph output.</exception>
+    public string FirstOutputName => OutputNames.Count > 0 ? OutputNames[0]
+        : throw new ModelBuildException(EvaluationErrors.RuntimeRefused, _displayName, "ONNX Runtime sees no graph output (a value info may declare it as a type it does not return), so the model cannot be evaluated.");
+
     /// <summary>True when the first input's batch dimension is a fixed number (e.g. 1 for mnist-8).</summary>
     public bool FixedBatch => BatchSize > 0;
 
@@ -67,8 +77,9 @@ public sealed partial class OnnxRuntimeSession : IDisposable
     /// <summary>Runs the first input with <paramref name="shape"/> and returns the first output's data.</summary>
     public float[] RunSingle(float[] input, int[] shape)
     {
-        var inputs = new Dictionary<string, (float[] Data, int[] Shape)> { [InputNames[0]] = (input, shape) };
-        return Run(inputs, [OutputNames[0]])[OutputNames[0]].Data;
+        var output = FirstOutputName;
+        var inputs = new Dictionary<string, (float[] Data, int[] Shape)> { [FirstInputName] = (input, shape) };
+        return Run(inputs, [output])[output].Data;
     }
 
     /// <summary>Runs the model on named float32 inputs and returns the requested outputs (all by default).</summary>

@@ -51,6 +51,8 @@ public sealed class MutationFuzzTests(ITestOutputHelper output)
     [InlineData(2222, 13480)] // the same kind (HugeTensorTests has its variants)
     [InlineData(2222, 68068)] // Min(a0, ""): ONNX Runtime crashed the process with SIGSEGV
     [InlineData(3333, 24048)] // a Pad of just over 256 MiB: the default gate's 64 synthetic samples outran the watchdog; now no gate (MB5002)
+    [InlineData(3333, 9240)] // Clip with no max on an overflowed +Inf: ONNX Runtime gives FLT_MAX (the spec's default bound), not Inf
+    [InlineData(4444, 92)] // a mutated output value info: ONNX Runtime saw no graph output and the gate indexed outputs[0]; now MB4001
     public void Replayed_long_run_findings_end_in_success_or_an_MB_error(int seed, int index)
     {
         var work = Path.Combine(Path.GetTempPath(), "mb-fuzz-" + Guid.NewGuid().ToString("N"));

@@ -15,7 +15,7 @@ internal static class DataFit
         if (input.Length == 0 || input[1..].Any(d => d < 0))
         {
             throw new ModelBuildException("MB4004", modelPath,
-                $"the model's first input '{session.InputNames[0]}' has shape [{Dims(input)}]; eval needs [batch, ...] with every other dimension known.");
+                $"the model's first input '{session.FirstInputName}' has shape [{Dims(input)}]; eval needs [batch, ...] with every other dimension known.");
         }
 
         var perSample = input[1..].Aggregate(1L, (a, d) => a * d);
@@ -24,7 +24,7 @@ internal static class DataFit
         {
             throw new ModelBuildException("MB4002", dataPath,
                 $"each sample in this file is [{Dims(sampleShape)}] ({have} values), but the model '{Path.GetFileName(modelPath)}' takes "
-                + $"[{Dims(input[1..])}] ({perSample} values) per sample at its input '{session.InputNames[0]}'. Use data made for this model, "
+                + $"[{Dims(input[1..])}] ({perSample} values) per sample at its input '{session.FirstInputName}'. Use data made for this model, "
                 + "or give --sample-shape for raw data.");
         }
 

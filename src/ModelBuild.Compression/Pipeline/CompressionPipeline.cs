@@ -97,11 +97,11 @@ public static class CompressionPipeline
         {
             progress?.Report("auto: searching per-layer settings");
             var tolerance = manifest.Tolerance ?? new ToleranceSpec("minAgreement", 0);
-            autoResult = Auto.AutoCompressor.Run(context, auto, tolerance, () =>
+            autoResult = Auto.AutoCompressor.Run(context, auto, tolerance, () => StorageStep.Measure(context, () =>
             {
                 var c = RuntimeChoice.Make(request, context, target, widened);
                 return BlobAssembler.Size(c.Weights, context.EntropyCoding, c.FallbackGraph);
-            });
+            }));
             pinned = Auto.AutoCompressor.PinnedManifest(autoResult, request.ManifestPath);
         }
 

@@ -11,6 +11,31 @@ namespace ModelBuild.Compression.Pipeline;
 /// </summary>
 internal static class StorageStep
 {
+    /// <summary>
+    /// What <paramref name="measure"/> returns with the storage choice applied, leaving the context as it was: auto
+    /// mode sizes its candidates this way, so its figures are the bytes the build then ships.
+    /// </summary>
+    public static T Measure<T>(CompressionContext context, Func<T> measure)
+    {
+        var stored = new Dictionary<string, StoredMatrix>(context.Stored, context.Stored.Comparer);
+        var notes = context.Notes.Count;
+        try
+        {
+            Apply(context);
+            return measure();
+        }
+        finally
+        {
+            context.Stored.Clear();
+            foreach (var (name, matrix) in stored)
+            {
+                context.Stored[name] = matrix;
+            }
+
+            context.Notes.RemoveRange(notes, context.Notes.Count - notes);
+        }
+    }
+
     public static void Apply(CompressionContext context)
     {
         var changed = new List<string>();
