@@ -185,6 +185,32 @@ internal static class PlanVerifier
     }
 
     /// <summary>
+    /// Explains a difference that is float32 overflow rather than a wrong kernel: one side ±∞ (or NaN) where the other
+    /// is finite. Sums near FLT_MAX overflow in one summation order and not in another, so neither result is wrong.
+    /// </summary>
+    internal static string? OverflowAt(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        for (var i = 0; i < expected.Length && i < actual.Length; i++)
+        {
+            var (e, a) = (expected[i], actual[i]);
+            if (float.IsFinite(e) == float.IsFinite(a))
+            {
+                continue;
+            }
+
+            // Only when the finite side is itself near the limit: a kernel that returns ∞ or NaN for an ordinary value is
+            // a bug, not overflow.
+            if (Math.Abs(float.IsFinite(e) ? e : a) >= 1e30f)
+            {
+                return FormattableString.Invariant(
+                    $"element {i} is {expected[i]:G4} in ONNX Runtime and {actual[i]:G4} in the generated code: the node's arithmetic overflows float32 (±3.4e38), and the two add in a different order. The model's weights or inputs are too large for float32 (a corrupt or mis-scaled tensor is the usual cause).");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Runs the plan; an operator that throws on a sample ONNX Runtime ran (a shape check, an overflowing size) is the
     /// same fault as a wrong value, so it is MB5004 naming the operator, not an exception out of the worker.
     /// </summary>
@@ -241,9 +267,12 @@ internal static class PlanVerifier
                 var diff = Difference(byName[name], context.Floats(y));
                 if (diff > Tolerance)
                 {
-                    return new ModelBuildException("MB5004", modelPath, FormattableString.Invariant(
-                        $"the generated code differs from ONNX Runtime on the compressed model, first at node '{op.Node}' ({OpCodec.Kind(op)}, value '{name}'): relative difference {diff:G3} > {Tolerance:G3}.")
-                        + " Nothing was written. This is a ModelBuild bug; please report it with the model.");
+                    var where = FormattableString.Invariant(
+                        $"the generated code differs from ONNX Runtime on the compressed model, first at node '{op.Node}' ({OpCodec.Kind(op)}, value '{name}')");
+                    return new ModelBuildException("MB5004", modelPath, OverflowAt(byName[name], context.Floats(y)) is { } overflow
+                        ? $"{where}: {overflow} Nothing was written."
+                        : FormattableString.Invariant($"{where}: relative difference {diff:G3} > {Tolerance:G3}.")
+                            + " Nothing was written. This is a ModelBuild bug; please report it with the model.");
                 }
             }
         }

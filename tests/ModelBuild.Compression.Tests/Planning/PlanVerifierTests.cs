@@ -13,6 +13,23 @@ public sealed class PlanVerifierTests
 {
     private static readonly string s_model = TestPaths.Model("mnist_cnn_fc128.onnx");
 
+    [Theory]
+    [InlineData(float.PositiveInfinity, 3.3e38f, true)] // a sum that overflowed in ONNX Runtime's order only
+    [InlineData(-2.9e38f, float.NegativeInfinity, true)] // ... or in ours
+    [InlineData(float.PositiveInfinity, 5f, false)] // ∞ for an ordinary value: a kernel bug, reported as one
+    [InlineData(1f, float.NaN, false)]
+    [InlineData(1f, 2f, false)] // both finite: an ordinary difference
+    public void Overflow_is_told_apart_from_a_wrong_value(float expected, float actual, bool overflow)
+    {
+        var reason = PlanVerifier.OverflowAt([0f, expected], [0f, actual]);
+        Assert.Equal(overflow, reason is not null);
+        if (overflow)
+        {
+            Assert.StartsWith("element 1 is ", reason);
+            Assert.Contains("overflows float32", reason);
+        }
+    }
+
     [Fact]
     public void A_faithful_plan_passes_and_says_what_was_checked()
     {
