@@ -40,7 +40,13 @@ public static class CompressionPipeline
         }
 
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
-        var hash = ContentHash.Compute(request, manifest);
+        var listedExternal = ListedExternalData(stem, manifest);
+        foreach (var data in listedExternal)
+        {
+            SafeFiles.RequireRegularOrMissing(data, "MB1004", "external data file");
+        }
+
+        var hash = ContentHash.Compute(request, manifest, listedExternal);
         if (!request.Force && UpToDate(stem, hash, " (unchanged)") is { } cached)
         {
             progress?.Report("inputs unchanged (same content hash): keeping the previous outputs and verdict");
@@ -57,6 +63,12 @@ public static class CompressionPipeline
         progress?.Report($"reading {request.ModelPath}");
         var graph = OnnxImporter.Import(request.ModelPath); // first: a missing or unnamable file is MB1001, not an I/O exception
         var originalBytes = ModelBytes(request.ModelPath, graph);
+        var externalData = ExternalDataFiles(graph);
+        if (!externalData.SequenceEqual(listedExternal))
+        {
+            hash = ContentHash.Compute(request, manifest, externalData); // the outputs vouch for the data actually read
+        }
+
         InputPinning.Apply(graph, request.ModelPath, PinnedShapes(request, manifest));
         var widened = WeightPrecision.Widen(graph);
 
@@ -173,7 +185,7 @@ public static class CompressionPipeline
             (stem + ".compressed.onnx", compressedOnnx),
             (stem + ".report.md", Encoding.UTF8.GetBytes(report.ToMarkdown() + Notes(context))),
             (stem + ".report.html", Encoding.UTF8.GetBytes(Reporting.Html.HtmlReport.Render(report))),
-            (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest))),
+            (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest, externalData))),
             (stem + ".mbplan", Encoding.UTF8.GetBytes(planText)),
             (stem + ".runtime", Encoding.UTF8.GetBytes(choice.RuntimeName + "\n")),
         };
@@ -225,7 +237,32 @@ public static class CompressionPipeline
     /// The data files the result depends on, one absolute path per line: the build adds them to the compression
     /// target's Inputs, so editing calibration or validation data re-runs compression and the gate.
     /// </summary>
-    private static string DataInputs(CompressionManifest manifest) => string.Concat(manifest.DataFiles().Select(f => f + "\n"));
+    /// <summary>
+    /// &lt;Class&gt;.inputs: the files besides the model and manifest that the outputs depend on, one per line. The
+    /// MSBuild target takes them as Inputs (so editing one reruns it), and the next run hashes the external-data ones
+    /// before importing the model.
+    /// </summary>
+    private static string DataInputs(CompressionManifest manifest, IReadOnlyList<string> externalData) =>
+        string.Concat(manifest.DataFiles().Concat(externalData).Select(f => f + "\n"));
+
+    /// <summary>The model's external-data files, full paths, ordinal order.</summary>
+    private static List<string> ExternalDataFiles(Graph.ModelGraph graph) =>
+        graph.Initializers.Select(t => t.External?.Path).OfType<string>().Select(Path.GetFullPath)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The external-data files the last run listed in &lt;Class&gt;.inputs (its lines that are not manifest data files).</summary>
+    private static List<string> ListedExternalData(string stem, CompressionManifest manifest)
+    {
+        var list = stem + ".inputs";
+        if (!File.Exists(list))
+        {
+            return [];
+        }
+
+        var data = manifest.DataFiles().ToHashSet(StringComparer.Ordinal);
+        return File.ReadAllLines(list).Where(line => line.Length > 0 && !data.Contains(line))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    }
 
     /// <summary>The previous result, when its content hash matches and all its outputs are still there.</summary>
     private static CompressionResult? UpToDate(string stem, string hash, string note)

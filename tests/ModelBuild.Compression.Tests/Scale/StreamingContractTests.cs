@@ -89,4 +89,32 @@ public sealed class StreamingContractTests : IDisposable
         Assert.Equal(new FileInfo(inline).Length, held.OriginalBytes);
         Assert.Equal(new FileInfo(external).Length + weightBytes, streamed.OriginalBytes); // the report counts the external data
     }
+
+    [Fact]
+    public void Editing_only_the_external_data_recompresses_and_the_inputs_list_names_it()
+    {
+        var model = Path.Combine(_dir, "m.onnx");
+        LargeModelWriter.Write(model, layers: 2, width: 16);
+        var output = Path.Combine(_dir, "out");
+        CompressionResult Build() => CompressionPipeline.Run(new CompressionRequest(model, "", "M", "", output, "r"), TestServices.Default);
+
+        var first = Build();
+        var firstWeights = File.ReadAllBytes(first.WeightsPath);
+        Assert.Contains(Path.GetFullPath(model + ".data"), File.ReadAllLines(Path.Combine(output, "M.inputs"))); // MSBuild's Inputs
+        Assert.EndsWith("(unchanged)", Build().Summary);
+
+        // Same size, every weight doubled: the .onnx is byte for byte the same, so only the data file can tell.
+        var data = File.ReadAllBytes(model + ".data");
+        var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(data.AsSpan());
+        for (var i = 0; i < floats.Length; i++)
+        {
+            floats[i] *= 2;
+        }
+
+        File.WriteAllBytes(model + ".data", data);
+        var again = Build();
+        Assert.DoesNotContain("(unchanged)", again.Summary);
+        Assert.NotEqual(firstWeights, File.ReadAllBytes(again.WeightsPath));
+        Assert.EndsWith("(unchanged)", Build().Summary);
+    }
 }

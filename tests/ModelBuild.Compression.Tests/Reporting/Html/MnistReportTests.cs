@@ -27,7 +27,7 @@ public sealed class MnistReportTests
         Assert.Single(report.TriedPoints!, p => p.Chosen);
         Assert.All(report.Weights.Where(w => w.Format != "float32"), w => Assert.NotNull(w.Sensitivity));
         Assert.InRange(report.CompressionRatio, 3.5, 4.0); // int8 + one scale per row
-        Assert.Equal(["Conv", "Conv", "Conv", "Conv", "Gemm", "Gemm", "Gemm", "Gemm"], report.Weights.Select(w => w.Op).ToArray());
+        Assert.Equal(["Conv", "Conv", "Conv", "Conv", "Gemm", "Gemm", "Gemm", "Gemm"], report.Weights.Select(w => w.Op ?? "").ToArray());
 
         // The stages re-run here agree with the pipeline: its Markdown report has the same rows and blob size.
         var dir = Directory.CreateTempSubdirectory("mb-html-");
