@@ -83,7 +83,19 @@ public static class CompressionPipeline
         }
 
         // The original model runs first, while the compressor holds no weights: ONNX Runtime's copy is the largest.
-        var originalOutputs = AccuracyGate.RunOriginal(manifest, request.ModelPath, services, progress);
+        // Its errors wait for the gate's turn, so the model's own checks (planning's MB1007/MB3003, …) still come first
+        // and name the real cause rather than ONNX Runtime's refusal of the same model.
+        OriginalOutputs? originalOutputs = null;
+        ModelBuildException? originalFailure = null;
+        try
+        {
+            originalOutputs = AccuracyGate.RunOriginal(manifest, request.ModelPath, services, progress);
+        }
+        catch (ModelBuildException e)
+        {
+            originalFailure = e;
+        }
+
         var calibration = CalibrationLoader.Load(manifest, services.Data, progress);
         var context = new CompressionContext(graph, request.ModelPath, request.ManifestPath, calibration, progress, services) { NonFinite = manifest.NonFinite };
         var originals = new OriginalWeights(context); // computed per lookup, not a second copy of the model
@@ -143,6 +155,11 @@ public static class CompressionPipeline
             progress?.Report("checking the generated code's plan against ONNX Runtime on the compressed model");
             context.Notes.Add(PlanVerifier.Check(planText, blob, compressedOnnx, graph, runner, calibration, request.ModelPath));
         }
+        if (originalFailure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(originalFailure);
+        }
+
         var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, originalOutputs, progress);
         var warnings = new List<string>(context.Warnings);
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))
