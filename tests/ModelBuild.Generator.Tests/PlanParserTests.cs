@@ -81,7 +81,7 @@ public sealed class PlanParserTests
         using var culture = new CultureScope("de-DE");
         var spec = Parse(Plans.Fixed.Replace("Beta=0.75", "Beta=1.5E-05"));
 
-        Assert.Equal(["X=5", "Y=6", "Function=UnaryFunction.Clip", "Alpha=-inf", "Beta=1.5E-05"], spec.Ops[5].Args.Select(a => a.Key + "=" + a.Value));
+        Assert.Equal(["X=5", "Y=6", "Function=UnaryFunction.Clip", "Alpha=-3.4028235E+38", "Beta=1.5E-05"], spec.Ops[5].Args.Select(a => a.Key + "=" + a.Value));
     }
 
     [Fact]

@@ -110,7 +110,8 @@ public sealed class PredictorEmitterTests
     [Fact]
     public void OpArguments_BecomeCSharpLiterals()
     {
-        var source = Emit(Plans.Fixed.Replace("Beta=0.75", "Beta=-1.5E-05"));
+        // Clip's omitted min is -FLT_MAX in plans now; -inf is still legal plan text and must become a C# literal.
+        var source = Emit(Plans.Fixed.Replace("Beta=0.75", "Beta=-1.5E-05").Replace("Alpha=-3.4028235E+38", "Alpha=-inf"));
 
         Assert.Contains("Function: global::ModelBuild.Runtime.UnaryFunction.Clip, Alpha: float.NegativeInfinity, Beta: -1.5E-05f)", source);
         Assert.Contains("Pads: [1, 1, 0, 0], AutoPad: \"NOTSET\", CeilMode: false, CountIncludePad: false, ColumnMajorIndices: false)", source);
