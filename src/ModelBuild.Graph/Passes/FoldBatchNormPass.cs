@@ -64,24 +64,12 @@ public sealed class FoldBatchNormPass : IGraphPass
             return false;
         }
 
-        var bias = new double[channels];
-        if (conv.InputOrNull(2) is { } biasName)
+        if (GraphEdits.ConvBias(graph, conv, channels) is not { } bias)
         {
-            if (GraphEdits.FloatInitializer(graph, biasName) is not { } b || b.ElementCount != channels)
-            {
-                return false;
-            }
-
-            bias = b.ToDoubles();
+            return false;
         }
 
-        var weights = w.ToDoubles();
-        var perChannel = weights.Length / channels;
-        for (var i = 0; i < weights.Length; i++)
-        {
-            weights[i] *= a.Scale[i / perChannel];
-        }
-
+        var weights = GraphEdits.ScaledPerOutputChannel(w, a.Scale);
         SetInputs(graph, conv, w, weights, NewBias(bias, a), a.Scale);
         return true;
     }

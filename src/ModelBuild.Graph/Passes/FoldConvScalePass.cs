@@ -52,24 +52,12 @@ public sealed class FoldConvScalePass : IGraphPass
         }
 
         var channels = w.Dims[0];
-        var bias = new double[channels];
-        if (conv.InputOrNull(2) is { } biasName)
+        if (GraphEdits.ConvBias(graph, conv, channels) is not { } bias)
         {
-            if (GraphEdits.FloatInitializer(graph, biasName) is not { } b || b.ElementCount != channels)
-            {
-                return false;
-            }
-
-            bias = b.ToDoubles();
+            return false;
         }
 
-        var weights = w.ToDoubles();
-        var perChannel = weights.Length / channels;
-        for (var i = 0; i < weights.Length; i++)
-        {
-            weights[i] *= s[i / perChannel];
-        }
-
+        var weights = GraphEdits.ScaledPerOutputChannel(w, s);
         conv.Inputs[1] = GraphEdits.AddWeight(graph, w.Name + "_scaled", w.Dims, weights, derivedFrom: w.Name);
         var newBias = GraphEdits.AddWeight(graph, (conv.Name.Length > 0 ? conv.Name : conv.Outputs[0]) + "_bias_scaled", [channels],
             bias.Select((v, c) => v * s[c]).ToArray());

@@ -23,6 +23,33 @@ internal static class GraphEdits
     public static Tensor? FloatInitializer(ModelGraph graph, string? name) =>
         name is not null && graph.GetInitializer(name) is { DataType: DataType.Float } t ? t : null;
 
+    /// <summary>
+    /// The bias (input 2) of a Conv with <paramref name="channels"/> output channels as doubles, zeros when it has
+    /// none; null when it is not a float constant of that many values (the folds then leave the node alone).
+    /// </summary>
+    public static double[]? ConvBias(ModelGraph graph, Node conv, long channels)
+    {
+        if (conv.InputOrNull(2) is not { } name)
+        {
+            return new double[channels];
+        }
+
+        return FloatInitializer(graph, name) is { } b && b.ElementCount == channels ? b.ToDoubles() : null;
+    }
+
+    /// <summary>Weights laid out output channel first (Conv's [M, C/group, k…]) as doubles, channel c's block times <paramref name="scale"/>[c].</summary>
+    public static double[] ScaledPerOutputChannel(Tensor w, IReadOnlyList<double> scale)
+    {
+        var weights = w.ToDoubles();
+        var perChannel = weights.Length / scale.Count;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] *= scale[i / perChannel];
+        }
+
+        return weights;
+    }
+
     /// <summary>Adds a new float32 weight with a unique name derived from <paramref name="stem"/> and returns the name.</summary>
     public static string AddWeight(ModelGraph graph, string stem, long[] dims, double[] values, string? derivedFrom = null)
     {
