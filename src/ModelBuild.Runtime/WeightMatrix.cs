@@ -15,6 +15,9 @@ public sealed class WeightMatrix
     // Conv weights decoded to floats and packed for ConvGemm's tiles, made on first use (see PackedConv).
     private PackedConvWeights? _packedConv;
 
+    // Σ_k q[j,k] per row for the int8-activation kernels' zero-point correction, made on first use (see Int8RowSums).
+    private Int8Sums? _int8Sums;
+
     // A compact weight read directly by Dense (null for the other formats), and its float32 matrix, made only if a
     // kernel other than Dense asks for the entry (see WeightBlob.Matrix).
     private readonly Formats.DirectWeights? _direct;
@@ -141,4 +144,38 @@ public sealed class WeightMatrix
     }
 
     private sealed record PackedConvWeights(int RowsPerGroup, float[] Data);
+
+    /// <summary>
+    /// For int8 weights: each row's code sum <c>Σ_k q[j,k]</c> (the int8-activation kernels subtract the activations'
+    /// zero point through it) and whether any code is −128 (which <see cref="SignedByteDot"/> cannot take). Made once
+    /// per process on first use and shared by all threads; 4 bytes per row.
+    /// </summary>
+    internal Int8Sums Int8RowSums()
+    {
+        Int8Sums? cached = Volatile.Read(ref _int8Sums);
+        if (cached is null)
+        {
+            var sums = new int[Rows];
+            bool minus128 = false;
+            for (int r = 0; r < Rows; r++)
+            {
+                int sum = 0;
+                foreach (sbyte v in _int8.AsSpan(r * Cols, Cols))
+                {
+                    sum += v;
+                    minus128 |= v == sbyte.MinValue;
+                }
+
+                sums[r] = sum;
+            }
+
+            cached = new Int8Sums(sums, minus128);
+            Volatile.Write(ref _int8Sums, cached); // two threads may both compute: equal results, either is kept
+        }
+
+        return cached;
+    }
+
+    /// <summary>See <see cref="Int8RowSums"/>.</summary>
+    internal sealed record Int8Sums(int[] Sums, bool HasMinus128);
 }
