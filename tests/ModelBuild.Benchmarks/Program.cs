@@ -7,6 +7,7 @@
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
 // `... -- quick conv` times only the real models' slowest convolutions.
 // `... -- memory wide` prints the wide MLP's working set after the first prediction per storage variant (WideMlpMemory).
+// `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
@@ -48,6 +49,12 @@ if (args is ["memory-child", var variant, var file])
 if (args is ["quick", "wide", .. var wideBatches])
 {
     ModelBuild.Benchmarks.QuickTimer.RunWideMlp([.. wideBatches.Select(int.Parse)]);
+    return;
+}
+
+if (args is ["quick", "wide-int8", .. var int8Batches])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunWideMlp([.. int8Batches.Select(int.Parse)], ["ort-fp32", "ort-int8dyn", "int8", "int8-act"]);
     return;
 }
 

@@ -38,11 +38,11 @@ internal static class QuickTimer
 #endif
 
     /// <summary>The wide MLP in every storage variant and ONNX Runtime (`-- quick wide [batch…]`).</summary>
-    public static void RunWideMlp(int[] batches)
+    public static void RunWideMlp(int[] batches, IReadOnlyList<string>? variants = null)
     {
         foreach (int batch in batches.Length > 0 ? batches : [1, 64])
         {
-            foreach (string variant in WideMlpBenchmarks.AllVariants)
+            foreach (string variant in variants ?? [.. WideMlpBenchmarks.AllVariants])
             {
                 var b = new WideMlpBenchmarks { Batch = batch, Variant = variant };
                 b.Setup();
