@@ -57,6 +57,9 @@ public sealed class CompressionContext
     /// <summary>Lines for the report ("what the pass did"), in order.</summary>
     public List<string> Notes { get; } = new();
 
+    /// <summary>Layers (by weight name) the <c>quantize-activations</c> pass gave 8-bit activations, and how.</summary>
+    public Dictionary<string, Activations.ActivationQuantization> ActivationQuant { get; } = new(StringComparer.Ordinal);
+
     /// <summary>MSBuild warning lines (<c>file: warning MB####: text</c>) from the passes, e.g. a pass that changed nothing.</summary>
     public List<string> Warnings { get; } = new();
 
