@@ -6,8 +6,9 @@ namespace ModelBuild.Runtime;
 
 /// <summary>
 /// One step of a uint8 × int8 dot product (activation codes × weight codes) accumulated exactly in int32 lanes.
-/// An implementation first prepares a register of activation codes (<see cref="Prepare256"/>), once per step for
-/// all the weight rows that use it, then accumulates each weight register. <see cref="Offset"/> is what each code
+/// An implementation first prepares a register of activation codes (<see cref="Magnitude256"/>, <see cref="Sign256"/>), once per step for
+/// all the weight rows that use it, then accumulates each weight register. (Two returning methods rather than one with
+/// out parameters: out locals are address-exposed and the JIT would keep them in memory instead of registers.) <see cref="Offset"/> is what each code
 /// has been shifted by: the sum the kernel gets is <c>Σ (q − Offset)·w</c>.
 /// </summary>
 internal interface IByteDot
@@ -15,11 +16,17 @@ internal interface IByteDot
     /// <summary>Subtracted from every activation code by this form of the product (0 or 128).</summary>
     static abstract int Offset { get; }
 
-    static abstract void Prepare256(Vector256<byte> q, out Vector256<byte> magnitude, out Vector256<sbyte> sign);
+    /// <summary>The unsigned operand made from the codes.</summary>
+    static abstract Vector256<byte> Magnitude256(Vector256<byte> q);
+
+    /// <summary>The sign operand made from the codes (unused by forms that need none).</summary>
+    static abstract Vector256<sbyte> Sign256(Vector256<byte> q);
 
     static abstract Vector256<int> Accumulate256(Vector256<int> acc, Vector256<byte> magnitude, Vector256<sbyte> sign, Vector256<sbyte> w);
 
-    static abstract void Prepare128(Vector128<byte> q, out Vector128<byte> magnitude, out Vector128<sbyte> sign);
+    static abstract Vector128<byte> Magnitude128(Vector128<byte> q);
+
+    static abstract Vector128<sbyte> Sign128(Vector128<byte> q);
 
     static abstract Vector128<int> Accumulate128(Vector128<int> acc, Vector128<byte> magnitude, Vector128<sbyte> sign, Vector128<sbyte> w);
 }
@@ -39,22 +46,20 @@ internal readonly struct SignedByteDot : IByteDot
     public static int Offset => 128;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prepare256(Vector256<byte> q, out Vector256<byte> magnitude, out Vector256<sbyte> sign)
-    {
-        sign = (q ^ Vector256.Create((byte)0x80)).AsSByte();
-        magnitude = Avx2.Abs(sign);
-    }
+    public static Vector256<byte> Magnitude256(Vector256<byte> q) => Avx2.Abs(Sign256(q));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Sign256(Vector256<byte> q) => (q ^ Vector256.Create((byte)0x80)).AsSByte();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Accumulate256(Vector256<int> acc, Vector256<byte> magnitude, Vector256<sbyte> sign, Vector256<sbyte> w) =>
         acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(magnitude, Avx2.Sign(w, sign)), Vector256<short>.One);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prepare128(Vector128<byte> q, out Vector128<byte> magnitude, out Vector128<sbyte> sign)
-    {
-        sign = (q ^ Vector128.Create((byte)0x80)).AsSByte();
-        magnitude = Ssse3.Abs(sign);
-    }
+    public static Vector128<byte> Magnitude128(Vector128<byte> q) => Ssse3.Abs(Sign128(q));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<sbyte> Sign128(Vector128<byte> q) => (q ^ Vector128.Create((byte)0x80)).AsSByte();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Accumulate128(Vector128<int> acc, Vector128<byte> magnitude, Vector128<sbyte> sign, Vector128<sbyte> w) =>
@@ -69,23 +74,17 @@ internal readonly struct VnniByteDot : IByteDot
 {
     public static int Offset => 0;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prepare256(Vector256<byte> q, out Vector256<byte> magnitude, out Vector256<sbyte> sign)
-    {
-        magnitude = q;
-        sign = default;
-    }
+    public static Vector256<byte> Magnitude256(Vector256<byte> q) => q;
+
+    public static Vector256<sbyte> Sign256(Vector256<byte> q) => default;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Accumulate256(Vector256<int> acc, Vector256<byte> magnitude, Vector256<sbyte> sign, Vector256<sbyte> w) =>
         AvxVnni.MultiplyWideningAndAdd(acc, magnitude, w);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prepare128(Vector128<byte> q, out Vector128<byte> magnitude, out Vector128<sbyte> sign)
-    {
-        magnitude = q;
-        sign = default;
-    }
+    public static Vector128<byte> Magnitude128(Vector128<byte> q) => q;
+
+    public static Vector128<sbyte> Sign128(Vector128<byte> q) => default;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Accumulate128(Vector128<int> acc, Vector128<byte> magnitude, Vector128<sbyte> sign, Vector128<sbyte> w) =>

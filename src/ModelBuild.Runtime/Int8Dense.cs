@@ -162,7 +162,9 @@ internal static class Int8Dense
             Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
             for (; i <= k - 32; i += 32)
             {
-                TDot.Prepare256(Vector256.LoadUnsafe(ref x, (nuint)i), out var m, out var s);
+                Vector256<byte> qm = Vector256.LoadUnsafe(ref x, (nuint)i);
+                var m = TDot.Magnitude256(qm);
+                var s = TDot.Sign256(qm);
                 a0 = TDot.Accumulate256(a0, m, s, Vector256.LoadUnsafe(ref w, (nuint)i));
                 a1 = TDot.Accumulate256(a1, m, s, Vector256.LoadUnsafe(ref w1, (nuint)i));
                 a2 = TDot.Accumulate256(a2, m, s, Vector256.LoadUnsafe(ref w2, (nuint)i));
@@ -176,7 +178,9 @@ internal static class Int8Dense
             Vector128<int> a0 = default, a1 = default, a2 = default, a3 = default;
             for (; i <= k - 16; i += 16)
             {
-                TDot.Prepare128(Vector128.LoadUnsafe(ref x, (nuint)i), out var m, out var s);
+                Vector128<byte> qm = Vector128.LoadUnsafe(ref x, (nuint)i);
+                var m = TDot.Magnitude128(qm);
+                var s = TDot.Sign128(qm);
                 a0 = TDot.Accumulate128(a0, m, s, Vector128.LoadUnsafe(ref w, (nuint)i));
                 a1 = TDot.Accumulate128(a1, m, s, Vector128.LoadUnsafe(ref w1, (nuint)i));
                 a2 = TDot.Accumulate128(a2, m, s, Vector128.LoadUnsafe(ref w2, (nuint)i));
@@ -215,8 +219,12 @@ internal static class Int8Dense
             Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
             for (; i <= k - 32; i += 32)
             {
-                TDot.Prepare256(Vector256.LoadUnsafe(ref xa, (nuint)i), out var ma, out var sa);
-                TDot.Prepare256(Vector256.LoadUnsafe(ref xb, (nuint)i), out var mb, out var sb);
+                Vector256<byte> qma = Vector256.LoadUnsafe(ref xa, (nuint)i);
+                var ma = TDot.Magnitude256(qma);
+                var sa = TDot.Sign256(qma);
+                Vector256<byte> qmb = Vector256.LoadUnsafe(ref xb, (nuint)i);
+                var mb = TDot.Magnitude256(qmb);
+                var sb = TDot.Sign256(qmb);
                 Vector256<sbyte> v = Vector256.LoadUnsafe(ref w, (nuint)i);
                 a0 = TDot.Accumulate256(a0, ma, sa, v);
                 b0 = TDot.Accumulate256(b0, mb, sb, v);
@@ -243,8 +251,12 @@ internal static class Int8Dense
             Vector128<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
             for (; i <= k - 16; i += 16)
             {
-                TDot.Prepare128(Vector128.LoadUnsafe(ref xa, (nuint)i), out var ma, out var sa);
-                TDot.Prepare128(Vector128.LoadUnsafe(ref xb, (nuint)i), out var mb, out var sb);
+                Vector128<byte> qma = Vector128.LoadUnsafe(ref xa, (nuint)i);
+                var ma = TDot.Magnitude128(qma);
+                var sa = TDot.Sign128(qma);
+                Vector128<byte> qmb = Vector128.LoadUnsafe(ref xb, (nuint)i);
+                var mb = TDot.Magnitude128(qmb);
+                var sb = TDot.Sign128(qmb);
                 Vector128<sbyte> v = Vector128.LoadUnsafe(ref w, (nuint)i);
                 a0 = TDot.Accumulate128(a0, ma, sa, v);
                 b0 = TDot.Accumulate128(b0, mb, sb, v);
@@ -296,7 +308,9 @@ internal static class Int8Dense
             Vector256<int> a = default;
             for (; i <= k - 32; i += 32)
             {
-                TDot.Prepare256(Vector256.LoadUnsafe(ref x, (nuint)i), out var m, out var s);
+                Vector256<byte> qm = Vector256.LoadUnsafe(ref x, (nuint)i);
+                var m = TDot.Magnitude256(qm);
+                var s = TDot.Sign256(qm);
                 a = TDot.Accumulate256(a, m, s, Vector256.LoadUnsafe(ref w, (nuint)i));
             }
 
@@ -306,7 +320,9 @@ internal static class Int8Dense
         Vector128<int> b = default;
         for (; i <= k - 16; i += 16)
         {
-            TDot.Prepare128(Vector128.LoadUnsafe(ref x, (nuint)i), out var m, out var s);
+            Vector128<byte> qm = Vector128.LoadUnsafe(ref x, (nuint)i);
+            var m = TDot.Magnitude128(qm);
+            var s = TDot.Sign128(qm);
             b = TDot.Accumulate128(b, m, s, Vector128.LoadUnsafe(ref w, (nuint)i));
         }
 
