@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using ModelBuild.Compression.Pipeline;
 using ModelBuild.Compression.Tests.Support;
 using ModelBuild.Graph.Onnx;
+using Xunit.Abstractions;
 
 namespace ModelBuild.Compression.Tests.Pipeline;
 
