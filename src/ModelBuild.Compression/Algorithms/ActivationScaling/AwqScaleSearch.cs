@@ -60,12 +60,21 @@ public static class AwqScaleSearch
         return best! with { PlainError = plain };
     }
 
-    /// <summary>s = max(mean|x|, 1e-4)^α, divided by √(max s · min s).</summary>
+    /// <summary>
+    /// s = max(mean|x|, 1e-4)^α, divided by √(max s · min s); 1 for a channel that is zero on every calibration sample.
+    /// </summary>
+    /// <remarks>
+    /// A channel never seen non-zero (a dead ReLU unit, a blank MNIST border pixel) gives no evidence of salience, and
+    /// a small s there would shrink its weights towards zero codes and multiply whatever it carries on other inputs
+    /// (measured on mnist_mlp_256 at int2: 60 % top-1 with the clamp alone, vs 94 % for plain rounding); it keeps s = 1.
+    /// </remarks>
     public static double[] Scales(double[] meanAbs, double alpha)
     {
-        var s = meanAbs.Select(m => Math.Pow(Math.Max(m, MinActivation), alpha)).ToArray();
-        var centre = Math.Sqrt(s.Max() * s.Min());
-        return s.Select(v => v / centre).ToArray();
+        ArgumentNullException.ThrowIfNull(meanAbs);
+        var s = meanAbs.Select(m => m > 0 ? Math.Pow(Math.Max(m, MinActivation), alpha) : double.NaN).ToArray();
+        var live = s.Where(v => !double.IsNaN(v)).ToList();
+        var centre = live.Count == 0 ? 1 : Math.Sqrt(live.Max() * live.Min());
+        return s.Select(v => double.IsNaN(v) ? 1 : v / centre).ToArray();
     }
 
     /// <summary>Round to nearest of W·diag(s), scaled back: what the layer computes on x after x / s.</summary>

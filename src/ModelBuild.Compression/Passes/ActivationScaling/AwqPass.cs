@@ -3,7 +3,6 @@ using ModelBuild.Compression.Algorithms.Quantization;
 using ModelBuild.Compression.Passes.Quantization;
 using ModelBuild.Compression.Quantization;
 using ModelBuild.Compression.Representation;
-using ModelBuild.Graph.Inference;
 
 namespace ModelBuild.Compression.Passes.ActivationScaling;
 
@@ -56,11 +55,7 @@ public sealed class AwqPass(AwqSpec spec) : ICompressionPass
                 continue;
             }
 
-            var columns = ChannelBlocks.Expand(found.ChannelScales, layer.Cols);
-            context.SetMatrix(layer, w.Select((v, i) => (float)(v * columns[i % layer.Cols])).ToArray());
-            WeightRescale.Record(context, layer.Name, columns, null);
-            var how = InputDivision.Apply(context, layer, found.ChannelScales, AwqSpec.PassName);
-            ShapeInference.Run(context.Graph); // an inserted Mul's output needs its shape before the next layer's walk
+            var how = InputDivision.ScaleLayer(context, layer, found.ChannelScales, AwqSpec.PassName);
             context.Notes.Add(FormattableString.Invariant($"{AwqSpec.PassName} '{layer.Name}': α = {found.Alpha:0.##}, {errors}; {how}"));
         }
 

@@ -25,6 +25,22 @@ internal static class InputDivision
     private static readonly HashSet<string> s_pooling = new(StringComparer.Ordinal) { "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool" };
 
     /// <summary>
+    /// Multiplies <paramref name="layer"/>'s weight columns by <paramref name="s"/> (per input channel, repeated over a
+    /// Conv's kernel taps) and divides its input by s (<see cref="Apply"/>): the model computes the same function.
+    /// Returns how the division was done, for the pass notes.
+    /// </summary>
+    public static string ScaleLayer(CompressionContext context, LayerWeight layer, double[] s, string stem)
+    {
+        var columns = Algorithms.ActivationScaling.ChannelBlocks.Expand(s, layer.Cols);
+        var w = context.GetMatrix(layer);
+        context.SetMatrix(layer, w.Select((v, i) => (float)(v * columns[i % layer.Cols])).ToArray());
+        WeightRescale.Record(context, layer.Name, columns, null);
+        var how = Apply(context, layer, s, stem);
+        ModelBuild.Graph.Inference.ShapeInference.Run(context.Graph); // an inserted Mul's output needs its shape before the next layer's walk
+        return how;
+    }
+
+    /// <summary>
     /// Divides <paramref name="layer"/>'s input by <paramref name="s"/> (one positive factor per input channel) and
     /// returns how, for the pass notes ("folded into Gemm 'fc1' through Relu", or "kept as Mul … because …").
     /// </summary>

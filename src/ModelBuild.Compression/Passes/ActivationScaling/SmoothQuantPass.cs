@@ -1,7 +1,6 @@
 using ModelBuild.Compression.Algorithms.ActivationScaling;
 using ModelBuild.Compression.Passes.Quantization;
 using ModelBuild.Compression.Representation;
-using ModelBuild.Graph.Inference;
 
 namespace ModelBuild.Compression.Passes.ActivationScaling;
 
@@ -52,11 +51,7 @@ public sealed class SmoothQuantPass(SmoothQuantSpec spec) : ICompressionPass
                 continue;
             }
 
-            var columns = ChannelBlocks.Expand(s, layer.Cols);
-            context.SetMatrix(layer, w.Select((v, i) => (float)(v * columns[i % layer.Cols])).ToArray());
-            WeightRescale.Record(context, layer.Name, columns, null);
-            var how = InputDivision.Apply(context, layer, s, SmoothQuantSpec.PassName);
-            ShapeInference.Run(context.Graph);
+            var how = InputDivision.ScaleLayer(context, layer, s, SmoothQuantSpec.PassName);
             context.Notes.Add($"{SmoothQuantSpec.PassName} '{layer.Name}': {errors}; {how}");
         }
 
