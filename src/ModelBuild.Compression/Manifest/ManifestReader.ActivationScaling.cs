@@ -6,6 +6,10 @@ namespace ModelBuild.Compression.Manifest;
 /// <summary>Readers of the activation-scaling passes: <c>awq</c> and <c>smoothquant</c>.</summary>
 internal static partial class ManifestReader
 {
+    // Written out rather than built from QuantizeKeys: static fields of a partial class in other files may not be set yet.
+    private static readonly string[] AwqKeys =
+        ["actOrder", "biasCorrection", "blockSize", "dampening", "exclude", "granularity", "grid", "groupSize", "layers", "method", "outliers", "symmetric", "weights"];
+
     private static readonly string[] SmoothQuantKeys = ["alpha", "exclude", "layers"];
 
     static partial void RegisterActivationScaling(IDictionary<string, Func<JsonObject, string, PassSpec>> table)
@@ -17,7 +21,7 @@ internal static partial class ManifestReader
     /// <summary><c>awq</c> takes the <c>quantize</c> keys (defaults int4, per-group of 128, as in the paper) and <c>grid</c>.</summary>
     private static AwqSpec ReadAwq(JsonObject settings, string path)
     {
-        CheckKeys(settings, [.. QuantizeKeys, "grid"], path, "in the 'awq' pass");
+        CheckKeys(settings, AwqKeys, path, "in the 'awq' pass");
         var grid = ReadInt(settings, "grid", 20, 1, 1000, path);
         var quantize = settings.Properties.Where(p => p.Key != "grid").ToList();
         if (Find(settings, "weights") is null)

@@ -33,7 +33,7 @@ public sealed class AwqTests
 
     [Theory]
     [InlineData("int3", 64)]
-    [InlineData("int2", 64)]
+    [InlineData("int4", 128)]
     public void Awq_lowers_mnist_mlp_logit_error_against_round_to_nearest_per_group(string weights, int group)
     {
         var quantize = $$"""{"weights":"{{weights}}","granularity":"per-group","groupSize":{{group}}}""";
@@ -47,16 +47,28 @@ public sealed class AwqTests
             $"top-1 AWQ {MethodHarness.Accuracy(awqGraph, MnistCase.Mlp):P2} vs RTN {MethodHarness.Accuracy(rtnGraph, MnistCase.Mlp):P2} (float {MethodHarness.OriginalAccuracy(MnistCase.Mlp):P2})");
 
         Assert.True(awq < rtn, $"mnist_mlp_256 {weights} g{group}, t10k logits: AWQ {awq:E3} vs RTN {rtn:E3}; {top1}; {string.Join("; ", context.Notes)}");
-        Assert.Fail($"FIGURES mnist_mlp_256 {weights} g{group}, t10k logits: AWQ {awq:E3} vs RTN {rtn:E3}; {top1}; {string.Join("; ", context.Notes)}");
     }
 
     /// <summary>The model's logits on all 10,000 t10k images (never calibrated on).</summary>
-    private static float[] MnistLogits(ModelBuild.Graph.ModelGraph graph)
+    internal static float[] MnistLogits(ModelBuild.Graph.ModelGraph graph, MnistCase? model = null)
     {
         var (images, _) = Mnist.ReadTest(10_000);
-        var inputs = Mnist.Batch(images, p => p / 255f);
+        var preprocess = model ?? MnistCase.Mlp;
+        var inputs = Mnist.Batch(images, p => ((p * preprocess.Scale) - preprocess.Mean) / preprocess.Std);
         using var session = ModelBuild.Evaluation.OnnxRuntimeSession.FromBytes(ModelBuild.Graph.Onnx.OnnxExporter.ToBytes(graph), "mnist_mlp_256");
         return session.RunAll(inputs, 10_000);
+    }
+
+    [SlowMethodFact]
+    public void Awq_keeps_more_mnist_cnn_top1_than_round_to_nearest_at_int2_per_group()
+    {
+        // Measured: 91.15 % (AWQ) vs 83.40 % (RTN), float 98.77 %; conv2's 1/s folds into conv1 through MaxPool and Relu.
+        var quantize = """{"weights":"int2","granularity":"per-group","groupSize":32}""";
+        var rtn = MethodHarness.Accuracy(MethodHarness.Decoded(MethodHarness.Apply(MnistCase.Cnn, $$"""{"passes":[{"quantize":{{quantize}}}]}""")), MnistCase.Cnn);
+        var context = MethodHarness.Apply(MnistCase.Cnn, $$"""{"passes":[{"awq":{{quantize}}}]}""");
+        var awq = MethodHarness.Accuracy(MethodHarness.Decoded(context), MnistCase.Cnn);
+
+        Assert.True(awq > rtn + 0.02, $"mnist_cnn_fc128 int2 g32, t10k: AWQ {awq:P2} vs RTN {rtn:P2}; {string.Join("; ", context.Notes)}");
     }
 
     [Fact]
