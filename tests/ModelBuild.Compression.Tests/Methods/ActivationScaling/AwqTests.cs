@@ -11,7 +11,7 @@ namespace ModelBuild.Compression.Tests.Methods.ActivationScaling;
 /// at the same bits and group size. Errors are measured end to end in ONNX Runtime against the float model on inputs
 /// the calibration never saw.
 /// </summary>
-public sealed class AwqTests
+public sealed class AwqTests(ITestOutputHelper output)
 {
     private const int Calibration = 256;
     private const int HeldOut = 512;
@@ -25,7 +25,8 @@ public sealed class AwqTests
         var rtn = OutlierMlpError($$"""{"quantize":{{quantize}}}""", out _);
         var awq = OutlierMlpError($$"""{"awq":{{quantize}}}""", out var notes);
 
-        // The paper's claim, with a margin: AWQ at most half of RTN's error (measured: see the figures in the message).
+        // The paper's claim, with a margin: AWQ at most half of RTN's error.
+        output.WriteLine($"outlier MLP {weights} g32, relative squared output error on held-out inputs: AWQ {awq:E3}, RTN {rtn:E3}");
         Assert.True(awq <= atMost * rtn, $"{weights} g32: AWQ {awq:E3} vs RTN {rtn:E3} (relative squared output error); {string.Join("; ", notes)}");
         Assert.Contains(notes, n => n.StartsWith("awq 'B.weight'", StringComparison.Ordinal) && n.Contains("folded into Gemm 'A' through Relu", StringComparison.Ordinal));
         Assert.Contains(notes, n => n.StartsWith("awq 'A.weight'", StringComparison.Ordinal) && n.Contains("kept as Mul", StringComparison.Ordinal));
@@ -46,6 +47,7 @@ public sealed class AwqTests
         var top1 = FormattableString.Invariant(
             $"top-1 AWQ {MethodHarness.Accuracy(awqGraph, MnistCase.Mlp):P2} vs RTN {MethodHarness.Accuracy(rtnGraph, MnistCase.Mlp):P2} (float {MethodHarness.OriginalAccuracy(MnistCase.Mlp):P2})");
 
+        output.WriteLine($"mnist_mlp_256 {weights} g{group}, t10k logits: AWQ {awq:E3} vs RTN {rtn:E3}; {top1}");
         Assert.True(awq < rtn, $"mnist_mlp_256 {weights} g{group}, t10k logits: AWQ {awq:E3} vs RTN {rtn:E3}; {top1}; {string.Join("; ", context.Notes)}");
     }
 
@@ -68,6 +70,7 @@ public sealed class AwqTests
         var context = MethodHarness.Apply(MnistCase.Cnn, $$"""{"passes":[{"awq":{{quantize}}}]}""");
         var awq = MethodHarness.Accuracy(MethodHarness.Decoded(context), MnistCase.Cnn);
 
+        output.WriteLine($"mnist_cnn_fc128 int2 g32, t10k top-1: AWQ {awq:P2}, RTN {rtn:P2}");
         Assert.True(awq > rtn + 0.02, $"mnist_cnn_fc128 int2 g32, t10k: AWQ {awq:P2} vs RTN {rtn:P2}; {string.Join("; ", context.Notes)}");
     }
 
