@@ -3,6 +3,7 @@ using ModelBuild.Compression.Passes;
 using ModelBuild.Compression.Tests.Support;
 using ModelBuild.Graph;
 using ModelBuild.Graph.Inference;
+using Xunit.Abstractions;
 
 namespace ModelBuild.Compression.Tests.Methods.ActivationScaling;
 

@@ -4,6 +4,7 @@ using ModelBuild.Compression.Tests.Support;
 using ModelBuild.Evaluation;
 using ModelBuild.Graph;
 using ModelBuild.Graph.Inference;
+using Xunit.Abstractions;
 
 namespace ModelBuild.Compression.Tests.Methods.ActivationScaling;
 
