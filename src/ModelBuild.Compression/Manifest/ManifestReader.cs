@@ -30,6 +30,7 @@ internal static partial class ManifestReader
         RegisterLowRank(table);
         RegisterStorage(table);
         RegisterActivations(table);
+        RegisterActivationScaling(table);
         return table;
     }
 
@@ -42,6 +43,7 @@ internal static partial class ManifestReader
     static partial void RegisterStorage(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
 
     static partial void RegisterActivations(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
+    static partial void RegisterActivationScaling(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
 
     public static CompressionManifest Read(JsonNode root, string path)
     {

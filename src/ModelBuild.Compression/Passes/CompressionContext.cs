@@ -48,6 +48,12 @@ public sealed class CompressionContext
     /// <summary>Storage decisions by weight name (matrix view). Weights not listed are stored as float32.</summary>
     public Dictionary<string, StoredMatrix> Stored { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Factors AWQ and SmoothQuant multiplied into weights (by weight name) while keeping the model's function: the
+    /// report divides them out to compare compressed weights with the originals.
+    /// </summary>
+    public Dictionary<string, ActivationScaling.WeightRescale> Rescaled { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Set by the <c>entropy</c> pass: Brotli-compress the blob's payload (decoded once at load).</summary>
     public bool EntropyCoding { get; set; }
 
