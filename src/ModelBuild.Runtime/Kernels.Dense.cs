@@ -25,7 +25,17 @@ public static partial class Kernels
     }
 
     internal static void Dense(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+        => Dense(level, x, w, bias, y, rows, act, threads: 1);
+
+    /// <summary>As the public overload, with up to <paramref name="threads"/> threads for batched calls (<see cref="IntraOp"/>).</summary>
+    internal static void Dense(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
+        if (DenseGemm.Applies(level, rows, w))
+        {
+            DenseGemm.Run(level, x, w, bias, y, rows, act, threads);
+            return;
+        }
+
         if (w.Direct is { } direct)
         {
             DirectDense.Run(level, x, direct, bias, y, rows, act);
