@@ -18,7 +18,7 @@ internal static class ConvParallel
 
     public static unsafe void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act, int threads)
     {
-        int group = ConvBatch.Applies(s) ? ConvBatch.ImagesPerPanel(s) : 1;
+        int group = ConvBatch.Applies(s, Kernels.IsPointwise(s)) ? ConvBatch.ImagesPerPanel(s) : 1;
         int groups = (batch + group - 1) / group;
         int parts = Math.Min(threads, groups);
         fixed (float* px = x, pb = bias, py = y)

@@ -90,7 +90,7 @@ public static partial class Kernels
     private static bool IsDepthwise(in Conv2DShape s) => s.Group == s.C && s.OC == s.C && s.Group > 1;
 
     // 1×1, stride 1, no padding: the input [C/group, H·W] already is the im2col matrix.
-    private static bool IsPointwise(in Conv2DShape s) =>
+    internal static bool IsPointwise(in Conv2DShape s) =>
         s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PadTop == 0 && s.PadLeft == 0 && s.PadBottom == 0 && s.PadRight == 0
         && s.OH == s.H && s.OW == s.W;
 
@@ -140,7 +140,7 @@ public static partial class Kernels
         var ep = new Epilogue(bias, act);
         ref float pw = ref MemoryMarshal.GetArrayDataReference(w.PackedConv(ocg));
         ref float yr = ref MemoryMarshal.GetReference(y);
-        if ((batched || batch > 1) && ConvBatch.Applies(s) && !PhaseConv.Applies(level, s))
+        if ((batched || batch > 1) && ConvBatch.Applies(s, pointwise) && !PhaseConv.Applies(level, s))
         {
             ConvBatch.Run(level, x, ref pw, y, s, batch, pointwise, ep);
             return;

@@ -8,6 +8,7 @@
 // `... -- quick conv` times only the real models' slowest convolutions.
 // `... -- memory wide` prints the wide MLP's working set after the first prediction per storage variant (WideMlpMemory).
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
+// `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
@@ -55,6 +56,12 @@ if (args is ["quick", "wide", .. var wideBatches])
 if (args is ["quick", "conv"])
 {
     ModelBuild.Benchmarks.QuickTimer.RunRealConvs();
+    return;
+}
+
+if (args is ["quick", "batch", ..])
+{
+    ModelBuild.Benchmarks.BatchQuick.Run(args);
     return;
 }
 

@@ -110,7 +110,7 @@ internal static class QuickTimer
         }
     }
 
-    private static double Report(string name, Action action)
+    internal static double Report(string name, Action action)
     {
         // Warm up past tiered compilation, then take the best of 5 rounds (least disturbed by other processes).
         var watch = Stopwatch.StartNew();

@@ -15,11 +15,11 @@ public sealed class ConvBatchTests
 
     private static readonly Conv2DShape[] Shapes =
     [
-        Shape(16, 8, 8, 24, 3, 1, 1),   // 64 pixels, K 144: 3 images per panel
-        Shape(32, 4, 4, 10, 1, 1, 0),   // pointwise 16 pixels: 64 images per panel
+        Shape(16, 3, 3, 24, 3, 1, 1),   // 9 pixels, K 144: 25 images per panel
+        Shape(32, 3, 3, 10, 1, 1, 0),   // pointwise 9 pixels: 113 images per panel
         Shape(3, 9, 7, 5, 3, 2, 0),     // stride 2, 12 pixels, odd channels
         Shape(5, 1, 1, 7, 1, 1, 0),     // 1 pixel per image
-        Shape(64, 15, 15, 9, 3, 1, 1),  // 225 pixels, K 576: one image per panel
+        Shape(64, 6, 7, 9, 3, 1, 1),    // 42 pixels, K 576: one image per panel
     ];
 
     public static TheoryData<int, WeightFormat, int, int> Cases()
