@@ -22,6 +22,24 @@ internal static class BatchQuick
 
     public static void Run(string[] args)
     {
+        if (args.Contains("wide"))
+        {
+            foreach (string variant in new[] { "int8", "fp32", "int8", "int4" })
+            {
+                var mlp = new WideMlp(WeightBlob.Load(WideMlp.Blob(variant)), false);
+                float[] x = new float[64 * WideMlp.Inputs], y = new float[64 * WideMlp.Outputs];
+                new Random(3).NextBytes(new byte[1]);
+                for (int i = 0; i < x.Length; i++)
+                {
+                    x[i] = (i % 97) / 97f;
+                }
+
+                QuickTimer.Report($"wide MLP {variant} batch 64", () => mlp.Predict(x, y, 64));
+            }
+
+            return;
+        }
+
         foreach ((int n, int k) in args.Contains("conv") ? [] : new[] { (256, 784), (128, 3136), (1024, 1024), (10, 256) })
         {
             var rng = new Random(1);
