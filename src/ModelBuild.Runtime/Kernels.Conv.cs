@@ -15,6 +15,10 @@ public static partial class Kernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="act">The fused activation.</param>
     public static void Conv2D(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+        => Conv2D(x, w, bias, y, scratch, s, batch, act, threads: 1);
+
+    /// <summary>As the public overload, splitting a batch over up to <paramref name="threads"/> threads (<see cref="ConvParallel"/>); results are identical for every thread count.</summary>
+    internal static void Conv2D(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, int threads)
     {
         ArgumentNullException.ThrowIfNull(w);
         CheckConvShape(s);
@@ -27,6 +31,12 @@ public static partial class Kernels
         Check.AtLeast(y.Length, (long)batch * s.OC * s.OH * s.OW, nameof(y), "batch × OC × OH × OW");
         Check.AtLeast(scratch.Length, Conv2DScratch(s), nameof(scratch), "Conv2DScratch(shape)");
         Check.BiasLength(bias, s.OC);
+        if (threads > 1 && batch > 1)
+        {
+            ConvParallel.Run(Simd.Best, x, w, bias, y, s, batch, act, threads);
+            return;
+        }
+
         Conv2D(Simd.Best, x, w, bias, y, scratch, s, batch, act);
     }
 
@@ -47,7 +57,9 @@ public static partial class Kernels
     internal const int MaxPackedConvWeights = 1 << 22;
 
     // packed = false forces the unpacked path, which weights above MaxPackedConvWeights take (tested both ways).
-    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true)
+    // batched = true: take ConvBatch's path (when it applies to the shape) even for one image, as ConvParallel's parts
+    // do, so that a part's images go through the same panels as with one thread.
+    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true, bool batched = false)
     {
         if (IsDepthwise(s))
         {
@@ -57,7 +69,7 @@ public static partial class Kernels
 
         if (packed && (long)w.Rows * w.Cols <= MaxPackedConvWeights)
         {
-            ConvPacked(level, x, w, bias, y, scratch, s, batch, act);
+            ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched);
             return;
         }
 
@@ -78,7 +90,7 @@ public static partial class Kernels
     private static bool IsDepthwise(in Conv2DShape s) => s.Group == s.C && s.OC == s.C && s.Group > 1;
 
     // 1×1, stride 1, no padding: the input [C/group, H·W] already is the im2col matrix.
-    private static bool IsPointwise(in Conv2DShape s) =>
+    internal static bool IsPointwise(in Conv2DShape s) =>
         s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PadTop == 0 && s.PadLeft == 0 && s.PadBottom == 0 && s.PadRight == 0
         && s.OH == s.H && s.OW == s.W;
 
@@ -120,7 +132,7 @@ public static partial class Kernels
         }
     }
 
-    private static void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+    private static void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool batched)
     {
         int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.OH * s.OW, hw = s.H * s.W, k = cg * s.KH * s.KW;
         int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
@@ -128,6 +140,12 @@ public static partial class Kernels
         var ep = new Epilogue(bias, act);
         ref float pw = ref MemoryMarshal.GetArrayDataReference(w.PackedConv(ocg));
         ref float yr = ref MemoryMarshal.GetReference(y);
+        if ((batched || batch > 1) && ConvBatch.Applies(s, pointwise) && !PhaseConv.Applies(level, s))
+        {
+            ConvBatch.Run(level, x, ref pw, y, s, batch, pointwise, ep);
+            return;
+        }
+
         for (int n = 0; n < batch; n++)
         {
             for (int g = 0; g < s.Group; g++)

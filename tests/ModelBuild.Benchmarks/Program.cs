@@ -9,6 +9,8 @@
 // `... -- memory wide` prints the wide MLP's working set after the first prediction per storage variant (WideMlpMemory).
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
+// `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
+// `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
@@ -61,6 +63,18 @@ if (args is ["quick", "wide-int8", .. var int8Batches])
 if (args is ["quick", "conv"])
 {
     ModelBuild.Benchmarks.QuickTimer.RunRealConvs();
+    return;
+}
+
+if (args is ["quick", "batch", ..])
+{
+    ModelBuild.Benchmarks.BatchQuick.Run(args);
+    return;
+}
+
+if (args is ["quick", "models"])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunModels();
     return;
 }
 

@@ -52,6 +52,23 @@ internal static class QuickTimer
         }
     }
 
+    /// <summary>The shared models at batch 64, generated against ONNX Runtime, with 1 and 2 intra-op threads each (`-- quick models`).</summary>
+    public static void RunModels()
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            foreach (string model in new[] { "mnist_mlp_256", "mnist_cnn_fc128", "squeezenet_cifar10", "mnist-8" })
+            {
+                var p = new PredictorBenchmarks { Model = model, Batch = 64, Threads = threads };
+                p.Setup();
+                double generated = Report($"{model} batch 64 {threads}T generated", p.Generated);
+                double ort = Report($"{model} batch 64 {threads}T ORT", p.OnnxRuntime);
+                Console.WriteLine($"{model,-45} {threads}T ratio {generated / ort:F2}");
+                p.Cleanup();
+            }
+        }
+    }
+
     public static void Run()
     {
         var conv = new ConvBenchmarks();
@@ -93,7 +110,7 @@ internal static class QuickTimer
         }
     }
 
-    private static double Report(string name, Action action)
+    internal static double Report(string name, Action action)
     {
         // Warm up past tiered compilation, then take the best of 5 rounds (least disturbed by other processes).
         var watch = Stopwatch.StartNew();

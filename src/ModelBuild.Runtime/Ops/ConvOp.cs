@@ -72,7 +72,7 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
         var shape = new Conv2DShape(ch, At(xs[2..], h), xs[^1], w.Rows, At(ys[2..], h), ys[^1], At(KernelShape, h), KernelShape[^1],
             At(Strides, h), Strides[^1], At(Dilations, h), Dilations[^1], h < 0 ? 0 : begin[0], begin[^1], h < 0 ? 0 : end[0], end[^1], Group);
         var scratch = c.Scratch(Kernels.Conv2DScratch(shape));
-        Kernels.Conv2D(c.Floats(X), w, c.BlobFloats(Bias), y, scratch, shape, n, Act);
+        Kernels.Conv2D(c.Floats(X), w, c.BlobFloats(Bias), y, scratch, shape, n, Act, c.Program.IntraOpThreads);
     }
 
     private static int At(ReadOnlySpan<int> values, int index) => index < 0 ? 1 : values[index];
