@@ -25,7 +25,7 @@ public sealed class ConvResidualFusionTests : IDisposable
         /// <summary>Add(x, Conv 3×3 4 → 4) (operands swapped), no Relu.</summary>
         SameShape,
 
-        /// <summary>Add(Conv, per-channel constant [1, 4, 1, 1]): broadcasting, not fused.</summary>
+        /// <summary>Add(Conv, GlobalAveragePool(x)) of shape [N, 4, 1, 1]: broadcasting, not fused.</summary>
         Broadcast,
 
         /// <summary>BlazeFace's pattern with the conv output also a graph output: not fused.</summary>
@@ -105,7 +105,7 @@ public sealed class ConvResidualFusionTests : IDisposable
         }
         else if (kind == Residual.Broadcast)
         {
-            graph.SetInitializer(Tensor.FromFloats("k", [1, 4, 1, 1], Floats(4)));
+            graph.Nodes.Add(new Node("GlobalAveragePool", ["x"], ["k"], "gap"));
             residual = "k";
         }
 
