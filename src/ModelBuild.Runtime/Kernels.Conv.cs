@@ -87,6 +87,56 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// <c>y = act(conv(x) + r)</c>, where the residual <paramref name="residual"/> (<c>batch·R·OH·OW</c> floats) is added
+    /// to the first <paramref name="residualChannels"/> = R output channels of each sample and the others get nothing
+    /// (a residual zero-padded along channels, as BlazeFace's blocks pad theirs). Same values, bit for bit, as the conv
+    /// without activation followed by Add and the activation. Packed pointwise and phase convs add it in the tiles'
+    /// epilogue while the outputs are in registers; the other paths add it in a second pass.
+    /// </summary>
+    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act,
+        ReadOnlySpan<float> residual, int residualChannels)
+    {
+        if (residualChannels == 0)
+        {
+            Conv2D(level, x, w, bias, y, scratch, s, batch, act);
+            return;
+        }
+
+        int p = s.OH * s.OW;
+        if (residualChannels < 0 || residualChannels > s.OC || residual.Length < (long)batch * residualChannels * p)
+        {
+            throw new ArgumentException($"the residual must hold {batch}×{residualChannels}×{p} floats for at most {s.OC} channels.", nameof(residual));
+        }
+
+        if (!IsDepthwise(s) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
+        {
+            ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched: false, residual, residualChannels);
+            return;
+        }
+
+        Conv2D(level, x, w, bias, y, scratch, s, batch, Activation.None);
+        AddResidual(level, y, residual, s.OC, residualChannels, p, batch, act);
+    }
+
+    // The second pass of the residual for paths whose tiles do not write y directly (im2col chunks, depthwise, unpacked):
+    // the Add and Relu ops' own loops, so the values are the unfused ones bit for bit.
+    private static void AddResidual(SimdLevel level, Span<float> y, ReadOnlySpan<float> residual, int oc, int rc, int p, int batch, Activation act)
+    {
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref float rr = ref MemoryMarshal.GetReference(residual);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float yn = ref Unsafe.Add(ref yr, (nint)n * oc * p);
+            Elementwise.VV<AddOperator>(level, ref yn, ref Unsafe.Add(ref rr, (nint)n * rc * p), ref yn, rc * p);
+            if (act == Activation.Relu)
+            {
+                Span<float> all = MemoryMarshal.CreateSpan(ref yn, oc * p);
+                Elementwise.Unary(level, default(ReluOperator), all, all);
+            }
+        }
+    }
+
     private static bool IsDepthwise(in Conv2DShape s) => s.Group == s.C && s.OC == s.C && s.Group > 1;
 
     // 1×1, stride 1, no padding: the input [C/group, H·W] already is the im2col matrix.
@@ -132,43 +182,51 @@ public static partial class Kernels
         }
     }
 
-    private static void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool batched)
+    // residualChannels > 0 only where every output is written by a tile straight into y (pointwise or PhaseConv): the
+    // epilogue finds each output's residual at a fixed element offset, valid because both buffers are pinned here.
+    private static unsafe void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool batched,
+        ReadOnlySpan<float> residual = default, int residualChannels = 0)
     {
         int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.OH * s.OW, hw = s.H * s.W, k = cg * s.KH * s.KW;
         int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
         bool pointwise = IsPointwise(s);
-        var ep = new Epilogue(bias, act);
+        var plain = new Epilogue(bias, act);
         ref float pw = ref MemoryMarshal.GetArrayDataReference(w.PackedConv(ocg));
         ref float yr = ref MemoryMarshal.GetReference(y);
-        if ((batched || batch > 1) && ConvBatch.Applies(s, pointwise) && !PhaseConv.Applies(level, s))
+        if (residualChannels == 0 && (batched || batch > 1) && ConvBatch.Applies(s, pointwise) && !PhaseConv.Applies(level, s))
         {
-            ConvBatch.Run(level, x, ref pw, y, s, batch, pointwise, ep);
+            ConvBatch.Run(level, x, ref pw, y, s, batch, pointwise, plain);
             return;
         }
 
-        for (int n = 0; n < batch; n++)
+        fixed (float* py = y, pr = residual)
         {
-            for (int g = 0; g < s.Group; g++)
+            for (int n = 0; n < batch; n++)
             {
-                ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
-                ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
-                ref float wg = ref Unsafe.Add(ref pw, (nint)g * groupFloats);
-                if (pointwise)
+                var ep = residualChannels == 0 ? plain
+                    : plain.WithResidual((nint)((pr + ((long)n * residualChannels * p)) - (py + ((long)n * s.OC * p))), residualChannels);
+                for (int g = 0; g < s.Group; g++)
                 {
-                    ConvGemm.RunPacked(level, ref wg, ocg, ref MemoryMarshal.GetReference(xg), k, p, ref yg, g * ocg, ep);
-                    continue;
-                }
+                    ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
+                    ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
+                    ref float wg = ref Unsafe.Add(ref pw, (nint)g * groupFloats);
+                    if (pointwise)
+                    {
+                        ConvGemm.RunPacked(level, ref wg, ocg, ref MemoryMarshal.GetReference(xg), k, p, ref yg, g * ocg, ep);
+                        continue;
+                    }
 
-                if (PhaseConv.Applies(level, s))
-                {
-                    PhaseConv.Run(level, xg, ref wg, ocg, g * ocg, scratch, s, cg, ref yg, ep);
-                    continue;
-                }
+                    if (PhaseConv.Applies(level, s))
+                    {
+                        PhaseConv.Run(level, xg, ref wg, ocg, g * ocg, scratch, s, cg, ref yg, ep);
+                        continue;
+                    }
 
-                for (var chunk = new Im2Col.Chunks(level, s, cg, scratch); chunk.Next(xg);)
-                {
-                    ConvGemm.RunPacked(level, ref wg, ocg, ref chunk.Col, k, chunk.Pixels, ref chunk.Output(ref yg, ocg), g * ocg, ep);
-                    chunk.CopyOut(ref yg, ocg);
+                    for (var chunk = new Im2Col.Chunks(level, s, cg, scratch); chunk.Next(xg);)
+                    {
+                        ConvGemm.RunPacked(level, ref wg, ocg, ref chunk.Col, k, chunk.Pixels, ref chunk.Output(ref yg, ocg), g * ocg, ep);
+                        chunk.CopyOut(ref yg, ocg);
+                    }
                 }
             }
         }

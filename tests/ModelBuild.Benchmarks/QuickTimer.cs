@@ -14,11 +14,15 @@ internal static class QuickTimer
     {
         var conv = new ConvBenchmarks();
         conv.Setup();
-        foreach (string c in new[] { "bf-stem", "bf-dw", "bf-dw-s2", "det-dw5", "det-neck", "det-stem", "det-pw" })
+        foreach (string c in new[] { "bf-stem", "bf-pw", "bf-dw", "bf-dw-s2", "det-dw5", "det-neck", "det-stem", "det-pw" })
         {
             conv.Case = c;
             Report($"conv {c} float32", conv.Float32Conv);
         }
+
+        // BlazeFace's block tail: the 1×1 conv with its residual Add + Relu fused (compare with bf-pw above).
+        conv.Case = "bf-pw";
+        Report("conv bf-pw float32 + residual", conv.Float32ConvResidual);
     }
 
 #if REALMODELS
