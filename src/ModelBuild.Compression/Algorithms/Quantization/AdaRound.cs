@@ -87,12 +87,13 @@ public static class AdaRound
         var n = problem.W.Length;
         var delta = new float[n];
         var gradient = new float[n];
+        var sigmoids = new double[n];
         var m = new double[n];
         var s = new double[n];
         var warmUpEnd = (int)(ada.Iterations * ada.WarmUp);
         for (var t = 0; t < ada.Iterations; t++)
         {
-            problem.SoftDelta(delta);
+            problem.SoftDelta(delta, sigmoids);
             var reconstruction = objective.Gradient(delta, gradient);
             var (beta, lambda) = t < warmUpEnd
                 ? (ada.BetaStart, 0.0)
@@ -107,15 +108,24 @@ public static class AdaRound
                     continue;
                 }
 
-                var sigmoid = 1 / (1 + Math.Exp(-problem.V[i])); // h(V) and its slope, as RoundingProblem.RectifiedSigmoid
+                // h(V) = clip(σ(V)·(ζ − γ) + γ, 0, 1); where the clip bites, h is flat (no gradient) and |2h − 1| = 1.
+                var sigmoid = sigmoids[i];
                 var raw = (sigmoid * (Zeta - Gamma)) + Gamma;
-                var hv = Math.Clamp(raw, 0, 1);
-                var slope = raw is > 0 and < 1 ? (Zeta - Gamma) * sigmoid * (1 - sigmoid) : 0;
-                var distance = (2 * hv) - 1;
-                var power = Math.Pow(Math.Abs(distance), beta - 1);
-                regulariser += 1 - (power * Math.Abs(distance));
-                var dh = (gradient[i] * problem.Scale[i]) - (lambda * beta * power * Math.Sign(distance) * 2);
-                var g = dh * slope;
+                var g = 0.0;
+                if (raw is > 0 and < 1)
+                {
+                    var distance = (2 * raw) - 1;
+                    var dh = gradient[i] * problem.Scale[i];
+                    if (lambda > 0)
+                    {
+                        var power = Math.Pow(Math.Abs(distance), beta - 1);
+                        regulariser += 1 - (power * Math.Abs(distance));
+                        dh -= lambda * beta * power * Math.Sign(distance) * 2;
+                    }
+
+                    g = dh * (Zeta - Gamma) * sigmoid * (1 - sigmoid);
+                }
+
                 m[i] = (Beta1 * m[i]) + ((1 - Beta1) * g);
                 s[i] = (Beta2 * s[i]) + ((1 - Beta2) * g * g);
                 problem.V[i] -= ada.LearningRate * (m[i] / correction1) / (Math.Sqrt(s[i] / correction2) + Epsilon);

@@ -1,22 +1,16 @@
-using System.Numerics;
-
 namespace ModelBuild.Compression.Algorithms.Quantization;
 
 /// <summary>
 /// The layer output error E‖ΔW·x‖² = tr(ΔW·H·ΔWᵀ) and its gradient 2·ΔW·H, through a <see cref="HessianSketch"/>
 /// (H ≈ BᵀB + σI): P = ΔW·Bᵀ (rows × k), loss = ‖P‖² + σ‖ΔW‖², gradient = 2·(P·B + σ·ΔW).
 /// </summary>
-/// <remarks>
-/// Both products are written as row updates y += a·x (each output element is a sum in a fixed order, whatever the
-/// SIMD width), and the multiply and the add are separate (no fused multiply-add), so results are the same on every
-/// x64 machine.
-/// </remarks>
+/// <remarks>Products go through <see cref="RowBlockProduct"/>, whose results do not depend on the SIMD width.</remarks>
 internal sealed class OutputError
 {
     private readonly HessianSketch _sketch;
     private readonly int _rows;
     private readonly float[] _transposed; // Bᵀ, cols × k
-    private readonly float[] _product;    // P, rows × k
+    private readonly float[] _product;    // P, then 2P
 
     public OutputError(HessianSketch sketch, int rows)
     {
@@ -46,47 +40,26 @@ internal sealed class OutputError
     public double Gradient(float[] delta, float[] gradient)
     {
         Multiply(delta);
-        var (k, cols) = (_sketch.Rank, _sketch.Cols);
+        var loss = Total(delta);
         var twoSigma = (float)(2 * _sketch.Sigma);
-        for (var r = 0; r < _rows; r++)
+        for (var i = 0; i < delta.Length; i++)
         {
-            var row = gradient.AsSpan(r * cols, cols);
-            var source = delta.AsSpan(r * cols, cols);
-            for (var c = 0; c < cols; c++)
-            {
-                row[c] = twoSigma * source[c];
-            }
-
-            for (var j = 0; j < k; j++)
-            {
-                var a = 2 * _product[(r * k) + j];
-                if (a != 0)
-                {
-                    Axpy(row, _sketch.Factor.AsSpan(j * cols, cols), a);
-                }
-            }
+            gradient[i] = twoSigma * delta[i];
         }
 
-        return Total(delta);
+        for (var i = 0; i < _product.Length; i++)
+        {
+            _product[i] *= 2;
+        }
+
+        RowBlockProduct.MultiplyAdd(_product, _rows, _sketch.Rank, _sketch.Factor, _sketch.Cols, gradient);
+        return loss;
     }
 
-    // P = ΔW·Bᵀ, row by row: P[r,:] = Σ_c ΔW[r,c]·Bᵀ[c,:].
     private void Multiply(float[] delta)
     {
-        var (k, cols) = (_sketch.Rank, _sketch.Cols);
         Array.Clear(_product);
-        for (var r = 0; r < _rows; r++)
-        {
-            var row = _product.AsSpan(r * k, k);
-            for (var c = 0; c < cols; c++)
-            {
-                var a = delta[(r * cols) + c];
-                if (a != 0)
-                {
-                    Axpy(row, _transposed.AsSpan(c * k, k), a);
-                }
-            }
-        }
+        RowBlockProduct.MultiplyAdd(delta, _rows, _sketch.Cols, _transposed, _sketch.Rank, _product);
     }
 
     private double Total(float[] delta)
@@ -103,24 +76,5 @@ internal sealed class OutputError
         }
 
         return sum + (_sketch.Sigma * own);
-    }
-
-    /// <summary>y += a·x, element-wise.</summary>
-    private static void Axpy(Span<float> y, ReadOnlySpan<float> x, float a)
-    {
-        var i = 0;
-        if (Vector.IsHardwareAccelerated && y.Length >= Vector<float>.Count)
-        {
-            var va = new Vector<float>(a);
-            for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                (new Vector<float>(y[i..]) + (va * new Vector<float>(x[i..]))).CopyTo(y[i..]);
-            }
-        }
-
-        for (; i < y.Length; i++)
-        {
-            y[i] += a * x[i];
-        }
     }
 }

@@ -84,16 +84,21 @@ internal sealed class RoundingProblem
         return problem;
     }
 
-    /// <summary>The rectified sigmoid h(V) (eq. 23).</summary>
-    public static double RectifiedSigmoid(double v) => Math.Clamp((1 / (1 + Math.Exp(-v)) * (Zeta - Gamma)) + Gamma, 0, 1);
-
-    /// <summary>W̃ − W with the soft rounding h(V).</summary>
-    public void SoftDelta(float[] delta)
+    /// <summary>W̃ − W with the soft rounding h(V); <paramref name="sigmoid"/> receives σ(V) of each variable (for the gradient).</summary>
+    public void SoftDelta(float[] delta, double[] sigmoid)
     {
         for (var i = 0; i < W.Length; i++)
         {
-            var value = IsVariable[i] ? Scale[i] * (Floor[i] - ZeroPoint[i] + RectifiedSigmoid(V[i])) : Fixed[i];
-            delta[i] = (float)(value - W[i]);
+            if (!IsVariable[i])
+            {
+                delta[i] = (float)(Fixed[i] - W[i]);
+                continue;
+            }
+
+            var s = 1 / (1 + Math.Exp(-V[i]));
+            sigmoid[i] = s;
+            var h = Math.Clamp((s * (Zeta - Gamma)) + Gamma, 0, 1);
+            delta[i] = (float)((Scale[i] * (Floor[i] - ZeroPoint[i] + h)) - W[i]);
         }
     }
 
