@@ -1,10 +1,14 @@
 namespace ModelBuild.Compression.Algorithms.Quantization;
 
-/// <summary>AdaRound settings (defaults from the paper, with fewer, larger steps because every step sees all the data).</summary>
-/// <param name="Iterations">Adam steps on the rounding variables.</param>
-/// <param name="Regularization">λ, the weight of the rounding regulariser against the reconstruction loss (paper: 0.01).</param>
-/// <param name="LearningRate">Adam's step size for V.</param>
-public sealed record AdaRoundOptions(int Iterations = 500, double Regularization = 0.01, double LearningRate = 0.05)
+/// <summary>AdaRound settings: the paper's schedule, with fewer, larger steps because every step sees all the data.</summary>
+/// <param name="Iterations">Adam steps on the rounding variables (paper: 10,000–20,000 mini-batch steps).</param>
+/// <param name="Regularization">
+/// λ, the weight of the rounding regulariser against the reconstruction loss. The paper uses 0.01 over 20,000 steps;
+/// with 500 steps that leaves many roundings undecided until the hard rounding at the end. Measured on mnist_mlp_256
+/// (held-out logit MSE, int2 / int3 per channel): λ 0.001 → 10.7 / 0.153, 0.01 → 1.58 / 0.083, 0.1 → 0.86 / 0.076.
+/// </param>
+/// <param name="LearningRate">Adam's step size for V (0.01 measured 1.63 / 0.097 against 0.05's 1.58 / 0.083 at λ 0.01).</param>
+public sealed record AdaRoundOptions(int Iterations = 500, double Regularization = 0.1, double LearningRate = 0.05)
 {
     /// <summary>Share of the steps before the regulariser starts (paper: 0.2).</summary>
     public double WarmUp { get; init; } = 0.2;
@@ -32,7 +36,7 @@ public sealed record AdaRoundStats(double RoundToNearestLoss, double Loss, doubl
 /// <remarks>
 /// <para>The weight is W̃ = s·(⌊W/s⌋ + h(V) − z) with the rectified sigmoid h(V) = clip(σ(V)·(ζ−γ) + γ, 0, 1),
 /// ζ = 1.1, γ = −0.1, V initialised so that h(V) equals the fractional part (W̃ = W at the start; eq. 23–24 and the
-/// authors' code). The loss is E‖ΔW·x‖² + λ·Σ(1 − |2h(V)−1|^β): after a warm-up without the regulariser, β anneals
+/// authors' code). The loss is E‖ΔW·x‖² + λ·Σ(1 − |2h(V)−1|^β) (λ: see <see cref="AdaRoundOptions"/>): after a warm-up without the regulariser, β anneals
 /// linearly from 20 to 2, pushing every h(V) to 0 or 1 (eq. 24–25). Adam updates V; the result rounds up where
 /// V ≥ 0.</para>
 /// <para>E‖ΔW·x‖² = tr(ΔW·H·ΔWᵀ) with H = XᵀX/n, so each step is exact over all calibration inputs at once, through a

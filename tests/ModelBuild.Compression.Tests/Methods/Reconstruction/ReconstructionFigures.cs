@@ -39,15 +39,3 @@ public sealed class ReconstructionFigures(ITestOutputHelper output)
         }
     }
 }
-
-/// <summary>A fact that runs only when the environment variable <c>name</c> is <c>1</c>.</summary>
-public sealed class OptInFactAttribute : FactAttribute
-{
-    public OptInFactAttribute(string name)
-    {
-        if (Environment.GetEnvironmentVariable(name) != "1")
-        {
-            Skip = $"slow: set {name}=1 to run it.";
-        }
-    }
-}
