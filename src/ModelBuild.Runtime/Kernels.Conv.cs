@@ -109,7 +109,10 @@ public static partial class Kernels
             throw new ArgumentException($"the residual must hold {batch}×{residualChannels}×{p} floats for at most {s.OC} channels.", nameof(residual));
         }
 
-        if (!IsDepthwise(s) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
+        // A batch that ConvBatch runs as one GEMM keeps that path (then the second pass), so the fused op gives the
+        // unfused ops' bits for every batch size.
+        bool oneGemm = batch > 1 && ConvBatch.Applies(s, IsPointwise(s)) && !PhaseConv.Applies(level, s);
+        if (!oneGemm && !IsDepthwise(s) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
         {
             ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched: false, residual, residualChannels);
             return;
