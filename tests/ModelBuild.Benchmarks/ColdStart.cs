@@ -136,9 +136,15 @@ internal static class ColdStart
 
     private static double JitMs() => System.Runtime.JitInfo.GetCompilationTime(false).TotalMilliseconds;
 
-    private static float OrtFirst(string model, float[] input, int[] shape)
+    internal static float OrtFirst(string model, float[] input, int[] shape)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        using var options = new SessionOptions
+        {
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, // ppocr_rec's unused-initializer warnings
+        };
         using var session = new InferenceSession(ModelPath(model), options);
         using OrtValue value = OrtValue.CreateTensorValueFromMemory(input, [.. shape.Select(d => (long)d)]);
         using var run = new RunOptions();

@@ -89,7 +89,8 @@ if (args is ["quick"])
 }
 
 var config = DefaultConfig.Instance;
-if (!args.Contains("--job") && !args.Contains("-j"))
+// ColdStartBenchmarks brings its own job (a new process per sample); a ShortRun job would measure warm calls.
+if (!args.Contains("--job") && !args.Contains("-j") && !args.Any(a => a.Contains("ColdStart", StringComparison.Ordinal)))
 {
     config = config.AddJob(Job.ShortRun.WithId("ShortRun"));
 }
