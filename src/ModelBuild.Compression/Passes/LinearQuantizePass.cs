@@ -56,6 +56,7 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
             }
 
             context.Notes.Add(note);
+            Pipeline.LargeModelMemory.AfterLayer((long)layer.Rows * layer.Cols); // the layer's float32 copies are garbage now
         }
     }
 
