@@ -21,7 +21,7 @@ internal static partial class ConvGemm
     public static float[] Pack(WeightMatrix w, int ocg)
     {
         int k = w.Cols, groups = w.Rows / ocg, blocks = (ocg + Mr - 1) / Mr;
-        float[] dense = w.Format == WeightFormat.Float32 ? w.FloatArray : w.Dequantize();
+        ReadOnlySpan<float> dense = w.Format == WeightFormat.Float32 ? w.Floats : w.Dequantize();
         var packed = new float[(long)groups * blocks * Mr * k];
         for (int g = 0; g < groups; g++)
         {

@@ -5,6 +5,7 @@
 // `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler).
 // `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
+// `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
 // `... -- quick conv` times only the real models' slowest convolutions.
 // `... -- memory wide` prints the wide MLP's working set after the first prediction per storage variant (WideMlpMemory).
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
@@ -35,6 +36,30 @@ if (args is ["quick", "real", .. var models])
     return;
 }
 #endif
+
+if (args is ["quick", "cold", .. var coldArgs])
+{
+    ModelBuild.Benchmarks.ColdStart.Run(coldArgs);
+    return;
+}
+
+if (args is ["quick", "cold-parts", .. var partModels])
+{
+    ModelBuild.Benchmarks.ColdStart.Parts(partModels);
+    return;
+}
+
+if (args is ["cold-child", var coldSide, var coldModel])
+{
+    ModelBuild.Benchmarks.ColdStart.Child(coldSide, coldModel);
+    return;
+}
+
+if (args is ["cold-parts-child", _, var partModel])
+{
+    ModelBuild.Benchmarks.ColdStart.BreakDown(partModel);
+    return;
+}
 
 if (args is ["memory", "wide"])
 {
@@ -85,7 +110,8 @@ if (args is ["quick"])
 }
 
 var config = DefaultConfig.Instance;
-if (!args.Contains("--job") && !args.Contains("-j"))
+// ColdStartBenchmarks brings its own job (a new process per sample); a ShortRun job would measure warm calls.
+if (!args.Contains("--job") && !args.Contains("-j") && !args.Any(a => a.Contains("ColdStart", StringComparison.Ordinal)))
 {
     config = config.AddJob(Job.ShortRun.WithId("ShortRun"));
 }

@@ -62,6 +62,8 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
                 context.Notes.Add(BlockRefit.Apply(context, layer, targets[layer.Name], Describe()));
                 targets.Remove(layer.Name); // the original outputs are needed once
             }
+
+            Pipeline.LargeModelMemory.AfterLayer((long)layer.Rows * layer.Cols); // the layer's float32 copies are garbage now
         }
     }
 
