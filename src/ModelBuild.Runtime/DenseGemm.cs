@@ -51,7 +51,7 @@ internal static partial class DenseGemm
     public static float[] Pack(WeightMatrix w, int nr)
     {
         int n = w.Rows, k = w.Cols, panels = (n + nr - 1) / nr;
-        float[] dense = w.Direct is null && w.Format == WeightFormat.Float32 ? w.FloatArray : w.Dequantize();
+        float[] dense = w.ToFloatArray();
         var packed = new float[(long)panels * k * nr];
         for (int j = 0; j < n; j++)
         {

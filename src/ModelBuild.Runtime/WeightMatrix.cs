@@ -205,11 +205,12 @@ public sealed unsafe class WeightMatrix
         if (cached is null)
         {
             var sums = new int[Rows];
+            ReadOnlySpan<sbyte> codes = Int8; // a view into the mapped resource or the array
             bool minus128 = false;
             for (int r = 0; r < Rows; r++)
             {
                 int sum = 0;
-                foreach (sbyte v in _int8.AsSpan(r * Cols, Cols))
+                foreach (sbyte v in codes.Slice(r * Cols, Cols))
                 {
                     sum += v;
                     minus128 |= v == sbyte.MinValue;
