@@ -10,22 +10,7 @@ public sealed class DenseGemmTests
     private static readonly (int Rows, int N, int K)[] Sizes =
         [(8, 1, 1), (8, 32, 16), (13, 5, 7), (17, 33, 255), (64, 47, 256), (70, 31, 257), (9, 64, 600), (40, 130, 1)];
 
-    public static TheoryData<int, WeightFormat, int, int, int> Cases()
-    {
-        var data = new TheoryData<int, WeightFormat, int, int, int>();
-        foreach (int level in TestData.Levels)
-        {
-            foreach (WeightFormat f in Enum.GetValues<WeightFormat>())
-            {
-                foreach ((int rows, int n, int k) in Sizes)
-                {
-                    data.Add(level, f, rows, n, k);
-                }
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<int, WeightFormat, int, int, int> Cases() => TestData.LevelFormatSizes(Sizes);
 
     [Theory]
     [MemberData(nameof(Cases))]
