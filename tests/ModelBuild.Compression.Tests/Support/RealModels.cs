@@ -45,3 +45,22 @@ public sealed class RealModelFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>
+/// A fact on the real models that also renders text (<see cref="TextLineRenderer"/>); skipped, with the reason, when
+/// the registry is unreachable or no TrueType font is installed (<c>.ci/run</c> installs fonts-dejavu-core).
+/// </summary>
+public sealed class RealModelTextFactAttribute : FactAttribute
+{
+    public RealModelTextFactAttribute()
+    {
+        if (RealModels.SkipReason is { } reason)
+        {
+            Skip = reason;
+        }
+        else if (TextLineRenderer.Fonts.Count == 0)
+        {
+            Skip = "no TrueType font under /usr/share/fonts to render text lines with (apt-get install fonts-dejavu-core)";
+        }
+    }
+}
