@@ -12,6 +12,7 @@
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
 // `... -- quick threads [rounds] [model…]` times the shared models at batch 1 and 64, generated and ONNX Runtime with 1 and 2 threads (wall time, interleaved rounds).
+// `... -- quick arena` times a ReLU and a small conv with the output at several offsets from the input modulo 4 KiB, and misaligned.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
@@ -101,6 +102,12 @@ if (args is ["quick", "batch", ..])
 if (args is ["quick", "threads", .. var threadArgs])
 {
     ModelBuild.Benchmarks.ThreadsQuick.Run(threadArgs);
+    return;
+}
+
+if (args is ["quick", "arena"])
+{
+    ModelBuild.Benchmarks.ArenaQuick.Run();
     return;
 }
 
