@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ModelBuild.Runtime;
 
@@ -13,7 +12,7 @@ namespace ModelBuild.Benchmarks;
 /// </summary>
 internal static class ArenaQuick
 {
-    public static unsafe void Run()
+    public static void Run()
     {
         const int N = 16 * 1024, Page = 4096;
         var conv = new Conv2DShape(16, 32, 32, 16, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
@@ -27,7 +26,7 @@ internal static class ArenaQuick
 
         // One page-aligned pinned block: x at page 0 (or 8 bytes past it), y 32 pages later plus the offset.
         byte[] block = GC.AllocateArray<byte>((80 * Page) + Page, pinned: true);
-        nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(block));
+        nint start = Marshal.UnsafeAddrOfPinnedArrayElement(block, 0);
         int pageOffset = (int)((Page - (start & (Page - 1))) & (Page - 1));
         foreach ((string name, int xShift, int yOffset) in new[] { ("aligned, y ≡ x+256", 0, 256), ("aligned, y ≡ x", 0, 0), ("aligned, y ≡ x+64", 0, 64), ("aligned, y ≡ x−64", 0, -64), ("aligned, y ≡ x+2048", 0, 2048), ("x 8 B off, y ≡ x+256", 8, 256) })
         {
