@@ -20,12 +20,13 @@ internal static class ConvParallel
     {
         int group = ConvBatch.Applies(s, Kernels.IsPointwise(s)) ? ConvBatch.ImagesPerPanel(s) : 1;
         int groups = (batch + group - 1) / group;
-        int parts = Math.Min(threads, groups);
+        double flops = 2.0 * batch * s.OC * s.OH * s.OW * (s.C / s.Group) * s.KH * s.KW;
+        int parts = IntraOp.Parts(threads, flops, groups);
         fixed (float* px = x, pb = bias, py = y)
         {
             var job = t_job ??= new Job();
             job.Set(level, w, s, batch, group, act, px, pb, bias.Length, py);
-            IntraOp.Run(job, parts);
+            IntraOp.Run(job, parts, threads);
             job.Set(level, null, s, 0, 0, act, null, null, 0, null);
         }
     }

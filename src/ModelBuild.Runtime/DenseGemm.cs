@@ -77,9 +77,8 @@ internal static partial class DenseGemm
         float[] acc = t_accumulator is { } a && a.Length >= need ? a : (t_accumulator = new float[need]);
         var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu);
 
-        // Small calls are not worth waking helpers for: at least one panel and ~1 MFLOP per part.
-        int parts = Math.Min(threads, Math.Max(panels, blocks));
-        parts = Math.Max(1, Math.Min(parts, (int)Math.Min(int.MaxValue, (long)rows * n * k / (1 << 19))));
+        // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
+        int parts = IntraOp.Parts(threads, 2.0 * rows * n * k, Math.Max(panels, blocks));
         float[] packed = w.PackedDense(nr);
         if (parts == 1)
         {
@@ -92,7 +91,7 @@ internal static partial class DenseGemm
         {
             var job = t_job ??= new Job();
             job.Set(shape, px, pw, pb, pc, py);
-            IntraOp.Run(job, parts);
+            IntraOp.Run(job, parts, threads);
             job.Set(shape, null, null, null, null, null);
         }
     }

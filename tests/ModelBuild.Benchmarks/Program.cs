@@ -11,6 +11,8 @@
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
+// `... -- quick threads [rounds] [model…]` times the shared models at batch 1 and 64, generated and ONNX Runtime with 1 and 2 threads (wall time, interleaved rounds).
+// `... -- quick arena` times a ReLU and a small conv with the output at several offsets from the input modulo 4 KiB, and misaligned.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
@@ -94,6 +96,18 @@ if (args is ["quick", "conv"])
 if (args is ["quick", "batch", ..])
 {
     ModelBuild.Benchmarks.BatchQuick.Run(args);
+    return;
+}
+
+if (args is ["quick", "threads", .. var threadArgs])
+{
+    ModelBuild.Benchmarks.ThreadsQuick.Run(threadArgs);
+    return;
+}
+
+if (args is ["quick", "arena"])
+{
+    ModelBuild.Benchmarks.ArenaQuick.Run();
     return;
 }
 

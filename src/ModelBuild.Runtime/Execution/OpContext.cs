@@ -9,11 +9,12 @@ namespace ModelBuild.Runtime.Execution;
 /// </summary>
 public sealed class OpContext
 {
-    private const int Align = 16;
     private readonly ModelProgram _program;
     private readonly int[][] _dims;
-    private readonly byte[][] _slots;
-    private float[] _scratch = [];
+
+    // 64-byte aligned (AlignedBuffer): vector loads never straddle cache lines.
+    private readonly AlignedBuffer[] _slots;
+    private AlignedBuffer _scratch;
 
     /// <summary>A context for <paramref name="program"/>.</summary>
     public OpContext(ModelProgram program)
@@ -26,8 +27,7 @@ public sealed class OpContext
             _dims[i] = program.Values[i].IsActivation ? [] : program.Values[i].Shape;
         }
 
-        _slots = new byte[program.SlotCount][];
-        Array.Fill(_slots, []);
+        _slots = new AlignedBuffer[program.SlotCount];
     }
 
     /// <summary>The program this context runs.</summary>
@@ -48,7 +48,7 @@ public sealed class OpContext
             return _program.ConstantFloats(value);
         }
 
-        return MemoryMarshal.Cast<byte, float>(_slots[decl.Slot].AsSpan()).Slice(0, Count(value));
+        return MemoryMarshal.Cast<byte, float>(_slots[decl.Slot].Span).Slice(0, Count(value));
     }
 
     /// <summary>Read access to an int64 tensor.</summary>
@@ -60,7 +60,7 @@ public sealed class OpContext
             return decl.Longs ?? throw new InvalidOperationException($"'{decl.Name}' is not an int64 constant.");
         }
 
-        return MemoryMarshal.Cast<byte, long>(_slots[decl.Slot].AsSpan()).Slice(0, Count(value));
+        return MemoryMarshal.Cast<byte, long>(_slots[decl.Slot].Span).Slice(0, Count(value));
     }
 
     /// <summary>Read access to a bool tensor (one byte per element, 0 or 1).</summary>
@@ -74,7 +74,7 @@ public sealed class OpContext
             return BoolConstant(value, longs);
         }
 
-        return MemoryMarshal.Cast<byte, bool>(_slots[decl.Slot].AsSpan()).Slice(0, Count(value));
+        return MemoryMarshal.Cast<byte, bool>(_slots[decl.Slot].Span).Slice(0, Count(value));
     }
 
     /// <summary>Bytes per element of value <paramref name="value"/>.</summary>
@@ -89,7 +89,7 @@ public sealed class OpContext
         var decl = _program.Values[value];
         if (decl.IsActivation)
         {
-            return _slots[decl.Slot].AsSpan(0, Count(value) * ElementSize(value));
+            return _slots[decl.Slot].Span.Slice(0, Count(value) * ElementSize(value));
         }
 
         return decl.Type switch
@@ -125,12 +125,13 @@ public sealed class OpContext
     /// <summary>Per-call scratch memory of at least <paramref name="floats"/> floats (shared by all operators).</summary>
     public Span<float> Scratch(int floats)
     {
-        if (_scratch.Length < floats)
+        long bytes = (long)floats * sizeof(float);
+        if (_scratch.Length < bytes)
         {
-            _scratch = new float[Math.Max(floats, _scratch.Length * 2)];
+            _scratch = AlignedBuffer.Allocate(checked((int)Math.Max(bytes, Math.Min(MaxBuffer, 2L * _scratch.Length))));
         }
 
-        return _scratch.AsSpan(0, floats);
+        return MemoryMarshal.Cast<byte, float>(_scratch.Span).Slice(0, floats);
     }
 
     /// <summary>The blob matrix <paramref name="entry"/> (Dense/Conv weights; decoded once per process).</summary>
@@ -177,14 +178,17 @@ public sealed class OpContext
         {
             // Grow by at least half so slowly growing shapes reallocate rarely; keep the old bytes, because an
             // in-place or aliasing operator may be reading them through this same slot.
-            var size = Math.Max(bytes, Math.Min(Array.MaxLength, slot.Length + (slot.Length / 2)));
-            var grown = new byte[(size + Align - 1) / Align * Align];
-            slot.CopyTo(grown, 0);
+            var size = Math.Max(bytes, Math.Min(MaxBuffer, slot.Length + (slot.Length / 2)));
+            var grown = AlignedBuffer.Allocate(checked((int)size));
+            slot.Span.CopyTo(grown.Span);
             slot = grown;
         }
 
-        return slot.AsSpan(0, (int)bytes);
+        return slot.Span.Slice(0, (int)bytes);
     }
+
+    // The largest buffer: an array's limit less the alignment padding.
+    private const int MaxBuffer = int.MaxValue - 1024;
 
     private bool[]?[]? _boolConstants;
 

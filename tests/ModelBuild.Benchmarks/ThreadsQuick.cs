@@ -1,0 +1,109 @@
+using System.Diagnostics;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// <c>quick threads [rounds] [model…]</c>: the shared models at batch 1 and 64, generated with 1 and 2 intra-op
+/// threads against ONNX Runtime with 1 and 2 (<see cref="PredictorBenchmarks"/>'s setups), in interleaved rounds of
+/// ~20 ms each. Thread CPU time cannot time two threads, so this is wall time: per variant the median and the best
+/// round (the best is the least disturbed by other processes on a shared machine), and the process CPU time per call
+/// (which shows what spinning helpers cost). BenchmarkDotNet's <c>PredictorBenchmarks</c> (Threads 1, 2) gives the
+/// figures on a quiet machine.
+/// </summary>
+internal static class ThreadsQuick
+{
+    private static readonly string[] s_models = ["mnist_mlp_256", "mnist-8", "mnist_cnn_fc128", "squeezenet_cifar10"];
+
+    public static void Run(string[] args)
+    {
+        int rounds = args.Length > 0 && int.TryParse(args[0], out int r) ? r : 15;
+        string[] models = [.. args.Where(a => !int.TryParse(a, out _))];
+        if (models.Length == 0)
+        {
+            models = s_models;
+        }
+
+        Console.WriteLine($"wall µs per call: median / best of {rounds} rounds; cpu = process CPU µs per call (median round)");
+        foreach (string model in models)
+        {
+            foreach (int batch in new[] { 1, 64 })
+            {
+                Measure(model, batch, rounds);
+            }
+        }
+    }
+
+    private static void Measure(string model, int batch, int rounds)
+    {
+        var one = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
+        var two = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 2 };
+        one.Setup();
+        two.Setup();
+        (string Name, Action Call)[] variants =
+        [
+            ("gen 1T", () => { SetThreads(1); one.Generated(); }),
+            ("gen 2T", () => { SetThreads(2); two.Generated(); }),
+            ("ORT 1T", one.OnnxRuntime),
+            ("ORT 2T", two.OnnxRuntime),
+        ];
+
+        // Calls per round: ~20 ms of the 1-thread generated predictor.
+        var watch = Stopwatch.StartNew();
+        int calls = 0;
+        while (watch.ElapsedMilliseconds < 200)
+        {
+            foreach (var v in variants)
+            {
+                v.Call();
+            }
+
+            calls++;
+        }
+
+        int perRound = Math.Max(3, (int)(calls * 20 / Math.Max(1, watch.ElapsedMilliseconds)));
+        var wall = variants.Select(_ => new List<double>()).ToArray();
+        var cpu = variants.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int v = 0; v < variants.Length; v++)
+            {
+                Action call = variants[v].Call;
+                call(); // the round starts warm (helpers awake), as a burst of predictions would after its first call
+                long c0 = ThreadClock.ProcessNanoseconds(), t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < perRound; i++)
+                {
+                    call();
+                }
+
+                long t1 = Stopwatch.GetTimestamp(), c1 = ThreadClock.ProcessNanoseconds();
+                wall[v].Add((t1 - t0) * 1e6 / Stopwatch.Frequency / perRound);
+                cpu[v].Add((c1 - c0) / 1e3 / perRound);
+            }
+        }
+
+        SetThreads(1);
+        one.Cleanup();
+        two.Cleanup();
+        double[] median = [.. wall.Select(Median)];
+        for (int v = 0; v < variants.Length; v++)
+        {
+            Console.WriteLine($"{model,-20} b{batch,-3} {variants[v].Name}  {median[v],10:F1} / {wall[v].Min(),10:F1}  cpu {Median(cpu[v]),10:F1}");
+        }
+
+        Console.WriteLine($"{model,-20} b{batch,-3} ratios (median): gen2T/gen1T {median[1] / median[0]:F2}  gen2T/ORT2T {median[1] / median[3]:F2}  gen1T/ORT1T {median[0] / median[2]:F2}  ORT2T/ORT1T {median[3] / median[2]:F2}");
+    }
+
+    private static void SetThreads(int threads)
+    {
+        Mnist8Model.IntraOpThreads = threads;
+        MnistMlpModel.IntraOpThreads = threads;
+        MnistCnnModel.IntraOpThreads = threads;
+        SqueezeNetModel.IntraOpThreads = threads;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
