@@ -67,6 +67,12 @@ public static partial class Kernels
             return;
         }
 
+        if (packed && WinogradConv.Applies(level, s, w))
+        {
+            WinogradConv.Run(level, x, w, bias, y, s, batch, act);
+            return;
+        }
+
         if (packed && (long)w.Rows * w.Cols <= MaxPackedConvWeights)
         {
             ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched);
@@ -112,7 +118,8 @@ public static partial class Kernels
         // A batch that ConvBatch runs as one GEMM keeps that path (then the second pass), so the fused op gives the
         // unfused ops' bits for every batch size.
         bool oneGemm = batch > 1 && ConvBatch.Applies(s, IsPointwise(s)) && !PhaseConv.Applies(level, s);
-        if (!oneGemm && !IsDepthwise(s) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
+        // Winograd convs write y from their output transform, so they take the second pass too.
+        if (!oneGemm && !IsDepthwise(s) && !WinogradConv.Applies(level, s, w) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
         {
             ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched: false, residual, residualChannels);
             return;
