@@ -59,7 +59,9 @@ public static partial class Kernels
     // packed = false forces the unpacked path, which weights above MaxPackedConvWeights take (tested both ways).
     // batched = true: take ConvBatch's path (when it applies to the shape) even for one image, as ConvParallel's parts
     // do, so that a part's images go through the same panels as with one thread.
-    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true, bool batched = false)
+    // winograd = false: the direct path for shapes WinogradConv takes (benchmarks compare the two).
+    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true, bool batched = false,
+        bool winograd = true)
     {
         if (IsDepthwise(s))
         {
@@ -67,7 +69,7 @@ public static partial class Kernels
             return;
         }
 
-        if (packed && WinogradConv.Applies(level, s, w))
+        if (packed && winograd && WinogradConv.Applies(level, s, w))
         {
             WinogradConv.Run(level, x, w, bias, y, s, batch, act);
             return;
