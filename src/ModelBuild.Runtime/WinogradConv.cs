@@ -92,108 +92,124 @@ internal static class WinogradConv
     /// <summary><c>y = act(conv3×3(x) + bias)</c> for <paramref name="batch"/> images, each on its own (see the class summary).</summary>
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act)
     {
-        var geo = new Geometry(s);
+        // 8 tiles per vector when a row has at least 8 (OW ≥ 29), else 4 (less padding on narrow images).
+        if (level == SimdLevel.Vector256 && s.OW >= 29)
+        {
+            Run<Vector256<float>, Vector256Width>(level, x, w, bias, y, s, batch, act);
+        }
+        else
+        {
+            Run<Vector128<float>, Vector128Width>(level, x, w, bias, y, s, batch, act);
+        }
+    }
+
+    private static void Run<TV, TW>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        var geo = new Geometry(s, TW.Count);
         int planeFloats = s.C * geo.Rows * 4 * geo.Q;
-        int need = planeFloats + (Xi * (s.C + s.OC) * geo.ChunkTiles);
+        int need = planeFloats + (Xi * (s.C + s.OC) * geo.ChunkTiles) + (4 * geo.Q);
         float[] buffer = t_buffer is { } b && b.Length >= need ? b : (t_buffer = new float[need]);
         Span<float> planes = buffer.AsSpan(0, planeFloats);
         Span<float> v = buffer.AsSpan(planeFloats, Xi * s.C * geo.ChunkTiles);
         Span<float> m = buffer.AsSpan(planeFloats + v.Length, Xi * s.OC * geo.ChunkTiles);
+        Span<float> padded = buffer.AsSpan(planeFloats + v.Length + m.Length, 4 * geo.Q);
         ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedWinograd());
         int perXi = (s.OC + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * s.C;
         var none = new Epilogue(default, Activation.None);
         int hw = s.H * s.W, p = s.OH * s.OW;
         for (int n = 0; n < batch; n++)
         {
-            Fill(level, x.Slice(n * s.C * hw, s.C * hw), planes, s, geo);
+            Fill(x.Slice(n * s.C * hw, s.C * hw), planes, padded, s, geo);
             Span<float> yn = y.Slice(n * s.OC * p, s.OC * p);
             for (int th0 = 0; th0 < geo.TH; th0 += geo.ChunkRows)
             {
                 int rows = Math.Min(geo.ChunkRows, geo.TH - th0), tiles = rows * geo.TWp;
-                InputTransform(planes, v, s.C, geo, th0, rows, tiles);
+                InputTransform<TV, TW>(planes, v, s.C, geo, th0, rows, tiles);
                 for (int xi = 0; xi < Xi; xi++)
                 {
                     ConvGemm.RunPacked(level, ref Unsafe.Add(ref u, (nint)xi * perXi), s.OC, ref v[xi * s.C * tiles], s.C, tiles,
                         ref m[xi * s.OC * tiles], 0, none);
                 }
 
-                OutputTransform(m, yn, bias, act == Activation.Relu, s, geo, th0, rows, tiles);
+                OutputTransform<TV, TW>(m, yn, bias, act == Activation.Relu, s, geo, th0, rows, tiles);
             }
         }
     }
 
-    /// <summary>The phase planes of one image: zero outside the input, else <c>x[c, r − PadTop, 4q + φ − PadLeft]</c>.</summary>
-    private static void Fill(SimdLevel level, ReadOnlySpan<float> xn, Span<float> planes, in Conv2DShape s, in Geometry geo)
+    /// <summary>
+    /// The phase planes of one image: zero outside the input, else <c>x[c, r − PadTop, 4q + φ − PadLeft]</c>. Each padded
+    /// row is built in a small buffer, then split by phase 16 floats at a time with a 4×4 transpose (row j of the 4
+    /// loaded vectors holds columns 4(q + j) … 4(q + j) + 3, so the transpose's vector φ holds phase φ of q … q + 3).
+    /// </summary>
+    internal static void Fill(ReadOnlySpan<float> xn, Span<float> planes, Span<float> padded, in Conv2DShape s, in Geometry geo)
     {
-        int rowFloats = 4 * geo.Q;
+        int rowFloats = 4 * geo.Q, copy = Math.Min(s.W, rowFloats - s.PadLeft);
+        padded = padded[..rowFloats];
+        padded.Clear();
+        ref float pr = ref MemoryMarshal.GetReference(padded);
         for (int c = 0; c < s.C; c++)
         {
             for (int r = 0; r < geo.Rows; r++)
             {
-                Span<float> dst = planes.Slice(((c * geo.Rows) + r) * rowFloats, rowFloats);
+                ref float dst = ref planes[((c * geo.Rows) + r) * rowFloats];
                 int ih = r - s.PadTop;
                 if ((uint)ih >= (uint)s.H)
                 {
-                    dst.Clear();
+                    MemoryMarshal.CreateSpan(ref dst, rowFloats).Clear();
                     continue;
                 }
 
-                ref float src = ref Unsafe.AsRef(in xn[((c * s.H) + ih) * s.W]);
-                for (int phase = 0; phase < 4; phase++)
+                // The pads stay zero between rows: only columns PadLeft … PadLeft + copy − 1 are ever written.
+                xn.Slice(((c * s.H) + ih) * s.W, copy).CopyTo(padded[s.PadLeft..]);
+                for (int q = 0; q < geo.Q; q += 4)
                 {
-                    Span<float> d = dst.Slice(phase * geo.Q, geo.Q);
-
-                    // q with an input column iw = 4q + phase − PadLeft inside [0, W).
-                    int first = phase - s.PadLeft;
-                    int qLo = Math.Clamp(Kernels.CeilDiv(-first, 4), 0, geo.Q);
-                    int qHi = Math.Clamp(Kernels.CeilDiv(s.W - first, 4), qLo, geo.Q);
-                    d[..qLo].Clear();
-                    d[qHi..].Clear();
-                    if (qHi > qLo)
-                    {
-                        Im2Col.Gather(level, ref Unsafe.Add(ref src, (qLo * 4) + first), 4, ref d[qLo], qHi - qLo);
-                    }
+                    ref float at = ref Unsafe.Add(ref pr, 4 * q);
+                    Vector128<float> a = Vector128.LoadUnsafe(ref at), b = Vector128.LoadUnsafe(ref at, 4);
+                    Vector128<float> cc = Vector128.LoadUnsafe(ref at, 8), d = Vector128.LoadUnsafe(ref at, 12);
+                    Transpose(ref a, ref b, ref cc, ref d);
+                    a.StoreUnsafe(ref dst, (nuint)q);
+                    b.StoreUnsafe(ref dst, (nuint)(geo.Q + q));
+                    cc.StoreUnsafe(ref dst, (nuint)((2 * geo.Q) + q));
+                    d.StoreUnsafe(ref dst, (nuint)((3 * geo.Q) + q));
                 }
             }
         }
     }
 
-    /// <summary><c>V_ξ[c, tile] = (Bᵀ d B)_ξ</c> for the chunk's tiles, 4 adjacent tiles per vector.</summary>
-    private static void InputTransform(ReadOnlySpan<float> planes, Span<float> v, int channels, in Geometry geo, int th0, int rows, int tiles)
+    /// <summary>
+    /// <c>V_ξ[c, tile] = (Bᵀ d B)_ξ</c> for the chunk's tiles, <c>TW.Count</c> adjacent tiles per vector: rows first into
+    /// a 6×6 buffer of vectors, then its rows.
+    /// </summary>
+    internal static void InputTransform<TV, TW>(ReadOnlySpan<float> planes, Span<float> v, int channels, in Geometry geo, int th0, int rows, int tiles)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
     {
-        Span<Vector128<float>> t = stackalloc Vector128<float>[Xi];
+        int lanes = TW.Count;
+        Span<float> t = stackalloc float[Xi * 8];
+        ref float tb = ref MemoryMarshal.GetReference(t);
         ref float pl = ref MemoryMarshal.GetReference(planes);
         ref float vr = ref MemoryMarshal.GetReference(v);
-        int rowFloats = 4 * geo.Q, xiStride = channels * tiles;
+        int rowFloats = 4 * geo.Q;
+        nint xiStride = (nint)channels * tiles;
         for (int c = 0; c < channels; c++)
         {
             for (int th = th0; th < th0 + rows; th++)
             {
                 ref float top = ref Unsafe.Add(ref pl, (((nint)c * geo.Rows) + (4 * th)) * rowFloats);
-                for (int tw = 0; tw < geo.TWp; tw += 4)
+                ref float dst = ref Unsafe.Add(ref vr, ((nint)c * tiles) + ((th - th0) * geo.TWp));
+                for (int tw = 0; tw < geo.TWp; tw += lanes)
                 {
-                    // Rows first: t[a][col] = (Bᵀ d)[a][col], column col of the 6×6 tile being a contiguous load per phase.
+                    // Column col of the 6×6 tiles is one contiguous load per row (phase col mod 4, shifted by col div 4).
                     for (int col = 0; col < 6; col++)
                     {
-                        ref float at = ref Unsafe.Add(ref top, ((col & 3) * geo.Q) + tw + (col >> 2));
-                        BT(Vector128.LoadUnsafe(ref at), Vector128.LoadUnsafe(ref at, (nuint)rowFloats), Vector128.LoadUnsafe(ref at, (nuint)(2 * rowFloats)),
-                            Vector128.LoadUnsafe(ref at, (nuint)(3 * rowFloats)), Vector128.LoadUnsafe(ref at, (nuint)(4 * rowFloats)), Vector128.LoadUnsafe(ref at, (nuint)(5 * rowFloats)),
-                            out t[col], out t[6 + col], out t[12 + col], out t[18 + col], out t[24 + col], out t[30 + col]);
+                        BT<TV, TW>(ref Unsafe.Add(ref top, ((col & 3) * geo.Q) + tw + (col >> 2)), rowFloats, ref Unsafe.Add(ref tb, col * lanes), 6 * lanes);
                     }
 
-                    // Then columns: V[a·6 + b] = (t Bᵀ... ) row a of t transformed.
-                    ref float dst = ref Unsafe.Add(ref vr, ((nint)c * tiles) + ((th - th0) * geo.TWp) + tw);
                     for (int a = 0; a < 6; a++)
                     {
-                        BT(t[a * 6], t[(a * 6) + 1], t[(a * 6) + 2], t[(a * 6) + 3], t[(a * 6) + 4], t[(a * 6) + 5],
-                            out var o0, out var o1, out var o2, out var o3, out var o4, out var o5);
-                        ref float row = ref Unsafe.Add(ref dst, (nint)a * 6 * xiStride);
-                        o0.StoreUnsafe(ref row);
-                        o1.StoreUnsafe(ref row, (nuint)xiStride);
-                        o2.StoreUnsafe(ref row, (nuint)(2 * xiStride));
-                        o3.StoreUnsafe(ref row, (nuint)(3 * xiStride));
-                        o4.StoreUnsafe(ref row, (nuint)(4 * xiStride));
-                        o5.StoreUnsafe(ref row, (nuint)(5 * xiStride));
+                        BT<TV, TW>(ref Unsafe.Add(ref tb, a * 6 * lanes), lanes, ref Unsafe.Add(ref dst, (a * 6 * xiStride) + tw), xiStride);
                     }
                 }
             }
@@ -201,104 +217,114 @@ internal static class WinogradConv
     }
 
     /// <summary>
-    /// <c>y[oc, 4th + i, 4tw + j] = act((Aᵀ M A)[i, j] + bias[oc])</c> for the chunk's tiles inside the output, 4 adjacent
-    /// tiles per vector; a 4×4 transpose turns the 4 vectors of output row i into 16 consecutive outputs.
+    /// <c>y[oc, 4th + i, 4tw + j] = act((Aᵀ M A)[i, j] + bias[oc])</c> for the chunk's tiles inside the output,
+    /// <c>TW.Count</c> adjacent tiles per vector; a 4×4 transpose (per 128-bit half) turns the 4 vectors of output row i
+    /// into consecutive outputs.
     /// </summary>
-    private static void OutputTransform(ReadOnlySpan<float> m, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Geometry geo, int th0, int rows, int tiles)
+    internal static void OutputTransform<TV, TW>(ReadOnlySpan<float> m, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Geometry geo, int th0, int rows, int tiles)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
     {
-        Span<Vector128<float>> t = stackalloc Vector128<float>[24];
-        Span<float> edge = stackalloc float[16];
+        int lanes = TW.Count;
+        Span<float> t = stackalloc float[24 * 8];
+        Span<float> o = stackalloc float[16 * 8];
+        ref float tb = ref MemoryMarshal.GetReference(t);
+        ref float ob = ref MemoryMarshal.GetReference(o);
         ref float mr = ref MemoryMarshal.GetReference(m);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        int xiStride = s.OC * tiles, p = s.OH * s.OW;
+        nint xiStride = (nint)s.OC * tiles;
+        int p = s.OH * s.OW;
         for (int oc = 0; oc < s.OC; oc++)
         {
-            var b = Vector128.Create(bias.IsEmpty ? 0 : bias[oc]);
+            TV b = TW.Broadcast(bias.IsEmpty ? 0 : bias[oc]);
             for (int th = th0; th < th0 + rows; th++)
             {
                 int validRows = Math.Min(4, s.OH - (4 * th));
-                for (int tw = 0; tw < geo.TWp; tw += 4)
+                ref float src = ref Unsafe.Add(ref mr, ((nint)oc * tiles) + ((th - th0) * geo.TWp));
+                for (int tw = 0; tw < geo.TWp; tw += lanes)
                 {
-                    ref float src = ref Unsafe.Add(ref mr, ((nint)oc * tiles) + ((th - th0) * geo.TWp) + tw);
-
-                    // Columns first: t[i][b] = (Aᵀ M)[i][b] over the 6 rows a of column b.
                     for (int col = 0; col < 6; col++)
                     {
-                        ref float at = ref Unsafe.Add(ref src, (nint)col * xiStride);
-                        AT(Vector128.LoadUnsafe(ref at), Vector128.LoadUnsafe(ref at, (nuint)(6 * xiStride)), Vector128.LoadUnsafe(ref at, (nuint)(12 * xiStride)),
-                            Vector128.LoadUnsafe(ref at, (nuint)(18 * xiStride)), Vector128.LoadUnsafe(ref at, (nuint)(24 * xiStride)), Vector128.LoadUnsafe(ref at, (nuint)(30 * xiStride)),
-                            out t[col], out t[6 + col], out t[12 + col], out t[18 + col]);
+                        AT<TV, TW>(ref Unsafe.Add(ref src, (col * xiStride) + tw), 6 * xiStride, ref Unsafe.Add(ref tb, col * lanes), 6 * lanes);
                     }
 
-                    int ow0 = 4 * tw, validCols = Math.Min(16, s.OW - ow0);
+                    int ow0 = 4 * tw, validCols = Math.Min(4 * lanes, s.OW - ow0);
                     for (int i = 0; i < validRows; i++)
                     {
-                        AT(t[i * 6], t[(i * 6) + 1], t[(i * 6) + 2], t[(i * 6) + 3], t[(i * 6) + 4], t[(i * 6) + 5], out var j0, out var j1, out var j2, out var j3);
-                        j0 += b;
-                        j1 += b;
-                        j2 += b;
-                        j3 += b;
-                        if (relu)
+                        ref float oi = ref Unsafe.Add(ref ob, i * 4 * lanes);
+                        AT<TV, TW>(ref Unsafe.Add(ref tb, i * 6 * lanes), lanes, ref oi, lanes);
+                        for (int j = 0; j < 4; j++)
                         {
-                            j0 = Vector128.Max(j0, Vector128<float>.Zero);
-                            j1 = Vector128.Max(j1, Vector128<float>.Zero);
-                            j2 = Vector128.Max(j2, Vector128<float>.Zero);
-                            j3 = Vector128.Max(j3, Vector128<float>.Zero);
+                            TV value = TW.Add(TW.Load(ref oi, j * lanes), b);
+                            TW.Store(relu ? TW.Max(value, default) : value, ref oi, j * lanes);
                         }
 
-                        // Lane l of j_k is output column 4(tw + l) + k: transposed, vector l is tile tw + l's 4 columns.
-                        Transpose(ref j0, ref j1, ref j2, ref j3);
                         ref float dst = ref Unsafe.Add(ref yr, ((nint)oc * p) + (((4 * th) + i) * s.OW) + ow0);
-                        if (validCols == 16)
-                        {
-                            j0.StoreUnsafe(ref dst);
-                            j1.StoreUnsafe(ref dst, 4);
-                            j2.StoreUnsafe(ref dst, 8);
-                            j3.StoreUnsafe(ref dst, 12);
-                        }
-                        else if (validCols > 0)
-                        {
-                            ref float e = ref MemoryMarshal.GetReference(edge);
-                            j0.StoreUnsafe(ref e);
-                            j1.StoreUnsafe(ref e, 4);
-                            j2.StoreUnsafe(ref e, 8);
-                            j3.StoreUnsafe(ref e, 12);
-                            edge[..validCols].CopyTo(MemoryMarshal.CreateSpan(ref dst, validCols));
-                        }
+                        StoreRow(ref oi, lanes, ref dst, validCols);
                     }
                 }
             }
         }
     }
 
-    /// <summary>Bᵀ (F(4, 3)) applied to z0…z5.</summary>
+    /// <summary>Bᵀ (F(4, 3)) applied to the 6 vectors z_i at <c>src + i·srcStride</c>, output o_a to <c>dst + a·dstStride</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BT(Vector128<float> z0, Vector128<float> z1, Vector128<float> z2, Vector128<float> z3, Vector128<float> z4, Vector128<float> z5,
-        out Vector128<float> o0, out Vector128<float> o1, out Vector128<float> o2, out Vector128<float> o3, out Vector128<float> o4, out Vector128<float> o5)
+    private static void BT<TV, TW>(ref float src, nint srcStride, ref float dst, nint dstStride)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
     {
-        var four = Vector128.Create(4f);
-        var five = Vector128.Create(5f);
-        var two = Vector128.Create(2f);
-        Vector128<float> z4MinusZ2 = z4 - z2;
-        Vector128<float> z3MinusZ1 = z3 - z1;
-        o0 = (four * z0) - (five * z2) + z4;
-        o1 = z4 + z3 - (four * (z1 + z2));
-        o2 = z4 - z3 + (four * (z1 - z2));
-        o3 = z4MinusZ2 + (two * z3MinusZ1);
-        o4 = z4MinusZ2 - (two * z3MinusZ1);
-        o5 = (four * z1) - (five * z3) + z5;
+        TV z0 = TW.Load(ref src, 0), z1 = TW.Load(ref src, srcStride), z2 = TW.Load(ref src, 2 * srcStride);
+        TV z3 = TW.Load(ref src, 3 * srcStride), z4 = TW.Load(ref src, 4 * srcStride), z5 = TW.Load(ref src, 5 * srcStride);
+        TV four = TW.Broadcast(4f), five = TW.Broadcast(5f), two = TW.Broadcast(2f);
+        TV z4MinusZ2 = TW.Subtract(z4, z2), twoZ3MinusZ1 = TW.Multiply(two, TW.Subtract(z3, z1));
+        TW.Store(TW.Add(TW.Subtract(TW.Multiply(four, z0), TW.Multiply(five, z2)), z4), ref dst, 0);
+        TW.Store(TW.Subtract(TW.Add(z4, z3), TW.Multiply(four, TW.Add(z1, z2))), ref dst, dstStride);
+        TW.Store(TW.Add(TW.Subtract(z4, z3), TW.Multiply(four, TW.Subtract(z1, z2))), ref dst, 2 * dstStride);
+        TW.Store(TW.Add(z4MinusZ2, twoZ3MinusZ1), ref dst, 3 * dstStride);
+        TW.Store(TW.Subtract(z4MinusZ2, twoZ3MinusZ1), ref dst, 4 * dstStride);
+        TW.Store(TW.Add(TW.Subtract(TW.Multiply(four, z1), TW.Multiply(five, z3)), z5), ref dst, 5 * dstStride);
     }
 
-    /// <summary>Aᵀ (F(4, 3)) applied to z0…z5.</summary>
+    /// <summary>Aᵀ (F(4, 3)) applied to the 6 vectors at <c>src + i·srcStride</c>, output o_j to <c>dst + j·dstStride</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AT(Vector128<float> z0, Vector128<float> z1, Vector128<float> z2, Vector128<float> z3, Vector128<float> z4, Vector128<float> z5,
-        out Vector128<float> o0, out Vector128<float> o1, out Vector128<float> o2, out Vector128<float> o3)
+    private static void AT<TV, TW>(ref float src, nint srcStride, ref float dst, nint dstStride)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
     {
-        Vector128<float> s12 = z1 + z2, d12 = z1 - z2, s34 = z3 + z4, d34 = z3 - z4;
-        o0 = z0 + s12 + s34;
-        o1 = d12 + (Vector128.Create(2f) * d34);
-        o2 = s12 + (Vector128.Create(4f) * s34);
-        o3 = d12 + (Vector128.Create(8f) * d34) + z5;
+        TV z0 = TW.Load(ref src, 0), z1 = TW.Load(ref src, srcStride), z2 = TW.Load(ref src, 2 * srcStride);
+        TV z3 = TW.Load(ref src, 3 * srcStride), z4 = TW.Load(ref src, 4 * srcStride), z5 = TW.Load(ref src, 5 * srcStride);
+        TV s12 = TW.Add(z1, z2), d12 = TW.Subtract(z1, z2), s34 = TW.Add(z3, z4), d34 = TW.Subtract(z3, z4);
+        TW.Store(TW.Add(TW.Add(z0, s12), s34), ref dst, 0);
+        TW.Store(TW.Add(d12, TW.Multiply(TW.Broadcast(2f), d34)), ref dst, dstStride);
+        TW.Store(TW.Add(s12, TW.Multiply(TW.Broadcast(4f), s34)), ref dst, 2 * dstStride);
+        TW.Store(TW.Add(TW.Add(d12, TW.Multiply(TW.Broadcast(8f), d34)), z5), ref dst, 3 * dstStride);
+    }
+
+    /// <summary>
+    /// Writes one output row of <paramref name="lanes"/> tiles: <c>o[j·lanes + l]</c> is column 4l + j, so each group of 4
+    /// tiles is a 4×4 transpose away from 16 consecutive outputs; only the first <paramref name="valid"/> are stored.
+    /// </summary>
+    private static void StoreRow(ref float o, int lanes, ref float dst, int valid)
+    {
+        Span<float> edge = stackalloc float[32];
+        ref float e = ref MemoryMarshal.GetReference(edge);
+        bool whole = valid == 4 * lanes;
+        for (int half = 0; half < lanes; half += 4)
+        {
+            Vector128<float> j0 = Vector128.LoadUnsafe(ref o, (nuint)half), j1 = Vector128.LoadUnsafe(ref o, (nuint)(lanes + half));
+            Vector128<float> j2 = Vector128.LoadUnsafe(ref o, (nuint)((2 * lanes) + half)), j3 = Vector128.LoadUnsafe(ref o, (nuint)((3 * lanes) + half));
+            Transpose(ref j0, ref j1, ref j2, ref j3);
+            ref float to = ref whole ? ref Unsafe.Add(ref dst, 4 * half) : ref Unsafe.Add(ref e, 4 * half);
+            j0.StoreUnsafe(ref to);
+            j1.StoreUnsafe(ref to, 4);
+            j2.StoreUnsafe(ref to, 8);
+            j3.StoreUnsafe(ref to, 12);
+        }
+
+        if (!whole)
+        {
+            edge[..valid].CopyTo(MemoryMarshal.CreateSpan(ref dst, valid));
+        }
     }
 
     /// <summary>Transposes the 4×4 matrix whose rows are r0…r3.</summary>
@@ -323,14 +349,14 @@ internal static class WinogradConv
     }
 
     /// <summary>Tiles and chunks of one image.</summary>
-    private readonly struct Geometry
+    internal readonly struct Geometry
     {
-        public Geometry(in Conv2DShape s)
+        public Geometry(in Conv2DShape s, int lanes)
         {
             TH = (s.OH + 3) / 4;
-            TWp = ((s.OW + 3) / 4 + 3) / 4 * 4;
+            TWp = ((s.OW + 3) / 4 + lanes - 1) / lanes * lanes;
             Rows = (4 * TH) + 2;
-            Q = TWp + 1;
+            Q = TWp + 4;
             ChunkRows = Math.Clamp(ChunkFloats / (Xi * (s.C + s.OC) * TWp), 1, TH);
             ChunkTiles = ChunkRows * TWp;
         }
@@ -338,13 +364,13 @@ internal static class WinogradConv
         /// <summary>Tile rows.</summary>
         public int TH { get; }
 
-        /// <summary>Tile columns, padded to a multiple of 4.</summary>
+        /// <summary>Tile columns, padded to a multiple of the tiles per vector (4 or 8).</summary>
         public int TWp { get; }
 
         /// <summary>Padded input rows the tiles read.</summary>
         public int Rows { get; }
 
-        /// <summary>Floats per column phase of a padded row (the tiles read phase columns up to TWp).</summary>
+        /// <summary>Floats per column phase of a padded row: the tiles read phase columns up to TWp, and <see cref="Fill"/> writes 4 at a time.</summary>
         public int Q { get; }
 
         /// <summary>Tile rows per chunk.</summary>
