@@ -236,7 +236,7 @@ internal static class WinogradConv
         int p = s.OH * s.OW;
         for (int oc = 0; oc < s.OC; oc++)
         {
-            TV b = TW.Broadcast(bias.IsEmpty ? 0 : bias[oc]);
+            var b = Vector128.Create(bias.IsEmpty ? 0 : bias[oc]);
             for (int th = th0; th < th0 + rows; th++)
             {
                 int validRows = Math.Min(4, s.OH - (4 * th));
@@ -253,14 +253,8 @@ internal static class WinogradConv
                     {
                         ref float oi = ref Unsafe.Add(ref ob, i * 4 * lanes);
                         AT<TV, TW>(ref Unsafe.Add(ref tb, i * 6 * lanes), lanes, ref oi, lanes);
-                        for (int j = 0; j < 4; j++)
-                        {
-                            TV value = TW.Add(TW.Load(ref oi, j * lanes), b);
-                            TW.Store(relu ? TW.Max(value, default) : value, ref oi, j * lanes);
-                        }
-
                         ref float dst = ref Unsafe.Add(ref yr, ((nint)oc * p) + (((4 * th) + i) * s.OW) + ow0);
-                        StoreRow(ref oi, lanes, ref dst, validCols);
+                        StoreRow(ref oi, lanes, b, relu, ref dst, validCols);
                     }
                 }
             }
@@ -302,9 +296,10 @@ internal static class WinogradConv
 
     /// <summary>
     /// Writes one output row of <paramref name="lanes"/> tiles: <c>o[j·lanes + l]</c> is column 4l + j, so each group of 4
-    /// tiles is a 4×4 transpose away from 16 consecutive outputs; only the first <paramref name="valid"/> are stored.
+    /// tiles is a 4×4 transpose away from 16 consecutive outputs, stored as <c>act(value + bias)</c>; only the first
+    /// <paramref name="valid"/> are stored.
     /// </summary>
-    private static void StoreRow(ref float o, int lanes, ref float dst, int valid)
+    private static void StoreRow(ref float o, int lanes, Vector128<float> bias, bool relu, ref float dst, int valid)
     {
         Span<float> edge = stackalloc float[32];
         ref float e = ref MemoryMarshal.GetReference(edge);
@@ -314,6 +309,18 @@ internal static class WinogradConv
             Vector128<float> j0 = Vector128.LoadUnsafe(ref o, (nuint)half), j1 = Vector128.LoadUnsafe(ref o, (nuint)(lanes + half));
             Vector128<float> j2 = Vector128.LoadUnsafe(ref o, (nuint)((2 * lanes) + half)), j3 = Vector128.LoadUnsafe(ref o, (nuint)((3 * lanes) + half));
             Transpose(ref j0, ref j1, ref j2, ref j3);
+            j0 += bias;
+            j1 += bias;
+            j2 += bias;
+            j3 += bias;
+            if (relu)
+            {
+                j0 = Vector128.Max(j0, Vector128<float>.Zero);
+                j1 = Vector128.Max(j1, Vector128<float>.Zero);
+                j2 = Vector128.Max(j2, Vector128<float>.Zero);
+                j3 = Vector128.Max(j3, Vector128<float>.Zero);
+            }
+
             ref float to = ref whole ? ref Unsafe.Add(ref dst, 4 * half) : ref Unsafe.Add(ref e, 4 * half);
             j0.StoreUnsafe(ref to);
             j1.StoreUnsafe(ref to, 4);
