@@ -59,11 +59,19 @@ public static partial class Kernels
     // packed = false forces the unpacked path, which weights above MaxPackedConvWeights take (tested both ways).
     // batched = true: take ConvBatch's path (when it applies to the shape) even for one image, as ConvParallel's parts
     // do, so that a part's images go through the same panels as with one thread.
-    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true, bool batched = false)
+    // winograd = false: the direct path for shapes WinogradConv takes (benchmarks compare the two).
+    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true, bool batched = false,
+        bool winograd = true)
     {
         if (IsDepthwise(s))
         {
             DepthwiseConv.Run(level, x, w, bias, y, scratch, s, batch, act);
+            return;
+        }
+
+        if (packed && winograd && WinogradConv.Applies(level, s, w))
+        {
+            WinogradConv.Run(level, x, w, bias, y, s, batch, act);
             return;
         }
 
@@ -112,7 +120,8 @@ public static partial class Kernels
         // A batch that ConvBatch runs as one GEMM keeps that path (then the second pass), so the fused op gives the
         // unfused ops' bits for every batch size.
         bool oneGemm = batch > 1 && ConvBatch.Applies(s, IsPointwise(s)) && !PhaseConv.Applies(level, s);
-        if (!oneGemm && !IsDepthwise(s) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
+        // Winograd convs write y from their output transform, so they take the second pass too.
+        if (!oneGemm && !IsDepthwise(s) && !WinogradConv.Applies(level, s, w) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
         {
             ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched: false, residual, residualChannels);
             return;

@@ -20,6 +20,9 @@ public sealed unsafe class WeightMatrix
     // Conv weights decoded to floats and packed for ConvGemm's tiles, made on first use (see PackedConv).
     private PackedConvWeights? _packedConv;
 
+    // 3×3 conv weights transformed for WinogradConv (G g Gᵀ, 36 floats per 9 weights), made on first use.
+    private float[]? _winograd;
+
     // Σ_k q[j,k] per row for the int8-activation kernels' zero-point correction, made on first use (see Int8RowSums).
     private Int8Sums? _int8Sums;
 
@@ -169,6 +172,23 @@ public sealed unsafe class WeightMatrix
         }
 
         return cached.Data;
+    }
+
+    /// <summary>
+    /// The 3×3 conv weights transformed for <see cref="WinogradConv"/> (<see cref="WinogradConv.Pack"/>), made once per
+    /// process and shared by all threads: 16 bytes per weight (36 floats per 3×3 kernel), 288 KB for a 64×32×3×3 layer.
+    /// </summary>
+    internal float[] PackedWinograd()
+    {
+        // As for PackedConv: a race transforms twice, and either complete result is kept.
+        float[]? cached = Volatile.Read(ref _winograd);
+        if (cached is null)
+        {
+            cached = WinogradConv.Pack(this);
+            Volatile.Write(ref _winograd, cached);
+        }
+
+        return cached;
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ public class ConvBenchmarks
     private readonly Dictionary<string, (Conv2DShape Shape, WeightMatrix W, float[] X, float[] Y, float[] Scratch, float[] Bias)> _float32 = [];
     private readonly Dictionary<string, float[]> _residual = [];
 
-    [Params("conv1", "conv2", "pointwise", "depthwise", "bf-pw")]
+    [Params("conv1", "conv2", "pointwise", "depthwise", "bf-pw", "det-neck")]
     public string Case { get; set; } = "conv1";
 
     [GlobalSetup]
@@ -51,6 +51,14 @@ public class ConvBenchmarks
     {
         var c = _cases[Case];
         Kernels.Conv2D(c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu);
+    }
+
+    /// <summary><see cref="Float32Conv"/> without Winograd (the direct packed path), for the 3×3 stride-1 cases WinogradConv takes.</summary>
+    [Benchmark]
+    public void Float32ConvDirect()
+    {
+        var c = _float32[Case];
+        Kernels.Conv2D(Simd.Best, c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu, winograd: false);
     }
 
     /// <summary>

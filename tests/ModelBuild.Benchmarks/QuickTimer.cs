@@ -20,6 +20,15 @@ internal static class QuickTimer
             Report($"conv {c} float32", conv.Float32Conv);
         }
 
+        // 3×3 stride-1 convs that WinogradConv takes, against the direct packed path.
+        foreach (string c in new[] { "conv2", "det-neck" })
+        {
+            conv.Case = c;
+            double winograd = Report($"conv {c} float32 (Winograd)", conv.Float32Conv);
+            double direct = Report($"conv {c} float32 direct", conv.Float32ConvDirect);
+            Console.WriteLine($"conv {c,-40} Winograd / direct {winograd / direct:F2}");
+        }
+
         // BlazeFace's block tail: the 1×1 conv with its residual Add + Relu fused (compare with bf-pw above).
         conv.Case = "bf-pw";
         Report("conv bf-pw float32 + residual", conv.Float32ConvResidual);
