@@ -11,6 +11,7 @@
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
+// `... -- quick batch panels` times int8-weight Dense at batch 8/16/64 with int8 panels (widened per call) vs float panels.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
