@@ -7,7 +7,7 @@
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
 // `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
 // `... -- quick conv` times only the real models' slowest convolutions.
-// `... -- memory wide` prints the wide MLP's working set after the first prediction per storage variant (WideMlpMemory).
+// `... -- memory wide [batch] [float-panels]` prints the wide MLP's working set after the first prediction (batch 1 unless given) per storage variant (WideMlpMemory).
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
@@ -62,15 +62,15 @@ if (args is ["cold-parts-child", _, var partModel])
     return;
 }
 
-if (args is ["memory", "wide"])
+if (args is ["memory", "wide", .. var memoryArgs])
 {
-    ModelBuild.Benchmarks.WideMlpMemory.Run();
+    ModelBuild.Benchmarks.WideMlpMemory.Run(memoryArgs);
     return;
 }
 
-if (args is ["memory-child", var variant, var file])
+if (args is ["memory-child", var variant, var file, var memoryBatch, var panels])
 {
-    ModelBuild.Benchmarks.WideMlpMemory.Child(variant, file);
+    ModelBuild.Benchmarks.WideMlpMemory.Child(variant, file, int.Parse(memoryBatch, System.Globalization.CultureInfo.InvariantCulture), panels == "int8-panels");
     return;
 }
 
