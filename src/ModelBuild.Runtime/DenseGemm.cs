@@ -36,6 +36,16 @@ internal static partial class DenseGemm
     [ThreadStatic]
     private static Job? t_job;
 
+    // One K block of one panel widened from int8 panels (Kc × NR floats, at most 32 KB), per thread.
+    [ThreadStatic]
+    private static float[]? t_panel;
+
+    /// <summary>
+    /// Whether int8 symmetric weights are packed as int8 panels and widened per K block and call (true) or packed once
+    /// as float panels (false: 3 more bytes per weight held, no widening). A switch for the benchmarks' A/B only.
+    /// </summary>
+    internal static bool Int8Panels { get; set; } = true;
+
     /// <summary>Whether <see cref="Run"/> handles a call (SIMD level, enough rows, weights small enough to pack).</summary>
     public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
         level != SimdLevel.Scalar && rows >= MinRows && (long)w.Rows * w.Cols <= MaxPackedWeights;
@@ -43,6 +53,30 @@ internal static partial class DenseGemm
     /// <summary>Output channels per panel at <paramref name="level"/> (two vectors).</summary>
     public static int PanelWidth(SimdLevel level) =>
         level == SimdLevel.Vector256 ? (Vector512.IsHardwareAccelerated ? 32 : 16) : 8;
+
+    /// <summary>
+    /// Int8 symmetric weights as panels <c>[⌈N/nr⌉][K][nr]</c> of codes (channels past N are 0) and their scales padded
+    /// to whole panels: the layout of <see cref="Pack"/> at 1 byte per weight instead of 4.
+    /// </summary>
+    public static (sbyte[] Codes, float[] Scales) PackInt8(WeightMatrix w, int nr)
+    {
+        int n = w.Rows, k = w.Cols, panels = (n + nr - 1) / nr;
+        ReadOnlySpan<sbyte> codes = w.Int8;
+        var packed = new sbyte[(long)panels * k * nr];
+        var scales = new float[panels * nr];
+        for (int j = 0; j < n; j++)
+        {
+            long dst = ((long)(j / nr) * k * nr) + (j % nr);
+            for (int i = 0, src = j * k; i < k; i++, src++, dst += nr)
+            {
+                packed[dst] = codes[src];
+            }
+
+            scales[j] = w.Scales[j];
+        }
+
+        return (packed, scales);
+    }
 
     /// <summary>Rows per register tile for panels of <paramref name="nr"/> channels.</summary>
     private static int TileRows(int nr) => nr == 32 ? 8 : 6;
@@ -75,29 +109,33 @@ internal static partial class DenseGemm
         int panels = (n + nr - 1) / nr, blocks = (rows + mr - 1) / mr, ldc = panels * nr;
         int need = blocks * mr * ldc;
         float[] acc = t_accumulator is { } a && a.Length >= need ? a : (t_accumulator = new float[need]);
-        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu);
+        bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null;
+        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8);
 
         // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
         int parts = IntraOp.Parts(threads, 2.0 * rows * n * k, Math.Max(panels, blocks));
-        float[] packed = w.PackedDense(nr);
+        float[] packed = int8 ? [] : w.PackedDense(nr);
+        (sbyte[] codes, float[] scales) = int8 ? w.PackedDenseInt8(nr) : ([], []);
         if (parts == 1)
         {
-            Part(shape, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetArrayDataReference(packed), ref MemoryMarshal.GetReference(bias),
-                ref MemoryMarshal.GetArrayDataReference(acc), ref MemoryMarshal.GetReference(y), 0, 1);
+            Part(shape, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetArrayDataReference(packed), ref MemoryMarshal.GetArrayDataReference(codes),
+                ref MemoryMarshal.GetArrayDataReference(scales), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetArrayDataReference(acc),
+                ref MemoryMarshal.GetReference(y), 0, 1);
             return;
         }
 
-        fixed (float* px = x, pw = packed, pb = bias, pc = acc, py = y)
+        fixed (float* px = x, pw = packed, ps = scales, pb = bias, pc = acc, py = y)
+        fixed (sbyte* pq = codes)
         {
             var job = t_job ??= new Job();
-            job.Set(shape, px, pw, pb, pc, py);
+            job.Set(shape, px, pw, pq, ps, pb, pc, py);
             IntraOp.Run(job, parts, threads);
-            job.Set(shape, null, null, null, null, null);
+            job.Set(shape, null, null, null, null, null, null, null);
         }
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/>: its panel range (or row-block range), all K blocks, then its outputs.</summary>
-    private static void Part(in Shape s, ref float x, ref float packed, ref float bias, ref float acc, ref float y, int part, int parts)
+    private static void Part(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float acc, ref float y, int part, int parts)
     {
         bool byPanels = s.Panels >= parts;
         int p0 = byPanels ? s.Panels * part / parts : 0, p1 = byPanels ? s.Panels * (part + 1) / parts : s.Panels;
@@ -108,7 +146,9 @@ internal static partial class DenseGemm
             int kc = Math.Min(Kc, s.K - pc);
             for (int p = p0; p < p1; p++)
             {
-                ref float panel = ref Unsafe.Add(ref packed, (((nint)p * s.K) + pc) * s.Nr);
+                ref float panel = ref s.Int8
+                    ? ref Widen(s, ref Unsafe.Add(ref codes, (((nint)p * s.K) + pc) * s.Nr), ref Unsafe.Add(ref scales, (nint)p * s.Nr), kc)
+                    : ref Unsafe.Add(ref packed, (((nint)p * s.K) + pc) * s.Nr);
                 for (int b = b0; b < b1; b++)
                 {
                     int r = b * s.Mr;
@@ -142,6 +182,43 @@ internal static partial class DenseGemm
         }
     }
 
+    /// <summary>
+    /// <paramref name="kc"/> rows of an int8 panel (<c>[k][NR]</c> codes) dequantised into the thread's scratch,
+    /// <c>code·scale[n]</c> as <see cref="WeightMatrix.Dequantize"/> computes it, so the product is bit-identical to the
+    /// float panels'. About 3 instructions per 8 weights, against MR·… FMAs per 8 weights in the tiles that reuse them
+    /// (8 at batch 64), and the scratch (≤ 32 KB) stays in L1 for them.
+    /// </summary>
+    private static ref float Widen(in Shape s, ref sbyte codes, ref float scales, int kc)
+    {
+        int count = kc * s.Nr;
+        float[] scratch = t_panel is { } t && t.Length >= count ? t : (t_panel = new float[Kc * 32]);
+        ref float dst = ref MemoryMarshal.GetArrayDataReference(scratch);
+        if (s.Level == SimdLevel.Vector256)
+        {
+            for (nint c = 0; c < s.Nr; c += 8)
+            {
+                Vector256<float> scale = Vector256.LoadUnsafe(ref scales, (nuint)c);
+                for (nint i = c; i < count; i += s.Nr)
+                {
+                    (Simd.LoadInt8x8(ref Unsafe.Add(ref codes, i)) * scale).StoreUnsafe(ref dst, (nuint)i);
+                }
+            }
+        }
+        else
+        {
+            for (nint c = 0; c < s.Nr; c += 4)
+            {
+                Vector128<float> scale = Vector128.LoadUnsafe(ref scales, (nuint)c);
+                for (nint i = c; i < count; i += s.Nr)
+                {
+                    (Simd.LoadInt8x4(ref Unsafe.Add(ref codes, i)) * scale).StoreUnsafe(ref dst, (nuint)i);
+                }
+            }
+        }
+
+        return ref dst;
+    }
+
     /// <summary>Bias and activation on rows [r0, r1) × channels [j0, j1) of the accumulator, written to y (row stride N).</summary>
     private static void Finish<TW, TV>(in Shape s, ref float bias, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
         where TW : struct, IVectorWidth<TV>
@@ -173,25 +250,28 @@ internal static partial class DenseGemm
     }
 
     /// <summary>The sizes of one call (a value type so parts share it without allocation).</summary>
-    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu);
+    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8);
 
     /// <summary>A parallel call's operands as pointers (fixed by <see cref="Run"/> for the call's duration).</summary>
     private sealed unsafe class Job : IntraOp.IWork
     {
         private Shape _shape;
-        private float* _x, _packed, _bias, _acc, _y;
+        private float* _x, _packed, _scales, _bias, _acc, _y;
+        private sbyte* _codes;
 
-        public void Set(Shape shape, float* x, float* packed, float* bias, float* acc, float* y)
+        public void Set(Shape shape, float* x, float* packed, sbyte* codes, float* scales, float* bias, float* acc, float* y)
         {
             _shape = shape;
             _x = x;
             _packed = packed;
+            _codes = codes;
+            _scales = scales;
             _bias = bias;
             _acc = acc;
             _y = y;
         }
 
         public void Run(int part, int parts) =>
-            Part(_shape, ref *_x, ref *_packed, ref *_bias, ref *_acc, ref *_y, part, parts);
+            Part(_shape, ref *_x, ref *_packed, ref *_codes, ref *_scales, ref *_bias, ref *_acc, ref *_y, part, parts);
     }
 }

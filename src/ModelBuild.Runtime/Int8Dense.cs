@@ -55,6 +55,12 @@ internal static class Int8Dense
     /// <param name="rows">Input rows.</param>
     public static void Run(Int8Path path, ReadOnlySpan<byte> q, int zeroPoint, float scale, WeightMatrix w, ReadOnlySpan<float> bias, Activation act, Span<float> y, int rows)
     {
+        if (rows >= Int8Gemm.MinRows && Int8Gemm.Supports(path))
+        {
+            Int8Gemm.Run(path, q, zeroPoint, scale, w, bias, act, y, rows);
+            return;
+        }
+
         var sums = w.Int8RowSums();
         if (path is Int8Path.Avx2 or Int8Path.Ssse3 && sums.HasMinus128)
         {

@@ -22,6 +22,31 @@ internal static class BatchQuick
 
     public static void Run(string[] args)
     {
+        if (args.Contains("panels"))
+        {
+            // Int8 weights in the batched GEMM: int8 panels widened per K block and call (1 B/weight held) against
+            // float panels made once (4 B/weight), alternated so drift from other processes hits both.
+            foreach (int batch in new[] { 8, 16, 64 })
+            {
+                var mlp = new WideMlp(WeightBlob.Load(WideMlp.Blob("int8")), false);
+                float[] x = [.. Enumerable.Range(0, batch * WideMlp.Inputs).Select(i => (i % 97) / 97f)];
+                float[] y = new float[batch * WideMlp.Outputs];
+                double[] int8 = new double[2], f32 = new double[2];
+                for (int round = 0; round < 2; round++)
+                {
+                    DenseGemm.Int8Panels = true;
+                    int8[round] = QuickTimer.Report($"wide MLP int8 batch {batch} int8 panels", () => mlp.Predict(x, y, batch));
+                    DenseGemm.Int8Panels = false;
+                    f32[round] = QuickTimer.Report($"wide MLP int8 batch {batch} float panels", () => mlp.Predict(x, y, batch));
+                }
+
+                DenseGemm.Int8Panels = true;
+                Console.WriteLine($"wide MLP int8 batch {batch}: int8 / float panels {int8.Min() / f32.Min():F2}");
+            }
+
+            return;
+        }
+
         if (args.Contains("wide"))
         {
             foreach (string variant in new[] { "int8", "ort", "int8", "fp32", "int8" })

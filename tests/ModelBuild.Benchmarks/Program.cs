@@ -7,10 +7,11 @@
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
 // `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
 // `... -- quick conv` times only the real models' slowest convolutions (and the 3×3 ones Winograd takes against the direct path).
-// `... -- memory wide` prints the wide MLP's working set after the first prediction per storage variant (WideMlpMemory).
+// `... -- memory wide [batch] [float-panels]` prints the wide MLP's working set after the first prediction (batch 1 unless given) per storage variant (WideMlpMemory).
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
+// `... -- quick batch panels` times int8-weight Dense at batch 8/16/64 with int8 panels (widened per call) vs float panels.
 // `... -- quick threads [rounds] [model…]` times the shared models at batch 1 and 64, generated and ONNX Runtime with 1 and 2 threads (wall time, interleaved rounds).
 // `... -- quick arena` times a ReLU and a small conv with the output at several offsets from the input modulo 4 KiB, and misaligned.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
@@ -63,15 +64,15 @@ if (args is ["cold-parts-child", _, var partModel])
     return;
 }
 
-if (args is ["memory", "wide"])
+if (args is ["memory", "wide", .. var memoryArgs])
 {
-    ModelBuild.Benchmarks.WideMlpMemory.Run();
+    ModelBuild.Benchmarks.WideMlpMemory.Run(memoryArgs);
     return;
 }
 
-if (args is ["memory-child", var variant, var file])
+if (args is ["memory-child", var variant, var file, var memoryBatch, var panels])
 {
-    ModelBuild.Benchmarks.WideMlpMemory.Child(variant, file);
+    ModelBuild.Benchmarks.WideMlpMemory.Child(variant, file, int.Parse(memoryBatch, System.Globalization.CultureInfo.InvariantCulture), panels == "int8-panels");
     return;
 }
 

@@ -9,17 +9,22 @@ namespace ModelBuild.Benchmarks;
 /// Working set and managed heap after the first prediction of the wide MLP, one fresh process per variant
 /// (`-- memory wide`): the parent writes each blob (and the ONNX model) to a temporary file, and each child measures
 /// Process.WorkingSet64 and GC.GetTotalMemory(true) before loading and after load + one batch-1 prediction + a full
-/// compacting GC, so the file's bytes (garbage once loaded) are not counted.
+/// compacting GC, so the file's bytes (garbage once loaded) are not counted. `-- memory wide 64` predicts a batch of 64
+/// instead (the batched GEMM's packed weights then count); `-- memory wide 64 float-panels` packs int8 weights as float
+/// panels (<see cref="DenseGemm.Int8Panels"/> off) for comparison.
 /// </summary>
 internal static class WideMlpMemory
 {
-    public static void Run()
+    public static void Run(string[] args)
     {
+        string batch = args.Length > 0 ? args[0] : "1";
+        string panels = args.Contains("float-panels") ? "float-panels" : "int8-panels";
         string dir = Directory.CreateTempSubdirectory("widemlp").FullName;
         try
         {
             Console.WriteLine($"{"variant",-10} {"file KiB",9} {"working set +MiB",17} {"managed heap +MiB",18}");
-            foreach (string variant in WideMlpBenchmarks.AllVariants)
+            // ort-int8dyn has no blob of ours to write here; ORT's fp32 session stands for ONNX Runtime.
+            foreach (string variant in WideMlpBenchmarks.AllVariants.Where(v => v != "ort-int8dyn"))
             {
                 string file = Path.Combine(dir, variant + (variant == "ort-fp32" ? ".onnx" : ".mbw"));
                 File.WriteAllBytes(file, variant == "ort-fp32" ? WideMlp.Onnx() : WideMlp.Blob(variant));
@@ -29,7 +34,7 @@ internal static class WideMlpMemory
                     start.ArgumentList.Add(typeof(WideMlpMemory).Assembly.Location);
                 }
 
-                foreach (string a in new[] { "memory-child", variant, file })
+                foreach (string a in new[] { "memory-child", variant, file, batch, panels })
                 {
                     start.ArgumentList.Add(a);
                 }
@@ -46,10 +51,11 @@ internal static class WideMlpMemory
         }
     }
 
-    public static void Child(string variant, string file)
+    public static void Child(string variant, string file, int batch, bool int8Panels)
     {
-        var x = new float[WideMlp.Inputs];
-        var y = new float[WideMlp.Outputs];
+        DenseGemm.Int8Panels = int8Panels;
+        var x = new float[batch * WideMlp.Inputs];
+        var y = new float[batch * WideMlp.Outputs];
         (long ws0, long heap0) = Measure();
         InferenceSession? session = null;
         WideMlp? mlp = null;
@@ -57,15 +63,15 @@ internal static class WideMlpMemory
         {
             using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
             session = new InferenceSession(file, options);
-            using OrtValue input = OrtValue.CreateTensorValueFromMemory(x, [1, WideMlp.Inputs]);
-            using OrtValue output = OrtValue.CreateTensorValueFromMemory(y, [1, WideMlp.Outputs]);
+            using OrtValue input = OrtValue.CreateTensorValueFromMemory(x, [batch, WideMlp.Inputs]);
+            using OrtValue output = OrtValue.CreateTensorValueFromMemory(y, [batch, WideMlp.Outputs]);
             using var run = new RunOptions();
             session.Run(run, ["x"], [input], ["y"], [output]);
         }
         else
         {
-            mlp = Load(file, variant.EndsWith("-f32", StringComparison.Ordinal));
-            mlp.Predict(x, y, 1);
+            mlp = Load(file, variant.EndsWith("-f32", StringComparison.Ordinal), variant.EndsWith("-act", StringComparison.Ordinal));
+            mlp.Predict(x, y, batch);
         }
 
         (long ws1, long heap1) = Measure();
@@ -76,7 +82,7 @@ internal static class WideMlpMemory
 
     /// <summary>Its own frame, so the file's bytes are not kept alive by a temporary of the caller (tier-0 code).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static WideMlp Load(string file, bool decoded) => new(WeightBlob.Load(File.ReadAllBytes(file)), decoded);
+    private static WideMlp Load(string file, bool decoded, bool int8Activations) => new(WeightBlob.Load(File.ReadAllBytes(file)), decoded, int8Activations);
 
     private static (long WorkingSet, long Heap) Measure()
     {

@@ -28,6 +28,24 @@ public sealed class QuantizedDenseTests
         }
     }
 
+    /// <summary>
+    /// The packed GEMM (≥ <see cref="Int8Gemm.MinRows"/> rows): row counts around the 6-row tile, channel counts around
+    /// the 4/8/16-channel tiles and panels (a partial last panel), k not a multiple of the 4-byte groups, with and
+    /// without ReLU.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Gemm_BatchedRows_MatchExactIntegerSums(int path)
+    {
+        var rng = new Random(31 + path);
+        (int Rows, int N, int K)[] sizes =
+            [(4, 1, 1), (4, 16, 4), (5, 17, 3), (6, 8, 33), (7, 10, 784), (12, 33, 255), (13, 4, 64), (64, 47, 130), (9, 20, 1023), (11, 3, 2)];
+        foreach ((int rows, int n, int k) in sizes)
+        {
+            RunCase(rng, (Int8Path)path, rows, n, k, zeroPoint: rng.Next(256), extremes: false, relu: (rows + n) % 2 == 0);
+        }
+    }
+
     /// <summary>Codes 0/255 with weights ±127 of matching sign: the pairs whose int16 sum a plain vpmaddubsw would saturate.</summary>
     [Theory]
     [MemberData(nameof(Paths))]
@@ -37,6 +55,7 @@ public sealed class QuantizedDenseTests
         foreach (int zp in new[] { 0, 128, 255 })
         {
             RunCase(rng, (Int8Path)path, rows: 2, n: 8, k: 96, zeroPoint: zp, extremes: true);
+            RunCase(rng, (Int8Path)path, rows: 7, n: 24, k: 96, zeroPoint: zp, extremes: true); // the GEMM
         }
     }
 
@@ -47,10 +66,16 @@ public sealed class QuantizedDenseTests
         var codes = Enumerable.Repeat((sbyte)-128, 4 * 40).ToArray();
         var w = Int8Matrix(4, 40, codes, [0.5f, 0.25f, 1, 2]);
         byte[] q = [.. Enumerable.Range(0, 40).Select(i => (byte)(i * 6))];
-        var y = new float[4];
-        Int8Dense.Run((Int8Path)path, q, 3, 0.1f, w, [], Activation.None, y, 1);
         long dot = q.Sum(v => (long)(v - 3) * -128);
-        Assert.Equal(new[] { Epilogue(dot, 0.1f, 0.5f, 0), Epilogue(dot, 0.1f, 0.25f, 0), Epilogue(dot, 0.1f, 1, 0), Epilogue(dot, 0.1f, 2, 0) }, y);
+        float[] expected = [Epilogue(dot, 0.1f, 0.5f, 0), Epilogue(dot, 0.1f, 0.25f, 0), Epilogue(dot, 0.1f, 1, 0), Epilogue(dot, 0.1f, 2, 0)];
+        foreach (int rows in new[] { 1, Int8Gemm.MinRows + 1 })
+        {
+            // The same input row repeated: the dot-product kernels (1 row) and the GEMM (5 rows).
+            byte[] batch = [.. Enumerable.Range(0, rows).SelectMany(_ => q)];
+            var y = new float[4 * rows];
+            Int8Dense.Run((Int8Path)path, batch, 3, 0.1f, w, [], Activation.None, y, rows);
+            Assert.Equal(Enumerable.Range(0, rows).SelectMany(_ => expected), y);
+        }
     }
 
     [Fact]
@@ -95,11 +120,13 @@ public sealed class QuantizedDenseTests
         }
     }
 
-    [Fact]
-    public void PublicEntry_Dynamic_IsQuantiseThenExactProduct()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(20)]
+    public void PublicEntry_Dynamic_IsQuantiseThenExactProduct(int rows)
     {
         var rng = new Random(21);
-        const int rows = 3, n = 37, k = 200;
+        const int n = 37, k = 200;
         float[] x = TestData.Floats(rng, rows * k, -2, 3);
         var (w, codes, scales) = RandomInt8(rng, n, k);
         float[] bias = TestData.Floats(rng, n);
@@ -138,7 +165,7 @@ public sealed class QuantizedDenseTests
         Assert.Throws<ArgumentException>(() => Kernels.QuantizedDense(x, w, [], y, 1, Activation.None, 0.1f, 0, new byte[2]));
     }
 
-    private static void RunCase(Random rng, Int8Path path, int rows, int n, int k, int zeroPoint, bool extremes)
+    private static void RunCase(Random rng, Int8Path path, int rows, int n, int k, int zeroPoint, bool extremes, bool relu = false)
     {
         var (w, codes, scales) = RandomInt8(rng, n, k, extremes);
         var q = new byte[rows * k];
@@ -159,7 +186,7 @@ public sealed class QuantizedDenseTests
         float scale = 0.0173f;
         float[] bias = TestData.Floats(rng, n);
         var y = new float[rows * n];
-        Int8Dense.Run(path, q, zeroPoint, scale, w, bias, Activation.None, y, rows);
+        Int8Dense.Run(path, q, zeroPoint, scale, w, bias, relu ? Activation.Relu : Activation.None, y, rows);
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < n; j++)
@@ -171,6 +198,7 @@ public sealed class QuantizedDenseTests
                 }
 
                 float expected = Epilogue(dot, scale, scales[j], bias[j]);
+                expected = relu && expected < 0 ? 0 : expected;
                 Assert.True(expected.Equals(y[(r * n) + j]), $"{path} rows {rows} n {n} k {k} zp {zeroPoint} [{r},{j}]: exact sum {dot} → {expected:R}, got {y[(r * n) + j]:R}");
             }
         }
