@@ -1,3 +1,5 @@
+using ModelBuild.Compression.Algorithms.Quantization;
+
 namespace ModelBuild.Compression.Algorithms.Pruning;
 
 /// <summary>
@@ -134,18 +136,21 @@ public static class SparseGpt
             reversed[(ri * cols) + ri] = (dead ? 1 : hessian[(i * cols) + i]) + (damping * meanDiagonal);
         }
 
-        DenseCholesky.FactorInPlace(reversed, cols);
-        var lowerInverse = DenseCholesky.InvertLower(reversed, cols);
-        var u = new double[cols * cols];
-        for (var i = 0; i < cols; i++)
+        // Blocked, in place and bit-identical to the row-at-a-time loops (one accumulator per dot, as SparseGPT
+        // always summed); the reversal of L⁻¹ is a 180° turn of the array, so U needs no second matrix (issue 13).
+        if (!TriangularRows.CholeskyInPlace(reversed, cols, paired: false))
         {
-            for (var j = i; j < cols; j++)
-            {
-                u[(i * cols) + j] = lowerInverse[((cols - 1 - i) * cols) + cols - 1 - j];
-            }
+            throw new InvalidOperationException("The damped Hessian is not positive definite; it has non-finite entries.");
         }
 
-        return u;
+        for (var i = 0; i < cols; i++)
+        {
+            reversed.AsSpan((i * cols) + i + 1, cols - i - 1).Clear(); // H's upper triangle must not reach U's lower one
+        }
+
+        TriangularRows.InvertLowerInPlace(reversed, cols);
+        Array.Reverse(reversed);
+        return reversed;
     }
 
     private static void SelectBlockMask(double[] w, double[] u, int rows, int cols, int i1, int count, double sparsity, bool[] mask, double[] saliency, int[] order)
