@@ -59,14 +59,11 @@ public static class SparseGpt
                         continue;
                     }
 
-                    // Within the block, update the remaining columns right away (OBS update w -= err · U[col, :]).
+                    // Within the block, update the remaining columns right away (OBS update w -= err · U[col, :]);
+                    // w + (−err)·u is w − err·u exactly, so the SIMD update keeps the scalar loop's bits.
                     var rowOffset = r * cols;
                     var uOffset = col * cols;
-                    for (var j = col + 1; j < i2; j++)
-                    {
-                        w[rowOffset + j] -= err * u[uOffset + j];
-                    }
-
+                    HessianFactor.Axpy(w.AsSpan(rowOffset + col + 1, i2 - col - 1), u.AsSpan(uOffset + col + 1, i2 - col - 1), -err);
                     w[rowOffset + col] = 0;
                 }
             }
@@ -84,10 +81,7 @@ public static class SparseGpt
                     }
 
                     var uOffset = (i1 + i) * cols;
-                    for (var j = i2; j < cols; j++)
-                    {
-                        w[rowOffset + j] -= err * u[uOffset + j];
-                    }
+                    HessianFactor.Axpy(w.AsSpan(rowOffset + i2, cols - i2), u.AsSpan(uOffset + i2, cols - i2), -err);
                 }
             }
         }

@@ -85,28 +85,24 @@ public sealed class GramAccumulator
             return;
         }
 
-        var v = Vector<double>.Count;
-        var width = 2 * v;
-        // Column strips outermost: the strip of staged rows stays in L1 while every row block of H above it is updated.
-        var b = 0;
-        if (Vector.IsHardwareAccelerated)
+        var width = 2 * Vector<double>.Count;
+        var strips = Vector.IsHardwareAccelerated ? _cols / width : 0;
+        // Column strips outermost: the strip of staged rows stays in L1 while every row block of H above it is
+        // updated. Strips write disjoint columns of H and sum each element the same way on any thread, so they are
+        // spread over threads without changing a bit.
+        if ((long)strips * width * _cols * n / 2 >= RowBlockProduct.ParallelWork)
         {
-            for (; b + width <= _cols; b += width)
+            Parallel.For(0, strips, strip => Strip(strip * width, n));
+        }
+        else
+        {
+            for (var strip = 0; strip < strips; strip++)
             {
-                var a = 0;
-                var last = Math.Min(_cols, b + width); // rows a < last meet the upper triangle in this strip
-                for (; a + 4 <= last; a += 4)
-                {
-                    Tile4(a, b, n);
-                }
-
-                for (; a < last; a++)
-                {
-                    Tile1(a, b, n);
-                }
+                Strip(strip * width, n);
             }
         }
 
+        var b = strips * width;
         for (; b < _cols; b++)
         {
             for (var a = 0; a <= b; a++)
@@ -123,6 +119,21 @@ public sealed class GramAccumulator
         }
 
         _staged = 0;
+    }
+
+    private void Strip(int b, int n)
+    {
+        var a = 0;
+        var last = Math.Min(_cols, b + (2 * Vector<double>.Count)); // rows a < last meet the upper triangle in this strip
+        for (; a + 4 <= last; a += 4)
+        {
+            Tile4(a, b, n);
+        }
+
+        for (; a < last; a++)
+        {
+            Tile1(a, b, n);
+        }
     }
 
     private void Tile4(int a, int b, int n)

@@ -20,9 +20,17 @@ internal static class SquareTimesTall
         var k = b.ColumnCount;
         var right = b.ToRowMajorArray(); // n × k
         var c = new double[n * k];
+        // Rows are independent and summed the same way on any thread: blocks of rows go to threads, bits unchanged.
+        const int rowsPerTask = 32;
+        Parallel.For(0, (n + rowsPerTask - 1) / rowsPerTask, task => Rows(a, n, right, k, c, task * rowsPerTask, Math.Min(n, (task + 1) * rowsPerTask)));
+        return DenseMatrix.Build.DenseOfRowMajor(n, k, c);
+    }
+
+    private static void Rows(double[] a, int n, double[] right, int k, double[] c, int from, int to)
+    {
         var v = Vector<double>.Count;
-        var r = 0;
-        for (; r + 4 <= n; r += 4)
+        var r = from;
+        for (; r + 4 <= to; r += 4)
         {
             var col = 0;
             if (Vector.IsHardwareAccelerated)
@@ -42,15 +50,13 @@ internal static class SquareTimesTall
             }
         }
 
-        for (; r < n; r++)
+        for (; r < to; r++)
         {
             for (var col = 0; col < k; col++)
             {
                 c[(r * k) + col] = Scalar(a, n, right, k, r, col);
             }
         }
-
-        return DenseMatrix.Build.DenseOfRowMajor(n, k, c);
     }
 
     private static void Tile(double[] a, int n, double[] b, int k, double[] c, int r, int col)
