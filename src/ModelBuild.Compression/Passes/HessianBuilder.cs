@@ -1,8 +1,12 @@
+using ModelBuild.Compression.Algorithms.Quantization;
 using ModelBuild.Graph;
 
 namespace ModelBuild.Compression.Passes;
 
-/// <summary>Second moments H = XᵀX / n of a layer's inputs, in float64 (the OBS/GPTQ/SparseGPT Hessian up to a factor 2).</summary>
+/// <summary>
+/// Second moments H = XᵀX / n of a layer's inputs, in float64 (the OBS/GPTQ/SparseGPT Hessian up to a factor 2),
+/// accumulated by <see cref="GramAccumulator"/> (blocks of rows as a SIMD product; same bits as one row at a time).
+/// </summary>
 public static class HessianBuilder
 {
     /// <summary>Convolutions have many patches per image; this many rows estimate H well and keep the cost bounded.</summary>
@@ -12,19 +16,13 @@ public static class HessianBuilder
     public static double[] FromRows(ReadOnlySpan<float> data, int cols)
     {
         var n = data.Length / cols;
-        var h = new double[cols * cols];
-        var row = new double[cols];
+        var gram = new GramAccumulator(cols);
         for (var r = 0; r < n; r++)
         {
-            for (var c = 0; c < cols; c++)
-            {
-                row[c] = data[(r * cols) + c];
-            }
-
-            Accumulate(h, row, cols);
+            gram.Add(data.Slice(r * cols, cols));
         }
 
-        return Finish(h, cols, n);
+        return Finish(gram.Gram(), cols, n);
     }
 
     /// <summary>H from the im2col patches of a 2-D convolution's input ([N, C, H, W]); grouped convs pool all groups.</summary>
@@ -41,8 +39,7 @@ public static class HessianBuilder
         var cg = c / group;
         var positions = (long)n * group * oh * ow;
         var step = Math.Max(1, (int)(positions / MaxConvRows));
-        var h = new double[cols * cols];
-        var patch = new double[cols];
+        var gram = new GramAccumulator(cols);
         var used = 0;
         for (long p = 0; p < positions; p += step)
         {
@@ -50,6 +47,7 @@ public static class HessianBuilder
             var rest = (int)(p % ((long)group * oh * ow));
             var g = rest / (oh * ow);
             var (y, x) = (rest % (oh * ow) / ow, rest % ow);
+            var patch = gram.NextRow();
             var i = 0;
             for (var ch = 0; ch < cg; ch++)
             {
@@ -65,11 +63,11 @@ public static class HessianBuilder
                 }
             }
 
-            Accumulate(h, patch, cols);
+            gram.Commit();
             used++;
         }
 
-        return Finish(h, cols, used);
+        return Finish(gram.Gram(), cols, used);
     }
 
     internal static (int PadTop, int PadLeft, int OutH, int OutW) Geometry(Node conv, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw)
@@ -87,25 +85,6 @@ public static class HessianBuilder
         var outH = ((h + (int)pads[0] + (int)pads[2] - (((kh - 1) * dh) + 1)) / sh) + 1;
         var outW = ((w + (int)pads[1] + (int)pads[3] - (((kw - 1) * dw) + 1)) / sw) + 1;
         return ((int)pads[0], (int)pads[1], outH, outW);
-    }
-
-    private static void Accumulate(double[] h, double[] row, int cols)
-    {
-        // Only the upper triangle; Finish mirrors it.
-        for (var a = 0; a < cols; a++)
-        {
-            var va = row[a];
-            if (va == 0)
-            {
-                continue;
-            }
-
-            var offset = a * cols;
-            for (var b = a; b < cols; b++)
-            {
-                h[offset + b] += va * row[b];
-            }
-        }
     }
 
     private static double[] Finish(double[] h, int cols, int n)

@@ -63,7 +63,9 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
                 targets.Remove(layer.Name); // the original outputs are needed once
             }
 
-            Pipeline.LargeModelMemory.AfterLayer((long)layer.Rows * layer.Cols); // the layer's float32 copies are garbage now
+            // The layer's float32 copies are garbage now, and so are a calibrated method's cols × cols float64 Hessian
+            // and factor (2 × 79 MB for a 3136-input layer), which would otherwise pile up on the large object heap.
+            Pipeline.LargeModelMemory.AfterLayer(spec.Method == QuantMethod.Rtn ? (long)layer.Rows * layer.Cols : Math.Max((long)layer.Rows * layer.Cols, 4L * layer.Cols * layer.Cols));
         }
     }
 

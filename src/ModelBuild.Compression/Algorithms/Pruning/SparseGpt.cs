@@ -1,3 +1,5 @@
+using ModelBuild.Compression.Algorithms.Quantization;
+
 namespace ModelBuild.Compression.Algorithms.Pruning;
 
 /// <summary>
@@ -57,14 +59,11 @@ public static class SparseGpt
                         continue;
                     }
 
-                    // Within the block, update the remaining columns right away (OBS update w -= err · U[col, :]).
+                    // Within the block, update the remaining columns right away (OBS update w -= err · U[col, :]);
+                    // w + (−err)·u is w − err·u exactly, so the SIMD update keeps the scalar loop's bits.
                     var rowOffset = r * cols;
                     var uOffset = col * cols;
-                    for (var j = col + 1; j < i2; j++)
-                    {
-                        w[rowOffset + j] -= err * u[uOffset + j];
-                    }
-
+                    HessianFactor.Axpy(w.AsSpan(rowOffset + col + 1, i2 - col - 1), u.AsSpan(uOffset + col + 1, i2 - col - 1), -err);
                     w[rowOffset + col] = 0;
                 }
             }
@@ -82,10 +81,7 @@ public static class SparseGpt
                     }
 
                     var uOffset = (i1 + i) * cols;
-                    for (var j = i2; j < cols; j++)
-                    {
-                        w[rowOffset + j] -= err * u[uOffset + j];
-                    }
+                    HessianFactor.Axpy(w.AsSpan(rowOffset + i2, cols - i2), u.AsSpan(uOffset + i2, cols - i2), -err);
                 }
             }
         }
@@ -134,18 +130,21 @@ public static class SparseGpt
             reversed[(ri * cols) + ri] = (dead ? 1 : hessian[(i * cols) + i]) + (damping * meanDiagonal);
         }
 
-        DenseCholesky.FactorInPlace(reversed, cols);
-        var lowerInverse = DenseCholesky.InvertLower(reversed, cols);
-        var u = new double[cols * cols];
-        for (var i = 0; i < cols; i++)
+        // Blocked, in place and bit-identical to the row-at-a-time loops (one accumulator per dot, as SparseGPT
+        // always summed); the reversal of L⁻¹ is a 180° turn of the array, so U needs no second matrix (issue 13).
+        if (!TriangularRows.CholeskyInPlace(reversed, cols, paired: false))
         {
-            for (var j = i; j < cols; j++)
-            {
-                u[(i * cols) + j] = lowerInverse[((cols - 1 - i) * cols) + cols - 1 - j];
-            }
+            throw new InvalidOperationException("The damped Hessian is not positive definite; it has non-finite entries.");
         }
 
-        return u;
+        for (var i = 0; i < cols; i++)
+        {
+            reversed.AsSpan((i * cols) + i + 1, cols - i - 1).Clear(); // H's upper triangle must not reach U's lower one
+        }
+
+        TriangularRows.InvertLowerInPlace(reversed, cols);
+        Array.Reverse(reversed);
+        return reversed;
     }
 
     private static void SelectBlockMask(double[] w, double[] u, int rows, int cols, int i1, int count, double sparsity, bool[] mask, double[] saliency, int[] order)

@@ -48,7 +48,7 @@ public static class Gptq
             }
         }
 
-        var u = HessianFactor.InverseCholeskyUpper(h, cols, perm, gptq.Dampening);
+        var u = HessianFactor.Shared(h, cols, gptq.ActOrder, gptq.Dampening); // one factor per H, order and dampening
         var decoded = new float[rows * cols];
         var block = Math.Max(1, gptq.BlockSize);
         var errors = new double[rows * block];

@@ -1,10 +1,40 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace ModelBuild.Compression.Algorithms.Quantization;
 
 /// <summary>The factor of the inverse Hessian GPTQ walks along, and the SIMD loops it needs.</summary>
 public static class HessianFactor
 {
+    // Factors by Hessian array, then by (activation order, dampening): auto quantises one layer at many settings with
+    // the same H, and the factor (n³/3 multiply-adds, seconds for a 3136-input layer) is the same for all of them. An
+    // entry lives as long as its H array does; H arrays are never changed after they are built.
+    private static readonly ConditionalWeakTable<double[], Dictionary<(bool ActOrder, double Dampening), double[]>> s_factors = new();
+
+    /// <summary>
+    /// <see cref="InverseCholeskyUpper"/> of <paramref name="h"/> in <see cref="Gptq.Order"/>'s column order, computed
+    /// once per H array, order and dampening and shared by every later call (the result must not be modified).
+    /// </summary>
+    /// <param name="h">XᵀX/n (cols × cols, row-major), not modified afterwards.</param>
+    /// <param name="cols">Inputs.</param>
+    /// <param name="actOrder">Columns by decreasing H diagonal (GPTQ's activation order) instead of as stored.</param>
+    /// <param name="dampening">λ as a fraction of the mean diagonal.</param>
+    public static double[] Shared(double[] h, int cols, bool actOrder, double dampening)
+    {
+        ArgumentNullException.ThrowIfNull(h);
+        var byKey = s_factors.GetValue(h, _ => new());
+        lock (byKey)
+        {
+            if (!byKey.TryGetValue((actOrder, dampening), out var u))
+            {
+                u = InverseCholeskyUpper(h, cols, Gptq.Order(h, cols, actOrder), dampening);
+                byKey[(actOrder, dampening)] = u;
+            }
+
+            return u;
+        }
+    }
+
     /// <summary>
     /// The upper-triangular U with UᵀU = (H + λI)⁻¹ in the permuted order, row-major; λ = dampening · mean diagonal.
     /// Zero diagonal entries (dead inputs) become 1. If H is still not positive definite, λ grows tenfold.
@@ -20,10 +50,11 @@ public static class HessianFactor
     {
         var diagonalMean = Enumerable.Range(0, cols).Average(i => h[(i * cols) + i]);
         var damp = dampening * (diagonalMean > 0 ? diagonalMean : 1);
+        var m = new double[cols * cols];
         for (var attempt = 0; ; attempt++)
         {
-            // Row a of the reversed matrix is permuted row cols − 1 − a.
-            var m = new double[cols * cols];
+            // Row a of the reversed matrix is permuted row cols − 1 − a; above the diagonal it stays 0.
+            Array.Clear(m);
             for (var a = 0; a < cols; a++)
             {
                 var source = perm[cols - 1 - a] * cols;
@@ -42,89 +73,15 @@ public static class HessianFactor
                 continue;
             }
 
-            var lower = InvertLower(m, cols);
-            var u = new double[cols * cols];
-            for (var i = 0; i < cols; i++)
-            {
-                for (var j = i; j < cols; j++)
-                {
-                    u[(i * cols) + j] = lower[((cols - 1 - i) * cols) + cols - 1 - j];
-                }
-            }
-
-            return u;
+            // m = L⁻¹ in place, then U[i,j] = L⁻¹[n−1−i, n−1−j] is m turned by 180°: one n × n array in all (issue 13).
+            TriangularRows.InvertLowerInPlace(m, cols);
+            Array.Reverse(m);
+            return m;
         }
     }
 
     // Lower Cholesky factor over the lower triangle of a (row-major): L[i,j] = (A[i,j] − L[i,:j]·L[j,:j]) / L[j,j].
-    private static bool CholeskyInPlace(double[] a, int n)
-    {
-        for (var i = 0; i < n; i++)
-        {
-            var rowI = a.AsSpan(i * n, n);
-            for (var j = 0; j < i; j++)
-            {
-                rowI[j] = (rowI[j] - Dot(rowI[..j], a.AsSpan(j * n, j))) / a[(j * n) + j];
-            }
-
-            var d = rowI[i] - Dot(rowI[..i], rowI[..i]);
-            if (!(d > 0))
-            {
-                return false;
-            }
-
-            rowI[i] = Math.Sqrt(d);
-        }
-
-        return true;
-    }
-
-    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
-    {
-        var i = 0;
-        var (s0, s1) = (Vector<double>.Zero, Vector<double>.Zero);
-        var width = Vector<double>.Count;
-        for (; i <= x.Length - (2 * width); i += 2 * width)
-        {
-            s0 += new Vector<double>(x[i..]) * new Vector<double>(y[i..]);
-            s1 += new Vector<double>(x[(i + width)..]) * new Vector<double>(y[(i + width)..]);
-        }
-
-        var sum = Vector.Sum(s0 + s1);
-        for (; i < x.Length; i++)
-        {
-            sum += x[i] * y[i];
-        }
-
-        return sum;
-    }
-
-    // X = L⁻¹ row by row: X[i,:] = (eᵢ − Σ_{k<i} L[i,k] X[k,:]) / L[i,i]; only X[k, 0..k] is non-zero.
-    private static double[] InvertLower(double[] l, int n)
-    {
-        var x = new double[n * n];
-        for (var i = 0; i < n; i++)
-        {
-            var row = x.AsSpan(i * n, i + 1);
-            row[i] = 1;
-            for (var k = 0; k < i; k++)
-            {
-                var f = l[(i * n) + k];
-                if (f != 0)
-                {
-                    Axpy(row[..(k + 1)], x.AsSpan(k * n, k + 1), -f);
-                }
-            }
-
-            var d = l[(i * n) + i];
-            for (var j = 0; j <= i; j++)
-            {
-                row[j] /= d;
-            }
-        }
-
-        return x;
-    }
+    private static bool CholeskyInPlace(double[] a, int n) => TriangularRows.CholeskyInPlace(a, n);
 
     /// <summary>y += a · x (SIMD).</summary>
     internal static void Axpy(Span<double> y, ReadOnlySpan<double> x, double a)

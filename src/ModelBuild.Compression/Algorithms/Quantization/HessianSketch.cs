@@ -46,8 +46,7 @@ public sealed class HessianSketch
     public static HessianSketch Of(double[] h, int cols)
     {
         ArgumentNullException.ThrowIfNull(h);
-        var matrix = Matrix<double>.Build.Dense(cols, cols, (i, j) => h[(i * cols) + j]);
-        return cols <= ExactLimit ? Cholesky(matrix, cols) : Randomized(matrix, cols);
+        return cols <= ExactLimit ? Cholesky(Matrix<double>.Build.Dense(cols, cols, (i, j) => h[(i * cols) + j]), cols) : Randomized(h, cols);
     }
 
     private static HessianSketch Cholesky(Matrix<double> h, int cols)
@@ -84,18 +83,19 @@ public sealed class HessianSketch
         }
     }
 
-    private static HessianSketch Randomized(Matrix<double> h, int cols)
+    // H's products go through SquareTimesTall (no cols × cols MathNet copy of H; issue 13).
+    private static HessianSketch Randomized(double[] h, int cols)
     {
         var rank = ExactLimit;
         var random = new Random(Seed);
         var omega = Matrix<double>.Build.Dense(cols, rank, (_, _) => (2 * random.NextDouble()) - 1);
-        var basis = (h * omega).QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).Q;
+        var basis = SquareTimesTall.Multiply(h, cols, omega).QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).Q;
         for (var i = 0; i < PowerIterations; i++)
         {
-            basis = (h * basis).QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).Q;
+            basis = SquareTimesTall.Multiply(h, cols, basis).QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).Q;
         }
 
-        var small = basis.TransposeThisAndMultiply(h * basis);
+        var small = basis.TransposeThisAndMultiply(SquareTimesTall.Multiply(h, cols, basis));
         small = (small + small.Transpose()) / 2; // symmetric up to rounding; Evd takes the symmetric path
         var evd = small.Evd(Symmetricity.Symmetric);
         var vectors = basis * evd.EigenVectors; // cols × rank, orthonormal columns
@@ -112,7 +112,13 @@ public sealed class HessianSketch
             }
         }
 
-        var sigma = Math.Max(0, h.Diagonal().Sum() - kept) / Math.Max(1, cols - rank);
+        var trace = 0.0;
+        for (var i = 0; i < cols; i++)
+        {
+            trace += h[(i * cols) + i];
+        }
+
+        var sigma = Math.Max(0, trace - kept) / Math.Max(1, cols - rank);
         return new HessianSketch(factor, rank, cols, sigma);
     }
 }

@@ -13,11 +13,29 @@ namespace ModelBuild.Compression.Algorithms.Quantization;
 /// </remarks>
 internal static class RowBlockProduct
 {
+    /// <summary>Products at least this large (multiply-adds) are split over threads by blocks of rows.</summary>
+    public const long ParallelWork = 1L << 22;
+
+    private const int RowsPerTask = 32; // a multiple of 4, so every row falls in the same 4-row block as serially
+
     public static void MultiplyAdd(float[] a, int rows, int inner, float[] x, int width, float[] c)
     {
+        // Rows are independent and each element is summed the same way on any thread, so splitting the rows over
+        // threads (AdaRound's two products per step, rows·cols·k each: issue 13) changes no bit of the result.
+        if ((long)rows * inner * width < ParallelWork || rows <= RowsPerTask)
+        {
+            Rows(a, 0, rows, inner, x, width, c);
+            return;
+        }
+
+        Parallel.For(0, (rows + RowsPerTask - 1) / RowsPerTask, t => Rows(a, t * RowsPerTask, Math.Min(rows, (t + 1) * RowsPerTask), inner, x, width, c));
+    }
+
+    private static void Rows(float[] a, int from, int to, int inner, float[] x, int width, float[] c)
+    {
         var v = Vector<float>.Count;
-        var r = 0;
-        for (; r + 4 <= rows; r += 4)
+        var r = from;
+        for (; r + 4 <= to; r += 4)
         {
             var col = 0;
             if (Vector.IsHardwareAccelerated)
@@ -37,7 +55,7 @@ internal static class RowBlockProduct
             }
         }
 
-        for (; r < rows; r++)
+        for (; r < to; r++)
         {
             for (var col = 0; col < width; col++)
             {

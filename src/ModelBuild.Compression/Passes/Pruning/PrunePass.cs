@@ -116,6 +116,7 @@ public sealed class PrunePass(PruneSpec spec) : ICompressionPass
             var pruned = SparseGpt.Prune(context.GetMatrix(layer), layer.Rows, layer.Cols, h, targets[i], spec.BlockSize, spec.Damping, spec.N, spec.M);
             Set(context, layer, pruned);
             context.InvalidateActivations();
+            Pipeline.LargeModelMemory.AfterLayer(4L * layer.Cols * layer.Cols); // H and its factor (float64) are garbage now
         }
     }
 
