@@ -10,14 +10,32 @@ public static class OnnxWriter
     public static byte[] Write(ModelProto model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        CheckSize(model);
+        return model.ToByteArray();
+    }
+
+    /// <summary>
+    /// Writes the bytes <see cref="Write(ModelProto)"/> returns to <paramref name="output"/> without an array of the
+    /// whole model (protobuf serialises field by field): a compressed multi-gigabyte model goes to disk as it is
+    /// encoded (issue 12).
+    /// </summary>
+    /// <exception cref="ModelBuildException">MB1003 when the model exceeds protobuf's 2 GiB.</exception>
+    public static void WriteTo(ModelProto model, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(output);
+        CheckSize(model);
+        model.WriteTo(output);
+    }
+
+    private static void CheckSize(ModelProto model)
+    {
         var size = model.CalculateSize();
         if (size < 0 || size == int.MaxValue)
         {
             throw new ModelBuildException(OnnxErrors.LimitExceeded, null,
                 "The model is larger than the 2 GiB a single ONNX protobuf can hold. Reduce the weights (e.g. quantise) before writing.");
         }
-
-        return model.ToByteArray();
     }
 
     /// <summary>

@@ -130,6 +130,27 @@ public sealed class WeightBlob
         return new WeightBlob(entries, payload);
     }
 
+    /// <summary>
+    /// Loads a blob file into one pinned array that the blob then uses in place: the compressor checks the
+    /// multi-gigabyte blob it just streamed to disk without holding two copies of it (issue 12).
+    /// </summary>
+    /// <param name="path">The blob file (at most 2 GiB).</param>
+    /// <returns>The blob; entries are decoded on first use.</returns>
+    /// <exception cref="InvalidDataException">The file is not a valid blob.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    internal static unsafe WeightBlob LoadFile(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        if (file.Length > Array.MaxLength)
+        {
+            throw Bad($"{file.Length} bytes is larger than a blob can be");
+        }
+
+        byte[] bytes = GC.AllocateUninitializedArray<byte>((int)file.Length, pinned: true);
+        file.ReadExactly(bytes);
+        return Load(new ReadOnlySpan<byte>(Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(bytes)), bytes.Length), bytes);
+    }
+
     /// <summary>Loads the blob embedded as a manifest resource, reading the resource in place when the runtime mapped it.</summary>
     /// <param name="assembly">The assembly holding the resource.</param>
     /// <param name="resourceName">The resource's logical name.</param>

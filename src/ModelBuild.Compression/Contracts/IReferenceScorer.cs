@@ -11,6 +11,14 @@ public interface IReferenceScorer
     /// </summary>
     /// <exception cref="ModelBuildException">MB4001 when the candidate cannot be run.</exception>
     MetricScores Score(byte[] candidateOnnx, string candidateName, ValidationMetric metric);
+
+    /// <summary>
+    /// <see cref="Score"/> on a model file (the pipeline writes a compressed multi-gigabyte model to disk rather than
+    /// holding it, issue 12). The default reads the file; ONNX Runtime's implementation opens the file itself.
+    /// </summary>
+    /// <exception cref="ModelBuildException">MB4001 when the candidate cannot be run.</exception>
+    MetricScores ScoreFile(string candidatePath, string candidateName, ValidationMetric metric) =>
+        Score(File.ReadAllBytes(candidatePath), candidateName, metric);
 }
 
 /// <summary>

@@ -42,7 +42,9 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
             context.Progress?.Report($"{QuantizeSpec.PassName}: layer {index + 1}/{layers.Count} '{layer.Name}' ({layer.Rows}×{layer.Cols}, {spec.Method})");
             var before = spec.BiasCorrection ? BiasCorrection.OutputMeans(context, layer, Describe()) : null;
             var original = context.GetMatrix(layer);
+            Pipeline.LargeModelMemory.AfterLayer((long)layer.Rows * layer.Cols); // the bytes read and their untransposed floats
             var (stored, decoded) = Quantize(context, layer, original);
+            Pipeline.LargeModelMemory.AfterLayer((long)layer.Rows * layer.Cols); // the float64 copy the quantiser worked on
             context.Stored[layer.Name] = LayerSelection.KeepSparsity(context, layer, stored);
             context.SetDecoded(layer, stored, decoded); // not held as float32: re-decoded when read (issue 12)
             var (relative, mse) = LayerSelection.Error(original, decoded);

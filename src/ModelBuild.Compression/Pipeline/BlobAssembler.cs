@@ -11,6 +11,25 @@ internal static class BlobAssembler
     public static (byte[] Blob, List<WeightReportRow> Rows) Build(WeightTable weights, IReadOnlyDictionary<string, float[]> originals, bool entropyCoding,
         Func<string, int>? originalElementSize = null, byte[]? fallbackGraph = null)
     {
+        var (writer, rows) = Assemble(weights, originals, originalElementSize, fallbackGraph);
+        return (writer.ToArray(entropyCoding), rows);
+    }
+
+    /// <summary>
+    /// <see cref="Build"/>, with the blob written to <paramref name="output"/> entry by entry instead of returned as
+    /// one array (the same bytes): on a multi-gigabyte model the pipeline never holds a whole copy of it (issue 12).
+    /// </summary>
+    /// <returns>The blob's length in bytes and the report rows.</returns>
+    public static (long Length, List<WeightReportRow> Rows) Write(Stream output, WeightTable weights, IReadOnlyDictionary<string, float[]> originals,
+        bool entropyCoding, Func<string, int>? originalElementSize = null, byte[]? fallbackGraph = null)
+    {
+        var (writer, rows) = Assemble(weights, originals, originalElementSize, fallbackGraph);
+        return (writer.WriteTo(output, entropyCoding), rows);
+    }
+
+    private static (WeightBlobWriter Writer, List<WeightReportRow> Rows) Assemble(WeightTable weights, IReadOnlyDictionary<string, float[]> originals,
+        Func<string, int>? originalElementSize, byte[]? fallbackGraph)
+    {
         var writer = new WeightBlobWriter();
         var rows = new List<WeightReportRow>();
         foreach (var entry in weights.Entries)
@@ -22,6 +41,7 @@ internal static class BlobAssembler
             {
                 (var e, var q) = QuantizationError.Measure(original, s.Decode());
                 (maxError, sqnr) = (e, q);
+                LargeModelMemory.AfterLayer(elements); // the original and the decode are two float32 copies of the layer
             }
 
             var format = entry.Stored?.Describe() ?? "float32";
@@ -34,7 +54,7 @@ internal static class BlobAssembler
             writer.AddBytes(FallbackPlanBuilder.GraphEntryName, fallbackGraph);
         }
 
-        return (writer.ToArray(entropyCoding), rows);
+        return (writer, rows);
     }
 
     /// <summary>The length of the blob <see cref="Build"/> would write, without measuring errors (auto mode sizes its candidates with it).</summary>

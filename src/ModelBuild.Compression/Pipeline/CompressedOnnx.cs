@@ -15,6 +15,23 @@ internal static class CompressedOnnx
 {
     public static byte[] Build(CompressionContext context, IReadOnlyDictionary<string, Graph.DataType>? widened = null)
     {
+        Rewrite(context, widened);
+        return OnnxExporter.ToBytes(context.Graph);
+    }
+
+    /// <summary>
+    /// <see cref="Build"/>, written to <paramref name="output"/> as it is encoded (the same bytes): a multi-gigabyte
+    /// model's compressed .onnx is never one array in memory (issue 12).
+    /// </summary>
+    public static void Write(Stream output, CompressionContext context, IReadOnlyDictionary<string, Graph.DataType>? widened = null)
+    {
+        Rewrite(context, widened);
+        OnnxExporter.WriteTo(context.Graph, output);
+    }
+
+    /// <summary>Rewrites <paramref name="context"/>'s graph into the compressed model and notes how each weight is stored.</summary>
+    private static void Rewrite(CompressionContext context, IReadOnlyDictionary<string, Graph.DataType>? widened)
+    {
         var quantized = new List<QuantizedTensor>();
         var int8Activations = new List<(LayerWeight, LinearQuantized, Passes.Activations.ActivationQuantization)>();
         foreach (var layer in context.Layers())
@@ -62,8 +79,6 @@ internal static class CompressedOnnx
         {
             WeightPrecision.Narrow(context.Graph, widened);
         }
-
-        return OnnxExporter.ToBytes(context.Graph);
     }
 
     private static QuantizedTensor ToTensor(LayerWeight layer, LinearQuantized q, long[] dims)

@@ -25,7 +25,25 @@ public static class CompressionPipeline
     {
         ArgumentNullException.ThrowIfNull(services);
         using var invariant = InvariantCultureScope.Enter();
-        return RunInvariant(request, services, progress);
+        try
+        {
+            return RunInvariant(request, services, progress);
+        }
+        finally
+        {
+            // The blob and compressed .onnx are streamed to these and moved into place on success; after a failure
+            // nothing half-written is left beside the outputs.
+            var (blobFile, onnxFile) = StagingFiles(request);
+            OutputFiles.Discard(blobFile);
+            OutputFiles.Discard(onnxFile);
+        }
+    }
+
+    /// <summary>Where the weights blob and the compressed .onnx are streamed before they are moved into place.</summary>
+    private static (string Blob, string Onnx) StagingFiles(CompressionRequest request)
+    {
+        var stem = Path.Combine(request.OutputDirectory, request.ClassName);
+        return (OutputFiles.StagingPath(stem + ".weights.mbw"), OutputFiles.StagingPath(stem + ".compressed.onnx"));
     }
 
     private static CompressionResult RunInvariant(CompressionRequest request, CompressionServices services, IProgress<string>? progress)
@@ -131,13 +149,19 @@ public static class CompressionPipeline
 
         StorageStep.Apply(context);
         progress?.Report("planning buffers and kernels");
+        var (blobFile, onnxFile) = StagingFiles(request);
         var choice = RuntimeChoice.Make(request, context, target, widened);
         var (plan, weights) = (choice.Plan, choice.Weights);
         var runtimeLine = RuntimeChoice.Describe(choice, request);
         progress?.Report(runtimeLine);
-        var (blob, rows) = BlobAssembler.Build(weights, originals, context.EntropyCoding, name => WeightPrecision.OriginalElementSize(widened, name), choice.FallbackGraph);
+        // Streamed to disk entry by entry, then read back by the checks: a multi-gigabyte model's blob is never an array
+        // next to its compressed .onnx or ONNX Runtime's sessions (issue 12).
+        List<WeightReportRow> rows = [];
+        long blobLength = 0;
+        OutputFiles.Stage(stem + ".weights.mbw", stream => (blobLength, rows) = BlobAssembler.Write(stream, weights, originals, context.EntropyCoding,
+            name => WeightPrecision.OriginalElementSize(widened, name), choice.FallbackGraph));
         plan.OriginalBytes = originalBytes;
-        plan.EmbeddedBytes = blob.Length;
+        plan.EmbeddedBytes = blobLength;
         plan.Passes = manifest.Describe();
         if (plan.Inputs.Count > 0)
         {
@@ -145,16 +169,19 @@ public static class CompressionPipeline
             plan.Inputs[0] = plan.Inputs[0] with { Doc = InputPreprocessingDoc.Append(plan.Inputs[0].Doc, manifest) };
         }
 
-        progress?.Report($"verifying the weights blob ({blob.Length:N0} bytes) and writing the compressed .onnx");
-        BlobVerifier.Check(blob, weights, request.ModelPath);
+        progress?.Report($"verifying the weights blob ({blobLength:N0} bytes)");
+        BlobVerifier.Check(Runtime.WeightBlob.LoadFile(blobFile), weights, request.ModelPath);
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
-        var compressedOnnx = CompressedOnnx.Build(context, widened);
+        LargeModelMemory.BeforeSession(originalBytes); // the checked blob is garbage now
+        progress?.Report("writing the compressed .onnx");
+        OutputFiles.Stage(stem + ".compressed.onnx", stream => CompressedOnnx.Write(stream, context, widened));
+        var compressedOnnx = CompressedModel.FromFile(onnxFile);
         var planText = PlanWriter.Write(plan);
         if (services.Runner is { } runner && !choice.IsFallback)
         {
             progress?.Report("checking the generated code's plan against ONNX Runtime on the compressed model");
             LargeModelMemory.BeforeSession(originalBytes);
-            context.Notes.Add(PlanVerifier.Check(planText, blob, compressedOnnx, graph, runner, calibration, request.ModelPath));
+            context.Notes.Add(PlanVerifier.Check(planText, () => Runtime.WeightBlob.LoadFile(blobFile), compressedOnnx, graph, runner, calibration, request.ModelPath));
         }
         if (originalFailure is not null)
         {
@@ -179,7 +206,7 @@ public static class CompressionPipeline
         var report = new CompressionReport(Path.GetFileName(request.ModelPath), manifest.Describe(), rows, accuracy)
         {
             OriginalFileBytes = originalBytes,
-            EmbeddedBytes = blob.Length,
+            EmbeddedBytes = blobLength,
             ModelName = request.ClassName,
             Tolerance = manifest.Tolerance,
             ManifestText = request.ManifestPath.Length == 0 ? null : File.ReadAllText(request.ManifestPath),
@@ -198,10 +225,9 @@ public static class CompressionPipeline
             context.Notes.AddRange(errors.Select(e => $"output error ‖WX−ŴX‖/‖WX‖ of {e.Key} on calibration data: {e.Value:P2}"));
         }
 
+        (string, string)[] streamed = [(stem + ".weights.mbw", blobFile), (stem + ".compressed.onnx", onnxFile)];
         var files = new List<(string, byte[])>
         {
-            (stem + ".weights.mbw", blob),
-            (stem + ".compressed.onnx", compressedOnnx),
             (stem + ".report.md", Encoding.UTF8.GetBytes(report.ToMarkdown() + Notes(context))),
             (stem + ".report.html", Encoding.UTF8.GetBytes(Reporting.Html.HtmlReport.Render(report))),
             (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest, externalData))),
@@ -218,21 +244,21 @@ public static class CompressionPipeline
             File.Delete(pinnedPath); // from an earlier auto build; it would describe a model we no longer make
         }
 
-        var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blob.Length)} embedded "
-            + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({(double)originalBytes / Math.Max(1, blob.Length):0.0}x), {plan.Ops.Count} ops, {plan.Passes}")
+        var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blobLength)} embedded "
+            + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({(double)originalBytes / Math.Max(1, blobLength):0.0}x), {plan.Ops.Count} ops, {plan.Passes}")
             + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance) + (zeroConfig ? $" on {DefaultGate.SampleCount} synthetic inputs" : ""))
             + (choice.IsFallback ? "; " + runtimeLine : ""); // generated code is the norm: its line is a progress line only
 
         // Written last in the list, so a hash never vouches for outputs that failed to be written.
         files.Add((stem + ".summary", Encoding.UTF8.GetBytes(string.Join("\n", [hash, summary, .. warnings]) + "\n")));
-        var changed = OutputFiles.WriteAll(files);
+        var changed = OutputFiles.WriteAll(files, streamed);
         if (request.CacheDirectory is { Length: > 0 } cacheDirectory)
         {
-            OutputCache.Store(cacheDirectory, request.ClassName, hash, files);
+            OutputCache.Store(cacheDirectory, request.ClassName, hash, files, [.. streamed.Select(s => s.Item1)]);
         }
 
         return new CompressionResult(stem + ".mbplan", stem + ".weights.mbw", stem + ".compressed.onnx", stem + ".report.md",
-            originalBytes, blob.Length, changed, summary) { Warnings = warnings, Runtime = choice.RuntimeName };
+            originalBytes, blobLength, changed, summary) { Warnings = warnings, Runtime = choice.RuntimeName };
     }
 
     /// <summary>The model as shipped: the .onnx file plus every external data file its weights are read from.</summary>

@@ -42,7 +42,12 @@ internal static class OutputCache
         return true;
     }
 
-    public static void Store(string cacheDirectory, string className, string hash, IReadOnlyList<(string Path, byte[] Bytes)> files)
+    /// <summary>
+    /// Stores a finished compression: <paramref name="files"/> by their bytes and <paramref name="copies"/> (outputs
+    /// already in place, the large ones the pipeline streamed to disk) by copying the file.
+    /// </summary>
+    public static void Store(string cacheDirectory, string className, string hash, IReadOnlyList<(string Path, byte[] Bytes)> files,
+        IReadOnlyList<string>? copies = null)
     {
         var entry = EntryDirectory(cacheDirectory, className, hash);
         var staging = entry + ".tmp-" + Environment.ProcessId;
@@ -54,6 +59,11 @@ internal static class OutputCache
             }
 
             Directory.CreateDirectory(staging);
+            foreach (var path in copies ?? [])
+            {
+                File.Copy(path, Path.Combine(staging, Path.GetFileName(path)));
+            }
+
             foreach (var (path, bytes) in files)
             {
                 File.WriteAllBytes(Path.Combine(staging, Path.GetFileName(path)), bytes);

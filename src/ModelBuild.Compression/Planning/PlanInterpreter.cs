@@ -13,7 +13,14 @@ public static class PlanInterpreter
 {
     /// <summary>Parses plan text into a program over <paramref name="blob"/>.</summary>
     /// <exception cref="FormatException">The text is not a valid version-2 plan.</exception>
-    public static ModelProgram Load(string planText, WeightBlob blob)
+    public static ModelProgram Load(string planText, WeightBlob blob) => Load(planText, () => blob);
+
+    /// <summary>
+    /// Parses plan text into a program whose blob <paramref name="loadBlob"/> loads on the program's first use, so a
+    /// caller can run ONNX Runtime on a large model before the blob is in memory (issue 12).
+    /// </summary>
+    /// <exception cref="FormatException">The text is not a valid version-2 plan.</exception>
+    public static ModelProgram Load(string planText, Func<WeightBlob> loadBlob)
     {
         var values = new List<ValueDecl>();
         var ops = new List<Op>();
@@ -59,7 +66,7 @@ public static class PlanInterpreter
             }
         }
 
-        return new ModelProgram(values.ToArray(), ops.ToArray(), inputs.ToArray(), outputs.ToArray(), () => blob);
+        return new ModelProgram(values.ToArray(), ops.ToArray(), inputs.ToArray(), outputs.ToArray(), loadBlob);
     }
 
     private static ValueDecl Value(Dictionary<string, string> args)

@@ -31,7 +31,7 @@ public static class StorageChoice
             candidates.Add(ternary with { TwoBitCodes = true });
         }
 
-        if (matrix is not SparseMatrix and not WithOutliers && ZeroMask(matrix) is { } mask)
+        if (matrix is not SparseMatrix and not WithOutliers && ZeroMask(matrix) is { } mask && !SparseCannotWin(matrix, mask, entropyCoding))
         {
             candidates.AddRange(candidates.ToList().Select(inner => new SparseMatrix(matrix.Rows, matrix.Cols, mask, inner)));
         }
@@ -45,6 +45,27 @@ public static class StorageChoice
         // Only +0 is dropped: a sparse entry decodes its missing positions as +0, so −0 must stay stored.
         var mask = Array.ConvertAll(matrix.Decode(), v => BitConverter.SingleToInt32Bits(v) != 0);
         return Array.IndexOf(mask, false) >= 0 ? mask : null;
+    }
+
+    /// <summary>
+    /// True when no sparse form of an 8-bit per-row matrix can be smaller than the matrix itself, by a lower bound of
+    /// the sparse payload (docs/FORMATS.md: a 12-byte header; an index of at least min(the bitmask, one byte per kept
+    /// value); the inner packed-linear payload's 8-byte header, per-row scales and zero points and one byte per kept
+    /// code). The default int8 of a dense layer rounds a few weights to 0, and encoding the sparse candidate of a
+    /// 8192² layer only to lose to the dense one costs seconds and a gigabyte of garbage (issue 12). Without entropy
+    /// coding only: with it the cost is a Brotli size, which this bound does not cover.
+    /// </summary>
+    private static bool SparseCannotWin(StoredMatrix matrix, bool[] mask, bool entropyCoding)
+    {
+        if (entropyCoding || matrix is not LinearQuantized { Bits: 8, IsTernary: false } q || q.GroupSize < q.Cols)
+        {
+            return false;
+        }
+
+        long values = mask.LongLength, kept = mask.AsSpan().Count(true);
+        var zeroPoints = q.ZeroPoints is null ? 0 : Formats.BitPacking.Pad4(q.Rows);
+        var bound = 12 + Math.Min((values + 7) / 8, kept) + 8 + (4L * q.Rows) + zeroPoints + kept;
+        return bound >= WeightBlobWriter.EncodedSize(q); // ties keep the dense matrix (Smallest), so equal cannot win either
     }
 
     private static long Cost(StoredMatrix matrix, bool entropyCoding)

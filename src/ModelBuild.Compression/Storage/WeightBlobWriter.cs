@@ -172,6 +172,57 @@ public sealed class WeightBlobWriter
     /// </summary>
     public byte[] ToArray(bool brotli = false)
     {
+        var (header, offsets, payloadLength) = Header(brotli);
+        if (brotli)
+        {
+            return [.. header, .. Compress(Payload(offsets, payloadLength))];
+        }
+
+        // The payload is copied once, straight into the result: a growing stream would hold up to four copies of
+        // it at once, which for a multi-gigabyte model is most of the compressor's peak memory (issue 12).
+        var result = new byte[checked(header.Length + payloadLength)]; // zeroed: the alignment padding stays 0
+        header.CopyTo(result, 0);
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            _entries[i].Payload.CopyTo(result, header.Length + offsets[i]);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Writes the bytes <see cref="ToArray"/> returns to <paramref name="output"/>, entry by entry, without a copy of
+    /// the whole blob in memory (the compressor streams a multi-gigabyte model's blob to disk, issue 12).
+    /// </summary>
+    /// <returns>The number of bytes written.</returns>
+    public long WriteTo(Stream output, bool brotli = false)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var (header, offsets, payloadLength) = Header(brotli);
+        output.Write(header);
+        if (brotli)
+        {
+            var compressed = Compress(Payload(offsets, payloadLength));
+            output.Write(compressed);
+            return header.Length + compressed.LongLength;
+        }
+
+        Span<byte> padding = stackalloc byte[Alignment];
+        padding.Clear();
+        long position = 0;
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            output.Write(padding[..checked((int)(offsets[i] - position))]);
+            output.Write(_entries[i].Payload);
+            position = offsets[i] + _entries[i].Payload.Length;
+        }
+
+        return header.Length + payloadLength;
+    }
+
+    /// <summary>The header and entry table, each entry's payload offset, and the payload length (CONTRACTS.md §2).</summary>
+    private (byte[] Header, long[] Offsets, long PayloadLength) Header(bool brotli)
+    {
         if (!BitConverter.IsLittleEndian)
         {
             throw new PlatformNotSupportedException("ModelBuild requires a little-endian machine.");
@@ -208,31 +259,21 @@ public sealed class WeightBlobWriter
                 w.Write((ulong)offsets[i]);
                 w.Write((ulong)e.Payload.Length);
             }
-
         }
 
-        // The payload is copied once, straight into the result: a growing stream would hold up to four copies of
-        // it at once, which for a multi-gigabyte model is most of the compressor's peak memory (issue 12).
-        var header = output.GetBuffer().AsSpan(0, checked((int)output.Length));
-        if (brotli)
-        {
-            var payload = new byte[payloadLength];
-            for (var i = 0; i < _entries.Count; i++)
-            {
-                _entries[i].Payload.CopyTo(payload, offsets[i]);
-            }
+        return (output.ToArray(), offsets, payloadLength);
+    }
 
-            return [.. header, .. Compress(payload)];
-        }
-
-        var result = new byte[checked(header.Length + payloadLength)]; // zeroed: the alignment padding stays 0
-        header.CopyTo(result);
+    /// <summary>The payload as one array (what Brotli compresses).</summary>
+    private byte[] Payload(long[] offsets, long payloadLength)
+    {
+        var payload = new byte[payloadLength];
         for (var i = 0; i < _entries.Count; i++)
         {
-            _entries[i].Payload.CopyTo(result, header.Length + offsets[i]);
+            _entries[i].Payload.CopyTo(payload, offsets[i]);
         }
 
-        return result;
+        return payload;
     }
 
     private static byte[] Compress(byte[] payload)

@@ -38,7 +38,11 @@ public static class AccuracyGate
     }
 
     /// <summary>Measures the compressed model against <paramref name="original"/> (from <see cref="RunOriginal"/>); MB5001 beyond the tolerance.</summary>
-    public static AccuracyReport? Check(CompressionManifest manifest, string modelPath, byte[] compressedOnnx, OriginalOutputs? original, IProgress<string>? progress)
+    public static AccuracyReport? Check(CompressionManifest manifest, string modelPath, byte[] compressedOnnx, OriginalOutputs? original, IProgress<string>? progress) =>
+        Check(manifest, modelPath, CompressedModel.FromBytes(compressedOnnx), original, progress);
+
+    /// <summary>As above, on the compressed model in memory or in the file the pipeline streamed it to.</summary>
+    internal static AccuracyReport? Check(CompressionManifest manifest, string modelPath, CompressedModel compressedOnnx, OriginalOutputs? original, IProgress<string>? progress)
     {
         if (manifest.Validation is not { } validation || original is null)
         {
@@ -47,7 +51,7 @@ public static class AccuracyGate
 
         var (reference, count) = (original.Reference, original.Count);
         var metric = manifest.Tolerance?.Metric ?? validation.Metric;
-        var scores = reference.Score(compressedOnnx, Path.GetFileName(modelPath) + " (compressed)", metric);
+        var scores = compressedOnnx.Score(reference, Path.GetFileName(modelPath) + " (compressed)", metric);
         progress?.Report($"validating compressed: {count:N0}/{count:N0} samples");
         var name = metric switch
         {

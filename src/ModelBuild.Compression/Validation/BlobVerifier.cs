@@ -9,14 +9,20 @@ namespace ModelBuild.Compression.Validation;
 /// </summary>
 internal static class BlobVerifier
 {
-    public static void Check(byte[] blob, WeightTable weights, string modelPath)
+    public static void Check(byte[] blob, WeightTable weights, string modelPath) => Check(WeightBlob.Load(blob), weights, modelPath);
+
+    /// <summary>
+    /// Checks <paramref name="loaded"/> entry by entry. Each entry is decoded into a fresh array that is dropped after
+    /// its comparison (not <see cref="WeightBlob.Floats"/>, which caches): a multi-gigabyte model's blob must not
+    /// become a float32 copy of the whole model here (issue 12).
+    /// </summary>
+    public static void Check(WeightBlob loaded, WeightTable weights, string modelPath)
     {
-        var loaded = WeightBlob.Load(blob);
         for (var i = 0; i < weights.Entries.Count; i++)
         {
             var entry = weights.Entries[i];
             var expected = entry.Stored?.Decode() ?? entry.Floats!;
-            var actual = loaded.Floats(i);
+            var actual = loaded.Matrix(i).ToFloatArray();
             if (actual.Length != expected.Length)
             {
                 throw Mismatch(modelPath, entry.Name, $"{actual.Length} values instead of {expected.Length}");
@@ -30,6 +36,8 @@ internal static class BlobVerifier
                     throw Mismatch(modelPath, entry.Name, $"value {j} is {actual[j]} instead of {expected[j]}");
                 }
             }
+
+            Pipeline.LargeModelMemory.AfterLayer(expected.LongLength);
         }
     }
 

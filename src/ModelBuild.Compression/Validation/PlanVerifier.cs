@@ -34,9 +34,17 @@ internal static class PlanVerifier
     /// plant a faulty kernel and prove that the check catches it and names its node.
     /// </summary>
     internal static string Check(string planText, byte[] blob, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner, CalibrationSet? data, string modelPath,
-        Func<Op, Op>? kernels)
+        Func<Op, Op>? kernels) =>
+        Check(planText, () => WeightBlob.Load(blob), CompressedModel.FromBytes(compressedOnnx), graph, runner, data, modelPath, kernels);
+
+    /// <summary>
+    /// The check with the blob loaded by <paramref name="loadBlob"/> only after ONNX Runtime has run the compressed
+    /// model and released its session: on a multi-gigabyte model the two are never in memory together (issue 12).
+    /// </summary>
+    internal static string Check(string planText, Func<WeightBlob> loadBlob, CompressedModel compressedOnnx, ModelGraph graph, IModelRunner runner,
+        CalibrationSet? data, string modelPath, Func<Op, Op>? kernels = null)
     {
-        var program = PlanInterpreter.Load(planText, WeightBlob.Load(blob));
+        var program = PlanInterpreter.Load(planText, loadBlob);
         if (kernels is not null)
         {
             var loaded = program;
@@ -59,7 +67,7 @@ internal static class PlanVerifier
         IReadOnlyList<float[]> reference;
         try
         {
-            reference = runner.Run(compressedOnnx, Path.GetFileName(modelPath), sample, outputNames);
+            reference = compressedOnnx.Run(runner, Path.GetFileName(modelPath), sample, outputNames);
         }
         catch (ModelBuildException e) when (e.Code == "MB4001" && (PlanSamples.HasIntegers(sample) || sample.Any(i => i.ElementType != DataType.Float)
             || e.Message.Contains("NotImplemented", StringComparison.Ordinal)))
@@ -234,7 +242,7 @@ internal static class PlanVerifier
     }
 
     /// <summary>Bisects by node: ONNX Runtime once with every float intermediate as an output, the plan op by op.</summary>
-    private static ModelBuildException Diverged(ModelProgram program, byte[] compressedOnnx, ModelGraph graph, IModelRunner runner,
+    private static ModelBuildException Diverged(ModelProgram program, CompressedModel compressedOnnx, ModelGraph graph, IModelRunner runner,
         IReadOnlyList<ModelInput> sample, string modelPath, string output, double outputDiff)
     {
         var named = new Dictionary<int, string>();
@@ -247,7 +255,7 @@ internal static class PlanVerifier
             }
         }
 
-        var model = ModelProto.Parser.ParseFrom(compressedOnnx);
+        var model = compressedOnnx.Parse();
         var existing = model.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var name in named.Values.Where(n => !existing.Contains(n)).Distinct())
         {

@@ -12,4 +12,12 @@ public sealed class OnnxRuntimeModelRunner : IModelRunner
         var results = session.RunTyped(inputs, outputs);
         return outputs.Select(o => results[o].Data).ToList();
     }
+
+    /// <inheritdoc />
+    public IReadOnlyList<float[]> RunFile(string path, string displayName, IReadOnlyList<ModelInput> inputs, IReadOnlyList<string> outputs)
+    {
+        using var session = OnnxRuntimeSession.FromCompressedFile(path, displayName);
+        var results = session.RunTyped(inputs, outputs);
+        return outputs.Select(o => results[o].Data).ToList();
+    }
 }

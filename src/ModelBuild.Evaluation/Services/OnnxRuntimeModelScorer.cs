@@ -37,6 +37,22 @@ public sealed class OnnxRuntimeModelScorer : IModelScorer
                 candidate = session.RunAll(data.Samples, data.Count);
             }
 
+            return Measure(candidate, metric);
+        }
+
+        public MetricScores ScoreFile(string candidatePath, string candidateName, ValidationMetric metric)
+        {
+            float[] candidate;
+            using (var session = OnnxRuntimeSession.FromCompressedFile(candidatePath, candidateName))
+            {
+                candidate = session.RunAll(data.Samples, data.Count);
+            }
+
+            return Measure(candidate, metric);
+        }
+
+        private MetricScores Measure(float[] candidate, ValidationMetric metric)
+        {
             var agreement = Metrics.Agreement(outputs, candidate, _classes);
             var (reference, score) = metric switch
             {

@@ -36,6 +36,9 @@ public static class OnnxExporter
 
     public static byte[] ToBytes(ModelGraph graph) => OnnxWriter.Write(ToModelProto(graph));
 
+    /// <summary>Writes the bytes <see cref="ToBytes"/> returns to <paramref name="output"/>, without an array of the whole model.</summary>
+    public static void WriteTo(ModelGraph graph, Stream output) => OnnxWriter.WriteTo(ToModelProto(graph), output);
+
     /// <summary>Writes the model atomically (temporary file, then rename).</summary>
     public static void WriteFile(ModelGraph graph, string path) => OnnxWriter.WriteFile(ToModelProto(graph), path);
 

@@ -56,7 +56,9 @@ public static class OnnxTensors
         }
         else
         {
-            proto.RawData = ByteString.CopyFrom(tensor.RawData);
+            // Wrapped, not copied: the tensor's bytes are read-only (Tensor.RawData), and a copy would add a second
+            // instance of every weight while a compressed multi-gigabyte model is written (issue 12).
+            proto.RawData = UnsafeByteOperations.UnsafeWrap(tensor.RawData);
         }
 
         return proto;

@@ -61,6 +61,22 @@ public sealed class WeightBlobWriterTests
         Assert.True(zeros.ToArray(brotli: true).Length < zeros.ToArray().Length / 20);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WriteTo_streams_the_same_bytes_ToArray_returns(bool brotli)
+    {
+        // The pipeline streams a large model's blob to disk; the shipped bytes must not depend on which path wrote them.
+        var writer = Sample(out _, out _, out _);
+        writer.Add("odd", new float[3], [3]); // 12 bytes: the next entry's offset needs padding
+        writer.AddBytes("graph", [1, 2, 3, 4, 5]);
+        using var stream = new MemoryStream();
+        var length = writer.WriteTo(stream, brotli);
+
+        Assert.Equal(writer.ToArray(brotli), stream.ToArray());
+        Assert.Equal(stream.Length, length);
+    }
+
     [Fact]
     public void Header_layout_is_exact_for_an_empty_blob()
     {
