@@ -204,11 +204,18 @@ internal static class DirectDense
         where TV : struct, ICodeValues
     {
         Vector256<float> xv = Vector256.LoadUnsafe(ref xb, (nuint)(8 * m));
-        a0 = Simd.MulAdd(TV.Values(TB.Chunk(v0, m), ref t0), xv, a0);
-        a1 = Simd.MulAdd(TV.Values(TB.Chunk(v1, m), ref t1), xv, a1);
-        a2 = Simd.MulAdd(TV.Values(TB.Chunk(v2, m), ref t2), xv, a2);
-        a3 = Simd.MulAdd(TV.Values(TB.Chunk(v3, m), ref t3), xv, a3);
+        a0 = Simd.MulAdd(TV.Values(Codes<TB, TV>(v0, m), ref t0), xv, a0);
+        a1 = Simd.MulAdd(TV.Values(Codes<TB, TV>(v1, m), ref t1), xv, a1);
+        a2 = Simd.MulAdd(TV.Values(Codes<TB, TV>(v2, m), ref t2), xv, a2);
+        a3 = Simd.MulAdd(TV.Values(Codes<TB, TV>(v3, m), ref t3), xv, a3);
     }
+
+    /// <summary>Chunk <paramref name="m"/> of a block, masked unless the lookup ignores the bits above the code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Codes<TB, TV>(Vector256<int> block, [ConstantExpected] int m)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues =>
+        TV.TakesRawCodes ? TB.RawChunk(block, m) : TB.Chunk(block, m);
 
     /// <summary>A palette row's table, or a linear row's first group scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -364,7 +371,7 @@ internal static class DirectDense
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
     {
-        Vector256<float> values = TV.Values(TB.Chunk(v, m), ref table);
+        Vector256<float> values = TV.Values(Codes<TB, TV>(v, m), ref table);
         if (!TV.IsPalette)
         {
             values = (values - offset) * scale;

@@ -34,6 +34,19 @@ public static partial class Kernels
     /// <summary>As the public overload, with up to <paramref name="threads"/> threads for batched calls (<see cref="IntraOp"/>).</summary>
     internal static void Dense(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
+        // Compact weights first: their own batched paths keep memory at their stored size (no float panels).
+        if (w.Sparse is { } sparse)
+        {
+            SparseDense.Run(level, x, sparse, bias, y, rows, act);
+            return;
+        }
+
+        if (DirectGemm.Applies(level, rows, w))
+        {
+            DirectGemm.Run(level, x, w.Direct!, bias, y, rows, act, threads);
+            return;
+        }
+
         if (DenseGemm.Applies(level, rows, w))
         {
             DenseGemm.Run(level, x, w, bias, y, rows, act, threads);

@@ -275,6 +275,11 @@ public sealed class WeightBlob
             }
 
             float[] decoded = Formats.CompactDecoder.Decode(e.Code, data, rows, cols, Describe(index, e.Name), Simd.Best);
+            if (e.Code == Formats.FormatCodes.Sparse && Formats.SparseWeights.TryCreate(decoded, rows, cols) is { } sparse)
+            {
+                return new WeightMatrix(sparse);
+            }
+
             return new WeightMatrix(rows, cols, WeightFormat.Float32, decoded, [], [], []);
         }
 

@@ -28,6 +28,9 @@ public sealed unsafe class WeightMatrix
     private readonly Formats.DirectWeights? _direct;
     private WeightMatrix? _decoded;
 
+    // A sparse weight kept as CSR for Dense (null otherwise); other kernels get _decoded as for _direct.
+    private readonly Formats.SparseWeights? _sparse;
+
     internal WeightMatrix(int rows, int cols, WeightFormat format, float[] floats, sbyte[] int8, float[] scales, int[] zeroPoints)
     {
         Rows = rows;
@@ -66,8 +69,18 @@ public sealed unsafe class WeightMatrix
         _direct = direct;
     }
 
+    /// <summary>A sparse weight kept as CSR (nonzeros only); like the constructor above, only Dense reads it.</summary>
+    internal WeightMatrix(Formats.SparseWeights sparse)
+        : this(sparse.Rows, sparse.Cols, WeightFormat.Float32, [], [], [], [])
+    {
+        _sparse = sparse;
+    }
+
     /// <summary>The compact form Dense reads directly, or null.</summary>
     internal Formats.DirectWeights? Direct => _direct;
+
+    /// <summary>The CSR form Dense reads directly, or null.</summary>
+    internal Formats.SparseWeights? Sparse => _sparse;
 
     /// <summary>True once a float32 copy of a direct weight was made (for the memory tests).</summary>
     internal bool HasDecodedCopy => Volatile.Read(ref _decoded) is not null;
@@ -78,7 +91,7 @@ public sealed unsafe class WeightMatrix
     /// </summary>
     internal WeightMatrix Decoded()
     {
-        if (_direct is null)
+        if (_direct is null && _sparse is null)
         {
             return this;
         }
@@ -87,7 +100,7 @@ public sealed unsafe class WeightMatrix
         if (cached is null)
         {
             // Two threads may both decode; the first to publish wins so all callers share one copy.
-            var made = new WeightMatrix(Rows, Cols, WeightFormat.Float32, _direct.Dequantize(), [], [], []);
+            var made = new WeightMatrix(Rows, Cols, WeightFormat.Float32, Dequantize(), [], [], []);
             cached = Interlocked.CompareExchange(ref _decoded, made, null) ?? made;
         }
 
@@ -124,6 +137,11 @@ public sealed unsafe class WeightMatrix
             return _direct.Dequantize();
         }
 
+        if (_sparse is not null)
+        {
+            return _sparse.Dequantize();
+        }
+
         if (Format == WeightFormat.Float32)
         {
             return Floats.ToArray();
@@ -149,7 +167,7 @@ public sealed unsafe class WeightMatrix
     /// The values as a float32 array for <see cref="WeightBlob.Floats"/>: the storage itself when it is an array
     /// (no copy), else a new array (a view into the payload or a quantised format).
     /// </summary>
-    internal float[] ToFloatArray() => Format == WeightFormat.Float32 && _payload is null && _direct is null ? _floats : Dequantize();
+    internal float[] ToFloatArray() => Format == WeightFormat.Float32 && _payload is null && _direct is null && _sparse is null ? _floats : Dequantize();
 
     /// <summary>
     /// The weights dequantised and packed in <see cref="ConvGemm"/>'s tile order for groups of
@@ -191,6 +209,9 @@ public sealed unsafe class WeightMatrix
     }
 
     private PackedDenseWeights? _packedDense;
+
+    /// <summary>True once <see cref="PackedDense"/> made its float panels (for the memory tests).</summary>
+    internal bool HasPackedDense => Volatile.Read(ref _packedDense) is not null;
 
     private sealed record PackedConvWeights(int RowsPerGroup, float[] Data);
 
