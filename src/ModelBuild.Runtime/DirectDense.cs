@@ -51,7 +51,7 @@ internal static class DirectDense
             return;
         }
 
-        RunDecoded(level, avx2, x, w, y, rows, ep);
+        RunDecoded(level, x, w, y, rows, ep);
     }
 
     /// <summary>The definition: every weight through <see cref="DirectWeights.Value"/>, one float dot per output.</summary>
@@ -153,6 +153,20 @@ internal static class DirectDense
                 }
             }
 
+            // The row's partial last block (only the last group can end inside a block): its whole 8-code chunks.
+            int chunks = ((Math.Min((g + 1) * group, k) / 8 * 8) - (endBlock * TB.BlockCodes)) / 8;
+            if (chunks > 0)
+            {
+                nint at = (nint)endBlock * TB.BlockBytes;
+                ref float xb = ref Unsafe.Add(ref x, endBlock * TB.BlockCodes);
+                Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
+                Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));
+                for (int m = 0; m < chunks; m++)
+                {
+                    TailStep<TB, TV>(m, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+                }
+            }
+
             if (TV.IsPalette)
             {
                 (s0, s1, s2, s3) = (a0, a1, a2, a3);
@@ -184,10 +198,31 @@ internal static class DirectDense
             }
         }
 
-        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x, TB.BlockCodes);
-        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x, TB.BlockCodes);
-        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x, TB.BlockCodes);
-        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x, TB.BlockCodes);
+        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x);
+        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x);
+        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x);
+        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x);
+    }
+
+    /// <summary><see cref="Step{TB, TV}"/> for a chunk index known only at run time (a partial block: m &lt; BlockCodes/8 − 1).</summary>
+    private static void TailStep<TB, TV>(
+        int m, ref float xb, Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3,
+        ref float t0, ref float t1, ref float t2, ref float t3,
+        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        switch (m)
+        {
+            case 0: Step<TB, TV>(0, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+            case 1 when TB.BlockCodes > 16: Step<TB, TV>(1, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+            case 2 when TB.BlockCodes > 24: Step<TB, TV>(2, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+            case 3 when TB.BlockCodes > 32: Step<TB, TV>(3, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+            case 4 when TB.BlockCodes > 40: Step<TB, TV>(4, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+            case 5 when TB.BlockCodes > 48: Step<TB, TV>(5, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+            case 6 when TB.BlockCodes > 56: Step<TB, TV>(6, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+            default: throw new InvalidOperationException($"chunk {m} of a {TB.BlockCodes}-code block is not a tail chunk");
+        }
     }
 
     /// <summary>−(code bias + zero point) of linear group <paramref name="at"/> in every lane.</summary>
@@ -225,11 +260,11 @@ internal static class DirectDense
             ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Tables), (nint)(row / w.RowsPerBook) * w.TableStride)
             : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Scales), (nint)row * w.GroupsPerRow);
 
-    /// <summary>Row <paramref name="row"/>'s columns after its last whole block (fewer than one block).</summary>
-    private static float Rest(DirectWeights w, int row, ref float x, int blockCodes)
+    /// <summary>Row <paramref name="row"/>'s columns after its last whole 8-code chunk (fewer than 8).</summary>
+    private static float Rest(DirectWeights w, int row, ref float x)
     {
         float sum = 0;
-        for (int c = w.Cols / blockCodes * blockCodes; c < w.Cols; c++)
+        for (int c = w.Cols / 8 * 8; c < w.Cols; c++)
         {
             sum += w.Value(row, c) * Unsafe.Add(ref x, c);
         }
@@ -237,13 +272,13 @@ internal static class DirectDense
         return sum;
     }
 
-    /// <summary>Per scale group, the 8 lane sums of x over the group's whole blocks (the columns the vector loop covers).</summary>
+    /// <summary>Per scale group, the 8 lane sums of x over the group's whole 8-code chunks (the columns the vector loop covers).</summary>
     private static void GroupSums(ReadOnlySpan<float> x, int group, int blockCodes, Span<float> sums)
     {
         ref float x0 = ref MemoryMarshal.GetReference(x);
         for (int g = 0; g < sums.Length / 8; g++)
         {
-            int start = g * group, end = start + ((Math.Min(group, x.Length - start) / blockCodes) * blockCodes);
+            int start = g * group, end = start + (Math.Min(group, x.Length - start) / 8 * 8);
             Vector256<float> acc = default;
             for (int i = start; i < end; i += 8)
             {
@@ -254,8 +289,8 @@ internal static class DirectDense
         }
     }
 
-    /// <summary>Blocks of 4 weight rows decoded to floats once, then the float micro-kernels over every input row.</summary>
-    private static void RunDecoded(SimdLevel level, bool avx2, ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    /// <summary>Blocks of 4 weight rows decoded to floats once, then the float micro-kernels over every input row (a SIMD level).</summary>
+    internal static void RunDecoded(SimdLevel level, ReadOnlySpan<float> x, IDecodedRows w, Span<float> y, int rows, in Epilogue ep)
     {
         int n = w.Rows, k = w.Cols;
         Span<float> buffer = Scratch(4 * k);
@@ -272,7 +307,7 @@ internal static class DirectDense
             for (int i = 0; i < 4; i++)
             {
                 // Missing rows of the last block repeat the last row; their outputs are not written.
-                DecodeRow(avx2, w, Math.Min(j + i, n - 1), buffer.Slice(i * k, k));
+                w.DecodeRow(level, Math.Min(j + i, n - 1), buffer.Slice(i * k, k));
             }
 
             int r = 0;
@@ -323,7 +358,7 @@ internal static class DirectDense
         }
     }
 
-    /// <summary>The whole blocks of a row as values; returns the first column left.</summary>
+    /// <summary>The whole blocks and then whole 8-code chunks of a row as values; returns the first column left.</summary>
     private static int DecodeBlocks<TB, TV>(DirectWeights w, int row, Span<float> dst)
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
@@ -362,7 +397,32 @@ internal static class DirectDense
             }
         }
 
-        return blocks * TB.BlockCodes;
+        // The partial last block's whole 8-code chunks (its group is the row's last).
+        int chunks = (w.Cols - (blocks * TB.BlockCodes)) / 8;
+        if (chunks > 0)
+        {
+            Vector256<int> v = TB.Load(ref Unsafe.Add(ref codes, (nint)blocks * TB.BlockBytes));
+            int g = TV.IsPalette ? 0 : blocks * TB.BlockCodes / w.Group;
+            Vector256<float> offset = Vector256.Create((float)(TV.IsPalette ? 0 : w.Offset((row * w.GroupsPerRow) + g)));
+            Vector256<float> scale = Vector256.Create(TV.IsPalette ? 1f : Unsafe.Add(ref table, g));
+            ref float out0 = ref Unsafe.Add(ref d, blocks * TB.BlockCodes);
+            for (int m = 0; m < chunks; m++)
+            {
+                switch (m)
+                {
+                    case 0: DecodeChunk<TB, TV>(v, 0, ref table, offset, scale, ref out0); break;
+                    case 1 when TB.BlockCodes > 16: DecodeChunk<TB, TV>(v, 1, ref table, offset, scale, ref out0); break;
+                    case 2 when TB.BlockCodes > 24: DecodeChunk<TB, TV>(v, 2, ref table, offset, scale, ref out0); break;
+                    case 3 when TB.BlockCodes > 32: DecodeChunk<TB, TV>(v, 3, ref table, offset, scale, ref out0); break;
+                    case 4 when TB.BlockCodes > 40: DecodeChunk<TB, TV>(v, 4, ref table, offset, scale, ref out0); break;
+                    case 5 when TB.BlockCodes > 48: DecodeChunk<TB, TV>(v, 5, ref table, offset, scale, ref out0); break;
+                    case 6 when TB.BlockCodes > 56: DecodeChunk<TB, TV>(v, 6, ref table, offset, scale, ref out0); break;
+                    default: throw new InvalidOperationException($"chunk {m} of a {TB.BlockCodes}-code block is not a tail chunk");
+                }
+            }
+        }
+
+        return (blocks * TB.BlockCodes) + (8 * chunks);
     }
 
     /// <summary>Values of chunk <paramref name="m"/> (a constant at every call) stored at <c>dst[8m]</c>.</summary>

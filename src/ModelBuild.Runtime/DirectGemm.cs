@@ -1,17 +1,16 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using ModelBuild.Runtime.Formats;
 
 namespace ModelBuild.Runtime;
 
 /// <summary>
 /// Dense over a batch (≥ <see cref="DenseGemm.MinRows"/> input rows) with weights kept compact
-/// (<see cref="DirectWeights"/>), without a float copy of the weights: <c>yᵀ = W · xᵀ</c>. Each call packs x into
+/// (<see cref="DirectWeights"/>, <see cref="HalfWeights"/>), without a float copy of the weights: <c>yᵀ = W · xᵀ</c>. Each call packs x into
 /// panels of NR input rows, <c>xp[k][NR]</c> (rows·K floats, small next to N·K weights), then walks the weights MR rows
 /// at a time: those rows are decoded to floats into a per-thread scratch (MR·K floats, row-major, as
-/// <see cref="DirectDense.DecodeRow"/> writes them, so no transpose) and <see cref="DenseGemm"/>'s register tiles run
+/// <see cref="IDecodedRows.DecodeRow"/> writes them, so no transpose) and <see cref="DenseGemm"/>'s register tiles run
 /// with the roles swapped: the tile's broadcast operand is the decoded weights, its vector operand the x panel.
 /// </summary>
 /// <remarks>
@@ -31,15 +30,15 @@ internal static class DirectGemm
     [ThreadStatic]
     private static Job? t_job;
 
-    /// <summary>Whether <see cref="Run"/> handles a call: direct weights, a SIMD level and enough rows.</summary>
+    /// <summary>Whether <see cref="Run"/> handles a call: weights kept compact (direct codes or 16-bit floats), a SIMD level and enough rows.</summary>
     public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
-        w.Direct is not null && level != SimdLevel.Scalar && rows >= DenseGemm.MinRows;
+        w.DecodedRows is not null && level != SimdLevel.Scalar && rows >= DenseGemm.MinRows;
 
     /// <summary>
     /// <c>y[r, j] = act(Σ_k x[r, k]·W[j, k] + bias[j])</c> for <paramref name="rows"/> rows, the weight-row blocks
     /// split over up to <paramref name="threads"/> threads (<see cref="IntraOp"/>).
     /// </summary>
-    public static unsafe void Run(SimdLevel level, ReadOnlySpan<float> x, DirectWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
+    public static unsafe void Run(SimdLevel level, ReadOnlySpan<float> x, IDecodedRows w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
         var s = new Shape(level, rows, w.Rows, w.Cols, act) { HasBias = !bias.IsEmpty };
         float[] xp = Grow(ref t_panels, (long)s.Panels * s.Nr * s.K);
@@ -64,7 +63,7 @@ internal static class DirectGemm
     }
 
     /// <summary>Weight-row blocks [blocks·part/parts, blocks·(part+1)/parts) for every x panel.</summary>
-    private static void Part(in Shape s, DirectWeights w, float[] xp, ref float bias, ref float y, int part, int parts)
+    private static void Part(in Shape s, IDecodedRows w, float[] xp, ref float bias, ref float y, int part, int parts)
     {
         int k = s.K, n = s.N, mr = s.Mr, nr = s.Nr, blocks = (n + mr - 1) / mr;
 
@@ -73,13 +72,12 @@ internal static class DirectGemm
         ref float wd = ref MemoryMarshal.GetArrayDataReference(scratch);
         ref float c = ref Unsafe.Add(ref wd, mr * k);
         ref float p0 = ref MemoryMarshal.GetArrayDataReference(xp);
-        bool avx2 = s.Level == SimdLevel.Vector256 && Avx2.IsSupported;
         for (int block = blocks * part / parts, end = blocks * (part + 1) / parts; block < end; block++)
         {
             int j0 = block * mr, live = Math.Min(mr, n - j0);
             for (int i = 0; i < live; i++)
             {
-                DirectDense.DecodeRow(avx2, w, j0 + i, scratch.AsSpan(i * k, k));
+                w.DecodeRow(s.Level, j0 + i, scratch.AsSpan(i * k, k));
             }
 
             for (int q = 0; q < s.Panels; q++)
@@ -188,11 +186,11 @@ internal static class DirectGemm
     private sealed unsafe class Job : IntraOp.IWork
     {
         private Shape _shape;
-        private DirectWeights? _w;
+        private IDecodedRows? _w;
         private float[]? _xp;
         private float* _bias, _y;
 
-        public void Set(Shape shape, DirectWeights? w, float[]? xp, float* bias, float* y)
+        public void Set(Shape shape, IDecodedRows? w, float[]? xp, float* bias, float* y)
         {
             _shape = shape;
             _w = w;

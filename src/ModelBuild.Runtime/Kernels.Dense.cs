@@ -43,7 +43,13 @@ public static partial class Kernels
 
         if (DirectGemm.Applies(level, rows, w))
         {
-            DirectGemm.Run(level, x, w.Direct!, bias, y, rows, act, threads);
+            DirectGemm.Run(level, x, w.DecodedRows!, bias, y, rows, act, threads);
+            return;
+        }
+
+        if (w.Half is { } half)
+        {
+            HalfDense(level, x, half, bias, y, rows, act);
             return;
         }
 
@@ -131,6 +137,34 @@ public static partial class Kernels
             {
                 float dot = DenseBlocks.Dot<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref wj, k, out float sumX);
                 y[(r * n) + j] = ep.Apply(j, dot, sumX);
+            }
+        }
+    }
+
+    /// <summary>fp16/bf16 weights below the batched path: 4 rows widened at a time, or at the scalar level one row and plain dots.</summary>
+    private static void HalfDense(SimdLevel level, ReadOnlySpan<float> x, Formats.HalfWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+    {
+        var ep = new Epilogue(bias, act);
+        if (level != SimdLevel.Scalar)
+        {
+            DirectDense.RunDecoded(level, x, w, y, rows, ep);
+            return;
+        }
+
+        int n = w.Rows, k = w.Cols;
+        var row = new float[k];
+        for (int j = 0; j < n; j++)
+        {
+            w.DecodeRow(level, j, row);
+            for (int r = 0; r < rows; r++)
+            {
+                float dot = 0;
+                for (int i = 0; i < k; i++)
+                {
+                    dot += x[(r * k) + i] * row[i];
+                }
+
+                y[(r * n) + j] = ep.Apply(j, dot, 0);
             }
         }
     }

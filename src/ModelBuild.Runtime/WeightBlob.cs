@@ -274,6 +274,11 @@ public sealed class WeightBlob
                 return new WeightMatrix(direct);
             }
 
+            if (Formats.HalfWeights.TryCreate(e.Code, data, rows, cols, Describe(index, e.Name)) is { } half)
+            {
+                return new WeightMatrix(half);
+            }
+
             float[] decoded = Formats.CompactDecoder.Decode(e.Code, data, rows, cols, Describe(index, e.Name), Simd.Best);
             if (e.Code == Formats.FormatCodes.Sparse && Formats.SparseWeights.TryCreate(decoded, rows, cols) is { } sparse)
             {

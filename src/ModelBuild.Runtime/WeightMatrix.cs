@@ -28,8 +28,10 @@ public sealed unsafe class WeightMatrix
     private readonly Formats.DirectWeights? _direct;
     private WeightMatrix? _decoded;
 
-    // A sparse weight kept as CSR for Dense (null otherwise); other kernels get _decoded as for _direct.
+    // A sparse weight kept as CSR, or an fp16/bf16 weight kept in 16 bits, for Dense (null otherwise); other kernels
+    // get _decoded as for _direct.
     private readonly Formats.SparseWeights? _sparse;
+    private readonly Formats.HalfWeights? _half;
 
     internal WeightMatrix(int rows, int cols, WeightFormat format, float[] floats, sbyte[] int8, float[] scales, int[] zeroPoints)
     {
@@ -76,8 +78,21 @@ public sealed unsafe class WeightMatrix
         _sparse = sparse;
     }
 
+    /// <summary>An fp16/bf16 weight kept in 16 bits; like the constructors above, only Dense reads it.</summary>
+    internal WeightMatrix(Formats.HalfWeights half)
+        : this(half.Rows, half.Cols, WeightFormat.Float32, [], [], [], [])
+    {
+        _half = half;
+    }
+
     /// <summary>The compact form Dense reads directly, or null.</summary>
     internal Formats.DirectWeights? Direct => _direct;
+
+    /// <summary>The 16-bit form Dense reads directly, or null.</summary>
+    internal Formats.HalfWeights? Half => _half;
+
+    /// <summary>A compact form that decodes row by row for the batched Dense path (<see cref="DirectGemm"/>), or null.</summary>
+    internal Formats.IDecodedRows? DecodedRows => (Formats.IDecodedRows?)_direct ?? _half;
 
     /// <summary>The CSR form Dense reads directly, or null.</summary>
     internal Formats.SparseWeights? Sparse => _sparse;
@@ -91,7 +106,7 @@ public sealed unsafe class WeightMatrix
     /// </summary>
     internal WeightMatrix Decoded()
     {
-        if (_direct is null && _sparse is null)
+        if (_direct is null && _sparse is null && _half is null)
         {
             return this;
         }
@@ -142,6 +157,11 @@ public sealed unsafe class WeightMatrix
             return _sparse.Dequantize();
         }
 
+        if (_half is not null)
+        {
+            return _half.Dequantize();
+        }
+
         if (Format == WeightFormat.Float32)
         {
             return Floats.ToArray();
@@ -167,7 +187,7 @@ public sealed unsafe class WeightMatrix
     /// The values as a float32 array for <see cref="WeightBlob.Floats"/>: the storage itself when it is an array
     /// (no copy), else a new array (a view into the payload or a quantised format).
     /// </summary>
-    internal float[] ToFloatArray() => Format == WeightFormat.Float32 && _payload is null && _direct is null && _sparse is null ? _floats : Dequantize();
+    internal float[] ToFloatArray() => Format == WeightFormat.Float32 && _payload is null && _direct is null && _sparse is null && _half is null ? _floats : Dequantize();
 
     /// <summary>
     /// The weights dequantised and packed in <see cref="ConvGemm"/>'s tile order for groups of

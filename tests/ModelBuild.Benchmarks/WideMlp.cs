@@ -109,6 +109,8 @@ internal sealed class WideMlp
         "int2" => Linear(w, rows, cols, 2, cols),
         "pal4" => Palette(w, rows, cols, 4),
         "pal2" => Palette(w, rows, cols, 2),
+        "fp16" => new HalfFloat(rows, cols, [.. w.Select(v => BitConverter.HalfToUInt16Bits((Half)v))], false),
+        "bf16" => new HalfFloat(rows, cols, [.. w.Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16))], true),
         _ when variant.StartsWith("sparse", StringComparison.Ordinal) => Sparse(w, rows, cols, int.Parse(variant[6..], System.Globalization.CultureInfo.InvariantCulture) / 100.0),
         _ when variant.StartsWith("int4-g", StringComparison.Ordinal) => Linear(w, rows, cols, 4, int.Parse(variant[6..], System.Globalization.CultureInfo.InvariantCulture)),
         _ => throw new ArgumentException($"unknown variant '{variant}'"),

@@ -22,8 +22,9 @@ internal static class WideMlpMemory
             Console.WriteLine($"{"variant",-13} {"file KiB",9} {"working set +MiB",17} {"managed heap +MiB",18} {"after b64: ws +MiB",20} {"after b64: heap +MiB",21}");
             foreach (string variant in WideMlpBenchmarks.AllVariants)
             {
-                string file = Path.Combine(dir, variant + (variant == "ort-fp32" ? ".onnx" : ".mbw"));
-                File.WriteAllBytes(file, variant == "ort-fp32" ? WideMlp.Onnx() : WideMlp.Blob(variant));
+                bool ort = variant.StartsWith("ort-", StringComparison.Ordinal);
+                string file = Path.Combine(dir, variant + (ort ? ".onnx" : ".mbw"));
+                File.WriteAllBytes(file, !ort ? WideMlp.Blob(variant) : variant == "ort-fp32" ? WideMlp.Onnx() : WideMlpDynamicInt8.Onnx());
                 var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
                 if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
                 {
@@ -54,7 +55,7 @@ internal static class WideMlpMemory
         (long ws0, long heap0) = Measure();
         InferenceSession? session = null;
         WideMlp? mlp = null;
-        if (variant == "ort-fp32")
+        if (variant.StartsWith("ort-", StringComparison.Ordinal))
         {
             using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
             session = new InferenceSession(file, options);
