@@ -153,20 +153,6 @@ internal static class DirectDense
                 }
             }
 
-            // The row's partial last block (only the last group can end inside a block): its whole 8-code chunks.
-            int chunks = ((Math.Min((g + 1) * group, k) / 8 * 8) - (endBlock * TB.BlockCodes)) / 8;
-            if (chunks > 0)
-            {
-                nint at = (nint)endBlock * TB.BlockBytes;
-                ref float xb = ref Unsafe.Add(ref x, endBlock * TB.BlockCodes);
-                Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
-                Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));
-                for (int m = 0; m < chunks; m++)
-                {
-                    TailStep<TB, TV>(m, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
-                }
-            }
-
             if (TV.IsPalette)
             {
                 (s0, s1, s2, s3) = (a0, a1, a2, a3);
@@ -198,31 +184,10 @@ internal static class DirectDense
             }
         }
 
-        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x);
-        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x);
-        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x);
-        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x);
-    }
-
-    /// <summary><see cref="Step{TB, TV}"/> for a chunk index known only at run time (a partial block: m &lt; BlockCodes/8 − 1).</summary>
-    private static void TailStep<TB, TV>(
-        int m, ref float xb, Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3,
-        ref float t0, ref float t1, ref float t2, ref float t3,
-        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
-        where TB : struct, ICodeBlock
-        where TV : struct, ICodeValues
-    {
-        switch (m)
-        {
-            case 0: Step<TB, TV>(0, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
-            case 1 when TB.BlockCodes > 16: Step<TB, TV>(1, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
-            case 2 when TB.BlockCodes > 24: Step<TB, TV>(2, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
-            case 3 when TB.BlockCodes > 32: Step<TB, TV>(3, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
-            case 4 when TB.BlockCodes > 40: Step<TB, TV>(4, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
-            case 5 when TB.BlockCodes > 48: Step<TB, TV>(5, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
-            case 6 when TB.BlockCodes > 56: Step<TB, TV>(6, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
-            default: throw new InvalidOperationException($"chunk {m} of a {TB.BlockCodes}-code block is not a tail chunk");
-        }
+        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x, TB.BlockCodes);
+        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x, TB.BlockCodes);
+        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x, TB.BlockCodes);
+        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x, TB.BlockCodes);
     }
 
     /// <summary>−(code bias + zero point) of linear group <paramref name="at"/> in every lane.</summary>
@@ -260,11 +225,11 @@ internal static class DirectDense
             ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Tables), (nint)(row / w.RowsPerBook) * w.TableStride)
             : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Scales), (nint)row * w.GroupsPerRow);
 
-    /// <summary>Row <paramref name="row"/>'s columns after its last whole 8-code chunk (fewer than 8).</summary>
-    private static float Rest(DirectWeights w, int row, ref float x)
+    /// <summary>Row <paramref name="row"/>'s columns after its last whole block (fewer than one block).</summary>
+    private static float Rest(DirectWeights w, int row, ref float x, int blockCodes)
     {
         float sum = 0;
-        for (int c = w.Cols / 8 * 8; c < w.Cols; c++)
+        for (int c = w.Cols / blockCodes * blockCodes; c < w.Cols; c++)
         {
             sum += w.Value(row, c) * Unsafe.Add(ref x, c);
         }
@@ -272,13 +237,13 @@ internal static class DirectDense
         return sum;
     }
 
-    /// <summary>Per scale group, the 8 lane sums of x over the group's whole 8-code chunks (the columns the vector loop covers).</summary>
+    /// <summary>Per scale group, the 8 lane sums of x over the group's whole blocks (the columns the vector loop covers).</summary>
     private static void GroupSums(ReadOnlySpan<float> x, int group, int blockCodes, Span<float> sums)
     {
         ref float x0 = ref MemoryMarshal.GetReference(x);
         for (int g = 0; g < sums.Length / 8; g++)
         {
-            int start = g * group, end = start + (Math.Min(group, x.Length - start) / 8 * 8);
+            int start = g * group, end = start + ((Math.Min(group, x.Length - start) / blockCodes) * blockCodes);
             Vector256<float> acc = default;
             for (int i = start; i < end; i += 8)
             {

@@ -19,9 +19,12 @@ internal sealed class WideMlp
     /// Storage variants. "-f32" suffix: the same blob read as float32 (what the runtime did before Dense read
     /// compact weights directly: decoded at load). "int8-act": the int8 blob with 8-bit activations, quantised per
     /// call as DynamicQuantizeLinear does (QuantizedDenseOp's kernel, the manifest's quantize-activations pass).
+    /// "sparseNN": NN % of the weights set to 0 (smallest magnitudes), float32 values; "-csr": kept as CSR whatever its
+    /// density (SparseWeights.MaxDensity's break-even; without it an entry denser than 25 % is decoded to float32).
     /// </summary>
     public static readonly string[] Variants =
-        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "pal4", "sparse90", "int4-f32", "pal4-f32"];
+        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "int3", "int2", "pal4", "pal2", "fp16", "bf16",
+         "sparse90", "sparse75", "sparse75-csr", "sparse50-csr", "int4-f32", "pal4-f32"];
 
     internal static readonly int[] Sizes = [784, 1024, 1024, 10];
 
