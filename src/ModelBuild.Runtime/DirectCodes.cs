@@ -24,6 +24,9 @@ internal interface ICodeBlock
 
     /// <summary>Codes <c>8m … 8m+7</c> of the block loaded by <see cref="Load"/>, one per int32 lane.</summary>
     static abstract Vector256<int> Chunk(Vector256<int> block, [ConstantExpected] int m);
+
+    /// <summary>As <see cref="Chunk"/> with the lanes' bits above the code left as they are (no mask), for lookups that ignore them.</summary>
+    static abstract Vector256<int> RawChunk(Vector256<int> block, [ConstantExpected] int m);
 }
 
 /// <summary>1, 2 or 4 bits: 8 bytes zero-extended to 8 lanes; lane j's byte holds codes j + 8m at bits b·m.</summary>
@@ -47,6 +50,10 @@ internal readonly struct SplitBlock<TB> : ICodeBlock
         Vector256<int> shifted = m == 0 ? block : Vector256.ShiftRightLogical(block, TB.Bits * m);
         return (m + 1) * TB.Bits == 8 ? shifted : shifted & Vector256.Create((1 << TB.Bits) - 1);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> RawChunk(Vector256<int> block, [ConstantExpected] int m) =>
+        m == 0 ? block : Vector256.ShiftRightLogical(block, TB.Bits * m);
 }
 
 /// <summary>3 bits: 8 codes in 3 bytes in stream order, broadcast and shifted per lane by 0, 3, …, 21.</summary>
@@ -64,6 +71,9 @@ internal readonly struct Packed3Block : ICodeBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Chunk(Vector256<int> block, [ConstantExpected] int m) =>
         Avx2.ShiftRightLogicalVariable(block, Vector256.Create(0u, 3, 6, 9, 12, 15, 18, 21)) & Vector256.Create(7);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> RawChunk(Vector256<int> block, [ConstantExpected] int m) => Chunk(block, m);
 }
 
 /// <summary>A bit count as a type, so <see cref="SplitBlock{TB}"/>'s shifts are JIT-time constants.</summary>
@@ -92,6 +102,9 @@ internal interface ICodeValues
 {
     static abstract bool IsPalette { get; }
 
+    /// <summary>Whether <see cref="Values"/> reads only each lane's low 4 bits, so codes need no mask (<see cref="ICodeBlock.RawChunk"/>).</summary>
+    static abstract bool TakesRawCodes { get; }
+
     /// <param name="codes">8 codes.</param>
     /// <param name="table">The row's palette (8 or 16 floats); unused for linear codes.</param>
     static abstract Vector256<float> Values(Vector256<int> codes, ref float table);
@@ -102,6 +115,8 @@ internal readonly struct LinearValues : ICodeValues
 {
     public static bool IsPalette => false;
 
+    public static bool TakesRawCodes => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Values(Vector256<int> codes, ref float table) => Avx.ConvertToVector256Single(codes);
 }
@@ -111,15 +126,22 @@ internal readonly struct SmallPalette : ICodeValues
 {
     public static bool IsPalette => true;
 
+    public static bool TakesRawCodes => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Values(Vector256<int> codes, ref float table) =>
         Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref table), codes);
 }
 
-/// <summary>16-entry palettes: a lookup in each half of the table, chosen by the index's bit 3 (moved to the sign bit).</summary>
+/// <summary>
+/// 16-entry palettes: a lookup in each half of the table, chosen by the index's bit 3 (moved to the sign bit). vpermps
+/// reads only bits 0–2 of each lane and the shift drops everything above bit 3, so the codes need no mask.
+/// </summary>
 internal readonly struct Palette16 : ICodeValues
 {
     public static bool IsPalette => true;
+
+    public static bool TakesRawCodes => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Values(Vector256<int> codes, ref float table)

@@ -51,7 +51,7 @@ internal static class DirectDense
             return;
         }
 
-        RunDecoded(level, avx2, x, w, y, rows, ep);
+        RunDecoded(level, x, w, y, rows, ep);
     }
 
     /// <summary>The definition: every weight through <see cref="DirectWeights.Value"/>, one float dot per output.</summary>
@@ -204,11 +204,18 @@ internal static class DirectDense
         where TV : struct, ICodeValues
     {
         Vector256<float> xv = Vector256.LoadUnsafe(ref xb, (nuint)(8 * m));
-        a0 = Simd.MulAdd(TV.Values(TB.Chunk(v0, m), ref t0), xv, a0);
-        a1 = Simd.MulAdd(TV.Values(TB.Chunk(v1, m), ref t1), xv, a1);
-        a2 = Simd.MulAdd(TV.Values(TB.Chunk(v2, m), ref t2), xv, a2);
-        a3 = Simd.MulAdd(TV.Values(TB.Chunk(v3, m), ref t3), xv, a3);
+        a0 = Simd.MulAdd(TV.Values(Codes<TB, TV>(v0, m), ref t0), xv, a0);
+        a1 = Simd.MulAdd(TV.Values(Codes<TB, TV>(v1, m), ref t1), xv, a1);
+        a2 = Simd.MulAdd(TV.Values(Codes<TB, TV>(v2, m), ref t2), xv, a2);
+        a3 = Simd.MulAdd(TV.Values(Codes<TB, TV>(v3, m), ref t3), xv, a3);
     }
+
+    /// <summary>Chunk <paramref name="m"/> of a block, masked unless the lookup ignores the bits above the code.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Codes<TB, TV>(Vector256<int> block, [ConstantExpected] int m)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues =>
+        TV.TakesRawCodes ? TB.RawChunk(block, m) : TB.Chunk(block, m);
 
     /// <summary>A palette row's table, or a linear row's first group scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -247,8 +254,8 @@ internal static class DirectDense
         }
     }
 
-    /// <summary>Blocks of 4 weight rows decoded to floats once, then the float micro-kernels over every input row.</summary>
-    private static void RunDecoded(SimdLevel level, bool avx2, ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    /// <summary>Blocks of 4 weight rows decoded to floats once, then the float micro-kernels over every input row (a SIMD level).</summary>
+    internal static void RunDecoded(SimdLevel level, ReadOnlySpan<float> x, IDecodedRows w, Span<float> y, int rows, in Epilogue ep)
     {
         int n = w.Rows, k = w.Cols;
         Span<float> buffer = Scratch(4 * k);
@@ -265,7 +272,7 @@ internal static class DirectDense
             for (int i = 0; i < 4; i++)
             {
                 // Missing rows of the last block repeat the last row; their outputs are not written.
-                DecodeRow(avx2, w, Math.Min(j + i, n - 1), buffer.Slice(i * k, k));
+                w.DecodeRow(level, Math.Min(j + i, n - 1), buffer.Slice(i * k, k));
             }
 
             int r = 0;
@@ -316,7 +323,7 @@ internal static class DirectDense
         }
     }
 
-    /// <summary>The whole blocks of a row as values; returns the first column left.</summary>
+    /// <summary>The whole blocks and then whole 8-code chunks of a row as values; returns the first column left.</summary>
     private static int DecodeBlocks<TB, TV>(DirectWeights w, int row, Span<float> dst)
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
@@ -355,7 +362,32 @@ internal static class DirectDense
             }
         }
 
-        return blocks * TB.BlockCodes;
+        // The partial last block's whole 8-code chunks (its group is the row's last).
+        int chunks = (w.Cols - (blocks * TB.BlockCodes)) / 8;
+        if (chunks > 0)
+        {
+            Vector256<int> v = TB.Load(ref Unsafe.Add(ref codes, (nint)blocks * TB.BlockBytes));
+            int g = TV.IsPalette ? 0 : blocks * TB.BlockCodes / w.Group;
+            Vector256<float> offset = Vector256.Create((float)(TV.IsPalette ? 0 : w.Offset((row * w.GroupsPerRow) + g)));
+            Vector256<float> scale = Vector256.Create(TV.IsPalette ? 1f : Unsafe.Add(ref table, g));
+            ref float out0 = ref Unsafe.Add(ref d, blocks * TB.BlockCodes);
+            for (int m = 0; m < chunks; m++)
+            {
+                switch (m)
+                {
+                    case 0: DecodeChunk<TB, TV>(v, 0, ref table, offset, scale, ref out0); break;
+                    case 1 when TB.BlockCodes > 16: DecodeChunk<TB, TV>(v, 1, ref table, offset, scale, ref out0); break;
+                    case 2 when TB.BlockCodes > 24: DecodeChunk<TB, TV>(v, 2, ref table, offset, scale, ref out0); break;
+                    case 3 when TB.BlockCodes > 32: DecodeChunk<TB, TV>(v, 3, ref table, offset, scale, ref out0); break;
+                    case 4 when TB.BlockCodes > 40: DecodeChunk<TB, TV>(v, 4, ref table, offset, scale, ref out0); break;
+                    case 5 when TB.BlockCodes > 48: DecodeChunk<TB, TV>(v, 5, ref table, offset, scale, ref out0); break;
+                    case 6 when TB.BlockCodes > 56: DecodeChunk<TB, TV>(v, 6, ref table, offset, scale, ref out0); break;
+                    default: throw new InvalidOperationException($"chunk {m} of a {TB.BlockCodes}-code block is not a tail chunk");
+                }
+            }
+        }
+
+        return (blocks * TB.BlockCodes) + (8 * chunks);
     }
 
     /// <summary>Values of chunk <paramref name="m"/> (a constant at every call) stored at <c>dst[8m]</c>.</summary>
@@ -364,7 +396,7 @@ internal static class DirectDense
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
     {
-        Vector256<float> values = TV.Values(TB.Chunk(v, m), ref table);
+        Vector256<float> values = TV.Values(Codes<TB, TV>(v, m), ref table);
         if (!TV.IsPalette)
         {
             values = (values - offset) * scale;

@@ -34,6 +34,25 @@ public static partial class Kernels
     /// <summary>As the public overload, with up to <paramref name="threads"/> threads for batched calls (<see cref="IntraOp"/>).</summary>
     internal static void Dense(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
+        // Compact weights first: their own batched paths keep memory at their stored size (no float panels).
+        if (w.Sparse is { } sparse)
+        {
+            SparseDense.Run(level, x, sparse, bias, y, rows, act);
+            return;
+        }
+
+        if (DirectGemm.Applies(level, rows, w))
+        {
+            DirectGemm.Run(level, x, w.DecodedRows!, bias, y, rows, act, threads);
+            return;
+        }
+
+        if (w.Half is { } half)
+        {
+            HalfDense(level, x, half, bias, y, rows, act);
+            return;
+        }
+
         if (DenseGemm.Applies(level, rows, w))
         {
             DenseGemm.Run(level, x, w, bias, y, rows, act, threads);
@@ -118,6 +137,34 @@ public static partial class Kernels
             {
                 float dot = DenseBlocks.Dot<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref wj, k, out float sumX);
                 y[(r * n) + j] = ep.Apply(j, dot, sumX);
+            }
+        }
+    }
+
+    /// <summary>fp16/bf16 weights below the batched path: 4 rows widened at a time, or at the scalar level one row and plain dots.</summary>
+    private static void HalfDense(SimdLevel level, ReadOnlySpan<float> x, Formats.HalfWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+    {
+        var ep = new Epilogue(bias, act);
+        if (level != SimdLevel.Scalar)
+        {
+            DirectDense.RunDecoded(level, x, w, y, rows, ep);
+            return;
+        }
+
+        int n = w.Rows, k = w.Cols;
+        var row = new float[k];
+        for (int j = 0; j < n; j++)
+        {
+            w.DecodeRow(level, j, row);
+            for (int r = 0; r < rows; r++)
+            {
+                float dot = 0;
+                for (int i = 0; i < k; i++)
+                {
+                    dot += x[(r * k) + i] * row[i];
+                }
+
+                y[(r * n) + j] = ep.Apply(j, dot, 0);
             }
         }
     }

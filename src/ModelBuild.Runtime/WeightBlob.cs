@@ -295,7 +295,17 @@ public sealed class WeightBlob
                 return new WeightMatrix(direct);
             }
 
+            if (Formats.HalfWeights.TryCreate(e.Code, data, rows, cols, Describe(index, e.Name)) is { } half)
+            {
+                return new WeightMatrix(half);
+            }
+
             float[] decoded = Formats.CompactDecoder.Decode(e.Code, data, rows, cols, Describe(index, e.Name), Simd.Best);
+            if (e.Code == Formats.FormatCodes.Sparse && Formats.SparseWeights.TryCreate(decoded, rows, cols) is { } sparse)
+            {
+                return new WeightMatrix(sparse);
+            }
+
             return new WeightMatrix(rows, cols, WeightFormat.Float32, decoded, [], [], []);
         }
 

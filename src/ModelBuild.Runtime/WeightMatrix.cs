@@ -31,6 +31,11 @@ public sealed unsafe class WeightMatrix
     private readonly Formats.DirectWeights? _direct;
     private WeightMatrix? _decoded;
 
+    // A sparse weight kept as CSR, or an fp16/bf16 weight kept in 16 bits, for Dense (null otherwise); other kernels
+    // get _decoded as for _direct.
+    private readonly Formats.SparseWeights? _sparse;
+    private readonly Formats.HalfWeights? _half;
+
     internal WeightMatrix(int rows, int cols, WeightFormat format, float[] floats, sbyte[] int8, float[] scales, int[] zeroPoints)
     {
         Rows = rows;
@@ -69,8 +74,31 @@ public sealed unsafe class WeightMatrix
         _direct = direct;
     }
 
+    /// <summary>A sparse weight kept as CSR (nonzeros only); like the constructor above, only Dense reads it.</summary>
+    internal WeightMatrix(Formats.SparseWeights sparse)
+        : this(sparse.Rows, sparse.Cols, WeightFormat.Float32, [], [], [], [])
+    {
+        _sparse = sparse;
+    }
+
+    /// <summary>An fp16/bf16 weight kept in 16 bits; like the constructors above, only Dense reads it.</summary>
+    internal WeightMatrix(Formats.HalfWeights half)
+        : this(half.Rows, half.Cols, WeightFormat.Float32, [], [], [], [])
+    {
+        _half = half;
+    }
+
     /// <summary>The compact form Dense reads directly, or null.</summary>
     internal Formats.DirectWeights? Direct => _direct;
+
+    /// <summary>The 16-bit form Dense reads directly, or null.</summary>
+    internal Formats.HalfWeights? Half => _half;
+
+    /// <summary>A compact form that decodes row by row for the batched Dense path (<see cref="DirectGemm"/>), or null.</summary>
+    internal Formats.IDecodedRows? DecodedRows => (Formats.IDecodedRows?)_direct ?? _half;
+
+    /// <summary>The CSR form Dense reads directly, or null.</summary>
+    internal Formats.SparseWeights? Sparse => _sparse;
 
     /// <summary>True once a float32 copy of a direct weight was made (for the memory tests).</summary>
     internal bool HasDecodedCopy => Volatile.Read(ref _decoded) is not null;
@@ -81,7 +109,7 @@ public sealed unsafe class WeightMatrix
     /// </summary>
     internal WeightMatrix Decoded()
     {
-        if (_direct is null)
+        if (_direct is null && _sparse is null && _half is null)
         {
             return this;
         }
@@ -90,7 +118,7 @@ public sealed unsafe class WeightMatrix
         if (cached is null)
         {
             // Two threads may both decode; the first to publish wins so all callers share one copy.
-            var made = new WeightMatrix(Rows, Cols, WeightFormat.Float32, _direct.Dequantize(), [], [], []);
+            var made = new WeightMatrix(Rows, Cols, WeightFormat.Float32, Dequantize(), [], [], []);
             cached = Interlocked.CompareExchange(ref _decoded, made, null) ?? made;
         }
 
@@ -127,6 +155,16 @@ public sealed unsafe class WeightMatrix
             return _direct.Dequantize();
         }
 
+        if (_sparse is not null)
+        {
+            return _sparse.Dequantize();
+        }
+
+        if (_half is not null)
+        {
+            return _half.Dequantize();
+        }
+
         if (Format == WeightFormat.Float32)
         {
             return Floats.ToArray();
@@ -152,7 +190,7 @@ public sealed unsafe class WeightMatrix
     /// The values as a float32 array for <see cref="WeightBlob.Floats"/>: the storage itself when it is an array
     /// (no copy), else a new array (a view into the payload or a quantised format).
     /// </summary>
-    internal float[] ToFloatArray() => Format == WeightFormat.Float32 && _payload is null && _direct is null ? _floats : Dequantize();
+    internal float[] ToFloatArray() => Format == WeightFormat.Float32 && _payload is null && _direct is null && _sparse is null && _half is null ? _floats : Dequantize();
 
     /// <summary>
     /// The weights dequantised and packed in <see cref="ConvGemm"/>'s tile order for groups of
@@ -252,6 +290,9 @@ public sealed unsafe class WeightMatrix
     }
 
     private PackedInt8? _packedInt8;
+
+    /// <summary>True once <see cref="PackedDense"/> made its float panels (for the memory tests).</summary>
+    internal bool HasPackedDense => Volatile.Read(ref _packedDense) is not null;
 
     private sealed record PackedConvWeights(int RowsPerGroup, float[] Data);
 

@@ -82,6 +82,13 @@ if (args is ["quick", "wide", .. var wideBatches])
     return;
 }
 
+// `... -- quick wide-only int8,int4,pal4 [batch…]`: the listed variants of WideMlpBenchmarks.AllVariants only.
+if (args is ["quick", "wide-only", var only, .. var onlyBatches])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunWideMlp([.. onlyBatches.Select(int.Parse)], only.Split(','));
+    return;
+}
+
 if (args is ["quick", "wide-int8", .. var int8Batches])
 {
     ModelBuild.Benchmarks.QuickTimer.RunWideMlp([.. int8Batches.Select(int.Parse)], ["ort-fp32", "ort-int8dyn", "int8", "int8-act"]);

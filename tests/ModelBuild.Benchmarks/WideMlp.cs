@@ -19,9 +19,12 @@ internal sealed class WideMlp
     /// Storage variants. "-f32" suffix: the same blob read as float32 (what the runtime did before Dense read
     /// compact weights directly: decoded at load). "int8-act": the int8 blob with 8-bit activations, quantised per
     /// call as DynamicQuantizeLinear does (QuantizedDenseOp's kernel, the manifest's quantize-activations pass).
+    /// "sparseNN": NN % of the weights set to 0 (smallest magnitudes), float32 values; "-csr": kept as CSR whatever its
+    /// density (SparseWeights.MaxDensity's break-even; without it an entry denser than 25 % is decoded to float32).
     /// </summary>
     public static readonly string[] Variants =
-        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "pal4", "sparse90", "int4-f32", "pal4-f32"];
+        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "int3", "int2", "pal4", "pal2", "fp16", "bf16",
+         "sparse90", "sparse75", "sparse75-csr", "sparse50-csr", "int4-f32", "pal4-f32"];
 
     internal static readonly int[] Sizes = [784, 1024, 1024, 10];
 
@@ -32,10 +35,12 @@ internal sealed class WideMlp
     private byte[] _codes = [];
     private readonly bool _int8Activations;
 
-    public WideMlp(WeightBlob blob, bool decoded, bool int8Activations = false)
+    public WideMlp(WeightBlob blob, bool decoded, bool int8Activations = false, bool csr = false)
     {
         _int8Activations = int8Activations;
-        _weights = [.. Enumerable.Range(0, 3).Select(l => decoded ? blob.Matrix(2 * l) : blob.DenseMatrix(2 * l))];
+        _weights = [.. Enumerable.Range(0, 3).Select(l => decoded ? blob.Matrix(2 * l)
+            : csr ? new WeightMatrix(ModelBuild.Runtime.Formats.SparseWeights.TryCreate(blob.Floats(2 * l), Sizes[l + 1], Sizes[l], 1)!)
+            : blob.DenseMatrix(2 * l))];
         _biases = [.. Enumerable.Range(0, 3).Select(l => blob.Floats((2 * l) + 1))];
     }
 
@@ -86,7 +91,7 @@ internal sealed class WideMlp
     public static byte[] Blob(string variant)
     {
         (float[][] weights, float[][] biases) = Parameters();
-        string storage = variant.Replace("-f32", "", StringComparison.Ordinal).Replace("-act", "", StringComparison.Ordinal);
+        string storage = variant.Replace("-f32", "", StringComparison.Ordinal).Replace("-act", "", StringComparison.Ordinal).Replace("-csr", "", StringComparison.Ordinal);
         var writer = new WeightBlobWriter();
         for (int l = 0; l < 3; l++)
         {
@@ -103,8 +108,13 @@ internal sealed class WideMlp
         "fp32" => new DenseFloat(rows, cols, w),
         "int8" => Linear(w, rows, cols, 8, cols),
         "int4" => Linear(w, rows, cols, 4, cols),
-        "pal4" => Palette(w, rows, cols),
-        "sparse90" => Sparse(w, rows, cols),
+        "int3" => Linear(w, rows, cols, 3, cols),
+        "int2" => Linear(w, rows, cols, 2, cols),
+        "pal4" => Palette(w, rows, cols, 4),
+        "pal2" => Palette(w, rows, cols, 2),
+        "fp16" => new HalfFloat(rows, cols, [.. w.Select(v => BitConverter.HalfToUInt16Bits((Half)v))], false),
+        "bf16" => new HalfFloat(rows, cols, [.. w.Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16))], true),
+        _ when variant.StartsWith("sparse", StringComparison.Ordinal) => Sparse(w, rows, cols, int.Parse(variant[6..], System.Globalization.CultureInfo.InvariantCulture) / 100.0),
         _ when variant.StartsWith("int4-g", StringComparison.Ordinal) => Linear(w, rows, cols, 4, int.Parse(variant[6..], System.Globalization.CultureInfo.InvariantCulture)),
         _ => throw new ArgumentException($"unknown variant '{variant}'"),
     };
@@ -138,20 +148,21 @@ internal sealed class WideMlp
         return new LinearQuantized(rows, cols, bits, group, codes, scales, null);
     }
 
-    /// <summary>One 16-entry codebook per tensor, evenly spaced over the value range (nearest entry).</summary>
-    private static Palettized Palette(float[] w, int rows, int cols)
+    /// <summary>One 2^bits-entry codebook per tensor, evenly spaced over the value range (nearest entry).</summary>
+    private static Palettized Palette(float[] w, int rows, int cols, int bits)
     {
-        float lo = w.Min(), hi = w.Max(), step = (hi - lo) / 15;
-        float[] book = [.. Enumerable.Range(0, 16).Select(i => lo + (i * step))];
-        byte[] indices = [.. w.Select(v => (byte)Math.Clamp((int)MathF.Round((v - lo) / step), 0, 15))];
-        return new Palettized(rows, cols, 4, rows, book, indices);
+        int top = (1 << bits) - 1;
+        float lo = w.Min(), hi = w.Max(), step = (hi - lo) / top;
+        float[] book = [.. Enumerable.Range(0, top + 1).Select(i => lo + (i * step))];
+        byte[] indices = [.. w.Select(v => (byte)Math.Clamp((int)MathF.Round((v - lo) / step), 0, top))];
+        return new Palettized(rows, cols, bits, rows, book, indices);
     }
 
-    /// <summary>The 90 % smallest magnitudes set to 0 (per tensor), float32 values kept.</summary>
-    private static SparseMatrix Sparse(float[] w, int rows, int cols)
+    /// <summary>The <paramref name="fraction"/> smallest magnitudes set to 0 (per tensor), float32 values kept.</summary>
+    private static SparseMatrix Sparse(float[] w, int rows, int cols, double fraction)
     {
         float[] sorted = [.. w.Select(Math.Abs).Order()];
-        float threshold = sorted[(int)(0.9 * sorted.Length)];
+        float threshold = sorted[(int)(fraction * sorted.Length)];
         bool[] mask = [.. w.Select(v => Math.Abs(v) >= threshold)];
         return new SparseMatrix(rows, cols, mask, new DenseFloat(rows, cols, [.. w.Select((v, i) => mask[i] ? v : 0)]));
     }

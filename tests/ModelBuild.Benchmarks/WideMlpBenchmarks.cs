@@ -45,7 +45,7 @@ public class WideMlpBenchmarks
         }
         else
         {
-            _mlp = new WideMlp(WeightBlob.Load(WideMlp.Blob(Variant)), Variant.EndsWith("-f32", StringComparison.Ordinal), Variant.EndsWith("-act", StringComparison.Ordinal));
+            _mlp = new WideMlp(WeightBlob.Load(WideMlp.Blob(Variant)), Variant.EndsWith("-f32", StringComparison.Ordinal), Variant.EndsWith("-act", StringComparison.Ordinal), Variant.EndsWith("-csr", StringComparison.Ordinal));
         }
 
         Run();

@@ -11,7 +11,8 @@ namespace ModelBuild.Benchmarks;
 /// Process.WorkingSet64 and GC.GetTotalMemory(true) before loading and after load + one batch-1 prediction + a full
 /// compacting GC, so the file's bytes (garbage once loaded) are not counted. `-- memory wide 64` predicts a batch of 64
 /// instead (the batched GEMM's packed weights then count); `-- memory wide 64 float-panels` packs int8 weights as float
-/// panels (<see cref="DenseGemm.Int8Panels"/> off) for comparison.
+/// panels (<see cref="DenseGemm.Int8Panels"/> off) for comparison. Each child then measures again after one batch-64
+/// prediction (what batched paths add: float panels or per-thread scratch).
 /// </summary>
 internal static class WideMlpMemory
 {
@@ -22,12 +23,12 @@ internal static class WideMlpMemory
         string dir = Directory.CreateTempSubdirectory("widemlp").FullName;
         try
         {
-            Console.WriteLine($"{"variant",-10} {"file KiB",9} {"working set +MiB",17} {"managed heap +MiB",18}");
-            // ort-int8dyn has no blob of ours to write here; ORT's fp32 session stands for ONNX Runtime.
-            foreach (string variant in WideMlpBenchmarks.AllVariants.Where(v => v != "ort-int8dyn"))
+            Console.WriteLine($"{"variant",-13} {"file KiB",9} {"working set +MiB",17} {"managed heap +MiB",18} {"after b64: ws +MiB",20} {"after b64: heap +MiB",21}");
+            foreach (string variant in WideMlpBenchmarks.AllVariants)
             {
-                string file = Path.Combine(dir, variant + (variant == "ort-fp32" ? ".onnx" : ".mbw"));
-                File.WriteAllBytes(file, variant == "ort-fp32" ? WideMlp.Onnx() : WideMlp.Blob(variant));
+                bool ort = variant.StartsWith("ort-", StringComparison.Ordinal);
+                string file = Path.Combine(dir, variant + (ort ? ".onnx" : ".mbw"));
+                File.WriteAllBytes(file, !ort ? WideMlp.Blob(variant) : variant == "ort-fp32" ? WideMlp.Onnx() : WideMlpDynamicInt8.Onnx());
                 var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
                 if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
                 {
@@ -42,7 +43,7 @@ internal static class WideMlpMemory
                 using Process child = Process.Start(start)!;
                 string line = child.StandardOutput.ReadToEnd().Trim();
                 child.WaitForExit();
-                Console.WriteLine($"{variant,-10} {new FileInfo(file).Length / 1024,9} {line}");
+                Console.WriteLine($"{variant,-13} {new FileInfo(file).Length / 1024,9} {line}");
             }
         }
         finally
@@ -59,7 +60,7 @@ internal static class WideMlpMemory
         (long ws0, long heap0) = Measure();
         InferenceSession? session = null;
         WideMlp? mlp = null;
-        if (variant == "ort-fp32")
+        if (variant.StartsWith("ort-", StringComparison.Ordinal))
         {
             using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
             session = new InferenceSession(file, options);
@@ -70,19 +71,36 @@ internal static class WideMlpMemory
         }
         else
         {
-            mlp = Load(file, variant.EndsWith("-f32", StringComparison.Ordinal), variant.EndsWith("-act", StringComparison.Ordinal));
+            mlp = Load(file, variant.EndsWith("-f32", StringComparison.Ordinal), variant.EndsWith("-act", StringComparison.Ordinal), variant.EndsWith("-csr", StringComparison.Ordinal));
             mlp.Predict(x, y, batch);
         }
 
         (long ws1, long heap1) = Measure();
-        Console.WriteLine($"{(ws1 - ws0) / 1048576.0,17:F1} {(heap1 - heap0) / 1048576.0,18:F1}");
+
+        // Then one batch-64 prediction: batched paths may build per-process data (float panels) or per-thread scratch.
+        var x64 = new float[64 * WideMlp.Inputs];
+        var y64 = new float[64 * WideMlp.Outputs];
+        if (session is not null)
+        {
+            using OrtValue input = OrtValue.CreateTensorValueFromMemory(x64, [64, WideMlp.Inputs]);
+            using OrtValue output = OrtValue.CreateTensorValueFromMemory(y64, [64, WideMlp.Outputs]);
+            using var run = new RunOptions();
+            session.Run(run, ["x"], [input], ["y"], [output]);
+        }
+        else
+        {
+            mlp!.Predict(x64, y64, 64);
+        }
+
+        (long ws64, long heap64) = Measure();
+        Console.WriteLine($"{(ws1 - ws0) / 1048576.0,17:F1} {(heap1 - heap0) / 1048576.0,18:F1} {(ws64 - ws0) / 1048576.0,20:F1} {(heap64 - heap0) / 1048576.0,21:F1}");
         GC.KeepAlive(mlp);
         session?.Dispose();
     }
 
     /// <summary>Its own frame, so the file's bytes are not kept alive by a temporary of the caller (tier-0 code).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static WideMlp Load(string file, bool decoded, bool int8Activations) => new(WeightBlob.Load(File.ReadAllBytes(file)), decoded, int8Activations);
+    private static WideMlp Load(string file, bool decoded, bool int8Activations, bool csr) => new(WeightBlob.Load(File.ReadAllBytes(file)), decoded, int8Activations, csr);
 
     private static (long WorkingSet, long Heap) Measure()
     {

@@ -15,7 +15,7 @@ namespace ModelBuild.Runtime.Formats;
 /// <c>j + 8m</c> at bits <c>b·m</c>, so one zero-extending byte→int32 load gives 8 lanes for every <c>m</c>; for 3 bits,
 /// 3 bytes hold 8 codes in stream order (code <c>i</c> at bits <c>3i</c>), unpacked by a per-lane variable shift.
 /// </remarks>
-internal sealed class DirectWeights
+internal sealed class DirectWeights : IDecodedRows
 {
     private DirectWeights(int rows, int cols, int bits, bool palette)
     {
@@ -175,6 +175,10 @@ internal sealed class DirectWeights
     /// <summary>Linear: the code bias plus group <paramref name="g"/>'s zero point (a small exact integer).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Offset(int g) => CodeBias + (ZeroPoints.Length == 0 ? 0 : ZeroPoints[g]);
+
+    /// <inheritdoc/>
+    public void DecodeRow(SimdLevel level, int row, Span<float> dst) =>
+        DirectDense.DecodeRow(level == SimdLevel.Vector256 && System.Runtime.Intrinsics.X86.Avx2.IsSupported, this, row, dst);
 
     /// <summary>Every value, row-major (for kernels other than Dense and for <see cref="WeightBlob.Floats"/>).</summary>
     public float[] Dequantize()

@@ -9,8 +9,9 @@ namespace ModelBuild.Runtime.Tests.Formats;
 /// </summary>
 public sealed class DirectDenseTests
 {
-    // Odd K, N not a multiple of 4, 1–3 input rows (in-register kernel) and 5 (decoded blocks), K below one block.
-    private static readonly (int Rows, int N, int K)[] Sizes = [(1, 7, 83), (2, 5, 130), (3, 9, 64), (5, 6, 97), (1, 3, 5)];
+    // Odd K, N not a multiple of 4, 1–3 input rows (in-register kernel) and 5 (decoded blocks), K below one block;
+    // 9 and 20 rows (DirectGemm: a partial x panel, MR-row weight blocks with a partial last one, K across two Kc blocks).
+    private static readonly (int Rows, int N, int K)[] Sizes = [(1, 7, 83), (2, 5, 130), (3, 9, 64), (5, 6, 97), (1, 3, 5), (9, 7, 83), (20, 13, 300)];
 
     public static TheoryData<int, int, int, bool> LinearCases()
     {
@@ -111,10 +112,12 @@ public sealed class DirectDenseTests
         var y = new float[N];
         Kernels.Dense(new float[K], m, [], y, 1, Activation.None);
         Kernels.Dense(new float[5 * K], m, [], new float[5 * N], 5, Activation.None);
+        Kernels.Dense(new float[64 * K], m, [], new float[64 * N], 64, Activation.None);
 
         Assert.NotNull(m.Direct);
         Assert.True(m.Floats.IsEmpty);
         Assert.False(m.HasDecodedCopy);
+        Assert.False(m.HasPackedDense); // batch 64 ran DirectGemm, not DenseGemm's float panels
         Assert.InRange(m.Direct!.ByteCount, payload.Length - 8, payload.Length + 8);
 
         // Another kernel asking for the entry gets the float32 decoding, made then and shared.
@@ -122,6 +125,28 @@ public sealed class DirectDenseTests
         Assert.True(m.HasDecodedCopy);
         Assert.Same(decoded, blob.Matrix(0));
         Assert.Equal(decoded.Floats.ToArray(), blob.Floats(0));
+    }
+
+    [Fact]
+    public void Batched_direct_dense_gives_the_same_bits_for_every_thread_count()
+    {
+        const int Rows = 64, N = 50, K = 300;
+        var rng = new Random(9);
+        float[] scales = Enumerable.Range(0, N).Select(_ => 0.01f + (0.1f * rng.NextSingle())).ToArray();
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(16)).ToArray();
+        byte[] payload = Concat([4, 0, 0, 0], U32(K), F32(scales), Bits(codes, 4));
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, K], payload) { FormatOverride = 4 }]));
+        WeightMatrix w = blob.DenseMatrix(0);
+        float[] x = TestData.Floats(rng, Rows * K);
+        float[] bias = TestData.Floats(rng, N);
+        var one = new float[Rows * N];
+        var two = new float[Rows * N];
+
+        Kernels.Dense(Simd.Best, x, w, bias, one, Rows, Activation.Relu, threads: 1);
+        Kernels.Dense(Simd.Best, x, w, bias, two, Rows, Activation.Relu, threads: 2);
+
+        Assert.Equal(one, two);
+        Assert.False(w.HasPackedDense);
     }
 
     [Fact]
