@@ -69,5 +69,9 @@ internal static class ActivationQuantizedConvRewriter
         var at = graph.Nodes.IndexOf(node);
         graph.Nodes.RemoveAt(at);
         graph.Nodes.InsertRange(at, nodes);
+        if (bias is not null && graph.Consumers(bias.Name).Count == 0 && !graph.Outputs.Exists(o => o.Name == bias.Name))
+        {
+            graph.RemoveInitializer(bias.Name); // now held per channel as stem_bias
+        }
     }
 }
