@@ -297,6 +297,7 @@ internal static unsafe class Int8Conv
         }
 
         /// <summary>Writes the outputs of pixel <paramref name="p"/> from its two accumulators (Σ (q − Offset)·w per channel).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Store(Vector256<int> acc0, Vector256<int> acc1, int p, Span<float> lanes)
         {
             var v0 = Vector256.ConvertToSingle(acc0 + _fix0) * _scale0;
