@@ -21,7 +21,7 @@ public class Int8ConvBenchmarks
     private static readonly Dictionary<string, int[]> s_samples = new()
     {
         ["mnist_cnn_fc128"] = [1, 28, 28],
-        ["squeezenet_cifar10"] = [3, 32, 32],
+        ["squeezenet_cifar10"] = [32, 32, 3], // NHWC (a Keras export)
         ["mnist-8"] = [1, 28, 28],
         ["ppocr_cls"] = [3, 48, 192],
         ["ppocr_det"] = [3, 256, 256],
