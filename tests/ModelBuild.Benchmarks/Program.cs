@@ -7,6 +7,7 @@
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
 // `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
 // `... -- quick conv` times only the real models' slowest convolutions (and the 3×3 ones Winograd takes against the direct path).
+// `... -- quick int8-conv [model/batch…]` times conv models with 8-bit activations and int8 weights against ORT fp32 (Int8ConvBenchmarks).
 // `... -- memory wide [batch] [float-panels]` prints the wide MLP's working set after the first prediction (batch 1 unless given) per storage variant (WideMlpMemory).
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
@@ -98,6 +99,12 @@ if (args is ["quick", "wide-int8", .. var int8Batches])
 if (args is ["quick", "conv"])
 {
     ModelBuild.Benchmarks.QuickTimer.RunRealConvs();
+    return;
+}
+
+if (args is ["quick", "int8-conv", .. var convCases])
+{
+    ModelBuild.Benchmarks.Int8ConvBenchmarks.Quick(convCases);
     return;
 }
 

@@ -27,6 +27,12 @@ public static class ActivationQuantizedOnnxRewriter
         ArgumentNullException.ThrowIfNull(layers);
         foreach (var (layer, weight, input) in layers)
         {
+            if (layer.IsConv)
+            {
+                ActivationQuantizedConvRewriter.Rewrite(graph, layer, weight, input);
+                continue;
+            }
+
             Rewrite(graph, layer, weight, input);
         }
     }

@@ -11,9 +11,9 @@ public enum ActivationMode
 }
 
 /// <summary>
-/// 8-bit activations for Gemm/MatMul layers with constant weights (<c>{"quantize-activations": {...}}</c>): their
+/// 8-bit activations for Gemm/MatMul and 1-D/2-D Conv layers with constant weights (<c>{"quantize-activations": {...}}</c>): their
 /// weights become int8 symmetric per channel (when still float32) and the generated code multiplies uint8 activation
-/// codes by them in exact int32 arithmetic (<c>QuantizedDenseOp</c>).
+/// codes by them in exact int32 arithmetic (<c>QuantizedDenseOp</c>, <c>QuantizedConvOp</c>).
 /// </summary>
 /// <param name="Mode">Dynamic (per call) or static (calibrated).</param>
 public sealed record ActivationQuantizeSpec(ActivationMode Mode) : PassSpec

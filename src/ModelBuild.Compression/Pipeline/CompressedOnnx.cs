@@ -41,7 +41,7 @@ internal static class CompressedOnnx
                 continue;
             }
 
-            // The same test the planner makes before it emits QuantizedDenseOp, so both compute the same thing.
+            // The same test the planner makes before it emits QuantizedDenseOp/QuantizedConvOp, so both compute the same thing.
             if (context.ActivationQuant.TryGetValue(layer.Name, out var input) && Passes.Activations.ActivationQuantization.Applies(stored))
             {
                 int8Activations.Add((layer, (LinearQuantized)stored, input));
@@ -70,7 +70,7 @@ internal static class CompressedOnnx
 
         if (int8Activations.Count > 0)
         {
-            context.Notes.Add($"storage: {string.Join(", ", int8Activations.Select(a => a.Item1.Name))}: int8 per channel with 8-bit activations; DynamicQuantizeLinear (or QuantizeLinear) + MatMulInteger + scale Mul in the compressed .onnx");
+            context.Notes.Add($"storage: {string.Join(", ", int8Activations.Select(a => a.Item1.Name))}: int8 per channel with 8-bit activations; DynamicQuantizeLinear (or QuantizeLinear) + MatMulInteger (Conv: ConvInteger) + scale Mul in the compressed .onnx");
         }
 
         QuantizedOnnxRewriter.Apply(context.Graph, quantized);

@@ -6,7 +6,8 @@ namespace ModelBuild.Compression.Passes.Activations;
 /// <summary>
 /// What the <c>quantize-activations</c> pass decided for one layer, keyed by weight name in
 /// <see cref="CompressionContext.ActivationQuant"/>: the planner lowers the layer to <c>QuantizedDenseOp</c> and the
-/// compressed .onnx computes it with DynamicQuantizeLinear (or QuantizeLinear) + MatMulInteger, when
+/// compressed .onnx computes it with DynamicQuantizeLinear (or QuantizeLinear) + MatMulInteger (a Conv: <c>QuantizedConvOp</c> and
+/// ConvInteger), when
 /// <see cref="Applies"/> still holds at the end (a later pass may have stored the weight in another format).
 /// </summary>
 /// <param name="Scale">The calibrated input scale (static), or 0 (dynamic: computed per call).</param>
@@ -22,18 +23,25 @@ public sealed record ActivationQuantization(float Scale, int ZeroPoint)
 
     /// <summary>
     /// Why <paramref name="layer"/> cannot take 8-bit activations, or null when it can: it must be a MatMul with a 2-D
-    /// constant right operand, or a Gemm A·B(ᵀ) (+ C per output column) with transA = 0 and alpha 1, whose weight
+    /// constant right operand, a 1-D/2-D Conv (see <see cref="ConvRefusal"/>), or a Gemm A·B(ᵀ) (+ C per output column) with transA = 0 and alpha 1, whose weight
     /// nothing else reads, on opset ≥ 11 (DynamicQuantizeLinear).
     /// </summary>
     public static string? Refusal(ModelGraph graph, LayerWeight layer)
     {
         var node = layer.Node;
-        if (node.OpType is not ("MatMul" or "Gemm") || node.InputOrNull(1) != layer.Name)
+        if (node.OpType is not ("MatMul" or "Gemm" or "Conv") || node.InputOrNull(1) != layer.Name)
         {
-            return $"a {node.OpType} (only Gemm and MatMul with a constant weight take 8-bit activations)";
+            return $"a {node.OpType} (only Gemm, MatMul and Conv with a constant weight take 8-bit activations)";
         }
 
-        if (graph.GetInitializer(layer.Name) is not { Dims.Length: 2 })
+        if (node.OpType == "Conv")
+        {
+            if (ConvRefusal(graph, layer) is { } reason)
+            {
+                return reason;
+            }
+        }
+        else if (graph.GetInitializer(layer.Name) is not { Dims.Length: 2 })
         {
             return "its weight is not a 2-D matrix";
         }
@@ -61,6 +69,39 @@ public sealed record ActivationQuantization(float Scale, int ZeroPoint)
             {
                 return "a Gemm whose C is not a constant bias per output";
             }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Why a Conv cannot take 8-bit activations (QuantizedConvOp, ConvInteger in the compressed .onnx), or null: 1 or 2
+    /// spatial axes, no negative pads, and for grouped convs at least 4 input and 8 output channels per group (the
+    /// kernel's lanes hold 4 input and 16 output channels, so a depthwise conv would waste most of them; the float
+    /// depthwise kernel is faster there).
+    /// </summary>
+    private static string? ConvRefusal(ModelGraph graph, LayerWeight layer)
+    {
+        var node = layer.Node;
+        if (graph.GetInitializer(layer.Name) is not { Dims.Length: 3 or 4 } w)
+        {
+            return "a Conv with other than 1 or 2 spatial axes";
+        }
+
+        if (node.GetInts("pads") is { } pads && pads.Any(p => p < 0))
+        {
+            return "a Conv with negative pads";
+        }
+
+        if (node.InputOrNull(2) is { Length: > 0 } bias && graph.GetInitializer(bias) is not { DataType: DataType.Float })
+        {
+            return "a Conv whose bias is not a float constant";
+        }
+
+        var group = node.GetInt("group", 1);
+        if (group > 1 && (w.Dims[1] < 4 || w.Dims[0] / group < 8))
+        {
+            return $"a grouped Conv with {w.Dims[1]} input and {w.Dims[0] / group} output channel(s) per group (depthwise and narrow groups run faster in float; 8-bit activations need ≥ 4 input and ≥ 8 output channels per group)";
         }
 
         return null;

@@ -4,7 +4,7 @@ using ModelBuild.Compression.Quantization;
 namespace ModelBuild.Compression.Passes.Activations;
 
 /// <summary>
-/// The <c>quantize-activations</c> pass: marks each selected Gemm/MatMul layer for 8-bit activations
+/// The <c>quantize-activations</c> pass: marks each selected Gemm/MatMul/Conv layer for 8-bit activations
 /// (<see cref="CompressionContext.ActivationQuant"/>), first quantising its weight to int8 symmetric per channel when it
 /// is still float32. Static mode calibrates one scale and zero point per layer from the range of its input over the
 /// calibration data, with DynamicQuantizeLinear's formula (so static and dynamic agree on data like the calibration set).

@@ -39,8 +39,8 @@ internal sealed class ConvLowering : INodeLowering
         var r = residual is null ? -1 : c.Read(residual);
         var (name, act) = output();
         var y = c.Write(name);
-        c.Emit(new ConvOp(x, y, weight, bias, k, Window.Ints(node, "strides", ones), Window.Ints(node, "dilations", ones),
-            Window.Ints(node, "pads", new int[2 * rank]), Window.AutoPad(node), (int)node.GetInt("group", 1), act, r));
+        c.Emit(QuantizedConvLowering.Choose(c, w.Name, new ConvOp(x, y, weight, bias, k, Window.Ints(node, "strides", ones), Window.Ints(node, "dilations", ones),
+            Window.Ints(node, "pads", new int[2 * rank]), Window.AutoPad(node), (int)node.GetInt("group", 1), act, r)));
     }
 }
 

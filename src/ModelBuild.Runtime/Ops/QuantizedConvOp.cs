@@ -1,0 +1,96 @@
+using System.Runtime.InteropServices;
+using ModelBuild.Runtime.Execution;
+
+namespace ModelBuild.Runtime.Ops;
+
+/// <summary>
+/// <see cref="ConvOp"/> (1-D and 2-D) with 8-bit activations (the manifest's <c>quantize-activations</c> pass): the
+/// input is quantised to uint8 per tensor, convolved with the int8 weights in exact int32 (padding takes the zero point)
+/// and scaled back, as ONNX <c>DynamicQuantizeLinear</c> (or <c>QuantizeLinear</c>) + <c>ConvInteger</c> + Cast + scale
+/// <c>Mul</c> + bias <c>Add</c> compute it:
+/// <c>y[n, oc, p] = act(float(Σ (q − zp)·W[oc, ·]) · (s·wScale[oc]) + bias[oc] (+ residual[n, oc, p]))</c>.
+/// </summary>
+/// <param name="X">Input <c>[N, C, spatial…]</c> (1 or 2 spatial axes).</param>
+/// <param name="Y">Output <c>[N, OC, output spatial…]</c>.</param>
+/// <param name="Weight">Blob entry of W, an <c>OC × (C/group·Πkernel)</c> int8 symmetric matrix with one scale per row.</param>
+/// <param name="Bias">Blob entry of OC floats, or -1.</param>
+/// <param name="KernelShape">Kernel size per spatial axis.</param>
+/// <param name="Strides">Strides.</param>
+/// <param name="Dilations">Dilations.</param>
+/// <param name="Pads">[begin…, end…] (ignored unless <paramref name="AutoPad"/> is NOTSET).</param>
+/// <param name="AutoPad">ONNX auto_pad: NOTSET, SAME_UPPER, SAME_LOWER or VALID.</param>
+/// <param name="Group">Number of groups.</param>
+/// <param name="Act">Fused activation (after the residual, when there is one).</param>
+/// <param name="InputScale">The input's calibrated scale s, or 0: dynamic, (s, zp) computed from each call's input over the whole tensor.</param>
+/// <param name="InputZeroPoint">The input's calibrated zero point zp (0–255); 0 when dynamic.</param>
+/// <param name="Residual">A fused residual Add as <see cref="ConvOp.Residual"/>, or -1.</param>
+public sealed record QuantizedConvOp(int X, int Y, int Weight, int Bias, int[] KernelShape, int[] Strides, int[] Dilations, int[] Pads,
+    string AutoPad, int Group, Activation Act, float InputScale, int InputZeroPoint, int Residual = -1) : Op
+{
+    /// <inheritdoc/>
+    public override void Execute(OpContext c)
+    {
+        var xs = c.Shape(X);
+        int rank = KernelShape.Length;
+        if (rank is < 1 or > 2)
+        {
+            throw Fail($"{rank} spatial axes (8-bit activations cover 1-D and 2-D convolutions).");
+        }
+
+        if (Spatial.Check(xs, KernelShape, Strides, Dilations, Pads) is { } problem)
+        {
+            throw Fail(problem);
+        }
+
+        var w = c.Matrix(Weight);
+        int taps = rank == 2 ? KernelShape[0] * KernelShape[1] : KernelShape[0];
+        int n = xs[0], ch = xs[1];
+        if (Group < 1 || ch % Group != 0 || w.Rows % Group != 0 || w.Cols != ch / Group * taps)
+        {
+            throw Fail($"the input {ShapeMath.Format(xs)} has {ch} channels; the weight expects {w.Cols / taps * Group} in {Group} group(s).");
+        }
+
+        if (w.Format != WeightFormat.Int8)
+        {
+            throw Fail($"the weight must be stored as int8 symmetric, not {w.Format}.");
+        }
+
+        Span<int> ys = stackalloc int[rank + 2];
+        Span<int> begin = stackalloc int[rank];
+        Span<int> end = stackalloc int[rank];
+        ys[0] = n;
+        ys[1] = w.Rows;
+        for (int i = 0; i < rank; i++)
+        {
+            if (xs[i + 2] < 1 || !Spatial.TryResolve(xs[i + 2], KernelShape[i], Strides[i], Dilations[i], Pads[i], Pads[i + rank], AutoPad, false,
+                out ys[i + 2], out begin[i], out end[i]) || begin[i] < 0 || end[i] < 0)
+            {
+                throw Fail($"the kernel [{string.Join(", ", KernelShape)}] does not fit the input {ShapeMath.Format(xs)}.");
+            }
+        }
+
+        int residualChannels = Residual < 0 ? 0 : CheckResidual(c, ys);
+        var y = c.OutputFloats(Y, ys);
+
+        // 1-D: a 2-D convolution of height 1 (index 0 of every attribute is then the width's).
+        int h = rank == 2 ? 0 : -1;
+        var shape = new Conv2DShape(ch, At(xs[2..], h), xs[^1], w.Rows, At(ys[2..], h), ys[^1], At(KernelShape, h), KernelShape[^1],
+            At(Strides, h), Strides[^1], At(Dilations, h), Dilations[^1], h < 0 ? 0 : begin[0], begin[^1], h < 0 ? 0 : end[0], end[^1], Group);
+        int bytes = Kernels.QuantizedConv2DScratch(shape);
+        var scratch = MemoryMarshal.AsBytes(c.Scratch((bytes + 3) / 4))[..bytes];
+        Kernels.QuantizedConv2D(c.Floats(X), w, c.BlobFloats(Bias), y, shape, n, Act, InputScale, InputZeroPoint,
+            residualChannels == 0 ? default : c.Floats(Residual), residualChannels, scratch);
+    }
+
+    /// <summary>The residual's channel count R after checking its shape is <c>[N, R ≤ OC, output spatial…]</c>.</summary>
+    private int CheckResidual(OpContext c, ReadOnlySpan<int> ys)
+    {
+        var rs = c.Shape(Residual);
+        bool fits = rs.Length == ys.Length && rs[0] == ys[0] && rs[1] >= 1 && rs[1] <= ys[1] && rs[2..].SequenceEqual(ys[2..])
+            && c.TypeOf(Residual) == TensorType.Float32 && !c.SameStorage(Residual, Y);
+        return fits ? rs[1]
+            : throw Fail($"the fused residual {ShapeMath.Format(rs)} does not fit the output {ShapeMath.Format(ys)} (it needs the output's batch and spatial sizes and at most its channels).");
+    }
+
+    private static int At(ReadOnlySpan<int> values, int index) => index < 0 ? 1 : values[index];
+}
