@@ -10,10 +10,10 @@ namespace ModelBuild.Compression.Manifest;
 internal static partial class ManifestReader
 {
     private static readonly string[] TopLevelKeys = ["$schema", "budget", "calibration", "candidates", "description", "inputs", "mode", "nonFinite", "passes", "target", "tolerance", "validation", "version"];
-    private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "preprocessing", "sampleShape"];
+    private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "offset", "preprocessing", "sampleShape"];
     private static readonly IReadOnlyList<(string Name, ValidationMetric Value)> Metrics =
         [("agreement", ValidationMetric.Agreement), ("cosine", ValidationMetric.Cosine), ("maxAbs", ValidationMetric.MaxAbs), ("sqnr", ValidationMetric.Sqnr), ("top1", ValidationMetric.Top1)];
-    private static readonly string[] CalibrationKeys = ["count", "format", "images", "labels", "preprocessing", "sampleShape"];
+    private static readonly string[] CalibrationKeys = ["count", "format", "images", "labels", "offset", "preprocessing", "sampleShape"];
 
     private static readonly IReadOnlyDictionary<string, Func<JsonObject, string, PassSpec>> PassReaders = CreatePassReaders();
 
@@ -246,6 +246,7 @@ internal static partial class ManifestReader
             Format = format,
             Preprocessing = ReadString(obj, "preprocessing", path),
             Count = Find(obj, "count") is null ? null : ReadInt(obj, "count", 256, 1, 1_000_000, path),
+            Offset = ReadInt(obj, "offset", 0, 0, 100_000_000, path),
             SampleShape = sampleShape,
             SourceFile = path,
         };
