@@ -118,9 +118,9 @@ public static class AutoCompressor
             search.Progress(skip ? $"sensitivity of {layers[l].Name}: skipped (half the time budget spent), kept at {settings[0].Name}" : $"sensitivity of {layers[l].Name}");
             for (var c = 0; c < settings.Length; c++)
             {
-                if (skip)
+                if (skip || !search.Tries(l, c))
                 {
-                    (loss[l][c], bytes[l][c]) = c == 0 ? (0, search.LayerBytes(l, -1)) : (double.PositiveInfinity, long.MaxValue / 4);
+                    (loss[l][c], bytes[l][c]) = c == 0 && skip ? (0, search.LayerBytes(l, 0)) : (double.PositiveInfinity, long.MaxValue / 4);
                     continue;
                 }
 

@@ -18,13 +18,14 @@ internal static class AutoPasses
     /// <summary>The pass objects as JSON, e.g. <c>{ "quantize": { "weights": "int4", "method": "gptq", "layers": ["fc1.weight"] } }</c>.</summary>
     /// <param name="layers">The layers to compress, with their settings.</param>
     /// <param name="allLayers">Every layer name (the prune passes exclude those not pruned at their sparsity); default: <paramref name="layers"/>' names.</param>
-    public static IReadOnlyList<string> Json(IReadOnlyList<(string Name, AutoCandidate Setting)> layers, IReadOnlyList<string>? allLayers = null)
+    /// <param name="pruneRounds">Pruning rounds (each followed by reconstruction); the search's per-layer estimates use 1, which is cheaper and no more accurate.</param>
+    public static IReadOnlyList<string> Json(IReadOnlyList<(string Name, AutoCandidate Setting)> layers, IReadOnlyList<string>? allLayers = null, int pruneRounds = PruneRounds)
     {
         allLayers ??= layers.Select(l => l.Name).ToList();
         var prunes = layers.Where(l => l.Setting.Sparsity > 0).GroupBy(l => l.Setting.Sparsity).Select(group =>
         {
             var others = string.Join(", ", allLayers.Where(name => !group.Any(l => l.Name == name)).Select(PinnedManifest.Quote));
-            return FormattableString.Invariant($"{{ \"prune\": {{ \"method\": \"magnitude\", \"sparsity\": {group.Key}, \"scope\": \"per-layer\", \"rounds\": {PruneRounds}, \"reconstruct\": true")
+            return FormattableString.Invariant($"{{ \"prune\": {{ \"method\": \"magnitude\", \"sparsity\": {group.Key}, \"scope\": \"per-layer\", \"rounds\": {pruneRounds}, \"reconstruct\": true")
                 + (others.Length > 0 ? $", \"exclude\": [{others}]" : "") + " } }";
         });
         var weights = layers.GroupBy(l => l.Setting with { Sparsity = 0 }).Select(group =>

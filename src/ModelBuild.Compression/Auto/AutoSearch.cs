@@ -24,6 +24,7 @@ internal sealed class AutoSearch
     private readonly int _notesBefore;
     private readonly Dictionary<(int Layer, int Setting), Built> _cache = new();
     private readonly Tensor?[] _biases;
+    private readonly double _totalWeights;
     private readonly double[]?[] _hessians;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -44,6 +45,7 @@ internal sealed class AutoSearch
         Layers = context.Layers();
         Originals = Layers.Select(context.GetMatrix).ToArray();
         _biases = Layers.Select(l => Passes.Pruning.LayerSelection.Bias(context.Graph, l)).ToArray();
+        _totalWeights = Layers.Sum(l => (double)l.Rows * l.Cols);
         var widest = Layers.Count == 0 ? 1 : Layers.Max(l => l.Cols);
         Settings = spec.Candidates.OrderByDescending(c => c.BitsPerWeight(widest)).ToArray();
         _hessians = Layers.Select(l => Settings.Any(c => c.Gptq && !c.NeedsPasses) ? context.InputHessian(l, "auto") : null).ToArray();
@@ -141,7 +143,17 @@ internal sealed class AutoSearch
 
     /// <summary>The passes that build one layer at one setting, the others untouched.</summary>
     private IReadOnlyList<string> PassesFor(int layer, int setting) =>
-        AutoPasses.Json([(Layers[layer].Name, Settings[setting])], Layers.Select(l => l.Name).ToList());
+        AutoPasses.Json([(Layers[layer].Name, Settings[setting])], Layers.Select(l => l.Name).ToList(), pruneRounds: 1);
+
+    /// <summary>
+    /// Whether a setting is tried on a layer: settings that need passes (pruning, palettes: a calibration run and a
+    /// k-means or refit each) only on layers holding at least <see cref="PassCandidateShare"/> of the weights, where
+    /// their savings can matter; linear settings everywhere.
+    /// </summary>
+    public bool Tries(int layer, int setting) => !Settings[setting].NeedsPasses || (double)Layers[layer].Rows * Layers[layer].Cols >= PassCandidateShare * _totalWeights;
+
+    /// <summary>The share of all weights a layer needs for pruned or palettised candidates to be tried on it.</summary>
+    public const double PassCandidateShare = 0.05;
 
     public IReadOnlyList<(string Name, AutoCandidate Setting)> Named(int[] choice) => Layers.Select((l, i) => (l.Name, Settings[choice[i]])).ToList();
 

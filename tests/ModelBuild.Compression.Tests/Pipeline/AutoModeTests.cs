@@ -47,13 +47,13 @@ public sealed class AutoModeTests : IDisposable
         // D2: never larger than the best uniform setting auto found within the tolerance, built on its own from a
         // plain manifest (embedded bytes, whatever the entropy pass or headers add).
         var report = File.ReadAllText(result.ReportPath);
-        var uniform = Regex.Match(report, @"best uniform setting within the tolerance: (int\d)(-g(\d+))?(-gptq)? = ([\d,]+) embedded bytes");
+        var uniform = Regex.Match(report, @"best uniform setting within the tolerance: (\S+) = ([\d,]+) embedded bytes");
         Assert.True(uniform.Success, report);
-        var group = uniform.Groups[3].Success ? $", \"granularity\": \"per-group\", \"groupSize\": {uniform.Groups[3].Value}" : "";
-        var method = uniform.Groups[4].Success ? ", \"method\": \"gptq\"" : "";
-        var plain = Manifest($$"""{ "passes": [{ "quantize": { "weights": "{{uniform.Groups[1].Value}}"{{group}}{{method}} } }] }""", validation: false, name: "uniform.json");
+        var setting = AutoCandidate.Parse(uniform.Groups[1].Value)!;
+        var layers = new[] { "net.0.weight", "net.3.weight", "net.6.weight" }.Select(n => (n, setting)).ToList();
+        var plain = Manifest($$"""{ "passes": [{{string.Join(", ", AutoPasses.Json(layers))}}] }""", validation: false, name: "uniform.json");
         var uniformBuild = CompressionPipeline.Run(new CompressionRequest(Model, plain, "Uniform", "", Path.Combine(_dir, "uniform"), "r"), TestServices.Default);
-        Assert.Equal(uniformBuild.EmbeddedBytes, long.Parse(uniform.Groups[5].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
+        Assert.Equal(uniformBuild.EmbeddedBytes, long.Parse(uniform.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
         Assert.True(result.EmbeddedBytes <= uniformBuild.EmbeddedBytes, $"auto {result.EmbeddedBytes} bytes vs uniform {uniform.Groups[1].Value} {uniformBuild.EmbeddedBytes} bytes");
 
         // The report's Pareto front: sizes ascending with losses descending, the shipped point starred at its blob size.
@@ -92,7 +92,7 @@ public sealed class AutoModeTests : IDisposable
         var e = Assert.Throws<ModelBuildException>(() => CompressionPipeline.Run(new CompressionRequest(Model, manifest, "Mlp", "", _dir, "r"), TestServices.Default));
 
         Assert.Equal("MB5001", e.Code);
-        var reachable = Regex.Match(e.Message, @"every layer at int2\S*\) embeds ([\d,]+) bytes");
+        var reachable = Regex.Match(e.Message, @"every layer at its narrowest\) embeds ([\d,]+) bytes");
         Assert.True(reachable.Success, e.Message);
         Assert.Contains("\"maxBytes\": 5000", e.Message);
         Assert.True(long.Parse(reachable.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) > 5000);
