@@ -116,9 +116,10 @@ public static class AutoCompressor
             var skip = search.PastTime(0.5);
             search.CutShort |= skip;
             search.Progress(skip ? $"sensitivity of {layers[l].Name}: skipped (half the time budget spent), kept at {settings[0].Name}" : $"sensitivity of {layers[l].Name}");
+            var worth = skip ? [] : Worth(search, l);
             for (var c = 0; c < settings.Length; c++)
             {
-                if (skip || !search.Tries(l, c))
+                if (!worth.Contains(c))
                 {
                     (loss[l][c], bytes[l][c]) = c == 0 && skip ? (0, search.LayerBytes(l, 0)) : (double.PositiveInfinity, long.MaxValue / 4);
                     continue;
@@ -133,6 +134,28 @@ public static class AutoCompressor
         }
 
         return (loss, bytes);
+    }
+
+    /// <summary>
+    /// The candidates whose loss is worth measuring on a layer: among the quantisers (linear and low-rank codes),
+    /// only those on the Pareto front of bytes against <see cref="AutoSearch.Proxy"/> (a setting both larger and
+    /// worse by the proxy is skipped: a calibration run saved); pruned and palettised candidates always, since
+    /// reconstruction makes their weight error a poor guide to their output error.
+    /// </summary>
+    private static HashSet<int> Worth(AutoSearch search, int layer)
+    {
+        var tried = Enumerable.Range(0, search.Settings.Length).Where(c => search.Tries(layer, c)).ToList();
+        var quantisers = tried.Where(c => !search.Settings[c].NeedsPasses).ToList();
+        var proxies = quantisers.Select(c => search.Proxy(layer, c)).ToList();
+        if (proxies.Any(p => p is null))
+        {
+            return [.. tried];
+        }
+
+        var front = LayerChains.Front(proxies.Select(p => p!.Value).ToArray(), quantisers.Select(c => search.LayerBytes(layer, c)).ToArray());
+        var worth = tried.Where(c => search.Settings[c].NeedsPasses).Concat(front.Select(i => quantisers[i])).ToHashSet();
+        search.Progress($"sensitivity of {search.Layers[layer].Name}: {worth.Count} of {tried.Count} candidates worth measuring (the others are larger and worse by the Hessian-diagonal proxy)");
+        return worth;
     }
 
     private static (int[] Choice, AutoPoint Chosen, (string Name, long Bytes)? Uniform) WithinTolerance(AutoSearch search, LayerChains chains, List<(int Setting, long Bytes, double Loss)> uniformPoints)

@@ -4,7 +4,8 @@ using ModelBuild.Compression.Passes;
 namespace ModelBuild.Compression.Auto;
 
 /// <summary>
-/// A per-layer choice as manifest passes: first one <c>prune</c> pass per sparsity (magnitude within each layer, 3
+/// A per-layer choice as manifest passes: first one <c>lowrank</c> pass per rank (with reconstruction; the later
+/// passes name the layer and so reach both factors), one <c>prune</c> pass per sparsity (magnitude within each layer, 3
 /// rounds with reconstruction, the other layers excluded), then one <c>quantize</c> or <c>palettize</c> pass per
 /// setting, in the order the settings first appear in graph order. Auto ships the result of exactly these passes
 /// (parsed from the same JSON the pinned manifest carries), so what it reports, what it stores and what the pinned
@@ -28,7 +29,9 @@ internal static class AutoPasses
             return FormattableString.Invariant($"{{ \"prune\": {{ \"method\": \"magnitude\", \"sparsity\": {group.Key}, \"scope\": \"per-layer\", \"rounds\": {pruneRounds}, \"reconstruct\": true")
                 + (others.Length > 0 ? $", \"exclude\": [{others}]" : "") + " } }";
         });
-        var weights = layers.GroupBy(l => l.Setting with { Sparsity = 0 }).Select(group =>
+        var lowRanks = layers.Where(l => l.Setting.Rank > 0).GroupBy(l => l.Setting.Rank).Select(group =>
+            $"{{ \"lowrank\": {{ \"rank\": {group.Key}, \"layers\": [{string.Join(", ", group.Select(l => PinnedManifest.Quote(l.Name)))}], \"reconstruct\": true }} }}");
+        var weights = layers.GroupBy(l => l.Setting with { Sparsity = 0, Rank = 0 }).Select(group =>
         {
             var setting = group.Key;
             var names = string.Join(", ", group.Select(l => PinnedManifest.Quote(l.Name)));
@@ -41,7 +44,7 @@ internal static class AutoPasses
             var method = setting.Gptq ? ", \"method\": \"gptq\"" : "";
             return $"{{ \"quantize\": {{ \"weights\": \"int{setting.Bits}\"{granularity}{method}, \"layers\": [{names}] }} }}";
         });
-        return prunes.Concat(weights).ToList();
+        return lowRanks.Concat(prunes).Concat(weights).ToList();
     }
 
     /// <summary>Runs the passes on the context (which must hold the weights as they were before the search).</summary>
@@ -51,6 +54,7 @@ internal static class AutoPasses
         foreach (var pass in manifest.Passes)
         {
             pass.CreatePass().Apply(context);
+            Graph.Inference.ShapeInference.Run(context.Graph); // as the pipeline does after each pass (low rank adds values)
         }
     }
 }

@@ -25,6 +25,8 @@ internal sealed class AutoSearch
     private readonly Dictionary<(int Layer, int Setting), Built> _cache = new();
     private readonly Tensor?[] _biases;
     private readonly double _totalWeights;
+    private readonly GraphSnapshot _graphBefore;
+    private long? _overhead;
     private readonly double[]?[] _hessians;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -46,9 +48,10 @@ internal sealed class AutoSearch
         Originals = Layers.Select(context.GetMatrix).ToArray();
         _biases = Layers.Select(l => Passes.Pruning.LayerSelection.Bias(context.Graph, l)).ToArray();
         _totalWeights = Layers.Sum(l => (double)l.Rows * l.Cols);
+        _graphBefore = new GraphSnapshot(context.Graph);
         var widest = Layers.Count == 0 ? 1 : Layers.Max(l => l.Cols);
         Settings = spec.Candidates.OrderByDescending(c => c.BitsPerWeight(widest)).ToArray();
-        _hessians = Layers.Select(l => Settings.Any(c => c.Gptq && !c.NeedsPasses) ? context.InputHessian(l, "auto") : null).ToArray();
+        _hessians = Layers.Select(l => Settings.Any(c => !c.NeedsPasses) ? context.InputHessian(l, "auto") : null).ToArray(); // GPTQ and the proxy
         Scorer = new CalibrationScorer(context.ModelPath, context.Calibration!, tolerance, context.Services!.Scoring);
         BaseLoss = Scorer.Loss(context.Graph);
         Allowance = Scorer.Allowance - BaseLoss;
@@ -114,7 +117,7 @@ internal sealed class AutoSearch
     /// The layer's blob bytes at a candidate, alone: its stored form's size in the smallest lossless form, Brotli
     /// compressed when the entropy pass ran (so palettes and pruned layers are priced as they ship, not by their bits).
     /// </summary>
-    public long LayerBytes(int layer, int setting) => StorageChoice.SizeOf(Stored(layer, setting), _context.EntropyCoding);
+    public long LayerBytes(int layer, int setting) => setting < 0 ? StorageChoice.SizeOf(Stored(layer, -1), _context.EntropyCoding) : Candidate(layer, setting).Bytes;
 
     /// <summary>Sets every layer to its choice in the fast model.</summary>
     public void SetAll(int[] choice)
@@ -125,17 +128,25 @@ internal sealed class AutoSearch
         }
     }
 
-    /// <summary>The blob size the fast model's choice would embed (the entropy pass included, when it ran).</summary>
+    /// <summary>
+    /// The blob size the fast model's choice would embed: the layers' own bytes (<see cref="LayerBytes"/>) plus what the
+    /// rest of the blob (biases, headers, other tensors) costs, measured once with every layer at the widest setting.
+    /// An estimate (entropy coding of the whole blob is not quite the sum over layers); built results are measured.
+    /// </summary>
     public long EstimatedEmbedded(int[] choice)
     {
-        for (var l = 0; l < Layers.Count; l++)
+        if (_overhead is null)
         {
-            _context.Stored[Layers[l].Name] = Stored(l, choice[l]);
+            for (var l = 0; l < Layers.Count; l++)
+            {
+                _context.Stored[Layers[l].Name] = Stored(l, 0);
+            }
+
+            _overhead = _embeddedBytes() - Enumerable.Range(0, Layers.Count).Sum(l => LayerBytes(l, 0));
+            RestoreStored();
         }
 
-        var bytes = _embeddedBytes();
-        RestoreStored();
-        return bytes;
+        return _overhead.Value + Enumerable.Range(0, Layers.Count).Sum(l => LayerBytes(l, choice[l]));
     }
 
     /// <summary>The manifest passes that build <paramref name="choice"/>.</summary>
@@ -150,7 +161,38 @@ internal sealed class AutoSearch
     /// k-means or refit each) only on layers holding at least <see cref="PassCandidateShare"/> of the weights, where
     /// their savings can matter; linear settings everywhere.
     /// </summary>
-    public bool Tries(int layer, int setting) => !Settings[setting].NeedsPasses || (double)Layers[layer].Rows * Layers[layer].Cols >= PassCandidateShare * _totalWeights;
+    public bool Tries(int layer, int setting)
+    {
+        var (candidate, l) = (Settings[setting], Layers[layer]);
+        return !candidate.Structural
+            || ((double)l.Rows * l.Cols >= PassCandidateShare * _totalWeights && (candidate.Rank == 0 || LowRankEstimate.Saves(l.Rows, l.Cols, candidate.Rank)));
+    }
+
+    /// <summary>
+    /// A cheap stand-in for a candidate's loss, to decide which candidates are worth measuring: the output error the
+    /// layer's input second moments predict from the weight error alone, Σᵢⱼ (Wᵢⱼ − Ŵᵢⱼ)² Hⱼⱼ (the diagonal of
+    /// H = XᵀX/n; Optimal Brain Damage's saliency, LeCun et al. 1990), over the same for W. Null without a Hessian.
+    /// </summary>
+    public double? Proxy(int layer, int setting)
+    {
+        if (_hessians[layer] is not { } h)
+        {
+            return null;
+        }
+
+        var (w, cols) = (Originals[layer], Layers[layer].Cols);
+        var decoded = Candidate(layer, setting).Decoded;
+        double error = 0, norm = 0;
+        for (var i = 0; i < w.Length; i++)
+        {
+            var hjj = h[((i % cols) * cols) + (i % cols)];
+            var d = (double)w[i] - decoded[i];
+            error += d * d * hjj;
+            norm += (double)w[i] * w[i] * hjj;
+        }
+
+        return error / Math.Max(norm, double.Epsilon);
+    }
 
     /// <summary>The share of all weights a layer needs for pruned or palettised candidates to be tried on it.</summary>
     public const double PassCandidateShare = 0.05;
@@ -179,15 +221,7 @@ internal sealed class AutoSearch
     /// <summary>Back to the weights, stored formats and notes from before the search.</summary>
     private void Restore()
     {
-        for (var l = 0; l < Layers.Count; l++)
-        {
-            _context.SetMatrix(Layers[l], Originals[l]);
-            if (_biases[l] is { } bias)
-            {
-                _context.Graph.SetInitializer(bias);
-            }
-        }
-
+        _graphBefore.Restore(_context.Graph); // low rank rewrites nodes; every pass changes initializers
         _context.InvalidateActivations();
         RestoreStored();
         _context.Notes.RemoveRange(_notesBefore, _context.Notes.Count - _notesBefore);
@@ -221,11 +255,16 @@ internal sealed class AutoSearch
 
         var l = Layers[layer];
         var candidate = Settings[setting];
-        if (!candidate.NeedsPasses)
+        if (candidate.Rank > 0)
+        {
+            var (product, bytes) = LowRankEstimate.Build(Originals[layer], l.Rows, l.Cols, candidate, _hessians[layer], _context.EntropyCoding);
+            built = new Built(new DenseFloat(l.Rows, l.Cols, product), product, null, bytes);
+        }
+        else if (!candidate.NeedsPasses)
         {
             var stored = Passes.Quantization.LayerSelection.KeepSparsity(_context, l,
                 CandidateQuantizer.Quantize(Originals[layer], l.Rows, l.Cols, candidate, _hessians[layer]));
-            built = new Built(stored, stored.Decode(), null);
+            built = new Built(stored, stored.Decode(), null, StorageChoice.SizeOf(stored, _context.EntropyCoding));
         }
         else
         {
@@ -236,7 +275,7 @@ internal sealed class AutoSearch
             var decoded = _context.GetMatrix(l);
             var stored = _context.Stored.TryGetValue(l.Name, out var s) ? s : new DenseFloat(l.Rows, l.Cols, decoded);
             var bias = _biases[layer] is { } b ? _context.Graph.GetInitializer(b.Name)!.ToFloats() : null;
-            built = new Built(stored, decoded, bias);
+            built = new Built(stored, decoded, bias, StorageChoice.SizeOf(stored, _context.EntropyCoding));
             Restore();
             for (var i = 0; i < Layers.Count; i++)
             {
@@ -252,8 +291,11 @@ internal sealed class AutoSearch
         return built;
     }
 
-    /// <summary>A layer built at one setting: what it stores, its float weights, and its refit bias (null: unchanged).</summary>
-    private sealed record Built(StoredMatrix Stored, float[] Decoded, float[]? Bias);
+    /// <summary>
+    /// A layer built at one setting: what it stores (for low rank, only a stand-in: the factors are priced in
+    /// <paramref name="Bytes"/>), its float weights, its refit bias (null: unchanged) and its blob bytes.
+    /// </summary>
+    private sealed record Built(StoredMatrix Stored, float[] Decoded, float[]? Bias, long Bytes);
 }
 
 /// <summary>A configuration built for real by its passes: embedded bytes, calibration loss and, with a gate, validation loss.</summary>

@@ -12,6 +12,12 @@ public sealed record AutoCandidate(int Bits, int GroupSize, bool Gptq = false)
     /// <summary>Fraction of the layer's weights pruned to exact zeros before quantising (0 = none; 0.5–0.99).</summary>
     public double Sparsity { get; init; }
 
+    /// <summary>
+    /// Low-rank factorisation first (0 = none): the layer becomes two thinner layers of this rank (truncated SVD,
+    /// then reconstruction of the second factor and bias on calibration data), and the quantiser codes both factors.
+    /// </summary>
+    public int Rank { get; init; }
+
     /// <summary>True for a k-means palette (<c>palettize</c>, per tensor) instead of linear quantisation.</summary>
     public bool Palette { get; init; }
 
@@ -20,11 +26,14 @@ public sealed record AutoCandidate(int Bits, int GroupSize, bool Gptq = false)
     /// <c>-gptq</c> for GPTQ's error-compensating rounding instead of round-to-nearest; <c>pal3</c> (8-entry
     /// palette); a <c>p90-</c> prefix prunes 90 % of the layer first (e.g. <c>p90-pal4</c>, <c>p80-int4-gptq</c>).
     /// </summary>
-    public string Name => (Sparsity > 0 ? FormattableString.Invariant($"p{Math.Round(Sparsity * 100):0}-") : "")
+    public string Name => (Rank > 0 ? FormattableString.Invariant($"r{Rank}-") : "") + (Sparsity > 0 ? FormattableString.Invariant($"p{Math.Round(Sparsity * 100):0}-") : "")
         + (Palette ? $"pal{Bits}" : (GroupSize == 0 ? $"int{Bits}" : $"int{Bits}-g{GroupSize}") + (Gptq ? "-gptq" : ""));
 
-    /// <summary>True when building it needs more than a quantiser: the prune or palettize passes (and their calibration runs).</summary>
+    /// <summary>True when the search builds it by running the prune or palettize passes on the layer (calibration runs, k-means).</summary>
     public bool NeedsPasses => Sparsity > 0 || Palette;
+
+    /// <summary>True for settings that change more than the codes (pruning, palettes, low rank): tried only on layers large enough to matter.</summary>
+    public bool Structural => NeedsPasses || Rank > 0;
 
     /// <summary>
     /// Rough bits per weight (scales and, for pruned layers, the sparsity mask included), for a row of
@@ -33,12 +42,26 @@ public sealed record AutoCandidate(int Bits, int GroupSize, bool Gptq = false)
     public double BitsPerWeight(int cols)
     {
         var dense = Palette ? Bits : Bits + (32.0 / (GroupSize == 0 ? cols : Math.Min(GroupSize, cols)));
+        dense = Rank > 0 ? dense * Math.Min(1, Rank / 128.0) : dense; // a guess for ordering; sizes are measured
         return Sparsity > 0 ? ((1 - Sparsity) * dense) + 1 : dense;
     }
 
     public static AutoCandidate? Parse(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        var rank = 0;
+        if (name.StartsWith('r'))
+        {
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash < 2 || !int.TryParse(name[1..dash], NumberStyles.None, CultureInfo.InvariantCulture, out rank) || rank is < 1 or > 65536
+                || Parse(name[(dash + 1)..]) is not { Rank: 0, Sparsity: 0, Palette: false } linear)
+            {
+                return null;
+            }
+
+            return linear with { Rank = rank };
+        }
+
         var sparsity = 0.0;
         if (name.StartsWith('p') && !name.StartsWith("pal", StringComparison.Ordinal))
         {
@@ -101,11 +124,13 @@ public sealed record AutoSpec(IReadOnlyList<AutoCandidate> Candidates, long? Max
 
     /// <summary>
     /// Tried per layer by default: linear quantisation from int8 to int2 (RTN and GPTQ, per row and per group),
-    /// palettes of 16, 8 and 4 values, and pruning (80–95 %, with reconstruction) combined with palettes or GPTQ,
-    /// the combinations that won the manual recipes on the MNIST models.
+    /// palettes of 16, 8 and 4 values, pruning (80–97 %, with reconstruction) combined with palettes or GPTQ, and
+    /// low rank (16–64, with reconstruction) combined with GPTQ: the combinations that won the manual recipes on the
+    /// MNIST models.
     /// </summary>
     public static readonly IReadOnlyList<AutoCandidate> DefaultCandidates =
         new[] { "int8", "int6", "int5", "int4", "int4-gptq", "int3-g64", "int3", "int3-gptq", "int2-g32", "int2-g64", "int2-g64-gptq", "int2", "int2-gptq",
-            "pal4", "pal3", "pal2", "p80-int4-gptq", "p80-pal4", "p90-pal4", "p90-pal3", "p93-pal4", "p93-pal3", "p95-pal4", "p95-pal3", "p97-pal3" }
+            "pal4", "pal3", "pal2", "p80-int4-gptq", "p80-pal4", "p90-pal4", "p90-pal3", "p93-pal4", "p93-pal3", "p95-pal4", "p95-pal3", "p97-pal3",
+            "r64-int4-gptq", "r48-int4-gptq", "r32-int4-gptq", "r32-int3-gptq", "r16-int4-gptq" }
         .Select(n => AutoCandidate.Parse(n)!).ToArray();
 }

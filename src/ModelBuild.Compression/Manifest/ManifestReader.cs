@@ -169,7 +169,7 @@ internal static partial class ManifestReader
         {
             candidates = list is JsonArray a && a.Items.Count > 0 && a.Items.All(i => i is JsonString s && Auto.AutoCandidate.Parse(s.Value) is not null)
                 ? a.Items.Select(i => Auto.AutoCandidate.Parse(((JsonString)i).Value)!).Distinct().ToList()
-                : throw BadValue(path, list, "'candidates' must list settings like \"int8\" … \"int2\" (one scale per channel) or \"int2-g64\" (one scale per 64 inputs)");
+                : throw BadValue(path, list, "'candidates' must list settings like \"int8\" … \"int2\" (one scale per channel), \"int2-g64\" (one scale per 64 inputs), \"int3-gptq\", \"pal3\" (8-value palette) or \"p90-pal4\" (prune 90 %, then a palette)");
         }
 
         return new Auto.AutoSpec(candidates, maxBytes) { MaxSeconds = maxSeconds };
