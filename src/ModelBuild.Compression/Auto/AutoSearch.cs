@@ -27,6 +27,7 @@ internal sealed class AutoSearch
     private readonly double _totalWeights;
     private readonly GraphSnapshot _graphBefore;
     private long? _overhead;
+    private readonly float[]?[] _inputs;
     private readonly double[]?[] _hessians;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
@@ -49,8 +50,14 @@ internal sealed class AutoSearch
         _biases = Layers.Select(l => Passes.Pruning.LayerSelection.Bias(context.Graph, l)).ToArray();
         _totalWeights = Layers.Sum(l => (double)l.Rows * l.Cols);
         _graphBefore = new GraphSnapshot(context.Graph);
+
         var widest = Layers.Count == 0 ? 1 : Layers.Max(l => l.Cols);
         Settings = spec.Candidates.OrderByDescending(c => c.BitsPerWeight(widest)).ToArray();
+        // The inputs of the layers low-rank candidates may refit (as the lowrank pass does), recorded once on the model before the search.
+        var refit = Layers.Select((l, i) => Passes.Pruning.LayerSelection.IsDense(l) && Settings.Any(c => c.Rank > 0 && Tries(i, Array.IndexOf(Settings, c)))).ToArray();
+        var values = Layers.Where((l, i) => refit[i]).Select(l => l.InputValue).Distinct().ToList();
+        var recorded = values.Count == 0 ? new Dictionary<string, (float[] Data, int[] Shape)>() : context.Record(values, "auto");
+        _inputs = Layers.Select((l, i) => refit[i] ? recorded[l.InputValue].Data : null).ToArray();
         _hessians = Layers.Select(l => Settings.Any(c => !c.NeedsPasses) ? context.InputHessian(l, "auto") : null).ToArray(); // GPTQ and the proxy
         Scorer = new CalibrationScorer(context.ModelPath, context.Calibration!, tolerance, context.Services!.Scoring);
         BaseLoss = Scorer.Loss(context.Graph);
@@ -142,7 +149,8 @@ internal sealed class AutoSearch
                 _context.Stored[Layers[l].Name] = Stored(l, 0);
             }
 
-            _overhead = _embeddedBytes() - Enumerable.Range(0, Layers.Count).Sum(l => LayerBytes(l, 0));
+            // Never below zero: Brotli on the whole blob can beat the sum of the layers compressed apart.
+            _overhead = Math.Max(0, _embeddedBytes() - Enumerable.Range(0, Layers.Count).Sum(l => LayerBytes(l, 0)));
             RestoreStored();
         }
 
@@ -165,7 +173,8 @@ internal sealed class AutoSearch
     {
         var (candidate, l) = (Settings[setting], Layers[layer]);
         return !candidate.Structural
-            || ((double)l.Rows * l.Cols >= PassCandidateShare * _totalWeights && (candidate.Rank == 0 || LowRankEstimate.Saves(l.Rows, l.Cols, candidate.Rank)));
+            || ((double)l.Rows * l.Cols >= PassCandidateShare * _totalWeights
+                && (candidate.Rank == 0 || (Passes.Pruning.LayerSelection.IsDense(l) && LowRankEstimate.Saves(l.Rows, l.Cols, candidate.Rank))));
     }
 
     /// <summary>
@@ -257,8 +266,9 @@ internal sealed class AutoSearch
         var candidate = Settings[setting];
         if (candidate.Rank > 0)
         {
-            var (product, bytes) = LowRankEstimate.Build(Originals[layer], l.Rows, l.Cols, candidate, _hessians[layer], _context.EntropyCoding);
-            built = new Built(new DenseFloat(l.Rows, l.Cols, product), product, null, bytes);
+            var (product, bias, bytes) = LowRankEstimate.Build(Originals[layer], l.Rows, l.Cols, candidate, _hessians[layer], _context.EntropyCoding,
+                _inputs[layer], _biases[layer]?.ToFloats());
+            built = new Built(new DenseFloat(l.Rows, l.Cols, product), product, bias, bytes);
         }
         else if (!candidate.NeedsPasses)
         {

@@ -13,12 +13,14 @@ public sealed class AutoSearchLogicTests
     [InlineData("pal3", 3, 0.0, true, false)]
     [InlineData("p80-int4-gptq", 4, 0.8, false, true)]
     [InlineData("int2-g64", 2, 0.0, false, false)]
+    [InlineData("r32-int4-gptq", 4, 0.0, false, true)]
     public void Candidate_names_round_trip(string name, int bits, double sparsity, bool palette, bool gptq)
     {
         var candidate = AutoCandidate.Parse(name)!;
         Assert.Equal((bits, sparsity, palette, gptq), (candidate.Bits, candidate.Sparsity, candidate.Palette, candidate.Gptq));
         Assert.Equal(name, candidate.Name);
         Assert.Equal(candidate.Sparsity > 0 || candidate.Palette, candidate.NeedsPasses);
+        Assert.Equal(name.StartsWith('r') ? 32 : 0, candidate.Rank);
     }
 
     [Theory]
@@ -27,6 +29,9 @@ public sealed class AutoSearchLogicTests
     [InlineData("pal9")]
     [InlineData("p90-")]
     [InlineData("p90-fp16")]
+    [InlineData("r32-pal4")]
+    [InlineData("r32-p90-int4")]
+    [InlineData("r0-int4")]
     public void Bad_candidate_names_are_rejected(string name) => Assert.Null(AutoCandidate.Parse(name));
 
     [Fact]
@@ -76,8 +81,54 @@ public sealed class AutoSearchLogicTests
                 """{ "quantize": { "weights": "int4", "method": "gptq", "layers": ["fc2.weight"] } }""",
             ],
             passes);
-        var manifest = Manifest.CompressionManifest.Parse("{ \"passes\": [" + string.Join(", ", passes) + "] }", "m.json");
+        var manifest = ModelBuild.Compression.Manifest.CompressionManifest.Parse("{ \"passes\": [" + string.Join(", ", passes) + "] }", "m.json");
         Assert.Equal(3, manifest.Passes.Count); // what the pinned manifest carries parses back
+    }
+
+    [Fact]
+    public void A_low_rank_choice_becomes_a_lowrank_pass_before_the_quantizer_that_then_codes_both_factors()
+    {
+        var passes = AutoPasses.Json([("net.0.weight", AutoCandidate.Parse("r32-int4-gptq")!), ("net.3.weight", AutoCandidate.Parse("int4-gptq")!)]);
+
+        Assert.Equal(
+            [
+                """{ "lowrank": { "rank": 32, "layers": ["net.0.weight"], "reconstruct": true } }""",
+                """{ "quantize": { "weights": "int4", "method": "gptq", "layers": ["net.0.weight", "net.3.weight"] } }""",
+            ],
+            passes);
+    }
+
+    [Fact]
+    public void A_layer_where_low_rank_wins_keeps_it_on_its_chain()
+    {
+        // int8, int4-gptq, int2-gptq, r32-int4-gptq: the low-rank setting is 4× smaller than int2 and loses less.
+        double[] loss = [0, 0.0004, 0.01, 0.003];
+        long[] bytes = [200_000, 100_000, 50_000, 12_000];
+
+        Assert.Equal([1, 3], LayerChains.Front(loss, bytes));
+    }
+
+    [Fact]
+    public void The_low_rank_estimate_is_exact_at_full_rank_with_int8_codes_and_prices_both_factors()
+    {
+        // A rank-2 matrix: rank 2 loses nothing but the int8 rounding of the factors.
+        const int Rows = 6, Cols = 8;
+        var w = new float[Rows * Cols];
+        for (var i = 0; i < Rows; i++)
+        {
+            for (var j = 0; j < Cols; j++)
+            {
+                w[(i * Cols) + j] = (float)((Math.Sin(i + 1) * Math.Cos(j)) + (0.5 * (i - 2) * Math.Sin(2 * j)));
+            }
+        }
+
+        var (product, bytes) = LowRankEstimate.Build(w, Rows, Cols, AutoCandidate.Parse("r2-int8")!, hessian: null, entropyCoding: false);
+
+        var scale = w.Max(Math.Abs);
+        Assert.All(w.Zip(product), p => Assert.InRange(p.Second - p.First, -0.03 * scale, 0.03 * scale));
+        Assert.True(bytes > 0 && bytes < Rows * Cols * 4, $"{bytes} bytes");
+        Assert.True(LowRankEstimate.Saves(256, 784, 32));
+        Assert.False(LowRankEstimate.Saves(10, 128, 32)); // 32 × 138 > 1280: the lowrank pass would keep the layer
     }
 
     [Fact]
