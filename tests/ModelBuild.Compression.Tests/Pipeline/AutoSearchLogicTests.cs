@@ -122,7 +122,7 @@ public sealed class AutoSearchLogicTests
             }
         }
 
-        var (product, bytes) = LowRankEstimate.Build(w, Rows, Cols, AutoCandidate.Parse("r2-int8")!, hessian: null, entropyCoding: false);
+        var (product, _, bytes) = LowRankEstimate.Build(w, Rows, Cols, AutoCandidate.Parse("r2-int8")!, hessian: null, entropyCoding: false);
 
         var scale = w.Max(Math.Abs);
         Assert.All(w.Zip(product), p => Assert.InRange(p.Second - p.First, -0.03 * scale, 0.03 * scale));
