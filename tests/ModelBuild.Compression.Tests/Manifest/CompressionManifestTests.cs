@@ -11,12 +11,12 @@ public sealed class CompressionManifestTests
     public void Data_sections_take_an_offset_so_one_file_gives_a_validation_part_and_a_test_rest()
     {
         var manifest = CompressionManifest.Parse("""
-            { "calibration": { "images": "c.gz", "offset": 100, "count": 50 },
+            { "passes": [{ "quantize": {} }], "calibration": { "images": "c.gz", "offset": 100, "count": 50 },
               "validation": { "images": "t.gz", "labels": "l.gz", "count": 5000, "metric": "top1" }, "tolerance": { "maxAccuracyDrop": 0.005 } }
             """, Path);
         Assert.Equal((100, 50), (manifest.Calibration!.Offset, manifest.Calibration.Count));
         Assert.Equal(0, manifest.Validation!.Data.Offset);
-        var e = Assert.Throws<ModelBuildException>(() => CompressionManifest.Parse("""{ "calibration": { "images": "c.gz", "offset": -5 } }""", Path));
+        var e = Assert.Throws<ModelBuildException>(() => CompressionManifest.Parse("""{ "passes": [{ "quantize": {} }], "calibration": { "images": "c.gz", "offset": -5 } }""", Path));
         Assert.Equal(("MB2003", 1), (e.Code, e.Line));
         Assert.Contains("'offset'", e.Message, StringComparison.Ordinal);
     }
