@@ -109,9 +109,13 @@ public sealed class PreprocessingTests
         var (rest, restCount, _, restLabels) = DatasetSpec.Parse("""{ "images": "x.bin", "labels": "y.npy", "format": "raw", "sampleShape": [2], "offset": 2 }""").LoadSamples(dir.Path);
         var (middle, middleCount, _, middleLabels) = DatasetSpec.Parse("""{ "images": "x.bin", "labels": "y.npy", "format": "raw", "sampleShape": [2], "offset": 1, "count": 2 }""").LoadSamples(dir.Path);
 
-        Assert.Equal((2, new[] { 1f, 2f, 3f, 4f }, new byte[] { 10, 11 }), (partCount, part, partLabels!));
-        Assert.Equal((2, new[] { 5f, 6f, 7f, 8f }, new byte[] { 12, 13 }), (restCount, rest, restLabels!));
-        Assert.Equal((2, new[] { 3f, 4f, 5f, 6f }, new byte[] { 11, 12 }), (middleCount, middle, middleLabels!));
+        Assert.Equal((2, 2, 2), (partCount, restCount, middleCount));
+        Assert.Equal([1f, 2f, 3f, 4f], part);
+        Assert.Equal([10, 11], partLabels!);
+        Assert.Equal([5f, 6f, 7f, 8f], rest);
+        Assert.Equal([12, 13], restLabels!);
+        Assert.Equal([3f, 4f, 5f, 6f], middle);
+        Assert.Equal([11, 12], middleLabels!);
     }
 
     [Fact]
