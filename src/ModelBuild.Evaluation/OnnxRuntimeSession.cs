@@ -154,7 +154,12 @@ public sealed partial class OnnxRuntimeSession : IDisposable
             IntraOpNumThreads = intraOpThreads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+
+            // The compressor's sessions run a model a few times on small batches; on a multi-GB model ORT's arena
+            // (which keeps its peak blocks) and prepacked weight copies would double the build's peak memory (issue 12).
+            EnableCpuMemArena = false,
         };
+        options.AddSessionConfigEntry("session.disable_prepacking", "1");
 
         // ORT fuses an int8 per-axis DequantizeLinear + MatMul into MatMulNBits, which by default also quantises the
         // activations; keep them float so the compressed .onnx computes what our predictor computes.

@@ -21,7 +21,7 @@ internal static partial class ConvGemm
     public static float[] Pack(WeightMatrix w, int ocg)
     {
         int k = w.Cols, groups = w.Rows / ocg, blocks = (ocg + Mr - 1) / Mr;
-        float[] dense = w.Format == WeightFormat.Float32 ? w.FloatArray : w.Dequantize();
+        ReadOnlySpan<float> dense = w.Format == WeightFormat.Float32 ? w.Floats : w.Dequantize();
         var packed = new float[(long)groups * blocks * Mr * k];
         for (int g = 0; g < groups; g++)
         {
@@ -113,7 +113,7 @@ internal static partial class ConvGemm
                         dot += Unsafe.Add(ref wb, (i * Mr) + r) * Unsafe.Add(ref col, ((nint)i * p) + px);
                     }
 
-                    Unsafe.Add(ref y, ((nint)(jb + r) * p) + px) = ep.Apply(j0 + jb + r, dot, 0);
+                    ep.Store(j0 + jb + r, dot, ref Unsafe.Add(ref y, ((nint)(jb + r) * p) + px));
                 }
             }
         }
@@ -211,6 +211,26 @@ internal static partial class ConvGemm
             col = ref Unsafe.Add(ref col, ldc);
         }
 
+        if (ep.HasResidual)
+        {
+            Residual3(ep, j, ref a0, ref b0, ref c0, ref y);
+
+            if (rows > 1)
+            {
+                Residual3(ep, j + 1, ref a1, ref b1, ref c1, ref Unsafe.Add(ref y, p));
+            }
+
+            if (rows > 2)
+            {
+                Residual3(ep, j + 2, ref a2, ref b2, ref c2, ref Unsafe.Add(ref y, 2 * p));
+            }
+
+            if (rows > 3)
+            {
+                Residual3(ep, j + 3, ref a3, ref b3, ref c3, ref Unsafe.Add(ref y, 3 * p));
+            }
+        }
+
         Store3(ep, j, a0, b0, c0, ref y);
         if (rows > 1)
         {
@@ -229,11 +249,19 @@ internal static partial class ConvGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Residual3(in Epilogue ep, int j, ref Vector256<float> a, ref Vector256<float> b, ref Vector256<float> c, ref float y)
+    {
+        ep.AddResidual(j, ref a, ref y);
+        ep.AddResidual(j, ref b, ref y, 8);
+        ep.AddResidual(j, ref c, ref y, 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store3(in Epilogue ep, int j, Vector256<float> a, Vector256<float> b, Vector256<float> c, ref float y)
     {
-        ep.Apply(j, a, default).StoreUnsafe(ref y);
-        ep.Apply(j, b, default).StoreUnsafe(ref y, 8);
-        ep.Apply(j, c, default).StoreUnsafe(ref y, 16);
+        ep.Store(j, a, ref y);
+        ep.Store(j, b, ref y, 8);
+        ep.Store(j, c, ref y, 16);
     }
 
     public static void Tile8(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
@@ -267,20 +295,44 @@ internal static partial class ConvGemm
             a3 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 3)), x, a3);
         }
 
-        ep.Apply(j, a0 + b0, default).StoreUnsafe(ref y);
+        a0 += b0;
+        a1 += b1;
+        a2 += b2;
+        a3 += b3;
+        if (ep.HasResidual)
+        {
+            AddResidual1(ep, j, ref a0, ref y);
+
+            if (rows > 1)
+            {
+                AddResidual1(ep, j + 1, ref a1, ref Unsafe.Add(ref y, p));
+            }
+
+            if (rows > 2)
+            {
+                AddResidual1(ep, j + 2, ref a2, ref Unsafe.Add(ref y, 2 * p));
+            }
+
+            if (rows > 3)
+            {
+                AddResidual1(ep, j + 3, ref a3, ref Unsafe.Add(ref y, 3 * p));
+            }
+        }
+
+        ep.Store(j, a0, ref y);
         if (rows > 1)
         {
-            ep.Apply(j + 1, a1 + b1, default).StoreUnsafe(ref y, (nuint)p);
+            ep.Store(j + 1, a1, ref y, (nuint)p);
         }
 
         if (rows > 2)
         {
-            ep.Apply(j + 2, a2 + b2, default).StoreUnsafe(ref y, (nuint)(2 * p));
+            ep.Store(j + 2, a2, ref y, (nuint)(2 * p));
         }
 
         if (rows > 3)
         {
-            ep.Apply(j + 3, a3 + b3, default).StoreUnsafe(ref y, (nuint)(3 * p));
+            ep.Store(j + 3, a3, ref y, (nuint)(3 * p));
         }
     }
 
@@ -298,20 +350,46 @@ internal static partial class ConvGemm
             col = ref Unsafe.Add(ref col, ldc);
         }
 
-        ep.Apply(j, a0, default).StoreUnsafe(ref y);
+        if (ep.HasResidual)
+        {
+            AddResidual1(ep, j, ref a0, ref y);
+
+            if (rows > 1)
+            {
+                AddResidual1(ep, j + 1, ref a1, ref Unsafe.Add(ref y, p));
+            }
+
+            if (rows > 2)
+            {
+                AddResidual1(ep, j + 2, ref a2, ref Unsafe.Add(ref y, 2 * p));
+            }
+
+            if (rows > 3)
+            {
+                AddResidual1(ep, j + 3, ref a3, ref Unsafe.Add(ref y, 3 * p));
+            }
+        }
+
+        ep.Store(j, a0, ref y);
         if (rows > 1)
         {
-            ep.Apply(j + 1, a1, default).StoreUnsafe(ref y, (nuint)p);
+            ep.Store(j + 1, a1, ref y, (nuint)p);
         }
 
         if (rows > 2)
         {
-            ep.Apply(j + 2, a2, default).StoreUnsafe(ref y, (nuint)(2 * p));
+            ep.Store(j + 2, a2, ref y, (nuint)(2 * p));
         }
 
         if (rows > 3)
         {
-            ep.Apply(j + 3, a3, default).StoreUnsafe(ref y, (nuint)(3 * p));
+            ep.Store(j + 3, a3, ref y, (nuint)(3 * p));
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddResidual1(in Epilogue ep, int j, ref Vector256<float> a, ref float y) => ep.AddResidual(j, ref a, ref y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddResidual1(in Epilogue ep, int j, ref Vector128<float> a, ref float y) => ep.AddResidual(j, ref a, ref y);
 }

@@ -34,6 +34,18 @@ internal static class Tile8x48Zmm
             col = ref Unsafe.Add(ref col, ldc);
         }
 
+        if (ep.HasResidual)
+        {
+            Tile48Zmm.Residual3(ep, j, ref a0, ref b0, ref c0, ref y);
+            Tile48Zmm.Residual3(ep, j + 1, ref a1, ref b1, ref c1, ref Unsafe.Add(ref y, p));
+            Tile48Zmm.Residual3(ep, j + 2, ref a2, ref b2, ref c2, ref Unsafe.Add(ref y, 2 * p));
+            Tile48Zmm.Residual3(ep, j + 3, ref a3, ref b3, ref c3, ref Unsafe.Add(ref y, 3 * p));
+            Tile48Zmm.Residual3(ep, j + 4, ref a4, ref b4, ref c4, ref Unsafe.Add(ref y, 4 * p));
+            Tile48Zmm.Residual3(ep, j + 5, ref a5, ref b5, ref c5, ref Unsafe.Add(ref y, 5 * p));
+            Tile48Zmm.Residual3(ep, j + 6, ref a6, ref b6, ref c6, ref Unsafe.Add(ref y, 6 * p));
+            Tile48Zmm.Residual3(ep, j + 7, ref a7, ref b7, ref c7, ref Unsafe.Add(ref y, 7 * p));
+        }
+
         Store(ep, j, a0, b0, c0, ref y);
         Store(ep, j + 1, a1, b1, c1, ref Unsafe.Add(ref y, p));
         Store(ep, j + 2, a2, b2, c2, ref Unsafe.Add(ref y, 2 * p));
@@ -55,8 +67,8 @@ internal static class Tile8x48Zmm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(in Epilogue ep, int j, Vector512<float> a, Vector512<float> b, Vector512<float> c, ref float y)
     {
-        ep.Apply(j, a).StoreUnsafe(ref y);
-        ep.Apply(j, b).StoreUnsafe(ref y, 16);
-        ep.Apply(j, c).StoreUnsafe(ref y, 32);
+        ep.Store(j, a, ref y);
+        ep.Store(j, b, ref y, 16);
+        ep.Store(j, c, ref y, 32);
     }
 }

@@ -55,6 +55,26 @@ internal readonly struct Tile16Ymm : ITile
             col = ref Unsafe.Add(ref col, ldc);
         }
 
+        if (ep.HasResidual)
+        {
+            Residual2(ep, j, ref a0, ref b0, ref y);
+
+            if (rows > 1)
+            {
+                Residual2(ep, j + 1, ref a1, ref b1, ref Unsafe.Add(ref y, p));
+            }
+
+            if (rows > 2)
+            {
+                Residual2(ep, j + 2, ref a2, ref b2, ref Unsafe.Add(ref y, 2 * p));
+            }
+
+            if (rows > 3)
+            {
+                Residual2(ep, j + 3, ref a3, ref b3, ref Unsafe.Add(ref y, 3 * p));
+            }
+        }
+
         Store(ep, j, a0, b0, ref y);
         if (rows > 1)
         {
@@ -73,10 +93,17 @@ internal readonly struct Tile16Ymm : ITile
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Residual2(in Epilogue ep, int j, ref Vector256<float> a, ref Vector256<float> b, ref float y)
+    {
+        ep.AddResidual(j, ref a, ref y);
+        ep.AddResidual(j, ref b, ref y, 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(in Epilogue ep, int j, Vector256<float> a, Vector256<float> b, ref float y)
     {
-        ep.Apply(j, a, default).StoreUnsafe(ref y);
-        ep.Apply(j, b, default).StoreUnsafe(ref y, 8);
+        ep.Store(j, a, ref y);
+        ep.Store(j, b, ref y, 8);
     }
 }
 
@@ -131,6 +158,26 @@ internal readonly struct Tile48Zmm : ITile
             col = ref Unsafe.Add(ref col, ldc);
         }
 
+        if (ep.HasResidual)
+        {
+            Residual3(ep, j, ref a0, ref b0, ref c0, ref y);
+
+            if (rows > 1)
+            {
+                Residual3(ep, j + 1, ref a1, ref b1, ref c1, ref Unsafe.Add(ref y, p));
+            }
+
+            if (rows > 2)
+            {
+                Residual3(ep, j + 2, ref a2, ref b2, ref c2, ref Unsafe.Add(ref y, 2 * p));
+            }
+
+            if (rows > 3)
+            {
+                Residual3(ep, j + 3, ref a3, ref b3, ref c3, ref Unsafe.Add(ref y, 3 * p));
+            }
+        }
+
         Store(ep, j, a0, b0, c0, ref y);
         if (rows > 1)
         {
@@ -149,11 +196,19 @@ internal readonly struct Tile48Zmm : ITile
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Residual3(in Epilogue ep, int j, ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref float y)
+    {
+        ep.AddResidual(j, ref a, ref y);
+        ep.AddResidual(j, ref b, ref y, 16);
+        ep.AddResidual(j, ref c, ref y, 32);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(in Epilogue ep, int j, Vector512<float> a, Vector512<float> b, Vector512<float> c, ref float y)
     {
-        ep.Apply(j, a).StoreUnsafe(ref y);
-        ep.Apply(j, b).StoreUnsafe(ref y, 16);
-        ep.Apply(j, c).StoreUnsafe(ref y, 32);
+        ep.Store(j, a, ref y);
+        ep.Store(j, b, ref y, 16);
+        ep.Store(j, c, ref y, 32);
     }
 }
 
@@ -192,20 +247,47 @@ internal readonly struct Tile16Zmm : ITile
             a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 3)), x, a3);
         }
 
-        ep.Apply(j, a0 + b0).StoreUnsafe(ref y);
+        a0 += b0;
+        a1 += b1;
+        a2 += b2;
+        a3 += b3;
+        if (ep.HasResidual)
+        {
+            Residual1(ep, j, ref a0, ref y);
+
+            if (rows > 1)
+            {
+                Residual1(ep, j + 1, ref a1, ref Unsafe.Add(ref y, p));
+            }
+
+            if (rows > 2)
+            {
+                Residual1(ep, j + 2, ref a2, ref Unsafe.Add(ref y, 2 * p));
+            }
+
+            if (rows > 3)
+            {
+                Residual1(ep, j + 3, ref a3, ref Unsafe.Add(ref y, 3 * p));
+            }
+        }
+
+        ep.Store(j, a0, ref y);
         if (rows > 1)
         {
-            ep.Apply(j + 1, a1 + b1).StoreUnsafe(ref y, (nuint)p);
+            ep.Store(j + 1, a1, ref y, (nuint)p);
         }
 
         if (rows > 2)
         {
-            ep.Apply(j + 2, a2 + b2).StoreUnsafe(ref y, (nuint)(2 * p));
+            ep.Store(j + 2, a2, ref y, (nuint)(2 * p));
         }
 
         if (rows > 3)
         {
-            ep.Apply(j + 3, a3 + b3).StoreUnsafe(ref y, (nuint)(3 * p));
+            ep.Store(j + 3, a3, ref y, (nuint)(3 * p));
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Residual1(in Epilogue ep, int j, ref Vector512<float> a, ref float y) => ep.AddResidual(j, ref a, ref y);
 }

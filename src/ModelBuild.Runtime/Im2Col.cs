@@ -93,12 +93,15 @@ internal static class Im2Col
         }
     }
 
-    /// <summary>The im2col rows of output rows [oh0, oh1): <c>col[row, (oh − oh0)·OW + ow]</c>.</summary>
-    public static void Fill(SimdLevel level, ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1)
+    /// <summary>
+    /// The im2col rows of output rows [oh0, oh1): <c>col[row, (oh − oh0)·OW + ow]</c>, rows <c>ld</c> floats apart when
+    /// <c>ld</c> &gt; 0 (several images' panels side by side, <c>ConvBatch</c>), else the panel's pixels apart.
+    /// </summary>
+    public static void Fill(SimdLevel level, ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1, int ld = 0)
     {
         if (s.SH == 1 && s.SW == 1 && s.OW == s.W)
         {
-            FillShifted(xg, col, s, cg, oh0, oh1);
+            FillShifted(xg, col, s, cg, oh0, oh1, ld);
             return;
         }
 
@@ -111,7 +114,7 @@ internal static class Im2Col
             {
                 for (int kw = 0; kw < s.KW; kw++, row++)
                 {
-                    Span<float> dst = col.Slice(row * p, p);
+                    Span<float> dst = col.Slice(row * (ld > 0 ? ld : p), p);
                     int dx = (kw * s.DW) - s.PadLeft;
 
                     // Output columns whose tap lands inside the image: ow·SW + dx ∈ [0, W).
@@ -145,7 +148,7 @@ internal static class Im2Col
     /// <c>dy·W + dx</c>, so it is one long copy, then the rows above/below the image and the columns that
     /// wrapped around an edge are zeroed. One copy per row instead of one short copy per output row.
     /// </summary>
-    private static void FillShifted(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1)
+    private static void FillShifted(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1, int ld)
     {
         int p = (oh1 - oh0) * s.W, hw = s.H * s.W, row = 0, first = oh0 * s.W;
         for (int ci = 0; ci < cg; ci++)
@@ -159,7 +162,7 @@ internal static class Im2Col
                 int ohLo = Math.Clamp(-dy, oh0, oh1), ohHi = Math.Clamp(s.H - dy, ohLo, oh1);
                 for (int kw = 0; kw < s.KW; kw++, row++)
                 {
-                    Span<float> dst = col.Slice(row * p, p);
+                    Span<float> dst = col.Slice(row * (ld > 0 ? ld : p), p);
                     int dx = (kw * s.DW) - s.PadLeft;
                     int owLo = Math.Clamp(-dx, 0, s.W), owHi = Math.Clamp(s.W - dx, owLo, s.W);
                     int t0 = ohLo * s.W, t1 = ohHi * s.W, shift = (dy * s.W) + dx;

@@ -15,6 +15,10 @@ public static partial class Kernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="act">The fused activation.</param>
     public static void Conv2D(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+        => Conv2D(x, w, bias, y, scratch, s, batch, act, threads: 1);
+
+    /// <summary>As the public overload, splitting a batch over up to <paramref name="threads"/> threads (<see cref="ConvParallel"/>); results are identical for every thread count.</summary>
+    internal static void Conv2D(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, int threads)
     {
         ArgumentNullException.ThrowIfNull(w);
         CheckConvShape(s);
@@ -27,6 +31,12 @@ public static partial class Kernels
         Check.AtLeast(y.Length, (long)batch * s.OC * s.OH * s.OW, nameof(y), "batch × OC × OH × OW");
         Check.AtLeast(scratch.Length, Conv2DScratch(s), nameof(scratch), "Conv2DScratch(shape)");
         Check.BiasLength(bias, s.OC);
+        if (threads > 1 && batch > 1)
+        {
+            ConvParallel.Run(Simd.Best, x, w, bias, y, s, batch, act, threads);
+            return;
+        }
+
         Conv2D(Simd.Best, x, w, bias, y, scratch, s, batch, act);
     }
 
@@ -47,7 +57,9 @@ public static partial class Kernels
     internal const int MaxPackedConvWeights = 1 << 22;
 
     // packed = false forces the unpacked path, which weights above MaxPackedConvWeights take (tested both ways).
-    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true)
+    // batched = true: take ConvBatch's path (when it applies to the shape) even for one image, as ConvParallel's parts
+    // do, so that a part's images go through the same panels as with one thread.
+    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool packed = true, bool batched = false)
     {
         if (IsDepthwise(s))
         {
@@ -57,7 +69,7 @@ public static partial class Kernels
 
         if (packed && (long)w.Rows * w.Cols <= MaxPackedConvWeights)
         {
-            ConvPacked(level, x, w, bias, y, scratch, s, batch, act);
+            ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched);
             return;
         }
 
@@ -75,10 +87,63 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// <c>y = act(conv(x) + r)</c>, where the residual <paramref name="residual"/> (<c>batch·R·OH·OW</c> floats) is added
+    /// to the first <paramref name="residualChannels"/> = R output channels of each sample and the others get nothing
+    /// (a residual zero-padded along channels, as BlazeFace's blocks pad theirs). Same values, bit for bit, as the conv
+    /// without activation followed by Add and the activation. Packed pointwise and phase convs add it in the tiles'
+    /// epilogue while the outputs are in registers; the other paths add it in a second pass.
+    /// </summary>
+    internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act,
+        ReadOnlySpan<float> residual, int residualChannels)
+    {
+        if (residualChannels == 0)
+        {
+            Conv2D(level, x, w, bias, y, scratch, s, batch, act);
+            return;
+        }
+
+        int p = s.OH * s.OW;
+        if (residualChannels < 0 || residualChannels > s.OC || residual.Length < (long)batch * residualChannels * p)
+        {
+            throw new ArgumentException($"the residual must hold {batch}×{residualChannels}×{p} floats for at most {s.OC} channels.", nameof(residual));
+        }
+
+        // A batch that ConvBatch runs as one GEMM keeps that path (then the second pass), so the fused op gives the
+        // unfused ops' bits for every batch size.
+        bool oneGemm = batch > 1 && ConvBatch.Applies(s, IsPointwise(s)) && !PhaseConv.Applies(level, s);
+        if (!oneGemm && !IsDepthwise(s) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
+        {
+            ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched: false, residual, residualChannels);
+            return;
+        }
+
+        Conv2D(level, x, w, bias, y, scratch, s, batch, Activation.None);
+        AddResidual(level, y, residual, s.OC, residualChannels, p, batch, act);
+    }
+
+    // The second pass of the residual for paths whose tiles do not write y directly (im2col chunks, depthwise, unpacked):
+    // the Add and Relu ops' own loops, so the values are the unfused ones bit for bit.
+    private static void AddResidual(SimdLevel level, Span<float> y, ReadOnlySpan<float> residual, int oc, int rc, int p, int batch, Activation act)
+    {
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref float rr = ref MemoryMarshal.GetReference(residual);
+        for (int n = 0; n < batch; n++)
+        {
+            ref float yn = ref Unsafe.Add(ref yr, (nint)n * oc * p);
+            Elementwise.VV<AddOperator>(level, ref yn, ref Unsafe.Add(ref rr, (nint)n * rc * p), ref yn, rc * p);
+            if (act == Activation.Relu)
+            {
+                Span<float> all = MemoryMarshal.CreateSpan(ref yn, oc * p);
+                Elementwise.Unary(level, default(ReluOperator), all, all);
+            }
+        }
+    }
+
     private static bool IsDepthwise(in Conv2DShape s) => s.Group == s.C && s.OC == s.C && s.Group > 1;
 
     // 1×1, stride 1, no padding: the input [C/group, H·W] already is the im2col matrix.
-    private static bool IsPointwise(in Conv2DShape s) =>
+    internal static bool IsPointwise(in Conv2DShape s) =>
         s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PadTop == 0 && s.PadLeft == 0 && s.PadBottom == 0 && s.PadRight == 0
         && s.OH == s.H && s.OW == s.W;
 
@@ -120,37 +185,51 @@ public static partial class Kernels
         }
     }
 
-    private static void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+    // residualChannels > 0 only where every output is written by a tile straight into y (pointwise or PhaseConv): the
+    // epilogue finds each output's residual at a fixed element offset, valid because both buffers are pinned here.
+    private static unsafe void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool batched,
+        ReadOnlySpan<float> residual = default, int residualChannels = 0)
     {
         int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.OH * s.OW, hw = s.H * s.W, k = cg * s.KH * s.KW;
         int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
         bool pointwise = IsPointwise(s);
-        var ep = new Epilogue(bias, act);
+        var plain = new Epilogue(bias, act);
         ref float pw = ref MemoryMarshal.GetArrayDataReference(w.PackedConv(ocg));
         ref float yr = ref MemoryMarshal.GetReference(y);
-        for (int n = 0; n < batch; n++)
+        if (residualChannels == 0 && (batched || batch > 1) && ConvBatch.Applies(s, pointwise) && !PhaseConv.Applies(level, s))
         {
-            for (int g = 0; g < s.Group; g++)
+            ConvBatch.Run(level, x, ref pw, y, s, batch, pointwise, plain);
+            return;
+        }
+
+        fixed (float* py = y, pr = residual)
+        {
+            for (int n = 0; n < batch; n++)
             {
-                ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
-                ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
-                ref float wg = ref Unsafe.Add(ref pw, (nint)g * groupFloats);
-                if (pointwise)
+                var ep = residualChannels == 0 ? plain
+                    : plain.WithResidual((nint)((pr + ((long)n * residualChannels * p)) - (py + ((long)n * s.OC * p))), residualChannels);
+                for (int g = 0; g < s.Group; g++)
                 {
-                    ConvGemm.RunPacked(level, ref wg, ocg, ref MemoryMarshal.GetReference(xg), k, p, ref yg, g * ocg, ep);
-                    continue;
-                }
+                    ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
+                    ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
+                    ref float wg = ref Unsafe.Add(ref pw, (nint)g * groupFloats);
+                    if (pointwise)
+                    {
+                        ConvGemm.RunPacked(level, ref wg, ocg, ref MemoryMarshal.GetReference(xg), k, p, ref yg, g * ocg, ep);
+                        continue;
+                    }
 
-                if (PhaseConv.Applies(level, s))
-                {
-                    PhaseConv.Run(level, xg, ref wg, ocg, g * ocg, scratch, s, cg, ref yg, ep);
-                    continue;
-                }
+                    if (PhaseConv.Applies(level, s))
+                    {
+                        PhaseConv.Run(level, xg, ref wg, ocg, g * ocg, scratch, s, cg, ref yg, ep);
+                        continue;
+                    }
 
-                for (var chunk = new Im2Col.Chunks(level, s, cg, scratch); chunk.Next(xg);)
-                {
-                    ConvGemm.RunPacked(level, ref wg, ocg, ref chunk.Col, k, chunk.Pixels, ref chunk.Output(ref yg, ocg), g * ocg, ep);
-                    chunk.CopyOut(ref yg, ocg);
+                    for (var chunk = new Im2Col.Chunks(level, s, cg, scratch); chunk.Next(xg);)
+                    {
+                        ConvGemm.RunPacked(level, ref wg, ocg, ref chunk.Col, k, chunk.Pixels, ref chunk.Output(ref yg, ocg), g * ocg, ep);
+                        chunk.CopyOut(ref yg, ocg);
+                    }
                 }
             }
         }

@@ -15,17 +15,31 @@ public static partial class Kernels
     /// <param name="rows">Number of input rows (rows per sample × batch).</param>
     /// <param name="act">The fused activation.</param>
     public static void Dense(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+        => Dense(x, w, bias, y, rows, act, threads: 1);
+
+    /// <summary>As <see cref="Dense(ReadOnlySpan{float}, WeightMatrix, ReadOnlySpan{float}, Span{float}, int, Activation)"/>, splitting a batched call (≥ 8 rows) over up to <paramref name="threads"/> threads; results are identical for every thread count.</summary>
+    internal static void Dense(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         Check.AtLeast(x.Length, (long)rows * w.Cols, nameof(x), "rows × w.Cols");
         Check.AtLeast(y.Length, (long)rows * w.Rows, nameof(y), "rows × w.Rows");
         Check.BiasLength(bias, w.Rows);
-        Dense(Simd.Best, x, w, bias, y, rows, act);
+        Dense(Simd.Best, x, w, bias, y, rows, act, threads);
     }
 
     internal static void Dense(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+        => Dense(level, x, w, bias, y, rows, act, threads: 1);
+
+    /// <summary>As the public overload, with up to <paramref name="threads"/> threads for batched calls (<see cref="IntraOp"/>).</summary>
+    internal static void Dense(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
+        if (DenseGemm.Applies(level, rows, w))
+        {
+            DenseGemm.Run(level, x, w, bias, y, rows, act, threads);
+            return;
+        }
+
         if (w.Direct is { } direct)
         {
             DirectDense.Run(level, x, direct, bias, y, rows, act);

@@ -2,15 +2,23 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// The weights blob (<c>*.mbw</c>, CONTRACTS.md §2), fully validated and decoded on load. Immutable afterwards,
-/// so one instance is shared by every thread.
+/// The weights blob (<c>*.mbw</c>, CONTRACTS.md §2): header and entry table validated on load, each entry made
+/// ready on its first use (float32 and int8 entries are views into the payload, compact formats are decoded then).
+/// Thread-safe; one instance is shared by every thread.
 /// </summary>
+/// <remarks>
+/// Loading only reads the table, so a model's first prediction pays for the layers it runs and nothing is copied
+/// twice: from an assembly's resource (<see cref="FromResource"/>) the payload is used where the runtime mapped it;
+/// otherwise it is one pinned copy (or the Brotli output). Entries are published with an interlocked exchange: two
+/// threads may both prepare an entry on first use, one result is kept and shared.
+/// </remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated code only
 public sealed class WeightBlob
 {
@@ -19,31 +27,37 @@ public sealed class WeightBlob
     internal const int MaxRank = 8;
     private static ReadOnlySpan<byte> Magic => "MBW1"u8;
 
-    private readonly string[] _names;
-    private readonly WeightMatrix[] _matrices;
+    private readonly BlobEntry[] _entries;
+    private readonly BlobPayload _payload;
+    private readonly WeightMatrix?[] _matrices;
     private readonly float[]?[] _floats;
-    private readonly byte[] _codes;
-    private readonly int[][] _dims;
-    private readonly byte[]?[] _bytes;
 
-    private WeightBlob(string[] names, WeightMatrix[] matrices, byte[] codes, int[][] dims, byte[]?[] bytes)
+    private WeightBlob(BlobEntry[] entries, BlobPayload payload)
     {
-        _names = names;
-        _codes = codes;
-        _dims = dims;
-        _bytes = bytes;
-        _matrices = matrices;
-        _floats = new float[]?[names.Length];
+        _entries = entries;
+        _payload = payload;
+        _matrices = new WeightMatrix?[entries.Length];
+        _floats = new float[]?[entries.Length];
     }
 
     /// <summary>Number of entries.</summary>
-    public int Count => _names.Length;
+    public int Count => _entries.Length;
 
-    /// <summary>Parses and validates a blob.</summary>
-    /// <param name="bytes">The whole blob.</param>
-    /// <returns>The decoded blob.</returns>
-    /// <exception cref="InvalidDataException">The bytes violate the format; the message names the entry.</exception>
-    public static WeightBlob Load(ReadOnlySpan<byte> bytes)
+    /// <summary>Parses and validates a blob's header and entry table; entries are decoded on first use.</summary>
+    /// <param name="bytes">The whole blob (copied: the span need not outlive the call).</param>
+    /// <returns>The blob.</returns>
+    /// <exception cref="InvalidDataException">
+    /// The header, table or payload length violate the format; the message names the entry. A compact entry
+    /// (formats 4–9) whose own header is corrupt throws the same exception on its first use.
+    /// </exception>
+    public static WeightBlob Load(ReadOnlySpan<byte> bytes) => Load(bytes, null);
+
+    /// <summary>
+    /// <see cref="Load(ReadOnlySpan{byte})"/>, with an uncompressed payload used in place when
+    /// <paramref name="inPlaceOwner"/> is given: <paramref name="bytes"/> must then be unmanaged memory that stays
+    /// valid while the owner is reachable (an assembly's manifest resource).
+    /// </summary>
+    private static unsafe WeightBlob Load(ReadOnlySpan<byte> bytes, object? inPlaceOwner)
     {
         if (bytes.Length < HeaderSize)
         {
@@ -96,12 +110,10 @@ public sealed class WeightBlob
         }
 
         ReadOnlySpan<byte> rest = bytes[reader.Position..];
-        byte[]? decompressed = null;
-        ReadOnlySpan<byte> payload;
+        BlobPayload payload;
         if ((flags & 1) != 0)
         {
-            decompressed = Decompress(rest, (int)payloadLength);
-            payload = decompressed;
+            payload = Decompress(rest, (int)payloadLength);
         }
         else
         {
@@ -110,40 +122,21 @@ public sealed class WeightBlob
                 throw Bad($"the payload is {rest.Length} bytes but the header says {payloadLength} (truncated or corrupt file)");
             }
 
-            payload = rest;
+            payload = inPlaceOwner is null
+                ? BlobPayload.Copy(rest)
+                : BlobPayload.InPlace((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(rest)), rest.Length, inPlaceOwner);
         }
 
-        var names = new string[entries.Length];
-        var matrices = new WeightMatrix[entries.Length];
-        var codes = new byte[entries.Length];
-        var dims = new int[entries.Length][];
-        var raw = new byte[]?[entries.Length];
-        for (int i = 0; i < entries.Length; i++)
-        {
-            names[i] = entries[i].Name;
-            codes[i] = entries[i].Code;
-            dims[i] = entries[i].Dims;
-            if (entries[i].Code == Formats.FormatCodes.Bytes)
-            {
-                raw[i] = payload.Slice((int)entries[i].Offset, (int)entries[i].Length).ToArray();
-                matrices[i] = new WeightMatrix(0, 0, WeightFormat.Float32, [], [], [], []);
-            }
-            else
-            {
-                matrices[i] = Decode(entries[i], i, payload);
-            }
-        }
-
-        return new WeightBlob(names, matrices, codes, dims, raw);
+        return new WeightBlob(entries, payload);
     }
 
-    /// <summary>Loads the blob embedded as a manifest resource.</summary>
+    /// <summary>Loads the blob embedded as a manifest resource, reading the resource in place when the runtime mapped it.</summary>
     /// <param name="assembly">The assembly holding the resource.</param>
     /// <param name="resourceName">The resource's logical name.</param>
-    /// <returns>The decoded blob.</returns>
+    /// <returns>The blob; entries are decoded on first use.</returns>
     /// <exception cref="InvalidOperationException">No such resource; the message lists the names present.</exception>
     /// <exception cref="InvalidDataException">The resource is not a valid blob.</exception>
-    public static WeightBlob FromResource(Assembly assembly, string resourceName)
+    public static unsafe WeightBlob FromResource(Assembly assembly, string resourceName)
     {
         ArgumentNullException.ThrowIfNull(assembly);
         ArgumentNullException.ThrowIfNull(resourceName);
@@ -158,6 +151,12 @@ public sealed class WeightBlob
                 "Check that the weights file is embedded with this LogicalName (the plan's resource record).");
         }
 
+        if (stream is UnmanagedMemoryStream mapped && mapped.Length <= int.MaxValue)
+        {
+            // The resource lies in the assembly's loaded image for as long as the assembly is loaded: no copy.
+            return Load(new ReadOnlySpan<byte>(mapped.PositionPointer, (int)mapped.Length), assembly);
+        }
+
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
         return Load(bytes);
@@ -166,7 +165,7 @@ public sealed class WeightBlob
     /// <summary>The name of entry <paramref name="index"/>.</summary>
     /// <param name="index">Entry index.</param>
     /// <returns>The ONNX initializer name.</returns>
-    public string Name(int index) => _names[index];
+    public string Name(int index) => _entries[index].Name;
 
     /// <summary>Entry <paramref name="index"/> as a matrix, in its stored format.</summary>
     /// <param name="index">Entry index.</param>
@@ -175,31 +174,32 @@ public sealed class WeightBlob
     /// Compact formats (docs/FORMATS.md) are <see cref="WeightFormat.Float32"/> here: decoded at load, or, for the
     /// ones Dense reads directly (see <see cref="DenseMatrix"/>), decoded on the first call of this method.
     /// </remarks>
-    public WeightMatrix Matrix(int index) => _matrices[index].Decoded();
+    public WeightMatrix Matrix(int index) => Entry(index).Decoded();
 
     /// <summary>
     /// Entry <paramref name="index"/> for <see cref="Kernels.Dense(ReadOnlySpan{float}, WeightMatrix, ReadOnlySpan{float}, Span{float}, int, Activation)"/>:
     /// packed linear (1–4 bits) and palettized (≤ 4 bits) entries stay compact (IMPLEMENTATION.md, "Direct compact
     /// weights"); every other entry is the same matrix as <see cref="Matrix"/>.
     /// </summary>
-    internal WeightMatrix DenseMatrix(int index) => _matrices[index];
+    internal WeightMatrix DenseMatrix(int index) => Entry(index);
 
     /// <summary>The on-disk format code of entry <paramref name="index"/> (CONTRACTS.md §2, docs/FORMATS.md).</summary>
     /// <param name="index">Entry index.</param>
     /// <returns>1–3 for the int8/float32 formats, 4–9 for compact formats (4 and 5 read directly by Dense when covered, the rest decoded at load).</returns>
-    public byte StoredFormat(int index) => _codes[index];
+    public byte StoredFormat(int index) => _entries[index].Code;
 
     /// <summary>The dims entry <paramref name="index"/> was written with (the tensor's shape, e.g. a Conv weight's [OC, C, KH, KW]).</summary>
     /// <param name="index">Entry index.</param>
     /// <returns>A new array.</returns>
-    public int[] Dims(int index) => (int[])_dims[index].Clone();
+    public int[] Dims(int index) => (int[])_entries[index].Dims.Clone();
 
     /// <summary>The payload of a bytes entry (format 10: opaque data such as the ONNX Runtime fallback's graph).</summary>
     /// <param name="index">Entry index.</param>
     /// <returns>The entry's bytes (shared; do not modify).</returns>
     /// <exception cref="InvalidOperationException">The entry is a weight, not a bytes entry.</exception>
-    public ReadOnlySpan<byte> Bytes(int index) => _bytes[index]
-        ?? throw new InvalidOperationException($"Weights blob entry {index} ('{_names[index]}') is a {Formats.FormatCodes.Name(_codes[index])} weight, not a bytes entry.");
+    public ReadOnlySpan<byte> Bytes(int index) => _entries[index].Code == Formats.FormatCodes.Bytes
+        ? _payload.Slice(_entries[index].Offset, _entries[index].Length)
+        : throw new InvalidOperationException($"Weights blob entry {index} ('{_entries[index].Name}') is a {Formats.FormatCodes.Name(_entries[index].Code)} weight, not a bytes entry.");
 
     /// <summary>Entry <paramref name="index"/> as float32 values, decoded once and cached.</summary>
     /// <param name="index">Entry index.</param>
@@ -212,23 +212,37 @@ public sealed class WeightBlob
             return cached;
         }
 
-        if (_bytes[index] is not null)
+        if (_entries[index].Code == Formats.FormatCodes.Bytes)
         {
-            throw new InvalidOperationException($"Weights blob entry {index} ('{_names[index]}') holds bytes, not a weight.");
+            throw new InvalidOperationException($"Weights blob entry {index} ('{_entries[index].Name}') holds bytes, not a weight.");
         }
 
-        WeightMatrix m = Matrix(index);
-        float[] decoded = m.Format == WeightFormat.Float32 ? m.FloatArray : m.Dequantize();
+        float[] decoded = Matrix(index).ToFloatArray();
 
         // Two threads may both decode; the first to publish wins so all callers share one array.
         return Interlocked.CompareExchange(ref _floats[index], decoded, null) ?? decoded;
     }
 
+    /// <summary>Entry <paramref name="index"/> as stored (a direct compact weight stays compact), made on first use.</summary>
+    private WeightMatrix Entry(int index)
+    {
+        WeightMatrix? made = Volatile.Read(ref _matrices[index]);
+        if (made is null)
+        {
+            made = _entries[index].Code == Formats.FormatCodes.Bytes
+                ? new WeightMatrix(0, 0, WeightFormat.Float32, [], [], [], [])
+                : Decode(_entries[index], index, _payload);
+            made = Interlocked.CompareExchange(ref _matrices[index], made, null) ?? made;
+        }
+
+        return made;
+    }
+
     internal static InvalidDataException Bad(string message) => new("Invalid ModelBuild weights blob: " + message + ".");
 
-    private static byte[] Decompress(ReadOnlySpan<byte> source, int length)
+    private static BlobPayload Decompress(ReadOnlySpan<byte> source, int length)
     {
-        var result = new byte[length];
+        (BlobPayload payload, byte[] result) = BlobPayload.Allocate(length);
         using var decoder = new BrotliDecoder();
         OperationStatus status = decoder.Decompress(source, result, out int consumed, out int written);
         if (status == OperationStatus.DestinationTooSmall)
@@ -246,14 +260,13 @@ public sealed class WeightBlob
             throw Bad($"{source.Length - consumed} unexpected bytes after the Brotli payload");
         }
 
-        return result;
+        return payload;
     }
 
-    private static WeightMatrix Decode(in BlobEntry e, int index, ReadOnlySpan<byte> payload)
+    private static WeightMatrix Decode(in BlobEntry e, int index, BlobPayload payload)
     {
-        ReadOnlySpan<byte> data = payload.Slice((int)e.Offset, (int)e.Length);
-        int rows = e.Rows, cols = e.Cols, n = rows * cols;
-        float[] empty = [];
+        ReadOnlySpan<byte> data = payload.Slice(e.Offset, e.Length);
+        int rows = e.Rows, cols = e.Cols;
         if (Formats.FormatCodes.IsCompact(e.Code))
         {
             if (Formats.DirectWeights.TryCreate(e.Code, data, rows, cols, Describe(index, e.Name)) is { } direct)
@@ -262,15 +275,22 @@ public sealed class WeightBlob
             }
 
             float[] decoded = Formats.CompactDecoder.Decode(e.Code, data, rows, cols, Describe(index, e.Name), Simd.Best);
-            return new WeightMatrix(rows, cols, WeightFormat.Float32, decoded, [], empty, []);
+            return new WeightMatrix(rows, cols, WeightFormat.Float32, decoded, [], [], []);
         }
 
+        if (!BitConverter.IsLittleEndian)
+        {
+            return DecodeBigEndian(e, data);
+        }
+
+        // float32 and int8 entries are views: the table check made their lengths exact, and kernels load unaligned.
+        nint start = payload.At(e.Offset);
         switch (e.Format)
         {
             case WeightFormat.Float32:
-                return new WeightMatrix(rows, cols, e.Format, ReadFloats(data, n), [], empty, []);
+                return new WeightMatrix(rows, cols, e.Format, payload, start, 0, 0, []);
             case WeightFormat.Int8:
-                return new WeightMatrix(rows, cols, e.Format, empty, ReadInt8(data[(4 * rows)..], n), ReadFloats(data, rows), []);
+                return new WeightMatrix(rows, cols, e.Format, payload, 0, start + (4 * rows), start, []);
             default:
                 var zp = new int[rows];
                 for (int r = 0; r < rows; r++)
@@ -278,33 +298,34 @@ public sealed class WeightBlob
                     zp[r] = (sbyte)data[(4 * rows) + r];
                 }
 
-                return new WeightMatrix(rows, cols, e.Format, empty, ReadInt8(data[(5 * rows)..], n), ReadFloats(data, rows), zp);
+                return new WeightMatrix(rows, cols, e.Format, payload, 0, start + (5 * rows), start, zp);
         }
     }
 
-    private static float[] ReadFloats(ReadOnlySpan<byte> data, int count)
+    /// <summary>A big-endian machine cannot view little-endian floats in place: copies with the bytes swapped.</summary>
+    private static WeightMatrix DecodeBigEndian(in BlobEntry e, ReadOnlySpan<byte> data)
     {
-        var result = new float[count];
-        if (BitConverter.IsLittleEndian)
+        int rows = e.Rows, n = rows * e.Cols;
+        bool int8 = e.Format != WeightFormat.Float32;
+        var floats = new float[int8 ? rows : n];
+        for (int i = 0; i < floats.Length; i++)
         {
-            data[..(4 * count)].CopyTo(MemoryMarshal.AsBytes(result.AsSpan()));
-        }
-        else
-        {
-            for (int i = 0; i < count; i++)
-            {
-                result[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(4 * i)..]);
-            }
+            floats[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(4 * i)..]);
         }
 
-        return result;
-    }
+        if (!int8)
+        {
+            return new WeightMatrix(rows, e.Cols, e.Format, floats, [], [], []);
+        }
 
-    private static sbyte[] ReadInt8(ReadOnlySpan<byte> data, int count)
-    {
-        var result = new sbyte[count];
-        data[..count].CopyTo(MemoryMarshal.AsBytes(result.AsSpan()));
-        return result;
+        int codes = e.Format == WeightFormat.Int8 ? 4 * rows : 5 * rows;
+        var zp = new int[e.Format == WeightFormat.Int8 ? 0 : rows];
+        for (int r = 0; r < zp.Length; r++)
+        {
+            zp[r] = (sbyte)data[(4 * rows) + r];
+        }
+
+        return new WeightMatrix(rows, e.Cols, e.Format, [], MemoryMarshal.Cast<byte, sbyte>(data.Slice(codes, n)).ToArray(), floats, zp);
     }
 
     internal static string Describe(int index, string? name) =>

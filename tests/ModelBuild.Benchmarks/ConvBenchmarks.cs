@@ -12,8 +12,9 @@ public class ConvBenchmarks
 {
     private readonly Dictionary<string, (Conv2DShape Shape, WeightMatrix W, float[] X, float[] Y, float[] Scratch, float[] Bias)> _cases = [];
     private readonly Dictionary<string, (Conv2DShape Shape, WeightMatrix W, float[] X, float[] Y, float[] Scratch, float[] Bias)> _float32 = [];
+    private readonly Dictionary<string, float[]> _residual = [];
 
-    [Params("conv1", "conv2", "pointwise", "depthwise")]
+    [Params("conv1", "conv2", "pointwise", "depthwise", "bf-pw")]
     public string Case { get; set; } = "conv1";
 
     [GlobalSetup]
@@ -29,6 +30,7 @@ public class ConvBenchmarks
 
         // The slowest convolutions of the real models (RealModelBenchmarks): BlazeFace at 128×128, PaddleOCR det at 256×256.
         Add("bf-stem", new Conv2DShape(3, 128, 128, 24, 64, 64, 5, 5, 2, 2, 1, 1, 1, 1, 2, 2, 1));
+        Add("bf-pw", new Conv2DShape(24, 64, 64, 28, 64, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1));
         Add("bf-dw", new Conv2DShape(24, 64, 64, 24, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 24));
         Add("bf-dw-s2", new Conv2DShape(28, 64, 64, 28, 32, 32, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 28));
         Add("det-dw5", new Conv2DShape(192, 16, 16, 192, 16, 16, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 192));
@@ -49,6 +51,17 @@ public class ConvBenchmarks
     {
         var c = _cases[Case];
         Kernels.Conv2D(c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu);
+    }
+
+    /// <summary>
+    /// <see cref="Float32Conv"/> with a fused residual Add + Relu on the first min(C, OC) channels, the others padded
+    /// with zeros (BlazeFace's block tail <c>Relu(Add(Conv(x), Concat(r, zeros)))</c>; compare with Float32Conv).
+    /// </summary>
+    [Benchmark]
+    public void Float32ConvResidual()
+    {
+        var c = _float32[Case];
+        Kernels.Conv2D(Simd.Best, c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu, _residual[Case], Math.Min(c.Shape.C, c.Shape.OC));
     }
 
     /// <summary>The int8 path before packed float weights (still used for very large conv weights).</summary>
@@ -75,6 +88,7 @@ public class ConvBenchmarks
         var w = new WeightMatrix(s.OC, k, WeightFormat.Int8, [], q, scales, []);
         _cases[name] = (s, w, x, new float[s.OC * s.OH * s.OW], new float[Kernels.Conv2DScratch(s)], new float[s.OC]);
         var f = new WeightMatrix(s.OC, k, WeightFormat.Float32, w.Dequantize(), [], [], []);
+        _residual[name] = [.. Enumerable.Range(0, Math.Min(s.C, s.OC) * s.OH * s.OW).Select(_ => rng.NextSingle() - 0.5f)];
         _float32[name] = (s, f, x, new float[s.OC * s.OH * s.OW], new float[Kernels.Conv2DScratch(s)], new float[s.OC]);
     }
 }

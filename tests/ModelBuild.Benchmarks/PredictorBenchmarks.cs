@@ -5,7 +5,7 @@ namespace ModelBuild.Benchmarks;
 
 /// <summary>
 /// Whole-model latency, generated predictor against ONNX Runtime on the original .onnx, side by side in one run.
-/// ORT gets every advantage we can give it: one intra-op thread (as our predictors), a session created once,
+/// ORT gets every advantage we can give it: as many intra-op threads as our predictors (1 or 2, <see cref="Threads"/>), a session created once,
 /// input and output OrtValues created once over pinned arrays, and the Run overload that writes into them, so
 /// what is measured is ORT's graph execution plus its fixed per-call cost. mnist-8 has a fixed batch of 1, so
 /// its batch-64 ORT figure is 64 runs over 64 pre-created single-sample values.
@@ -35,6 +35,10 @@ public class PredictorBenchmarks
     [Params(1, 64)]
     public int Batch { get; set; } = 1;
 
+    /// <summary>Intra-op threads on both sides: the generated class's <c>IntraOpThreads</c> and ORT's <c>IntraOpNumThreads</c>.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -49,6 +53,10 @@ public class PredictorBenchmarks
         _mlp = new MnistMlpModel();
         _cnn = new MnistCnnModel();
         _squeeze = new SqueezeNetModel();
+        Mnist8Model.IntraOpThreads = Threads;
+        MnistMlpModel.IntraOpThreads = Threads;
+        MnistCnnModel.IntraOpThreads = Threads;
+        SqueezeNetModel.IntraOpThreads = Threads;
 
         var rng = new Random(7);
         _input = new float[inPer * Batch];
@@ -60,7 +68,7 @@ public class PredictorBenchmarks
         _output = new float[outPer * Batch];
         _ortOutput = new float[outPer * Batch];
 
-        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        using var options = new SessionOptions { IntraOpNumThreads = Threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         _session = new InferenceSession(Path.Combine(SharedDir(), "models", Model + ".onnx"), options);
         _runOptions = new RunOptions();
         _inputNames = [.. _session.InputNames];

@@ -5,9 +5,13 @@
 // `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler).
 // `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
+// `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
 // `... -- quick conv` times only the real models' slowest convolutions.
 // `... -- memory wide` prints the wide MLP's working set after the first prediction per storage variant (WideMlpMemory).
+// `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
+// `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
+// `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
@@ -33,6 +37,30 @@ if (args is ["quick", "real", .. var models])
 }
 #endif
 
+if (args is ["quick", "cold", .. var coldArgs])
+{
+    ModelBuild.Benchmarks.ColdStart.Run(coldArgs);
+    return;
+}
+
+if (args is ["quick", "cold-parts", .. var partModels])
+{
+    ModelBuild.Benchmarks.ColdStart.Parts(partModels);
+    return;
+}
+
+if (args is ["cold-child", var coldSide, var coldModel])
+{
+    ModelBuild.Benchmarks.ColdStart.Child(coldSide, coldModel);
+    return;
+}
+
+if (args is ["cold-parts-child", _, var partModel])
+{
+    ModelBuild.Benchmarks.ColdStart.BreakDown(partModel);
+    return;
+}
+
 if (args is ["memory", "wide"])
 {
     ModelBuild.Benchmarks.WideMlpMemory.Run();
@@ -51,9 +79,27 @@ if (args is ["quick", "wide", .. var wideBatches])
     return;
 }
 
+if (args is ["quick", "wide-int8", .. var int8Batches])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunWideMlp([.. int8Batches.Select(int.Parse)], ["ort-fp32", "ort-int8dyn", "int8", "int8-act"]);
+    return;
+}
+
 if (args is ["quick", "conv"])
 {
     ModelBuild.Benchmarks.QuickTimer.RunRealConvs();
+    return;
+}
+
+if (args is ["quick", "batch", ..])
+{
+    ModelBuild.Benchmarks.BatchQuick.Run(args);
+    return;
+}
+
+if (args is ["quick", "models"])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunModels();
     return;
 }
 
@@ -64,7 +110,8 @@ if (args is ["quick"])
 }
 
 var config = DefaultConfig.Instance;
-if (!args.Contains("--job") && !args.Contains("-j"))
+// ColdStartBenchmarks brings its own job (a new process per sample); a ShortRun job would measure warm calls.
+if (!args.Contains("--job") && !args.Contains("-j") && !args.Any(a => a.Contains("ColdStart", StringComparison.Ordinal)))
 {
     config = config.AddJob(Job.ShortRun.WithId("ShortRun"));
 }

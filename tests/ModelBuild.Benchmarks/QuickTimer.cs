@@ -14,11 +14,15 @@ internal static class QuickTimer
     {
         var conv = new ConvBenchmarks();
         conv.Setup();
-        foreach (string c in new[] { "bf-stem", "bf-dw", "bf-dw-s2", "det-dw5", "det-neck", "det-stem", "det-pw" })
+        foreach (string c in new[] { "bf-stem", "bf-pw", "bf-dw", "bf-dw-s2", "det-dw5", "det-neck", "det-stem", "det-pw" })
         {
             conv.Case = c;
             Report($"conv {c} float32", conv.Float32Conv);
         }
+
+        // BlazeFace's block tail: the 1×1 conv with its residual Add + Relu fused (compare with bf-pw above).
+        conv.Case = "bf-pw";
+        Report("conv bf-pw float32 + residual", conv.Float32ConvResidual);
     }
 
 #if REALMODELS
@@ -38,16 +42,33 @@ internal static class QuickTimer
 #endif
 
     /// <summary>The wide MLP in every storage variant and ONNX Runtime (`-- quick wide [batch…]`).</summary>
-    public static void RunWideMlp(int[] batches)
+    public static void RunWideMlp(int[] batches, IReadOnlyList<string>? variants = null)
     {
         foreach (int batch in batches.Length > 0 ? batches : [1, 64])
         {
-            foreach (string variant in WideMlpBenchmarks.AllVariants)
+            foreach (string variant in variants ?? [.. WideMlpBenchmarks.AllVariants])
             {
                 var b = new WideMlpBenchmarks { Batch = batch, Variant = variant };
                 b.Setup();
                 Report($"wide MLP batch {batch} {variant}", b.Run);
                 b.Cleanup();
+            }
+        }
+    }
+
+    /// <summary>The shared models at batch 64, generated against ONNX Runtime, with 1 and 2 intra-op threads each (`-- quick models`).</summary>
+    public static void RunModels()
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            foreach (string model in new[] { "mnist_mlp_256", "mnist_cnn_fc128", "squeezenet_cifar10", "mnist-8" })
+            {
+                var p = new PredictorBenchmarks { Model = model, Batch = 64, Threads = threads };
+                p.Setup();
+                double generated = Report($"{model} batch 64 {threads}T generated", p.Generated);
+                double ort = Report($"{model} batch 64 {threads}T ORT", p.OnnxRuntime);
+                Console.WriteLine($"{model,-45} {threads}T ratio {generated / ort:F2}");
+                p.Cleanup();
             }
         }
     }
@@ -93,7 +114,7 @@ internal static class QuickTimer
         }
     }
 
-    private static double Report(string name, Action action)
+    internal static double Report(string name, Action action)
     {
         // Warm up past tiered compilation, then take the best of 5 rounds (least disturbed by other processes).
         var watch = Stopwatch.StartNew();

@@ -17,20 +17,24 @@ internal sealed class WideMlp
 {
     /// <summary>
     /// Storage variants. "-f32" suffix: the same blob read as float32 (what the runtime did before Dense read
-    /// compact weights directly: decoded at load).
+    /// compact weights directly: decoded at load). "int8-act": the int8 blob with 8-bit activations, quantised per
+    /// call as DynamicQuantizeLinear does (QuantizedDenseOp's kernel, the manifest's quantize-activations pass).
     /// </summary>
     public static readonly string[] Variants =
-        ["fp32", "int8", "int4", "int4-g32", "int4-g64", "int4-g128", "pal4", "sparse90", "int4-f32", "pal4-f32"];
+        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "pal4", "sparse90", "int4-f32", "pal4-f32"];
 
-    private static readonly int[] Sizes = [784, 1024, 1024, 10];
+    internal static readonly int[] Sizes = [784, 1024, 1024, 10];
 
     private readonly WeightMatrix[] _weights;
     private readonly float[][] _biases;
     private float[] _h1 = [];
     private float[] _h2 = [];
+    private byte[] _codes = [];
+    private readonly bool _int8Activations;
 
-    public WideMlp(WeightBlob blob, bool decoded)
+    public WideMlp(WeightBlob blob, bool decoded, bool int8Activations = false)
     {
+        _int8Activations = int8Activations;
         _weights = [.. Enumerable.Range(0, 3).Select(l => decoded ? blob.Matrix(2 * l) : blob.DenseMatrix(2 * l))];
         _biases = [.. Enumerable.Range(0, 3).Select(l => blob.Floats((2 * l) + 1))];
     }
@@ -46,6 +50,15 @@ internal sealed class WideMlp
         {
             _h1 = new float[batch * Sizes[1]];
             _h2 = new float[batch * Sizes[2]];
+            _codes = new byte[batch * Sizes.Max()];
+        }
+
+        if (_int8Activations)
+        {
+            Kernels.QuantizedDense(x, _weights[0], _biases[0], _h1, batch, Activation.Relu, 0, 0, _codes);
+            Kernels.QuantizedDense(_h1, _weights[1], _biases[1], _h2, batch, Activation.Relu, 0, 0, _codes);
+            Kernels.QuantizedDense(_h2, _weights[2], _biases[2], y, batch, Activation.None, 0, 0, _codes);
+            return;
         }
 
         Kernels.Dense(x, _weights[0], _biases[0], _h1, batch, Activation.Relu);
@@ -73,7 +86,7 @@ internal sealed class WideMlp
     public static byte[] Blob(string variant)
     {
         (float[][] weights, float[][] biases) = Parameters();
-        string storage = variant.Replace("-f32", "", StringComparison.Ordinal);
+        string storage = variant.Replace("-f32", "", StringComparison.Ordinal).Replace("-act", "", StringComparison.Ordinal);
         var writer = new WeightBlobWriter();
         for (int l = 0; l < 3; l++)
         {
@@ -97,7 +110,7 @@ internal sealed class WideMlp
     };
 
     /// <summary>Symmetric round-to-nearest, scale = max|w|/(2^(b−1) − 1) per group.</summary>
-    private static LinearQuantized Linear(float[] w, int rows, int cols, int bits, int group)
+    internal static LinearQuantized Linear(float[] w, int rows, int cols, int bits, int group)
     {
         int perRow = (cols + group - 1) / group, max = (1 << (bits - 1)) - 1;
         var scales = new float[rows * perRow];
@@ -174,7 +187,7 @@ internal sealed class WideMlp
         return OnnxWriter.Write(model);
     }
 
-    private static ValueInfoProto Value(string name, int width)
+    internal static ValueInfoProto Value(string name, int width)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
@@ -186,7 +199,7 @@ internal sealed class WideMlp
         };
     }
 
-    private static TensorProto Tensor(string name, long[] dims, float[] values)
+    internal static TensorProto Tensor(string name, long[] dims, float[] values)
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
         t.Dims.AddRange(dims);

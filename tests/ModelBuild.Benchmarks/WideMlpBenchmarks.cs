@@ -5,8 +5,9 @@ using ModelBuild.Runtime;
 namespace ModelBuild.Benchmarks;
 
 /// <summary>
-/// The wide MLP (784-1024-1024-10) in every storage variant of <see cref="WideMlp.Variants"/> and ONNX Runtime fp32
-/// ("ort-fp32", one thread) in the same run, at batch 1 and 64. Working set: <see cref="WideMlpMemory"/>.
+/// The wide MLP (784-1024-1024-10) in every storage variant of <see cref="WideMlp.Variants"/>, ONNX Runtime fp32
+/// ("ort-fp32", one thread) and ONNX Runtime dynamic int8 ("ort-int8dyn": DynamicQuantizeLinear + MatMulInteger, the
+/// same int8 codes, <see cref="WideMlpDynamicInt8"/>) in the same run, at batch 1 and 64. Working set: <see cref="WideMlpMemory"/>.
 /// Run: <c>DOTNET_EnableAVX512=0 dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*WideMlpBenchmarks*"</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -26,7 +27,7 @@ public class WideMlpBenchmarks
     [ParamsSource(nameof(AllVariants))]
     public string Variant { get; set; } = "int8";
 
-    public static IEnumerable<string> AllVariants => ["ort-fp32", .. WideMlp.Variants];
+    public static IEnumerable<string> AllVariants => ["ort-fp32", "ort-int8dyn", .. WideMlp.Variants];
 
     [GlobalSetup]
     public void Setup()
@@ -34,17 +35,17 @@ public class WideMlpBenchmarks
         var rng = new Random(3);
         _x = [.. Enumerable.Range(0, Batch * WideMlp.Inputs).Select(_ => rng.NextSingle())];
         _y = new float[Batch * WideMlp.Outputs];
-        if (Variant == "ort-fp32")
+        if (Variant.StartsWith("ort-", StringComparison.Ordinal))
         {
             using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-            _session = new InferenceSession(WideMlp.Onnx(), options);
+            _session = new InferenceSession(Variant == "ort-fp32" ? WideMlp.Onnx() : WideMlpDynamicInt8.Onnx(), options);
             _runOptions = new RunOptions();
             _ortInputs = [OrtValue.CreateTensorValueFromMemory(_x, [Batch, WideMlp.Inputs])];
             _ortOutputs = [OrtValue.CreateTensorValueFromMemory(_y, [Batch, WideMlp.Outputs])];
         }
         else
         {
-            _mlp = new WideMlp(WeightBlob.Load(WideMlp.Blob(Variant)), Variant.EndsWith("-f32", StringComparison.Ordinal));
+            _mlp = new WideMlp(WeightBlob.Load(WideMlp.Blob(Variant)), Variant.EndsWith("-f32", StringComparison.Ordinal), Variant.EndsWith("-act", StringComparison.Ordinal));
         }
 
         Run();

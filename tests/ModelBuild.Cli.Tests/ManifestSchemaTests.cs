@@ -64,7 +64,8 @@ public sealed class ManifestSchemaTests
         var readers = (System.Collections.IDictionary)reader.GetField("PassReaders", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
         Assert.Equal(readers.Keys.Cast<string>().Order(), passes.Select(p => p.Key).Order());
         foreach (var (pass, field) in new[] { ("quantize", "QuantizeKeys"), ("palettize", "PalettizeKeys"), ("prune", "PruneKeys"),
-            ("prune-structured", "StructuredKeys"), ("lowrank", "LowRankKeys"), ("entropy", "EntropyKeys") })
+            ("prune-structured", "StructuredKeys"), ("lowrank", "LowRankKeys"), ("entropy", "EntropyKeys"),
+            ("awq", "AwqKeys"), ("smoothquant", "SmoothQuantKeys") })
         {
             Assert.Equal(Keys(field).Order(), Properties(passes[pass]!).Order());
         }

@@ -6,7 +6,7 @@ namespace ModelBuild.Generator.Tests;
 /// </summary>
 public sealed class BaselineTests
 {
-    private static readonly string[] s_cases = ["Mlp", "MlpInt8", "Conv", "Layout", "Fixed", "Dynamic", "TwoInTwoOut"];
+    private static readonly string[] s_cases = ["Mlp", "MlpInt8", "MlpInt8Act", "Conv", "Layout", "Fixed", "Dynamic", "TwoInTwoOut"];
 
     public static TheoryData<string> Cases => new(s_cases);
 

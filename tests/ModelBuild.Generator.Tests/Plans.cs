@@ -14,6 +14,9 @@ internal static class Plans
     /// <summary>The MLP through the build's pipeline with the default manifest: int8 weights.</summary>
     public static string MlpInt8 => TestModels.Get(nameof(MlpInt8)).Plan;
 
+    /// <summary>The MLP with int8 weights and 8-bit dynamic activations (<c>quantize-activations</c>): QuantizedDense ops.</summary>
+    public static string MlpInt8Act => TestModels.Get(nameof(MlpInt8Act)).Plan;
+
     /// <summary>Dynamic batch CNN: Conv relu → MaxPool → Flatten → Dense.</summary>
     public static string Conv => TestModels.Get(nameof(Conv)).Plan;
 

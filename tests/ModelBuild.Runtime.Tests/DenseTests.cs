@@ -7,22 +7,7 @@ public sealed class DenseTests
     private static readonly (int Rows, int N, int K)[] Sizes =
         [(1, 1, 1), (1, 4, 8), (2, 5, 3), (3, 7, 17), (5, 13, 33), (4, 16, 64), (1, 10, 128), (6, 11, 100), (2, 3, 1023), (9, 6, 515), (64, 8, 40), (1, 4, 57), (1, 8, 1000)];
 
-    public static TheoryData<int, WeightFormat, int, int, int> Cases()
-    {
-        var data = new TheoryData<int, WeightFormat, int, int, int>();
-        foreach (int level in TestData.Levels)
-        {
-            foreach (WeightFormat f in Enum.GetValues<WeightFormat>())
-            {
-                foreach ((int rows, int n, int k) in Sizes)
-                {
-                    data.Add(level, f, rows, n, k);
-                }
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<int, WeightFormat, int, int, int> Cases() => TestData.LevelFormatSizes(Sizes);
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -70,4 +70,23 @@ internal static class TestData
             Assert.True(Math.Abs(a - e) <= tol, $"[{i}]: expected {e:R}, got {a:R} (|diff| {Math.Abs(a - e):E2} > {tol:E2})");
         }
     }
+
+    /// <summary>Every SIMD level × weight format × (rows, N, K) size: the cases of the Dense and GEMM kernel tests.</summary>
+    public static TheoryData<int, WeightFormat, int, int, int> LevelFormatSizes((int Rows, int N, int K)[] sizes)
+    {
+        var data = new TheoryData<int, WeightFormat, int, int, int>();
+        foreach (int level in Levels)
+        {
+            foreach (WeightFormat f in Enum.GetValues<WeightFormat>())
+            {
+                foreach ((int rows, int n, int k) in sizes)
+                {
+                    data.Add(level, f, rows, n, k);
+                }
+            }
+        }
+
+        return data;
+    }
+
 }

@@ -311,4 +311,41 @@ public sealed class WeightBlobTests
         Assert.Equal([0.5f, -1f, 3f, 2f], blob.Floats(0));
         Assert.Equal([-4f, 4f], blob.Floats(1));
     }
+
+    [Fact]
+    public void FromResource_ReadsWeightsWhereTheResourceLies()
+    {
+        // Issue 12: no copy of the embedded blob. The int8 codes, the scales and the float32 values are views into the
+        // assembly's mapped resource, so their addresses fall inside the resource's bytes.
+        Assembly assembly = typeof(WeightBlobTests).Assembly;
+        using var stream = (UnmanagedMemoryStream)assembly.GetManifestResourceStream("Test.sample.mbw")!;
+        (long start, long end) = Range(stream);
+        WeightBlob blob = WeightBlob.FromResource(assembly, "Test.sample.mbw");
+        WeightMatrix w = blob.Matrix(0), b = blob.Matrix(1);
+        Assert.Equal([1, -2, 3, 2], w.Int8.ToArray().Select(v => (int)v));
+        foreach (long address in new[] { Address(w.Int8), Address(w.Scales), Address(b.Floats) })
+        {
+            Assert.InRange(address, start, end - 1);
+        }
+
+        // Loading from a span keeps its own copy (the span need not outlive the call): changing the caller's bytes
+        // afterwards changes nothing.
+        byte[] bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        WeightBlob copy = WeightBlob.Load(bytes);
+        Array.Clear(bytes);
+        Assert.Equal(w.Int8.ToArray(), copy.Matrix(0).Int8.ToArray());
+        Assert.Equal([-4f, 4f], copy.Floats(1));
+    }
+
+    private static unsafe (long Start, long End) Range(UnmanagedMemoryStream stream) =>
+        ((long)stream.PositionPointer, (long)stream.PositionPointer + stream.Length);
+
+    private static unsafe long Address<T>(ReadOnlySpan<T> span) where T : unmanaged
+    {
+        fixed (T* p = span)
+        {
+            return (long)p;
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace ModelBuild.Compression.Manifest;
 internal static partial class ManifestReader
 {
     private static readonly string[] QuantizeKeys =
-        ["actOrder", "biasCorrection", "blockSize", "dampening", "exclude", "granularity", "groupSize", "layers", "method", "outliers", "symmetric", "weights"];
+        ["actOrder", "biasCorrection", "blockRefit", "blockSize", "dampening", "exclude", "granularity", "groupSize", "iterations", "layers", "method", "outliers", "symmetric", "weights"];
 
     private static readonly string[] PalettizeKeys = ["bits", "exclude", "granularity", "init", "layers", "rowsPerCodebook"];
 
@@ -25,9 +25,14 @@ internal static partial class ManifestReader
         }
 
         var method = ReadEnum(settings, "method", ManifestNames.Methods, QuantMethod.Rtn, path);
-        if (isFloat && method == QuantMethod.Gptq)
+        if (isFloat && method != QuantMethod.Rtn)
         {
-            throw BadValue(path, Find(settings, "method")!, $"\"method\": \"gptq\" needs an integer weight type, not \"{ManifestNames.Of(weights)}\"");
+            throw BadValue(path, Find(settings, "method")!, $"\"method\": \"{ManifestNames.Of(method)}\" needs an integer weight type, not \"{ManifestNames.Of(weights)}\"");
+        }
+
+        if (method != QuantMethod.AdaRound && Find(settings, "iterations") is { } iterationsNode)
+        {
+            throw BadValue(path, iterationsNode, "'iterations' applies only with \"method\": \"adaround\"");
         }
 
         foreach (var gptqOnly in new[] { "dampening", "blockSize", "actOrder" })
@@ -52,6 +57,8 @@ internal static partial class ManifestReader
             ActOrder = ReadBool(settings, "actOrder", false, path),
             Outliers = ReadNumber(settings, "outliers", 0, 0, 0.2, path),
             BiasCorrection = ReadBool(settings, "biasCorrection", false, path),
+            Iterations = ReadInt(settings, "iterations", 500, 1, 100_000, path),
+            BlockRefit = ReadBool(settings, "blockRefit", false, path),
             Exclude = ReadStrings(settings, "exclude", path),
             Layers = ReadStrings(settings, "layers", path),
         };

@@ -29,6 +29,8 @@ internal static partial class ManifestReader
         RegisterQuantization(table);
         RegisterLowRank(table);
         RegisterStorage(table);
+        RegisterActivations(table);
+        RegisterActivationScaling(table);
         return table;
     }
 
@@ -39,6 +41,9 @@ internal static partial class ManifestReader
     static partial void RegisterLowRank(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
 
     static partial void RegisterStorage(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
+
+    static partial void RegisterActivations(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
+    static partial void RegisterActivationScaling(IDictionary<string, Func<JsonObject, string, PassSpec>> table);
 
     public static CompressionManifest Read(JsonNode root, string path)
     {

@@ -27,7 +27,7 @@ public sealed record QuantizeSpec(WeightType Weights, QuantGranularity Granulari
     /// <summary>Inputs per scale for <see cref="QuantGranularity.PerGroup"/>.</summary>
     public int GroupSize { get; init; } = 128;
 
-    /// <summary>Round to nearest, or GPTQ (needs calibration).</summary>
+    /// <summary>Round to nearest, GPTQ or AdaRound (the last two need calibration).</summary>
     public QuantMethod Method { get; init; } = QuantMethod.Rtn;
 
     /// <summary>GPTQ: the damping added to the Hessian's diagonal, as a fraction of its mean diagonal.</summary>
@@ -44,6 +44,12 @@ public sealed record QuantizeSpec(WeightType Weights, QuantGranularity Granulari
 
     /// <summary>Shift each layer's bias by its mean output error on the calibration data.</summary>
     public bool BiasCorrection { get; init; }
+
+    /// <summary>AdaRound: Adam steps on the rounding variables per layer.</summary>
+    public int Iterations { get; init; } = 500;
+
+    /// <summary>BRECQ-style: after each layer, refit its scales and bias to the original model's outputs of that layer.</summary>
+    public bool BlockRefit { get; init; }
 
     /// <summary>Weight names, node names or op types left in float32.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
@@ -74,7 +80,9 @@ public sealed record QuantizeSpec(WeightType Weights, QuantGranularity Granulari
         text += $",{(Symmetric ? "symmetric" : "asymmetric")}";
         text += Method == QuantMethod.Gptq ? FormattableString.Invariant($",gptq(damp={Dampening},block={BlockSize}{(ActOrder ? ",act-order" : "")})") : "";
         text += Outliers > 0 ? FormattableString.Invariant($",outliers={Outliers}") : "";
+        text += Method == QuantMethod.AdaRound ? FormattableString.Invariant($",adaround(steps={Iterations})") : "";
         text += BiasCorrection ? ",bias-correction" : "";
+        text += BlockRefit ? ",block-refit" : "";
         text += Exclude.Count > 0 ? $",exclude={string.Join("|", Exclude)}" : "";
         text += Layers.Count > 0 ? $",layers={string.Join("|", Layers)}" : "";
         return text + ")";
@@ -136,13 +144,15 @@ internal static class ManifestNames
     public static readonly IReadOnlyList<(string Name, QuantGranularity Value)> Granularities =
         [("per-channel", QuantGranularity.PerChannel), ("per-tensor", QuantGranularity.PerTensor), ("per-group", QuantGranularity.PerGroup)];
 
-    public static readonly IReadOnlyList<(string Name, QuantMethod Value)> Methods = [("rtn", QuantMethod.Rtn), ("gptq", QuantMethod.Gptq)];
+    public static readonly IReadOnlyList<(string Name, QuantMethod Value)> Methods = [("rtn", QuantMethod.Rtn), ("gptq", QuantMethod.Gptq), ("adaround", QuantMethod.AdaRound)];
 
     public static readonly IReadOnlyList<(string Name, PaletteInit Value)> PaletteInits = [("linear", PaletteInit.Linear), ("density", PaletteInit.Density)];
 
     public static string Of(WeightType value) => WeightTypes.First(p => p.Value == value).Name;
 
     public static string Of(QuantGranularity value) => Granularities.First(p => p.Value == value).Name;
+
+    public static string Of(QuantMethod value) => Methods.First(p => p.Value == value).Name;
 
     public static string Of(PaletteInit value) => PaletteInits.First(p => p.Value == value).Name;
 }

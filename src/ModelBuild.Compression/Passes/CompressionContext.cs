@@ -48,6 +48,12 @@ public sealed class CompressionContext
     /// <summary>Storage decisions by weight name (matrix view). Weights not listed are stored as float32.</summary>
     public Dictionary<string, StoredMatrix> Stored { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Factors AWQ and SmoothQuant multiplied into weights (by weight name) while keeping the model's function: the
+    /// report divides them out to compare compressed weights with the originals.
+    /// </summary>
+    public Dictionary<string, ActivationScaling.WeightRescale> Rescaled { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Set by the <c>entropy</c> pass: Brotli-compress the blob's payload (decoded once at load).</summary>
     public bool EntropyCoding { get; set; }
 
@@ -56,6 +62,9 @@ public sealed class CompressionContext
 
     /// <summary>Lines for the report ("what the pass did"), in order.</summary>
     public List<string> Notes { get; } = new();
+
+    /// <summary>Layers (by weight name) the <c>quantize-activations</c> pass gave 8-bit activations, and how.</summary>
+    public Dictionary<string, Activations.ActivationQuantization> ActivationQuant { get; } = new(StringComparer.Ordinal);
 
     /// <summary>MSBuild warning lines (<c>file: warning MB####: text</c>) from the passes, e.g. a pass that changed nothing.</summary>
     public List<string> Warnings { get; } = new();

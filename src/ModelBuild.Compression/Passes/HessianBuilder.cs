@@ -72,7 +72,7 @@ public static class HessianBuilder
         return Finish(h, cols, used);
     }
 
-    private static (int PadTop, int PadLeft, int OutH, int OutW) Geometry(Node conv, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw)
+    internal static (int PadTop, int PadLeft, int OutH, int OutW) Geometry(Node conv, int h, int w, int kh, int kw, int sh, int sw, int dh, int dw)
     {
         var autoPad = conv.GetString("auto_pad", "NOTSET");
         if (autoPad is "SAME_UPPER" or "SAME_LOWER")

@@ -7,8 +7,8 @@ using ModelBuild.Compression.Representation;
 namespace ModelBuild.Compression.Passes;
 
 /// <summary>
-/// Linear quantisation of every Conv/Gemm/MatMul weight not excluded: round to nearest or GPTQ, optional fp16
-/// outliers and bias correction; or fp16/bf16 storage.
+/// Linear quantisation of every Conv/Gemm/MatMul weight not excluded: round to nearest, GPTQ or AdaRound, optional fp16
+/// outliers, bias correction and BRECQ-style block refit (<see cref="BlockRefit"/>); or fp16/bf16 storage.
 /// </summary>
 /// <remarks>
 /// Layers are done in graph order, and each layer's float weights are replaced by their decoded values before the
@@ -21,12 +21,12 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
     public void Apply(CompressionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (spec.Method == QuantMethod.Gptq || spec.BiasCorrection)
+        if (spec.Method != QuantMethod.Rtn || spec.BiasCorrection || spec.BlockRefit)
         {
             context.RequireCalibration(Describe());
         }
 
-        if (spec.Method == QuantMethod.Gptq)
+        if (spec.Method != QuantMethod.Rtn)
         {
             // Hessians cached by earlier passes (or the report's statistics) describe inputs before this pass's own
             // earlier layers were quantised: start fresh, so each layer sees the inputs the compressed model produces
@@ -35,6 +35,7 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
         }
 
         var layers = LayerSelection.Included(context, spec.Exclude, spec.Layers);
+        var targets = spec.BlockRefit ? BlockRefit.RecordTargets(context, layers, Describe()) : null;
         for (var index = 0; index < layers.Count; index++)
         {
             var layer = layers[index];
@@ -45,7 +46,7 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
             context.Stored[layer.Name] = LayerSelection.KeepSparsity(context, layer, stored);
             context.SetDecoded(layer, stored, decoded); // not held as float32: re-decoded when read (issue 12)
             var (relative, mse) = LayerSelection.Error(original, decoded);
-            var method = spec.Method == QuantMethod.Gptq ? " (GPTQ)" : "";
+            var method = spec.Method switch { QuantMethod.Gptq => " (GPTQ)", QuantMethod.AdaRound => " (AdaRound)", _ => "" };
             var note = FormattableString.Invariant(
                 $"{QuantizeSpec.PassName} '{layer.Name}': {stored.Describe()}{method}, {spec.Bits} bits, relative weight error {relative:0.####}, MSE {mse:0.###e+0}");
             if (before is not null)
@@ -56,6 +57,13 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
             }
 
             context.Notes.Add(note);
+            if (targets is not null)
+            {
+                context.Notes.Add(BlockRefit.Apply(context, layer, targets[layer.Name], Describe()));
+                targets.Remove(layer.Name); // the original outputs are needed once
+            }
+
+            Pipeline.LargeModelMemory.AfterLayer((long)layer.Rows * layer.Cols); // the layer's float32 copies are garbage now
         }
     }
 
@@ -83,6 +91,15 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
         var w = original.Select(v => (double)v).ToArray();
         var pruned = LayerSelection.PrunedMask(context, layer);
         var outliers = spec.Outliers > 0 ? OutlierSelector.Select(w, spec.Outliers, pruned) : null;
+        if (spec.Method == QuantMethod.AdaRound)
+        {
+            var (rounded, values, stats) = AdaRound.Quantize(w, layer.Rows, layer.Cols, context.InputHessian(layer, Describe()), options,
+                new AdaRoundOptions(spec.Iterations), outliers, pruned, context.Progress);
+            context.Notes.Add(FormattableString.Invariant(
+                $"{QuantizeSpec.PassName} '{layer.Name}': AdaRound output error {stats.RoundToNearestLoss:0.###e+0} (round to nearest) → {stats.Loss:0.###e+0}, {stats.Flipped:P1} of weights rounded the other way{(stats.KeptRoundToNearest ? "; no gain, round to nearest kept" : "")}"));
+            return (rounded.ToStored(), values);
+        }
+
         var (matrix, decoded) = spec.Method == QuantMethod.Gptq
             ? Gptq.Quantize(w, layer.Rows, layer.Cols, context.InputHessian(layer, Describe()), options,
                 new GptqOptions(spec.Dampening, spec.BlockSize, spec.ActOrder), outliers, pruned)

@@ -157,6 +157,7 @@ public static class CompressionPipeline
         if (services.Runner is { } runner && !choice.IsFallback)
         {
             progress?.Report("checking the generated code's plan against ONNX Runtime on the compressed model");
+            LargeModelMemory.BeforeSession(originalBytes);
             context.Notes.Add(PlanVerifier.Check(planText, blob, compressedOnnx, graph, runner, calibration, request.ModelPath));
         }
         if (originalFailure is not null)
@@ -164,6 +165,7 @@ public static class CompressionPipeline
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(originalFailure);
         }
 
+        LargeModelMemory.BeforeSession(originalBytes);
         var accuracy = AccuracyGate.Check(manifest, request.ModelPath, compressedOnnx, originalOutputs, progress);
         var warnings = new List<string>(context.Warnings);
         if (accuracy is null && manifest.Passes.Any(p => p.Name != "entropy"))

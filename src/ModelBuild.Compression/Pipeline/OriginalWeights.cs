@@ -19,7 +19,7 @@ internal sealed class OriginalWeights(CompressionContext context) : IReadOnlyDic
 
     public IEnumerable<string> Keys => _layers.Keys;
 
-    public IEnumerable<float[]> Values => _layers.Values.Select(v => CompressionContext.MatrixOf(v.Layer, v.Tensor));
+    public IEnumerable<float[]> Values => _layers.Values.Select(v => Equivalent(v.Layer, v.Tensor));
 
     public int Count => _layers.Count;
 
@@ -27,12 +27,22 @@ internal sealed class OriginalWeights(CompressionContext context) : IReadOnlyDic
 
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out float[] value)
     {
-        value = _layers.TryGetValue(key, out var entry) ? CompressionContext.MatrixOf(entry.Layer, entry.Tensor) : null;
+        value = _layers.TryGetValue(key, out var entry) ? Equivalent(entry.Layer, entry.Tensor) : null;
         return value is not null;
     }
 
     public IEnumerator<KeyValuePair<string, float[]>> GetEnumerator() =>
-        _layers.Select(p => KeyValuePair.Create(p.Key, CompressionContext.MatrixOf(p.Value.Layer, p.Value.Tensor))).GetEnumerator();
+        _layers.Select(p => KeyValuePair.Create(p.Key, Equivalent(p.Value.Layer, p.Value.Tensor))).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>
+    /// The original matrix times the factors AWQ/SmoothQuant moved into it (the same function, as the weights the
+    /// passes then compressed), so the report's weight errors measure compression, not the rescaling.
+    /// </summary>
+    private float[] Equivalent(LayerWeight layer, Tensor tensor)
+    {
+        var matrix = CompressionContext.MatrixOf(layer, tensor);
+        return context.Rescaled.TryGetValue(layer.Name, out var rescale) ? rescale.Apply(matrix, layer.Rows, layer.Cols, undo: false) : matrix;
+    }
 }

@@ -24,6 +24,12 @@ internal static class OutputErrors
             }
 
             var compressed = context.Stored.TryGetValue(layer.Name, out var stored) ? stored.Decode() : context.GetMatrix(layer);
+            if (context.Rescaled.TryGetValue(layer.Name, out var rescale))
+            {
+                // H is the original input's: compare in the original model's terms (AWQ/SmoothQuant divided the input by s).
+                (w, compressed) = (rescale.Apply(w, layer.Rows, layer.Cols, undo: true), rescale.Apply(compressed, layer.Rows, layer.Cols, undo: true));
+            }
+
             double error = 0, signal = 0;
             var delta = new double[layer.Cols];
             var row = new double[layer.Cols];

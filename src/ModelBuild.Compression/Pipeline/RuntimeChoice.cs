@@ -26,7 +26,7 @@ internal static class RuntimeChoice
         {
             try
             {
-                var (plan, weights) = PlanBuilder.Build(context.Graph, request.ModelPath, target, context.Stored);
+                var (plan, weights) = PlanBuilder.Build(context.Graph, request.ModelPath, target, context.Stored, context.ActivationQuant);
                 return new Choice(plan, weights, null, []);
             }
             catch (ModelBuildException e) when (e.Code == "MB3003" && (request.Runtime == ModelRuntime.Auto || !request.Generate))

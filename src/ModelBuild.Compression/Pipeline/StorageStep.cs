@@ -48,6 +48,8 @@ internal static class StorageStep
                 context.Stored[layer.Name] = chosen;
                 changed.Add($"{layer.Name} {chosen.Describe()}");
             }
+
+            LargeModelMemory.AfterLayer((long)layer.Rows * layer.Cols); // the choice decodes the layer to float32
         }
 
         if (changed.Count > 0)

@@ -31,6 +31,12 @@ public static class OpCodec
         foreach (var p in Constructor(type).GetParameters())
         {
             var value = type.GetProperty(p.Name!)!.GetValue(op);
+            if (p.HasDefaultValue && Equals(value, p.DefaultValue))
+            {
+                // An optional key at its default is left out, so adding one (ConvOp.Residual) leaves existing plans as they were.
+                continue;
+            }
+
             sb.Append(' ').Append(p.Name).Append('=').Append(Token(value, p.ParameterType));
         }
 
@@ -54,6 +60,7 @@ public static class OpCodec
 
         var values = parameters.Select(p => args.TryGetValue(p.Name!, out var token)
             ? Parse(token, p.ParameterType)
+            : p.HasDefaultValue ? p.DefaultValue
             : throw new FormatException($"op {kind} lacks the key '{p.Name}'")).ToArray();
         return (Op)ctor.Invoke(values) with { Node = node };
     }

@@ -26,10 +26,13 @@ internal static class PlanBuilder
 
     /// <summary>Builds the plan; throws MB3003 listing every node the runtime cannot run.</summary>
     public static (ModelPlan Plan, WeightTable Weights) Build(
-        ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, StoredMatrix> stored)
+        ModelGraph graph, string modelPath, PlanTarget target, IReadOnlyDictionary<string, StoredMatrix> stored,
+        IReadOnlyDictionary<string, Passes.Activations.ActivationQuantization>? activationQuant = null)
     {
         TensorSizeLimit.Check(graph, modelPath);
         var c = new LoweringContext(graph, stored) { ModelPath = modelPath };
+        c = activationQuant is null ? c : new LoweringContext(graph, stored) { ModelPath = modelPath, ActivationQuant = activationQuant };
+
         var blockers = new List<string>();
         var inputs = DeclareInputs(c, modelPath, blockers);
         var fused = PatternFusions.Apply(c);

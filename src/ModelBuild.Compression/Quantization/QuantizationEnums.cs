@@ -52,6 +52,9 @@ public enum QuantMethod
 
     /// <summary>GPTQ (Frantar et al. 2022): column by column, compensating each rounding error with the inverse Hessian.</summary>
     Gptq,
+
+    /// <summary>AdaRound (Nagel et al. 2020): learn each weight's rounding direction to minimise the layer's output error.</summary>
+    AdaRound,
 }
 
 /// <summary>How the k-means codebook starts (Han et al., Deep Compression, 2016).</summary>

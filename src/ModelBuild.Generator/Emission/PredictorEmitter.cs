@@ -43,6 +43,7 @@ internal static partial class PredictorEmitter
         }
 
         EmitModelInfo(w, spec);
+        EmitIntraOpThreads(w, spec);
         if (single)
         {
             EmitSinglePredict(w, spec);
@@ -134,6 +135,22 @@ internal static partial class PredictorEmitter
         w.Line("    " + I(spec.Info.OriginalBytes) + "L,");
         w.Line("    " + I(spec.Info.EmbeddedBytes) + "L,");
         w.Line("    global::System.Array.AsReadOnly(" + (passes.Count == 0 ? "global::System.Array.Empty<string>()" : "new string[] { " + string.Join(", ", passes) + " }") + "));");
+        w.Line();
+    }
+
+    private static void EmitIntraOpThreads(SourceWriter w, PredictorSpec spec)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Threads one prediction may use inside an operator, for every instance of this class (default 1: the calling");
+        w.Line("/// thread only, allocation-free). Batched Dense and Conv split independent outputs, so results are identical for");
+        w.Line("/// every value. Each calling thread gets its own helper threads on its first parallel call.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is below 1 or above 64.</exception>");
+        w.Line("public static int IntraOpThreads");
+        w.Line("{");
+        w.Line("    get => " + spec.ClassName + "Program.Program.IntraOpThreads;");
+        w.Line("    set => " + spec.ClassName + "Program.Program.IntraOpThreads = value;");
+        w.Line("}");
         w.Line();
     }
 

@@ -51,6 +51,26 @@ public sealed class ModelProgram
     /// <summary>Number of arena slots (activation buffers reused by liveness).</summary>
     public int SlotCount { get; }
 
+    /// <summary>
+    /// Threads one prediction may use inside an operator (batched Dense and Conv split their output channels,
+    /// rows or pixels; each output is computed as with one thread, so results are bit-identical). Default 1: every
+    /// operator runs on the calling thread and allocates nothing. Helper threads belong to the calling thread and
+    /// are created on its first parallel call. Read at each operator, so a change applies to the next prediction.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below 1 or above 64.</exception>
+    public int IntraOpThreads
+    {
+        get => _intraOpThreads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 64);
+            _intraOpThreads = value;
+        }
+    }
+
+    private int _intraOpThreads = 1;
+
     /// <summary>The weights blob, loaded on first use (thread-safe).</summary>
     public WeightBlob Blob
     {

@@ -17,9 +17,14 @@ namespace ModelBuild.Runtime.Ops;
 /// <param name="Pads">[begin…, end…] (ignored unless <paramref name="AutoPad"/> is NOTSET).</param>
 /// <param name="AutoPad">ONNX auto_pad: NOTSET, SAME_UPPER, SAME_LOWER or VALID.</param>
 /// <param name="Group">Number of groups.</param>
-/// <param name="Act">Fused activation.</param>
+/// <param name="Act">Fused activation (after the residual, when there is one).</param>
+/// <param name="Residual">
+/// A fused residual Add, or -1: an activation <c>[N, R, output spatial…]</c> with R ≤ OC (1-D and 2-D convs), added to
+/// the first R output channels before <paramref name="Act"/>; the other channels get nothing (the residual padded with
+/// zero channels, as in <c>Add(Conv(x), Concat(r, zeros))</c>). Same values as the separate Conv → Add → activation.
+/// </param>
 public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShape, int[] Strides, int[] Dilations, int[] Pads,
-    string AutoPad, int Group, Activation Act) : Op
+    string AutoPad, int Group, Activation Act, int Residual = -1) : Op
 {
     /// <inheritdoc/>
     public override void Execute(OpContext c)
@@ -58,6 +63,7 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
             }
         }
 
+        int residualChannels = Residual < 0 ? 0 : CheckResidual(c, ys);
         var y = c.OutputFloats(Y, ys);
         if (rank == 3)
         {
@@ -72,7 +78,23 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
         var shape = new Conv2DShape(ch, At(xs[2..], h), xs[^1], w.Rows, At(ys[2..], h), ys[^1], At(KernelShape, h), KernelShape[^1],
             At(Strides, h), Strides[^1], At(Dilations, h), Dilations[^1], h < 0 ? 0 : begin[0], begin[^1], h < 0 ? 0 : end[0], end[^1], Group);
         var scratch = c.Scratch(Kernels.Conv2DScratch(shape));
-        Kernels.Conv2D(c.Floats(X), w, c.BlobFloats(Bias), y, scratch, shape, n, Act);
+        if (residualChannels > 0)
+        {
+            Kernels.Conv2D(Simd.Best, c.Floats(X), w, c.BlobFloats(Bias), y, scratch, shape, n, Act, c.Floats(Residual), residualChannels);
+            return;
+        }
+
+        Kernels.Conv2D(c.Floats(X), w, c.BlobFloats(Bias), y, scratch, shape, n, Act, c.Program.IntraOpThreads);
+    }
+
+    /// <summary>The residual's channel count R after checking its shape is <c>[N, R ≤ OC, output spatial…]</c> (1-D and 2-D only).</summary>
+    private int CheckResidual(OpContext c, ReadOnlySpan<int> ys)
+    {
+        var rs = c.Shape(Residual);
+        bool fits = KernelShape.Length <= 2 && rs.Length == ys.Length && rs[0] == ys[0] && rs[1] >= 1 && rs[1] <= ys[1] && rs[2..].SequenceEqual(ys[2..])
+            && c.TypeOf(Residual) == TensorType.Float32 && !c.SameStorage(Residual, Y);
+        return fits ? rs[1]
+            : throw Fail($"the fused residual {ShapeMath.Format(rs)} does not fit the output {ShapeMath.Format(ys)} (it needs the output's batch and spatial sizes and at most its channels).");
     }
 
     private static int At(ReadOnlySpan<int> values, int index) => index < 0 ? 1 : values[index];

@@ -29,6 +29,6 @@ public sealed record DenseOp(int X, int Y, int Weight, int Bias, Activation Act)
         ys[^1] = w.Rows;
         var rows = ShapeMath.Product(xs[..^1]);
         var y = c.OutputFloats(Y, ys);
-        Kernels.Dense(c.Floats(X), w, c.BlobFloats(Bias), y, rows, Act);
+        Kernels.Dense(c.Floats(X), w, c.BlobFloats(Bias), y, rows, Act, c.Program.IntraOpThreads);
     }
 }

@@ -8,14 +8,14 @@ public sealed class SingleInputTests
 {
     public static TheoryData<string, int[]> Shapes => new()
     {
-        { "Mlp", [1, 4] }, { "Mlp", [7, 4] }, { "MlpInt8", [3, 4] }, { "Conv", [1, 1, 6, 6] }, { "Conv", [3, 1, 6, 6] },
+        { "Mlp", [1, 4] }, { "Mlp", [7, 4] }, { "MlpInt8", [3, 4] }, { "MlpInt8Act", [1, 4] }, { "MlpInt8Act", [6, 4] }, { "Conv", [1, 1, 6, 6] }, { "Conv", [3, 1, 6, 6] },
         { "Layout", [1, 2, 3] }, { "Layout", [5, 2, 3] }, { "Fixed", [2, 2, 3, 3] },
         { "Dynamic", [1, 3, 8, 8] }, { "Dynamic", [2, 3, 6, 10] }, { "Dynamic", [1, 3, 5, 7] },
     };
 
     public static TheoryData<string, int> Batches => new()
     {
-        { "Mlp", 1 }, { "Mlp", 7 }, { "MlpInt8", 5 }, { "Conv", 3 }, { "Layout", 1 }, { "Layout", 5 }, { "Fixed", 2 }, { "Fixed", 6 },
+        { "Mlp", 1 }, { "Mlp", 7 }, { "MlpInt8", 5 }, { "MlpInt8Act", 5 }, { "Conv", 3 }, { "Layout", 1 }, { "Layout", 5 }, { "Fixed", 2 }, { "Fixed", 6 },
     };
 
     [Theory]

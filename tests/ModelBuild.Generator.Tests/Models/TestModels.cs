@@ -22,9 +22,10 @@ internal static class TestModels
         ["Dynamic"] = Plan("DynamicModel", "Tests.Models", Dynamic()),
         ["TwoInTwoOut"] = Plan("PairModel", "Tests.Models", Pair()),
         ["MlpInt8"] = Compress("MlpInt8Model", "Tests.Models", Mlp()),
+        ["MlpInt8Act"] = Compress("MlpInt8ActModel", "Tests.Models", Mlp(), """{ "passes": [ { "quantize-activations": { "mode": "dynamic" } } ] }"""),
     });
 
-    public static IReadOnlyList<string> Names { get; } = ["Conv", "Dynamic", "Fixed", "Layout", "Mlp", "MlpInt8", "TwoInTwoOut"];
+    public static IReadOnlyList<string> Names { get; } = ["Conv", "Dynamic", "Fixed", "Layout", "Mlp", "MlpInt8", "MlpInt8Act", "TwoInTwoOut"];
 
     public static TestModel Get(string name) => s_all.Value[name];
 
@@ -120,11 +121,18 @@ internal static class TestModels
     /// model is the pipeline's compressed ONNX (DequantizeLinear on the same int8 values), which computes what the
     /// predictor computes, so the comparison with ONNX Runtime keeps its float32 tolerance.
     /// </summary>
-    private static TestModel Compress(string className, string ns, ModelGraph graph)
+    /// <summary>Through the build's pipeline; <paramref name="manifest"/> is the manifest's JSON (null: the default int8).</summary>
+    private static TestModel Compress(string className, string ns, ModelGraph graph, string? manifest = null)
     {
         var (path, _) = Write(className, graph);
         var output = Path.Combine(Path.GetDirectoryName(path)!, className);
-        var result = CompressionPipeline.Run(new CompressionRequest(path, "", className, ns, output, className + ".weights.mbw"), ModelBuild.Evaluation.Services.EvaluationServices.Create());
+        var manifestPath = manifest is null ? "" : Path.Combine(Path.GetDirectoryName(path)!, className + ".compress.json");
+        if (manifest is not null)
+        {
+            File.WriteAllText(manifestPath, manifest);
+        }
+
+        var result = CompressionPipeline.Run(new CompressionRequest(path, manifestPath, className, ns, output, className + ".weights.mbw"), ModelBuild.Evaluation.Services.EvaluationServices.Create());
         var model = new TestModel(className, ns + "." + className, File.ReadAllBytes(result.CompressedModelPath),
             File.ReadAllText(result.PlanPath), File.ReadAllBytes(result.WeightsPath));
         Directory.Delete(output, recursive: true);

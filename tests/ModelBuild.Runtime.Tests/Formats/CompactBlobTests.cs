@@ -147,4 +147,23 @@ public sealed class CompactBlobTests
         Assert.Contains($"'{name}'", ex.Message, StringComparison.Ordinal);
         Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Compact_entries_are_checked_on_first_use_and_the_others_still_load()
+    {
+        // Issue 12: loading reads the table only, so a corrupt compact entry surfaces when a kernel first asks for it
+        // (the generated predictor loads its blob inside the first Predict, so the caller sees it at the same call).
+        byte[] corrupt = Linear(9, 0, 5, [1f], null, [0, 0, 0, 0, 0, 0]);
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write(
+        [
+            new BlobEntrySpec("fine", WeightFormat.Float32, [2], BlobWriter.Float32([1.5f, -2f])),
+            new BlobEntrySpec("broken", WeightFormat.Float32, [1, 5], corrupt) { FormatOverride = 4 },
+        ]));
+
+        Assert.Equal([1.5f, -2f], blob.Floats(0));
+        var ex = Assert.Throws<InvalidDataException>(() => blob.Matrix(1));
+        Assert.Contains("'broken'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("bits 9", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => blob.Floats(1)); // not cached as if it had worked
+    }
 }

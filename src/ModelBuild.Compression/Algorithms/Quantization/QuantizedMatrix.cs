@@ -56,6 +56,15 @@ public sealed class QuantizedMatrix
         return grid.Value(code);
     }
 
+    /// <summary>Stores a chosen code at (row, column) (clamped to the grid's range) and returns the value it decodes to.</summary>
+    public float SetCode(int row, int col, int code)
+    {
+        var grid = GridAt(row, col);
+        code = Math.Clamp(code, grid.QMin, grid.QMax);
+        _codes[(row * Cols) + col] = (sbyte)code;
+        return grid.Value(code);
+    }
+
     /// <summary>Keeps <paramref name="w"/> as an fp16 outlier and returns the value it decodes to.</summary>
     public float KeepOutlier(int row, int col, double w)
     {

@@ -36,21 +36,30 @@ internal static class BiasCorrection
         return sums.Select(s => s / count).ToArray();
     }
 
+    /// <summary>True when <see cref="Apply"/> can shift the layer's bias: a Conv/Gemm whose bias is absent or its own initializer.</summary>
+    public static bool CanTakeBias(CompressionContext context, LayerWeight layer)
+    {
+        if (layer.Node.OpType is not ("Conv" or "Gemm"))
+        {
+            return false;
+        }
+
+        var biasName = layer.Node.InputOrNull(2);
+        var bias = biasName is null ? null : context.Graph.GetInitializer(biasName);
+        return biasName is null || (bias is not null && bias.ElementCount == layer.Rows && context.Graph.Nodes.Count(n => n.Inputs.Contains(biasName)) == 1);
+    }
+
     /// <summary>Adds <paramref name="shift"/> to the layer's bias (creating a zero bias for Conv/Gemm without one).</summary>
     /// <returns>The mean |shift|, or null when the layer cannot take a bias.</returns>
     public static double? Apply(CompressionContext context, LayerWeight layer, double[] shift)
     {
-        if (layer.Node.OpType is not ("Conv" or "Gemm"))
+        if (!CanTakeBias(context, layer))
         {
             return null;
         }
 
         var biasName = layer.Node.InputOrNull(2);
         var bias = biasName is null ? null : context.Graph.GetInitializer(biasName);
-        if (biasName is not null && (bias is null || bias.ElementCount != shift.Length || context.Graph.Nodes.Count(n => n.Inputs.Contains(biasName)) > 1))
-        {
-            return null;
-        }
 
         var values = bias?.ToFloats() ?? new float[shift.Length];
         for (var i = 0; i < values.Length; i++)

@@ -1,4 +1,5 @@
 using ModelBuild.Graph;
+using ModelBuild.Runtime;
 using ModelBuild.Runtime.Ops;
 
 namespace ModelBuild.Compression.Planning.Lowering;
@@ -8,7 +9,14 @@ internal sealed class ConvLowering : INodeLowering
 {
     public IReadOnlyList<string> OpTypes { get; } = ["Conv"];
 
-    public void Lower(LoweringContext c, Node node)
+    public void Lower(LoweringContext c, Node node) => Emit(c, node, residual: null, () => c.FuseRelu(node));
+
+    /// <summary>
+    /// Emits the <see cref="ConvOp"/> of <paramref name="node"/>, adding <paramref name="residual"/> (a value of the
+    /// output's shape, or with fewer channels) before the activation when not null; <paramref name="output"/> names the
+    /// value the op writes and its activation, asked once the node is known to be covered.
+    /// </summary>
+    internal static void Emit(LoweringContext c, Node node, string? residual, Func<(string Output, Activation Act)> output)
     {
         var w = c.Constant(node.InputOrNull(1) ?? "") ?? throw new UnsupportedNodeException("the weight W is not a constant");
         int rank = w.Dims.Length - 2;
@@ -28,10 +36,11 @@ internal sealed class ConvLowering : INodeLowering
         var weight = c.Matrix(w.Name, transposed: false);
         var bias = node.InputOrNull(2) is { } b ? c.Floats(b + "#v", b, (c.Constant(b) ?? throw new UnsupportedNodeException("the bias B is not a constant")).ToFloats()) : -1;
         var x = c.Read(node.Inputs[0]);
-        var (output, act) = c.FuseRelu(node);
-        var y = c.Write(output);
+        var r = residual is null ? -1 : c.Read(residual);
+        var (name, act) = output();
+        var y = c.Write(name);
         c.Emit(new ConvOp(x, y, weight, bias, k, Window.Ints(node, "strides", ones), Window.Ints(node, "dilations", ones),
-            Window.Ints(node, "pads", new int[2 * rank]), Window.AutoPad(node), (int)node.GetInt("group", 1), act));
+            Window.Ints(node, "pads", new int[2 * rank]), Window.AutoPad(node), (int)node.GetInt("group", 1), act, r));
     }
 }
 

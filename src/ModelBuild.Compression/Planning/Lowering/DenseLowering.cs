@@ -116,6 +116,13 @@ internal sealed class DenseLowering : INodeLowering
         var x = c.Read(node.Inputs[0]);
         var (output, act) = c.FuseRelu(node);
         var y = c.Write(output);
+        if (c.ActivationQuant.TryGetValue(weightName, out var q) && Passes.Activations.ActivationQuantization.Applies(c.StoredOf(weightName)))
+        {
+            // 8-bit activations (the quantize-activations pass); CompressedOnnx writes the same maths as MatMulInteger.
+            c.Emit(new QuantizedDenseOp(x, y, weight, bias, act, q.Scale, q.ZeroPoint));
+            return;
+        }
+
         c.Emit(new DenseOp(x, y, weight, bias, act));
     }
 }

@@ -29,6 +29,13 @@ internal sealed class LoweringContext
 
     public ModelGraph Graph { get; }
 
+    /// <summary>Layers (by weight name) to run with 8-bit activations (the <c>quantize-activations</c> pass).</summary>
+    public IReadOnlyDictionary<string, Passes.Activations.ActivationQuantization> ActivationQuant { get; init; } =
+        new Dictionary<string, Passes.Activations.ActivationQuantization>();
+
+    /// <summary>The representation a pass chose for weight <paramref name="name"/>, or null (float32).</summary>
+    public StoredMatrix? StoredOf(string name) => _stored.GetValueOrDefault(name);
+
     /// <summary>The model file, for errors that are about the file rather than about coverage.</summary>
     public string ModelPath { get; init; } = "";
 

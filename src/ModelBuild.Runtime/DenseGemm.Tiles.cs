@@ -1,0 +1,147 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// The register tiles of <see cref="DenseGemm"/>: MR input rows × NR output channels, accumulated over one K block.
+/// Per k a tile loads NR packed weights (two vectors, <c>panel[k][NR]</c>) and broadcasts one x value per row, then
+/// runs 2·MR independent FMAs. Rows come straight from the caller's row-major x (no packing of A: broadcasts read
+/// one float per row, and MR sequential streams suit the prefetcher). Rows past the last real row repeat it
+/// (<c>rows</c> clamps the pointers); the caller discards those results, so no input is read out of range.
+/// </summary>
+internal static partial class DenseGemm
+{
+    /// <summary>
+    /// 6 rows × 2 vectors (AVX2: 6 × 16, SSE/NEON: 6 × 8): 12 accumulators + 2 weight vectors + 1 broadcast = 15 of
+    /// the 16 registers, and 12 independent FMA chains, enough to hide the FMA latency on two pipes.
+    /// <c>c[r·ldc + n] (+)= Σ_{k&lt;kc} x[r·ldx + k]·panel[k·NR + n]</c> for r &lt; 6, n &lt; NR.
+    /// </summary>
+    public static void Tile6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        nint nr = 2 * TW.Count;
+        ref float x0 = ref x;
+        ref float x1 = ref Unsafe.Add(ref x, Math.Min(1, rows - 1) * ldx);
+        ref float x2 = ref Unsafe.Add(ref x, Math.Min(2, rows - 1) * ldx);
+        ref float x3 = ref Unsafe.Add(ref x, Math.Min(3, rows - 1) * ldx);
+        ref float x4 = ref Unsafe.Add(ref x, Math.Min(4, rows - 1) * ldx);
+        ref float x5 = ref Unsafe.Add(ref x, Math.Min(5, rows - 1) * ldx);
+        TV a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        TV b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default;
+        ref float w = ref panel;
+        for (nint k = 0; k < kc; k++)
+        {
+            TV wa = TW.Load(ref w, 0);
+            TV wb = TW.Load(ref w, TW.Count);
+            TV v = TW.Broadcast(Unsafe.Add(ref x0, k));
+            a0 = TW.MulAdd(wa, v, a0);
+            b0 = TW.MulAdd(wb, v, b0);
+            v = TW.Broadcast(Unsafe.Add(ref x1, k));
+            a1 = TW.MulAdd(wa, v, a1);
+            b1 = TW.MulAdd(wb, v, b1);
+            v = TW.Broadcast(Unsafe.Add(ref x2, k));
+            a2 = TW.MulAdd(wa, v, a2);
+            b2 = TW.MulAdd(wb, v, b2);
+            v = TW.Broadcast(Unsafe.Add(ref x3, k));
+            a3 = TW.MulAdd(wa, v, a3);
+            b3 = TW.MulAdd(wb, v, b3);
+            v = TW.Broadcast(Unsafe.Add(ref x4, k));
+            a4 = TW.MulAdd(wa, v, a4);
+            b4 = TW.MulAdd(wb, v, b4);
+            v = TW.Broadcast(Unsafe.Add(ref x5, k));
+            a5 = TW.MulAdd(wa, v, a5);
+            b5 = TW.MulAdd(wb, v, b5);
+            w = ref Unsafe.Add(ref w, nr);
+        }
+
+        Put<TW, TV>(a0, b0, ref c, accumulate);
+        Put<TW, TV>(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate);
+        Put<TW, TV>(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate);
+        Put<TW, TV>(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate);
+        Put<TW, TV>(a4, b4, ref Unsafe.Add(ref c, 4 * ldc), accumulate);
+        Put<TW, TV>(a5, b5, ref Unsafe.Add(ref c, 5 * ldc), accumulate);
+    }
+
+    /// <summary>
+    /// 8 rows × 32 channels with 512-bit vectors: 16 accumulators, 2 weight vectors and a broadcast of the 32
+    /// registers; 10 loads per 16 FMAs. 8 rows divide the usual batches (8, 16, 64) without a wasted tail, and 32
+    /// channels divide the usual layer widths; a taller tile (14 × 32) would waste up to 13 rows per call.
+    /// </summary>
+    public static void Tile8x2Zmm(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+    {
+        ref float x0 = ref x;
+        ref float x1 = ref Unsafe.Add(ref x, Math.Min(1, rows - 1) * ldx);
+        ref float x2 = ref Unsafe.Add(ref x, Math.Min(2, rows - 1) * ldx);
+        ref float x3 = ref Unsafe.Add(ref x, Math.Min(3, rows - 1) * ldx);
+        ref float x4 = ref Unsafe.Add(ref x, Math.Min(4, rows - 1) * ldx);
+        ref float x5 = ref Unsafe.Add(ref x, Math.Min(5, rows - 1) * ldx);
+        ref float x6 = ref Unsafe.Add(ref x, Math.Min(6, rows - 1) * ldx);
+        ref float x7 = ref Unsafe.Add(ref x, Math.Min(7, rows - 1) * ldx);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        ref float w = ref panel;
+        for (nint k = 0; k < kc; k++)
+        {
+            Vector512<float> wa = Vector512.LoadUnsafe(ref w);
+            Vector512<float> wb = Vector512.LoadUnsafe(ref w, 16);
+            Step(wa, wb, Unsafe.Add(ref x0, k), ref a0, ref b0);
+            Step(wa, wb, Unsafe.Add(ref x1, k), ref a1, ref b1);
+            Step(wa, wb, Unsafe.Add(ref x2, k), ref a2, ref b2);
+            Step(wa, wb, Unsafe.Add(ref x3, k), ref a3, ref b3);
+            Step(wa, wb, Unsafe.Add(ref x4, k), ref a4, ref b4);
+            Step(wa, wb, Unsafe.Add(ref x5, k), ref a5, ref b5);
+            Step(wa, wb, Unsafe.Add(ref x6, k), ref a6, ref b6);
+            Step(wa, wb, Unsafe.Add(ref x7, k), ref a7, ref b7);
+            w = ref Unsafe.Add(ref w, 32);
+        }
+
+        Put(a0, b0, ref c, accumulate);
+        Put(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate);
+        Put(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate);
+        Put(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate);
+        Put(a4, b4, ref Unsafe.Add(ref c, 4 * ldc), accumulate);
+        Put(a5, b5, ref Unsafe.Add(ref c, 5 * ldc), accumulate);
+        Put(a6, b6, ref Unsafe.Add(ref c, 6 * ldc), accumulate);
+        Put(a7, b7, ref Unsafe.Add(ref c, 7 * ldc), accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(Vector512<float> wa, Vector512<float> wb, float x, ref Vector512<float> a, ref Vector512<float> b)
+    {
+        Vector512<float> v = Vector512.Create(x);
+        a = Vector512.FusedMultiplyAdd(wa, v, a);
+        b = Vector512.FusedMultiplyAdd(wb, v, b);
+    }
+
+    // A later K block adds its partial sums to the earlier ones: the same order for every split, so results do
+    // not depend on the thread count.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<TW, TV>(TV a, TV b, ref float c, bool accumulate)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        if (accumulate)
+        {
+            a = TW.Add(a, TW.Load(ref c, 0));
+            b = TW.Add(b, TW.Load(ref c, TW.Count));
+        }
+
+        TW.Store(a, ref c, 0);
+        TW.Store(b, ref c, TW.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(Vector512<float> a, Vector512<float> b, ref float c, bool accumulate)
+    {
+        if (accumulate)
+        {
+            a += Vector512.LoadUnsafe(ref c);
+            b += Vector512.LoadUnsafe(ref c, 16);
+        }
+
+        a.StoreUnsafe(ref c);
+        b.StoreUnsafe(ref c, 16);
+    }
+}

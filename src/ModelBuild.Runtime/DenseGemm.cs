@@ -1,0 +1,198 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// Dense over a batch as a packed, cache-blocked GEMM: <c>y[M×N] = act(x[M×K] · Wᵀ + bias)</c> with M = input rows.
+/// Weights are dequantised once per process into panels of NR output channels, <c>panel[k][NR]</c>
+/// (<see cref="WeightMatrix.PackedDense"/>); each call walks K in blocks of <see cref="Kc"/>, and inside a block every
+/// panel slice (Kc × NR floats: 32 KB for NR = 32, 16 KB for 16) stays in L1 while all row blocks pass over it, and
+/// the x block (M × Kc) stays in L2. Register tiles (<c>DenseGemm.Tiles.cs</c>): AVX-512 8 × 32, AVX2 6 × 16, 128-bit
+/// 6 × 8. Partial sums go to a per-thread accumulator C (row blocks and panels rounded up), and a last pass adds
+/// the bias, applies the activation and copies the real rows and channels to y.
+/// </summary>
+/// <remarks>
+/// Memory: the packed panels are float32, 4 bytes per weight next to the 1-byte int8 (or fewer-bit) copy the blob
+/// keeps, made on the first call with ≥ <see cref="MinRows"/> rows (batch-1 calls never create them). The other
+/// choice, widening each K block per call, keeps memory at the stored size but pays a transpose of every weight on
+/// every call, which at batch 16–64 costs as much as a large share of the FMAs; see IMPLEMENTATION.md.
+/// </remarks>
+internal static partial class DenseGemm
+{
+    /// <summary>Input rows from which the GEMM runs; fewer rows keep <see cref="DenseBatch"/> / the dot-product kernels.</summary>
+    public const int MinRows = 8;
+
+    /// <summary>K block: 256 floats per row, so a 32-wide panel slice is 32 KB (L1) and an x row block 8 KB.</summary>
+    public const int Kc = 256;
+
+    /// <summary>Layers above this many weights (64 MB as floats) keep the unpacked kernels.</summary>
+    public const long MaxPackedWeights = 1 << 24;
+
+    [ThreadStatic]
+    private static float[]? t_accumulator;
+
+    [ThreadStatic]
+    private static Job? t_job;
+
+    /// <summary>Whether <see cref="Run"/> handles a call (SIMD level, enough rows, weights small enough to pack).</summary>
+    public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
+        level != SimdLevel.Scalar && rows >= MinRows && (long)w.Rows * w.Cols <= MaxPackedWeights;
+
+    /// <summary>Output channels per panel at <paramref name="level"/> (two vectors).</summary>
+    public static int PanelWidth(SimdLevel level) =>
+        level == SimdLevel.Vector256 ? (Vector512.IsHardwareAccelerated ? 32 : 16) : 8;
+
+    /// <summary>Rows per register tile for panels of <paramref name="nr"/> channels.</summary>
+    private static int TileRows(int nr) => nr == 32 ? 8 : 6;
+
+    /// <summary>The dequantised weights as panels <c>[⌈N/nr⌉][K][nr]</c>; channels past N are zero.</summary>
+    public static float[] Pack(WeightMatrix w, int nr)
+    {
+        int n = w.Rows, k = w.Cols, panels = (n + nr - 1) / nr;
+        float[] dense = w.ToFloatArray();
+        var packed = new float[(long)panels * k * nr];
+        for (int j = 0; j < n; j++)
+        {
+            int dst = (j / nr * k * nr) + (j % nr);
+            for (int i = 0, src = j * k; i < k; i++, src++, dst += nr)
+            {
+                packed[dst] = dense[src];
+            }
+        }
+
+        return packed;
+    }
+
+    /// <summary>
+    /// <c>y[r, j] = act(Σ_k x[r, k]·W[j, k] + bias[j])</c> for <paramref name="rows"/> rows, split over up to
+    /// <paramref name="threads"/> threads by output panels (or row blocks when there are fewer panels than threads).
+    /// </summary>
+    public static unsafe void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
+    {
+        int nr = PanelWidth(level), mr = TileRows(nr), n = w.Rows, k = w.Cols;
+        int panels = (n + nr - 1) / nr, blocks = (rows + mr - 1) / mr, ldc = panels * nr;
+        int need = blocks * mr * ldc;
+        float[] acc = t_accumulator is { } a && a.Length >= need ? a : (t_accumulator = new float[need]);
+        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu);
+
+        // Small calls are not worth waking helpers for: at least one panel and ~1 MFLOP per part.
+        int parts = Math.Min(threads, Math.Max(panels, blocks));
+        parts = Math.Max(1, Math.Min(parts, (int)Math.Min(int.MaxValue, (long)rows * n * k / (1 << 19))));
+        float[] packed = w.PackedDense(nr);
+        if (parts == 1)
+        {
+            Part(shape, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetArrayDataReference(packed), ref MemoryMarshal.GetReference(bias),
+                ref MemoryMarshal.GetArrayDataReference(acc), ref MemoryMarshal.GetReference(y), 0, 1);
+            return;
+        }
+
+        fixed (float* px = x, pw = packed, pb = bias, pc = acc, py = y)
+        {
+            var job = t_job ??= new Job();
+            job.Set(shape, px, pw, pb, pc, py);
+            IntraOp.Run(job, parts);
+            job.Set(shape, null, null, null, null, null);
+        }
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/>: its panel range (or row-block range), all K blocks, then its outputs.</summary>
+    private static void Part(in Shape s, ref float x, ref float packed, ref float bias, ref float acc, ref float y, int part, int parts)
+    {
+        bool byPanels = s.Panels >= parts;
+        int p0 = byPanels ? s.Panels * part / parts : 0, p1 = byPanels ? s.Panels * (part + 1) / parts : s.Panels;
+        int b0 = byPanels ? 0 : s.Blocks * part / parts, b1 = byPanels ? s.Blocks : s.Blocks * (part + 1) / parts;
+        nint ldc = (nint)s.Panels * s.Nr;
+        for (int pc = 0; pc < s.K; pc += Kc)
+        {
+            int kc = Math.Min(Kc, s.K - pc);
+            for (int p = p0; p < p1; p++)
+            {
+                ref float panel = ref Unsafe.Add(ref packed, (((nint)p * s.K) + pc) * s.Nr);
+                for (int b = b0; b < b1; b++)
+                {
+                    int r = b * s.Mr;
+                    ref float xr = ref Unsafe.Add(ref x, ((nint)r * s.K) + pc);
+                    ref float c = ref Unsafe.Add(ref acc, ((nint)r * ldc) + ((nint)p * s.Nr));
+                    int live = Math.Min(s.Mr, s.Rows - r);
+                    if (s.Nr == 32)
+                    {
+                        Tile8x2Zmm(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
+                    }
+                    else if (s.Level == SimdLevel.Vector256)
+                    {
+                        Tile6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
+                    }
+                    else
+                    {
+                        Tile6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
+                    }
+                }
+            }
+        }
+
+        int j0 = p0 * s.Nr, j1 = Math.Min(s.N, p1 * s.Nr), r0 = b0 * s.Mr, r1 = Math.Min(s.Rows, b1 * s.Mr);
+        if (s.Level == SimdLevel.Vector256)
+        {
+            Finish<Vector256Width, Vector256<float>>(s, ref bias, ref acc, ldc, ref y, r0, r1, j0, j1);
+        }
+        else
+        {
+            Finish<Vector128Width, Vector128<float>>(s, ref bias, ref acc, ldc, ref y, r0, r1, j0, j1);
+        }
+    }
+
+    /// <summary>Bias and activation on rows [r0, r1) × channels [j0, j1) of the accumulator, written to y (row stride N).</summary>
+    private static void Finish<TW, TV>(in Shape s, ref float bias, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        TV zero = TW.Broadcast(0);
+        for (int r = r0; r < r1; r++)
+        {
+            ref float c = ref Unsafe.Add(ref acc, r * ldc);
+            ref float yr = ref Unsafe.Add(ref y, (nint)r * s.N);
+            int j = j0;
+            for (; j <= j1 - TW.Count; j += TW.Count)
+            {
+                TV v = TW.Load(ref c, j);
+                if (s.HasBias)
+                {
+                    v = TW.Add(v, TW.Load(ref bias, j));
+                }
+
+                TW.Store(s.Relu ? TW.Max(v, zero) : v, ref yr, j);
+            }
+
+            for (; j < j1; j++)
+            {
+                float v = Unsafe.Add(ref c, j) + (s.HasBias ? Unsafe.Add(ref bias, j) : 0);
+                Unsafe.Add(ref yr, j) = s.Relu && v < 0 ? 0 : v;
+            }
+        }
+    }
+
+    /// <summary>The sizes of one call (a value type so parts share it without allocation).</summary>
+    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu);
+
+    /// <summary>A parallel call's operands as pointers (fixed by <see cref="Run"/> for the call's duration).</summary>
+    private sealed unsafe class Job : IntraOp.IWork
+    {
+        private Shape _shape;
+        private float* _x, _packed, _bias, _acc, _y;
+
+        public void Set(Shape shape, float* x, float* packed, float* bias, float* acc, float* y)
+        {
+            _shape = shape;
+            _x = x;
+            _packed = packed;
+            _bias = bias;
+            _acc = acc;
+            _y = y;
+        }
+
+        public void Run(int part, int parts) =>
+            Part(_shape, ref *_x, ref *_packed, ref *_bias, ref *_acc, ref *_y, part, parts);
+    }
+}
