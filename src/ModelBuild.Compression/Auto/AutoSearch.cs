@@ -27,6 +27,7 @@ internal sealed class AutoSearch
     private readonly double _totalWeights;
     private readonly GraphSnapshot _graphBefore;
     private long? _overhead;
+    private bool _built; // the context holds a result Verify built (not the fast model's graph)
     private readonly float[]?[] _inputs;
     private readonly double[]?[] _hessians;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -112,6 +113,7 @@ internal sealed class AutoSearch
     /// <summary>Sets one layer to a candidate in the fast model (or back to its weights before the search, for -1).</summary>
     public void Set(int layer, int setting)
     {
+        LeaveBuilt();
         var built = setting < 0 ? null : Candidate(layer, setting);
         _context.SetMatrix(Layers[layer], built?.Decoded ?? Originals[layer]);
         if (_biases[layer] is { } bias)
@@ -219,6 +221,7 @@ internal sealed class AutoSearch
         var bytes = _embeddedBytes();
         var loss = Loss();
         double? gate = Gate is null ? null : Gate.Loss(_context.Graph) - GateBaseLoss;
+        _built = true;
         Tried.Add(new AutoPoint(bytes, loss, label + " (built)", Chosen: false));
         Progress(FormattableString.Invariant($"{label}, built: {bytes:N0} embedded bytes, calibration loss {loss:G3} of {Allowance:G3} allowed")
             + (gate is { } g ? FormattableString.Invariant($", validation loss {g:G3}") : ""));
@@ -227,9 +230,22 @@ internal sealed class AutoSearch
 
     public string Describe(int[] choice) => string.Join(", ", Layers.Select((l, i) => $"{l.Name}:{Settings[choice[i]].Name}"));
 
+    /// <summary>
+    /// Back to the graph the fast model works on when a built result is in the context: a built low-rank layer no
+    /// longer exists under its own name (the pass split it into two factors), so the fast model cannot set it.
+    /// </summary>
+    private void LeaveBuilt()
+    {
+        if (_built)
+        {
+            Restore();
+        }
+    }
+
     /// <summary>Back to the weights, stored formats and notes from before the search.</summary>
     private void Restore()
     {
+        _built = false;
         _graphBefore.Restore(_context.Graph); // low rank rewrites nodes; every pass changes initializers
         _context.InvalidateActivations();
         RestoreStored();
@@ -262,6 +278,7 @@ internal sealed class AutoSearch
             return built;
         }
 
+        LeaveBuilt();
         var l = Layers[layer];
         var candidate = Settings[setting];
         if (candidate.Rank > 0)

@@ -29,7 +29,8 @@ internal sealed class LayerChains
     public int Setting(int layer, int step) => _settings[layer][step];
 
     /// <summary>Setting indices for a step per layer.</summary>
-    public int[] Settings(int[] steps) => steps.Select(Setting).ToArray();
+    /// <remarks>Not <c>steps.Select(Setting)</c>: that binds Select's (element, index) overload, i.e. Setting(step, layer).</remarks>
+    public int[] Settings(int[] steps) => steps.Select((step, layer) => Setting(layer, step)).ToArray();
 
     /// <summary>The non-dominated settings, largest first; ties in bytes keep the lower loss, then the earlier setting.</summary>
     public static int[] Front(double[] loss, long[] bytes)

@@ -55,6 +55,35 @@ public sealed class AutoSearchLogicTests
     }
 
     [Fact]
+    public void Allocation_along_chains_spends_the_allowance_where_it_saves_the_most_bytes()
+    {
+        // Layer 0 (large): pruning saves 180 kB for 0.002; layer 1 (small): int2 saves 3 kB for 0.003.
+        var chains = new LayerChains(
+            [[0, 0.002], [0, 0.003]],
+            [[200_000, 20_000], [4_000, 1_000]]);
+
+        var steps = AutoAllocation.Allocate(chains.Loss, chains.Bytes, budget: 0.004);
+
+        Assert.Equal([1, 0], steps); // both together would cost 0.005 > 0.004: the big saving wins
+        Assert.Equal([1, 0], chains.Settings(steps));
+    }
+
+    [Fact]
+    public void Chain_steps_map_to_each_layers_own_setting_indices()
+    {
+        // Layer 0 keeps settings 0, 2, 3 (1 is dominated); layer 1 keeps 1 and 3 (0 is no better than 1, 2 is dominated).
+        var chains = new LayerChains(
+            [[0, 0.001, 0.0005, 0.004], [0, 0, 0.01, 0.002]],
+            [[100, 80, 60, 10], [100, 90, 50, 20]]);
+
+        // Regression: Settings once bound Select's (element, index) overload and read Setting(step, layer), which
+        // swapped layers and steps (wrong settings, or an IndexOutOfRangeException in the search).
+        Assert.Equal([3, 1], chains.Settings([2, 0]));
+        Assert.Equal([0, 3], chains.Settings([0, 1]));
+        Assert.Equal([2, 3], chains.Settings([1, 1]));
+    }
+
+    [Fact]
     public void A_choice_becomes_prune_passes_excluding_the_other_layers_then_one_pass_per_setting()
     {
         var p90 = AutoCandidate.Parse("p90-pal4")!;
