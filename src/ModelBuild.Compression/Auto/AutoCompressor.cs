@@ -12,14 +12,17 @@ namespace ModelBuild.Compression.Auto;
 /// </summary>
 /// <remarks>
 /// Losses are assumed to add up across layers; the checks on the real combination catch where they do not.
-/// The search accepts only <see cref="Margin"/> of the allowance because the final gate measures on other
-/// (validation) data.
+/// The search accepts only <see cref="Margin"/> of the allowance on the calibration data because the final gate
+/// measures on other (validation) data; built results are held to the whole tolerance on the gate's own data.
 /// </remarks>
 public static class AutoCompressor
 {
     private const double SafetyFactor = 0.6;
     private const double Margin = 0.8;
     private const int MaxBackOffs = 6;
+
+    /// <summary>With a gate: how far past the allowance a whole-model setting's calibration loss may be for it still to be built and measured on the gate's data.</summary>
+    private const double UniformReach = 3;
 
     /// <summary>Searches, then leaves the chosen model in <paramref name="context"/> (weights and stored formats).</summary>
     /// <param name="context">The model after the manifest's passes; needs calibration data.</param>
@@ -161,7 +164,10 @@ public static class AutoCompressor
     private static (int[] Choice, AutoPoint Chosen, (string Name, long Bytes)? Uniform) WithinTolerance(AutoSearch search, LayerChains chains, List<(int Setting, long Bytes, double Loss)> uniformPoints)
     {
         var limit = search.Allowance * Margin;
-        var gateLimit = search.Gate is { } gate ? (gate.Allowance * Margin) - search.GateBaseLoss : double.PositiveInfinity;
+        // The gate's data is held to the tolerance itself (what the build's gate checks; 1e-12 as AccuracyGate allows),
+        // not to the margin: the margin on the calibration data already keeps the search off the edge, and a second
+        // one would reject results the manifest accepts (low rank 32 + int4 GPTQ on the MLP loses exactly 0.50 pp there).
+        var gateLimit = search.Gate is { } gate ? gate.Allowance - search.GateBaseLoss + 1e-12 : double.PositiveInfinity;
         var steps = new int[search.Layers.Count];
         var budget = search.Allowance * SafetyFactor;
         for (var attempt = 0; attempt < 5; attempt++)
@@ -182,13 +188,20 @@ public static class AutoCompressor
         }
 
         steps = Refine(search, chains, steps, limit);
-        bool Passes(Verified v) => v.Loss <= limit && (v.GateLoss ?? 0) <= gateLimit;
 
-        // The smallest uniform setting within the limit once built (smallest first; a few are built, since a built
-        // model can miss where the fast model did not): the result must not be larger.
+        // With a gate, a built result is judged on the gate's data (held-out, as the user chose it), and the
+        // calibration losses only steer the search: on the MNIST MLP the calibration (training) images overstate
+        // low rank's loss twofold (rank 32 + int4 GPTQ: -1.0 pp on train-2k, -0.50 pp on the gate half, -0.36 pp on the
+        // rest of t10k), so a calibration bound would reject the best recipe. Without a gate the calibration bound decides.
+        bool Passes(Verified v) => v.GateLoss is { } g ? g <= gateLimit : v.Loss <= limit;
+
+        // The smallest uniform setting within the bounds once built (smallest first; a few are built, since a built
+        // model can miss where the fast model did not): the result must not be larger. With a gate, whole-model
+        // settings up to UniformReach × the allowance on the calibration data are worth building.
         var built = new List<Verified>();
         (string, long)? uniform = null;
-        foreach (var point in uniformPoints.Where(p => p.Loss <= limit).OrderBy(p => p.Bytes).ThenBy(p => p.Loss).Take(3))
+        var (uniformLimit, uniformBuilds) = search.Gate is null ? (limit, 3) : (search.Allowance * UniformReach, 5);
+        foreach (var point in uniformPoints.Where(p => p.Loss <= uniformLimit).OrderBy(p => p.Bytes).ThenBy(p => p.Loss).Take(uniformBuilds))
         {
             var result = search.Verify(Uniform(search, point.Setting), $"uniform {search.Settings[point.Setting].Name}");
             built.Add(result);

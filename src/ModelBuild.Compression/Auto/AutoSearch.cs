@@ -23,6 +23,7 @@ internal sealed class AutoSearch
     private readonly Dictionary<string, StoredMatrix> _storedBefore;
     private readonly int _notesBefore;
     private readonly Dictionary<(int Layer, int Setting), Built> _cache = new();
+    private readonly Dictionary<int, LowRankEstimate.Basis> _lowRankBases = new();
     private readonly Tensor?[] _biases;
     private readonly double _totalWeights;
     private readonly GraphSnapshot _graphBefore;
@@ -283,8 +284,15 @@ internal sealed class AutoSearch
         var candidate = Settings[setting];
         if (candidate.Rank > 0)
         {
-            var (product, bias, bytes) = LowRankEstimate.Build(Originals[layer], l.Rows, l.Cols, candidate, _hessians[layer], _context.EntropyCoding,
-                _inputs[layer], _biases[layer]?.ToFloats());
+            if (!_lowRankBases.TryGetValue(layer, out var basis))
+            {
+                // One SVD and one pass over the calibration inputs per layer, shared by every rank tried on it.
+                // (Every candidate's rank: the whole-model candidates estimate ranks on layers the per-layer search does not try them on.)
+                basis = LowRankEstimate.Prepare(Originals[layer], l.Rows, l.Cols, Settings.Max(c => c.Rank), _inputs[layer], _biases[layer]?.ToFloats());
+                _lowRankBases[layer] = basis;
+            }
+
+            var (product, bias, bytes) = LowRankEstimate.Build(basis, candidate, _hessians[layer], _context.EntropyCoding);
             built = new Built(new DenseFloat(l.Rows, l.Cols, product), product, bias, bytes);
         }
         else if (!candidate.NeedsPasses)

@@ -21,6 +21,48 @@ internal static class LowRankEstimate
     /// <summary>True when rank r saves weights over the dense layer (what the <c>lowrank</c> pass requires to act).</summary>
     public static bool Saves(int rows, int cols, int rank) => (long)rank * (rows + cols) < (long)rows * cols;
 
+    /// <summary>
+    /// What every rank tried on one layer shares, computed once (the search tries several ranks per layer): the SVD
+    /// truncated at the largest rank, and with calibration inputs X the refit's inputs X·Rᵀ at that rank and its
+    /// targets X·Wᵀ + b. A rank-r estimate takes the first r components of each, which are exactly what a rank-r
+    /// truncation of the same SVD gives (each product element is summed on its own, in the same order).
+    /// </summary>
+    /// <param name="Factors">The SVD truncated at <c>Factors.Rank</c>.</param>
+    /// <param name="Projected">X·Rᵀ (samples × Factors.Rank), or null without inputs.</param>
+    /// <param name="Targets">X·Wᵀ + b (samples × rows), or null without inputs.</param>
+    /// <param name="Samples">Rows of X.</param>
+    /// <param name="HasBias">Whether the layer has a bias to refit.</param>
+    internal sealed record Basis(LowRankFactors Factors, float[]? Projected, float[]? Targets, int Samples, bool HasBias);
+
+    /// <summary>The shared part of every rank up to <paramref name="maxRank"/> (see <see cref="Basis"/>).</summary>
+    /// <param name="matrix">The layer's weights, rows × cols, row-major.</param>
+    /// <param name="rows">Output units.</param>
+    /// <param name="cols">Inputs.</param>
+    /// <param name="maxRank">The largest rank that will be estimated.</param>
+    /// <param name="inputs">The layer's calibration inputs (n × cols), or null to skip the refit.</param>
+    /// <param name="bias">The layer's bias (rows), or null when it has none.</param>
+    public static Basis Prepare(float[] matrix, int rows, int cols, int maxRank, float[]? inputs = null, float[]? bias = null)
+    {
+        var factors = TruncatedSvd.Factor(matrix, rows, cols, maxRank);
+        if (inputs is null)
+        {
+            return new Basis(factors, null, null, 0, bias is not null);
+        }
+
+        var n = inputs.Length / cols;
+        var projected = Multiply(inputs, n, cols, Array.ConvertAll(factors.Right, v => (float)v), factors.Rank); // X·Rᵀ
+        var targets = Multiply(inputs, n, cols, matrix, rows);                                                     // X·Wᵀ (+ b)
+        if (bias is not null)
+        {
+            for (var i = 0; i < targets.Length; i++)
+            {
+                targets[i] += bias[i % rows];
+            }
+        }
+
+        return new Basis(factors, projected, targets, n, bias is not null);
+    }
+
     /// <param name="matrix">The layer's weights, rows × cols, row-major.</param>
     /// <param name="rows">Output units.</param>
     /// <param name="cols">Inputs.</param>
@@ -31,28 +73,43 @@ internal static class LowRankEstimate
     /// <param name="bias">The layer's bias (rows), or null when it has none.</param>
     /// <returns>The product (rows × cols, row-major), the refitted bias (null when none or no refit) and the two factors' bytes (Brotli-compressed with <paramref name="entropyCoding"/>).</returns>
     public static (float[] Product, float[]? Bias, long Bytes) Build(float[] matrix, int rows, int cols, AutoCandidate candidate, double[]? hessian, bool entropyCoding,
-        float[]? inputs = null, float[]? bias = null)
+        float[]? inputs = null, float[]? bias = null) =>
+        Build(Prepare(matrix, rows, cols, candidate.Rank, inputs, bias), candidate, hessian, entropyCoding);
+
+    /// <summary>The estimate at <paramref name="candidate"/>'s rank from a layer's shared <paramref name="basis"/> (at least that rank).</summary>
+    public static (float[] Product, float[]? Bias, long Bytes) Build(Basis basis, AutoCandidate candidate, double[]? hessian, bool entropyCoding)
     {
-        var factors = TruncatedSvd.Factor(matrix, rows, cols, candidate.Rank);
-        var rank = factors.Rank;
+        ArgumentNullException.ThrowIfNull(basis);
+        ArgumentNullException.ThrowIfNull(candidate);
+        var full = basis.Factors;
+        var (rows, cols) = (full.Rows, full.Cols);
+        var rank = Math.Clamp(candidate.Rank, 1, full.Rank);
         var linear = candidate with { Rank = 0 };
-        var rightFloat = Array.ConvertAll(factors.Right, v => (float)v);
-        var leftFloat = Array.ConvertAll(factors.Left, v => (float)v);
-        float[]? newBias = null;
-        if (inputs is not null)
+        var rightFloat = new float[rank * cols];
+        var leftFloat = new float[rows * rank];
+        for (var k = 0; k < rank; k++)
         {
-            var n = inputs.Length / cols;
-            var z = Multiply(inputs, n, cols, rightFloat, rank); // X·Rᵀ, n × rank
-            var y = Multiply(inputs, n, cols, matrix, rows);     // X·Wᵀ (+ b), n × rows
-            if (bias is not null)
+            for (var c = 0; c < cols; c++)
             {
-                for (var i = 0; i < y.Length; i++)
-                {
-                    y[i] += bias[i % rows];
-                }
+                rightFloat[(k * cols) + c] = (float)full.Right[(k * cols) + c];
             }
 
-            (leftFloat, newBias) = RidgeRefit.Fit(z, y, rank, rows, keep: null, bias is not null, Ridge, leftFloat);
+            for (var row = 0; row < rows; row++)
+            {
+                leftFloat[(row * rank) + k] = (float)full.Left[(row * full.Rank) + k];
+            }
+        }
+
+        float[]? newBias = null;
+        if (basis.Projected is { } projected && basis.Targets is { } targets)
+        {
+            var z = new float[basis.Samples * rank]; // the first `rank` columns of X·Rᵀ
+            for (var i = 0; i < basis.Samples; i++)
+            {
+                Array.Copy(projected, i * full.Rank, z, i * rank, rank);
+            }
+
+            (leftFloat, newBias) = RidgeRefit.Fit(z, targets, rank, rows, keep: null, basis.HasBias, Ridge, leftFloat);
         }
 
         var right = CandidateQuantizer.Quantize(rightFloat, rank, cols, linear, hessian);
