@@ -98,6 +98,38 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
+    public void DatasetSpecOffsetSkipsSamplesAndKeepsLabelsAligned()
+    {
+        using var dir = new ScratchDir();
+        File.WriteAllBytes(dir.File("x.bin"), NpyFiles.Floats(1, 2, 3, 4, 5, 6, 7, 8));
+        NpyFiles.Write(dir.File("y.npy"), "|u1", [4], [10, 11, 12, 13]);
+
+        // A part (the first two) and the rest (offset 2) of one file are disjoint and cover it.
+        var (part, partCount, _, partLabels) = DatasetSpec.Parse("""{ "images": "x.bin", "labels": "y.npy", "format": "raw", "sampleShape": [2], "count": 2 }""").LoadSamples(dir.Path);
+        var (rest, restCount, _, restLabels) = DatasetSpec.Parse("""{ "images": "x.bin", "labels": "y.npy", "format": "raw", "sampleShape": [2], "offset": 2 }""").LoadSamples(dir.Path);
+        var (middle, middleCount, _, middleLabels) = DatasetSpec.Parse("""{ "images": "x.bin", "labels": "y.npy", "format": "raw", "sampleShape": [2], "offset": 1, "count": 2 }""").LoadSamples(dir.Path);
+
+        Assert.Equal((2, 2, 2), (partCount, restCount, middleCount));
+        Assert.Equal([1f, 2f, 3f, 4f], part);
+        Assert.Equal([10, 11], partLabels!);
+        Assert.Equal([5f, 6f, 7f, 8f], rest);
+        Assert.Equal([12, 13], restLabels!);
+        Assert.Equal([3f, 4f, 5f, 6f], middle);
+        Assert.Equal([11, 12], middleLabels!);
+    }
+
+    [Fact]
+    public void DatasetSpecOffsetPastTheEndIsMB4004()
+    {
+        using var dir = new ScratchDir();
+        File.WriteAllBytes(dir.File("x.bin"), NpyFiles.Floats(1, 2, 3, 4));
+        var e = Assert.Throws<ModelBuildException>(() => DatasetSpec.Parse("""{ "images": "x.bin", "format": "raw", "sampleShape": [2], "offset": 2 }""", "ds.json").LoadSamples(dir.Path));
+        Assert.Equal("MB4004", e.Code);
+        Assert.Contains("\"offset\" 2 skips every sample", e.Message, StringComparison.Ordinal);
+        Assert.Equal("MB4004", Assert.Throws<ModelBuildException>(() => DatasetSpec.Parse("""{ "images": "x", "offset": -1 }""", "ds.json")).Code);
+    }
+
+    [Fact]
     public void DatasetSpecLoadsRawSamples()
     {
         using var dir = new ScratchDir();

@@ -16,6 +16,7 @@ public sealed class CompactFormatBuildTests
             {
               "mode": "auto",
               "budget": { "maxBytes": 100000 },
+              "candidates": ["int8", "int6", "int4", "int3", "int3-g64", "int2-g64", "int2-gptq"],
               "calibration": { "images": "{{TestPaths.Mnist("train-2k-images-idx3-ubyte.gz")}}", "preprocessing": "unit", "count": 500 }
             }
             """);

@@ -19,11 +19,12 @@ public static class EvalCommand
         var labels = new Option<string>("--labels") { Description = "Labels (IDX or .npy). Without labels only the outputs' summary is printed." };
         var format = new Option<string>("--format") { Description = "idx, npy or raw (default: from the file name)." };
         var preprocess = new Option<string>("--preprocess") { Description = "Preprocessing, e.g. \"scale=1/255 mean=0.5 std=0.5 layout=nchw\" or a preset (raw, unit, symmetric, mnist). Default: unit (x/255)." };
-        var count = new Option<int?>("--count") { Description = "Use only the first N samples." };
+        var count = new Option<int?>("--count") { Description = "Use only the first N samples (after --offset)." };
+        var offset = new Option<int>("--offset") { Description = "Skip the first N samples (e.g. measure on the part of a test set that a manifest's validation did not use)." };
         var shape = new Option<string>("--sample-shape") { Description = "Shape of one sample for raw data, e.g. 1,28,28." };
         var command = new Command("eval", "Measure a model's top-1 accuracy on a dataset with ONNX Runtime.")
         {
-            model, data, labels, format, preprocess, count, shape,
+            model, data, labels, format, preprocess, count, offset, shape,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, output =>
         {
@@ -35,6 +36,7 @@ public static class EvalCommand
                 Format = parseResult.GetValue(format) ?? GuessFormat(dataPath),
                 Preprocessing = parseResult.GetValue(preprocess) ?? "unit",
                 Count = parseResult.GetValue(count),
+                Offset = parseResult.GetValue(offset),
                 SampleShape = parseResult.GetValue(shape) is { } s ? ParseShape(s) : null,
             };
             var (samples, n, sampleShape, labelValues) = spec.LoadSamples(Directory.GetCurrentDirectory());

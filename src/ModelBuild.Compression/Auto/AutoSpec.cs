@@ -2,20 +2,86 @@ using System.Globalization;
 
 namespace ModelBuild.Compression.Auto;
 
-/// <summary>One setting auto mode may give a layer: linear symmetric quantisation with a scale per row or per group.</summary>
+/// <summary>
+/// One setting auto mode may give a layer: optional unstructured pruning (<see cref="Sparsity"/>, magnitude within
+/// the layer, then ridge reconstruction of the kept weights and bias), then either linear symmetric quantisation with
+/// a scale per row or per group (RTN or GPTQ) or, with <see cref="Palette"/>, a k-means palette of 2^<see cref="Bits"/> values.
+/// </summary>
 public sealed record AutoCandidate(int Bits, int GroupSize, bool Gptq = false)
 {
+    /// <summary>Fraction of the layer's weights pruned to exact zeros before quantising (0 = none; 0.5–0.99).</summary>
+    public double Sparsity { get; init; }
+
+    /// <summary>
+    /// Low-rank factorisation first (0 = none): the layer becomes two thinner layers of this rank (truncated SVD,
+    /// then reconstruction of the second factor and bias on calibration data), and the quantiser codes both factors.
+    /// </summary>
+    public int Rank { get; init; }
+
+    /// <summary>True for a k-means palette (<c>palettize</c>, per tensor) instead of linear quantisation.</summary>
+    public bool Palette { get; init; }
+
     /// <summary>
     /// The manifest spelling: <c>int4</c> (one scale per output channel), <c>int2-g64</c> (one per 64 inputs), with
-    /// <c>-gptq</c> for GPTQ's error-compensating rounding instead of round-to-nearest.
+    /// <c>-gptq</c> for GPTQ's error-compensating rounding instead of round-to-nearest; <c>pal3</c> (8-entry
+    /// palette); a <c>p90-</c> prefix prunes 90 % of the layer first (e.g. <c>p90-pal4</c>, <c>p80-int4-gptq</c>).
     /// </summary>
-    public string Name => (GroupSize == 0 ? $"int{Bits}" : $"int{Bits}-g{GroupSize}") + (Gptq ? "-gptq" : "");
+    public string Name => (Rank > 0 ? FormattableString.Invariant($"r{Rank}-") : "") + (Sparsity > 0 ? FormattableString.Invariant($"p{Math.Round(Sparsity * 100):0}-") : "")
+        + (Palette ? $"pal{Bits}" : (GroupSize == 0 ? $"int{Bits}" : $"int{Bits}-g{GroupSize}") + (Gptq ? "-gptq" : ""));
 
-    /// <summary>Effective bits per weight including scales, for a row of <paramref name="cols"/> inputs.</summary>
-    public double BitsPerWeight(int cols) => Bits + (32.0 / (GroupSize == 0 ? cols : Math.Min(GroupSize, cols)));
+    /// <summary>True when the search builds it by running the prune or palettize passes on the layer (calibration runs, k-means).</summary>
+    public bool NeedsPasses => Sparsity > 0 || Palette;
+
+    /// <summary>True for settings that change more than the codes (pruning, palettes, low rank): tried only on layers large enough to matter.</summary>
+    public bool Structural => NeedsPasses || Rank > 0;
+
+    /// <summary>
+    /// Rough bits per weight (scales and, for pruned layers, the sparsity mask included), for a row of
+    /// <paramref name="cols"/> inputs: only orders the candidates from the widest; sizes are measured.
+    /// </summary>
+    public double BitsPerWeight(int cols)
+    {
+        var dense = Palette ? Bits : Bits + (32.0 / (GroupSize == 0 ? cols : Math.Min(GroupSize, cols)));
+        dense = Rank > 0 ? dense * Math.Min(1, Rank / 128.0) : dense; // a guess for ordering; sizes are measured
+        return Sparsity > 0 ? ((1 - Sparsity) * dense) + 1 : dense;
+    }
 
     public static AutoCandidate? Parse(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        var rank = 0;
+        if (name.StartsWith('r'))
+        {
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash < 2 || !int.TryParse(name[1..dash], NumberStyles.None, CultureInfo.InvariantCulture, out rank) || rank is < 1 or > 65536
+                || Parse(name[(dash + 1)..]) is not { Rank: 0, Sparsity: 0, Palette: false } linear)
+            {
+                return null;
+            }
+
+            return linear with { Rank = rank };
+        }
+
+        var sparsity = 0.0;
+        if (name.StartsWith('p') && !name.StartsWith("pal", StringComparison.Ordinal))
+        {
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash < 2 || !int.TryParse(name[1..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var percent) || percent is < 10 or > 99)
+            {
+                return null;
+            }
+
+            sparsity = percent / 100.0;
+            name = name[(dash + 1)..];
+        }
+
+        if (name.StartsWith("pal", StringComparison.Ordinal))
+        {
+            return int.TryParse(name[3..], NumberStyles.None, CultureInfo.InvariantCulture, out var paletteBits) && paletteBits is >= 1 and <= 8
+                ? new AutoCandidate(paletteBits, 0) { Palette = true, Sparsity = sparsity }
+                : null;
+        }
+
         var gptq = name.EndsWith("-gptq", StringComparison.Ordinal);
         if (gptq)
         {
@@ -35,7 +101,7 @@ public sealed record AutoCandidate(int Bits, int GroupSize, bool Gptq = false)
             return null;
         }
 
-        return parts.Length <= 2 ? new AutoCandidate(bits, group, gptq) : null;
+        return parts.Length <= 2 ? new AutoCandidate(bits, group, gptq) { Sparsity = sparsity } : null;
     }
 }
 
@@ -56,7 +122,15 @@ public sealed record AutoSpec(IReadOnlyList<AutoCandidate> Candidates, long? Max
     /// </summary>
     public double MaxSeconds { get; init; } = DefaultMaxSeconds;
 
-    /// <summary>Tried per layer by default, widest first.</summary>
+    /// <summary>
+    /// Tried per layer by default: linear quantisation from int8 to int2 (RTN and GPTQ, per row and per group),
+    /// palettes of 16, 8 and 4 values, pruning (80–97 %, with reconstruction) combined with palettes or GPTQ, and
+    /// low rank (16–64, with reconstruction) combined with GPTQ: the combinations that won the manual recipes on the
+    /// MNIST models.
+    /// </summary>
     public static readonly IReadOnlyList<AutoCandidate> DefaultCandidates =
-        [new(8, 0), new(6, 0), new(5, 0), new(4, 0), new(3, 64), new(3, 0), new(3, 0, true), new(2, 32), new(2, 64), new(2, 64, true), new(2, 0), new(2, 0, true)];
+        new[] { "int8", "int6", "int5", "int4", "int4-gptq", "int3-g64", "int3", "int3-gptq", "int2-g32", "int2-g64", "int2-g64-gptq", "int2", "int2-gptq",
+            "pal4", "pal3", "pal2", "p80-int4-gptq", "p80-pal4", "p90-pal4", "p90-pal3", "p93-pal4", "p93-pal3", "p95-pal4", "p95-pal3", "p97-pal3",
+            "r64-int4-gptq", "r48-int4-gptq", "r32-int4-gptq", "r32-int3-gptq", "r16-int4-gptq" }
+        .Select(n => AutoCandidate.Parse(n)!).ToArray();
 }

@@ -18,8 +18,11 @@ public sealed record DatasetSection
     /// <summary>The compact preprocessing form, e.g. <c>scale=1/255 mean=0.5 std=0.5</c>; none means identity.</summary>
     public string? Preprocessing { get; init; }
 
-    /// <summary>Use at most this many samples (the first ones).</summary>
+    /// <summary>Use at most this many samples (the first ones after <see cref="Offset"/>).</summary>
     public int? Count { get; init; }
+
+    /// <summary>Skip this many samples first (0 = none), so a file can be split into disjoint parts; past the end is MB4004.</summary>
+    public int Offset { get; init; }
 
     /// <summary>The per-sample shape; required for <c>raw</c> and <c>synthetic</c>.</summary>
     public int[]? SampleShape { get; init; }

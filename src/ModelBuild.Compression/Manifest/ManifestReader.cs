@@ -10,10 +10,10 @@ namespace ModelBuild.Compression.Manifest;
 internal static partial class ManifestReader
 {
     private static readonly string[] TopLevelKeys = ["$schema", "budget", "calibration", "candidates", "description", "inputs", "mode", "nonFinite", "passes", "target", "tolerance", "validation", "version"];
-    private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "preprocessing", "sampleShape"];
+    private static readonly string[] ValidationKeys = ["count", "format", "images", "labels", "metric", "offset", "preprocessing", "sampleShape"];
     private static readonly IReadOnlyList<(string Name, ValidationMetric Value)> Metrics =
         [("agreement", ValidationMetric.Agreement), ("cosine", ValidationMetric.Cosine), ("maxAbs", ValidationMetric.MaxAbs), ("sqnr", ValidationMetric.Sqnr), ("top1", ValidationMetric.Top1)];
-    private static readonly string[] CalibrationKeys = ["count", "format", "images", "labels", "preprocessing", "sampleShape"];
+    private static readonly string[] CalibrationKeys = ["count", "format", "images", "labels", "offset", "preprocessing", "sampleShape"];
 
     private static readonly IReadOnlyDictionary<string, Func<JsonObject, string, PassSpec>> PassReaders = CreatePassReaders();
 
@@ -174,7 +174,7 @@ internal static partial class ManifestReader
         {
             candidates = list is JsonArray a && a.Items.Count > 0 && a.Items.All(i => i is JsonString s && Auto.AutoCandidate.Parse(s.Value) is not null)
                 ? a.Items.Select(i => Auto.AutoCandidate.Parse(((JsonString)i).Value)!).Distinct().ToList()
-                : throw BadValue(path, list, "'candidates' must list settings like \"int8\" … \"int2\" (one scale per channel) or \"int2-g64\" (one scale per 64 inputs)");
+                : throw BadValue(path, list, "'candidates' must list settings like \"int8\" … \"int2\" (one scale per channel), \"int2-g64\" (one scale per 64 inputs), \"int3-gptq\", \"pal3\" (8-value palette) or \"p90-pal4\" (prune 90 %, then a palette)");
         }
 
         return new Auto.AutoSpec(candidates, maxBytes) { MaxSeconds = maxSeconds };
@@ -251,6 +251,7 @@ internal static partial class ManifestReader
             Format = format,
             Preprocessing = ReadString(obj, "preprocessing", path),
             Count = Find(obj, "count") is null ? null : ReadInt(obj, "count", 256, 1, 1_000_000, path),
+            Offset = ReadInt(obj, "offset", 0, 0, 100_000_000, path),
             SampleShape = sampleShape,
             SourceFile = path,
         };

@@ -139,11 +139,15 @@ public static class CompressionPipeline
         {
             progress?.Report("auto: searching per-layer settings");
             var tolerance = manifest.Tolerance ?? new ToleranceSpec("minAgreement", 0);
+            // Auto measures what it builds on the gate's data too, so it backs off instead of shipping a model the gate fails.
+            var gateData = manifest.Validation is { } validation && manifest.Tolerance is not null
+                ? services.Data.Load(validation.Data, Path.GetDirectoryName(Path.GetFullPath(manifest.Path ?? ".")) ?? ".")
+                : null;
             autoResult = Auto.AutoCompressor.Run(context, auto, tolerance, () => StorageStep.Measure(context, () =>
             {
                 var c = RuntimeChoice.Make(request, context, target, widened);
                 return BlobAssembler.Size(c.Weights, context.EntropyCoding, c.FallbackGraph);
-            }));
+            }), gateData);
             pinned = Auto.AutoCompressor.PinnedManifest(autoResult, request.ManifestPath);
         }
 

@@ -39,6 +39,12 @@ public static class StorageChoice
         return candidates.Count == 1 ? matrix : candidates.MinBy(c => Cost(c, entropyCoding))!;
     }
 
+    /// <summary>
+    /// The bytes <paramref name="matrix"/> costs in its smallest lossless form: encoded size, or with
+    /// <paramref name="entropyCoding"/> the Brotli-compressed size of its payload alone (auto mode's per-layer size model).
+    /// </summary>
+    public static long SizeOf(StoredMatrix matrix, bool entropyCoding) => Cost(Smallest(matrix, entropyCoding), entropyCoding);
+
     /// <summary>Where the decoded values are not exactly +0, or null when none is.</summary>
     private static bool[]? ZeroMask(StoredMatrix matrix)
     {

@@ -28,8 +28,14 @@ public sealed record DatasetSpec
     /// <summary>The compact <see cref="PreprocessingSpec"/> form; none means identity.</summary>
     public string? Preprocessing { get; init; }
 
-    /// <summary>Use at most this many samples (the first ones).</summary>
+    /// <summary>Use at most this many samples (the first ones after <see cref="Offset"/>).</summary>
     public int? Count { get; init; }
+
+    /// <summary>
+    /// Skip this many samples first (default 0), so one file can give disjoint splits, e.g. a validation part
+    /// (<c>count</c> 5000) and a test rest (<c>offset</c> 5000). An offset at or past the file's end is MB4004.
+    /// </summary>
+    public int Offset { get; init; }
 
     /// <summary>The per-sample shape; required for <c>raw</c>.</summary>
     public int[]? SampleShape { get; init; }
@@ -101,6 +107,19 @@ public sealed record DatasetSpec
             throw Error(SourceFile, $"{Labels} has {labels.Length} labels but {Images} has {count} samples");
         }
 
+        if (Offset > 0 && Format.ToLowerInvariant() != "synthetic")
+        {
+            if (Offset >= count)
+            {
+                throw Error(SourceFile, $"\"offset\" {Offset} skips every sample: {Images} has {count}");
+            }
+
+            int size = shape.Aggregate(1, (a, d) => a * d);
+            samples = samples[(Offset * size)..];
+            labels = labels?[Offset..count];
+            count -= Offset;
+        }
+
         if (Count is { } limit && limit < count)
         {
             int size = shape.Aggregate(1, (a, d) => a * d);
@@ -115,7 +134,7 @@ public sealed record DatasetSpec
     {
         var idx = IdxReader.ReadImages(path);
         int size = idx.Rows * idx.Cols;
-        int n = Math.Min(idx.Count, Count ?? int.MaxValue);
+        int n = Math.Min(idx.Count, Count is { } limit ? (int)Math.Min(int.MaxValue, (long)limit + Offset) : int.MaxValue);
         var samples = new float[(long)n * size];
         for (int i = 0; i < n; i++)
         {
@@ -182,6 +201,7 @@ public sealed record DatasetSpec
             "raw" when SampleShape is not { Length: > 0 } => "\"sampleShape\" is required for raw data",
             _ when SampleShape is not null && SampleShape.Any(d => d <= 0) => "\"sampleShape\" dimensions must be positive",
             _ when Count is < 0 => "\"count\" must not be negative",
+            _ when Offset < 0 => "\"offset\" must not be negative",
             _ => null,
         };
         if (reason is not null)

@@ -19,6 +19,7 @@ public sealed class DatasetLoader : IDatasetLoader
             Format = section.Format,
             Preprocessing = section.Preprocessing,
             Count = section.Count,
+            Offset = section.Offset,
             SampleShape = section.SampleShape,
             SourceFile = section.SourceFile,
         };

@@ -8,6 +8,20 @@ public sealed class CompressionManifestTests
     private const string Path = "models/m.compress.json";
 
     [Fact]
+    public void Data_sections_take_an_offset_so_one_file_gives_a_validation_part_and_a_test_rest()
+    {
+        var manifest = CompressionManifest.Parse("""
+            { "passes": [{ "quantize": {} }], "calibration": { "images": "c.gz", "offset": 100, "count": 50 },
+              "validation": { "images": "t.gz", "labels": "l.gz", "count": 5000, "metric": "top1" }, "tolerance": { "maxAccuracyDrop": 0.005 } }
+            """, Path);
+        Assert.Equal((100, 50), (manifest.Calibration!.Offset, manifest.Calibration.Count));
+        Assert.Equal(0, manifest.Validation!.Data.Offset);
+        var e = Assert.Throws<ModelBuildException>(() => CompressionManifest.Parse("""{ "passes": [{ "quantize": {} }], "calibration": { "images": "c.gz", "offset": -5 } }""", Path));
+        Assert.Equal(("MB2003", 1), (e.Code, e.Line));
+        Assert.Contains("'offset'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Readme_example_parses_to_one_int8_per_channel_symmetric_pass()
     {
         var json = "{\n  \"version\": 1,\n  \"passes\": [\n    { \"quantize\": { \"weights\": \"int8\", \"granularity\": \"per-channel\", \"symmetric\": true } }\n  ]\n}\n";
