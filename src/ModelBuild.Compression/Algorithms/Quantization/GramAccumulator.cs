@@ -136,43 +136,8 @@ public sealed class GramAccumulator
         }
     }
 
-    private void Tile4(int a, int b, int n)
-    {
-        var v = Vector<double>.Count;
-        var cols = _cols;
-        var (h0, h1, h2, h3) = ((a * cols) + b, ((a + 1) * cols) + b, ((a + 2) * cols) + b, ((a + 3) * cols) + b);
-        var (s00, s01) = (new Vector<double>(_h, h0), new Vector<double>(_h, h0 + v));
-        var (s10, s11) = (new Vector<double>(_h, h1), new Vector<double>(_h, h1 + v));
-        var (s20, s21) = (new Vector<double>(_h, h2), new Vector<double>(_h, h2 + v));
-        var (s30, s31) = (new Vector<double>(_h, h3), new Vector<double>(_h, h3 + v));
-        var (t0, t1, t2, t3) = (a * BlockRows, (a + 1) * BlockRows, (a + 2) * BlockRows, (a + 3) * BlockRows);
-        for (var s = 0; s < n; s++)
-        {
-            var x0 = new Vector<double>(_rows, (s * cols) + b);
-            var x1 = new Vector<double>(_rows, (s * cols) + b + v);
-            var y0 = new Vector<double>(_transposed[t0 + s]);
-            var y1 = new Vector<double>(_transposed[t1 + s]);
-            var y2 = new Vector<double>(_transposed[t2 + s]);
-            var y3 = new Vector<double>(_transposed[t3 + s]);
-            s00 += y0 * x0;
-            s01 += y0 * x1;
-            s10 += y1 * x0;
-            s11 += y1 * x1;
-            s20 += y2 * x0;
-            s21 += y2 * x1;
-            s30 += y3 * x0;
-            s31 += y3 * x1;
-        }
-
-        s00.CopyTo(_h, h0);
-        s01.CopyTo(_h, h0 + v);
-        s10.CopyTo(_h, h1);
-        s11.CopyTo(_h, h1 + v);
-        s20.CopyTo(_h, h2);
-        s21.CopyTo(_h, h2 + v);
-        s30.CopyTo(_h, h3);
-        s31.CopyTo(_h, h3 + v);
-    }
+    private void Tile4(int a, int b, int n) =>
+        DoubleTile.FourByTwo(_transposed, a * BlockRows, BlockRows, _rows, b, _cols, n, _h, (a * _cols) + b, _cols, accumulate: true);
 
     private void Tile1(int a, int b, int n)
     {

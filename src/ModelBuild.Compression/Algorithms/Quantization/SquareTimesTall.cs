@@ -59,39 +59,8 @@ internal static class SquareTimesTall
         }
     }
 
-    private static void Tile(double[] a, int n, double[] b, int k, double[] c, int r, int col)
-    {
-        var v = Vector<double>.Count;
-        var (s00, s01, s10, s11) = (Vector<double>.Zero, Vector<double>.Zero, Vector<double>.Zero, Vector<double>.Zero);
-        var (s20, s21, s30, s31) = (Vector<double>.Zero, Vector<double>.Zero, Vector<double>.Zero, Vector<double>.Zero);
-        var (a0, a1, a2, a3) = (r * n, (r + 1) * n, (r + 2) * n, (r + 3) * n);
-        for (var t = 0; t < n; t++)
-        {
-            var x0 = new Vector<double>(b, (t * k) + col);
-            var x1 = new Vector<double>(b, (t * k) + col + v);
-            var y0 = new Vector<double>(a[a0 + t]);
-            var y1 = new Vector<double>(a[a1 + t]);
-            var y2 = new Vector<double>(a[a2 + t]);
-            var y3 = new Vector<double>(a[a3 + t]);
-            s00 += y0 * x0;
-            s01 += y0 * x1;
-            s10 += y1 * x0;
-            s11 += y1 * x1;
-            s20 += y2 * x0;
-            s21 += y2 * x1;
-            s30 += y3 * x0;
-            s31 += y3 * x1;
-        }
-
-        s00.CopyTo(c, (r * k) + col);
-        s01.CopyTo(c, (r * k) + col + v);
-        s10.CopyTo(c, ((r + 1) * k) + col);
-        s11.CopyTo(c, ((r + 1) * k) + col + v);
-        s20.CopyTo(c, ((r + 2) * k) + col);
-        s21.CopyTo(c, ((r + 2) * k) + col + v);
-        s30.CopyTo(c, ((r + 3) * k) + col);
-        s31.CopyTo(c, ((r + 3) * k) + col + v);
-    }
+    private static void Tile(double[] a, int n, double[] b, int k, double[] c, int r, int col) =>
+        DoubleTile.FourByTwo(a, r * n, n, b, col, k, n, c, (r * k) + col, k, accumulate: false);
 
     private static double Scalar(double[] a, int n, double[] b, int k, int r, int col)
     {
