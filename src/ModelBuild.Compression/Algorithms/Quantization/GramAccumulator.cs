@@ -137,7 +137,7 @@ public sealed class GramAccumulator
     }
 
     private void Tile4(int a, int b, int n) =>
-        DoubleTile.FourByTwo(_transposed, a * BlockRows, BlockRows, _rows, b, _cols, n, _h, (a * _cols) + b, _cols, accumulate: true);
+        VectorTile.FourByTwo(_transposed, a * BlockRows, BlockRows, _rows, b, _cols, n, _h, (a * _cols) + b, _cols, accumulate: true);
 
     private void Tile1(int a, int b, int n)
     {

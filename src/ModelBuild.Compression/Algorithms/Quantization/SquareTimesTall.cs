@@ -60,7 +60,7 @@ internal static class SquareTimesTall
     }
 
     private static void Tile(double[] a, int n, double[] b, int k, double[] c, int r, int col) =>
-        DoubleTile.FourByTwo(a, r * n, n, b, col, k, n, c, (r * k) + col, k, accumulate: false);
+        VectorTile.FourByTwo(a, r * n, n, b, col, k, n, c, (r * k) + col, k, accumulate: false);
 
     private static double Scalar(double[] a, int n, double[] b, int k, int r, int col)
     {
