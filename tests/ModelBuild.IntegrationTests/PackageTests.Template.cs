@@ -17,7 +17,7 @@ public sealed partial class PackageTests
         try
         {
             var pack = DotNet.Run(TestPaths.RepoRoot, "pack", Path.Combine("src", "ModelBuild.Templates"), "-c", TestPaths.Configuration,
-                "-o", work, $"-p:Version={package.Version}", "-nologo");
+                "-o", work, $"-p:PackageVersion={package.Version}", "--no-restore", "-nologo");
             Assert.True(pack.Succeeded, pack.Output);
             var hive = Path.Combine(work, "hive");
             var install = DotNet.Run(work, "new", "install", Path.Combine(work, $"ModelBuild.Templates.{package.Version}.nupkg"), "--debug:custom-hive", hive);

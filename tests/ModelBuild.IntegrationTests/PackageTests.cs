@@ -1,7 +1,7 @@
 namespace ModelBuild.IntegrationTests;
 
 /// <summary>The way a new user meets ModelBuild: `dotnet pack`, a local feed, a PackageReference.</summary>
-[Collection(DotNetBuildCollection.Name)]
+[Collection(DotNetPackCollection.Name)]
 public sealed partial class PackageTests(PackedPackage package, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PackedPackage>
 {
     [Fact]
@@ -254,11 +254,11 @@ public sealed class PackedPackage : IDisposable
         // A fresh version each run: NuGet's cache would otherwise serve an older package with the same version.
         Version = "0.1.0-ci." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
         PackOutput = DotNet.Run(TestPaths.RepoRoot, "pack", "src/ModelBuild/ModelBuild.csproj", "-c", TestPaths.Configuration,
-            "-o", Feed, $"-p:Version={Version}", "-nologo");
+            "-o", Feed, $"-p:PackageVersion={Version}", "--no-restore", "-nologo");
         Assert.True(PackOutput.Succeeded, PackOutput.Output);
         Assert.True(File.Exists(Nupkg), PackOutput.Output);
         FallbackPackOutput = DotNet.Run(TestPaths.RepoRoot, "pack", "src/ModelBuild.OnnxRuntime/ModelBuild.OnnxRuntime.csproj", "-c", TestPaths.Configuration,
-            "-o", Feed, $"-p:Version={Version}", "-nologo");
+            "-o", Feed, $"-p:PackageVersion={Version}", "--no-restore", "-nologo");
         Assert.True(FallbackPackOutput.Succeeded, FallbackPackOutput.Output);
     }
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace ModelBuild.IntegrationTests;
 
 /// <summary>The CLI as a .NET tool: packed, installed from a local feed with `dotnet tool install`, and run.</summary>
-[Collection(DotNetBuildCollection.Name)]
+[Collection(DotNetPackCollection.Name)]
 public sealed class ToolPackageTests : IDisposable
 {
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("mb-tool-");
@@ -17,7 +17,7 @@ public sealed class ToolPackageTests : IDisposable
         var tools = Path.Combine(_work.FullName, "tools");
         var version = "0.1.0-tool." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
         var pack = DotNet.Run(TestPaths.RepoRoot, "pack", Path.Combine("src", "ModelBuild.Cli"), "-c", TestPaths.Configuration,
-            "-p:ModelBuild_PackCli=true", $"-p:Version={version}", "-o", feed, "-nologo");
+            "-p:ModelBuild_PackCli=true", $"-p:PackageVersion={version}", "--no-restore", "-o", feed, "-nologo");
         Assert.True(pack.Succeeded, pack.Output);
 
         // Portable: ONNX Runtime's native library for each host it publishes, nothing for mobile platforms.
