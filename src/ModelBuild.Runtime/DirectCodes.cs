@@ -72,8 +72,10 @@ internal readonly struct Packed3Block : ICodeBlock
     public static Vector256<int> Chunk(Vector256<int> block, [ConstantExpected] int m) =>
         Avx2.ShiftRightLogicalVariable(block, Vector256.Create(0u, 3, 6, 9, 12, 15, 18, 21)) & Vector256.Create(7);
 
+    /// <summary>Each lane's code in bits 0–2 with the next codes above (no mask): an 8-entry lookup reads only bits 0–2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> RawChunk(Vector256<int> block, [ConstantExpected] int m) => Chunk(block, m);
+    public static Vector256<int> RawChunk(Vector256<int> block, [ConstantExpected] int m) =>
+        Avx2.ShiftRightLogicalVariable(block, Vector256.Create(0u, 3, 6, 9, 12, 15, 18, 21));
 }
 
 /// <summary>A bit count as a type, so <see cref="SplitBlock{TB}"/>'s shifts are JIT-time constants.</summary>
@@ -90,6 +92,11 @@ internal readonly struct OneBit : IBitCount
 internal readonly struct TwoBits : IBitCount
 {
     public static int Bits => 2;
+}
+
+internal readonly struct ThreeBits : IBitCount
+{
+    public static int Bits => 3;
 }
 
 internal readonly struct FourBits : IBitCount
@@ -121,12 +128,38 @@ internal readonly struct LinearValues : ICodeValues
     public static Vector256<float> Values(Vector256<int> codes, ref float table) => Avx.ConvertToVector256Single(codes);
 }
 
-/// <summary>Palettes of up to 8 entries: one in-register table lookup (vpermps).</summary>
+/// <summary>
+/// Linear codes of 1–3 bits: the code as a float by an 8-entry lookup of 0…2^b − 1 repeated, so vpermps (which reads
+/// only bits 0–2) replaces the int→float conversion and the codes need no mask.
+/// </summary>
+internal readonly struct LinearLookup<TBits> : ICodeValues
+    where TBits : struct, IBitCount
+{
+    public static bool IsPalette => false;
+
+    public static bool TakesRawCodes => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Values(Vector256<int> codes, ref float table) =>
+        Avx2.PermuteVar8x32(
+            TBits.Bits switch
+            {
+                1 => Vector256.Create(0f, 1, 0, 1, 0, 1, 0, 1),
+                2 => Vector256.Create(0f, 1, 2, 3, 0, 1, 2, 3),
+                _ => Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7),
+            },
+            codes);
+}
+
+/// <summary>
+/// Palettes of up to 8 entries: one in-register table lookup (vpermps). The tables repeat past 2^b entries
+/// (<see cref="Formats.DirectWeights.Tables"/>), so bits 0–2 of a raw chunk index the right value and need no mask.
+/// </summary>
 internal readonly struct SmallPalette : ICodeValues
 {
     public static bool IsPalette => true;
 
-    public static bool TakesRawCodes => false;
+    public static bool TakesRawCodes => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Values(Vector256<int> codes, ref float table) =>

@@ -38,14 +38,14 @@ internal static class DirectDense
         {
             switch ((w.IsPalette, w.Bits))
             {
-                case (false, 1): Gemv<SplitBlock<OneBit>, LinearValues>(x, w, y, rows, ep); break;
-                case (false, 2): Gemv<SplitBlock<TwoBits>, LinearValues>(x, w, y, rows, ep); break;
-                case (false, 3): Gemv<Packed3Block, LinearValues>(x, w, y, rows, ep); break;
+                case (false, 1): Gemv<SplitBlock<OneBit>, LinearLookup<OneBit>>(x, w, y, rows, ep); break;
+                case (false, 2): Gemv<SplitBlock<TwoBits>, LinearLookup<TwoBits>>(x, w, y, rows, ep); break;
+                case (false, 3): Gemv<Packed3Block, LinearLookup<ThreeBits>>(x, w, y, rows, ep); break;
                 case (false, _): Gemv<SplitBlock<FourBits>, LinearValues>(x, w, y, rows, ep); break;
                 case (true, 1): Gemv<SplitBlock<OneBit>, SmallPalette>(x, w, y, rows, ep); break;
                 case (true, 2): Gemv<SplitBlock<TwoBits>, SmallPalette>(x, w, y, rows, ep); break;
                 case (true, 3): Gemv<Packed3Block, SmallPalette>(x, w, y, rows, ep); break;
-                default: Gemv<SplitBlock<FourBits>, Palette16>(x, w, y, rows, ep); break;
+                default: Palette16Gemv.Run(x, w, y, rows, ep); break;
             }
 
             return;
@@ -73,7 +73,7 @@ internal static class DirectDense
         }
     }
 
-    private static void Gemv<TB, TV>(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    internal static void Gemv<TB, TV>(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
     {
@@ -84,16 +84,22 @@ internal static class DirectDense
         Span<float> sums = Scratch(rows * perRow);
         for (int r = 0; !TV.IsPalette && r < rows; r++)
         {
-            GroupSums(x.Slice(r * k, k), w.Group, TB.BlockCodes, sums.Slice(r * perRow, perRow));
+            GroupSums(x.Slice(r * k, k), w.Group, sums.Slice(r * perRow, perRow));
         }
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
         Span<float> dots = stackalloc float[4];
+        bool tail = k % TB.BlockCodes >= 8;
         for (int j = 0; j < n; j += 4)
         {
             for (int r = 0; r < rows; r++)
             {
                 Rows4<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                if (tail)
+                {
+                    TailDots<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), dots);
+                }
+
                 for (int i = 0; i < 4 && j + i < n; i++)
                 {
                     y[(r * n) + j + i] = ep.Apply(j + i, dots[i], 0);
@@ -184,10 +190,73 @@ internal static class DirectDense
             }
         }
 
-        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x, TB.BlockCodes);
-        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x, TB.BlockCodes);
-        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x, TB.BlockCodes);
-        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x, TB.BlockCodes);
+        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x);
+        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x);
+        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x);
+        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="dots"/> rows j…j+3's products over the whole 8-code chunks of their partial last block (in
+    /// the last scale group: a linear code is scaled here, its offset was taken off with the group's Σx in <see cref="Rows4"/>).
+    /// Kept out of <see cref="Rows4"/>: a call inside its loops made the JIT keep the accumulators in memory.
+    /// </summary>
+    private static void TailDots<TB, TV>(DirectWeights w, int j, ref float x, Span<float> dots)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        int last = w.Rows - 1, j1 = Math.Min(j + 1, last), j2 = Math.Min(j + 2, last), j3 = Math.Min(j + 3, last);
+        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        (Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3) = Tail<TB, TV>(
+            w, w.Cols / TB.BlockCodes, ref x,
+            ref Unsafe.Add(ref codes, (nint)j * w.RowBytes), ref Unsafe.Add(ref codes, (nint)j1 * w.RowBytes),
+            ref Unsafe.Add(ref codes, (nint)j2 * w.RowBytes), ref Unsafe.Add(ref codes, (nint)j3 * w.RowBytes),
+            ref RowParams<TV>(w, j), ref RowParams<TV>(w, j1), ref RowParams<TV>(w, j2), ref RowParams<TV>(w, j3));
+        int lastGroup = w.GroupsPerRow - 1;
+        dots[0] += Vector256.Sum(e0) * (TV.IsPalette ? 1f : w.Scales[(j * w.GroupsPerRow) + lastGroup]);
+        dots[1] += Vector256.Sum(e1) * (TV.IsPalette ? 1f : w.Scales[(j1 * w.GroupsPerRow) + lastGroup]);
+        dots[2] += Vector256.Sum(e2) * (TV.IsPalette ? 1f : w.Scales[(j2 * w.GroupsPerRow) + lastGroup]);
+        dots[3] += Vector256.Sum(e3) * (TV.IsPalette ? 1f : w.Scales[(j3 * w.GroupsPerRow) + lastGroup]);
+    }
+
+    /// <summary>
+    /// The 4 rows' sums over the whole 8-code chunks of partial block <paramref name="block"/> (zero when the row ends
+    /// on a block). Returned rather than added through refs: refs to the caller's accumulators would keep them in memory.
+    /// </summary>
+    private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Tail<TB, TV>(
+        DirectWeights w, int block, ref float x, ref byte c0, ref byte c1, ref byte c2, ref byte c3,
+        ref float t0, ref float t1, ref float t2, ref float t3)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int chunks = (w.Cols - (block * TB.BlockCodes)) / 8;
+        if (chunks == 0)
+        {
+            return (a0, a1, a2, a3);
+        }
+
+        nint at = (nint)block * TB.BlockBytes;
+        ref float xb = ref Unsafe.Add(ref x, block * TB.BlockCodes);
+        Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
+        Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));
+        for (int m = 0; m < chunks; m++)
+        {
+            // Step's chunk index must be a constant; a partial block has at most BlockCodes/8 − 1 whole chunks.
+            switch (m)
+            {
+                case 0: Step<TB, TV>(0, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+                case 1 when TB.BlockCodes > 16: Step<TB, TV>(1, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+                case 2 when TB.BlockCodes > 24: Step<TB, TV>(2, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+                case 3 when TB.BlockCodes > 32: Step<TB, TV>(3, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+                case 4 when TB.BlockCodes > 40: Step<TB, TV>(4, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+                case 5 when TB.BlockCodes > 48: Step<TB, TV>(5, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+                case 6 when TB.BlockCodes > 56: Step<TB, TV>(6, ref xb, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3); break;
+                default: throw new InvalidOperationException($"chunk {m} of a {TB.BlockCodes}-code block is not a tail chunk");
+            }
+        }
+
+        return (a0, a1, a2, a3);
     }
 
     /// <summary>−(code bias + zero point) of linear group <paramref name="at"/> in every lane.</summary>
@@ -225,11 +294,11 @@ internal static class DirectDense
             ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Tables), (nint)(row / w.RowsPerBook) * w.TableStride)
             : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Scales), (nint)row * w.GroupsPerRow);
 
-    /// <summary>Row <paramref name="row"/>'s columns after its last whole block (fewer than one block).</summary>
-    private static float Rest(DirectWeights w, int row, ref float x, int blockCodes)
+    /// <summary>Row <paramref name="row"/>'s columns after its last whole 8-code chunk (fewer than 8).</summary>
+    internal static float Rest(DirectWeights w, int row, ref float x)
     {
         float sum = 0;
-        for (int c = w.Cols / blockCodes * blockCodes; c < w.Cols; c++)
+        for (int c = w.Cols / 8 * 8; c < w.Cols; c++)
         {
             sum += w.Value(row, c) * Unsafe.Add(ref x, c);
         }
@@ -237,13 +306,16 @@ internal static class DirectDense
         return sum;
     }
 
-    /// <summary>Per scale group, the 8 lane sums of x over the group's whole blocks (the columns the vector loop covers).</summary>
-    private static void GroupSums(ReadOnlySpan<float> x, int group, int blockCodes, Span<float> sums)
+    /// <summary>
+    /// Per scale group, the 8 lane sums of x over the columns the vector loop covers: the group's whole 8-code chunks
+    /// (groups are whole blocks except the last, whose partial block's whole chunks <see cref="Tail"/> takes).
+    /// </summary>
+    private static void GroupSums(ReadOnlySpan<float> x, int group, Span<float> sums)
     {
         ref float x0 = ref MemoryMarshal.GetReference(x);
         for (int g = 0; g < sums.Length / 8; g++)
         {
-            int start = g * group, end = start + ((Math.Min(group, x.Length - start) / blockCodes) * blockCodes);
+            int start = g * group, end = start + (Math.Min(group, x.Length - start) / 8 * 8);
             Vector256<float> acc = default;
             for (int i = start; i < end; i += 8)
             {
@@ -306,9 +378,9 @@ internal static class DirectDense
         {
             done = (w.IsPalette, w.Bits) switch
             {
-                (false, 1) => DecodeBlocks<SplitBlock<OneBit>, LinearValues>(w, row, dst),
-                (false, 2) => DecodeBlocks<SplitBlock<TwoBits>, LinearValues>(w, row, dst),
-                (false, 3) => DecodeBlocks<Packed3Block, LinearValues>(w, row, dst),
+                (false, 1) => DecodeBlocks<SplitBlock<OneBit>, LinearLookup<OneBit>>(w, row, dst),
+                (false, 2) => DecodeBlocks<SplitBlock<TwoBits>, LinearLookup<TwoBits>>(w, row, dst),
+                (false, 3) => DecodeBlocks<Packed3Block, LinearLookup<ThreeBits>>(w, row, dst),
                 (false, _) => DecodeBlocks<SplitBlock<FourBits>, LinearValues>(w, row, dst),
                 (true, 1) => DecodeBlocks<SplitBlock<OneBit>, SmallPalette>(w, row, dst),
                 (true, 2) => DecodeBlocks<SplitBlock<TwoBits>, SmallPalette>(w, row, dst),

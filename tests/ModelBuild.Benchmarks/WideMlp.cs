@@ -23,7 +23,7 @@ internal sealed class WideMlp
     /// density (SparseWeights.MaxDensity's break-even; without it an entry denser than 25 % is decoded to float32).
     /// </summary>
     public static readonly string[] Variants =
-        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "int3", "int2", "pal4", "pal2", "fp16", "bf16",
+        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "int3", "int2", "pal4", "pal3", "pal2", "fp16", "bf16",
          "sparse90", "sparse75", "sparse75-csr", "sparse50-csr", "int4-f32", "pal4-f32"];
 
     internal static readonly int[] Sizes = [784, 1024, 1024, 10];
@@ -111,6 +111,7 @@ internal sealed class WideMlp
         "int3" => Linear(w, rows, cols, 3, cols),
         "int2" => Linear(w, rows, cols, 2, cols),
         "pal4" => Palette(w, rows, cols, 4),
+        "pal3" => Palette(w, rows, cols, 3),
         "pal2" => Palette(w, rows, cols, 2),
         "fp16" => new HalfFloat(rows, cols, [.. w.Select(v => BitConverter.HalfToUInt16Bits((Half)v))], false),
         "bf16" => new HalfFloat(rows, cols, [.. w.Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16))], true),

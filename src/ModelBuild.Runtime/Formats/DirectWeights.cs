@@ -65,7 +65,10 @@ internal sealed class DirectWeights : IDecodedRows
     /// <summary>Linear with zero points: one per (row, group). Empty otherwise.</summary>
     public sbyte[] ZeroPoints { get; private set; } = [];
 
-    /// <summary>Palette: one table per codebook, <see cref="TableStride"/> floats each (entries past 2^b are 0).</summary>
+    /// <summary>
+    /// Palette: one table per codebook, <see cref="TableStride"/> floats each; a table of fewer than 8 entries repeats
+    /// (entry i is entry i mod 2^b), so an 8-entry lookup may read bits of the next code above the code's own.
+    /// </summary>
     public float[] Tables { get; private set; } = [];
 
     /// <summary>Floats per table in <see cref="Tables"/>: max(2^b, 8), so a 256-bit permute can always load 8.</summary>
@@ -132,9 +135,9 @@ internal sealed class DirectWeights : IDecodedRows
             w.Tables = new float[(long)h.Books * w.TableStride];
             for (int b = 0; b < h.Books; b++)
             {
-                for (int i = 0; i < h.Size; i++)
+                for (int i = 0; i < w.TableStride; i++)
                 {
-                    w.Tables[(b * w.TableStride) + i] = BinaryPrimitives.ReadSingleLittleEndian(data[(8 + (4 * ((b * h.Size) + i)))..]);
+                    w.Tables[(b * w.TableStride) + i] = BinaryPrimitives.ReadSingleLittleEndian(data[(8 + (4 * ((b * h.Size) + (i % h.Size))))..]);
                 }
             }
 

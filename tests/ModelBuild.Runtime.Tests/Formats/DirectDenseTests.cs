@@ -11,7 +11,8 @@ public sealed class DirectDenseTests
 {
     // Odd K, N not a multiple of 4, 1–3 input rows (in-register kernel) and 5 (decoded blocks), K below one block;
     // 9 and 20 rows (DirectGemm: a partial x panel, MR-row weight blocks with a partial last one, K across two Kc blocks).
-    private static readonly (int Rows, int N, int K)[] Sizes = [(1, 7, 83), (2, 5, 130), (3, 9, 64), (5, 6, 97), (1, 3, 5), (9, 7, 83), (20, 13, 300)];
+    // K = 200 and 147: 64-column lookup blocks (4-bit palette) then an 8-code chunk, or a 16-code block and 3 scalar columns.
+    private static readonly (int Rows, int N, int K)[] Sizes = [(1, 7, 83), (2, 5, 130), (3, 9, 64), (5, 6, 97), (1, 3, 5), (9, 7, 83), (20, 13, 300), (1, 5, 200), (2, 6, 147)];
 
     public static TheoryData<int, int, int, bool> LinearCases()
     {
