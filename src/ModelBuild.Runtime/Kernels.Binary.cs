@@ -46,7 +46,7 @@ public static partial class Kernels
         Check.AtLeast(a.Length, (aBatched ? batch : 1) * sizeA, nameof(a), aBatched ? "batch × Π shapeA" : "Π shapeA");
         Check.AtLeast(b.Length, (bBatched ? batch : 1) * sizeB, nameof(b), bBatched ? "batch × Π shapeB" : "Π shapeB");
         Check.AtLeast(y.Length, batch * sizeOut, nameof(y), "batch × Π shapeOut");
-        if (!Enum.IsDefined(f))
+        if ((uint)f >= EnumCounts.Binary)
         {
             throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown binary function.");
         }
@@ -70,6 +70,21 @@ public static partial class Kernels
             case BinaryFunction.FMod: Broadcast<FModOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
             default: Broadcast<PReluOperator>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch); break;
         }
+    }
+
+    // A loop, not Span.Contains: that instantiation is not precompiled, so it cost each process a JIT compilation in
+    // its first prediction (cold start, issue 12); a shape has a handful of dims.
+    private static bool HasZero(ReadOnlySpan<int> dims)
+    {
+        foreach (int d in dims)
+        {
+            if (d == 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -101,7 +116,7 @@ public static partial class Kernels
         dims[0] = batch;
         strideA[0] = aBatched ? sa : 0;
         strideB[0] = bBatched ? sb : 0;
-        if (batch == 0 || dims.Contains(0))
+        if (batch == 0 || HasZero(dims))
         {
             return;
         }

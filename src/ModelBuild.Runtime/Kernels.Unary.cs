@@ -14,7 +14,7 @@ public static partial class Kernels
     public static void Unary(UnaryFunction f, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)
     {
         Check.AtLeast(y.Length, x.Length, nameof(y), "x.Length");
-        if (!Enum.IsDefined(f))
+        if ((uint)f >= EnumCounts.Unary)
         {
             throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown unary function.");
         }

@@ -299,7 +299,8 @@ internal static class WinogradConv
     /// tiles is a 4×4 transpose away from 16 consecutive outputs, stored as <c>act(value + bias)</c>; only the first
     /// <paramref name="valid"/> are stored.
     /// </summary>
-    private static void StoreRow(ref float o, int lanes, Vector128<float> bias, bool relu, ref float dst, int valid)
+    /// <remarks>The bias is passed by reference: a by-value vector parameter keeps ReadyToRun from precompiling the method.</remarks>
+    private static void StoreRow(ref float o, int lanes, in Vector128<float> bias, bool relu, ref float dst, int valid)
     {
         Span<float> edge = stackalloc float[32];
         ref float e = ref MemoryMarshal.GetReference(edge);

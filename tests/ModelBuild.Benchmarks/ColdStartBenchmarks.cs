@@ -9,7 +9,9 @@ namespace ModelBuild.Benchmarks;
 /// runtime, so the measured call is the first: construct the generated predictor and predict once (which loads its
 /// weights), against <c>new InferenceSession</c> (1 intra-op thread) and a first <c>Run</c> (which loads ORT's native
 /// library). Run with <c>--filter "*ColdStartBenchmarks*"</c> (Program.cs adds no ShortRun job to it); ColdStart.cs
-/// (`-- quick cold`) is the quicker check with process CPU time.
+/// (`-- quick cold`) is the quicker check with process CPU time. Build with <c>-p:BenchmarksReadyToRun=true</c> to
+/// measure the generated predictors precompiled, as in an app published with <c>PublishReadyToRun</c> (README, "Cold
+/// start").
 /// </summary>
 [SimpleJob(RunStrategy.ColdStart, launchCount: 15, warmupCount: 0, iterationCount: 1, invocationCount: 1, id: "ColdStart")]
 public class ColdStartBenchmarks

@@ -59,6 +59,12 @@ if (args is ["cold-child", var coldSide, var coldModel])
     return;
 }
 
+if (args is ["cold-ops-child", _, var opsModel])
+{
+    ModelBuild.Benchmarks.ColdOps.Run(opsModel);
+    return;
+}
+
 if (args is ["cold-parts-child", _, var partModel])
 {
     ModelBuild.Benchmarks.ColdStart.BreakDown(partModel);

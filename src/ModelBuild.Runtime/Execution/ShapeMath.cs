@@ -75,11 +75,24 @@ public static class ShapeMath
         return true;
     }
 
+    /// <summary>
+    /// Sets every dim to 1. A loop rather than <c>Span.Fill</c>: shapes have a handful of dims, and the runtime
+    /// rejected CoreLib's precompiled Fill (its code depends on the vector width; measured with AVX-512 off), so Fill
+    /// cost every process a JIT compilation in its first prediction (cold start, issue 12).
+    /// </summary>
+    internal static void Ones(Span<int> dims)
+    {
+        for (var i = 0; i < dims.Length; i++)
+        {
+            dims[i] = 1;
+        }
+    }
+
     /// <summary>Right-aligns <paramref name="shape"/> into <paramref name="padded"/>, filling leading dims with 1.</summary>
     public static void PadLeft(ReadOnlySpan<int> shape, Span<int> padded)
     {
         var lead = padded.Length - shape.Length;
-        padded[..lead].Fill(1);
+        Ones(padded[..lead]);
         shape.CopyTo(padded[lead..]);
     }
 

@@ -67,7 +67,7 @@ internal static class Spatial
         }
 
         Span<int> ys = stackalloc int[xs.Length];
-        ys.Fill(1);
+        ShapeMath.Ones(ys);
         ys[0] = xs[0];
         ys[1] = xs[1];
         planes = xs[0] * xs[1];

@@ -1,0 +1,28 @@
+namespace ModelBuild.Runtime.Execution;
+
+/// <summary>
+/// Makes ReadyToRun precompile the instantiations generated code calls. <see cref="Predictors"/>' generic helpers
+/// are instantiated over the tensor element types (float, long, bool) by the generated class, which lives in the
+/// user's assembly: crossgen2 compiles only the instantiations it sees used inside this assembly, so each one (and
+/// the span casts it inlines) was JIT-compiled in every process's first prediction (cold start, issue 12). Never
+/// called: crossgen2 compiles every method of the assembly, and with it the instantiations these reference.
+/// </summary>
+internal static class ReadyToRunRoots
+{
+    /// <summary>References each generic helper once per element type the plan format allows (float32, int64, bool).</summary>
+    internal static void Instantiations(OpContext context)
+    {
+        Element<float>(context);
+        Element<long>(context);
+        Element<bool>(context);
+    }
+
+    private static void Element<T>(OpContext context)
+        where T : unmanaged
+    {
+        Predictors.SetInput<T>(context, 0, default, default);
+        _ = Predictors.ReadOutput<T>(context, 0, out _);
+        _ = Predictors.CopyOutput<T>(context, 0, default, default, "");
+        Predictors.CopyExact<T>(context, 0, default, "");
+    }
+}

@@ -1,0 +1,54 @@
+using System.Reflection;
+using ModelBuild.Runtime.Execution;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// `-- cold-ops-child gen &lt;model&gt;` (a fresh process): the generated program's first run op by op, to see which
+/// layers make the first prediction dear (JIT of their kernels, weight preparation such as Winograd transforms or
+/// panel packing, first touch of buffers). Runs the ops of the generated <c>…Program.Program</c> on a new context
+/// twice and prints, per op kind and for the dearest single ops, process CPU time of the first and second run and
+/// the JIT time (runtime's counter, all threads) during the first. A Stopwatch tool, not a benchmark.
+/// </summary>
+internal static class ColdOps
+{
+    public static void Run(string model)
+    {
+        int[] shape = ColdStart.Shapes[model];
+        var input = new float[shape.Aggregate(1, (a, d) => a * d)];
+        Type programType = typeof(ColdOps).Assembly.GetTypes().Single(t => t.Name.EndsWith("__" + ColdModels.ClassName(model) + "Program", StringComparison.Ordinal));
+        var program = (ModelProgram)programType.GetField("Program", BindingFlags.Static | BindingFlags.NonPublic)!.GetValue(null)!;
+        _ = program.Blob;
+        var ops = program.Ops;
+        var first = new double[ops.Count];
+        var jit = new double[ops.Count];
+        var second = new double[ops.Count];
+        foreach (double[] times in new[] { first, second })
+        {
+            var context = new OpContext(program);
+            context.SetInput<float>(program.Inputs[0], input, shape);
+            for (int i = 0; i < ops.Count; i++)
+            {
+                double j0 = System.Runtime.JitInfo.GetCompilationTime(false).TotalMilliseconds;
+                long t0 = ThreadClock.ProcessNanoseconds();
+                ops[i].Execute(context);
+                times[i] = (ThreadClock.ProcessNanoseconds() - t0) / 1e6;
+                if (times == first)
+                {
+                    jit[i] = System.Runtime.JitInfo.GetCompilationTime(false).TotalMilliseconds - j0;
+                }
+            }
+        }
+
+        Console.WriteLine($"{model}: first run {first.Sum():F1} ms CPU (JIT {jit.Sum():F1}), second {second.Sum():F1}");
+        foreach (var g in Enumerable.Range(0, ops.Count).GroupBy(i => ops[i].GetType().Name).OrderByDescending(g => g.Sum(i => first[i])))
+        {
+            Console.WriteLine($"  {g.Key,-22} x{g.Count(),3}: first {g.Sum(i => first[i]),7:F1}  jit {g.Sum(i => jit[i]),7:F1}  second {g.Sum(i => second[i]),7:F1}");
+        }
+
+        foreach (int i in Enumerable.Range(0, ops.Count).OrderByDescending(i => first[i] - second[i]).Take(12))
+        {
+            Console.WriteLine($"  op {i,3} {ops[i].GetType().Name,-18} {ops[i].Node,-40} first {first[i],6:F1} jit {jit[i],6:F1} second {second[i],6:F1}");
+        }
+    }
+}
