@@ -51,8 +51,11 @@ internal static partial class ConvGemm
     /// (<see cref="Panel"/>): <c>col</c>'s rows are p floats apart, and for p a multiple of 256 (16×16, 32×32, 64×64
     /// images) every row of the slice falls into the same few L1 sets, so a K × 24 slice of 2 lines per row does not
     /// stay in L1 even when it would fit (BlazeFace's 24 → 28 1×1 conv on 64×64 ran at half the FMA rate).
+    /// <paramref name="sequential"/>: every output is one FMA chain over k in order, whichever tile computes it (no
+    /// even/odd split tiles), so an output's bits do not depend on p or on its column; needs p ≥ 8 at the 256-bit level
+    /// and p ≥ 4 at the 128-bit level (else the scalar tail, which does not fuse, would take the last pixels).
     /// </summary>
-    public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
+    public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool sequential = false)
     {
         int px = 0;
         if (level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated && p >= 16)
@@ -78,6 +81,12 @@ internal static partial class ConvGemm
                 }
             }
 
+            if (sequential)
+            {
+                // The 48-wide tiles are single chains; the zmm 16-wide and ymm 8-wide tails are not.
+                px = Tail256(px, ref pw, m, ref col, k, p, ref y, j0, ep, sequential);
+            }
+
             px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: false);
 
             // A last 1–8 pixels (49 = 48 + 1 is common) take an 8-wide tile, which wastes less than a 16-wide one.
@@ -90,10 +99,7 @@ internal static partial class ConvGemm
             // The last 1–23 pixels: one 24- or 16-wide tile placed to end at the last pixel (recomputing a few; 16-wide
             // tiles when fewer than 24 pixels exist), which runs at nearly the 24-wide tile's rate where 8-wide tiles run
             // at about half of it.
-            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
-            px = p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
-                : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
-                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
+            px = Tail256(0, ref pw, m, ref col, k, p, ref y, j0, ep, sequential);
         }
         else if (level != SimdLevel.Scalar && p >= 4)
         {
@@ -117,6 +123,16 @@ internal static partial class ConvGemm
                 }
             }
         }
+    }
+
+    /// <summary>The 256-bit tiles from pixel <paramref name="px"/> to the end (p ≥ 8): 24-wide, then one shifted 24-, 16- or 8-wide tile.</summary>
+    private static int Tail256(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool sequential)
+    {
+        px = Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
+        return p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+            : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+            : sequential ? Columns<Tile8SeqYmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+            : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
     }
 
     /// <summary>

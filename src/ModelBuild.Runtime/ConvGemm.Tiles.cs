@@ -291,3 +291,63 @@ internal readonly struct Tile16Zmm : ITile
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Residual1(in Epilogue ep, int j, ref Vector512<float> a, ref float y) => ep.AddResidual(j, ref a, ref y);
 }
+
+/// <summary>
+/// 4 × 8 with one accumulator per channel (4 FMA chains, half the rate of <see cref="Tile8Ymm"/>'s even/odd split):
+/// the 8-wide tail of <see cref="ConvGemm.RunPacked"/>'s sequential mode, whose outputs must be single FMA chains over
+/// k like every other tile's, so that their bits do not depend on which tile computes them.
+/// </summary>
+internal readonly struct Tile8SeqYmm : ITile
+{
+    public static int Width => 8;
+
+    public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int i = 0; i < k; i++)
+        {
+            Vector256<float> x = Vector256.LoadUnsafe(ref col);
+            a0 = Simd.MulAdd(Vector256.Create(w), x, a0);
+            a1 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 1)), x, a1);
+            a2 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 2)), x, a2);
+            a3 = Simd.MulAdd(Vector256.Create(Unsafe.Add(ref w, 3)), x, a3);
+            w = ref Unsafe.Add(ref w, ConvGemm.Mr);
+            col = ref Unsafe.Add(ref col, ldc);
+        }
+
+        if (ep.HasResidual)
+        {
+            ep.AddResidual(j, ref a0, ref y);
+            if (rows > 1)
+            {
+                ep.AddResidual(j + 1, ref a1, ref Unsafe.Add(ref y, p));
+            }
+
+            if (rows > 2)
+            {
+                ep.AddResidual(j + 2, ref a2, ref Unsafe.Add(ref y, 2 * p));
+            }
+
+            if (rows > 3)
+            {
+                ep.AddResidual(j + 3, ref a3, ref Unsafe.Add(ref y, 3 * p));
+            }
+        }
+
+        ep.Store(j, a0, ref y);
+        if (rows > 1)
+        {
+            ep.Store(j + 1, a1, ref y, (nuint)p);
+        }
+
+        if (rows > 2)
+        {
+            ep.Store(j + 2, a2, ref y, (nuint)(2 * p));
+        }
+
+        if (rows > 3)
+        {
+            ep.Store(j + 3, a3, ref y, (nuint)(3 * p));
+        }
+    }
+}
