@@ -51,11 +51,8 @@ internal static partial class ConvGemm
     /// (<see cref="Panel"/>): <c>col</c>'s rows are p floats apart, and for p a multiple of 256 (16×16, 32×32, 64×64
     /// images) every row of the slice falls into the same few L1 sets, so a K × 24 slice of 2 lines per row does not
     /// stay in L1 even when it would fit (BlazeFace's 24 → 28 1×1 conv on 64×64 ran at half the FMA rate).
-    /// <paramref name="sequential"/>: every output is one FMA chain over k in order, whichever tile computes it (no
-    /// even/odd split tiles), so an output's bits do not depend on p or on its column; needs p ≥ 8 at the 256-bit level
-    /// and p ≥ 4 at the 128-bit level (else the scalar tail, which does not fuse, would take the last pixels).
     /// </summary>
-    public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool sequential = false)
+    public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
         int px = 0;
         if (level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated && p >= 16)
@@ -81,12 +78,6 @@ internal static partial class ConvGemm
                 }
             }
 
-            if (sequential)
-            {
-                // The 48-wide tiles are single chains; the zmm 16-wide and ymm 8-wide tails are not.
-                px = Tail256(px, ref pw, m, ref col, k, p, ref y, j0, ep, sequential);
-            }
-
             px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: false);
 
             // A last 1–8 pixels (49 = 48 + 1 is common) take an 8-wide tile, which wastes less than a 16-wide one.
@@ -96,10 +87,15 @@ internal static partial class ConvGemm
         }
         else if (level == SimdLevel.Vector256 && p >= 8)
         {
-            // The last 1–23 pixels: one 24- or 16-wide tile placed to end at the last pixel (recomputing a few; 16-wide
-            // tiles when fewer than 24 pixels exist), which runs at nearly the 24-wide tile's rate where 8-wide tiles run
-            // at about half of it.
-            px = Tail256(0, ref pw, m, ref col, k, p, ref y, j0, ep, sequential);
+            // The last 1–23 pixels: one 24-, 16- or 8-wide tile placed to end at the last pixel (recomputing a few; 16-wide
+            // tiles when fewer than 24 pixels exist), the narrowest that covers them: 8-wide tiles run at about half the
+            // 24-wide tile's rate per pixel, but a last 1–8 pixels (49 = 48 + 1: 7×7 images) in a 24-wide tile recomputed
+            // up to 23 (SqueezeNet's 7×7 convs: direct 3×3 1.6–1.9× faster, 1×1 1.3×, `-- quick shared-convs`).
+            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
+            px = px >= p ? p
+                : p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+                : p - px > 8 && p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
         }
         else if (level != SimdLevel.Scalar && p >= 4)
         {
@@ -123,16 +119,6 @@ internal static partial class ConvGemm
                 }
             }
         }
-    }
-
-    /// <summary>The 256-bit tiles from pixel <paramref name="px"/> to the end (p ≥ 8): 24-wide, then one shifted 24-, 16- or 8-wide tile.</summary>
-    private static int Tail256(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool sequential)
-    {
-        px = Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
-        return p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
-            : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
-            : sequential ? Columns<Tile8SeqYmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
-            : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// 3×3 stride-1 convolutions (group 1, ≥ <see cref="MinChannels"/> channels in and out, output ≥ 7×7) by Winograd's
+/// 3×3 stride-1 convolutions (group 1, ≥ <see cref="MinChannels"/> channels in and out, output ≥ 8×8) by Winograd's
 /// minimal filtering F(4×4, 3×3) (Lavin &amp; Gray, "Fast Algorithms for Convolutional Neural Networks", 2015):
 /// each 4×4 output tile is <c>Aᵀ [Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B)] A</c> over 6×6 input tiles d_c, so the 36 element-wise
 /// products become 36 independent GEMMs <c>M_ξ[oc, tile] = Σ_c U_ξ[oc, c]·V_ξ[c, tile]</c> with 36 multiplies per
@@ -19,8 +19,7 @@ namespace ModelBuild.Runtime;
 /// <c>planes[c][r][φ][q]</c> = padded column 4q + φ of padded row r, so element m of 4 horizontally adjacent tiles is
 /// one contiguous 4-float load; the transforms run on 4 tiles at once (one Vector128 lane per tile). Tile columns are
 /// padded to a multiple of 4 (their outputs are dropped). Tile rows are processed in chunks whose V and M matrices
-/// (36·(C + OC)·tiles floats) stay in L2; small images go several to a chunk, their tiles side by side as the GEMMs'
-/// columns (a 7×7 image alone has 8 tile columns, a batch of them fills the 24-wide tiles and reads U once per chunk).
+/// (36·(C + OC)·tiles floats) stay in L2.
 /// </para>
 /// <para>
 /// Accuracy: the transforms have coefficients up to 8 (Aᵀ), 5 (Bᵀ) and 1/24 (G), so the rounding error is a small
@@ -34,18 +33,6 @@ internal static class WinogradConv
     /// <summary>Fewer input or output channels leave the GEMM too short to pay for the transforms.</summary>
     public const int MinChannels = 16;
 
-    /// <summary>
-    /// Smaller outputs waste too much of their 4×4 tiles: 7×7 (SqueezeNet's fire modules) is 2×2 tiles, 144 multiplies
-    /// per channel pair where the direct conv needs 441; 6×6 would be 144 against 324 but its GEMM is as narrow.
-    /// </summary>
-    public const int MinOutput = 7;
-
-    /// <summary>
-    /// GEMM columns (tiles) a chunk of whole images aims for: 24 fills the AVX2 24-wide tile, where 7×7 images alone
-    /// (8 tiles, padded) run 8-wide tiles at half their rate.
-    /// </summary>
-    private const int MinChunkTiles = 24;
-
     /// <summary>Elements of a 6×6 transformed tile: the number of GEMMs.</summary>
     private const int Xi = 36;
 
@@ -58,7 +45,7 @@ internal static class WinogradConv
     /// <summary>Whether <see cref="Run"/> handles <paramref name="s"/> at <paramref name="level"/> (not at the scalar level, which keeps the direct definition).</summary>
     public static bool Applies(SimdLevel level, in Conv2DShape s, WeightMatrix w) =>
         level != SimdLevel.Scalar && s.KH == 3 && s.KW == 3 && s.SH == 1 && s.SW == 1 && s.DH == 1 && s.DW == 1 && s.Group == 1
-        && s.C >= MinChannels && s.OC >= MinChannels && s.OH >= MinOutput && s.OW >= MinOutput
+        && s.C >= MinChannels && s.OC >= MinChannels && s.OH >= 8 && s.OW >= 8
         && (long)w.Rows * w.Cols * 4 <= Kernels.MaxPackedConvWeights;
 
     /// <summary>
@@ -121,52 +108,32 @@ internal static class WinogradConv
         where TW : struct, IVectorWidth<TV>
     {
         var geo = new Geometry(s, TW.Count);
-        int images = Math.Min(geo.ImagesPerChunk, batch), columns = Math.Max(geo.ChunkTiles, images * geo.ImageTiles);
         int planeFloats = s.C * geo.Rows * 4 * geo.Q;
-        int need = planeFloats + (Xi * (s.C + s.OC) * columns) + (4 * geo.Q);
+        int need = planeFloats + (Xi * (s.C + s.OC) * geo.ChunkTiles) + (4 * geo.Q);
         float[] buffer = t_buffer is { } b && b.Length >= need ? b : (t_buffer = new float[need]);
         Span<float> planes = buffer.AsSpan(0, planeFloats);
-        Span<float> v = buffer.AsSpan(planeFloats, Xi * s.C * columns);
-        Span<float> m = buffer.AsSpan(planeFloats + v.Length, Xi * s.OC * columns);
+        Span<float> v = buffer.AsSpan(planeFloats, Xi * s.C * geo.ChunkTiles);
+        Span<float> m = buffer.AsSpan(planeFloats + v.Length, Xi * s.OC * geo.ChunkTiles);
         Span<float> padded = buffer.AsSpan(planeFloats + v.Length + m.Length, 4 * geo.Q);
         ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedWinograd());
         int perXi = (s.OC + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * s.C;
         var none = new Epilogue(default, Activation.None);
         int hw = s.H * s.W, p = s.OH * s.OW;
-
-        // Several whole images per chunk (small images) or one image in chunks of tile rows (large ones). The GEMMs are
-        // sequential (one FMA chain per output whatever its column), so an image's bits do not depend on its chunk.
-        for (int n0 = 0; n0 < batch; n0 += images)
+        for (int n = 0; n < batch; n++)
         {
-            int count = Math.Min(images, batch - n0);
-            if (images == 1)
-            {
-                Fill(x.Slice(n0 * s.C * hw, s.C * hw), planes, padded, s, geo);
-            }
-
+            Fill(x.Slice(n * s.C * hw, s.C * hw), planes, padded, s, geo);
+            Span<float> yn = y.Slice(n * s.OC * p, s.OC * p);
             for (int th0 = 0; th0 < geo.TH; th0 += geo.ChunkRows)
             {
-                int rows = Math.Min(geo.ChunkRows, geo.TH - th0), perImage = rows * geo.TWp, tiles = count * perImage;
-                for (int i = 0; i < count; i++)
-                {
-                    if (images > 1)
-                    {
-                        Fill(x.Slice((n0 + i) * s.C * hw, s.C * hw), planes, padded, s, geo);
-                    }
-
-                    InputTransform<TV, TW>(planes, v, s.C, geo, th0, rows, tiles, i * perImage);
-                }
-
+                int rows = Math.Min(geo.ChunkRows, geo.TH - th0), tiles = rows * geo.TWp;
+                InputTransform<TV, TW>(planes, v, s.C, geo, th0, rows, tiles);
                 for (int xi = 0; xi < Xi; xi++)
                 {
                     ConvGemm.RunPacked(level, ref Unsafe.Add(ref u, (nint)xi * perXi), s.OC, ref v[xi * s.C * tiles], s.C, tiles,
-                        ref m[xi * s.OC * tiles], 0, none, sequential: true);
+                        ref m[xi * s.OC * tiles], 0, none);
                 }
 
-                for (int i = 0; i < count; i++)
-                {
-                    OutputTransform<TV, TW>(m, y.Slice((n0 + i) * s.OC * p, s.OC * p), bias, act == Activation.Relu, s, geo, th0, rows, tiles, i * perImage);
-                }
+                OutputTransform<TV, TW>(m, yn, bias, act == Activation.Relu, s, geo, th0, rows, tiles);
             }
         }
     }
@@ -212,10 +179,10 @@ internal static class WinogradConv
     }
 
     /// <summary>
-    /// <c>V_ξ[c, column + tile] = (Bᵀ d B)_ξ</c> for one image's tiles of the chunk (V's rows are <paramref name="tiles"/>
-    /// long), <c>TW.Count</c> adjacent tiles per vector: rows first into a 6×6 buffer of vectors, then its rows.
+    /// <c>V_ξ[c, tile] = (Bᵀ d B)_ξ</c> for the chunk's tiles, <c>TW.Count</c> adjacent tiles per vector: rows first into
+    /// a 6×6 buffer of vectors, then its rows.
     /// </summary>
-    internal static void InputTransform<TV, TW>(ReadOnlySpan<float> planes, Span<float> v, int channels, in Geometry geo, int th0, int rows, int tiles, int column)
+    internal static void InputTransform<TV, TW>(ReadOnlySpan<float> planes, Span<float> v, int channels, in Geometry geo, int th0, int rows, int tiles)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
@@ -231,7 +198,7 @@ internal static class WinogradConv
             for (int th = th0; th < th0 + rows; th++)
             {
                 ref float top = ref Unsafe.Add(ref pl, (((nint)c * geo.Rows) + (4 * th)) * rowFloats);
-                ref float dst = ref Unsafe.Add(ref vr, ((nint)c * tiles) + column + ((th - th0) * geo.TWp));
+                ref float dst = ref Unsafe.Add(ref vr, ((nint)c * tiles) + ((th - th0) * geo.TWp));
                 for (int tw = 0; tw < geo.TWp; tw += lanes)
                 {
                     // Column col of the 6×6 tiles is one contiguous load per row (phase col mod 4, shifted by col div 4).
@@ -250,12 +217,11 @@ internal static class WinogradConv
     }
 
     /// <summary>
-    /// <c>y[oc, 4th + i, 4tw + j] = act((Aᵀ M A)[i, j] + bias[oc])</c> for one image's tiles of the chunk (from M's
-    /// <paramref name="column"/>) inside the output,
+    /// <c>y[oc, 4th + i, 4tw + j] = act((Aᵀ M A)[i, j] + bias[oc])</c> for the chunk's tiles inside the output,
     /// <c>TW.Count</c> adjacent tiles per vector; a 4×4 transpose (per 128-bit half) turns the 4 vectors of output row i
     /// into consecutive outputs.
     /// </summary>
-    internal static void OutputTransform<TV, TW>(ReadOnlySpan<float> m, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Geometry geo, int th0, int rows, int tiles, int column)
+    internal static void OutputTransform<TV, TW>(ReadOnlySpan<float> m, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Geometry geo, int th0, int rows, int tiles)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
@@ -274,7 +240,7 @@ internal static class WinogradConv
             for (int th = th0; th < th0 + rows; th++)
             {
                 int validRows = Math.Min(4, s.OH - (4 * th));
-                ref float src = ref Unsafe.Add(ref mr, ((nint)oc * tiles) + column + ((th - th0) * geo.TWp));
+                ref float src = ref Unsafe.Add(ref mr, ((nint)oc * tiles) + ((th - th0) * geo.TWp));
                 for (int tw = 0; tw < geo.TWp; tw += lanes)
                 {
                     for (int col = 0; col < 6; col++)
@@ -400,9 +366,6 @@ internal static class WinogradConv
             Q = TWp + 4;
             ChunkRows = Math.Clamp(ChunkFloats / (Xi * (s.C + s.OC) * TWp), 1, TH);
             ChunkTiles = ChunkRows * TWp;
-            ImageTiles = TH * TWp;
-            ImagesPerChunk = ChunkRows < TH ? 1
-                : Math.Max(ChunkFloats / (Xi * (s.C + s.OC) * ImageTiles), (MinChunkTiles + ImageTiles - 1) / ImageTiles);
         }
 
         /// <summary>Tile rows.</summary>
@@ -420,13 +383,7 @@ internal static class WinogradConv
         /// <summary>Tile rows per chunk.</summary>
         public int ChunkRows { get; }
 
-        /// <summary>Tiles per full chunk of one image.</summary>
+        /// <summary>Tiles per full chunk.</summary>
         public int ChunkTiles { get; }
-
-        /// <summary>Tiles of a whole image (at least 8: OH ≥ 7 gives 2 tile rows, and a row is padded to 4 or 8).</summary>
-        public int ImageTiles { get; }
-
-        /// <summary>Whole images whose tiles share one chunk's GEMMs (1 when an image takes several chunks).</summary>
-        public int ImagesPerChunk { get; }
     }
 }
