@@ -57,6 +57,33 @@ internal static class QuickTimer
         }
     }
 
+    /// <summary>
+    /// The shared models' convolutions with <see cref="ConvGemm.NewTailAndPanelRules"/> off and on, interleaved three
+    /// times in one process (`-- quick conv-ab [case…]`): on a loaded machine only an in-process A/B is worth reading.
+    /// </summary>
+    public static void RunConvRulesAb(string[] cases)
+    {
+        foreach (int batch in new[] { 1, 64 })
+        {
+            var conv = new ConvBenchmarks { Batch = batch };
+            conv.Setup();
+            foreach (string c in cases.Length > 0 ? cases : ["conv1", "m8-conv1", "m8-conv2", "sq-conv1", "sq-fire2s1", "sq-fire2e3", "sq-fire4e3", "sq-fire4e1"])
+            {
+                conv.Case = c;
+                double before = double.MaxValue, after = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    ConvGemm.NewTailAndPanelRules = false;
+                    before = Math.Min(before, Report($"conv {c} batch {batch} previous rules", conv.Float32Conv));
+                    ConvGemm.NewTailAndPanelRules = true;
+                    after = Math.Min(after, Report($"conv {c} batch {batch} new rules", conv.Float32Conv));
+                }
+
+                Console.WriteLine($"conv {c} batch {batch}: new / previous {after / before:F2} ({after:0.0} / {before:0.0} µs)");
+            }
+        }
+    }
+
 #if REALMODELS
     /// <summary>The real models, generated against ONNX Runtime (`-- quick real [model…]`).</summary>
     public static void RunRealModels(string[] models)
