@@ -97,7 +97,8 @@ internal static partial class ConvGemm
             // The last 1–23 pixels: one 24-, 16- or 8-wide tile placed to end at the last pixel (recomputing a few; 16-wide
             // tiles when fewer than 24 pixels exist), the narrowest that covers them: 8-wide tiles run at about half the
             // 24-wide tile's rate per pixel, but a last 1–8 pixels (49 = 48 + 1: 7×7 images) in a 24-wide tile recomputed
-            // up to 23 (SqueezeNet's 7×7 convs: direct 3×3 1.6–1.9× faster, 1×1 1.3×, `-- quick shared-convs`).
+            // up to 23 (SqueezeNet's 7×7 convs, with the panel rule below: 3×3 0.80–0.86× the time, 1×1 0.64–0.81×,
+            // `-- quick conv-ab`).
             px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
             px = px >= p ? p
                 : (p - px > 16 || !NewTailAndPanelRules) && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)

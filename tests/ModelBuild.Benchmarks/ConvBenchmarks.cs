@@ -60,6 +60,21 @@ public class ConvBenchmarks
         Kernels.Conv2D(c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu);
     }
 
+    /// <summary><see cref="Float32Conv"/> under the previous tail, panel and PhaseConv rules (<see cref="ConvGemm.NewTailAndPanelRules"/> off), for an A/B row.</summary>
+    [Benchmark]
+    public void Float32ConvPreviousRules()
+    {
+        ConvGemm.NewTailAndPanelRules = false;
+        try
+        {
+            Float32Conv();
+        }
+        finally
+        {
+            ConvGemm.NewTailAndPanelRules = true;
+        }
+    }
+
     /// <summary><see cref="Float32Conv"/> without Winograd (the direct packed path), for the 3×3 stride-1 cases WinogradConv takes.</summary>
     [Benchmark]
     public void Float32ConvDirect()
