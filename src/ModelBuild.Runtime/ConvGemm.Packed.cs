@@ -17,6 +17,13 @@ internal static partial class ConvGemm
     /// <summary>Channels per packed block.</summary>
     public const int Mr = 4;
 
+    /// <summary>
+    /// The tail and panel rules of 2026-12-01 (8-wide last tile, panel copy only for strides that crowd L1 sets); false
+    /// restores the previous ones, for the benchmarks' in-process A/B (`-- quick conv-ab`). Results are bit-identical
+    /// to the previous rules except for pixels that the 8-wide tail now computes.
+    /// </summary>
+    internal static bool NewTailAndPanelRules { get; set; } = true;
+
     /// <summary>Packs <paramref name="w"/> for groups of <paramref name="ocg"/> rows; see the class summary.</summary>
     public static float[] Pack(WeightMatrix w, int ocg)
     {
@@ -87,12 +94,15 @@ internal static partial class ConvGemm
         }
         else if (level == SimdLevel.Vector256 && p >= 8)
         {
-            // The last 1–23 pixels: one 24- or 16-wide tile placed to end at the last pixel (recomputing a few; 16-wide
-            // tiles when fewer than 24 pixels exist), which runs at nearly the 24-wide tile's rate where 8-wide tiles run
-            // at about half of it.
+            // The last 1–23 pixels: one 24-, 16- or 8-wide tile placed to end at the last pixel (recomputing a few; 16-wide
+            // tiles when fewer than 24 pixels exist), the narrowest that covers them: 8-wide tiles run at about half the
+            // 24-wide tile's rate per pixel, but a last 1–8 pixels (49 = 48 + 1: 7×7 images) in a 24-wide tile recomputed
+            // up to 23 (SqueezeNet's 7×7 convs, with the panel rule below: 3×3 0.80–0.86× the time, 1×1 0.64–0.81×,
+            // `-- quick conv-ab`).
             px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
-            px = p - px > 16 && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
-                : p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+            px = px >= p ? p
+                : (p - px > 16 || !NewTailAndPanelRules) && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
+                : (p - px > 8 || !NewTailAndPanelRules) && p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
                 : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
         }
         else if (level != SimdLevel.Scalar && p >= 4)
@@ -152,12 +162,15 @@ internal static partial class ConvGemm
     /// <summary>
     /// The col slice of the <paramref name="width"/> pixels from <paramref name="at"/> (K rows, p apart), as the tile
     /// reads it: copied to a contiguous K × width panel (row stride <paramref name="ldc"/> = width) when more than one
-    /// channel block of <paramref name="m"/> channels reuses it, else <c>col</c> itself (ldc = p). The values, and so
-    /// the results, are the same either way. <paramref name="width"/> is a multiple of 4.
+    /// channel block of <paramref name="m"/> channels reuses it and the rows are a multiple of 32 floats apart, else
+    /// <c>col</c> itself (ldc = p). Rows p floats apart fall into 64 / gcd(p / 16, 64) of the 64 L1 sets: for p a multiple
+    /// of 32 into 32 or fewer, and the slice misses L1; other strides (49, 196, 225, 784 pixels) spread over all sets, and
+    /// the copy only cost time (mnist-8's 8 → 16 5×5 on 14×14: K = 200, a 4800-float copy per tile for 4 channel
+    /// blocks). The values, and so the results, are the same either way. <paramref name="width"/> is a multiple of 4.
     /// </summary>
     private static ref float Panel(ref float col, int at, int k, int p, int width, int m, out int ldc)
     {
-        if (m <= Mr || p == width)
+        if (m <= Mr || p == width || (p % 32 != 0 && NewTailAndPanelRules))
         {
             ldc = p;
             return ref Unsafe.Add(ref col, at);

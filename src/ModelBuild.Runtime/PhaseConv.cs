@@ -18,7 +18,19 @@ internal static class PhaseConv
 {
     /// <summary>Whether <see cref="Run"/> handles <paramref name="s"/> at <paramref name="level"/>.</summary>
     public static bool Applies(SimdLevel level, in Conv2DShape s) =>
-        level == SimdLevel.Vector256 && !Vector512.IsHardwareAccelerated && Fits(s);
+        level == SimdLevel.Vector256 && !Vector512.IsHardwareAccelerated && Fits(s) && !(ShiftedIm2ColIsCheaper(s) && ConvGemm.NewTailAndPanelRules);
+
+    /// <summary>
+    /// Stride 1 with OW = W builds im2col rows by shifted copies (no gathers), and its tiles run across output rows, while
+    /// this path's tiles stay inside a row: a 28-wide row takes a 24- and a 16-wide tile (40 pixels for 28). When that
+    /// overhang is above a fifth, im2col wins (mnist_cnn_fc128's 1 → 32 conv on 28×28, mnist-8's 5×5 convs).
+    /// </summary>
+    private static bool ShiftedIm2ColIsCheaper(in Conv2DShape s) =>
+        s.SH == 1 && s.SW == 1 && s.OW == s.W && RowPixels(s.OW) * 5 > s.OW * 6;
+
+    /// <summary>Pixels <see cref="Run"/> computes per output row of <paramref name="ow"/> ≥ 16 (the tiles chosen there).</summary>
+    private static int RowPixels(int ow) =>
+        ow < 24 ? (ow > 16 ? 32 : 16) : (ow / 24 * 24) + (ow % 24 == 0 ? 0 : ow % 24 > 16 ? 24 : 16);
 
     // Shapes whose scratch Conv2DScratch sizes for this path (independent of the hardware, so the size is too).
     private static bool Fits(in Conv2DShape s) => s.OW >= 16 && s.KH * s.KW > 1;

@@ -14,8 +14,11 @@ public class ConvBenchmarks
     private readonly Dictionary<string, (Conv2DShape Shape, WeightMatrix W, float[] X, float[] Y, float[] Scratch, float[] Bias)> _float32 = [];
     private readonly Dictionary<string, float[]> _residual = [];
 
-    [Params("conv1", "conv2", "pointwise", "depthwise", "bf-pw", "det-neck")]
+    [Params("conv1", "conv2", "pointwise", "depthwise", "bf-pw", "det-neck", "sq-fire2e3", "sq-fire4e3", "m8-conv1", "m8-conv2")]
     public string Case { get; set; } = "conv1";
+
+    /// <summary>Images per call (set before <see cref="Setup"/>; the BenchmarkDotNet rows are batch 1).</summary>
+    public int Batch { get; set; } = 1;
 
     [GlobalSetup]
     public void Setup()
@@ -27,6 +30,10 @@ public class ConvBenchmarks
         Add("sq-conv1", new Conv2DShape(3, 32, 32, 64, 15, 15, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1));
         Add("sq-fire4e3", new Conv2DShape(32, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1));
         Add("sq-fire4e1", new Conv2DShape(32, 7, 7, 128, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1));
+        Add("sq-fire2e3", new Conv2DShape(16, 7, 7, 64, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1));
+        Add("sq-fire2s1", new Conv2DShape(64, 7, 7, 16, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1));
+        Add("m8-conv1", new Conv2DShape(1, 28, 28, 8, 28, 28, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1));
+        Add("m8-conv2", new Conv2DShape(8, 14, 14, 16, 14, 14, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1));
 
         // The slowest convolutions of the real models (RealModelBenchmarks): BlazeFace at 128×128, PaddleOCR det at 256×256.
         Add("bf-stem", new Conv2DShape(3, 128, 128, 24, 64, 64, 5, 5, 2, 2, 1, 1, 1, 1, 2, 2, 1));
@@ -43,7 +50,7 @@ public class ConvBenchmarks
     public void Float32Conv()
     {
         var c = _float32[Case];
-        Kernels.Conv2D(c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu);
+        Kernels.Conv2D(c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, Batch, Activation.Relu);
     }
 
     [Benchmark]
@@ -53,12 +60,27 @@ public class ConvBenchmarks
         Kernels.Conv2D(c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu);
     }
 
+    /// <summary><see cref="Float32Conv"/> under the previous tail, panel and PhaseConv rules (<see cref="ConvGemm.NewTailAndPanelRules"/> off), for an A/B row.</summary>
+    [Benchmark]
+    public void Float32ConvPreviousRules()
+    {
+        ConvGemm.NewTailAndPanelRules = false;
+        try
+        {
+            Float32Conv();
+        }
+        finally
+        {
+            ConvGemm.NewTailAndPanelRules = true;
+        }
+    }
+
     /// <summary><see cref="Float32Conv"/> without Winograd (the direct packed path), for the 3×3 stride-1 cases WinogradConv takes.</summary>
     [Benchmark]
     public void Float32ConvDirect()
     {
         var c = _float32[Case];
-        Kernels.Conv2D(Simd.Best, c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, 1, Activation.Relu, winograd: false);
+        Kernels.Conv2D(Simd.Best, c.X, c.W, c.Bias, c.Y, c.Scratch, c.Shape, Batch, Activation.Relu, winograd: false);
     }
 
     /// <summary>
@@ -87,7 +109,7 @@ public class ConvBenchmarks
         var q = new sbyte[s.OC * k];
         rng.NextBytes((byte[])(Array)q);
         var scales = Enumerable.Repeat(0.01f, s.OC).ToArray();
-        var x = new float[s.C * s.H * s.W];
+        var x = new float[Batch * s.C * s.H * s.W];
         for (int i = 0; i < x.Length; i++)
         {
             x[i] = rng.NextSingle();
@@ -97,6 +119,6 @@ public class ConvBenchmarks
         _cases[name] = (s, w, x, new float[s.OC * s.OH * s.OW], new float[Kernels.Conv2DScratch(s)], new float[s.OC]);
         var f = new WeightMatrix(s.OC, k, WeightFormat.Float32, w.Dequantize(), [], [], []);
         _residual[name] = [.. Enumerable.Range(0, Math.Min(s.C, s.OC) * s.OH * s.OW).Select(_ => rng.NextSingle() - 0.5f)];
-        _float32[name] = (s, f, x, new float[s.OC * s.OH * s.OW], new float[Kernels.Conv2DScratch(s)], new float[s.OC]);
+        _float32[name] = (s, f, x, new float[Batch * s.OC * s.OH * s.OW], new float[Kernels.Conv2DScratch(s)], new float[s.OC]);
     }
 }

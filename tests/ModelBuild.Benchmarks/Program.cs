@@ -6,6 +6,8 @@
 // `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
 // `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
+// `... -- quick shared-convs [case…]` times the shared models' convolutions (float32) at batch 1 and 64, Winograd next to direct.
+// `... -- quick conv-ab [case…]` times those convolutions with ConvGemm.NewTailAndPanelRules off and on, interleaved in one process.
 // `... -- quick conv` times only the real models' slowest convolutions (and the 3×3 ones Winograd takes against the direct path).
 // `... -- quick int8-conv [model/batch…]` times conv models with 8-bit activations and int8 weights against ORT fp32 (Int8ConvBenchmarks).
 // `... -- memory wide [batch] [float-panels]` prints the wide MLP's working set after the first prediction (batch 1 unless given) per storage variant (WideMlpMemory).
@@ -105,6 +107,18 @@ if (args is ["quick", "wide-int8", .. var int8Batches])
 if (args is ["quick", "conv"])
 {
     ModelBuild.Benchmarks.QuickTimer.RunRealConvs();
+    return;
+}
+
+if (args is ["quick", "shared-convs", .. var sharedCases])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunSharedConvs(sharedCases);
+    return;
+}
+
+if (args is ["quick", "conv-ab", .. var abCases])
+{
+    ModelBuild.Benchmarks.QuickTimer.RunConvRulesAb(abCases);
     return;
 }
 

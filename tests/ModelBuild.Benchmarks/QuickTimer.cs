@@ -34,6 +34,56 @@ internal static class QuickTimer
         Report("conv bf-pw float32 + residual", conv.Float32ConvResidual);
     }
 
+    /// <summary>
+    /// The shared models' convolutions, float32 weights, at batch 1 and 64 (`-- quick shared-convs [case…]`), with the direct
+    /// path next to the 3×3 ones Winograd takes.
+    /// </summary>
+    public static void RunSharedConvs(string[] cases)
+    {
+        foreach (int batch in new[] { 1, 64 })
+        {
+            var conv = new ConvBenchmarks { Batch = batch };
+            conv.Setup();
+            foreach (string c in cases.Length > 0 ? cases : ["conv1", "conv2", "m8-conv1", "m8-conv2", "sq-conv1", "sq-fire2s1", "sq-fire2e3", "sq-fire4e3", "sq-fire4e1"])
+            {
+                conv.Case = c;
+                double t = Report($"conv {c} float32 batch {batch}", conv.Float32Conv);
+                if (c is "conv2" or "sq-fire2e3" or "sq-fire4e3")
+                {
+                    double direct = Report($"conv {c} float32 batch {batch} direct", conv.Float32ConvDirect);
+                    Console.WriteLine($"conv {c,-40} Winograd / direct {t / direct:F2}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The shared models' convolutions with <see cref="ConvGemm.NewTailAndPanelRules"/> off and on, interleaved three
+    /// times in one process (`-- quick conv-ab [case…]`): on a loaded machine only an in-process A/B is worth reading.
+    /// </summary>
+    public static void RunConvRulesAb(string[] cases)
+    {
+        foreach (int batch in new[] { 1, 64 })
+        {
+            var conv = new ConvBenchmarks { Batch = batch };
+            conv.Setup();
+            foreach (string c in cases.Length > 0 ? cases : ["conv1", "m8-conv1", "m8-conv2", "sq-conv1", "sq-fire2s1", "sq-fire2e3", "sq-fire4e3", "sq-fire4e1"])
+            {
+                conv.Case = c;
+                double before = double.MaxValue, after = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    ConvGemm.NewTailAndPanelRules = false;
+                    before = Math.Min(before, Report($"conv {c} batch {batch} previous rules", conv.Float32Conv));
+                    ConvGemm.NewTailAndPanelRules = true;
+                    after = Math.Min(after, Report($"conv {c} batch {batch} new rules", conv.Float32Conv));
+                }
+
+                Console.WriteLine($"conv {c} batch {batch}: new / previous {after / before:F2} ({after:0.0} / {before:0.0} µs)");
+            }
+        }
+    }
+
 #if REALMODELS
     /// <summary>The real models, generated against ONNX Runtime (`-- quick real [model…]`).</summary>
     public static void RunRealModels(string[] models)

@@ -49,6 +49,7 @@ public sealed class ConvTests
         ("phase planes: stride 1x3 dilation 2, 16 wide", Shape(2, 10, 50, 6, 3, 3, sh: 1, sw: 3, dh: 2, dw: 2, pt: 1, pl: 2, pb: 1, pr: 0)),
         ("phase planes: 3x3 pad 1, 41 wide (24 + shifted 24), 5 channels", Shape(4, 5, 41, 5, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("phase planes: pads wider than the kernel, 2x2 stride 2", Shape(3, 4, 33, 10, 2, 2, sh: 2, sw: 2, pt: 2, pl: 3, pb: 3, pr: 2)),
+        ("first layer 1 -> 6, 3x3 pad 1, 28 wide: shifted im2col across rows instead of phase planes (24 + 16 per row)", Shape(1, 5, 28, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         // Pointwise over 16x16 (p = 256, col rows in the same L1 sets): the panel copy, 3 channel blocks.
         ("pointwise 16x16, 12 channels", Shape(8, 16, 16, 12, 1, 1)),
     ];
