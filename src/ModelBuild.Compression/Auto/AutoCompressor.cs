@@ -65,7 +65,7 @@ public static class AutoCompressor
         var timedOut = search.CutShort ? $"; the time budget ({spec.MaxSeconds:0} s) cut the search short, so the result depends on this machine's speed: commit the pinned manifest to keep it" : "";
         context.Notes.Add(FormattableString.Invariant($"auto: {(pick.Choice is { } c ? search.Describe(c) : pick.Label)} = {chosen.Bytes:N0} embedded bytes, calibration loss {chosen.Loss:G3} of {search.Allowance:G3} allowed; best uniform setting within the tolerance: ")
             + (uniformBytes is { } u ? FormattableString.Invariant($"{u.Name} = {u.Bytes:N0} embedded bytes") : "none")
-            + FormattableString.Invariant($"; {search.Scorer.Evaluations} evaluations on {data.Count} calibration samples in {search.ElapsedSeconds:0.0} s") + timedOut);
+            + FormattableString.Invariant($"; {search.Scorer.Evaluations} evaluations on {data.Count} calibration samples in {search.ElapsedSeconds:0.0} s ({search.CpuSeconds:0.0} s of processor time)") + timedOut);
         // A whole-model recipe (global pruning) has no per-layer setting and no per-layer sensitivity to show.
         var choice = pick.Choice;
         return new AutoResult(choice is null ? [] : search.Named(choice), chosen.Bytes, uniformBytes?.Bytes, search.Tried)

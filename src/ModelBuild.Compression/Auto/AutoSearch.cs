@@ -33,6 +33,7 @@ internal sealed class AutoSearch
     private readonly float[]?[] _inputs;
     private readonly double[]?[] _hessians;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeSpan _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
 
     /// <param name="context">The model after the manifest's passes.</param>
     /// <param name="spec">The candidates and budgets.</param>
@@ -99,6 +100,9 @@ internal sealed class AutoSearch
     public List<AutoPoint> Tried { get; } = new();
 
     public double ElapsedSeconds => _clock.Elapsed.TotalSeconds;
+
+    /// <summary>Processor time this process spent since the search started (all threads): wall time says little on a loaded machine.</summary>
+    public double CpuSeconds => (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart).TotalSeconds;
 
     /// <summary>True when the time budget skipped sensitivities or stopped refinement (the result then depends on the machine's speed).</summary>
     public bool CutShort { get; set; }
@@ -380,14 +384,16 @@ internal sealed class AutoSearch
         return built;
     }
 
-    /// <summary>The layer pruned alone to <paramref name="sparsity"/> by the prune pass auto writes (with reconstruction), from the weights before the search: its weights and refit bias, cached; the context is left restored.</summary>
+    /// <summary>The layer pruned alone to <paramref name="sparsity"/> by a prune pass (one round with reconstruction), from the weights before the search: its weights and refit bias, cached; the context is left restored.</summary>
     private (float[] Matrix, float[]? Bias) Pruned(int layer, double sparsity)
     {
         if (!_pruned.TryGetValue((layer, sparsity), out var pruned))
         {
             Restore();
             var names = Layers.Select(l => l.Name).ToList();
-            AutoPasses.Apply(_context, [.. AutoPasses.Prunes([(Layers[layer].Name, new AutoCandidate(8, 0) { Sparsity = sparsity })], names, AutoPasses.PruneRounds)]);
+            // One round: the estimate's reconstruction then solves only the final mask directly on the shared Gram; the
+            // built passes' earlier rounds keep more than DirectLimit weights per row (conjugate gradients on kept² systems).
+            AutoPasses.Apply(_context, [.. AutoPasses.Prunes([(Layers[layer].Name, new AutoCandidate(8, 0) { Sparsity = sparsity })], names, pruneRounds: 1)]);
             pruned = (_context.GetMatrix(Layers[layer]), _biases[layer] is { } b ? _context.Graph.GetInitializer(b.Name)!.ToFloats() : null);
             _pruned[(layer, sparsity)] = pruned;
             Restore();
