@@ -115,7 +115,7 @@ public sealed class AutoSearchLogicTests
     public void Global_pruning_recipes_are_tried_only_with_pruned_palette_candidates_at_their_widest_and_narrowest_widths()
     {
         Assert.Equal((4, 3), GlobalPruneRecipes.PaletteBits(new AutoSpec(AutoSpec.DefaultCandidates, MaxBytes: null)));
-        Assert.Null(GlobalPruneRecipes.PaletteBits(new AutoSpec(["int4", "pal3", "p80-int4-gptq"].Select(n => AutoCandidate.Parse(n)!).ToList(), MaxBytes: null)));
+        Assert.Null(GlobalPruneRecipes.PaletteBits(new AutoSpec(new[] { "int4", "pal3", "p80-int4-gptq" }.Select(n => AutoCandidate.Parse(n)!).ToList(), MaxBytes: null)));
         Assert.Equal(GlobalPruneRecipes.Sparsities.Order(), GlobalPruneRecipes.Sparsities); // bisection needs them ascending
     }
 
