@@ -56,21 +56,24 @@ public static class AutoCompressor
         var (loss, bytes) = Sensitivities(search);
         var chains = new LayerChains(loss, bytes);
         var uniform = MeasureUniform(search);
-        var (choice, chosen, uniformBytes) = spec.MaxBytes is { } maxBytes
+        var (pick, chosen, uniformBytes) = spec.MaxBytes is { } maxBytes
             ? WithinBudget(search, chains, maxBytes)
             : WithinTolerance(search, chains, uniform);
 
         var index = search.Tried.FindLastIndex(p => p.Label == chosen.Label);
         search.Tried[index] = search.Tried[index] with { Chosen = true };
         var timedOut = search.CutShort ? $"; the time budget ({spec.MaxSeconds:0} s) cut the search short, so the result depends on this machine's speed: commit the pinned manifest to keep it" : "";
-        context.Notes.Add(FormattableString.Invariant($"auto: {search.Describe(choice)} = {chosen.Bytes:N0} embedded bytes, calibration loss {chosen.Loss:G3} of {search.Allowance:G3} allowed; best uniform setting within the tolerance: ")
+        context.Notes.Add(FormattableString.Invariant($"auto: {(pick.Choice is { } c ? search.Describe(c) : pick.Label)} = {chosen.Bytes:N0} embedded bytes, calibration loss {chosen.Loss:G3} of {search.Allowance:G3} allowed; best uniform setting within the tolerance: ")
             + (uniformBytes is { } u ? FormattableString.Invariant($"{u.Name} = {u.Bytes:N0} embedded bytes") : "none")
-            + FormattableString.Invariant($"; {search.Scorer.Evaluations} evaluations on {data.Count} calibration samples in {search.ElapsedSeconds:0.0} s") + timedOut);
-        return new AutoResult(search.Named(choice), chosen.Bytes, uniformBytes?.Bytes, search.Tried)
+            + FormattableString.Invariant($"; {search.Scorer.Evaluations} evaluations on {data.Count} calibration samples in {search.ElapsedSeconds:0.0} s ({search.CpuSeconds:0.0} s of processor time)") + timedOut);
+        // A whole-model recipe (global pruning) has no per-layer setting and no per-layer sensitivity to show.
+        var choice = pick.Choice;
+        return new AutoResult(choice is null ? [] : search.Named(choice), chosen.Bytes, uniformBytes?.Bytes, search.Tried)
         {
-            Sensitivity = search.Layers.Select((l, i) => (l.Name, loss[i][choice[i]])).Where(p => double.IsFinite(p.Item2))
-                .ToDictionary(p => p.Name, p => p.Item2, StringComparer.Ordinal),
-            Passes = search.PassesFor(choice),
+            Sensitivity = choice is null ? new Dictionary<string, double>()
+                : search.Layers.Select((l, i) => (l.Name, loss[i][choice[i]])).Where(p => double.IsFinite(p.Item2))
+                    .ToDictionary(p => p.Name, p => p.Item2, StringComparer.Ordinal),
+            Passes = pick.Passes,
         };
     }
 
@@ -161,7 +164,7 @@ public static class AutoCompressor
         return worth;
     }
 
-    private static (int[] Choice, AutoPoint Chosen, (string Name, long Bytes)? Uniform) WithinTolerance(AutoSearch search, LayerChains chains, List<(int Setting, long Bytes, double Loss)> uniformPoints)
+    private static (Verified Pick, AutoPoint Chosen, (string Name, long Bytes)? Uniform) WithinTolerance(AutoSearch search, LayerChains chains, List<(int Setting, long Bytes, double Loss)> uniformPoints)
     {
         var limit = search.Allowance * Margin;
         // The gate's data is held to the tolerance itself (what the build's gate checks; 1e-12 as AccuracyGate allows),
@@ -212,14 +215,19 @@ public static class AutoCompressor
             }
         }
 
+        // Global pruning with palettes (the experts' recipe on convolutional nets; not a per-layer setting), when the
+        // candidates include pruned palettes: bisected on the sparsity, built and judged like the uniform settings.
+        built.AddRange(GlobalPruneRecipes.Search(search, Passes));
+
         // The per-layer choice, backed off while the real combination misses: each time the layer whose own measured
         // loss is the largest at its step goes one step wider (the riskiest layer first), then it is built again.
+        // It stops once it is no smaller than a whole-model result within the bounds.
         for (var attempt = 0; attempt < MaxBackOffs; attempt++)
         {
             var choice = chains.Settings(steps);
-            var result = built.FirstOrDefault(v => v.Choice.SequenceEqual(choice)) ?? search.Verify(choice, attempt == 0 ? "per-layer" : $"per-layer, backed off {attempt}");
+            var result = built.FirstOrDefault(v => v.Choice is { } c && c.SequenceEqual(choice)) ?? search.Verify(choice, attempt == 0 ? "per-layer" : $"per-layer, backed off {attempt}");
             built.Add(result);
-            if (Passes(result) || (uniform is { } u && result.Bytes >= u.Item2))
+            if (Passes(result) || built.Where(Passes).Any(v => result.Bytes >= v.Bytes))
             {
                 break;
             }
@@ -238,10 +246,10 @@ public static class AutoCompressor
         var pick = within.Count > 0 ? within.MinBy(f => f.Bytes)! : built.MinBy(f => f.GateLoss ?? f.Loss)!;
         if (!ReferenceEquals(pick, built[^1]))
         {
-            search.Verify(pick.Choice, pick.Label); // leave the pick's model in the context
+            search.Verify(pick.Passes, pick.Label, pick.Choice); // leave the pick's model in the context
         }
 
-        return (pick.Choice, search.Tried.Last(p => p.Label == pick.Label + " (built)"), uniform);
+        return (pick, search.Tried.Last(p => p.Label == pick.Label + " (built)"), uniform);
     }
 
     /// <summary>
@@ -297,31 +305,31 @@ public static class AutoCompressor
     /// Budget mode: narrow layers by least loss per byte saved until the built model's whole blob fits; the byte
     /// estimates leave out biases, headers and entropy coding, so the target is lowered by what the blob overshot.
     /// </summary>
-    private static (int[] Choice, AutoPoint Chosen, (string Name, long Bytes)? Uniform) WithinBudget(AutoSearch search, LayerChains chains, long maxBytes)
+    private static (Verified Pick, AutoPoint Chosen, (string Name, long Bytes)? Uniform) WithinBudget(AutoSearch search, LayerChains chains, long maxBytes)
     {
         var target = maxBytes;
         var narrowest = chains.Settings(chains.Loss.Select(c => c.Length - 1).ToArray());
         for (var attempt = 1; ; attempt++)
         {
             var choice = chains.Settings(AutoAllocation.Shrink(chains.Loss, chains.Bytes, target));
-            var built = search.Verify(choice, $"budget step {attempt}").Bytes;
-            if (built <= maxBytes)
+            var built = search.Verify(choice, $"budget step {attempt}");
+            if (built.Bytes <= maxBytes)
             {
-                return (choice, search.Tried[^1], null);
+                return (built, search.Tried[^1], null);
             }
 
             if (choice.SequenceEqual(narrowest) || attempt >= 12)
             {
-                var smallest = choice.SequenceEqual(narrowest) ? built : search.Verify(narrowest, "narrowest per layer").Bytes;
-                if (smallest > maxBytes)
+                var smallest = choice.SequenceEqual(narrowest) ? built : search.Verify(narrowest, "narrowest per layer");
+                if (smallest.Bytes > maxBytes)
                 {
-                    Unreachable(search, maxBytes, smallest);
+                    Unreachable(search, maxBytes, smallest.Bytes);
                 }
 
-                return (narrowest, search.Tried[^1], null);
+                return (smallest, search.Tried[^1], null);
             }
 
-            target -= Math.Max(built - maxBytes, 1);
+            target -= Math.Max(built.Bytes - maxBytes, 1);
         }
     }
 

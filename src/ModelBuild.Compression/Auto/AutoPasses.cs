@@ -19,19 +19,36 @@ internal static class AutoPasses
     /// <summary>The pass objects as JSON, e.g. <c>{ "quantize": { "weights": "int4", "method": "gptq", "layers": ["fc1.weight"] } }</c>.</summary>
     /// <param name="layers">The layers to compress, with their settings.</param>
     /// <param name="allLayers">Every layer name (the prune passes exclude those not pruned at their sparsity); default: <paramref name="layers"/>' names.</param>
-    /// <param name="pruneRounds">Pruning rounds (each followed by reconstruction); the search's per-layer estimates use 1, which is cheaper and no more accurate.</param>
+    /// <param name="pruneRounds">Pruning rounds (each followed by reconstruction).</param>
     public static IReadOnlyList<string> Json(IReadOnlyList<(string Name, AutoCandidate Setting)> layers, IReadOnlyList<string>? allLayers = null, int pruneRounds = PruneRounds)
     {
+        var lowRanks = layers.Where(l => l.Setting.Rank > 0).GroupBy(l => l.Setting.Rank).Select(group =>
+            $"{{ \"lowrank\": {{ \"rank\": {group.Key}, \"layers\": [{string.Join(", ", group.Select(l => PinnedManifest.Quote(l.Name)))}], \"reconstruct\": true }} }}");
+        return lowRanks.Concat(Prunes(layers, allLayers, pruneRounds)).Concat(Weights(layers)).ToList();
+    }
+
+    /// <summary>The <c>prune</c> passes of a choice alone: one per sparsity, the layers not pruned at it excluded.</summary>
+    public static IEnumerable<string> Prunes(IReadOnlyList<(string Name, AutoCandidate Setting)> layers, IReadOnlyList<string>? allLayers = null, int pruneRounds = PruneRounds)
+    {
         allLayers ??= layers.Select(l => l.Name).ToList();
-        var prunes = layers.Where(l => l.Setting.Sparsity > 0).GroupBy(l => l.Setting.Sparsity).Select(group =>
+        return layers.Where(l => l.Setting.Sparsity > 0).GroupBy(l => l.Setting.Sparsity).Select(group =>
         {
             var others = string.Join(", ", allLayers.Where(name => !group.Any(l => l.Name == name)).Select(PinnedManifest.Quote));
             return FormattableString.Invariant($"{{ \"prune\": {{ \"method\": \"magnitude\", \"sparsity\": {group.Key}, \"scope\": \"per-layer\", \"rounds\": {pruneRounds}, \"reconstruct\": true")
                 + (others.Length > 0 ? $", \"exclude\": [{others}]" : "") + " } }";
-        });
-        var lowRanks = layers.Where(l => l.Setting.Rank > 0).GroupBy(l => l.Setting.Rank).Select(group =>
-            $"{{ \"lowrank\": {{ \"rank\": {group.Key}, \"layers\": [{string.Join(", ", group.Select(l => PinnedManifest.Quote(l.Name)))}], \"reconstruct\": true }} }}");
-        var weights = layers.GroupBy(l => l.Setting with { Sparsity = 0, Rank = 0 }).Select(group =>
+        }).ToList();
+    }
+
+    /// <summary>
+    /// Global magnitude pruning of every layer to <paramref name="sparsity"/> (one threshold on the trained magnitudes
+    /// across layers, so each layer loses what the ranking gives it), in <see cref="PruneRounds"/> rounds with reconstruction.
+    /// </summary>
+    public static string GlobalPrune(double sparsity) => FormattableString.Invariant(
+        $"{{ \"prune\": {{ \"method\": \"magnitude\", \"sparsity\": {sparsity}, \"scope\": \"global\", \"rounds\": {PruneRounds}, \"reconstruct\": true }} }}");
+
+    /// <summary>The <c>quantize</c>/<c>palettize</c> passes of a choice alone (sparsity and rank ignored): one per setting, in order of first appearance.</summary>
+    public static IEnumerable<string> Weights(IReadOnlyList<(string Name, AutoCandidate Setting)> layers) =>
+        layers.GroupBy(l => l.Setting with { Sparsity = 0, Rank = 0 }).Select(group =>
         {
             var setting = group.Key;
             var names = string.Join(", ", group.Select(l => PinnedManifest.Quote(l.Name)));
@@ -43,9 +60,7 @@ internal static class AutoPasses
             var granularity = setting.GroupSize == 0 ? "" : $", \"granularity\": \"per-group\", \"groupSize\": {setting.GroupSize}";
             var method = setting.Gptq ? ", \"method\": \"gptq\"" : "";
             return $"{{ \"quantize\": {{ \"weights\": \"int{setting.Bits}\"{granularity}{method}, \"layers\": [{names}] }} }}";
-        });
-        return lowRanks.Concat(prunes).Concat(weights).ToList();
-    }
+        }).ToList();
 
     /// <summary>Runs the passes on the context (which must hold the weights as they were before the search).</summary>
     public static void Apply(CompressionContext context, IReadOnlyList<string> passes)

@@ -14,7 +14,7 @@ namespace ModelBuild.Compression.Auto;
 /// <remarks>
 /// The search itself uses a fast model of a choice (each layer quantised alone against the input statistics of the
 /// unquantised model); every result it may ship is then built for real by the quantize passes the pinned manifest
-/// carries (<see cref="Verify"/>), and its loss and embedded bytes are measured on that model.
+/// carries (<see cref="Verify(int[], string)"/>), and its loss and embedded bytes are measured on that model.
 /// </remarks>
 internal sealed class AutoSearch
 {
@@ -24,6 +24,7 @@ internal sealed class AutoSearch
     private readonly int _notesBefore;
     private readonly Dictionary<(int Layer, int Setting), Built> _cache = new();
     private readonly Dictionary<int, LowRankEstimate.Basis> _lowRankBases = new();
+    private readonly Dictionary<(int Layer, double Sparsity), (float[] Matrix, float[]? Bias)> _pruned = new();
     private readonly Tensor?[] _biases;
     private readonly double _totalWeights;
     private readonly GraphSnapshot _graphBefore;
@@ -32,13 +33,14 @@ internal sealed class AutoSearch
     private readonly float[]?[] _inputs;
     private readonly double[]?[] _hessians;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeSpan _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
 
     /// <param name="context">The model after the manifest's passes.</param>
     /// <param name="spec">The candidates and budgets.</param>
     /// <param name="tolerance">The bound the losses are measured against.</param>
     /// <param name="embeddedBytes">The whole blob's size for the context's current state.</param>
     /// <param name="gateData">The validation data of the accuracy gate, or null: with it every built result is also
-    /// measured there (<see cref="Verify"/>), so auto can back off before the gate fails.</param>
+    /// measured there (<see cref="Verify(int[], string)"/>), so auto can back off before the gate fails.</param>
     public AutoSearch(CompressionContext context, AutoSpec spec, ToleranceSpec tolerance, Func<long> embeddedBytes, CalibrationSet? gateData = null)
     {
         _context = context;
@@ -98,6 +100,9 @@ internal sealed class AutoSearch
     public List<AutoPoint> Tried { get; } = new();
 
     public double ElapsedSeconds => _clock.Elapsed.TotalSeconds;
+
+    /// <summary>Processor time this process spent since the search started (all threads): wall time says little on a loaded machine.</summary>
+    public double CpuSeconds => (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart).TotalSeconds;
 
     /// <summary>True when the time budget skipped sensitivities or stopped refinement (the result then depends on the machine's speed).</summary>
     public bool CutShort { get; set; }
@@ -163,10 +168,6 @@ internal sealed class AutoSearch
     /// <summary>The manifest passes that build <paramref name="choice"/>.</summary>
     public IReadOnlyList<string> PassesFor(int[] choice) => AutoPasses.Json(Named(choice));
 
-    /// <summary>The passes that build one layer at one setting, the others untouched.</summary>
-    private IReadOnlyList<string> PassesFor(int layer, int setting) =>
-        AutoPasses.Json([(Layers[layer].Name, Settings[setting])], Layers.Select(l => l.Name).ToList(), pruneRounds: 1);
-
     /// <summary>
     /// Whether a setting is tried on a layer: settings that need passes (pruning, palettes: a calibration run and a
     /// k-means or refit each) only on layers holding at least <see cref="PassCandidateShare"/> of the weights, where
@@ -176,7 +177,7 @@ internal sealed class AutoSearch
     {
         var (candidate, l) = (Settings[setting], Layers[layer]);
         return !candidate.Structural
-            || ((double)l.Rows * l.Cols >= PassCandidateShare * _totalWeights
+            || (IsLarge(layer)
                 && (candidate.Rank == 0 || (Passes.Pruning.LayerSelection.IsDense(l) && LowRankEstimate.Saves(l.Rows, l.Cols, candidate.Rank))));
     }
 
@@ -215,10 +216,52 @@ internal sealed class AutoSearch
     /// Builds <paramref name="choice"/> for real (from the weights before the search, with the quantize passes the pinned
     /// manifest will carry) and measures it: what this leaves in the context is what ships.
     /// </summary>
-    public Verified Verify(int[] choice, string label)
+    public Verified Verify(int[] choice, string label) => Verify(PassesFor(choice), label, (int[])choice.Clone());
+
+    /// <summary>Builds the model <paramref name="passes"/> make from the weights before the search and measures it (what this leaves in the context is what ships).</summary>
+    /// <param name="passes">Manifest pass objects (JSON), applied in order.</param>
+    /// <param name="label">For the progress line and the Pareto front.</param>
+    /// <param name="choice">The per-layer choice the passes encode, or null for a whole-model recipe.</param>
+    public Verified Verify(IReadOnlyList<string> passes, string label, int[]? choice)
     {
         Restore();
-        AutoPasses.Apply(_context, PassesFor(choice));
+        AutoPasses.Apply(_context, passes);
+        return Measure(passes, label, choice);
+    }
+
+    /// <summary>
+    /// Builds <paramref name="common"/> once, then each variant's passes on top of it (restored between variants), and
+    /// measures each: the same models as building common + variant from the weights before the search (the passes are
+    /// deterministic and read only the graph and stored formats, which are restored), at the cost of one common part.
+    /// </summary>
+    public IReadOnlyList<Verified> VerifyVariants(IReadOnlyList<string> common, IReadOnlyList<(IReadOnlyList<string> Passes, string Label)> variants)
+    {
+        Restore();
+        AutoPasses.Apply(_context, common);
+        var snapshot = new GraphSnapshot(_context.Graph);
+        var stored = new Dictionary<string, StoredMatrix>(_context.Stored, StringComparer.Ordinal);
+        var notes = _context.Notes.Count;
+        var results = new List<Verified>();
+        foreach (var (passes, label) in variants)
+        {
+            snapshot.Restore(_context.Graph);
+            _context.InvalidateActivations();
+            _context.Stored.Clear();
+            foreach (var (name, matrix) in stored)
+            {
+                _context.Stored[name] = matrix;
+            }
+
+            _context.Notes.RemoveRange(notes, _context.Notes.Count - notes);
+            AutoPasses.Apply(_context, passes);
+            results.Add(Measure([.. common, .. passes], label, choice: null));
+        }
+
+        return results;
+    }
+
+    private Verified Measure(IReadOnlyList<string> passes, string label, int[]? choice)
+    {
         var bytes = _embeddedBytes();
         var loss = Loss();
         double? gate = Gate is null ? null : Gate.Loss(_context.Graph) - GateBaseLoss;
@@ -226,8 +269,11 @@ internal sealed class AutoSearch
         Tried.Add(new AutoPoint(bytes, loss, label + " (built)", Chosen: false));
         Progress(FormattableString.Invariant($"{label}, built: {bytes:N0} embedded bytes, calibration loss {loss:G3} of {Allowance:G3} allowed")
             + (gate is { } g ? FormattableString.Invariant($", validation loss {g:G3}") : ""));
-        return new Verified((int[])choice.Clone(), label, bytes, loss, gate);
+        return new Verified(choice, label, bytes, loss, gate) { Passes = passes };
     }
+
+    /// <summary>True for a layer holding at least <see cref="PassCandidateShare"/> of the weights (where pruned and palettised settings are tried).</summary>
+    public bool IsLarge(int layer) => (double)Layers[layer].Rows * Layers[layer].Cols >= PassCandidateShare * _totalWeights;
 
     public string Describe(int[] choice) => string.Join(", ", Layers.Select((l, i) => $"{l.Name}:{Settings[choice[i]].Name}"));
 
@@ -306,7 +352,19 @@ internal sealed class AutoSearch
             var matrices = Layers.Select(_context.GetMatrix).ToArray(); // the fast model's current state, put back after
             var biases = _biases.Select(b => b is null ? null : _context.Graph.GetInitializer(b.Name)).ToArray();
             Restore();
-            AutoPasses.Apply(_context, PassesFor(layer, setting));
+            if (candidate.Sparsity > 0)
+            {
+                // The pruning (and reconstruction) is shared by every candidate with this sparsity on the layer
+                // (p93-pal4, p93-pal3): prune once, then run each candidate's palette or quantize pass on the result.
+                var (pruned, prunedBias) = Pruned(layer, candidate.Sparsity);
+                _context.SetMatrix(l, pruned);
+                if (_biases[layer] is { } b0 && prunedBias is not null)
+                {
+                    _context.Graph.SetInitializer(Tensor.FromFloats(b0.Name, b0.Dims, prunedBias));
+                }
+            }
+
+            AutoPasses.Apply(_context, [.. AutoPasses.Weights([(l.Name, candidate)])]);
             var decoded = _context.GetMatrix(l);
             var stored = _context.Stored.TryGetValue(l.Name, out var s) ? s : new DenseFloat(l.Rows, l.Cols, decoded);
             var bias = _biases[layer] is { } b ? _context.Graph.GetInitializer(b.Name)!.ToFloats() : null;
@@ -326,6 +384,24 @@ internal sealed class AutoSearch
         return built;
     }
 
+    /// <summary>The layer pruned alone to <paramref name="sparsity"/> by a prune pass (one round with reconstruction), from the weights before the search: its weights and refit bias, cached; the context is left restored.</summary>
+    private (float[] Matrix, float[]? Bias) Pruned(int layer, double sparsity)
+    {
+        if (!_pruned.TryGetValue((layer, sparsity), out var pruned))
+        {
+            Restore();
+            var names = Layers.Select(l => l.Name).ToList();
+            // One round: the estimate's reconstruction then solves only the final mask directly on the shared Gram; the
+            // built passes' earlier rounds keep more than DirectLimit weights per row (conjugate gradients on kept² systems).
+            AutoPasses.Apply(_context, [.. AutoPasses.Prunes([(Layers[layer].Name, new AutoCandidate(8, 0) { Sparsity = sparsity })], names, pruneRounds: 1)]);
+            pruned = (_context.GetMatrix(Layers[layer]), _biases[layer] is { } b ? _context.Graph.GetInitializer(b.Name)!.ToFloats() : null);
+            _pruned[(layer, sparsity)] = pruned;
+            Restore();
+        }
+
+        return pruned;
+    }
+
     /// <summary>
     /// A layer built at one setting: what it stores (for low rank, only a stand-in: the factors are priced in
     /// <paramref name="Bytes"/>), its float weights, its refit bias (null: unchanged) and its blob bytes.
@@ -333,5 +409,12 @@ internal sealed class AutoSearch
     private sealed record Built(StoredMatrix Stored, float[] Decoded, float[]? Bias, long Bytes);
 }
 
-/// <summary>A configuration built for real by its passes: embedded bytes, calibration loss and, with a gate, validation loss.</summary>
-internal sealed record Verified(int[] Choice, string Label, long Bytes, double Loss, double? GateLoss);
+/// <summary>
+/// A configuration built for real by its passes: the per-layer choice (null for a whole-model recipe such as global
+/// pruning), embedded bytes, calibration loss and, with a gate, validation loss.
+/// </summary>
+internal sealed record Verified(int[]? Choice, string Label, long Bytes, double Loss, double? GateLoss)
+{
+    /// <summary>The manifest passes (JSON) that built it: what the pinned manifest carries.</summary>
+    public IReadOnlyList<string> Passes { get; init; } = [];
+}

@@ -101,6 +101,25 @@ public sealed class AutoSearchLogicTests
     }
 
     [Fact]
+    public void Global_pruning_is_one_global_magnitude_pass_in_rounds_with_reconstruction_that_parses_back()
+    {
+        var pass = AutoPasses.GlobalPrune(0.93);
+
+        Assert.Equal("""{ "prune": { "method": "magnitude", "sparsity": 0.93, "scope": "global", "rounds": 3, "reconstruct": true } }""", pass);
+        var spec = Assert.IsType<ModelBuild.Compression.Passes.Pruning.PruneSpec>(
+            Assert.Single(ModelBuild.Compression.Manifest.CompressionManifest.Parse("{ \"passes\": [" + pass + "] }", "m.json").Passes));
+        Assert.Equal((0.93, ModelBuild.Compression.Passes.Pruning.PruneScope.Global, 3, true), (spec.Sparsity, spec.Scope, spec.Rounds, spec.Reconstruct));
+    }
+
+    [Fact]
+    public void Global_pruning_recipes_are_tried_only_with_pruned_palette_candidates_at_their_widest_and_narrowest_widths()
+    {
+        Assert.Equal((4, 3), GlobalPruneRecipes.PaletteBits(new AutoSpec(AutoSpec.DefaultCandidates, MaxBytes: null)));
+        Assert.Null(GlobalPruneRecipes.PaletteBits(new AutoSpec(new[] { "int4", "pal3", "p80-int4-gptq" }.Select(n => AutoCandidate.Parse(n)!).ToList(), MaxBytes: null)));
+        Assert.Equal(GlobalPruneRecipes.Sparsities.Order(), GlobalPruneRecipes.Sparsities); // bisection needs them ascending
+    }
+
+    [Fact]
     public void A_low_rank_choice_becomes_a_lowrank_pass_before_the_quantizer_that_then_codes_both_factors()
     {
         var passes = AutoPasses.Json([("net.0.weight", AutoCandidate.Parse("r32-int4-gptq")!), ("net.3.weight", AutoCandidate.Parse("int4-gptq")!)]);
