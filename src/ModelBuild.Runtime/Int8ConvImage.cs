@@ -1,0 +1,130 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// Where <see cref="Int8Conv"/> puts one sample's quantised input so that every tap of every output pixel is a plain
+/// offset from the pixel's index, for any stride and dilation, and 8 consecutive output pixels read 32 consecutive
+/// bytes (one 256-bit load, no im2col, no gather).
+/// <list type="bullet">
+/// <item>Cells of 4 bytes: <see cref="Lanes"/> channels of one pixel (4 uint8 codes for <c>vpdpbusd</c>, or 2 int16
+/// <c>q − zp</c> for <c>vpmaddwd</c>), channels padded per group to whole cells.</item>
+/// <item>The padded image (border = the zero point, so padding adds exactly 0 as ConvInteger pads) split into
+/// <c>SH·SW</c> phases by row and column remainder modulo the stride: padded pixel <c>(r, c)</c> sits in phase
+/// <c>(r mod SH, c mod SW)</c> at <c>(r div SH, c div SW)</c>. Input row <c>oh·SH + ky·DH</c> is then phase row
+/// <c>oh + (ky·DH) div SH</c>, so output pixel <c>f = oh·PhaseW + ow</c> reads cell <c>f + Offset(tap)</c>.</item>
+/// <item>Output positions run over <c>OH × PhaseW</c> (<see cref="Flat"/>): the columns past OW are computed and dropped, which
+/// costs <c>(PhaseW − OW)/PhaseW</c> (2 of 16 columns for a 3×3 conv on 14 × 14) and keeps every load contiguous.</item>
+/// </list>
+/// Layout: <c>[unit = group·UnitsPerGroup + channel/Lanes][phase][PhaseH][PhaseW]</c> cells, then
+/// <see cref="Slack"/> cells the last tile may read past the end (their results are dropped).
+/// </summary>
+internal readonly struct Int8ConvImage
+{
+    /// <summary>Output pixels per register tile (two registers of 8 int32 lanes).</summary>
+    public const int Pixels = 16;
+
+    public readonly int Lanes, UnitsPerGroup, Units, PhaseH, PhaseW, UnitCells, Flat, TiledFlat, Slack;
+
+    /// <param name="s">The convolution.</param>
+    /// <param name="lanes">Channels per 4-byte cell: 4 (uint8 codes) or 2 (int16).</param>
+    public Int8ConvImage(in Conv2DShape s, int lanes)
+    {
+        Lanes = lanes;
+        UnitsPerGroup = (s.C / s.Group + lanes - 1) / lanes;
+        Units = s.Group * UnitsPerGroup;
+        int hp = ((s.OH - 1) * s.SH) + ((s.KH - 1) * s.DH) + 1, wp = ((s.OW - 1) * s.SW) + ((s.KW - 1) * s.DW) + 1;
+        PhaseH = (hp + s.SH - 1) / s.SH;
+        PhaseW = (wp + s.SW - 1) / s.SW;
+        UnitCells = s.SH * s.SW * PhaseH * PhaseW;
+        Flat = s.OH * PhaseW;
+        TiledFlat = (Flat + Pixels - 1) / Pixels * Pixels;
+
+        // The last tile reads up to TiledFlat − 1 + the largest tap offset, which stays below UnitCells + PhaseW + Pixels
+        // cells past its unit's start (see Offset).
+        Slack = PhaseW + Pixels;
+    }
+
+    /// <summary>Cells of the whole image, slack included.</summary>
+    public int Cells => checked((Units * UnitCells) + Slack);
+
+    /// <summary>Steps of one output channel's sum: every (ky, kx) × every cell of its group's channels.</summary>
+    public int Steps(in Conv2DShape s) => s.KH * s.KW * UnitsPerGroup;
+
+    /// <summary>Cell offset of tap (ky, kx) of unit <paramref name="unit"/> (within its group) from output position f.</summary>
+    public int Offset(in Conv2DShape s, int ky, int kx, int unit)
+    {
+        int dy = ky * s.DH, dx = kx * s.DW;
+        int phase = ((dy % s.SH) * s.SW) + (dx % s.SW);
+        return (unit * UnitCells) + (phase * PhaseH * PhaseW) + ((dy / s.SH) * PhaseW) + (dx / s.SW);
+    }
+
+    /// <summary>The cell offsets of all steps in <see cref="Int8ConvWeights"/>' order: (ky, kx) outer, unit inner.</summary>
+    public void Offsets(in Conv2DShape s, Span<int> offsets)
+    {
+        int i = 0;
+        for (int ky = 0; ky < s.KH; ky++)
+        {
+            for (int kx = 0; kx < s.KW; kx++)
+            {
+                for (int u = 0; u < UnitsPerGroup; u++)
+                {
+                    offsets[i++] = Offset(s, ky, kx, u);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Quantises one sample (<c>C × H × W</c> floats) into <paramref name="cells"/>: uint8 codes when <see cref="Lanes"/>
+    /// is 4, else int16 <c>q − zp</c> (and 0 as the border).
+    /// </summary>
+    public void Fill(SimdLevel level, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells, Span<byte> row)
+    {
+        bool bytes = Lanes == 4;
+        if (bytes)
+        {
+            MemoryMarshal.AsBytes(cells).Fill((byte)zeroPoint);
+        }
+        else
+        {
+            cells.Clear();
+        }
+
+        int cg = s.C / s.Group, phaseCells = PhaseH * PhaseW;
+        int hp = PhaseH * s.SH, wp = PhaseW * s.SW;
+        int first = Math.Max(0, -s.PadLeft), last = Math.Min(s.W, wp - s.PadLeft); // input columns inside the image
+        ref byte b = ref Unsafe.As<int, byte>(ref MemoryMarshal.GetReference(cells));
+        ref short h = ref Unsafe.As<int, short>(ref MemoryMarshal.GetReference(cells));
+        for (int c = 0; c < s.C; c++)
+        {
+            int g = c / cg, cl = c % cg, lane = cl % Lanes;
+            int unitAt = ((g * UnitsPerGroup) + (cl / Lanes)) * UnitCells;
+            for (int ih = 0; ih < s.H; ih++)
+            {
+                int r = ih + s.PadTop;
+                if (r < 0 || r >= hp || first >= last)
+                {
+                    continue;
+                }
+
+                ActivationQuantizer.Quantize(level, x.Slice(((c * s.H) + ih) * s.W, s.W), scale, zeroPoint, row);
+                int rowAt = unitAt + ((r % s.SH) * s.SW * phaseCells) + ((r / s.SH) * PhaseW);
+                for (int iw = first; iw < last; iw++)
+                {
+                    int col = iw + s.PadLeft;
+                    int cell = rowAt + ((col % s.SW) * phaseCells) + (col / s.SW);
+                    if (bytes)
+                    {
+                        Unsafe.Add(ref b, (cell * 4) + lane) = row[iw];
+                    }
+                    else
+                    {
+                        Unsafe.Add(ref h, (cell * 2) + lane) = (short)(row[iw] - zeroPoint);
+                    }
+                }
+            }
+        }
+    }
+}
