@@ -22,11 +22,11 @@ internal static unsafe class Int8Conv
     /// <summary>Output positions per chunk: the int32 sums of one block (4 × 512 × 4 B = 8 KiB) stay in L1 until the epilogue.</summary>
     private const int Chunk = 512;
 
-    /// <summary>Bytes of scratch <see cref="Run"/> needs: the image (the int16 form, the larger), the chunk's sums, the step offsets, one quantised input row.</summary>
+    /// <summary>Bytes of scratch <see cref="Run"/> needs: the image (the int16 form, the larger), the chunk's sums, the step offsets.</summary>
     public static int ScratchBytes(in Conv2DShape s)
     {
         var image = new Int8ConvImage(s, 2);
-        return checked((image.Cells + (Int8ConvWeights.Block * Chunk) + image.Steps(s)) * 4) + s.W + 32;
+        return checked((image.Cells + (Int8ConvWeights.Block * Chunk) + image.Steps(s)) * 4);
     }
 
     /// <param name="path">The instructions to use (must be supported).</param>
@@ -51,17 +51,17 @@ internal static unsafe class Int8Conv
         }
 
         var image = new Int8ConvImage(s, path == Int8Path.Avx2 ? 2 : 4);
+        int inSample = s.C * s.H * s.W;
         Span<int> cells = MemoryMarshal.Cast<byte, int>(scratch)[..image.Cells];
         Span<int> sums = MemoryMarshal.Cast<byte, int>(scratch)[image.Cells..][..(Int8ConvWeights.Block * Chunk)];
         Span<int> offsets = MemoryMarshal.Cast<byte, int>(scratch)[(image.Cells + (Int8ConvWeights.Block * Chunk))..][..image.Steps(s)];
-        Span<byte> row = scratch[((image.Cells + (Int8ConvWeights.Block * Chunk) + image.Steps(s)) * 4)..][..s.W];
         image.Offsets(s, offsets);
         var level = path == Int8Path.Scalar ? SimdLevel.Scalar : Simd.Best;
-        int inSample = s.C * s.H * s.W, outPlane = s.OH * s.OW, outSample = s.OC * outPlane;
+        int outPlane = s.OH * s.OW, outSample = s.OC * outPlane;
         var e = new ConvOutput(scale, bias, act, residualChannels);
         for (int n = 0; n < batch; n++)
         {
-            image.Fill(level, x.Slice(n * inSample, inSample), s, scale, zeroPoint, cells, row);
+            image.Fill(level, x.Slice(n * inSample, inSample), s, scale, zeroPoint, cells);
             var sampleResidual = residualChannels == 0 ? default : residual.Slice(n * residualChannels * outPlane, residualChannels * outPlane);
             var sampleY = y.Slice(n * outSample, outSample);
             switch (path)
@@ -80,6 +80,7 @@ internal static unsafe class Int8Conv
     }
 
     /// <summary>The definition: one exact int32 sum per output, read from the byte image and the original weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Reference(in Int8ConvImage image, ReadOnlySpan<int> cells, in Conv2DShape s, int zeroPoint, WeightMatrix w, in ConvOutput e,
         ReadOnlySpan<float> residual, Span<float> y)
     {
@@ -112,6 +113,8 @@ internal static unsafe class Int8Conv
     }
 
     /// <summary>All tiles of one sample: per group, per chunk of output positions, per block of output channels, 16 positions at a time.</summary>
+    /// <remarks>Optimised on first call: tier-0 code would call the tile and each step's instruction (no inlining) for the many calls until tiering catches up.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tiles<TDot>(in Int8ConvImage image, Span<int> cells, ReadOnlySpan<int> offsets, Span<int> sums, in Conv2DShape s, int correction,
         Int8ConvWeights packed, in ConvOutput e, ReadOnlySpan<float> residual, Span<float> y)
         where TDot : struct, ICellDot
@@ -188,6 +191,7 @@ internal static unsafe class Int8Conv
     /// The outputs of one block's channels at positions [f0, f1): each output row's valid columns (ow &lt; OW), 8 at
     /// a time, as <see cref="ConvOutput.Apply"/> computes them (same float steps, so the same bits).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Epilogue(in Int8ConvImage image, in Conv2DShape s, in ConvOutput e, Int8ConvWeights packed, int correction, int lane0,
         int ocFirst, int count, int f0, int f1, int* acc, float* y, float* residual)
     {
@@ -212,25 +216,34 @@ internal static unsafe class Int8Conv
                 float* dst = y + at;
                 float* res = residual + at;
                 int ow = ow0;
-                for (; ow <= ow1 - 8; ow += 8)
+                if (ow1 - ow0 >= 8)
                 {
-                    var v = Vector256.ConvertToSingle(Vector256.Load(src + ow) + vFix) * vScale;
-                    if (hasBias)
+                    for (int o = ow0; ; o = Math.Min(o + 8, ow1 - 8))
                     {
-                        v += vBias;
+                        var v = Vector256.ConvertToSingle(Vector256.Load(src + o) + vFix) * vScale;
+                        if (hasBias)
+                        {
+                            v += vBias;
+                        }
+
+                        if (hasResidual)
+                        {
+                            v += Vector256.Load(res + o);
+                        }
+
+                        if (e.Relu)
+                        {
+                            v = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v); // keeps NaN, as ONNX Relu
+                        }
+
+                        v.Store(dst + o);
+                        if (o == ow1 - 8)
+                        {
+                            break; // the row's last 8 outputs, overlapping the previous vector (y never shares storage with the residual: same values rewritten)
+                        }
                     }
 
-                    if (hasResidual)
-                    {
-                        v += Vector256.Load(res + ow);
-                    }
-
-                    if (e.Relu)
-                    {
-                        v = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v); // keeps NaN, as ONNX Relu
-                    }
-
-                    v.Store(dst + ow);
+                    ow = ow1;
                 }
 
                 for (; ow < ow1; ow++)

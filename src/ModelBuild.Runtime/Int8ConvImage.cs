@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
 
@@ -77,30 +78,34 @@ internal readonly struct Int8ConvImage
     }
 
     /// <summary>
-    /// Quantises one sample (<c>C × H × W</c> floats) into <paramref name="cells"/>: uint8 codes when <see cref="Lanes"/>
-    /// is 4, else int16 <c>q − zp</c> (and 0 as the border).
+    /// Quantises one sample (<c>C × H × W</c> floats) into <paramref name="cells"/>, as
+    /// <see cref="ActivationQuantizer.Quantize"/> computes each code: uint8 codes when <see cref="Lanes"/> is 4, else
+    /// int16 <c>q − zp</c> (and 0 as the border). Each cell is built in a register from its channels' codes (shifted
+    /// into place and or-ed), 8 pixels at a time where the stride along the width is 1.
     /// </summary>
-    public void Fill(SimdLevel level, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells, Span<byte> row)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Fill(SimdLevel level, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells)
     {
         bool bytes = Lanes == 4;
-        if (bytes)
-        {
-            MemoryMarshal.AsBytes(cells).Fill((byte)zeroPoint);
-        }
-        else
-        {
-            cells.Clear();
-        }
-
-        int cg = s.C / s.Group, phaseCells = PhaseH * PhaseW;
+        int border = bytes ? zeroPoint * 0x01010101 : 0;
+        cells.Fill(border);
+        int cg = s.C / s.Group, phaseCells = PhaseH * PhaseW, plane = s.H * s.W, bits = 32 / Lanes;
         int hp = PhaseH * s.SH, wp = PhaseW * s.SW;
         int first = Math.Max(0, -s.PadLeft), last = Math.Min(s.W, wp - s.PadLeft); // input columns inside the image
-        ref byte b = ref Unsafe.As<int, byte>(ref MemoryMarshal.GetReference(cells));
-        ref short h = ref Unsafe.As<int, short>(ref MemoryMarshal.GetReference(cells));
-        for (int c = 0; c < s.C; c++)
+        int shift = bytes ? 0 : zeroPoint, mask = bytes ? 0xFF : 0xFFFF;
+        Span<int> channels = stackalloc int[Lanes];
+        Vector256<float> vScale = Vector256.Create(scale), lo = Vector256.Create((float)-zeroPoint), hi = Vector256.Create((float)(255 - zeroPoint));
+        Vector256<int> vZero = Vector256.Create(zeroPoint), vShift = Vector256.Create(shift), vMask = Vector256.Create(mask);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref int cell0 = ref MemoryMarshal.GetReference(cells);
+        for (int unit = 0; unit < Units; unit++)
         {
-            int g = c / cg, cl = c % cg, lane = cl % Lanes;
-            int unitAt = ((g * UnitsPerGroup) + (cl / Lanes)) * UnitCells;
+            int g = unit / UnitsPerGroup, live = Math.Min(Lanes, cg - ((unit % UnitsPerGroup) * Lanes));
+            for (int l = 0; l < live; l++)
+            {
+                channels[l] = ((g * cg) + ((unit % UnitsPerGroup) * Lanes) + l) * plane;
+            }
+
             for (int ih = 0; ih < s.H; ih++)
             {
                 int r = ih + s.PadTop;
@@ -109,20 +114,40 @@ internal readonly struct Int8ConvImage
                     continue;
                 }
 
-                ActivationQuantizer.Quantize(level, x.Slice(((c * s.H) + ih) * s.W, s.W), scale, zeroPoint, row);
-                int rowAt = unitAt + ((r % s.SH) * s.SW * phaseCells) + ((r / s.SH) * PhaseW);
-                for (int iw = first; iw < last; iw++)
+                int rowAt = (unit * UnitCells) + ((r % s.SH) * s.SW * phaseCells) + ((r / s.SH) * PhaseW);
+                int iw = first;
+                if (s.SW == 1 && level == SimdLevel.Vector256 && last - first >= 8)
                 {
-                    int col = iw + s.PadLeft;
-                    int cell = rowAt + ((col % s.SW) * phaseCells) + (col / s.SW);
-                    if (bytes)
+                    for (int at = first; ; at = Math.Min(at + 8, last - 8))
                     {
-                        Unsafe.Add(ref b, (cell * 4) + lane) = row[iw];
+                        var cell = Vector256.Create(border);
+                        for (int l = 0; l < live; l++)
+                        {
+                            var v = Vector256.LoadUnsafe(ref x0, (nuint)(channels[l] + (ih * s.W) + at));
+                            var code = (ActivationQuantizer.Code(v, vScale, lo, hi, vZero) - vShift) & vMask;
+                            cell = (cell & ~Vector256.Create(mask << (l * bits))) | (code << (l * bits));
+                        }
+
+                        cell.StoreUnsafe(ref Unsafe.Add(ref cell0, rowAt + at + s.PadLeft));
+                        if (at == last - 8)
+                        {
+                            break; // the row's last 8 columns, overlapping the previous vector where W is not a multiple of 8 (same values rewritten)
+                        }
                     }
-                    else
+
+                    iw = last;
+                }
+
+                for (; iw < last; iw++)
+                {
+                    int col = iw + s.PadLeft, c = border;
+                    for (int l = 0; l < live; l++)
                     {
-                        Unsafe.Add(ref h, (cell * 2) + lane) = (short)(row[iw] - zeroPoint);
+                        int code = (ActivationQuantizer.Code(Unsafe.Add(ref x0, channels[l] + (ih * s.W) + iw), scale, zeroPoint) - shift) & mask;
+                        c = (c & ~(mask << (l * bits))) | (code << (l * bits));
                     }
+
+                    Unsafe.Add(ref cell0, rowAt + ((col % s.SW) * phaseCells) + (col / s.SW)) = c;
                 }
             }
         }

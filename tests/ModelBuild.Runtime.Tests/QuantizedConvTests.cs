@@ -12,8 +12,9 @@ public sealed class QuantizedConvTests
     public static TheoryData<int> Paths => new(Enum.GetValues<Int8Path>().Where(Int8Dense.IsSupported).Select(p => (int)p));
 
     /// <summary>
-    /// Channel counts around the 4-channel lanes (1, 3, 4, 5, 13), output channels around the 16-channel blocks (1, 5,
-    /// 16, 17, 40), planes not a multiple of the 4-pixel tile, strides, dilations, asymmetric pads, groups, 1-D, 1×1.
+    /// Channel counts around the 4-channel (2 for int16) cells (1, 2, 3, 4, 5, 13), output channels around the 4-channel
+    /// blocks (1, 5, 6, 7, 9, 17, 40), rows not a multiple of the 8-pixel registers, strides, dilations, asymmetric pads,
+    /// groups, 1-D, 1×1.
     /// </summary>
     private static readonly Conv2DShape[] Shapes =
     [
@@ -25,6 +26,9 @@ public sealed class QuantizedConvTests
         Shape(c: 8, h: 7, w: 7, oc: 16, k: 3, pad: 1, stride: 2, group: 2),
         new(C: 6, H: 9, W: 8, OC: 7, OH: 5, OW: 4, KH: 3, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, PadTop: 1, PadLeft: 0, PadBottom: 0, PadRight: 0, Group: 1),
         new(C: 4, H: 1, W: 30, OC: 9, OH: 1, OW: 30, KH: 1, KW: 5, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 0, PadLeft: 2, PadBottom: 0, PadRight: 2, Group: 1),
+
+        // More output positions than one chunk of the kernel's sums (28 × 30 > 512), so a chunk ends inside a row.
+        Shape(c: 2, h: 28, w: 28, oc: 6, k: 3, pad: 1),
     ];
 
     [Theory]
