@@ -42,40 +42,77 @@ internal static unsafe class Int8Conv
     /// <param name="act">The fused activation.</param>
     /// <param name="y">Output, <c>batch × OC × OH × OW</c>.</param>
     /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes.</param>
+    /// <param name="threads">Intra-op threads (<see cref="Int8ConvParallel"/>): samples, or at batch 1 blocks of output channels, split across them; the same results as one thread.</param>
     public static void Run(Int8Path path, ReadOnlySpan<float> x, int batch, in Conv2DShape s, float scale, int zeroPoint, WeightMatrix w,
-        ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y, Span<byte> scratch)
+        ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y, Span<byte> scratch, int threads = 1)
     {
         if (path == Int8Path.Ssse3)
         {
             path = Int8Path.Scalar; // the tiles need 256-bit registers
         }
 
-        var image = new Int8ConvImage(s, path == Int8Path.Avx2 ? 2 : 4);
-        int inSample = s.C * s.H * s.W;
-        Span<int> cells = MemoryMarshal.Cast<byte, int>(scratch)[..image.Cells];
-        Span<int> sums = MemoryMarshal.Cast<byte, int>(scratch)[image.Cells..][..(Int8ConvWeights.Block * Chunk)];
-        Span<int> offsets = MemoryMarshal.Cast<byte, int>(scratch)[(image.Cells + (Int8ConvWeights.Block * Chunk))..][..image.Steps(s)];
-        image.Offsets(s, offsets);
-        var level = path == Int8Path.Scalar ? SimdLevel.Scalar : Simd.Best;
-        int outPlane = s.OH * s.OW, outSample = s.OC * outPlane;
-        var e = new ConvOutput(scale, bias, act, residualChannels);
+        if (threads > 1 && path != Int8Path.Scalar && Int8ConvParallel.Run(path, x, batch, s, scale, zeroPoint, w, bias, residual, residualChannels, act, y, scratch, threads))
+        {
+            return;
+        }
+
+        Samples(path, x, batch, s, scale, zeroPoint, w, bias, residual, residualChannels, act, y, scratch);
+    }
+
+    /// <summary>The cell layout <paramref name="path"/> uses.</summary>
+    internal static Int8ConvImage ImageFor(Int8Path path, in Conv2DShape s) => new(s, path == Int8Path.Avx2 ? 2 : 4);
+
+    /// <summary>The scratch's parts: the image's cells, one block's sums, the step offsets (filled here unless <paramref name="filled"/>).</summary>
+    internal static void Split(in Int8ConvImage image, in Conv2DShape s, Span<byte> scratch, out Span<int> cells, out Span<int> sums, out Span<int> offsets,
+        bool filled = false)
+    {
+        Span<int> all = MemoryMarshal.Cast<byte, int>(scratch);
+        offsets = all[(image.Cells + (Int8ConvWeights.Block * Chunk))..][..image.Steps(s)];
+        if (!filled)
+        {
+            image.Offsets(s, offsets);
+        }
+
+        cells = all[..image.Cells];
+        sums = all[image.Cells..][..(Int8ConvWeights.Block * Chunk)];
+    }
+
+    /// <summary>The samples one after the other on this thread.</summary>
+    internal static void Samples(Int8Path path, ReadOnlySpan<float> x, int batch, in Conv2DShape s, float scale, int zeroPoint, WeightMatrix w,
+        ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y, Span<byte> scratch)
+    {
+        var image = ImageFor(path, s);
+        Split(image, s, scratch, out var cells, out var sums, out var offsets);
+        int inSample = s.C * s.H * s.W, outPlane = s.OH * s.OW, outSample = s.OC * outPlane;
         for (int n = 0; n < batch; n++)
         {
-            image.Fill(level, x.Slice(n * inSample, inSample), s, scale, zeroPoint, cells);
+            image.Fill(path == Int8Path.Scalar ? SimdLevel.Scalar : Simd.Best, x.Slice(n * inSample, inSample), s, scale, zeroPoint, cells);
             var sampleResidual = residualChannels == 0 ? default : residual.Slice(n * residualChannels * outPlane, residualChannels * outPlane);
-            var sampleY = y.Slice(n * outSample, outSample);
-            switch (path)
-            {
-                case Int8Path.AvxVnni:
-                    Tiles<VnniCells>(image, cells, offsets, sums, s, -zeroPoint, Int8ConvWeights.For(w, s.KH, s.KW, s.Group, 4), e, sampleResidual, sampleY);
-                    break;
-                case Int8Path.Avx2:
-                    Tiles<WordCells>(image, cells, offsets, sums, s, 0, Int8ConvWeights.For(w, s.KH, s.KW, s.Group, 2), e, sampleResidual, sampleY);
-                    break;
-                default:
-                    Reference(image, cells, s, zeroPoint, w, e, sampleResidual, sampleY);
-                    break;
-            }
+            Blocks(path, image, cells, offsets, sums, s, scale, zeroPoint, w, bias, sampleResidual, residualChannels, act, y.Slice(n * outSample, outSample),
+                0, s.Group * Int8ConvWeights.Blocks(s.OC / s.Group));
+        }
+    }
+
+    /// <summary>
+    /// One filled sample's outputs for the (group, block of output channels) pairs <paramref name="first"/> to
+    /// <paramref name="last"/> − 1, numbered <c>group · blocks + block</c>.
+    /// </summary>
+    internal static void Blocks(Int8Path path, in Int8ConvImage image, Span<int> cells, ReadOnlySpan<int> offsets, Span<int> sums, in Conv2DShape s,
+        float scale, int zeroPoint, WeightMatrix w, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y,
+        int first, int last)
+    {
+        var e = new ConvOutput(scale, bias, act, residualChannels);
+        switch (path)
+        {
+            case Int8Path.AvxVnni:
+                Tiles<VnniCells>(image, cells, offsets, sums, s, -zeroPoint, Int8ConvWeights.For(w, s.KH, s.KW, s.Group, 4), e, residual, y, first, last);
+                break;
+            case Int8Path.Avx2:
+                Tiles<WordCells>(image, cells, offsets, sums, s, 0, Int8ConvWeights.For(w, s.KH, s.KW, s.Group, 2), e, residual, y, first, last);
+                break;
+            default:
+                Reference(image, cells, s, zeroPoint, w, e, residual, y);
+                break;
         }
     }
 
@@ -112,11 +149,11 @@ internal static unsafe class Int8Conv
         }
     }
 
-    /// <summary>All tiles of one sample: per group, per chunk of output positions, per block of output channels, 16 positions at a time.</summary>
+    /// <summary>Tiles of one sample: per chunk of output positions, per (group, block of output channels) in [first, last), 16 positions at a time.</summary>
     /// <remarks>Optimised on first call: tier-0 code would call the tile and each step's instruction (no inlining) for the many calls until tiering catches up.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tiles<TDot>(in Int8ConvImage image, Span<int> cells, ReadOnlySpan<int> offsets, Span<int> sums, in Conv2DShape s, int correction,
-        Int8ConvWeights packed, in ConvOutput e, ReadOnlySpan<float> residual, Span<float> y)
+        Int8ConvWeights packed, in ConvOutput e, ReadOnlySpan<float> residual, Span<float> y, int first, int last)
         where TDot : struct, ICellDot
     {
         int ocg = s.OC / s.Group, blocks = Int8ConvWeights.Blocks(ocg), steps = offsets.Length;
@@ -127,23 +164,21 @@ internal static unsafe class Int8Conv
         fixed (float* yp = y)
         fixed (float* rp = residual)
         {
-            for (int g = 0; g < s.Group; g++)
+            for (int f0 = 0; f0 < image.TiledFlat; f0 += Chunk)
             {
-                int* groupImage = image0 + ((nint)g * image.UnitsPerGroup * image.UnitCells);
-                for (int f0 = 0; f0 < image.TiledFlat; f0 += Chunk)
+                int f1 = Math.Min(f0 + Chunk, image.TiledFlat);
+                for (int gb = first; gb < last; gb++)
                 {
-                    int f1 = Math.Min(f0 + Chunk, image.TiledFlat);
-                    for (int b = 0; b < blocks; b++)
+                    int g = gb / blocks, b = gb % blocks;
+                    int* groupImage = image0 + ((nint)g * image.UnitsPerGroup * image.UnitCells);
+                    int* wBlock = weights + ((nint)gb * steps * Int8ConvWeights.Block);
+                    for (int f = f0; f < f1; f += Int8ConvImage.Pixels)
                     {
-                        int* wBlock = weights + ((nint)((g * blocks) + b) * steps * Int8ConvWeights.Block);
-                        for (int f = f0; f < f1; f += Int8ConvImage.Pixels)
-                        {
-                            Tile<TDot>(groupImage + f, wBlock, offs, steps, acc + (f - f0));
-                        }
-
-                        int ocFirst = (g * ocg) + (b * Int8ConvWeights.Block), count = Math.Min(Int8ConvWeights.Block, ocg - (b * Int8ConvWeights.Block));
-                        Epilogue(image, s, e, packed, correction, (g * blocks * Int8ConvWeights.Block) + (b * Int8ConvWeights.Block), ocFirst, count, f0, f1, acc, yp, rp);
+                        Tile<TDot>(groupImage + f, wBlock, offs, steps, acc + (f - f0));
                     }
+
+                    int ocFirst = (g * ocg) + (b * Int8ConvWeights.Block), count = Math.Min(Int8ConvWeights.Block, ocg - (b * Int8ConvWeights.Block));
+                    Epilogue(image, s, e, packed, correction, gb * Int8ConvWeights.Block, ocFirst, count, f0, f1, acc, yp, rp);
                 }
             }
         }

@@ -57,6 +57,28 @@ public sealed class QuantizedConvTests
         RunCase(rng, (Int8Path)path, Shapes[1], batch: 1, residualChannels: 0, extremes: true, Activation.Relu);
     }
 
+    /// <summary>Intra-op threads split samples (batch 3) or blocks of output channels (batch 1): the outputs must not change by a bit.</summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Kernel_Threads_GiveTheSameBits(int path)
+    {
+        var rng = new Random(41);
+        var s = Shape(c: 16, h: 16, w: 16, oc: 30, k: 3, pad: 1);
+        var (w, _, _) = RandomInt8(rng, s.OC, s.C * 9, extremes: false);
+        float[] bias = TestData.Floats(rng, s.OC);
+        foreach (int batch in new[] { 1, 3 })
+        {
+            float[] x = TestData.Floats(rng, batch * s.C * s.H * s.W, -1, 2);
+            float[] residual = TestData.Floats(rng, batch * 5 * s.OH * s.OW);
+            var one = new float[batch * s.OC * s.OH * s.OW];
+            var two = new float[one.Length];
+            Kernels.QuantizedConv2D((Int8Path)path, x, w, bias, one, s, batch, Activation.Relu, 0, 0, residual, 5, new byte[Kernels.QuantizedConv2DScratch(s)], threads: 1);
+            Kernels.QuantizedConv2D((Int8Path)path, x, w, bias, two, s, batch, Activation.Relu, 0, 0, residual, 5, new byte[Kernels.QuantizedConv2DScratch(s)], threads: 2);
+            Assert.Equal(one, two);
+            Assert.Contains(one, v => v != 0);
+        }
+    }
+
     [Fact]
     public void PublicEntry_Dynamic_IsCloseToFloat64ConvOfTheInput()
     {
