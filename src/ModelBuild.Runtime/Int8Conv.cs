@@ -22,11 +22,47 @@ internal static unsafe class Int8Conv
     /// <summary>Output positions per chunk: the int32 sums of one block (4 × 512 × 4 B = 8 KiB) stay in L1 until the epilogue.</summary>
     private const int Chunk = 512;
 
-    /// <summary>Bytes of scratch <see cref="Run"/> needs: the image (the int16 form, the larger), the chunk's sums, the step offsets.</summary>
-    public static int ScratchBytes(in Conv2DShape s)
+    /// <summary>Bytes of scratch <see cref="Run"/> needs: the image (the int16 form, the larger, of either layout), one block's sums, the step offsets.</summary>
+    public static int ScratchBytes(in Conv2DShape s) => Math.Max(Bytes(s), Bytes(TapsShape(s)));
+
+    private static int Bytes(in Conv2DShape s)
     {
         var image = new Int8ConvImage(s, 2);
         return checked((image.Cells + (Int8ConvWeights.Block * Chunk) + image.Steps(s)) * 4);
+    }
+
+    /// <summary>
+    /// The convolution the tiles run for <paramref name="s"/> on <paramref name="path"/>: <paramref name="s"/> itself,
+    /// or, when its input channels fill few of a cell's lanes and the taps would take fewer steps
+    /// (<c>⌈C·KH·KW / lanes⌉ &lt; KH·KW·⌈C / lanes⌉</c>, e.g. a first layer on 1–3 channels), the 1×1 convolution over its
+    /// taps that <see cref="Int8ConvImage.FillTaps"/> lays out (<paramref name="taps"/> true).
+    /// </summary>
+    internal static Conv2DShape TileShape(Int8Path path, in Conv2DShape s, out bool taps)
+    {
+        int lanes = LanesOf(path), kernel = s.KH * s.KW;
+        taps = s.Group == 1 && kernel > 1 && (((s.C * kernel) + lanes - 1) / lanes) < kernel * ((s.C + lanes - 1) / lanes);
+        return taps ? TapsShape(s) : s;
+    }
+
+    /// <summary>The 1×1 convolution over <paramref name="s"/>'s taps: <c>C·KH·KW</c> input channels on the output grid.</summary>
+    private static Conv2DShape TapsShape(in Conv2DShape s) =>
+        new(s.C * s.KH * s.KW, s.OH, s.OW, s.OC, s.OH, s.OW, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+
+    /// <summary>Channels per cell on <paramref name="path"/>: 4 uint8 codes, or 2 int16 on AVX2.</summary>
+    internal static int LanesOf(Int8Path path) => path == Int8Path.Avx2 ? 2 : 4;
+
+    /// <summary>Quantises sample <paramref name="x"/> of <paramref name="s"/> into <paramref name="image"/> (laid out for <see cref="TileShape"/>).</summary>
+    internal static void Fill(Int8Path path, in Int8ConvImage image, bool taps, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells)
+    {
+        var level = path == Int8Path.Scalar ? SimdLevel.Scalar : Simd.Best;
+        if (taps)
+        {
+            image.FillTaps(level, x, s, scale, zeroPoint, cells);
+        }
+        else
+        {
+            image.Fill(level, x, s, scale, zeroPoint, cells);
+        }
     }
 
     /// <param name="path">The instructions to use (must be supported).</param>
@@ -59,9 +95,6 @@ internal static unsafe class Int8Conv
         Samples(path, x, batch, s, scale, zeroPoint, w, bias, residual, residualChannels, act, y, scratch);
     }
 
-    /// <summary>The cell layout <paramref name="path"/> uses.</summary>
-    internal static Int8ConvImage ImageFor(Int8Path path, in Conv2DShape s) => new(s, path == Int8Path.Avx2 ? 2 : 4);
-
     /// <summary>The scratch's parts: the image's cells, one block's sums, the step offsets (filled here unless <paramref name="filled"/>).</summary>
     internal static void Split(in Int8ConvImage image, in Conv2DShape s, Span<byte> scratch, out Span<int> cells, out Span<int> sums, out Span<int> offsets,
         bool filled = false)
@@ -81,20 +114,21 @@ internal static unsafe class Int8Conv
     internal static void Samples(Int8Path path, ReadOnlySpan<float> x, int batch, in Conv2DShape s, float scale, int zeroPoint, WeightMatrix w,
         ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y, Span<byte> scratch)
     {
-        var image = ImageFor(path, s);
-        Split(image, s, scratch, out var cells, out var sums, out var offsets);
+        var ts = TileShape(path, s, out bool taps);
+        var image = new Int8ConvImage(ts, LanesOf(path));
+        Split(image, ts, scratch, out var cells, out var sums, out var offsets);
         int inSample = s.C * s.H * s.W, outPlane = s.OH * s.OW, outSample = s.OC * outPlane;
         for (int n = 0; n < batch; n++)
         {
-            image.Fill(path == Int8Path.Scalar ? SimdLevel.Scalar : Simd.Best, x.Slice(n * inSample, inSample), s, scale, zeroPoint, cells);
+            Fill(path, image, taps, x.Slice(n * inSample, inSample), s, scale, zeroPoint, cells);
             var sampleResidual = residualChannels == 0 ? default : residual.Slice(n * residualChannels * outPlane, residualChannels * outPlane);
-            Blocks(path, image, cells, offsets, sums, s, scale, zeroPoint, w, bias, sampleResidual, residualChannels, act, y.Slice(n * outSample, outSample),
-                0, s.Group * Int8ConvWeights.Blocks(s.OC / s.Group));
+            Blocks(path, image, cells, offsets, sums, ts, scale, zeroPoint, w, bias, sampleResidual, residualChannels, act, y.Slice(n * outSample, outSample),
+                0, ts.Group * Int8ConvWeights.Blocks(ts.OC / ts.Group));
         }
     }
 
     /// <summary>
-    /// One filled sample's outputs for the (group, block of output channels) pairs <paramref name="first"/> to
+    /// One filled sample's outputs (<paramref name="s"/> = its <see cref="TileShape"/>) for the (group, block of output channels) pairs <paramref name="first"/> to
     /// <paramref name="last"/> − 1, numbered <c>group · blocks + block</c>.
     /// </summary>
     internal static void Blocks(Int8Path path, in Int8ConvImage image, Span<int> cells, ReadOnlySpan<int> offsets, Span<int> sums, in Conv2DShape s,

@@ -152,4 +152,74 @@ internal readonly struct Int8ConvImage
             }
         }
     }
+
+    /// <summary>
+    /// Im2col form for convs with few input channels (<see cref="Int8Conv"/> takes it when it needs fewer steps): this
+    /// image is then the input of the 1×1 conv <paramref name="s"/> would be over <c>K = C·KH·KW</c> channels
+    /// (<see cref="Int8Conv.TapsShape"/>), lane <c>k</c> of output pixel <c>(oh, ow)</c> holding the code of input
+    /// <c>(c, oh·SH + ky·DH − PadTop, ow·SW + kx·DW − PadLeft)</c> for <c>k = (c·KH + ky)·KW + kx</c> (the weight's own
+    /// column order), the zero point (int16: 0) outside the input. A first layer on 1 channel with a 3×3 kernel then
+    /// takes 3 steps of 4 lanes instead of 9 steps with 1 lane of 4 used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void FillTaps(SimdLevel level, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells)
+    {
+        bool bytes = Lanes == 4;
+        int border = bytes ? zeroPoint * 0x01010101 : 0;
+        cells.Fill(border);
+        int taps = s.KH * s.KW, k = s.C * taps, bits = 32 / Lanes;
+        int shift = bytes ? 0 : zeroPoint, mask = bytes ? 0xFF : 0xFFFF;
+        Vector256<float> vScale = Vector256.Create(scale), lo = Vector256.Create((float)-zeroPoint), hi = Vector256.Create((float)(255 - zeroPoint));
+        Vector256<int> vZero = Vector256.Create(zeroPoint), vShift = Vector256.Create(shift), vMask = Vector256.Create(mask);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref int cell0 = ref MemoryMarshal.GetReference(cells);
+        for (int i = 0; i < k; i++)
+        {
+            int c = i / taps, ky = i / s.KW % s.KH, kx = i % s.KW, lane = i % Lanes, at = lane * bits;
+            int unitAt = i / Lanes * UnitCells, dx = (kx * s.DW) - s.PadLeft;
+            var keep = Vector256.Create(~(mask << at));
+            for (int oh = 0; oh < s.OH; oh++)
+            {
+                int ih = (oh * s.SH) + (ky * s.DH) - s.PadTop;
+                if (ih < 0 || ih >= s.H)
+                {
+                    continue; // the border
+                }
+
+                int rowAt = unitAt + (oh * s.OW), xRow = ((c * s.H) + ih) * s.W;
+                int ow = 0;
+                if (s.SW == 1 && level == SimdLevel.Vector256)
+                {
+                    int ow0 = Math.Max(0, -dx), ow1 = Math.Min(s.OW, s.W - dx); // columns whose tap is inside the input
+                    if (ow1 - ow0 >= 8)
+                    {
+                        for (int o = ow0; ; o = Math.Min(o + 8, ow1 - 8))
+                        {
+                            var v = Vector256.LoadUnsafe(ref x0, (nuint)(xRow + o + dx));
+                            var code = (ActivationQuantizer.Code(v, vScale, lo, hi, vZero) - vShift) & vMask;
+                            ref int dst = ref Unsafe.Add(ref cell0, rowAt + o);
+                            ((Vector256.LoadUnsafe(ref dst) & keep) | (code << at)).StoreUnsafe(ref dst);
+                            if (o == ow1 - 8)
+                            {
+                                break; // the last 8 columns, overlapping the previous vector (this lane rewritten with the same codes)
+                            }
+                        }
+
+                        ow = s.OW; // the columns outside [ow0, ow1) keep the border
+                    }
+                }
+
+                for (; ow < s.OW; ow++)
+                {
+                    int iw = (ow * s.SW) + dx;
+                    if (iw >= 0 && iw < s.W)
+                    {
+                        int code = (ActivationQuantizer.Code(Unsafe.Add(ref x0, xRow + iw), scale, zeroPoint) - shift) & mask;
+                        ref int dst = ref Unsafe.Add(ref cell0, rowAt + ow);
+                        dst = (dst & ~(mask << at)) | (code << at);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -34,9 +34,10 @@ internal static unsafe class Int8ConvParallel
             if (batch == 1)
             {
                 // One image for every part, filled here in the caller's scratch; each part brings its own sums.
-                var image = Int8Conv.ImageFor(path, s);
-                Int8Conv.Split(image, s, scratch, out var cells, out _, out _);
-                image.Fill(Simd.Best, x, s, scale, zeroPoint, cells);
+                var ts = Int8Conv.TileShape(path, s, out bool taps);
+                var image = new Int8ConvImage(ts, Int8Conv.LanesOf(path));
+                Int8Conv.Split(image, ts, scratch, out var cells, out _, out _);
+                Int8Conv.Fill(path, image, taps, x, s, scale, zeroPoint, cells);
                 job.Shared(ps, scratch.Length, units);
             }
 
@@ -102,10 +103,11 @@ internal static unsafe class Int8ConvParallel
             }
 
             int first = _units * part / parts, last = _units * (part + 1) / parts;
-            var image = Int8Conv.ImageFor(_path, _s);
-            Int8Conv.Split(image, _s, new Span<byte>(_shared, _sharedLength), out var cells, out _, out var offsets, filled: true);
-            Int8Conv.Split(image, _s, OwnScratch(_s), out _, out var sums, out _, filled: true);
-            Int8Conv.Blocks(_path, image, cells, offsets, sums, _s, _scale, _zeroPoint, _w!, bias, residual, _residualChannels, _act, y, first, last);
+            var ts = Int8Conv.TileShape(_path, _s, out _);
+            var image = new Int8ConvImage(ts, Int8Conv.LanesOf(_path));
+            Int8Conv.Split(image, ts, new Span<byte>(_shared, _sharedLength), out var cells, out _, out var offsets, filled: true);
+            Int8Conv.Split(image, ts, OwnScratch(_s), out _, out var sums, out _, filled: true);
+            Int8Conv.Blocks(_path, image, cells, offsets, sums, ts, _scale, _zeroPoint, _w!, bias, residual, _residualChannels, _act, y, first, last);
         }
     }
 }
