@@ -22,8 +22,8 @@ internal static unsafe class Int8Conv
     /// <summary>Output positions per chunk: the int32 sums of one block (4 × 512 × 4 B = 8 KiB) stay in L1 until the epilogue.</summary>
     private const int Chunk = 512;
 
-    /// <summary>Bytes of scratch <see cref="Run"/> needs: the image (the int16 form, the larger, of either layout), one block's sums, the step offsets.</summary>
-    public static int ScratchBytes(in Conv2DShape s) => Math.Max(Bytes(s), Bytes(TapsShape(s)));
+    /// <summary>Bytes of scratch <see cref="Run"/> needs: the image (the int16 form, the larger, of either layout), one block's sums, the step offsets, a sample's codes.</summary>
+    public static int ScratchBytes(in Conv2DShape s) => checked(Math.Max(Bytes(s), Bytes(TapsShape(s))) + (s.C * s.H * s.W) + 8);
 
     private static int Bytes(in Conv2DShape s)
     {
@@ -52,12 +52,13 @@ internal static unsafe class Int8Conv
     internal static int LanesOf(Int8Path path) => path == Int8Path.Avx2 ? 2 : 4;
 
     /// <summary>Quantises sample <paramref name="x"/> of <paramref name="s"/> into <paramref name="image"/> (laid out for <see cref="TileShape"/>).</summary>
-    internal static void Fill(Int8Path path, in Int8ConvImage image, bool taps, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells)
+    internal static void Fill(Int8Path path, in Int8ConvImage image, bool taps, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells,
+        Span<byte> codes)
     {
         var level = path == Int8Path.Scalar ? SimdLevel.Scalar : Simd.Best;
         if (taps)
         {
-            image.FillTaps(level, x, s, scale, zeroPoint, cells);
+            image.FillTaps(level, x, s, scale, zeroPoint, cells, codes);
         }
         else
         {
@@ -95,10 +96,11 @@ internal static unsafe class Int8Conv
         Samples(path, x, batch, s, scale, zeroPoint, w, bias, residual, residualChannels, act, y, scratch);
     }
 
-    /// <summary>The scratch's parts: the image's cells, one block's sums, the step offsets (filled here unless <paramref name="filled"/>).</summary>
+    /// <summary>The scratch's parts: the image's cells, one block's sums, the step offsets (filled here unless <paramref name="filled"/>), the rest for a sample's codes.</summary>
     internal static void Split(in Int8ConvImage image, in Conv2DShape s, Span<byte> scratch, out Span<int> cells, out Span<int> sums, out Span<int> offsets,
-        bool filled = false)
+        out Span<byte> codes, bool filled = false)
     {
+        codes = scratch[((image.Cells + (Int8ConvWeights.Block * Chunk) + image.Steps(s)) * 4)..];
         Span<int> all = MemoryMarshal.Cast<byte, int>(scratch);
         offsets = all[(image.Cells + (Int8ConvWeights.Block * Chunk))..][..image.Steps(s)];
         if (!filled)
@@ -116,11 +118,11 @@ internal static unsafe class Int8Conv
     {
         var ts = TileShape(path, s, out bool taps);
         var image = new Int8ConvImage(ts, LanesOf(path));
-        Split(image, ts, scratch, out var cells, out var sums, out var offsets);
+        Split(image, ts, scratch, out var cells, out var sums, out var offsets, out var codes);
         int inSample = s.C * s.H * s.W, outPlane = s.OH * s.OW, outSample = s.OC * outPlane;
         for (int n = 0; n < batch; n++)
         {
-            Fill(path, image, taps, x.Slice(n * inSample, inSample), s, scale, zeroPoint, cells);
+            Fill(path, image, taps, x.Slice(n * inSample, inSample), s, scale, zeroPoint, cells, codes);
             var sampleResidual = residualChannels == 0 ? default : residual.Slice(n * residualChannels * outPlane, residualChannels * outPlane);
             Blocks(path, image, cells, offsets, sums, ts, scale, zeroPoint, w, bias, sampleResidual, residualChannels, act, y.Slice(n * outSample, outSample),
                 0, ts.Group * Int8ConvWeights.Blocks(ts.OC / ts.Group));
@@ -206,13 +208,27 @@ internal static unsafe class Int8Conv
                     int g = gb / blocks, b = gb % blocks;
                     int* groupImage = image0 + ((nint)g * image.UnitsPerGroup * image.UnitCells);
                     int* wBlock = weights + ((nint)gb * steps * Int8ConvWeights.Block);
-                    for (int f = f0; f < f1; f += Int8ConvImage.Pixels)
+                    int ocFirst = (g * ocg) + (b * Int8ConvWeights.Block), count = Math.Min(Int8ConvWeights.Block, ocg - (b * Int8ConvWeights.Block));
+                    int f = f0;
+                    if (image.PhaseW == s.OW && count == Int8ConvWeights.Block)
                     {
-                        Tile<TDot>(groupImage + f, wBlock, offs, steps, acc + (f - f0));
+                        // No dropped columns: a tile's 16 positions are 16 consecutive outputs of each channel, finished in registers.
+                        var block = new BlockOutput(e, packed, correction, gb * Int8ConvWeights.Block, ocFirst, s.OH * s.OW);
+                        for (; f + Int8ConvImage.Pixels <= Math.Min(f1, image.Flat); f += Int8ConvImage.Pixels)
+                        {
+                            TileOut<TDot>(groupImage + f, wBlock, offs, steps, block, f, yp, rp);
+                        }
                     }
 
-                    int ocFirst = (g * ocg) + (b * Int8ConvWeights.Block), count = Math.Min(Int8ConvWeights.Block, ocg - (b * Int8ConvWeights.Block));
-                    Epilogue(image, s, e, packed, correction, gb * Int8ConvWeights.Block, ocFirst, count, f0, f1, acc, yp, rp);
+                    if (f < f1)
+                    {
+                        for (int t = f; t < f1; t += Int8ConvImage.Pixels)
+                        {
+                            Tile<TDot>(groupImage + t, wBlock, offs, steps, acc + (t - f));
+                        }
+
+                        Epilogue(image, s, e, packed, correction, gb * Int8ConvWeights.Block, ocFirst, count, f, f1, acc, yp, rp);
+                    }
                 }
             }
         }
@@ -254,6 +270,92 @@ internal static unsafe class Int8Conv
         c21.Store(acc + (2 * Chunk) + 8);
         c30.Store(acc + (3 * Chunk));
         c31.Store(acc + (3 * Chunk) + 8);
+    }
+
+    /// <summary>As <see cref="Tile{TDot}"/>, then the epilogue in registers: positions f..f+15 are outputs f..f+15 of each of the 4 channels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileOut<TDot>(int* a, int* w, int* offsets, int steps, in BlockOutput block, int f, float* y, float* residual)
+        where TDot : struct, ICellDot
+    {
+        Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int st = 0; st < steps; st++, w += Int8ConvWeights.Block)
+        {
+            int* p = a + offsets[st];
+            var x0 = Vector256.Load(p);
+            var x1 = Vector256.Load(p + 8);
+            var b = Vector256.Create(w[0]);
+            c00 = TDot.Add(c00, x0, b);
+            c01 = TDot.Add(c01, x1, b);
+            b = Vector256.Create(w[1]);
+            c10 = TDot.Add(c10, x0, b);
+            c11 = TDot.Add(c11, x1, b);
+            b = Vector256.Create(w[2]);
+            c20 = TDot.Add(c20, x0, b);
+            c21 = TDot.Add(c21, x1, b);
+            b = Vector256.Create(w[3]);
+            c30 = TDot.Add(c30, x0, b);
+            c31 = TDot.Add(c31, x1, b);
+        }
+
+        block.Store(0, c00, c01, f, y, residual);
+        block.Store(1, c10, c11, f, y, residual);
+        block.Store(2, c20, c21, f, y, residual);
+        block.Store(3, c30, c31, f, y, residual);
+    }
+
+    /// <summary>A full block's epilogue constants for <see cref="TileOut{TDot}"/>: the same float steps as <see cref="Epilogue"/>.</summary>
+    private readonly ref struct BlockOutput
+    {
+        private readonly int _fix0, _fix1, _fix2, _fix3, _ocFirst, _plane, _residualChannels;
+        private readonly float _scale0, _scale1, _scale2, _scale3, _bias0, _bias1, _bias2, _bias3;
+        private readonly bool _hasBias, _relu;
+
+        public BlockOutput(in ConvOutput e, Int8ConvWeights packed, int correction, int lane0, int ocFirst, int plane)
+        {
+            (_fix0, _fix1, _fix2, _fix3) = (correction * packed.Sums[lane0], correction * packed.Sums[lane0 + 1], correction * packed.Sums[lane0 + 2], correction * packed.Sums[lane0 + 3]);
+            (_scale0, _scale1, _scale2, _scale3) = (e.Scale * packed.Scales[lane0], e.Scale * packed.Scales[lane0 + 1], e.Scale * packed.Scales[lane0 + 2], e.Scale * packed.Scales[lane0 + 3]);
+            _hasBias = !e.Bias.IsEmpty;
+            if (_hasBias)
+            {
+                (_bias0, _bias1, _bias2, _bias3) = (e.Bias[ocFirst], e.Bias[ocFirst + 1], e.Bias[ocFirst + 2], e.Bias[ocFirst + 3]);
+            }
+
+            (_ocFirst, _plane, _residualChannels, _relu) = (ocFirst, plane, e.ResidualChannels, e.Relu);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(int j, Vector256<int> lo, Vector256<int> hi, int f, float* y, float* residual)
+        {
+            int fix = j switch { 0 => _fix0, 1 => _fix1, 2 => _fix2, _ => _fix3 };
+            float scale = j switch { 0 => _scale0, 1 => _scale1, 2 => _scale2, _ => _scale3 };
+            float bias = j switch { 0 => _bias0, 1 => _bias1, 2 => _bias2, _ => _bias3 };
+            int oc = _ocFirst + j;
+            nint at = ((nint)oc * _plane) + f;
+            Finish(lo, fix, scale, bias, oc, y + at, residual + at);
+            Finish(hi, fix, scale, bias, oc, y + at + 8, residual + at + 8);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Finish(Vector256<int> sum, int fix, float scale, float bias, int oc, float* y, float* residual)
+        {
+            var v = Vector256.ConvertToSingle(sum + Vector256.Create(fix)) * Vector256.Create(scale);
+            if (_hasBias)
+            {
+                v += Vector256.Create(bias);
+            }
+
+            if (oc < _residualChannels)
+            {
+                v += Vector256.Load(residual);
+            }
+
+            if (_relu)
+            {
+                v = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v); // keeps NaN, as ONNX Relu
+            }
+
+            v.Store(y);
+        }
     }
 
     /// <summary>

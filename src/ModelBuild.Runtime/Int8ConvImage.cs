@@ -162,16 +162,17 @@ internal readonly struct Int8ConvImage
     /// takes 3 steps of 4 lanes instead of 9 steps with 1 lane of 4 used.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void FillTaps(SimdLevel level, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells)
+    public void FillTaps(SimdLevel level, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells, Span<byte> codes)
     {
+        // Each input is quantised once (one division each), then every tap reads its codes.
+        ActivationQuantizer.Quantize(level, x, scale, zeroPoint, codes);
         bool bytes = Lanes == 4;
         int border = bytes ? zeroPoint * 0x01010101 : 0;
         cells.Fill(border);
         int taps = s.KH * s.KW, k = s.C * taps, bits = 32 / Lanes;
         int shift = bytes ? 0 : zeroPoint, mask = bytes ? 0xFF : 0xFFFF;
-        Vector256<float> vScale = Vector256.Create(scale), lo = Vector256.Create((float)-zeroPoint), hi = Vector256.Create((float)(255 - zeroPoint));
-        Vector256<int> vZero = Vector256.Create(zeroPoint), vShift = Vector256.Create(shift), vMask = Vector256.Create(mask);
-        ref float x0 = ref MemoryMarshal.GetReference(x);
+        Vector256<int> vShift = Vector256.Create(shift), vMask = Vector256.Create(mask);
+        ref byte q0 = ref MemoryMarshal.GetReference(codes);
         ref int cell0 = ref MemoryMarshal.GetReference(cells);
         for (int i = 0; i < k; i++)
         {
@@ -195,8 +196,8 @@ internal readonly struct Int8ConvImage
                     {
                         for (int o = ow0; ; o = Math.Min(o + 8, ow1 - 8))
                         {
-                            var v = Vector256.LoadUnsafe(ref x0, (nuint)(xRow + o + dx));
-                            var code = (ActivationQuantizer.Code(v, vScale, lo, hi, vZero) - vShift) & vMask;
+                            var q = Vector256.WidenLower(Vector256.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref q0, xRow + o + dx))).AsByte().ToVector256Unsafe()));
+                            var code = (q.AsInt32() - vShift) & vMask;
                             ref int dst = ref Unsafe.Add(ref cell0, rowAt + o);
                             ((Vector256.LoadUnsafe(ref dst) & keep) | (code << at)).StoreUnsafe(ref dst);
                             if (o == ow1 - 8)
@@ -214,7 +215,7 @@ internal readonly struct Int8ConvImage
                     int iw = (ow * s.SW) + dx;
                     if (iw >= 0 && iw < s.W)
                     {
-                        int code = (ActivationQuantizer.Code(Unsafe.Add(ref x0, xRow + iw), scale, zeroPoint) - shift) & mask;
+                        int code = (Unsafe.Add(ref q0, xRow + iw) - shift) & mask;
                         ref int dst = ref Unsafe.Add(ref cell0, rowAt + ow);
                         dst = (dst & ~(mask << at)) | (code << at);
                     }

@@ -36,8 +36,8 @@ internal static unsafe class Int8ConvParallel
                 // One image for every part, filled here in the caller's scratch; each part brings its own sums.
                 var ts = Int8Conv.TileShape(path, s, out bool taps);
                 var image = new Int8ConvImage(ts, Int8Conv.LanesOf(path));
-                Int8Conv.Split(image, ts, scratch, out var cells, out _, out _);
-                Int8Conv.Fill(path, image, taps, x, s, scale, zeroPoint, cells);
+                Int8Conv.Split(image, ts, scratch, out var cells, out _, out _, out var codes);
+                Int8Conv.Fill(path, image, taps, x, s, scale, zeroPoint, cells, codes);
                 job.Shared(ps, scratch.Length, units);
             }
 
@@ -105,8 +105,8 @@ internal static unsafe class Int8ConvParallel
             int first = _units * part / parts, last = _units * (part + 1) / parts;
             var ts = Int8Conv.TileShape(_path, _s, out _);
             var image = new Int8ConvImage(ts, Int8Conv.LanesOf(_path));
-            Int8Conv.Split(image, ts, new Span<byte>(_shared, _sharedLength), out var cells, out _, out var offsets, filled: true);
-            Int8Conv.Split(image, ts, OwnScratch(_s), out _, out var sums, out _, filled: true);
+            Int8Conv.Split(image, ts, new Span<byte>(_shared, _sharedLength), out var cells, out _, out var offsets, out _, filled: true);
+            Int8Conv.Split(image, ts, OwnScratch(_s), out _, out var sums, out _, out _, filled: true);
             Int8Conv.Blocks(_path, image, cells, offsets, sums, ts, _scale, _zeroPoint, _w!, bias, residual, _residualChannels, _act, y, first, last);
         }
     }
