@@ -102,8 +102,14 @@ internal static class ActivationQuantizer
         }
     }
 
+    /// <summary>One code, as <see cref="Quantize"/>'s scalar loop computes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Code(Vector256<float> x, Vector256<float> scale, Vector256<float> lo, Vector256<float> hi, Vector256<int> zeroPoint)
+    internal static int Code(float x, float scale, int zeroPoint) =>
+        (int)MathF.Round(Math.Clamp(x / scale, -zeroPoint, 255 - zeroPoint), MidpointRounding.ToEven) + zeroPoint;
+
+    /// <summary>8 codes as int32 lanes, as <see cref="Quantize"/>'s vector loop computes them (lo = −zp, hi = 255 − zp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> Code(Vector256<float> x, Vector256<float> scale, Vector256<float> lo, Vector256<float> hi, Vector256<int> zeroPoint)
     {
         // Clamped before rounding, as MLAS, so the int conversion never overflows. A NaN input gives the zero point
         // here and in the scalar loop (MLAS gives 0); NaN activations are meaningless either way.

@@ -21,9 +21,10 @@ public static partial class Kernels
     /// <param name="residual">Empty, or <c>batch·R·OH·OW</c> floats added to the first R output channels before the activation.</param>
     /// <param name="residualChannels">R (0 with no residual; at most OC).</param>
     /// <param name="scratch">At least <see cref="QuantizedConv2DScratch"/> bytes; overwritten.</param>
+    /// <param name="threads">Intra-op threads (1: the calling thread only, no allocation); the results do not depend on it.</param>
     /// <exception cref="ArgumentException">A span is too short, the shape is invalid, the weights are not int8 symmetric of the shape's size, or the scale or zero point is out of range.</exception>
     public static void QuantizedConv2D(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act,
-        float inputScale, int inputZeroPoint, ReadOnlySpan<float> residual, int residualChannels, Span<byte> scratch)
+        float inputScale, int inputZeroPoint, ReadOnlySpan<float> residual, int residualChannels, Span<byte> scratch, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
@@ -54,16 +55,16 @@ public static partial class Kernels
         Check.AtLeast(residual.Length, (long)batch * residualChannels * s.OH * s.OW, nameof(residual), "batch × R × OH × OW");
         Check.AtLeast(scratch.Length, QuantizedConv2DScratch(s), nameof(scratch), "QuantizedConv2DScratch(shape) bytes");
         Check.BiasLength(bias, s.OC);
-        QuantizedConv2D(Int8Dense.Best, x[..(int)inputs], w, bias, y, s, batch, act, inputScale, inputZeroPoint, residual, residualChannels, scratch);
+        QuantizedConv2D(Int8Dense.Best, x[..(int)inputs], w, bias, y, s, batch, act, inputScale, inputZeroPoint, residual, residualChannels, scratch, threads);
     }
 
     /// <summary>Bytes of scratch <c>QuantizedConv2D</c> needs for shape <paramref name="s"/>.</summary>
     public static int QuantizedConv2DScratch(in Conv2DShape s) => Int8Conv.ScratchBytes(s);
 
     internal static void QuantizedConv2D(Int8Path path, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch,
-        Activation act, float inputScale, int inputZeroPoint, ReadOnlySpan<float> residual, int residualChannels, Span<byte> scratch)
+        Activation act, float inputScale, int inputZeroPoint, ReadOnlySpan<float> residual, int residualChannels, Span<byte> scratch, int threads = 1)
     {
         (float scale, int zeroPoint) = inputScale == 0 ? ActivationQuantizer.DynamicParameters(x) : (inputScale, inputZeroPoint);
-        Int8Conv.Run(path, x, batch, s, scale, zeroPoint, w, bias, residual, residualChannels, act, y, scratch);
+        Int8Conv.Run(path, x, batch, s, scale, zeroPoint, w, bias, residual, residualChannels, act, y, scratch, threads);
     }
 }

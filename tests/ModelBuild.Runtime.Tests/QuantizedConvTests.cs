@@ -12,8 +12,9 @@ public sealed class QuantizedConvTests
     public static TheoryData<int> Paths => new(Enum.GetValues<Int8Path>().Where(Int8Dense.IsSupported).Select(p => (int)p));
 
     /// <summary>
-    /// Channel counts around the 4-channel lanes (1, 3, 4, 5, 13), output channels around the 16-channel blocks (1, 5,
-    /// 16, 17, 40), planes not a multiple of the 4-pixel tile, strides, dilations, asymmetric pads, groups, 1-D, 1×1.
+    /// Channel counts around the 4-channel (2 for int16) cells (1, 2, 3, 4, 5, 13), output channels around the 4-channel
+    /// blocks (1, 5, 6, 7, 9, 17, 40), rows not a multiple of the 8-pixel registers, strides, dilations, asymmetric pads,
+    /// groups, 1-D, 1×1.
     /// </summary>
     private static readonly Conv2DShape[] Shapes =
     [
@@ -25,6 +26,9 @@ public sealed class QuantizedConvTests
         Shape(c: 8, h: 7, w: 7, oc: 16, k: 3, pad: 1, stride: 2, group: 2),
         new(C: 6, H: 9, W: 8, OC: 7, OH: 5, OW: 4, KH: 3, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, PadTop: 1, PadLeft: 0, PadBottom: 0, PadRight: 0, Group: 1),
         new(C: 4, H: 1, W: 30, OC: 9, OH: 1, OW: 30, KH: 1, KW: 5, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 0, PadLeft: 2, PadBottom: 0, PadRight: 2, Group: 1),
+
+        // More output positions than one chunk of the kernel's sums (28 × 30 > 512), so a chunk ends inside a row.
+        Shape(c: 2, h: 28, w: 28, oc: 6, k: 3, pad: 1),
     ];
 
     [Theory]
@@ -51,6 +55,28 @@ public sealed class QuantizedConvTests
         var rng = new Random(5);
         RunCase(rng, (Int8Path)path, Shapes[4], batch: 1, residualChannels: 0, extremes: true, Activation.None);
         RunCase(rng, (Int8Path)path, Shapes[1], batch: 1, residualChannels: 0, extremes: true, Activation.Relu);
+    }
+
+    /// <summary>Intra-op threads split samples (batch 3) or blocks of output channels (batch 1): the outputs must not change by a bit.</summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Kernel_Threads_GiveTheSameBits(int path)
+    {
+        var rng = new Random(41);
+        var s = Shape(c: 16, h: 16, w: 16, oc: 30, k: 3, pad: 1);
+        var (w, _, _) = RandomInt8(rng, s.OC, s.C * 9, extremes: false);
+        float[] bias = TestData.Floats(rng, s.OC);
+        foreach (int batch in new[] { 1, 3 })
+        {
+            float[] x = TestData.Floats(rng, batch * s.C * s.H * s.W, -1, 2);
+            float[] residual = TestData.Floats(rng, batch * 5 * s.OH * s.OW);
+            var one = new float[batch * s.OC * s.OH * s.OW];
+            var two = new float[one.Length];
+            Kernels.QuantizedConv2D((Int8Path)path, x, w, bias, one, s, batch, Activation.Relu, 0, 0, residual, 5, new byte[Kernels.QuantizedConv2DScratch(s)], threads: 1);
+            Kernels.QuantizedConv2D((Int8Path)path, x, w, bias, two, s, batch, Activation.Relu, 0, 0, residual, 5, new byte[Kernels.QuantizedConv2DScratch(s)], threads: 2);
+            Assert.Equal(one, two);
+            Assert.Contains(one, v => v != 0);
+        }
     }
 
     [Fact]

@@ -79,7 +79,7 @@ public sealed record QuantizedConvOp(int X, int Y, int Weight, int Bias, int[] K
         int bytes = Kernels.QuantizedConv2DScratch(shape);
         var scratch = MemoryMarshal.AsBytes(c.Scratch((bytes + 3) / 4))[..bytes];
         Kernels.QuantizedConv2D(c.Floats(X), w, c.BlobFloats(Bias), y, shape, n, Act, InputScale, InputZeroPoint,
-            residualChannels == 0 ? default : c.Floats(Residual), residualChannels, scratch);
+            residualChannels == 0 ? default : c.Floats(Residual), residualChannels, scratch, c.Program.IntraOpThreads);
     }
 
     /// <summary>The residual's channel count R after checking its shape is <c>[N, R ≤ OC, output spatial…]</c>.</summary>
