@@ -8,8 +8,15 @@ namespace ModelBuild.Compression.Passes;
 /// <summary>The state the manifest's passes share: the graph, storage decisions, calibration data and helpers.</summary>
 public sealed class CompressionContext
 {
+    private static readonly object AdmittedMark = new();
     private readonly Dictionary<string, double[]> _hessians = new(StringComparer.Ordinal);
     private readonly HashSet<string> _keptExact = new(StringComparer.Ordinal);
+
+    // Weight tensors already screened and admitted. A Tensor's values never change (deferred ones re-produce the same
+    // bytes), so one screen per tensor object suffices; without this every Layers() call decoded every weight of the
+    // model again (a full float32 pass over a multi-GB model, several times per build). Weak keys: a replaced
+    // tensor is not kept alive by this.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Tensor, object> _admitted = new();
 
     /// <summary>
     /// Creates the context the passes share. <paramref name="services"/> (how to record activations and score
@@ -82,9 +89,14 @@ public sealed class CompressionContext
         {
             var tensor = Graph.GetInitializer(weight.Name)!;
             var node = Graph.Nodes.First(n => n.InputOrNull(1) == weight.Name);
-            if (!WeightScreen.Admit(tensor, node, NonFinite, ModelPath, _keptExact, Notes))
+            if (!_admitted.TryGetValue(tensor, out _))
             {
-                continue;
+                if (!WeightScreen.Admit(tensor, node, NonFinite, ModelPath, _keptExact, Notes))
+                {
+                    continue;
+                }
+
+                _admitted.AddOrUpdate(tensor, AdmittedMark);
             }
 
             var rows = (int)tensor.Dims[weight.OutputAxis];
