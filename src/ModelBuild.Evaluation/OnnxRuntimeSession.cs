@@ -47,16 +47,31 @@ public sealed partial class OnnxRuntimeSession : IDisposable
     /// <summary>Loads an ONNX file. Missing file: MB1001; ONNX Runtime refuses it: MB4001.</summary>
     /// <param name="path">The model file.</param>
     /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 1 keeps results bit-reproducible.</param>
-    public static OnnxRuntimeSession FromFile(string path, int intraOpThreads = 1) => FromFile(path, path, intraOpThreads);
+    public static OnnxRuntimeSession FromFile(string path, int intraOpThreads = 1) => FromFile(path, path, intraOpThreads, optimize: true);
 
     /// <summary>
     /// Loads a compressed model the compressor streamed to <paramref name="path"/>, named <paramref name="displayName"/>
-    /// in errors. ONNX Runtime reads the file itself, so no managed copy of the model is held (issue 12).
+    /// in errors. ONNX Runtime reads the file itself, so no managed copy of the model is held; from
+    /// <see cref="UnoptimizedFromBytes"/> the session skips graph optimisation (issue 12, see there).
     /// </summary>
-    public static OnnxRuntimeSession FromCompressedFile(string path, string displayName, int intraOpThreads = 1) =>
-        FromFile(path, displayName, intraOpThreads);
+    public static OnnxRuntimeSession FromCompressedFile(string path, string displayName, int intraOpThreads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return FromFile(path, displayName, intraOpThreads, optimize: !File.Exists(path) || new FileInfo(path).Length < UnoptimizedFromBytes);
+    }
 
-    private static OnnxRuntimeSession FromFile(string path, string displayName, int intraOpThreads)
+    /// <summary>
+    /// The size of a compressed .onnx from which the checks run it without ONNX Runtime's graph optimisations: those
+    /// rewrite the int8 weights' DequantizeLinear (folded or fused into MatMulNBits) into copies of the weights held
+    /// next to the originals, 5–6 times the file's size in all on a 0.5 GB model, which broke issue 12's peak-memory
+    /// bound. Unoptimised, each operator runs in its reference form: the same arithmetic the generated code does.
+    /// Smaller models keep the optimised session, so their reports do not change. Measured on the 0.537 GB default
+    /// int8 (8 × 4096²) once the compressor's own copies were gone: optimised, the checks raised the build's peak from
+    /// 0.84 GB to 1.13 GB (2.10× the weights); the peak of the unoptimised checks is in README ("Compressor memory").
+    /// </summary>
+    public const long UnoptimizedFromBytes = 256L << 20;
+
+    private static OnnxRuntimeSession FromFile(string path, string displayName, int intraOpThreads, bool optimize)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(displayName);
@@ -67,7 +82,7 @@ public sealed partial class OnnxRuntimeSession : IDisposable
                 "The ONNX file does not exist. Check the path (relative paths are resolved from the current directory).");
         }
 
-        return Create(options => new InferenceSession(path, options), displayName, intraOpThreads);
+        return Create(options => new InferenceSession(path, options), displayName, intraOpThreads, optimize);
     }
 
     /// <summary>Loads a model held in memory; <paramref name="displayName"/> names it in errors.</summary>
@@ -156,7 +171,7 @@ public sealed partial class OnnxRuntimeSession : IDisposable
     /// <inheritdoc />
     public void Dispose() => _session.Dispose();
 
-    private static OnnxRuntimeSession Create(Func<SessionOptions, InferenceSession> open, string name, int intraOpThreads)
+    private static OnnxRuntimeSession Create(Func<SessionOptions, InferenceSession> open, string name, int intraOpThreads, bool optimize = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(intraOpThreads, 1);
         using var options = new SessionOptions
@@ -170,6 +185,11 @@ public sealed partial class OnnxRuntimeSession : IDisposable
             EnableCpuMemArena = false,
         };
         options.AddSessionConfigEntry("session.disable_prepacking", "1");
+        if (!optimize)
+        {
+            options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL;
+        }
+
         // ORT fuses an int8 per-axis DequantizeLinear + MatMul into MatMulNBits, which by default also quantises the
         // activations; keep them float so the compressed .onnx computes what our predictor computes.
         options.AddSessionConfigEntry("session.qdq_matmulnbits_accuracy_level", "0");

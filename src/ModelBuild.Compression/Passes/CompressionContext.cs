@@ -116,6 +116,13 @@ public sealed class CompressionContext
     /// <summary><paramref name="tensor"/>'s values as <paramref name="layer"/>'s matrix view (rows × cols, row-major).</summary>
     public static float[] MatrixOf(LayerWeight layer, Tensor tensor)
     {
+        if (layer.Layout == MatrixLayout.ColumnsFirst && tensor.DataType == DataType.Float)
+        {
+            // Transposed straight from the little-endian bytes: one float32 copy of a large layer fewer (issue 12).
+            var raw = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.RawData.AsSpan());
+            return Planning.Lowering.LoweringContext.Transpose(raw, layer.Cols, layer.Rows);
+        }
+
         var values = tensor.ToFloats();
         return layer.Layout == MatrixLayout.RowsFirst ? values : Planning.Lowering.LoweringContext.Transpose(values, layer.Cols, layer.Rows);
     }
@@ -139,9 +146,20 @@ public sealed class CompressionContext
         var bytes = checked((long)layer.Rows * layer.Cols * sizeof(float));
         Graph.SetInitializer(new Tensor(layer.Name, DataType.Float, dims, bytes, () =>
         {
+            // Decoded, then laid out straight into the tensor's bytes: two float32 copies of a large layer, not three.
             var matrix = stored.Decode();
-            var values = layer.Layout == MatrixLayout.RowsFirst ? matrix : Planning.Lowering.LoweringContext.Transpose(matrix, layer.Rows, layer.Cols);
-            return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            var bytes = new byte[checked(matrix.Length * sizeof(float))];
+            var target = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            if (layer.Layout == MatrixLayout.RowsFirst)
+            {
+                matrix.CopyTo(target);
+            }
+            else
+            {
+                Planning.Lowering.LoweringContext.Transpose(matrix, layer.Rows, layer.Cols, target);
+            }
+
+            return bytes;
         }));
         _hessians.Remove(layer.Name);
     }
