@@ -25,8 +25,25 @@ public static class ActivationRecorder
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(valueNames);
         ArgumentNullException.ThrowIfNull(samples);
-        byte[] model = ExportWithOutputs(graph, valueNames);
-        using var session = OnnxRuntimeSession.FromBytes(model, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
+        // Streamed to a temporary file that ONNX Runtime reads itself: the graph's weights (deferred ones produced one
+        // at a time) are never also a managed copy of the whole model next to ONNX Runtime's, which calibrated passes
+        // on a multi-gigabyte model would pay once per layer (issue 12).
+        var modelFile = Path.Combine(Path.GetTempPath(), $"modelbuild-recording-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            ExportWithOutputs(graph, valueNames, modelFile);
+            using var session = OnnxRuntimeSession.FromCompressedFile(modelFile, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
+            return Record(session, samples, count, batchSize, valueNames);
+        }
+        finally
+        {
+            File.Delete(modelFile);
+        }
+    }
+
+    private static IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Record(
+        OnnxRuntimeSession session, float[] samples, int count, int batchSize, IReadOnlyList<string> valueNames)
+    {
         int[] sampleShape = session.InputShape(0)[1..];
         int sampleSize = sampleShape.Aggregate(1, (a, d) => a * d);
         if (sampleShape.Any(d => d < 0) || (long)sampleSize * count != samples.Length)
@@ -67,7 +84,7 @@ public static class ActivationRecorder
         return parts.ToDictionary(p => p.Key, p => Concat(p.Value, batched.GetValueOrDefault(p.Key)), StringComparer.Ordinal);
     }
 
-    private static byte[] ExportWithOutputs(ModelGraph graph, IReadOnlyList<string> valueNames)
+    private static void ExportWithOutputs(ModelGraph graph, IReadOnlyList<string> valueNames, string path)
     {
         var produced = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
         produced.UnionWith(graph.Inputs.Select(i => i.Name));
@@ -89,7 +106,8 @@ public static class ActivationRecorder
                 }
             }
 
-            return OnnxExporter.ToBytes(graph);
+            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+            OnnxExporter.WriteTo(graph, file);
         }
         finally
         {

@@ -115,7 +115,8 @@ public sealed class Tensor
         switch (DataType)
         {
             case DataType.Float:
-                for (var i = 0; i < n; i++) result[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+                // The bytes are little-endian float32 and so is every supported machine (ToBytes asserts it): one copy.
+                MemoryMarshal.Cast<byte, float>(raw[..(n * 4)]).CopyTo(result);
                 break;
             case DataType.Double:
                 for (var i = 0; i < n; i++) result[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(i * 8)..]);

@@ -53,7 +53,9 @@ public static class QuantizedOnnxRewriter
         graph.RemoveInitializer(name);
         var nodes = new List<Node>();
         var quantized = graph.UniqueName(name + "_quantized");
-        graph.SetInitializer(Tensor.FromInt8s(quantized, dims, q.Values));
+        graph.SetInitializer(q.ValuesSource is { } source
+            ? new Tensor(quantized, DataType.Int8, dims, q.Values.LongLength, source)
+            : Tensor.FromInt8s(quantized, dims, q.Values));
         var scale = graph.UniqueName(name + "_scale");
         graph.SetInitializer(Tensor.FromFloats(scale, paramDims, q.Scales));
         string? zeroPoint = null;

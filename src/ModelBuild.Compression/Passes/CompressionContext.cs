@@ -8,8 +8,15 @@ namespace ModelBuild.Compression.Passes;
 /// <summary>The state the manifest's passes share: the graph, storage decisions, calibration data and helpers.</summary>
 public sealed class CompressionContext
 {
+    private static readonly object AdmittedMark = new();
     private readonly Dictionary<string, double[]> _hessians = new(StringComparer.Ordinal);
     private readonly HashSet<string> _keptExact = new(StringComparer.Ordinal);
+
+    // Weight tensors already screened and admitted. A Tensor's values never change (deferred ones re-produce the same
+    // bytes), so one screen per tensor object suffices; without this every Layers() call decoded every weight of the
+    // model again (a full float32 pass over a multi-GB model, several times per build). Weak keys: a replaced
+    // tensor is not kept alive by this.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Tensor, object> _admitted = new();
 
     /// <summary>
     /// Creates the context the passes share. <paramref name="services"/> (how to record activations and score
@@ -82,9 +89,14 @@ public sealed class CompressionContext
         {
             var tensor = Graph.GetInitializer(weight.Name)!;
             var node = Graph.Nodes.First(n => n.InputOrNull(1) == weight.Name);
-            if (!WeightScreen.Admit(tensor, node, NonFinite, ModelPath, _keptExact, Notes))
+            if (!_admitted.TryGetValue(tensor, out _))
             {
-                continue;
+                if (!WeightScreen.Admit(tensor, node, NonFinite, ModelPath, _keptExact, Notes))
+                {
+                    continue;
+                }
+
+                _admitted.AddOrUpdate(tensor, AdmittedMark);
             }
 
             var rows = (int)tensor.Dims[weight.OutputAxis];
@@ -104,6 +116,13 @@ public sealed class CompressionContext
     /// <summary><paramref name="tensor"/>'s values as <paramref name="layer"/>'s matrix view (rows × cols, row-major).</summary>
     public static float[] MatrixOf(LayerWeight layer, Tensor tensor)
     {
+        if (layer.Layout == MatrixLayout.ColumnsFirst && tensor.DataType == DataType.Float)
+        {
+            // Transposed straight from the little-endian bytes: one float32 copy of a large layer fewer (issue 12).
+            var raw = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.RawData.AsSpan());
+            return Planning.Lowering.LoweringContext.Transpose(raw, layer.Cols, layer.Rows);
+        }
+
         var values = tensor.ToFloats();
         return layer.Layout == MatrixLayout.RowsFirst ? values : Planning.Lowering.LoweringContext.Transpose(values, layer.Cols, layer.Rows);
     }
@@ -127,9 +146,20 @@ public sealed class CompressionContext
         var bytes = checked((long)layer.Rows * layer.Cols * sizeof(float));
         Graph.SetInitializer(new Tensor(layer.Name, DataType.Float, dims, bytes, () =>
         {
+            // Decoded, then laid out straight into the tensor's bytes: two float32 copies of a large layer, not three.
             var matrix = stored.Decode();
-            var values = layer.Layout == MatrixLayout.RowsFirst ? matrix : Planning.Lowering.LoweringContext.Transpose(matrix, layer.Rows, layer.Cols);
-            return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            var bytes = new byte[checked(matrix.Length * sizeof(float))];
+            var target = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            if (layer.Layout == MatrixLayout.RowsFirst)
+            {
+                matrix.CopyTo(target);
+            }
+            else
+            {
+                Planning.Lowering.LoweringContext.Transpose(matrix, layer.Rows, layer.Cols, target);
+            }
+
+            return bytes;
         }));
         _hessians.Remove(layer.Name);
     }

@@ -92,8 +92,15 @@ public sealed class LinearQuantizePass(QuantizeSpec spec) : ICompressionPass
 
         var options = new GridOptions(spec.Bits, spec.Weights == WeightType.Ternary, spec.Symmetric,
             spec.Granularity == QuantGranularity.PerGroup ? spec.GroupSize : layer.Cols, spec.Granularity == QuantGranularity.PerTensor);
-        var w = original.Select(v => (double)v).ToArray();
         var pruned = LayerSelection.PrunedMask(context, layer);
+        if (spec.Method == QuantMethod.Rtn && spec.Outliers <= 0 && RoundToNearest.IsPlain(options, null, pruned))
+        {
+            // The default int8 of a large model: straight from the float32 weights, no float64 copy of the layer.
+            var (plain, plainDecoded) = RoundToNearest.Quantize(original, layer.Rows, layer.Cols, options);
+            return (plain.ToStored(), plainDecoded);
+        }
+
+        var w = original.Select(v => (double)v).ToArray();
         var outliers = spec.Outliers > 0 ? OutlierSelector.Select(w, spec.Outliers, pruned) : null;
         if (spec.Method == QuantMethod.AdaRound)
         {

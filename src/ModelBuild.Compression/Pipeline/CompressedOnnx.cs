@@ -81,22 +81,40 @@ internal static class CompressedOnnx
         }
     }
 
+    /// <summary>
+    /// The int8 initializer of <paramref name="layer"/> as a view of the stored codes, not a copy: the graph's tensor
+    /// produces its bytes when the writer (or a check) reads it, transposed for MatMul's [K, N] layout, and holds them
+    /// no longer than its reader does (issue 12: one int8 copy of the model, the stored codes).
+    /// </summary>
     private static QuantizedTensor ToTensor(LayerWeight layer, LinearQuantized q, long[] dims)
     {
-        var codes = q.Codes;
-        if (layer.Layout == MatrixLayout.ColumnsFirst)
+        var axis = layer.Layout == MatrixLayout.RowsFirst ? 0 : 1;
+        var shape = dims.Select(d => (int)d).ToArray();
+        Func<byte[]> source = layer.Layout == MatrixLayout.RowsFirst
+            ? () => (byte[])(object)q.Codes // the CLR lets sbyte[] be read as byte[] (same size, no copy); readers treat it as read-only
+            : () => Transposed(q.Codes, q.Rows, q.Cols);
+        return new QuantizedTensor(layer.Name, shape, q.Codes, q.Scales, q.ZeroPoints ?? [], axis) { ValuesSource = source };
+    }
+
+    /// <summary>The rows × cols codes as cols × rows bytes (in 64 × 64 tiles, so both sides stay in cache).</summary>
+    private static byte[] Transposed(sbyte[] codes, int rows, int cols)
+    {
+        const int Tile = 64;
+        var result = new byte[codes.Length];
+        for (var r0 = 0; r0 < rows; r0 += Tile)
         {
-            codes = new sbyte[codes.Length];
-            for (var r = 0; r < q.Rows; r++)
+            for (var c0 = 0; c0 < cols; c0 += Tile)
             {
-                for (var c = 0; c < q.Cols; c++)
+                for (var r = r0; r < Math.Min(rows, r0 + Tile); r++)
                 {
-                    codes[(c * q.Rows) + r] = q.Codes[(r * q.Cols) + c];
+                    for (var c = c0; c < Math.Min(cols, c0 + Tile); c++)
+                    {
+                        result[(c * rows) + r] = (byte)codes[(r * cols) + c];
+                    }
                 }
             }
         }
 
-        var axis = layer.Layout == MatrixLayout.RowsFirst ? 0 : 1;
-        return new QuantizedTensor(layer.Name, dims.Select(d => (int)d).ToArray(), codes, q.Scales, q.ZeroPoints ?? [], axis);
+        return result;
     }
 }

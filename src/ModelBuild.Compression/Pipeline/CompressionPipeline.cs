@@ -174,6 +174,7 @@ public static class CompressionPipeline
         }
 
         progress?.Report($"verifying the weights blob ({blobLength:N0} bytes)");
+        LargeModelMemory.BeforeSession(originalBytes); // the writer's encoded payloads are garbage now; the check loads the blob
         BlobVerifier.Check(Runtime.WeightBlob.LoadFile(blobFile), weights, request.ModelPath);
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
         LargeModelMemory.BeforeSession(originalBytes); // the checked blob is garbage now

@@ -1,3 +1,5 @@
+using ModelBuild.Compression.Export;
+
 namespace ModelBuild.Compression.Quantization;
 
 /// <summary>
@@ -26,6 +28,15 @@ public sealed record QuantizedTensor(string Name, int[] Dims, sbyte[] Values, fl
 
     /// <summary>The number of elements.</summary>
     public int ElementCount => Values.Length;
+
+    /// <summary>
+    /// When set, <see cref="QuantizedOnnxRewriter"/> stores the int8 initializer as a deferred tensor that calls this
+    /// for its bytes (<see cref="Values"/>' layout, produced again whenever the graph's tensor is read) instead of
+    /// copying <see cref="Values"/> into the graph (of which only the length is then read): the compressor's stored
+    /// codes are the only int8 copy of a multi-gigabyte model held while the compressed .onnx is written and checked
+    /// (issue 12).
+    /// </summary>
+    public Func<byte[]>? ValuesSource { get; init; }
 
     /// <summary>The scale index of every flat element index: its index along <see cref="Axis"/>, or 0.</summary>
     public int ChannelOf(int flatIndex)

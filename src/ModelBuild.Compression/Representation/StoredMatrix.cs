@@ -54,14 +54,20 @@ public sealed record LinearQuantized(int Rows, int Cols, int Bits, int GroupSize
 
     public override float[] Decode()
     {
+        // Group by group with its scale and zero point in locals: decoded on every read of a multi-GB model's weights.
         var result = new float[Rows * Cols];
+        var groups = GroupsPerRow;
         for (var r = 0; r < Rows; r++)
         {
-            for (var c = 0; c < Cols; c++)
+            for (var g = 0; g < groups; g++)
             {
-                var g = (r * GroupsPerRow) + (c / GroupSize);
-                var zp = ZeroPoints is null ? 0 : ZeroPoints[g];
-                result[(r * Cols) + c] = (Codes[(r * Cols) + c] - zp) * Scales[g];
+                var scale = Scales[(r * groups) + g];
+                var zp = ZeroPoints is null ? 0 : ZeroPoints[(r * groups) + g];
+                var end = (r * Cols) + Math.Min(Cols, (g + 1) * GroupSize);
+                for (var i = (r * Cols) + (g * GroupSize); i < end; i++)
+                {
+                    result[i] = (Codes[i] - zp) * scale;
+                }
             }
         }
 

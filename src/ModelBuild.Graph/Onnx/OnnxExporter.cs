@@ -11,10 +11,12 @@ namespace ModelBuild.Graph.Onnx;
 /// </remarks>
 public static class OnnxExporter
 {
-    public static ModelProto ToModelProto(ModelGraph graph)
+    public static ModelProto ToModelProto(ModelGraph graph) => ToModelProto(graph, withInitializers: true);
+
+    private static ModelProto ToModelProto(ModelGraph graph, bool withInitializers)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        var model = new ModelProto { IrVersion = graph.IrVersion, Graph = ToGraphProto(graph) };
+        var model = new ModelProto { IrVersion = graph.IrVersion, Graph = ToGraphProto(graph, withInitializers) };
         model.OpsetImport.AddRange(graph.Opsets.Select(o => new OperatorSetIdProto { Domain = o.Domain, Version = o.Version }));
         SetIfNotEmpty(graph.ProducerName, v => model.ProducerName = v);
         SetIfNotEmpty(graph.ProducerVersion, v => model.ProducerVersion = v);
@@ -36,13 +38,22 @@ public static class OnnxExporter
 
     public static byte[] ToBytes(ModelGraph graph) => OnnxWriter.Write(ToModelProto(graph));
 
-    /// <summary>Writes the bytes <see cref="ToBytes"/> returns to <paramref name="output"/>, without an array of the whole model.</summary>
-    public static void WriteTo(ModelGraph graph, Stream output) => OnnxWriter.WriteTo(ToModelProto(graph), output);
+    /// <summary>
+    /// Writes the bytes <see cref="ToBytes"/> returns to <paramref name="output"/>, without an array of the whole model
+    /// and reading each initializer's bytes only when it is written (<see cref="OnnxStreamingWriter"/>): deferred
+    /// tensors are in memory one at a time.
+    /// </summary>
+    /// <exception cref="ModelBuildException">MB1003 when the model exceeds protobuf's 2 GiB.</exception>
+    public static void WriteTo(ModelGraph graph, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        OnnxStreamingWriter.Write(ToModelProto(graph, withInitializers: false), graph.Initializers.ToList(), output);
+    }
 
     /// <summary>Writes the model atomically (temporary file, then rename).</summary>
     public static void WriteFile(ModelGraph graph, string path) => OnnxWriter.WriteFile(ToModelProto(graph), path);
 
-    private static GraphProto ToGraphProto(ModelGraph graph)
+    private static GraphProto ToGraphProto(ModelGraph graph, bool withInitializers)
     {
         var g = new GraphProto();
         SetIfNotEmpty(graph.Name, v => g.Name = v);
@@ -52,7 +63,11 @@ public static class OnnxExporter
         }
 
         g.Node.AddRange(graph.Nodes.Select(ToNodeProto));
-        g.Initializer.AddRange(graph.Initializers.Select(OnnxTensors.ToProto));
+        if (withInitializers)
+        {
+            g.Initializer.AddRange(graph.Initializers.Select(OnnxTensors.ToProto));
+        }
+
         g.Input.AddRange(graph.Inputs.Select(OnnxValueInfos.ToProto));
         if (graph.IrVersion < 4)
         {

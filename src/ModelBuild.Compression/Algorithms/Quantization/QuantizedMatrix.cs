@@ -47,6 +47,9 @@ public sealed class QuantizedMatrix
 
     public void SetGrid(int row, int col, UniformGrid grid) => _grids[GridIndex(row, col)] = grid;
 
+    /// <summary>The codes of one row, for quantisers that fill a row at a time (round to nearest's fast path).</summary>
+    internal Span<sbyte> RowCodes(int row) => _codes.AsSpan(row * Cols, Cols);
+
     /// <summary>Rounds <paramref name="w"/> on the grid of (row, column), stores the code and returns the value it decodes to.</summary>
     public float Quantize(int row, int col, double w)
     {

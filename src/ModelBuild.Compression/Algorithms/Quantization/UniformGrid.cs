@@ -54,6 +54,32 @@ public readonly record struct UniformGrid(float Scale, int ZeroPoint, int QMin, 
             return new UniformGrid(Positive(options.TernaryMinMax ? max : TernaryScale(values, indices, skip, max)), 0, -1, 1);
         }
 
+        return FromRange(lo, hi, options);
+    }
+
+    /// <summary>
+    /// <see cref="Find(ReadOnlySpan{double}, IEnumerable{int}, bool[], GridOptions)"/> for a contiguous group with
+    /// nothing skipped and a non-ternary grid: the same range, scanned in the same order, and the same grid.
+    /// </summary>
+    public static UniformGrid FindContiguous(ReadOnlySpan<double> group, GridOptions options)
+    {
+        if (options.Ternary)
+        {
+            return Find(group, Enumerable.Range(0, group.Length), null, options);
+        }
+
+        double lo = 0, hi = 0;
+        foreach (var v in group)
+        {
+            lo = Math.Min(lo, v);
+            hi = Math.Max(hi, v);
+        }
+
+        return FromRange(lo, hi, options);
+    }
+
+    private static UniformGrid FromRange(double lo, double hi, GridOptions options)
+    {
         var qmax = (1 << (options.Bits - 1)) - 1;
         if (options.Symmetric)
         {

@@ -243,18 +243,34 @@ internal sealed class LoweringContext
     }
 
     /// <summary>Transposes a row-major <paramref name="rows"/>×<paramref name="cols"/> matrix.</summary>
-    internal static float[] Transpose(float[] values, int rows, int cols)
+    internal static float[] Transpose(float[] values, int rows, int cols) => Transpose(values.AsSpan(), rows, cols);
+
+    /// <summary>The rows × cols matrix <paramref name="values"/> (row-major) as cols × rows.</summary>
+    internal static float[] Transpose(ReadOnlySpan<float> values, int rows, int cols)
     {
         var result = new float[values.Length];
-        for (var r = 0; r < rows; r++)
+        Transpose(values, rows, cols, result);
+        return result;
+    }
+
+    /// <summary>Writes the rows × cols matrix <paramref name="values"/> (row-major) transposed into <paramref name="result"/>.</summary>
+    internal static void Transpose(ReadOnlySpan<float> values, int rows, int cols, Span<float> result)
+    {
+        // In 32 × 32 tiles, so reads and writes both stay in cache: a 8192² layer is transposed on every read of it.
+        const int Tile = 32;
+        for (var r0 = 0; r0 < rows; r0 += Tile)
         {
-            for (var c = 0; c < cols; c++)
+            for (var c0 = 0; c0 < cols; c0 += Tile)
             {
-                result[(c * rows) + r] = values[(r * cols) + c];
+                for (var r = r0; r < Math.Min(rows, r0 + Tile); r++)
+                {
+                    for (var c = c0; c < Math.Min(cols, c0 + Tile); c++)
+                    {
+                        result[(c * rows) + r] = values[(r * cols) + c];
+                    }
+                }
             }
         }
-
-        return result;
     }
 
     private int DeclareConstant(Tensor t)

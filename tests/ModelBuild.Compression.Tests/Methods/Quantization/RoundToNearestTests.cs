@@ -43,6 +43,37 @@ public sealed class RoundToNearestTests
         }
     }
 
+    [Theory]
+    [InlineData(8, true, 40)]
+    [InlineData(8, false, 40)]
+    [InlineData(4, true, 16)]
+    [InlineData(3, false, 7)]
+    public void Row_by_row_fast_path_gives_the_bits_of_the_general_path(int bits, bool symmetric, int groupSize)
+    {
+        // An all-false pruning mask sends the float64 overload down the general, element-by-element path; no mask
+        // (float32 or float64 weights) takes the row-by-row path the default int8 of a large model uses (issue 12).
+        var random = new Random(bits * 31 + groupSize);
+        var floats = Enumerable.Range(0, Rows * Cols).Select(_ => (float)((random.NextDouble() * 2) - 0.7)).ToArray();
+        floats[3] = 0f;
+        floats[4] = -0f;
+        var w = floats.Select(v => (double)v).ToArray();
+        var options = new GridOptions(bits, false, symmetric, groupSize, false);
+        var (general, generalDecoded) = RoundToNearest.Quantize(w, Rows, Cols, options, null, new bool[w.Length]);
+        var (fromDoubles, doublesDecoded) = RoundToNearest.Quantize(w, Rows, Cols, options, null, null);
+        var (fromFloats, floatsDecoded) = RoundToNearest.Quantize(floats, Rows, Cols, options);
+
+        var expected = (LinearQuantized)general.ToStored();
+        foreach (var (matrix, decoded) in new[] { (fromDoubles, doublesDecoded), (fromFloats, floatsDecoded) })
+        {
+            var actual = (LinearQuantized)matrix.ToStored();
+            Assert.Equal(expected.Codes, actual.Codes);
+            Assert.Equal(expected.Scales.Select(BitConverter.SingleToInt32Bits), actual.Scales.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(expected.ZeroPoints, actual.ZeroPoints);
+            Assert.Equal(generalDecoded.Select(BitConverter.SingleToInt32Bits), decoded.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(actual.Decode().Select(BitConverter.SingleToInt32Bits), decoded.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Fact]
     public void Ternary_scale_is_least_squares_and_codes_are_minus_one_zero_one()
     {
