@@ -43,30 +43,18 @@ public sealed record QuantizedConvOp(int X, int Y, int Weight, int Bias, int[] K
         }
 
         var w = c.Matrix(Weight);
-        int taps = rank == 2 ? KernelShape[0] * KernelShape[1] : KernelShape[0];
         int n = xs[0], ch = xs[1];
-        if (Group < 1 || ch % Group != 0 || w.Rows % Group != 0 || w.Cols != ch / Group * taps)
+        Span<int> ys = stackalloc int[rank + 2];
+        Span<int> begin = stackalloc int[rank];
+        Span<int> end = stackalloc int[rank];
+        if (Spatial.ConvOutput(xs, Group, w.Rows, w.Cols, KernelShape, Strides, Dilations, Pads, AutoPad, true, ys, begin, end) is { } misfit)
         {
-            throw Fail($"the input {ShapeMath.Format(xs)} has {ch} channels; the weight expects {w.Cols / taps * Group} in {Group} group(s).");
+            throw Fail(misfit);
         }
 
         if (w.Format != WeightFormat.Int8)
         {
             throw Fail($"the weight must be stored as int8 symmetric, not {w.Format}.");
-        }
-
-        Span<int> ys = stackalloc int[rank + 2];
-        Span<int> begin = stackalloc int[rank];
-        Span<int> end = stackalloc int[rank];
-        ys[0] = n;
-        ys[1] = w.Rows;
-        for (int i = 0; i < rank; i++)
-        {
-            if (xs[i + 2] < 1 || !Spatial.TryResolve(xs[i + 2], KernelShape[i], Strides[i], Dilations[i], Pads[i], Pads[i + rank], AutoPad, false,
-                out ys[i + 2], out begin[i], out end[i]) || begin[i] < 0 || end[i] < 0)
-            {
-                throw Fail($"the kernel [{string.Join(", ", KernelShape)}] does not fit the input {ShapeMath.Format(xs)}.");
-            }
         }
 
         int residualChannels = Residual < 0 ? 0 : CheckResidual(c, ys);
@@ -83,14 +71,8 @@ public sealed record QuantizedConvOp(int X, int Y, int Weight, int Bias, int[] K
     }
 
     /// <summary>The residual's channel count R after checking its shape is <c>[N, R ≤ OC, output spatial…]</c>.</summary>
-    private int CheckResidual(OpContext c, ReadOnlySpan<int> ys)
-    {
-        var rs = c.Shape(Residual);
-        bool fits = rs.Length == ys.Length && rs[0] == ys[0] && rs[1] >= 1 && rs[1] <= ys[1] && rs[2..].SequenceEqual(ys[2..])
-            && c.TypeOf(Residual) == TensorType.Float32 && !c.SameStorage(Residual, Y);
-        return fits ? rs[1]
-            : throw Fail($"the fused residual {ShapeMath.Format(rs)} does not fit the output {ShapeMath.Format(ys)} (it needs the output's batch and spatial sizes and at most its channels).");
-    }
+    private int CheckResidual(OpContext c, ReadOnlySpan<int> ys) =>
+        Spatial.ResidualChannels(c, Residual, Y, ys, true, out int channels) is { } misfit ? throw Fail(misfit) : channels;
 
     private static int At(ReadOnlySpan<int> values, int index) => index < 0 ? 1 : values[index];
 }

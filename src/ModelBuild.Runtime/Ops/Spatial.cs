@@ -109,4 +109,54 @@ internal static class Spatial
 
         return null;
     }
+    /// <summary>
+    /// The output shape <c>[N, OC, output spatial…]</c> of a convolution (ONNX Conv, ConvInteger) over input
+    /// <paramref name="x"/> <c>[N, C, spatial…]</c> with a weight matrix of <paramref name="outChannels"/> rows and
+    /// <paramref name="weightCols"/> = C / group · Π kernel columns, written to <paramref name="y"/>, with each axis's
+    /// resolved begin/end pads; or what does not fit (the caller has run <see cref="Check"/>).
+    /// <paramref name="padsMustBeNonNegative"/> rejects auto_pad results that crop (kernels reading a padded image).
+    /// </summary>
+    public static string? ConvOutput(ReadOnlySpan<int> x, int group, int outChannels, int weightCols, int[] kernel, int[] strides,
+        int[] dilations, int[] pads, string autoPad, bool padsMustBeNonNegative, Span<int> y, Span<int> begin, Span<int> end)
+    {
+        int rank = kernel.Length, taps = 1;
+        foreach (int k in kernel)
+        {
+            taps *= k;
+        }
+
+        int channels = x[1];
+        if (group < 1 || channels % group != 0 || outChannels % group != 0 || weightCols != channels / group * taps)
+        {
+            return $"the input {ShapeMath.Format(x)} has {channels} channels; the weight expects {weightCols / taps * group} in {group} group(s).";
+        }
+
+        y[0] = x[0];
+        y[1] = outChannels;
+        for (int i = 0; i < rank; i++)
+        {
+            if (x[i + 2] < 1 || !TryResolve(x[i + 2], kernel[i], strides[i], dilations[i], pads[i], pads[i + rank], autoPad, false,
+                out y[i + 2], out begin[i], out end[i]) || (padsMustBeNonNegative && (begin[i] < 0 || end[i] < 0)))
+            {
+                return $"the kernel [{string.Join(", ", kernel)}] does not fit the input {ShapeMath.Format(x)}.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The channel count R of a fused residual <paramref name="residual"/> after checking it is a float32
+    /// <c>[N, R ≤ OC, output spatial…]</c> not sharing storage with the output <paramref name="output"/>; or the reason (always one when
+    /// <paramref name="supported"/> is false: the op takes no residual at this rank).
+    /// </summary>
+    public static string? ResidualChannels(OpContext c, int residual, int output, ReadOnlySpan<int> y, bool supported, out int channels)
+    {
+        var r = c.Shape(residual);
+        bool fits = supported && r.Length == y.Length && r[0] == y[0] && r[1] >= 1 && r[1] <= y[1] && r[2..].SequenceEqual(y[2..])
+            && c.TypeOf(residual) == TensorType.Float32 && !c.SameStorage(residual, output);
+        channels = fits ? r[1] : 0;
+        return fits ? null
+            : $"the fused residual {ShapeMath.Format(r)} does not fit the output {ShapeMath.Format(y)} (it needs the output's batch and spatial sizes and at most its channels).";
+    }
 }
