@@ -8,27 +8,23 @@ namespace ModelBuild.Runtime;
 public static partial class Kernels
 {
     /// <summary>
-    /// Max pooling when every window lies inside the input (no padding, no ceil-mode overhang), the usual CNN
-    /// case: no tap clipping per output. 2×2 stride 2 (most CNNs) is vectorised: a vertical max of two input
-    /// rows, then the horizontal pair max by an even/odd shuffle; other windows take a vectorised vertical max
-    /// of their KH rows, then KW scalar taps. Windows reaching outside the input fall back to <see cref="Pool"/>.
-    /// Maxima use MathF.Max / Vector.Max, which both propagate NaN, like the general path.
+    /// Max pooling at one SIMD level. 2×2 stride 2 with every window inside the input (most CNNs) reads each input row
+    /// pair once: the vertical max of two rows, then the horizontal pair max by an even/odd shuffle. Everything else
+    /// (any window, stride, dilation, padding, ceil-mode overhang) takes the separable <see cref="PoolRows{TR}"/>.
+    /// Maxima use MathF.Max / Vector.Max, which both propagate NaN; padding is −∞ and never wins.
     /// </summary>
     internal static void MaxPool2D(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
     {
         bool inside = s.PadTop == 0 && s.PadLeft == 0 && s.PadBottom == 0 && s.PadRight == 0
             && ((s.OH - 1) * s.SH) + ((s.KH - 1) * s.DH) < s.H && ((s.OW - 1) * s.SW) + ((s.KW - 1) * s.DW) < s.W;
-        if (!inside)
+        bool pair = s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.DH == 1 && s.DW == 1;
+        if (!inside || !pair)
         {
-            Pool(x, y, s, batch, max: true, countIncludePad: false);
+            PoolRows<MaxPoolReduce>(level, x, y, s, batch, countIncludePad: false);
             return;
         }
 
-        bool pair = s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.DH == 1 && s.DW == 1;
         int hw = s.H * s.W, p = s.OH * s.OW;
-
-        // Other windows: the vertical max of the KH rows first (contiguous, vectorised), then KW taps per output.
-        Span<float> column = s.W <= 1024 ? stackalloc float[s.W] : default;
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float y0 = ref MemoryMarshal.GetReference(y);
         for (int plane = 0; plane < batch * s.C; plane++)
@@ -37,90 +33,8 @@ public static partial class Kernels
             {
                 ref float row = ref Unsafe.Add(ref x0, ((nint)plane * hw) + (oh * s.SH * s.W));
                 ref float o = ref Unsafe.Add(ref y0, ((nint)plane * p) + (oh * s.OW));
-                if (pair)
-                {
-                    MaxPairRows(level, ref row, ref Unsafe.Add(ref row, s.W), ref o, s.OW);
-                    continue;
-                }
-
-                if (!column.IsEmpty)
-                {
-                    ref float v = ref MemoryMarshal.GetReference(column);
-                    ColumnMax(level, ref row, s.KH, s.DH * s.W, s.W, ref v);
-                    for (int ow = 0; ow < s.OW; ow++)
-                    {
-                        ref float t = ref Unsafe.Add(ref v, ow * s.SW);
-                        float acc = t;
-                        for (int kw = 1; kw < s.KW; kw++)
-                        {
-                            acc = MathF.Max(acc, Unsafe.Add(ref t, kw * s.DW));
-                        }
-
-                        Unsafe.Add(ref o, ow) = acc;
-                    }
-
-                    continue;
-                }
-
-                for (int ow = 0; ow < s.OW; ow++)
-                {
-                    float acc = float.NegativeInfinity;
-                    for (int kh = 0; kh < s.KH; kh++)
-                    {
-                        ref float r = ref Unsafe.Add(ref row, (kh * s.DH * s.W) + (ow * s.SW));
-                        for (int kw = 0; kw < s.KW; kw++)
-                        {
-                            acc = MathF.Max(acc, Unsafe.Add(ref r, kw * s.DW));
-                        }
-                    }
-
-                    Unsafe.Add(ref o, ow) = acc;
-                }
+                MaxPairRows(level, ref row, ref Unsafe.Add(ref row, s.W), ref o, s.OW);
             }
-        }
-    }
-
-    /// <summary><c>v[c] = max over kh &lt; rows of row[kh·stride + c]</c> for c &lt; w.</summary>
-    private static void ColumnMax(SimdLevel level, ref float row, int rows, int stride, int w, ref float v)
-    {
-        int c = 0;
-        if (level == SimdLevel.Vector256)
-        {
-            for (; c <= w - 8; c += 8)
-            {
-                Vector256<float> m = Vector256.LoadUnsafe(ref row, (nuint)c);
-                for (int kh = 1; kh < rows; kh++)
-                {
-                    m = Vector256.Max(m, Vector256.LoadUnsafe(ref row, (nuint)((kh * stride) + c)));
-                }
-
-                m.StoreUnsafe(ref v, (nuint)c);
-            }
-        }
-
-        if (level != SimdLevel.Scalar)
-        {
-            for (; c <= w - 4; c += 4)
-            {
-                Vector128<float> m = Vector128.LoadUnsafe(ref row, (nuint)c);
-                for (int kh = 1; kh < rows; kh++)
-                {
-                    m = Vector128.Max(m, Vector128.LoadUnsafe(ref row, (nuint)((kh * stride) + c)));
-                }
-
-                m.StoreUnsafe(ref v, (nuint)c);
-            }
-        }
-
-        for (; c < w; c++)
-        {
-            float m = Unsafe.Add(ref row, c);
-            for (int kh = 1; kh < rows; kh++)
-            {
-                m = MathF.Max(m, Unsafe.Add(ref row, (kh * stride) + c));
-            }
-
-            Unsafe.Add(ref v, c) = m;
         }
     }
 

@@ -27,8 +27,12 @@ public static partial class Kernels
     public static void AveragePool2D(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad)
     {
         CheckPool(x, y, s, batch);
-        Pool(x, y, s, batch, max: false, countIncludePad);
+        AveragePool2D(Simd.Best, x, y, s, batch, countIncludePad);
     }
+
+    /// <summary>Average pooling at one SIMD level (the tests run each): the separable <see cref="PoolRows{TR}"/>.</summary>
+    internal static void AveragePool2D(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad) =>
+        PoolRows<SumPoolReduce>(level, x, y, s, batch, countIncludePad);
 
     private static void CheckPool(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
     {
@@ -44,8 +48,8 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// The general path (padding, ceil-mode overhang, average pools); max pools with every window inside the
-    /// input take the faster <c>MaxPool2D(SimdLevel, ...)</c>. The tap ranges are clipped once per output row/column so the inner loops have no bounds tests.
+    /// The tap-by-tap scalar path, one output at a time (the vectorised <see cref="PoolRows{TR}"/> falls back to it
+    /// for rows wider than its stack buffer). The tap ranges are clipped once per output row/column so the inner loops have no bounds tests.
     /// </summary>
     internal static void Pool(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool max, bool countIncludePad)
     {

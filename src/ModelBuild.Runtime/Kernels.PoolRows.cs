@@ -1,0 +1,263 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelBuild.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>
+    /// Row buffers larger than this many floats (a padded input row of ~4000 columns) would not fit the stack comfortably;
+    /// such windows take the scalar <see cref="Pool"/>.
+    /// </summary>
+    private const int MaxPoolRowFloats = 4096;
+
+    /// <summary>
+    /// 2-D max or average pooling of NCHW planes, any window, stride, dilation, padding and ceil-mode overhang, in two
+    /// separable passes per output row. (1) The vertical fold of the row's taps that lie inside the input (KH rows or
+    /// fewer at the edges), contiguous and vectorised, into a row buffer whose margins hold the fold's identity
+    /// (−∞ / 0: padding and overhang never win and add nothing). (2) The horizontal fold of KW taps per output,
+    /// vectorised over outputs: stride 1 reads the taps directly; stride 2 folds two registers of consecutive positions
+    /// and keeps the even lanes (one shuffle, x86); other strides fold every position into a second buffer and pick each
+    /// SW-th. Averages divide by (taps in rows) × (taps in columns), inside the input or, for count_include_pad, inside
+    /// the padded input: the counts <see cref="Pool"/> divides by. Why separable: a 3×3 window costs 3 + 3 folds per
+    /// output instead of 9, and both passes run on whole registers where the tap-by-tap loop was scalar.
+    /// </summary>
+    /// <remarks>
+    /// A row of fewer outputs than a register (7×7 maps) is computed as a whole register when the floats after it are
+    /// still inside this call's output: they belong to rows written later, which overwrite them. Only the call's last
+    /// rows take narrower or scalar code. Bounds: reads stay inside the row buffer (margins of 2 registers + 1 past the
+    /// last tap) and inside the input row's W floats.
+    /// </remarks>
+    internal static void PoolRows<TR>(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad)
+        where TR : struct, IPoolReduce
+    {
+        int span = ((s.OW - 1) * s.SW) + ((s.KW - 1) * s.DW) + 1;
+        int rowLen = Math.Max(span, s.PadLeft + s.W) + 17;
+        int pickLen = ((s.OW - 1) * s.SW) + 1 + 8;
+        int countLen = s.OW + 8;
+        int total = rowLen + pickLen + countLen;
+        if (total > MaxPoolRowFloats)
+        {
+            Pool(x, y, s, batch, max: !TR.Averages, countIncludePad);
+            return;
+        }
+
+        Span<float> scratch = stackalloc float[total];
+        scratch[..rowLen].Fill(TR.Identity);
+        if (TR.Averages)
+        {
+            // Taps per output column, ≥ 1: a window with no taps has the sum 0 and must give 0, not 0/0.
+            Span<float> counts = scratch.Slice(rowLen + pickLen, countLen);
+            counts.Fill(1);
+            for (int ow = 0; ow < s.OW; ow++)
+            {
+                int w0 = (ow * s.SW) - s.PadLeft;
+                (int lo, int hi) = TapRange(w0, s.DW, s.KW, s.W);
+                int taps = countIncludePad ? Padded(w0, s.PadLeft, s.DW, s.KW, s.W + s.PadLeft + s.PadRight) : hi - lo;
+                counts[ow] = Math.Max(taps, 1);
+            }
+        }
+
+        var rows = new PoolBuffers(rowLen, pickLen);
+        if (level == SimdLevel.Vector256)
+        {
+            PoolRows<Vector256Width, Vector256<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
+        }
+        else if (level == SimdLevel.Vector128)
+        {
+            PoolRows<Vector128Width, Vector128<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
+        }
+        else
+        {
+            PoolRows<ScalarWidth, float, TR>(x, y, s, batch, countIncludePad, scratch, rows);
+        }
+    }
+
+    /// <summary>Where the scratch's row buffer, pick buffer and column counts start.</summary>
+    private readonly record struct PoolBuffers(int RowLen, int PickLen);
+
+    private static void PoolRows<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
+        Span<float> scratch, PoolBuffers b)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+        where TR : struct, IPoolReduce
+    {
+        ref float v = ref MemoryMarshal.GetReference(scratch);
+        ref float interior = ref Unsafe.Add(ref v, s.PadLeft);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        int hw = s.H * s.W, p = s.OH * s.OW;
+        long end = (long)batch * s.C * p;
+        for (int plane = 0; plane < batch * s.C; plane++)
+        {
+            ref float xp = ref Unsafe.Add(ref x0, (nint)plane * hw);
+            for (int oh = 0; oh < s.OH; oh++)
+            {
+                int h0 = (oh * s.SH) - s.PadTop;
+                (int lo, int hi) = TapRange(h0, s.DH, s.KH, s.H);
+                if (hi > lo)
+                {
+                    FoldRows<TW, TV, TR>(ref Unsafe.Add(ref xp, (h0 + (lo * s.DH)) * s.W), hi - lo, s.DH * s.W, s.W, ref interior);
+                }
+                else
+                {
+                    scratch.Slice(s.PadLeft, s.W).Fill(TR.Identity);
+                }
+
+                float rowTaps = 1;
+                if (TR.Averages)
+                {
+                    rowTaps = Math.Max(1, countIncludePad ? Padded(h0, s.PadTop, s.DH, s.KH, s.H + s.PadTop + s.PadBottom) : hi - lo);
+                }
+
+                long at = ((long)plane * p) + ((long)oh * s.OW);
+                var row = new PoolRow(rowTaps, end - at >= TW.Count);
+                FoldColumns<TW, TV, TR>(scratch, b, s, row, ref Unsafe.Add(ref y0, (nint)at));
+            }
+        }
+    }
+
+    /// <summary>The divisor's row factor (averages) and whether a whole register may be stored past the row's last output.</summary>
+    private readonly record struct PoolRow(float RowTaps, bool Spill);
+
+    /// <summary><c>dst[c] = fold over r &lt; rows of row[r·stride + c]</c> for c &lt; w; a last partial register is shifted back to end at w.</summary>
+    private static void FoldRows<TW, TV, TR>(ref float row, int rows, int stride, int w, ref float dst)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+        where TR : struct, IPoolReduce
+    {
+        if (w < TW.Count)
+        {
+            FoldRows<ScalarWidth, float, TR>(ref row, rows, stride, w, ref dst);
+            return;
+        }
+
+        int last = w - TW.Count;
+        for (int c = 0; ; c = Math.Min(c + TW.Count, last))
+        {
+            TV m = TW.Load(ref row, c);
+            for (int r = 1; r < rows; r++)
+            {
+                m = TR.Fold<TW, TV>(m, TW.Load(ref row, ((nint)r * stride) + c));
+            }
+
+            TW.Store(m, ref dst, c);
+            if (c == last)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>The horizontal pass of one output row from the row buffer (see <see cref="PoolRows{TR}"/>).</summary>
+    private static void FoldColumns<TW, TV, TR>(Span<float> scratch, PoolBuffers b, in Pool2DShape s, PoolRow row, ref float o)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+        where TR : struct, IPoolReduce
+    {
+        ref float v = ref MemoryMarshal.GetReference(scratch);
+        ref float counts = ref Unsafe.Add(ref v, b.RowLen + b.PickLen);
+        int n = s.OW;
+        if (n < TW.Count && !row.Spill)
+        {
+            FoldColumns<ScalarWidth, float, TR>(scratch, b, s, row, ref o);
+            return;
+        }
+
+        int last = Math.Max(n - TW.Count, 0);
+        if (s.SW == 1 || TW.Count == 1)
+        {
+            for (int i = 0; ; i = Math.Min(i + TW.Count, last))
+            {
+                TW.Store(Finish<TW, TV, TR>(Taps<TW, TV, TR>(ref Unsafe.Add(ref v, i * s.SW), s), ref counts, i, row), ref o, i);
+                if (i == last)
+                {
+                    break;
+                }
+            }
+
+            return;
+        }
+
+        if (s.SW == 2 && (typeof(TV) == typeof(Vector256<float>) ? Avx2.IsSupported : Sse.IsSupported))
+        {
+            for (int i = 0; ; i = Math.Min(i + TW.Count, last))
+            {
+                ref float at = ref Unsafe.Add(ref v, 2 * i);
+                TV even = EvenLanes(Taps<TW, TV, TR>(ref at, s), Taps<TW, TV, TR>(ref Unsafe.Add(ref at, TW.Count), s));
+                TW.Store(Finish<TW, TV, TR>(even, ref counts, i, row), ref o, i);
+                if (i == last)
+                {
+                    break;
+                }
+            }
+
+            return;
+        }
+
+        // Other strides: every position's fold (whole registers; the pick buffer has a register of slack), then each SW-th.
+        ref float pick = ref Unsafe.Add(ref v, b.RowLen);
+        int positions = ((n - 1) * s.SW) + 1;
+        int lastPosition = Math.Max(positions - TW.Count, 0);
+        for (int j = 0; ; j = Math.Min(j + TW.Count, lastPosition))
+        {
+            TW.Store(Taps<TW, TV, TR>(ref Unsafe.Add(ref v, j), s), ref pick, j);
+            if (j == lastPosition)
+            {
+                break;
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            Unsafe.Add(ref o, i) = Finish<ScalarWidth, float, TR>(Unsafe.Add(ref pick, i * s.SW), ref counts, i, row);
+        }
+    }
+
+    /// <summary>The fold of the KW taps <c>at[kw·DW]</c>, one register of consecutive window starts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Taps<TW, TV, TR>(ref float at, in Pool2DShape s)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+        where TR : struct, IPoolReduce
+    {
+        TV m = TW.Load(ref at, 0);
+        for (int kw = 1; kw < s.KW; kw++)
+        {
+            m = TR.Fold<TW, TV>(m, TW.Load(ref at, kw * s.DW));
+        }
+
+        return m;
+    }
+
+    /// <summary>Averages: the sum divided by its taps, (row taps) × (column taps of outputs i…); maxima unchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Finish<TW, TV, TR>(TV folded, ref float counts, int i, PoolRow row)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+        where TR : struct, IPoolReduce
+    {
+        // Both factors are small integers, so their product is exact and the quotient rounds once, as Pool's acc / count.
+        return TR.Averages ? TW.Divide(folded, TW.Multiply(TW.Broadcast(row.RowTaps), TW.Load(ref counts, i))) : folded;
+    }
+
+    /// <summary>Lanes 0, 2, 4, … of <paramref name="lo"/> then of <paramref name="hi"/> (x86 only; callers check).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV EvenLanes<TV>(TV lo, TV hi)
+        where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            Vector256<float> a = (Vector256<float>)(object)lo, c = (Vector256<float>)(object)hi;
+
+            // Per 128-bit lane: evens of a then of c, i.e. a0 a2 c0 c2 | a4 a6 c4 c6; swapping the middle 64-bit pairs orders them.
+            Vector256<float> r = Avx2.Permute4x64(Avx.Shuffle(a, c, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+            return (TV)(object)r;
+        }
+
+        Vector128<float> a4 = (Vector128<float>)(object)lo, c4 = (Vector128<float>)(object)hi;
+        return (TV)(object)Sse.Shuffle(a4, c4, 0b10_00_10_00);
+    }
+}
