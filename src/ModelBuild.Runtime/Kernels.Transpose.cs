@@ -39,7 +39,30 @@ public static partial class Kernels
 
         Check.AtLeast(x.Length, batch * size, nameof(x), "batch × Π shape");
         Check.AtLeast(y.Length, batch * size, nameof(y), "batch × Π shape");
-        TransposeScalar(x, y, shape, perm, batch);
+        TransposeAt(Simd.Best, x, y, shape, perm, batch);
+    }
+
+    /// <summary>
+    /// The checked permutation at one SIMD level: reduced to its merged form (<see cref="TransposeForm"/>); a copy when
+    /// nothing moves, blocks of 2-D transposes (<see cref="Transpose2D"/>) when two dim groups swap (NHWC ↔ NCHW,
+    /// [M, N] → [N, M]), else the scalar odometer.
+    /// </summary>
+    internal static void TransposeAt(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> perm, int batch)
+    {
+        var form = TransposeForm.Of(shape, perm);
+        long total = (long)batch * form.Outer * form.Rows * form.Cols * form.Inner;
+        if (form.Kind == TransposeKind.Copy)
+        {
+            x[..(int)total].CopyTo(y);
+        }
+        else if (form.Kind == TransposeKind.Swap && form.Inner == 1)
+        {
+            Transpose2D(level, x, y, batch * form.Outer, form.Rows, form.Cols);
+        }
+        else
+        {
+            TransposeScalar(x, y, shape, perm, batch);
+        }
     }
 
     /// <summary>

@@ -16,6 +16,7 @@
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
 // `... -- quick batch panels` times int8-weight Dense at batch 8/16/64 with int8 panels (widened per call) vs float panels.
 // `... -- quick threads [rounds] [model…]` times the shared models at batch 1 and 64, generated and ONNX Runtime with 1 and 2 threads (wall time, interleaved rounds).
+// `... -- quick pool` times the shared models' pooling windows and NHWC→NCHW Transpose at batch 1 and 64 against the scalar loops (PoolBenchmarks' cases).
 // `... -- quick arena` times a ReLU and a small conv with the output at several offsets from the input modulo 4 KiB, and misaligned.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
@@ -137,6 +138,12 @@ if (args is ["quick", "batch", ..])
 if (args is ["quick", "threads", .. var threadArgs])
 {
     ModelBuild.Benchmarks.ThreadsQuick.Run(threadArgs);
+    return;
+}
+
+if (args is ["quick", "pool"])
+{
+    ModelBuild.Benchmarks.PoolQuick.Run();
     return;
 }
 
