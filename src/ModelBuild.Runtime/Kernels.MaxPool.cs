@@ -11,7 +11,7 @@ public static partial class Kernels
     /// Max pooling at one SIMD level. 2×2 stride 2 with every window inside the input (most CNNs) reads each input row
     /// pair once: the vertical max of two rows, then the horizontal pair max by an even/odd shuffle. Everything else
     /// (any window, stride, dilation, padding, ceil-mode overhang) takes the separable <see cref="PoolRows{TR}"/>.
-    /// Maxima use MathF.Max / Vector.Max, which both propagate NaN; padding is −∞ and never wins.
+    /// Maxima propagate NaN as MathF.Max does (<see cref="MaxPoolReduce.Max(Vector256{float}, Vector256{float})"/>); padding is −∞ and never wins.
     /// </summary>
     internal static void MaxPool2D(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
     {
@@ -25,34 +25,45 @@ public static partial class Kernels
         }
 
         int hw = s.H * s.W, p = s.OH * s.OW;
+        long xEnd = (long)batch * s.C * hw, yEnd = (long)batch * s.C * p;
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float y0 = ref MemoryMarshal.GetReference(y);
         for (int plane = 0; plane < batch * s.C; plane++)
         {
             for (int oh = 0; oh < s.OH; oh++)
             {
-                ref float row = ref Unsafe.Add(ref x0, ((nint)plane * hw) + (oh * s.SH * s.W));
-                ref float o = ref Unsafe.Add(ref y0, ((nint)plane * p) + (oh * s.OW));
-                MaxPairRows(level, ref row, ref Unsafe.Add(ref row, s.W), ref o, s.OW);
+                long a = ((long)plane * hw) + (oh * s.SH * s.W), at = ((long)plane * p) + (oh * s.OW);
+                bool spill = a + s.W + 16 <= xEnd && at + 8 <= yEnd;
+                ref float row = ref Unsafe.Add(ref x0, (nint)a);
+                MaxPairRows(level, ref row, ref Unsafe.Add(ref row, s.W), ref Unsafe.Add(ref y0, (nint)at), s.OW, spill);
             }
         }
     }
 
-    /// <summary><c>o[i] = max(a[2i], a[2i+1], b[2i], b[2i+1])</c> for i &lt; n.</summary>
-    private static void MaxPairRows(SimdLevel level, ref float a, ref float b, ref float o, int n)
+    /// <summary>
+    /// <c>o[i] = max(a[2i], a[2i+1], b[2i], b[2i+1])</c> for i &lt; n. A last partial register is shifted back to end at n;
+    /// with <paramref name="spill"/> (the caller checked that 16 floats from b and 8 from o are in bounds) a row of fewer
+    /// than 8 outputs is one whole register whose extra lanes land in rows written later (7×7 maps: 3 scalar outputs fewer).
+    /// </summary>
+    private static void MaxPairRows(SimdLevel level, ref float a, ref float b, ref float o, int n, bool spill)
     {
         int i = 0;
-        if (level == SimdLevel.Vector256 && Avx2.IsSupported)
+        if (level == SimdLevel.Vector256 && Avx2.IsSupported && (n >= 8 || spill))
         {
-            for (; i <= n - 8; i += 8)
+            int last = Math.Max(n - 8, 0);
+            for (; ; i = Math.Min(i + 8, last))
             {
-                Vector256<float> m0 = Vector256.Max(Vector256.LoadUnsafe(ref a, (nuint)(2 * i)), Vector256.LoadUnsafe(ref b, (nuint)(2 * i)));
-                Vector256<float> m1 = Vector256.Max(Vector256.LoadUnsafe(ref a, (nuint)((2 * i) + 8)), Vector256.LoadUnsafe(ref b, (nuint)((2 * i) + 8)));
+                Vector256<float> m0 = MaxPoolReduce.Max(Vector256.LoadUnsafe(ref a, (nuint)(2 * i)), Vector256.LoadUnsafe(ref b, (nuint)(2 * i)));
+                Vector256<float> m1 = MaxPoolReduce.Max(Vector256.LoadUnsafe(ref a, (nuint)((2 * i) + 8)), Vector256.LoadUnsafe(ref b, (nuint)((2 * i) + 8)));
 
                 // Per 128-bit lane: evens/odds of m0 then of m1, so the result is outputs 0,1,4,5 | 2,3,6,7;
                 // swapping the middle 64-bit pairs puts them in order.
-                Vector256<float> r = Vector256.Max(Avx.Shuffle(m0, m1, 0b10_00_10_00), Avx.Shuffle(m0, m1, 0b11_01_11_01));
+                Vector256<float> r = MaxPoolReduce.Max(Avx.Shuffle(m0, m1, 0b10_00_10_00), Avx.Shuffle(m0, m1, 0b11_01_11_01));
                 Avx2.Permute4x64(r.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref o, (nuint)i);
+                if (i == last)
+                {
+                    return;
+                }
             }
         }
 
@@ -60,9 +71,9 @@ public static partial class Kernels
         {
             for (; i <= n - 4; i += 4)
             {
-                Vector128<float> m0 = Vector128.Max(Vector128.LoadUnsafe(ref a, (nuint)(2 * i)), Vector128.LoadUnsafe(ref b, (nuint)(2 * i)));
-                Vector128<float> m1 = Vector128.Max(Vector128.LoadUnsafe(ref a, (nuint)((2 * i) + 4)), Vector128.LoadUnsafe(ref b, (nuint)((2 * i) + 4)));
-                Vector128.Max(Sse.Shuffle(m0, m1, 0b10_00_10_00), Sse.Shuffle(m0, m1, 0b11_01_11_01)).StoreUnsafe(ref o, (nuint)i);
+                Vector128<float> m0 = MaxPoolReduce.Max(Vector128.LoadUnsafe(ref a, (nuint)(2 * i)), Vector128.LoadUnsafe(ref b, (nuint)(2 * i)));
+                Vector128<float> m1 = MaxPoolReduce.Max(Vector128.LoadUnsafe(ref a, (nuint)((2 * i) + 4)), Vector128.LoadUnsafe(ref b, (nuint)((2 * i) + 4)));
+                MaxPoolReduce.Max(Sse.Shuffle(m0, m1, 0b10_00_10_00), Sse.Shuffle(m0, m1, 0b11_01_11_01)).StoreUnsafe(ref o, (nuint)i);
             }
         }
 

@@ -96,7 +96,9 @@ public static partial class Kernels
             for (int oh = 0; oh < s.OH; oh++)
             {
                 int h0 = (oh * s.SH) - s.PadTop;
-                (int lo, int hi) = TapRange(h0, s.DH, s.KH, s.H);
+
+                // Rows wholly inside skip TapRange's two divisions.
+                (int lo, int hi) = h0 >= 0 && h0 + ((s.KH - 1) * s.DH) < s.H ? (0, s.KH) : TapRange(h0, s.DH, s.KH, s.H);
                 if (hi > lo)
                 {
                     FoldRows<TW, TV, TR>(ref Unsafe.Add(ref xp, (h0 + (lo * s.DH)) * s.W), hi - lo, s.DH * s.W, s.W, ref interior);
@@ -159,7 +161,7 @@ public static partial class Kernels
     {
         ref float v = ref MemoryMarshal.GetReference(scratch);
         ref float counts = ref Unsafe.Add(ref v, b.RowLen + b.PickLen);
-        int n = s.OW;
+        int n = s.OW, kw = s.KW, dw = s.DW;
         if (n < TW.Count && !row.Spill)
         {
             FoldColumns<ScalarWidth, float, TR>(scratch, b, s, row, ref o);
@@ -171,7 +173,7 @@ public static partial class Kernels
         {
             for (int i = 0; ; i = Math.Min(i + TW.Count, last))
             {
-                TW.Store(Finish<TW, TV, TR>(Taps<TW, TV, TR>(ref Unsafe.Add(ref v, i * s.SW), s), ref counts, i, row), ref o, i);
+                TW.Store(Finish<TW, TV, TR>(Taps<TW, TV, TR>(ref Unsafe.Add(ref v, i * s.SW), kw, dw), ref counts, i, row), ref o, i);
                 if (i == last)
                 {
                     break;
@@ -186,7 +188,7 @@ public static partial class Kernels
             for (int i = 0; ; i = Math.Min(i + TW.Count, last))
             {
                 ref float at = ref Unsafe.Add(ref v, 2 * i);
-                TV even = EvenLanes(Taps<TW, TV, TR>(ref at, s), Taps<TW, TV, TR>(ref Unsafe.Add(ref at, TW.Count), s));
+                TV even = EvenLanes(Taps<TW, TV, TR>(ref at, kw, dw), Taps<TW, TV, TR>(ref Unsafe.Add(ref at, TW.Count), kw, dw));
                 TW.Store(Finish<TW, TV, TR>(even, ref counts, i, row), ref o, i);
                 if (i == last)
                 {
@@ -203,7 +205,7 @@ public static partial class Kernels
         int lastPosition = Math.Max(positions - TW.Count, 0);
         for (int j = 0; ; j = Math.Min(j + TW.Count, lastPosition))
         {
-            TW.Store(Taps<TW, TV, TR>(ref Unsafe.Add(ref v, j), s), ref pick, j);
+            TW.Store(Taps<TW, TV, TR>(ref Unsafe.Add(ref v, j), kw, dw), ref pick, j);
             if (j == lastPosition)
             {
                 break;
@@ -218,15 +220,15 @@ public static partial class Kernels
 
     /// <summary>The fold of the KW taps <c>at[kw·DW]</c>, one register of consecutive window starts.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Taps<TW, TV, TR>(ref float at, in Pool2DShape s)
+    private static TV Taps<TW, TV, TR>(ref float at, int taps, int dilation)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
         where TR : struct, IPoolReduce
     {
         TV m = TW.Load(ref at, 0);
-        for (int kw = 1; kw < s.KW; kw++)
+        for (int kw = 1; kw < taps; kw++)
         {
-            m = TR.Fold<TW, TV>(m, TW.Load(ref at, kw * s.DW));
+            m = TR.Fold<TW, TV>(m, TW.Load(ref at, kw * dilation));
         }
 
         return m;

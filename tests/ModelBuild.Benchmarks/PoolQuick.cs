@@ -4,7 +4,8 @@ namespace ModelBuild.Benchmarks;
 
 /// <summary>
 /// `-- quick pool`: the <see cref="PoolBenchmarks"/> cases at batch 1 and 64 (thread CPU time, best of 5 rounds, µs per call):
-/// the vectorised kernels, the separable path forced for 2×2/2 (against its pair path), the tap-by-tap scalar loop,
+/// the vectorised kernels, the separable path forced for 2×2/2 (against its pair path), the MaxPool kernel before this
+/// change (<see cref="LegacyMaxPool"/>), the tap-by-tap scalar loop,
 /// and squeezenet's NHWC→NCHW Transpose against the scalar odometer.
 /// </summary>
 internal static class PoolQuick
@@ -35,13 +36,15 @@ internal static class PoolQuick
                         Kernels.AveragePool2D(x, y, s, batch, false);
                     }
                 });
+                double old = double.NaN;
                 if (max)
                 {
                     QuickTimer.Report($"{name} b{batch} separable", () => Kernels.PoolRows<MaxPoolReduce>(Simd.Best, x, y, s, batch, false));
+                    old = QuickTimer.Report($"{name} b{batch} before (d352ab9)", () => LegacyMaxPool.Run(Simd.Best, x, y, s, batch));
                 }
 
                 double slow = QuickTimer.Report($"{name} b{batch} tap-by-tap", () => Kernels.Pool(x, y, s, batch, max, false));
-                Console.WriteLine($"{name,-16} b{batch,-3} vectorised / tap-by-tap {fast / slow:F2}, per image {fast / batch:F2} us");
+                Console.WriteLine($"{name,-16} b{batch,-3} vectorised / before {fast / old:F2}, / tap-by-tap {fast / slow:F2}, per image {fast / batch:F2} us");
             }
 
             var t = new float[batch * 32 * 32 * 3];

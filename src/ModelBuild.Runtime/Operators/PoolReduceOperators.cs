@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace ModelBuild.Runtime;
 
 /// <summary>
@@ -24,9 +28,37 @@ internal readonly struct MaxPoolReduce : IPoolReduce
 
     public static bool Averages => false;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Fold<TW, TV>(TV a, TV b)
         where TW : struct, IVectorWidth<TV>
-        where TV : struct => TW.Max(a, b);
+        where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector256<float>) && Avx.IsSupported)
+        {
+            return (TV)(object)Max((Vector256<float>)(object)a, (Vector256<float>)(object)b);
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>) && Sse.IsSupported)
+        {
+            return (TV)(object)Max((Vector128<float>)(object)a, (Vector128<float>)(object)b);
+        }
+
+        return TW.Max(a, b);
+    }
+
+    /// <summary>
+    /// IEEE maximum (NaN wins, +0 &gt; −0) in 5 instructions where the BCL's <see cref="Vector256.Max{T}"/> takes 9 on AVX2:
+    /// maxps returns its second operand for NaNs and equal values, so both orders agree except there; their AND is the
+    /// right answer for ±0 ties, and OR-ing the unordered mask (all ones, a NaN) makes any NaN pair NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) =>
+        Avx.Or(Avx.And(Avx.Max(a, b), Avx.Max(b, a)), Avx.CompareUnordered(a, b));
+
+    /// <summary>The 128-bit form of <see cref="Max(Vector256{float}, Vector256{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) =>
+        Sse.Or(Sse.And(Sse.Max(a, b), Sse.Max(b, a)), Sse.CompareUnordered(a, b));
 }
 
 /// <summary>AveragePool: <c>a + b</c>, padding 0, then divided by the count of taps (inside the input or the padded input).</summary>
@@ -36,6 +68,7 @@ internal readonly struct SumPoolReduce : IPoolReduce
 
     public static bool Averages => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Fold<TW, TV>(TV a, TV b)
         where TW : struct, IVectorWidth<TV>
         where TV : struct => TW.Add(a, b);
