@@ -20,7 +20,12 @@ public static partial class Kernels
         bool pair = s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.DH == 1 && s.DW == 1;
         if (!inside || !pair)
         {
-            PoolRows<MaxPoolReduce>(level, x, y, s, batch, countIncludePad: false);
+            // The one-maxps fold first; a call whose input had a NaN is rerun with the exact fold (see FastMaxPoolReduce).
+            if (level == SimdLevel.Scalar || PoolRows<FastMaxPoolReduce>(level, x, y, s, batch, countIncludePad: false))
+            {
+                PoolRows<MaxPoolReduce>(level, x, y, s, batch, countIncludePad: false);
+            }
+
             return;
         }
 

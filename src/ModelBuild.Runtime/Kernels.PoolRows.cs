@@ -30,7 +30,8 @@ public static partial class Kernels
     /// rows take narrower or scalar code. Bounds: reads stay inside the row buffer (margins of 2 registers + 1 past the
     /// last tap) and inside the input row's W floats.
     /// </remarks>
-    internal static void PoolRows<TR>(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad)
+    /// <returns>For a fold that drops NaNs (<see cref="IPoolReduce.DropsNaN"/>): whether the input had one (rerun exactly); else false.</returns>
+    internal static bool PoolRows<TR>(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad)
         where TR : struct, IPoolReduce
     {
         int span = ((s.OW - 1) * s.SW) + ((s.KW - 1) * s.DW) + 1;
@@ -41,7 +42,7 @@ public static partial class Kernels
         if (total > MaxPoolRowFloats)
         {
             Pool(x, y, s, batch, max: !TR.Averages, countIncludePad);
-            return;
+            return false;
         }
 
         Span<float> scratch = stackalloc float[total];
@@ -63,22 +64,21 @@ public static partial class Kernels
         var rows = new PoolBuffers(rowLen, pickLen);
         if (level == SimdLevel.Vector256)
         {
-            PoolRows<Vector256Width, Vector256<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
+            return PoolRows<Vector256Width, Vector256<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
         }
-        else if (level == SimdLevel.Vector128)
+
+        if (level == SimdLevel.Vector128)
         {
-            PoolRows<Vector128Width, Vector128<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
+            return PoolRows<Vector128Width, Vector128<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
         }
-        else
-        {
-            PoolRows<ScalarWidth, float, TR>(x, y, s, batch, countIncludePad, scratch, rows);
-        }
+
+        return PoolRows<ScalarWidth, float, TR>(x, y, s, batch, countIncludePad, scratch, rows);
     }
 
     /// <summary>Where the scratch's row buffer, pick buffer and column counts start.</summary>
     private readonly record struct PoolBuffers(int RowLen, int PickLen);
 
-    private static void PoolRows<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
+    private static bool PoolRows<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
         Span<float> scratch, PoolBuffers b)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
@@ -90,6 +90,7 @@ public static partial class Kernels
         ref float y0 = ref MemoryMarshal.GetReference(y);
         int hw = s.H * s.W, p = s.OH * s.OW;
         long end = (long)batch * s.C * p;
+        TV nan = default;
         for (int plane = 0; plane < batch * s.C; plane++)
         {
             ref float xp = ref Unsafe.Add(ref x0, (nint)plane * hw);
@@ -101,7 +102,7 @@ public static partial class Kernels
                 (int lo, int hi) = h0 >= 0 && h0 + ((s.KH - 1) * s.DH) < s.H ? (0, s.KH) : TapRange(h0, s.DH, s.KH, s.H);
                 if (hi > lo)
                 {
-                    FoldRows<TW, TV, TR>(ref Unsafe.Add(ref xp, (h0 + (lo * s.DH)) * s.W), hi - lo, s.DH * s.W, s.W, ref interior);
+                    FoldRows<TW, TV, TR>(ref Unsafe.Add(ref xp, (h0 + (lo * s.DH)) * s.W), hi - lo, s.DH * s.W, s.W, ref interior, ref nan);
                 }
                 else
                 {
@@ -119,20 +120,31 @@ public static partial class Kernels
                 FoldColumns<TW, TV, TR>(scratch, b, s, row, ref Unsafe.Add(ref y0, (nint)at));
             }
         }
+
+        return TR.DropsNaN && FastMaxPoolReduce.AnyNaN(nan);
     }
 
     /// <summary>The divisor's row factor (averages) and whether a whole register may be stored past the row's last output.</summary>
     private readonly record struct PoolRow(float RowTaps, bool Spill);
 
     /// <summary><c>dst[c] = fold over r &lt; rows of row[r·stride + c]</c> for c &lt; w; a last partial register is shifted back to end at w.</summary>
-    private static void FoldRows<TW, TV, TR>(ref float row, int rows, int stride, int w, ref float dst)
+    /// <remarks>With <see cref="IPoolReduce.DropsNaN"/>, every register loaded is flagged into <paramref name="nan"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FoldRows<TW, TV, TR>(ref float row, int rows, int stride, int w, ref float dst, ref TV nan)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
         where TR : struct, IPoolReduce
     {
         if (w < TW.Count)
         {
-            FoldRows<ScalarWidth, float, TR>(ref row, rows, stride, w, ref dst);
+            // Scalar columns: flag through a scalar accumulator folded into lane 0 of the vector flags.
+            float scalarNaN = 0;
+            FoldRows<ScalarWidth, float, TR>(ref row, rows, stride, w, ref dst, ref scalarNaN);
+            if (TR.DropsNaN && float.IsNaN(scalarNaN))
+            {
+                nan = TW.Broadcast(float.NaN);
+            }
+
             return;
         }
 
@@ -140,9 +152,20 @@ public static partial class Kernels
         for (int c = 0; ; c = Math.Min(c + TW.Count, last))
         {
             TV m = TW.Load(ref row, c);
+            if (TR.DropsNaN)
+            {
+                nan = FastMaxPoolReduce.FlagNaN<TW, TV>(nan, m);
+            }
+
             for (int r = 1; r < rows; r++)
             {
-                m = TR.Fold<TW, TV>(m, TW.Load(ref row, ((nint)r * stride) + c));
+                TV next = TW.Load(ref row, ((nint)r * stride) + c);
+                if (TR.DropsNaN)
+                {
+                    nan = FastMaxPoolReduce.FlagNaN<TW, TV>(nan, next);
+                }
+
+                m = TR.Fold<TW, TV>(m, next);
             }
 
             TW.Store(m, ref dst, c);
@@ -154,6 +177,7 @@ public static partial class Kernels
     }
 
     /// <summary>The horizontal pass of one output row from the row buffer (see <see cref="PoolRows{TR}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FoldColumns<TW, TV, TR>(Span<float> scratch, PoolBuffers b, in Pool2DShape s, PoolRow row, ref float o)
         where TW : struct, IVectorWidth<TV>
         where TV : struct

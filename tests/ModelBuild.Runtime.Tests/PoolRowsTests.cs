@@ -113,6 +113,24 @@ public sealed class PoolRowsTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TestData.Levels), MemberType = typeof(TestData))]
+    public void MaxPool_NaNAtAnyPosition_ReachesExactlyItsWindows(int level)
+    {
+        // The fast fold (one maxps) loses a NaN that is not the last tap folded; the kernel must notice and rerun exactly.
+        foreach (Pool2DShape s in new[] { Shape(1, 7, 19, 3, 3, 2, 2, pt: 1, pl: 1, pb: 1, pr: 1), Shape(1, 8, 11, 3, 2, 1, 3) })
+        {
+            for (int at = 0; at < s.H * s.W; at++)
+            {
+                float[] x = TestData.Floats(new Random(at), s.H * s.W);
+                x[at] = float.NaN;
+                var y = new float[s.OH * s.OW];
+                Kernels.MaxPool2D((SimdLevel)level, x, y, s, 1);
+                TestData.AssertClose(Reference.Pool(x, s, 1, true, false), y, 0);
+            }
+        }
+    }
+
     /// <summary>An output array with 16 sentinel floats after its <paramref name="n"/> outputs.</summary>
     private static float[] Guarded(int n0, out int n)
     {

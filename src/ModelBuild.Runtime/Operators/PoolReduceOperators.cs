@@ -16,6 +16,12 @@ internal interface IPoolReduce
     /// <summary>True for AveragePool: the fold is divided by the window's tap count.</summary>
     static abstract bool Averages { get; }
 
+    /// <summary>
+    /// True when the vector fold may drop a NaN (<see cref="FastMaxPoolReduce"/>): the driver then flags NaN inputs as it
+    /// loads them and the caller reruns the call with the exact fold.
+    /// </summary>
+    static abstract bool DropsNaN { get; }
+
     static abstract TV Fold<TW, TV>(TV a, TV b)
         where TW : struct, IVectorWidth<TV>
         where TV : struct;
@@ -27,6 +33,8 @@ internal readonly struct MaxPoolReduce : IPoolReduce
     public static float Identity => float.NegativeInfinity;
 
     public static bool Averages => false;
+
+    public static bool DropsNaN => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Fold<TW, TV>(TV a, TV b)
@@ -68,8 +76,84 @@ internal readonly struct SumPoolReduce : IPoolReduce
 
     public static bool Averages => true;
 
+    public static bool DropsNaN => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Fold<TW, TV>(TV a, TV b)
         where TW : struct, IVectorWidth<TV>
         where TV : struct => TW.Add(a, b);
+}
+
+/// <summary>
+/// MaxPool's fast fold: one maxps per tap (<see cref="MaxPoolReduce"/> needs 5 to keep NaN and ±0 exact). maxps returns
+/// its second operand when the pair is unordered, so a NaN can be lost; the driver therefore ORs an unordered mask of every
+/// input register it loads and the caller reruns a call that saw a NaN with <see cref="MaxPoolReduce"/>. Equal values
+/// (±0 ties) may give −0 where IEEE max gives +0; both compare equal, and only a NaN-free call keeps this fold's output.
+/// </summary>
+internal readonly struct FastMaxPoolReduce : IPoolReduce
+{
+    public static float Identity => float.NegativeInfinity;
+
+    public static bool Averages => false;
+
+    public static bool DropsNaN => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Fold<TW, TV>(TV a, TV b)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector256<float>) && Avx.IsSupported)
+        {
+            return (TV)(object)Avx.Max((Vector256<float>)(object)a, (Vector256<float>)(object)b);
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>) && Sse.IsSupported)
+        {
+            return (TV)(object)Sse.Max((Vector128<float>)(object)a, (Vector128<float>)(object)b);
+        }
+
+        return TW.Max(a, b);
+    }
+
+    /// <summary><paramref name="flags"/> with the lanes where <paramref name="v"/> is NaN set (all ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV FlagNaN<TW, TV>(TV flags, TV v)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector256<float>) && Avx.IsSupported)
+        {
+            var f = (Vector256<float>)(object)flags;
+            var x = (Vector256<float>)(object)v;
+            return (TV)(object)Avx.Or(f, Avx.CompareUnordered(x, x));
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>) && Sse.IsSupported)
+        {
+            var f = (Vector128<float>)(object)flags;
+            var x = (Vector128<float>)(object)v;
+            return (TV)(object)Sse.Or(f, Sse.CompareUnordered(x, x));
+        }
+
+        // Scalar: NaN + anything is NaN, and the flag is read as "is NaN".
+        return TW.Add(flags, TW.Subtract(v, v));
+    }
+
+    /// <summary>True when any lane of <paramref name="flags"/> was set by <c>FlagNaN</c>.</summary>
+    public static bool AnyNaN<TV>(TV flags)
+        where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            return (Vector256<float>)(object)flags != Vector256<float>.Zero;
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>))
+        {
+            return (Vector128<float>)(object)flags != Vector128<float>.Zero;
+        }
+
+        return float.IsNaN((float)(object)flags);
+    }
 }
