@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelBuild.Runtime;
 
@@ -17,7 +18,7 @@ internal static partial class BlockedWinograd
         where TW : struct, IVectorWidth<TV>
     {
         int lanes = TW.Count, alpha = TF.Alpha, m = TF.M, rowFloats = plan.Wp * lanes;
-        nint blockFloats = (nint)plan.Hp * rowFloats, xiStride = (nint)tiles * plan.Cp, alphaStride = alpha * xiStride;
+        nint blockFloats = (nint)plan.Hp * rowFloats, xiStride = XiStride(tiles, plan.Cp), alphaStride = alpha * xiStride;
         Span<float> t = stackalloc float[36 * 8];
         ref float tb = ref MemoryMarshal.GetReference(t);
         ref float st = ref MemoryMarshal.GetReference(stage);
@@ -61,7 +62,7 @@ internal static partial class BlockedWinograd
         where TW : struct, IVectorWidth<TV>
     {
         int lanes = TW.Count, alpha = TF.Alpha, m = TF.M, strip = lanes / m, p = s.OH * s.OW;
-        nint xiStride = (nint)tiles * plan.OCp, alphaStride = alpha * xiStride;
+        nint xiStride = XiStride(tiles, plan.OCp), alphaStride = alpha * xiStride;
         Span<float> t = stackalloc float[4 * 6 * 8];
         Span<float> o = stackalloc float[4 * 8 * 8];
         ref float tb = ref MemoryMarshal.GetReference(t);
@@ -110,39 +111,40 @@ internal static partial class BlockedWinograd
     /// <summary>
     /// L pixel vectors (lanes = channels) at <paramref name="o"/> plus bias, then the activation, transposed to channel rows
     /// and stored: channel l's L outputs at <c>dst + l·p</c>, only the first <paramref name="validOc"/> channels and
-    /// <paramref name="validCols"/> pixels.
+    /// <paramref name="validCols"/> pixels. A partial row is a masked store (AVX), since the pixels past it belong to the
+    /// next output row or channel, which may already be written.
     /// </summary>
-    /// <remarks>The bias is passed by reference: a by-value vector parameter keeps ReadyToRun from precompiling the method.</remarks>
-    private static void StoreRow<TV, TW>(ref float o, in TV bias, bool relu, ref float dst, int p, int validOc, int validCols)
+    /// <remarks>
+    /// The bias is passed by reference: a by-value vector parameter keeps ReadyToRun from precompiling the method.
+    /// <paramref name="dst"/> must point into memory pinned by the caller (<see cref="Run{TF, TV, TW}"/> fixes y).
+    /// </remarks>
+    private static unsafe void StoreRow<TV, TW>(ref float o, in TV bias, bool relu, ref float dst, int p, int validOc, int validCols)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
-        int lanes = TW.Count;
-        for (int j = 0; j < lanes; j++)
-        {
-            TV v = TW.Add(TW.Load(ref o, j * lanes), bias);
-            TW.Store(relu ? TW.Max(v, default) : v, ref o, j * lanes);
-        }
-
         if (typeof(TV) == typeof(Vector256<float>))
         {
-            Vector256<float> r0 = Vector256.LoadUnsafe(ref o), r1 = Vector256.LoadUnsafe(ref o, 8), r2 = Vector256.LoadUnsafe(ref o, 16), r3 = Vector256.LoadUnsafe(ref o, 24);
-            Vector256<float> r4 = Vector256.LoadUnsafe(ref o, 32), r5 = Vector256.LoadUnsafe(ref o, 40), r6 = Vector256.LoadUnsafe(ref o, 48), r7 = Vector256.LoadUnsafe(ref o, 56);
+            Vector256<float> b = Unsafe.As<TV, Vector256<float>>(ref Unsafe.AsRef(in bias));
+            Vector256<float> r0 = Finish(Vector256.LoadUnsafe(ref o), b, relu), r1 = Finish(Vector256.LoadUnsafe(ref o, 8), b, relu);
+            Vector256<float> r2 = Finish(Vector256.LoadUnsafe(ref o, 16), b, relu), r3 = Finish(Vector256.LoadUnsafe(ref o, 24), b, relu);
+            Vector256<float> r4 = Finish(Vector256.LoadUnsafe(ref o, 32), b, relu), r5 = Finish(Vector256.LoadUnsafe(ref o, 40), b, relu);
+            Vector256<float> r6 = Finish(Vector256.LoadUnsafe(ref o, 48), b, relu), r7 = Finish(Vector256.LoadUnsafe(ref o, 56), b, relu);
             Transpose8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
-            if (validCols == 8 && validOc == 8)
+            if (validOc == 8 && (validCols == 8 || Avx.IsSupported))
             {
-                r0.StoreUnsafe(ref dst);
-                r1.StoreUnsafe(ref dst, (nuint)p);
-                r2.StoreUnsafe(ref dst, (nuint)(2 * p));
-                r3.StoreUnsafe(ref dst, (nuint)(3 * p));
-                r4.StoreUnsafe(ref dst, (nuint)(4 * p));
-                r5.StoreUnsafe(ref dst, (nuint)(5 * p));
-                r6.StoreUnsafe(ref dst, (nuint)(6 * p));
-                r7.StoreUnsafe(ref dst, (nuint)(7 * p));
+                Vector256<float> mask = Vector256.LessThan(Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), Vector256.Create((float)validCols));
+                Store8(r0, ref dst, validCols, mask);
+                Store8(r1, ref Unsafe.Add(ref dst, p), validCols, mask);
+                Store8(r2, ref Unsafe.Add(ref dst, 2 * p), validCols, mask);
+                Store8(r3, ref Unsafe.Add(ref dst, 3 * p), validCols, mask);
+                Store8(r4, ref Unsafe.Add(ref dst, 4 * p), validCols, mask);
+                Store8(r5, ref Unsafe.Add(ref dst, 5 * p), validCols, mask);
+                Store8(r6, ref Unsafe.Add(ref dst, 6 * p), validCols, mask);
+                Store8(r7, ref Unsafe.Add(ref dst, 7 * p), validCols, mask);
                 return;
             }
 
-            // Back into the buffer as channel rows, then only the valid part out.
+            // A partial channel block: back into the buffer as channel rows, then only the valid part out.
             r0.StoreUnsafe(ref o);
             r1.StoreUnsafe(ref o, 8);
             r2.StoreUnsafe(ref o, 16);
@@ -154,7 +156,9 @@ internal static partial class BlockedWinograd
         }
         else
         {
-            Vector128<float> r0 = Vector128.LoadUnsafe(ref o), r1 = Vector128.LoadUnsafe(ref o, 4), r2 = Vector128.LoadUnsafe(ref o, 8), r3 = Vector128.LoadUnsafe(ref o, 12);
+            Vector128<float> b = Unsafe.As<TV, Vector128<float>>(ref Unsafe.AsRef(in bias));
+            Vector128<float> r0 = Finish(Vector128.LoadUnsafe(ref o), b, relu), r1 = Finish(Vector128.LoadUnsafe(ref o, 4), b, relu);
+            Vector128<float> r2 = Finish(Vector128.LoadUnsafe(ref o, 8), b, relu), r3 = Finish(Vector128.LoadUnsafe(ref o, 12), b, relu);
             Transpose4(ref r0, ref r1, ref r2, ref r3);
             if (validCols == 4 && validOc == 4)
             {
@@ -171,15 +175,30 @@ internal static partial class BlockedWinograd
             r3.StoreUnsafe(ref o, 12);
         }
 
+        int lanes = TW.Count;
         for (int l = 0; l < validOc; l++)
         {
-            if (validCols == lanes)
-            {
-                TW.Store(TW.Load(ref o, l * lanes), ref dst, (nint)l * p);
-                continue;
-            }
-
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref o, l * lanes), validCols).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, (nint)l * p), validCols));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish(Vector256<float> v, Vector256<float> bias, bool relu) => relu ? Vector256.Max(v + bias, Vector256<float>.Zero) : v + bias;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Finish(Vector128<float> v, Vector128<float> bias, bool relu) => relu ? Vector128.Max(v + bias, Vector128<float>.Zero) : v + bias;
+
+    /// <summary>The first <paramref name="valid"/> lanes of <paramref name="v"/> to <paramref name="dst"/> (pinned): a plain store when all 8 are, else vmaskmovps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store8(Vector256<float> v, ref float dst, int valid, Vector256<float> mask)
+    {
+        if (valid == 8)
+        {
+            v.StoreUnsafe(ref dst);
+        }
+        else
+        {
+            Avx.MaskStore((float*)Unsafe.AsPointer(ref dst), mask, v);
         }
     }
 }

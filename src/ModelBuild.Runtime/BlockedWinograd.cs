@@ -36,8 +36,8 @@ internal static partial class BlockedWinograd
     /// <summary>Forces F(2×2) (2) or F(4×4) (4) for measurements; 0 = the rule of <see cref="TileSize"/>.</summary>
     internal static int ForcedTile { get; set; }
 
-    /// <summary>Target floats of one chunk's V and M (256 KB); settable for measurements.</summary>
-    internal static int ChunkFloats { get; set; } = 1 << 16;
+    /// <summary>Target floats of one chunk's V and M (1 MB); settable for measurements.</summary>
+    internal static int ChunkFloats { get; set; } = 1 << 18;
 
     [ThreadStatic]
     private static float[]? t_buffer;
@@ -80,14 +80,14 @@ internal static partial class BlockedWinograd
         }
     }
 
-    private static void Run<TF, TV, TW>(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act)
+    private static unsafe void Run<TF, TV, TW>(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act)
         where TF : struct, IWinogradTile
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
         int lanes = TW.Count, xi = TF.Alpha * TF.Alpha;
         var plan = new Plan(s, TF.M, xi, lanes, batch);
-        int stageFloats = plan.Images * plan.StageFloats, vFloats = xi * plan.ChunkTiles * plan.Cp, mFloats = xi * plan.ChunkTiles * plan.OCp;
+        int stageFloats = plan.Images * plan.StageFloats, vFloats = xi * XiStride(plan.ChunkTiles, plan.Cp), mFloats = xi * XiStride(plan.ChunkTiles, plan.OCp);
         int need = stageFloats + vFloats + mFloats + (plan.OutBlocks * lanes);
         float[] buffer = t_buffer is { } b && b.Length >= need ? b : (t_buffer = new float[need]);
         Span<float> stage = buffer.AsSpan(0, stageFloats);
@@ -97,29 +97,49 @@ internal static partial class BlockedWinograd
         paddedBias.Clear();
         bias.CopyTo(paddedBias);
         ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedBlockedWinograd(TF.M, 2 * lanes));
-        int perXi = plan.OCp * s.C, hw = s.H * s.W, p = s.OH * s.OW;
-        for (int n0 = 0; n0 < batch; n0 += plan.Images)
+        // y is pinned for the output transform's masked stores.
+        fixed (float* pinned = y)
         {
-            int images = Math.Min(plan.Images, batch - n0);
-            for (int i = 0; i < images; i++)
+            for (int n0 = 0; n0 < batch; n0 += plan.Images)
             {
-                Stage<TV, TW>(x.Slice((n0 + i) * s.C * hw, s.C * hw), stage.Slice(i * plan.StageFloats, plan.StageFloats), s, plan);
-            }
-
-            Span<float> yn = y.Slice(n0 * s.OC * p, images * s.OC * p);
-            for (int th0 = 0; th0 < plan.TH; th0 += plan.Rows)
-            {
-                int rows = Math.Min(plan.Rows, plan.TH - th0), tiles = images * rows * plan.TWc;
-                InputTransform<TF, TV, TW>(stage, v, plan, images, th0, rows, tiles);
-                for (int k = 0; k < xi; k++)
-                {
-                    Gemm<TV, TW>(ref v[k * tiles * plan.Cp], tiles, plan.Cp, s.C, ref Unsafe.Add(ref u, (nint)k * perXi), plan.OCp, ref m[k * tiles * plan.OCp]);
-                }
-
-                OutputTransform<TF, TV, TW>(m, yn, paddedBias, act == Activation.Relu, s, plan, images, th0, rows, tiles);
+                RunImages<TF, TV, TW>(x, y, s, plan, n0, Math.Min(plan.Images, batch - n0), stage, v, m, paddedBias, ref u, act);
             }
         }
     }
+
+    /// <summary>The chunks of <paramref name="images"/> images from <paramref name="n0"/>.</summary>
+    private static void RunImages<TF, TV, TW>(ReadOnlySpan<float> x, Span<float> y, in Conv2DShape s, in Plan plan, int n0, int images, Span<float> stage, Span<float> v, Span<float> m,
+        ReadOnlySpan<float> paddedBias, ref float u, Activation act)
+        where TF : struct, IWinogradTile
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        int xi = TF.Alpha * TF.Alpha, perXi = plan.OCp * s.C, hw = s.H * s.W, p = s.OH * s.OW;
+        for (int i = 0; i < images; i++)
+        {
+            Stage<TV, TW>(x.Slice((n0 + i) * s.C * hw, s.C * hw), stage.Slice(i * plan.StageFloats, plan.StageFloats), s, plan);
+        }
+
+        Span<float> yn = y.Slice(n0 * s.OC * p, images * s.OC * p);
+        for (int th0 = 0; th0 < plan.TH; th0 += plan.Rows)
+        {
+            int rows = Math.Min(plan.Rows, plan.TH - th0), tiles = images * rows * plan.TWc;
+            InputTransform<TF, TV, TW>(stage, v, plan, images, th0, rows, tiles);
+            for (int k = 0; k < xi; k++)
+            {
+                Gemm<TV, TW>(ref v[k * XiStride(tiles, plan.Cp)], tiles, plan.Cp, s.C, ref Unsafe.Add(ref u, (nint)k * perXi), plan.OCp, ref m[k * XiStride(tiles, plan.OCp)]);
+            }
+
+            OutputTransform<TF, TV, TW>(m, yn, paddedBias, act == Activation.Relu, s, plan, images, th0, rows, tiles);
+        }
+    }
+
+    /// <summary>
+    /// Floats from one ξ's matrix (V or M) to the next: the matrix plus one cache line, because the transforms touch all α²
+    /// matrices of a tile and matrices a multiple of 4 KB long (16 tiles × 64 channels) put all of them in one L1 set,
+    /// which holds 12 lines (the output transform of mnist_cnn_fc128's conv2 ran at L2 speed).
+    /// </summary>
+    private static int XiStride(int tiles, int rowFloats) => (tiles * rowFloats) + 16;
 
     /// <summary>Sizes of one call: channel blocks, padded tile grid, staged image and chunk.</summary>
     private readonly struct Plan

@@ -84,6 +84,40 @@ internal static class QuickTimer
         }
     }
 
+    /// <summary>
+    /// The small-image 3×3 convs (mnist_cnn_fc128's conv2 on 14×14, SqueezeNet's fire 3×3 on 7×7) at batch 1 and 64 through
+    /// the direct path, <see cref="WinogradConv"/> (tiles per vector) where it applies, and <see cref="BlockedWinograd"/>
+    /// with F(4×4) and F(2×2), interleaved three times in one process (`-- quick wino [case…]`).
+    /// </summary>
+    public static void RunWinogradAb(string[] cases)
+    {
+        foreach (int batch in new[] { 1, 64 })
+        {
+            var conv = new ConvBenchmarks { Batch = batch };
+            conv.Setup();
+            foreach (string c in cases.Length > 0 ? cases : ["conv2", "sq-fire2e3", "sq-fire4e3"])
+            {
+                conv.Case = c;
+                var best = new Dictionary<string, double>();
+                for (int round = 0; round < 3; round++)
+                {
+                    foreach ((string name, bool blocked, int tile, bool direct, int chunk) in new[] { ("direct", false, 0, true, 0), ("tiles", false, 0, false, 0), ("blocked-F4", true, 4, false, 1 << 18), ("blocked-F2", true, 2, false, 1 << 18), ("F4-c17", true, 4, false, 1 << 17), ("F4-c19", true, 4, false, 1 << 19) })
+                    {
+                        BlockedWinograd.Enabled = blocked;
+                        BlockedWinograd.ForcedTile = tile;
+                        BlockedWinograd.ChunkFloats = chunk == 0 ? 1 << 18 : chunk;
+                        double t = Report($"conv {c} batch {batch} {name}", direct ? conv.Float32ConvDirect : conv.Float32Conv);
+                        best[name] = Math.Min(best.GetValueOrDefault(name, double.MaxValue), t);
+                    }
+                }
+
+                BlockedWinograd.Enabled = true;
+                BlockedWinograd.ForcedTile = 0;
+                Console.WriteLine($"conv {c} batch {batch}: " + string.Join(", ", best.Select(kv => $"{kv.Key} {kv.Value:0.0} µs")));
+            }
+        }
+    }
+
 #if REALMODELS
     /// <summary>The real models, generated against ONNX Runtime (`-- quick real [model…]`).</summary>
     public static void RunRealModels(string[] models)
