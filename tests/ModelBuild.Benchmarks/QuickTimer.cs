@@ -149,6 +149,34 @@ internal static class QuickTimer
         }
     }
 
+    /// <summary>
+    /// The shared CNNs at batch 1 and 64 on one thread: generated with <see cref="BlockedWinograd"/> off and on, and ONNX
+    /// Runtime, interleaved three times in one process (`-- quick wino-models [model…]`; thread CPU time, best of each).
+    /// </summary>
+    public static void RunWinogradModels(string[] models)
+    {
+        foreach (int batch in new[] { 1, 64 })
+        {
+            foreach (string model in models.Length > 0 ? models : ["mnist_cnn_fc128", "squeezenet_cifar10"])
+            {
+                var p = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
+                p.Setup();
+                double before = double.MaxValue, after = double.MaxValue, ort = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    BlockedWinograd.Enabled = false;
+                    before = Math.Min(before, Report($"{model} batch {batch} generated, blocked Winograd off", p.Generated));
+                    BlockedWinograd.Enabled = true;
+                    after = Math.Min(after, Report($"{model} batch {batch} generated, blocked Winograd on", p.Generated));
+                    ort = Math.Min(ort, Report($"{model} batch {batch} ONNX Runtime", p.OnnxRuntime));
+                }
+
+                Console.WriteLine($"{model} batch {batch}: generated / ORT {before / ort:F2} (blocked Winograd off) → {after / ort:F2} (on); {before:0.0} / {after:0.0} / ORT {ort:0.0} µs");
+                p.Cleanup();
+            }
+        }
+    }
+
     /// <summary>The shared models at batch 64, generated against ONNX Runtime, with 1 and 2 intra-op threads each (`-- quick models`).</summary>
     public static void RunModels()
     {
