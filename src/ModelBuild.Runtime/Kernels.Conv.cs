@@ -69,6 +69,12 @@ public static partial class Kernels
             return;
         }
 
+        if (packed && winograd && BlockedWinograd.Applies(level, s, w))
+        {
+            BlockedWinograd.Run(level, x, w, bias, y, s, batch, act);
+            return;
+        }
+
         if (packed && winograd && WinogradConv.Applies(level, s, w))
         {
             WinogradConv.Run(level, x, w, bias, y, s, batch, act);
@@ -121,7 +127,7 @@ public static partial class Kernels
         // unfused ops' bits for every batch size.
         bool oneGemm = batch > 1 && ConvBatch.Applies(s, IsPointwise(s)) && !PhaseConv.Applies(level, s);
         // Winograd convs write y from their output transform, so they take the second pass too.
-        if (!oneGemm && !IsDepthwise(s) && !WinogradConv.Applies(level, s, w) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
+        if (!oneGemm && !IsDepthwise(s) && !WinogradConv.Applies(level, s, w) && !BlockedWinograd.Applies(level, s, w) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
         {
             ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched: false, residual, residualChannels);
             return;

@@ -230,6 +230,29 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>
+    /// The 3×3 conv weights transformed for <see cref="BlockedWinograd"/> with output tile <paramref name="m"/> (2 or 4) in
+    /// panels of <paramref name="panel"/> output channels (<see cref="BlockedWinograd.Pack{TF}"/>), made once per process
+    /// and shared by all threads: 16 (F(4×4)) or 7.1 (F(2×2)) bytes per weight. A process uses one width, so one cached
+    /// copy is kept (a different request replaces it).
+    /// </summary>
+    internal float[] PackedBlockedWinograd(int m, int panel)
+    {
+        // As for PackedConv: a race transforms twice, and either complete result is kept.
+        BlockedWinogradWeights? cached = Volatile.Read(ref _blockedWinograd);
+        if (cached is null || cached.M != m || cached.Panel != panel)
+        {
+            cached = new BlockedWinogradWeights(m, panel, m == 2 ? BlockedWinograd.Pack<WinogradF2>(this, panel) : BlockedWinograd.Pack<WinogradF4>(this, panel));
+            Volatile.Write(ref _blockedWinograd, cached);
+        }
+
+        return cached.Data;
+    }
+
+    private BlockedWinogradWeights? _blockedWinograd;
+
+    private sealed record BlockedWinogradWeights(int M, int Panel, float[] Data);
+
+    /// <summary>
     /// The weights dequantised into <see cref="DenseGemm"/>'s panels of <paramref name="panelWidth"/> output channels,
     /// made on the first batched Dense call (≥ <see cref="DenseGemm.MinRows"/> rows) and then shared by all threads.
     /// Costs 4 bytes per weight on top of the stored copy (7.4 MB for a 784-1024-1024-10 MLP whose int8 copy is

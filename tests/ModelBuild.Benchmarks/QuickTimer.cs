@@ -84,6 +84,40 @@ internal static class QuickTimer
         }
     }
 
+    /// <summary>
+    /// The small-image 3×3 convs (mnist_cnn_fc128's conv2 on 14×14, SqueezeNet's fire 3×3 on 7×7) at batch 1 and 64 through
+    /// the direct path, <see cref="WinogradConv"/> (tiles per vector) where it applies, and <see cref="BlockedWinograd"/>
+    /// with F(4×4) and F(2×2), interleaved three times in one process (`-- quick wino [case…]`).
+    /// </summary>
+    public static void RunWinogradAb(string[] cases)
+    {
+        foreach (int batch in new[] { 1, 64 })
+        {
+            var conv = new ConvBenchmarks { Batch = batch };
+            conv.Setup();
+            foreach (string c in cases.Length > 0 ? cases : ["conv2", "sq-fire2e3", "sq-fire4e3"])
+            {
+                conv.Case = c;
+                var best = new Dictionary<string, double>();
+                for (int round = 0; round < 3; round++)
+                {
+                    foreach ((string name, bool blocked, int tile, bool direct, int chunk) in new[] { ("direct", false, 0, true, 0), ("tiles", false, 0, false, 0), ("blocked-F4", true, 4, false, 1 << 18), ("blocked-F2", true, 2, false, 1 << 18), ("F4-c17", true, 4, false, 1 << 17), ("F4-c19", true, 4, false, 1 << 19) })
+                    {
+                        BlockedWinograd.Enabled = blocked;
+                        BlockedWinograd.ForcedTile = tile;
+                        BlockedWinograd.ChunkFloats = chunk == 0 ? 1 << 18 : chunk;
+                        double t = Report($"conv {c} batch {batch} {name}", direct ? conv.Float32ConvDirect : conv.Float32Conv);
+                        best[name] = Math.Min(best.GetValueOrDefault(name, double.MaxValue), t);
+                    }
+                }
+
+                BlockedWinograd.Enabled = true;
+                BlockedWinograd.ForcedTile = 0;
+                Console.WriteLine($"conv {c} batch {batch}: " + string.Join(", ", best.Select(kv => $"{kv.Key} {kv.Value:0.0} µs")));
+            }
+        }
+    }
+
 #if REALMODELS
     /// <summary>The real models, generated against ONNX Runtime (`-- quick real [model…]`).</summary>
     public static void RunRealModels(string[] models)
@@ -111,6 +145,34 @@ internal static class QuickTimer
                 b.Setup();
                 Report($"wide MLP batch {batch} {variant}", b.Run);
                 b.Cleanup();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The shared CNNs at batch 1 and 64 on one thread: generated with <see cref="BlockedWinograd"/> off and on, and ONNX
+    /// Runtime, interleaved three times in one process (`-- quick wino-models [model…]`; thread CPU time, best of each).
+    /// </summary>
+    public static void RunWinogradModels(string[] models)
+    {
+        foreach (int batch in new[] { 1, 64 })
+        {
+            foreach (string model in models.Length > 0 ? models : ["mnist_cnn_fc128", "squeezenet_cifar10"])
+            {
+                var p = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
+                p.Setup();
+                double before = double.MaxValue, after = double.MaxValue, ort = double.MaxValue;
+                for (int round = 0; round < 3; round++)
+                {
+                    BlockedWinograd.Enabled = false;
+                    before = Math.Min(before, Report($"{model} batch {batch} generated, blocked Winograd off", p.Generated));
+                    BlockedWinograd.Enabled = true;
+                    after = Math.Min(after, Report($"{model} batch {batch} generated, blocked Winograd on", p.Generated));
+                    ort = Math.Min(ort, Report($"{model} batch {batch} ONNX Runtime", p.OnnxRuntime));
+                }
+
+                Console.WriteLine($"{model} batch {batch}: generated / ORT {before / ort:F2} (blocked Winograd off) → {after / ort:F2} (on); {before:0.0} / {after:0.0} / ORT {ort:0.0} µs");
+                p.Cleanup();
             }
         }
     }

@@ -10,6 +10,17 @@ internal static class Tolerances
     /// </summary>
     public const double Dot = 1e-4;
 
+    /// <summary>
+    /// Winograd F(2×2, 3×3) and F(4×4, 3×3) convolutions, relative to Σ|x·w| as <see cref="Dot"/>: besides the GEMM's sum
+    /// of C products, each output carries the roundings of the float32 transforms (Bᵀ d B, ≤ 12 additions with
+    /// coefficients ≤ 5 per element; Aᵀ M A with coefficients ≤ 8) and of the weights' G g Gᵀ rounded once, which the
+    /// transforms amplify by up to ‖Aᵀ‖·‖Bᵀ‖-sized factors (Barabasz et al., "Error analysis and improving the accuracy
+    /// of Winograd convolution", 2020: F(4×4) float32 errors about 10× the direct sum's). 1e-4, as for the direct sum,
+    /// held for all shapes tested (the largest error seen was ~1e-5 of Σ|x·w|); a dropped tile element or a wrong
+    /// channel moves an output by ≥ 1e-2 of Σ|x·w|.
+    /// </summary>
+    public const double Winograd = 1e-4;
+
     /// <summary>Relative error of one float32 operation chain (a few roundings plus a 1-ulp exp): 1e-5.</summary>
     public const double Elementwise = 1e-5;
 

@@ -1,0 +1,204 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelBuild.Runtime;
+
+internal static partial class BlockedWinograd
+{
+    /// <summary>
+    /// <c>V_ξ[t, c] = (Bᵀ d B)_ξ</c> for the chunk's tiles (images, then tile rows, then tile columns), L channels per
+    /// vector: each α×α window of a channel block is transformed down its columns into a small buffer, then along its rows
+    /// straight into V (<c>v[ξ][t][Cp]</c>).
+    /// </summary>
+    private static void InputTransform<TF, TV, TW>(ReadOnlySpan<float> stage, Span<float> v, in Plan plan, int images, int th0, int rows, int tiles)
+        where TF : struct, IWinogradTile
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        int lanes = TW.Count, alpha = TF.Alpha, m = TF.M, rowFloats = plan.Wp * lanes;
+        nint blockFloats = (nint)plan.Hp * rowFloats, xiStride = XiStride(tiles, plan.Cp), alphaStride = alpha * xiStride;
+        Span<float> t = stackalloc float[36 * 8];
+        ref float tb = ref MemoryMarshal.GetReference(t);
+        ref float st = ref MemoryMarshal.GetReference(stage);
+        ref float vr = ref MemoryMarshal.GetReference(v);
+        int tile = 0;
+        for (int i = 0; i < images; i++)
+        {
+            for (int th = th0; th < th0 + rows; th++)
+            {
+                for (int tw = 0; tw < plan.TWc; tw++, tile++)
+                {
+                    ref float top = ref Unsafe.Add(ref st, ((nint)i * plan.StageFloats) + (th * m * (nint)rowFloats) + (tw * m * lanes));
+                    ref float dst = ref Unsafe.Add(ref vr, (nint)tile * plan.Cp);
+                    for (int cb = 0; cb < plan.Blocks; cb++)
+                    {
+                        ref float src = ref Unsafe.Add(ref top, cb * blockFloats);
+                        for (int col = 0; col < alpha; col++)
+                        {
+                            TF.BT<TV, TW>(ref Unsafe.Add(ref src, col * lanes), rowFloats, ref Unsafe.Add(ref tb, col * lanes), alpha * lanes);
+                        }
+
+                        ref float out0 = ref Unsafe.Add(ref dst, cb * lanes);
+                        for (int a = 0; a < alpha; a++)
+                        {
+                            TF.BT<TV, TW>(ref Unsafe.Add(ref tb, a * alpha * lanes), lanes, ref Unsafe.Add(ref out0, a * alphaStride), xiStride);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>y[oc, m·th + i, m·tw + j] = act((Aᵀ M A)[i, j] + bias[oc])</c> for the chunk's tiles, L output channels per
+    /// vector. The tiles of a strip of L output columns (L / m tiles) are transformed into a buffer of L pixel vectors per
+    /// output row, which an L×L register transpose turns into L channel rows of L consecutive NCHW outputs.
+    /// </summary>
+    private static void OutputTransform<TF, TV, TW>(ReadOnlySpan<float> mm, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Plan plan, int images, int th0, int rows, int tiles)
+        where TF : struct, IWinogradTile
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        int lanes = TW.Count, alpha = TF.Alpha, m = TF.M, strip = lanes / m, p = s.OH * s.OW;
+        nint xiStride = XiStride(tiles, plan.OCp), alphaStride = alpha * xiStride;
+        Span<float> t = stackalloc float[4 * 6 * 8];
+        Span<float> o = stackalloc float[4 * 8 * 8];
+        ref float tb = ref MemoryMarshal.GetReference(t);
+        ref float ob = ref MemoryMarshal.GetReference(o);
+        ref float mr = ref MemoryMarshal.GetReference(mm);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        ref float br = ref MemoryMarshal.GetReference(bias);
+        for (int i = 0; i < images; i++)
+        {
+            ref float yi = ref Unsafe.Add(ref yr, (nint)i * s.OC * p);
+            for (int th = th0; th < th0 + rows; th++)
+            {
+                int tileRow = ((i * rows) + th - th0) * plan.TWc, validRows = Math.Min(m, s.OH - (th * m));
+                for (int s0 = 0; s0 < plan.TWc; s0 += strip)
+                {
+                    int tilesHere = Math.Min(strip, plan.TWc - s0), col0 = s0 * m, validCols = Math.Min(lanes, s.OW - col0);
+                    for (int blk = 0; blk < plan.OutBlocks; blk++)
+                    {
+                        for (int k = 0; k < tilesHere; k++)
+                        {
+                            ref float src = ref Unsafe.Add(ref mr, ((nint)(tileRow + s0 + k) * plan.OCp) + (blk * lanes));
+                            for (int b = 0; b < alpha; b++)
+                            {
+                                TF.AT<TV, TW>(ref Unsafe.Add(ref src, b * xiStride), alphaStride, ref Unsafe.Add(ref tb, b * lanes), alpha * lanes);
+                            }
+
+                            for (int r = 0; r < m; r++)
+                            {
+                                TF.AT<TV, TW>(ref Unsafe.Add(ref tb, r * alpha * lanes), lanes, ref Unsafe.Add(ref ob, ((r * lanes) + (k * m)) * lanes), lanes);
+                            }
+                        }
+
+                        int validOc = Math.Min(lanes, s.OC - (blk * lanes));
+                        TV bv = TW.Load(ref br, blk * lanes);
+                        for (int r = 0; r < validRows; r++)
+                        {
+                            ref float dst = ref Unsafe.Add(ref yi, ((nint)blk * lanes * p) + ((((th * m) + r) * s.OW) + col0));
+                            StoreRow<TV, TW>(ref Unsafe.Add(ref ob, r * lanes * lanes), bv, relu, ref dst, p, validOc, validCols);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// L pixel vectors (lanes = channels) at <paramref name="o"/> plus bias, then the activation, transposed to channel rows
+    /// and stored: channel l's L outputs at <c>dst + l·p</c>, only the first <paramref name="validOc"/> channels and
+    /// <paramref name="validCols"/> pixels. A partial row is a masked store (AVX), since the pixels past it belong to the
+    /// next output row or channel, which may already be written.
+    /// </summary>
+    /// <remarks>
+    /// The bias is passed by reference: a by-value vector parameter keeps ReadyToRun from precompiling the method.
+    /// <paramref name="dst"/> must point into memory pinned by the caller (<see cref="Run{TF, TV, TW}"/> fixes y).
+    /// </remarks>
+    private static unsafe void StoreRow<TV, TW>(ref float o, in TV bias, bool relu, ref float dst, int p, int validOc, int validCols)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            Vector256<float> b = Unsafe.As<TV, Vector256<float>>(ref Unsafe.AsRef(in bias));
+            Vector256<float> r0 = Finish(Vector256.LoadUnsafe(ref o), b, relu), r1 = Finish(Vector256.LoadUnsafe(ref o, 8), b, relu);
+            Vector256<float> r2 = Finish(Vector256.LoadUnsafe(ref o, 16), b, relu), r3 = Finish(Vector256.LoadUnsafe(ref o, 24), b, relu);
+            Vector256<float> r4 = Finish(Vector256.LoadUnsafe(ref o, 32), b, relu), r5 = Finish(Vector256.LoadUnsafe(ref o, 40), b, relu);
+            Vector256<float> r6 = Finish(Vector256.LoadUnsafe(ref o, 48), b, relu), r7 = Finish(Vector256.LoadUnsafe(ref o, 56), b, relu);
+            Transpose8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            if (validOc == 8 && (validCols == 8 || Avx.IsSupported))
+            {
+                Vector256<float> mask = Vector256.LessThan(Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7), Vector256.Create((float)validCols));
+                Store8(r0, ref dst, validCols, mask);
+                Store8(r1, ref Unsafe.Add(ref dst, p), validCols, mask);
+                Store8(r2, ref Unsafe.Add(ref dst, 2 * p), validCols, mask);
+                Store8(r3, ref Unsafe.Add(ref dst, 3 * p), validCols, mask);
+                Store8(r4, ref Unsafe.Add(ref dst, 4 * p), validCols, mask);
+                Store8(r5, ref Unsafe.Add(ref dst, 5 * p), validCols, mask);
+                Store8(r6, ref Unsafe.Add(ref dst, 6 * p), validCols, mask);
+                Store8(r7, ref Unsafe.Add(ref dst, 7 * p), validCols, mask);
+                return;
+            }
+
+            // A partial channel block: back into the buffer as channel rows, then only the valid part out.
+            r0.StoreUnsafe(ref o);
+            r1.StoreUnsafe(ref o, 8);
+            r2.StoreUnsafe(ref o, 16);
+            r3.StoreUnsafe(ref o, 24);
+            r4.StoreUnsafe(ref o, 32);
+            r5.StoreUnsafe(ref o, 40);
+            r6.StoreUnsafe(ref o, 48);
+            r7.StoreUnsafe(ref o, 56);
+        }
+        else
+        {
+            Vector128<float> b = Unsafe.As<TV, Vector128<float>>(ref Unsafe.AsRef(in bias));
+            Vector128<float> r0 = Finish(Vector128.LoadUnsafe(ref o), b, relu), r1 = Finish(Vector128.LoadUnsafe(ref o, 4), b, relu);
+            Vector128<float> r2 = Finish(Vector128.LoadUnsafe(ref o, 8), b, relu), r3 = Finish(Vector128.LoadUnsafe(ref o, 12), b, relu);
+            Transpose4(ref r0, ref r1, ref r2, ref r3);
+            if (validCols == 4 && validOc == 4)
+            {
+                r0.StoreUnsafe(ref dst);
+                r1.StoreUnsafe(ref dst, (nuint)p);
+                r2.StoreUnsafe(ref dst, (nuint)(2 * p));
+                r3.StoreUnsafe(ref dst, (nuint)(3 * p));
+                return;
+            }
+
+            r0.StoreUnsafe(ref o);
+            r1.StoreUnsafe(ref o, 4);
+            r2.StoreUnsafe(ref o, 8);
+            r3.StoreUnsafe(ref o, 12);
+        }
+
+        int lanes = TW.Count;
+        for (int l = 0; l < validOc; l++)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref o, l * lanes), validCols).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, (nint)l * p), validCols));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish(Vector256<float> v, Vector256<float> bias, bool relu) => relu ? Vector256.Max(v + bias, Vector256<float>.Zero) : v + bias;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Finish(Vector128<float> v, Vector128<float> bias, bool relu) => relu ? Vector128.Max(v + bias, Vector128<float>.Zero) : v + bias;
+
+    /// <summary>The first <paramref name="valid"/> lanes of <paramref name="v"/> to <paramref name="dst"/> (pinned): a plain store when all 8 are, else vmaskmovps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store8(Vector256<float> v, ref float dst, int valid, Vector256<float> mask)
+    {
+        if (valid == 8)
+        {
+            v.StoreUnsafe(ref dst);
+        }
+        else
+        {
+            Avx.MaskStore((float*)Unsafe.AsPointer(ref dst), mask, v);
+        }
+    }
+}
