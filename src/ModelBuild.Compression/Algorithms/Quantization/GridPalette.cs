@@ -66,21 +66,19 @@ public static class GridPalette
             var ideal = values[e] / (double)scale;
             var k = (int)Math.Clamp(Math.Round(ideal, MidpointRounding.ToEven), -PaletteGrid.MaxStep, PaletteGrid.MaxStep);
 
-            // Nearest free step, trying the side the exact value lies on first.
+            // Nearest free step: at each distance d the side the exact value lies on is the nearer one (d − f < d + f).
             var toward = ideal >= k ? 1 : -1;
             for (var d = 0; ; d++)
             {
-                var a = k + (toward * d);
-                if (Math.Abs(a) <= PaletteGrid.MaxStep && !taken[a + PaletteGrid.MaxStep])
+                if (Free(taken, k + (toward * d)))
                 {
-                    k = a;
+                    k += toward * d;
                     break;
                 }
 
-                var b = k - (toward * (d + 1));
-                if (Math.Abs(b) <= PaletteGrid.MaxStep && !taken[b + PaletteGrid.MaxStep])
+                if (d > 0 && Free(taken, k - (toward * d)))
                 {
-                    k = b;
+                    k -= toward * d;
                     break;
                 }
             }
@@ -91,4 +89,6 @@ public static class GridPalette
 
         return steps;
     }
+
+    private static bool Free(bool[] taken, int k) => Math.Abs(k) <= PaletteGrid.MaxStep && !taken[k + PaletteGrid.MaxStep];
 }
