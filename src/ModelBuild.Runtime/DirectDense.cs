@@ -45,7 +45,17 @@ internal static class DirectDense
                 case (true, 1): Gemv<SplitBlock<OneBit>, SmallPalette>(x, w, y, rows, ep); break;
                 case (true, 2): Gemv<SplitBlock<TwoBits>, SmallPalette>(x, w, y, rows, ep); break;
                 case (true, 3): Gemv<Packed3Block, SmallPalette>(x, w, y, rows, ep); break;
-                default: Palette16Gemv.Run(x, w, y, rows, ep); break;
+                default:
+                    if (w.GridSteps.Length != 0)
+                    {
+                        GridPalette16Gemv.Run(x, w, y, rows, ep);
+                    }
+                    else
+                    {
+                        Palette16Gemv.Run(x, w, y, rows, ep);
+                    }
+
+                    break;
             }
 
             return;

@@ -132,8 +132,9 @@ internal static class Palette16Gemv
     /// <summary>
     /// x in the order <see cref="Lookup32"/> yields values: code byte p of a 64-column block (p = 16·lane + 4·m + e)
     /// holds column 16·(p / 8) + p % 8 (+ 8 for its high nibble) and its value lands in vector m, element 4·lane + e.
+    /// Multiplied by <paramref name="scale"/> on the way (1 here; a power of 2 for <see cref="GridPalette16Gemv"/>).
     /// </summary>
-    internal static void PermuteX(ReadOnlySpan<float> x, Span<float> xs)
+    internal static void PermuteX(ReadOnlySpan<float> x, Span<float> xs, float scale = 1)
     {
         for (int block = 0; block < x.Length; block += Block)
         {
@@ -145,7 +146,7 @@ internal static class Palette16Gemv
                     {
                         int from = block + (32 * lane) + (16 * (m / 2)) + (4 * (m % 2)) + (8 * half);
                         int to = block + (32 * half) + (8 * m) + (4 * lane);
-                        Vector128.Create(x.Slice(from, 4)).CopyTo(xs.Slice(to, 4));
+                        (Vector128.Create(x.Slice(from, 4)) * scale).CopyTo(xs.Slice(to, 4));
                     }
                 }
             }
@@ -153,7 +154,7 @@ internal static class Palette16Gemv
     }
 
     /// <summary>Row <paramref name="row"/>'s columns from <paramref name="start"/> (a multiple of 64): 16-code blocks by <see cref="Palette16"/>, then its last chunk and the scalar rest.</summary>
-    private static float TailDot(DirectWeights w, int row, ref byte codes, ref float x, int start)
+    internal static float TailDot(DirectWeights w, int row, ref byte codes, ref float x, int start)
     {
         int k = w.Cols;
         if (start == k)

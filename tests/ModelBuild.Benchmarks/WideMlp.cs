@@ -19,11 +19,13 @@ internal sealed class WideMlp
     /// Storage variants. "-f32" suffix: the same blob read as float32 (what the runtime did before Dense read
     /// compact weights directly: decoded at load). "int8-act": the int8 blob with 8-bit activations, quantised per
     /// call as DynamicQuantizeLinear does (QuantizedDenseOp's kernel, the manifest's quantize-activations pass).
+    /// "pal4": the 4-bit codebook snapped onto an int8 grid (the palettize pass's default for 4 bits, GridPalette16Gemv);
+    /// "pal4-float": the same codebook left as floats (the pass with "int8Grid": false, Palette16Gemv).
     /// "sparseNN": NN % of the weights set to 0 (smallest magnitudes), float32 values; "-csr": kept as CSR whatever its
     /// density (SparseWeights.MaxDensity's break-even; without it an entry denser than 25 % is decoded to float32).
     /// </summary>
     public static readonly string[] Variants =
-        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "int3", "int2", "pal4", "pal3", "pal2", "fp16", "bf16",
+        ["fp32", "int8", "int8-act", "int4", "int4-g32", "int4-g64", "int4-g128", "int3", "int2", "pal4", "pal4-float", "pal3", "pal2", "fp16", "bf16",
          "sparse90", "sparse75", "sparse75-csr", "sparse50-csr", "int4-f32", "pal4-f32"];
 
     internal static readonly int[] Sizes = [784, 1024, 1024, 10];
@@ -110,7 +112,8 @@ internal sealed class WideMlp
         "int4" => Linear(w, rows, cols, 4, cols),
         "int3" => Linear(w, rows, cols, 3, cols),
         "int2" => Linear(w, rows, cols, 2, cols),
-        "pal4" => Palette(w, rows, cols, 4),
+        "pal4" => Palette(w, rows, cols, 4, grid: true),
+        "pal4-float" => Palette(w, rows, cols, 4),
         "pal3" => Palette(w, rows, cols, 3),
         "pal2" => Palette(w, rows, cols, 2),
         "fp16" => new HalfFloat(rows, cols, [.. w.Select(v => BitConverter.HalfToUInt16Bits((Half)v))], false),
@@ -149,12 +152,19 @@ internal sealed class WideMlp
         return new LinearQuantized(rows, cols, bits, group, codes, scales, null);
     }
 
-    /// <summary>One 2^bits-entry codebook per tensor, evenly spaced over the value range (nearest entry).</summary>
-    private static Palettized Palette(float[] w, int rows, int cols, int bits)
+    /// <summary>One 2^bits-entry codebook per tensor, evenly spaced over the value range (nearest entry), optionally snapped onto an int8 grid as the palettize pass does.</summary>
+    private static Palettized Palette(float[] w, int rows, int cols, int bits, bool grid = false)
     {
         int top = (1 << bits) - 1;
         float lo = w.Min(), hi = w.Max(), step = (hi - lo) / top;
         float[] book = [.. Enumerable.Range(0, top + 1).Select(i => lo + (i * step))];
+        if (grid)
+        {
+            book = ModelBuild.Compression.Algorithms.Quantization.GridPalette.Snap(book)!;
+            byte[] nearest = [.. w.Select(v => (byte)ModelBuild.Compression.Algorithms.Quantization.KMeansPalette.Nearest(v, book))];
+            return new Palettized(rows, cols, bits, rows, book, nearest);
+        }
+
         byte[] indices = [.. w.Select(v => (byte)Math.Clamp((int)MathF.Round((v - lo) / step), 0, top))];
         return new Palettized(rows, cols, bits, rows, book, indices);
     }

@@ -8,7 +8,7 @@ internal static partial class ManifestReader
     private static readonly string[] QuantizeKeys =
         ["actOrder", "biasCorrection", "blockRefit", "blockSize", "dampening", "exclude", "granularity", "groupSize", "iterations", "layers", "method", "outliers", "symmetric", "weights"];
 
-    private static readonly string[] PalettizeKeys = ["bits", "exclude", "granularity", "init", "layers", "rowsPerCodebook"];
+    private static readonly string[] PalettizeKeys = ["bits", "exclude", "granularity", "init", "int8Grid", "layers", "rowsPerCodebook"];
 
     static partial void RegisterQuantization(IDictionary<string, Func<JsonObject, string, PassSpec>> table) =>
         table[PalettizeSpec.PassName] = ReadPalettize;
@@ -81,6 +81,7 @@ internal static partial class ManifestReader
         {
             Exclude = ReadStrings(settings, "exclude", path),
             Layers = ReadStrings(settings, "layers", path),
+            Int8Grid = Find(settings, "int8Grid") is null ? null : ReadBool(settings, "int8Grid", bits == 4, path),
         };
     }
 }

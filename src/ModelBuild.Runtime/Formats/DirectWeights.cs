@@ -76,8 +76,17 @@ internal sealed class DirectWeights : IDecodedRows
 
     public int RowsPerBook { get; private set; } = 1;
 
+    /// <summary>
+    /// 16-entry palettes whose every book is on an int8 grid (<see cref="PaletteGrid"/>): per book its 16 steps k
+    /// (entry = k·s), read by one <c>vpshufb</c> per 32 codes in <see cref="GridPalette16Gemv"/>. Empty otherwise.
+    /// </summary>
+    public sbyte[] GridSteps { get; private set; } = [];
+
+    /// <summary>Per book the grid scale s of <see cref="GridSteps"/>. Empty when they are.</summary>
+    public float[] GridScales { get; private set; } = [];
+
     /// <summary>Bytes this weight holds in memory (codes, scales, zero points, tables).</summary>
-    public long ByteCount => Codes.LongLength + (4L * Scales.Length) + ZeroPoints.Length + (4L * Tables.Length);
+    public long ByteCount => Codes.LongLength + (4L * Scales.Length) + ZeroPoints.Length + (4L * Tables.Length) + GridSteps.Length + (4L * GridScales.Length);
 
     /// <summary>
     /// The compact form of a format 4 or 5 entry when the direct kernels cover it (linear: 1–4 bits, not ternary,
@@ -142,6 +151,7 @@ internal sealed class DirectWeights : IDecodedRows
             }
 
             w.Regroup(data[h.StreamOffset..]);
+            w.FitGrid(h.Books, h.Size);
             return w;
         }
 
@@ -196,6 +206,27 @@ internal sealed class DirectWeights : IDecodedRows
         }
 
         return result;
+    }
+
+    /// <summary>Sets <see cref="GridSteps"/> when the palette has 16 entries and every book is on an int8 grid.</summary>
+    private void FitGrid(int books, int size)
+    {
+        if (size != 16)
+        {
+            return;
+        }
+
+        var steps = new sbyte[books * 16];
+        var scales = new float[books];
+        for (int b = 0; b < books; b++)
+        {
+            if (!PaletteGrid.TryFit(Tables.AsSpan(b * TableStride, 16), steps.AsSpan(b * 16, 16), out scales[b]))
+            {
+                return;
+            }
+        }
+
+        (GridSteps, GridScales) = (steps, scales);
     }
 
     /// <summary>Reads the LSB-first stream (continuous across rows) and writes each row into its blocks.</summary>

@@ -84,6 +84,76 @@ public sealed class DirectDenseTests
         }
     }
 
+    public static TheoryData<int, int, double> GridPaletteCases()
+    {
+        var data = new TheoryData<int, int, double>();
+        foreach (int level in new[] { 0, 1, 2 })
+        {
+            foreach (int rowsPerBook in new[] { 1, 3, 1000 })
+            {
+                data.Add(level, rowsPerBook, 1);
+            }
+
+            // Inputs near 1e30: the grid kernel's k·2^24 products would overflow float32 unless x is scaled down first.
+            data.Add(level, 1000, 1e30);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// 16-entry palettes whose entries are k·s (float32) with distinct integer k in [−127, 127] and one s per book:
+    /// the runtime recognises the grid (GridPalette16Gemv at batch 1–3 on AVX2) and still computes the format's values.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(GridPaletteCases))]
+    public void Int8_grid_palette_dense_equals_float64(int level, int rowsPerBook, double xScale)
+    {
+        foreach ((int rows, int n, int k) in Sizes)
+        {
+            var rng = new Random(rowsPerBook + k + 77);
+            int books = (n + rowsPerBook - 1) / rowsPerBook;
+            var tables = new float[books * 16];
+            for (int b = 0; b < books; b++)
+            {
+                // s = m/2^16: k·s and 127·s/127 are exact, so the grid the test means is the one the runtime derives.
+                float s = rng.Next(16, 1024) / 65536f;
+                int[] steps = [.. Enumerable.Range(-127, 255).OrderBy(_ => rng.Next()).Take(15).Append(rng.Next(2) == 0 ? 127 : -127).Distinct()];
+                for (int e = 0; e < 16; e++)
+                {
+                    tables[(b * 16) + e] = steps[e % steps.Length] * s;
+                }
+            }
+
+            int[] codes = Enumerable.Range(0, n * k).Select(_ => rng.Next(16)).ToArray();
+            double[] wd = codes.Select((u, i) => (double)tables[(i / k / rowsPerBook * 16) + u]).ToArray();
+            byte[] payload = Concat([4, 0, 0, 0], U32((uint)rowsPerBook), F32(tables), Bits(codes, 4));
+            WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [n, k], payload) { FormatOverride = 5 }]));
+            WeightMatrix w = blob.DenseMatrix(0);
+            Assert.Equal(books * 16, w.Direct!.GridSteps.Length);
+
+            float[] x = TestData.Floats(new Random(rows + n + k), rows * k).Select(v => (float)(v * xScale)).ToArray();
+            float[] bias = TestData.Floats(rng, n).Select(v => (float)(v * xScale)).ToArray();
+            var y = new float[rows * n];
+            Kernels.Dense((SimdLevel)level, x, w, bias, y, rows, Activation.None);
+
+            double[] expected = Reference.Dense(x, wd, bias, rows, n, k, false, out double[] magnitude);
+            TestData.AssertClose(expected, y, Tolerances.Dot, 1e-6 * xScale, magnitude);
+        }
+    }
+
+    [Fact]
+    public void Float_palettes_off_the_int8_grid_keep_the_float_table_kernel()
+    {
+        const int N = 4, K = 128;
+        var rng = new Random(3);
+        float[] table = Enumerable.Range(0, 16).Select(_ => rng.NextSingle() - 0.5f).ToArray();
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(16)).ToArray();
+        byte[] payload = Concat([4, 0, 0, 0], U32(N), F32(table), Bits(codes, 4));
+
+        Assert.Empty(DirectWeights.TryCreate(5, payload, N, K, "w")!.GridSteps);
+    }
+
     [Theory]
     [InlineData(5, 16)] // 5 bits: no direct kernel
     [InlineData(4, 24)] // group not a multiple of the 16-code block

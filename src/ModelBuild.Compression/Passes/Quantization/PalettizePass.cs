@@ -29,7 +29,7 @@ public sealed class PalettizePass(PalettizeSpec spec) : ICompressionPass
             var layer = layers[index];
             context.Progress?.Report($"{PalettizeSpec.PassName}: layer {index + 1}/{layers.Count} '{layer.Name}' ({layer.Rows}×{layer.Cols})");
             var original = context.GetMatrix(layer);
-            var palette = Palettize(original, layer.Rows, layer.Cols, spec.Bits, spec.RowsPerCodebook, spec.Init);
+            var palette = Palettize(original, layer.Rows, layer.Cols, spec.Bits, spec.RowsPerCodebook, spec.Init, spec.SnapsToGrid);
             var decoded = palette.Decode();
             var zeros = original.Count(v => v == 0) / (double)original.Length;
             StoredMatrix stored = zeros >= SparseThreshold ? new SparseMatrix(layer.Rows, layer.Cols, original.Select(v => v != 0).ToArray(), palette) : palette;
@@ -47,7 +47,9 @@ public sealed class PalettizePass(PalettizeSpec spec) : ICompressionPass
     /// <param name="bits">1..8.</param>
     /// <param name="rowsPerCodebook">Rows sharing a codebook; 0 or ≥ rows: one per tensor.</param>
     /// <param name="init">Where the centroids start.</param>
-    public static Palettized Palettize(float[] w, int rows, int cols, int bits, int rowsPerCodebook, PaletteInit init)
+    /// <param name="int8Grid">Snap each fitted codebook onto an int8 grid (<see cref="GridPalette"/>) before the
+    /// weights are assigned; a codebook that cannot be snapped (all zeros) stays as fitted.</param>
+    public static Palettized Palettize(float[] w, int rows, int cols, int bits, int rowsPerCodebook, PaletteInit init, bool int8Grid = false)
     {
         var perBlock = rowsPerCodebook <= 0 ? rows : Math.Min(rowsPerCodebook, rows);
         var size = 1 << bits;
@@ -60,7 +62,8 @@ public sealed class PalettizePass(PalettizeSpec spec) : ICompressionPass
             var values = new ArraySegment<float>(w, start, Math.Min(perBlock * cols, w.Length - start));
             // A zero entry is pinned only when zeros are clearly deliberate (pruning), not a chance value.
             var keepZero = size > 1 && values.Count(v => v == 0) >= Math.Max(1, values.Count / 100);
-            var centroids = KMeansPalette.Fit(values, size, init == PaletteInit.Linear, keepZero);
+            var fitted = KMeansPalette.Fit(values, size, init == PaletteInit.Linear, keepZero);
+            var centroids = int8Grid ? GridPalette.Snap(fitted) ?? fitted : fitted;
             centroids.CopyTo(codebooks, b * size);
             for (var i = 0; i < values.Count; i++)
             {

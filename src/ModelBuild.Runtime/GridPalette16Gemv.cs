@@ -1,0 +1,128 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ModelBuild.Runtime.Formats;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// Batch-1 (up to <see cref="DirectDense.MaxDirectRows"/> input rows) Dense over a 16-entry palette on an int8 grid
+/// (<see cref="PaletteGrid"/>: entry = k·s) on AVX2: one <c>vpshufb</c> looks up the int8 steps k of 32 codes (a
+/// 16-byte table), then per 8 of them a <c>vpshufb</c> moves each byte to the top of its int32 lane (k·2^24, exact),
+/// <c>vcvtdq2ps</c> and an FMA with x, which was scaled by 2^−24 once per call; s multiplies each row's sum, as int8's
+/// scale does. Per 32 weights: 5 shuffles, 4 converts, 4 FMAs, against int8's 4 widening loads, 4 converts, 4 FMAs
+/// over twice the bytes (and <see cref="Palette16Gemv"/>'s 12 shuffles for float tables).
+/// </summary>
+/// <remarks>
+/// Codes are <see cref="DirectWeights"/>' 4-bit layout read 32 bytes (64 columns) at a time, and the moved bytes come
+/// out in the order of <see cref="Palette16Gemv"/>'s unpacks, so x is permuted as there (<see cref="Palette16Gemv.PermuteX"/>).
+/// Moving bytes to the top of the lane instead of sign-extending them saves a shift; x's 2^−24 keeps the sums in
+/// range (only |x| &lt; 2^−102 loses bits, as a subnormal). Two weight rows at a time, four accumulators each (one per
+/// moved quarter), so eight FMA chains hide the FMA latency that bounds int8's four. Columns after the last 64 take
+/// <see cref="Palette16Gemv"/>'s float-table tail.
+/// </remarks>
+internal static class GridPalette16Gemv
+{
+    private const int Block = 64;
+
+    /// <summary>x is scaled by this before the products; the moved steps are k·2^24.</summary>
+    private const float XScale = 1f / (1 << 24);
+
+    [ThreadStatic]
+    private static float[]? t_x;
+
+    public static void Run(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        int n = w.Rows, k = w.Cols, whole = k / Block * Block;
+        Span<float> xs = Scratch(Math.Max(rows * whole, 1));
+        for (int r = 0; r < rows; r++)
+        {
+            Palette16Gemv.PermuteX(x.Slice(r * k, whole), xs.Slice(r * whole, whole), XScale);
+        }
+
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float xs0 = ref MemoryMarshal.GetReference(xs);
+        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        ref sbyte steps = ref MemoryMarshal.GetArrayDataReference(w.GridSteps);
+        for (int j = 0; j < n; j += 2)
+        {
+            int j1 = Math.Min(j + 1, n - 1), book0 = j / w.RowsPerBook, book1 = j1 / w.RowsPerBook;
+            ref byte c0 = ref Unsafe.Add(ref codes, (nint)j * w.RowBytes);
+            ref byte c1 = ref Unsafe.Add(ref codes, (nint)j1 * w.RowBytes);
+            float s0 = w.GridScales[book0], s1 = w.GridScales[book1];
+            for (int r = 0; r < rows; r++)
+            {
+                ref float xr = ref Unsafe.Add(ref x0, (nint)r * k);
+                (float d0, float d1) = Pair(ref c0, ref c1, ref steps, book0, book1, ref Unsafe.Add(ref xs0, (nint)r * whole), whole);
+                y[(r * n) + j] = ep.Apply(j, (d0 * s0) + Palette16Gemv.TailDot(w, j, ref c0, ref xr, whole), 0);
+                if (j + 1 < n)
+                {
+                    y[(r * n) + j + 1] = ep.Apply(j + 1, (d1 * s1) + Palette16Gemv.TailDot(w, j1, ref c1, ref xr, whole), 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>Σ k·x (x as permuted and scaled) of two weight rows over their first <paramref name="whole"/> columns.</summary>
+    /// <remarks>The tables are loaded here, not passed in: vector arguments travel through the stack and were reloaded every block.</remarks>
+    private static (float, float) Pair(ref byte c0, ref byte c1, ref sbyte steps, int book0, int book1, ref float xs, int whole)
+    {
+        Vector256<sbyte> t0 = Table(ref steps, book0), t1 = Table(ref steps, book1);
+        Vector256<byte> nibble = Vector256.Create((byte)15);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        for (int i = 0; i < whole; i += Block)
+        {
+            // 64 columns per row in 32 bytes: low nibbles are the first 32 columns' codes, high nibbles the next 32.
+            Vector256<byte> v0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, i / 2));
+            Vector256<byte> v1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c1, i / 2));
+            ref float xb = ref Unsafe.Add(ref xs, i);
+            Lookup32(Avx2.Shuffle(t0, (v0 & nibble).AsSByte()), ref xb, ref a0, ref a1, ref a2, ref a3);
+            Lookup32(Avx2.Shuffle(t1, (v1 & nibble).AsSByte()), ref xb, ref b0, ref b1, ref b2, ref b3);
+            ref float xh = ref Unsafe.Add(ref xb, 32);
+            Lookup32(Avx2.Shuffle(t0, (Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & nibble).AsSByte()), ref xh, ref a0, ref a1, ref a2, ref a3);
+            Lookup32(Avx2.Shuffle(t1, (Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & nibble).AsSByte()), ref xh, ref b0, ref b1, ref b2, ref b3);
+        }
+
+        return (Vector256.Sum((a0 + a1) + (a2 + a3)), Vector256.Sum((b0 + b1) + (b2 + b3)));
+    }
+
+    /// <summary>32 looked-up steps (one per byte, in code-byte order) times 32 permuted x, one accumulator per quarter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lookup32(Vector256<sbyte> k, ref float x, ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
+    {
+        a0 = Simd.MulAdd(Top(k, 0), Vector256.LoadUnsafe(ref x), a0);
+        a1 = Simd.MulAdd(Top(k, 1), Vector256.LoadUnsafe(ref x, 8), a1);
+        a2 = Simd.MulAdd(Top(k, 2), Vector256.LoadUnsafe(ref x, 16), a2);
+        a3 = Simd.MulAdd(Top(k, 3), Vector256.LoadUnsafe(ref x, 24), a3);
+    }
+
+    /// <summary>
+    /// Bytes 4q…4q+3 of each 128-bit lane moved to the top byte of int32 lanes 0–3 (4–7 for the upper lane), the
+    /// other bytes zero (a control byte with bit 7 set writes 0), and converted: k·2^24 exactly.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Top(Vector256<sbyte> k, int q)
+    {
+        int b = 4 * q;
+        Vector256<sbyte> control = Vector256.Create(
+            (b << 24) | 0x808080, ((b + 1) << 24) | 0x808080, ((b + 2) << 24) | 0x808080, ((b + 3) << 24) | 0x808080,
+            (b << 24) | 0x808080, ((b + 1) << 24) | 0x808080, ((b + 2) << 24) | 0x808080, ((b + 3) << 24) | 0x808080).AsSByte();
+        return Avx.ConvertToVector256Single(Avx2.Shuffle(k, control).AsInt32());
+    }
+
+    /// <summary>Book <paramref name="book"/>'s 16 steps in both 128-bit lanes (vpshufb looks up within each lane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Table(ref sbyte steps, int book)
+    {
+        Vector128<sbyte> half = Vector128.LoadUnsafe(ref steps, (nuint)(16 * book));
+        return Vector256.Create(half, half);
+    }
+
+    private static Span<float> Scratch(int length)
+    {
+        float[] buffer = t_x is { } b && b.Length >= length ? b : (t_x = new float[Math.Max(length, 64)]);
+        return buffer.AsSpan(0, length);
+    }
+}
