@@ -85,7 +85,8 @@ internal static partial class DenseGemm
     public static float[] Pack(WeightMatrix w, int nr)
     {
         int n = w.Rows, k = w.Cols, panels = (n + nr - 1) / nr;
-        float[] dense = w.ToFloatArray();
+        // A float32 entry is read where it lies (no decoded copy: on a cold start each fresh page is a page fault).
+        ReadOnlySpan<float> dense = w.FloatsOrDecoded();
         var packed = new float[(long)panels * k * nr];
         for (int j = 0; j < n; j++)
         {

@@ -186,6 +186,10 @@ public sealed unsafe class WeightMatrix
         return result;
     }
 
+    /// <summary>The values as float32: <see cref="Floats"/> itself for a float32 matrix (a view, no copy), else <see cref="Dequantize"/>.</summary>
+    internal ReadOnlySpan<float> FloatsOrDecoded() =>
+        Format == WeightFormat.Float32 && _direct is null && _sparse is null && _half is null ? Floats : Dequantize();
+
     /// <summary>
     /// The values as a float32 array for <see cref="WeightBlob.Floats"/>: the storage itself when it is an array
     /// (no copy), else a new array (a view into the payload or a quantised format).
