@@ -50,7 +50,8 @@ internal sealed class ActivationArena
         }
 
         var buffer = AlignedBuffer.Slice(_chunk!, _next, length);
-        _next = (int)Math.Min(_end, ((long)_next + length + AlignedBuffer.Alignment - 1) & ~(long)(AlignedBuffer.Alignment - 1));
+        // _next stays a multiple of 64 bytes past the chunk's aligned start, so every cut starts on 64 bytes.
+        _next = (int)Math.Min(_end, _next + (((long)length + AlignedBuffer.Alignment - 1) & ~(long)(AlignedBuffer.Alignment - 1)));
         return buffer;
     }
 
@@ -61,7 +62,7 @@ internal sealed class ActivationArena
     private bool NewChunk(int length)
     {
         long size = Math.Max(ChunkBytes, ((long)length + HugePages.Size - 1) & ~(long)(HugePages.Size - 1)) + HugePages.Size;
-        if (size > Array.MaxLength)
+        if (!HugePages.Available || size > Array.MaxLength)
         {
             return false;
         }

@@ -17,23 +17,28 @@ internal static partial class HugePages
 
     private const int MadvHugePage = 14;
 
+    /// <summary>False once advice failed (or off Linux): callers then skip allocating for it.</summary>
+    public static bool Available => s_available;
+
     // Cleared on the first failed call (no libc, no madvise, or a kernel without THP), so it is tried once.
     private static bool s_available = OperatingSystem.IsLinux();
 
     /// <summary>
-    /// The 2 MiB-aligned part of <paramref name="pinned"/> (a pinned array no one has written yet) as an offset and
+    /// The 2 MiB-aligned part of <paramref name="pinned"/> (a pinned array no one has written yet) as a byte offset and
     /// length, advised for huge pages; (0, 0) when the array holds no aligned 2 MiB page or the advice is unavailable.
     /// </summary>
-    public static unsafe (int Offset, int Length) Advise(byte[] pinned)
+    public static unsafe (int Offset, int Length) Advise<T>(T[] pinned)
+        where T : unmanaged
     {
-        if (!s_available || pinned.Length < 2 * Size)
+        long bytes = (long)pinned.Length * sizeof(T);
+        if (!s_available || bytes < 2 * Size)
         {
             return (0, 0);
         }
 
         nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
         nint alignedStart = (start + Size - 1) & ~(nint)(Size - 1);
-        nint alignedEnd = (start + pinned.Length) & ~(nint)(Size - 1);
+        nint alignedEnd = (nint)(start + bytes) & ~(nint)(Size - 1);
         if (alignedEnd <= alignedStart)
         {
             return (0, 0);
