@@ -27,9 +27,19 @@ internal static partial class ConvGemm
     /// <summary>Packs <paramref name="w"/> for groups of <paramref name="ocg"/> rows; see the class summary.</summary>
     public static float[] Pack(WeightMatrix w, int ocg)
     {
+        var packed = new float[PackedLength(w, ocg)];
+        PackInto(w, ocg, packed);
+        return packed;
+    }
+
+    /// <summary>The floats <see cref="Pack(WeightMatrix, int)"/> makes: groups × ⌈ocg / 4⌉ blocks × 4 × K.</summary>
+    internal static long PackedLength(WeightMatrix w, int ocg) => (long)(w.Rows / ocg) * ((ocg + Mr - 1) / Mr) * Mr * w.Cols;
+
+    /// <summary>Packs <paramref name="w"/> into <paramref name="packed"/> (<see cref="PackedLength"/> floats, zero: padding rows are not written).</summary>
+    internal static void PackInto(WeightMatrix w, int ocg, Span<float> packed)
+    {
         int k = w.Cols, groups = w.Rows / ocg, blocks = (ocg + Mr - 1) / Mr;
         ReadOnlySpan<float> dense = w.Format == WeightFormat.Float32 ? w.Floats : w.Dequantize();
-        var packed = new float[(long)groups * blocks * Mr * k];
         for (int g = 0; g < groups; g++)
         {
             for (int b = 0; b < blocks; b++)
@@ -45,8 +55,6 @@ internal static partial class ConvGemm
                 }
             }
         }
-
-        return packed;
     }
 
     /// <summary>

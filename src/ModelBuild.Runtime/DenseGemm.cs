@@ -84,9 +84,20 @@ internal static partial class DenseGemm
     /// <summary>The dequantised weights as panels <c>[⌈N/nr⌉][K][nr]</c>; channels past N are zero.</summary>
     public static float[] Pack(WeightMatrix w, int nr)
     {
-        int n = w.Rows, k = w.Cols, panels = (n + nr - 1) / nr;
-        float[] dense = w.ToFloatArray();
-        var packed = new float[(long)panels * k * nr];
+        var packed = new float[PackedLength(w, nr)];
+        PackInto(w, nr, packed);
+        return packed;
+    }
+
+    /// <summary>The floats <see cref="Pack(WeightMatrix, int)"/> makes: ⌈N / nr⌉ panels × K × nr.</summary>
+    internal static long PackedLength(WeightMatrix w, int nr) => (long)((w.Rows + nr - 1) / nr) * w.Cols * nr;
+
+    /// <summary>Packs <paramref name="w"/> into <paramref name="packed"/> (<see cref="PackedLength"/> floats, zero: channels past N are not written).</summary>
+    internal static void PackInto(WeightMatrix w, int nr, Span<float> packed)
+    {
+        int n = w.Rows, k = w.Cols;
+        // A float32 entry is read where it lies (no decoded copy: on a cold start each fresh page is a page fault).
+        ReadOnlySpan<float> dense = w.FloatsOrDecoded();
         for (int j = 0; j < n; j++)
         {
             int dst = (j / nr * k * nr) + (j % nr);
@@ -95,8 +106,6 @@ internal static partial class DenseGemm
                 packed[dst] = dense[src];
             }
         }
-
-        return packed;
     }
 
     /// <summary>
@@ -114,11 +123,11 @@ internal static partial class DenseGemm
 
         // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
         int parts = IntraOp.Parts(threads, 2.0 * rows * n * k, Math.Max(panels, blocks));
-        float[] packed = int8 ? [] : w.PackedDense(nr);
+        Span<float> packed = int8 ? default : w.PackedDense(nr);
         (sbyte[] codes, float[] scales) = int8 ? w.PackedDenseInt8(nr) : ([], []);
         if (parts == 1)
         {
-            Part(shape, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetArrayDataReference(packed), ref MemoryMarshal.GetArrayDataReference(codes),
+            Part(shape, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(packed), ref MemoryMarshal.GetArrayDataReference(codes),
                 ref MemoryMarshal.GetArrayDataReference(scales), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetArrayDataReference(acc),
                 ref MemoryMarshal.GetReference(y), 0, 1);
             return;

@@ -209,7 +209,7 @@ public static partial class Kernels
         int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
         bool pointwise = IsPointwise(s);
         var plain = new Epilogue(bias, act);
-        ref float pw = ref MemoryMarshal.GetArrayDataReference(w.PackedConv(ocg));
+        ref float pw = ref MemoryMarshal.GetReference(w.PackedConv(ocg));
         ref float yr = ref MemoryMarshal.GetReference(y);
         if (residualChannels == 0 && (batched || batch > 1) && ConvBatch.Applies(s, pointwise) && !PhaseConv.Applies(level, s))
         {

@@ -26,7 +26,7 @@ public static partial class Kernels
     {
         int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.Out.Volume, inVol = s.In.Volume, k = cg * s.Kernel.Volume;
         bool packed = (long)w.Rows * w.Cols <= MaxPackedConvWeights;
-        float[]? pw = packed ? w.PackedConv(ocg) : null;
+        Span<float> pw = packed ? w.PackedConv(ocg) : default;
         int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
         Span<float> col = scratch[..(k * p)];
         for (int n = 0; n < batch; n++)
@@ -36,7 +36,7 @@ public static partial class Kernels
                 Im2Col3D(x.Slice(((n * s.C) + (g * cg)) * inVol, cg * inVol), col, s, cg);
                 ref float c0 = ref MemoryMarshal.GetReference(col);
                 ref float yg = ref MemoryMarshal.GetReference(y.Slice(((n * s.OC) + (g * ocg)) * p, ocg * p));
-                if (pw is not null)
+                if (!pw.IsEmpty)
                 {
                     ConvGemm.RunPacked(level, ref pw[g * groupFloats], ocg, ref c0, k, p, ref yg, g * ocg, new Epilogue(bias, act));
                     continue;

@@ -186,6 +186,10 @@ public sealed unsafe class WeightMatrix
         return result;
     }
 
+    /// <summary>The values as float32: <see cref="Floats"/> itself for a float32 matrix (a view, no copy), else <see cref="Dequantize"/>.</summary>
+    internal ReadOnlySpan<float> FloatsOrDecoded() =>
+        Format == WeightFormat.Float32 && _direct is null && _sparse is null && _half is null ? Floats : Dequantize();
+
     /// <summary>
     /// The values as a float32 array for <see cref="WeightBlob.Floats"/>: the storage itself when it is an array
     /// (no copy), else a new array (a view into the payload or a quantised format).
@@ -199,13 +203,16 @@ public sealed unsafe class WeightMatrix
     /// 64×32×3×3 layer), and it saves a sign-extend, a convert and a scale on every one of the
     /// OH·OW·batch uses of each conv weight. Dense weights are large and read once per call, so they stay int8.
     /// </summary>
-    internal float[] PackedConv(int rowsPerGroup)
+    /// <remarks>The block comes from <see cref="PackedWeightArena"/> (huge pages for large models); shared, do not write.</remarks>
+    internal Span<float> PackedConv(int rowsPerGroup)
     {
         PackedConvWeights? cached = Volatile.Read(ref _packedConv);
         if (cached is null || cached.RowsPerGroup != rowsPerGroup)
         {
             // Two threads may both pack on first use; either complete result is correct, one of them is kept.
-            cached = new PackedConvWeights(rowsPerGroup, ConvGemm.Pack(this, rowsPerGroup));
+            ArraySegment<float> block = PackedWeightArena.Allocate(checked((int)ConvGemm.PackedLength(this, rowsPerGroup)));
+            ConvGemm.PackInto(this, rowsPerGroup, block);
+            cached = new PackedConvWeights(rowsPerGroup, block);
             Volatile.Write(ref _packedConv, cached);
         }
 
@@ -258,13 +265,16 @@ public sealed unsafe class WeightMatrix
     /// Costs 4 bytes per weight on top of the stored copy (7.4 MB for a 784-1024-1024-10 MLP whose int8 copy is
     /// 1.9 MB); batch-1 use never creates it.
     /// </summary>
-    internal float[] PackedDense(int panelWidth)
+    /// <remarks>The block comes from <see cref="PackedWeightArena"/> (huge pages for large models); shared, do not write.</remarks>
+    internal Span<float> PackedDense(int panelWidth)
     {
         PackedDenseWeights? cached = Volatile.Read(ref _packedDense);
         if (cached is null || cached.PanelWidth != panelWidth)
         {
             // As for PackedConv: a race packs twice, and either complete result is kept.
-            cached = new PackedDenseWeights(panelWidth, DenseGemm.Pack(this, panelWidth));
+            ArraySegment<float> block = PackedWeightArena.Allocate(checked((int)DenseGemm.PackedLength(this, panelWidth)));
+            DenseGemm.PackInto(this, panelWidth, block);
+            cached = new PackedDenseWeights(panelWidth, block);
             Volatile.Write(ref _packedDense, cached);
         }
 
@@ -317,7 +327,7 @@ public sealed unsafe class WeightMatrix
     /// <summary>True once <see cref="PackedDense"/> made its float panels (for the memory tests).</summary>
     internal bool HasPackedDense => Volatile.Read(ref _packedDense) is not null;
 
-    private sealed record PackedConvWeights(int RowsPerGroup, float[] Data);
+    private sealed record PackedConvWeights(int RowsPerGroup, ArraySegment<float> Data);
 
     /// <summary>
     /// For int8 weights: each row's code sum <c>Σ_k q[j,k]</c> (the int8-activation kernels subtract the activations'
@@ -354,5 +364,5 @@ public sealed unsafe class WeightMatrix
     /// <summary>See <see cref="Int8RowSums"/>.</summary>
     internal sealed record Int8Sums(int[] Sums, bool HasMinus128);
 
-    private sealed record PackedDenseWeights(int PanelWidth, float[] Data);
+    private sealed record PackedDenseWeights(int PanelWidth, ArraySegment<float> Data);
 }

@@ -34,6 +34,12 @@ internal readonly struct AlignedBuffer
     /// <summary>All <see cref="Length"/> usable bytes; empty for a default buffer.</summary>
     public Span<byte> Span => _array is null ? default : _array.AsSpan(_offset, Length);
 
+    /// <summary>
+    /// Bytes <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="length"/> of a pinned array, whose
+    /// address at <paramref name="offset"/> is <see cref="Alignment"/>-aligned (a cut of an <see cref="ActivationArena"/> chunk).
+    /// </summary>
+    public static AlignedBuffer Slice(byte[] pinned, int offset, int length) => new(pinned, offset, length);
+
     /// <summary>A zeroed buffer of <paramref name="length"/> usable bytes starting on an <see cref="Alignment"/> boundary.</summary>
     /// <exception cref="OutOfMemoryException">The pinned heap cannot hold it.</exception>
     public static unsafe AlignedBuffer Allocate(int length)

@@ -100,9 +100,18 @@ public sealed class ModelProgram
     {
         ArgumentNullException.ThrowIfNull(context);
         var ops = Ops;
-        for (var i = 0; i < ops.Count; i++)
+        context.BeginRun();
+        try
         {
-            ops[i].Execute(context);
+            for (var i = 0; i < ops.Count; i++)
+            {
+                ops[i].Execute(context);
+                context.OperatorDone();
+            }
+        }
+        finally
+        {
+            context.EndRun();
         }
     }
 

@@ -16,6 +16,11 @@ public sealed class OpContext
     private readonly AlignedBuffer[] _slots;
     private AlignedBuffer _scratch;
 
+    // Buffers outgrown earlier in the current run, reused before allocating fresh pages (SpareBuffers), and where
+    // fresh ones come from (ActivationArena: huge-page chunks during the first run of a large model).
+    private readonly SpareBuffers _spares = new();
+    private readonly ActivationArena _arena = new();
+
     /// <summary>A context for <paramref name="program"/>.</summary>
     public OpContext(ModelProgram program)
     {
@@ -128,7 +133,9 @@ public sealed class OpContext
         long bytes = (long)floats * sizeof(float);
         if (_scratch.Length < bytes)
         {
-            _scratch = AlignedBuffer.Allocate(checked((int)Math.Max(bytes, Math.Min(MaxBuffer, 2L * _scratch.Length))));
+            var grown = _spares.Take(bytes);
+            _spares.Retire(_scratch);
+            _scratch = grown.Length > 0 ? grown : _arena.Allocate(checked((int)bytes), checked((int)Math.Max(bytes, Math.Min(MaxBuffer, 2L * _scratch.Length))));
         }
 
         return MemoryMarshal.Cast<byte, float>(_scratch.Span).Slice(0, floats);
@@ -178,13 +185,32 @@ public sealed class OpContext
         {
             // Grow by at least half so slowly growing shapes reallocate rarely; keep the old bytes, because an
             // in-place or aliasing operator may be reading them through this same slot.
-            var size = Math.Max(bytes, Math.Min(MaxBuffer, slot.Length + (slot.Length / 2)));
-            var grown = AlignedBuffer.Allocate(checked((int)size));
+            // A spare another slot outgrew earlier in this run comes first: its pages are already touched.
+            var grown = _spares.Take(bytes);
+            if (grown.Length == 0)
+            {
+                grown = _arena.Allocate(checked((int)bytes), checked((int)Math.Max(bytes, Math.Min(MaxBuffer, slot.Length + (slot.Length / 2)))));
+            }
+
             slot.Span.CopyTo(grown.Span);
+            _spares.Retire(slot);
             slot = grown;
         }
 
         return slot.Span.Slice(0, (int)bytes);
+    }
+
+    /// <summary>A run starts: slots outgrown from now on are kept for reuse (see <see cref="SpareBuffers"/>).</summary>
+    internal void BeginRun() => _spares.Begin();
+
+    /// <summary>An operator of the run returned: the buffers it outgrew may be reused.</summary>
+    internal void OperatorDone() => _spares.OperatorDone();
+
+    /// <summary>The run ended (or failed): spares are dropped.</summary>
+    internal void EndRun()
+    {
+        _spares.End();
+        _arena.FirstRunDone();
     }
 
     // The largest buffer: an array's limit less the alignment padding.
