@@ -79,6 +79,8 @@ internal static class CompressedOnnx
         {
             WeightPrecision.Narrow(context.Graph, widened);
         }
+
+        WeightNodeOrder.Apply(context.Graph); // ONNX Runtime then dequantizes one layer's weights at a time, not all first
     }
 
     /// <summary>

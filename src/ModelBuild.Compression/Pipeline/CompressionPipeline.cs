@@ -186,7 +186,8 @@ public static class CompressionPipeline
         {
             progress?.Report("checking the generated code's plan against ONNX Runtime on the compressed model");
             LargeModelMemory.BeforeSession(originalBytes);
-            context.Notes.Add(PlanVerifier.Check(planText, () => Runtime.WeightBlob.LoadFile(blobFile), compressedOnnx, graph, runner, calibration, request.ModelPath));
+            context.Notes.Add(PlanVerifier.Check(planText, () => Runtime.WeightBlob.LoadFile(blobFile), compressedOnnx, graph, runner, calibration, request.ModelPath,
+                progress: progress));
         }
         if (originalFailure is not null)
         {

@@ -10,7 +10,7 @@ namespace ModelBuild.Compression.Pipeline;
 /// is looked up from the tensors as they were before the passes rather than held: for an external-data model those
 /// tensors are deferred, so this costs one layer's floats at a time instead of a second copy of the model (issue 12).
 /// </summary>
-internal sealed class OriginalWeights(CompressionContext context) : IReadOnlyDictionary<string, float[]>
+internal sealed class OriginalWeights(CompressionContext context) : IReadOnlyDictionary<string, float[]>, Reporting.IWeightLengths
 {
     private readonly Dictionary<string, (LayerWeight Layer, Tensor Tensor)> _layers =
         context.Layers().ToDictionary(l => l.Name, l => (l, context.Graph.GetInitializer(l.Name)!), StringComparer.Ordinal);
@@ -22,6 +22,9 @@ internal sealed class OriginalWeights(CompressionContext context) : IReadOnlyDic
     public IEnumerable<float[]> Values => _layers.Values.Select(v => Equivalent(v.Layer, v.Tensor));
 
     public int Count => _layers.Count;
+
+    /// <inheritdoc/>
+    public long Length(string key) => (long)_layers[key].Layer.Rows * _layers[key].Layer.Cols;
 
     public bool ContainsKey(string key) => _layers.ContainsKey(key);
 

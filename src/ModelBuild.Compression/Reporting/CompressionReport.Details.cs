@@ -52,6 +52,7 @@ public sealed partial record CompressionReport
             var op = ops is not null && ops.TryGetValue(row.Name, out var o) ? o : row.Op;
             double? sparsity = stored.TryGetValue(row.Name, out var s) ? ZeroFraction(s.Decode())
                 : originals.TryGetValue(row.Name, out var f) ? ZeroFraction(f) : row.Sparsity;
+            Pipeline.LargeModelMemory.AfterLayer(row.Dims.Aggregate(1L, (a, d) => a * d)); // the decoded layer is garbage now: collected before the next (issue 12)
             return row with { Op = op, Sparsity = sparsity };
         }).ToList();
         return this with { Weights = rows, Histogram = WeightHistogram.ForLargest(originals, stored) ?? Histogram };

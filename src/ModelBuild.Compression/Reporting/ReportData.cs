@@ -46,7 +46,7 @@ public sealed record WeightHistogram(string Layer, double Min, double Max, int[]
         ArgumentNullException.ThrowIfNull(stored);
         // Ordered by name and length only: the pipeline's originals are computed per lookup, and holding them all
         // at once would be a second copy of the model (issue 12).
-        var key = originals.Keys.OrderByDescending(k => originals[k].LongLength)
+        var key = originals.Keys.OrderByDescending(k => originals is IWeightLengths lengths ? lengths.Length(k) : originals[k].LongLength)
             .ThenBy(k => k, StringComparer.Ordinal).FirstOrDefault();
         if (key is null)
         {

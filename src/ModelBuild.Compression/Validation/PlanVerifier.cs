@@ -42,7 +42,7 @@ internal static class PlanVerifier
     /// model and released its session: on a multi-gigabyte model the two are never in memory together (issue 12).
     /// </summary>
     internal static string Check(string planText, Func<WeightBlob> loadBlob, CompressedModel compressedOnnx, ModelGraph graph, IModelRunner runner,
-        CalibrationSet? data, string modelPath, Func<Op, Op>? kernels = null)
+        CalibrationSet? data, string modelPath, Func<Op, Op>? kernels = null, IProgress<string>? progress = null)
     {
         var program = PlanInterpreter.Load(planText, loadBlob);
         if (kernels is not null)
@@ -77,9 +77,12 @@ internal static class PlanVerifier
             return $"generated code not checked against ONNX Runtime: it could not run the compressed model on {PlanSamples.Describe(sample, graph)}: {e.Message}";
         }
 
+        progress?.Report("plan check: ONNX Runtime ran the compressed model; running the plan");
+
         var context = new OpContext(program);
         Feed(program, context, sample, modelPath);
         RunOpByOp(program, context, modelPath);
+        progress?.Report("plan check: the plan ran");
         var worst = 0.0;
         var uncompared = new List<string>();
         for (var o = 0; o < program.Outputs.Count; o++)
