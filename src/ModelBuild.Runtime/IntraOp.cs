@@ -46,6 +46,11 @@ internal sealed class IntraOp
     [ThreadStatic]
     private static IntraOp? t_pool;
 
+    // > 0 while this thread runs a part: a region started inside a part (a chunk of a fixed-batch model whose ops
+    // would split too) runs inline instead of making helpers of its own, so threads never multiply.
+    [ThreadStatic]
+    private static int t_depth;
+
     private static readonly long s_spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
 
     private readonly List<Helper> _helpers = [];
@@ -92,7 +97,7 @@ internal sealed class IntraOp
     public static void Run(IWork work, int parts, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(parts, MaxParts);
-        if (parts <= 1 || threads <= 1)
+        if (parts <= 1 || threads <= 1 || t_depth > 0)
         {
             for (int p = 0; p < parts; p++)
             {
@@ -169,6 +174,7 @@ internal sealed class IntraOp
                 continue;
             }
 
+            t_depth++;
             try
             {
                 work!.Run(next, parts);
@@ -179,6 +185,7 @@ internal sealed class IntraOp
             }
             finally
             {
+                t_depth--;
                 Interlocked.Increment(ref _completed);
             }
         }

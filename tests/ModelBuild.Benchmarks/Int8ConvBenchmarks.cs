@@ -11,7 +11,7 @@ namespace ModelBuild.Benchmarks;
 /// <summary>
 /// Conv models with 8-bit activations (the manifest's <c>quantize-activations</c>, dynamic: QuantizedConvOp and
 /// QuantizedDenseOp) next to the default int8 weight-only build and ONNX Runtime fp32 on the original file, side by
-/// side, 1 thread. The two builds are compressed in process when the benchmark starts and run through
+/// side, 1 and 2 intra-op threads (ORT with as many). The two builds are compressed in process when the benchmark starts and run through
 /// <see cref="PlanInterpreter"/>, which constructs the same op records the generated class does (so the figures are the
 /// generated code's, without adding a build of every variant to this project). Real models run when fetched.
 /// </summary>
@@ -50,6 +50,10 @@ public class Int8ConvBenchmarks
     [Params("int8", "int8-act")]
     public string Variant { get; set; } = "int8-act";
 
+    /// <summary>Intra-op threads on both sides: the program's <c>IntraOpThreads</c> and ORT's <c>IntraOpNumThreads</c>.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
     public static IEnumerable<string> Cases() =>
     [
         "mnist_cnn_fc128/1", "mnist_cnn_fc128/64", "squeezenet_cifar10/1", "squeezenet_cifar10/64", "mnist-8/1",
@@ -75,9 +79,10 @@ public class Int8ConvBenchmarks
 
         var result = CompressionPipeline.Run(new CompressionRequest(ModelPath(model), manifest, "Bench", "", _work, "r"), EvaluationServices.Create());
         _program = PlanInterpreter.Load(File.ReadAllText(result.PlanPath), WeightBlob.Load(File.ReadAllBytes(result.WeightsPath)));
+        _program.IntraOpThreads = Threads;
         _context = new OpContext(_program);
 
-        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        using var options = new SessionOptions { IntraOpNumThreads = Threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         _session = new InferenceSession(ModelPath(model), options);
         _runOptions = new RunOptions();
         _inputNames = [.. _session.InputNames];

@@ -16,6 +16,20 @@ internal static class ThreadsQuick
 
     public static void Run(string[] args)
     {
+        if (args is ["int8", .. var rest])
+        {
+            RunInt8(rest);
+            return;
+        }
+
+        if (args is ["process", var caseModel, var caseBatch, var caseThreads, .. var extra])
+        {
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            int threads = int.Parse(caseThreads, invariant);
+            RunOneCase(caseModel, int.Parse(caseBatch, invariant), threads, extra is [var o, ..] ? int.Parse(o, invariant) : threads, extra is [_, "dispose"]);
+            return;
+        }
+
         int rounds = args.Length > 0 && int.TryParse(args[0], out int r) ? r : 15;
         string[] models = [.. args.Where(a => !int.TryParse(a, out _))];
         if (models.Length == 0)
@@ -33,19 +47,107 @@ internal static class ThreadsQuick
         }
     }
 
+    /// <summary>
+    /// <c>quick threads int8 [rounds] [model/batch…]</c>: the conv models with 8-bit activations (dynamic; Int8ConvBenchmarks'
+    /// "int8-act", run through the plan interpreter) with 1 and 2 intra-op threads, against ONNX Runtime fp32 with 1 and 2.
+    /// </summary>
+    private static void RunInt8(string[] args)
+    {
+        int rounds = args.Length > 0 && int.TryParse(args[0], out int r) ? r : 15;
+        string[] cases = [.. args.Where(a => !int.TryParse(a, out _))];
+        if (cases.Length == 0)
+        {
+            cases = ["mnist-8/1", "squeezenet_cifar10/1", "squeezenet_cifar10/64", "mnist_cnn_fc128/1", "mnist_cnn_fc128/64"];
+        }
+
+        Console.WriteLine($"8-bit activations; wall µs per call: median / best of {rounds} rounds; cpu = process CPU µs per call (median round)");
+        foreach (string c in cases)
+        {
+            var one = new Int8ConvBenchmarks { Case = c, Variant = "int8-act", Threads = 1 };
+            var two = new Int8ConvBenchmarks { Case = c, Variant = "int8-act", Threads = 2 };
+            one.Setup();
+            two.Setup();
+            Measure(c.Split('/')[0], int.Parse(c.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture), rounds,
+                [("gen 1T", one.Generated), ("gen 2T", two.Generated), ("ORT 1T", one.OnnxRuntime), ("ORT 2T", two.OnnxRuntime)]);
+            one.Cleanup();
+            two.Cleanup();
+        }
+    }
+
+    /// <summary>
+    /// <c>quick threads process model batch threads [ORT threads [dispose]]</c>: one BenchmarkDotNet case as BenchmarkDotNet runs it, alone in
+    /// its process (PredictorBenchmarks' setup with ORT's session at that thread count, then only the generated
+    /// predictor): the median and best of 15 rounds of ~20 ms, wall and calling-thread CPU µs per call. Run several
+    /// processes alternating the thread count to tell a thread-count effect from process-to-process variation.
+    /// </summary>
+    private static void RunOneCase(string model, int batch, int threads, int ortThreads, bool disposeOrt)
+    {
+        var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = ortThreads };
+        b.Setup();
+        SetThreads(threads);
+        if (File.Exists("/proc/thread-self/status"))
+        {
+            // ONNX Runtime with intra-op threads may pin the threads it runs on: show what the calling thread may use.
+            Console.WriteLine(File.ReadLines("/proc/thread-self/status").FirstOrDefault(l => l.StartsWith("Cpus_allowed_list", StringComparison.Ordinal)));
+        }
+
+        if (disposeOrt)
+        {
+            b.Cleanup(); // the ORT session (and its thread pool) gone before the generated predictor is timed
+        }
+
+        int perRound = 1;
+        for (var watch = Stopwatch.StartNew(); watch.ElapsedMilliseconds < 300; perRound++)
+        {
+            b.Generated();
+        }
+
+        perRound = Math.Max(3, perRound * 20 / 300);
+        var wall = new List<double>();
+        var cpu = new List<double>();
+        var process = new List<double>();
+        for (int round = 0; round < 15; round++)
+        {
+            long p0 = ThreadClock.ProcessNanoseconds(), c0 = ThreadClock.Nanoseconds(), t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < perRound; i++)
+            {
+                b.Generated();
+            }
+
+            wall.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency / perRound);
+            cpu.Add((ThreadClock.Nanoseconds() - c0) / 1e3 / perRound);
+            process.Add((ThreadClock.ProcessNanoseconds() - p0) / 1e3 / perRound);
+        }
+
+        if (!disposeOrt)
+        {
+            b.Cleanup();
+        }
+
+        Console.WriteLine($"{model,-20} b{batch,-3} gen {threads}T (ORT session {ortThreads}T{(disposeOrt ? ", disposed" : "")}) alone: wall {Median(wall),9:F1} / {wall.Min(),9:F1}  thread cpu {Median(cpu),9:F1} / {cpu.Min(),9:F1}  process cpu {Median(process),9:F1}");
+    }
+
     private static void Measure(string model, int batch, int rounds)
     {
         var one = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
         var two = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 2 };
         one.Setup();
         two.Setup();
-        (string Name, Action Call)[] variants =
+        Measure(model, batch, rounds,
         [
             ("gen 1T", () => { SetThreads(1); one.Generated(); }),
             ("gen 2T", () => { SetThreads(2); two.Generated(); }),
             ("ORT 1T", one.OnnxRuntime),
             ("ORT 2T", two.OnnxRuntime),
-        ];
+        ]);
+        SetThreads(1);
+        one.Cleanup();
+        two.Cleanup();
+    }
+
+    /// <summary>Times four variants (generated 1T, 2T, ORT 1T, 2T, in that order) in interleaved rounds and prints medians, bests and ratios.</summary>
+    private static void Measure(string model, int batch, int rounds, (string Name, Action Call)[] variants)
+    {
 
         // Calls per round: ~20 ms of the 1-thread generated predictor.
         var watch = Stopwatch.StartNew();
@@ -81,9 +183,6 @@ internal static class ThreadsQuick
             }
         }
 
-        SetThreads(1);
-        one.Cleanup();
-        two.Cleanup();
         double[] median = [.. wall.Select(Median)];
         for (int v = 0; v < variants.Length; v++)
         {

@@ -55,7 +55,7 @@ public sealed class PredictorEmitterTests
         Assert.Contains("public static bool HasDynamicBatch => false;", source);
         Assert.Contains("InputShape => [2, 2, 3, 3];", source);
         Assert.Contains("global::System.ReadOnlySpan<int> shape = [2, 2, 3, 3];", source);
-        Assert.Contains("for (var start = 0; start < batchSize; start += 2)", source);
+        Assert.Contains("FixedBatchChunks.Run<float, float>(FixedModelProgram.Run, FixedModelProgram.Program.IntraOpThreads, input, output, shape, batchSize, 2,", source);
         Assert.Contains("if (batchSize <= 0 || batchSize % 2 != 0)", source);
     }
 

@@ -87,6 +87,53 @@ public sealed class IntraOpTests
     public void Parts_FollowThreadsWorkAndUnits(int threads, double flops, int units, int expected) =>
         Assert.Equal(expected, IntraOp.Parts(threads, flops, units));
 
+    [Fact]
+    public void NestedRegion_RunsInline_OnThePartsThread_InOrder()
+    {
+        // A fixed-batch model's chunks run as parts, and their operators may start regions of their own: those must
+        // run on the chunk's thread (no helpers of helpers), every part once, in order.
+        var work = new NestedWork();
+        for (int i = 0; i < 200; i++)
+        {
+            IntraOp.Run(work, 4, 2);
+        }
+
+        Assert.Empty(work.Failures);
+        Assert.Equal(800, work.OuterParts);
+    }
+
+    private sealed class NestedWork : IntraOp.IWork
+    {
+        private int _outerParts;
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> Failures { get; } = new();
+
+        public int OuterParts => Volatile.Read(ref _outerParts);
+
+        public void Run(int part, int parts)
+        {
+            var inner = new OrderWork(Environment.CurrentManagedThreadId, 8);
+            IntraOp.Run(inner, 8, 2);
+            if (inner.Problem() is { } problem)
+            {
+                Failures.Enqueue($"outer part {part}: {problem}");
+            }
+
+            Interlocked.Increment(ref _outerParts);
+        }
+    }
+
+    private sealed class OrderWork(int thread, int parts) : IntraOp.IWork
+    {
+        private readonly List<(int Part, int Thread)> _runs = new(parts);
+
+        public void Run(int part, int parts) => _runs.Add((part, Environment.CurrentManagedThreadId));
+
+        public string? Problem() =>
+            _runs.Count != parts ? $"{_runs.Count} inner parts ran, not {parts}"
+            : _runs.Select((r, i) => r.Part != i ? $"inner part {r.Part} ran {i}th" : r.Thread != thread ? $"inner part {r.Part} ran on another thread" : null).FirstOrDefault(p => p is not null);
+    }
+
     private sealed class CountingWork(int capacity) : IntraOp.IWork
     {
         public int[] Counts { get; } = new int[capacity];

@@ -126,13 +126,9 @@ internal static partial class PredictorEmitter
             return;
         }
 
-        // A fixed batch runs in chunks of that batch.
-        var chunk = I(fixedBatch);
-        w.Open("for (var start = 0; start < batchSize; start += " + chunk + ")");
-        w.Line("var context = " + p + ".Run(input.Slice(start * InputElementsPerSample, " + chunk + " * InputElementsPerSample), shape);");
-        w.Line(Ex + "Predictors.CopyExact(context, " + I(output.Value) + ", output.Slice(start * OutputElementsPerSample, " + chunk + " * OutputElementsPerSample), "
-            + Literal(output.Name) + ");");
-        w.Close();
+        // A fixed batch runs in chunks of that batch, shared out over the intra-op threads when there are more than one.
+        w.Line(Ex + "FixedBatchChunks.Run<" + ti + ", " + to + ">(" + p + ".Run, " + p + ".Program.IntraOpThreads, input, output, shape, batchSize, " + I(fixedBatch)
+            + ", InputElementsPerSample, OutputElementsPerSample, " + I(output.Value) + ", " + Literal(output.Name) + ");");
         w.Close();
         w.Line();
     }

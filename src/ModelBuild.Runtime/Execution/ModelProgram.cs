@@ -53,7 +53,8 @@ public sealed class ModelProgram
 
     /// <summary>
     /// Threads one prediction may use inside an operator (batched Dense and Conv split their output channels,
-    /// rows or pixels; each output is computed as with one thread, so results are bit-identical). Default 1: every
+    /// rows or pixels; a fixed-batch model run over more samples splits its chunks, see <see cref="FixedBatchChunks"/>;
+    /// each output is computed as with one thread, so results are bit-identical). Default 1: every
     /// operator runs on the calling thread and allocates nothing. Helper threads belong to the calling thread and
     /// are created on its first parallel call. Read at each operator, so a change applies to the next prediction.
     /// </summary>

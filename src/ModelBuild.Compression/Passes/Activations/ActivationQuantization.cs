@@ -24,9 +24,10 @@ public sealed record ActivationQuantization(float Scale, int ZeroPoint)
     /// <summary>
     /// Why <paramref name="layer"/> cannot take 8-bit activations, or null when it can: it must be a MatMul with a 2-D
     /// constant right operand, a 1-D/2-D Conv (see <see cref="ConvRefusal"/>), or a Gemm A·B(ᵀ) (+ C per output column) with transA = 0 and alpha 1, whose weight
-    /// nothing else reads, on opset ≥ 11 (DynamicQuantizeLinear).
+    /// nothing else reads, on opset ≥ 11 (DynamicQuantizeLinear). <paramref name="opset"/> (default: the graph's) lets the
+    /// pass ask whether a layer would qualify once the opset is raised (<see cref="OpsetRaise"/>).
     /// </summary>
-    public static string? Refusal(ModelGraph graph, LayerWeight layer)
+    public static string? Refusal(ModelGraph graph, LayerWeight layer, long? opset = null)
     {
         var node = layer.Node;
         if (node.OpType is not ("MatMul" or "Gemm" or "Conv") || node.InputOrNull(1) != layer.Name)
@@ -51,9 +52,9 @@ public sealed record ActivationQuantization(float Scale, int ZeroPoint)
             return "its weight is shared with another node";
         }
 
-        if (graph.DefaultOpset < 11)
+        if ((opset ?? graph.DefaultOpset) < OpsetRaise.Target)
         {
-            return $"the model's opset is {graph.DefaultOpset} (DynamicQuantizeLinear needs 11)";
+            return $"the model's opset is {graph.DefaultOpset} (DynamicQuantizeLinear needs 11) and was not raised (see the quantize-activations note)";
         }
 
         if (node.OpType == "Gemm")

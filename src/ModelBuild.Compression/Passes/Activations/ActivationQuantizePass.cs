@@ -21,6 +21,7 @@ public sealed class ActivationQuantizePass(ActivationQuantizeSpec spec) : ICompr
         }
 
         var layers = Quantization.LayerSelection.Included(context, spec.Exclude, spec.Layers);
+        RaiseOpset(context, layers);
         var eligible = new List<LayerWeight>();
         foreach (var layer in layers)
         {
@@ -62,6 +63,29 @@ public sealed class ActivationQuantizePass(ActivationQuantizeSpec spec) : ICompr
                 ? $"{ActivationQuantizeSpec.PassName} '{layer.Name}': 8-bit activations, scale and zero point computed per call from the input (DynamicQuantizeLinear)"
                 : FormattableString.Invariant($"{ActivationQuantizeSpec.PassName} '{layer.Name}': 8-bit activations, static input scale {decision.Scale:R}, zero point {decision.ZeroPoint} (the input's range on the calibration data)"));
         }
+    }
+
+    /// <summary>
+    /// Raises an opset 7–10 model to 11 (<see cref="OpsetRaise"/>) when some selected layer could then take 8-bit
+    /// activations and no operator in the graph changes meaning; notes either way.
+    /// </summary>
+    private static void RaiseOpset(CompressionContext context, IEnumerable<LayerWeight> layers)
+    {
+        var graph = context.Graph;
+        var from = graph.DefaultOpset;
+        if (from >= OpsetRaise.Target || !layers.Any(l => ActivationQuantization.Refusal(graph, l, OpsetRaise.Target) is null))
+        {
+            return;
+        }
+
+        if (OpsetRaise.Refusal(graph) is { } reason)
+        {
+            context.Notes.Add($"{ActivationQuantizeSpec.PassName}: opset {from} kept, so float activations everywhere: it cannot be raised to {OpsetRaise.Target} for DynamicQuantizeLinear: {reason}");
+            return;
+        }
+
+        OpsetRaise.Apply(graph);
+        context.Notes.Add($"{ActivationQuantizeSpec.PassName}: opset raised from {from} to {OpsetRaise.Target} for DynamicQuantizeLinear/ConvInteger (no operator in the graph changes meaning between them, per the ONNX operator changelog)");
     }
 
     /// <summary>
