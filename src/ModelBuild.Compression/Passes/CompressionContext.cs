@@ -9,7 +9,7 @@ namespace ModelBuild.Compression.Passes;
 public sealed class CompressionContext
 {
     private static readonly object AdmittedMark = new();
-    private readonly Dictionary<string, double[]> _hessians = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LayerInputs> _inputs = new(StringComparer.Ordinal);
     private readonly HashSet<string> _keptExact = new(StringComparer.Ordinal);
 
     // Weight tensors already screened and admitted. A Tensor's values never change (deferred ones re-produce the same
@@ -97,6 +97,7 @@ public sealed class CompressionContext
                 }
 
                 _admitted.AddOrUpdate(tensor, AdmittedMark);
+                Pipeline.LargeModelMemory.AfterLayer(tensor.ElementCount); // the screen read the whole tensor: garbage now
             }
 
             var rows = (int)tensor.Dims[weight.OutputAxis];
@@ -161,7 +162,7 @@ public sealed class CompressionContext
 
             return bytes;
         }));
-        _hessians.Remove(layer.Name);
+        _inputs.Remove(layer.Name);
     }
 
     /// <summary>Replaces the layer's float weights (matrix view, row-major); the graph keeps its layout.</summary>
@@ -170,7 +171,7 @@ public sealed class CompressionContext
         var tensor = Graph.GetInitializer(layer.Name)!;
         var values = layer.Layout == MatrixLayout.RowsFirst ? matrix : Planning.Lowering.LoweringContext.Transpose(matrix, layer.Rows, layer.Cols);
         Graph.SetInitializer(Tensor.FromFloats(layer.Name, tensor.Dims, values));
-        _hessians.Remove(layer.Name);
+        _inputs.Remove(layer.Name);
     }
 
     /// <summary>Runs the current graph on the calibration samples and returns the named values (see <see cref="IActivationRecorder"/>).</summary>
@@ -183,21 +184,63 @@ public sealed class CompressionContext
     /// <summary>
     /// The layer's input second moment H = XᵀX / n (cols × cols, row-major, float64), X being the rows the layer
     /// multiplies: one per sample for Gemm/MatMul, one im2col patch per output pixel for Conv. GPTQ and SparseGPT
-    /// use it; it is computed from the current graph and cached until the layer's weights change.
+    /// use it; it is computed from the current graph's recorded inputs (<see cref="InputsOf"/>), cached until the
+    /// layer's weights change. Do not modify it.
     /// </summary>
-    public double[] InputHessian(LayerWeight layer, string passName)
+    public double[] InputHessian(LayerWeight layer, string passName) => InputsOf(layer, passName).Hessian();
+
+    /// <summary>
+    /// The layer's inputs on the calibration data as rows or H, whichever is smaller (<see cref="LayerInputs"/>),
+    /// recorded from the current graph and cached until the layer's weights change.
+    /// </summary>
+    public LayerInputs InputsOf(LayerWeight layer, string passName)
     {
-        if (_hessians.TryGetValue(layer.Name, out var cached))
+        ArgumentNullException.ThrowIfNull(layer);
+        if (_inputs.TryGetValue(layer.Name, out var cached))
         {
             return cached;
         }
 
         var (data, shape) = Record([layer.InputValue], passName)[layer.InputValue];
-        var h = layer.IsConv ? HessianBuilder.FromConv(data, shape, layer.Node, layer.Cols) : HessianBuilder.FromRows(data, layer.Cols);
-        _hessians[layer.Name] = h;
-        return h;
+        var inputs = LayerInputs.FromRecorded(layer, data, shape);
+        _inputs[layer.Name] = inputs;
+        return inputs;
     }
 
+    /// <summary>
+    /// Records the inputs of <paramref name="layers"/> not yet cached in one run of the model when they are small in
+    /// all (≤ <see cref="BatchedRecordingBytes"/>, judged from the inferred shapes), instead of one run per layer: each
+    /// run loads the whole model into ONNX Runtime. Larger or unknown ones are left to <see cref="InputsOf"/>.
+    /// </summary>
+    public void RecordInputs(IReadOnlyList<LayerWeight> layers, string passName)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        var calibration = RequireCalibration(passName);
+        var missing = layers.Where(l => !_inputs.ContainsKey(l.Name) && !l.IsConv).ToList();
+        var perSample = missing.Select(l => PerSampleValues(l.InputValue)).ToList();
+        if (missing.Count < 2 || perSample.Contains(null)
+            || perSample.Sum(n => Math.Min(n!.Value, BatchedRecordingBytes)) * calibration.Count * sizeof(float) > BatchedRecordingBytes)
+        {
+            return;
+        }
+
+        var recorded = Record(missing.Select(l => l.InputValue).Distinct(StringComparer.Ordinal).ToList(), passName);
+        foreach (var layer in missing)
+        {
+            var (data, shape) = recorded[layer.InputValue];
+            _inputs[layer.Name] = LayerInputs.FromRecorded(layer, data, shape);
+        }
+    }
+
+    /// <summary>The most recorded activations <see cref="RecordInputs"/> holds at once (all layers, all samples).</summary>
+    public const long BatchedRecordingBytes = 256L << 20;
+
+    /// <summary>Values per sample of <paramref name="value"/> (its inferred shape after the batch dim), or null when not known.</summary>
+    private long? PerSampleValues(string value) =>
+        Graph.GetValueInfo(value)?.Shape is { Rank: > 0 } shape && shape.Skip(1).All(d => d.IsKnown)
+            ? shape.Skip(1).Aggregate(1L, (a, d) => a * d.Value!.Value)
+            : null;
+
     /// <summary>Forgets cached Hessians (after a pass changed weights the later layers' inputs depend on).</summary>
-    public void InvalidateActivations() => _hessians.Clear();
+    public void InvalidateActivations() => _inputs.Clear();
 }

@@ -8,16 +8,28 @@ namespace ModelBuild.Compression.Pipeline;
 /// </summary>
 internal static class OutputErrors
 {
-    /// <summary>The original model's input moments per layer, or null without calibration data.</summary>
-    public static Dictionary<string, double[]>? Moments(CompressionContext context) =>
-        context.Calibration is null ? null : context.Layers().ToDictionary(l => l.Name, l => context.InputHessian(l, "report"), StringComparer.Ordinal);
+    /// <summary>
+    /// The original model's inputs per layer (as rows or H, whichever is smaller: <see cref="LayerInputs"/>), or null
+    /// without calibration data; recorded in one run of the model when they are small.
+    /// </summary>
+    public static Dictionary<string, LayerInputs>? Moments(CompressionContext context)
+    {
+        if (context.Calibration is null)
+        {
+            return null;
+        }
 
-    public static Dictionary<string, double> Measure(CompressionContext context, IReadOnlyDictionary<string, double[]> moments, IReadOnlyDictionary<string, float[]> originals)
+        var layers = context.Layers();
+        context.RecordInputs(layers, "report");
+        return layers.ToDictionary(l => l.Name, l => context.InputsOf(l, "report"), StringComparer.Ordinal);
+    }
+
+    public static Dictionary<string, double> Measure(CompressionContext context, IReadOnlyDictionary<string, LayerInputs> moments, IReadOnlyDictionary<string, float[]> originals)
     {
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var layer in context.Layers())
         {
-            if (!moments.TryGetValue(layer.Name, out var h) || !originals.TryGetValue(layer.Name, out var w) || h.Length != layer.Cols * layer.Cols
+            if (!moments.TryGetValue(layer.Name, out var h) || !originals.TryGetValue(layer.Name, out var w) || h.Cols != layer.Cols
                 || w.Length != layer.Rows * layer.Cols)
             {
                 continue; // reshaped by structured pruning or low rank: no like-for-like comparison
@@ -41,36 +53,14 @@ internal static class OutputErrors
                     delta[c] = row[c] - compressed[(r * layer.Cols) + c];
                 }
 
-                error += QuadraticForm(h, delta, layer.Cols);
-                signal += QuadraticForm(h, row, layer.Cols);
+                error += h.OutputEnergy(delta);
+                signal += h.OutputEnergy(row);
             }
 
             result[layer.Name] = signal > 0 ? Math.Sqrt(Math.Max(0, error) / signal) : 0;
+            LargeModelMemory.AfterLayer((long)layer.Rows * layer.Cols); // the original and the decode are garbage now
         }
 
         return result;
-    }
-
-    private static double QuadraticForm(double[] h, double[] v, int n)
-    {
-        double sum = 0;
-        for (var a = 0; a < n; a++)
-        {
-            if (v[a] == 0)
-            {
-                continue;
-            }
-
-            double inner = 0;
-            var offset = a * n;
-            for (var b = 0; b < n; b++)
-            {
-                inner += h[offset + b] * v[b];
-            }
-
-            sum += v[a] * inner;
-        }
-
-        return sum;
     }
 }
