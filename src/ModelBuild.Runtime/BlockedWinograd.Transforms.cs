@@ -37,13 +37,13 @@ internal static partial class BlockedWinograd
                         ref float src = ref Unsafe.Add(ref top, cb * blockFloats);
                         for (int col = 0; col < alpha; col++)
                         {
-                            TF.BT<TV, TW>(ref Unsafe.Add(ref src, col * lanes), rowFloats, ref Unsafe.Add(ref tb, col * lanes), alpha * lanes);
+                            WinogradTransforms.BT<TF, TV, TW>(ref Unsafe.Add(ref src, col * lanes), rowFloats, ref Unsafe.Add(ref tb, col * lanes), alpha * lanes);
                         }
 
                         ref float out0 = ref Unsafe.Add(ref dst, cb * lanes);
                         for (int a = 0; a < alpha; a++)
                         {
-                            TF.BT<TV, TW>(ref Unsafe.Add(ref tb, a * alpha * lanes), lanes, ref Unsafe.Add(ref out0, a * alphaStride), xiStride);
+                            WinogradTransforms.BT<TF, TV, TW>(ref Unsafe.Add(ref tb, a * alpha * lanes), lanes, ref Unsafe.Add(ref out0, a * alphaStride), xiStride);
                         }
                     }
                 }
@@ -86,12 +86,12 @@ internal static partial class BlockedWinograd
                             ref float src = ref Unsafe.Add(ref mr, ((nint)(tileRow + s0 + k) * plan.OCp) + (blk * lanes));
                             for (int b = 0; b < alpha; b++)
                             {
-                                TF.AT<TV, TW>(ref Unsafe.Add(ref src, b * xiStride), alphaStride, ref Unsafe.Add(ref tb, b * lanes), alpha * lanes);
+                                WinogradTransforms.AT<TF, TV, TW>(ref Unsafe.Add(ref src, b * xiStride), alphaStride, ref Unsafe.Add(ref tb, b * lanes), alpha * lanes);
                             }
 
                             for (int r = 0; r < m; r++)
                             {
-                                TF.AT<TV, TW>(ref Unsafe.Add(ref tb, r * alpha * lanes), lanes, ref Unsafe.Add(ref ob, ((r * lanes) + (k * m)) * lanes), lanes);
+                                WinogradTransforms.AT<TF, TV, TW>(ref Unsafe.Add(ref tb, r * alpha * lanes), lanes, ref Unsafe.Add(ref ob, ((r * lanes) + (k * m)) * lanes), lanes);
                             }
                         }
 

@@ -339,6 +339,8 @@ internal static class Int8Gemm
         }
 
         /// <summary>Row <paramref name="r"/>, channels j..j+7.</summary>
+        /// <remarks>Inlined, as the 128-bit form: a call passing a vector by value keeps the tile out of the ReadyToRun image.</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Store(Vector256<int> dot, int r, int j)
         {
             if (j >= _n)
@@ -373,6 +375,7 @@ internal static class Int8Gemm
         }
 
         /// <summary>Row <paramref name="r"/>, channels j..j+3 (no correction: the 128-bit path works on q − zp).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Store(Vector128<int> dot, int r, int j)
         {
             if (j >= _n)

@@ -26,7 +26,7 @@ public static partial class Kernels
         int cg = s.C / s.Group, ocg = s.OC / s.Group, m = s.RowsPerGroup, p = s.In.Volume, q = s.Out.Volume;
         for (int j = 0; j < batch * s.OC; j++)
         {
-            y.Slice(j * q, q).Fill(bias.IsEmpty ? 0 : bias[j % s.OC]);
+            Simd.Fill(y.Slice(j * q, q), bias.IsEmpty ? 0 : bias[j % s.OC]);
         }
 
         if (p == 0)

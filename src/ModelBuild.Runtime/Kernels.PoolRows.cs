@@ -46,12 +46,12 @@ public static partial class Kernels
         }
 
         Span<float> scratch = stackalloc float[total];
-        scratch[..rowLen].Fill(TR.Identity);
+        Simd.Fill(scratch[..rowLen], TR.Identity);
         if (TR.Averages)
         {
             // Taps per output column, ≥ 1: a window with no taps has the sum 0 and must give 0, not 0/0.
             Span<float> counts = scratch.Slice(rowLen + pickLen, countLen);
-            counts.Fill(1);
+            Simd.Fill(counts, 1);
             for (int ow = 0; ow < s.OW; ow++)
             {
                 int w0 = (ow * s.SW) - s.PadLeft;
@@ -106,7 +106,7 @@ public static partial class Kernels
                 }
                 else
                 {
-                    scratch.Slice(s.PadLeft, s.W).Fill(TR.Identity);
+                    Simd.Fill(scratch.Slice(s.PadLeft, s.W), TR.Identity);
                 }
 
                 float rowTaps = 1;
@@ -165,7 +165,7 @@ public static partial class Kernels
                     nan = FastMaxPoolReduce.FlagNaN<TW, TV>(nan, next);
                 }
 
-                m = TR.Fold<TW, TV>(m, next);
+                m = PoolFold.Apply<TW, TV, TR>(m, next);
             }
 
             TW.Store(m, ref dst, c);
@@ -252,7 +252,7 @@ public static partial class Kernels
         TV m = TW.Load(ref at, 0);
         for (int kw = 1; kw < taps; kw++)
         {
-            m = TR.Fold<TW, TV>(m, TW.Load(ref at, kw * dilation));
+            m = PoolFold.Apply<TW, TV, TR>(m, TW.Load(ref at, kw * dilation));
         }
 
         return m;

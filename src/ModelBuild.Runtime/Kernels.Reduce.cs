@@ -57,7 +57,7 @@ public static partial class Kernels
 
         if (reducedCount == 0)
         {
-            y[..(int)keptCount].Fill(EmptyReduction(function));
+            Simd.Fill(y[..(int)keptCount], EmptyReduction(function));
             return;
         }
 
@@ -289,7 +289,7 @@ public static partial class Kernels
             for (int o = 0; o < layout.Outer; o++)
             {
                 ref float yo = ref Unsafe.Add(ref yr, (nint)o * inner);
-                MemoryMarshal.CreateSpan(ref yo, inner).Fill(seed);
+                Simd.Fill(MemoryMarshal.CreateSpan(ref yo, inner), seed);
                 for (int r = 0; r < n; r++)
                 {
                     Reductions.FoldInto<TPre, TAcc>(level, ref Unsafe.Add(ref xr, ((nint)o * n + r) * inner), ref yo, inner);

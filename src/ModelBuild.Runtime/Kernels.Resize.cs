@@ -177,7 +177,7 @@ public static partial class Kernels
             {
                 if (outside[j] != 0)
                 {
-                    y.Slice(((o * n) + j) * inner, inner).Fill(value);
+                    Simd.Fill(y.Slice(((o * n) + j) * inner, inner), value);
                 }
             }
         }

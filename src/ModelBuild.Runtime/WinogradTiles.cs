@@ -19,15 +19,9 @@ internal interface IWinogradTile
     /// <summary>G (α × 3, row-major), used in float64 for the weights.</summary>
     static abstract ReadOnlySpan<double> G { get; }
 
-    /// <summary>Bᵀ applied to the α vectors at <c>src + i·srcStride</c>, output a to <c>dst + a·dstStride</c>.</summary>
-    static abstract void BT<TV, TW>(ref float src, nint srcStride, ref float dst, nint dstStride)
-        where TV : struct
-        where TW : struct, IVectorWidth<TV>;
-
-    /// <summary>Aᵀ applied to the α vectors at <c>src + i·srcStride</c>, output j to <c>dst + j·dstStride</c>.</summary>
-    static abstract void AT<TV, TW>(ref float src, nint srcStride, ref float dst, nint dstStride)
-        where TV : struct
-        where TW : struct, IVectorWidth<TV>;
+    // Bᵀ and Aᵀ are not members here: crossgen2 cannot precompile a caller of a *generic* static virtual method, so the
+    // blocked Winograd transforms were JIT-compiled in each process's first prediction (cold start, issue 12).
+    // WinogradTransforms picks the tile's implementation by type instead.
 }
 
 /// <summary>F(2×2, 3×3): 16 GEMMs per 4 outputs, transforms with coefficients ±1 and ½ (exact in float32 but for G).</summary>
@@ -100,5 +94,43 @@ internal readonly struct WinogradF4 : IWinogradTile
         TW.Store(TW.Add(d12, TW.Multiply(TW.Broadcast(2f), d34)), ref dst, dstStride);
         TW.Store(TW.Add(s12, TW.Multiply(TW.Broadcast(4f), s34)), ref dst, 2 * dstStride);
         TW.Store(TW.Add(TW.Add(d12, TW.Multiply(TW.Broadcast(8f), d34)), z5), ref dst, 3 * dstStride);
+    }
+}
+
+/// <summary>The 1-D transforms of a tile type TF (a JIT-time constant choice of implementation).</summary>
+internal static class WinogradTransforms
+{
+    /// <summary>Bᵀ applied to the α vectors at <c>src + i·srcStride</c>, output a to <c>dst + a·dstStride</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BT<TF, TV, TW>(ref float src, nint srcStride, ref float dst, nint dstStride)
+        where TF : struct, IWinogradTile
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        if (typeof(TF) == typeof(WinogradF2))
+        {
+            WinogradF2.BT<TV, TW>(ref src, srcStride, ref dst, dstStride);
+        }
+        else
+        {
+            WinogradF4.BT<TV, TW>(ref src, srcStride, ref dst, dstStride);
+        }
+    }
+
+    /// <summary>Aᵀ applied to the α vectors at <c>src + i·srcStride</c>, output j to <c>dst + j·dstStride</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AT<TF, TV, TW>(ref float src, nint srcStride, ref float dst, nint dstStride)
+        where TF : struct, IWinogradTile
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        if (typeof(TF) == typeof(WinogradF2))
+        {
+            WinogradF2.AT<TV, TW>(ref src, srcStride, ref dst, dstStride);
+        }
+        else
+        {
+            WinogradF4.AT<TV, TW>(ref src, srcStride, ref dst, dstStride);
+        }
     }
 }

@@ -63,7 +63,13 @@ internal sealed class SpareBuffers
     {
         if (_retired.Count > 0)
         {
-            _free.AddRange(_retired);
+            // A loop, not AddRange: List<AlignedBuffer>.AddRange's CopyTo is an instantiation ReadyToRun does not
+            // precompile, so it was JIT-compiled in every first prediction (cold start, issue 12).
+            for (int i = 0; i < _retired.Count; i++)
+            {
+                _free.Add(_retired[i]);
+            }
+
             _retired.Clear();
         }
     }

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// How a pooling window folds its taps (<see cref="Kernels.PoolRows{TR}"/>): the fold itself at any register width, the
+/// How a pooling window folds its taps (<see cref="Kernels.PoolRows{TR}"/>): which fold (<see cref="PoolFold"/>), the
 /// value of a tap outside the input (never changes the fold), and whether the result is divided by a tap count.
 /// </summary>
 internal interface IPoolReduce
@@ -22,9 +22,27 @@ internal interface IPoolReduce
     /// </summary>
     static abstract bool DropsNaN { get; }
 
-    static abstract TV Fold<TW, TV>(TV a, TV b)
+    // The fold is not a member here: crossgen2 cannot precompile a caller of a *generic* static virtual method (it
+    // cannot tell whether the constrained call inlines), so every pooling kernel was JIT-compiled in each process's
+    // first prediction (cold start, issue 12). PoolFold.Apply picks the implementation by type instead.
+}
+
+/// <summary>The fold of a pooling window's taps for a reduction type TR (a JIT-time constant choice).</summary>
+internal static class PoolFold
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TW, TV, TR>(TV a, TV b)
         where TW : struct, IVectorWidth<TV>
-        where TV : struct;
+        where TV : struct
+        where TR : struct, IPoolReduce
+    {
+        if (typeof(TR) == typeof(MaxPoolReduce))
+        {
+            return MaxPoolReduce.Fold<TW, TV>(a, b);
+        }
+
+        return typeof(TR) == typeof(FastMaxPoolReduce) ? FastMaxPoolReduce.Fold<TW, TV>(a, b) : SumPoolReduce.Fold<TW, TV>(a, b);
+    }
 }
 
 /// <summary>MaxPool: <c>max(a, b)</c>, NaN-propagating like <see cref="MathF.Max(float, float)"/>; padding is −∞, so it never wins.</summary>
@@ -141,6 +159,8 @@ internal readonly struct FastMaxPoolReduce : IPoolReduce
     }
 
     /// <summary>True when any lane of <paramref name="flags"/> was set by <c>FlagNaN</c>.</summary>
+    /// <remarks>Inlined: a call passing a vector by value keeps its caller out of the ReadyToRun image.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnyNaN<TV>(TV flags)
         where TV : struct
     {

@@ -30,7 +30,7 @@ public sealed record ConstantOfShapeOp(int Shape, int Y, float FloatValue, long 
         switch (c.TypeOf(Y))
         {
             case TensorType.Float32:
-                c.OutputFloats(Y, ys).Fill(FloatValue);
+                Simd.Fill(c.OutputFloats(Y, ys), FloatValue);
                 break;
             case TensorType.Int64:
                 c.OutputLongs(Y, ys).Fill(IntValue);
