@@ -204,12 +204,12 @@ internal static class WinogradConv
                     // Column col of the 6×6 tiles is one contiguous load per row (phase col mod 4, shifted by col div 4).
                     for (int col = 0; col < 6; col++)
                     {
-                        BT<TV, TW>(ref Unsafe.Add(ref top, ((col & 3) * geo.Q) + tw + (col >> 2)), rowFloats, ref Unsafe.Add(ref tb, col * lanes), 6 * lanes);
+                        WinogradF4.BT<TV, TW>(ref Unsafe.Add(ref top, ((col & 3) * geo.Q) + tw + (col >> 2)), rowFloats, ref Unsafe.Add(ref tb, col * lanes), 6 * lanes);
                     }
 
                     for (int a = 0; a < 6; a++)
                     {
-                        BT<TV, TW>(ref Unsafe.Add(ref tb, a * 6 * lanes), lanes, ref Unsafe.Add(ref dst, (a * 6 * xiStride) + tw), xiStride);
+                        WinogradF4.BT<TV, TW>(ref Unsafe.Add(ref tb, a * 6 * lanes), lanes, ref Unsafe.Add(ref dst, (a * 6 * xiStride) + tw), xiStride);
                     }
                 }
             }
@@ -245,14 +245,14 @@ internal static class WinogradConv
                 {
                     for (int col = 0; col < 6; col++)
                     {
-                        AT<TV, TW>(ref Unsafe.Add(ref src, (col * xiStride) + tw), 6 * xiStride, ref Unsafe.Add(ref tb, col * lanes), 6 * lanes);
+                        WinogradF4.AT<TV, TW>(ref Unsafe.Add(ref src, (col * xiStride) + tw), 6 * xiStride, ref Unsafe.Add(ref tb, col * lanes), 6 * lanes);
                     }
 
                     int ow0 = 4 * tw, validCols = Math.Min(4 * lanes, s.OW - ow0);
                     for (int i = 0; i < validRows; i++)
                     {
                         ref float oi = ref Unsafe.Add(ref ob, i * 4 * lanes);
-                        AT<TV, TW>(ref Unsafe.Add(ref tb, i * 6 * lanes), lanes, ref oi, lanes);
+                        WinogradF4.AT<TV, TW>(ref Unsafe.Add(ref tb, i * 6 * lanes), lanes, ref oi, lanes);
                         ref float dst = ref Unsafe.Add(ref yr, ((nint)oc * p) + (((4 * th) + i) * s.OW) + ow0);
                         StoreRow(ref oi, lanes, b, relu, ref dst, validCols);
                     }
@@ -261,38 +261,7 @@ internal static class WinogradConv
         }
     }
 
-    /// <summary>Bᵀ (F(4, 3)) applied to the 6 vectors z_i at <c>src + i·srcStride</c>, output o_a to <c>dst + a·dstStride</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BT<TV, TW>(ref float src, nint srcStride, ref float dst, nint dstStride)
-        where TV : struct
-        where TW : struct, IVectorWidth<TV>
-    {
-        TV z0 = TW.Load(ref src, 0), z1 = TW.Load(ref src, srcStride), z2 = TW.Load(ref src, 2 * srcStride);
-        TV z3 = TW.Load(ref src, 3 * srcStride), z4 = TW.Load(ref src, 4 * srcStride), z5 = TW.Load(ref src, 5 * srcStride);
-        TV four = TW.Broadcast(4f), five = TW.Broadcast(5f), two = TW.Broadcast(2f);
-        TV z4MinusZ2 = TW.Subtract(z4, z2), twoZ3MinusZ1 = TW.Multiply(two, TW.Subtract(z3, z1));
-        TW.Store(TW.Add(TW.Subtract(TW.Multiply(four, z0), TW.Multiply(five, z2)), z4), ref dst, 0);
-        TW.Store(TW.Subtract(TW.Add(z4, z3), TW.Multiply(four, TW.Add(z1, z2))), ref dst, dstStride);
-        TW.Store(TW.Add(TW.Subtract(z4, z3), TW.Multiply(four, TW.Subtract(z1, z2))), ref dst, 2 * dstStride);
-        TW.Store(TW.Add(z4MinusZ2, twoZ3MinusZ1), ref dst, 3 * dstStride);
-        TW.Store(TW.Subtract(z4MinusZ2, twoZ3MinusZ1), ref dst, 4 * dstStride);
-        TW.Store(TW.Add(TW.Subtract(TW.Multiply(four, z1), TW.Multiply(five, z3)), z5), ref dst, 5 * dstStride);
-    }
-
-    /// <summary>Aᵀ (F(4, 3)) applied to the 6 vectors at <c>src + i·srcStride</c>, output o_j to <c>dst + j·dstStride</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AT<TV, TW>(ref float src, nint srcStride, ref float dst, nint dstStride)
-        where TV : struct
-        where TW : struct, IVectorWidth<TV>
-    {
-        TV z0 = TW.Load(ref src, 0), z1 = TW.Load(ref src, srcStride), z2 = TW.Load(ref src, 2 * srcStride);
-        TV z3 = TW.Load(ref src, 3 * srcStride), z4 = TW.Load(ref src, 4 * srcStride), z5 = TW.Load(ref src, 5 * srcStride);
-        TV s12 = TW.Add(z1, z2), d12 = TW.Subtract(z1, z2), s34 = TW.Add(z3, z4), d34 = TW.Subtract(z3, z4);
-        TW.Store(TW.Add(TW.Add(z0, s12), s34), ref dst, 0);
-        TW.Store(TW.Add(d12, TW.Multiply(TW.Broadcast(2f), d34)), ref dst, dstStride);
-        TW.Store(TW.Add(s12, TW.Multiply(TW.Broadcast(4f), s34)), ref dst, 2 * dstStride);
-        TW.Store(TW.Add(TW.Add(d12, TW.Multiply(TW.Broadcast(8f), d34)), z5), ref dst, 3 * dstStride);
-    }
+    // Bᵀ and Aᵀ are F(4×4, 3×3)'s, shared with BlockedWinograd (WinogradF4.BT / AT).
 
     /// <summary>
     /// Writes one output row of <paramref name="lanes"/> tiles: <c>o[j·lanes + l]</c> is column 4l + j, so each group of 4
