@@ -338,6 +338,14 @@ internal static class Int8Gemm
             Store(hi, r, j + 8);
         }
 
+        /// <summary>
+        /// Lane <paramref name="i"/> (0 ≤ i &lt; the lane count, which the callers' loops guarantee) without GetElement's
+        /// range check: a possible throw keeps the inlining tile out of the ReadyToRun image.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float Lane<TV>(ref TV v, int i)
+            where TV : struct => Unsafe.Add(ref Unsafe.As<TV, float>(ref v), i);
+
         /// <summary>Row <paramref name="r"/>, channels j..j+7.</summary>
         /// <remarks>Inlined, as the 128-bit form: a call passing a vector by value keeps the tile out of the ReadyToRun image.</remarks>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -370,7 +378,7 @@ internal static class Int8Gemm
 
             for (int i = 0; j + i < _n; i++)
             {
-                Unsafe.Add(ref yr, i) = Finish(v.GetElement(i), j + i);
+                Unsafe.Add(ref yr, i) = Finish(Lane(ref v, i), j + i);
             }
         }
 
@@ -399,7 +407,7 @@ internal static class Int8Gemm
 
             for (int i = 0; j + i < _n; i++)
             {
-                Unsafe.Add(ref yr, i) = Finish(v.GetElement(i), j + i);
+                Unsafe.Add(ref yr, i) = Finish(Lane(ref v, i), j + i);
             }
         }
 
