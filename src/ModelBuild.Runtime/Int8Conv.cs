@@ -62,7 +62,7 @@ internal static unsafe class Int8Conv
         }
         else
         {
-            image.Fill(level, x, s, scale, zeroPoint, cells);
+            image.Fill(level, x, s, scale, zeroPoint, cells, codes);
         }
     }
 

@@ -8,6 +8,7 @@
 // `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
 // `... -- quick shared-convs [case…]` times the shared models' convolutions (float32) at batch 1 and 64, Winograd next to direct.
 // `... -- quick wino [case…]` times the small-image 3×3 convs direct, as WinogradConv (tiles per vector) and as BlockedWinograd F(4×4) / F(2×2).
+// `... -- quick int8-conv-shapes` times SqueezeNet's conv shapes with 8-bit activations against float activations over the same int8 weights.
 // `... -- quick wino-models [model…]` times mnist_cnn_fc128 and squeezenet_cifar10 at batch 1 and 64 with BlockedWinograd off and on, against ONNX Runtime.
 // `... -- quick conv-ab [case…]` times those convolutions with ConvGemm.NewTailAndPanelRules off and on, interleaved in one process.
 // `... -- quick conv` times only the real models' slowest convolutions (and the 3×3 ones Winograd takes against the direct path).
@@ -124,6 +125,12 @@ if (args is ["quick", "shared-convs", .. var sharedCases])
 if (args is ["quick", "wino", .. var winoCases])
 {
     ModelBuild.Benchmarks.QuickTimer.RunWinogradAb(winoCases);
+    return;
+}
+
+if (args is ["quick", "int8-conv-shapes"])
+{
+    ModelBuild.Benchmarks.Int8ConvQuick.Run();
     return;
 }
 

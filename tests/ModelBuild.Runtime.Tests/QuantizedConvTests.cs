@@ -21,6 +21,7 @@ public sealed class QuantizedConvTests
         Shape(c: 1, h: 7, w: 9, oc: 5, k: 3, pad: 1),
         Shape(c: 3, h: 8, w: 8, oc: 16, k: 3, pad: 1),
         Shape(c: 4, h: 6, w: 5, oc: 17, k: 1, pad: 0),
+        Shape(c: 37, h: 7, w: 7, oc: 10, k: 1, pad: 0), // rows narrower than 8 with many cells: codes quantised for the whole sample first
         Shape(c: 5, h: 9, w: 7, oc: 1, k: 5, pad: 2, stride: 2),
         Shape(c: 13, h: 10, w: 11, oc: 40, k: 3, pad: 0, dilation: 2),
         Shape(c: 8, h: 7, w: 7, oc: 16, k: 3, pad: 1, stride: 2, group: 2),
