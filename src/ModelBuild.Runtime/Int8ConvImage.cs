@@ -102,7 +102,12 @@ internal readonly struct Int8ConvImage
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref int cell0 = ref MemoryMarshal.GetReference(cells);
         bool rowVectors = s.SW == 1 && level == SimdLevel.Vector256 && last - first >= 8;
-        if (!rowVectors)
+
+        // Unpadded stride-1 images whose cell rows are as wide as the input's (1×1 convs): each unit's cells are one run
+        // of H·W, filled 8 at a time whatever the row width (SqueezeNet's 7 × 7 planes had taken the per-cell path).
+        bool flatPlanes = !rowVectors && level == SimdLevel.Vector256 && s.SW == 1 && s.SH == 1 && s.PadLeft == 0 && s.PadTop == 0
+            && PhaseW == s.W && PhaseH >= s.H && plane >= 8;
+        if (!rowVectors && !flatPlanes)
         {
             ActivationQuantizer.Quantize(level, x[..(s.C * plane)], scale, zeroPoint, codes);
         }
@@ -114,6 +119,12 @@ internal readonly struct Int8ConvImage
             for (int l = 0; l < live; l++)
             {
                 channels[l] = ((g * cg) + ((unit % UnitsPerGroup) * Lanes) + l) * plane;
+            }
+
+            if (flatPlanes)
+            {
+                FlatPlane(ref x0, channels[..live], plane, border, bits, mask, vScale, lo, hi, vZero, vShift, ref Unsafe.Add(ref cell0, unit * UnitCells));
+                continue;
             }
 
             for (int ih = 0; ih < s.H; ih++)
@@ -148,17 +159,47 @@ internal readonly struct Int8ConvImage
                     iw = last;
                 }
 
+                // The padded column's phase and index within it, stepped along instead of a division per cell.
+                int phaseCol = (iw + s.PadLeft) % s.SW, atCol = (iw + s.PadLeft) / s.SW;
                 for (; iw < last; iw++)
                 {
-                    int col = iw + s.PadLeft, c = border;
+                    int c = border;
                     for (int l = 0; l < live; l++)
                     {
                         int code = (Unsafe.Add(ref code0, channels[l] + (ih * s.W) + iw) - shift) & mask;
                         c = (c & ~(mask << (l * bits))) | (code << (l * bits));
                     }
 
-                    Unsafe.Add(ref cell0, rowAt + ((col % s.SW) * phaseCells) + (col / s.SW)) = c;
+                    Unsafe.Add(ref cell0, rowAt + (phaseCol * phaseCells) + atCol) = c;
+                    if (++phaseCol == s.SW)
+                    {
+                        phaseCol = 0;
+                        atCol++;
+                    }
                 }
+            }
+        }
+    }
+
+    /// <summary>One unit's cells over a whole unpadded plane (<paramref name="plane"/> ≥ 8 values), 8 at a time; the last 8 overlap.</summary>
+    private static void FlatPlane(ref float x0, ReadOnlySpan<int> channels, int plane, int border, int bits, int mask, Vector256<float> vScale,
+        Vector256<float> lo, Vector256<float> hi, Vector256<int> vZero, Vector256<int> vShift, ref int cells)
+    {
+        var vMask = Vector256.Create(mask);
+        for (int at = 0; ; at = Math.Min(at + 8, plane - 8))
+        {
+            var cell = Vector256.Create(border);
+            for (int l = 0; l < channels.Length; l++)
+            {
+                var v = Vector256.LoadUnsafe(ref x0, (nuint)(channels[l] + at));
+                var code = (ActivationQuantizer.Code(v, vScale, lo, hi, vZero) - vShift) & vMask;
+                cell = (cell & ~Vector256.Create(mask << (l * bits))) | (code << (l * bits));
+            }
+
+            cell.StoreUnsafe(ref Unsafe.Add(ref cells, at));
+            if (at == plane - 8)
+            {
+                break;
             }
         }
     }

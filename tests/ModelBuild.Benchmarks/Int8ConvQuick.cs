@@ -4,7 +4,7 @@ using ModelBuild.Runtime;
 namespace ModelBuild.Benchmarks;
 
 /// <summary>
-/// `-- quick int8-conv-shapes`: SqueezeNet's convolutions with 8-bit activations (Int8Conv on the best path here) next
+/// `-- quick int8-conv-shapes [name prefix…]`: SqueezeNet's convolutions with 8-bit activations (Int8Conv on the best path here) next
 /// to the float32-activation conv over the same int8 weights, batch 1, thread CPU time, best of rounds.
 /// </summary>
 internal static class Int8ConvQuick
@@ -18,10 +18,10 @@ internal static class Int8ConvQuick
         ("conv1 3x3/2 3->64 32x32", new(3, 32, 32, 64, 15, 15, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1)),
     ];
 
-    public static void Run()
+    public static void Run(string[] only)
     {
         var rng = new Random(3);
-        foreach (var (name, s) in Cases)
+        foreach (var (name, s) in Cases.Where(c => only.Length == 0 || only.Any(o => c.Name.StartsWith(o, StringComparison.Ordinal))))
         {
             int k = s.C * s.KH * s.KW;
             float[] wf = [.. Enumerable.Range(0, s.OC * k).Select(_ => (rng.NextSingle() * 2) - 1)];

@@ -128,9 +128,9 @@ if (args is ["quick", "wino", .. var winoCases])
     return;
 }
 
-if (args is ["quick", "int8-conv-shapes"])
+if (args is ["quick", "int8-conv-shapes", .. var int8Shapes])
 {
-    ModelBuild.Benchmarks.Int8ConvQuick.Run();
+    ModelBuild.Benchmarks.Int8ConvQuick.Run(int8Shapes);
     return;
 }
 
