@@ -31,6 +31,13 @@ public static partial class Kernels
         Check.AtLeast(y.Length, (long)batch * s.OC * s.OH * s.OW, nameof(y), "batch × OC × OH × OW");
         Check.AtLeast(scratch.Length, Conv2DScratch(s), nameof(scratch), "Conv2DScratch(shape)");
         Check.BiasLength(bias, s.OC);
+        if (threads > 1 && batch == 1 && ChannelVectorConv.Applies(Simd.Best, s))
+        {
+            // One image's pixel tiles over the threads (a batch is split by images below, each image as with one thread).
+            ChannelVectorConv.Run(x, w, bias, y, scratch, s, batch, act, threads);
+            return;
+        }
+
         if (threads > 1 && batch > 1)
         {
             ConvParallel.Run(Simd.Best, x, w, bias, y, s, batch, act, threads);

@@ -37,4 +37,30 @@ internal static class SmallConvQuick
             }
         }
     }
+
+    /// <summary>
+    /// <c>quick small-conv model [model] [rounds]</c>: the whole generated predictor (1 thread) with <see cref="ChannelVectorConv"/> off
+    /// and on, and ONNX Runtime fp32 (1 intra-op thread, on the calling thread), interleaved, at batch 1 and 64: thread CPU
+    /// µs per call, best of 5 per round, best over the rounds.
+    /// </summary>
+    public static void RunModel(string model, int rounds)
+    {
+        foreach (int batch in new[] { 1, 64 })
+        {
+            var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
+            b.Setup();
+            double off = double.MaxValue, on = double.MaxValue, ort = double.MaxValue;
+            for (int round = 0; round < rounds; round++)
+            {
+                ChannelVectorConv.Enabled = false;
+                off = Math.Min(off, QuickTimer.Report($"{model} b{batch} previous conv path", b.Generated));
+                ChannelVectorConv.Enabled = true;
+                on = Math.Min(on, QuickTimer.Report($"{model} b{batch} channel vectors", b.Generated));
+                ort = Math.Min(ort, QuickTimer.Report($"{model} b{batch} ONNX Runtime fp32", b.OnnxRuntime));
+            }
+
+            b.Cleanup();
+            Console.WriteLine($"{model} b{batch}: previous {off:0.0} µs ({off / ort:F2}× ORT), channel vectors {on:0.0} µs ({on / ort:F2}× ORT), ORT {ort:0.0} µs");
+        }
+    }
 }

@@ -2,7 +2,7 @@ namespace ModelBuild.Runtime.Tests;
 
 /// <summary>
 /// <see cref="ChannelVectorConv"/> (few output channels, vectorised over channels): an image gives the same bits alone,
-/// in a batch and split over threads, and the path is taken for mnist-8's convs where the hardware allows it (its
+/// in a batch, in a batch split over threads and with its pixel tiles split over threads, and the path is taken for mnist-8's convs where the hardware allows it (its
 /// values against the float64 reference are checked by <see cref="ConvTests"/> and <see cref="ConvResidualTests"/>).
 /// </summary>
 public sealed class ChannelVectorConvTests
@@ -34,6 +34,11 @@ public sealed class ChannelVectorConvTests
             var alone = new float[per];
             Kernels.Conv2D(x.AsSpan(n * s.C * s.H * s.W, s.C * s.H * s.W), w, bias, alone, scratch, s, 1, Activation.Relu);
             Assert.Equal(all.AsSpan(n * per, per).ToArray(), alone);
+
+            // One image over two threads splits its pixel tiles.
+            var split = new float[per];
+            Kernels.Conv2D(x.AsSpan(n * s.C * s.H * s.W, s.C * s.H * s.W), w, bias, split, scratch, s, 1, Activation.Relu, threads: 2);
+            Assert.Equal(alone, split);
         }
 
         Assert.Contains(all, v => v != 0);
