@@ -130,8 +130,7 @@ internal static class Im2Col
                             continue;
                         }
 
-                        d[..owLo].Clear();
-                        d[owHi..].Clear();
+                        ZeroEdges(ref MemoryMarshal.GetReference(d), owLo, owHi, s.OW);
                         if (owHi > owLo)
                         {
                             ref float src = ref Unsafe.Add(ref MemoryMarshal.GetReference(plane), (ih * s.W) + (owLo * s.SW) + dx);

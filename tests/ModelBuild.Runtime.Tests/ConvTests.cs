@@ -56,6 +56,7 @@ public sealed class ConvTests
         ("channel vectors: 3 -> 16 3x3 stride 2 dilation 2, asymmetric pads", Shape(3, 11, 12, 16, 3, 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 1, pl: 2, pb: 2, pr: 0)),
         ("channel vectors: 2 -> 8 2x3, 8 pixels", Shape(2, 3, 4, 8, 2, 3, pl: 1, pr: 1)),
         ("channel vectors: 2 -> 16 2x2, one 6-pixel tile", Shape(2, 3, 4, 16, 2, 2)),
+        ("channel vectors: 1-D, 4 -> 16 kernel 5 pad 2 over 40", Shape(4, 1, 40, 16, 1, 5, pl: 2, pr: 2)),
         // Pointwise over 16x16 (p = 256, col rows in the same L1 sets): the panel copy, 3 channel blocks.
         ("pointwise 16x16, 12 channels", Shape(8, 16, 16, 12, 1, 1)),
     ];
