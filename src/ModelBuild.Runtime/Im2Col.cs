@@ -130,8 +130,7 @@ internal static class Im2Col
                             continue;
                         }
 
-                        d[..owLo].Clear();
-                        d[owHi..].Clear();
+                        ZeroEdges(ref MemoryMarshal.GetReference(d), owLo, owHi, s.OW);
                         if (owHi > owLo)
                         {
                             ref float src = ref Unsafe.Add(ref MemoryMarshal.GetReference(plane), (ih * s.W) + (owLo * s.SW) + dx);
@@ -181,15 +180,32 @@ internal static class Im2Col
 
                     if (owLo > 0 || owHi < s.W)
                     {
+                        ref float d = ref MemoryMarshal.GetReference(dst);
                         for (int oh = ohLo; oh < ohHi; oh++)
                         {
-                            Span<float> d = dst.Slice((oh - oh0) * s.W, s.W);
-                            d[..owLo].Clear();
-                            d[owHi..].Clear();
+                            ZeroEdges(ref Unsafe.Add(ref d, (oh - oh0) * s.W), owLo, owHi, s.W);
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Zeroes <c>row[..lo]</c> and <c>row[hi..w]</c> with scalar stores: the edges are a pad's width (1–3 floats), and a
+    /// <c>Span.Clear</c> call per edge and output row cost more than the copies (mnist-8's 8 → 16 5×5 conv on 14×14:
+    /// 4,480 calls, half of the conv's time).
+    /// </summary>
+    private static void ZeroEdges(ref float row, int lo, int hi, int w)
+    {
+        for (int i = 0; i < lo; i++)
+        {
+            Unsafe.Add(ref row, i) = 0;
+        }
+
+        for (int i = hi; i < w; i++)
+        {
+            Unsafe.Add(ref row, i) = 0;
         }
     }
 

@@ -31,6 +31,13 @@ public static partial class Kernels
         Check.AtLeast(y.Length, (long)batch * s.OC * s.OH * s.OW, nameof(y), "batch × OC × OH × OW");
         Check.AtLeast(scratch.Length, Conv2DScratch(s), nameof(scratch), "Conv2DScratch(shape)");
         Check.BiasLength(bias, s.OC);
+        if (threads > 1 && batch == 1 && ChannelVectorConv.Applies(Simd.Best, s))
+        {
+            // One image's pixel tiles over the threads (a batch is split by images below, each image as with one thread).
+            ChannelVectorConv.Run(x, w, bias, y, scratch, s, batch, act, threads);
+            return;
+        }
+
         if (threads > 1 && batch > 1)
         {
             ConvParallel.Run(Simd.Best, x, w, bias, y, s, batch, act, threads);
@@ -42,7 +49,7 @@ public static partial class Kernels
 
     /// <summary>The scratch floats <c>Conv2D</c> needs for <paramref name="s"/> (independent of the batch).</summary>
     /// <param name="s">The convolution's shape.</param>
-    /// <returns>For depthwise KH·KW plus about two padded planes (the input and the output with KW − 1 extra columns), 0 for a 1×1 stride-1 unpadded conv, else an im2col panel of a few output rows (the whole matrix when small) and their outputs, or for KH·KW &gt; 1 and OW ≥ 16 the input's phase planes (<see cref="PhaseConv"/>) when larger.</returns>
+    /// <returns>For depthwise KH·KW plus about two padded planes (the input and the output with KW − 1 extra columns), 0 for a 1×1 stride-1 unpadded conv, else an im2col panel of a few output rows (the whole matrix when small) and their outputs, or for KH·KW &gt; 1 and OW ≥ 16 the input's phase planes (<see cref="PhaseConv"/>) when larger, or for group-1 convs with 8–32 output channels the padded planes and outputs of <see cref="ChannelVectorConv"/> when larger.</returns>
     public static int Conv2DScratch(in Conv2DShape s)
     {
         if (IsDepthwise(s))
@@ -50,7 +57,7 @@ public static partial class Kernels
             return DepthwiseConv.Scratch(s);
         }
 
-        return IsPointwise(s) ? 0 : Math.Max(Im2Col.Scratch(s), checked((int)PhaseConv.Scratch(s)));
+        return IsPointwise(s) ? 0 : Math.Max(Math.Max(Im2Col.Scratch(s), checked((int)PhaseConv.Scratch(s))), checked((int)ChannelVectorConv.Scratch(s)));
     }
 
     /// <summary>Weight counts up to this get a packed float copy (see <see cref="WeightMatrix.PackedConv"/>): 16 MB.</summary>
@@ -78,6 +85,12 @@ public static partial class Kernels
         if (packed && winograd && WinogradConv.Applies(level, s, w))
         {
             WinogradConv.Run(level, x, w, bias, y, s, batch, act);
+            return;
+        }
+
+        if (packed && ChannelVectorConv.Applies(level, s))
+        {
+            ChannelVectorConv.Run(x, w, bias, y, scratch, s, batch, act);
             return;
         }
 
@@ -127,7 +140,8 @@ public static partial class Kernels
         // unfused ops' bits for every batch size.
         bool oneGemm = batch > 1 && ConvBatch.Applies(s, IsPointwise(s)) && !PhaseConv.Applies(level, s);
         // Winograd convs write y from their output transform, so they take the second pass too.
-        if (!oneGemm && !IsDepthwise(s) && !WinogradConv.Applies(level, s, w) && !BlockedWinograd.Applies(level, s, w) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && (IsPointwise(s) || PhaseConv.Applies(level, s)))
+        if (!oneGemm && !IsDepthwise(s) && !WinogradConv.Applies(level, s, w) && !BlockedWinograd.Applies(level, s, w) && (long)w.Rows * w.Cols <= MaxPackedConvWeights && !ChannelVectorConv.Applies(level, s)
+            && (IsPointwise(s) || PhaseConv.Applies(level, s)))
         {
             ConvPacked(level, x, w, bias, y, scratch, s, batch, act, batched: false, residual, residualChannels);
             return;

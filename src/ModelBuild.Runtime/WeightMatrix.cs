@@ -20,6 +20,9 @@ public sealed unsafe class WeightMatrix
     // Conv weights decoded to floats and packed for ConvGemm's tiles, made on first use (see PackedConv).
     private PackedConvWeights? _packedConv;
 
+    // Conv weights packed for ChannelVectorConv ([16-channel block][k][16]), made on first use.
+    private float[]? _channelConv;
+
     // 3×3 conv weights transformed for WinogradConv (G g Gᵀ, 36 floats per 9 weights), made on first use.
     private float[]? _winograd;
 
@@ -217,6 +220,23 @@ public sealed unsafe class WeightMatrix
         }
 
         return cached.Data;
+    }
+
+    /// <summary>
+    /// The conv weights dequantised and packed for <see cref="ChannelVectorConv"/> (<see cref="ChannelVectorConv.Pack"/>),
+    /// made once per process and shared by all threads: 4 bytes per weight (those convs are small: 12.8 KB for mnist-8's 8 → 16 5×5).
+    /// </summary>
+    internal float[] PackedChannelConv()
+    {
+        // As for PackedConv: a race packs twice, and either complete result is kept.
+        float[]? cached = Volatile.Read(ref _channelConv);
+        if (cached is null)
+        {
+            cached = ChannelVectorConv.Pack(this);
+            Volatile.Write(ref _channelConv, cached);
+        }
+
+        return cached;
     }
 
     /// <summary>

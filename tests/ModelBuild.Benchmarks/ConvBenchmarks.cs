@@ -46,6 +46,9 @@ public class ConvBenchmarks
         Add("det-pw", new Conv2DShape(384, 8, 8, 384, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1));
     }
 
+    /// <summary>The last <see cref="Float32Conv"/>'s outputs.</summary>
+    public float[] Output => _float32[Case].Y;
+
     [Benchmark]
     public void Float32Conv()
     {

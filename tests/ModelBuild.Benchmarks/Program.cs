@@ -10,6 +10,8 @@
 // `... -- quick wino [case…]` times the small-image 3×3 convs direct, as WinogradConv (tiles per vector) and as BlockedWinograd F(4×4) / F(2×2).
 // `... -- quick int8-conv-shapes` times SqueezeNet's conv shapes with 8-bit activations against float activations over the same int8 weights.
 // `... -- quick wino-models [model…]` times mnist_cnn_fc128 and squeezenet_cifar10 at batch 1 and 64 with BlockedWinograd off and on, against ONNX Runtime.
+// `... -- quick small-conv [case…]` times few-channel convolutions through ChannelVectorConv and through their previous path, interleaved in one process;
+//   `quick small-conv model [model] [rounds]` the whole predictor (1 thread) both ways against ONNX Runtime fp32, thread CPU time.
 // `... -- quick conv-ab [case…]` times those convolutions with ConvGemm.NewTailAndPanelRules off and on, interleaved in one process.
 // `... -- quick conv` times only the real models' slowest convolutions (and the 3×3 ones Winograd takes against the direct path).
 // `... -- quick int8-conv [model/batch…]` times conv models with 8-bit activations and int8 weights against ORT fp32 (Int8ConvBenchmarks).
@@ -173,6 +175,18 @@ if (args is ["quick", "pool"])
 if (args is ["quick", "arena"])
 {
     ModelBuild.Benchmarks.ArenaQuick.Run();
+    return;
+}
+
+if (args is ["quick", "small-conv", "model", .. var smallModel])
+{
+    ModelBuild.Benchmarks.SmallConvQuick.RunModel(smallModel is [var m, ..] ? m : "mnist-8", smallModel is [_, var r] ? int.Parse(r) : 3);
+    return;
+}
+
+if (args is ["quick", "small-conv", .. var smallCases])
+{
+    ModelBuild.Benchmarks.SmallConvQuick.Run(smallCases);
     return;
 }
 

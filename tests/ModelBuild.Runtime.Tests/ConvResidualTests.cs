@@ -28,6 +28,7 @@ public sealed class ConvResidualTests
         ("phase planes: 3x3 pad 1, 41 wide", Shape(4, 5, 41, 5, 3, 3, pad: 1)),
         ("phase planes: 5x5 stride 2, 20 wide", Shape(3, 11, 40, 9, 5, 5, sh: 2, sw: 2, pad: 2)),
         ("im2col: 3x3 pad 1, 9 wide", Shape(3, 9, 9, 5, 3, 3, pad: 1)),
+        ("channel vectors: 5x5 pad 2, 16 channels", Shape(4, 9, 9, 16, 5, 5, pad: 2)),
         ("depthwise 3x3 pad 1", Shape(8, 10, 10, 8, 3, 3, pad: 1, group: 8)),
     ];
 

@@ -50,6 +50,13 @@ public sealed class ConvTests
         ("phase planes: 3x3 pad 1, 41 wide (24 + shifted 24), 5 channels", Shape(4, 5, 41, 5, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         ("phase planes: pads wider than the kernel, 2x2 stride 2", Shape(3, 4, 33, 10, 2, 2, sh: 2, sw: 2, pt: 2, pl: 3, pb: 3, pr: 2)),
         ("first layer 1 -> 6, 3x3 pad 1, 28 wide: shifted im2col across rows instead of phase planes (24 + 16 per row)", Shape(1, 5, 28, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        // Channel vectors (ChannelVectorConv, AVX2 without AVX-512): 6-pixel tiles across output rows, the last shifted back.
+        ("channel vectors: mnist-8's 8 -> 16 5x5 pad 2 on 14x14", Shape(8, 14, 14, 16, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2)),
+        ("channel vectors: 1 -> 8 5x5 pad 2, 9x13 (8-channel tiles)", Shape(1, 9, 13, 8, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2)),
+        ("channel vectors: 3 -> 16 3x3 stride 2 dilation 2, asymmetric pads", Shape(3, 11, 12, 16, 3, 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 1, pl: 2, pb: 2, pr: 0)),
+        ("channel vectors: 2 -> 8 2x3, 8 pixels", Shape(2, 3, 4, 8, 2, 3, pl: 1, pr: 1)),
+        ("channel vectors: 2 -> 16 2x2, one 6-pixel tile", Shape(2, 3, 4, 16, 2, 2)),
+        ("channel vectors: 1-D, 4 -> 16 kernel 5 pad 2 over 40", Shape(4, 1, 40, 16, 1, 5, pl: 2, pr: 2)),
         // Pointwise over 16x16 (p = 256, col rows in the same L1 sets): the panel copy, 3 channel blocks.
         ("pointwise 16x16, 12 channels", Shape(8, 16, 16, 12, 1, 1)),
     ];
