@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelBuild.Runtime;
 
@@ -14,7 +15,8 @@ namespace ModelBuild.Runtime;
 /// accumulators (a row of 8 or 16 pixels alone would leave one FMA chain waiting on its own latency), with every tap
 /// in registers and one store per output. The <c>L − OW</c> extra columns per row are computed and dropped when
 /// <c>v</c> is copied out (the activation applied on the way). An axpy per tap would instead read and write the
-/// output KH·KW times.
+/// output KH·KW times. 3×3 kernels with stride 1 or 2 and ≥ 8 outputs per row take <see cref="Direct3x3"/> on AVX2
+/// instead of the virtual pixels: taps in registers, 4 output rows per block sharing their loads, stores straight into y.
 /// </summary>
 internal static class DepthwiseConv
 {
@@ -47,6 +49,8 @@ internal static class DepthwiseConv
             }
         }
 
+        bool direct3x3 = Direct3x3Applies(level, s);
+        plane.Clear();
         for (int c = 0; c < s.C; c++)
         {
             DecodeRow(w, c, t);
@@ -55,6 +59,12 @@ internal static class DepthwiseConv
             {
                 int index = (n * s.C) + c;
                 Prepare(level, x.Slice(index * hw, hw), plane, s, g);
+                if (direct3x3)
+                {
+                    Direct3x3(plane, y.Slice(index * p, p), t, b, s, g, act == Activation.Relu);
+                    continue;
+                }
+
                 Accumulate(level, plane, v, t, offsets, b);
                 CopyOut(level, v, y.Slice(index * p, p), s, g.Len, act == Activation.Relu);
             }
@@ -79,44 +89,107 @@ internal static class DepthwiseConv
         }
     }
 
-    /// <summary>Fills the prepared plane (see the class summary); the floats past its last row stay zero.</summary>
+    /// <summary>
+    /// Copies one input plane into the prepared plane (see the class summary), writing only the positions that hold input
+    /// values: which ones depends on the shape alone, so the padding, the margins and the tail are zeroed once per call
+    /// (<see cref="Run"/>) and stay zero for every channel. Per input row: stride 1 is one copy; stride 2 with an even
+    /// width splits the row into its even and odd columns in one pass (two loads, two shuffles, two stores per 8 pairs).
+    /// Clearing each prepared row's margins per channel (two calls per row) had cost more than the copies on 16×16 maps.
+    /// </summary>
     private static void Prepare(SimdLevel level, ReadOnlySpan<float> x, Span<float> plane, in Conv2DShape s, in Geometry g)
     {
-        int row = 0;
-        for (int rp = 0; rp < s.SH; rp++)
-        {
-            for (int cp = 0; cp < s.SW; cp++)
-            {
-                // Source column of j is j·SW + q; the in-range j are [lo, hi).
-                int q = cp - s.PadLeft;
-                int lo = Math.Clamp(Kernels.CeilDiv(-q, s.SW), 0, g.Len);
-                int hi = Math.Clamp(Kernels.CeilDiv(s.W - q, s.SW), lo, g.Len);
-                for (int m = 0; m < g.Rows; m++, row++)
-                {
-                    Span<float> dst = plane.Slice(row * g.Len, g.Len);
-                    int ih = (m * s.SH) + rp - s.PadTop;
-                    if ((uint)ih >= (uint)s.H)
-                    {
-                        dst.Clear();
-                        continue;
-                    }
+        ref float pl = ref MemoryMarshal.GetReference(plane);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        int len = g.Len, pad = s.PadLeft;
 
-                    dst[..lo].Clear();
-                    dst[hi..].Clear();
-                    ReadOnlySpan<float> src = x.Slice(ih * s.W, s.W);
-                    if (s.SW == 1)
+        // Stride 2: source column 2i goes to column phase cpE at i + jE, column 2i + 1 to phase cpO at i + jO.
+        int cpE = pad % 2, jE = pad / 2, cpO = (pad + 1) % 2, jO = (pad + 1) / 2;
+        bool split = s.SW == 2 && s.W % 2 == 0 && jE + (s.W / 2) <= len && jO + (s.W / 2) <= len;
+        for (int ih = 0; ih < s.H; ih++)
+        {
+            int ph = ih + s.PadTop, rp = ph % s.SH, m = ph / s.SH;
+            if (m >= g.Rows)
+            {
+                continue;
+            }
+
+            ref float src = ref Unsafe.Add(ref x0, ih * s.W);
+            int phaseRow = rp * s.SW * g.Rows;
+            if (s.SW == 1)
+            {
+                // Source column w goes to column w + pad; columns at or past len are read by no output.
+                Copy(level, ref src, ref Unsafe.Add(ref pl, ((phaseRow + m) * len) + pad), Math.Min(s.W, len - pad));
+            }
+            else if (split)
+            {
+                Split(level, ref src, ref Unsafe.Add(ref pl, (((phaseRow + (cpE * g.Rows)) + m) * len) + jE),
+                    ref Unsafe.Add(ref pl, (((phaseRow + (cpO * g.Rows)) + m) * len) + jO), s.W / 2);
+            }
+            else
+            {
+                for (int cp = 0; cp < s.SW; cp++)
+                {
+                    // Source column of j is j·SW + q; the in-range j are [lo, hi).
+                    int q = cp - pad;
+                    int lo = Math.Clamp(Kernels.CeilDiv(-q, s.SW), 0, len);
+                    int hi = Math.Clamp(Kernels.CeilDiv(s.W - q, s.SW), lo, len);
+                    if (hi > lo)
                     {
-                        src.Slice(lo + q, hi - lo).CopyTo(dst[lo..hi]);
-                    }
-                    else
-                    {
-                        Im2Col.Gather(level, ref Unsafe.Add(ref MemoryMarshal.GetReference(src), (lo * s.SW) + q), s.SW, ref dst[lo], hi - lo);
+                        Im2Col.Gather(level, ref Unsafe.Add(ref src, (lo * s.SW) + q), s.SW, ref Unsafe.Add(ref pl, ((phaseRow + (cp * g.Rows) + m) * len) + lo), hi - lo);
                     }
                 }
             }
         }
+    }
 
-        plane[(row * g.Len)..].Clear();
+    /// <summary><c>dst[i] = src[i]</c> for i &lt; n; a last partial register is shifted back to end at n.</summary>
+    private static void Copy(SimdLevel level, ref float src, ref float dst, int n)
+    {
+        int i = 0;
+        if (level == SimdLevel.Vector256 && n >= 8)
+        {
+            for (int last = n - 8; ; i = Math.Min(i + 8, last))
+            {
+                Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+                if (i == last)
+                {
+                    return;
+                }
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+        }
+    }
+
+    /// <summary><c>even[i] = src[2i]</c>, <c>odd[i] = src[2i + 1]</c> for i &lt; n (reads 2n floats).</summary>
+    private static void Split(SimdLevel level, ref float src, ref float even, ref float odd, int n)
+    {
+        int i = 0;
+        if (level == SimdLevel.Vector256 && Avx2.IsSupported && n >= 8)
+        {
+            for (int last = n - 8; ; i = Math.Min(i + 8, last))
+            {
+                // vshufps takes lanes 0, 2 (1, 3) of each 128-bit half of both registers: a0 a2 b0 b2 | a4 a6 b4 b6;
+                // vpermpd puts the 64-bit pairs in order.
+                Vector256<float> a = Vector256.LoadUnsafe(ref src, (nuint)(2 * i));
+                Vector256<float> b = Vector256.LoadUnsafe(ref src, (nuint)((2 * i) + 8));
+                Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref even, (nuint)i);
+                Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref odd, (nuint)i);
+                if (i == last)
+                {
+                    return;
+                }
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref even, i) = Unsafe.Add(ref src, 2 * i);
+            Unsafe.Add(ref odd, i) = Unsafe.Add(ref src, (2 * i) + 1);
+        }
     }
 
     /// <summary><c>v[o] = bias + Σ_t taps[t]·plane[offsets[t] + o]</c> for every o (a multiple of <see cref="Block"/>).</summary>
@@ -202,6 +275,224 @@ internal static class DepthwiseConv
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// AVX2 3×3 kernels, stride 1 or 2, no dilation, at least 8 outputs per row (MobileNet's and BlazeFace's depthwise
+    /// layers): <see cref="Direct3x3"/>.
+    /// </summary>
+    private static bool Direct3x3Applies(SimdLevel level, in Conv2DShape s)
+        => level == SimdLevel.Vector256 && s.KH == 3 && s.KW == 3 && s.DH == 1 && s.DW == 1
+            && s.SH == s.SW && (s.SH == 1 || s.SH == 2) && s.OW >= 8;
+
+    /// <summary>
+    /// One channel of a 3×3 depthwise conv from the prepared plane straight into y (NCHW, OH × OW), AVX2. The 9 taps stay
+    /// in registers, and a block is 8 output columns of 4 output rows (4 accumulators; consecutive blocks are independent,
+    /// so their FMA chains overlap): 36 loads per 36 FMAs, where <see cref="Accumulate"/> also broadcast every tap and read
+    /// its offset per use (1.5 loads per FMA, and it is load-bound). Outputs are computed only where they are stored: no
+    /// L − OW extra columns and no copy-out pass. The last column block is shifted back to end at OW and the last row
+    /// group's rows are clamped to OH − 1: recomputed outputs get the same bits. Taps are added in row-major order.
+    /// </summary>
+    private static void Direct3x3(ReadOnlySpan<float> plane, Span<float> y, ReadOnlySpan<float> t, float bias, in Conv2DShape s, in Geometry g, bool relu)
+    {
+        int len = g.Len, ow = s.OW, oh = s.OH;
+
+        // Tap (kh, kw) of output (r, c) reads plane[rowOff[kh] + colOff[kw] + r·L + c] (the offsets of Run, split).
+        int phaseRows = g.Rows * len;
+        int r1 = s.SH == 1 ? len : s.SW * phaseRows, r2 = s.SH == 1 ? 2 * len : len;
+        int c1 = s.SW == 1 ? 1 : phaseRows, c2 = s.SW == 1 ? 2 : 1;
+        ref float pl = ref MemoryMarshal.GetReference(plane);
+        ref float yo = ref MemoryMarshal.GetReference(y);
+        Vector256<float> t00 = Vector256.Create(t[0]), t01 = Vector256.Create(t[1]), t02 = Vector256.Create(t[2]);
+        Vector256<float> t10 = Vector256.Create(t[3]), t11 = Vector256.Create(t[4]), t12 = Vector256.Create(t[5]);
+        Vector256<float> t20 = Vector256.Create(t[6]), t21 = Vector256.Create(t[7]), t22 = Vector256.Create(t[8]);
+        Vector256<float> b = Vector256.Create(bias);
+        int lastColumn = ow - 8;
+        for (int q = 0; q < oh; q += 4)
+        {
+            int ra = q, rb = Math.Min(q + 1, oh - 1), rc = Math.Min(q + 2, oh - 1), rd = Math.Min(q + 3, oh - 1);
+            for (int c = 0; ; c = Math.Min(c + 8, lastColumn))
+            {
+                Vector256<float> a = b, bb = b, cc = b, d = b;
+                if (q + 3 < oh)
+                {
+                    // 4 consecutive rows: a load serves every row whose window covers it, in the same tap order.
+                    ref float p0 = ref Unsafe.Add(ref pl, (q * len) + c);
+                    Vector256<float> x;
+                    if (s.SH == 1)
+                    {
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)0);
+                        a = Simd.MulAdd(t00, x, a);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)1);
+                        a = Simd.MulAdd(t01, x, a);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)2);
+                        a = Simd.MulAdd(t02, x, a);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)len);
+                        a = Simd.MulAdd(t10, x, a);
+                        bb = Simd.MulAdd(t00, x, bb);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)(len + 1));
+                        a = Simd.MulAdd(t11, x, a);
+                        bb = Simd.MulAdd(t01, x, bb);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)(len + 2));
+                        a = Simd.MulAdd(t12, x, a);
+                        bb = Simd.MulAdd(t02, x, bb);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((2 * len)));
+                        a = Simd.MulAdd(t20, x, a);
+                        bb = Simd.MulAdd(t10, x, bb);
+                        cc = Simd.MulAdd(t00, x, cc);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((2 * len) + 1));
+                        a = Simd.MulAdd(t21, x, a);
+                        bb = Simd.MulAdd(t11, x, bb);
+                        cc = Simd.MulAdd(t01, x, cc);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((2 * len) + 2));
+                        a = Simd.MulAdd(t22, x, a);
+                        bb = Simd.MulAdd(t12, x, bb);
+                        cc = Simd.MulAdd(t02, x, cc);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((3 * len)));
+                        bb = Simd.MulAdd(t20, x, bb);
+                        cc = Simd.MulAdd(t10, x, cc);
+                        d = Simd.MulAdd(t00, x, d);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((3 * len) + 1));
+                        bb = Simd.MulAdd(t21, x, bb);
+                        cc = Simd.MulAdd(t11, x, cc);
+                        d = Simd.MulAdd(t01, x, d);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((3 * len) + 2));
+                        bb = Simd.MulAdd(t22, x, bb);
+                        cc = Simd.MulAdd(t12, x, cc);
+                        d = Simd.MulAdd(t02, x, d);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((4 * len)));
+                        cc = Simd.MulAdd(t20, x, cc);
+                        d = Simd.MulAdd(t10, x, d);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((4 * len) + 1));
+                        cc = Simd.MulAdd(t21, x, cc);
+                        d = Simd.MulAdd(t11, x, d);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((4 * len) + 2));
+                        cc = Simd.MulAdd(t22, x, cc);
+                        d = Simd.MulAdd(t12, x, d);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((5 * len)));
+                        d = Simd.MulAdd(t20, x, d);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((5 * len) + 1));
+                        d = Simd.MulAdd(t21, x, d);
+                        x = Vector256.LoadUnsafe(ref p0, (nuint)((5 * len) + 2));
+                        d = Simd.MulAdd(t22, x, d);
+                    }
+                    else
+                    {
+                        x = Vector256.LoadUnsafe(ref p0);
+                        a = Simd.MulAdd(t00, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, c1));
+                        a = Simd.MulAdd(t01, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, 1));
+                        a = Simd.MulAdd(t02, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1));
+                        a = Simd.MulAdd(t10, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + c1));
+                        a = Simd.MulAdd(t11, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + 1));
+                        a = Simd.MulAdd(t12, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, len));
+                        bb = Simd.MulAdd(t00, x, bb);
+                        a = Simd.MulAdd(t20, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, len + c1));
+                        bb = Simd.MulAdd(t01, x, bb);
+                        a = Simd.MulAdd(t21, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, len + 1));
+                        bb = Simd.MulAdd(t02, x, bb);
+                        a = Simd.MulAdd(t22, x, a);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + len));
+                        bb = Simd.MulAdd(t10, x, bb);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + len + c1));
+                        bb = Simd.MulAdd(t11, x, bb);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + len + 1));
+                        bb = Simd.MulAdd(t12, x, bb);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (2 * len)));
+                        cc = Simd.MulAdd(t00, x, cc);
+                        bb = Simd.MulAdd(t20, x, bb);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (2 * len) + c1));
+                        cc = Simd.MulAdd(t01, x, cc);
+                        bb = Simd.MulAdd(t21, x, bb);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (2 * len) + 1));
+                        cc = Simd.MulAdd(t02, x, cc);
+                        bb = Simd.MulAdd(t22, x, bb);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + (2 * len)));
+                        cc = Simd.MulAdd(t10, x, cc);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + (2 * len) + c1));
+                        cc = Simd.MulAdd(t11, x, cc);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + (2 * len) + 1));
+                        cc = Simd.MulAdd(t12, x, cc);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (3 * len)));
+                        d = Simd.MulAdd(t00, x, d);
+                        cc = Simd.MulAdd(t20, x, cc);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (3 * len) + c1));
+                        d = Simd.MulAdd(t01, x, d);
+                        cc = Simd.MulAdd(t21, x, cc);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (3 * len) + 1));
+                        d = Simd.MulAdd(t02, x, d);
+                        cc = Simd.MulAdd(t22, x, cc);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + (3 * len)));
+                        d = Simd.MulAdd(t10, x, d);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + (3 * len) + c1));
+                        d = Simd.MulAdd(t11, x, d);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, r1 + (3 * len) + 1));
+                        d = Simd.MulAdd(t12, x, d);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (4 * len)));
+                        d = Simd.MulAdd(t20, x, d);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (4 * len) + c1));
+                        d = Simd.MulAdd(t21, x, d);
+                        x = Vector256.LoadUnsafe(ref Unsafe.Add(ref p0, (4 * len) + 1));
+                        d = Simd.MulAdd(t22, x, d);
+                    }
+                }
+                else
+                {
+                    ref float pa = ref Unsafe.Add(ref pl, (ra * len) + c);
+                    ref float pb = ref Unsafe.Add(ref pl, (rb * len) + c);
+                    ref float pc = ref Unsafe.Add(ref pl, (rc * len) + c);
+                    ref float pd = ref Unsafe.Add(ref pl, (rd * len) + c);
+                    a = Row(ref pa, 0, c1, c2, t00, t01, t02, a);
+                    bb = Row(ref pb, 0, c1, c2, t00, t01, t02, bb);
+                    cc = Row(ref pc, 0, c1, c2, t00, t01, t02, cc);
+                    d = Row(ref pd, 0, c1, c2, t00, t01, t02, d);
+                    a = Row(ref pa, r1, c1, c2, t10, t11, t12, a);
+                    bb = Row(ref pb, r1, c1, c2, t10, t11, t12, bb);
+                    cc = Row(ref pc, r1, c1, c2, t10, t11, t12, cc);
+                    d = Row(ref pd, r1, c1, c2, t10, t11, t12, d);
+                    a = Row(ref pa, r2, c1, c2, t20, t21, t22, a);
+                    bb = Row(ref pb, r2, c1, c2, t20, t21, t22, bb);
+                    cc = Row(ref pc, r2, c1, c2, t20, t21, t22, cc);
+                    d = Row(ref pd, r2, c1, c2, t20, t21, t22, d);
+                }
+
+                if (relu)
+                {
+                    ReluOperator op = default;
+                    a = op.Invoke(a);
+                    bb = op.Invoke(bb);
+                    cc = op.Invoke(cc);
+                    d = op.Invoke(d);
+                }
+
+                // Row d first: when rows are clamped, the stores of a duplicated row carry the same values anyway.
+                d.StoreUnsafe(ref yo, (nuint)((rd * ow) + c));
+                cc.StoreUnsafe(ref yo, (nuint)((rc * ow) + c));
+                bb.StoreUnsafe(ref yo, (nuint)((rb * ow) + c));
+                a.StoreUnsafe(ref yo, (nuint)((ra * ow) + c));
+                if (c == lastColumn)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary><c>acc + t0·p[row] + t1·p[row + c1] + t2·p[row + c2]</c>, 8 outputs (one kernel row of <see cref="Direct3x3"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Row(ref float p, int row, int c1, int c2, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, Vector256<float> acc)
+    {
+        ref float at = ref Unsafe.Add(ref p, row);
+        acc = Simd.MulAdd(t0, Vector256.LoadUnsafe(ref at), acc);
+        acc = Simd.MulAdd(t1, Vector256.LoadUnsafe(ref Unsafe.Add(ref at, c1)), acc);
+        return Simd.MulAdd(t2, Vector256.LoadUnsafe(ref Unsafe.Add(ref at, c2)), acc);
     }
 
     /// <summary>Keeps the first OW of every L virtual pixels, applying the activation.</summary>

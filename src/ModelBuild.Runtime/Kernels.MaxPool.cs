@@ -9,7 +9,8 @@ public static partial class Kernels
 {
     /// <summary>
     /// Max pooling at one SIMD level. 2×2 stride 2 with every window inside the input (most CNNs) reads each input row
-    /// pair once: the vertical max of two rows, then the horizontal pair max by an even/odd shuffle. Everything else
+    /// pair once: the vertical max of two rows, then the horizontal pair max by an even/odd shuffle; 3-wide windows at
+    /// stride 2 inside the input take <see cref="MaxPoolTriple"/> on AVX2. Everything else
     /// (any window, stride, dilation, padding, ceil-mode overhang) takes the separable <see cref="PoolRows{TR}"/>.
     /// Maxima propagate NaN as MathF.Max does (<see cref="MaxPoolReduce.Max(Vector256{float}, Vector256{float})"/>); padding is −∞ and never wins.
     /// </summary>
@@ -18,6 +19,12 @@ public static partial class Kernels
         bool inside = s.PadTop == 0 && s.PadLeft == 0 && s.PadBottom == 0 && s.PadRight == 0
             && ((s.OH - 1) * s.SH) + ((s.KH - 1) * s.DH) < s.H && ((s.OW - 1) * s.SW) + ((s.KW - 1) * s.DW) < s.W;
         bool pair = s.KH == 2 && s.KW == 2 && s.SH == 2 && s.SW == 2 && s.DH == 1 && s.DW == 1;
+        if (inside && s.KW == 3 && s.SW == 2 && s.DW == 1 && level == SimdLevel.Vector256 && Avx2.IsSupported)
+        {
+            MaxPoolTriple(x, y, s, batch);
+            return;
+        }
+
         if (!inside || !pair)
         {
             // The one-maxps fold first; a call whose input had a NaN is rerun with the exact fold (see FastMaxPoolReduce).

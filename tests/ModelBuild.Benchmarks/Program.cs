@@ -21,6 +21,7 @@
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
 // `... -- quick batch panels` times int8-weight Dense at batch 8/16/64 with int8 panels (widened per call) vs float panels.
 // `... -- quick threads [rounds] [model…]` times the shared models at batch 1 and 64, generated and ONNX Runtime with 1 and 2 threads (wall time, interleaved rounds).
+// `... -- quick dw [case…]` times BlazeFace's depthwise convs (float32, batch 1).
 // `... -- quick pool` times the shared models' pooling windows and NHWC→NCHW Transpose at batch 1 and 64 against the scalar loops (PoolBenchmarks' cases).
 // `... -- quick threads process model batch threads` times one PredictorBenchmarks case alone in its process, as BenchmarkDotNet does.
 // `... -- quick threads int8 [rounds] [model/batch…]` the same for the conv models with 8-bit activations (Int8ConvBenchmarks' int8-act, Threads 1 and 2).
@@ -163,6 +164,12 @@ if (args is ["quick", "batch", ..])
 if (args is ["quick", "threads", .. var threadArgs])
 {
     ModelBuild.Benchmarks.ThreadsQuick.Run(threadArgs);
+    return;
+}
+
+if (args is ["quick", "dw", .. var dwCases])
+{
+    ModelBuild.Benchmarks.DepthwiseQuick.Run(dwCases);
     return;
 }
 

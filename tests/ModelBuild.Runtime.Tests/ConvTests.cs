@@ -59,6 +59,11 @@ public sealed class ConvTests
         ("channel vectors: 1-D, 4 -> 16 kernel 5 pad 2 over 40", Shape(4, 1, 40, 16, 1, 5, pl: 2, pr: 2)),
         // Pointwise over 16x16 (p = 256, col rows in the same L1 sets): the panel copy, 3 channel blocks.
         ("pointwise 16x16, 12 channels", Shape(8, 16, 16, 12, 1, 1)),
+        // Depthwise 3x3 straight into y (DepthwiseConv.Direct3x3, AVX2): row groups of 4 clamped at OH, shifted last columns.
+        ("depthwise 3x3 stride 2 pad 1 (PyTorch), even width split into column phases, 6 x 16 out", Shape(3, 11, 32, 3, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 3)),
+        ("depthwise 3x3 stride 2 pad 1, odd width (gathered), 5 x 9 out", Shape(2, 9, 17, 2, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 2)),
+        ("depthwise 3x3 stride 1, 8 wide, 9 rows (4 + 4 + 1)", Shape(3, 9, 8, 3, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 3)),
+        ("depthwise 3x3 stride 1 no pad, 7 wide out (virtual path)", Shape(2, 6, 9, 2, 3, 3, group: 2)),
     ];
 
     public static TheoryData<int, WeightFormat, int, bool> Cases()

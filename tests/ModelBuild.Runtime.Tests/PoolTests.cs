@@ -63,7 +63,31 @@ public sealed class PoolTests
         Shape(2, 12, 11, 2, 3, 1, 2, dh: 2),
         Shape(1, 4, 1100, 3, 3, 2, 2),
         Shape(2, 7, 9, 3, 3, 2, 2, pt: 1, pl: 1, pb: 1, pr: 1),
+
+        // 3-wide windows at stride 2 inside the input (Kernels.MaxPoolTriple on AVX2): 2 rows dilated, 9 outputs (8 + 1
+        // shifted back); 7 outputs of a 16-wide row; 4 rows at vertical stride 3, 24 outputs.
+        Shape(2, 12, 20, 2, 3, 1, 2, dh: 2),
+        Shape(3, 16, 16, 3, 3, 2, 2),
+        Shape(1, 14, 49, 4, 3, 3, 2),
     ];
+
+    [Fact]
+    public void MaxPool_3x3Stride2_PropagatesNaN_AllLevels()
+    {
+        Pool2DShape s = Shape(2, 15, 15, 3, 3, 2, 2);
+        foreach (int level in TestData.Levels)
+        {
+            float[] x = TestData.Floats(new Random(6), 2 * 15 * 15);
+            x[(2 * 15) + 4] = float.NaN;
+            x[225 + (14 * 15) + 14] = float.NaN; // the last plane's last input: the scalar taps of the tensor's last row
+            var y = new float[2 * 49];
+            Kernels.MaxPool2D((SimdLevel)level, x, y, s, 1);
+            for (int i = 0; i < y.Length; i++)
+            {
+                Assert.Equal(i is 1 or 2 or 8 or 9 or 49 + 48, float.IsNaN(y[i]));
+            }
+        }
+    }
 
     [Fact]
     public void MaxPool_FastPaths_MatchReference_AllLevels()

@@ -42,6 +42,38 @@ public sealed class ProgramThreadsAndArenaTests
     }
 
     [Fact]
+    public void PoolAndConcat_TwoThreads_SameBitsAsOne_AndNoAllocation()
+    {
+        // SqueezeNet's pool and a fire module's concat at batch 64 (BatchParallel): max 3x3/2, average 3x3/1 pad 1, concat.
+        var rng = new Random(13);
+        const int Batch = 64, C = 64;
+        var h = new OpHarness();
+        int x = h.Floats(TestData.Floats(rng, Batch * C * 15 * 15), Batch, C, 15, 15);
+        int pooled = h.Output();
+        int averaged = h.Output();
+        int y = h.Output();
+        (ModelProgram program, OpContext context) = h.Prepare(
+            new PoolOp(x, pooled, -1, true, [3, 3], [2, 2], [1, 1], [0, 0, 0, 0], "NOTSET", false, false, false),
+            new PoolOp(pooled, averaged, -1, false, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], "NOTSET", false, false, false),
+            new ConcatOp([pooled, averaged, pooled], y, 1));
+
+        program.Run(context);
+        float[] one = context.Floats(y).ToArray();
+        Assert.Equal(Batch * 3 * C * 49, one.Length);
+        Assert.True(IntraOp.Parts(2, (double)Batch * C * 49 * 9, Batch) > 1, "the pools must be split for this test to mean anything");
+        Assert.True(IntraOp.Parts(2, Batch * 3.0 * C * 49 * 4 / 2, Batch) > 1, "the concat must be split for this test to mean anything");
+
+        program.IntraOpThreads = 2;
+        for (int i = 0; i < 10; i++)
+        {
+            program.Run(context);
+            Assert.Equal(one, context.Floats(y).ToArray());
+        }
+
+        SteadyState.AssertAllocatesNothing(() => program.Run(context), "a 2-thread pool and concat run");
+    }
+
+    [Fact]
     public void ArenaSlotsAndScratch_Start64ByteAligned_AlsoAfterGrowing()
     {
         var h = new OpHarness();

@@ -45,6 +45,12 @@ public sealed record ConcatOp(int[] Inputs, int Y, int Axis) : Op
         var outer = ShapeMath.Product(ys[..axis]);
         var inner = ShapeMath.Product(ys[(axis + 1)..]) * size;
         var row = ys[axis] * inner;
+        if (c.Program.IntraOpThreads > 1 && outer > 1 && Inputs.Length <= BatchParallel.MaxConcatInputs)
+        {
+            ConcatRows(c, y, outer, inner, axis);
+            return;
+        }
+
         var offset = 0;
         foreach (var input in Inputs)
         {
@@ -56,6 +62,29 @@ public sealed record ConcatOp(int[] Inputs, int Y, int Axis) : Op
             }
 
             offset += chunk;
+        }
+    }
+
+    /// <summary>The same copies with the rows shared out over the program's threads (<see cref="BatchParallel.Concat"/>).</summary>
+    private unsafe void ConcatRows(OpContext c, Span<byte> y, int outer, int inner, int axis)
+    {
+        Span<nint> inputs = stackalloc nint[BatchParallel.MaxConcatInputs];
+        Span<int> chunks = stackalloc int[BatchParallel.MaxConcatInputs];
+        var n = Inputs.Length;
+        for (var i = 0; i < n; i++)
+        {
+            chunks[i] = c.Shape(Inputs[i])[axis] * inner;
+        }
+
+        // Pinned for the call: helpers read through the pointers.
+        fixed (byte* p0 = c.Bytes(Inputs[0]), p1 = n > 1 ? c.Bytes(Inputs[1]) : default, p2 = n > 2 ? c.Bytes(Inputs[2]) : default,
+            p3 = n > 3 ? c.Bytes(Inputs[3]) : default, py = y)
+        {
+            inputs[0] = (nint)p0;
+            inputs[1] = (nint)p1;
+            inputs[2] = (nint)p2;
+            inputs[3] = (nint)p3;
+            BatchParallel.Concat(inputs[..n], chunks[..n], py, outer, c.Program.IntraOpThreads);
         }
     }
 }

@@ -67,14 +67,7 @@ public sealed record PoolOp(int X, int Y, int Indices, bool IsMax, int[] KernelS
         int h = rank == 2 ? 0 : -1;
         var shape = new Pool2DShape(ch, At(xs[2..], h), xs[^1], At(ys[2..], h), ys[^1], At(KernelShape, h), KernelShape[^1], At(Strides, h), Strides[^1],
             At(Dilations, h), Dilations[^1], h < 0 ? 0 : begin[0], begin[^1], h < 0 ? 0 : end[0], end[^1]);
-        if (IsMax)
-        {
-            Kernels.MaxPool2D(c.Floats(X), y, shape, n);
-        }
-        else
-        {
-            Kernels.AveragePool2D(c.Floats(X), y, shape, n, CountIncludePad);
-        }
+        BatchParallel.Pool2D(c.Floats(X), y, shape, n, IsMax, CountIncludePad, c.Program.IntraOpThreads);
     }
 
     private static int At(ReadOnlySpan<int> values, int index) => index < 0 ? 1 : values[index];

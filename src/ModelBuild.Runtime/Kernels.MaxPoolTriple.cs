@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelBuild.Runtime;
+
+public static partial class Kernels
+{
+    /// <summary>
+    /// AVX2 max pooling with 3-wide windows at horizontal stride 2 (SqueezeNet's and ResNet's 3×3/2), every window inside
+    /// the input, any KH, SH and vertical dilation. Per 8 outputs of a row: the vertical max of the KH rows at columns 2i
+    /// and 2i + 2 (two registers each), then the even lanes of the first pair, its odd lanes and the even lanes of the second
+    /// are the window's three columns. All in registers, where <see cref="PoolRows{TR}"/> stores the vertical fold to a row
+    /// buffer and reloads it at unaligned offsets, which on 7-wide rows cost more than the folds (store-forwarding misses).
+    /// Maxima are <see cref="MaxPoolReduce.Max(Vector256{float}, Vector256{float})"/> (NaN-exact).
+    /// </summary>
+    /// <remarks>
+    /// A row of fewer than 8 outputs is one register whose extra lanes land in rows written later, and the loads of a
+    /// register run up to 18 floats past its first column (into the next row); a row where either would leave x or y takes
+    /// the scalar taps instead (the tensor's last rows).
+    /// </remarks>
+    internal static void MaxPoolTriple(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
+    {
+        int hw = s.H * s.W, p = s.OH * s.OW, rowStep = s.DH * s.W;
+        long xEnd = (long)batch * s.C * hw, yEnd = (long)batch * s.C * p;
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        int last = Math.Max(s.OW - 8, 0);
+        for (int plane = 0; plane < batch * s.C; plane++)
+        {
+            for (int oh = 0; oh < s.OH; oh++)
+            {
+                long a = ((long)plane * hw) + ((long)oh * s.SH * s.W), at = ((long)plane * p) + ((long)oh * s.OW);
+                ref float row = ref Unsafe.Add(ref x0, (nint)a);
+                ref float o = ref Unsafe.Add(ref y0, (nint)at);
+                if (a + ((long)(s.KH - 1) * rowStep) + (2L * last) + 18 > xEnd || at + last + 8 > yEnd)
+                {
+                    MaxTripleScalar(ref row, ref o, s.KH, rowStep, s.OW);
+                    continue;
+                }
+
+                for (int i = 0; ; i = Math.Min(i + 8, last))
+                {
+                    ref float r0 = ref Unsafe.Add(ref row, 2 * i);
+                    Vector256<float> a0 = Vector256.LoadUnsafe(ref r0), a1 = Vector256.LoadUnsafe(ref r0, 8);
+                    Vector256<float> b0 = Vector256.LoadUnsafe(ref r0, 2), b1 = Vector256.LoadUnsafe(ref r0, 10);
+                    for (int kh = 1; kh < s.KH; kh++)
+                    {
+                        ref float rk = ref Unsafe.Add(ref r0, kh * rowStep);
+                        a0 = MaxPoolReduce.Max(a0, Vector256.LoadUnsafe(ref rk));
+                        a1 = MaxPoolReduce.Max(a1, Vector256.LoadUnsafe(ref rk, 8));
+                        b0 = MaxPoolReduce.Max(b0, Vector256.LoadUnsafe(ref rk, 2));
+                        b1 = MaxPoolReduce.Max(b1, Vector256.LoadUnsafe(ref rk, 10));
+                    }
+
+                    // Per 128-bit lane vshufps gives a0 a2 a8 a10 | a4 a6 a12 a14 (columns relative to 2i); vpermpd orders the pairs.
+                    Vector256<float> even = Avx.Shuffle(a0, a1, 0b10_00_10_00), odd = Avx.Shuffle(a0, a1, 0b11_01_11_01);
+                    Vector256<float> next = Avx.Shuffle(b0, b1, 0b10_00_10_00);
+                    Vector256<float> m = MaxPoolReduce.Max(MaxPoolReduce.Max(even, odd), next);
+                    Avx2.Permute4x64(m.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref o, (nuint)i);
+                    if (i == last)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>One output row of <see cref="MaxPoolTriple"/> tap by tap (MathF.Max, NaN-propagating as the vector maxima).</summary>
+    private static void MaxTripleScalar(ref float row, ref float o, int kh, int rowStep, int ow)
+    {
+        for (int i = 0; i < ow; i++)
+        {
+            float m = Unsafe.Add(ref row, 2 * i);
+            for (int r = 0; r < kh; r++)
+            {
+                ref float at = ref Unsafe.Add(ref row, (r * rowStep) + (2 * i));
+                m = MathF.Max(MathF.Max(m, at), MathF.Max(Unsafe.Add(ref at, 1), Unsafe.Add(ref at, 2)));
+            }
+
+            Unsafe.Add(ref o, i) = m;
+        }
+    }
+}
