@@ -288,5 +288,15 @@ internal static class ChannelVectorConv
     }
 
     /// <summary>A block's epilogue: the bias of its first and second 8 channels, whether to add it, whether to apply ReLU.</summary>
-    private readonly record struct Out(Vector256<float> B0, Vector256<float> B1, bool HasBias, bool Relu);
+    /// <remarks>A plain struct, not a record: a record's generated Equals/GetHashCode over vectors cannot be precompiled.</remarks>
+    private readonly struct Out(Vector256<float> b0, Vector256<float> b1, bool hasBias, bool relu)
+    {
+        public Vector256<float> B0 { get; } = b0;
+
+        public Vector256<float> B1 { get; } = b1;
+
+        public bool HasBias { get; } = hasBias;
+
+        public bool Relu { get; } = relu;
+    }
 }
