@@ -89,6 +89,35 @@ internal sealed class IntraOp
     }
 
     /// <summary>
+    /// Least work per part when one image or one input row is split (batch-1 convs and GEMVs): 128 kFLOP, a few µs on
+    /// one core here, against a hand-off to a spinning helper of ~1 µs measured on this 2-core VM (the caller runs a
+    /// part itself when the helper is late, so a late helper costs nothing but the claim).
+    /// </summary>
+    public const long MinFlopsPerSplitPart = 1 << 17;
+
+    /// <summary>Runs every region's parts in order on the calling thread (benchmarks: the parts' total cost without any hand-off).</summary>
+    internal static bool RunPartsInline { get; set; }
+
+    /// <summary>Switches batch-1 splits off (benchmarks' A/B of the same thread count with and without them).</summary>
+    internal static bool SplitOneImage { get; set; } = true;
+
+    /// <summary>
+    /// Parts for a single image or row of <paramref name="flops"/> operations cut into at most <paramref name="maxParts"/>
+    /// units (channel blocks, weight-row blocks): one per thread, each at least <see cref="MinFlopsPerSplitPart"/>;
+    /// 1 (inline) when that leaves fewer than 2.
+    /// </summary>
+    public static int SplitParts(int threads, double flops, int maxParts)
+    {
+        if (threads <= 1 || maxParts <= 1 || t_depth > 0 || !SplitOneImage)
+        {
+            return 1;
+        }
+
+        int parts = (int)Math.Min(Math.Min(Math.Floor(flops / MinFlopsPerSplitPart), maxParts), threads);
+        return parts < 2 ? 1 : parts;
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/>'s <paramref name="parts"/> parts on the calling thread and up to
     /// <paramref name="threads"/> − 1 helpers; returns when all parts are done. One part runs inline.
     /// </summary>
@@ -97,7 +126,7 @@ internal sealed class IntraOp
     public static void Run(IWork work, int parts, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(parts, MaxParts);
-        if (parts <= 1 || threads <= 1 || t_depth > 0)
+        if (parts <= 1 || threads <= 1 || t_depth > 0 || RunPartsInline)
         {
             for (int p = 0; p < parts; p++)
             {
