@@ -6,7 +6,7 @@ namespace ModelBuild.Runtime;
 /// <summary>
 /// Opt-in threads for a Conv over one image (batch 1): the output channels are cut into runs of whole channel blocks, one
 /// run per part, each computed by the single-thread code for those channels (<see cref="Kernels.PackedGroup"/>: its own
-/// im2col or phase planes, the same tiles); <see cref="BlockedWinograd"/> splits its GEMM panels after one shared input
+/// im2col or phase planes, the same tiles), except im2col convs on AVX2, which split their pixels (<see cref="ConvPixelSplit"/>); <see cref="BlockedWinograd"/> splits its GEMM panels after one shared input
 /// transform. Every tile computes its channels alone, so the bits are those of one thread (tested). Calls below two parts of
 /// <see cref="IntraOp.MinFlopsPerSplitPart"/> stay on the calling thread.
 /// </summary>
@@ -41,9 +41,7 @@ internal static unsafe class ConvImageParallel
 
         // Runs of whole channel blocks; AVX-512 tiles pair 4-channel blocks, so runs there are whole pairs (the same
         // tiles as one thread). Each part fills its own im2col panel from the input (a few KB) rather than reading one
-        // filled by the caller (157 KB for mnist-8's 8 → 16 5×5 conv, to be moved between the cores' caches). A split
-        // by output rows would give each part only its rows' panel, but a part's last pixel tile then differs from one
-        // thread's (narrower tiles keep two accumulators per channel: other bits).
+        // filled by the caller (157 KB for mnist-8's 8 → 16 5×5 conv, to be moved between the cores' caches).
         int unit = Vector512.IsHardwareAccelerated ? 2 * ConvGemm.Mr : ConvGemm.Mr;
         int k = s.C * s.KH * s.KW, p = s.OH * s.OW, units = (s.OC + unit - 1) / unit;
         int parts = IntraOp.SplitParts(threads, 2.0 * s.OC * p * k, units);
@@ -53,6 +51,11 @@ internal static unsafe class ConvImageParallel
         }
 
         ReadOnlySpan<float> packed = w.PackedConv(s.OC);
+        if (ConvPixelSplit.Applies(level, s) && ConvPixelSplit.Run(level, x, packed, bias, y, s, act, parts, threads))
+        {
+            return true;
+        }
+
         fixed (float* px = x, pw = packed, pb = bias, py = y)
         {
             var job = t_job ??= new Job();

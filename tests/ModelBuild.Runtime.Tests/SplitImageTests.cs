@@ -6,7 +6,7 @@ namespace ModelBuild.Runtime.Tests;
 /// <summary>
 /// Opt-in threads at batch 1 (<see cref="ConvImageParallel"/>, <see cref="BlockedWinograd.RunSplit"/>,
 /// <see cref="DenseGemvParallel"/>): one image's conv split by output-channel blocks and a GEMV split by weight-row blocks
-/// give one thread's bits, for every conv path that splits (pointwise, one shared im2col panel, several panels per part,
+/// give one thread's bits, for every conv path that splits (pointwise, im2col split by pixels within and across panels,
 /// phase planes, Winograd) and channel counts that leave partial blocks; a program of such layers allocates nothing.
 /// </summary>
 public sealed class SplitImageTests
@@ -20,13 +20,14 @@ public sealed class SplitImageTests
     private static readonly Conv2DShape[] Shapes =
     [
         Shape(32, 7, 7, 128, 1, 1, 0),    // pointwise (squeezenet's expand 1×1)
-        Shape(8, 14, 14, 16, 5, 1, 2),    // mnist-8's conv2: one im2col panel shared by the parts
+        Shape(8, 14, 14, 16, 5, 1, 2),    // mnist-8's conv2: 2 panels (154 + 42 pixels), cut 96 pixels into the first
         Shape(1, 28, 28, 30, 3, 1, 1),    // 30 channels: a partial last block
         Shape(3, 32, 32, 64, 3, 2, 0),    // stride 2 (squeezenet's conv1)
-        Shape(16, 40, 40, 24, 3, 1, 1),   // several im2col panels per part, or phase planes on AVX2
+        Shape(16, 40, 40, 24, 3, 1, 1),   // phase planes on AVX2 (split by channels)
         Shape(32, 14, 14, 64, 3, 1, 1),   // BlockedWinograd (mnist_cnn_fc128's conv2)
         Shape(32, 7, 7, 128, 3, 1, 1),    // BlockedWinograd on 7×7 (squeezenet's fire 3×3)
         Shape(20, 11, 9, 36, 3, 1, 1),    // BlockedWinograd, partial channel blocks in and out
+        Shape(24, 20, 20, 16, 3, 1, 1),   // im2col in 3 panels of 140 pixels: the pixel cut falls inside the second
     ];
 
     [Theory]
@@ -39,6 +40,8 @@ public sealed class SplitImageTests
     [InlineData(5, 2)]
     [InlineData(6, 3)]
     [InlineData(7, 2)]
+    [InlineData(8, 2)]
+    [InlineData(8, 3)]
     public void OneImage_AnyThreadCount_GivesTheSameBits(int shapeIndex, int threads)
     {
         Conv2DShape s = Shapes[shapeIndex];
