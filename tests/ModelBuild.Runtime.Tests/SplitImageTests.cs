@@ -21,7 +21,7 @@ public sealed class SplitImageTests
     [
         Shape(32, 7, 7, 128, 1, 1, 0),    // pointwise (squeezenet's expand 1×1)
         Shape(8, 14, 14, 16, 5, 1, 2),    // mnist-8's conv2: 2 panels (154 + 42 pixels), cut 96 pixels into the first
-        Shape(1, 28, 28, 30, 3, 1, 1),    // 30 channels: a partial last block
+        Shape(1, 28, 28, 30, 3, 1, 1),    // 30 channels over K = 9 (split by channels): a partial last block
         Shape(3, 32, 32, 64, 3, 2, 0),    // stride 2 (squeezenet's conv1)
         Shape(16, 40, 40, 24, 3, 1, 1),   // phase planes on AVX2 (split by channels)
         Shape(32, 14, 14, 64, 3, 1, 1),   // BlockedWinograd (mnist_cnn_fc128's conv2)
