@@ -89,9 +89,11 @@ internal sealed class IntraOp
     }
 
     /// <summary>
-    /// Least work per part when one image or one input row is split (batch-1 convs and GEMVs): 128 kFLOP, a few µs on
-    /// one core here, against a hand-off to a spinning helper of ~1 µs measured on this 2-core VM (the caller runs a
-    /// part itself when the helper is late, so a late helper costs nothing but the claim).
+    /// Least work per part when one image or one input row is split (batch-1 convs and GEMVs): 128 kFLOP, 2–4 µs of this
+    /// machine's batch-1 conv and GEMV kernels (a layer of 256 kFLOP, the least that splits, takes 4–6 µs), against a
+    /// hand-off of 1.2–1.4 µs per region when a spinning helper takes a part (`quick split-layers`: two parts of 5 or
+    /// 20 µs, 2-core AMD EPYC VM). The caller runs a part itself when the helper is late, so a late helper costs only
+    /// the claim; one that claimed a part and lost its core makes the caller wait, which is why parts are not smaller.
     /// </summary>
     public const long MinFlopsPerSplitPart = 1 << 17;
 

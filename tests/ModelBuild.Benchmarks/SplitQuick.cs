@@ -23,6 +23,10 @@ internal static class SplitQuick
     public static void Run(string[] args)
     {
         int rounds = args.Length > 0 && int.TryParse(args[0], out int r) ? r : 200;
+        foreach (int us in new[] { 5, 20, 100 })
+        {
+            HandOff(rounds, us);
+        }
         (string Name, Conv2DShape S)[] convs =
         [
             ("cnn conv1 1→32 28² 3×3", Conv(1, 28, 32, 3, 1, 1)),
@@ -52,6 +56,56 @@ internal static class SplitQuick
             var w = Int8(rng, n, k);
             float[] x = Floats(rng, k), bias = Floats(rng, n), y = new float[n];
             Time($"dense {k}→{n}", 2.0 * n * k, rounds, t => Kernels.Dense(x, w, bias, y, 1, Activation.Relu, t));
+        }
+    }
+
+    /// <summary>
+    /// The cost of a region by itself: 2 parts that each busy-wait 5, 20 or 100 µs, 2 threads, back to back (the helper spinning), wall
+    /// µs per region above one part's time (best and 20th-percentile round of 200 regions: the hand-off when the helper takes a
+    /// part), and how many parts the helper ran.
+    /// </summary>
+    private static void HandOff(int rounds, int partMicroseconds)
+    {
+        var work = new Empty(partMicroseconds);
+        var times = new List<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            long a = Stopwatch.GetTimestamp();
+            for (int i = 0; i < 50; i++)
+            {
+                IntraOp.Run(work, 2, 2);
+            }
+
+            times.Add((Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency / 50);
+        }
+
+        times.Sort();
+        Console.WriteLine($"hand-off: 2 parts of {partMicroseconds} µs, wall − {partMicroseconds} µs best {times[0] - partMicroseconds:F2} µs, p20 {times[rounds / 5] - partMicroseconds:F2} µs; helper ran {100.0 * work.Helper / work.All:F0} % of the parts");
+    }
+
+    private sealed class Empty : IntraOp.IWork
+    {
+        private readonly int _owner = Environment.CurrentManagedThreadId;
+        private readonly int _us;
+
+        public Empty(int us) => _us = us;
+
+        public long All { get; private set; }
+
+        public long Helper { get; private set; }
+
+        public void Run(int part, int parts)
+        {
+            long until = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * _us / 1_000_000);
+            while (Stopwatch.GetTimestamp() < until)
+            {
+            }
+
+            All++;
+            if (Environment.CurrentManagedThreadId != _owner)
+            {
+                Helper++;
+            }
         }
     }
 
