@@ -86,6 +86,7 @@ public sealed class SplitImageTests
 
         Assert.Equal(one, many);
         Assert.Contains(one, v => v > 0);
+        SteadyState.AssertAllocatesNothing(() => Kernels.Dense(Simd.Best, x, w, bias, many, rows, Activation.Relu, threads), "a split GEMV");
     }
 
     [Theory]
