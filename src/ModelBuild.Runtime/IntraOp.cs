@@ -62,6 +62,7 @@ internal sealed class IntraOp
     private int _completed;
     private int _helpersWanted;
     private Exception? _error;
+    private SplitGate _gate;
 
     /// <summary>One kernel call split into parts; <see cref="Run"/> is called once per part, in any order, on any thread.</summary>
     internal interface IWork
@@ -100,17 +101,20 @@ internal sealed class IntraOp
     /// <summary>Runs every region's parts in order on the calling thread (benchmarks: the parts' total cost without any hand-off).</summary>
     internal static bool RunPartsInline { get; set; }
 
+    /// <summary>Tries every batch-1 split whether or not helpers keep up (tests, so that splits run on a busy machine too).</summary>
+    internal static bool IgnoreSplitGate { get; set; }
+
     /// <summary>Switches batch-1 splits off (benchmarks' A/B of the same thread count with and without them).</summary>
     internal static bool SplitOneImage { get; set; } = true;
 
     /// <summary>
     /// Parts for a single image or row of <paramref name="flops"/> operations cut into at most <paramref name="maxParts"/>
     /// units (channel blocks, weight-row blocks): one per thread, each at least <see cref="MinFlopsPerSplitPart"/>;
-    /// 1 (inline) when that leaves fewer than 2.
+    /// 1 (inline) when that leaves fewer than 2, or while this thread's helpers run no parts (<see cref="SplitGate"/>).
     /// </summary>
     public static int SplitParts(int threads, double flops, int maxParts)
     {
-        if (threads <= 1 || maxParts <= 1 || t_depth > 0 || !SplitOneImage)
+        if (threads <= 1 || maxParts <= 1 || t_depth > 0 || !SplitOneImage || (!IgnoreSplitGate && t_pool is { } pool && !pool._gate.Allows()))
         {
             return 1;
         }
@@ -164,7 +168,7 @@ internal sealed class IntraOp
 
         try
         {
-            Help(region);
+            _gate.Record(Help(region) < parts);
         }
         finally
         {
@@ -185,16 +189,16 @@ internal sealed class IntraOp
         }
     }
 
-    /// <summary>Claims and runs parts of region <paramref name="region"/> until none is left (or a newer region started).</summary>
-    private void Help(int region)
+    /// <summary>Claims and runs parts of region <paramref name="region"/> until none is left (or a newer region started); returns how many it ran.</summary>
+    private int Help(int region)
     {
-        while (true)
+        for (int ran = 0; ; ran++)
         {
             long claim = Volatile.Read(ref _claim);
             int parts = (int)(claim >> 16) & 0xFFFF, next = (int)claim & 0xFFFF;
             if ((int)(claim >> 32) != region || next >= parts)
             {
-                return;
+                return ran;
             }
 
             // Read before the claim: the region cannot end while part `next` is unclaimed, so if the claim succeeds
@@ -202,6 +206,7 @@ internal sealed class IntraOp
             IWork? work = Volatile.Read(ref _work);
             if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim)
             {
+                ran--;
                 continue;
             }
 

@@ -11,6 +11,9 @@ namespace ModelBuild.Runtime.Tests;
 /// </summary>
 public sealed class SplitImageTests
 {
+    // Splits run here even when the machine leaves the helpers no core (the gate would then keep them inline).
+    public SplitImageTests() => IntraOp.IgnoreSplitGate = true;
+
     private static Conv2DShape Shape(int c, int h, int w, int oc, int k, int stride, int pad)
     {
         int oh = ((h + (2 * pad) - k) / stride) + 1, ow = ((w + (2 * pad) - k) / stride) + 1;
@@ -97,6 +100,28 @@ public sealed class SplitImageTests
     [InlineData(2, 1.9 * IntraOp.MinFlopsPerSplitPart, 100, 1)] // under two parts' worth: inline
     public void SplitParts_FollowThreadsWorkAndUnits(int threads, double flops, int units, int expected) =>
         Assert.Equal(expected, IntraOp.SplitParts(threads, flops, units));
+
+    [Fact]
+    public void SplitGate_ProbesOnly_AfterRegionsWithoutHelpers_AndReopensWhenOneHelps()
+    {
+        var gate = default(SplitGate);
+        for (int i = 0; i < SplitGate.MaxIdleRegions; i++)
+        {
+            Assert.True(gate.Allows());
+            gate.Record(helped: false);
+        }
+
+        int allowed = 0;
+        for (int i = 0; i < 10 * SplitGate.ProbeEvery; i++)
+        {
+            allowed += gate.Allows() ? 1 : 0;
+        }
+
+        Assert.Equal(10, allowed);
+        gate.Record(helped: true);
+        Assert.True(gate.Allows());
+        Assert.True(gate.Allows());
+    }
 
     [Fact]
     public void TwoThreads_BatchOne_SameBitsAsOne_AndNoAllocation()
