@@ -12,14 +12,15 @@ internal static partial class BlockedWinograd
     /// floats apart), U as panels of 2 vectors of output channels (<see cref="Pack{TF}"/>), M rows <paramref name="ocp"/>
     /// floats apart. Panels outer, so a panel (C × 16 floats, 2 KB at C = 32) stays in L1 while all tiles pass over it.
     /// Every M element is one FMA chain over c from 0, whichever row block its tile falls in, so the chunking (and so the
-    /// batch size and thread split) does not change its bits.
+    /// batch size and thread split) does not change its bits. Only the panels of output channels [oc0, oc1) (multiples of
+    /// the panel width, 2 vectors) are computed: a thread's share at batch 1 (<see cref="RunSplit"/>).
     /// </summary>
-    private static void Gemm<TV, TW>(ref float v, int tiles, int cp, int c, ref float u, int ocp, ref float m)
+    private static void Gemm<TV, TW>(ref float v, int tiles, int cp, int c, ref float u, int ocp, ref float m, int oc0, int oc1)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
         int nr = 2 * TW.Count;
-        for (int p0 = 0; p0 < ocp; p0 += nr)
+        for (int p0 = oc0; p0 < oc1; p0 += nr)
         {
             ref float panel = ref Unsafe.Add(ref u, (nint)p0 * c);
             for (int t0 = 0; t0 < tiles; t0 += RowsPerTile)

@@ -56,7 +56,8 @@ internal static partial class BlockedWinograd
     /// vector. The tiles of a strip of L output columns (L / m tiles) are transformed into a buffer of L pixel vectors per
     /// output row, which an L×L register transpose turns into L channel rows of L consecutive NCHW outputs.
     /// </summary>
-    private static void OutputTransform<TF, TV, TW>(ReadOnlySpan<float> mm, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Plan plan, int images, int th0, int rows, int tiles)
+    private static void OutputTransform<TF, TV, TW>(ReadOnlySpan<float> mm, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Plan plan, int images, int th0, int rows, int tiles,
+        int blk0, int blk1)
         where TF : struct, IWinogradTile
         where TV : struct
         where TW : struct, IVectorWidth<TV>
@@ -79,7 +80,7 @@ internal static partial class BlockedWinograd
                 for (int s0 = 0; s0 < plan.TWc; s0 += strip)
                 {
                     int tilesHere = Math.Min(strip, plan.TWc - s0), col0 = s0 * m, validCols = Math.Min(lanes, s.OW - col0);
-                    for (int blk = 0; blk < plan.OutBlocks; blk++)
+                    for (int blk = blk0; blk < blk1; blk++)
                     {
                         for (int k = 0; k < tilesHere; k++)
                         {

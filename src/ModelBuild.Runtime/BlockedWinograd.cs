@@ -127,10 +127,10 @@ internal static partial class BlockedWinograd
             InputTransform<TF, TV, TW>(stage, v, plan, images, th0, rows, tiles);
             for (int k = 0; k < xi; k++)
             {
-                Gemm<TV, TW>(ref v[k * XiStride(tiles, plan.Cp)], tiles, plan.Cp, s.C, ref Unsafe.Add(ref u, (nint)k * perXi), plan.OCp, ref m[k * XiStride(tiles, plan.OCp)]);
+                Gemm<TV, TW>(ref v[k * XiStride(tiles, plan.Cp)], tiles, plan.Cp, s.C, ref Unsafe.Add(ref u, (nint)k * perXi), plan.OCp, ref m[k * XiStride(tiles, plan.OCp)], 0, plan.OCp);
             }
 
-            OutputTransform<TF, TV, TW>(m, yn, paddedBias, act == Activation.Relu, s, plan, images, th0, rows, tiles);
+            OutputTransform<TF, TV, TW>(m, yn, paddedBias, act == Activation.Relu, s, plan, images, th0, rows, tiles, 0, plan.OutBlocks);
         }
     }
 

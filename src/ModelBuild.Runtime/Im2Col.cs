@@ -17,7 +17,7 @@ internal static class Im2Col
     private const int PanelFloats = 1 << 15;
 
     /// <summary>Output rows per panel: as many as fit <see cref="PanelFloats"/>, at least one, at most OH.</summary>
-    private static int RowsPerPanel(in Conv2DShape s, int k) => Math.Clamp(PanelFloats / Math.Max(1, k * s.OW), 1, s.OH);
+    internal static int RowsPerPanel(in Conv2DShape s, int k) => Math.Clamp(PanelFloats / Math.Max(1, k * s.OW), 1, s.OH);
 
     /// <summary>Scratch for <see cref="Chunks"/>: the panel, and when the image takes several panels, their outputs.</summary>
     public static int Scratch(in Conv2DShape s)

@@ -62,6 +62,7 @@ internal sealed class IntraOp
     private int _completed;
     private int _helpersWanted;
     private Exception? _error;
+    private SplitGate _gate;
 
     /// <summary>One kernel call split into parts; <see cref="Run"/> is called once per part, in any order, on any thread.</summary>
     internal interface IWork
@@ -89,6 +90,40 @@ internal sealed class IntraOp
     }
 
     /// <summary>
+    /// Least work per part when one image or one input row is split (batch-1 convs and GEMVs): 128 kFLOP, 2–4 µs of this
+    /// machine's batch-1 conv and GEMV kernels (a layer of 256 kFLOP, the least that splits, takes 4–6 µs), against a
+    /// hand-off of 1.2–1.4 µs per region when a spinning helper takes a part (`quick split-layers`: two parts of 5 or
+    /// 20 µs, 2-core AMD EPYC VM). The caller runs a part itself when the helper is late, so a late helper costs only
+    /// the claim; one that claimed a part and lost its core makes the caller wait, which is why parts are not smaller.
+    /// </summary>
+    public const long MinFlopsPerSplitPart = 1 << 17;
+
+    /// <summary>Runs every region's parts in order on the calling thread (benchmarks: the parts' total cost without any hand-off).</summary>
+    internal static bool RunPartsInline { get; set; }
+
+    /// <summary>Tries every batch-1 split whether or not helpers keep up (tests, so that splits run on a busy machine too).</summary>
+    internal static bool IgnoreSplitGate { get; set; }
+
+    /// <summary>Switches batch-1 splits off (benchmarks' A/B of the same thread count with and without them).</summary>
+    internal static bool SplitOneImage { get; set; } = true;
+
+    /// <summary>
+    /// Parts for a single image or row of <paramref name="flops"/> operations cut into at most <paramref name="maxParts"/>
+    /// units (channel blocks, weight-row blocks): one per thread, each at least <see cref="MinFlopsPerSplitPart"/>;
+    /// 1 (inline) when that leaves fewer than 2, or while this thread's helpers run no parts (<see cref="SplitGate"/>).
+    /// </summary>
+    public static int SplitParts(int threads, double flops, int maxParts)
+    {
+        if (threads <= 1 || maxParts <= 1 || t_depth > 0 || !SplitOneImage || (!IgnoreSplitGate && t_pool is { } pool && !pool._gate.Allows()))
+        {
+            return 1;
+        }
+
+        int parts = (int)Math.Min(Math.Min(Math.Floor(flops / MinFlopsPerSplitPart), maxParts), threads);
+        return parts < 2 ? 1 : parts;
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/>'s <paramref name="parts"/> parts on the calling thread and up to
     /// <paramref name="threads"/> − 1 helpers; returns when all parts are done. One part runs inline.
     /// </summary>
@@ -97,7 +132,7 @@ internal sealed class IntraOp
     public static void Run(IWork work, int parts, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(parts, MaxParts);
-        if (parts <= 1 || threads <= 1 || t_depth > 0)
+        if (parts <= 1 || threads <= 1 || t_depth > 0 || RunPartsInline)
         {
             for (int p = 0; p < parts; p++)
             {
@@ -133,7 +168,7 @@ internal sealed class IntraOp
 
         try
         {
-            Help(region);
+            _gate.Record(Help(region) < parts);
         }
         finally
         {
@@ -154,16 +189,16 @@ internal sealed class IntraOp
         }
     }
 
-    /// <summary>Claims and runs parts of region <paramref name="region"/> until none is left (or a newer region started).</summary>
-    private void Help(int region)
+    /// <summary>Claims and runs parts of region <paramref name="region"/> until none is left (or a newer region started); returns how many it ran.</summary>
+    private int Help(int region)
     {
-        while (true)
+        for (int ran = 0; ; ran++)
         {
             long claim = Volatile.Read(ref _claim);
             int parts = (int)(claim >> 16) & 0xFFFF, next = (int)claim & 0xFFFF;
             if ((int)(claim >> 32) != region || next >= parts)
             {
-                return;
+                return ran;
             }
 
             // Read before the claim: the region cannot end while part `next` is unclaimed, so if the claim succeeds
@@ -171,6 +206,7 @@ internal sealed class IntraOp
             IWork? work = Volatile.Read(ref _work);
             if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim)
             {
+                ran--;
                 continue;
             }
 

@@ -44,6 +44,11 @@ public static partial class Kernels
             return;
         }
 
+        if (threads > 1 && batch == 1 && ConvImageParallel.Run(Simd.Best, x, w, bias, y, s, act, threads))
+        {
+            return;
+        }
+
         Conv2D(Simd.Best, x, w, bias, y, scratch, s, batch, act);
     }
 
@@ -241,26 +246,37 @@ public static partial class Kernels
                 {
                     ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);
                     ref float yg = ref Unsafe.Add(ref yr, ((nint)(n * s.OC) + (g * ocg)) * p);
-                    ref float wg = ref Unsafe.Add(ref pw, (nint)g * groupFloats);
-                    if (pointwise)
-                    {
-                        ConvGemm.RunPacked(level, ref wg, ocg, ref MemoryMarshal.GetReference(xg), k, p, ref yg, g * ocg, ep);
-                        continue;
-                    }
-
-                    if (PhaseConv.Applies(level, s))
-                    {
-                        PhaseConv.Run(level, xg, ref wg, ocg, g * ocg, scratch, s, cg, ref yg, ep);
-                        continue;
-                    }
-
-                    for (var chunk = new Im2Col.Chunks(level, s, cg, scratch); chunk.Next(xg);)
-                    {
-                        ConvGemm.RunPacked(level, ref wg, ocg, ref chunk.Col, k, chunk.Pixels, ref chunk.Output(ref yg, ocg), g * ocg, ep);
-                        chunk.CopyOut(ref yg, ocg);
-                    }
+                    PackedGroup(level, xg, ref Unsafe.Add(ref pw, (nint)g * groupFloats), ocg, g * ocg, scratch, s, ref yg, ep);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="oc"/> output channels of one image's group from its input <paramref name="xg"/> (C/group planes):
+    /// packed weights from <paramref name="wg"/>, outputs (OH·OW floats per channel) from <paramref name="yg"/>, channel
+    /// <paramref name="j0"/> first for the epilogue. Any run of whole 4-channel blocks gives the same bits as the whole group
+    /// (every tile computes its channels alone), which <see cref="ConvImageParallel"/> relies on.
+    /// </summary>
+    internal static void PackedGroup(SimdLevel level, ReadOnlySpan<float> xg, ref float wg, int oc, int j0, Span<float> scratch, in Conv2DShape s, ref float yg, in Epilogue ep)
+    {
+        int cg = s.C / s.Group, p = s.OH * s.OW, k = cg * s.KH * s.KW;
+        if (IsPointwise(s))
+        {
+            ConvGemm.RunPacked(level, ref wg, oc, ref MemoryMarshal.GetReference(xg), k, p, ref yg, j0, ep);
+            return;
+        }
+
+        if (PhaseConv.Applies(level, s))
+        {
+            PhaseConv.Run(level, xg, ref wg, oc, j0, scratch, s, cg, ref yg, ep);
+            return;
+        }
+
+        for (var chunk = new Im2Col.Chunks(level, s, cg, scratch); chunk.Next(xg);)
+        {
+            ConvGemm.RunPacked(level, ref wg, oc, ref chunk.Col, k, chunk.Pixels, ref chunk.Output(ref yg, oc), j0, ep);
+            chunk.CopyOut(ref yg, oc);
         }
     }
 

@@ -65,6 +65,11 @@ public static partial class Kernels
             return;
         }
 
+        if (threads > 1 && DenseGemvParallel.Applies(level, w, rows) && DenseGemvParallel.Run(level, x, w, bias, y, rows, act, threads))
+        {
+            return;
+        }
+
         switch (w.Format)
         {
             case WeightFormat.Float32:
@@ -80,6 +85,14 @@ public static partial class Kernels
     }
 
     private static void DenseCore<TL>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+        where TL : struct, IWeightLoader
+        => DenseCore<TL>(level, x, w, bias, y, rows, act, 0, w.Rows);
+
+    /// <summary>
+    /// Outputs j0 ≤ j &lt; j1 of every row (all of them unless a thread's share, <see cref="DenseGemvParallel"/>: j0 a
+    /// multiple of 4 and j1 too unless it is n). Each output is one 4-row block's dot product, the same for any range.
+    /// </summary>
+    internal static void DenseCore<TL>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int j0, int j1)
         where TL : struct, IWeightLoader
     {
         int n = w.Rows, k = w.Cols;
@@ -98,11 +111,11 @@ public static partial class Kernels
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
         Span<float> s = stackalloc float[10];
-        int j = 0;
+        int j = j0;
 
         // Output rows outermost, four at a time: those four weight rows stay in L1 while every input row of
         // the batch streams past them, so weights (the large operand) are read from memory once.
-        for (; j <= n - 4; j += 4)
+        for (; j <= j1 - 4; j += 4)
         {
             ref byte w0 = ref TL.Row(w, j);
             ref byte w1 = ref TL.Row(w, j + 1);
@@ -130,7 +143,7 @@ public static partial class Kernels
             }
         }
 
-        for (; j < n; j++)
+        for (; j < j1; j++)
         {
             ref byte wj = ref TL.Row(w, j);
             for (int r = 0; r < rows; r++)

@@ -23,6 +23,8 @@
 // `... -- quick threads [rounds] [model…]` times the shared models at batch 1 and 64, generated and ONNX Runtime with 1 and 2 threads (wall time, interleaved rounds).
 // `... -- quick dw [case…]` times BlazeFace's depthwise convs (float32, batch 1).
 // `... -- quick pool` times the shared models' pooling windows and NHWC→NCHW Transpose at batch 1 and 64 against the scalar loops (PoolBenchmarks' cases).
+// `... -- quick threads split [rounds] [model…]` batch 1, 2 threads with the single-image splits on and off, against 1 thread and ORT (interleaved).
+// `... -- quick split-layers [rounds]` the shared models' batch-1 layers on 1 thread and split over 2 (single-image splits' break-even).
 // `... -- quick threads process model batch threads` times one PredictorBenchmarks case alone in its process, as BenchmarkDotNet does.
 // `... -- quick threads int8 [rounds] [model/batch…]` the same for the conv models with 8-bit activations (Int8ConvBenchmarks' int8-act, Threads 1 and 2).
 // `... -- quick arena` times a ReLU and a small conv with the output at several offsets from the input modulo 4 KiB, and misaligned.
@@ -158,6 +160,12 @@ if (args is ["quick", "int8-conv", .. var convCases])
 if (args is ["quick", "batch", ..])
 {
     ModelBuild.Benchmarks.BatchQuick.Run(args);
+    return;
+}
+
+if (args is ["quick", "split-layers", .. var splitArgs])
+{
+    ModelBuild.Benchmarks.SplitQuick.Run(splitArgs);
     return;
 }
 

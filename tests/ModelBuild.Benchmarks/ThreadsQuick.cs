@@ -22,6 +22,12 @@ internal static class ThreadsQuick
             return;
         }
 
+        if (args is ["split", .. var splitArgs])
+        {
+            RunSplit(splitArgs);
+            return;
+        }
+
         if (args is ["process", var caseModel, var caseBatch, var caseThreads, .. var extra])
         {
             var invariant = System.Globalization.CultureInfo.InvariantCulture;
@@ -44,6 +50,35 @@ internal static class ThreadsQuick
             {
                 Measure(model, batch, rounds);
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>quick threads split [rounds] [model…]</c>: batch 1 with 2 threads with the single-image splits on and off
+    /// (<see cref="ModelBuild.Runtime.IntraOp.SplitOneImage"/>), against 1 thread and ONNX Runtime, interleaved.
+    /// </summary>
+    private static void RunSplit(string[] args)
+    {
+        int rounds = args.Length > 0 && int.TryParse(args[0], out int r) ? r : 15;
+        string[] models = [.. args.Where(a => !int.TryParse(a, out _))];
+        foreach (string model in models.Length == 0 ? s_models : models)
+        {
+            var one = new PredictorBenchmarks { Model = model, Batch = 1, Threads = 1 };
+            var two = new PredictorBenchmarks { Model = model, Batch = 1, Threads = 2 };
+            one.Setup();
+            two.Setup();
+            Measure(model, 1, rounds,
+            [
+                ("gen 1T      ", () => { SetThreads(1); one.Generated(); }),
+                ("gen 2T split", () => { SetThreads(2); ModelBuild.Runtime.IntraOp.SplitOneImage = true; two.Generated(); }),
+                ("ORT 1T      ", one.OnnxRuntime),
+                ("ORT 2T      ", two.OnnxRuntime),
+                ("gen 2T whole", () => { SetThreads(2); ModelBuild.Runtime.IntraOp.SplitOneImage = false; two.Generated(); }),
+            ]);
+            ModelBuild.Runtime.IntraOp.SplitOneImage = true;
+            SetThreads(1);
+            one.Cleanup();
+            two.Cleanup();
         }
     }
 
@@ -187,6 +222,11 @@ internal static class ThreadsQuick
         for (int v = 0; v < variants.Length; v++)
         {
             Console.WriteLine($"{model,-20} b{batch,-3} {variants[v].Name}  {median[v],10:F1} / {wall[v].Min(),10:F1}  cpu {Median(cpu[v]),10:F1}");
+        }
+
+        if (variants.Length > 4)
+        {
+            Console.WriteLine($"{model,-20} b{batch,-3} split / whole (median) {median[1] / median[4]:F2}, (best) {wall[1].Min() / wall[4].Min():F2}; best gen2T/ORT2T {wall[1].Min() / wall[3].Min():F2}");
         }
 
         Console.WriteLine($"{model,-20} b{batch,-3} ratios (median): gen2T/gen1T {median[1] / median[0]:F2}  gen2T/ORT2T {median[1] / median[3]:F2}  gen1T/ORT1T {median[0] / median[2]:F2}  ORT2T/ORT1T {median[3] / median[2]:F2}");
