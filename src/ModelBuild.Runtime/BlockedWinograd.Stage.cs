@@ -151,9 +151,9 @@ internal static partial class BlockedWinograd
         r7 = Vector256.LoadUnsafe(ref mr, 56);
     }
 
-    /// <summary>Transposes the 4×4 matrix whose rows are r0…r3.</summary>
+    /// <summary>Transposes the 4×4 matrix whose rows are r0…r3 (WinogradConv uses it too).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose4(ref Vector128<float> r0, ref Vector128<float> r1, ref Vector128<float> r2, ref Vector128<float> r3)
+    internal static void Transpose4(ref Vector128<float> r0, ref Vector128<float> r1, ref Vector128<float> r2, ref Vector128<float> r3)
     {
         if (Sse.IsSupported)
         {

@@ -168,7 +168,7 @@ internal static class WinogradConv
                     ref float at = ref Unsafe.Add(ref pr, 4 * q);
                     Vector128<float> a = Vector128.LoadUnsafe(ref at), b = Vector128.LoadUnsafe(ref at, 4);
                     Vector128<float> cc = Vector128.LoadUnsafe(ref at, 8), d = Vector128.LoadUnsafe(ref at, 12);
-                    Transpose(ref a, ref b, ref cc, ref d);
+                    BlockedWinograd.Transpose4(ref a, ref b, ref cc, ref d);
                     a.StoreUnsafe(ref dst, (nuint)q);
                     b.StoreUnsafe(ref dst, (nuint)(geo.Q + q));
                     cc.StoreUnsafe(ref dst, (nuint)((2 * geo.Q) + q));
@@ -278,7 +278,7 @@ internal static class WinogradConv
         {
             Vector128<float> j0 = Vector128.LoadUnsafe(ref o, (nuint)half), j1 = Vector128.LoadUnsafe(ref o, (nuint)(lanes + half));
             Vector128<float> j2 = Vector128.LoadUnsafe(ref o, (nuint)((2 * lanes) + half)), j3 = Vector128.LoadUnsafe(ref o, (nuint)((3 * lanes) + half));
-            Transpose(ref j0, ref j1, ref j2, ref j3);
+            BlockedWinograd.Transpose4(ref j0, ref j1, ref j2, ref j3);
             j0 += bias;
             j1 += bias;
             j2 += bias;
@@ -302,27 +302,6 @@ internal static class WinogradConv
         {
             edge[..valid].CopyTo(MemoryMarshal.CreateSpan(ref dst, valid));
         }
-    }
-
-    /// <summary>Transposes the 4×4 matrix whose rows are r0…r3.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(ref Vector128<float> r0, ref Vector128<float> r1, ref Vector128<float> r2, ref Vector128<float> r3)
-    {
-        if (Sse.IsSupported)
-        {
-            Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackLow(r2, r3), t2 = Sse.UnpackHigh(r0, r1), t3 = Sse.UnpackHigh(r2, r3);
-            r0 = Sse.MoveLowToHigh(t0, t1);
-            r1 = Sse.MoveHighToLow(t1, t0);
-            r2 = Sse.MoveLowToHigh(t2, t3);
-            r3 = Sse.MoveHighToLow(t3, t2);
-            return;
-        }
-
-        Vector128<float> a = r0, b = r1, c = r2, d = r3;
-        r0 = Vector128.Create(a[0], b[0], c[0], d[0]);
-        r1 = Vector128.Create(a[1], b[1], c[1], d[1]);
-        r2 = Vector128.Create(a[2], b[2], c[2], d[2]);
-        r3 = Vector128.Create(a[3], b[3], c[3], d[3]);
     }
 
     /// <summary>Tiles and chunks of one image.</summary>
