@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -6,9 +7,9 @@ namespace ModelBuild.Runtime;
 internal static partial class BlockedWinograd
 {
     /// <summary>
-    /// One image on up to <paramref name="threads"/> threads (opt-in intra-op threads at batch 1): the calling thread
-    /// stages the image and runs the input transform once, then each part runs the α² GEMMs and the output transform for
-    /// a run of whole GEMM panels (2 vectors of output channels). The GEMM panels and the per-tile transforms are the ones
+    /// One image on up to <paramref name="threads"/> threads (opt-in intra-op threads at batch 1): each part stages and
+    /// input-transforms the image into its own thread's buffers, then runs the α² GEMMs and the output transform for a
+    /// run of whole GEMM panels (2 vectors of output channels). The GEMM panels and the per-tile transforms are the ones
     /// <see cref="Run(SimdLevel, ReadOnlySpan{float}, WeightMatrix, ReadOnlySpan{float}, Span{float}, in Conv2DShape, int, Activation)"/>
     /// runs, so the bits are one thread's. False (nothing done) when the image takes several chunks or the work is too
     /// small for two parts (<see cref="IntraOp.SplitParts"/>).
@@ -35,11 +36,15 @@ internal static partial class BlockedWinograd
         [ThreadStatic]
         private static Split<TF, TV, TW>? t_job;
 
+        // Each part's stage, V, M and padded bias, on the thread that runs it.
+        [ThreadStatic]
+        private static float[]? t_part;
+
         private Conv2DShape _s;
         private Plan _plan;
         private bool _relu;
-        private int _panels, _yLength, _mLength;
-        private float* _v, _m, _u, _bias, _y;
+        private int _panels, _xLength, _yLength, _biasLength;
+        private float* _x, _u, _bias, _y;
 
         public static bool Run(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, Activation act, int threads)
         {
@@ -52,37 +57,32 @@ internal static partial class BlockedWinograd
                 return false;
             }
 
-            int tiles = plan.TH * plan.TWc, stageFloats = plan.StageFloats, vFloats = xi * XiStride(tiles, plan.Cp), mFloats = xi * XiStride(tiles, plan.OCp);
-            int need = stageFloats + vFloats + mFloats + (plan.OutBlocks * lanes);
-            float[] buffer = t_buffer is { } b && b.Length >= need ? b : (t_buffer = new float[need]);
-            Span<float> stage = buffer.AsSpan(0, stageFloats);
-            Span<float> v = buffer.AsSpan(stageFloats, vFloats);
-            Span<float> paddedBias = buffer.AsSpan(stageFloats + vFloats + mFloats, plan.OutBlocks * lanes);
-            paddedBias.Clear();
-            bias.CopyTo(paddedBias);
-            Stage<TV, TW>(x, stage, s, plan);
-            InputTransform<TF, TV, TW>(stage, v, plan, 1, 0, plan.TH, tiles);
             float[] u = w.PackedBlockedWinograd(TF.M, 2 * lanes);
-            fixed (float* pb = buffer, pu = u, py = y)
+            fixed (float* px = x, pu = u, pb = bias, py = y)
             {
                 var job = t_job ??= new Split<TF, TV, TW>();
                 job._s = s;
                 job._plan = plan;
                 job._relu = act == Activation.Relu;
-                (job._panels, job._yLength, job._mLength) = (panels, y.Length, mFloats);
-                job._v = pb + stageFloats;
-                job._m = pb + stageFloats + vFloats;
-                job._bias = pb + stageFloats + vFloats + mFloats;
+                (job._panels, job._xLength, job._yLength, job._biasLength) = (panels, x.Length, y.Length, bias.Length);
+                job._x = px;
                 job._u = pu;
+                job._bias = pb;
                 job._y = py;
                 IntraOp.Run(job, parts, threads);
-                job._v = job._m = job._u = job._bias = job._y = null;
+                job._x = job._u = job._bias = job._y = null;
             }
 
             return true;
         }
 
-        /// <summary>Panels [panels·part/parts, panels·(part + 1)/parts): their α² GEMMs, then their channel blocks' output transform.</summary>
+        /// <summary>
+        /// Panels [panels·part/parts, panels·(part + 1)/parts): the whole image staged and input-transformed into this
+        /// thread's own buffers, then the panels' α² GEMMs and their channel blocks' output transform. Every part
+        /// repeating the input transform (a tenth of the work at 32 channels) costs less than sharing one V: V written on
+        /// one core and read on the other moved every line between the cores on every call, and the split ran no faster
+        /// than one thread.
+        /// </summary>
         public void Run(int part, int parts)
         {
             int lanes = TW.Count, nr = 2 * lanes, xi = TF.Alpha * TF.Alpha, tiles = _plan.TH * _plan.TWc;
@@ -92,19 +92,31 @@ internal static partial class BlockedWinograd
                 return;
             }
 
+            int stageFloats = WholeLines(_plan.StageFloats), vFloats = xi * XiStride(tiles, _plan.Cp), mFloats = xi * XiStride(tiles, _plan.OCp);
+            Span<float> buffer = ThreadScratch.Get(ref t_part, stageFloats + vFloats + mFloats + (_plan.OutBlocks * lanes));
+            Span<float> stage = buffer[.._plan.StageFloats];
+            Span<float> v = buffer.Slice(stageFloats, vFloats);
+            Span<float> m = buffer.Slice(stageFloats + vFloats, mFloats);
+            Span<float> paddedBias = buffer.Slice(stageFloats + vFloats + mFloats, _plan.OutBlocks * lanes);
+            paddedBias.Clear();
+            new ReadOnlySpan<float>(_bias, _biasLength).CopyTo(paddedBias);
+            Stage<TV, TW>(new ReadOnlySpan<float>(_x, _xLength), stage, _s, _plan);
+            InputTransform<TF, TV, TW>(stage, v, _plan, 1, 0, _plan.TH, tiles);
+
             int perXi = _plan.OCp * _s.C;
-            ref float v = ref *_v;
-            ref float m = ref *_m;
+            ref float vr = ref MemoryMarshal.GetReference(v);
+            ref float mr = ref MemoryMarshal.GetReference(m);
             ref float u = ref *_u;
             for (int k = 0; k < xi; k++)
             {
-                Gemm<TV, TW>(ref Unsafe.Add(ref v, k * XiStride(tiles, _plan.Cp)), tiles, _plan.Cp, _s.C,
+                Gemm<TV, TW>(ref Unsafe.Add(ref vr, k * XiStride(tiles, _plan.Cp)), tiles, _plan.Cp, _s.C,
                     ref Unsafe.Add(ref u, (nint)k * perXi), _plan.OCp,
-                    ref Unsafe.Add(ref m, k * XiStride(tiles, _plan.OCp)), oc0, oc1);
+                    ref Unsafe.Add(ref mr, k * XiStride(tiles, _plan.OCp)), oc0, oc1);
             }
 
-            OutputTransform<TF, TV, TW>(new ReadOnlySpan<float>(_m, _mLength), new Span<float>(_y, _yLength), new ReadOnlySpan<float>(_bias, _plan.OutBlocks * lanes),
+            OutputTransform<TF, TV, TW>(m, new Span<float>(_y, _yLength), paddedBias,
                 _relu, _s, _plan, 1, 0, _plan.TH, tiles, oc0 / lanes, Math.Min(_plan.OutBlocks, oc1 / lanes));
         }
     }
 }
+

@@ -87,13 +87,13 @@ internal static partial class BlockedWinograd
     {
         int lanes = TW.Count, xi = TF.Alpha * TF.Alpha;
         var plan = new Plan(s, TF.M, xi, lanes, batch);
-        int stageFloats = plan.Images * plan.StageFloats, vFloats = xi * XiStride(plan.ChunkTiles, plan.Cp), mFloats = xi * XiStride(plan.ChunkTiles, plan.OCp);
+        int stageFloats = WholeLines(plan.Images * plan.StageFloats), vFloats = xi * XiStride(plan.ChunkTiles, plan.Cp), mFloats = xi * XiStride(plan.ChunkTiles, plan.OCp);
         int need = stageFloats + vFloats + mFloats + (plan.OutBlocks * lanes);
-        float[] buffer = t_buffer is { } b && b.Length >= need ? b : (t_buffer = new float[need]);
-        Span<float> stage = buffer.AsSpan(0, stageFloats);
-        Span<float> v = buffer.AsSpan(stageFloats, vFloats);
-        Span<float> m = buffer.AsSpan(stageFloats + vFloats, mFloats);
-        Span<float> paddedBias = buffer.AsSpan(stageFloats + vFloats + mFloats, plan.OutBlocks * lanes);
+        Span<float> buffer = ThreadScratch.Get(ref t_buffer, need);
+        Span<float> stage = buffer[..(plan.Images * plan.StageFloats)];
+        Span<float> v = buffer.Slice(stageFloats, vFloats);
+        Span<float> m = buffer.Slice(stageFloats + vFloats, mFloats);
+        Span<float> paddedBias = buffer.Slice(stageFloats + vFloats + mFloats, plan.OutBlocks * lanes);
         paddedBias.Clear();
         bias.CopyTo(paddedBias);
         ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedBlockedWinograd(TF.M, 2 * lanes));
@@ -140,6 +140,9 @@ internal static partial class BlockedWinograd
     /// which holds 12 lines (the output transform of mnist_cnn_fc128's conv2 ran at L2 speed).
     /// </summary>
     private static int XiStride(int tiles, int rowFloats) => (tiles * rowFloats) + 16;
+
+    /// <summary><paramref name="floats"/> rounded up to whole 64-byte lines (16 floats).</summary>
+    private static int WholeLines(int floats) => (floats + 15) & ~15;
 
     /// <summary>Sizes of one call: channel blocks, padded tile grid, staged image and chunk.</summary>
     private readonly struct Plan

@@ -55,9 +55,9 @@ internal static class ConvBatch
         int images = Math.Min(ImagesPerPanel(s), batch);
         int most = Stride(images * p);
         int need = (k + s.OC) * most;
-        float[] buffer = t_buffer is { } b && b.Length >= need ? b : (t_buffer = new float[need]);
-        Span<float> col = buffer.AsSpan(0, k * most);
-        Span<float> output = buffer.AsSpan(k * most, s.OC * most);
+        Span<float> buffer = ThreadScratch.Get(ref t_buffer, need);
+        Span<float> col = buffer[..(k * most)];
+        Span<float> output = buffer.Slice(k * most, s.OC * most);
         for (int n0 = 0; n0 < batch; n0 += images)
         {
             int m = Math.Min(images, batch - n0), width = Stride(m * p);

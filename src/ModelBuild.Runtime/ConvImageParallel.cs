@@ -104,7 +104,6 @@ internal static unsafe class ConvImageParallel
             Kernels.PackedGroup(_level, x, ref wg, c1 - c0, c0, Scratch(scratchFloats)[..scratchFloats], _s, ref yg, ep);
         }
 
-        private static Span<float> Scratch(int floats) =>
-            t_scratch is { } b && b.Length >= floats ? b : (t_scratch = new float[Math.Max(1, floats)]);
+        private static Span<float> Scratch(int floats) => ThreadScratch.Get(ref t_scratch, floats);
     }
 }

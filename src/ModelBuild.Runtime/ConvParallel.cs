@@ -66,11 +66,11 @@ internal static class ConvParallel
 
             long inPer = (long)_s.C * _s.H * _s.W, outPer = (long)_s.OC * _s.OH * _s.OW;
             int scratchFloats = Kernels.Conv2DScratch(_s);
-            float[] scratch = t_scratch is { } b && b.Length >= scratchFloats ? b : (t_scratch = new float[Math.Max(1, scratchFloats)]);
+            Span<float> scratch = ThreadScratch.Get(ref t_scratch, scratchFloats);
             var x = new ReadOnlySpan<float>(_x + (n0 * inPer), checked((int)((n1 - n0) * inPer)));
             var y = new Span<float>(_y + (n0 * outPer), checked((int)((n1 - n0) * outPer)));
             var bias = new ReadOnlySpan<float>(_bias, _biasLength);
-            Kernels.Conv2D(_level, x, _w!, bias, y, scratch.AsSpan(0, scratchFloats), _s, n1 - n0, _act, batched: true);
+            Kernels.Conv2D(_level, x, _w!, bias, y, scratch, _s, n1 - n0, _act, batched: true);
         }
     }
 }

@@ -122,7 +122,6 @@ internal static unsafe class ConvPixelSplit
             }
         }
 
-        private static Span<float> Scratch(int floats) =>
-            t_scratch is { } t && t.Length >= floats ? t : (t_scratch = new float[floats]);
+        private static Span<float> Scratch(int floats) => ThreadScratch.Get(ref t_scratch, floats);
     }
 }

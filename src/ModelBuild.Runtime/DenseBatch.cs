@@ -23,8 +23,7 @@ internal static partial class DenseBatch
         where TL : struct, IWeightLoader
     {
         int n = w.Rows, k = w.Cols;
-        float[] buffer = t_rows is { } b && b.Length >= 4 * k ? b : (t_rows = new float[4 * k]);
-        ref float f = ref MemoryMarshal.GetArrayDataReference(buffer);
+        ref float f = ref MemoryMarshal.GetReference(ThreadScratch.Get(ref t_rows, 4 * k));
         ref byte f0 = ref Unsafe.As<float, byte>(ref f);
         ref byte f1 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, k));
         ref byte f2 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 2 * k));

@@ -15,7 +15,8 @@ internal static partial class DenseGemm
     /// <summary>
     /// 6 rows × 2 vectors (AVX2: 6 × 16, SSE/NEON: 6 × 8): 12 accumulators + 2 weight vectors + 1 broadcast = 15 of
     /// the 16 registers, and 12 independent FMA chains, enough to hide the FMA latency on two pipes.
-    /// <c>c[r·ldc + n] (+)= Σ_{k&lt;kc} x[r·ldx + k]·panel[k·NR + n]</c> for r &lt; 6, n &lt; NR.
+    /// <c>c[r·ldc + n] (+)= Σ_{k&lt;kc} x[r·ldx + k]·panel[k·NR + n]</c> for r &lt; 6, n &lt; NR. The k loop is unrolled
+    /// twice (same order of FMAs per accumulator): 4–8 % faster at batch 64 on Zen 3 (`quick` A/B, interleaved rounds).
     /// </summary>
     public static void Tile6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
         where TW : struct, IVectorWidth<TV>
@@ -31,7 +32,8 @@ internal static partial class DenseGemm
         TV a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
         TV b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default;
         ref float w = ref panel;
-        for (nint k = 0; k < kc; k++)
+        nint k = 0;
+        for (; k + 1 < kc; k += 2)
         {
             TV wa = TW.Load(ref w, 0);
             TV wb = TW.Load(ref w, TW.Count);
@@ -53,7 +55,52 @@ internal static partial class DenseGemm
             v = TW.Broadcast(Unsafe.Add(ref x5, k));
             a5 = TW.MulAdd(wa, v, a5);
             b5 = TW.MulAdd(wb, v, b5);
-            w = ref Unsafe.Add(ref w, nr);
+
+            wa = TW.Load(ref w, nr);
+            wb = TW.Load(ref w, nr + TW.Count);
+            v = TW.Broadcast(Unsafe.Add(ref x0, k + 1));
+            a0 = TW.MulAdd(wa, v, a0);
+            b0 = TW.MulAdd(wb, v, b0);
+            v = TW.Broadcast(Unsafe.Add(ref x1, k + 1));
+            a1 = TW.MulAdd(wa, v, a1);
+            b1 = TW.MulAdd(wb, v, b1);
+            v = TW.Broadcast(Unsafe.Add(ref x2, k + 1));
+            a2 = TW.MulAdd(wa, v, a2);
+            b2 = TW.MulAdd(wb, v, b2);
+            v = TW.Broadcast(Unsafe.Add(ref x3, k + 1));
+            a3 = TW.MulAdd(wa, v, a3);
+            b3 = TW.MulAdd(wb, v, b3);
+            v = TW.Broadcast(Unsafe.Add(ref x4, k + 1));
+            a4 = TW.MulAdd(wa, v, a4);
+            b4 = TW.MulAdd(wb, v, b4);
+            v = TW.Broadcast(Unsafe.Add(ref x5, k + 1));
+            a5 = TW.MulAdd(wa, v, a5);
+            b5 = TW.MulAdd(wb, v, b5);
+            w = ref Unsafe.Add(ref w, 2 * nr);
+        }
+
+        if (k < kc)
+        {
+            TV wa = TW.Load(ref w, 0);
+            TV wb = TW.Load(ref w, TW.Count);
+            TV v = TW.Broadcast(Unsafe.Add(ref x0, k));
+            a0 = TW.MulAdd(wa, v, a0);
+            b0 = TW.MulAdd(wb, v, b0);
+            v = TW.Broadcast(Unsafe.Add(ref x1, k));
+            a1 = TW.MulAdd(wa, v, a1);
+            b1 = TW.MulAdd(wb, v, b1);
+            v = TW.Broadcast(Unsafe.Add(ref x2, k));
+            a2 = TW.MulAdd(wa, v, a2);
+            b2 = TW.MulAdd(wb, v, b2);
+            v = TW.Broadcast(Unsafe.Add(ref x3, k));
+            a3 = TW.MulAdd(wa, v, a3);
+            b3 = TW.MulAdd(wb, v, b3);
+            v = TW.Broadcast(Unsafe.Add(ref x4, k));
+            a4 = TW.MulAdd(wa, v, a4);
+            b4 = TW.MulAdd(wb, v, b4);
+            v = TW.Broadcast(Unsafe.Add(ref x5, k));
+            a5 = TW.MulAdd(wa, v, a5);
+            b5 = TW.MulAdd(wb, v, b5);
         }
 
         Put<TW, TV>(a0, b0, ref c, accumulate);
@@ -62,6 +109,64 @@ internal static partial class DenseGemm
         Put<TW, TV>(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate);
         Put<TW, TV>(a4, b4, ref Unsafe.Add(ref c, 4 * ldc), accumulate);
         Put<TW, TV>(a5, b5, ref Unsafe.Add(ref c, 5 * ldc), accumulate);
+    }
+
+    /// <summary>Up to 6 rows × 2 vectors: <see cref="Tile6x2{TW, TV}"/>, or <see cref="Tile4x2{TW, TV}"/> for a tail of ≤ 4 rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TileUpTo6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        if (rows > 4)
+        {
+            Tile6x2<TW, TV>(ref x, ldx, rows, ref panel, kc, ref c, ldc, accumulate);
+        }
+        else
+        {
+            Tile4x2<TW, TV>(ref x, ldx, rows, ref panel, kc, ref c, ldc, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// The tail tile: up to 4 rows × 2 vectors (8 accumulators, still enough independent FMAs for two pipes), for the
+    /// last 1–4 rows of a call so a 64-row batch (10 × 6 + 4) does not spend a third of its last tile on repeated rows.
+    /// Same sums as <see cref="Tile6x2{TW, TV}"/> row for row.
+    /// </summary>
+    public static void Tile4x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        nint nr = 2 * TW.Count;
+        ref float x0 = ref x;
+        ref float x1 = ref Unsafe.Add(ref x, Math.Min(1, rows - 1) * ldx);
+        ref float x2 = ref Unsafe.Add(ref x, Math.Min(2, rows - 1) * ldx);
+        ref float x3 = ref Unsafe.Add(ref x, Math.Min(3, rows - 1) * ldx);
+        TV a0 = default, a1 = default, a2 = default, a3 = default;
+        TV b0 = default, b1 = default, b2 = default, b3 = default;
+        ref float w = ref panel;
+        for (nint k = 0; k < kc; k++)
+        {
+            TV wa = TW.Load(ref w, 0);
+            TV wb = TW.Load(ref w, TW.Count);
+            TV v = TW.Broadcast(Unsafe.Add(ref x0, k));
+            a0 = TW.MulAdd(wa, v, a0);
+            b0 = TW.MulAdd(wb, v, b0);
+            v = TW.Broadcast(Unsafe.Add(ref x1, k));
+            a1 = TW.MulAdd(wa, v, a1);
+            b1 = TW.MulAdd(wb, v, b1);
+            v = TW.Broadcast(Unsafe.Add(ref x2, k));
+            a2 = TW.MulAdd(wa, v, a2);
+            b2 = TW.MulAdd(wb, v, b2);
+            v = TW.Broadcast(Unsafe.Add(ref x3, k));
+            a3 = TW.MulAdd(wa, v, a3);
+            b3 = TW.MulAdd(wb, v, b3);
+            w = ref Unsafe.Add(ref w, nr);
+        }
+
+        Put<TW, TV>(a0, b0, ref c, accumulate);
+        Put<TW, TV>(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate);
+        Put<TW, TV>(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate);
+        Put<TW, TV>(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate);
     }
 
     /// <summary>

@@ -117,7 +117,7 @@ internal static partial class DenseGemm
         int nr = PanelWidth(level), mr = TileRows(nr), n = w.Rows, k = w.Cols;
         int panels = (n + nr - 1) / nr, blocks = (rows + mr - 1) / mr, ldc = panels * nr;
         int need = blocks * mr * ldc;
-        float[] acc = t_accumulator is { } a && a.Length >= need ? a : (t_accumulator = new float[need]);
+        Span<float> acc = ThreadScratch.Get(ref t_accumulator, need);
         bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null;
         var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8);
 
@@ -128,7 +128,7 @@ internal static partial class DenseGemm
         if (parts == 1)
         {
             Part(shape, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(packed), ref MemoryMarshal.GetArrayDataReference(codes),
-                ref MemoryMarshal.GetArrayDataReference(scales), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetArrayDataReference(acc),
+                ref MemoryMarshal.GetArrayDataReference(scales), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(acc),
                 ref MemoryMarshal.GetReference(y), 0, 1);
             return;
         }
@@ -170,11 +170,11 @@ internal static partial class DenseGemm
                     }
                     else if (s.Level == SimdLevel.Vector256)
                     {
-                        Tile6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
+                        TileUpTo6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
                     }
                     else
                     {
-                        Tile6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
+                        TileUpTo6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
                     }
                 }
             }
@@ -200,8 +200,7 @@ internal static partial class DenseGemm
     private static ref float Widen(in Shape s, ref sbyte codes, ref float scales, int kc)
     {
         int count = kc * s.Nr;
-        float[] scratch = t_panel is { } t && t.Length >= count ? t : (t_panel = new float[Kc * 32]);
-        ref float dst = ref MemoryMarshal.GetArrayDataReference(scratch);
+        ref float dst = ref MemoryMarshal.GetReference(ThreadScratch.Get(ref t_panel, count));
         if (s.Level == SimdLevel.Vector256)
         {
             for (nint c = 0; c < s.Nr; c += 8)

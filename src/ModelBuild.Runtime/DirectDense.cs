@@ -489,7 +489,6 @@ internal static class DirectDense
 
     private static Span<float> Scratch(int length)
     {
-        float[] buffer = t_scratch is { } b && b.Length >= length ? b : (t_scratch = new float[Math.Max(length, 64)]);
-        return buffer.AsSpan(0, length);
+        return ThreadScratch.Get(ref t_scratch, length);
     }
 }

@@ -51,8 +51,7 @@ internal static unsafe class Int8ConvParallel
     private static Span<byte> OwnScratch(in Conv2DShape s)
     {
         int bytes = Int8Conv.ScratchBytes(s);
-        byte[] b = t_scratch is { } a && a.Length >= bytes ? a : (t_scratch = new byte[bytes]);
-        return b.AsSpan(0, bytes);
+        return ThreadScratch.Get(ref t_scratch, bytes);
     }
 
     /// <summary>A parallel call's operands as pointers (fixed by <see cref="Run"/> for the call's duration).</summary>

@@ -117,24 +117,24 @@ internal static class Int8Gemm
     private static ref byte Rows(ReadOnlySpan<byte> q, int rows, int k, int kp)
     {
         int need = rows * kp;
-        byte[] buffer = t_codes is { } b && b.Length >= need ? b : (t_codes = new byte[need]);
+        Span<byte> buffer = ThreadScratch.Get(ref t_codes, need);
         for (int r = 0; r < rows; r++)
         {
-            q.Slice(r * k, k).CopyTo(buffer.AsSpan(r * kp));
+            q.Slice(r * k, k).CopyTo(buffer[(r * kp)..]);
         }
 
-        return ref MemoryMarshal.GetArrayDataReference(buffer);
+        return ref MemoryMarshal.GetReference(buffer);
     }
 
     /// <summary><c>q − zp</c> as int16 in a per-thread buffer with row stride <paramref name="kp"/>, 0 in the padding.</summary>
     private static ref short Widen(ReadOnlySpan<byte> q, int zeroPoint, int rows, int k, int kp)
     {
         int need = rows * kp;
-        short[] buffer = t_wide is { } b && b.Length >= need ? b : (t_wide = new short[need]);
+        Span<short> buffer = ThreadScratch.Get(ref t_wide, need);
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<byte> src = q.Slice(r * k, k);
-            Span<short> dst = buffer.AsSpan(r * kp, kp);
+            Span<short> dst = buffer.Slice(r * kp, kp);
             int i = 0;
             if (Vector256.IsHardwareAccelerated)
             {
@@ -153,7 +153,7 @@ internal static class Int8Gemm
             dst[k..].Clear();
         }
 
-        return ref MemoryMarshal.GetArrayDataReference(buffer);
+        return ref MemoryMarshal.GetReference(buffer);
     }
 
     /// <summary>

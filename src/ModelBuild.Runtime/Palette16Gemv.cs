@@ -178,7 +178,6 @@ internal static class Palette16Gemv
 
     private static Span<float> Scratch(int length)
     {
-        float[] buffer = t_x is { } b && b.Length >= length ? b : (t_x = new float[Math.Max(length, 64)]);
-        return buffer.AsSpan(0, length);
+        return ThreadScratch.Get(ref t_x, length);
     }
 }

@@ -113,7 +113,7 @@ internal static class SparseDense
         where TM : struct, IVectorCount
     {
         int k = w.Cols, n = w.Rows, width = 8 * TM.Count;
-        float[] panel = t_panel is { } p && p.Length >= width * k ? p : (t_panel = new float[width * k]);
+        Span<float> panel = ThreadScratch.Get(ref t_panel, width * k);
         for (int t = 0; t < width; t++)
         {
             ReadOnlySpan<float> row = x.Slice((r0 + t) * k, k);
@@ -123,7 +123,7 @@ internal static class SparseDense
             }
         }
 
-        ref float xt = ref MemoryMarshal.GetArrayDataReference(panel);
+        ref float xt = ref MemoryMarshal.GetReference(panel);
         Span<float> sums = stackalloc float[64];
         for (int j = 0; j < n; j++)
         {

@@ -110,11 +110,11 @@ internal static class WinogradConv
         var geo = new Geometry(s, TW.Count);
         int planeFloats = s.C * geo.Rows * 4 * geo.Q;
         int need = planeFloats + (Xi * (s.C + s.OC) * geo.ChunkTiles) + (4 * geo.Q);
-        float[] buffer = t_buffer is { } b && b.Length >= need ? b : (t_buffer = new float[need]);
-        Span<float> planes = buffer.AsSpan(0, planeFloats);
-        Span<float> v = buffer.AsSpan(planeFloats, Xi * s.C * geo.ChunkTiles);
-        Span<float> m = buffer.AsSpan(planeFloats + v.Length, Xi * s.OC * geo.ChunkTiles);
-        Span<float> padded = buffer.AsSpan(planeFloats + v.Length + m.Length, 4 * geo.Q);
+        Span<float> buffer = ThreadScratch.Get(ref t_buffer, need);
+        Span<float> planes = buffer[..planeFloats];
+        Span<float> v = buffer.Slice(planeFloats, Xi * s.C * geo.ChunkTiles);
+        Span<float> m = buffer.Slice(planeFloats + v.Length, Xi * s.OC * geo.ChunkTiles);
+        Span<float> padded = buffer.Slice(planeFloats + v.Length + m.Length, 4 * geo.Q);
         ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedWinograd());
         int perXi = (s.OC + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * s.C;
         var none = new Epilogue(default, Activation.None);

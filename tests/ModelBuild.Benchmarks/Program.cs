@@ -24,6 +24,7 @@
 // `... -- quick dw [case…]` times BlazeFace's depthwise convs (float32, batch 1).
 // `... -- quick pool` times the shared models' pooling windows and NHWC→NCHW Transpose at batch 1 and 64 against the scalar loops (PoolBenchmarks' cases).
 // `... -- quick threads split [rounds] [model…]` batch 1, 2 threads with the single-image splits on and off, against 1 thread and ORT (interleaved).
+// `... -- quick split-one threads seconds [dense]` one batch-1 layer in a loop on 1 or 2 threads (3 = parts inline), for perf.
 // `... -- quick split-layers [rounds]` the shared models' batch-1 layers on 1 thread and split over 2 (single-image splits' break-even).
 // `... -- quick threads process model batch threads` times one PredictorBenchmarks case alone in its process, as BenchmarkDotNet does.
 // `... -- quick threads int8 [rounds] [model/batch…]` the same for the conv models with 8-bit activations (Int8ConvBenchmarks' int8-act, Threads 1 and 2).
@@ -154,6 +155,12 @@ if (args is ["quick", "conv-ab", .. var abCases])
 if (args is ["quick", "int8-conv", .. var convCases])
 {
     ModelBuild.Benchmarks.Int8ConvBenchmarks.Quick(convCases);
+    return;
+}
+
+if (args is ["quick", "split-one", .. var oneArgs])
+{
+    ModelBuild.Benchmarks.SplitOneQuick.Run(oneArgs);
     return;
 }
 
