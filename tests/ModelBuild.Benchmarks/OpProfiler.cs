@@ -20,6 +20,12 @@ internal static class OpProfiler
         var dir = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "obj", "Release", "net10.0", "modelbuild", className);
         var program = PlanInterpreter.Load(File.ReadAllText(Path.Combine(dir, className + ".mbplan")),
             WeightBlob.Load(File.ReadAllBytes(Path.Combine(dir, className + ".weights.mbw"))));
+        // PROFILE_THREADS=2: the ops' intra-op split (the calling thread's time then includes waiting for its helper).
+        if (int.TryParse(Environment.GetEnvironmentVariable("PROFILE_THREADS"), out var threads))
+        {
+            program.IntraOpThreads = threads;
+        }
+
         var context = new OpContext(program);
         var rng = new Random(7);
         var input = new float[shape.Aggregate(1, (a, d) => a * d)];

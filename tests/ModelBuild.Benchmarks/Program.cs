@@ -2,7 +2,7 @@
 //   dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*PredictorBenchmarks*"
 // Kernels:  ... -- --filter "*ConvBenchmarks*" "*DenseBenchmarks*" "*PoolBenchmarks*"
 // Every benchmark uses a ShortRun job (3 warm-ups, 3 iterations, one launch) unless --job is given.
-// `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler).
+// `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler; PROFILE_THREADS=2 splits ops, PROFILE_CALLS sets the timed calls: the minimum over many calls is what survives this VM's slow phases).
 // `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
 // `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
