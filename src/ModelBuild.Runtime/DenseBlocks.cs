@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelBuild.Runtime;
 
@@ -71,7 +72,7 @@ internal static class DenseBlocks
         return i;
     }
 
-    public static void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s)
+    public static unsafe void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s)
         where TL : struct, IWeightLoader
     {
         int i = 0;
@@ -84,8 +85,18 @@ internal static class DenseBlocks
                 DenseBlocksZmm.Block4x1<TL>(ref xa, ref w0, ref w1, ref w2, ref w3, k, ref i, out a0, out a1, out a2, out a3, out sa);
             }
 
-            for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count)
+            // The next block of 4 rows (when rows are equally spaced, as every loader's are) is prefetched while this one
+            // runs: its rows are too short for the hardware prefetcher to get ahead (see Int8Dense.Gemv).
+            nint rowBytes = Unsafe.ByteOffset(ref w0, ref w1);
+            byte* ahead = (byte*)Unsafe.AsPointer(ref w0) + (4 * rowBytes);
+            nint step = Math.Max(1, 4 * rowBytes * Vector256<float>.Count / Math.Max(1, k));
+            for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count, ahead += step)
             {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead);
+                }
+
                 Vector256<float> va = Vector256.LoadUnsafe(ref xa, (nuint)i);
                 a0 = Simd.MulAdd(TL.Load256(ref w0, i), va, a0);
                 a1 = Simd.MulAdd(TL.Load256(ref w1, i), va, a1);

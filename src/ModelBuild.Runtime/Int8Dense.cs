@@ -117,6 +117,12 @@ internal static class Int8Dense
         int correction = TDot.Offset - zeroPoint; // Σ (q − zp)·w = Σ (q − Offset)·w + (Offset − zp)·Σ w
         ref byte x0 = ref MemoryMarshal.GetReference(q);
         ref sbyte w0 = ref MemoryMarshal.GetReference(w.Int8);
+        if (wide && rows == 1 && k >= 32)
+        {
+            Gemv<TDot>(ref x0, ref w0, n, k, output, correction, y);
+            return;
+        }
+
         Span<int> dots = stackalloc int[8];
         int j = 0;
         for (; j <= n - 4; j += 4)
@@ -304,6 +310,75 @@ internal static class Int8Dense
         d.CopyTo(dots);
     }
 
+    // One input row's operands as TDot prepares them (magnitude, sign), per thread.
+    [ThreadStatic]
+    private static byte[]? t_prepared;
+
+    /// <summary>
+    /// One input row (batch 1) against all weight rows, 256-bit: the row's operands are prepared once per call
+    /// (<see cref="IByteDot.Magnitude256"/> and <see cref="IByteDot.Sign256"/> into a per-thread buffer, 2·K bytes
+    /// that stay in L1) instead of once per block of weight rows, and each block of 4 rows is reduced to its 4 sums
+    /// with 3 horizontal adds instead of 4 separate ones, and the next block's rows are prefetched. The int32 sums are
+    /// the same as <see cref="Dots4x1"/>'s.
+    /// </summary>
+    // Weight rows stream from L3 (or memory), and each row is only K bytes: too short for the hardware prefetcher to
+    // get ahead. Prefetching the next block of 4 rows while this one runs: wide MLP int8-act batch 1 72 → 64 µs
+    // (Zen 3, interleaved A/B; 2 blocks ahead 65, 4 ahead 69).
+    private const int PrefetchBlocks = 1;
+
+    private static unsafe void Gemv<TDot>(ref byte x, ref sbyte w0, int n, int k, Output output, int correction, Span<float> y)
+        where TDot : struct, IByteDot
+    {
+        int k32 = k & ~31;
+        Span<byte> prepared = ThreadScratch.Get(ref t_prepared, 2 * k32);
+        ref byte m = ref MemoryMarshal.GetReference(prepared);
+        ref sbyte sg = ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref m, k32));
+        for (int i = 0; i < k32; i += 32)
+        {
+            Vector256<byte> q = Vector256.LoadUnsafe(ref x, (nuint)i);
+            TDot.Magnitude256(q).StoreUnsafe(ref m, (nuint)i);
+            TDot.Sign256(q).StoreUnsafe(ref sg, (nuint)i);
+        }
+
+        int j = 0;
+        for (; j <= n - 4; j += 4)
+        {
+            ref sbyte w = ref Unsafe.Add(ref w0, (nint)j * k);
+            ref sbyte w1 = ref Unsafe.Add(ref w, k);
+            ref sbyte w2 = ref Unsafe.Add(ref w1, k);
+            ref sbyte w3 = ref Unsafe.Add(ref w2, k);
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            byte* ahead = (byte*)Unsafe.AsPointer(ref w) + (PrefetchBlocks * 4 * (nint)k);
+            for (int i = 0; i < k32; i += 32)
+            {
+                Sse.Prefetch0(ahead + (4 * i));
+                Sse.Prefetch0(ahead + (4 * i) + 64);
+                Vector256<byte> mi = Vector256.LoadUnsafe(ref m, (nuint)i);
+                Vector256<sbyte> si = Vector256.LoadUnsafe(ref sg, (nuint)i);
+                a0 = TDot.Accumulate256(a0, mi, si, Vector256.LoadUnsafe(ref w, (nuint)i));
+                a1 = TDot.Accumulate256(a1, mi, si, Vector256.LoadUnsafe(ref w1, (nuint)i));
+                a2 = TDot.Accumulate256(a2, mi, si, Vector256.LoadUnsafe(ref w2, (nuint)i));
+                a3 = TDot.Accumulate256(a3, mi, si, Vector256.LoadUnsafe(ref w3, (nuint)i));
+            }
+
+            // [a0, a1, a2, a3] lane sums: hadd pairs twice, then add the two 128-bit halves.
+            Vector256<int> h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(a0, a1), Avx2.HorizontalAdd(a2, a3));
+            Vector128<int> sums = h.GetLower() + h.GetUpper();
+            for (int i = k32; i < k; i++)
+            {
+                int xi = Unsafe.Add(ref x, i) - TDot.Offset;
+                sums += Vector128.Create(xi * Unsafe.Add(ref w, i), xi * Unsafe.Add(ref w1, i), xi * Unsafe.Add(ref w2, i), xi * Unsafe.Add(ref w3, i));
+            }
+
+            output.Apply4(j, sums, correction).CopyTo(y[j..]);
+        }
+
+        for (; j < n; j++)
+        {
+            y[j] = output.Apply(j, Dot1<TDot>(wide: true, ref x, ref Unsafe.Add(ref w0, (nint)j * k), k), correction);
+        }
+    }
+
     /// <summary>Σ (x[i] − Offset)·w[i] for one weight row (the last n mod 4 rows).</summary>
     private static int Dot1<TDot>(bool wide, ref byte x, ref sbyte w, int k)
         where TDot : struct, IByteDot
@@ -365,6 +440,23 @@ internal static class Int8Dense
             }
 
             return _relu && v < 0 ? 0 : v; // keeps NaN, as ONNX Relu
+        }
+
+        /// <summary>
+        /// Outputs j … j + 3 from their sums <c>Σ (q − Offset)·w</c>: the same operations in the same order as
+        /// <see cref="Apply(int, int, int)"/> lane by lane (so the same bits), ReLU as a select that keeps NaN.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector128<float> Apply4(int j, Vector128<int> dots, int correction)
+        {
+            Vector128<int> exact = dots + (Vector128.Create(correction) * Vector128.Create(_rowSums.Slice(j, 4)));
+            Vector128<float> v = Vector128.ConvertToSingle(exact) * (Vector128.Create(_scale) * Vector128.Create(_weightScales.Slice(j, 4)));
+            if (!_bias.IsEmpty)
+            {
+                v += Vector128.Create(_bias.Slice(j, 4));
+            }
+
+            return _relu ? Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v) : v;
         }
 
         /// <summary>The output for <c>dot = Σ (q − Offset)·w</c> with <paramref name="correction"/> = Offset − zp.</summary>

@@ -224,7 +224,9 @@ if (args is ["quick"])
     return;
 }
 
-var config = DefaultConfig.Instance;
+// Median and Min next to the mean: on a shared VM a few disturbed iterations move the mean (and its Ratio); the
+// least disturbed iterations (Min) and the middle one are what the closing notes compare.
+var config = DefaultConfig.Instance.AddColumn(BenchmarkDotNet.Columns.StatisticColumn.Median, BenchmarkDotNet.Columns.StatisticColumn.Min);
 // ColdStartBenchmarks brings its own job (a new process per sample); a ShortRun job would measure warm calls.
 if (!args.Contains("--job") && !args.Contains("-j") && !args.Any(a => a.Contains("ColdStart", StringComparison.Ordinal)))
 {

@@ -54,6 +54,8 @@ public sealed class QuantizedDenseTests
         var rng = new Random(5);
         foreach (int zp in new[] { 0, 128, 255 })
         {
+            RunCase(rng, (Int8Path)path, rows: 1, n: 9, k: 96, zeroPoint: zp, extremes: true, relu: true); // the batch-1 GEMV, 4-row blocks + 1
+            RunCase(rng, (Int8Path)path, rows: 1, n: 8, k: 70, zeroPoint: zp, extremes: true); // k past whole 32-byte steps
             RunCase(rng, (Int8Path)path, rows: 2, n: 8, k: 96, zeroPoint: zp, extremes: true);
             RunCase(rng, (Int8Path)path, rows: 7, n: 24, k: 96, zeroPoint: zp, extremes: true); // the GEMM
         }
