@@ -26,7 +26,8 @@
 // `... -- quick threads split [rounds] [model…]` batch 1, 2 threads with the single-image splits on and off, against 1 thread and ORT (interleaved).
 // `... -- quick split-one threads seconds [dense]` one batch-1 layer in a loop on 1 or 2 threads (3 = parts inline), for perf.
 // `... -- quick split-layers [rounds]` the shared models' batch-1 layers on 1 thread and split over 2 (single-image splits' break-even).
-// `... -- quick threads process model batch threads` times one PredictorBenchmarks case alone in its process, as BenchmarkDotNet does.
+// `... -- quick threads process model batch threads` times one PredictorBenchmarks case alone in its process, as BenchmarkDotNet does;
+//   `quick threads alone model batch threads gen|ort` one side alone (generated with ORT's session disposed).
 // `... -- quick threads int8 [rounds] [model/batch…]` the same for the conv models with 8-bit activations (Int8ConvBenchmarks' int8-act, Threads 1 and 2).
 // `... -- quick arena` times a ReLU and a small conv with the output at several offsets from the input modulo 4 KiB, and misaligned.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.

@@ -28,6 +28,16 @@ internal static class ThreadsQuick
             return;
         }
 
+        if (args is ["alone", var aloneModel, var aloneBatch, var aloneThreads, var side])
+        {
+            // One side alone in its process, as BenchmarkDotNet runs a case: the generated predictor with ORT's session
+            // disposed (an ORT session's pool keeps a thread spinning that takes the core our helper needs), or ORT.
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            int t = int.Parse(aloneThreads, invariant);
+            RunOneCase(aloneModel, int.Parse(aloneBatch, invariant), t, t, disposeOrt: side == "gen", ort: side == "ort");
+            return;
+        }
+
         if (args is ["process", var caseModel, var caseBatch, var caseThreads, .. var extra])
         {
             var invariant = System.Globalization.CultureInfo.InvariantCulture;
@@ -115,7 +125,7 @@ internal static class ThreadsQuick
     /// predictor): the median and best of 15 rounds of ~20 ms, wall and calling-thread CPU µs per call. Run several
     /// processes alternating the thread count to tell a thread-count effect from process-to-process variation.
     /// </summary>
-    private static void RunOneCase(string model, int batch, int threads, int ortThreads, bool disposeOrt)
+    private static void RunOneCase(string model, int batch, int threads, int ortThreads, bool disposeOrt, bool ort = false)
     {
         var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = ortThreads };
         b.Setup();
@@ -131,10 +141,11 @@ internal static class ThreadsQuick
             b.Cleanup(); // the ORT session (and its thread pool) gone before the generated predictor is timed
         }
 
+        Action call = ort ? b.OnnxRuntime : b.Generated;
         int perRound = 1;
         for (var watch = Stopwatch.StartNew(); watch.ElapsedMilliseconds < 300; perRound++)
         {
-            b.Generated();
+            call();
         }
 
         perRound = Math.Max(3, perRound * 20 / 300);
@@ -146,7 +157,7 @@ internal static class ThreadsQuick
             long p0 = ThreadClock.ProcessNanoseconds(), c0 = ThreadClock.Nanoseconds(), t0 = Stopwatch.GetTimestamp();
             for (int i = 0; i < perRound; i++)
             {
-                b.Generated();
+                call();
             }
 
             wall.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency / perRound);
@@ -159,7 +170,7 @@ internal static class ThreadsQuick
             b.Cleanup();
         }
 
-        Console.WriteLine($"{model,-20} b{batch,-3} gen {threads}T (ORT session {ortThreads}T{(disposeOrt ? ", disposed" : "")}) alone: wall {Median(wall),9:F1} / {wall.Min(),9:F1}  thread cpu {Median(cpu),9:F1} / {cpu.Min(),9:F1}  process cpu {Median(process),9:F1}");
+        Console.WriteLine($"{model,-20} b{batch,-3} {(ort ? "ORT" : "gen")} {threads}T (ORT session {ortThreads}T{(disposeOrt ? ", disposed" : "")}) alone: wall {Median(wall),9:F1} / {wall.Min(),9:F1}  thread cpu {Median(cpu),9:F1} / {cpu.Min(),9:F1}  process cpu {Median(process),9:F1}");
     }
 
     private static void Measure(string model, int batch, int rounds)
@@ -205,7 +216,16 @@ internal static class ThreadsQuick
             for (int v = 0; v < variants.Length; v++)
             {
                 Action call = variants[v].Call;
-                call(); // the round starts warm (helpers awake), as a burst of predictions would after its first call
+                // Untimed calls for 15 ms first: the round starts warm (helpers awake), as a burst of predictions would,
+                // and the previous variant's idle threads (ONNX Runtime's pool spins after its runs) have gone to
+                // sleep instead of taking the core this variant's helper needs.
+                long warmUntil = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 15 / 1000);
+                do
+                {
+                    call();
+                }
+                while (Stopwatch.GetTimestamp() < warmUntil);
+
                 long c0 = ThreadClock.ProcessNanoseconds(), t0 = Stopwatch.GetTimestamp();
                 for (int i = 0; i < perRound; i++)
                 {
