@@ -37,45 +37,21 @@ internal static partial class DenseGemm
         {
             TV wa = TW.Load(ref w, 0);
             TV wb = TW.Load(ref w, TW.Count);
-            TV v = TW.Broadcast(Unsafe.Add(ref x0, k));
-            a0 = TW.MulAdd(wa, v, a0);
-            b0 = TW.MulAdd(wb, v, b0);
-            v = TW.Broadcast(Unsafe.Add(ref x1, k));
-            a1 = TW.MulAdd(wa, v, a1);
-            b1 = TW.MulAdd(wb, v, b1);
-            v = TW.Broadcast(Unsafe.Add(ref x2, k));
-            a2 = TW.MulAdd(wa, v, a2);
-            b2 = TW.MulAdd(wb, v, b2);
-            v = TW.Broadcast(Unsafe.Add(ref x3, k));
-            a3 = TW.MulAdd(wa, v, a3);
-            b3 = TW.MulAdd(wb, v, b3);
-            v = TW.Broadcast(Unsafe.Add(ref x4, k));
-            a4 = TW.MulAdd(wa, v, a4);
-            b4 = TW.MulAdd(wb, v, b4);
-            v = TW.Broadcast(Unsafe.Add(ref x5, k));
-            a5 = TW.MulAdd(wa, v, a5);
-            b5 = TW.MulAdd(wb, v, b5);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x0, k), ref a0, ref b0);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x1, k), ref a1, ref b1);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x2, k), ref a2, ref b2);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x3, k), ref a3, ref b3);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x4, k), ref a4, ref b4);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x5, k), ref a5, ref b5);
 
             wa = TW.Load(ref w, nr);
             wb = TW.Load(ref w, nr + TW.Count);
-            v = TW.Broadcast(Unsafe.Add(ref x0, k + 1));
-            a0 = TW.MulAdd(wa, v, a0);
-            b0 = TW.MulAdd(wb, v, b0);
-            v = TW.Broadcast(Unsafe.Add(ref x1, k + 1));
-            a1 = TW.MulAdd(wa, v, a1);
-            b1 = TW.MulAdd(wb, v, b1);
-            v = TW.Broadcast(Unsafe.Add(ref x2, k + 1));
-            a2 = TW.MulAdd(wa, v, a2);
-            b2 = TW.MulAdd(wb, v, b2);
-            v = TW.Broadcast(Unsafe.Add(ref x3, k + 1));
-            a3 = TW.MulAdd(wa, v, a3);
-            b3 = TW.MulAdd(wb, v, b3);
-            v = TW.Broadcast(Unsafe.Add(ref x4, k + 1));
-            a4 = TW.MulAdd(wa, v, a4);
-            b4 = TW.MulAdd(wb, v, b4);
-            v = TW.Broadcast(Unsafe.Add(ref x5, k + 1));
-            a5 = TW.MulAdd(wa, v, a5);
-            b5 = TW.MulAdd(wb, v, b5);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x0, k + 1), ref a0, ref b0);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x1, k + 1), ref a1, ref b1);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x2, k + 1), ref a2, ref b2);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x3, k + 1), ref a3, ref b3);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x4, k + 1), ref a4, ref b4);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x5, k + 1), ref a5, ref b5);
             w = ref Unsafe.Add(ref w, 2 * nr);
         }
 
@@ -83,24 +59,12 @@ internal static partial class DenseGemm
         {
             TV wa = TW.Load(ref w, 0);
             TV wb = TW.Load(ref w, TW.Count);
-            TV v = TW.Broadcast(Unsafe.Add(ref x0, k));
-            a0 = TW.MulAdd(wa, v, a0);
-            b0 = TW.MulAdd(wb, v, b0);
-            v = TW.Broadcast(Unsafe.Add(ref x1, k));
-            a1 = TW.MulAdd(wa, v, a1);
-            b1 = TW.MulAdd(wb, v, b1);
-            v = TW.Broadcast(Unsafe.Add(ref x2, k));
-            a2 = TW.MulAdd(wa, v, a2);
-            b2 = TW.MulAdd(wb, v, b2);
-            v = TW.Broadcast(Unsafe.Add(ref x3, k));
-            a3 = TW.MulAdd(wa, v, a3);
-            b3 = TW.MulAdd(wb, v, b3);
-            v = TW.Broadcast(Unsafe.Add(ref x4, k));
-            a4 = TW.MulAdd(wa, v, a4);
-            b4 = TW.MulAdd(wb, v, b4);
-            v = TW.Broadcast(Unsafe.Add(ref x5, k));
-            a5 = TW.MulAdd(wa, v, a5);
-            b5 = TW.MulAdd(wb, v, b5);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x0, k), ref a0, ref b0);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x1, k), ref a1, ref b1);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x2, k), ref a2, ref b2);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x3, k), ref a3, ref b3);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x4, k), ref a4, ref b4);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x5, k), ref a5, ref b5);
         }
 
         Put<TW, TV>(a0, b0, ref c, accumulate);
@@ -148,18 +112,10 @@ internal static partial class DenseGemm
         {
             TV wa = TW.Load(ref w, 0);
             TV wb = TW.Load(ref w, TW.Count);
-            TV v = TW.Broadcast(Unsafe.Add(ref x0, k));
-            a0 = TW.MulAdd(wa, v, a0);
-            b0 = TW.MulAdd(wb, v, b0);
-            v = TW.Broadcast(Unsafe.Add(ref x1, k));
-            a1 = TW.MulAdd(wa, v, a1);
-            b1 = TW.MulAdd(wb, v, b1);
-            v = TW.Broadcast(Unsafe.Add(ref x2, k));
-            a2 = TW.MulAdd(wa, v, a2);
-            b2 = TW.MulAdd(wb, v, b2);
-            v = TW.Broadcast(Unsafe.Add(ref x3, k));
-            a3 = TW.MulAdd(wa, v, a3);
-            b3 = TW.MulAdd(wb, v, b3);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x0, k), ref a0, ref b0);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x1, k), ref a1, ref b1);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x2, k), ref a2, ref b2);
+            Step<TW, TV>(wa, wb, Unsafe.Add(ref x3, k), ref a3, ref b3);
             w = ref Unsafe.Add(ref w, nr);
         }
 
@@ -218,6 +174,16 @@ internal static partial class DenseGemm
         Vector512<float> v = Vector512.Create(x);
         a = Vector512.FusedMultiplyAdd(wa, v, a);
         b = Vector512.FusedMultiplyAdd(wb, v, b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TW, TV>(TV wa, TV wb, float x, ref TV a, ref TV b)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        TV v = TW.Broadcast(x);
+        a = TW.MulAdd(wa, v, a);
+        b = TW.MulAdd(wb, v, b);
     }
 
     // A later K block adds its partial sums to the earlier ones: the same order for every split, so results do
