@@ -119,4 +119,3 @@ internal static partial class BlockedWinograd
         }
     }
 }
-
