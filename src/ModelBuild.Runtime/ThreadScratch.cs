@@ -1,5 +1,4 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using ModelBuild.Runtime.Execution;
 
 namespace ModelBuild.Runtime;
 
@@ -12,7 +11,7 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static class ThreadScratch
 {
-    private const int LineBytes = 64;
+    private const int LineBytes = AlignedBuffer.Alignment;
 
     /// <summary>
     /// <paramref name="count"/> elements of <paramref name="cache"/> starting on a cache line, growing (replacing) the
@@ -30,8 +29,6 @@ internal static class ThreadScratch
             array = cache = GC.AllocateArray<T>(checked(Math.Max(count, 16) + slack), pinned: true);
         }
 
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        int offset = (int)((LineBytes - (address & (LineBytes - 1))) & (LineBytes - 1)) / sizeof(T);
-        return array.AsSpan(offset, count);
+        return array.AsSpan(AlignedBuffer.BytesToBoundary(array) / sizeof(T), count);
     }
 }

@@ -9,17 +9,6 @@ namespace ModelBuild.Benchmarks;
 /// </summary>
 internal static class BatchQuick
 {
-    private static WeightMatrix Int8(Random rng, int n, int k)
-    {
-        var q = new sbyte[n * k];
-        for (int i = 0; i < q.Length; i++)
-        {
-            q[i] = (sbyte)rng.Next(-127, 128);
-        }
-
-        return new WeightMatrix(n, k, WeightFormat.Int8, [], q, [.. Enumerable.Repeat(0.01f, n)], []);
-    }
-
     public static void Run(string[] args)
     {
         if (args.Contains("panels"))
@@ -78,7 +67,7 @@ internal static class BatchQuick
         foreach ((int n, int k) in args.Contains("conv") ? [] : new[] { (256, 784), (128, 3136), (1024, 1024), (10, 256) })
         {
             var rng = new Random(1);
-            var w = Int8(rng, n, k);
+            var w = RandomWeights.Int8(rng, n, k);
             float[] x = [.. Enumerable.Range(0, 64 * k).Select(_ => rng.NextSingle())];
             float[] bias = new float[n];
             float[] y = new float[64 * n];
@@ -108,7 +97,7 @@ internal static class BatchQuick
         {
             var rng = new Random(2);
             int kk = s.C * s.KH * s.KW;
-            var w = Int8(rng, s.OC, kk);
+            var w = RandomWeights.Int8(rng, s.OC, kk);
             float[] x = [.. Enumerable.Range(0, 64 * s.C * s.H * s.W).Select(_ => rng.NextSingle())];
             float[] y = new float[64 * s.OC * s.OH * s.OW];
             float[] scratch = new float[Kernels.Conv2DScratch(s)];

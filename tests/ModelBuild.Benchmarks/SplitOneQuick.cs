@@ -26,10 +26,10 @@ internal static class SplitOneQuick
         IntraOp.IgnoreSplitGate = true;
         var s = new Conv2DShape(32, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
         var rng = new Random(1);
-        var w = Int8(rng, s.OC, s.C * 9);
+        var w = RandomWeights.Int8(rng, s.OC, s.C * 9);
         float[] x = [.. Enumerable.Range(0, s.C * s.H * s.W).Select(_ => rng.NextSingle())];
         float[] y = new float[s.OC * s.OH * s.OW], scratch = new float[Kernels.Conv2DScratch(s)], bias = new float[s.OC];
-        var dw = Int8(rng, 128, 3136);
+        var dw = RandomWeights.Int8(rng, 128, 3136);
         float[] dx = [.. Enumerable.Range(0, 3136).Select(_ => rng.NextSingle())], dy = new float[128];
 
         var clock = Stopwatch.StartNew();
@@ -53,16 +53,5 @@ internal static class SplitOneQuick
 
         Console.WriteLine($"{(dense ? "dense 3136→128" : "conv 32→64 14² 3×3")} threads {threads}{(IntraOp.RunPartsInline ? " (parts inline)" : "")}: " +
             $"wall {clock.Elapsed.TotalMilliseconds * 1e3 / calls:F1} µs/call, calling thread cpu {(ThreadClock.Nanoseconds() - cpu0) / 1e3 / calls:F1} µs/call");
-    }
-
-    private static WeightMatrix Int8(Random rng, int n, int k)
-    {
-        var q = new sbyte[n * k];
-        for (int i = 0; i < q.Length; i++)
-        {
-            q[i] = (sbyte)rng.Next(-127, 128);
-        }
-
-        return new WeightMatrix(n, k, WeightFormat.Int8, [], q, [.. Enumerable.Repeat(0.01f, n)], []);
     }
 }

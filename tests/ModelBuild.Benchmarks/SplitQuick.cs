@@ -45,7 +45,7 @@ internal static class SplitQuick
         var rng = new Random(1);
         foreach (var (name, s) in convs)
         {
-            var w = Int8(rng, s.OC, s.C * s.KH * s.KW);
+            var w = RandomWeights.Int8(rng, s.OC, s.C * s.KH * s.KW);
             float[] x = Floats(rng, s.C * s.H * s.W), bias = Floats(rng, s.OC), y = new float[s.OC * s.OH * s.OW];
             float[] scratch = new float[Kernels.Conv2DScratch(s)];
             double flops = 2.0 * s.OC * s.OH * s.OW * s.C * s.KH * s.KW;
@@ -54,7 +54,7 @@ internal static class SplitQuick
 
         foreach (var (n, k) in new[] { (128, 3136), (256, 784), (128, 256) })
         {
-            var w = Int8(rng, n, k);
+            var w = RandomWeights.Int8(rng, n, k);
             float[] x = Floats(rng, k), bias = Floats(rng, n), y = new float[n];
             Time($"dense {k}→{n}", 2.0 * n * k, rounds, t => Kernels.Dense(x, w, bias, y, 1, Activation.Relu, t));
         }
@@ -160,16 +160,5 @@ internal static class SplitQuick
         }
 
         return a;
-    }
-
-    private static WeightMatrix Int8(Random rng, int n, int k)
-    {
-        var q = new sbyte[n * k];
-        for (int i = 0; i < q.Length; i++)
-        {
-            q[i] = (sbyte)rng.Next(-127, 128);
-        }
-
-        return new WeightMatrix(n, k, WeightFormat.Int8, [], q, [.. Enumerable.Repeat(0.01f, n)], []);
     }
 }

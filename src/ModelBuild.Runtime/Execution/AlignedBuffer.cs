@@ -42,12 +42,18 @@ internal readonly struct AlignedBuffer
 
     /// <summary>A zeroed buffer of <paramref name="length"/> usable bytes starting on an <see cref="Alignment"/> boundary.</summary>
     /// <exception cref="OutOfMemoryException">The pinned heap cannot hold it.</exception>
-    public static unsafe AlignedBuffer Allocate(int length)
+    public static AlignedBuffer Allocate(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         var array = GC.AllocateArray<byte>(checked(length + Alignment - 1), pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        int offset = (int)((Alignment - (address & (Alignment - 1))) & (Alignment - 1));
-        return new AlignedBuffer(array, offset, length);
+        return new AlignedBuffer(array, BytesToBoundary(array), length);
+    }
+
+    /// <summary>Bytes from the start of a pinned array's data to the next <see cref="Alignment"/> boundary (0–63).</summary>
+    public static unsafe int BytesToBoundary<T>(T[] pinned)
+        where T : unmanaged
+    {
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+        return (int)((Alignment - (address & (Alignment - 1))) & (Alignment - 1));
     }
 }
