@@ -16,13 +16,14 @@ namespace ModelBuild.Runtime;
 /// per-thread scratch (4·K floats) and run through the float micro-kernels (the decode is then paid once per weight
 /// per call, as DenseBatch does for int8). The scalar level is the definition the others are tested against.
 /// </summary>
-internal static class DirectDense
+internal static partial class DirectDense
 {
     /// <summary>Input rows up to this count take the in-register kernel.</summary>
     public const int MaxDirectRows = DenseBatch.MinRows - 1;
 
     [ThreadStatic]
     private static float[]? t_scratch;
+
 
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, DirectWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
     {
@@ -98,13 +99,25 @@ internal static class DirectDense
         }
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
+        if (NibblePairs<TB, TV>())
+        {
+            x0 = ref MemoryMarshal.GetReference(PairInputs(x, rows, k));
+        }
+
         Span<float> dots = stackalloc float[4];
         bool tail = k % TB.BlockCodes >= 8;
         for (int j = 0; j < n; j += 4)
         {
             for (int r = 0; r < rows; r++)
             {
-                Rows4<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                if (NibblePairs<TB, TV>())
+                {
+                    PairRows4(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                }
+                else
+                {
+                    Rows4<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                }
                 if (tail)
                 {
                     TailDots<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), dots);
@@ -136,8 +149,6 @@ internal static class DirectDense
         // Palette: each row's table. Linear: each row's group scales (the table argument is unused).
         ref float t0 = ref RowParams<TV>(w, j), t1 = ref RowParams<TV>(w, j1), t2 = ref RowParams<TV>(w, j2), t3 = ref RowParams<TV>(w, j3);
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        bool zeroPoints = w.ZeroPoints.Length != 0;
-        Vector256<float> negativeBias = Vector256.Create(-(float)w.CodeBias);
         for (int g = 0; g < groups; g++)
         {
             int firstBlock = g * group / TB.BlockCodes, endBlock = Math.Min((g + 1) * group, k) / TB.BlockCodes;
@@ -175,28 +186,7 @@ internal static class DirectDense
             }
             else
             {
-                // Σ scale·(u − offset)·x over the group = scale·(Σ u·x − offset·Σx).
-                Vector256<float> sx = Vector256.LoadUnsafe(ref sums, (nuint)(8 * g));
-                if (zeroPoints)
-                {
-                    a0 = Simd.MulAdd(sx, NegativeOffset(w, (j * groups) + g), a0);
-                    a1 = Simd.MulAdd(sx, NegativeOffset(w, (j1 * groups) + g), a1);
-                    a2 = Simd.MulAdd(sx, NegativeOffset(w, (j2 * groups) + g), a2);
-                    a3 = Simd.MulAdd(sx, NegativeOffset(w, (j3 * groups) + g), a3);
-                }
-                else
-                {
-                    Vector256<float> correction = sx * negativeBias;
-                    a0 += correction;
-                    a1 += correction;
-                    a2 += correction;
-                    a3 += correction;
-                }
-
-                s0 = Simd.MulAdd(a0, Vector256.Create(Unsafe.Add(ref t0, g)), s0);
-                s1 = Simd.MulAdd(a1, Vector256.Create(Unsafe.Add(ref t1, g)), s1);
-                s2 = Simd.MulAdd(a2, Vector256.Create(Unsafe.Add(ref t2, g)), s2);
-                s3 = Simd.MulAdd(a3, Vector256.Create(Unsafe.Add(ref t3, g)), s3);
+                ScaleGroup(w, g, Vector256.LoadUnsafe(ref sums, (nuint)(8 * g)), j, j1, j2, j3, ref t0, ref t1, ref t2, ref t3, a0, a1, a2, a3, ref s0, ref s1, ref s2, ref s3);
             }
         }
 
@@ -267,6 +257,39 @@ internal static class DirectDense
         }
 
         return (a0, a1, a2, a3);
+    }
+
+    /// <summary>
+    /// Adds linear group <paramref name="g"/>'s dots of rows j…j3 (lane sums of u·x in a0…a3) to s0…s3 as
+    /// scale·(Σ u·x − offset·Σx), with <paramref name="sx"/> the group's lane sums of x.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleGroup(
+        DirectWeights w, int g, Vector256<float> sx, int j, int j1, int j2, int j3, ref float t0, ref float t1, ref float t2, ref float t3,
+        Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        ref Vector256<float> s0, ref Vector256<float> s1, ref Vector256<float> s2, ref Vector256<float> s3)
+    {
+        int groups = w.GroupsPerRow;
+        if (w.ZeroPoints.Length != 0)
+        {
+            a0 = Simd.MulAdd(sx, NegativeOffset(w, (j * groups) + g), a0);
+            a1 = Simd.MulAdd(sx, NegativeOffset(w, (j1 * groups) + g), a1);
+            a2 = Simd.MulAdd(sx, NegativeOffset(w, (j2 * groups) + g), a2);
+            a3 = Simd.MulAdd(sx, NegativeOffset(w, (j3 * groups) + g), a3);
+        }
+        else
+        {
+            Vector256<float> correction = sx * Vector256.Create(-(float)w.CodeBias);
+            a0 += correction;
+            a1 += correction;
+            a2 += correction;
+            a3 += correction;
+        }
+
+        s0 = Simd.MulAdd(a0, Vector256.Create(Unsafe.Add(ref t0, g)), s0);
+        s1 = Simd.MulAdd(a1, Vector256.Create(Unsafe.Add(ref t1, g)), s1);
+        s2 = Simd.MulAdd(a2, Vector256.Create(Unsafe.Add(ref t2, g)), s2);
+        s3 = Simd.MulAdd(a3, Vector256.Create(Unsafe.Add(ref t3, g)), s3);
     }
 
     /// <summary>−(code bias + zero point) of linear group <paramref name="at"/> in every lane.</summary>

@@ -18,8 +18,7 @@ namespace ModelBuild.Runtime;
 /// Codes are <see cref="DirectWeights"/>' 4-bit layout read 32 bytes (64 columns) at a time, and the moved bytes come
 /// out in the order of <see cref="Palette16Gemv"/>'s unpacks, so x is permuted as there (<see cref="Palette16Gemv.PermuteX"/>).
 /// Moving bytes to the top of the lane instead of sign-extending them saves a shift; x's 2^−24 keeps the sums in
-/// range (only |x| &lt; 2^−102 loses bits, as a subnormal). Two weight rows at a time, four accumulators each (one per
-/// moved quarter), so eight FMA chains hide the FMA latency that bounds int8's four. Columns after the last 64 take
+/// range (only |x| &lt; 2^−102 loses bits, as a subnormal). Two weight rows at a time, sharing each x load. Columns after the last 64 take
 /// <see cref="Palette16Gemv"/>'s float-table tail.
 /// </remarks>
 internal static class GridPalette16Gemv
@@ -70,32 +69,42 @@ internal static class GridPalette16Gemv
     {
         Vector256<sbyte> t0 = Table(ref steps, book0), t1 = Table(ref steps, book1);
         Vector256<byte> nibble = Vector256.Create((byte)15);
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-        for (int i = 0; i < whole; i += Block)
+        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default;
+        ref float xb = ref xs;
+        for (nint at = 0, end = whole / 2; at < end; at += Block / 2, xb = ref Unsafe.Add(ref xb, Block))
         {
             // 64 columns per row in 32 bytes: low nibbles are the first 32 columns' codes, high nibbles the next 32.
-            Vector256<byte> v0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, i / 2));
-            Vector256<byte> v1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c1, i / 2));
-            ref float xb = ref Unsafe.Add(ref xs, i);
-            Lookup32(Avx2.Shuffle(t0, (v0 & nibble).AsSByte()), ref xb, ref a0, ref a1, ref a2, ref a3);
-            Lookup32(Avx2.Shuffle(t1, (v1 & nibble).AsSByte()), ref xb, ref b0, ref b1, ref b2, ref b3);
-            ref float xh = ref Unsafe.Add(ref xb, 32);
-            Lookup32(Avx2.Shuffle(t0, (Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & nibble).AsSByte()), ref xh, ref a0, ref a1, ref a2, ref a3);
-            Lookup32(Avx2.Shuffle(t1, (Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & nibble).AsSByte()), ref xh, ref b0, ref b1, ref b2, ref b3);
+            Vector256<byte> v0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, at));
+            Vector256<byte> v1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c1, at));
+            Lookup32(Avx2.Shuffle(t0, (v0 & nibble).AsSByte()), Avx2.Shuffle(t1, (v1 & nibble).AsSByte()), ref xb, ref a0, ref a1, ref b0, ref b1);
+            v0 = Vector256.ShiftRightLogical(v0.AsUInt16(), 4).AsByte() & nibble;
+            v1 = Vector256.ShiftRightLogical(v1.AsUInt16(), 4).AsByte() & nibble;
+            Lookup32(Avx2.Shuffle(t0, v0.AsSByte()), Avx2.Shuffle(t1, v1.AsSByte()), ref Unsafe.Add(ref xb, 32), ref a0, ref a1, ref b0, ref b1);
         }
 
-        return (Vector256.Sum((a0 + a1) + (a2 + a3)), Vector256.Sum((b0 + b1) + (b2 + b3)));
+        return (Vector256.Sum(a0 + a1), Vector256.Sum(b0 + b1));
     }
 
-    /// <summary>32 looked-up steps (one per byte, in code-byte order) times 32 permuted x, one accumulator per quarter.</summary>
+    /// <summary>
+    /// 32 looked-up steps of each row (one per byte, in code-byte order) times 32 permuted x; each x quarter is loaded
+    /// once for both rows. Two accumulators per row: the loop is bound by its instruction count, not by FMA latency, and
+    /// eight accumulators left too few registers (the tables were spilled and reloaded every block).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Lookup32(Vector256<sbyte> k, ref float x, ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3)
+    private static void Lookup32(Vector256<sbyte> k0, Vector256<sbyte> k1, ref float x, ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> b0, ref Vector256<float> b1)
     {
-        a0 = Simd.MulAdd(Top(k, 0), Vector256.LoadUnsafe(ref x), a0);
-        a1 = Simd.MulAdd(Top(k, 1), Vector256.LoadUnsafe(ref x, 8), a1);
-        a2 = Simd.MulAdd(Top(k, 2), Vector256.LoadUnsafe(ref x, 16), a2);
-        a3 = Simd.MulAdd(Top(k, 3), Vector256.LoadUnsafe(ref x, 24), a3);
+        Vector256<float> xq = Vector256.LoadUnsafe(ref x);
+        a0 = Simd.MulAdd(Top(k0, 0), xq, a0);
+        b0 = Simd.MulAdd(Top(k1, 0), xq, b0);
+        xq = Vector256.LoadUnsafe(ref x, 8);
+        a1 = Simd.MulAdd(Top(k0, 1), xq, a1);
+        b1 = Simd.MulAdd(Top(k1, 1), xq, b1);
+        xq = Vector256.LoadUnsafe(ref x, 16);
+        a0 = Simd.MulAdd(Top(k0, 2), xq, a0);
+        b0 = Simd.MulAdd(Top(k1, 2), xq, b0);
+        xq = Vector256.LoadUnsafe(ref x, 24);
+        a1 = Simd.MulAdd(Top(k0, 3), xq, a1);
+        b1 = Simd.MulAdd(Top(k1, 3), xq, b1);
     }
 
     /// <summary>

@@ -17,6 +17,7 @@
 // `... -- quick int8-conv [model/batch…]` times conv models with 8-bit activations and int8 weights against ORT fp32 (Int8ConvBenchmarks).
 // `... -- memory wide [batch] [float-panels]` prints the wide MLP's working set after the first prediction (batch 1 unless given) per storage variant (WideMlpMemory).
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
+// `... -- quick wide-ab int8,int4,pal4 [batch] [rounds]` the listed variants interleaved in one process, ratios to the first per round.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
 // `... -- quick batch panels` times int8-weight Dense at batch 8/16/64 with int8 panels (widened per call) vs float panels.
@@ -108,6 +109,12 @@ if (args is ["quick", "wide", .. var wideBatches])
 if (args is ["quick", "wide-only", var only, .. var onlyBatches])
 {
     ModelBuild.Benchmarks.QuickTimer.RunWideMlp([.. onlyBatches.Select(int.Parse)], only.Split(','));
+    return;
+}
+
+if (args is ["quick", "wide-ab", var abVariants, .. var abRest])
+{
+    ModelBuild.Benchmarks.WideAbQuick.Run(abVariants.Split(','), abRest.Length > 0 ? int.Parse(abRest[0]) : 1, abRest.Length > 1 ? int.Parse(abRest[1]) : 30);
     return;
 }
 

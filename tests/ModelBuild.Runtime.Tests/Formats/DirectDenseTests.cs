@@ -154,6 +154,35 @@ public sealed class DirectDenseTests
         Assert.Empty(DirectWeights.TryCreate(5, payload, N, K, "w")!.GridSteps);
     }
 
+    /// <summary>
+    /// The 4-bit kernel converts each code byte whole (lo + 16·hi) and cancels the extra lo·x[j + 8]/16 terms with a
+    /// second product: inputs whose paired columns differ by up to 10^7 in magnitude (and in sign) must still give the
+    /// plain dot's error, relative to Σ|x·w|; a wrong pairing or a lost cancellation is off by whole terms.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Four_bit_codes_keep_the_plain_dot_error_when_paired_columns_differ_in_magnitude(int level)
+    {
+        const int N = 9, K = 16 * 12 + 8;
+        var rng = new Random(41);
+        float[] scales = Enumerable.Range(0, N).Select(_ => 0.01f + (0.1f * rng.NextSingle())).ToArray();
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(16)).ToArray();
+        double[] wd = codes.Select((u, i) => (double)(float)((u - 8) * (double)scales[i / K])).ToArray();
+        byte[] payload = Concat([4, 0, 0, 0], U32(K), F32(scales), Bits(codes, 4));
+        WeightMatrix w = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, K], payload) { FormatOverride = 4 }])).DenseMatrix(0);
+        foreach (bool largeHigh in new[] { true, false })
+        {
+            // Column c pairs with c ± 8 inside each 16-column block; one of the two is 10^7 times the other.
+            float[] x = [.. Enumerable.Range(0, K).Select(c => ((c % 16 >= 8) == largeHigh ? 1e4f : 1e-3f) * (rng.NextSingle() - 0.5f))];
+            var y = new float[N];
+            Kernels.Dense((SimdLevel)level, x, w, [], y, 1, Activation.None);
+            double[] expected = Reference.Dense(x, wd, null, 1, N, K, false, out double[] magnitude);
+            TestData.AssertClose(expected, y, Tolerances.Dot, 0, magnitude);
+        }
+    }
+
     [Theory]
     [InlineData(5, 16)] // 5 bits: no direct kernel
     [InlineData(4, 24)] // group not a multiple of the 16-code block
