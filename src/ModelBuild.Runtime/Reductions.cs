@@ -97,7 +97,7 @@ internal static class Reductions
             Vector256<float> vm = Vector256.Create(m), acc = default;
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                acc += Vector256.Exp(Vector256.LoadUnsafe(ref x, (nuint)i) - vm);
+                acc += VectorExp.Exp(Vector256.LoadUnsafe(ref x, (nuint)i) - vm);
             }
 
             sum = Vector256.Sum(acc);
@@ -108,7 +108,7 @@ internal static class Reductions
             Vector128<float> vm = Vector128.Create(m), acc = default;
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
             {
-                acc += Vector128.Exp(Vector128.LoadUnsafe(ref x, (nuint)i) - vm);
+                acc += VectorExp.Exp(Vector128.LoadUnsafe(ref x, (nuint)i) - vm);
             }
 
             sum += Vector128.Sum(acc);
@@ -130,7 +130,7 @@ internal static class Reductions
         {
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                Vector256<float> e = Vector256.Exp(Vector256.LoadUnsafe(ref x, (nuint)i) - Vector256.LoadUnsafe(ref m, (nuint)i));
+                Vector256<float> e = VectorExp.Exp(Vector256.LoadUnsafe(ref x, (nuint)i) - Vector256.LoadUnsafe(ref m, (nuint)i));
                 (Vector256.LoadUnsafe(ref sum, (nuint)i) + e).StoreUnsafe(ref sum, (nuint)i);
             }
         }
@@ -139,7 +139,7 @@ internal static class Reductions
         {
             for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
             {
-                Vector128<float> e = Vector128.Exp(Vector128.LoadUnsafe(ref x, (nuint)i) - Vector128.LoadUnsafe(ref m, (nuint)i));
+                Vector128<float> e = VectorExp.Exp(Vector128.LoadUnsafe(ref x, (nuint)i) - Vector128.LoadUnsafe(ref m, (nuint)i));
                 (Vector128.LoadUnsafe(ref sum, (nuint)i) + e).StoreUnsafe(ref sum, (nuint)i);
             }
         }

@@ -33,6 +33,19 @@ internal static class Simd
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) :
         AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(c, a, b) : (a * b) + c;
 
+    /// <summary>
+    /// |magnitude| with the sign bit of <paramref name="sign"/> per lane, as <c>Vector256.CopySign</c>, by a bitwise
+    /// select: the BCL's goes through a CoreLib call with vector arguments, which keeps its caller out of ReadyToRun.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> CopySign(Vector256<float> magnitude, Vector256<float> sign) =>
+        Vector256.ConditionalSelect(Vector256.Create(-0f), sign, magnitude);
+
+    /// <inheritdoc cref="CopySign(Vector256{float}, Vector256{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> CopySign(Vector128<float> magnitude, Vector128<float> sign) =>
+        Vector128.ConditionalSelect(Vector128.Create(-0f), sign, magnitude);
+
     /// <summary>Sign-extends 8 int8 values at <paramref name="p"/> to floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadInt8x8(ref sbyte p)

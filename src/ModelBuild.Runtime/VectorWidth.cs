@@ -46,7 +46,7 @@ internal interface IVectorWidth<TV>
     /// <summary>IEEE maximum per lane (NaN wins, +0 &gt; −0), as <see cref="MathF.Max"/>.</summary>
     static abstract TV Max(TV a, TV b);
 
-    /// <summary><c>e^a</c> per lane: the BCL's vector exp for registers, <see cref="MathF.Exp"/> for floats.</summary>
+    /// <summary><c>e^a</c> per lane: <see cref="VectorExp"/> for registers, <see cref="MathF.Exp"/> for floats.</summary>
     static abstract TV Exp(TV a);
 
     /// <summary>Natural log per lane: the BCL's vector log for registers, <see cref="MathF.Log(float)"/> for floats.</summary>
@@ -84,7 +84,7 @@ internal readonly struct Vector256Width : IVectorWidth<Vector256<float>>
 
     public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
 
-    public static Vector256<float> Exp(Vector256<float> a) => Vector256.Exp(a);
+    public static Vector256<float> Exp(Vector256<float> a) => VectorExp.Exp(a);
 
     public static Vector256<float> Log(Vector256<float> a) => Vector256.Log(a);
 }
@@ -120,7 +120,7 @@ internal readonly struct Vector128Width : IVectorWidth<Vector128<float>>
 
     public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
 
-    public static Vector128<float> Exp(Vector128<float> a) => Vector128.Exp(a);
+    public static Vector128<float> Exp(Vector128<float> a) => VectorExp.Exp(a);
 
     public static Vector128<float> Log(Vector128<float> a) => Vector128.Log(a);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -9,7 +10,9 @@ internal readonly struct AddOperator : IBinaryOperator
 
     public static float Invoke(float a, float b) => a + b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => a + b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => a + b;
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -9,11 +10,13 @@ internal readonly struct EluOperator(float alpha) : IUnaryOperator
 
     public float Invoke(float x) => x >= 0 ? x : alpha * (MathF.Exp(x) - 1f);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
-        Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), (Vector128.Exp(x) - Vector128<float>.One) * alpha, x);
+        Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), (VectorExp.Exp(x) - Vector128<float>.One) * alpha, x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
-        Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), (Vector256.Exp(x) - Vector256<float>.One) * alpha, x);
+        Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), (VectorExp.Exp(x) - Vector256<float>.One) * alpha, x);
 }
 
 /// <summary><c>selu(x) = gamma·(x &gt; 0 ? x : alpha·(e^x − 1))</c> (ONNX Selu; alpha and gamma from the node).</summary>
@@ -23,8 +26,10 @@ internal readonly struct SeluOperator(float alpha, float gamma) : IUnaryOperator
 
     public float Invoke(float x) => gamma * (x > 0 ? x : alpha * (MathF.Exp(x) - 1f));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => new EluOperator(alpha).Invoke(x) * gamma;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => new EluOperator(alpha).Invoke(x) * gamma;
 }
 
@@ -35,9 +40,11 @@ internal readonly struct CeluOperator(float alpha) : IUnaryOperator
 
     public float Invoke(float x) => MathF.Max(0f, x) + MathF.Min(0f, alpha * (MathF.Exp(x / alpha) - 1f));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
-        Vector128.Max(Vector128<float>.Zero, x) + Vector128.Min(Vector128<float>.Zero, (Vector128.Exp(x / alpha) - Vector128<float>.One) * alpha);
+        Vector128.Max(Vector128<float>.Zero, x) + Vector128.Min(Vector128<float>.Zero, (VectorExp.Exp(x / alpha) - Vector128<float>.One) * alpha);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
-        Vector256.Max(Vector256<float>.Zero, x) + Vector256.Min(Vector256<float>.Zero, (Vector256.Exp(x / alpha) - Vector256<float>.One) * alpha);
+        Vector256.Max(Vector256<float>.Zero, x) + Vector256.Min(Vector256<float>.Zero, (VectorExp.Exp(x / alpha) - Vector256<float>.One) * alpha);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -22,19 +23,21 @@ internal readonly struct ErfOperator : IUnaryOperator
         return MathF.CopySign(1f - (poly * MathF.Exp(-ax * ax)), x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x)
     {
         Vector128<float> ax = Vector128.Abs(x);
         Vector128<float> t = Vector128<float>.One / (Vector128<float>.One + (ax * P));
         Vector128<float> poly = ((((((((Vector128.Create(A5) * t) + Vector128.Create(A4)) * t) + Vector128.Create(A3)) * t) + Vector128.Create(A2)) * t) + Vector128.Create(A1)) * t;
-        return Vector128.CopySign(Vector128<float>.One - (poly * Vector128.Exp(-(ax * ax))), x);
+        return Simd.CopySign(Vector128<float>.One - (poly * VectorExp.Exp(-(ax * ax))), x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x)
     {
         Vector256<float> ax = Vector256.Abs(x);
         Vector256<float> t = Vector256<float>.One / (Vector256<float>.One + (ax * P));
         Vector256<float> poly = ((((((((Vector256.Create(A5) * t) + Vector256.Create(A4)) * t) + Vector256.Create(A3)) * t) + Vector256.Create(A2)) * t) + Vector256.Create(A1)) * t;
-        return Vector256.CopySign(Vector256<float>.One - (poly * Vector256.Exp(-(ax * ax))), x);
+        return Simd.CopySign(Vector256<float>.One - (poly * VectorExp.Exp(-(ax * ax))), x);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -9,7 +10,9 @@ internal readonly struct ExpOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Exp(x);
 
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Invoke(Vector128<float> x) => VectorExp.Exp(x);
 
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => VectorExp.Exp(x);
 }

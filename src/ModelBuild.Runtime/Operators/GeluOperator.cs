@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -11,9 +12,11 @@ internal readonly struct GeluOperator : IUnaryOperator
 
     public float Invoke(float x) => 0.5f * x * (1f + default(ErfOperator).Invoke(x * InvSqrt2));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
         x * 0.5f * (Vector128<float>.One + default(ErfOperator).Invoke(x * InvSqrt2));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
         x * 0.5f * (Vector256<float>.One + default(ErfOperator).Invoke(x * InvSqrt2));
 }

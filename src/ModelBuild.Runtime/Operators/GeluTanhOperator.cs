@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -14,9 +15,11 @@ internal readonly struct GeluTanhOperator : IUnaryOperator
 
     public float Invoke(float x) => 0.5f * x * (1f + MathF.Tanh(SqrtTwoOverPi * (x + (Cubic * x * x * x))));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
         x * 0.5f * (Vector128<float>.One + default(TanhOperator).Invoke((x + (x * x * x * Cubic)) * SqrtTwoOverPi));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
         x * 0.5f * (Vector256<float>.One + default(TanhOperator).Invoke((x + (x * x * x * Cubic)) * SqrtTwoOverPi));
 }

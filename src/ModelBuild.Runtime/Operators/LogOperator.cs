@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -9,7 +10,9 @@ internal readonly struct LogOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Log(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.Log(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
 }

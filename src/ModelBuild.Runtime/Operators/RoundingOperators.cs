@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -9,8 +10,10 @@ internal readonly struct FloorOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Floor(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.Floor(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.Floor(x);
 }
 
@@ -21,8 +24,10 @@ internal readonly struct CeilOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Ceiling(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.Ceiling(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.Ceiling(x);
 }
 
@@ -33,8 +38,10 @@ internal readonly struct RoundOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Round(x, MidpointRounding.ToEven);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.Round(x, MidpointRounding.ToEven);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.Round(x, MidpointRounding.ToEven);
 }
 
@@ -45,10 +52,12 @@ internal readonly struct SignOperator : IUnaryOperator
 
     public float Invoke(float x) => x > 0 ? 1f : x < 0 ? -1f : x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<float>.Zero), Vector128<float>.One,
             Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), Vector128.Create(-1f), x));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256<float>.One,
             Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), Vector256.Create(-1f), x));
@@ -61,7 +70,9 @@ internal readonly struct ReciprocalOperator : IUnaryOperator
 
     public float Invoke(float x) => 1f / x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128<float>.One / x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / x;
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -12,11 +13,13 @@ internal readonly struct SoftplusOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
-        Vector128.Max(x, Vector128<float>.Zero) + Vector128.Log(Vector128<float>.One + Vector128.Exp(-Vector128.Abs(x)));
+        Vector128.Max(x, Vector128<float>.Zero) + Vector128.Log(Vector128<float>.One + VectorExp.Exp(-Vector128.Abs(x)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
-        Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + Vector256.Exp(-Vector256.Abs(x)));
+        Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + VectorExp.Exp(-Vector256.Abs(x)));
 }
 
 /// <summary><c>softsign(x) = x / (1 + |x|)</c> (ONNX Softsign).</summary>
@@ -26,8 +29,10 @@ internal readonly struct SoftsignOperator : IUnaryOperator
 
     public float Invoke(float x) => x / (1f + MathF.Abs(x));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + Vector128.Abs(x));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Abs(x));
 }
 
@@ -38,7 +43,9 @@ internal readonly struct MishOperator : IUnaryOperator
 
     public float Invoke(float x) => x * MathF.Tanh(default(SoftplusOperator).Invoke(x));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => x * default(TanhOperator).Invoke(default(SoftplusOperator).Invoke(x));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => x * default(TanhOperator).Invoke(default(SoftplusOperator).Invoke(x));
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -15,21 +16,23 @@ internal readonly struct TanhOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Tanh(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x)
     {
         Vector128<float> ax = Vector128.Abs(x);
-        Vector128<float> e = Vector128.Exp(ax * -2f);
-        Vector128<float> big = Vector128.CopySign((Vector128<float>.One - e) / (Vector128<float>.One + e), x);
+        Vector128<float> e = VectorExp.Exp(ax * -2f);
+        Vector128<float> big = Simd.CopySign((Vector128<float>.One - e) / (Vector128<float>.One + e), x);
         Vector128<float> x2 = x * x;
         Vector128<float> poly = (((((((Vector128.Create(C9) * x2) + Vector128.Create(C7)) * x2) + Vector128.Create(C5)) * x2) + Vector128.Create(C3)) * x2 * x) + x;
         return Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(0.25f)), poly, big);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x)
     {
         Vector256<float> ax = Vector256.Abs(x);
-        Vector256<float> e = Vector256.Exp(ax * -2f);
-        Vector256<float> big = Vector256.CopySign((Vector256<float>.One - e) / (Vector256<float>.One + e), x);
+        Vector256<float> e = VectorExp.Exp(ax * -2f);
+        Vector256<float> big = Simd.CopySign((Vector256<float>.One - e) / (Vector256<float>.One + e), x);
         Vector256<float> x2 = x * x;
         Vector256<float> poly = (((((((Vector256.Create(C9) * x2) + Vector256.Create(C7)) * x2) + Vector256.Create(C5)) * x2) + Vector256.Create(C3)) * x2 * x) + x;
         return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.25f)), poly, big);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -9,8 +10,10 @@ internal readonly struct ThresholdedReluOperator(float alpha) : IUnaryOperator
 
     public float Invoke(float x) => x > alpha ? x : 0f;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.GreaterThan(x, Vector128.Create(alpha)) & x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.GreaterThan(x, Vector256.Create(alpha)) & x;
 }
 
@@ -23,10 +26,12 @@ internal readonly struct ShrinkOperator(float lambd, float bias) : IUnaryOperato
 
     public float Invoke(float x) => x < -lambd ? x + bias : x > lambd ? x - bias : 0f;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
         Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(-lambd)), x + Vector128.Create(bias),
             Vector128.GreaterThan(x, Vector128.Create(lambd)) & (x - Vector128.Create(bias)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
         Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-lambd)), x + Vector256.Create(bias),
             Vector256.GreaterThan(x, Vector256.Create(lambd)) & (x - Vector256.Create(bias)));

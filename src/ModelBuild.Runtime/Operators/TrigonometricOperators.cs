@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -9,8 +10,10 @@ internal readonly struct SinOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Sin(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.Sin(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.Sin(x);
 }
 
@@ -21,8 +24,10 @@ internal readonly struct CosOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Cos(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.Cos(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.Cos(x);
 }
 
@@ -35,8 +40,10 @@ internal readonly struct TanOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Tan(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
 
@@ -47,8 +54,10 @@ internal readonly struct AsinOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Asin(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
 
@@ -59,8 +68,10 @@ internal readonly struct AcosOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Acos(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
 
@@ -71,8 +82,10 @@ internal readonly struct AtanOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Atan(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
 
@@ -83,8 +96,10 @@ internal readonly struct SinhOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Sinh(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
 
@@ -95,8 +110,10 @@ internal readonly struct CoshOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Cosh(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
 
@@ -107,8 +124,10 @@ internal readonly struct AsinhOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Asinh(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
 
@@ -119,8 +138,10 @@ internal readonly struct AcoshOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Acosh(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
 
@@ -131,7 +152,9 @@ internal readonly struct AtanhOperator : IUnaryOperator
 
     public float Invoke(float x) => MathF.Atanh(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) => throw new NotSupportedException();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => throw new NotSupportedException();
 }
