@@ -35,6 +35,11 @@ internal static class OpProfiler
         }
 
         var ops = program.Ops;
+        if (Environment.GetEnvironmentVariable("PROFILE_FIRST") == "1")
+        {
+            FirstCalls(program, context, input, shape);
+            return;
+        }
 
         // Each op's time is its fastest call of many: on a shared machine the minimum is the least disturbed figure.
         var ticks = new long[ops.Count];
@@ -145,6 +150,39 @@ internal static class OpProfiler
         foreach (var x in nodes.OrderByDescending(x => x.Us).Take(25))
         {
             Console.WriteLine($"  {x.Us,8:F1} us  {x.Op} {x.Name}");
+        }
+    }
+
+    /// <summary>
+    /// PROFILE_FIRST=1: each op's first call in this fresh process (JIT or ReadyToRun code, per-process weight packing,
+    /// fresh activation pages) next to its second call, the slowest first calls first: where a cold start goes.
+    /// </summary>
+    private static void FirstCalls(ModelProgram program, OpContext context, float[] input, int[] shape)
+    {
+        var ops = program.Ops;
+        var first = new long[ops.Count];
+        var second = new long[ops.Count];
+        foreach (long[] times in new[] { first, second })
+        {
+            context.SetInput<float>(program.Inputs[0], input, shape);
+            for (var i = 0; i < ops.Count; i++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                ops[i].Execute(context);
+                times[i] = Stopwatch.GetTimestamp() - t0;
+            }
+        }
+
+        double Ms(long t) => t * 1000.0 / Stopwatch.Frequency;
+        Console.WriteLine($"first call {Ms(first.Sum()):F1} ms, second {Ms(second.Sum()):F1} ms (wall, {ops.Count} ops)");
+        foreach (var g in Enumerable.Range(0, ops.Count).GroupBy(i => ops[i].GetType().Name).OrderByDescending(g => g.Sum(i => first[i])))
+        {
+            Console.WriteLine($"  {g.Key,-22} {g.Count(),4} ops  first {Ms(g.Sum(i => first[i])),8:F2} ms  second {Ms(g.Sum(i => second[i])),8:F2} ms");
+        }
+
+        foreach (var i in Enumerable.Range(0, ops.Count).OrderByDescending(i => first[i] - second[i]).Take(15))
+        {
+            Console.WriteLine($"    {Ms(first[i]),8:F2} ms (second {Ms(second[i]):F2})  {ops[i]}");
         }
     }
 }
