@@ -91,7 +91,7 @@ internal readonly struct Int8ConvImage
     {
         bool bytes = Lanes == 4;
         int border = bytes ? zeroPoint * 0x01010101 : 0;
-        cells.Fill(border);
+        Simd.Fill(cells, border);
         int cg = s.C / s.Group, phaseCells = PhaseH * PhaseW, plane = s.H * s.W, bits = 32 / Lanes;
         int hp = PhaseH * s.SH, wp = PhaseW * s.SW;
         int first = Math.Max(0, -s.PadLeft), last = Math.Min(s.W, wp - s.PadLeft); // input columns inside the image
@@ -219,7 +219,7 @@ internal readonly struct Int8ConvImage
         ActivationQuantizer.Quantize(level, x, scale, zeroPoint, codes);
         bool bytes = Lanes == 4;
         int border = bytes ? zeroPoint * 0x01010101 : 0;
-        cells.Fill(border);
+        Simd.Fill(cells, border);
         int taps = s.KH * s.KW, k = s.C * taps, bits = 32 / Lanes;
         int shift = bytes ? 0 : zeroPoint, mask = bytes ? 0xFF : 0xFFFF;
         Vector256<int> vShift = Vector256.Create(shift), vMask = Vector256.Create(mask);

@@ -211,7 +211,7 @@ public static partial class Kernels
         }
         else
         {
-            MemoryMarshal.CreateSpan(ref y, n).Fill(TOp.Invoke(a, b));
+            Simd.Fill(MemoryMarshal.CreateSpan(ref y, n), TOp.Invoke(a, b));
         }
     }
 }

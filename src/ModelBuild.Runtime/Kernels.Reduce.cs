@@ -159,7 +159,7 @@ public static partial class Kernels
             ReduceFunction.Min => long.MaxValue,
             _ => throw new ArgumentException($"{function} of int64 values is not defined here (its result is not an integer).", nameof(function)),
         };
-        y[..(int)keptCount].Fill(seed);
+        Simd.Fill(y[..(int)keptCount], seed);
 
         // One pass over the input in order; an odometer tracks which output each element folds into.
         Span<int> index = stackalloc int[shape.Length];

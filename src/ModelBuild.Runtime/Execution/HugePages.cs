@@ -1,6 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
+// The assembly's only P/Invoke (madvise) takes blittable arguments: with runtime marshalling off, ReadyToRun compiles its
+// stub ahead of time instead of the runtime generating and JIT-compiling an IL stub in the first prediction (≈ 0.3 ms).
+[assembly: DisableRuntimeMarshalling]
+
 namespace ModelBuild.Runtime.Execution;
 
 /// <summary>

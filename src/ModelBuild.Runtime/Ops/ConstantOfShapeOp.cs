@@ -33,10 +33,10 @@ public sealed record ConstantOfShapeOp(int Shape, int Y, float FloatValue, long 
                 Simd.Fill(c.OutputFloats(Y, ys), FloatValue);
                 break;
             case TensorType.Int64:
-                c.OutputLongs(Y, ys).Fill(IntValue);
+                Simd.Fill(c.OutputLongs(Y, ys), IntValue);
                 break;
             default:
-                c.OutputBools(Y, ys).Fill(IntValue != 0);
+                Simd.Fill(c.OutputBools(Y, ys), IntValue != 0);
                 break;
         }
     }

@@ -35,7 +35,7 @@ public sealed record CosineWindowOp(int Size, int Y, float A0, float A1, float A
         var period = Periodic ? size : size - 1;
         if (period == 0)
         {
-            y.Fill(1f);
+            Simd.Fill(y, 1f);
             return;
         }
 

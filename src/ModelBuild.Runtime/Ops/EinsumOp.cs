@@ -35,7 +35,7 @@ public sealed record EinsumOp(int A, int B, int Y, int[] LabelsA, int[] LabelsB,
         Span<int> size = stackalloc int[LabelCount];
         Span<int> strideA = stackalloc int[LabelCount];
         Span<int> strideB = stackalloc int[LabelCount];
-        size.Fill(1);
+        Simd.Fill(size, 1);
         strideA.Clear();
         strideB.Clear();
         Measure(c.Shape(A), LabelsA, size, "A");

@@ -17,7 +17,7 @@ public sealed record GlobalAveragePoolOp(int X, int Y) : Op
 
         if (hw == 0)
         {
-            y.Fill(float.NaN); // the mean of nothing, as numpy and ONNX Runtime give
+            Simd.Fill(y, float.NaN); // the mean of nothing, as numpy and ONNX Runtime give
             return;
         }
 

@@ -31,7 +31,7 @@ public sealed record LayerNormOp(int X, int Scale, int Bias, int Y, int Mean, in
         Span<int> shape = stackalloc int[xs.Length];
         xs.CopyTo(shape);
         var y = c.OutputFloats(Y, shape);
-        shape[axis..].Fill(1);
+        Simd.Fill(shape[axis..], 1);
         var mean = Mean >= 0 ? c.OutputFloats(Mean, shape) : default;
         var inv = InvStdDev >= 0 ? c.OutputFloats(InvStdDev, shape) : default;
         if (y.Length == 0)
@@ -54,7 +54,7 @@ public sealed record LayerNormOp(int X, int Scale, int Bias, int Y, int Mean, in
     {
         if (value < 0)
         {
-            expanded.Fill(absent);
+            Simd.Fill(expanded, absent);
             return expanded;
         }
 

@@ -49,9 +49,9 @@ public sealed record ResizeOp(int X, int Y, int Roi, int Scales, int Sizes, int[
         Span<double> roiStart = stackalloc double[rank];
         Span<double> roiEnd = stackalloc double[rank];
         xs.CopyTo(ys);
-        scale.Fill(1);
+        Simd.Fill(scale, 1);
         roiStart.Clear();
-        roiEnd.Fill(1);
+        Simd.Fill(roiEnd, 1);
         OutputShape(c, xs, axes, ys, scale);
         if (Coordinates == ResizeCoordinates.TfCropAndResize && Roi >= 0)
         {

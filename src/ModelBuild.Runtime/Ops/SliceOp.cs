@@ -38,7 +38,7 @@ public sealed record SliceOp(int X, int Y, long[] Starts, long[] Ends, long[] Ax
         Span<int> step = stackalloc int[rank];
         Span<int> ys = stackalloc int[rank];
         begin.Clear();
-        step.Fill(1);
+        Simd.Fill(step, 1);
         xs.CopyTo(ys);
         var seen = 0;
         for (var i = 0; i < starts.Length; i++)

@@ -102,13 +102,13 @@ internal static class Strides
         switch (element.Length)
         {
             case 1:
-                y.Fill(element[0]);
+                Simd.Fill(y, element[0]);
                 return;
             case 4:
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(y).Fill(System.Runtime.InteropServices.MemoryMarshal.Read<int>(element));
+                Simd.Fill(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(y), System.Runtime.InteropServices.MemoryMarshal.Read<int>(element));
                 return;
             case 8:
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(y).Fill(System.Runtime.InteropServices.MemoryMarshal.Read<long>(element));
+                Simd.Fill(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(y), System.Runtime.InteropServices.MemoryMarshal.Read<long>(element));
                 return;
             default:
                 for (var o = 0; o < y.Length; o += element.Length)

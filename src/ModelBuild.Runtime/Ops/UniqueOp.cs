@@ -71,7 +71,7 @@ public sealed record UniqueOp(int X, int Y, int Indices, int InverseIndices, int
         else
         {
             var next = 0;
-            positions.Fill(-1);
+            Simd.Fill(positions, -1);
             for (var i = 0; i < n; i++)
             {
                 if (positions[uniqueOf[i]] < 0)
