@@ -20,29 +20,30 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
 
     public BlobEntry ReadEntry(int index, ulong payloadLength)
     {
-        string where = WeightBlob.Describe(index, null);
-        ushort nameLength = BinaryPrimitives.ReadUInt16LittleEndian(Take(2, where));
-        string name = WeightBlob.DecodeName(Take(nameLength, where), index);
-        where = WeightBlob.Describe(index, name);
-        ReadOnlySpan<byte> fr = Take(2, where);
+        // Messages name the entry only when they are thrown: formatting an int eagerly, twice per entry, loaded the
+        // culture data (ICU) in every process's first prediction, ≈ 7–10 ms of the cold start (issue 12).
+        string? name = null;
+        ushort nameLength = BinaryPrimitives.ReadUInt16LittleEndian(Take(2, index, name));
+        name = WeightBlob.DecodeName(Take(nameLength, index, name), index);
+        ReadOnlySpan<byte> fr = Take(2, index, name);
         byte code = fr[0];
         var format = (WeightFormat)code;
         if (!Formats.FormatCodes.IsKnown(code))
         {
-            throw WeightBlob.Bad($"{where}: unknown format code {fr[0]}");
+            throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: unknown format code {fr[0]}");
         }
 
         int rank = fr[1];
         if (rank > WeightBlob.MaxRank)
         {
-            throw WeightBlob.Bad($"{where}: rank {rank} exceeds {WeightBlob.MaxRank}");
+            throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: rank {rank} exceeds {WeightBlob.MaxRank}");
         }
 
         long rows = 1, cols = 1;
         var dims = new int[rank];
         for (int d = 0; d < rank; d++)
         {
-            uint dim = BinaryPrimitives.ReadUInt32LittleEndian(Take(4, where));
+            uint dim = BinaryPrimitives.ReadUInt32LittleEndian(Take(4, index, name));
             dims[d] = (int)Math.Min(dim, int.MaxValue);
             if (d == 0)
             {
@@ -55,26 +56,26 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
 
             if (rows * cols > Array.MaxLength)
             {
-                throw WeightBlob.Bad($"{where}: dims have more than {Array.MaxLength} elements");
+                throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: dims have more than {Array.MaxLength} elements");
             }
         }
 
-        ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, where));
-        ulong length = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, where));
+        ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, index, name));
+        ulong length = BinaryPrimitives.ReadUInt64LittleEndian(Take(8, index, name));
         if (offset > payloadLength || length > payloadLength - offset)
         {
-            throw WeightBlob.Bad($"{where}: bytes {offset}..{offset + length} lie outside the {payloadLength}-byte payload");
+            throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: bytes {offset}..{offset + length} lie outside the {payloadLength}-byte payload");
         }
 
         if (offset % 16 != 0)
         {
-            throw WeightBlob.Bad($"{where}: offset {offset} is not a multiple of 16");
+            throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: offset {offset} is not a multiple of 16");
         }
 
         ulong n = (ulong)(rows * cols);
         if (code == Formats.FormatCodes.Bytes && rank != 1)
         {
-            throw WeightBlob.Bad($"{where}: a bytes entry has rank {rank}, not 1");
+            throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: a bytes entry has rank {rank}, not 1");
         }
 
         ulong expected = code == Formats.FormatCodes.Bytes ? n : format switch
@@ -86,17 +87,17 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
         // Compact formats are self-describing; their decoder checks the exact length against their header.
         if (!Formats.FormatCodes.IsCompact(code) && length != expected)
         {
-            throw WeightBlob.Bad($"{where}: {length} bytes but format {format} with {rows}×{cols} needs exactly {expected}");
+            throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: {length} bytes but format {format} with {rows}×{cols} needs exactly {expected}");
         }
 
         return new BlobEntry(name, code, (int)rows, (int)cols, offset, length, dims);
     }
 
-    private ReadOnlySpan<byte> Take(int count, string where)
+    private ReadOnlySpan<byte> Take(int count, int index, string? name)
     {
         if (_bytes.Length - Position < count)
         {
-            throw WeightBlob.Bad($"{where}: the entry table ends early (truncated file?)");
+            throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: the entry table ends early (truncated file?)");
         }
 
         ReadOnlySpan<byte> result = _bytes.Slice(Position, count);

@@ -85,6 +85,28 @@ public sealed class WeightBlobTests
         Assert.Same(blob.Floats(1), blob.Floats(1));
     }
 
+    [Theory]
+    [InlineData("conv1.weight")]
+    [InlineData("p2o.Conv.0/权重_é")] // non-ASCII: the UTF-8 decoder path
+    [InlineData("")]
+    public void EntryNames_DecodeFromUtf8(string name)
+    {
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new(name, WeightFormat.Float32, [1], BitConverter.GetBytes(1f))]));
+        Assert.Equal(name, blob.Name(0));
+    }
+
+    [Fact]
+    public void InvalidUtf8Name_IsRefused_AndMalformedEntriesNameTheirEntry()
+    {
+        byte[] bytes = BlobWriter.Write([new("wx", WeightFormat.Float32, [1], BitConverter.GetBytes(1f))]);
+        int at = bytes.AsSpan().IndexOf("wx"u8);
+        bytes[at + 1] = 0xFF;
+        AssertInvalid(bytes, "entry 0", "not valid UTF-8");
+
+        bytes = BlobWriter.Write([new("ok", WeightFormat.Float32, [1], BitConverter.GetBytes(1f)), new("bad", WeightFormat.Float32, [2], BitConverter.GetBytes(1f))]);
+        AssertInvalid(bytes, "entry 1 ('bad')", "needs exactly 8");
+    }
+
     [Fact]
     public void EmptyBlob_Loads()
     {

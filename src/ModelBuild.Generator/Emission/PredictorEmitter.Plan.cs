@@ -62,36 +62,83 @@ internal static partial class PredictorEmitter
 
     private static void EmitValues(SourceWriter w, PredictorSpec spec)
     {
-        // Expression bodies with collection expressions: a block ("=> {") would not compile.
-        w.Line("private static " + Ex + "ValueDecl[] Values() =>");
-        w.Line("[");
+        // One string of names and one span of static data (ValueDecl.Table) instead of a call per value: this method is
+        // JIT-compiled in every process's first prediction, and its size is what that costs. The comments keep it readable.
+        w.Open("private static " + Ex + "ValueDecl[] Values()");
+        var names = new System.Text.StringBuilder();
+        var fields = new List<string>();
+        var inline = new List<string>();
         foreach (var v in spec.Values)
         {
-            var name = Literal(v.Name);
-            var shape = v.Shape.Length > 0 ? " // [" + OneLine(v.Shape) + "]" : "";
-            string decl;
+            var shape = v.Slot >= 0 && v.Shape.Length > 0 ? " [" + OneLine(v.Shape) + "]" : "";
+            var dims = DimList(v.Dims);
+            string kind, index, what;
             if (v.Slot >= 0)
             {
-                decl = Ex + "ValueDecl.Activation(" + name + ", " + TensorType(v.Type) + ", " + I(v.Slot) + "),";
+                (kind, index, what) = ("0", I(v.Slot), "activation " + v.Type + ", slot " + I(v.Slot));
             }
             else if (v.Blob >= 0)
             {
-                decl = Ex + "ValueDecl.Blob(" + name + ", " + I(v.Blob) + ", " + OpTokens.ToCSharp(v.Dims, false) + "),";
-            }
-            else if (v.Type == "float32")
-            {
-                decl = Ex + "ValueDecl.Inline(" + name + ", (float[])" + OpTokens.ToCSharp(v.Data, false) + ", " + OpTokens.ToCSharp(v.Dims, false) + "),";
+                (kind, index, what) = ("1", I(v.Blob), "blob entry " + I(v.Blob) + ", dims " + v.Dims);
             }
             else
             {
-                decl = Ex + "ValueDecl.Inline(" + name + ", " + TensorType(v.Type) + ", (long[])" + OpTokens.ToCSharp(v.Data, false) + ", " + OpTokens.ToCSharp(v.Dims, false) + "),";
+                (kind, index, what) = ("2", "-1", "inline " + v.Type + ", dims " + v.Dims);
+                inline.Add("values[" + I(v.Id) + "] = " + InlineDecl(v));
             }
 
-            w.Line("    /* " + I(v.Id) + " */ " + decl + shape);
+            w.Line("// " + I(v.Id) + ": " + OneLine(v.Name) + ": " + what + shape);
+            names.Append(v.Name);
+            fields.Add(kind + ", " + TensorTypeCode(v.Type) + ", " + index + ", " + I(v.Name.Length) + ", " + I(dims.Count) + (dims.Count > 0 ? ", " + string.Join(", ", dims) : ""));
         }
 
-        w.Line("];");
+        w.Line("var values = " + Ex + "ValueDecl.Table(");
+        w.Line("    " + Literal(names.ToString()) + ",");
+        w.Line("    [");
+        foreach (var f in fields)
+        {
+            w.Line("        " + f + ",");
+        }
+
+        w.Line("    ],");
+        w.Line("    " + I(spec.Values.Count) + ");");
+        foreach (var line in inline)
+        {
+            w.Line(line);
+        }
+
+        w.Line("return values;");
+        w.Close();
     }
+
+    /// <summary>An inline constant's declaration (its data is too varied for the table).</summary>
+    private static string InlineDecl(ValueSpec v) => v.Type == "float32"
+        ? Ex + "ValueDecl.Inline(" + Literal(v.Name) + ", (float[])" + OpTokens.ToCSharp(v.Data, false) + ", " + OpTokens.ToCSharp(v.Dims, false) + ");"
+        : Ex + "ValueDecl.Inline(" + Literal(v.Name) + ", " + TensorType(v.Type) + ", (long[])" + OpTokens.ToCSharp(v.Data, false) + ", " + OpTokens.ToCSharp(v.Dims, false) + ");";
+
+    /// <summary>The integers of a plan dims token such as <c>[1,3]</c> (empty for activations).</summary>
+    private static List<string> DimList(string dims)
+    {
+        var list = new List<string>();
+        var inner = dims.Length >= 2 && dims[0] == '[' ? dims.Substring(1, dims.Length - 2) : "";
+        foreach (var d in inner.Split(','))
+        {
+            if (d.Trim().Length > 0)
+            {
+                list.Add(d.Trim());
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>ModelBuild.Runtime's <c>TensorType</c> value of a plan type (the table holds it as an int; the runtime checks it).</summary>
+    private static string TensorTypeCode(string type) => type switch
+    {
+        "int64" => "1",
+        "bool" => "2",
+        _ => "0",
+    };
 
     private static void EmitOps(SourceWriter w, PredictorSpec spec)
     {
