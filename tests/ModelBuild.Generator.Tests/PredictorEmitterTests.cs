@@ -73,17 +73,18 @@ public sealed class PredictorEmitterTests
     }
 
     [Fact]
-    public void Program_HasOneValueDeclPerValue_AndOneNamedArgumentConstructorPerOp()
+    public void Program_HasOneValueTableRowPerValue_AndOneNamedArgumentConstructorPerOp()
     {
         var source = Emit(Plans.Layout);
 
-        Assert.Contains("/* 1 */ " + Ex + "ValueDecl.Blob(\"bias\", 0, [1, 3]), // [1,3]", source);
-        Assert.Contains("/* 3 */ " + Ex + "ValueDecl.Activation(\"t\", " + Ex + "TensorType.Float32, 0), // [3,N,2]", source);
+        Assert.Contains("// 1: bias: blob entry 0, dims [1,3]\n", source);
+        Assert.Contains("// 3: t: activation float32, slot 0 [3,N,2]\n", source);
+        Assert.Contains("var values = " + Ex + "ValueDecl.Table(", source);
         Assert.Contains("new global::ModelBuild.Runtime.Ops.BinaryOp(A: 4, B: 3, Y: 5, Function: global::ModelBuild.Runtime.BinaryFunction.Mul) { Node = \"m_node\" },", source);
         Assert.Contains("new global::ModelBuild.Runtime.Ops.TransposeOp(X: 2, Y: 3, Perm: [2, 0, 1]) { Node = \"t_node\" },", source);
         Assert.Contains("new global::ModelBuild.Runtime.Ops.ConcatOp(Inputs: [6, 8], Y: 9, Axis: 2) { Node = \"cat_node\" },", source);
         Assert.Contains("internal static readonly " + Ex + "ModelProgram Program = new(Values(), Ops(), [0], [", source);
-        Assert.Contains("private static " + Ex + "ValueDecl[] Values() =>\n    [\n", source);
+        Assert.Contains("private static " + Ex + "ValueDecl[] Values()\n    {\n", source);
         Assert.Contains("private static " + Ex + "Op[] Ops() =>\n    [\n", source);
     }
 
@@ -94,8 +95,8 @@ public sealed class PredictorEmitterTests
             .Replace("value 7 name=\"offset\" type=float32 blob=2 dims=[2]", "value 7 name=\"offset\" type=float32 dims=[2] data=[0.5,-1E-05]")
             .Replace("value 4 name=\"scale\" type=float32 blob=1 dims=[3,1,1]", "value 4 name=\"scale\" type=int64 dims=[3] data=[1,-2,3]"));
 
-        Assert.Contains("ValueDecl.Inline(\"offset\", (float[])[0.5f, -1E-05f], [2]),", source);
-        Assert.Contains("ValueDecl.Inline(\"scale\", " + Ex + "TensorType.Int64, (long[])[1, -2, 3], [3]),", source);
+        Assert.Contains("values[7] = " + Ex + "ValueDecl.Inline(\"offset\", (float[])[0.5f, -1E-05f], [2]);", source);
+        Assert.Contains("values[4] = " + Ex + "ValueDecl.Inline(\"scale\", " + Ex + "TensorType.Int64, (long[])[1, -2, 3], [3]);", source);
     }
 
     [Fact]
