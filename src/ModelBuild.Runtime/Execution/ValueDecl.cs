@@ -52,7 +52,8 @@ public sealed record ValueDecl(string Name, TensorType Type, int Slot, int BlobE
 
             int kind = fields[at], type = fields[at + 1], index = fields[at + 2], length = fields[at + 3], rank = fields[at + 4];
             at += 5;
-            if (!Enum.IsDefined((TensorType)type) || type > byte.MaxValue || length < 0 || name + length > names.Length || rank < 0 || at + rank > fields.Length)
+            // A range check, not Enum.IsDefined: its generic code is JIT-compiled on first use (cold start).
+            if ((uint)type > (uint)TensorType.Bool || length < 0 || name + length > names.Length || rank < 0 || at + rank > fields.Length)
             {
                 throw new ArgumentException($"Value {v}'s table entry is malformed.", nameof(fields));
             }
