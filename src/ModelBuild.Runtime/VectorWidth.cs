@@ -49,7 +49,7 @@ internal interface IVectorWidth<TV>
     /// <summary><c>e^a</c> per lane: <see cref="VectorExp"/> for registers, <see cref="MathF.Exp"/> for floats.</summary>
     static abstract TV Exp(TV a);
 
-    /// <summary>Natural log per lane: the BCL's vector log for registers, <see cref="MathF.Log(float)"/> for floats.</summary>
+    /// <summary>Natural log per lane: <see cref="VectorLog"/> for registers, <see cref="MathF.Log(float)"/> for floats.</summary>
     static abstract TV Log(TV a);
 }
 
@@ -86,7 +86,7 @@ internal readonly struct Vector256Width : IVectorWidth<Vector256<float>>
 
     public static Vector256<float> Exp(Vector256<float> a) => VectorExp.Exp(a);
 
-    public static Vector256<float> Log(Vector256<float> a) => Vector256.Log(a);
+    public static Vector256<float> Log(Vector256<float> a) => VectorLog.Log(a);
 }
 
 internal readonly struct Vector128Width : IVectorWidth<Vector128<float>>
@@ -122,7 +122,7 @@ internal readonly struct Vector128Width : IVectorWidth<Vector128<float>>
 
     public static Vector128<float> Exp(Vector128<float> a) => VectorExp.Exp(a);
 
-    public static Vector128<float> Log(Vector128<float> a) => Vector128.Log(a);
+    public static Vector128<float> Log(Vector128<float> a) => VectorLog.Log(a);
 }
 
 /// <summary>Width 1: the scalar tails of the generic kernels.</summary>

@@ -11,8 +11,8 @@ internal readonly struct LogOperator : IUnaryOperator
     public float Invoke(float x) => MathF.Log(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Invoke(Vector128<float> x) => Vector128.Log(x);
+    public Vector128<float> Invoke(Vector128<float> x) => VectorLog.Log(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
+    public Vector256<float> Invoke(Vector256<float> x) => VectorLog.Log(x);
 }

@@ -15,11 +15,11 @@ internal readonly struct SoftplusOperator : IUnaryOperator
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Invoke(Vector128<float> x) =>
-        Vector128.Max(x, Vector128<float>.Zero) + Vector128.Log(Vector128<float>.One + VectorExp.Exp(-Vector128.Abs(x)));
+        Vector128.Max(x, Vector128<float>.Zero) + VectorLog.Log(Vector128<float>.One + VectorExp.Exp(-Vector128.Abs(x)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) =>
-        Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + VectorExp.Exp(-Vector256.Abs(x)));
+        Vector256.Max(x, Vector256<float>.Zero) + VectorLog.Log(Vector256<float>.One + VectorExp.Exp(-Vector256.Abs(x)));
 }
 
 /// <summary><c>softsign(x) = x / (1 + |x|)</c> (ONNX Softsign).</summary>
