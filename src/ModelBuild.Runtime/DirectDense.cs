@@ -25,7 +25,6 @@ internal static partial class DirectDense
     [ThreadStatic]
     private static float[]? t_scratch;
 
-
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, DirectWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
     {
         var ep = new Epilogue(bias, act);
@@ -120,6 +119,7 @@ internal static partial class DirectDense
                 {
                     Rows4<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
                 }
+
                 if (tail)
                 {
                     TailDots<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), dots);

@@ -18,8 +18,8 @@ namespace ModelBuild.Runtime;
 /// Codes are <see cref="DirectWeights"/>' 4-bit layout read 32 bytes (64 columns) at a time, and the moved bytes come
 /// out in the order of <see cref="Palette16Gemv"/>'s unpacks, so x is permuted as there (<see cref="Palette16Gemv.PermuteX"/>).
 /// Moving bytes to the top of the lane instead of sign-extending them saves a shift; x's 2^−24 keeps the sums in
-/// range (only |x| &lt; 2^−102 loses bits, as a subnormal). Two weight rows at a time, sharing each x load. Columns after the last 64 take
-/// <see cref="Palette16Gemv"/>'s float-table tail.
+/// range (only |x| &lt; 2^−102 loses bits, as a subnormal). Two weight rows at a time, sharing each x load. Columns
+/// after the last 64 take <see cref="Palette16Gemv"/>'s float-table tail.
 /// </remarks>
 internal static class GridPalette16Gemv
 {
