@@ -15,8 +15,11 @@ namespace ModelBuild.Runtime;
 /// Σ_i P_i·Y_i = Σ_t c_t·x_t. Per 8 codes and row that is under one mask, one convert and one FMA: int8's count
 /// (a widening load, a convert, an FMA) over a half, a quarter or an eighth of the bytes, with no shift and no
 /// vpermps (which AMD Zen 2/3 run at a fraction of Intel's rate: 2-bit codes through vpermps ran 1.9× int8 there).
-/// Each cancelled term (c_t·x_(t+1)/2^b and smaller) is no larger than a kept one, and each Y_i carries one rounding
-/// of a value of x's size, so the error stays that of the plain dot (DirectDenseTests compare with float64).
+/// Each Y_i carries one rounding of a value of x's size, so the error is float32 rounding of Σ|x| over the block: the
+/// bound the offset·Σx correction already gives every group with a nonzero offset (where a weight of 0 is code = offset,
+/// and its input enters u·x and offset·Σx both). Groups whose offset is 0 make code 0 an exact zero that the plain dot
+/// ignores, so matrices with such groups keep the unshifted kernel (<see cref="DirectWeights.HasZeroOffset"/>).
+/// DirectDenseTests compare both with float64.
 /// </summary>
 internal static partial class DirectDense
 {

@@ -100,7 +100,8 @@ internal static partial class DirectDense
         }
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
-        if (PrefixCodes<TB, TV>())
+        bool prefix = PrefixCodes<TB, TV>() && !w.HasZeroOffset;
+        if (prefix)
         {
             x0 = ref MemoryMarshal.GetReference(PrefixInputs(x, rows, k, TB.Bits));
         }
@@ -111,7 +112,7 @@ internal static partial class DirectDense
         {
             for (int r = 0; r < rows; r++)
             {
-                if (PrefixCodes<TB, TV>())
+                if (prefix)
                 {
                     PrefixRows4<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
                 }

@@ -43,7 +43,7 @@ internal static class VectorExp
         p = Simd.MulAdd(p, r, Vector256.Create(0.5f));
         p = Simd.MulAdd(p * r, r, r) + Vector256<float>.One;
 
-        // n is in [−150, 129]: 2^n = 2^h · 2^(n−h) with h = n/2, both normal floats.
+        // n is in [−150, 128]: 2^n = 2^h · 2^(n−h) with h = n/2, both normal floats.
         Vector256<int> ni = shifted.AsInt32() - Vector256.Create(RoundingShift).AsInt32();
         Vector256<int> h = Vector256.ShiftRightArithmetic(ni, 1);
         Vector256<float> s1 = Vector256.ShiftLeft(h + Vector256.Create(127), 23).AsSingle();

@@ -66,6 +66,13 @@ internal sealed class DirectWeights : IDecodedRows
     public sbyte[] ZeroPoints { get; private set; } = [];
 
     /// <summary>
+    /// Whether some group's offset (code bias + zero point) is 0, so code 0 is an exact zero weight. The byte-prefix
+    /// kernel (<see cref="DirectDense"/>) then is not used: its cancellations would mix such a column's input into the
+    /// sum at float32 precision, where the plain dot ignores it exactly.
+    /// </summary>
+    public bool HasZeroOffset { get; private set; }
+
+    /// <summary>
     /// Palette: one table per codebook, <see cref="TableStride"/> floats each; a table of fewer than 8 entries repeats
     /// (entry i is entry i mod 2^b), so an 8-entry lookup may read bits of the next code above the code's own.
     /// </summary>
@@ -125,6 +132,7 @@ internal sealed class DirectWeights : IDecodedRows
                 for (int i = 0; i < w.ZeroPoints.Length; i++)
                 {
                     w.ZeroPoints[i] = (sbyte)data[h.ZeroPointOffset + i];
+                    w.HasZeroOffset |= h.CodeBias + w.ZeroPoints[i] == 0;
                 }
             }
 

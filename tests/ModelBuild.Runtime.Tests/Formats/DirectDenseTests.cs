@@ -183,6 +183,38 @@ public sealed class DirectDenseTests
         }
     }
 
+    /// <summary>
+    /// Zero points of −bias make code 0 an exact zero weight: a huge input on such a column must not enter the sum, as
+    /// it does not in the plain dot (the byte-prefix kernel's cancellations would round it in, so such matrices keep
+    /// the unshifted kernel). One weight of 1 at column 0, 10^9 on the zero-weight column paired with it.
+    /// </summary>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(2)]
+    [InlineData(1)]
+    public void Exact_zero_weights_ignore_huge_inputs_at_every_bit_width(int bits)
+    {
+        int k = 64, bias = 1 << (bits - 1);
+        int[] codes = new int[k];
+        codes[0] = 1;
+        byte[] payload = Concat([(byte)bits, 1, 0, 0], U32((uint)k), F32([1f]), Pad4([unchecked((byte)(sbyte)(-bias))]), Bits(codes, bits));
+        WeightMatrix w = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [1, k], payload) { FormatOverride = 4 }])).DenseMatrix(0);
+        Assert.True(w.Direct!.HasZeroOffset);
+        var x = new float[k];
+        x[0] = 1;
+        for (int c = 8; c < k; c += 8)
+        {
+            x[c] = 1e9f;
+        }
+
+        foreach (int level in new[] { 0, 1, 2 })
+        {
+            var y = new float[1];
+            Kernels.Dense((SimdLevel)level, x, w, [], y, 1, Activation.None);
+            Assert.Equal(1f, y[0]);
+        }
+    }
+
     [Theory]
     [InlineData(5, 16)] // 5 bits: no direct kernel
     [InlineData(4, 24)] // group not a multiple of the 16-code block
