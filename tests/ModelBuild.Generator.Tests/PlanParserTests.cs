@@ -15,7 +15,7 @@ public sealed class PlanParserTests
 
         Assert.Equal(("MlpModel", "Tests.Models", "mlp.onnx", "MlpModel.weights.mbw"), (spec.ClassName, spec.Namespace, spec.SourceFile, spec.Resource));
         Assert.Equal(new WeightSpec(1, "fc1.weight", "float32", EquatableArray.From([8, 4])), spec.Weights[1]);
-        Assert.Equal(new ValueSpec(1, "r", "float32", 1, -1, "", "", "N,8"), spec.Values[1]);
+        Assert.Equal(new ValueSpec(1, "r", "float32", 1, -1, EquatableArray<int>.Empty, "", "N,8"), spec.Values[1]);
         Assert.Equal(["N", "4"], spec.Inputs[0].Shape);
         Assert.Equal((true, 4, 0), (spec.Inputs[0].IsBatchFirst, spec.Inputs[0].ElementsPerSample, spec.Inputs[0].Value));
         Assert.Equal(("Probabilities", 3), (spec.Outputs[0].Identifier, spec.Outputs[0].Value));
@@ -30,8 +30,8 @@ public sealed class PlanParserTests
         var layout = Parse(Plans.Layout);
         var inline = Parse(Plans.Layout.Replace("value 7 name=\"offset\" type=float32 blob=2 dims=[2]", "value 7 name=\"offset\" type=float32 dims=[2] data=[0.5,-1E-05]"));
 
-        Assert.Equal(new ValueSpec(4, "scale", "float32", -1, 1, "[3,1,1]", "", "3,1,1"), layout.Values[4]);
-        Assert.Equal(("[2]", "[0.5,-1E-05]", -1), (inline.Values[7].Dims, inline.Values[7].Data, inline.Values[7].Blob));
+        Assert.Equal(new ValueSpec(4, "scale", "float32", -1, 1, EquatableArray.From(new[] { 3, 1, 1 }), "", "3,1,1"), layout.Values[4]);
+        Assert.Equal((EquatableArray.From(new[] { 2 }), "[0.5,-1E-05]", -1), (inline.Values[7].Dims, inline.Values[7].Data, inline.Values[7].Blob));
         Assert.Equal("", layout.Namespace);
     }
 

@@ -71,7 +71,7 @@ internal static partial class PredictorEmitter
         foreach (var v in spec.Values)
         {
             var shape = v.Slot >= 0 && v.Shape.Length > 0 ? " [" + OneLine(v.Shape) + "]" : "";
-            var dims = DimList(v.Dims);
+            var dims = v.Dims;
             string kind, index, what;
             if (v.Slot >= 0)
             {
@@ -79,17 +79,17 @@ internal static partial class PredictorEmitter
             }
             else if (v.Blob >= 0)
             {
-                (kind, index, what) = ("1", I(v.Blob), "blob entry " + I(v.Blob) + ", dims " + v.Dims);
+                (kind, index, what) = ("1", I(v.Blob), "blob entry " + I(v.Blob) + ", dims [" + Join(v.Dims, ",") + "]");
             }
             else
             {
-                (kind, index, what) = ("2", "-1", "inline " + v.Type + ", dims " + v.Dims);
+                (kind, index, what) = ("2", "-1", "inline " + v.Type + ", dims [" + Join(v.Dims, ",") + "]");
                 inline.Add("values[" + I(v.Id) + "] = " + InlineDecl(v));
             }
 
             w.Line("// " + I(v.Id) + ": " + OneLine(v.Name) + ": " + what + shape);
             names.Append(v.Name);
-            fields.Add(kind + ", " + TensorTypeCode(v.Type) + ", " + index + ", " + I(v.Name.Length) + ", " + I(dims.Count) + (dims.Count > 0 ? ", " + string.Join(", ", dims) : ""));
+            fields.Add(kind + ", " + TensorTypeCode(v.Type) + ", " + index + ", " + I(v.Name.Length) + ", " + I(dims.Count) + (dims.Count > 0 ? ", " + Join(dims, ", ") : ""));
         }
 
         w.Line("var values = " + Ex + "ValueDecl.Table(");
@@ -113,23 +113,18 @@ internal static partial class PredictorEmitter
 
     /// <summary>An inline constant's declaration (its data is too varied for the table).</summary>
     private static string InlineDecl(ValueSpec v) => v.Type == "float32"
-        ? Ex + "ValueDecl.Inline(" + Literal(v.Name) + ", (float[])" + OpTokens.ToCSharp(v.Data, false) + ", " + OpTokens.ToCSharp(v.Dims, false) + ");"
-        : Ex + "ValueDecl.Inline(" + Literal(v.Name) + ", " + TensorType(v.Type) + ", (long[])" + OpTokens.ToCSharp(v.Data, false) + ", " + OpTokens.ToCSharp(v.Dims, false) + ");";
+        ? Ex + "ValueDecl.Inline(" + Literal(v.Name) + ", (float[])" + OpTokens.ToCSharp(v.Data, false) + ", [" + Join(v.Dims, ", ") + "]);"
+        : Ex + "ValueDecl.Inline(" + Literal(v.Name) + ", " + TensorType(v.Type) + ", (long[])" + OpTokens.ToCSharp(v.Data, false) + ", [" + Join(v.Dims, ", ") + "]);";
 
-    /// <summary>The integers of a plan dims token such as <c>[1,3]</c> (empty for activations).</summary>
-    private static List<string> DimList(string dims)
+    private static string Join(EquatableArray<int> values, string separator)
     {
-        var list = new List<string>();
-        var inner = dims.Length >= 2 && dims[0] == '[' ? dims.Substring(1, dims.Length - 2) : "";
-        foreach (var d in inner.Split(','))
+        var text = new List<string>();
+        foreach (var d in values)
         {
-            if (d.Trim().Length > 0)
-            {
-                list.Add(d.Trim());
-            }
+            text.Add(I(d));
         }
 
-        return list;
+        return string.Join(separator, text);
     }
 
     /// <summary>ModelBuild.Runtime's <c>TensorType</c> value of a plan type (the table holds it as an int; the runtime checks it).</summary>

@@ -112,11 +112,10 @@ internal static partial class PlanParser
             var shape = r.Find("shape")?.Value ?? "";
             if (r.Find("slot") is not null)
             {
-                return new ValueSpec(id, r.String("name"), type, r.Int("slot"), -1, "", "", shape);
+                return new ValueSpec(id, r.String("name"), type, r.Int("slot"), -1, EquatableArray<int>.Empty, "", shape);
             }
 
-            var dims = r.Key("dims");
-            ParseList(r, dims);
+            var dims = EquatableArray.From(ParseList(r, r.Key("dims")));
             if (r.Find("blob") is { } blob)
             {
                 var entry = r.Int("blob");
@@ -125,12 +124,12 @@ internal static partial class PlanParser
                     throw r.Error("blob=" + blob.Value + " is not a float32 weight entry of this plan", blob.Column);
                 }
 
-                return new ValueSpec(id, r.String("name"), type, -1, entry, dims.Value, "", shape);
+                return new ValueSpec(id, r.String("name"), type, -1, entry, dims, "", shape);
             }
 
             var data = r.Key("data");
             OpTokens.Check(r, data);
-            return new ValueSpec(id, r.String("name"), type, -1, -1, dims.Value, data.Value, shape);
+            return new ValueSpec(id, r.String("name"), type, -1, -1, dims, data.Value, shape);
         }
 
         private TensorSpec Tensor(PlanRecord r, int expected, HashSet<string> names)
