@@ -9,6 +9,9 @@ namespace ModelBuild.Evaluation;
 /// </summary>
 public static class ActivationRecorder
 {
+    /// <summary>Initializers of at least this many bytes are written to the recording model's external data file.</summary>
+    internal const long MinExternalBytes = 64 * 1024;
+
     /// <summary>
     /// Runs <paramref name="count"/> samples through the graph's first input and returns, for every name in
     /// <paramref name="valueNames"/>, all samples' values concatenated along the batch axis with shape
@@ -27,17 +30,20 @@ public static class ActivationRecorder
         ArgumentNullException.ThrowIfNull(samples);
         // Streamed to a temporary file that ONNX Runtime reads itself: the graph's weights (deferred ones produced one
         // at a time) are never also a managed copy of the whole model next to ONNX Runtime's, which calibrated passes
-        // on a multi-gigabyte model would pay once per layer (issue 12).
+        // on a multi-gigabyte model would pay once per layer. Large weights go to an external data file beside it:
+        // no 2 GiB protobuf limit, and ONNX Runtime maps them instead of parsing and then copying them (issue 12).
         var modelFile = Path.Combine(Path.GetTempPath(), $"modelbuild-recording-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+        var dataFile = modelFile + ".data";
         try
         {
             ExportWithOutputs(graph, valueNames, modelFile);
-            using var session = OnnxRuntimeSession.FromCompressedFile(modelFile, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
+            using var session = OnnxRuntimeSession.FromFileWithExternalData(modelFile, dataFile, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
             return Record(session, samples, count, batchSize, valueNames);
         }
         finally
         {
             File.Delete(modelFile);
+            File.Delete(dataFile);
         }
     }
 
@@ -106,8 +112,7 @@ public static class ActivationRecorder
                 }
             }
 
-            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-            OnnxExporter.WriteTo(graph, file);
+            OnnxExporter.WriteWithExternalData(graph, path, MinExternalBytes);
         }
         finally
         {

@@ -61,6 +61,19 @@ public sealed partial class OnnxRuntimeSession : IDisposable
     }
 
     /// <summary>
+    /// Loads a model the compressor wrote for ONNX Runtime with its weights in the external data file
+    /// <paramref name="dataPath"/>: optimised as <see cref="FromCompressedFile"/> would the same model written inline
+    /// (the size that decides is the model's and its data's together).
+    /// </summary>
+    public static OnnxRuntimeSession FromFileWithExternalData(string path, string dataPath, string displayName)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(dataPath);
+        long bytes = (File.Exists(path) ? new FileInfo(path).Length : 0) + (File.Exists(dataPath) ? new FileInfo(dataPath).Length : 0);
+        return FromFile(path, displayName, intraOpThreads: 1, optimize: bytes < UnoptimizedFromBytes);
+    }
+
+    /// <summary>
     /// The size of a compressed .onnx from which the checks run it without ONNX Runtime's graph optimisations: those
     /// rewrite the int8 weights' DequantizeLinear (folded or fused into MatMulNBits) into copies of the weights held
     /// next to the originals, 5–6 times the file's size in all on a 0.5 GB model, which broke issue 12's peak-memory

@@ -69,6 +69,68 @@ public sealed class StreamingExportTests
         Assert.True(positions[2] >= positions[1] + (4096 * 4), $"tensor 2 was read at {positions[2]}, before tensor 1 (read at {positions[1]}) was written");
     }
 
+    [Theory]
+    [InlineData("mnist_cnn_fc128.onnx", 64 * 1024)]
+    [InlineData("squeezenet_cifar10.onnx", 1024)]
+    [InlineData("mnist_mlp_256.onnx", 0)] // every tensor external, however small
+    public void WriteWithExternalData_reads_back_as_the_same_model_with_large_tensors_in_aligned_segments(string file, long minBytes)
+    {
+        var graph = OnnxImporter.Import(TestPaths.Model(file));
+        var dir = Directory.CreateTempSubdirectory("mb-external-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "model.onnx");
+            var dataPath = OnnxExporter.WriteWithExternalData(graph, path, minBytes);
+
+            Assert.Equal(path + ".data", dataPath);
+            var proto = ModelBuild.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+            var external = proto.Graph.Initializer.Where(t => t.DataLocation == ModelBuild.Onnx.Proto.TensorProto.Types.DataLocation.External).ToList();
+            Assert.Equal(graph.Initializers.Count(t => t.RawData.LongLength >= Math.Max(minBytes, 1)), external.Count);
+            Assert.NotEmpty(external);
+            Assert.All(proto.Graph.Initializer.Except(external), t => Assert.True(t.RawData.Length < minBytes));
+            Assert.All(external, t =>
+            {
+                Assert.Empty(t.RawData);
+                Assert.Equal("model.onnx.data", t.ExternalData.Single(e => e.Key == "location").Value);
+                Assert.Equal(0, long.Parse(t.ExternalData.Single(e => e.Key == "offset").Value, System.Globalization.CultureInfo.InvariantCulture) % (64 * 1024));
+            });
+
+            // Our reader (which checks every segment against the file) gives back the model the inline writer writes.
+            var reread = OnnxImporter.Import(path);
+            Assert.Equal(OnnxExporter.ToBytes(graph), OnnxExporter.ToBytes(reread));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void WriteWithExternalData_writes_each_deferred_tensor_once_and_after_the_model()
+    {
+        var graph = OnnxImporter.Import(TestPaths.Model("mnist_mlp_256.onnx"));
+        var reads = new List<string>();
+        var values = Enumerable.Range(0, 20000).Select(v => (float)v).ToArray();
+        graph.SetInitializer(new Tensor("lazy", DataType.Float, [20000], 20000 * 4, () =>
+        {
+            reads.Add("lazy");
+            return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        }));
+        var dir = Directory.CreateTempSubdirectory("mb-external-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "m.onnx");
+            OnnxExporter.WriteWithExternalData(graph, path, 1024);
+            Assert.Equal(["lazy"], reads);
+            Assert.Equal(values, OnnxImporter.Import(path).GetInitializer("lazy")!.ToFloats());
+            Assert.Throws<IOException>(() => OnnxExporter.WriteWithExternalData(graph, path, 1024)); // never overwrites
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static byte[] Streamed(ModelGraph graph)
     {
         using var output = new MemoryStream();

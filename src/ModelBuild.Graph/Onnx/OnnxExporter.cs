@@ -50,6 +50,27 @@ public static class OnnxExporter
         OnnxStreamingWriter.Write(ToModelProto(graph, withInitializers: false), graph.Initializers.ToList(), output);
     }
 
+    /// <summary>
+    /// Writes the graph to <paramref name="path"/> with each initializer of at least <paramref name="minExternalBytes"/>
+    /// bytes as ONNX external data in the file <c>path + ".data"</c> (segments aligned to 64 KiB, so ONNX Runtime maps
+    /// them instead of copying), the rest inline. For models written only for ONNX Runtime to read: no 2 GiB limit,
+    /// deferred tensors are in memory one at a time, and ONNX Runtime holds no copy of the protobuf's weights.
+    /// Both files are created new; the caller deletes them.
+    /// </summary>
+    /// <returns>The data file's path.</returns>
+    /// <exception cref="ModelBuildException">MB1003 when what stays inline exceeds protobuf's 2 GiB.</exception>
+    public static string WriteWithExternalData(ModelGraph graph, string path, long minExternalBytes)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentOutOfRangeException.ThrowIfNegative(minExternalBytes);
+        var dataPath = path + ".data";
+        using var model = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        using var data = new FileStream(dataPath, FileMode.CreateNew, FileAccess.Write);
+        OnnxStreamingWriter.Write(ToModelProto(graph, withInitializers: false), graph.Initializers.ToList(), model,
+            new ExternalDataTarget(data, Path.GetFileName(dataPath), minExternalBytes));
+        return dataPath;
+    }
+
     /// <summary>Writes the model atomically (temporary file, then rename).</summary>
     public static void WriteFile(ModelGraph graph, string path) => OnnxWriter.WriteFile(ToModelProto(graph), path);
 

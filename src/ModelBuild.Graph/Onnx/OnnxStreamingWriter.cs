@@ -23,9 +23,12 @@ internal static class OnnxStreamingWriter
     private const uint InitializerTag = (5 << 3) | 2;
     private const uint RawDataTag = (9 << 3) | 2;
 
-    /// <summary>Writes <paramref name="model"/>, whose graph has no initializers, with <paramref name="initializers"/> as its graph's initializers.</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/>, whose graph has no initializers, with <paramref name="initializers"/> as its
+    /// graph's initializers; with <paramref name="external"/>, the large ones go to its data stream instead.
+    /// </summary>
     /// <exception cref="ModelBuildException">MB1003 when the model exceeds protobuf's 2 GiB.</exception>
-    public static void Write(ModelProto model, IReadOnlyList<Tensor> initializers, Stream output)
+    public static void Write(ModelProto model, IReadOnlyList<Tensor> initializers, Stream output, ExternalDataTarget? external = null)
     {
         var graph = model.Graph;
         if (graph is null || graph.Initializer.Count > 0)
@@ -35,7 +38,10 @@ internal static class OnnxStreamingWriter
 
         var (modelHead, modelTail) = Split(model, ModelHead(model), m => m.Graph = null, m => m.Graph = graph);
         var (graphHead, graphTail) = Split(graph, GraphHead(graph), _ => { }, _ => { });
-        var tensors = initializers.Select(t => (Tensor: t, Fields: TensorFields(t))).ToList();
+        var placements = ExternalDataTarget.Place(initializers, external);
+        var tensors = initializers.Select((t, i) => placements[i] is { } at
+            ? (Tensor: (Tensor?)null, Fields: ExternalDataTarget.Proto(t, external!.Location, at).ToByteArray())
+            : (Tensor: t, Fields: TensorFields(t))).ToList();
         var graphLength = graphHead.LongLength + graphTail.LongLength + tensors.Sum(t => FieldLength(TensorLength(t.Tensor, t.Fields)));
         var total = modelHead.LongLength + FieldLength(graphLength) + modelTail.LongLength;
         if (total > int.MaxValue)
@@ -51,7 +57,7 @@ internal static class OnnxStreamingWriter
         {
             WriteHeader(output, InitializerTag, TensorLength(tensor, fields));
             output.Write(fields);
-            if (HasRawData(tensor))
+            if (tensor is not null && HasRawData(tensor))
             {
                 // Read here, written, and dropped before the next tensor: a deferred tensor's bytes live this long.
                 var raw = tensor.RawData;
@@ -62,6 +68,7 @@ internal static class OnnxStreamingWriter
 
         output.Write(graphTail);
         output.Write(modelTail);
+        external?.WriteData(initializers, placements);
     }
 
     /// <summary>A length-delimited field's tag (one byte: every tag here is below 128) and its length as a varint.</summary>
@@ -100,18 +107,22 @@ internal static class OnnxStreamingWriter
         return proto.ToByteArray();
     }
 
-    private static bool HasRawData(Tensor tensor) => tensor.DataType != DataType.String;
+    internal static bool HasRawData(Tensor tensor) => tensor.DataType != DataType.String;
 
-    /// <summary>The length of the tensor's message: its other fields and, after them, raw_data.</summary>
-    private static long TensorLength(Tensor tensor, byte[] fields)
+    /// <summary>The length of the tensor's raw_data without producing a deferred tensor's bytes.</summary>
+    internal static long RawLength(Tensor tensor) =>
+        tensor.Deferred ? checked(tensor.ElementCount * tensor.DataType.ElementSize()) : tensor.RawData.LongLength;
+
+    /// <summary>The length of the tensor's message: its other fields and, after them, raw_data (none for external data: null).</summary>
+    private static long TensorLength(Tensor? tensor, byte[] fields)
     {
-        if (!HasRawData(tensor))
+        if (tensor is null || !HasRawData(tensor))
         {
             return fields.LongLength;
         }
 
         // A deferred tensor's length follows from its shape (its constructor checks it); a held one's is at hand.
-        var raw = tensor.Deferred ? checked(tensor.ElementCount * tensor.DataType.ElementSize()) : tensor.RawData.LongLength;
+        var raw = RawLength(tensor);
         return fields.LongLength + 1 + CodedOutputStream.ComputeLengthSize(checked((int)Math.Min(raw, int.MaxValue))) + raw;
     }
 
