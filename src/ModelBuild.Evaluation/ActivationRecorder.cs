@@ -9,8 +9,6 @@ namespace ModelBuild.Evaluation;
 /// </summary>
 public static class ActivationRecorder
 {
-    /// <summary>Initializers of at least this many bytes are written to the recording model's external data file.</summary>
-    internal const long MinExternalBytes = 64 * 1024;
 
     /// <summary>
     /// Runs <paramref name="count"/> samples through the graph's first input and returns, for every name in
@@ -32,19 +30,9 @@ public static class ActivationRecorder
         // at a time) are never also a managed copy of the whole model next to ONNX Runtime's, which calibrated passes
         // on a multi-gigabyte model would pay once per layer. Large weights go to an external data file beside it:
         // no 2 GiB protobuf limit, and ONNX Runtime maps them instead of parsing and then copying them (issue 12).
-        var modelFile = Path.Combine(Path.GetTempPath(), $"modelbuild-recording-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
-        var dataFile = modelFile + ".data";
-        try
-        {
-            ExportWithOutputs(graph, valueNames, modelFile);
-            using var session = OnnxRuntimeSession.FromFileWithExternalData(modelFile, dataFile, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
-            return Record(session, samples, count, batchSize, valueNames);
-        }
-        finally
-        {
-            File.Delete(modelFile);
-            File.Delete(dataFile);
-        }
+        using var file = ExportWithOutputs(graph, valueNames);
+        using var session = OnnxRuntimeSession.FromFileWithExternalData(file.Path, file.DataPath, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
+        return Record(session, samples, count, batchSize, valueNames);
     }
 
     private static IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Record(
@@ -90,7 +78,7 @@ public static class ActivationRecorder
         return parts.ToDictionary(p => p.Key, p => Concat(p.Value, batched.GetValueOrDefault(p.Key)), StringComparer.Ordinal);
     }
 
-    private static void ExportWithOutputs(ModelGraph graph, IReadOnlyList<string> valueNames, string path)
+    private static TemporaryOnnxFile ExportWithOutputs(ModelGraph graph, IReadOnlyList<string> valueNames)
     {
         var produced = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
         produced.UnionWith(graph.Inputs.Select(i => i.Name));
@@ -112,7 +100,7 @@ public static class ActivationRecorder
                 }
             }
 
-            OnnxExporter.WriteWithExternalData(graph, path, MinExternalBytes);
+            return TemporaryOnnxFile.Write(graph, "recording");
         }
         finally
         {

@@ -35,7 +35,13 @@ internal sealed class CalibrationScorer
     public double Loss(ModelGraph graph)
     {
         Evaluations++;
-        var score = _reference.Score(OnnxExporter.ToBytes(graph), "auto candidate", _tolerance.Metric);
+        // Through a file with external data, like the recordings: no 2 GiB limit and no in-memory copy of a large model.
+        MetricScores score;
+        using (var file = TemporaryOnnxFile.Write(graph, "auto-candidate"))
+        {
+            score = _reference.ScoreFile(file.Path, "auto candidate", _tolerance.Metric);
+        }
+
         return _tolerance.Key switch
         {
             "maxAccuracyDrop" => score.Reference - score.Candidate,

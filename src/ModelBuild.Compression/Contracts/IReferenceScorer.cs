@@ -13,12 +13,11 @@ public interface IReferenceScorer
     MetricScores Score(byte[] candidateOnnx, string candidateName, ValidationMetric metric);
 
     /// <summary>
-    /// <see cref="Score"/> on a model file (the pipeline writes a compressed multi-gigabyte model to disk rather than
-    /// holding it, issue 12). The default reads the file; ONNX Runtime's implementation opens the file itself.
+    /// <see cref="Score"/> on a model file, which may keep its weights as ONNX external data in files beside it (the
+    /// pipeline writes multi-gigabyte models to disk rather than holding them, issue 12).
     /// </summary>
     /// <exception cref="ModelBuildException">MB4001 when the candidate cannot be run.</exception>
-    MetricScores ScoreFile(string candidatePath, string candidateName, ValidationMetric metric) =>
-        Score(File.ReadAllBytes(candidatePath), candidateName, metric);
+    MetricScores ScoreFile(string candidatePath, string candidateName, ValidationMetric metric);
 }
 
 /// <summary>
