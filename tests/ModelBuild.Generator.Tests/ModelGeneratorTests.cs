@@ -64,6 +64,11 @@ public sealed class ModelGeneratorTests
     [InlineData("Coerce2D=false", "Coerce2D=false K=3", "CS1739", "'K'")] // unknown key: no such parameter
     [InlineData(" Coerce2D=false", "", "CS7036", "Coerce2D")] // missing key: required parameter not given
     [InlineData("Axis=-1", "Axis=1.5", "CS1503", "")] // wrong type: float for an int parameter
+    [InlineData("Axis=-1", "Axis=4294967296", "CS1503", "")] // wrong type: a long for an int parameter
+    [InlineData("Axis=-1", "Axis=true", "CS1503", "")] // wrong type: a bool for an int parameter
+    [InlineData("Axis=-1", "Axis=\"x\"", "CS1503", "")] // wrong type: a string for an int parameter
+    [InlineData("Axis=-1", "Axis=[1,2]", "CS1503", "")] // wrong type: a list for an int parameter
+    [InlineData("Axis=-1", "Axis=Activation.Relu", "CS1503", "")] // wrong type: an enum for an int parameter
     [InlineData("Act=Activation.Relu", "Act=Activation.Gelu2", "CS0117", "Gelu2")] // unknown enum member
     public void PlanOpsTheRuntimeDoesNotHave_FailTheUsersBuild_WithACompilerError(string find, string replace, string id, string mentions)
     {

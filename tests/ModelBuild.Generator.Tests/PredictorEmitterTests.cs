@@ -73,19 +73,29 @@ public sealed class PredictorEmitterTests
     }
 
     [Fact]
-    public void Program_HasOneValueTableRowPerValue_AndOneNamedArgumentConstructorPerOp()
+    public void Program_HasOneTableRowPerValueAndPerOp_AndOneNamedArgumentConstructorPerOpForm()
     {
         var source = Emit(Plans.Layout);
 
         Assert.Contains("// 1: bias: blob entry 0, dims [1,3]\n", source);
         Assert.Contains("// 3: t: activation float32, slot 0 [3,N,2]\n", source);
         Assert.Contains("var values = " + Ex + "ValueDecl.Table(", source);
-        Assert.Contains("new global::ModelBuild.Runtime.Ops.BinaryOp(A: 4, B: 3, Y: 5, Function: global::ModelBuild.Runtime.BinaryFunction.Mul) { Node = \"m_node\" },", source);
-        Assert.Contains("new global::ModelBuild.Runtime.Ops.TransposeOp(X: 2, Y: 3, Perm: [2, 0, 1]) { Node = \"t_node\" },", source);
-        Assert.Contains("new global::ModelBuild.Runtime.Ops.ConcatOp(Inputs: [6, 8], Y: 9, Axis: 2) { Node = \"cat_node\" },", source);
+        Assert.Contains("private static " + Ex + "Op[] Ops() => " + Ex + "OpTable.Read(OpStrings, OpCodes, 12, CreateOp);", source);
+
+        // Per op: form, node (offset, length into OpStrings), argument count, then tag/value pairs (0 int, 6 enum, 7 int list).
+        Assert.Contains("private const string OpStrings = \"a_nodet_nodem_node", source);
+        Assert.Contains("// Layer 2: Binary m_node → [3,N,2]; A=4 B=3 Y=5 Function=BinaryFunction.Mul\n"
+            + "        0, 12, 6, 4, 0, 4, 0, 3, 0, 5, 6, (int)global::ModelBuild.Runtime.BinaryFunction.Mul,\n", source);
+        Assert.Contains("// Layer 1: Transpose t_node → [3,N,2]; X=2 Y=3 Perm=[2,0,1]\n        1, 6, 6, 3, 0, 2, 0, 3, 7, 3, 2, 0, 1,\n", source);
+
+        // The two Binary ops and the two Transposes share a form; each form is one checked constructor call.
+        Assert.Contains("        0 => new global::ModelBuild.Runtime.Ops.BinaryOp(A: a.Next(), B: a.Next(), Y: a.Next(), Function: (global::ModelBuild.Runtime.BinaryFunction)a.NextEnum()) { Node = a.Node },\n"
+            + "        1 => new global::ModelBuild.Runtime.Ops.TransposeOp(X: a.Next(), Y: a.Next(), Perm: a.NextList()) { Node = a.Node },\n", source);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(source, "new global::ModelBuild.Runtime.Ops.BinaryOp"));
+        Assert.Contains("ConcatOp(Inputs: a.NextList(), Y: a.Next(), Axis: a.Next()) { Node = a.Node },", source);
+        Assert.Contains("        _ => throw " + Ex + "OpTable.UnknownForm(form),\n    };", source);
         Assert.Contains("internal static readonly " + Ex + "ModelProgram Program = new(Values(), Ops(), [0], [", source);
         Assert.Contains("private static " + Ex + "ValueDecl[] Values()\n    {\n", source);
-        Assert.Contains("private static " + Ex + "Op[] Ops() =>\n    [\n", source);
     }
 
     [Fact]
@@ -109,13 +119,29 @@ public sealed class PredictorEmitterTests
     }
 
     [Fact]
-    public void OpArguments_BecomeCSharpLiterals()
+    public void OpArguments_AreReadByCallsTypedByTheirTokens_WithFloatsKeptAsPlanText()
     {
-        // Clip's omitted min is -FLT_MAX in plans now; -inf is still legal plan text and must become a C# literal.
+        // Clip's omitted min is -FLT_MAX in plans now; -inf is still legal plan text. Floats are parsed at run time as the
+        // compiler parses a literal, so the text goes into OpStrings (tag 2: offset, length) and the call reads a float.
         var source = Emit(Plans.Fixed.Replace("Beta=0.75", "Beta=-1.5E-05").Replace("Alpha=-3.4028235E+38", "Alpha=-inf"));
 
-        Assert.Contains("Function: global::ModelBuild.Runtime.UnaryFunction.Clip, Alpha: float.NegativeInfinity, Beta: -1.5E-05f)", source);
-        Assert.Contains("Pads: [1, 1, 0, 0], AutoPad: \"NOTSET\", CeilMode: false, CountIncludePad: false, ColumnMajorIndices: false)", source);
+        Assert.Contains("Function: (global::ModelBuild.Runtime.UnaryFunction)a.NextEnum(), Alpha: a.NextFloat(), Beta: a.NextFloat())", source);
+        Assert.Matches("private const string OpStrings = \"[^\"]*-inf-1\\.5E-05", source);
+        Assert.Contains("Pads: a.NextList(), AutoPad: a.NextString(), CeilMode: a.NextBool(), CountIncludePad: a.NextBool(), ColumnMajorIndices: a.NextBool())", source);
+    }
+
+    [Theory]
+    [InlineData("Axis=-1", "Axis=4294967296", "Axis: a.NextLong()", "1, 0, 1")] // beyond int: a long, low and high words
+    [InlineData("Axis=-1", "Axis=-0", "Axis: a.NextFloat()", "2, ")] // -0 is a float literal, as it was in C#
+    [InlineData("Axis=-1", "Axis=[5000000000,1]", "Axis: a.NextLongs()", "8, 2, 705032704, 1, 1, 0")]
+    [InlineData("Axis=-1", "Axis=[0.5,2]", "Axis: a.NextFloats()", "9, ")]
+    [InlineData("Axis=-1", "Axis=[]", "Axis: a.NextList()", "7, 0,")]
+    public void OpArgumentTokens_GetTheirTagAndReader(string find, string replace, string reader, string words)
+    {
+        var source = Emit(Plans.Mlp.Replace(find, replace));
+
+        Assert.Contains(reader, source);
+        Assert.Contains(words, source);
     }
 
     [Fact]
@@ -159,7 +185,7 @@ public sealed class PredictorEmitterTests
             .Replace("source \"mlp.onnx\"", "source \"x\\\"y\""));
 
         Assert.Contains("// Layer 0: Dense a b */ c  → [N,8]", source);
-        Assert.Contains("{ Node = \"a\\nb */ c\\r\" },", source);
+        Assert.Contains("OpStrings = \"a\\nb */ c\\r", source);
         Assert.Contains("&lt;b&gt;&amp; &lt;/b&gt;", source);
         Assert.Contains("\"x\\\"y\"", source);
     }

@@ -8,9 +8,9 @@ namespace ModelBuild.Generator.Emission;
 internal static partial class PredictorEmitter
 {
     /// <summary>
-    /// The program class: tensors, the operator records (one named-argument constructor call per plan op, so the
-    /// compiler checks every key and type against ModelBuild.Runtime), the lazily loaded blob and the per-thread
-    /// context.
+    /// The program class: tensors, the operator records (an op table with one named-argument constructor call per
+    /// operator form, so the compiler checks every key and type against ModelBuild.Runtime), the lazily loaded blob
+    /// and the per-thread context.
     /// </summary>
     private static void EmitProgramClass(SourceWriter w, PredictorSpec spec)
     {
@@ -134,26 +134,6 @@ internal static partial class PredictorEmitter
         "bool" => "2",
         _ => "0",
     };
-
-    private static void EmitOps(SourceWriter w, PredictorSpec spec)
-    {
-        w.Line("private static " + Ex + "Op[] Ops() =>");
-        w.Line("[");
-        for (var i = 0; i < spec.Ops.Count; i++)
-        {
-            var op = spec.Ops[i];
-            w.Line("    // Layer " + I(i) + ": " + op.Kind + " " + OneLine(op.Node) + Describe(spec, op));
-            var args = new List<string>();
-            foreach (var a in op.Args)
-            {
-                args.Add(a.Key + ": " + OpTokens.ToCSharp(a.Value, a.Quoted));
-            }
-
-            w.Line("    new global::ModelBuild.Runtime.Ops." + op.Kind + "Op(" + string.Join(", ", args) + ") { Node = " + Literal(op.Node) + " },");
-        }
-
-        w.Line("];");
-    }
 
     /// <summary>A short note after the layer comment: the weight's format and the output's build-time shape.</summary>
     private static string Describe(PredictorSpec spec, OpSpec op)

@@ -6,7 +6,7 @@ namespace ModelBuild.Generator.Parsing;
 /// <summary>
 /// Checks op argument tokens (CONTRACTS §1) and turns them into C# literals: integers, floats (round-trip form,
 /// <c>inf</c>, <c>-inf</c>, <c>nan</c>), <c>true</c>/<c>false</c>, <c>Enum.Member</c> of a ModelBuild.Runtime enum,
-/// and <c>[a,b,…]</c> lists of those (emitted as collection expressions, typed by the parameter).
+/// and <c>[a,b,…]</c> lists of numbers (emitted as collection expressions, typed by the parameter).
 /// </summary>
 internal static class OpTokens
 {
@@ -26,11 +26,12 @@ internal static class OpTokens
                 return;
             }
 
+            // Numbers only: no operator takes a list of enums or bools, and the op table stores lists as numbers.
             foreach (var item in inner.Split(','))
             {
-                if (!IsScalar(item))
+                if (!IsScalar(item) || IsEnum(item) || item is "true" or "false")
                 {
-                    throw r.Error(t.Key + "=" + text + ": '" + item + "' is not a number or enum value", t.Column);
+                    throw r.Error(t.Key + "=" + text + ": '" + item + "' is not a number", t.Column);
                 }
             }
 
@@ -100,7 +101,8 @@ internal static class OpTokens
         || long.TryParse(token, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
         || (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsInfinity(d) && !double.IsNaN(d));
 
-    private static bool IsEnum(string token)
+    /// <summary>Whether the token is <c>Enum.Member</c>.</summary>
+    internal static bool IsEnum(string token)
     {
         var dot = token.IndexOf('.');
         return dot > 0 && dot == token.LastIndexOf('.')
