@@ -57,7 +57,9 @@ public sealed partial class OnnxRuntimeSession : IDisposable
     public static OnnxRuntimeSession FromCompressedFile(string path, string displayName, int intraOpThreads = 1)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return FromFile(path, displayName, intraOpThreads, optimize: !File.Exists(path) || new FileInfo(path).Length < UnoptimizedFromBytes);
+        // A large compressed model keeps its weights in "<file>.data" beside it (CompressedOnnx.Stage): they count too.
+        long bytes = File.Exists(path) ? new FileInfo(path).Length + (File.Exists(path + ".data") ? new FileInfo(path + ".data").Length : 0) : 0;
+        return FromFile(path, displayName, intraOpThreads, optimize: bytes < UnoptimizedFromBytes);
     }
 
     /// <summary>

@@ -13,6 +13,12 @@ namespace ModelBuild.Compression.Pipeline;
 /// </summary>
 internal static class CompressedOnnx
 {
+    /// <summary>
+    /// The largest compressed .onnx written as one file: protobuf's 2 GiB less a margin for
+    /// <see cref="OnnxExporter.InlineBytes"/>'s estimate. Settable for tests, which write small models the large way.
+    /// </summary>
+    internal static long MaxInlineBytes { get; set; } = int.MaxValue - (1L << 20);
+
     public static byte[] Build(CompressionContext context, IReadOnlyDictionary<string, Graph.DataType>? widened = null)
     {
         Rewrite(context, widened);
@@ -20,13 +26,40 @@ internal static class CompressedOnnx
     }
 
     /// <summary>
-    /// <see cref="Build"/>, written to <paramref name="output"/> as it is encoded (the same bytes): a multi-gigabyte
-    /// model's compressed .onnx is never one array in memory (issue 12).
+    /// <see cref="Build"/>, streamed to staging files for <paramref name="path"/> (never one array in memory, issue 12):
+    /// one file when it fits protobuf's 2 GiB, else the model with its weights as ONNX external data in
+    /// <c>path + ".data"</c> (int4, palette or pruned layers are written as float32 here, so a large model's compressed
+    /// .onnx can be as large as the original). The external pair is staged in a folder of its own, under the final
+    /// names, so ONNX Runtime finds the data beside the staged model when the checks run it.
     /// </summary>
-    public static void Write(Stream output, CompressionContext context, IReadOnlyDictionary<string, Graph.DataType>? widened = null)
+    /// <exception cref="ModelBuildException">MB0006 when the files cannot be written.</exception>
+    public static StagedOnnx Stage(string path, CompressionContext context, IReadOnlyDictionary<string, Graph.DataType>? widened = null)
     {
         Rewrite(context, widened);
-        OnnxExporter.WriteTo(context.Graph, output);
+        if (OnnxExporter.InlineBytes(context.Graph) <= MaxInlineBytes)
+        {
+            var staged = OutputFiles.Stage(path, stream => OnnxExporter.WriteTo(context.Graph, stream));
+            return new StagedOnnx(staged, [(path, staged)]);
+        }
+
+        var folder = StagedOnnx.ExternalFolder(path);
+        var model = Path.Combine(folder, Path.GetFileName(path));
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var data = OnnxExporter.WriteWithExternalData(context.Graph, model, minExternalBytes: 1024);
+            return new StagedOnnx(model, [(path, model), (path + ".data", data)]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            StagedOnnx.Discard(path);
+            throw new ModelBuildException("MB0006", path, $"cannot write the outputs: {e.Message}", inner: e);
+        }
+        catch
+        {
+            StagedOnnx.Discard(path);
+            throw;
+        }
     }
 
     /// <summary>Rewrites <paramref name="context"/>'s graph into the compressed model and notes how each weight is stored.</summary>

@@ -33,18 +33,15 @@ public static class CompressionPipeline
         {
             // The blob and compressed .onnx are streamed to these and moved into place on success; after a failure
             // nothing half-written is left beside the outputs.
-            var (blobFile, onnxFile) = StagingFiles(request);
-            OutputFiles.Discard(blobFile);
-            OutputFiles.Discard(onnxFile);
+            var stem = Path.Combine(request.OutputDirectory, request.ClassName);
+            OutputFiles.Discard(BlobStagingFile(request));
+            StagedOnnx.Discard(stem + ".compressed.onnx");
         }
     }
 
-    /// <summary>Where the weights blob and the compressed .onnx are streamed before they are moved into place.</summary>
-    private static (string Blob, string Onnx) StagingFiles(CompressionRequest request)
-    {
-        var stem = Path.Combine(request.OutputDirectory, request.ClassName);
-        return (OutputFiles.StagingPath(stem + ".weights.mbw"), OutputFiles.StagingPath(stem + ".compressed.onnx"));
-    }
+    /// <summary>Where the weights blob is streamed before it is moved into place.</summary>
+    private static string BlobStagingFile(CompressionRequest request) =>
+        OutputFiles.StagingPath(Path.Combine(request.OutputDirectory, request.ClassName) + ".weights.mbw");
 
     private static CompressionResult RunInvariant(CompressionRequest request, CompressionServices services, IProgress<string>? progress)
     {
@@ -153,7 +150,7 @@ public static class CompressionPipeline
 
         StorageStep.Apply(context);
         progress?.Report("planning buffers and kernels");
-        var (blobFile, onnxFile) = StagingFiles(request);
+        var blobFile = BlobStagingFile(request);
         var choice = RuntimeChoice.Make(request, context, target, widened);
         var (plan, weights) = (choice.Plan, choice.Weights);
         var runtimeLine = RuntimeChoice.Describe(choice, request);
@@ -179,8 +176,8 @@ public static class CompressionPipeline
         var errors = moments is null ? null : OutputErrors.Measure(context, moments, originals);
         LargeModelMemory.BeforeSession(originalBytes); // the checked blob is garbage now
         progress?.Report("writing the compressed .onnx");
-        OutputFiles.Stage(stem + ".compressed.onnx", stream => CompressedOnnx.Write(stream, context, widened));
-        var compressedOnnx = CompressedModel.FromFile(onnxFile);
+        var stagedOnnx = CompressedOnnx.Stage(stem + ".compressed.onnx", context, widened);
+        var compressedOnnx = CompressedModel.FromFile(stagedOnnx.ModelPath);
         var planText = PlanWriter.Write(plan);
         if (services.Runner is { } runner && !choice.IsFallback)
         {
@@ -231,7 +228,7 @@ public static class CompressionPipeline
             context.Notes.AddRange(errors.Select(e => $"output error ‖WX−ŴX‖/‖WX‖ of {e.Key} on calibration data: {e.Value:P2}"));
         }
 
-        (string, string)[] streamed = [(stem + ".weights.mbw", blobFile), (stem + ".compressed.onnx", onnxFile)];
+        (string, string)[] streamed = [(stem + ".weights.mbw", blobFile), .. stagedOnnx.Files];
         var files = new List<(string, byte[])>
         {
             (stem + ".report.md", Encoding.UTF8.GetBytes(report.ToMarkdown() + Notes(context))),
@@ -258,6 +255,7 @@ public static class CompressionPipeline
         // Written last in the list, so a hash never vouches for outputs that failed to be written.
         files.Add((stem + ".summary", Encoding.UTF8.GetBytes(string.Join("\n", [hash, summary, .. warnings]) + "\n")));
         var changed = OutputFiles.WriteAll(files, streamed);
+        stagedOnnx.Finish(stem + ".compressed.onnx");
         if (request.CacheDirectory is { Length: > 0 } cacheDirectory)
         {
             OutputCache.Store(cacheDirectory, request.ClassName, hash, files, [.. streamed.Select(s => s.Item1)]);

@@ -28,16 +28,39 @@ internal static class OutputCache
             return false;
         }
 
-        var files = Directory.GetFiles(entry).Select(f => (Path.Combine(outputDirectory, Path.GetFileName(f)), File.ReadAllBytes(f)))
-            .OrderBy(f => f.Item1.EndsWith(".summary", StringComparison.Ordinal)) // the summary last, as the pipeline writes it
-            .ToList();
-        var pinned = Path.Combine(outputDirectory, className + ".auto.compress.json");
-        if (File.Exists(pinned) && !files.Any(f => f.Item1 == pinned))
+        // Copied to staging files, never read whole (a large model's compressed .onnx data passes 2 GiB), then moved
+        // into place together; the summary last, as the pipeline writes it.
+        var files = Directory.GetFiles(entry).OrderBy(f => f.EndsWith(".summary", StringComparison.Ordinal)).ThenBy(f => f, StringComparer.Ordinal)
+            .Select(f => (Path: Path.Combine(outputDirectory, Path.GetFileName(f)), Cached: f)).ToList();
+        foreach (var optional in new[] { className + ".auto.compress.json", className + ".compressed.onnx.data" })
         {
-            File.Delete(pinned);
+            var stale = Path.Combine(outputDirectory, optional);
+            if (File.Exists(stale) && !files.Any(f => f.Path == stale))
+            {
+                File.Delete(stale); // from an earlier build; it belongs to a model this entry is not
+            }
         }
 
-        OutputFiles.WriteAll(files);
+        var staged = new List<(string Path, string Staged)>();
+        try
+        {
+            Directory.CreateDirectory(outputDirectory);
+            foreach (var (path, cached) in files)
+            {
+                File.Copy(cached, OutputFiles.StagingPath(path), overwrite: true);
+                staged.Add((path, OutputFiles.StagingPath(path)));
+            }
+
+            OutputFiles.WriteAll([], staged);
+        }
+        finally
+        {
+            foreach (var (_, temp) in staged)
+            {
+                OutputFiles.Discard(temp);
+            }
+        }
+
         TryIgnoringIo(() => Directory.SetLastWriteTimeUtc(entry, DateTime.UtcNow)); // most recently used survives pruning
         return true;
     }

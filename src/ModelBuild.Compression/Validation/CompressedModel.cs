@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using ModelBuild.Compression.Contracts;
 using ModelBuild.Compression.Manifest;
 using ModelBuild.Onnx.Proto;
@@ -28,15 +29,48 @@ internal sealed class CompressedModel
     public MetricScores Score(IReferenceScorer reference, string displayName, ValidationMetric metric) =>
         _path is null ? reference.Score(_bytes!, displayName, metric) : reference.ScoreFile(_path, displayName, metric);
 
-    /// <summary>The model as a protobuf message (to add outputs when a check bisects a difference).</summary>
-    public ModelProto Parse()
+    /// <summary>
+    /// Runs the model with <paramref name="names"/> (float values) as its outputs, added where they are not already
+    /// outputs: a check bisecting a difference. A model on disk is rewritten beside itself, so the external data file a
+    /// large compressed model keeps its weights in is still found.
+    /// </summary>
+    public IReadOnlyList<float[]> RunWithOutputs(IModelRunner runner, string displayName, IReadOnlyList<ModelInput> inputs, IReadOnlyList<string> names)
     {
+        ModelProto model;
         if (_path is null)
         {
-            return ModelProto.Parser.ParseFrom(_bytes);
+            model = ModelProto.Parser.ParseFrom(_bytes);
+        }
+        else
+        {
+            using var file = File.OpenRead(_path);
+            model = ModelProto.Parser.ParseFrom(file);
         }
 
-        using var file = File.OpenRead(_path);
-        return ModelProto.Parser.ParseFrom(file);
+        var existing = model.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in names.Where(n => !existing.Contains(n)).Distinct())
+        {
+            model.Graph.Output.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)Graph.DataType.Float } } });
+        }
+
+        if (_path is null)
+        {
+            return runner.Run(model.ToByteArray(), displayName, inputs, names);
+        }
+
+        var probe = _path + ".outputs-" + Environment.ProcessId + ".onnx";
+        try
+        {
+            using (var file = new FileStream(probe, FileMode.Create, FileAccess.Write))
+            {
+                model.WriteTo(file);
+            }
+
+            return runner.RunFile(probe, displayName, inputs, names);
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
     }
 }

@@ -258,15 +258,8 @@ internal static class PlanVerifier
             }
         }
 
-        var model = compressedOnnx.Parse();
-        var existing = model.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var name in named.Values.Where(n => !existing.Contains(n)).Distinct())
-        {
-            model.Graph.Output.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float } } });
-        }
-
         var names = named.Values.Distinct().ToList();
-        var reference = runner.Run(model.ToByteArray(), Path.GetFileName(modelPath), sample, names);
+        var reference = compressedOnnx.RunWithOutputs(runner, Path.GetFileName(modelPath), sample, names);
         var byName = names.Select((n, i) => (n, reference[i])).ToDictionary(p => p.n, p => p.Item2, StringComparer.Ordinal);
         var context = new OpContext(program);
         Feed(program, context, sample, modelPath);

@@ -51,6 +51,25 @@ public static class OnnxExporter
     }
 
     /// <summary>
+    /// The size of the model written inline (<see cref="WriteTo"/>), within a few bytes per tensor, without producing
+    /// any deferred tensor's bytes: what decides whether it fits protobuf's 2 GiB.
+    /// </summary>
+    public static long InlineBytes(ModelGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        long bytes = ToModelProto(graph, withInitializers: false).CalculateSize();
+        foreach (var tensor in graph.Initializers)
+        {
+            // Tag, lengths and the tensor's other fields: well under 64 bytes plus its name and dims.
+            bytes += OnnxStreamingWriter.HasRawData(tensor)
+                ? OnnxStreamingWriter.RawLength(tensor) + 64 + (2L * tensor.Name.Length) + (11L * tensor.Dims.Length)
+                : OnnxTensors.ToProto(tensor).CalculateSize() + 16;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
     /// Writes the graph to <paramref name="path"/> with each initializer of at least <paramref name="minExternalBytes"/>
     /// bytes as ONNX external data in the file <c>path + ".data"</c> (segments aligned to 64 KiB, so ONNX Runtime maps
     /// them instead of copying), the rest inline. For models written only for ONNX Runtime to read: no 2 GiB limit,
