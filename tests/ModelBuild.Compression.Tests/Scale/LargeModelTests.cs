@@ -94,7 +94,7 @@ public sealed class LargeModelTests(ITestOutputHelper output)
         public void Report(string value)
         {
             var line = FormattableString.Invariant(
-                $"[{clock.Elapsed.TotalSeconds,6:0.0} s, RSS {PeakRss.Current() / 1e6,6:0} MB, peak {PeakRss.Read() / 1e6,6:0} MB] {value}");
+                $"[{clock.Elapsed.TotalSeconds,6:0.0} s, RSS {PeakRss.Current() / 1e6,6:0} MB, peak {PeakRss.Read() / 1e6,6:0} MB, managed {GC.GetTotalMemory(false) / 1e6,6:0} MB] {value}");
             output.WriteLine(line);
             Log(line);
         }
