@@ -1,3 +1,4 @@
+using System.Numerics;
 
 namespace ModelBuild.Compression.Algorithms.Quantization;
 
@@ -84,22 +85,78 @@ public static class Gptq
         return (result, decoded);
     }
 
-    // W[:, i2:] −= E · U[i1:i2, i2:], the deferred part of the block's updates.
-    private static void LazyUpdate(double[] work, double[] errors, double[] u, int rows, int cols, int block, int i1, int i2)
+    /// <summary>Columns of W and U per chunk of <see cref="LazyUpdate"/>: 128 rows of U × 256 doubles = 256 KiB, half of L2.</summary>
+    private const int Chunk = 256;
+
+    // W[:, i2:] −= E · U[i1:i2, i2:], the deferred part of the block's updates. Column chunks outermost, so every row
+    // reads the chunk of U's block rows from L2 instead of all of them (8 MB on a 8192-wide layer) from L3; each element
+    // still takes the block's updates one k at a time in k order (the operations of one Axpy per k, so the same bits),
+    // four k at a time with the element in a register.
+    internal static void LazyUpdate(double[] work, double[] errors, double[] u, int rows, int cols, int block, int i1, int i2)
     {
-        for (var r = 0; r < rows; r++)
+        for (var c0 = i2; c0 < cols; c0 += Chunk)
         {
-            var row = work.AsSpan((r * cols) + i2, cols - i2);
-            for (var k = i1; k < i2; k++)
+            var width = Math.Min(Chunk, cols - c0);
+            for (var r = 0; r < rows; r++)
             {
-                var e = errors[(r * block) + k - i1];
-                if (e == 0)
+                var row = work.AsSpan((r * cols) + c0, width);
+                var e = errors.AsSpan(r * block, i2 - i1);
+                var k = 0;
+                for (; k + 4 <= e.Length; k += 4)
                 {
-                    continue;
+                    var at = ((i1 + k) * cols) + c0;
+                    if (e[k] != 0 && e[k + 1] != 0 && e[k + 2] != 0 && e[k + 3] != 0)
+                    {
+                        Axpy4(row, u, at, cols, -e[k], -e[k + 1], -e[k + 2], -e[k + 3]);
+                        continue;
+                    }
+
+                    for (var j = 0; j < 4; j++)
+                    {
+                        if (e[k + j] != 0)
+                        {
+                            HessianFactor.Axpy(row, u.AsSpan(at + (j * cols), width), -e[k + j]);
+                        }
+                    }
                 }
 
-                HessianFactor.Axpy(row, u.AsSpan((k * cols) + i2, cols - i2), -e);
+                for (; k < e.Length; k++)
+                {
+                    if (e[k] != 0)
+                    {
+                        HessianFactor.Axpy(row, u.AsSpan(((i1 + k) * cols) + c0, width), -e[k]);
+                    }
+                }
             }
+        }
+    }
+
+    /// <summary>y = (((y + a0·x0) + a1·x1) + a2·x2) + a3·x3, xj = u[at + j·stride …]: four <see cref="HessianFactor.Axpy"/> in one pass.</summary>
+    private static void Axpy4(Span<double> y, double[] u, int at, int stride, double a0, double a1, double a2, double a3)
+    {
+        var x0 = u.AsSpan(at, y.Length);
+        var x1 = u.AsSpan(at + stride, y.Length);
+        var x2 = u.AsSpan(at + (2 * stride), y.Length);
+        var x3 = u.AsSpan(at + (3 * stride), y.Length);
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && y.Length >= Vector<double>.Count)
+        {
+            var (v0, v1, v2, v3) = (new Vector<double>(a0), new Vector<double>(a1), new Vector<double>(a2), new Vector<double>(a3));
+            for (; i <= y.Length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                var v = new Vector<double>(y[i..]) + (v0 * new Vector<double>(x0[i..]));
+                v += v1 * new Vector<double>(x1[i..]);
+                v += v2 * new Vector<double>(x2[i..]);
+                (v + (v3 * new Vector<double>(x3[i..]))).CopyTo(y[i..]);
+            }
+        }
+
+        for (; i < y.Length; i++)
+        {
+            var v = y[i] + (a0 * x0[i]);
+            v += a1 * x1[i];
+            v += a2 * x2[i];
+            y[i] = v + (a3 * x3[i]);
         }
     }
 

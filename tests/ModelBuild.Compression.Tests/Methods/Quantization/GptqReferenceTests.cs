@@ -25,6 +25,36 @@ public sealed class GptqReferenceTests
         Assert.Equal(decoded, Assert.IsType<LinearQuantized>(matrix.ToStored()).Decode());
     }
 
+    [Theory]
+    [InlineData(5, 700, 128, 3, 131)] // a partial block and 700 − 131 columns: chunks of 256 and a tail, a k count not a multiple of 4
+    [InlineData(3, 300, 16, 16, 32)]
+    public void Lazy_update_gives_the_bits_of_one_axpy_per_k_and_row(int rows, int cols, int block, int i1, int i2)
+    {
+        var random = new Random(11);
+        double[] Randoms(int n) => [.. Enumerable.Range(0, n).Select(_ => (random.NextDouble() * 2) - 1)];
+        var work = Randoms(rows * cols);
+        var u = Randoms(cols * cols);
+        var errors = Randoms(rows * block);
+        errors[1] = 0; // a zero error is skipped, as before (so −0 never becomes +0)
+        errors[block + 2] = -0.0;
+        var expected = (double[])work.Clone();
+        for (var r = 0; r < rows; r++)
+        {
+            for (var k = i1; k < i2; k++)
+            {
+                var e = errors[(r * block) + k - i1];
+                for (var c = i2; c < cols && e != 0; c++)
+                {
+                    expected[(r * cols) + c] += -e * u[(k * cols) + c];
+                }
+            }
+        }
+
+        Gptq.LazyUpdate(work, errors, u, rows, cols, block, i1, i2);
+
+        Assert.Equal(expected, work);
+    }
+
     [Fact]
     public void Lowers_the_output_error_against_round_to_nearest_on_calibration_data()
     {
