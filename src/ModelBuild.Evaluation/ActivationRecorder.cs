@@ -31,7 +31,7 @@ public static class ActivationRecorder
         // on a multi-gigabyte model would pay once per layer. Large weights go to an external data file beside it:
         // no 2 GiB protobuf limit, and ONNX Runtime maps them instead of parsing and then copying them (issue 12).
         using var file = ExportWithOutputs(graph, valueNames);
-        using var session = OnnxRuntimeSession.FromFileWithExternalData(file.Path, file.DataPath, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
+        using var session = OnnxRuntimeSession.FromCompressedFile(file.Path, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
         return Record(session, samples, count, batchSize, valueNames);
     }
 

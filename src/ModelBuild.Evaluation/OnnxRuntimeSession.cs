@@ -51,8 +51,9 @@ public sealed partial class OnnxRuntimeSession : IDisposable
 
     /// <summary>
     /// Loads a compressed model the compressor streamed to <paramref name="path"/>, named <paramref name="displayName"/>
-    /// in errors. ONNX Runtime reads the file itself, so no managed copy of the model is held; from
-    /// <see cref="UnoptimizedFromBytes"/> the session skips graph optimisation (issue 12, see there).
+    /// in errors (or a model written for a recording, <c>TemporaryOnnxFile</c>). ONNX Runtime reads the file itself, so
+    /// no managed copy of the model is held; from <see cref="UnoptimizedFromBytes"/> of the file and its external data
+    /// file <c>path + ".data"</c> together, the session skips graph optimisation (issue 12, see there).
     /// </summary>
     public static OnnxRuntimeSession FromCompressedFile(string path, string displayName, int intraOpThreads = 1)
     {
@@ -60,19 +61,6 @@ public sealed partial class OnnxRuntimeSession : IDisposable
         // A large compressed model keeps its weights in "<file>.data" beside it (CompressedOnnx.Stage): they count too.
         long bytes = File.Exists(path) ? new FileInfo(path).Length + (File.Exists(path + ".data") ? new FileInfo(path + ".data").Length : 0) : 0;
         return FromFile(path, displayName, intraOpThreads, optimize: bytes < UnoptimizedFromBytes);
-    }
-
-    /// <summary>
-    /// Loads a model the compressor wrote for ONNX Runtime with its weights in the external data file
-    /// <paramref name="dataPath"/>: optimised as <see cref="FromCompressedFile"/> would the same model written inline
-    /// (the size that decides is the model's and its data's together).
-    /// </summary>
-    public static OnnxRuntimeSession FromFileWithExternalData(string path, string dataPath, string displayName)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(dataPath);
-        long bytes = (File.Exists(path) ? new FileInfo(path).Length : 0) + (File.Exists(dataPath) ? new FileInfo(dataPath).Length : 0);
-        return FromFile(path, displayName, intraOpThreads: 1, optimize: bytes < UnoptimizedFromBytes);
     }
 
     /// <summary>
