@@ -104,7 +104,11 @@ internal static class ColdStart
             return (ThreadClock.ProcessNanoseconds() - t0) / 1e6;
         }
 
+        using LoadListener? loads = Environment.GetEnvironmentVariable("MODELBUILD_LIST_LOADS") == "1" ? new LoadListener() : null;
+        Thread.Sleep(loads is null ? 0 : 300);
+        var loadStart = DateTime.UtcNow;
         double load1 = Time(() => WeightBlob.FromResource(assembly, resource));
+        var loadEnd = DateTime.UtcNow;
         double jitLoad = JitMs() - jit0;
         double load2 = Time(() => WeightBlob.FromResource(assembly, resource));
         double read = Time(() =>
@@ -119,11 +123,15 @@ internal static class ColdStart
         // Values()/Ops() methods, whose IL grows with the model) and the construction of the op records.
         Type program = assembly.GetTypes().Single(t => t.Name.EndsWith("__" + ColdModels.ClassName(model) + "Program", StringComparison.Ordinal));
         double jitP = JitMs();
+        var programStart = DateTime.UtcNow;
         double programMs = Time(() => System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(program.TypeHandle));
         double jitProgram = JitMs() - jitP;
+        var programEnd = DateTime.UtcNow;
         double jit1 = JitMs();
         long methods0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var predictStart = DateTime.UtcNow;
         double predict = Time(() => ColdModels.First(model, input, shape));
+        var predictEnd = DateTime.UtcNow;
         double jitPredict = JitMs() - jit1;
         long methods = System.Runtime.JitInfo.GetCompiledMethodCount() - methods0;
         double second = Time(() => ColdModels.First(model, input, shape));
@@ -134,6 +142,26 @@ internal static class ColdStart
             {
                 Console.Error.WriteLine(string.Join("\n", listener.Methods.Select(m => m.Line)));
                 Console.Error.WriteLine($"{listener.Methods.Count} methods, {listener.Methods.Sum(m => m.Ms):F1} ms between their JIT start and load events");
+            }
+        }
+
+        if (loads is not null)
+        {
+            Thread.Sleep(500);
+            lock (loads.Events)
+            {
+                for (int i = 0; i < loads.Events.Count; i++)
+                {
+                    DateTime at = loads.Events[i].At.ToUniversalTime();
+                    string? phase = at >= loadStart && at <= loadEnd ? "load" : at >= programStart && at <= programEnd ? "program" : at >= predictStart && at <= predictEnd ? "predict" : null;
+                    if (phase is null)
+                    {
+                        continue;
+                    }
+
+                    double gap = i + 1 < loads.Events.Count ? (loads.Events[i + 1].At - loads.Events[i].At).TotalMilliseconds : 0;
+                    Console.Error.WriteLine($"{phase} {gap,7:F3} {loads.Events[i].Line}");
+                }
             }
         }
 

@@ -80,7 +80,7 @@ public sealed class PredictorEmitterTests
         Assert.Contains("// 1: bias: blob entry 0, dims [1,3]\n", source);
         Assert.Contains("// 3: t: activation float32, slot 0 [3,N,2]\n", source);
         Assert.Contains("var values = " + Ex + "ValueDecl.Table(", source);
-        Assert.Contains("private static " + Ex + "Op[] Ops() => " + Ex + "OpTable.Read(OpStrings, OpCodes, 12, CreateOp);", source);
+        Assert.Contains("private static " + Ex + "Op[] Ops() => " + Ex + "OpTable.Read(OpStrings, OpCodes, OpFloats, 12, CreateOp);", source);
 
         // Per op: form, node (offset, length into OpStrings), argument count, then tag/value pairs (0 int, 6 enum, 7 int list).
         Assert.Contains("private const string OpStrings = \"a_nodet_nodem_node", source);
@@ -119,22 +119,24 @@ public sealed class PredictorEmitterTests
     }
 
     [Fact]
-    public void OpArguments_AreReadByCallsTypedByTheirTokens_WithFloatsKeptAsPlanText()
+    public void OpArguments_AreReadByCallsTypedByTheirTokens_WithFloatsAsCompilerParsedLiterals()
     {
-        // Clip's omitted min is -FLT_MAX in plans now; -inf is still legal plan text. Floats are parsed at run time as the
-        // compiler parses a literal, so the text goes into OpStrings (tag 2: offset, length) and the call reads a float.
+        // Clip's omitted min is -FLT_MAX in plans now; -inf is still legal plan text. Floats become literals in OpFloats
+        // (parsed by the compiler, correctly rounded on any host; tag 2 then the index), and the call reads a float.
         var source = Emit(Plans.Fixed.Replace("Beta=0.75", "Beta=-1.5E-05").Replace("Alpha=-3.4028235E+38", "Alpha=-inf"));
 
         Assert.Contains("Function: (global::ModelBuild.Runtime.UnaryFunction)a.NextEnum(), Alpha: a.NextFloat(), Beta: a.NextFloat())", source);
-        Assert.Matches("private const string OpStrings = \"[^\"]*-inf-1\\.5E-05", source);
+        Assert.Matches(@"OpFloats => \[[^\]]*float\.NegativeInfinity, -1\.5E-05f", source);
+        Assert.DoesNotMatch("private const string OpStrings = \"[^\"]*-inf", source);
         Assert.Contains("Pads: a.NextList(), AutoPad: a.NextString(), CeilMode: a.NextBool(), CountIncludePad: a.NextBool(), ColumnMajorIndices: a.NextBool())", source);
     }
 
     [Theory]
     [InlineData("Axis=-1", "Axis=4294967296", "Axis: a.NextLong()", "1, 0, 1")] // beyond int: a long, low and high words
-    [InlineData("Axis=-1", "Axis=-0", "Axis: a.NextFloat()", "2, ")] // -0 is a float literal, as it was in C#
+    [InlineData("Axis=-1", "Axis=-0", "Axis: a.NextFloat()", "OpFloats => [-0f]")] // -0 is a float literal, as it was in C#
     [InlineData("Axis=-1", "Axis=[5000000000,1]", "Axis: a.NextLongs()", "8, 2, 705032704, 1, 1, 0")]
-    [InlineData("Axis=-1", "Axis=[0.5,2]", "Axis: a.NextFloats()", "9, ")]
+    [InlineData("Axis=-1", "Axis=[0.5,2]", "Axis: a.NextFloats()", "9, 0, 2,")] // first index and count; the items in OpFloats
+    [InlineData("Axis=-1", "Axis=[0.5,nan]", "Axis: a.NextFloats()", "OpFloats => [0.5f, float.NaN]")]
     [InlineData("Axis=-1", "Axis=[]", "Axis: a.NextList()", "7, 0,")]
     public void OpArgumentTokens_GetTheirTagAndReader(string find, string replace, string reader, string words)
     {

@@ -6,9 +6,9 @@ using ModelBuild.Generator.Model;
 namespace ModelBuild.Generator.Emission;
 
 /// <summary>
-/// Encodes a program's operators for ModelBuild.Runtime's <c>OpTable</c>: one int table and one string of node names
-/// and string arguments, plus one "form" per operator kind and argument list whose constructor call the emitter
-/// writes once. The tags and layouts are <c>OpArgKind</c>'s (ModelBuild.Runtime.Execution); they must stay equal.
+/// Encodes a program's operators for ModelBuild.Runtime's <c>OpTable</c>: one int table, one string of node names
+/// and string arguments and one span of float literals, plus one "form" per operator kind and argument list whose
+/// constructor call the emitter writes once. The tags and layouts are <c>OpArgKind</c>'s (ModelBuild.Runtime.Execution); they must stay equal.
 /// </summary>
 internal sealed class OpTableEncoder
 {
@@ -18,6 +18,7 @@ internal sealed class OpTableEncoder
     private readonly StringBuilder _strings = new();
     private readonly Dictionary<string, int> _stringOffsets = new(System.StringComparer.Ordinal);
     private readonly Dictionary<string, int> _formIndex = new(System.StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _floatIndex = new(System.StringComparer.Ordinal);
 
     /// <summary>
     /// The forms in first-use order: the operator kind and each argument's key and the <c>OpArgs</c> call that reads it.
@@ -28,6 +29,12 @@ internal sealed class OpTableEncoder
 
     /// <summary>Node names and string arguments, concatenated (repeated strings stored once).</summary>
     public string Strings => _strings.ToString();
+
+    /// <summary>
+    /// The float arguments as C# expressions (literals, or <c>float.NaN</c> and the infinities), in table order; a
+    /// single float used again is stored once. The compiler parses them, correctly rounded on any host.
+    /// </summary>
+    public List<string> Floats { get; } = [];
 
     /// <summary>The table entries of one operator: header (form, node offset, node length, argument count) and tagged arguments.</summary>
     public List<string> Encode(OpSpec op)
@@ -74,7 +81,14 @@ internal sealed class OpTableEncoder
             var items = inner.Length == 0 ? [] : inner.Split(',');
             if (System.Array.Exists(items, IsFloat))
             {
-                AddText(words, FloatList, inner);
+                words.Add(I(FloatList));
+                words.Add(I(Floats.Count));
+                words.Add(I(items.Length));
+                foreach (var item in items)
+                {
+                    Floats.Add(FloatExpression(item));
+                }
+
                 return "a.NextFloats()";
             }
 
@@ -123,7 +137,16 @@ internal sealed class OpTableEncoder
 
         if (IsFloat(token))
         {
-            AddText(words, Float, token);
+            var expression = FloatExpression(token);
+            if (!_floatIndex.TryGetValue(expression, out var index))
+            {
+                index = Floats.Count;
+                Floats.Add(expression);
+                _floatIndex.Add(expression, index);
+            }
+
+            words.Add(I(Float));
+            words.Add(I(index));
             return "a.NextFloat()";
         }
 
@@ -144,9 +167,18 @@ internal sealed class OpTableEncoder
         throw new System.InvalidOperationException("unchecked op argument token '" + token + "'");
     }
 
-    /// <summary>Floats stay in the plan's text, parsed at run time as the compiler parses a literal (same value on every host).</summary>
+    /// <summary>A plan float token: decimal text with a point or exponent, or inf, -inf, nan, -0.</summary>
     private static bool IsFloat(string token) =>
         token is "inf" or "-inf" or "nan" or "-0" || token.IndexOfAny(['.', 'E', 'e']) >= 0;
+
+    /// <summary>The C# expression of a plan number as a float (an integer item of a float list included).</summary>
+    private static string FloatExpression(string token) => token switch
+    {
+        "inf" => "float.PositiveInfinity",
+        "-inf" => "float.NegativeInfinity",
+        "nan" => "float.NaN",
+        _ => token + "f",
+    };
 
     private void AddText(List<string> words, int tag, string text)
     {

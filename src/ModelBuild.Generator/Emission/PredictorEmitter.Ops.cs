@@ -8,7 +8,7 @@ internal static partial class PredictorEmitter
 {
     /// <summary>
     /// The operators as ModelBuild.Runtime's <c>OpTable</c>: a string, a span of static data with a commented line per
-    /// operator, and one constructor call with named arguments per operator form. A constructor call per operator made
+    /// operator, a span of float literals, and one constructor call with named arguments per operator form. A constructor call per operator made
     /// <c>Ops()</c> ≈ 10 KB of IL on a 189-operator model, JIT-compiled in every process's first prediction (≈ 10 ms,
     /// a sixth of ppocr_det's cold start, issue 12); the forms keep the compiler's check of every key and type.
     /// </summary>
@@ -29,7 +29,7 @@ internal static partial class PredictorEmitter
             rows.Add((comment + (args.Count > 0 ? "; " + OneLine(string.Join(" ", args)) : ""), encoder.Encode(op)));
         }
 
-        w.Line("private static " + Ex + "Op[] Ops() => " + Ex + "OpTable.Read(OpStrings, OpCodes, " + I(spec.Ops.Count) + ", CreateOp);");
+        w.Line("private static " + Ex + "Op[] Ops() => " + Ex + "OpTable.Read(OpStrings, OpCodes, OpFloats, " + I(spec.Ops.Count) + ", CreateOp);");
         w.Line();
         w.Line("/// <summary>Node names and string arguments of <see cref=\"OpCodes\"/>.</summary>");
         EmitStringConstant(w, "private const string OpStrings =", encoder.Strings);
@@ -44,6 +44,9 @@ internal static partial class PredictorEmitter
         }
 
         w.Line("];");
+        w.Line();
+        w.Line("/// <summary>The float arguments of <see cref=\"OpCodes\"/>, by index.</summary>");
+        w.Line("private static global::System.ReadOnlySpan<float> OpFloats => [" + string.Join(", ", encoder.Floats) + "];");
         w.Line();
         w.Line("/// <summary>One constructor call per operator kind and argument list in <see cref=\"OpCodes\"/>.</summary>");
         w.Line("private static " + Ex + "Op CreateOp(int form, ref " + Ex + "OpArgs a) => form switch");

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace ModelBuild.Runtime.Execution;
 
 /// <summary>Reads one operator's arguments from an <see cref="OpTable"/> in order (generated factories call <see cref="Next"/>).</summary>
@@ -7,14 +5,16 @@ public ref struct OpArgs
 {
     private readonly string _strings;
     private readonly ReadOnlySpan<int> _table;
+    private readonly ReadOnlySpan<float> _floats;
     private int _at;
     private int _operator;
     private int _argsRead;
 
-    internal OpArgs(string strings, ReadOnlySpan<int> table)
+    internal OpArgs(string strings, ReadOnlySpan<int> table, ReadOnlySpan<float> floats)
     {
         _strings = strings;
         _table = table;
+        _floats = floats;
         Node = "";
     }
 
@@ -39,7 +39,11 @@ public ref struct OpArgs
     public long NextLong() => Take(OpArgKind.Long, OpArgKind.Long, "a 64-bit integer").Long;
 
     /// <summary>The next argument, a <see cref="OpArgKind.Float"/>.</summary>
-    public float NextFloat() => Take(OpArgKind.Float, OpArgKind.Float, "a float").Float;
+    public float NextFloat()
+    {
+        int index = Take(OpArgKind.Float, OpArgKind.Float, "a float").Int;
+        return (uint)index < (uint)_floats.Length ? _floats[index] : throw BadFloats(index, 1);
+    }
 
     /// <summary>The next argument, <see cref="OpArgKind.True"/> or <see cref="OpArgKind.False"/>.</summary>
     public bool NextBool() => Take(OpArgKind.False, OpArgKind.True, "true or false").Bool;
@@ -54,7 +58,11 @@ public ref struct OpArgs
     public long[] NextLongs() => Take(OpArgKind.LongList, OpArgKind.LongList, "a list of 64-bit integers").Longs;
 
     /// <summary>The next argument, a <see cref="OpArgKind.FloatList"/>.</summary>
-    public float[] NextFloats() => Take(OpArgKind.FloatList, OpArgKind.FloatList, "a list of floats").Floats;
+    public float[] NextFloats()
+    {
+        (int start, int count) = Take(OpArgKind.FloatList, OpArgKind.FloatList, "a list of floats").Range;
+        return start >= 0 && count >= 0 && start <= _floats.Length - count ? _floats.Slice(start, count).ToArray() : throw BadFloats(start, count);
+    }
 
     private OpArg Take(OpArgKind first, OpArgKind second, string expected)
     {
@@ -62,8 +70,8 @@ public ref struct OpArgs
         int size = kind switch
         {
             OpArgKind.False or OpArgKind.True => 1,
-            OpArgKind.Int or OpArgKind.Enum => 2,
-            OpArgKind.Long or OpArgKind.Float or OpArgKind.String or OpArgKind.FloatList => 3,
+            OpArgKind.Int or OpArgKind.Enum or OpArgKind.Float => 2,
+            OpArgKind.Long or OpArgKind.String or OpArgKind.FloatList => 3,
             OpArgKind.IntList => 2 + Count(_at + 1, 1),
             OpArgKind.LongList => 2 + Count(_at + 1, 2),
             _ => throw OpTable.Malformed($"operator {_operator} ('{Node}') has an argument of unknown kind {(int)kind}"),
@@ -83,6 +91,9 @@ public ref struct OpArgs
         _argsRead++;
         return arg;
     }
+
+    private readonly InvalidOperationException BadFloats(int start, int count) =>
+        OpTable.Malformed($"argument {_argsRead - 1} of operator {_operator} ('{Node}') refers to floats {start}–{start + count - 1} of the {_floats.Length} in the float table");
 
     /// <summary>Reads an operator's header: its form and node name; returns the form.</summary>
     internal int Header(int index, out int argCount)
@@ -147,7 +158,7 @@ public readonly ref struct OpArg
 
     internal string Text => OpArgs.Substring(_strings, _words[1], _words[2]);
 
-    internal float Float => ParseFloat(Text);
+    internal (int Start, int Count) Range => (_words[1], _words[2]);
 
     internal long[] Longs
     {
@@ -163,27 +174,6 @@ public readonly ref struct OpArg
         }
     }
 
-    internal float[] Floats
-    {
-        get
-        {
-            var text = Text;
-            if (text.Length == 0)
-            {
-                return [];
-            }
-
-            var items = text.Split(',');
-            var values = new float[items.Length];
-            for (int i = 0; i < items.Length; i++)
-            {
-                values[i] = ParseFloat(items[i]);
-            }
-
-            return values;
-        }
-    }
-
     /// <summary>An <see cref="OpArgKind.Int"/>.</summary>
     public static implicit operator int(OpArg a) => a.Int;
 
@@ -193,21 +183,9 @@ public readonly ref struct OpArg
     /// <summary>An <see cref="OpArgKind.Int"/> converted to the nearest float, as C# converts the literal.</summary>
     public static implicit operator float(OpArg a) => a.Int;
 
-
     internal ReadOnlySpan<int> Ints => _words[2..];
 
     private long LongAt(int i) => (long)(((ulong)(uint)_words[i + 1] << 32) | (uint)_words[i]);
-
-    /// <summary>A plan float: round-trip decimal text, or inf, -inf, nan.</summary>
-    private static float ParseFloat(string text) => text switch
-    {
-        "inf" => float.PositiveInfinity,
-        "-inf" => float.NegativeInfinity,
-        "nan" => float.NaN,
-        _ => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value)
-            ? value
-            : throw OpTable.Malformed($"'{text}' is not a number"),
-    };
 }
 
 /// <summary>A list of integers from an <see cref="OpTable"/>, converted implicitly to the constructor parameter it is passed to.</summary>

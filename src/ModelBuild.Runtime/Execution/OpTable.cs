@@ -20,9 +20,10 @@ public delegate Op OpFactory(int form, ref OpArgs args);
 /// <item><see cref="OpArgKind.Long"/>: low and high 32 bits.</item>
 /// <item><see cref="OpArgKind.False"/>, <see cref="OpArgKind.True"/>: nothing.</item>
 /// <item><see cref="OpArgKind.String"/>: offset and length into <c>strings</c>.</item>
-/// <item><see cref="OpArgKind.Float"/>, <see cref="OpArgKind.FloatList"/>: the plan's text of the number (or of the
-/// comma-separated list) in <c>strings</c>, parsed here as the C# compiler parses a literal (correctly rounded), so
-/// the value does not depend on the host the generator ran on.</item>
+/// <item><see cref="OpArgKind.Float"/>: its index in <c>floats</c>; <see cref="OpArgKind.FloatList"/>: the index of
+/// its first value in <c>floats</c> and the count. <c>floats</c> is a span of float literals in generated code, so
+/// the C# compiler parses each (correctly rounded, whatever host it runs on) and nothing is parsed at run time: a
+/// run-time <c>float.Parse</c> initialised the invariant culture's number formats, ≈ 3 ms of a first prediction.</item>
 /// <item><see cref="OpArgKind.IntList"/>: the count, then the values; <see cref="OpArgKind.LongList"/>: the count,
 /// then low and high 32 bits of each.</item>
 /// </list>
@@ -32,15 +33,16 @@ public static class OpTable
     /// <summary>Builds <paramref name="count"/> operators, checking that each factory call read exactly its arguments.</summary>
     /// <param name="strings">Node names and string arguments, concatenated.</param>
     /// <param name="table">The table described above.</param>
+    /// <param name="floats">The float arguments, referenced by index from <paramref name="table"/>.</param>
     /// <param name="count">Number of operators.</param>
     /// <param name="create">The generated constructor calls, by form.</param>
     /// <exception cref="InvalidOperationException">The table is malformed or does not match the factory (a generator fault).</exception>
-    public static Op[] Read(string strings, ReadOnlySpan<int> table, int count, OpFactory create)
+    public static Op[] Read(string strings, ReadOnlySpan<int> table, ReadOnlySpan<float> floats, int count, OpFactory create)
     {
         ArgumentNullException.ThrowIfNull(strings);
         ArgumentNullException.ThrowIfNull(create);
         var ops = new Op[count];
-        var args = new OpArgs(strings, table);
+        var args = new OpArgs(strings, table, floats);
         for (int i = 0; i < count; i++)
         {
             int form = args.Header(i, out int argCount);
@@ -72,7 +74,7 @@ public enum OpArgKind
     /// <summary>A 64-bit integer (long and float parameters).</summary>
     Long = 1,
 
-    /// <summary>A float written in the plan's text.</summary>
+    /// <summary>A float: its index in the float span.</summary>
     Float = 2,
 
     /// <summary><c>false</c>.</summary>
@@ -93,6 +95,6 @@ public enum OpArgKind
     /// <summary>A list with 64-bit integers (long[] and float[] parameters).</summary>
     LongList = 8,
 
-    /// <summary>A list with floats, in the plan's text (float[] parameters).</summary>
+    /// <summary>A list with floats: its start and length in the float span (float[] parameters).</summary>
     FloatList = 9,
 }
