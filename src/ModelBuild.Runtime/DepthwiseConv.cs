@@ -173,11 +173,11 @@ internal static class DepthwiseConv
             for (int last = n - 8; ; i = Math.Min(i + 8, last))
             {
                 // vshufps takes lanes 0, 2 (1, 3) of each 128-bit half of both registers: a0 a2 b0 b2 | a4 a6 b4 b6;
-                // vpermpd puts the 64-bit pairs in order.
+                // swapping the middle 64-bit pairs puts them in order.
                 Vector256<float> a = Vector256.LoadUnsafe(ref src, (nuint)(2 * i));
                 Vector256<float> b = Vector256.LoadUnsafe(ref src, (nuint)((2 * i) + 8));
-                Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref even, (nuint)i);
-                Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref odd, (nuint)i);
+                Simd.SwapMiddlePairs(Avx.Shuffle(a, b, 0b10_00_10_00)).StoreUnsafe(ref even, (nuint)i);
+                Simd.SwapMiddlePairs(Avx.Shuffle(a, b, 0b11_01_11_01)).StoreUnsafe(ref odd, (nuint)i);
                 if (i == last)
                 {
                     return;

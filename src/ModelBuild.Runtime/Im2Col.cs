@@ -216,13 +216,13 @@ internal static class Im2Col
         if (stride == 2 && level == SimdLevel.Vector256 && Avx2.IsSupported)
         {
             // The even floats of 16: vshufps takes 0, 2 of each 128-bit half of both vectors (in the order a0 a2 b0 b2 |
-            // a4 a6 b4 b6), and vpermpd puts the 64-bit pairs back in order: a0 a2 a4 a6 b0 b2 b4 b6.
+            // a4 a6 b4 b6), and swapping the middle 64-bit pairs puts them back in order: a0 a2 a4 a6 b0 b2 b4 b6.
             for (; j <= n - 8 - 1; j += 8)
             {
                 Vector256<float> a = Vector256.LoadUnsafe(ref src, (nuint)(2 * j));
                 Vector256<float> b = Vector256.LoadUnsafe(ref src, (nuint)((2 * j) + 8));
                 Vector256<float> even = Avx.Shuffle(a, b, 0b10_00_10_00);
-                Avx2.Permute4x64(even.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref dst, (nuint)j);
+                Simd.SwapMiddlePairs(even).StoreUnsafe(ref dst, (nuint)j);
             }
         }
 

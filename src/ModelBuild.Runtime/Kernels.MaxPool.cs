@@ -71,7 +71,7 @@ public static partial class Kernels
                 // Per 128-bit lane: evens/odds of m0 then of m1, so the result is outputs 0,1,4,5 | 2,3,6,7;
                 // swapping the middle 64-bit pairs puts them in order.
                 Vector256<float> r = MaxPoolReduce.Max(Avx.Shuffle(m0, m1, 0b10_00_10_00), Avx.Shuffle(m0, m1, 0b11_01_11_01));
-                Avx2.Permute4x64(r.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref o, (nuint)i);
+                Simd.SwapMiddlePairs(r).StoreUnsafe(ref o, (nuint)i);
                 if (i == last)
                 {
                     return;

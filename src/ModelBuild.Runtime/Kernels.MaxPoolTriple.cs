@@ -54,11 +54,11 @@ public static partial class Kernels
                         b1 = MaxPoolReduce.Max(b1, Vector256.LoadUnsafe(ref rk, 10));
                     }
 
-                    // Per 128-bit lane vshufps gives a0 a2 a8 a10 | a4 a6 a12 a14 (columns relative to 2i); vpermpd orders the pairs.
+                    // Per 128-bit lane vshufps gives a0 a2 a8 a10 | a4 a6 a12 a14 (columns relative to 2i); swapping the middle pairs orders them.
                     Vector256<float> even = Avx.Shuffle(a0, a1, 0b10_00_10_00), odd = Avx.Shuffle(a0, a1, 0b11_01_11_01);
                     Vector256<float> next = Avx.Shuffle(b0, b1, 0b10_00_10_00);
                     Vector256<float> m = MaxPoolReduce.Max(MaxPoolReduce.Max(even, odd), next);
-                    Avx2.Permute4x64(m.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref o, (nuint)i);
+                    Simd.SwapMiddlePairs(m).StoreUnsafe(ref o, (nuint)i);
                     if (i == last)
                     {
                         break;

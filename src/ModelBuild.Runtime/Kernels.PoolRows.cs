@@ -279,7 +279,7 @@ public static partial class Kernels
             Vector256<float> a = (Vector256<float>)(object)lo, c = (Vector256<float>)(object)hi;
 
             // Per 128-bit lane: evens of a then of c, i.e. a0 a2 c0 c2 | a4 a6 c4 c6; swapping the middle 64-bit pairs orders them.
-            Vector256<float> r = Avx2.Permute4x64(Avx.Shuffle(a, c, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+            Vector256<float> r = Simd.SwapMiddlePairs(Avx.Shuffle(a, c, 0b10_00_10_00));
             return (TV)(object)r;
         }
 

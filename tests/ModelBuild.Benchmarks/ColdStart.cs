@@ -129,6 +129,15 @@ internal static class ColdStart
         var programEnd = DateTime.UtcNow;
         double jit1 = JitMs();
         long methods0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+        if (Environment.GetEnvironmentVariable("MODELBUILD_PRELOAD") is { Length: > 0 } preload)
+        {
+            foreach (string name in preload.Split(';'))
+            {
+                double ms = Time(() => System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(Type.GetType(name, throwOnError: true)!.TypeHandle));
+                Console.Write($"{name.Split('`')[0].Split('.')[^1]}<{name.Split("[[")[^1].TrimEnd(']')}> {ms:F2}; ");
+            }
+        }
+
         var predictStart = DateTime.UtcNow;
         double predict = Time(() => ColdModels.First(model, input, shape));
         var predictEnd = DateTime.UtcNow;
