@@ -33,7 +33,9 @@ internal static class GridPalette16Gemv
 
     public static void Run(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
     {
-        int n = w.Rows, k = w.Cols, whole = k / Block * Block;
+        // Whole 16-column blocks after the last 64 (K = 784 leaves 16) are dotted inside Pair; only a last partial block
+        // goes to the float-table tail, whose per-row set-up and reduction cost as much as the 16 columns' products.
+        int n = w.Rows, k = w.Cols, whole = k / Block * Block, blocks16 = (k - whole) / 16 * 16;
         Span<float> xs = Scratch(Math.Max(rows * whole, 1));
         for (int r = 0; r < rows; r++)
         {
@@ -53,19 +55,22 @@ internal static class GridPalette16Gemv
             for (int r = 0; r < rows; r++)
             {
                 ref float xr = ref Unsafe.Add(ref x0, (nint)r * k);
-                (float d0, float d1) = Pair(ref c0, ref c1, ref steps, book0, book1, ref Unsafe.Add(ref xs0, (nint)r * whole), whole);
-                y[(r * n) + j] = ep.Apply(j, (d0 * s0) + Palette16Gemv.TailDot(w, j, ref c0, ref xr, whole), 0);
+                (float d0, float d1) = Pair(ref c0, ref c1, ref steps, book0, book1, ref Unsafe.Add(ref xs0, (nint)r * whole), whole, ref xr, blocks16);
+                y[(r * n) + j] = ep.Apply(j, (d0 * s0) + Palette16Gemv.TailDot(w, j, ref c0, ref xr, whole + blocks16), 0);
                 if (j + 1 < n)
                 {
-                    y[(r * n) + j + 1] = ep.Apply(j + 1, (d1 * s1) + Palette16Gemv.TailDot(w, j1, ref c1, ref xr, whole), 0);
+                    y[(r * n) + j + 1] = ep.Apply(j + 1, (d1 * s1) + Palette16Gemv.TailDot(w, j1, ref c1, ref xr, whole + blocks16), 0);
                 }
             }
         }
     }
 
-    /// <summary>Σ k·x (x as permuted and scaled) of two weight rows over their first <paramref name="whole"/> columns.</summary>
+    /// <summary>
+    /// Σ k·x of two weight rows over their first <paramref name="whole"/> columns (x as permuted and scaled) and the
+    /// <paramref name="blocks16"/> columns after them (x as given, <paramref name="xr"/>).
+    /// </summary>
     /// <remarks>The tables are loaded here, not passed in: vector arguments travel through the stack and were reloaded every block.</remarks>
-    private static (float, float) Pair(ref byte c0, ref byte c1, ref sbyte steps, int book0, int book1, ref float xs, int whole)
+    private static (float, float) Pair(ref byte c0, ref byte c1, ref sbyte steps, int book0, int book1, ref float xs, int whole, ref float xr, int blocks16)
     {
         Vector256<sbyte> t0 = Table(ref steps, book0), t1 = Table(ref steps, book1);
         Vector256<byte> nibble = Vector256.Create((byte)15);
@@ -82,8 +87,37 @@ internal static class GridPalette16Gemv
             Lookup32(Avx2.Shuffle(t0, v0.AsSByte()), Avx2.Shuffle(t1, v1.AsSByte()), ref Unsafe.Add(ref xb, 32), ref a0, ref a1, ref b0, ref b1);
         }
 
+        if (blocks16 > 0)
+        {
+            // The steps as floats, 8 per register: a 16-entry lookup of each 16-column block (8 bytes, lane j's byte holds
+            // the codes of columns j and j + 8), k·x in the same units as the lookups above (k·2^24 times x·2^−24).
+            Vector256<float> lo0 = Steps(ref steps, book0, 0), hi0 = Steps(ref steps, book0, 8);
+            Vector256<float> lo1 = Steps(ref steps, book1, 0), hi1 = Steps(ref steps, book1, 8);
+            for (int c = whole; c < whole + blocks16; c += 16)
+            {
+                Vector256<int> block0 = SplitBlock<FourBits>.Load(ref Unsafe.Add(ref c0, c / 2));
+                Vector256<int> block1 = SplitBlock<FourBits>.Load(ref Unsafe.Add(ref c1, c / 2));
+                Vector256<float> xq = Vector256.LoadUnsafe(ref xr, (nuint)c);
+                a0 = Simd.MulAdd(Lookup16(block0, lo0, hi0), xq, a0);
+                b0 = Simd.MulAdd(Lookup16(block1, lo1, hi1), xq, b0);
+                xq = Vector256.LoadUnsafe(ref xr, (nuint)(c + 8));
+                a1 = Simd.MulAdd(Lookup16(Vector256.ShiftRightLogical(block0, 4), lo0, hi0), xq, a1);
+                b1 = Simd.MulAdd(Lookup16(Vector256.ShiftRightLogical(block1, 4), lo1, hi1), xq, b1);
+            }
+        }
+
         return (Vector256.Sum(a0 + a1), Vector256.Sum(b0 + b1));
     }
+
+    /// <summary>Steps <paramref name="first"/>…+7 of book <paramref name="book"/> as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Steps(ref sbyte steps, int book, int first) =>
+        Simd.LoadInt8x8(ref Unsafe.Add(ref steps, (16 * book) + first));
+
+    /// <summary>The entries at codes 0–15 (bits 0–3 of each lane; higher bits are ignored) of a table held as two halves, as <see cref="Palette16"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Lookup16(Vector256<int> codes, Vector256<float> lo, Vector256<float> hi) =>
+        Avx.BlendVariable(Avx2.PermuteVar8x32(lo, codes), Avx2.PermuteVar8x32(hi, codes), Vector256.ShiftLeft(codes, 28).AsSingle());
 
     /// <summary>
     /// 32 looked-up steps of each row (one per byte, in code-byte order) times 32 permuted x; each x quarter is loaded
