@@ -24,10 +24,11 @@ public ref struct OpArgs
     internal readonly int Position => _at;
 
     /// <summary>
-    /// The next argument, an <see cref="OpArgKind.Int"/>: it converts implicitly to int, long or float, as a C# integer
-    /// literal would.
+    /// The next argument, an <see cref="OpArgKind.Int"/>: an int, which converts implicitly to a long or float
+    /// parameter as a C# integer literal would. A plain int, not a struct with conversions: a conversion operator was a
+    /// second call per argument in the generated factory, which the JIT compiles at tier 0 in every first prediction.
     /// </summary>
-    public OpArg Next() => Take(OpArgKind.Int, OpArgKind.Int, "an integer");
+    public int Next() => Take(OpArgKind.Int, OpArgKind.Int, "an integer").Int;
 
     /// <summary>
     /// The next argument, an <see cref="OpArgKind.IntList"/>: it converts implicitly to int[], long[] or float[], as a
@@ -135,11 +136,8 @@ public ref struct OpArgs
     }
 }
 
-/// <summary>
-/// One argument of an <see cref="OpTable"/>, already checked against the reader generated code called. An integer
-/// converts implicitly to the constructor parameter it is passed to, as the C# literal would.
-/// </summary>
-public readonly ref struct OpArg
+/// <summary>One argument of an <see cref="OpTable"/>, already checked against the reader generated code called.</summary>
+internal readonly ref struct OpArg
 {
     private readonly string _strings;
     private readonly ReadOnlySpan<int> _words;
@@ -173,15 +171,6 @@ public readonly ref struct OpArg
             return values;
         }
     }
-
-    /// <summary>An <see cref="OpArgKind.Int"/>.</summary>
-    public static implicit operator int(OpArg a) => a.Int;
-
-    /// <summary>An <see cref="OpArgKind.Int"/> widened.</summary>
-    public static implicit operator long(OpArg a) => a.Int;
-
-    /// <summary>An <see cref="OpArgKind.Int"/> converted to the nearest float, as C# converts the literal.</summary>
-    public static implicit operator float(OpArg a) => a.Int;
 
     internal ReadOnlySpan<int> Ints => _words[2..];
 
