@@ -23,11 +23,11 @@ internal static class DepthwiseConv
     /// <summary>Virtual pixels per block: 4 vectors of 8 (the scalar and 128-bit paths use the same padding).</summary>
     private const int Block = 32;
 
-    /// <summary>Scratch floats <see cref="Run"/> needs: the taps, one prepared plane and the virtual output.</summary>
+    /// <summary>Scratch floats <see cref="Run"/> needs: the taps, one prepared plane and the virtual output (a block more for <see cref="ByRow"/>).</summary>
     public static int Scratch(in Conv2DShape s)
     {
         var g = new Geometry(s);
-        return checked((s.KH * s.KW) + g.PlaneFloats + g.Virtual);
+        return checked((s.KH * s.KW) + g.PlaneFloats + g.Virtual + Block);
     }
 
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
@@ -36,7 +36,7 @@ internal static class DepthwiseConv
         int taps = s.KH * s.KW, hw = s.H * s.W, p = s.OH * s.OW;
         Span<float> t = scratch[..taps];
         Span<float> plane = scratch.Slice(taps, g.PlaneFloats);
-        Span<float> v = scratch.Slice(taps + g.PlaneFloats, g.Virtual);
+        Span<float> v = scratch.Slice(taps + g.PlaneFloats, g.Virtual + Block);
 
         // Where tap (kh, kw) starts reading: its row phase, column phase, row shift and column shift.
         Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
@@ -50,6 +50,7 @@ internal static class DepthwiseConv
         }
 
         bool direct3x3 = Direct3x3Applies(level, s);
+        bool byRow = !direct3x3 && ByRow(s, g);
         plane.Clear();
         for (int c = 0; c < s.C; c++)
         {
@@ -65,10 +66,59 @@ internal static class DepthwiseConv
                     continue;
                 }
 
-                Accumulate(level, plane, v, t, offsets, b);
+                if (byRow)
+                {
+                    for (int oh = 0; oh < s.OH; oh++)
+                    {
+                        // The taps of the kernel rows that read real input rows: contiguous in the row-major taps.
+                        (int kh0, int kh1) = TapRows(s, oh);
+                        int first = kh0 * s.KW, count = (kh1 - kh0) * s.KW;
+                        Accumulate(level, plane[(oh * g.Len)..], v.Slice(oh * g.Len, g.RowVirtual), t.Slice(first, count), offsets.Slice(first, count), b);
+                    }
+                }
+                else
+                {
+                    Accumulate(level, plane, v[..g.Virtual], t, offsets, b);
+                }
+
                 CopyOut(level, v, y.Slice(index * p, p), s, g.Len, act == Activation.Relu);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether to compute output row by row with only the kernel rows that read real input (<see cref="TapRows"/>):
+    /// on planes a few rows high (a 5×5 kernel over 2–3 rows, PaddleOCR's classifier and recogniser) most taps of the
+    /// whole-plane pass multiply padding zeros. Chosen when it does fewer multiply-adds, counting each row's virtual
+    /// pixels rounded up to whole blocks.
+    /// </summary>
+    private static bool ByRow(in Conv2DShape s, in Geometry g)
+    {
+        long rows = 0;
+        for (int oh = 0; oh < s.OH; oh++)
+        {
+            (int kh0, int kh1) = TapRows(s, oh);
+            rows += (long)g.RowVirtual * (kh1 - kh0);
+        }
+
+        return rows * 10 < (long)g.Virtual * s.KH * 9;
+    }
+
+    /// <summary>The kernel rows [kh0, kh1) whose input row for output row <paramref name="oh"/> lies inside the input (not in its padding).</summary>
+    private static (int Kh0, int Kh1) TapRows(in Conv2DShape s, int oh)
+    {
+        int kh0 = 0, kh1 = s.KH;
+        while (kh0 < kh1 && (oh * s.SH) - s.PadTop + (kh0 * s.DH) < 0)
+        {
+            kh0++;
+        }
+
+        while (kh1 > kh0 && (oh * s.SH) - s.PadTop + ((kh1 - 1) * s.DH) >= s.H)
+        {
+            kh1--;
+        }
+
+        return (kh0, kh1);
     }
 
     private static void DecodeRow(WeightMatrix w, int row, Span<float> taps)
@@ -521,10 +571,12 @@ internal static class DepthwiseConv
             Len = s.OW + ((s.KW - 1) * s.DW / s.SW);
             Rows = s.OH + ((s.KH - 1) * s.DH / s.SH);
             Virtual = checked((s.OH * Len) + Block - 1) / Block * Block;
+            RowVirtual = (Len + Block - 1) / Block * Block;
 
             // The last tap reads up to its offset + Virtual − 1, past the last row (into zeros) by at most
-            // Virtual − OH·L + the largest column shift, which Len bounds.
-            PlaneFloats = checked((s.SH * s.SW * Rows * Len) + (Virtual - (s.OH * Len)) + Len);
+            // Virtual − OH·L + the largest column shift, which Len bounds; row by row, the last row's pass reads up
+            // to (OH − 1)·L + RowVirtual − 1 past its offset, less than a block more.
+            PlaneFloats = checked((s.SH * s.SW * Rows * Len) + (Virtual - (s.OH * Len)) + Len + Block);
         }
 
         /// <summary>Floats per prepared row, and the virtual output's row length.</summary>
@@ -535,6 +587,9 @@ internal static class DepthwiseConv
 
         /// <summary>OH·L rounded up to a whole block.</summary>
         public int Virtual { get; }
+
+        /// <summary>L rounded up to a whole block: one output row's pass in <see cref="ByRow"/> mode.</summary>
+        public int RowVirtual { get; }
 
         public int PlaneFloats { get; }
     }

@@ -64,6 +64,11 @@ public sealed class ConvTests
         ("depthwise 3x3 stride 2 pad 1, odd width (gathered), 5 x 9 out", Shape(2, 9, 17, 2, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 2)),
         ("depthwise 3x3 stride 1, 8 wide, 9 rows (4 + 4 + 1)", Shape(3, 9, 8, 3, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 3)),
         ("depthwise 3x3 stride 1 no pad, 7 wide out (virtual path)", Shape(2, 6, 9, 2, 3, 3, group: 2)),
+        // Depthwise by output row (DepthwiseConv.ByRow): only the kernel rows that read real input rows (PaddleOCR's 5x5 on 2-3 rows).
+        ("depthwise 5x5 pad 2 over 2 rows: 10 of 25 taps per row", Shape(3, 2, 40, 3, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2, group: 3)),
+        ("depthwise 5x5 stride 2x1 pad 2 over 3 rows", Shape(4, 3, 37, 4, 5, 5, sh: 2, pt: 2, pl: 2, pb: 2, pr: 2, group: 4)),
+        ("depthwise 5x5 dilation 2x1 pad 4 over 3 rows", Shape(2, 3, 20, 2, 5, 5, dh: 2, pt: 4, pl: 2, pb: 4, pr: 2, group: 2)),
+        ("depthwise 3x3 with output rows of pure padding (bias only)", Shape(2, 2, 9, 2, 3, 3, pt: 4, pl: 1, pb: 4, pr: 1, group: 2)),
     ];
 
     public static TheoryData<int, WeightFormat, int, bool> Cases()
@@ -126,7 +131,8 @@ public sealed class ConvTests
         Assert.Equal(0, Kernels.Conv2DScratch(Shape(16, 7, 9, 11, 1, 1)));
 
         // Depthwise: the 9 taps, one input plane padded to 12 × 12, 10 × 12 virtual outputs rounded up to 128, and
-        // the plane's tail of 128 − 120 + 12 zeros that the last tap's last block reads.
-        Assert.Equal(9 + (12 * 12) + 128 + (128 - 120 + 12), Kernels.Conv2DScratch(Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)));
+        // the plane's tail of 128 − 120 + 12 zeros that the last tap's last block reads; a block (32) more of each
+        // for the row-by-row pass, whose last row's block reads and writes past the whole plane's.
+        Assert.Equal(9 + (12 * 12) + 128 + 32 + (128 - 120 + 12 + 32), Kernels.Conv2DScratch(Shape(8, 10, 10, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 8)));
     }
 }
