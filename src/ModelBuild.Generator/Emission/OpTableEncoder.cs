@@ -8,7 +8,8 @@ namespace ModelBuild.Generator.Emission;
 /// <summary>
 /// Encodes a program's operators for ModelBuild.Runtime's <c>OpTable</c>: one int table, one string of node names
 /// and string arguments and one span of float literals, plus one "form" per operator kind and argument list whose
-/// constructor call the emitter writes once. The tags and layouts are <c>OpArgKind</c>'s (ModelBuild.Runtime.Execution); they must stay equal.
+/// constructor call the emitter writes once. The tags and layouts are <c>OpArgKind</c>'s
+/// (ModelBuild.Runtime.Execution); they must stay equal.
 /// </summary>
 internal sealed class OpTableEncoder
 {

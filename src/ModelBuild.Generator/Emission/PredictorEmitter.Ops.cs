@@ -8,9 +8,10 @@ internal static partial class PredictorEmitter
 {
     /// <summary>
     /// The operators as ModelBuild.Runtime's <c>OpTable</c>: a string, a span of static data with a commented line per
-    /// operator, a span of float literals, and one constructor call with named arguments per operator form. A constructor call per operator made
-    /// <c>Ops()</c> ≈ 10 KB of IL on a 189-operator model, JIT-compiled in every process's first prediction (≈ 10 ms,
-    /// a sixth of ppocr_det's cold start, issue 12); the forms keep the compiler's check of every key and type.
+    /// operator, a span of float literals, and one constructor call with named arguments per operator form. A
+    /// constructor call per operator made <c>Ops()</c> ≈ 10 KB of IL on a 189-operator model, JIT-compiled in every
+    /// process's first prediction (≈ 10 ms, a sixth of ppocr_det's cold start, issue 12); the forms keep the compiler's
+    /// check of every key and type.
     /// </summary>
     private static void EmitOps(SourceWriter w, PredictorSpec spec)
     {
