@@ -109,6 +109,7 @@ internal static partial class ConvGemm
             // `-- quick conv-ab`).
             px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
             px = px >= p ? p
+                : px > 0 && p - px <= MaxPixelTail && PixelTails ? PixelTail(px, ref pw, m, ref col, k, p, ref y, j0, ep)
                 : (p - px > 16 || !NewTailAndPanelRules) && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
                 : (p - px > 8 || !NewTailAndPanelRules) && p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
                 : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
@@ -134,6 +135,100 @@ internal static partial class ConvGemm
                     ep.Store(j0 + jb + r, dot, ref Unsafe.Add(ref y, ((nint)(jb + r) * p) + px));
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Last pixels (after whole 24-wide tiles) that <see cref="PixelTail"/> takes instead of an 8-wide tile: it spends
+    /// ½ cycle per pixel, channel block and k (8 channel blocks' 128-bit FMAs per broadcast), the 8-wide tile 2 cycles
+    /// for up to 8 pixels, so it wins for 1–3. Odd square outputs leave 1 (5², 7², 11², 13² … ≡ 1 mod 24).
+    /// </summary>
+    internal const int MaxPixelTail = 3;
+
+    /// <summary>Whether <see cref="PixelTail"/> takes the last 1–3 pixels (false: an 8-wide tile, as before; benchmarks' A/B).</summary>
+    internal static bool PixelTails { get; set; } = true;
+
+    /// <summary>
+    /// Pixels <paramref name="px"/> … p − 1 one at a time, 8 channel blocks (32 channels) per pass: per k one broadcast
+    /// of the pixel's col value and one 128-bit FMA per block of 4 channels (<c>packed[block][k][4]</c> is a vector).
+    /// Each output is the single FMA chain over k from 0 that <see cref="Tile24"/> computes, so a pixel gets the same
+    /// bits here as in a 24-wide tile.
+    /// </summary>
+    /// <returns>p.</returns>
+    private static int PixelTail(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
+    {
+        Span<Vector128<float>> acc = stackalloc Vector128<float>[8];
+        for (; px < p; px++)
+        {
+            for (int jb = 0; jb < m; jb += 8 * Mr)
+            {
+                int blocks = Math.Min(8, (m - jb + Mr - 1) / Mr);
+                ref float wb = ref Unsafe.Add(ref pw, (nint)jb * k);
+                if (blocks == 8)
+                {
+                    Dot8Blocks(ref wb, ref Unsafe.Add(ref col, px), k, p, acc);
+                }
+                else
+                {
+                    DotBlocks(ref wb, ref Unsafe.Add(ref col, px), k, p, blocks, acc);
+                }
+
+                for (int b = 0; b < blocks; b++)
+                {
+                    int j = jb + (b * Mr);
+                    for (int r = 0; r < Math.Min(Mr, m - j); r++)
+                    {
+                        ep.Store(j0 + j + r, acc[b][r], ref Unsafe.Add(ref y, ((nint)(j + r) * p) + px));
+                    }
+                }
+            }
+        }
+
+        return p;
+    }
+
+    /// <summary>8 channel blocks' dots with one pixel's col values (rows <paramref name="ldc"/> apart) in 8 registers.</summary>
+    private static void Dot8Blocks(ref float w, ref float x, int k, int ldc, Span<Vector128<float>> acc)
+    {
+        nint stride = (nint)k * Mr;
+        Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int i = 0; i < k; i++)
+        {
+            Vector128<float> v = Vector128.Create(Unsafe.Add(ref x, (nint)i * ldc));
+            ref float wi = ref Unsafe.Add(ref w, i * Mr);
+            a0 = Simd.MulAdd(Vector128.LoadUnsafe(ref wi), v, a0);
+            a1 = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wi, stride)), v, a1);
+            a2 = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wi, 2 * stride)), v, a2);
+            a3 = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wi, 3 * stride)), v, a3);
+            a4 = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wi, 4 * stride)), v, a4);
+            a5 = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wi, 5 * stride)), v, a5);
+            a6 = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wi, 6 * stride)), v, a6);
+            a7 = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wi, 7 * stride)), v, a7);
+        }
+
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+        acc[4] = a4;
+        acc[5] = a5;
+        acc[6] = a6;
+        acc[7] = a7;
+    }
+
+    /// <summary>The first <paramref name="blocks"/> (&lt; 8) blocks' dots, one block at a time (the same chain per output).</summary>
+    private static void DotBlocks(ref float w, ref float x, int k, int ldc, int blocks, Span<Vector128<float>> acc)
+    {
+        for (int b = 0; b < blocks; b++)
+        {
+            ref float wb = ref Unsafe.Add(ref w, (nint)b * k * Mr);
+            Vector128<float> a = default;
+            for (int i = 0; i < k; i++)
+            {
+                a = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wb, i * Mr)), Vector128.Create(Unsafe.Add(ref x, (nint)i * ldc)), a);
+            }
+
+            acc[b] = a;
         }
     }
 

@@ -11,7 +11,7 @@ namespace ModelBuild.Runtime;
 /// <para>
 /// Bits: one thread runs <see cref="Im2Col.Chunks"/>' panels, each through <see cref="ConvGemm.RunPacked"/>, whose 24-wide
 /// tiles start at the panel's first pixel and whose last tile (24, 16 or 8 wide, 8-wide ones with two accumulators per
-/// channel) ends at its last pixel. Cuts fall inside a panel only at multiples of 24 pixels from its start, with at least
+/// channel) ends at its last pixel, or whose last 1–3 pixels go one by one (<see cref="ConvGemm.PixelTail"/>). Cuts fall inside a panel only at multiples of 24 pixels from its start, with at least
 /// 24 pixels on both sides, so every pixel lands in a tile of the same width at the same place as with one thread.
 /// </para>
 /// </summary>

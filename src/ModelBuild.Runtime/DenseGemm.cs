@@ -7,25 +7,51 @@ namespace ModelBuild.Runtime;
 /// <summary>
 /// Dense over a batch as a packed, cache-blocked GEMM: <c>y[M×N] = act(x[M×K] · Wᵀ + bias)</c> with M = input rows.
 /// Weights are dequantised once per process into panels of NR output channels, <c>panel[k][NR]</c>
-/// (<see cref="WeightMatrix.PackedDense"/>); each call walks K in blocks of <see cref="Kc"/>, and inside a block every
-/// panel slice (Kc × NR floats: 32 KB for NR = 32, 16 KB for 16) stays in L1 while all row blocks pass over it, and
-/// the x block (M × Kc) stays in L2. Register tiles (<c>DenseGemm.Tiles.cs</c>): AVX-512 8 × 32, AVX2 6 × 16, 128-bit
+/// (<see cref="WeightMatrix.PackedDense"/>); each call walks K in equal blocks (<see cref="BlockK"/>), and inside a
+/// block every panel slice (at most <see cref="SliceFloats"/>: 32 KB) stays in L1 while all row blocks pass over it,
+/// and the x block (M × block) stays in L2. Register tiles (<c>DenseGemm.Tiles.cs</c>): AVX-512 8 × 32, AVX2 6 × 16, 128-bit
 /// 6 × 8. Partial sums go to a per-thread accumulator C (row blocks and panels rounded up), and a last pass adds
 /// the bias, applies the activation and copies the real rows and channels to y.
 /// </summary>
 /// <remarks>
 /// Memory: the packed panels are float32, 4 bytes per weight next to the 1-byte int8 (or fewer-bit) copy the blob
-/// keeps, made on the first call with ≥ <see cref="MinRows"/> rows (batch-1 calls never create them). The other
-/// choice, widening each K block per call, keeps memory at the stored size but pays a transpose of every weight on
-/// every call, which at batch 16–64 costs as much as a large share of the FMAs; see IMPLEMENTATION.md.
+/// keeps, made on the first call with ≥ <see cref="MinRows"/> rows (batch-1 calls never create them). Int8 layers
+/// above <see cref="MaxFloatPanelWeights"/> keep int8 panels instead (1 byte per weight), each K block widened per call
+/// into an L1 scratch; see IMPLEMENTATION.md.
 /// </remarks>
 internal static partial class DenseGemm
 {
     /// <summary>Input rows from which the GEMM runs; fewer rows keep <see cref="DenseBatch"/> / the dot-product kernels.</summary>
     public const int MinRows = 8;
 
-    /// <summary>K block: 256 floats per row, so a 32-wide panel slice is 32 KB (L1) and an x row block 8 KB.</summary>
+    /// <summary>K block of the compact-code GEMM (<see cref="DirectGemm"/>): 256 floats per row.</summary>
     public const int Kc = 256;
+
+    /// <summary>
+    /// Most floats of one panel's K block (32 KB, L1's size): K blocks of 256 for 32-channel panels (AVX-512) and 512 for
+    /// 16-channel ones (AVX2). On AVX2 the 512-deep blocks measured 3–5 % faster than 256 at batch 64 (784 → 256 and
+    /// 3136 → 128, `quick` A/B on Zen 3): fewer passes over the accumulator, and the slice still mostly in L1.
+    /// </summary>
+    public const int SliceFloats = 8192;
+
+    /// <summary>
+    /// Int8 layers with at most this many weights (1 MB as floats) get float panels, larger ones int8 panels widened per
+    /// call: the widening is ~4 % of a batch-64 call (784 → 256 at batch 64: float panels 0.93–0.96× the time, Zen 3),
+    /// and for a small layer its 3 extra bytes per weight are little memory.
+    /// </summary>
+    public const int MaxFloatPanelWeights = 1 << 18;
+
+    /// <summary>
+    /// The K block for K = <paramref name="k"/> and panels of <paramref name="nr"/> channels: the fewest blocks whose panel
+    /// slice (block × NR floats) is at most <see cref="SliceFloats"/>, all of one size (a multiple of 8), so no block is a
+    /// short remainder that pays a full pass of the accumulator for a few products (784 = 2 × 392, not 3 × 256 + 16).
+    /// </summary>
+    internal static int BlockK(int k, int nr)
+    {
+        int max = SliceFloats / nr;
+        int blocks = (k + max - 1) / max;
+        return Math.Min(max, (((k + blocks - 1) / blocks) + 7) & ~7);
+    }
 
     /// <summary>Layers above this many weights (64 MB as floats) keep the unpacked kernels.</summary>
     public const long MaxPackedWeights = 1 << 24;
@@ -36,13 +62,14 @@ internal static partial class DenseGemm
     [ThreadStatic]
     private static Job? t_job;
 
-    // One K block of one panel widened from int8 panels (Kc × NR floats, at most 32 KB), per thread.
+    // One K block of one panel widened from int8 panels (at most SliceFloats, 32 KB), per thread.
     [ThreadStatic]
     private static float[]? t_panel;
 
     /// <summary>
-    /// Whether int8 symmetric weights are packed as int8 panels and widened per K block and call (true) or packed once
-    /// as float panels (false: 3 more bytes per weight held, no widening). A switch for the benchmarks' A/B only.
+    /// Whether int8 symmetric weights above <see cref="MaxFloatPanelWeights"/> are packed as int8 panels and widened per K
+    /// block and call (true) or packed once as float panels (false: 3 more bytes per weight held, no widening). A switch
+    /// for the benchmarks' A/B only.
     /// </summary>
     internal static bool Int8Panels { get; set; } = true;
 
@@ -118,7 +145,7 @@ internal static partial class DenseGemm
         int panels = (n + nr - 1) / nr, blocks = (rows + mr - 1) / mr, ldc = panels * nr;
         int need = blocks * mr * ldc;
         Span<float> acc = ThreadScratch.Get(ref t_accumulator, need);
-        bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null;
+        bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null && (long)w.Rows * w.Cols > MaxFloatPanelWeights;
         var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8);
 
         // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
@@ -150,9 +177,10 @@ internal static partial class DenseGemm
         int p0 = byPanels ? s.Panels * part / parts : 0, p1 = byPanels ? s.Panels * (part + 1) / parts : s.Panels;
         int b0 = byPanels ? 0 : s.Blocks * part / parts, b1 = byPanels ? s.Blocks : s.Blocks * (part + 1) / parts;
         nint ldc = (nint)s.Panels * s.Nr;
-        for (int pc = 0; pc < s.K; pc += Kc)
+        int kBlock = BlockK(s.K, s.Nr);
+        for (int pc = 0; pc < s.K; pc += kBlock)
         {
-            int kc = Math.Min(Kc, s.K - pc);
+            int kc = Math.Min(kBlock, s.K - pc);
             for (int p = p0; p < p1; p++)
             {
                 ref float panel = ref s.Int8

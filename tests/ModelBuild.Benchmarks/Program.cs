@@ -33,10 +33,24 @@
 // `... -- quick threads int8 [rounds] [model/batch…]` the same for the conv models with 8-bit activations (Int8ConvBenchmarks' int8-act, Threads 1 and 2).
 // `... -- quick arena` times a ReLU and a small conv with the output at several offsets from the input modulo 4 KiB, and misaligned.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
+// `... -- quick pair model batch rounds` the generated predictor and ONNX Runtime (1 thread) alternating in one process: median per-round ratio (PairQuick).
+// `... -- quick tail batch` SqueezeNet's 1×1 convs on 7×7 with ConvGemm.PixelTails on and off, interleaved.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+
+if (args is ["quick", "pair", var pm, var pb, var pr])
+{
+    ModelBuild.Benchmarks.PairQuick.Run(pm, int.Parse(pb), int.Parse(pr));
+    return;
+}
+
+if (args is ["quick", "tail", var tb])
+{
+    ModelBuild.Benchmarks.TailQuick.Run(int.Parse(tb));
+    return;
+}
 
 if (args is ["profile", var model, var dims])
 {

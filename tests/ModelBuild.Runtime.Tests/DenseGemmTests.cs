@@ -3,12 +3,13 @@ namespace ModelBuild.Runtime.Tests;
 /// <summary>
 /// The packed GEMM path of Dense (≥ <see cref="DenseGemm.MinRows"/> rows) against the float64 reference, at every
 /// SIMD level and with shapes that are not multiples of the register tiles (rows vs 6 or 8, channels vs 8, 16 or 32,
-/// K vs the 256-float K block, K = 1), and its thread split against one thread, bit for bit.
+/// K vs the K blocks of 256, 512 and 1024 (<see cref="DenseGemm.BlockK"/>), K = 1), int8 layers large enough for int8
+/// panels (<see cref="DenseGemm.MaxFloatPanelWeights"/>), and its thread split against one thread, bit for bit.
 /// </summary>
 public sealed class DenseGemmTests
 {
     private static readonly (int Rows, int N, int K)[] Sizes =
-        [(8, 1, 1), (8, 32, 16), (13, 5, 7), (17, 33, 255), (64, 47, 256), (70, 31, 257), (9, 64, 600), (40, 130, 1)];
+        [(8, 1, 1), (8, 32, 16), (13, 5, 7), (17, 33, 255), (64, 47, 256), (70, 31, 257), (9, 64, 600), (40, 130, 1), (10, 17, 513), (8, 9, 1030), (11, 40, 2100)];
 
     public static TheoryData<int, WeightFormat, int, int, int> Cases() => TestData.LevelFormatSizes(Sizes);
 
@@ -27,6 +28,41 @@ public sealed class DenseGemmTests
 
         double[] expected = Reference.Dense(x, wd, bias.Length == 0 ? null : bias, rows, n, k, relu, out double[] magnitude);
         TestData.AssertClose(expected, y, Tolerances.Dot, 1e-7, magnitude);
+    }
+
+    /// <summary>Int8 layers above <see cref="DenseGemm.MaxFloatPanelWeights"/> take int8 panels, widened per K block and call.</summary>
+    [Theory]
+    [MemberData(nameof(TestData.Levels), MemberType = typeof(TestData))]
+    public void Gemm_Int8Panels_MatchFloat64Reference(int level)
+    {
+        const int rows = 9, n = 301, k = 900;
+        Assert.True((long)n * k > DenseGemm.MaxFloatPanelWeights);
+        var rng = new Random(level + 5);
+        (WeightMatrix w, double[] wd) = TestData.Matrix(rng, WeightFormat.Int8, n, k);
+        float[] x = TestData.Floats(rng, rows * k);
+        float[] bias = TestData.Floats(rng, n);
+        var y = new float[rows * n];
+
+        Kernels.Dense((SimdLevel)level, x, w, bias, y, rows, Activation.None);
+
+        double[] expected = Reference.Dense(x, wd, bias, rows, n, k, false, out double[] magnitude);
+        TestData.AssertClose(expected, y, Tolerances.Dot, 1e-7, magnitude);
+    }
+
+    [Theory]
+    [InlineData(8, 784, 1)]
+    [InlineData(16, 784, 2)]
+    [InlineData(32, 1030, 5)]
+    [InlineData(8, 2100, 3)]
+    [InlineData(16, 200, 1)]
+    public void BlockK_CutsKIntoEqualBlocksOfAtMostOneSlice(int nr, int k, int blocks)
+    {
+        int block = DenseGemm.BlockK(k, nr);
+
+        Assert.Equal(blocks, (k + block - 1) / block);
+        Assert.True(block * nr <= DenseGemm.SliceFloats);
+        Assert.Equal(0, block % 8);
+        Assert.True(k - ((blocks - 1) * block) > block / 2, "no short last block");
     }
 
     [Theory]

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using ModelBuild.Runtime;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// <c>quick pair model batch rounds</c>: one PredictorBenchmarks case, the generated predictor and ONNX Runtime (one
+/// thread each) alternating in rounds of ~20 ms in one process, thread CPU time; the median of the per-round ratios is
+/// what this VM's slow and fast phases (which move both sides) leave least disturbed. <c>MB_EXP=float</c> switches
+/// int8 panels off (<see cref="DenseGemm.Int8Panels"/>) for an A/B.
+/// </summary>
+internal static class PairQuick
+{
+    public static void Run(string model, int batch, int rounds)
+    {
+        var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
+        b.Setup();
+        DenseGemm.Int8Panels = Environment.GetEnvironmentVariable("MB_EXP") != "float";
+        for (var warm = Stopwatch.StartNew(); warm.Elapsed.TotalSeconds < 3;)
+        {
+            b.Generated();
+            b.OnnxRuntime();
+        }
+
+        int per = 1;
+        for (var t = Stopwatch.StartNew(); t.ElapsedMilliseconds < 20; per++)
+        {
+            b.Generated();
+        }
+
+        var gen = new List<double>();
+        var ort = new List<double>();
+        var ratios = new List<double>();
+        for (int r = 0; r < rounds; r++)
+        {
+            long t0 = ThreadClock.Nanoseconds();
+            for (int i = 0; i < per; i++)
+            {
+                b.Generated();
+            }
+
+            long t1 = ThreadClock.Nanoseconds();
+            for (int i = 0; i < per; i++)
+            {
+                b.OnnxRuntime();
+            }
+
+            long t2 = ThreadClock.Nanoseconds();
+            gen.Add((t1 - t0) / 1e3 / per);
+            ort.Add((t2 - t1) / 1e3 / per);
+            ratios.Add((double)(t1 - t0) / (t2 - t1));
+        }
+
+        gen.Sort();
+        ort.Sort();
+        ratios.Sort();
+        Console.WriteLine($"{model} b{batch} 1T, µs: gen median {gen[rounds / 2]:F1} min {gen[0]:F1}, ORT median {ort[rounds / 2]:F1} min {ort[0]:F1}; " +
+            $"gen / ORT per round: median {ratios[rounds / 2]:F3} (quartiles {ratios[rounds / 4]:F3}–{ratios[3 * rounds / 4]:F3})");
+        b.Cleanup();
+    }
+}

@@ -1,0 +1,49 @@
+namespace ModelBuild.Runtime.Tests;
+
+/// <summary>
+/// The last 1–3 pixels of a packed conv's 256-bit GEMM (<see cref="ConvGemm.PixelTail"/>: 7×7 outputs are 2 × 24 + 1)
+/// must get the bits a 24-wide tile gives the same pixel. A pointwise conv's output pixel depends only on its own input
+/// column, so the reference is the same conv over an image of just the last 48 pixels (two whole 24-wide tiles, no
+/// tail), for channel counts with 8, fewer and 8 + a partial channel blocks, with bias and ReLU, and with a residual.
+/// </summary>
+public sealed class ConvPixelTailTests
+{
+    [Theory]
+    [InlineData(16, 7, 7, 64, false)]   // 49 = 48 + 1, 16 channel blocks (two passes of 8)
+    [InlineData(32, 5, 10, 10, false)]  // 50 = 48 + 2, 3 blocks (the last partial)
+    [InlineData(9, 3, 17, 70, false)]   // 51 = 48 + 3, 8 blocks + 10 channels
+    [InlineData(24, 7, 7, 36, true)]    // with a residual on the first 20 channels
+    public void TailPixels_GetTheBitsOfA24WideTile(int c, int h, int w, int oc, bool residual)
+    {
+        var rng = new Random(c + h + w + oc);
+        int p = h * w;
+        var s = new Conv2DShape(c, h, w, oc, h, w, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        var whole = new Conv2DShape(c, 6, 8, oc, 6, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        (WeightMatrix weights, _) = TestData.Matrix(rng, WeightFormat.Int8, oc, c);
+        float[] x = TestData.Floats(rng, c * p);
+        float[] bias = TestData.Floats(rng, oc);
+        int rc = residual ? 20 : 0;
+        float[] r = TestData.Floats(rng, Math.Max(1, rc * p));
+
+        // The last 48 pixels of every plane, as their own 6 × 8 image (and residual).
+        float[] x48 = Last48(x, c, p), r48 = residual ? Last48(r, rc, p) : [];
+        var y = new float[oc * p];
+        var y48 = new float[oc * 48];
+        Kernels.Conv2D(SimdLevel.Vector256, x, weights, bias, y, [], s, 1, Activation.Relu, r, rc);
+        Kernels.Conv2D(SimdLevel.Vector256, x48, weights, bias, y48, [], whole, 1, Activation.Relu, r48, rc);
+
+        Assert.Equal(Last48(y, oc, p), y48);
+        Assert.Contains(y, v => v > 0);
+    }
+
+    private static float[] Last48(float[] planes, int count, int p)
+    {
+        var last = new float[count * 48];
+        for (int i = 0; i < count; i++)
+        {
+            Array.Copy(planes, (i * p) + p - 48, last, i * 48, 48);
+        }
+
+        return last;
+    }
+}
