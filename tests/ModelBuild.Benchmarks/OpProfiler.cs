@@ -44,6 +44,9 @@ internal static class OpProfiler
         // Each op's time is its fastest call of many: on a shared machine the minimum is the least disturbed figure.
         var ticks = new long[ops.Count];
         Array.Fill(ticks, long.MaxValue);
+        // PROFILE_STAT=median: each op's median call instead (shows the ops whose time varies from call to call).
+        bool median = Environment.GetEnvironmentVariable("PROFILE_STAT") == "median";
+        var all = ops.Select(_ => new List<long>()).ToArray();
         var best = long.MaxValue;
         void Once(bool time)
         {
@@ -56,6 +59,7 @@ internal static class OpProfiler
                 if (time)
                 {
                     ticks[i] = Math.Min(ticks[i], ThreadClock.Nanoseconds() - t0);
+                    all[i].Add(ThreadClock.Nanoseconds() - t0);
                 }
             }
 
@@ -73,6 +77,15 @@ internal static class OpProfiler
         for (var i = 0; i < calls; i++)
         {
             Once(true);
+        }
+
+        if (median)
+        {
+            for (var i = 0; i < ops.Count; i++)
+            {
+                all[i].Sort();
+                ticks[i] = all[i][all[i].Count / 2];
+            }
         }
 
         double Us(long t) => t / 1e3;

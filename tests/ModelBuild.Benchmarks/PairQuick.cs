@@ -59,3 +59,35 @@ internal static class PairQuick
         b.Cleanup();
     }
 }
+
+/// <summary>
+/// <c>quick dist model batch gen|ort warm-seconds</c>: one side of a PredictorBenchmarks case alone, after a warm-up, every
+/// call timed for 4 s (thread CPU): its first 60 calls and percentiles, to tell a bimodal or drifting case from noise.
+/// </summary>
+internal static class DistQuick
+{
+    public static void Run(string model, int batch, string side, double warmSeconds)
+    {
+        var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
+        b.Setup();
+        Action call = side == "ort" ? b.OnnxRuntime : b.Generated;
+        for (var w = Stopwatch.StartNew(); w.Elapsed.TotalSeconds < warmSeconds;)
+        {
+            call();
+        }
+
+        var times = new List<double>();
+        long p0 = ThreadClock.ProcessNanoseconds(), c0 = ThreadClock.Nanoseconds();
+        for (var w = Stopwatch.StartNew(); w.Elapsed.TotalSeconds < 4;)
+        {
+            long t0 = ThreadClock.Nanoseconds();
+            call();
+            times.Add((ThreadClock.Nanoseconds() - t0) / 1e3);
+        }
+
+        Console.WriteLine($"process/thread cpu {(double)(ThreadClock.ProcessNanoseconds() - p0) / (ThreadClock.Nanoseconds() - c0):F2}; first 60 calls: " + string.Join(" ", times.Take(60).Select(t => t.ToString("F0"))));
+        times.Sort();
+        Console.WriteLine($"{model} b{batch} {side}: n {times.Count} p5 {times[times.Count / 20]:F0} p25 {times[times.Count / 4]:F0} p50 {times[times.Count / 2]:F0} p75 {times[3 * times.Count / 4]:F0} p95 {times[19 * times.Count / 20]:F0}");
+        b.Cleanup();
+    }
+}

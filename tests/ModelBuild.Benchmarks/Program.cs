@@ -34,11 +34,18 @@
 // `... -- quick arena` times a ReLU and a small conv with the output at several offsets from the input modulo 4 KiB, and misaligned.
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick pair model batch rounds` the generated predictor and ONNX Runtime (1 thread) alternating in one process: median per-round ratio (PairQuick).
+// `... -- quick dist model batch gen|ort seconds` one side alone: per-call time percentiles after a warm-up (DistQuick).
 // `... -- quick tail batch` SqueezeNet's 1×1 convs on 7×7 with ConvGemm.PixelTails on and off, interleaved.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+
+if (args is ["quick", "dist", var dm, var db, var ds, var dw])
+{
+    ModelBuild.Benchmarks.DistQuick.Run(dm, int.Parse(db), ds, double.Parse(dw));
+    return;
+}
 
 if (args is ["quick", "pair", var pm, var pb, var pr])
 {
