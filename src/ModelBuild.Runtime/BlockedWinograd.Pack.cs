@@ -15,16 +15,17 @@ internal static partial class BlockedWinograd
         where TF : struct, IWinogradTile
     {
         int alpha = TF.Alpha, oc = w.Rows, c = w.Cols / 9, ocp = (oc + panel - 1) / panel * panel, perXi = ocp * c;
-        ReadOnlySpan<float> dense = w.Format == WeightFormat.Float32 ? w.Floats : w.Dequantize();
+        WeightMatrix.RowReader rows = w.ReadRows(new float[w.Cols]);
         ReadOnlySpan<double> g = TF.G;
         var packed = new float[(long)alpha * alpha * perXi];
         Span<double> gk = stackalloc double[18];
         for (int o = 0; o < oc; o++)
         {
             int at = ((o / panel) * panel * c) + (o % panel);
+            ReadOnlySpan<float> row = rows[o];
             for (int ci = 0; ci < c; ci++)
             {
-                ReadOnlySpan<float> k = dense.Slice((o * w.Cols) + (ci * 9), 9);
+                ReadOnlySpan<float> k = row.Slice(ci * 9, 9);
 
                 // gk = G·k (α×3), then U = gk·Gᵀ (α×α).
                 for (int a = 0; a < alpha; a++)

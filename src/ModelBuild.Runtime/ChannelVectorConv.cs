@@ -58,16 +58,17 @@ internal static class ChannelVectorConv
     public static float[] Pack(WeightMatrix w)
     {
         int k = w.Cols, oc = w.Rows;
-        ReadOnlySpan<float> dense = w.Format == WeightFormat.Float32 ? w.Floats : w.Dequantize();
+        WeightMatrix.RowReader rows = w.ReadRows(new float[k]);
         var packed = new float[oc * k];
         for (int j0 = 0; j0 < oc; j0 += 16)
         {
             int width = Math.Min(16, oc - j0);
-            for (int i = 0; i < k; i++)
+            for (int r = 0; r < width; r++)
             {
-                for (int r = 0; r < width; r++)
+                ReadOnlySpan<float> row = rows[j0 + r];
+                for (int i = 0; i < k; i++)
                 {
-                    packed[(j0 * k) + (i * width) + r] = dense[((j0 + r) * k) + i];
+                    packed[(j0 * k) + (i * width) + r] = row[i];
                 }
             }
         }

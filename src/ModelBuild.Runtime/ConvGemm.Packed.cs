@@ -39,7 +39,7 @@ internal static partial class ConvGemm
     internal static void PackInto(WeightMatrix w, int ocg, Span<float> packed)
     {
         int k = w.Cols, groups = w.Rows / ocg, blocks = (ocg + Mr - 1) / Mr;
-        ReadOnlySpan<float> dense = w.Format == WeightFormat.Float32 ? w.Floats : w.Dequantize();
+        WeightMatrix.RowReader rows = w.ReadRows(new float[k]);
         for (int g = 0; g < groups; g++)
         {
             for (int b = 0; b < blocks; b++)
@@ -47,10 +47,10 @@ internal static partial class ConvGemm
                 int dst = ((g * blocks) + b) * Mr * k;
                 for (int r = 0; r < Mr && (b * Mr) + r < ocg; r++)
                 {
-                    int src = ((g * ocg) + (b * Mr) + r) * k;
+                    ReadOnlySpan<float> row = rows[(g * ocg) + (b * Mr) + r];
                     for (int i = 0; i < k; i++)
                     {
-                        packed[dst + (i * Mr) + r] = dense[src + i];
+                        packed[dst + (i * Mr) + r] = row[i];
                     }
                 }
             }
@@ -157,7 +157,7 @@ internal static partial class ConvGemm
     /// <returns>p.</returns>
     private static int PixelTail(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
-        Span<Vector128<float>> acc = stackalloc Vector128<float>[8];
+        Span<float> sums = stackalloc float[8 * Mr];
         for (; px < p; px++)
         {
             for (int jb = 0; jb < m; jb += 8 * Mr)
@@ -166,11 +166,11 @@ internal static partial class ConvGemm
                 ref float wb = ref Unsafe.Add(ref pw, (nint)jb * k);
                 if (blocks == 8)
                 {
-                    Dot8Blocks(ref wb, ref Unsafe.Add(ref col, px), k, p, acc);
+                    Dot8Blocks(ref wb, ref Unsafe.Add(ref col, px), k, p, ref MemoryMarshal.GetReference(sums));
                 }
                 else
                 {
-                    DotBlocks(ref wb, ref Unsafe.Add(ref col, px), k, p, blocks, acc);
+                    DotBlocks(ref wb, ref Unsafe.Add(ref col, px), k, p, blocks, ref MemoryMarshal.GetReference(sums));
                 }
 
                 for (int b = 0; b < blocks; b++)
@@ -178,7 +178,7 @@ internal static partial class ConvGemm
                     int j = jb + (b * Mr);
                     for (int r = 0; r < Math.Min(Mr, m - j); r++)
                     {
-                        ep.Store(j0 + j + r, acc[b][r], ref Unsafe.Add(ref y, ((nint)(j + r) * p) + px));
+                        ep.Store(j0 + j + r, sums[(b * Mr) + r], ref Unsafe.Add(ref y, ((nint)(j + r) * p) + px));
                     }
                 }
             }
@@ -187,8 +187,8 @@ internal static partial class ConvGemm
         return p;
     }
 
-    /// <summary>8 channel blocks' dots with one pixel's col values (rows <paramref name="ldc"/> apart) in 8 registers.</summary>
-    private static void Dot8Blocks(ref float w, ref float x, int k, int ldc, Span<Vector128<float>> acc)
+    /// <summary>8 channel blocks' dots with one pixel's col values (rows <paramref name="ldc"/> apart), in 8 registers, stored to <paramref name="sums"/> (32 floats).</summary>
+    private static void Dot8Blocks(ref float w, ref float x, int k, int ldc, ref float sums)
     {
         nint stride = (nint)k * Mr;
         Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -206,18 +206,18 @@ internal static partial class ConvGemm
             a7 = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wi, 7 * stride)), v, a7);
         }
 
-        acc[0] = a0;
-        acc[1] = a1;
-        acc[2] = a2;
-        acc[3] = a3;
-        acc[4] = a4;
-        acc[5] = a5;
-        acc[6] = a6;
-        acc[7] = a7;
+        a0.StoreUnsafe(ref sums);
+        a1.StoreUnsafe(ref sums, 4);
+        a2.StoreUnsafe(ref sums, 8);
+        a3.StoreUnsafe(ref sums, 12);
+        a4.StoreUnsafe(ref sums, 16);
+        a5.StoreUnsafe(ref sums, 20);
+        a6.StoreUnsafe(ref sums, 24);
+        a7.StoreUnsafe(ref sums, 28);
     }
 
     /// <summary>The first <paramref name="blocks"/> (&lt; 8) blocks' dots, one block at a time (the same chain per output).</summary>
-    private static void DotBlocks(ref float w, ref float x, int k, int ldc, int blocks, Span<Vector128<float>> acc)
+    private static void DotBlocks(ref float w, ref float x, int k, int ldc, int blocks, ref float sums)
     {
         for (int b = 0; b < blocks; b++)
         {
@@ -228,7 +228,7 @@ internal static partial class ConvGemm
                 a = Simd.MulAdd(Vector128.LoadUnsafe(ref Unsafe.Add(ref wb, i * Mr)), Vector128.Create(Unsafe.Add(ref x, (nint)i * ldc)), a);
             }
 
-            acc[b] = a;
+            a.StoreUnsafe(ref sums, (nuint)(b * Mr));
         }
     }
 

@@ -123,14 +123,15 @@ internal static partial class DenseGemm
     internal static void PackInto(WeightMatrix w, int nr, Span<float> packed)
     {
         int n = w.Rows, k = w.Cols;
-        // A float32 entry is read where it lies (no decoded copy: on a cold start each fresh page is a page fault).
-        ReadOnlySpan<float> dense = w.FloatsOrDecoded();
+        // Row by row (no decoded copy of the whole matrix: on a cold start each fresh page is a page fault).
+        WeightMatrix.RowReader rows = w.ReadRows(new float[k]);
         for (int j = 0; j < n; j++)
         {
+            ReadOnlySpan<float> row = rows[j];
             int dst = (j / nr * k * nr) + (j % nr);
-            for (int i = 0, src = j * k; i < k; i++, src++, dst += nr)
+            for (int i = 0; i < k; i++, dst += nr)
             {
-                packed[dst] = dense[src];
+                packed[dst] = row[i];
             }
         }
     }

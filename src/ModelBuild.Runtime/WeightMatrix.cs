@@ -189,9 +189,62 @@ public sealed unsafe class WeightMatrix
         return result;
     }
 
-    /// <summary>The values as float32: <see cref="Floats"/> itself for a float32 matrix (a view, no copy), else <see cref="Dequantize"/>.</summary>
-    internal ReadOnlySpan<float> FloatsOrDecoded() =>
-        Format == WeightFormat.Float32 && _direct is null && _sparse is null && _half is null ? Floats : Dequantize();
+    /// <summary>
+    /// The rows as float32, one at a time, with <see cref="Dequantize"/>'s values: the packers (conv panels, Winograd
+    /// transforms) read the weights once, and a whole dequantised copy was a temporary array of 4 bytes per weight whose
+    /// fresh pages, garbage afterwards, a first prediction paid for. Float32 rows are views; int8 rows are decoded into
+    /// <paramref name="buffer"/> (<see cref="Cols"/> floats); sparse weights are dequantised whole once.
+    /// </summary>
+    internal RowReader ReadRows(Span<float> buffer) => new(this, _sparse is null ? null : Dequantize(), buffer);
+
+    /// <summary>Row by row access to a matrix's values (<see cref="ReadRows"/>).</summary>
+    internal readonly ref struct RowReader
+    {
+        private readonly WeightMatrix _w;
+        private readonly float[]? _all;
+        private readonly Span<float> _buffer;
+
+        public RowReader(WeightMatrix w, float[]? all, Span<float> buffer)
+        {
+            _w = w;
+            _all = all;
+            _buffer = buffer;
+        }
+
+        /// <summary>Row <paramref name="row"/>'s <see cref="Cols"/> values (valid until the next call).</summary>
+        public ReadOnlySpan<float> this[int row] => _w.Row(row, _all, _buffer);
+    }
+
+    private ReadOnlySpan<float> Row(int row, float[]? all, Span<float> buffer)
+    {
+        if (all is not null)
+        {
+            return all.AsSpan(row * Cols, Cols);
+        }
+
+        Span<float> dst = buffer[..Cols];
+        if (DecodedRows is { } rows)
+        {
+            rows.DecodeRow(Simd.Best, row, dst);
+            return dst;
+        }
+
+        if (Format == WeightFormat.Float32)
+        {
+            return Floats.Slice(row * Cols, Cols);
+        }
+
+        // (q − zp)·scale, Dequantize's expression.
+        ReadOnlySpan<sbyte> q = Int8.Slice(row * Cols, Cols);
+        float scale = Scales[row];
+        int zp = Format == WeightFormat.Int8Asymmetric ? _zeroPoints[row] : 0;
+        for (int c = 0; c < q.Length; c++)
+        {
+            dst[c] = (q[c] - zp) * scale;
+        }
+
+        return dst;
+    }
 
     /// <summary>
     /// The values as a float32 array for <see cref="WeightBlob.Floats"/>: the storage itself when it is an array

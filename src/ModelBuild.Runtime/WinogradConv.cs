@@ -56,15 +56,16 @@ internal static class WinogradConv
     public static float[] Pack(WeightMatrix w)
     {
         int oc = w.Rows, c = w.Cols / 9, blocks = (oc + ConvGemm.Mr - 1) / ConvGemm.Mr, perXi = blocks * ConvGemm.Mr * c;
-        ReadOnlySpan<float> dense = w.Format == WeightFormat.Float32 ? w.Floats : w.Dequantize();
+        WeightMatrix.RowReader rows = w.ReadRows(new float[w.Cols]);
         ReadOnlySpan<double> g = [0.25, 0, 0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0, 1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 24.0, -1 / 12.0, 1 / 6.0, 0, 0, 1];
         var packed = new float[(long)Xi * perXi];
         Span<double> gk = stackalloc double[18];
         for (int o = 0; o < oc; o++)
         {
+            ReadOnlySpan<float> row = rows[o];
             for (int ci = 0; ci < c; ci++)
             {
-                ReadOnlySpan<float> k = dense.Slice((o * w.Cols) + (ci * 9), 9);
+                ReadOnlySpan<float> k = row.Slice(ci * 9, 9);
 
                 // gk = G·k (6×3), then U = gk·Gᵀ (6×6).
                 for (int a = 0; a < 6; a++)
