@@ -173,17 +173,10 @@ public sealed unsafe class WeightMatrix
             return Floats.ToArray();
         }
 
-        ReadOnlySpan<sbyte> int8 = Int8;
-        ReadOnlySpan<float> scales = Scales;
-        var result = new float[int8.Length];
+        var result = new float[Rows * Cols];
         for (int r = 0; r < Rows; r++)
         {
-            float scale = scales[r];
-            int zp = Format == WeightFormat.Int8Asymmetric ? _zeroPoints[r] : 0;
-            for (int c = 0, i = r * Cols; c < Cols; c++, i++)
-            {
-                result[i] = (int8[i] - zp) * scale;
-            }
+            DecodeInt8Row(r, result.AsSpan(r * Cols, Cols));
         }
 
         return result;
@@ -234,7 +227,13 @@ public sealed unsafe class WeightMatrix
             return Floats.Slice(row * Cols, Cols);
         }
 
-        // (q − zp)·scale, Dequantize's expression.
+        DecodeInt8Row(row, dst);
+        return dst;
+    }
+
+    /// <summary>Row <paramref name="row"/> of an int8 matrix as <c>(q − zp)·scale</c> into <paramref name="dst"/> (<see cref="Cols"/> floats).</summary>
+    private void DecodeInt8Row(int row, Span<float> dst)
+    {
         ReadOnlySpan<sbyte> q = Int8.Slice(row * Cols, Cols);
         float scale = Scales[row];
         int zp = Format == WeightFormat.Int8Asymmetric ? _zeroPoints[row] : 0;
@@ -242,8 +241,6 @@ public sealed unsafe class WeightMatrix
         {
             dst[c] = (q[c] - zp) * scale;
         }
-
-        return dst;
     }
 
     /// <summary>
