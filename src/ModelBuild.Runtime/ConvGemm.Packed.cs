@@ -375,9 +375,10 @@ internal static partial class ConvGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store3(in Epilogue ep, int j, Vector256<float> a, Vector256<float> b, Vector256<float> c, ref float y)
     {
-        ep.Store(j, a, ref y);
-        ep.Store(j, b, ref y, 8);
-        ep.Store(j, c, ref y, 16);
+        RowEpilogue row = ep.Row(j);
+        row.Store(a, ref y);
+        row.Store(b, ref y, 8);
+        row.Store(c, ref y, 16);
     }
 
     public static void Tile8(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)

@@ -102,8 +102,9 @@ internal readonly struct Tile16Ymm : ITile
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(in Epilogue ep, int j, Vector256<float> a, Vector256<float> b, ref float y)
     {
-        ep.Store(j, a, ref y);
-        ep.Store(j, b, ref y, 8);
+        RowEpilogue row = ep.Row(j);
+        row.Store(a, ref y);
+        row.Store(b, ref y, 8);
     }
 }
 
@@ -206,9 +207,10 @@ internal readonly struct Tile48Zmm : ITile
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(in Epilogue ep, int j, Vector512<float> a, Vector512<float> b, Vector512<float> c, ref float y)
     {
-        ep.Store(j, a, ref y);
-        ep.Store(j, b, ref y, 16);
-        ep.Store(j, c, ref y, 32);
+        RowEpilogue row = ep.Row(j);
+        row.Store(a, ref y);
+        row.Store(b, ref y, 16);
+        row.Store(c, ref y, 32);
     }
 }
 
