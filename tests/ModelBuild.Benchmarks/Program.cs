@@ -2,7 +2,7 @@
 //   dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*PredictorBenchmarks*"
 // Kernels:  ... -- --filter "*ConvBenchmarks*" "*DenseBenchmarks*" "*PoolBenchmarks*"
 // Every benchmark uses a ShortRun job (3 warm-ups, 3 iterations, one launch) unless --job is given.
-// `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler; PROFILE_THREADS=2 splits ops, PROFILE_CALLS sets the timed calls: the minimum over many calls is what survives this VM's slow phases).
+// `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler; PROFILE_THREADS=2 splits ops, PROFILE_CLOCK=wall times them by the clock instead of the calling thread's CPU time (which leaves out its waits for helpers), PROFILE_CALLS sets the timed calls: the minimum over many calls is what survives this VM's slow phases).
 // `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
 // `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
@@ -35,6 +35,7 @@
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick pair model batch rounds` the generated predictor and ONNX Runtime (1 thread) alternating in one process: median per-round ratio (PairQuick).
 // `... -- quick dist model batch gen|ort seconds` one side alone: per-call time percentiles after a warm-up (DistQuick).
+// `... -- quick conv-threads batch rounds` SqueezeNet's convs over a batch on 1 and 2 threads, interleaved (ConvThreadsQuick; MB_WINO_CHUNK=floats sets BlockedWinograd.ChunkFloats).
 // `... -- quick tail batch` SqueezeNet's 1×1 convs on 7×7 with ConvGemm.PixelTails on and off, interleaved.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
@@ -50,6 +51,12 @@ if (args is ["quick", "dist", var dm, var db, var ds, var dw])
 if (args is ["quick", "pair", var pm, var pb, var pr])
 {
     ModelBuild.Benchmarks.PairQuick.Run(pm, int.Parse(pb), int.Parse(pr));
+    return;
+}
+
+if (args is ["quick", "conv-threads", var ctb, var ctr])
+{
+    ModelBuild.Benchmarks.ConvThreadsQuick.Run(int.Parse(ctb), int.Parse(ctr));
     return;
 }
 
