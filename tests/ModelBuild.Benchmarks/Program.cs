@@ -35,7 +35,7 @@
 // `... -- quick models` times the shared models at batch 64 against ONNX Runtime, 1 and 2 threads on both sides.
 // `... -- quick pair model batch rounds` the generated predictor and ONNX Runtime (1 thread) alternating in one process: median per-round ratio (PairQuick).
 // `... -- quick dist model batch gen|ort seconds` one side alone: per-call time percentiles after a warm-up (DistQuick).
-// `... -- quick conv-threads batch rounds` SqueezeNet's convs over a batch on 1 and 2 threads, interleaved (ConvThreadsQuick; MB_WINO_CHUNK=floats sets BlockedWinograd.ChunkFloats).
+// `... -- quick conv-threads batch rounds` SqueezeNet's convs over a batch on 1 and 2 threads, interleaved, and as two plain threads on half the batch each (ConvThreadsQuick; MB_WINO_CHUNK=a,b,… interleaves BlockedWinograd.ChunkFloats values).
 // `... -- quick tail batch` SqueezeNet's 1×1 convs on 7×7 with ConvGemm.PixelTails on and off, interleaved.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
