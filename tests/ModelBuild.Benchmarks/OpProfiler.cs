@@ -38,7 +38,7 @@ internal static class OpProfiler
         // PROFILE_CLOCK=wall: elapsed time instead of the calling thread's CPU time (with PROFILE_THREADS=2 the caller's
         // CPU time leaves out the time it waits for its helper, so only wall time shows what a split op costs).
         Func<long> clock = Environment.GetEnvironmentVariable("PROFILE_CLOCK") == "wall"
-            ? () => System.Diagnostics.Stopwatch.GetTimestamp() * (1_000_000_000 / System.Diagnostics.Stopwatch.Frequency)
+            ? () => (long)(System.Diagnostics.Stopwatch.GetTimestamp() * (1e9 / System.Diagnostics.Stopwatch.Frequency))
             : ThreadClock.Nanoseconds;
         if (Environment.GetEnvironmentVariable("PROFILE_FIRST") == "1")
         {
