@@ -39,11 +39,12 @@ public sealed class PredictorEmitterTests
     }
 
     [Fact]
-    public void DynamicBatch_RunsTheWholeBatchInOneCall()
+    public void DynamicBatch_GoesThroughBatchChunks_WithABudgetProperty()
     {
         var source = Emit(Plans.Mlp);
 
-        Assert.Contains("global::System.ReadOnlySpan<int> shape = [batchSize, 4];\n        var context = MlpModelProgram.Run(input, shape);", source);
+        Assert.Contains("global::System.ReadOnlySpan<int> shape = [batchSize, 4];\n        global::ModelBuild.Runtime.Execution.BatchChunks.Dynamic<float, float>(MlpModelProgram.Run, MlpModelProgram.Program, input, output, shape, batchSize,", source);
+        Assert.Contains("public static int BatchChunkBytes", source);
         Assert.DoesNotContain("for (var start", source);
     }
 
@@ -55,7 +56,7 @@ public sealed class PredictorEmitterTests
         Assert.Contains("public static bool HasDynamicBatch => false;", source);
         Assert.Contains("InputShape => [2, 2, 3, 3];", source);
         Assert.Contains("global::System.ReadOnlySpan<int> shape = [2, 2, 3, 3];", source);
-        Assert.Contains("FixedBatchChunks.Run<float, float>(FixedModelProgram.Run, FixedModelProgram.Program.IntraOpThreads, input, output, shape, batchSize, 2,", source);
+        Assert.Contains("BatchChunks.Fixed<float, float>(FixedModelProgram.Run, FixedModelProgram.Program.IntraOpThreads, input, output, shape, batchSize, 2,", source);
         Assert.Contains("if (batchSize <= 0 || batchSize % 2 != 0)", source);
     }
 

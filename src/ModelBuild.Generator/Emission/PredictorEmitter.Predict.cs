@@ -119,15 +119,16 @@ internal static partial class PredictorEmitter
         w.Line(ReadOnlySpan + "<int> shape = [" + string.Join(", ", dims) + "];");
         if (fixedBatch == 0)
         {
-            w.Line("var context = " + p + ".Run(input, shape);");
-            w.Line(Ex + "Predictors.CopyExact(context, " + I(output.Value) + ", output, " + Literal(output.Name) + ");");
+            // Whole, or in cache-sized chunks of samples when the program keeps them apart (BatchChunks decides).
+            w.Line(Ex + "BatchChunks.Dynamic<" + ti + ", " + to + ">(" + p + ".Run, " + p + ".Program, input, output, shape, batchSize"
+                + ", InputElementsPerSample, OutputElementsPerSample, " + I(output.Value) + ", " + Literal(output.Name) + ");");
             w.Close();
             w.Line();
             return;
         }
 
         // A fixed batch runs in chunks of that batch, shared out over the intra-op threads when there are more than one.
-        w.Line(Ex + "FixedBatchChunks.Run<" + ti + ", " + to + ">(" + p + ".Run, " + p + ".Program.IntraOpThreads, input, output, shape, batchSize, " + I(fixedBatch)
+        w.Line(Ex + "BatchChunks.Fixed<" + ti + ", " + to + ">(" + p + ".Run, " + p + ".Program.IntraOpThreads, input, output, shape, batchSize, " + I(fixedBatch)
             + ", InputElementsPerSample, OutputElementsPerSample, " + I(output.Value) + ", " + Literal(output.Name) + ");");
         w.Close();
         w.Line();

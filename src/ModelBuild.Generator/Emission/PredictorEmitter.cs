@@ -142,8 +142,9 @@ internal static partial class PredictorEmitter
     {
         w.Line("/// <summary>");
         w.Line("/// Threads one prediction may use inside an operator, for every instance of this class (default 1: the calling");
-        w.Line("/// thread only, allocation-free). Batched Dense and Conv split independent outputs, so results are identical for");
-        w.Line("/// every value. Each calling thread gets its own helper threads on its first parallel call.");
+        w.Line("/// thread only, allocation-free). Batched Dense and Conv split independent outputs, and a batch run in chunks");
+        w.Line("/// shares the chunks out, so results are identical for every value. Each calling thread gets its own helper");
+        w.Line("/// threads on its first parallel call.");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is below 1 or above 64.</exception>");
         w.Line("public static int IntraOpThreads");
@@ -152,6 +153,21 @@ internal static partial class PredictorEmitter
         w.Line("    set => " + spec.ClassName + "Program.Program.IntraOpThreads = value;");
         w.Line("}");
         w.Line();
+        if (spec.Inputs.Count == 1 && spec.Outputs.Count == 1 && IsBatched(spec) && spec.Inputs[0].Dim(0) < 0)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Activation bytes one chunk of a batch may keep live, for every instance of this class (default 512 KiB; 0 runs");
+            w.Line("/// every batch whole). When the model keeps samples apart, a larger batch runs as chunks that stay in a core's cache;");
+            w.Line("/// a different value can change the last bits of the results, as a different batch size can.");
+            w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is negative.</exception>");
+            w.Line("public static int BatchChunkBytes");
+            w.Line("{");
+            w.Line("    get => " + spec.ClassName + "Program.Program.BatchChunkBytes;");
+            w.Line("    set => " + spec.ClassName + "Program.Program.BatchChunkBytes = value;");
+            w.Line("}");
+            w.Line();
+        }
     }
 
     private static string FileName(string path)

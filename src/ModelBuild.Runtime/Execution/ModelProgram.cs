@@ -53,7 +53,7 @@ public sealed class ModelProgram
 
     /// <summary>
     /// Threads one prediction may use inside an operator (batched Dense and Conv split their output channels,
-    /// rows or pixels; a fixed-batch model run over more samples splits its chunks, see <see cref="FixedBatchChunks"/>;
+    /// rows or pixels; a batch run in chunks shares the chunks out, see <see cref="BatchChunks"/>;
     /// each output is computed as with one thread, so results are bit-identical). Default 1: every
     /// operator runs on the calling thread and allocates nothing. Helper threads belong to the calling thread and
     /// are created on its first parallel call. Read at each operator, so a change applies to the next prediction.
@@ -71,6 +71,70 @@ public sealed class ModelProgram
     }
 
     private int _intraOpThreads = 1;
+
+    /// <summary>
+    /// Activation bytes one chunk of a batch may keep live (default 512 KiB, a core's L2 cache on most x86 CPUs; 0 runs
+    /// every batch whole). A model that keeps samples apart (<see cref="SampleFlow"/>) and whose batch needs more runs
+    /// as chunks of that many bytes' worth of samples (<see cref="BatchChunks"/>); the chunks stay in the cache the
+    /// layers hand them through. How a batch is cut decides which kernels run, so a different value can change the last
+    /// bits of the results (as a different batch size can); the thread count never does.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative.</exception>
+    public int BatchChunkBytes
+    {
+        get => _batchChunkBytes;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _batchChunkBytes = value;
+        }
+    }
+
+    private int _batchChunkBytes = DefaultBatchChunkBytes;
+
+    /// <summary>The default <see cref="BatchChunkBytes"/>.</summary>
+    public const int DefaultBatchChunkBytes = 512 * 1024;
+
+    // Live activation bytes per sample, learned from the first probe run; -1 when the samples are not kept apart.
+    private long _bytesPerSample;
+
+    /// <summary>
+    /// How many samples one chunk of a batch may hold under <see cref="BatchChunkBytes"/>, or 0 when the program does not
+    /// keep samples apart. The first call runs the first <see cref="SampleFlow.ProbeBatch"/> samples of
+    /// <paramref name="input"/> alone (on the calling thread's context) to find out; later calls read the answer.
+    /// </summary>
+    internal int ChunkSamples<T>(ChunkRunner<T> run, ReadOnlySpan<T> input, ReadOnlySpan<int> shape, int inputPerSample)
+        where T : unmanaged
+    {
+        long perSample = Volatile.Read(ref _bytesPerSample);
+        if (perSample == 0)
+        {
+            Span<int> probeShape = stackalloc int[shape.Length];
+            shape.CopyTo(probeShape);
+            probeShape[0] = SampleFlow.ProbeBatch;
+            var context = run(input[..(SampleFlow.ProbeBatch * inputPerSample)], probeShape);
+            perSample = SampleFlow.Holds(this, context) ? Math.Max(1, ActivationBytes(context) / SampleFlow.ProbeBatch) : -1;
+            Volatile.Write(ref _bytesPerSample, perSample);
+        }
+
+        return perSample < 0 ? 0 : (int)Math.Min(int.MaxValue, Math.Max(1, BatchChunkBytes / perSample));
+    }
+
+    /// <summary>The bytes of <paramref name="context"/>'s slots at its current shapes: per slot the largest value it held.</summary>
+    private long ActivationBytes(OpContext context)
+    {
+        var largest = new long[SlotCount];
+        for (int v = 0; v < Values.Count; v++)
+        {
+            int slot = Values[v].Slot;
+            if (slot >= 0)
+            {
+                largest[slot] = Math.Max(largest[slot], (long)context.Count(v) * context.ElementSize(v));
+            }
+        }
+
+        return largest.Sum();
+    }
 
     /// <summary>The weights blob, loaded on first use (thread-safe).</summary>
     public WeightBlob Blob

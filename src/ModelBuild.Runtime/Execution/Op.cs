@@ -20,6 +20,14 @@ public abstract record Op
     /// <exception cref="ArgumentException">The input shapes do not fit the operator (the message names the node).</exception>
     public abstract void Execute(OpContext c);
 
+    /// <summary>
+    /// Whether this call keeps the samples of a batch apart (<see cref="SampleFlow"/>): each output sample depends only
+    /// on the same sample of the batched inputs and on constants. An override checks its operands through
+    /// <paramref name="flow"/> and marks the outputs that carry samples. The default says no, so an operator nobody
+    /// has reasoned about keeps its model from running in chunks.
+    /// </summary>
+    protected internal virtual bool KeepsSamplesApart(SampleFlow flow) => false;
+
     /// <summary>An <see cref="ArgumentException"/> naming this node (internal too: shared shape helpers report through it).</summary>
     protected internal ArgumentException Fail(string reason) =>
         new($"{GetType().Name.Replace("Op", "", StringComparison.Ordinal)} '{Node}': {reason}");

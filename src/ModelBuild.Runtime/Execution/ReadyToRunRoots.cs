@@ -24,5 +24,17 @@ internal static class ReadyToRunRoots
         _ = Predictors.ReadOutput<T>(context, 0, out _);
         _ = Predictors.CopyOutput<T>(context, 0, default, default, "");
         Predictors.CopyExact<T>(context, 0, default, "");
+        Chunks<T, float>(context);
+        Chunks<T, long>(context);
+        Chunks<T, bool>(context);
+    }
+
+    /// <summary>The batched Predict's runner, per input and output element type.</summary>
+    private static void Chunks<TIn, TOut>(OpContext context)
+        where TIn : unmanaged
+        where TOut : unmanaged
+    {
+        BatchChunks.Dynamic<TIn, TOut>((_, _) => context, context.Program, default, default, default, 0, 0, 0, 0, "");
+        BatchChunks.Fixed<TIn, TOut>((_, _) => context, 1, default, default, default, 0, 1, 0, 0, 0, "");
     }
 }

@@ -15,6 +15,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record ArgReduceOp(int X, int Y, bool IsMax, int Axis, bool KeepDims, bool SelectLastIndex) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => SampleFlow.IsInnerAxis(Axis, flow.Rank(X)) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

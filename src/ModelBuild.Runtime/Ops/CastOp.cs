@@ -15,6 +15,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record CastOp(int X, int Y, string RoundTo) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

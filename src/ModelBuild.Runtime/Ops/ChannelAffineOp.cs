@@ -13,6 +13,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record ChannelAffineOp(int X, int Y, int Scale, int Bias) : Op, IInPlaceOp
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

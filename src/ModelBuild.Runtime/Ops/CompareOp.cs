@@ -13,6 +13,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record CompareOp(int A, int B, int Y, CompareFunction Function) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => (flow.IsBatched(A) || flow.IsBatched(B)) && flow.IsElementwiseOperand(A, flow.Rank(Y)) && flow.IsElementwiseOperand(B, flow.Rank(Y)) && flow.Batched(Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var shapes = BroadcastPair.Of(this, c.Shape(A), c.Shape(B), stackalloc int[BroadcastPair.ScratchLength]);

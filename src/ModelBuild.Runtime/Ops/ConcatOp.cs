@@ -9,6 +9,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record ConcatOp(int[] Inputs, int Y, int Axis) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => SampleFlow.IsInnerAxis(Axis, flow.Rank(Y)) && Array.TrueForAll(Inputs, flow.IsBatched) && flow.Batched(Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         if (Inputs.Length == 0)

@@ -27,6 +27,11 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
     string AutoPad, int Group, Activation Act, int Residual = -1) : Op
 {
     /// <inheritdoc/>
+    // The fused residual is added element by element, so it must hold the same samples.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => (Residual < 0 || flow.IsBatched(Residual)) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

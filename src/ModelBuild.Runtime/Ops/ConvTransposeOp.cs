@@ -29,6 +29,10 @@ public sealed record ConvTransposeOp(int X, int Y, int Weight, int Bias, int[] K
     int[] OutputPadding, int[] OutputShape, string AutoPad, int Group) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

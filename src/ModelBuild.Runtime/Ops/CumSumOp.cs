@@ -14,6 +14,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record CumSumOp(int X, int Y, int Axis, bool Exclusive, bool Reverse) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => SampleFlow.IsInnerAxis(Axis, flow.Rank(X)) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -15,6 +15,11 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record DenseOp(int X, int Y, int Weight, int Bias, Activation Act) : Op
 {
     /// <inheritdoc/>
+    // A 1-D input would be one row whose K elements are the samples.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.Rank(X) >= 2 && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

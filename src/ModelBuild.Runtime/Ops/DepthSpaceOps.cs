@@ -14,6 +14,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record DepthToSpaceOp(int X, int Y, int BlockSize, bool Crd) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);
@@ -39,6 +43,10 @@ public sealed record DepthToSpaceOp(int X, int Y, int BlockSize, bool Crd) : Op
 /// <param name="BlockSize">b.</param>
 public sealed record SpaceToDepthOp(int X, int Y, int BlockSize) : Op
 {
+    /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
     /// <inheritdoc/>
     public override void Execute(OpContext c)
     {

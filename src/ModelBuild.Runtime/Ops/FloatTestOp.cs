@@ -9,6 +9,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record FloatTestOp(int X, int Y, FloatTest Test) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

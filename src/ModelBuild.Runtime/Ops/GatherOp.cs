@@ -13,6 +13,13 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record GatherOp(int X, int Indices, int Y, int Axis) : Op
 {
     /// <inheritdoc/>
+    // Batched data gathered along an inner axis by constant indices, or a constant table (an embedding) looked up
+    // along axis 0 by batched indices, whose dims then come first in the output.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.IsBatched(X) ? flow.IsConstant(Indices) && SampleFlow.IsInnerAxis(Axis, flow.Rank(X)) && flow.Batched(Y)
+            : flow.IsConstant(X) && flow.IsBatched(Indices) && (Axis == 0 || Axis == -flow.Rank(X)) && flow.Batched(Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

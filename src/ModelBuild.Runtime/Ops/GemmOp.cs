@@ -19,6 +19,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record GemmOp(int A, int B, int C, int Y, bool TransA, bool TransB, float Alpha, float Beta) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => !TransA && flow.IsBatched(A) && flow.IsConstant(B) && (C < 0 || flow.IsElementwiseOperand(C, 2)) && flow.Batched(Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var sa = c.Shape(A);

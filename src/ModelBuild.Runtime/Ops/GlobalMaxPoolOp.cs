@@ -8,6 +8,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record GlobalMaxPoolOp(int X, int Y) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         if (Spatial.GlobalPoolOutput(c, X, Y, out var y, out var planes, out var hw) is { } problem)

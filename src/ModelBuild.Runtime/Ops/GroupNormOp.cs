@@ -19,6 +19,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record GroupNormOp(int X, int Scale, int Bias, int Y, int Groups, float Epsilon, bool PerChannel) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.IsConstant(Scale) && flow.IsConstant(Bias) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

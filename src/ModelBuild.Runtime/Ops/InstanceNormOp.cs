@@ -15,6 +15,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record InstanceNormOp(int X, int Scale, int Bias, int Y, float Epsilon) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.IsConstant(Scale) && flow.IsConstant(Bias) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -18,6 +18,12 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record LayerNormOp(int X, int Scale, int Bias, int Y, int Mean, int InvStdDev, int Axis, float Epsilon) : Op
 {
     /// <inheritdoc/>
+    // Mean and InvStdDev keep the input's leading dims, so they hold the samples too.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => SampleFlow.IsInnerAxis(Axis, flow.Rank(X)) && (Scale < 0 || flow.IsConstant(Scale)) && (Bias < 0 || flow.IsConstant(Bias))
+            && flow.PerSample(X, Y) && (Mean < 0 || flow.Batched(Mean)) && (InvStdDev < 0 || flow.Batched(InvStdDev));
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -13,5 +13,9 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record LogSoftmaxOp(int X, int Y, int Axis, bool Coerce2D) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => SampleFlow.IsInnerAxis(Axis, flow.Rank(X)) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c) => SoftmaxAxis.Run(this, c, X, Y, Axis, Coerce2D, Kernels.LogSoftmax);
 }

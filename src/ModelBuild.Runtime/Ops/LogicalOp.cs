@@ -10,6 +10,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record LogicalOp(int A, int B, int Y, LogicalFunction Function) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => (flow.IsBatched(A) || flow.IsBatched(B)) && flow.IsElementwiseOperand(A, flow.Rank(Y)) && flow.IsElementwiseOperand(B, flow.Rank(Y)) && flow.Batched(Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var shapes = BroadcastPair.Of(this, c.Shape(A), c.Shape(B), stackalloc int[BroadcastPair.ScratchLength]);

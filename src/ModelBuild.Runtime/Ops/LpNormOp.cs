@@ -13,6 +13,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record LpNormOp(int X, int Y, int Axis, int P) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => SampleFlow.IsInnerAxis(Axis, flow.Rank(X)) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -16,6 +16,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record LrnOp(int X, int Y, int Size, float Alpha, float Beta, float Bias) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

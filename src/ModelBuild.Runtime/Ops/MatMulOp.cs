@@ -14,6 +14,20 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record MatMulOp(int A, int B, int Y) : Op
 {
     /// <inheritdoc/>
+    // The samples' axis must stay the output's axis 0: a batched operand of the output's rank, at least 3-D when it is
+    // the right one (a 2-D right operand's rows are what the product sums over). The other operand is batched the same
+    // way, or a constant that broadcasts over the leading dims.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+    {
+        int ra = flow.Rank(A), rb = flow.Rank(B), ry = flow.Rank(Y);
+        bool a = flow.IsBatched(A) && ra >= 2 && ra == ry;
+        bool b = flow.IsBatched(B) && rb >= 3 && rb == ry;
+        bool constantA = flow.IsConstant(A) && (ra <= 2 || ra < ry || flow.Shape(A)[0] == 1);
+        bool constantB = flow.IsConstant(B) && (rb <= 2 || rb < ry || flow.Shape(B)[0] == 1);
+        return ((a && (b || constantB)) || (b && constantA)) && flow.Batched(Y);
+    }
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var sa = c.Shape(A);

@@ -12,6 +12,11 @@ namespace ModelBuild.Runtime.Ops;
 /// <param name="Axes">The reduced dims (negative count from the end); ONNX's default is [0, 2, 3].</param>
 public sealed record MeanVarianceNormOp(int X, int Y, int[] Axes) : Op
 {
+    /// <inheritdoc/>
+    // ONNX's default axes [0, 2, 3] normalise over the batch; only axes inside a sample keep samples apart.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => Axes.Length > 0 && Array.TrueForAll(Axes, a => SampleFlow.IsInnerAxis(a, flow.Rank(X))) && flow.PerSample(X, Y);
+
     private const double Epsilon = 1e-9;
 
     /// <inheritdoc/>

@@ -8,6 +8,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record NotOp(int X, int Y) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

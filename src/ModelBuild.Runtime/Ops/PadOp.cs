@@ -22,6 +22,28 @@ public sealed record PadOp(int X, int Y, long[] Pads, int PadsValue, long[] Axes
     PadMode Mode) : Op
 {
     /// <inheritdoc/>
+    // Constant pads that leave axis 0 unpadded (ONNX layout: all begins, then all ends, over Axes or every axis).
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+    {
+        if (PadsValue >= 0 || AxesValue >= 0 || (ConstantInput >= 0 && !flow.IsConstant(ConstantInput)) || !flow.IsBatched(X))
+        {
+            return false;
+        }
+
+        int count = Pads.Length / 2;
+        for (int i = 0; i < count; i++)
+        {
+            long axis = Axes.Length > 0 ? Axes[i] : i;
+            if (!SampleFlow.IsInnerAxis(axis, flow.Rank(X)) && (Pads[i] != 0 || Pads[count + i] != 0))
+            {
+                return false;
+            }
+        }
+
+        return flow.Batched(Y);
+    }
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -24,6 +24,11 @@ public sealed record PoolOp(int X, int Y, int Indices, bool IsMax, int[] KernelS
     bool CeilMode, bool CountIncludePad, bool ColumnMajorIndices) : Op
 {
     /// <inheritdoc/>
+    // MaxPool's indices count from the start of the whole tensor (ONNX MaxPool), so they depend on the sample's place.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => Indices < 0 && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

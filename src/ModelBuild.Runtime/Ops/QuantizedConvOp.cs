@@ -28,6 +28,11 @@ public sealed record QuantizedConvOp(int X, int Y, int Weight, int Bias, int[] K
     string AutoPad, int Group, Activation Act, float InputScale, int InputZeroPoint, int Residual = -1) : Op
 {
     /// <inheritdoc/>
+    // Dynamic input quantization (InputScale 0) takes (s, zp) from the whole call's input, so a chunk would see other values.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => InputScale != 0 && (Residual < 0 || flow.IsBatched(Residual)) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

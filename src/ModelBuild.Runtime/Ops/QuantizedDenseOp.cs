@@ -19,6 +19,11 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record QuantizedDenseOp(int X, int Y, int Weight, int Bias, Activation Act, float InputScale, int InputZeroPoint) : Op
 {
     /// <inheritdoc/>
+    // Dynamic input quantization (InputScale 0) takes (s, zp) from the whole call's input; a 1-D input is one row.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => InputScale != 0 && flow.Rank(X) >= 2 && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -19,6 +19,11 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record ReduceOp(int X, int Y, ReduceFunction Function, int[] Axes, bool KeepDims, bool NoopWithEmptyAxes) : Op
 {
     /// <inheritdoc/>
+    // No axes reduces everything, samples included (unless NoopWithEmptyAxes).
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => (Axes.Length > 0 ? Array.TrueForAll(Axes, a => SampleFlow.IsInnerAxis(a, flow.Rank(X))) : NoopWithEmptyAxes) && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

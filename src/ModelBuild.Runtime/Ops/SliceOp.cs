@@ -20,6 +20,28 @@ public sealed record SliceOp(int X, int Y, long[] Starts, long[] Ends, long[] Ax
     int StartsValue, int EndsValue, int AxesValue, int StepsValue) : Op
 {
     /// <inheritdoc/>
+    // Constant starts, ends, axes and steps that leave axis 0 whole (or do not name it).
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+    {
+        if (StartsValue >= 0 || EndsValue >= 0 || AxesValue >= 0 || StepsValue >= 0 || !flow.IsBatched(X))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < Starts.Length; i++)
+        {
+            long axis = Axes.Length > 0 ? Axes[i] : i;
+            if (!SampleFlow.IsInnerAxis(axis, flow.Rank(X))
+                && (Starts[i] != 0 || Ends[i] < int.MaxValue || (Steps.Length > 0 && Steps[i] != 1)))
+            {
+                return false;
+            }
+        }
+
+        return flow.Batched(Y);
+    }
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

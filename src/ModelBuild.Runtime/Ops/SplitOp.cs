@@ -15,6 +15,22 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record SplitOp(int X, int[] Outputs, int Axis, long[] Sizes, int SizesValue) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+    {
+        if (SizesValue >= 0 || !SampleFlow.IsInnerAxis(Axis, flow.Rank(X)) || !flow.IsBatched(X))
+        {
+            return false;
+        }
+
+        foreach (var output in Outputs)
+        {
+            flow.Batched(output);
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -13,6 +13,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record TileOp(int X, int Y, long[] Repeats, int RepeatsValue) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => RepeatsValue < 0 && Repeats.Length > 0 && Repeats[0] == 1 && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

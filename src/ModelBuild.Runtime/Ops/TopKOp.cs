@@ -18,6 +18,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record TopKOp(int X, int K, int Values, int Indices, long KValue, int Axis, bool Largest, bool Sorted) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => K < 0 && SampleFlow.IsInnerAxis(Axis, flow.Rank(X)) && flow.PerSample(X, Values) && flow.Batched(Indices);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -9,6 +9,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record TransposeOp(int X, int Y, int[] Perm) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => Perm.Length > 0 && Perm[0] == 0 && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

@@ -17,6 +17,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record UnaryOp(int X, int Y, UnaryFunction Function, float Alpha, float Beta) : Op, IInPlaceOp
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var xs = c.Shape(X);

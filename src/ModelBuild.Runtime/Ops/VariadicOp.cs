@@ -14,6 +14,10 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record VariadicOp(int[] Inputs, int Y, VariadicFunction Function) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => Array.Exists(Inputs, flow.IsBatched) && Array.TrueForAll(Inputs, v => flow.IsElementwiseOperand(v, flow.Rank(Y))) && flow.Batched(Y);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         if (Inputs.Length == 0)

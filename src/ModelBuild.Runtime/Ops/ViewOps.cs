@@ -39,6 +39,10 @@ public abstract record ViewOp(int X, int Y) : Op
 public sealed record IdentityOp(int X, int Y) : ViewOp(X, Y)
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     protected override int OutputShape(OpContext c, ReadOnlySpan<int> xs, Span<int> ys)
     {
         xs.CopyTo(ys);
@@ -58,6 +62,11 @@ public sealed record IdentityOp(int X, int Y) : ViewOp(X, Y)
 /// <param name="AllowZero">ONNX allowzero (opset 14): 0 means a zero dim.</param>
 public sealed record ReshapeOp(int X, int Y, int ShapeValue, long[] Shape, bool AllowZero) : ViewOp(X, Y)
 {
+    /// <inheritdoc/>
+    // A first target dim of 0 copies the samples' dim; -1 infers it, which SampleFlow's probe checks is the batch.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => ShapeValue < 0 && Shape.Length > 0 && (Shape[0] == -1 || (Shape[0] == 0 && !AllowZero)) && flow.PerSample(X, Y);
+
     /// <inheritdoc/>
     protected override int OutputShape(OpContext c, ReadOnlySpan<int> xs, Span<int> ys)
     {
@@ -119,6 +128,10 @@ public sealed record ReshapeOp(int X, int Y, int ShapeValue, long[] Shape, bool 
 public sealed record FlattenOp(int X, int Y, int Axis) : ViewOp(X, Y)
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => (Axis < 0 ? Axis + flow.Rank(X) : Axis) >= 1 && flow.PerSample(X, Y);
+
+    /// <inheritdoc/>
     protected override int OutputShape(OpContext c, ReadOnlySpan<int> xs, Span<int> ys)
     {
         var axis = Axis < 0 ? Axis + xs.Length : Axis;
@@ -139,6 +152,11 @@ public sealed record FlattenOp(int X, int Y, int Axis) : ViewOp(X, Y)
 /// <param name="Axes">Axes of the input (negative counts from the end).</param>
 public sealed record SqueezeOp(int X, int Y, int[] Axes) : ViewOp(X, Y)
 {
+    /// <inheritdoc/>
+    // No axes means every 1-dim, which would take the samples' axis from a chunk of one.
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => Axes.Length > 0 && Array.TrueForAll(Axes, a => SampleFlow.IsInnerAxis(a, flow.Rank(X))) && flow.PerSample(X, Y);
+
     /// <inheritdoc/>
     protected override int OutputShape(OpContext c, ReadOnlySpan<int> xs, Span<int> ys)
     {
@@ -173,6 +191,10 @@ public sealed record SqueezeOp(int X, int Y, int[] Axes) : ViewOp(X, Y)
 /// <param name="Axes">Axes of the output (negative counts from the end).</param>
 public sealed record UnsqueezeOp(int X, int Y, int[] Axes) : ViewOp(X, Y)
 {
+    /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => Array.TrueForAll(Axes, a => SampleFlow.IsInnerAxis(a, flow.Rank(Y))) && flow.PerSample(X, Y);
+
     /// <inheritdoc/>
     protected override int OutputShape(OpContext c, ReadOnlySpan<int> xs, Span<int> ys)
     {

@@ -13,6 +13,11 @@ namespace ModelBuild.Runtime.Ops;
 public sealed record WhereOp(int Condition, int X, int Y, int Output) : Op
 {
     /// <inheritdoc/>
+    protected internal override bool KeepsSamplesApart(SampleFlow flow)
+        => (flow.IsBatched(Condition) || flow.IsBatched(X) || flow.IsBatched(Y)) && flow.IsElementwiseOperand(Condition, flow.Rank(Output))
+        && flow.IsElementwiseOperand(X, flow.Rank(Output)) && flow.IsElementwiseOperand(Y, flow.Rank(Output)) && flow.Batched(Output);
+
+    /// <inheritdoc/>
     public override void Execute(OpContext c)
     {
         var sc = c.Shape(Condition);

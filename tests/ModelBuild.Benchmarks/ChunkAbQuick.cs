@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using ModelBuild.Runtime.Execution;
+
+namespace ModelBuild.Benchmarks;
+
+/// <summary>
+/// <c>quick chunk-ab batch threads rounds [model…]</c>: each dynamic-batch shared model with its batch run whole
+/// (<c>BatchChunkBytes = 0</c>) and in automatic chunks (the default budget), alternating in rounds of ~20 ms in one
+/// process, ONNX Runtime beside them; best per-call wall time of each.
+/// </summary>
+internal static class ChunkAbQuick
+{
+    public static void Run(int batch, int threads, int rounds, string[] models)
+    {
+        foreach (var model in models.Length > 0 ? models : ["mnist_mlp_256", "mnist_cnn_fc128", "squeezenet_cifar10"])
+        {
+            var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = threads };
+            b.Setup();
+            var modes = new (string Name, Action Call)[]
+            {
+                ("whole", () => { Budget(0); b.Generated(); }),
+                ("chunks", () => { Budget(ModelProgram.DefaultBatchChunkBytes); b.Generated(); }),
+                ("ort", b.OnnxRuntime),
+            };
+            var best = new double[modes.Length];
+            Array.Fill(best, double.MaxValue);
+            int per = 1;
+            for (var t = Stopwatch.StartNew(); t.ElapsedMilliseconds < 20; per++)
+            {
+                b.Generated();
+            }
+
+            for (int r = 0; r < rounds; r++)
+            {
+                for (int i = 0; i < modes.Length; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    for (int c = 0; c < per; c++) modes[i].Call();
+                    best[i] = Math.Min(best[i], Stopwatch.GetElapsedTime(t0).TotalMicroseconds / per);
+                }
+            }
+
+            Console.WriteLine($"{model} b{batch} {threads}T µs: whole {best[0]:F0}, chunks {best[1]:F0} ({best[1] / best[0]:F2}×), ORT {best[2]:F0}; chunks / ORT {best[1] / best[2]:F2}");
+            b.Cleanup();
+        }
+    }
+
+    private static void Budget(int bytes)
+    {
+        MnistMlpModel.BatchChunkBytes = bytes;
+        MnistCnnModel.BatchChunkBytes = bytes;
+        SqueezeNetModel.BatchChunkBytes = bytes;
+    }
+}
