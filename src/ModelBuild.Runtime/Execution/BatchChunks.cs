@@ -77,8 +77,9 @@ public static class BatchChunks
             if (samples > 0 && samples < batchSize)
             {
                 chunks = (batchSize + samples - 1) / samples;
-                // An even count, so two threads get the same work; the cut stays independent of the thread count.
-                chunks += chunks & 1;
+                // An even count, so two threads get the same work (the cut stays independent of the thread count),
+                // but never more chunks than samples: an empty chunk would run the model on a batch of 0.
+                chunks = Math.Min(chunks + (chunks & 1), batchSize);
             }
         }
 

@@ -112,8 +112,18 @@ public sealed class ModelProgram
             Span<int> probeShape = stackalloc int[shape.Length];
             shape.CopyTo(probeShape);
             probeShape[0] = SampleFlow.ProbeBatch;
-            var context = run(input[..(SampleFlow.ProbeBatch * inputPerSample)], probeShape);
-            perSample = SampleFlow.Holds(this, context) ? Math.Max(1, ActivationBytes(context) / SampleFlow.ProbeBatch) : -1;
+            try
+            {
+                var context = run(input[..(SampleFlow.ProbeBatch * inputPerSample)], probeShape);
+                perSample = SampleFlow.Holds(this, context) ? Math.Max(1, ActivationBytes(context) / SampleFlow.ProbeBatch) : -1;
+            }
+            catch (ArgumentException)
+            {
+                // Two samples do not fit the model (a constant or reshape baked in for the export's batch): its batch
+                // is not free, so it runs whole, as it did before chunks existed, and reports its own errors there.
+                perSample = -1;
+            }
+
             Volatile.Write(ref _bytesPerSample, perSample);
         }
 
