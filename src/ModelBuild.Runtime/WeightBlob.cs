@@ -43,6 +43,21 @@ public sealed class WeightBlob
     /// <summary>Number of entries.</summary>
     public int Count => _entries.Length;
 
+    /// <summary>The entries' stored bytes (what streaming every weight once reads).</summary>
+    internal long PayloadBytes
+    {
+        get
+        {
+            ulong sum = 0;
+            foreach (var e in _entries)
+            {
+                sum += e.Length;
+            }
+
+            return (long)Math.Min(sum, long.MaxValue);
+        }
+    }
+
     /// <summary>Parses and validates a blob's header and entry table; entries are decoded on first use.</summary>
     /// <param name="bytes">The whole blob (copied: the span need not outlive the call).</param>
     /// <returns>The blob.</returns>

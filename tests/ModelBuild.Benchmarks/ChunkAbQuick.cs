@@ -12,6 +12,12 @@ internal static class ChunkAbQuick
 {
     public static void Run(int batch, int threads, int rounds, string[] models)
     {
+        if (models is ["wide", .. var variants])
+        {
+            Wide(batch, rounds, variants.Length > 0 ? variants : ["int8", "fp32", "int4"]);
+            return;
+        }
+
         foreach (var model in models.Length > 0 ? models : ["mnist_mlp_256", "mnist_cnn_fc128", "squeezenet_cifar10"])
         {
             var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = threads };
@@ -42,6 +48,40 @@ internal static class ChunkAbQuick
 
             Console.WriteLine($"{model} b{batch} {threads}T µs: whole {best[0]:F0}, chunks {best[1]:F0} ({best[1] / best[0]:F2}×), ORT {best[2]:F0}; chunks / ORT {best[1] / best[2]:F2}");
             b.Cleanup();
+        }
+    }
+
+    /// <summary>The wide MLP (weights 1–7 MiB) on one thread: the batch whole against two halves, what a budget below its activations would make of it.</summary>
+    private static void Wide(int batch, int rounds, string[] variants)
+    {
+        foreach (var variant in variants)
+        {
+            var mlp = new WideMlp(Runtime.WeightBlob.Load(WideMlp.Blob(variant)), false);
+            float[] x = [.. Enumerable.Range(0, batch * WideMlp.Inputs).Select(i => (i % 97) / 97f)];
+            float[] y = new float[batch * WideMlp.Outputs];
+            int half = batch / 2;
+            var modes = new (string Name, Action Call)[]
+            {
+                ("whole", () => mlp.Predict(x, y, batch)),
+                ("halves", () =>
+                {
+                    mlp.Predict(x.AsSpan(0, half * WideMlp.Inputs), y.AsSpan(0, half * WideMlp.Outputs), half);
+                    mlp.Predict(x.AsSpan(half * WideMlp.Inputs), y.AsSpan(half * WideMlp.Outputs), batch - half);
+                }),
+            };
+            var best = new double[2];
+            Array.Fill(best, double.MaxValue);
+            for (int r = 0; r < rounds; r++)
+            {
+                for (int i = 0; i < modes.Length; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    for (int c = 0; c < 10; c++) modes[i].Call();
+                    best[i] = Math.Min(best[i], Stopwatch.GetElapsedTime(t0).TotalMicroseconds / 10);
+                }
+            }
+
+            Console.WriteLine($"wide MLP {variant} b{batch} 1T µs: whole {best[0]:F0}, two halves {best[1]:F0} ({best[1] / best[0]:F2}×)");
         }
     }
 

@@ -62,9 +62,9 @@ if (args is ["quick", "chunk-ab", var cab, var cat, var car, .. var cam])
     return;
 }
 
-if (args is ["quick", "model-split", var msb, var msr])
+if (args is ["quick", "model-split", var msb, var msr, .. var msm])
 {
-    ModelBuild.Benchmarks.ModelSplitQuick.Run(int.Parse(msb), int.Parse(msr));
+    ModelBuild.Benchmarks.ModelSplitQuick.Run(int.Parse(msb), int.Parse(msr), msm.Length > 0 ? msm[0] : "squeezenet_cifar10");
     return;
 }
 

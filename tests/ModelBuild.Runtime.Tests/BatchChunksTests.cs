@@ -82,8 +82,7 @@ public sealed class BatchChunksTests
 
         program.BatchChunkBytes = 0;
         BatchChunks.Dynamic<float, float>(runner, program, input, whole, [batch, 4, 6, 6], batch, inPer, outPer, y, "y");
-        // The harness gives every value its own slot: per sample the input, the conv's output and four small ones.
-        program.BatchChunkBytes = 3 * (inPer + (6 * 6 * 6) + 6 + 6 + 5 + 5) * sizeof(float);
+        program.BatchChunkBytes = 3 * SampleBytes;
         Assert.Equal(3, program.ChunkSamples(runner, input, [batch, 4, 6, 6], inPer));
 
         BatchChunks.Dynamic<float, float>(runner, program, input, one, [batch, 4, 6, 6], batch, inPer, outPer, y, "y");
@@ -116,7 +115,8 @@ public sealed class BatchChunksTests
         float[] whole = new float[batch * outPer], chunked = new float[batch * outPer];
         program.BatchChunkBytes = 0;
         BatchChunks.Dynamic<float, float>(runner, program, input, whole, [batch, 4, 6, 6], batch, inPer, outPer, y, "y");
-        program.BatchChunkBytes = 1;
+        // One sample's activations: one sample per chunk (the weights, ~1 KB, are below it, so chunks are allowed).
+        program.BatchChunkBytes = SampleBytes;
         BatchChunks.Dynamic<float, float>(runner, program, input, chunked, [batch, 4, 6, 6], batch, inPer, outPer, y, "y");
         for (int i = 0; i < whole.Length; i++)
         {
@@ -153,6 +153,22 @@ public sealed class BatchChunksTests
         }
     }
 
+    /// <summary>Weights above the budget: every chunk would stream them again, so the batch runs whole.</summary>
+    [Fact]
+    public void Dynamic_WeightsAboveTheBudget_RunsWhole()
+    {
+        var (program, runner, _, _) = ConvNet(mixing: false);
+        float[] input = TestData.Floats(new Random(8), 4 * 4 * 6 * 6);
+        program.BatchChunkBytes = SampleBytes;
+        Assert.Equal(1, program.ChunkSamples(runner, input, [4, 4, 6, 6], 4 * 6 * 6));
+        long weights = program.Blob.PayloadBytes;
+        Assert.InRange(weights, 1000, SampleBytes);
+        program.BatchChunkBytes = (int)weights - 1;
+        Assert.Equal(0, program.ChunkSamples(runner, input, [4, 4, 6, 6], 4 * 6 * 6));
+        program.BatchChunkBytes = (int)weights;
+        Assert.Equal(1, program.ChunkSamples(runner, input, [4, 4, 6, 6], 4 * 6 * 6));
+    }
+
     /// <summary>The same net with a softmax over the batch axis: SampleFlow says no, so any budget runs the batch whole.</summary>
     [Fact]
     public void Dynamic_SamplesMixed_RunsWhole()
@@ -173,6 +189,10 @@ public sealed class BatchChunksTests
         Predictors.CopyExact(runner(input.AsSpan(0, 2 * inPer), [2, 4, 6, 6]), y, pair, "y");
         Assert.True(Math.Abs(pair[0] - whole[0]) > 1e-3f, "a 2-sample softmax over the batch must differ from the 13-sample one");
     }
+
+    // ConvNet's live activation bytes per sample: the harness gives every value its own slot (the input, the conv's
+    // output and four small ones).
+    private const int SampleBytes = ((4 * 6 * 6) + (6 * 6 * 6) + 6 + 6 + 5 + 5) * sizeof(float);
 
     /// <summary>Conv 4 → 6 (3×3, ReLU) on 6×6, GlobalAveragePool, Reshape [0, -1], Dense 6 → 5, Softmax over axis 1 (or 0).</summary>
     private static (ModelProgram Program, ChunkRunner<float> Runner, int X, int Y) ConvNet(bool mixing)

@@ -157,8 +157,9 @@ internal static partial class PredictorEmitter
         {
             w.Line("/// <summary>");
             w.Line("/// Activation bytes one chunk of a batch may keep live, for every instance of this class (default 512 KiB; 0 runs");
-            w.Line("/// every batch whole). When the model keeps samples apart, a larger batch runs as chunks that stay in a core's cache;");
-            w.Line("/// a different value can change the last bits of the results, as a different batch size can.");
+            w.Line("/// every batch whole). When the model keeps samples apart and its weights fit the budget, a larger batch runs as");
+            w.Line("/// chunks that stay in a core's cache; a different value can change the last bits of the results, as a different");
+            w.Line("/// batch size can.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is negative.</exception>");
             w.Line("public static int BatchChunkBytes");

@@ -105,7 +105,7 @@ public static class BatchChunks
         where TOut : unmanaged
     {
         // Every chunk is a whole model run (tens of µs and more), far above a hand-off: split whenever there are two.
-        int parts = threads <= 1 ? 1 : Math.Min(chunks, Math.Min(threads * IntraOp.PartsPerThread, IntraOp.MaxParts));
+        int parts = threads <= 1 ? 1 : Math.Min(chunks, IntraOp.MaxParts);
         if (parts <= 1)
         {
             for (int c = 0; c < chunks; c++)

@@ -74,9 +74,9 @@ public sealed class ModelProgram
 
     /// <summary>
     /// Activation bytes one chunk of a batch may keep live (default 512 KiB, a core's L2 cache on most x86 CPUs; 0 runs
-    /// every batch whole). A model that keeps samples apart (<see cref="SampleFlow"/>) and whose batch needs more runs
-    /// as chunks of that many bytes' worth of samples (<see cref="BatchChunks"/>); the chunks stay in the cache the
-    /// layers hand them through. How a batch is cut decides which kernels run, so a different value can change the last
+    /// every batch whole). A model that keeps samples apart (<see cref="SampleFlow"/>), whose weights fit the budget and
+    /// whose batch needs more runs as chunks of that many bytes' worth of samples (<see cref="BatchChunks"/>); the
+    /// chunks stay in the cache the layers hand them through. How a batch is cut decides which kernels run, so a different value can change the last
     /// bits of the results (as a different batch size can); the thread count never does.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Negative.</exception>
@@ -98,9 +98,12 @@ public sealed class ModelProgram
     // Live activation bytes per sample, learned from the first probe run; -1 when the samples are not kept apart.
     private long _bytesPerSample;
 
+    // The weights' stored bytes, read after the probe run (0 when it loaded no blob).
+    private long _weightBytes;
+
     /// <summary>
     /// How many samples one chunk of a batch may hold under <see cref="BatchChunkBytes"/>, or 0 when the program does not
-    /// keep samples apart. The first call runs the first <see cref="SampleFlow.ProbeBatch"/> samples of
+    /// keep samples apart or its weights exceed the budget. The first call runs the first <see cref="SampleFlow.ProbeBatch"/> samples of
     /// <paramref name="input"/> alone (on the calling thread's context) to find out; later calls read the answer.
     /// </summary>
     internal int ChunkSamples<T>(ChunkRunner<T> run, ReadOnlySpan<T> input, ReadOnlySpan<int> shape, int inputPerSample)
@@ -116,6 +119,7 @@ public sealed class ModelProgram
             {
                 var context = run(input[..(SampleFlow.ProbeBatch * inputPerSample)], probeShape);
                 perSample = SampleFlow.Holds(this, context) ? Math.Max(1, ActivationBytes(context) / SampleFlow.ProbeBatch) : -1;
+                _weightBytes = Volatile.Read(ref _blob)?.PayloadBytes ?? 0;
             }
             catch (ArgumentException)
             {
@@ -127,7 +131,16 @@ public sealed class ModelProgram
             Volatile.Write(ref _bytesPerSample, perSample);
         }
 
-        return perSample < 0 ? 0 : (int)Math.Min(int.MaxValue, Math.Max(1, BatchChunkBytes / perSample));
+        // Each chunk streams the weights again: worth it only while they are smaller than the activations a chunk
+        // keeps in the cache. Cutting k chunks trades k × weights for the batch's activations (k × budget), so the
+        // rule is weights < budget: squeezenet (80 KB int8) and mnist_mlp_256 (240 KB) chunk, the wide MLP of
+        // issue 12 (1.8 MB) measured 1.08–1.12× slower in two halves and runs whole.
+        if (perSample < 0 || Volatile.Read(ref _weightBytes) > BatchChunkBytes)
+        {
+            return 0;
+        }
+
+        return (int)Math.Min(int.MaxValue, Math.Max(1, BatchChunkBytes / perSample));
     }
 
     /// <summary>The bytes of <paramref name="context"/>'s slots at its current shapes: per slot the largest value it held.</summary>
