@@ -6,12 +6,35 @@ namespace ModelBuild.Benchmarks;
 /// <summary>
 /// <c>quick chunk-ab batch threads rounds [model…]</c>: each dynamic-batch shared model with its batch run whole
 /// (<c>BatchChunkBytes = 0</c>) and in automatic chunks (the default budget), alternating in rounds of ~20 ms in one
-/// process, ONNX Runtime beside them; best per-call wall time of each.
+/// process, ONNX Runtime beside them; best per-call wall time of each. <c>quick chunk-ab batch 1 1 sizes</c> prints the
+/// samples per chunk each model gets; <c>… wide [variant…]</c> times the wide MLP whole against two halves.
 /// </summary>
 internal static class ChunkAbQuick
 {
     public static void Run(int batch, int threads, int rounds, string[] models)
     {
+        if (models is ["sizes"])
+        {
+            // What BatchChunks makes of each model at the default budget: the built plans (as OpProfiler loads them) probed once.
+            foreach (var (name, shape) in new[] { ("MnistMlpModel", new[] { batch, 1, 28, 28 }), ("MnistCnnModel", [batch, 1, 28, 28]), ("SqueezeNetModel", [batch, 32, 32, 3]) })
+            {
+                var dir = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "obj", "Release", "net10.0", "modelbuild", name);
+                var program = ModelBuild.Compression.Planning.PlanInterpreter.Load(File.ReadAllText(Path.Combine(dir, name + ".mbplan")),
+                    Runtime.WeightBlob.Load(File.ReadAllBytes(Path.Combine(dir, name + ".weights.mbw"))));
+                var context = new OpContext(program);
+                ChunkRunner<float> run = (input, s) =>
+                {
+                    context.SetInput(program.Inputs[0], input, s);
+                    program.Run(context);
+                    return context;
+                };
+                int inPer = shape[1..].Aggregate(1, (a, d) => a * d);
+                Console.WriteLine($"{name}: {program.ChunkSamples(run, new float[batch * inPer], shape, inPer)} samples per chunk, weights {program.Blob.PayloadBytes} B");
+            }
+
+            return;
+        }
+
         if (models is ["wide", .. var variants])
         {
             Wide(batch, rounds, variants.Length > 0 ? variants : ["int8", "fp32", "int4"]);

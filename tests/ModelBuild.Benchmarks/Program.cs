@@ -36,7 +36,8 @@
 // `... -- quick pair model batch rounds` the generated predictor and ONNX Runtime (1 thread) alternating in one process: median per-round ratio (PairQuick).
 // `... -- quick dist model batch gen|ort seconds` one side alone: per-call time percentiles after a warm-up (DistQuick).
 // `... -- quick model-split batch rounds` squeezenet over a batch whole, in automatic and hand-made chunks, on 1 and 2 threads, against ORT (ModelSplitQuick).
-// `... -- quick chunk-ab batch threads rounds [model…]` the dynamic-batch shared models whole and in automatic chunks, alternating, against ORT (ChunkAbQuick).
+// `... -- quick chunk-ab batch threads rounds [model…]` the dynamic-batch shared models whole and in automatic chunks, alternating, against ORT (ChunkAbQuick;
+//   `sizes` prints each model's samples per chunk, `wide [variant…]` the wide MLP whole against two halves).
 // `... -- quick conv-threads batch rounds` SqueezeNet's convs over a batch on 1 and 2 threads, interleaved, and as two plain threads on half the batch each (ConvThreadsQuick; MB_WINO_CHUNK=a,b,… interleaves BlockedWinograd.ChunkFloats values).
 // `... -- quick tail batch` SqueezeNet's 1×1 convs on 7×7 with ConvGemm.PixelTails on and off, interleaved.
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).

@@ -14,8 +14,8 @@ public delegate OpContext ChunkRunner<T>(ReadOnlySpan<T> input, ReadOnlySpan<int
 /// <item>A model with a fixed batch (mnist-8's 1) run over more samples: chunks of that batch (<see cref="Fixed{TIn, TOut}"/>).</item>
 /// <item>A model that keeps samples apart (<see cref="SampleFlow"/>) run over a batch whose activations would not fit a
 /// core's cache: chunks of about <see cref="ModelProgram.BatchChunkBytes"/> of activations each
-/// (<see cref="Dynamic{TIn, TOut}"/>). squeezenet_cifar10 at batch 64 keeps ~5 MiB of activations live; in chunks of
-/// 6 samples it ran in 0.7× the time on one thread (issue 12).</item>
+/// (<see cref="Dynamic{TIn, TOut}"/>). squeezenet_cifar10 at batch 64 keeps ~8 MiB of activations live; in chunks of
+/// 4 samples it ran in 0.7–0.94× the time on one thread (issue 12).</item>
 /// </list>
 /// With <see cref="ModelProgram.IntraOpThreads"/> above 1 the chunks are shared out over <see cref="IntraOp"/>'s
 /// threads, each running whole chunks on its own context (its own activation buffers); operators inside a chunk then

@@ -133,7 +133,7 @@ public sealed class ModelProgram
 
         // Each chunk streams the weights again: worth it only while they are smaller than the activations a chunk
         // keeps in the cache. Cutting k chunks trades k × weights for the batch's activations (k × budget), so the
-        // rule is weights < budget: squeezenet (80 KB int8) and mnist_mlp_256 (240 KB) chunk, the wide MLP of
+        // rule is weights < budget: squeezenet (78 KB int8) and mnist_cnn_fc128 (423 KB) chunk, the wide MLP of
         // issue 12 (1.8 MB) measured 1.08–1.12× slower in two halves and runs whole.
         if (perSample < 0 || Volatile.Read(ref _weightBytes) > BatchChunkBytes)
         {
