@@ -75,6 +75,11 @@ public class PredictorBenchmarks
         MnistMlpModel.IntraOpThreads = Threads;
         MnistCnnModel.IntraOpThreads = Threads;
         SqueezeNetModel.IntraOpThreads = Threads;
+        if (int.TryParse(Environment.GetEnvironmentVariable("MB_CHUNK_BYTES"), out int chunkBytes))
+        {
+            // An A/B of batch chunks (0 = every batch whole) in any mode built on this class.
+            MnistMlpModel.BatchChunkBytes = MnistCnnModel.BatchChunkBytes = SqueezeNetModel.BatchChunkBytes = chunkBytes;
+        }
 
         var rng = new Random(7);
         _input = new float[inPer * Batch];
