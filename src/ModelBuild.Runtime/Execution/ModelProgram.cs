@@ -76,8 +76,9 @@ public sealed class ModelProgram
     /// Activation bytes one chunk of a batch may keep live (default 512 KiB, a core's L2 cache on most x86 CPUs; 0 runs
     /// every batch whole). A model that keeps samples apart (<see cref="SampleFlow"/>), whose weights fit the budget and
     /// whose batch needs more runs as chunks of that many bytes' worth of samples (<see cref="BatchChunks"/>); the
-    /// chunks stay in the cache the layers hand them through. How a batch is cut decides which kernels run, so a different value can change the last
-    /// bits of the results (as a different batch size can); the thread count never does.
+    /// chunks stay in the cache the layers hand them through. How a batch is cut decides which kernels run, so a
+    /// different value can change the last bits of the results (as a different batch size can); the thread count
+    /// never does.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Negative.</exception>
     public int BatchChunkBytes
@@ -103,8 +104,9 @@ public sealed class ModelProgram
 
     /// <summary>
     /// How many samples one chunk of a batch may hold under <see cref="BatchChunkBytes"/>, or 0 when the program does not
-    /// keep samples apart or its weights exceed the budget. The first call runs the first <see cref="SampleFlow.ProbeBatch"/> samples of
-    /// <paramref name="input"/> alone (on the calling thread's context) to find out; later calls read the answer.
+    /// keep samples apart or its weights exceed the budget. The first call runs the first
+    /// <see cref="SampleFlow.ProbeBatch"/> samples of <paramref name="input"/> alone (on the calling thread's context)
+    /// to find out; later calls read the answer.
     /// </summary>
     internal int ChunkSamples<T>(ChunkRunner<T> run, ReadOnlySpan<T> input, ReadOnlySpan<int> shape, int inputPerSample)
         where T : unmanaged
