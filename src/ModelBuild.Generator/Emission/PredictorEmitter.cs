@@ -140,35 +140,38 @@ internal static partial class PredictorEmitter
 
     private static void EmitIntraOpThreads(SourceWriter w, PredictorSpec spec)
     {
-        w.Line("/// <summary>");
-        w.Line("/// Threads one prediction may use inside an operator, for every instance of this class (default 1: the calling");
-        w.Line("/// thread only, allocation-free). Batched Dense and Conv split independent outputs, and a batch run in chunks");
-        w.Line("/// shares the chunks out, so results are identical for every value. Each calling thread gets its own helper");
-        w.Line("/// threads on its first parallel call.");
-        w.Line("/// </summary>");
-        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is below 1 or above 64.</exception>");
-        w.Line("public static int IntraOpThreads");
-        w.Line("{");
-        w.Line("    get => " + spec.ClassName + "Program.Program.IntraOpThreads;");
-        w.Line("    set => " + spec.ClassName + "Program.Program.IntraOpThreads = value;");
-        w.Line("}");
-        w.Line();
+        EmitProgramSetting(w, spec, "IntraOpThreads", "The value is below 1 or above 64.",
+            "Threads one prediction may use inside an operator, for every instance of this class (default 1: the calling",
+            "thread only, allocation-free). Batched Dense and Conv split independent outputs, and a batch run in chunks",
+            "shares the chunks out, so results are identical for every value. Each calling thread gets its own helper",
+            "threads on its first parallel call.");
         if (spec.Inputs.Count == 1 && spec.Outputs.Count == 1 && IsBatched(spec) && spec.Inputs[0].Dim(0) < 0)
         {
-            w.Line("/// <summary>");
-            w.Line("/// Activation bytes one chunk of a batch may keep live, for every instance of this class (default 512 KiB; 0 runs");
-            w.Line("/// every batch whole). When the model keeps samples apart and its weights fit the budget, a larger batch runs as");
-            w.Line("/// chunks that stay in a core's cache; a different value can change the last bits of the results, as a different");
-            w.Line("/// batch size can.");
-            w.Line("/// </summary>");
-            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is negative.</exception>");
-            w.Line("public static int BatchChunkBytes");
-            w.Line("{");
-            w.Line("    get => " + spec.ClassName + "Program.Program.BatchChunkBytes;");
-            w.Line("    set => " + spec.ClassName + "Program.Program.BatchChunkBytes = value;");
-            w.Line("}");
-            w.Line();
+            EmitProgramSetting(w, spec, "BatchChunkBytes", "The value is negative.",
+                "Activation bytes one chunk of a batch may keep live, for every instance of this class (default 512 KiB; 0 runs",
+                "every batch whole). When the model keeps samples apart and its weights fit the budget, a larger batch runs as",
+                "chunks that stay in a core's cache; a different value can change the last bits of the results, as a different",
+                "batch size can.");
         }
+    }
+
+    /// <summary>A static int property of the generated class that reads and sets the program's property of that name.</summary>
+    private static void EmitProgramSetting(SourceWriter w, PredictorSpec spec, string name, string outOfRange, params string[] summary)
+    {
+        w.Line("/// <summary>");
+        foreach (var line in summary)
+        {
+            w.Line("/// " + line);
+        }
+
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">" + outOfRange + "</exception>");
+        w.Line("public static int " + name);
+        w.Line("{");
+        w.Line("    get => " + spec.ClassName + "Program.Program." + name + ";");
+        w.Line("    set => " + spec.ClassName + "Program.Program." + name + " = value;");
+        w.Line("}");
+        w.Line();
     }
 
     private static string FileName(string path)
