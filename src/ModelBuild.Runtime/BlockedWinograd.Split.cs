@@ -114,7 +114,7 @@ internal static partial class BlockedWinograd
                     ref Unsafe.Add(ref mr, k * XiStride(tiles, _plan.OCp)), oc0, oc1);
             }
 
-            OutputTransform<TF, TV, TW>(m, new Span<float>(_y, _yLength), paddedBias,
+            OutputTransform<TF, TV, TW>(m, new Span<float>(_y, _yLength), _s.OC * _s.OH * _s.OW, paddedBias,
                 _relu, _s, _plan, 1, 0, _plan.TH, tiles, oc0 / lanes, Math.Min(_plan.OutBlocks, oc1 / lanes));
         }
     }

@@ -54,9 +54,10 @@ internal static partial class BlockedWinograd
     /// <summary>
     /// <c>y[oc, m·th + i, m·tw + j] = act((Aᵀ M A)[i, j] + bias[oc])</c> for the chunk's tiles, L output channels per
     /// vector. The tiles of a strip of L output columns (L / m tiles) are transformed into a buffer of L pixel vectors per
-    /// output row, which an L×L register transpose turns into L channel rows of L consecutive NCHW outputs.
+    /// output row, which an L×L register transpose turns into L channel rows of L consecutive NCHW outputs. Image i's
+    /// outputs start <paramref name="yImage"/>·i floats into <paramref name="y"/>.
     /// </summary>
-    private static void OutputTransform<TF, TV, TW>(ReadOnlySpan<float> mm, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Plan plan, int images, int th0, int rows, int tiles,
+    private static void OutputTransform<TF, TV, TW>(ReadOnlySpan<float> mm, Span<float> y, int yImage, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Plan plan, int images, int th0, int rows, int tiles,
         int blk0, int blk1)
         where TF : struct, IWinogradTile
         where TV : struct
@@ -73,7 +74,7 @@ internal static partial class BlockedWinograd
         ref float br = ref MemoryMarshal.GetReference(bias);
         for (int i = 0; i < images; i++)
         {
-            ref float yi = ref Unsafe.Add(ref yr, (nint)i * s.OC * p);
+            ref float yi = ref Unsafe.Add(ref yr, (nint)i * yImage);
             for (int th = th0; th < th0 + rows; th++)
             {
                 int tileRow = ((i * rows) + th - th0) * plan.TWc, validRows = Math.Min(m, s.OH - (th * m));

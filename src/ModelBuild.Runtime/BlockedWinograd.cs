@@ -55,32 +55,42 @@ internal static partial class BlockedWinograd
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act)
         => Run(level, x, w, bias, y, s, batch, act, TileSize(s));
 
-    /// <summary>As <see cref="Run(SimdLevel, ReadOnlySpan{float}, WeightMatrix, ReadOnlySpan{float}, Span{float}, in Conv2DShape, int, Activation)"/> with the output tile side <paramref name="tile"/> (2 or 4) given (tests run both).</summary>
-    internal static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act, int tile)
+    /// <summary>
+    /// As <see cref="Run(SimdLevel, ReadOnlySpan{float}, WeightMatrix, ReadOnlySpan{float}, Span{float}, in Conv2DShape, int, Activation)"/>
+    /// with output images <paramref name="yImage"/> floats apart (at least OC·OH·OW): a conv writing its channels of a
+    /// larger tensor (<c>ConvOp.ConcatChannels</c>); the floats between images are left as they are.
+    /// </summary>
+    internal static void RunInto(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int yImage, in Conv2DShape s, int batch, Activation act)
+        => Run(level, x, w, bias, y, s, batch, act, TileSize(s), yImage);
+
+    /// <summary>As <see cref="RunInto"/> with the output tile side <paramref name="tile"/> (2 or 4) given (tests run both); <paramref name="yImage"/> 0 = OC·OH·OW.</summary>
+    internal static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act, int tile, int yImage = 0)
     {
         bool f2 = tile == 2;
+        yImage = yImage == 0 ? s.OC * s.OH * s.OW : yImage;
+        Check.AtLeast(y.Length, ((long)(batch - 1) * yImage) + ((long)s.OC * s.OH * s.OW), nameof(y), "(batch − 1) × yImage + OC × OH × OW");
         if (level == SimdLevel.Vector256)
         {
             if (f2)
             {
-                Run<WinogradF2, Vector256<float>, Vector256Width>(x, w, bias, y, s, batch, act);
+                Run<WinogradF2, Vector256<float>, Vector256Width>(x, w, bias, y, s, batch, act, yImage);
             }
             else
             {
-                Run<WinogradF4, Vector256<float>, Vector256Width>(x, w, bias, y, s, batch, act);
+                Run<WinogradF4, Vector256<float>, Vector256Width>(x, w, bias, y, s, batch, act, yImage);
             }
         }
         else if (f2)
         {
-            Run<WinogradF2, Vector128<float>, Vector128Width>(x, w, bias, y, s, batch, act);
+            Run<WinogradF2, Vector128<float>, Vector128Width>(x, w, bias, y, s, batch, act, yImage);
         }
         else
         {
-            Run<WinogradF4, Vector128<float>, Vector128Width>(x, w, bias, y, s, batch, act);
+            Run<WinogradF4, Vector128<float>, Vector128Width>(x, w, bias, y, s, batch, act, yImage);
         }
     }
 
-    private static unsafe void Run<TF, TV, TW>(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act)
+    private static unsafe void Run<TF, TV, TW>(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act, int yImage)
         where TF : struct, IWinogradTile
         where TV : struct
         where TW : struct, IVectorWidth<TV>
@@ -102,13 +112,13 @@ internal static partial class BlockedWinograd
         {
             for (int n0 = 0; n0 < batch; n0 += plan.Images)
             {
-                RunImages<TF, TV, TW>(x, y, s, plan, n0, Math.Min(plan.Images, batch - n0), stage, v, m, paddedBias, ref u, act);
+                RunImages<TF, TV, TW>(x, y, yImage, s, plan, n0, Math.Min(plan.Images, batch - n0), stage, v, m, paddedBias, ref u, act);
             }
         }
     }
 
     /// <summary>The chunks of <paramref name="images"/> images from <paramref name="n0"/>.</summary>
-    private static void RunImages<TF, TV, TW>(ReadOnlySpan<float> x, Span<float> y, in Conv2DShape s, in Plan plan, int n0, int images, Span<float> stage, Span<float> v, Span<float> m,
+    private static void RunImages<TF, TV, TW>(ReadOnlySpan<float> x, Span<float> y, int yImage, in Conv2DShape s, in Plan plan, int n0, int images, Span<float> stage, Span<float> v, Span<float> m,
         ReadOnlySpan<float> paddedBias, ref float u, Activation act)
         where TF : struct, IWinogradTile
         where TV : struct
@@ -120,7 +130,7 @@ internal static partial class BlockedWinograd
             Stage<TV, TW>(x.Slice((n0 + i) * s.C * hw, s.C * hw), stage.Slice(i * plan.StageFloats, plan.StageFloats), s, plan);
         }
 
-        Span<float> yn = y.Slice(n0 * s.OC * p, images * s.OC * p);
+        Span<float> yn = y.Slice(n0 * yImage, ((images - 1) * yImage) + (s.OC * p));
         for (int th0 = 0; th0 < plan.TH; th0 += plan.Rows)
         {
             int rows = Math.Min(plan.Rows, plan.TH - th0), tiles = images * rows * plan.TWc;
@@ -130,7 +140,7 @@ internal static partial class BlockedWinograd
                 Gemm<TV, TW>(ref v[k * XiStride(tiles, plan.Cp)], tiles, plan.Cp, s.C, ref Unsafe.Add(ref u, (nint)k * perXi), plan.OCp, ref m[k * XiStride(tiles, plan.OCp)], 0, plan.OCp);
             }
 
-            OutputTransform<TF, TV, TW>(m, yn, paddedBias, act == Activation.Relu, s, plan, images, th0, rows, tiles, 0, plan.OutBlocks);
+            OutputTransform<TF, TV, TW>(m, yn, yImage, paddedBias, act == Activation.Relu, s, plan, images, th0, rows, tiles, 0, plan.OutBlocks);
         }
     }
 

@@ -20,17 +20,10 @@ public static partial class Kernels
     /// <summary>As the public overload, splitting a batch over up to <paramref name="threads"/> threads (<see cref="ConvParallel"/>); results are identical for every thread count.</summary>
     internal static void Conv2D(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, int threads)
     {
-        ArgumentNullException.ThrowIfNull(w);
-        CheckConvShape(s);
-        if (w.Rows != s.OC || w.Cols != s.C / s.Group * s.KH * s.KW)
-        {
-            throw new ArgumentException($"w must be {s.OC}×{s.C / s.Group * s.KH * s.KW} (OC × C/group·KH·KW) but is {w.Rows}×{w.Cols}.", nameof(w));
-        }
-
+        CheckOperands(w, bias, s);
         Check.AtLeast(x.Length, (long)batch * s.C * s.H * s.W, nameof(x), "batch × C × H × W");
         Check.AtLeast(y.Length, (long)batch * s.OC * s.OH * s.OW, nameof(y), "batch × OC × OH × OW");
         Check.AtLeast(scratch.Length, Conv2DScratch(s), nameof(scratch), "Conv2DScratch(shape)");
-        Check.BiasLength(bias, s.OC);
         if (threads > 1 && batch == 1 && ChannelVectorConv.Applies(Simd.Best, s))
         {
             // One image's pixel tiles over the threads (a batch is split by images below, each image as with one thread).
@@ -50,6 +43,35 @@ public static partial class Kernels
         }
 
         Conv2D(Simd.Best, x, w, bias, y, scratch, s, batch, act);
+    }
+
+    /// <summary>
+    /// As the threaded overload, for output images <paramref name="yImage"/> floats apart (at least OC·OH·OW): a conv
+    /// writing its channels of a larger tensor (<c>ConvOp.ConcatChannels</c>). Blocked Winograd runs the batch as one
+    /// call, as it would without the gaps; other paths run image by image, each as a batch of one (the same paths and
+    /// bits as <c>ConvParallel</c>'s parts), leaving the gaps between images untouched.
+    /// </summary>
+    internal static void Conv2D(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int yImage, Span<float> scratch, in Conv2DShape s, int batch, Activation act, int threads)
+    {
+        CheckOperands(w, bias, s);
+        int part = s.OC * s.OH * s.OW, image = s.C * s.H * s.W;
+        if (yImage < part)
+        {
+            throw new ArgumentOutOfRangeException(nameof(yImage), $"output images {yImage} floats apart cannot hold OC × OH × OW = {part}.");
+        }
+
+        Check.AtLeast(y.Length, ((long)(batch - 1) * yImage) + part, nameof(y), "(batch − 1) × yImage + OC × OH × OW");
+        Check.AtLeast(x.Length, (long)batch * image, nameof(x), "batch × C × H × W");
+        if (threads <= 1 && BlockedWinograd.Applies(Simd.Best, s, w))
+        {
+            BlockedWinograd.RunInto(Simd.Best, x, w, bias, y, yImage, s, batch, act);
+            return;
+        }
+
+        for (int n = 0; n < batch; n++)
+        {
+            Conv2D(x.Slice(n * image, image), w, bias, y.Slice(n * yImage, part), scratch, s, 1, act, threads);
+        }
     }
 
     /// <summary>The scratch floats <c>Conv2D</c> needs for <paramref name="s"/> (independent of the batch).</summary>
@@ -180,6 +202,18 @@ public static partial class Kernels
     internal static bool IsPointwise(in Conv2DShape s) =>
         s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PadTop == 0 && s.PadLeft == 0 && s.PadBottom == 0 && s.PadRight == 0
         && s.OH == s.H && s.OW == s.W;
+
+    private static void CheckOperands(WeightMatrix w, ReadOnlySpan<float> bias, in Conv2DShape s)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        CheckConvShape(s);
+        if (w.Rows != s.OC || w.Cols != s.C / s.Group * s.KH * s.KW)
+        {
+            throw new ArgumentException($"w must be {s.OC}×{s.C / s.Group * s.KH * s.KW} (OC × C/group·KH·KW) but is {w.Rows}×{w.Cols}.", nameof(w));
+        }
+
+        Check.BiasLength(bias, s.OC);
+    }
 
     private static void CheckConvShape(in Conv2DShape s)
     {

@@ -65,6 +65,9 @@ internal sealed class OpHarness
         return id;
     }
 
+    /// <summary>A float activation sharing <paramref name="value"/>'s slot (as the planner joins a view or a concat part with its value); not an output.</summary>
+    public int Alias(int value) => Add(ValueDecl.Activation("v" + _values.Count, TensorType.Float32, _values[value].Slot));
+
     /// <summary>Runs <paramref name="ops"/> in order and returns the context holding the outputs.</summary>
     public OpContext Run(params Op[] ops)
     {

@@ -13,7 +13,8 @@ public sealed record PlanTarget(string ClassName, string Namespace, string Sourc
 /// <summary>
 /// Lowers a simplified, shape-inferred graph to a <see cref="ModelPlan"/>: each node through its lowering unit
 /// (<see cref="Lowerings"/>) or, for a chain a pattern fusion matched (<see cref="PatternFusions"/>), the whole chain
-/// at its last node, then in-place and view aliasing, then arena slots by liveness.
+/// at its last node, then concat elision (<see cref="ConcatInPlace"/>), in-place and view aliasing, then arena slots
+/// by liveness.
 /// </summary>
 /// <remarks>
 /// Every node is analysed even after one fails (outputs of a refused node become placeholders), so MB3003 lists
@@ -84,6 +85,7 @@ internal static class PlanBuilder
             throw e;
         }
 
+        ConcatInPlace.Apply(c);
         RunInPlace(c);
         var slots = c.Slots.Assign();
         var plan = new ModelPlan

@@ -11,6 +11,8 @@ internal sealed class SlotAllocator
     private readonly List<int> _parent = new();
     private readonly List<int> _first = new();
     private readonly List<int> _last = new();
+    private readonly List<int> _reads = new();
+    private readonly List<int> _members = new();
 
     /// <summary>Declares an activation written by op <paramref name="op"/> (−1 for graph inputs).</summary>
     public int Declare(int op)
@@ -18,6 +20,8 @@ internal sealed class SlotAllocator
         _parent.Add(_parent.Count);
         _first.Add(op);
         _last.Add(op);
+        _reads.Add(0);
+        _members.Add(1);
         return _parent.Count - 1;
     }
 
@@ -26,7 +30,14 @@ internal sealed class SlotAllocator
     {
         var g = Find(id);
         _last[g] = Math.Max(_last[g], op);
+        _reads[id]++;
     }
+
+    /// <summary>How many reads of activation <paramref name="id"/> itself (not its group) were recorded.</summary>
+    public int Reads(int id) => _reads[id];
+
+    /// <summary>Whether activation <paramref name="id"/> shares its storage with no other (no view, in-place op or concat part).</summary>
+    public bool IsAlone(int id) => _members[Find(id)] == 1;
 
     /// <summary>The last op that reads the group of <paramref name="id"/> so far.</summary>
     public int LastRead(int id) => _last[Find(id)];
@@ -44,6 +55,7 @@ internal sealed class SlotAllocator
         }
 
         _parent[gb] = ga;
+        _members[ga] += _members[gb];
         _first[ga] = Math.Min(_first[ga], _first[gb]);
         _last[ga] = Math.Max(_last[ga], _last[gb]);
     }

@@ -119,6 +119,20 @@ public sealed class OpContext
     public Span<float> OutputFloats(int value, scoped ReadOnlySpan<int> shape) =>
         MemoryMarshal.Cast<byte, float>(Output(value, shape, sizeof(float)));
 
+    /// <summary>
+    /// Sets the shape of output <paramref name="value"/> and returns <paramref name="storageFloats"/> floats of its storage,
+    /// keeping what the storage already holds: an operator writing its part of a larger tensor that shares the value's
+    /// slot (a Conv writing its channels of a Concat's output, see <c>ConvOp.ConcatChannels</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="storageFloats"/> is smaller than the shape's element count.</exception>
+    public Span<float> OutputFloats(int value, scoped ReadOnlySpan<int> shape, int storageFloats)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(storageFloats, ShapeMath.Product(shape));
+        var whole = MemoryMarshal.Cast<byte, float>(Output(value, [storageFloats], sizeof(float)));
+        shape.CopyTo(SetDims(value, shape.Length));
+        return whole;
+    }
+
     /// <summary>Sets the shape of output <paramref name="value"/> and returns its int64 storage.</summary>
     public Span<long> OutputLongs(int value, scoped ReadOnlySpan<int> shape) =>
         MemoryMarshal.Cast<byte, long>(Output(value, shape, sizeof(long)));
@@ -166,20 +180,21 @@ public sealed class OpContext
 
     private Span<byte> Output(int value, scoped ReadOnlySpan<int> shape, int elementSize)
     {
+        var bytes = (long)ShapeMath.Product(shape) * elementSize;
+        var storage = Storage(value, bytes);
+        shape.CopyTo(SetDims(value, shape.Length));
+        return storage;
+    }
+
+    /// <summary>At least <paramref name="bytes"/> bytes of value <paramref name="value"/>'s slot, grown (contents kept) when smaller.</summary>
+    private Span<byte> Storage(int value, long bytes)
+    {
         var decl = _program.Values[value];
         if (!decl.IsActivation)
         {
             throw new InvalidOperationException($"'{decl.Name}' is a constant and cannot be written.");
         }
 
-        var dims = _dims[value];
-        if (dims.Length != shape.Length)
-        {
-            _dims[value] = dims = new int[shape.Length];
-        }
-
-        shape.CopyTo(dims);
-        var bytes = (long)ShapeMath.Product(shape) * elementSize;
         ref var slot = ref _slots[decl.Slot];
         if (slot.Length < bytes)
         {
@@ -198,6 +213,18 @@ public sealed class OpContext
         }
 
         return slot.Span.Slice(0, (int)bytes);
+    }
+
+    /// <summary>Value <paramref name="value"/>'s dims array, resized to <paramref name="rank"/> (reused while the rank stays).</summary>
+    private int[] SetDims(int value, int rank)
+    {
+        var dims = _dims[value];
+        if (dims.Length != rank)
+        {
+            _dims[value] = dims = new int[rank];
+        }
+
+        return dims;
     }
 
     /// <summary>A run starts: slots outgrown from now on are kept for reuse (see <see cref="SpareBuffers"/>).</summary>

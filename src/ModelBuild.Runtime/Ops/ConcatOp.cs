@@ -2,7 +2,10 @@ using ModelBuild.Runtime.Execution;
 
 namespace ModelBuild.Runtime.Ops;
 
-/// <summary>ONNX Concat along any axis, any element type; operands may be constants.</summary>
+/// <summary>
+/// ONNX Concat along any axis, any element type; operands may be constants. An input that shares the output's storage
+/// was written in place by its producer (a Conv's <c>ConcatChannels</c>, arranged by the planner) and is not copied.
+/// </summary>
 /// <param name="Inputs">The operand values, in order.</param>
 /// <param name="Y">Output.</param>
 /// <param name="Axis">The axis (negative counts from the end).</param>
@@ -49,7 +52,7 @@ public sealed record ConcatOp(int[] Inputs, int Y, int Axis) : Op
         var outer = ShapeMath.Product(ys[..axis]);
         var inner = ShapeMath.Product(ys[(axis + 1)..]) * size;
         var row = ys[axis] * inner;
-        if (c.Program.IntraOpThreads > 1 && outer > 1 && Inputs.Length <= BatchParallel.MaxConcatInputs)
+        if (c.Program.IntraOpThreads > 1 && outer > 1 && Inputs.Length <= BatchParallel.MaxConcatInputs && !AnyInPlace(c))
         {
             ConcatRows(c, y, outer, inner, axis);
             return;
@@ -58,8 +61,14 @@ public sealed record ConcatOp(int[] Inputs, int Y, int Axis) : Op
         var offset = 0;
         foreach (var input in Inputs)
         {
-            var x = c.Bytes(input);
             var chunk = c.Shape(input)[axis] * inner;
+            if (c.SameStorage(input, Y))
+            {
+                offset += chunk;
+                continue;
+            }
+
+            var x = c.Bytes(input);
             for (var o = 0; o < outer; o++)
             {
                 x.Slice(o * chunk, chunk).CopyTo(y.Slice((o * row) + offset, chunk));
@@ -67,6 +76,20 @@ public sealed record ConcatOp(int[] Inputs, int Y, int Axis) : Op
 
             offset += chunk;
         }
+    }
+
+    // A loop, not Array.Exists: its lambda would capture c and allocate on every call.
+    private bool AnyInPlace(OpContext c)
+    {
+        foreach (var input in Inputs)
+        {
+            if (c.SameStorage(input, Y))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The same copies with the rows shared out over the program's threads (<see cref="BatchParallel.Concat"/>).</summary>

@@ -23,8 +23,16 @@ namespace ModelBuild.Runtime.Ops;
 /// the first R output channels before <paramref name="Act"/>; the other channels get nothing (the residual padded with
 /// zero channels, as in <c>Add(Conv(x), Concat(r, zeros))</c>). Same values as the separate Conv → Add → activation.
 /// </param>
+/// <param name="ConcatOffset">With <paramref name="ConcatChannels"/>: the first channel this conv writes.</param>
+/// <param name="ConcatChannels">
+/// 0, or the channel count of the Concat (along axis 1) that reads <paramref name="Y"/> and shares its storage (1-D and 2-D
+/// convs without a residual): the conv then writes its OC output channels as channels
+/// [<paramref name="ConcatOffset"/>, <paramref name="ConcatOffset"/> + OC) of each image of that <c>[N, ConcatChannels,
+/// output spatial…]</c> tensor, so the Concat has nothing to copy (the planner's concat elision, as in SqueezeNet's Fire
+/// modules and Inception blocks). <paramref name="Y"/>'s shape is still <c>[N, OC, output spatial…]</c>.
+/// </param>
 public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShape, int[] Strides, int[] Dilations, int[] Pads,
-    string AutoPad, int Group, Activation Act, int Residual = -1) : Op
+    string AutoPad, int Group, Activation Act, int Residual = -1, int ConcatOffset = 0, int ConcatChannels = 0) : Op
 {
     /// <inheritdoc/>
     // The fused residual is added element by element, so it must hold the same samples.
@@ -52,7 +60,8 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
         }
 
         int residualChannels = Residual < 0 ? 0 : CheckResidual(c, ys);
-        var y = c.OutputFloats(Y, ys);
+        int pixels = ShapeMath.Product(ys[2..]);
+        var y = ConcatChannels == 0 ? c.OutputFloats(Y, ys) : ConcatPart(c, ys, n, pixels);
         if (rank == 3)
         {
             var s3 = new Conv3DShape(ch, w.Rows, Group, Dims3.Trailing(xs[2..], 1), Dims3.Trailing(ys[2..], 1), Dims3.Trailing(KernelShape, 1),
@@ -72,7 +81,25 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
             return;
         }
 
+        if (ConcatChannels > 0 && n > 1)
+        {
+            Kernels.Conv2D(c.Floats(X), w, c.BlobFloats(Bias), y, ConcatChannels * pixels, scratch, shape, n, Act, c.Program.IntraOpThreads);
+            return;
+        }
+
         Kernels.Conv2D(c.Floats(X), w, c.BlobFloats(Bias), y, scratch, shape, n, Act, c.Program.IntraOpThreads);
+    }
+
+    /// <summary>This conv's channels of the shared Concat output: from channel <see cref="ConcatOffset"/> of image 0 to the end of the storage.</summary>
+    private Span<float> ConcatPart(OpContext c, ReadOnlySpan<int> ys, int n, int pixels)
+    {
+        if (KernelShape.Length > 2 || Residual >= 0 || ConcatOffset < 0 || ConcatOffset + ys[1] > ConcatChannels)
+        {
+            throw Fail($"channels [{ConcatOffset}, {ConcatOffset + ys[1]}) of a {ConcatChannels}-channel concat output are not a part a 1-D or 2-D conv without a residual can write.");
+        }
+
+        var whole = c.OutputFloats(Y, ys, checked(n * ConcatChannels * pixels));
+        return whole[(ConcatOffset * pixels)..];
     }
 
     /// <summary>The residual's channel count R after checking its shape is <c>[N, R ≤ OC, output spatial…]</c> (1-D and 2-D only).</summary>
