@@ -61,6 +61,26 @@ public sealed class ConcatInPlaceTests
         }
     }
 
+    [Theory]
+    [InlineData("pointwise", 1)]
+    [InlineData("pointwise", 3)]
+    [InlineData("3x3 blocked winograd", 1)]
+    [InlineData("3x3 blocked winograd", 3)]
+    public void Steady_state_calls_allocate_nothing(string kind, int batch)
+    {
+        var (shape, first, second) = Parts(kind);
+        int[] dims = [batch, .. shape];
+        var h = new OpHarness();
+        int x = h.Floats(TestData.Floats(new Random(5), dims.Aggregate(1, (p, d) => p * d)), dims);
+        int y = h.Output();
+        int a = h.Alias(y), b = h.Alias(y), total = first.OC + second.OC;
+        var (program, context) = h.Prepare(
+            Conv(h, x, a, first, seed: 1) with { ConcatChannels = total },
+            Conv(h, x, b, second, seed: 2) with { ConcatOffset = first.OC, ConcatChannels = total },
+            new ConcatOp([a, b], y, 1));
+        SteadyState.AssertAllocatesNothing(() => program.Run(context), "the convs and the concat");
+    }
+
     [Fact]
     public void A_part_outside_the_concat_channels_is_refused_with_the_node_name()
     {

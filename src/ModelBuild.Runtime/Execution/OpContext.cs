@@ -128,7 +128,7 @@ public sealed class OpContext
     public Span<float> OutputFloats(int value, scoped ReadOnlySpan<int> shape, int storageFloats)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(storageFloats, ShapeMath.Product(shape));
-        var whole = MemoryMarshal.Cast<byte, float>(Output(value, [storageFloats], sizeof(float)));
+        var whole = MemoryMarshal.Cast<byte, float>(Storage(value, (long)storageFloats * sizeof(float)));
         shape.CopyTo(SetDims(value, shape.Length));
         return whole;
     }
