@@ -24,7 +24,7 @@ public static partial class Kernels
         Check.AtLeast(x.Length, (long)batch * s.C * s.H * s.W, nameof(x), "batch × C × H × W");
         Check.AtLeast(y.Length, (long)batch * s.OC * s.OH * s.OW, nameof(y), "batch × OC × OH × OW");
         Check.AtLeast(scratch.Length, Conv2DScratch(s), nameof(scratch), "Conv2DScratch(shape)");
-        if (threads > 1 && batch == 1 && ChannelVectorConv.Applies(Simd.Best, s))
+        if (threads > 1 && batch == 1 && ChannelVectorConv.Applies(Simd.Best, s) && !TakesWinograd(Simd.Best, s, w))
         {
             // One image's pixel tiles over the threads (a batch is split by images below, each image as with one thread).
             ChannelVectorConv.Run(x, w, bias, y, scratch, s, batch, act, threads);
@@ -195,6 +195,11 @@ public static partial class Kernels
             }
         }
     }
+
+    // The one-thread order takes Winograd before ChannelVectorConv; a split must take the same path, or a thread
+    // count would change the bits (3×3 convs of 16–32 channels on small images fit both).
+    private static bool TakesWinograd(SimdLevel level, in Conv2DShape s, WeightMatrix w) =>
+        BlockedWinograd.Applies(level, s, w) || WinogradConv.Applies(level, s, w);
 
     private static bool IsDepthwise(in Conv2DShape s) => s.Group == s.C && s.OC == s.C && s.Group > 1;
 

@@ -15,7 +15,7 @@ public sealed class ConcatInPlaceTests
     public static TheoryData<string, int, int, bool> Cases()
     {
         var data = new TheoryData<string, int, int, bool>();
-        foreach (var kind in new[] { "pointwise", "3x3 blocked winograd", "3x3 stride 2 im2col", "3x3 phase planes", "depthwise", "1-D" })
+        foreach (var kind in new[] { "pointwise", "3x3 blocked winograd", "3x3 stride 2 im2col", "3x3 phase planes", "depthwise", "3x3 winograd or channel vectors", "1-D" })
         {
             foreach (int batch in new[] { 1, 3 })
             {
@@ -61,6 +61,25 @@ public sealed class ConcatInPlaceTests
         }
     }
 
+    /// <summary>The thread count never changes the bits (README, "Intra-op threads"), in place or not.</summary>
+    [Theory]
+    [InlineData("3x3 winograd or channel vectors", 1)]
+    [InlineData("3x3 winograd or channel vectors", 3)]
+    [InlineData("3x3 blocked winograd", 3)]
+    [InlineData("3x3 phase planes", 3)]
+    public void One_and_two_threads_give_the_same_bits(string kind, int batch)
+    {
+        var (shape, _, _) = Parts(kind);
+        int[] x1 = [batch, .. shape];
+        var input = TestData.Floats(new Random(5), x1.Aggregate(1, (p, d) => p * d));
+        foreach (bool inPlace in new[] { false, true })
+        {
+            var one = Run(kind, inPlace, reversed: false, threads: 1, (input, x1), (input, x1));
+            var two = Run(kind, inPlace, reversed: false, threads: 2, (input, x1), (input, x1));
+            Assert.Equal(one.Values, two.Values);
+        }
+    }
+
     [Theory]
     [InlineData("pointwise", 1)]
     [InlineData("pointwise", 3)]
@@ -79,6 +98,15 @@ public sealed class ConcatInPlaceTests
             Conv(h, x, b, second, seed: 2) with { ConcatOffset = first.OC, ConcatChannels = total },
             new ConcatOp([a, b], y, 1));
         SteadyState.AssertAllocatesNothing(() => program.Run(context), "the convs and the concat");
+    }
+
+    [Fact]
+    public void A_batch_of_zero_gives_an_empty_output()
+    {
+        var input = (Array.Empty<float>(), new[] { 0, 16, 7, 7 });
+        var actual = Run("pointwise", inPlace: true, reversed: false, threads: 1, input, input);
+        Assert.Equal([0, 17, 7, 7], actual.Shape);
+        Assert.Empty(actual.Values);
     }
 
     [Fact]
@@ -104,6 +132,7 @@ public sealed class ConcatInPlaceTests
         "3x3 stride 2 im2col" => ([3, 15, 15], new Spec(8, 3, 3, 2, 0, 1), new Spec(6, 3, 3, 2, 0, 1)),
         "3x3 phase planes" => ([4, 20, 20], new Spec(12, 4, 3, 1, 1, 1), new Spec(7, 4, 3, 1, 1, 1)),
         "depthwise" => ([8, 9, 9], new Spec(8, 8, 3, 1, 1, 8), new Spec(8, 8, 3, 1, 1, 8)),
+        "3x3 winograd or channel vectors" => ([16, 8, 8], new Spec(16, 16, 3, 1, 1, 1), new Spec(16, 16, 3, 1, 1, 1)),
         _ => ([6, 30], new Spec(5, 6, 3, 1, 1, 1, OneD: true), new Spec(9, 6, 3, 1, 1, 1, OneD: true)),
     };
 

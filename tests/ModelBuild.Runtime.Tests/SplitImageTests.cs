@@ -31,6 +31,8 @@ public sealed class SplitImageTests
         Shape(32, 7, 7, 128, 3, 1, 1),    // BlockedWinograd on 7×7 (squeezenet's fire 3×3)
         Shape(20, 11, 9, 36, 3, 1, 1),    // BlockedWinograd, partial channel blocks in and out
         Shape(24, 20, 20, 16, 3, 1, 1),   // im2col in 3 panels of 140 pixels: the pixel cut falls inside the second
+        Shape(16, 8, 8, 16, 3, 1, 1),     // BlockedWinograd with one thread, where ChannelVectorConv also fits on AVX2
+        Shape(16, 18, 18, 16, 3, 1, 1),   // WinogradConv with one thread, where ChannelVectorConv also fits on AVX2
     ];
 
     [Theory]
@@ -45,6 +47,8 @@ public sealed class SplitImageTests
     [InlineData(7, 2)]
     [InlineData(8, 2)]
     [InlineData(8, 3)]
+    [InlineData(9, 2)]
+    [InlineData(10, 2)]
     public void OneImage_AnyThreadCount_GivesTheSameBits(int shapeIndex, int threads)
     {
         Conv2DShape s = Shapes[shapeIndex];

@@ -35,8 +35,10 @@ internal static class ConcatInPlace
     /// <summary>The op index and channel count of each input's Conv, or null when the Concat cannot be elided.</summary>
     private static List<(int Op, int Channels)>? Parts(LoweringContext c, ConcatOp concat, int at, Dictionary<int, int> producers)
     {
+        // The output's group may hold views of it (a Flatten after the Concat), written later; nothing in it may be
+        // written before the Concat, or the parts would overwrite it.
         if (concat.Inputs.Length < 2 || concat.Inputs.Distinct().Count() != concat.Inputs.Length || c.SlotIdOf(concat.Y) is not { } output
-            || !c.Slots.IsAlone(output))
+            || c.Slots.FirstWrite(output) != at)
         {
             return null;
         }

@@ -42,6 +42,9 @@ internal sealed class SlotAllocator
     /// <summary>The last op that reads the group of <paramref name="id"/> so far.</summary>
     public int LastRead(int id) => _last[Find(id)];
 
+    /// <summary>The first op that writes a member of the group of <paramref name="id"/> (−1 for graph inputs).</summary>
+    public int FirstWrite(int id) => _first[Find(id)];
+
     /// <summary>Keeps the group of <paramref name="id"/> alive to the end (graph outputs).</summary>
     public void Pin(int id) => _last[Find(id)] = int.MaxValue;
 

@@ -99,7 +99,7 @@ public sealed record ConvOp(int X, int Y, int Weight, int Bias, int[] KernelShap
         }
 
         var whole = c.OutputFloats(Y, ys, checked(n * ConcatChannels * pixels));
-        return whole[(ConcatOffset * pixels)..];
+        return n == 0 ? whole : whole[(ConcatOffset * pixels)..]; // a batch of 0 has no storage to offset into
     }
 
     /// <summary>The residual's channel count R after checking its shape is <c>[N, R ≤ OC, output spatial…]</c> (1-D and 2-D only).</summary>

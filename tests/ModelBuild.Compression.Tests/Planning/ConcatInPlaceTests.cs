@@ -35,6 +35,9 @@ public sealed class ConcatInPlaceTests : IDisposable
         /// <summary>A Fire whose Concat feeds another conv (the output is read after the parts).</summary>
         FireThenConv,
 
+        /// <summary>A Fire whose Concat is flattened (a view sharing its storage) into the graph output.</summary>
+        FireThenFlatten,
+
         /// <summary>The 1×1 expand is also a graph output: kept.</summary>
         PartEscapes,
 
@@ -58,6 +61,7 @@ public sealed class ConcatInPlaceTests : IDisposable
     [InlineData(Block.Reversed, 2)]
     [InlineData(Block.ThreeParts, 3)]
     [InlineData(Block.FireThenConv, 2)]
+    [InlineData(Block.FireThenFlatten, 2)]
     [InlineData(Block.PartEscapes, 2)]
     [InlineData(Block.PartReadTwice, 2)]
     [InlineData(Block.PoolPart, 2)]
@@ -72,7 +76,7 @@ public sealed class ConcatInPlaceTests : IDisposable
         int parts = ops.Count(o => o.Contains("ConcatChannels=", StringComparison.Ordinal));
         int expectedParts = kind switch
         {
-            Block.Fire or Block.NegativeAxis or Block.Reversed or Block.FireThenConv => 2,
+            Block.Fire or Block.NegativeAxis or Block.Reversed or Block.FireThenConv or Block.FireThenFlatten => 2,
             Block.ThreeParts => 3,
             _ => 0,
         };
@@ -155,6 +159,11 @@ public sealed class ConcatInPlaceTests : IDisposable
         {
             Conv("y", "z", channels, 3, 1);
             graph.Outputs.Add(new ValueInfo("z", DataType.Float, TensorShape.Of(batch, 3, H, W)));
+        }
+        else if (kind == Block.FireThenFlatten)
+        {
+            graph.Nodes.Add(new Node("Flatten", ["y"], ["f"], "flatten"));
+            graph.Outputs.Add(new ValueInfo("f", DataType.Float, TensorShape.Of(batch, channels * H * W)));
         }
         else
         {
