@@ -4,7 +4,7 @@ namespace ModelBuild.Benchmarks;
 
 /// <summary>
 /// <c>quick model-split batch rounds [model]</c>: squeezenet_cifar10 (or another dynamic-batch shared model) over a batch run whole (1 and 2 intra-op threads), as
-/// chunks of 8 on one thread, and as two plain threads each running half the batch (whole, and in chunks of 8) through
+/// chunks of 2–16 on one thread, and as two plain threads each running half the batch (whole, and in chunks of 2–16) through
 /// the whole model; ONNX Runtime with 1 and 2 threads beside them. Interleaved rounds, best per-call wall time.
 /// </summary>
 internal static class ModelSplitQuick
@@ -64,6 +64,8 @@ internal static class ModelSplitQuick
             ("gen 1T chunks of 8", () => { m.Threads(1); m.Budget(0); Chunks(0, batch, 8); }),
             ("gen 1T chunks of 4", () => { m.Threads(1); m.Budget(0); Chunks(0, batch, 4); }),
             ("gen 1T chunks of 16", () => { m.Threads(1); m.Budget(0); Chunks(0, batch, 16); }),
+            ("gen 1T chunks of 2", () => { m.Threads(1); m.Budget(0); Chunks(0, batch, 2); }),
+            ("gen 2 threads halves in 2s", () => { m.Threads(1); m.Budget(0); Parallel.Invoke(() => Chunks(0, half, 2), () => Chunks(half, batch, 2)); }),
             ("gen 2T ops", () => { m.Threads(2); m.Budget(0); Chunks(0, batch, batch); }),
             ("gen 2 threads halves", () => { m.Threads(1); m.Budget(0); Parallel.Invoke(() => Chunks(0, half, half), () => Chunks(half, batch, batch - half)); }),
             ("gen 2 threads halves in 8s", () => { m.Threads(1); m.Budget(0); Parallel.Invoke(() => Chunks(0, half, 8), () => Chunks(half, batch, 8)); }),
