@@ -90,7 +90,7 @@ internal static partial class BlockedWinograd
         }
     }
 
-    private static unsafe void Run<TF, TV, TW>(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act, int yImage)
+    private static void Run<TF, TV, TW>(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act, int yImage)
         where TF : struct, IWinogradTile
         where TV : struct
         where TW : struct, IVectorWidth<TV>
@@ -107,13 +107,9 @@ internal static partial class BlockedWinograd
         paddedBias.Clear();
         bias.CopyTo(paddedBias);
         ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedBlockedWinograd(TF.M, 2 * lanes));
-        // y is pinned for the output transform's masked stores.
-        fixed (float* pinned = y)
+        for (int n0 = 0; n0 < batch; n0 += plan.Images)
         {
-            for (int n0 = 0; n0 < batch; n0 += plan.Images)
-            {
-                RunImages<TF, TV, TW>(x, y, yImage, s, plan, n0, Math.Min(plan.Images, batch - n0), stage, v, m, paddedBias, ref u, act);
-            }
+            RunImages<TF, TV, TW>(x, y, yImage, s, plan, n0, Math.Min(plan.Images, batch - n0), stage, v, m, paddedBias, ref u, act);
         }
     }
 

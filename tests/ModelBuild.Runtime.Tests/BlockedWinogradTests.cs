@@ -93,6 +93,46 @@ public sealed class BlockedWinogradTests
         Assert.Contains(whole, v => v != 0);
     }
 
+    /// <summary>
+    /// Output widths 4–16 (one and two strips of 8 pixels, partial last strips of 1–7), into images spaced further apart
+    /// than their outputs (as a conv writing its channels of a concat): every output matches the float64 reference and
+    /// no float between the images changes. A row's partial strip is stored whole and spills into the next row, which
+    /// must be written after it; an image's last row must not spill into the gap.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(1, 4)]
+    [InlineData(2, 2)]
+    [InlineData(2, 4)]
+    public void BlockedWinograd_PartialRowsStayInsideTheirOutputs(int level, int tile)
+    {
+        const int batch = 2, gap = 37;
+        const float sentinel = 12345.5f;
+        foreach (int ow in new[] { 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16 })
+        {
+            foreach ((int oh, int oc) in new[] { (4, 16), (7, 24), (5, 20) })
+            {
+                Conv2DShape s = Shape(16, oh, ow, oc, 1, 1, 1, 1);
+                var rng = new Random((ow * 100) + oh + tile);
+                (WeightMatrix w, double[] wd) = TestData.Matrix(rng, WeightFormat.Float32, s.OC, s.C * 9);
+                float[] x = TestData.Floats(rng, batch * s.C * s.H * s.W);
+                float[] bias = TestData.Floats(rng, s.OC);
+                int per = s.OC * s.OH * s.OW, yImage = per + gap;
+                var y = new float[(batch * yImage) + gap];
+                Array.Fill(y, sentinel);
+
+                BlockedWinograd.Run((SimdLevel)level, x, w, bias, y, s, batch, Activation.None, tile, yImage);
+
+                double[] expected = Reference.Conv(x, wd, bias, s, batch, relu: false, out double[] magnitude);
+                for (int n = 0; n < batch; n++)
+                {
+                    TestData.AssertClose(expected.AsSpan(n * per, per).ToArray(), y.AsSpan(n * yImage, per), Tolerances.Winograd, 1e-7, magnitude.AsSpan(n * per, per).ToArray());
+                    Assert.All(y.AsSpan((n * yImage) + per, gap).ToArray(), v => Assert.Equal(sentinel, v));
+                }
+            }
+        }
+    }
+
     [Fact]
     public void BlockedWinograd_TakesSmallImagesOnly()
     {
