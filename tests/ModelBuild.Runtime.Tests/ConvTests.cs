@@ -59,6 +59,10 @@ public sealed class ConvTests
         ("channel vectors: 1-D, 4 -> 16 kernel 5 pad 2 over 40", Shape(4, 1, 40, 16, 1, 5, pl: 2, pr: 2)),
         // Pointwise over 16x16 (p = 256, col rows in the same L1 sets): the panel copy, 3 channel blocks.
         ("pointwise 16x16, 12 channels", Shape(8, 16, 16, 12, 1, 1)),
+        // The same with the copied panels of several whole tiles at a time (ConvGemm.GroupedColumns): groups of 7 tiles
+        // and a short last group (1024 = 6 × 7 × 24 + 16), and one tile per group for a deep K.
+        ("pointwise 32x32, 24 -> 28 channels (BlazeFace's block on 64x64 in small)", Shape(24, 32, 32, 28, 1, 1)),
+        ("pointwise 8x8, K 200, 9 channels (one tile per group)", Shape(200, 8, 8, 9, 1, 1)),
         // Depthwise 3x3 straight into y (DepthwiseConv.Direct3x3, AVX2): row groups of 4 clamped at OH, shifted last columns.
         ("depthwise 3x3 stride 2 pad 1 (PyTorch), even width split into column phases, 6 x 16 out", Shape(3, 11, 32, 3, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 3)),
         ("depthwise 3x3 stride 2 pad 1, odd width (gathered), 5 x 9 out", Shape(2, 9, 17, 2, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 2)),
