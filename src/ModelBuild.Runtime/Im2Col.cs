@@ -109,7 +109,6 @@ internal static class Im2Col
         int row = 0;
         for (int ci = 0; ci < cg; ci++)
         {
-            ReadOnlySpan<float> plane = xg.Slice(ci * s.H * s.W, s.H * s.W);
             for (int kh = 0; kh < s.KH; kh++)
             {
                 for (int kw = 0; kw < s.KW; kw++, row++)
@@ -133,8 +132,8 @@ internal static class Im2Col
                         ZeroEdges(ref MemoryMarshal.GetReference(d), owLo, owHi, s.OW);
                         if (owHi > owLo)
                         {
-                            ref float src = ref Unsafe.Add(ref MemoryMarshal.GetReference(plane), (ih * s.W) + (owLo * s.SW) + dx);
-                            Gather(level, ref src, s.SW, ref d[owLo], owHi - owLo);
+                            int from = (ci * s.H * s.W) + (ih * s.W) + (owLo * s.SW) + dx;
+                            Gather(level, ref Unsafe.Add(ref MemoryMarshal.GetReference(xg), from), s.SW, ref d[owLo], owHi - owLo, xg.Length - from);
                         }
                     }
                 }
@@ -209,20 +208,30 @@ internal static class Im2Col
         }
     }
 
-    /// <summary><c>dst[j] = src[j·stride]</c> for j &lt; n; reads nothing past <c>src[(n − 1)·stride]</c>.</summary>
-    public static void Gather(SimdLevel level, ref float src, int stride, ref float dst, int n)
+    /// <summary>
+    /// <c>dst[j] = src[j·stride]</c> for j &lt; n; reads nothing past <c>src[(n − 1)·stride]</c>, or with
+    /// <paramref name="readable"/> ≥ 0 nothing past <c>src[readable − 1]</c> (the floats that exist from src on).
+    /// </summary>
+    /// <remarks>
+    /// Stride 2 on AVX2 takes 8 outputs from 16 floats; its last 8 outputs are taken from the 8 ending at n − 1
+    /// (recomputing a few), which reads one float past <c>src[2(n − 1)]</c>: given that float, a row of 9–15 outputs
+    /// (SqueezeNet's 3×3/2 stem on 32×32, OW = 15) is two vector steps instead of one and up to 7 scalar copies.
+    /// </remarks>
+    public static void Gather(SimdLevel level, ref float src, int stride, ref float dst, int n, int readable = -1)
     {
         int j = 0;
         if (stride == 2 && level == SimdLevel.Vector256 && Avx2.IsSupported)
         {
-            // The even floats of 16: vshufps takes 0, 2 of each 128-bit half of both vectors (in the order a0 a2 b0 b2 |
-            // a4 a6 b4 b6), and swapping the middle 64-bit pairs puts them back in order: a0 a2 a4 a6 b0 b2 b4 b6.
-            for (; j <= n - 8 - 1; j += 8)
+            readable = readable < 0 ? (2 * (n - 1)) + 1 : readable;
+            for (; j + 8 <= n && (2 * j) + 16 <= readable; j += 8)
             {
-                Vector256<float> a = Vector256.LoadUnsafe(ref src, (nuint)(2 * j));
-                Vector256<float> b = Vector256.LoadUnsafe(ref src, (nuint)((2 * j) + 8));
-                Vector256<float> even = Avx.Shuffle(a, b, 0b10_00_10_00);
-                Simd.SwapMiddlePairs(even).StoreUnsafe(ref dst, (nuint)j);
+                Even16(ref src, ref dst, j);
+            }
+
+            if (j < n && n >= 8 && (2 * (n - 8)) + 16 <= readable)
+            {
+                Even16(ref src, ref dst, n - 8);
+                return;
             }
         }
 
@@ -230,5 +239,17 @@ internal static class Im2Col
         {
             Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, j * stride);
         }
+    }
+
+    /// <summary>
+    /// <c>dst[j…j+7] = src[2j], src[2j+2] … src[2j+14]</c>: vshufps takes floats 0, 2 of each 128-bit half of both loads
+    /// (a0 a2 b0 b2 | a4 a6 b4 b6), and swapping the middle 64-bit pairs puts them in order (a0 a2 a4 a6 b0 b2 b4 b6).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Even16(ref float src, ref float dst, int j)
+    {
+        Vector256<float> a = Vector256.LoadUnsafe(ref src, (nuint)(2 * j));
+        Vector256<float> b = Vector256.LoadUnsafe(ref src, (nuint)((2 * j) + 8));
+        Simd.SwapMiddlePairs(Avx.Shuffle(a, b, 0b10_00_10_00)).StoreUnsafe(ref dst, (nuint)j);
     }
 }

@@ -175,7 +175,8 @@ internal static class PhaseConv
                     }
                     else if (qHi > qLo)
                     {
-                        Im2Col.Gather(level, ref Unsafe.Add(ref src, (qLo * s.SW) + first), s.SW, ref d[qLo], qHi - qLo);
+                        int from = (((ci * s.H) + ih) * s.W) + (qLo * s.SW) + first;
+                        Im2Col.Gather(level, ref Unsafe.Add(ref src, (qLo * s.SW) + first), s.SW, ref d[qLo], qHi - qLo, xg.Length - from);
                     }
                 }
             }

@@ -42,6 +42,11 @@ public sealed class ConvTests
         ("44 pixels: a 24-wide tile, then one shifted back over 4", Shape(5, 4, 11, 6, 1, 1)),
         ("20 pixels: two overlapping 16-wide tiles", Shape(5, 4, 5, 6, 1, 1)),
         ("1-row input, 3x3 pad1", Shape(4, 1, 5, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
+        // Stride-2 im2col rows gathered by Im2Col.Gather: 15 outputs as two overlapping 8-wide steps (SqueezeNet's stem), the
+        // last row of the last plane without the float past it (scalar tail), and exactly 8.
+        ("stride 2 im2col, 32x32 -> 15x15 (two overlapping gathers per row)", Shape(3, 32, 32, 8, 3, 3, sh: 2, sw: 2)),
+        ("stride 2 im2col, 31x31 -> 15x15 (the input's last float ends a gather)", Shape(3, 31, 31, 8, 3, 3, sh: 2, sw: 2)),
+        ("stride 2 im2col, 17x17 -> 8x8", Shape(2, 17, 17, 5, 3, 3, sh: 2, sw: 2)),
         ("1-column input, 3x3 pad1", Shape(4, 6, 1, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         // Phase planes (PhaseConv, AVX2 without AVX-512): tiles of 24 and 16 inside one output row.
         ("phase planes: BlazeFace's 5x5 stride 2 stem, 64 wide (24 + 24 + 16)", Shape(3, 20, 128, 8, 5, 5, sh: 2, sw: 2, pt: 1, pl: 1, pb: 2, pr: 2)),
@@ -111,6 +116,37 @@ public sealed class ConvTests
 
         double[] expected = Reference.Conv(x, wd, bias, s, batch, relu, out double[] magnitude);
         TestData.AssertClose(expected, y, Tolerances.Dot, 1e-7, magnitude);
+    }
+
+    /// <summary>
+    /// <see cref="Im2Col.Gather"/> against its definition for 1–40 outputs, strides 1–3, with only the floats it needs and
+    /// with more readable: the values must be the same either way, and a destination float past n is never written.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestData.Levels), MemberType = typeof(TestData))]
+    public void Gather_MatchesItsDefinition(int level)
+    {
+        var rng = new Random(3);
+        for (int stride = 1; stride <= 3; stride++)
+        {
+            for (int n = 1; n <= 40; n++)
+            {
+                foreach (int extra in new[] { 0, 1, 5 })
+                {
+                    int need = ((n - 1) * stride) + 1;
+                    float[] src = TestData.Floats(rng, need + extra);
+                    var dst = new float[n + 3];
+                    Array.Fill(dst, -7f);
+                    Im2Col.Gather((SimdLevel)level, ref src[0], stride, ref dst[0], n, extra == 0 ? -1 : need + extra);
+                    for (int j = 0; j < n; j++)
+                    {
+                        Assert.Equal(src[j * stride], dst[j]);
+                    }
+
+                    Assert.All(dst[n..], v => Assert.Equal(-7f, v));
+                }
+            }
+        }
     }
 
     [Fact]
