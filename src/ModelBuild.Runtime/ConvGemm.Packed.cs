@@ -176,6 +176,16 @@ internal static partial class ConvGemm
                 for (int b = 0; b < blocks; b++)
                 {
                     int j = jb + (b * Mr);
+
+                    // Two blocks' 8 channels as one vector where the epilogue allows (the per-output stores were most of this
+                    // path's time: squeezenet's 1×1 convs on 7×7 leave 1 pixel in 49).
+                    if (b % 2 == 0 && b + 1 < blocks && j + 8 <= m
+                        && ep.TryStoreChannels(j0 + j, Vector256.LoadUnsafe(ref sums[b * Mr]), ref Unsafe.Add(ref y, ((nint)j * p) + px), p))
+                    {
+                        b++;
+                        continue;
+                    }
+
                     for (int r = 0; r < Math.Min(Mr, m - j); r++)
                     {
                         ep.Store(j0 + j + r, sums[(b * Mr) + r], ref Unsafe.Add(ref y, ((nint)(j + r) * p) + px));

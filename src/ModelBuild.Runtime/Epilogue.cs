@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
@@ -162,6 +163,39 @@ internal readonly ref struct Epilogue
 
         v += Unsafe.Add(ref y, _residual);
         y = _relu && v < 0 ? 0 : v;
+    }
+
+    /// <summary>
+    /// Stores the outputs of the 8 consecutive channels <paramref name="j"/>…<paramref name="j"/> + 7 at one pixel: channel
+    /// j + c's at <c>y[c·stride]</c>, each as <see cref="Store(int, float, ref float)"/> stores it (the same additions and
+    /// activation per lane, so the same bits), with the bias added as one vector. False, with nothing stored, where that
+    /// needs the per-output path: scales or zero points still to apply, a residual on any of the channels, or a bias shorter
+    /// than j + 8.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryStoreChannels(int j, Vector256<float> dot, ref float y, nint stride)
+    {
+        if (!_scales.IsEmpty || !_zeroPoints.IsEmpty || j < _residualRows || (!_bias.IsEmpty && j + 8 > _bias.Length))
+        {
+            return false;
+        }
+
+        Vector256<float> v = _bias.IsEmpty ? dot : dot + Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(_bias), (nuint)j);
+        if (_relu)
+        {
+            v = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
+        }
+
+        Vector128<float> lo = v.GetLower(), hi = v.GetUpper();
+        y = lo.ToScalar();
+        Unsafe.Add(ref y, stride) = lo.GetElement(1);
+        Unsafe.Add(ref y, 2 * stride) = lo.GetElement(2);
+        Unsafe.Add(ref y, 3 * stride) = lo.GetElement(3);
+        Unsafe.Add(ref y, 4 * stride) = hi.ToScalar();
+        Unsafe.Add(ref y, 5 * stride) = hi.GetElement(1);
+        Unsafe.Add(ref y, 6 * stride) = hi.GetElement(2);
+        Unsafe.Add(ref y, 7 * stride) = hi.GetElement(3);
+        return true;
     }
 
     /// <summary>Whether a residual is added (then tiles call <c>AddResidual</c> on every output before storing any).</summary>

@@ -13,7 +13,8 @@ public sealed class ConvPixelTailTests
     [InlineData(32, 5, 10, 10, false)]  // 50 = 48 + 2, 3 blocks (the last partial)
     [InlineData(9, 3, 17, 70, false)]   // 51 = 48 + 3, 8 blocks + 10 channels
     [InlineData(24, 7, 7, 36, true)]    // with a residual on the first 20 channels
-    public void TailPixels_GetTheBitsOfA24WideTile(int c, int h, int w, int oc, bool residual)
+    [InlineData(16, 7, 7, 64, false, false)] // no bias, no activation
+    public void TailPixels_GetTheBitsOfA24WideTile(int c, int h, int w, int oc, bool residual, bool biasAndRelu = true)
     {
         var rng = new Random(c + h + w + oc);
         int p = h * w;
@@ -21,7 +22,8 @@ public sealed class ConvPixelTailTests
         var whole = new Conv2DShape(c, 6, 8, oc, 6, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
         (WeightMatrix weights, _) = TestData.Matrix(rng, WeightFormat.Int8, oc, c);
         float[] x = TestData.Floats(rng, c * p);
-        float[] bias = TestData.Floats(rng, oc);
+        float[] bias = biasAndRelu ? TestData.Floats(rng, oc) : [];
+        Activation act = biasAndRelu ? Activation.Relu : Activation.None;
         int rc = residual ? 20 : 0;
         float[] r = TestData.Floats(rng, Math.Max(1, rc * p));
 
@@ -29,8 +31,8 @@ public sealed class ConvPixelTailTests
         float[] x48 = Last48(x, c, p), r48 = residual ? Last48(r, rc, p) : [];
         var y = new float[oc * p];
         var y48 = new float[oc * 48];
-        Kernels.Conv2D(SimdLevel.Vector256, x, weights, bias, y, [], s, 1, Activation.Relu, r, rc);
-        Kernels.Conv2D(SimdLevel.Vector256, x48, weights, bias, y48, [], whole, 1, Activation.Relu, r48, rc);
+        Kernels.Conv2D(SimdLevel.Vector256, x, weights, bias, y, [], s, 1, act, r, rc);
+        Kernels.Conv2D(SimdLevel.Vector256, x48, weights, bias, y48, [], whole, 1, act, r48, rc);
 
         Assert.Equal(Last48(y, oc, p), y48);
         Assert.Contains(y, v => v > 0);
