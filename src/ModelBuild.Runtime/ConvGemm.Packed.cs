@@ -319,8 +319,8 @@ internal static partial class ConvGemm
         return px;
     }
 
-    // The contiguous copy of one tile's col slice; grown once per thread to the largest K × 48 seen, so steady-state
-    // calls allocate nothing.
+    // The contiguous copies of col slices (one tile's, or up to 8 tiles' for GroupedColumns: at most max(4096, 24·K)
+    // floats); grown once per thread to the largest seen, so steady-state calls allocate nothing.
     [ThreadStatic]
     private static float[]? t_panel;
 

@@ -19,7 +19,7 @@ public sealed class BlockedWinogradTests
         Shape(16, 7, 7, 64, 1, 1, 1, 1),     // and its 16 → 64
         Shape(20, 11, 9, 36, 0, 2, 1, 0),    // 10×9 out, C and OC not multiples of 8, asymmetric pads
         Shape(17, 6, 6, 19, 0, 0, 0, 0),     // 4×4 out (narrower than a vector), 17 → 19 channels
-        Shape(64, 40, 13, 24, 1, 1, 1, 1),   // 40×13 out: tall, chunks of a few tile rows of one image
+        Shape(64, 40, 13, 24, 1, 1, 1, 1),   // 40×13 out: tall (still one chunk; BlockedWinogradChunkTests forces chunks of tile rows)
     ];
 
     public static TheoryData<int, int, WeightFormat, int> Cases()

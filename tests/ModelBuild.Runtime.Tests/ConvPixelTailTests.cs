@@ -38,6 +38,36 @@ public sealed class ConvPixelTailTests
         Assert.Contains(y, v => v > 0);
     }
 
+    /// <summary>
+    /// The tail pixel's 8-channel stores (<see cref="Epilogue.TryStoreChannels"/>) keep ReLU's NaN and the bias's bits, and
+    /// take group offsets that are not multiples of 8 (groups of 20 channels): the bit patterns are compared, since
+    /// <c>Assert.Equal</c> takes −0 for +0.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 64, 1)]
+    [InlineData(16, 60, 3)]
+    public void TailPixel_KeepsNaNAndBiasBits_InGroups(int c, int oc, int group)
+    {
+        var rng = new Random(oc + group);
+        const int p = 49;
+        var s = new Conv2DShape(c, 7, 7, oc, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, group);
+        var whole = new Conv2DShape(c, 6, 8, oc, 6, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, group);
+        (WeightMatrix weights, _) = TestData.Matrix(rng, WeightFormat.Float32, oc, c / group);
+        float[] x = TestData.Floats(rng, c * p);
+        x[p - 1] = float.NaN; // channel 0 at the tail pixel: every output of group 0 there is NaN
+        float[] bias = TestData.Floats(rng, oc);
+        bias[oc - 1] = -0f;
+        float[] x48 = Last48(x, c, p);
+        var y = new float[oc * p];
+        var y48 = new float[oc * 48];
+
+        Kernels.Conv2D(SimdLevel.Vector256, x, weights, bias, y, [], s, 1, Activation.Relu);
+        Kernels.Conv2D(SimdLevel.Vector256, x48, weights, bias, y48, [], whole, 1, Activation.Relu);
+
+        Assert.Equal(Last48(y, oc, p).Select(BitConverter.SingleToInt32Bits), y48.Select(BitConverter.SingleToInt32Bits));
+        Assert.Contains(y48, float.IsNaN);
+    }
+
     private static float[] Last48(float[] planes, int count, int p)
     {
         var last = new float[count * 48];

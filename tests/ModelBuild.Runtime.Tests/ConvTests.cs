@@ -64,8 +64,9 @@ public sealed class ConvTests
         ("channel vectors: 1-D, 4 -> 16 kernel 5 pad 2 over 40", Shape(4, 1, 40, 16, 1, 5, pl: 2, pr: 2)),
         // Pointwise over 16x16 (p = 256, col rows in the same L1 sets): the panel copy, 3 channel blocks.
         ("pointwise 16x16, 12 channels", Shape(8, 16, 16, 12, 1, 1)),
-        // The same with the copied panels of several whole tiles at a time (ConvGemm.GroupedColumns): groups of 7 tiles
-        // and a short last group (1024 = 6 × 7 × 24 + 16), and one tile per group for a deep K.
+        // The same with the copied panels of several whole tiles at a time (ConvGemm.GroupedColumns): six groups of 7
+        // tiles and a 16-wide tail (1024 = 6 × 7 × 24 + 16), and one tile per group for a deep K. (A short last group:
+        // the 16x16 case above, 8 + 2 tiles.)
         ("pointwise 32x32, 24 -> 28 channels (BlazeFace's block on 64x64 in small)", Shape(24, 32, 32, 28, 1, 1)),
         ("pointwise 8x8, K 200, 9 channels (one tile per group)", Shape(200, 8, 8, 9, 1, 1)),
         // Depthwise 3x3 straight into y (DepthwiseConv.Direct3x3, AVX2): row groups of 4 clamped at OH, shifted last columns.
@@ -147,6 +148,47 @@ public sealed class ConvTests
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Pointwise convs whose col slices are copied and run in groups of tiles (p = 1024, a multiple of 32) give the bits of
+    /// the path without copies (p = 1000): the same pixels of a 25 × 40 image, with and without a residual.
+    /// </summary>
+    [Theory]
+    [InlineData(24, 28, 0)]
+    [InlineData(24, 28, 17)]
+    [InlineData(8, 12, 12)]
+    [InlineData(200, 9, 0)]
+    [InlineData(3, 13, 5)]
+    public void GroupedTiles_GiveTheBitsOfUncopiedTiles(int c, int oc, int residualChannels)
+    {
+        var rng = new Random(c + oc + residualChannels);
+        const int pBig = 1024, pSmall = 1000;
+        var big = new Conv2DShape(c, 32, 32, oc, 32, 32, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        var small = new Conv2DShape(c, 25, 40, oc, 25, 40, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Float32, oc, c);
+        float[] x = TestData.Floats(rng, c * pBig);
+        float[] r = TestData.Floats(rng, Math.Max(1, residualChannels * pBig));
+        float[] bias = TestData.Floats(rng, oc);
+        float[] xs = FirstPixels(x, c, pBig, pSmall), rs = residualChannels > 0 ? FirstPixels(r, residualChannels, pBig, pSmall) : [1];
+        var y = new float[oc * pBig];
+        var ys = new float[oc * pSmall];
+
+        Kernels.Conv2D(SimdLevel.Vector256, x, w, bias, y, [], big, 1, Activation.Relu, r, residualChannels);
+        Kernels.Conv2D(SimdLevel.Vector256, xs, w, bias, ys, [], small, 1, Activation.Relu, rs, residualChannels);
+
+        Assert.Equal(ys, FirstPixels(y, oc, pBig, pSmall));
+    }
+
+    private static float[] FirstPixels(float[] planes, int count, int p, int q)
+    {
+        var first = new float[count * q];
+        for (int i = 0; i < count; i++)
+        {
+            Array.Copy(planes, i * p, first, i * q, q);
+        }
+
+        return first;
     }
 
     [Fact]
