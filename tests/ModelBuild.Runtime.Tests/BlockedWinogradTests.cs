@@ -106,31 +106,44 @@ public sealed class BlockedWinogradTests
     [InlineData(2, 4)]
     public void BlockedWinograd_PartialRowsStayInsideTheirOutputs(int level, int tile)
     {
-        const int batch = 2, gap = 37;
-        const float sentinel = 12345.5f;
         foreach (int ow in new[] { 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16 })
         {
             foreach ((int oh, int oc) in new[] { (4, 16), (7, 24), (5, 20) })
             {
-                Conv2DShape s = Shape(16, oh, ow, oc, 1, 1, 1, 1);
-                var rng = new Random((ow * 100) + oh + tile);
-                (WeightMatrix w, double[] wd) = TestData.Matrix(rng, WeightFormat.Float32, s.OC, s.C * 9);
-                float[] x = TestData.Floats(rng, batch * s.C * s.H * s.W);
-                float[] bias = TestData.Floats(rng, s.OC);
-                int per = s.OC * s.OH * s.OW, yImage = per + gap;
-                var y = new float[(batch * yImage) + gap];
-                Array.Fill(y, sentinel);
-
-                BlockedWinograd.Run((SimdLevel)level, x, w, bias, y, s, batch, Activation.None, tile, yImage);
-
-                double[] expected = Reference.Conv(x, wd, bias, s, batch, relu: false, out double[] magnitude);
-                for (int n = 0; n < batch; n++)
-                {
-                    TestData.AssertClose(expected.AsSpan(n * per, per).ToArray(), y.AsSpan(n * yImage, per), Tolerances.Winograd, 1e-7, magnitude.AsSpan(n * per, per).ToArray());
-                    Assert.All(y.AsSpan((n * yImage) + per, gap).ToArray(), v => Assert.Equal(sentinel, v));
-                }
+                RunSpacedImages((SimdLevel)level, tile, Shape(16, oh, ow, oc, 1, 1, 1, 1), new Random((ow * 100) + oh + tile));
             }
         }
+    }
+
+    /// <summary>Gap between the spaced images of <see cref="RunSpacedImages"/>, in floats.</summary>
+    internal const int Gap = 37;
+
+    /// <summary>
+    /// Two images of <paramref name="s"/> through <see cref="BlockedWinograd"/> into outputs <see cref="Gap"/> floats apart
+    /// (a buffer of sentinels): each image's outputs must match the float64 reference and the gaps must be untouched.
+    /// Returns the buffer (image n's outputs from n·(OC·OH·OW + Gap)).
+    /// </summary>
+    internal static float[] RunSpacedImages(SimdLevel level, int tile, Conv2DShape s, Random rng)
+    {
+        const int batch = 2;
+        const float sentinel = 12345.5f;
+        (WeightMatrix w, double[] wd) = TestData.Matrix(rng, WeightFormat.Float32, s.OC, s.C * 9);
+        float[] x = TestData.Floats(rng, batch * s.C * s.H * s.W);
+        float[] bias = TestData.Floats(rng, s.OC);
+        int per = s.OC * s.OH * s.OW, yImage = per + Gap;
+        var y = new float[(batch * yImage) + Gap];
+        Array.Fill(y, sentinel);
+
+        BlockedWinograd.Run(level, x, w, bias, y, s, batch, Activation.None, tile, yImage);
+
+        double[] expected = Reference.Conv(x, wd, bias, s, batch, relu: false, out double[] magnitude);
+        for (int n = 0; n < batch; n++)
+        {
+            TestData.AssertClose(expected.AsSpan(n * per, per).ToArray(), y.AsSpan(n * yImage, per), Tolerances.Winograd, 1e-7, magnitude.AsSpan(n * per, per).ToArray());
+            Assert.All(y.AsSpan((n * yImage) + per, Gap).ToArray(), v => Assert.Equal(sentinel, v));
+        }
+
+        return y;
     }
 
     [Fact]
