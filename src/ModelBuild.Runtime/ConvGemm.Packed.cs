@@ -291,18 +291,7 @@ internal static partial class ConvGemm
             int g = Math.Min(group, (p - px) / width);
             for (int t = 0; t < g; t++)
             {
-                ref float src = ref Unsafe.Add(ref col, px + (t * width));
-                ref float dst = ref Unsafe.Add(ref panel, t * k * width);
-                for (int i = 0; i < k; i++)
-                {
-                    for (int c = 0; c < width; c += 4)
-                    {
-                        Vector128.LoadUnsafe(ref src, (nuint)c).StoreUnsafe(ref dst, (nuint)c);
-                    }
-
-                    src = ref Unsafe.Add(ref src, p);
-                    dst = ref Unsafe.Add(ref dst, width);
-                }
+                CopySlice(ref Unsafe.Add(ref col, px + (t * width)), k, p, width, ref Unsafe.Add(ref panel, t * k * width));
             }
 
             for (int jb = 0; jb < m; jb += Mr)
@@ -346,8 +335,14 @@ internal static partial class ConvGemm
         }
 
         float[] panel = PanelBuffer(k * width);
-        ref float dst = ref MemoryMarshal.GetArrayDataReference(panel);
-        ref float src = ref Unsafe.Add(ref col, at);
+        CopySlice(ref Unsafe.Add(ref col, at), k, p, width, ref MemoryMarshal.GetArrayDataReference(panel));
+        ldc = width;
+        return ref MemoryMarshal.GetArrayDataReference(panel);
+    }
+
+    /// <summary>The <paramref name="k"/> rows of <paramref name="width"/> floats (a multiple of 4) from <paramref name="src"/>, rows <paramref name="p"/> apart, to contiguous <paramref name="dst"/>.</summary>
+    private static void CopySlice(ref float src, int k, int p, int width, ref float dst)
+    {
         for (int i = 0; i < k; i++)
         {
             for (int c = 0; c < width; c += 4)
@@ -358,9 +353,6 @@ internal static partial class ConvGemm
             src = ref Unsafe.Add(ref src, p);
             dst = ref Unsafe.Add(ref dst, width);
         }
-
-        ldc = width;
-        return ref MemoryMarshal.GetArrayDataReference(panel);
     }
 
     /// <summary>Whether a tile's col slice is copied into a panel first (see <see cref="Panel"/>).</summary>
