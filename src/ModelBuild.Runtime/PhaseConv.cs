@@ -158,7 +158,8 @@ internal static class PhaseConv
                     continue;
                 }
 
-                ref float src = ref Unsafe.AsRef(in xg[((ci * s.H) + ih) * s.W]);
+                int rowStart = ((ci * s.H) + ih) * s.W;
+                ref float src = ref Unsafe.AsRef(in xg[rowStart]);
                 for (int phase = 0; phase < s.SW; phase++)
                 {
                     Span<float> d = dst.Slice(phase * wq, wq);
@@ -175,8 +176,8 @@ internal static class PhaseConv
                     }
                     else if (qHi > qLo)
                     {
-                        int from = (((ci * s.H) + ih) * s.W) + (qLo * s.SW) + first;
-                        Im2Col.Gather(level, ref Unsafe.Add(ref src, (qLo * s.SW) + first), s.SW, ref d[qLo], qHi - qLo, xg.Length - from);
+                        int offset = (qLo * s.SW) + first;
+                        Im2Col.Gather(level, ref Unsafe.Add(ref src, offset), s.SW, ref d[qLo], qHi - qLo, xg.Length - rowStart - offset);
                     }
                 }
             }
