@@ -32,29 +32,39 @@ internal static partial class DirectDense
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues => !TV.IsPalette && TB.Bits != 3;
 
-    /// <summary>The input rows in <see cref="PrefixRows4"/>'s form, in a per-thread scratch of rows·K floats.</summary>
-    private static ReadOnlySpan<float> PrefixInputs(ReadOnlySpan<float> x, int rows, int k, int bits)
+    /// <summary>
+    /// The input rows in <see cref="PrefixRows4"/>'s form, in a per-thread scratch of rows·K floats; with
+    /// <paramref name="paired"/>, in <see cref="PrefixRows4Zmm"/>'s (each pair of blocks' Y_i side by side).
+    /// </summary>
+    private static ReadOnlySpan<float> PrefixInputs(ReadOnlySpan<float> x, int rows, int k, int bits, bool paired)
     {
         Span<float> prepared = ThreadScratch.Get(ref t_prefixed, rows * k);
         for (int r = 0; r < rows; r++)
         {
-            PrefixRow(x.Slice(r * k, k), prepared.Slice(r * k, k), bits);
+            PrefixRow(x.Slice(r * k, k), prepared.Slice(r * k, k), bits, paired);
         }
 
         return prepared;
     }
 
     /// <summary>
-    /// One input row: per whole block of 8m columns the Y_i above (the divisions are by powers of two, exact); the
-    /// columns after the last whole block are copied, as the tail kernels read them as they are.
+    /// One input row: per whole block of 8m columns the Y_i above (the divisions are by powers of two, exact), at
+    /// <c>c + 8i</c> for the block at column c; paired, blocks 2p and 2p + 1 put theirs at <c>c₂ₚ + 16i</c> and
+    /// <c>c₂ₚ + 16i + 8</c> (a last unpaired block keeps the plain order). The columns after the last whole block are
+    /// copied, as the tail kernels read them as they are.
     /// </summary>
-    private static void PrefixRow(ReadOnlySpan<float> x, Span<float> prepared, int bits)
+    private static void PrefixRow(ReadOnlySpan<float> x, Span<float> prepared, int bits, bool paired)
     {
-        int m = 8 / bits, block = 8 * m, whole = x.Length / block * block;
+        int m = 8 / bits, block = 8 * m, blocks = x.Length / block, whole = blocks * block;
+        int pairedBlocks = paired ? blocks / 2 * 2 : 0;
         ref float src = ref MemoryMarshal.GetReference(x);
         ref float dst = ref MemoryMarshal.GetReference(prepared);
-        for (int c = 0; c < whole; c += block)
+        for (int b = 0; b < blocks; b++)
         {
+            int c = b * block;
+
+            // Paired: Y_i of the pair's first block at lanes 0–7 of 16-float row i, the second block's at lanes 8–15.
+            (int first, int step) = b < pairedBlocks ? ((b & ~1) * block + (8 * (b & 1)), 16) : (c, 8);
             Vector256<float> next = Vector256.LoadUnsafe(ref src, (nuint)c);
             for (int i = 0; i < m; i++)
             {
@@ -66,7 +76,7 @@ internal static partial class DirectDense
                     y -= next * Vector256.Create(1f / (1 << (bits * (i + 1))));
                 }
 
-                y.StoreUnsafe(ref dst, (nuint)(c + (8 * i)));
+                y.StoreUnsafe(ref dst, (nuint)(first + (step * i)));
             }
         }
 

@@ -12,7 +12,7 @@ namespace ModelBuild.Runtime;
 /// batches) on AVX2: 4 weight rows at a time are unpacked in registers, dotted with x per scale group and scaled
 /// once per group; a linear code's offset is taken off once per group as offset·Σx (Σx kept per lane, computed once
 /// per input row), so the inner loop is load, shift, mask, convert (or table permute), FMA. The 4 rows' codes stay in L1 while every input row passes.
-/// Linear 1/2/4-bit codes take <see cref="PrefixRows4"/> instead (whole-byte prefixes against prepared x, no shifts).
+/// Linear 1/2/4-bit codes take <see cref="PrefixRows4"/> instead (whole-byte prefixes against prepared x, no shifts; <see cref="PrefixRows4Zmm"/> with AVX-512).
 /// From <see cref="DenseBatch.MinRows"/> rows, and at the 128-bit level, blocks of 4 rows are decoded to floats in a
 /// per-thread scratch (4·K floats) and run through the float micro-kernels (the decode is then paid once per weight
 /// per call, as DenseBatch does for int8). The scalar level is the definition the others are tested against.
@@ -101,9 +101,10 @@ internal static partial class DirectDense
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
         bool prefix = PrefixCodes<TB, TV>() && !w.HasZeroOffset;
+        bool paired = prefix && PairedBlocks<TB>(w);
         if (prefix)
         {
-            x0 = ref MemoryMarshal.GetReference(PrefixInputs(x, rows, k, TB.Bits));
+            x0 = ref MemoryMarshal.GetReference(PrefixInputs(x, rows, k, TB.Bits, paired));
         }
 
         Span<float> dots = stackalloc float[4];
@@ -112,7 +113,11 @@ internal static partial class DirectDense
         {
             for (int r = 0; r < rows; r++)
             {
-                if (prefix)
+                if (paired)
+                {
+                    PrefixRows4Zmm<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                }
+                else if (prefix)
                 {
                     PrefixRows4<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
                 }

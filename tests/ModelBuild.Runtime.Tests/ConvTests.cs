@@ -152,9 +152,10 @@ public sealed class ConvTests
 
     /// <summary>
     /// Pointwise convs whose col slices are copied and run in groups of tiles (p = 1024, a multiple of 32) give the bits of
-    /// the path without copies (p = 1000): the same pixels of a 25 × 40 image, with and without a residual.
+    /// the path without copies (p = 1000): the same pixels of a 25 × 40 image, with and without a residual. The 256-bit
+    /// GEMM's property, so skipped where AVX-512 tiles run (the suite's DOTNET_EnableAVX512=0 pass covers it).
     /// </summary>
-    [Theory]
+    [SkippableTheory]
     [InlineData(24, 28, 0)]
     [InlineData(24, 28, 17)]
     [InlineData(8, 12, 12)]
@@ -162,6 +163,7 @@ public sealed class ConvTests
     [InlineData(3, 13, 5)]
     public void GroupedTiles_GiveTheBitsOfUncopiedTiles(int c, int oc, int residualChannels)
     {
+        ConvPixelTailTests.SkipOnZmmTiles();
         var rng = new Random(c + oc + residualChannels);
         const int pBig = 1024, pSmall = 1000;
         var big = new Conv2DShape(c, 32, 32, oc, 32, 32, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);

@@ -28,6 +28,7 @@ public sealed partial class ReadyToRunCoverageTests
         ("Int8Loader.Load512", "AVX-512 code, outside x86-64-v3"),
         ("Int8AsymLoader.Load512", "AVX-512 code, outside x86-64-v3"),
         ("Simd.LoadInt8x16", "AVX-512 code, outside x86-64-v3"),
+        ("DirectDense.LoadPair", "AVX-512 code, outside x86-64-v3"),
         ("Tile48Zmm.", "AVX-512 code, outside x86-64-v3"),
         ("Tile8x48Zmm.", "AVX-512 code, outside x86-64-v3"),
         ("Kernels.StridedLines<", "Softmax over a non-last axis: calls a generic static virtual (ISoftmaxFinal.Finish); open item"),
