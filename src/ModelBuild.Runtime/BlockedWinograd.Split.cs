@@ -9,7 +9,7 @@ internal static partial class BlockedWinograd
     /// <summary>
     /// One image on up to <paramref name="threads"/> threads (opt-in intra-op threads at batch 1): each part stages and
     /// input-transforms the image into its own thread's buffers, then runs the α² GEMMs and the output transform for a
-    /// run of whole GEMM panels (2 vectors of output channels). The GEMM panels and the per-tile transforms are the ones
+    /// run of whole GEMM panels (<see cref="Plan.Panel"/> output channels). The GEMM panels and the per-tile transforms are the ones
     /// <see cref="Run(SimdLevel, ReadOnlySpan{float}, WeightMatrix, ReadOnlySpan{float}, Span{float}, in Conv2DShape, int, Activation)"/>
     /// runs, so the bits are one thread's. False (nothing done) when the image takes several chunks or the work is too
     /// small for two parts (<see cref="IntraOp.SplitParts"/>).
@@ -49,15 +49,15 @@ internal static partial class BlockedWinograd
         public static bool Run(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, Activation act, int threads)
         {
             int lanes = TW.Count, xi = TF.Alpha * TF.Alpha;
-            var plan = new Plan(s, TF.M, xi, lanes, 1);
-            int panels = plan.OCp / (2 * lanes);
+            var plan = new Plan(s, TF.M, xi, lanes, 1, GemmPanel<TV, TW>(s));
+            int panels = plan.OCp / plan.Panel;
             int parts = IntraOp.SplitParts(threads, 2.0 * s.OC * s.OH * s.OW * s.C * 9, panels);
             if (parts <= 1 || plan.Rows < plan.TH)
             {
                 return false;
             }
 
-            float[] u = w.PackedBlockedWinograd(TF.M, 2 * lanes);
+            float[] u = w.PackedBlockedWinograd(TF.M, plan.Panel);
             fixed (float* px = x, pu = u, pb = bias, py = y)
             {
                 var job = t_job ??= new Split<TF, TV, TW>();
@@ -85,7 +85,7 @@ internal static partial class BlockedWinograd
         /// </summary>
         public void Run(int part, int parts)
         {
-            int lanes = TW.Count, nr = 2 * lanes, xi = TF.Alpha * TF.Alpha, tiles = _plan.TH * _plan.TWc;
+            int lanes = TW.Count, nr = _plan.Panel, xi = TF.Alpha * TF.Alpha, tiles = _plan.TH * _plan.TWc;
             int oc0 = _panels * part / parts * nr, oc1 = _panels * (part + 1) / parts * nr;
             if (oc1 <= oc0)
             {
@@ -109,7 +109,7 @@ internal static partial class BlockedWinograd
             ref float u = ref *_u;
             for (int k = 0; k < xi; k++)
             {
-                Gemm<TV, TW>(ref Unsafe.Add(ref vr, k * XiStride(tiles, _plan.Cp)), tiles, _plan.Cp, _s.C,
+                PanelGemm<TV, TW>(_plan.Panel, ref Unsafe.Add(ref vr, k * XiStride(tiles, _plan.Cp)), tiles, _plan.Cp, _s.C,
                     ref Unsafe.Add(ref u, (nint)k * perXi), _plan.OCp,
                     ref Unsafe.Add(ref mr, k * XiStride(tiles, _plan.OCp)), oc0, oc1);
             }

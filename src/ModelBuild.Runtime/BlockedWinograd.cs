@@ -96,7 +96,7 @@ internal static partial class BlockedWinograd
         where TW : struct, IVectorWidth<TV>
     {
         int lanes = TW.Count, xi = TF.Alpha * TF.Alpha;
-        var plan = new Plan(s, TF.M, xi, lanes, batch);
+        var plan = new Plan(s, TF.M, xi, lanes, batch, GemmPanel<TV, TW>(s));
         int stageFloats = WholeLines(plan.Images * plan.StageFloats), vFloats = xi * XiStride(plan.ChunkTiles, plan.Cp), mFloats = xi * XiStride(plan.ChunkTiles, plan.OCp);
         int need = stageFloats + vFloats + mFloats + (plan.OutBlocks * lanes);
         Span<float> buffer = ThreadScratch.Get(ref t_buffer, need);
@@ -106,7 +106,7 @@ internal static partial class BlockedWinograd
         Span<float> paddedBias = buffer.Slice(stageFloats + vFloats + mFloats, plan.OutBlocks * lanes);
         paddedBias.Clear();
         bias.CopyTo(paddedBias);
-        ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedBlockedWinograd(TF.M, 2 * lanes));
+        ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedBlockedWinograd(TF.M, plan.Panel));
         for (int n0 = 0; n0 < batch; n0 += plan.Images)
         {
             RunImages<TF, TV, TW>(x, y, yImage, s, plan, n0, Math.Min(plan.Images, batch - n0), stage, v, m, paddedBias, ref u, act);
@@ -133,7 +133,7 @@ internal static partial class BlockedWinograd
             InputTransform<TF, TV, TW>(stage, v, plan, images, th0, rows, tiles);
             for (int k = 0; k < xi; k++)
             {
-                Gemm<TV, TW>(ref v[k * XiStride(tiles, plan.Cp)], tiles, plan.Cp, s.C, ref Unsafe.Add(ref u, (nint)k * perXi), plan.OCp, ref m[k * XiStride(tiles, plan.OCp)], 0, plan.OCp);
+                PanelGemm<TV, TW>(plan.Panel, ref v[k * XiStride(tiles, plan.Cp)], tiles, plan.Cp, s.C, ref Unsafe.Add(ref u, (nint)k * perXi), plan.OCp, ref m[k * XiStride(tiles, plan.OCp)], 0, plan.OCp);
             }
 
             OutputTransform<TF, TV, TW>(m, yn, yImage, paddedBias, act == Activation.Relu, s, plan, images, th0, rows, tiles, 0, plan.OutBlocks);
@@ -153,11 +153,12 @@ internal static partial class BlockedWinograd
     /// <summary>Sizes of one call: channel blocks, padded tile grid, staged image and chunk.</summary>
     private readonly struct Plan
     {
-        public Plan(in Conv2DShape s, int m, int xi, int lanes, int batch)
+        public Plan(in Conv2DShape s, int m, int xi, int lanes, int batch, int panel)
         {
             Blocks = (s.C + lanes - 1) / lanes;
             Cp = Blocks * lanes;
-            OCp = (s.OC + (2 * lanes) - 1) / (2 * lanes) * 2 * lanes;
+            Panel = panel;
+            OCp = (s.OC + panel - 1) / panel * panel;
             OutBlocks = (s.OC + lanes - 1) / lanes;
             TH = (s.OH + m - 1) / m;
             TWc = (s.OW + m - 1) / m;
@@ -175,7 +176,10 @@ internal static partial class BlockedWinograd
 
         public int Cp { get; }
 
-        /// <summary>Output channels padded to a multiple of the GEMM panel (2L): M's row stride.</summary>
+        /// <summary>Output channels per GEMM panel: 2L, or 32 where the 512-bit GEMM runs (<see cref="GemmPanel"/>).</summary>
+        public int Panel { get; }
+
+        /// <summary>Output channels padded to a multiple of the GEMM panel: M's row stride.</summary>
         public int OCp { get; }
 
         /// <summary>Output channel blocks of L.</summary>

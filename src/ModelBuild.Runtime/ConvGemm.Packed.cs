@@ -70,7 +70,7 @@ internal static partial class ConvGemm
     public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
         int px = 0;
-        if (level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated && p >= 16)
+        if (level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated && ZmmTiles && p >= 16)
         {
             // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
             for (; px <= p - 48; px += 48)
@@ -147,6 +147,9 @@ internal static partial class ConvGemm
 
     /// <summary>Whether <see cref="PixelTail"/> takes the last 1–3 pixels (false: an 8-wide tile, as before; benchmarks' A/B).</summary>
     internal static bool PixelTails { get; set; } = true;
+
+    /// <summary>Whether AVX-512 hardware takes the 512-bit tiles (false: the 256-bit path; benchmarks' A/B).</summary>
+    internal static bool ZmmTiles { get; set; } = true;
 
     /// <summary>
     /// Pixels <paramref name="px"/> … p − 1 one at a time, 8 channel blocks (32 channels) per pass: per k one broadcast

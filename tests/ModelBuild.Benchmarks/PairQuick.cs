@@ -7,7 +7,8 @@ namespace ModelBuild.Benchmarks;
 /// <c>quick pair model batch rounds</c>: one PredictorBenchmarks case, the generated predictor and ONNX Runtime (one
 /// thread each) alternating in rounds of ~20 ms in one process, thread CPU time; the median of the per-round ratios is
 /// what this VM's slow and fast phases (which move both sides) leave least disturbed. <c>MB_EXP=float</c> switches
-/// int8 panels off (<see cref="DenseGemm.Int8Panels"/>) for an A/B.
+/// int8 panels off (<see cref="DenseGemm.Int8Panels"/>), <c>MB_EXP=ymm-conv</c> the 512-bit conv tiles (<see cref="ConvGemm.ZmmTiles"/>), <c>MB_EXP=ymm-wino</c> the
+/// 512-bit Winograd GEMM (<see cref="BlockedWinograd.ZmmGemm"/>), for an A/B.
 /// </summary>
 internal static class PairQuick
 {
@@ -16,6 +17,8 @@ internal static class PairQuick
         var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
         b.Setup();
         DenseGemm.Int8Panels = Environment.GetEnvironmentVariable("MB_EXP") != "float";
+        ConvGemm.ZmmTiles = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-conv";
+        BlockedWinograd.ZmmGemm = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-wino";
         for (var warm = Stopwatch.StartNew(); warm.Elapsed.TotalSeconds < 3;)
         {
             b.Generated();
