@@ -13,16 +13,18 @@ internal static partial class BlockedWinograd
 
     /// <summary>
     /// The GEMM panel width for <paramref name="s"/> at width <typeparamref name="TW"/>: 32 output channels (the 512-bit
-    /// tile) on AVX-512 hardware at the 256-bit level, unless padding OC to a multiple of 32 would add more than a quarter
-    /// (OC = 16 or 48 keep 16-channel panels); otherwise two vectors. Only the GEMM changes width: the transforms keep
-    /// their blocks of 8 channels, and each M element stays one FMA chain over c from 0, so both widths give the same bits.
+    /// tile) on AVX-512 hardware at the 256-bit level when that makes at least two panels (a batch-1 thread split, which
+    /// hands out whole panels, still has two parts) and padding OC to a multiple of 32 adds at most a quarter; otherwise
+    /// two vectors (OC ≤ 32, 48, and other widths such as 19 or 36). One rule for the batched and the split path, so the
+    /// weights are packed once. Only the GEMM changes width: the transforms keep their blocks of 8 channels, and each M
+    /// element stays one FMA chain over c from 0, so both widths give the same bits.
     /// </summary>
     private static int GemmPanel<TV, TW>(in Conv2DShape s)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
         int padded = (s.OC + ZmmPanel - 1) / ZmmPanel * ZmmPanel;
-        bool zmm = TW.Count == Vector256<float>.Count && Vector512.IsHardwareAccelerated && ZmmGemm && 4 * (padded - s.OC) <= s.OC;
+        bool zmm = TW.Count == Vector256<float>.Count && Vector512.IsHardwareAccelerated && ZmmGemm && padded >= 2 * ZmmPanel && 4 * (padded - s.OC) <= s.OC;
         return zmm ? ZmmPanel : 2 * TW.Count;
     }
 

@@ -9,7 +9,7 @@ internal static partial class BlockedWinograd
     /// loads a panel's row for one input channel as whole vectors.
     /// </summary>
     /// <param name="w">OC × (C·9) weights, any format (dequantised here).</param>
-    /// <param name="panel">Output channels per panel: two vectors.</param>
+    /// <param name="panel">Output channels per panel: two vectors of the GEMM's width (<see cref="Plan.Panel"/>).</param>
     /// <returns>α²·⌈OC/panel⌉·panel·C floats.</returns>
     public static float[] Pack<TF>(WeightMatrix w, int panel)
         where TF : struct, IWinogradTile

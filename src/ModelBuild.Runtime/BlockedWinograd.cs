@@ -13,7 +13,7 @@ namespace ModelBuild.Runtime;
 /// Steps per chunk of tiles: the input is staged channel-blocked and zero-padded (<c>[C/L][row][col][L]</c>, L = 8 on
 /// AVX2, 4 on 128-bit vectors, by L×L register transposes); each tile's α×α window per channel block becomes
 /// <c>V_ξ[tile, c]</c> (Bᵀ d B, whole-vector maths); α² GEMMs <c>M_ξ[tile, oc] = Σ_c V_ξ[tile, c]·U_ξ[c, oc]</c> run
-/// on a 6 × 16 register tile over the transformed weights U (made once per process in float64,
+/// on a 6-tile × 2-vector register tile (512-bit vectors on AVX-512 hardware, <see cref="GemmPanel"/>) over the transformed weights U (made once per process in float64,
 /// <see cref="WeightMatrix.PackedBlockedWinograd"/>); the output transform (Aᵀ M A) works on L output channels per
 /// vector, adds the bias, applies ReLU and goes back to NCHW through L×L transposes. A chunk is several whole images
 /// when their V and M fit <see cref="ChunkFloats"/>, else tile rows of one image.

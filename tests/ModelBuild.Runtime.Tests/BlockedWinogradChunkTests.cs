@@ -34,4 +34,33 @@ public sealed class BlockedWinogradChunkTests
             BlockedWinograd.ChunkFloats = saved;
         }
     }
+
+    /// <summary>
+    /// The 512-bit GEMM tile that AVX-512 hardware takes (<see cref="BlockedWinograd.ZmmGemm"/>) gives the bits of the 256-bit
+    /// tile, for channel counts that fill 32-channel panels (64, 128) and that are padded to them (80, 100).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void ZmmGemm_GivesTheBitsOfThe256BitTile(int tile)
+    {
+        Skip.IfNot(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, "no AVX-512 here: the 512-bit GEMM tile does not run");
+        bool saved = BlockedWinograd.ZmmGemm;
+        try
+        {
+            foreach (int oc in new[] { 64, 80, 100, 128 })
+            {
+                var s = new Conv2DShape(24, 9, 9, oc, 7, 7, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+                BlockedWinograd.ZmmGemm = true;
+                float[] wide = BlockedWinogradTests.RunSpacedImages(SimdLevel.Vector256, tile, s, new Random(oc + tile));
+                BlockedWinograd.ZmmGemm = false;
+                float[] narrow = BlockedWinogradTests.RunSpacedImages(SimdLevel.Vector256, tile, s, new Random(oc + tile));
+                Assert.Equal(narrow, wide);
+            }
+        }
+        finally
+        {
+            BlockedWinograd.ZmmGemm = saved;
+        }
+    }
 }

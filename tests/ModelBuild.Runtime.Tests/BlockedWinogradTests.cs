@@ -20,6 +20,7 @@ public sealed class BlockedWinogradTests
         Shape(20, 11, 9, 36, 0, 2, 1, 0),    // 10×9 out, C and OC not multiples of 8, asymmetric pads
         Shape(17, 6, 6, 19, 0, 0, 0, 0),     // 4×4 out (narrower than a vector), 17 → 19 channels
         Shape(64, 40, 13, 24, 1, 1, 1, 1),   // 40×13 out: tall (still one chunk; BlockedWinogradChunkTests forces chunks of tile rows)
+        Shape(24, 9, 9, 80, 1, 1, 1, 1),     // 80 channels: on AVX-512, 32-channel GEMM panels padded to 96
     ];
 
     public static TheoryData<int, int, WeightFormat, int> Cases()

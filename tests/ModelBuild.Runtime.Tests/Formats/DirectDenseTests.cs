@@ -12,9 +12,11 @@ public sealed class DirectDenseTests
     // Odd K, N not a multiple of 4, 1–3 input rows (in-register kernel) and 5 (decoded blocks), K below one block;
     // 9 and 20 rows (DirectGemm: a partial x panel, MR-row weight blocks with a partial last one, K across two Kc blocks).
     // K = 200 and 147: 64-column lookup blocks (4-bit palette) then an 8-code chunk, or a 16-code block and 3 scalar columns.
-    // With AVX-512, groups of whole block pairs take the paired kernel: K = 83, 147 and 300 leave an unpaired last block
-    // (4-bit; 300 at 2 bits), groups of 64 (4-bit) and 128 (1-bit) end on pairs, groups of one block (16 at 4 bits) keep 256 bits.
-    private static readonly (int Rows, int N, int K)[] Sizes = [(1, 7, 83), (2, 5, 130), (3, 9, 64), (5, 6, 97), (1, 3, 5), (9, 7, 83), (20, 13, 300), (1, 5, 200), (2, 6, 147)];
+    // With AVX-512, groups of whole block pairs take the paired kernel: K = 83 and 147 leave an unpaired last block at 4
+    // bits, K = 96 at 2 bits (3 blocks of 32), groups of 64 (4-bit) and 128 (1-bit) end on pairs, groups of one block (16 at
+    // 4 bits) keep 256 bits. Per-channel cases run symmetric too: asymmetric 1/2-bit groups mostly have a zero offset,
+    // which keeps the unshifted kernel.
+    private static readonly (int Rows, int N, int K)[] Sizes = [(1, 7, 83), (2, 5, 130), (3, 9, 64), (5, 6, 97), (1, 3, 5), (9, 7, 83), (20, 13, 300), (1, 5, 200), (2, 6, 147), (1, 5, 96)];
 
     public static TheoryData<int, int, int, bool> LinearCases()
     {
@@ -24,6 +26,10 @@ public sealed class DirectDenseTests
             foreach ((int bits, int group) in new[] { (4, 0), (4, 16), (4, 32), (4, 64), (2, 0), (2, 32), (2, 64), (3, 0), (3, 8), (3, 24), (1, 0), (1, 64), (1, 128) })
             {
                 data.Add(level, bits, group, group % 32 == 0);
+                if (group == 0)
+                {
+                    data.Add(level, bits, group, false);
+                }
             }
         }
 
