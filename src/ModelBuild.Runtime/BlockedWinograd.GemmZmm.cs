@@ -24,7 +24,7 @@ internal static partial class BlockedWinograd
         where TW : struct, IVectorWidth<TV>
     {
         int padded = (s.OC + ZmmPanel - 1) / ZmmPanel * ZmmPanel;
-        bool zmm = TW.Count == Vector256<float>.Count && Vector512.IsHardwareAccelerated && ZmmGemm && padded >= 2 * ZmmPanel && 4 * (padded - s.OC) <= s.OC;
+        bool zmm = TW.Count == Vector256<float>.Count && Wide512.Enabled && ZmmGemm && padded >= 2 * ZmmPanel && 4 * (padded - s.OC) <= s.OC;
         return zmm ? ZmmPanel : 2 * TW.Count;
     }
 
@@ -53,6 +53,7 @@ internal static partial class BlockedWinograd
     /// <see cref="Tile{TV, TW}"/> with 512-bit vectors: 6 tiles × 32 output channels, 12 accumulators, per input channel 2
     /// loads and 6 broadcasts. Rows past the last tile repeat it; they are computed and not stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileZmm(ref float v, int t0, int tiles, int cp, int c, ref float u, ref float m, int ocp)
     {
         int last = tiles - 1;

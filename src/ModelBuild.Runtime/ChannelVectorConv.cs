@@ -29,7 +29,7 @@ internal static class ChannelVectorConv
 
     /// <summary>Whether <see cref="Run"/> handles <paramref name="s"/> at <paramref name="level"/> (AVX2 without AVX-512, as <see cref="PhaseConv"/>).</summary>
     public static bool Applies(SimdLevel level, in Conv2DShape s) =>
-        Enabled && level == SimdLevel.Vector256 && Vector256.IsHardwareAccelerated && !Vector512.IsHardwareAccelerated && Fits(s);
+        Enabled && level == SimdLevel.Vector256 && Vector256.IsHardwareAccelerated && !Wide512.Enabled && Fits(s);
 
     /// <summary>
     /// Largest planes + outputs taken, in floats (64 KB, in L2 with the weights). Larger images ran slower than their

@@ -70,7 +70,7 @@ internal static partial class ConvGemm
     public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
         int px = 0;
-        if (level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated && ZmmTiles && p >= 16)
+        if (level == SimdLevel.Vector256 && Wide512.Enabled && ZmmTiles && p >= 16)
         {
             // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
             for (; px <= p - 48; px += 48)

@@ -219,6 +219,7 @@ internal readonly struct Tile16Zmm : ITile
 {
     public static int Width => 16;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;

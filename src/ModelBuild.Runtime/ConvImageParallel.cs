@@ -42,7 +42,7 @@ internal static unsafe class ConvImageParallel
         // Runs of whole channel blocks; AVX-512 tiles pair 4-channel blocks, so runs there are whole pairs (the same
         // tiles as one thread). Each part fills its own im2col panel from the input (a few KB) rather than reading one
         // filled by the caller (157 KB for mnist-8's 8 → 16 5×5 conv, to be moved between the cores' caches).
-        int unit = Vector512.IsHardwareAccelerated ? 2 * ConvGemm.Mr : ConvGemm.Mr;
+        int unit = Wide512.Enabled ? 2 * ConvGemm.Mr : ConvGemm.Mr;
         int k = s.C * s.KH * s.KW, p = s.OH * s.OW, units = (s.OC + unit - 1) / unit;
         int parts = IntraOp.SplitParts(threads, 2.0 * s.OC * p * k, units);
         if (parts <= 1)

@@ -33,7 +33,7 @@ internal static unsafe class ConvPixelSplit
     /// 1.58, 8 → 16 5×5 1.33 / 1.57, squeezenet's 3 → 64 3×3/2 1.09 / 1.33, but mnist_cnn_fc128's 1 → 32 3×3 1.32 / 1.20.
     /// </summary>
     public static bool Applies(SimdLevel level, in Conv2DShape s) =>
-        level == SimdLevel.Vector256 && !Vector512.IsHardwareAccelerated && s.Group == 1 && !Kernels.IsPointwise(s) && !PhaseConv.Applies(level, s)
+        level == SimdLevel.Vector256 && !Wide512.Enabled && s.Group == 1 && !Kernels.IsPointwise(s) && !PhaseConv.Applies(level, s)
         && s.OH * s.OW >= 2 * Tile && s.OC <= 3 * s.C * s.KH * s.KW;
 
     /// <summary>Runs the conv on up to <paramref name="parts"/> parts; false (nothing done) when no cut leaves two parts.</summary>

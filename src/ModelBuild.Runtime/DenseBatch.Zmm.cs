@@ -10,6 +10,7 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static partial class DenseBatch
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block4x4Zmm(bool asymmetric, ref float x0, int k, ref float w0, Span<float> s)
     {
         ref float x1 = ref Unsafe.Add(ref x0, k), x2 = ref Unsafe.Add(ref x0, 2 * k), x3 = ref Unsafe.Add(ref x0, 3 * k);

@@ -30,7 +30,7 @@ internal static partial class DenseBatch
         ref byte f3 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 3 * k));
         ref float x0 = ref MemoryMarshal.GetReference(x);
         Span<float> s = stackalloc float[20];
-        bool zmm = level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated;
+        bool zmm = level == SimdLevel.Vector256 && Wide512.Enabled;
         int j = 0;
         for (; j <= n - 4; j += 4)
         {

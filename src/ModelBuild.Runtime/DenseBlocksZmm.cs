@@ -10,6 +10,7 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static class DenseBlocksZmm
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block4x1<TL>(ref float x, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, ref int i,
         out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2, out Vector256<float> r3, out Vector256<float> rs)
         where TL : struct, IWeightLoader

@@ -130,6 +130,7 @@ internal static partial class DenseGemm
     /// registers; 10 loads per 16 FMAs. 8 rows divide the usual batches (8, 16, 64) without a wasted tail, and 32
     /// channels divide the usual layer widths; a taller tile (14 × 32) would waste up to 13 rows per call.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile8x2Zmm(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
     {
         ref float x0 = ref x;

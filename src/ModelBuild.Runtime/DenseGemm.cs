@@ -79,7 +79,7 @@ internal static partial class DenseGemm
 
     /// <summary>Output channels per panel at <paramref name="level"/> (two vectors).</summary>
     public static int PanelWidth(SimdLevel level) =>
-        level == SimdLevel.Vector256 ? (Vector512.IsHardwareAccelerated ? 32 : 16) : 8;
+        level == SimdLevel.Vector256 ? (Wide512.Enabled ? 32 : 16) : 8;
 
     /// <summary>
     /// Int8 symmetric weights as panels <c>[⌈N/nr⌉][K][nr]</c> of codes (channels past N are 0) and their scales padded

@@ -19,9 +19,10 @@ internal static partial class DirectDense
     /// <summary>Whether <see cref="Gemv"/> takes <see cref="PrefixRows4Zmm"/>: 512-bit vectors and groups of whole block pairs.</summary>
     private static bool PairedBlocks<TB>(DirectWeights w)
         where TB : struct, ICodeBlock =>
-        Vector512.IsHardwareAccelerated && (w.GroupsPerRow == 1 || w.Group % (2 * TB.BlockCodes) == 0);
+        Wide512.Enabled && (w.GroupsPerRow == 1 || w.Group % (2 * TB.BlockCodes) == 0);
 
     /// <summary>As <see cref="PrefixRows4"/>, over an input row prepared in pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PrefixRows4Zmm<TB>(DirectWeights w, int j, ref float xp, ref float sums, Span<float> dots)
         where TB : struct, ICodeBlock
     {

@@ -148,7 +148,7 @@ internal static class DirectGemm
         public Shape(SimdLevel level, int rows, int n, int k, Activation act)
         {
             Level = level;
-            Zmm = level == SimdLevel.Vector256 && Vector512.IsHardwareAccelerated;
+            Zmm = level == SimdLevel.Vector256 && Wide512.Enabled;
             Nr = level == SimdLevel.Vector256 ? (Zmm ? 32 : 16) : 8;
             Mr = Zmm ? 8 : 6;
             Rows = rows;

@@ -18,7 +18,7 @@ internal static class PhaseConv
 {
     /// <summary>Whether <see cref="Run"/> handles <paramref name="s"/> at <paramref name="level"/>.</summary>
     public static bool Applies(SimdLevel level, in Conv2DShape s) =>
-        level == SimdLevel.Vector256 && !Vector512.IsHardwareAccelerated && Fits(s) && !(ShiftedIm2ColIsCheaper(s) && ConvGemm.NewTailAndPanelRules);
+        level == SimdLevel.Vector256 && !Wide512.Enabled && Fits(s) && !(ShiftedIm2ColIsCheaper(s) && ConvGemm.NewTailAndPanelRules);
 
     /// <summary>
     /// Stride 1 with OW = W builds im2col rows by shifted copies (no gathers), and its tiles run across output rows, while
