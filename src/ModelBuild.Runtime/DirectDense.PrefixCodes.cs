@@ -111,21 +111,7 @@ internal static partial class DirectDense
             {
                 Vector256<int> u0 = TB.Load(ref Unsafe.Add(ref c0, at)), u1 = TB.Load(ref Unsafe.Add(ref c1, at));
                 Vector256<int> u2 = TB.Load(ref Unsafe.Add(ref c2, at)), u3 = TB.Load(ref Unsafe.Add(ref c3, at));
-                Prefix<TB>(0, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);
-                Prefix<TB>(1, ref xb, u0, u1, u2, u3, ref b0, ref b1, ref b2, ref b3);
-                if (TB.Bits <= 2)
-                {
-                    Prefix<TB>(2, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);
-                    Prefix<TB>(3, ref xb, u0, u1, u2, u3, ref b0, ref b1, ref b2, ref b3);
-                }
-
-                if (TB.Bits == 1)
-                {
-                    Prefix<TB>(4, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);
-                    Prefix<TB>(5, ref xb, u0, u1, u2, u3, ref b0, ref b1, ref b2, ref b3);
-                    Prefix<TB>(6, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);
-                    Prefix<TB>(7, ref xb, u0, u1, u2, u3, ref b0, ref b1, ref b2, ref b3);
-                }
+                BlockPrefixes<TB>(ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
             }
 
             ScaleGroup(w, g, Vector256.LoadUnsafe(ref sums, (nuint)(8 * g)), j, j1, j2, j3, ref t0, ref t1, ref t2, ref t3, a0 + b0, a1 + b1, a2 + b2, a3 + b3, ref s0, ref s1, ref s2, ref s3);
@@ -135,6 +121,34 @@ internal static partial class DirectDense
         dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref xp);
         dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref xp);
         dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref xp);
+    }
+
+    /// <summary>
+    /// All m prefixes of one block of the 4 rows: even ones into a0…a3, odd ones into b0…b3 (two FMA chains per row; the
+    /// same accumulators may be passed for both).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BlockPrefixes<TB>(
+        ref float xb, Vector256<int> u0, Vector256<int> u1, Vector256<int> u2, Vector256<int> u3,
+        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> a2, ref Vector256<float> a3,
+        ref Vector256<float> b0, ref Vector256<float> b1, ref Vector256<float> b2, ref Vector256<float> b3)
+        where TB : struct, ICodeBlock
+    {
+        Prefix<TB>(0, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);
+        Prefix<TB>(1, ref xb, u0, u1, u2, u3, ref b0, ref b1, ref b2, ref b3);
+        if (TB.Bits <= 2)
+        {
+            Prefix<TB>(2, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);
+            Prefix<TB>(3, ref xb, u0, u1, u2, u3, ref b0, ref b1, ref b2, ref b3);
+        }
+
+        if (TB.Bits == 1)
+        {
+            Prefix<TB>(4, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);
+            Prefix<TB>(5, ref xb, u0, u1, u2, u3, ref b0, ref b1, ref b2, ref b3);
+            Prefix<TB>(6, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);
+            Prefix<TB>(7, ref xb, u0, u1, u2, u3, ref b0, ref b1, ref b2, ref b3);
+        }
     }
 
     /// <summary>Prefix <paramref name="i"/> (a constant at every call) of the 4 rows' blocks times Y_i.</summary>

@@ -72,21 +72,7 @@ internal static partial class DirectDense
                 ref float xl = ref Unsafe.Add(ref xp, TB.BlockCodes * endPair);
                 Vector256<int> u0 = TB.Load(ref Unsafe.Add(ref c0, at)), u1 = TB.Load(ref Unsafe.Add(ref c1, at));
                 Vector256<int> u2 = TB.Load(ref Unsafe.Add(ref c2, at)), u3 = TB.Load(ref Unsafe.Add(ref c3, at));
-                Prefix<TB>(0, ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3);
-                Prefix<TB>(1, ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3);
-                if (TB.Bits <= 2)
-                {
-                    Prefix<TB>(2, ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3);
-                    Prefix<TB>(3, ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3);
-                }
-
-                if (TB.Bits == 1)
-                {
-                    Prefix<TB>(4, ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3);
-                    Prefix<TB>(5, ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3);
-                    Prefix<TB>(6, ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3);
-                    Prefix<TB>(7, ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3);
-                }
+                BlockPrefixes<TB>(ref xl, u0, u1, u2, u3, ref r0, ref r1, ref r2, ref r3, ref r0, ref r1, ref r2, ref r3);
             }
 
             ScaleGroup(w, g, Vector256.LoadUnsafe(ref sums, (nuint)(8 * g)), j, j1, j2, j3, ref t0, ref t1, ref t2, ref t3, r0, r1, r2, r3, ref s0, ref s1, ref s2, ref s3);
