@@ -33,7 +33,7 @@ internal static partial class BlockedWinograd
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
-        if (panel != ZmmPanel || TW.Count == ZmmPanel / 2)
+        if (panel != ZmmPanel)
         {
             Gemm<TV, TW>(ref v, tiles, cp, c, ref u, ocp, ref m, oc0, oc1);
             return;
