@@ -13,6 +13,7 @@ namespace ModelBuild.Runtime;
 /// once per group; a linear code's offset is taken off once per group as offset·Σx (Σx kept per lane, computed once
 /// per input row), so the inner loop is load, shift, mask, convert (or table permute), FMA. The 4 rows' codes stay in L1 while every input row passes.
 /// Linear 1/2/4-bit codes take <see cref="PrefixRows4"/> instead (whole-byte prefixes against prepared x, no shifts; <see cref="PrefixRows4Zmm"/> with AVX-512).
+/// With AVX-512, 16-entry palettes and per-channel 4-bit codes take <see cref="Table16GemvZmm"/> (one vpermps per 16 weights).
 /// From <see cref="DenseBatch.MinRows"/> rows, and at the 128-bit level, blocks of 4 rows are decoded to floats in a
 /// per-thread scratch (4·K floats) and run through the float micro-kernels (the decode is then paid once per weight
 /// per call, as DenseBatch does for int8). The scalar level is the definition the others are tested against.
@@ -43,12 +44,19 @@ internal static partial class DirectDense
                 case (false, 2): Gemv<SplitBlock<TwoBits>, LinearLookup<TwoBits>>(x, w, y, rows, ep); break;
                 // 3 bits: mask + convert, not the 8-entry vpermps, which AMD Zen 2/3 run slowly (1.40 against 2.15× int8 there).
                 case (false, 3): Gemv<Packed3Block, LinearValues>(x, w, y, rows, ep); break;
+                // Per-channel 4-bit codes as a 16-entry table per row: fewer instructions than the byte prefixes.
+                case (false, 4) when Wide512.Enabled && Table16GemvZmm.Takes(w): Table16GemvZmm.Run(x, w, y, rows, ep); break;
                 case (false, _): Gemv<SplitBlock<FourBits>, LinearValues>(x, w, y, rows, ep); break;
                 case (true, 1): Gemv<SplitBlock<OneBit>, SmallPalette>(x, w, y, rows, ep); break;
                 case (true, 2): Gemv<SplitBlock<TwoBits>, SmallPalette>(x, w, y, rows, ep); break;
                 case (true, 3): Gemv<Packed3Block, SmallPalette>(x, w, y, rows, ep); break;
                 default:
-                    if (w.GridSteps.Length != 0)
+                    if (Wide512.Enabled)
+                    {
+                        // One 16-float table per register: a lookup per 16 weights, no conversions (grid or not).
+                        Table16GemvZmm.Run(x, w, y, rows, ep);
+                    }
+                    else if (w.GridSteps.Length != 0)
                     {
                         GridPalette16Gemv.Run(x, w, y, rows, ep);
                     }

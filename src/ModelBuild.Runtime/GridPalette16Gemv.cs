@@ -8,7 +8,7 @@ namespace ModelBuild.Runtime;
 
 /// <summary>
 /// Batch-1 (up to <see cref="DirectDense.MaxDirectRows"/> input rows) Dense over a 16-entry palette on an int8 grid
-/// (<see cref="PaletteGrid"/>: entry = k·s) on AVX2: one <c>vpshufb</c> looks up the int8 steps k of 32 codes (a
+/// (<see cref="PaletteGrid"/>: entry = k·s) on AVX2 without AVX-512 (<see cref="Table16GemvZmm"/> there): one <c>vpshufb</c> looks up the int8 steps k of 32 codes (a
 /// 16-byte table), then per 8 of them a <c>vpshufb</c> moves each byte to the top of its int32 lane (k·2^24, exact),
 /// <c>vcvtdq2ps</c> and an FMA with x, which was scaled by 2^−24 once per call; s multiplies each row's sum, as int8's
 /// scale does. Per 32 weights: 5 shuffles, 4 converts, 4 FMAs, against int8's 4 widening loads, 4 converts, 4 FMAs

@@ -7,7 +7,7 @@ using ModelBuild.Runtime.Formats;
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// Batch-1 (up to <see cref="DirectDense.MaxDirectRows"/> input rows) Dense over a 16-entry palette on AVX2, by byte
+/// Batch-1 (up to <see cref="DirectDense.MaxDirectRows"/> input rows) Dense over a 16-entry palette on AVX2 without AVX-512 (<see cref="Table16GemvZmm"/> there), by byte
 /// lookups: a row's table is split into 4 byte planes of 16 bytes (byte b of every entry), and <c>vpshufb</c> looks up
 /// 32 codes in each plane at once; two rounds of byte/word unpacks put the 4 bytes of each value back together. That is
 /// 3 shuffles per 8 weights, against 2 <c>vpermps</c>, a shift and a blend for two 8-entry lookups

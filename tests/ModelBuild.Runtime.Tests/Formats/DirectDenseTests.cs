@@ -223,6 +223,38 @@ public sealed class DirectDenseTests
         }
     }
 
+    /// <summary>
+    /// K = 83 ends on a partial 16-column block, which the AVX-512 table kernel reads whole (codes padded, x copied and
+    /// padded): the padding must not enter the sum even when the entry its codes select is +∞ (the real columns never
+    /// use it) and an earlier, wider call on this thread left NaN in the input scratch behind the copied x.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Padding_of_a_partial_last_block_never_enters_the_sum(int level)
+    {
+        const int N = 5, K = 83, Wider = 96;
+        var rng = new Random(83);
+        float[] table = [float.PositiveInfinity, .. Enumerable.Range(1, 15).Select(_ => rng.NextSingle() - 0.5f)];
+        WeightMatrix wide = Palettized(N, Wider, table, [.. Enumerable.Range(0, N * Wider).Select(_ => rng.Next(1, 16))]);
+        Kernels.Dense((SimdLevel)level, Enumerable.Repeat(float.NaN, Wider).ToArray(), wide, [], new float[N], 1, Activation.None);
+
+        int[] codes = [.. Enumerable.Range(0, N * K).Select(_ => rng.Next(1, 16))];
+        float[] x = TestData.Floats(rng, K);
+        var y = new float[N];
+        Kernels.Dense((SimdLevel)level, x, Palettized(N, K, table, codes), [], y, 1, Activation.None);
+
+        double[] expected = Reference.Dense(x, [.. codes.Select(u => (double)table[u])], null, 1, N, K, false, out double[] magnitude);
+        TestData.AssertClose(expected, y, Tolerances.Dot, 1e-6, magnitude);
+    }
+
+    private static WeightMatrix Palettized(int n, int k, float[] table, int[] codes)
+    {
+        byte[] payload = Concat([4, 0, 0, 0], U32((uint)n), F32(table), Bits(codes, 4));
+        return WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [n, k], payload) { FormatOverride = 5 }])).DenseMatrix(0);
+    }
+
     [Theory]
     [InlineData(5, 16)] // 5 bits: no direct kernel
     [InlineData(4, 24)] // group not a multiple of the 16-code block
