@@ -423,7 +423,11 @@ internal static partial class DirectDense
     internal static void DecodeRow(bool avx2, DirectWeights w, int row, Span<float> dst)
     {
         int done = 0;
-        if (avx2)
+        if (avx2 && Wide512.Enabled && Table16GemvZmm.Takes(w))
+        {
+            done = Table16GemvZmm.DecodeRow(w, row, dst);
+        }
+        else if (avx2)
         {
             done = (w.IsPalette, w.Bits) switch
             {

@@ -102,16 +102,16 @@ internal static class DirectGemm
                     }
                 }
 
-                // c[i][t] is output (row q·NR + t, channel j0 + i): bias and activation as Epilogue applies them.
+                // c[i][t] is output (row q·NR + t, channel j0 + i): bias and activation as Epilogue applies them, output
+                // row by output row so that the stores are consecutive (channel by channel they are N floats apart).
                 int r0 = q * nr, count = Math.Min(nr, s.Rows - r0);
-                for (int i = 0; i < live; i++)
+                for (int t = 0; t < count; t++)
                 {
-                    ref float ci = ref Unsafe.Add(ref c, i * nr);
-                    float b = s.HasBias ? Unsafe.Add(ref bias, j0 + i) : 0;
-                    for (int t = 0; t < count; t++)
+                    ref float yt = ref Unsafe.Add(ref y, ((nint)(r0 + t) * n) + j0);
+                    for (int i = 0; i < live; i++)
                     {
-                        float v = Unsafe.Add(ref ci, t) + b;
-                        Unsafe.Add(ref y, ((nint)(r0 + t) * n) + j0 + i) = s.Relu && v < 0 ? 0 : v;
+                        float v = Unsafe.Add(ref c, (i * nr) + t) + (s.HasBias ? Unsafe.Add(ref bias, j0 + i) : 0);
+                        Unsafe.Add(ref yt, i) = s.Relu && v < 0 ? 0 : v;
                     }
                 }
             }

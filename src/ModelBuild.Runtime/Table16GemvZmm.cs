@@ -67,6 +67,39 @@ internal static class Table16GemvZmm
         }
     }
 
+    /// <summary>
+    /// Row <paramref name="row"/>'s whole 16-column blocks as floats into <paramref name="dst"/> (one lookup and one
+    /// store per block, for <see cref="DirectGemm"/>'s decoded rows); returns the first column left (K rounded down to 16).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int DecodeRow(DirectWeights w, int row, Span<float> dst)
+    {
+        Vector512<float> table = RowTable(w, row);
+        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Codes), (nint)row * w.RowBytes);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        int whole = w.Cols / Block * Block;
+        for (int c = 0; c < whole; c += Block)
+        {
+            Lookup(table, Block16(ref Unsafe.Add(ref codes, c / 2))).StoreUnsafe(ref d, (nuint)c);
+        }
+
+        return whole;
+    }
+
+    /// <summary>Row <paramref name="row"/>'s 16 values: its palette, or (c − offset)·scale for c = 0…15 (as <see cref="DirectWeights.Value"/> computes them).</summary>
+    private static Vector512<float> RowTable(DirectWeights w, int row)
+    {
+        if (w.IsPalette)
+        {
+            // No division for a table per row (the usual layout).
+            nint at = (nint)(w.RowsPerBook == 1 ? row : row / w.RowsPerBook) * w.TableStride;
+            return Vector512.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Tables), at));
+        }
+
+        Vector512<float> steps = Vector512.ConvertToSingle(Vector512<int>.Indices - Vector512.Create(w.Offset(row)));
+        return steps * Vector512.Create(w.Scales[row]);
+    }
+
     /// <summary>Four weight rows (indices past the last repeat it).</summary>
     private readonly struct Quad
     {
@@ -81,20 +114,7 @@ internal static class Table16GemvZmm
         public ref byte Codes(DirectWeights w, int i) =>
             ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Codes), (nint)Row(i) * w.RowBytes);
 
-        /// <summary>Row <paramref name="i"/>'s 16 values: its palette, or (c − offset)·scale for c = 0…15 (as <see cref="DirectWeights.Value"/> computes them).</summary>
-        public Vector512<float> Table(DirectWeights w, int i)
-        {
-            int row = Row(i);
-            if (w.IsPalette)
-            {
-                // No division for a table per row (the usual layout).
-                nint at = (nint)(w.RowsPerBook == 1 ? row : row / w.RowsPerBook) * w.TableStride;
-                return Vector512.LoadUnsafe(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Tables), at));
-            }
-
-            Vector512<float> steps = Vector512.ConvertToSingle(Vector512<int>.Indices - Vector512.Create(w.Offset(row)));
-            return steps * Vector512.Create(w.Scales[row]);
-        }
+        public Vector512<float> Table(DirectWeights w, int i) => RowTable(w, Row(i));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private int Row(int i) => i switch { 0 => _row0, 1 => _row1, 2 => _row2, _ => _row3 };

@@ -210,7 +210,7 @@ internal static class OpProfiler
 
         foreach (var i in Enumerable.Range(0, ops.Count).OrderByDescending(i => first[i] - second[i]).Take(15))
         {
-            Console.WriteLine($"    {Ms(first[i]),8:F2} ms (second {Ms(second[i]):F2})  {ops[i]}");
+            Console.WriteLine($"    {Ms(first[i]),8:F2} ms (second {Ms(second[i]):F2})  {Describe(ops[i], context)}");
         }
     }
 }

@@ -8,7 +8,8 @@ namespace ModelBuild.Benchmarks;
 /// The wide MLP (784-1024-1024-10) in every storage variant of <see cref="WideMlp.Variants"/>, ONNX Runtime fp32
 /// ("ort-fp32", one thread) and ONNX Runtime dynamic int8 ("ort-int8dyn": DynamicQuantizeLinear + MatMulInteger, the
 /// same int8 codes, <see cref="WideMlpDynamicInt8"/>) in the same run, at batch 1 and 64. Working set: <see cref="WideMlpMemory"/>.
-/// Run: <c>DOTNET_EnableAVX512=0 dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*WideMlpBenchmarks*"</c>.
+/// Run: <c>DOTNET_EnableAVX512=0 dotnet run -c Release --project tests/ModelBuild.Benchmarks -- --filter "*WideMlpBenchmarks*"</c>
+/// (<c>MODELBUILD_WIDE_VARIANTS=ort-fp32,int8,int4,pal4</c> for a subset).
 /// </summary>
 [MemoryDiagnoser]
 public class WideMlpBenchmarks
@@ -27,7 +28,11 @@ public class WideMlpBenchmarks
     [ParamsSource(nameof(AllVariants))]
     public string Variant { get; set; } = "int8";
 
-    public static IEnumerable<string> AllVariants => ["ort-fp32", "ort-int8dyn", .. WideMlp.Variants];
+    /// <summary>Every variant, or those MODELBUILD_WIDE_VARIANTS names (comma-separated, e.g. "ort-fp32,int8,int4,pal4": a shorter run).</summary>
+    public static IEnumerable<string> AllVariants =>
+        Environment.GetEnvironmentVariable("MODELBUILD_WIDE_VARIANTS") is { Length: > 0 } chosen
+            ? chosen.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : ["ort-fp32", "ort-int8dyn", .. WideMlp.Variants];
 
     [GlobalSetup]
     public void Setup()
