@@ -12,8 +12,8 @@ namespace ModelBuild.Runtime;
 /// batches) on AVX2: 4 weight rows at a time are unpacked in registers, dotted with x per scale group and scaled
 /// once per group; a linear code's offset is taken off once per group as offset·Σx (Σx kept per lane, computed once
 /// per input row), so the inner loop is load, shift, mask, convert (or table permute), FMA. The 4 rows' codes stay in L1 while every input row passes.
-/// Linear 1/2/4-bit codes take <see cref="PrefixRows4"/> instead (whole-byte prefixes against prepared x, no shifts; <see cref="PrefixRows4Zmm"/> with AVX-512).
-/// With AVX-512, 16-entry palettes and per-channel 4-bit codes take <see cref="Table16GemvZmm"/> (one vpermps per 16 weights).
+/// Linear 1/2/4-bit codes take <see cref="PrefixRows4"/> instead (whole-byte prefixes against prepared x, no shifts; <see cref="PrefixRows4Zmm"/> with AVX-512),
+/// except that with AVX-512 16-entry palettes and per-channel 4-bit codes take <see cref="Table16GemvZmm"/> (one vpermps per 16 weights).
 /// From <see cref="DenseBatch.MinRows"/> rows, and at the 128-bit level, blocks of 4 rows are decoded to floats in a
 /// per-thread scratch (4·K floats) and run through the float micro-kernels (the decode is then paid once per weight
 /// per call, as DenseBatch does for int8). The scalar level is the definition the others are tested against.
@@ -51,7 +51,7 @@ internal static partial class DirectDense
                 case (true, 2): Gemv<SplitBlock<TwoBits>, SmallPalette>(x, w, y, rows, ep); break;
                 case (true, 3): Gemv<Packed3Block, SmallPalette>(x, w, y, rows, ep); break;
                 default:
-                    if (Wide512.Enabled)
+                    if (Wide512.Enabled && Table16GemvZmm.Takes(w))
                     {
                         // One 16-float table per register: a lookup per 16 weights, no conversions (grid or not).
                         Table16GemvZmm.Run(x, w, y, rows, ep);

@@ -126,7 +126,10 @@ internal static class Table16GemvZmm
     /// Four rows' dots with one input row in lookup order (<paramref name="xs"/>, <see cref="PermuteX"/>), into
     /// <paramref name="dots"/>; <paramref name="lastMask"/> selects the lanes of the last 16-column block that are real columns.
     /// </summary>
-    /// <remarks>Tables are made here, not passed in: vector arguments travel through the stack.</remarks>
+    /// <remarks>
+    /// Tables are made here, not passed in: vector arguments travel through the stack, and the tables are read in every
+    /// step. <paramref name="lastMask"/> is read once per call, in the tail, so it may.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dots(DirectWeights w, in Quad quad, ref float xs, int k, Vector512<float> lastMask, Span<float> dots)
     {

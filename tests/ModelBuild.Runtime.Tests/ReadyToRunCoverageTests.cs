@@ -35,7 +35,7 @@ public sealed partial class ReadyToRunCoverageTests
         ("DenseBlocksZmm.", "AVX-512 only, [AggressiveOptimization] (Wide512)"),
         ("DenseBatch.Block4x4Zmm", "AVX-512 only, [AggressiveOptimization] (Wide512)"),
         ("DirectDense.PrefixRows4Zmm", "AVX-512 only, [AggressiveOptimization] (Wide512)"),
-        ("Table16GemvZmm.Widen", "AVX-512 only, inlined into the [AggressiveOptimization] Dots (Wide512)"),
+        ("Table16GemvZmm.Widen", "AVX-512 code, outside x86-64-v3 (inlined into the [AggressiveOptimization] Dots)"),
         ("Tile48Zmm.", "AVX-512 code, outside x86-64-v3"),
         ("Tile8x48Zmm.", "AVX-512 code, outside x86-64-v3"),
         ("Kernels.StridedLines<", "Softmax over a non-last axis: calls a generic static virtual (ISoftmaxFinal.Finish); open item"),
