@@ -73,6 +73,7 @@ internal static partial class ConvGemm
         if (level == SimdLevel.Vector256 && Wide512.Enabled && ZmmTiles && p >= 16)
         {
             // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
+            bool hot = p >= 48 && Tile8x48Zmm.Hot((long)m * k * (p / 48 * 48));
             for (; px <= p - 48; px += 48)
             {
                 // No panel copy: the 8 × 48 tile loads each col vector once per 8 channels, and with the copy BlazeFace and
@@ -84,7 +85,14 @@ internal static partial class ConvGemm
                 int jb = 0;
                 for (; jb <= m - 8; jb += 8)
                 {
-                    Tile8x48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
+                    if (hot)
+                    {
+                        Tile8x48Zmm.RunOptimized(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
+                    }
+                    else
+                    {
+                        Tile8x48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
+                    }
                 }
 
                 for (; jb < m; jb += Mr)

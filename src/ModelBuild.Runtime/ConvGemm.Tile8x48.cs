@@ -10,7 +10,36 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static class Tile8x48Zmm
 {
-    public static void Run(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep)
+    private static long s_macs;
+
+    /// <summary>
+    /// Multiply-adds (channels × K × pixels) this process runs through the tile before <see cref="Hot"/> turns to
+    /// <see cref="RunOptimized"/>. This tile's optimised compile takes 13.5 ms, and it has no ReadyToRun code on
+    /// AVX-512 processors, so a process first runs it as unoptimised tier-0 code, about 8× slower: cheaper for small
+    /// models (mnist-8, squeezenet_cifar10, blazeface_front and ppocr_cls run 0.2–27 M multiply-adds through it in a
+    /// prediction), far dearer for large ones (ppocr_rec 615 M: 120 ms of its first prediction, 20 ms once optimised).
+    /// </summary>
+    internal static long OptimizedAfterMacs { get; set; } = 50_000_000;
+
+    /// <summary>
+    /// Counts a convolution's <paramref name="macs"/> and says whether to call <see cref="RunOptimized"/>: once the
+    /// process has run <see cref="OptimizedAfterMacs"/> through the tile. Both entries compute the same bits.
+    /// </summary>
+    public static bool Hot(long macs) => Interlocked.Add(ref s_macs, macs) >= OptimizedAfterMacs;
+
+    /// <summary>The tile, tiered as usual (tier 0 first, optimised after enough calls).</summary>
+    /// <remarks>Not inlined: inlined, its 512-bit body kept ReadyToRun from precompiling the caller (ConvGemm.RunPacked).</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Run(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep) =>
+        Body(ref wa, ref col, k, ldc, p, ref y, j, ep);
+
+    /// <summary>The tile compiled optimised at its first call (<see cref="Hot"/>); not inlined, as <see cref="Run"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    public static void RunOptimized(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep) =>
+        Body(ref wa, ref col, k, ldc, p, ref y, j, ep);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Body(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep)
     {
         ref float wb = ref Unsafe.Add(ref wa, ConvGemm.Mr * k);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
