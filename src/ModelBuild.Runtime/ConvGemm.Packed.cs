@@ -70,57 +70,27 @@ internal static partial class ConvGemm
     public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
         int px = 0;
-        if (level == SimdLevel.Vector256 && Wide512.Enabled && ZmmTiles && p >= 16)
+        if (level == SimdLevel.Vector256 && Wide512.Enabled && ZmmTiles && p >= 16 && ZmmHot((long)m * k * p))
         {
-            // AVX-512 hardware: the same tiles twice as wide (32 registers, so 4 × 48 fits as 4 × 24 does in 16).
-            bool hot = p >= 48 && Tile8x48Zmm.Hot((long)m * k * (p / 48 * 48));
-            for (; px <= p - 48; px += 48)
-            {
-                // No panel copy: the 8 × 48 tile loads each col vector once per 8 channels, and with the copy BlazeFace and
-                // ppocr_det measured no faster on AVX-512 (within the noise of a shared machine), so this path is as before.
-                ref float c = ref Unsafe.Add(ref col, px);
-                int ldc = p;
-
-                // 8-channel tiles while 8 channels remain, then one 4-channel tile for the rest.
-                int jb = 0;
-                for (; jb <= m - 8; jb += 8)
-                {
-                    if (hot)
-                    {
-                        Tile8x48Zmm.RunOptimized(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
-                    }
-                    else
-                    {
-                        Tile8x48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
-                    }
-                }
-
-                for (; jb < m; jb += Mr)
-                {
-                    Tile48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, ldc, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, Math.Min(Mr, m - jb), ep);
-                }
-            }
-
-            px = Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: false);
-
-            // A last 1–8 pixels (49 = 48 + 1 is common) take an 8-wide tile, which wastes less than a 16-wide one.
-            px = p - px > 8
-                ? Columns<Tile16Zmm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: false)
-                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: false);
+            px = ZmmColumns(ref pw, m, ref col, k, p, ref y, j0, ep);
         }
-        else if (level == SimdLevel.Vector256 && p >= 8)
+
+        if (level == SimdLevel.Vector256 && p >= 8)
         {
             // The last 1–23 pixels: one 24-, 16- or 8-wide tile placed to end at the last pixel (recomputing a few; 16-wide
             // tiles when fewer than 24 pixels exist), the narrowest that covers them: 8-wide tiles run at about half the
             // 24-wide tile's rate per pixel, but a last 1–8 pixels (49 = 48 + 1: 7×7 images) in a 24-wide tile recomputed
             // up to 23 (SqueezeNet's 7×7 convs, with the panel rule below: 3×3 0.80–0.86× the time, 1×1 0.64–0.81×,
             // `-- quick conv-ab`).
-            px = Columns<Tile24Ymm>(0, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
-            px = px >= p ? p
-                : px > 0 && p - px <= MaxPixelTail && PixelTails ? PixelTail(px, ref pw, m, ref col, k, p, ref y, j0, ep)
-                : (p - px > 16 || !NewTailAndPanelRules) && p >= 24 ? Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
-                : (p - px > 8 || !NewTailAndPanelRules) && p >= 16 ? Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true)
-                : Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true);
+            px = Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: true, pack: true);
+            px = TailTile(px, p) switch
+            {
+                0 => p,
+                1 => PixelTail(px, ref pw, m, ref col, k, p, ref y, j0, ep),
+                24 => Columns<Tile24Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true),
+                16 => Columns<Tile16Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true),
+                _ => Columns<Tile8Ymm>(px, ref pw, m, ref col, k, p, ref y, j0, ep, whole: false, pack: true),
+            };
         }
         else if (level != SimdLevel.Scalar && p >= 4)
         {
@@ -144,6 +114,78 @@ internal static partial class ConvGemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// What the 256-bit path computes pixels <paramref name="px"/> … p − 1 with, after its whole 24-pixel tiles: 0 nothing
+    /// left, 1 <see cref="PixelTail"/>, or the width of one tile placed to end at the last pixel (24, 16 or 8).
+    /// </summary>
+    private static int TailTile(int px, int p) =>
+        px >= p ? 0
+        : px > 0 && p - px <= MaxPixelTail && PixelTails ? 1
+        : (p - px > 16 || !NewTailAndPanelRules) && p >= 24 ? 24
+        : (p - px > 8 || !NewTailAndPanelRules) && p >= 16 ? 16
+        : 8;
+
+    /// <summary>
+    /// Multiply-adds (channels × K × pixels) a process runs through the 256-bit tiles before AVX-512 hardware turns to the
+    /// 512-bit ones (<see cref="ZmmColumns"/>). Those have no ReadyToRun code there and cost 7–8 ms of JIT, while the 256-bit
+    /// tiles are precompiled and take about 1 ms more per 100 M multiply-adds (ppocr_rec, 615 M per prediction: 18.3 against
+    /// 11.9 ms), so a process pays for the compile only once it has done about as much work as the compile would have
+    /// saved: small models never do, large ones in their first or second prediction. Both widths compute every output as
+    /// the same single FMA chain over k, so when the switch happens changes no result bit.
+    /// </summary>
+    internal static long ZmmAfterMacs { get; set; } = 500_000_000;
+
+    private static long s_macs;
+
+    private static bool ZmmHot(long macs) => Interlocked.Add(ref s_macs, macs) >= ZmmAfterMacs;
+
+    /// <summary>
+    /// The 512-bit tiles (32 registers, so 8 × 48 fits where 4 × 24 does in 16): whole 48-pixel tiles, then 16-pixel ones,
+    /// the last placed to end at the last pixel (recomputing a few). 8-channel tiles while 8 channels remain, then a
+    /// 4-channel one (<see cref="Tile48Zmm"/>, or the 256-bit <see cref="Tile16Ymm"/> at 16 pixels: a 4 × 16 tile has too
+    /// few accumulators for 512-bit FMA latency). Every output is one FMA chain over k, as in the 256-bit path, except in
+    /// that path's 8-pixel tail tile (<see cref="Tile8"/>: even and odd k apart), so where that path ends with one this
+    /// leaves it the last 8 pixels and returns p − 8, and both paths give the same bits. No panel copy: the 8-channel
+    /// tiles load each col vector once per 8 channels, and with the copy BlazeFace and ppocr_det measured no faster.
+    /// </summary>
+    /// <returns>The first pixel left to the 256-bit path: p, or p − 8.</returns>
+    private static int ZmmColumns(ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
+    {
+        int end = TailTile(p / 24 * 24, p) == 8 ? p - 8 : p, px = 0;
+        for (; px <= end - 48; px += 48)
+        {
+            ref float c = ref Unsafe.Add(ref col, px);
+            int jb = 0;
+            for (; jb <= m - 8; jb += 8)
+            {
+                Tile8x48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, p, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, ep);
+            }
+
+            for (; jb < m; jb += Mr)
+            {
+                Tile48Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, p, p, ref Unsafe.Add(ref y, ((nint)jb * p) + px), j0 + jb, Math.Min(Mr, m - jb), ep);
+            }
+        }
+
+        for (; px < end; px += 16)
+        {
+            int at = Math.Min(px, end - 16);
+            ref float c = ref Unsafe.Add(ref col, at);
+            int jb = 0;
+            for (; jb <= m - 8; jb += 8)
+            {
+                Tile8x16Zmm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, p, p, ref Unsafe.Add(ref y, ((nint)jb * p) + at), j0 + jb, ep);
+            }
+
+            for (; jb < m; jb += Mr)
+            {
+                Tile16Ymm.Run(ref Unsafe.Add(ref pw, (nint)jb * k), ref c, k, p, p, ref Unsafe.Add(ref y, ((nint)jb * p) + at), j0 + jb, Math.Min(Mr, m - jb), ep);
+            }
+        }
+
+        return end;
     }
 
     /// <summary>

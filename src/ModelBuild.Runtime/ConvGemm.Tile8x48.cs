@@ -10,37 +10,15 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static class Tile8x48Zmm
 {
-    private static long s_macs;
-
     /// <summary>
-    /// Multiply-adds (channels × K × pixels) this process runs through the tile before <see cref="Hot"/> turns to
-    /// <see cref="RunOptimized"/>. This tile's optimised compile takes 13.5 ms, and it has no ReadyToRun code on
-    /// AVX-512 processors, so a process first runs it as unoptimised tier-0 code, about 8× slower: cheaper for small
-    /// models (mnist-8, squeezenet_cifar10, blazeface_front and ppocr_cls run 0.2–27 M multiply-adds through it in a
-    /// prediction), far dearer for large ones (ppocr_rec 615 M: 120 ms of its first prediction, 20 ms once optimised).
+    /// The tile. Compiled optimised at its first call (4–5 ms of JIT) instead of running as tier-0 code: it has no
+    /// ReadyToRun code on AVX-512 processors, and its tier-0 code ran about 8× slower (ppocr_rec's first prediction spent
+    /// 120 ms in it). Not inlined: inlined, its 512-bit body kept ReadyToRun from precompiling the caller (ConvGemm.RunPacked).
     /// </summary>
-    internal static long OptimizedAfterMacs { get; set; } = 50_000_000;
-
-    /// <summary>
-    /// Counts a convolution's <paramref name="macs"/> and says whether to call <see cref="RunOptimized"/>: once the
-    /// process has run <see cref="OptimizedAfterMacs"/> through the tile. Both entries compute the same bits.
-    /// </summary>
-    public static bool Hot(long macs) => Interlocked.Add(ref s_macs, macs) >= OptimizedAfterMacs;
-
-    /// <summary>The tile, tiered as usual (tier 0 first, optimised after enough calls).</summary>
-    /// <remarks>Not inlined: inlined, its 512-bit body kept ReadyToRun from precompiling the caller (ConvGemm.RunPacked).</remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Run(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep) =>
-        Body(ref wa, ref col, k, ldc, p, ref y, j, ep);
-
-    /// <summary>The tile compiled optimised at its first call (<see cref="Hot"/>); not inlined, as <see cref="Run"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    public static void RunOptimized(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep) =>
-        Body(ref wa, ref col, k, ldc, p, ref y, j, ep);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Body(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep)
+    public static void Run(ref float wa, ref float col, int k, int ldc, int p, ref float y, int j, in Epilogue ep)
     {
+        ZmmEpilogue e = ep.Zmm(); // before the loop: see ZmmEpilogue.WithoutBias
         ref float wb = ref Unsafe.Add(ref wa, ConvGemm.Mr * k);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
@@ -50,55 +28,105 @@ internal static class Tile8x48Zmm
             Vector512<float> xa = Vector512.LoadUnsafe(ref col);
             Vector512<float> xb = Vector512.LoadUnsafe(ref col, 16);
             Vector512<float> xc = Vector512.LoadUnsafe(ref col, 32);
-            Step(Vector512.Create(wa), xa, xb, xc, ref a0, ref b0, ref c0);
-            Step(Vector512.Create(Unsafe.Add(ref wa, 1)), xa, xb, xc, ref a1, ref b1, ref c1);
-            Step(Vector512.Create(Unsafe.Add(ref wa, 2)), xa, xb, xc, ref a2, ref b2, ref c2);
-            Step(Vector512.Create(Unsafe.Add(ref wa, 3)), xa, xb, xc, ref a3, ref b3, ref c3);
-            Step(Vector512.Create(wb), xa, xb, xc, ref a4, ref b4, ref c4);
-            Step(Vector512.Create(Unsafe.Add(ref wb, 1)), xa, xb, xc, ref a5, ref b5, ref c5);
-            Step(Vector512.Create(Unsafe.Add(ref wb, 2)), xa, xb, xc, ref a6, ref b6, ref c6);
-            Step(Vector512.Create(Unsafe.Add(ref wb, 3)), xa, xb, xc, ref a7, ref b7, ref c7);
+            Vector512<float> w = Vector512.Create(wa);
+            a0 = Vector512.FusedMultiplyAdd(w, xa, a0);
+            b0 = Vector512.FusedMultiplyAdd(w, xb, b0);
+            c0 = Vector512.FusedMultiplyAdd(w, xc, c0);
+            w = Vector512.Create(Unsafe.Add(ref wa, 1));
+            a1 = Vector512.FusedMultiplyAdd(w, xa, a1);
+            b1 = Vector512.FusedMultiplyAdd(w, xb, b1);
+            c1 = Vector512.FusedMultiplyAdd(w, xc, c1);
+            w = Vector512.Create(Unsafe.Add(ref wa, 2));
+            a2 = Vector512.FusedMultiplyAdd(w, xa, a2);
+            b2 = Vector512.FusedMultiplyAdd(w, xb, b2);
+            c2 = Vector512.FusedMultiplyAdd(w, xc, c2);
+            w = Vector512.Create(Unsafe.Add(ref wa, 3));
+            a3 = Vector512.FusedMultiplyAdd(w, xa, a3);
+            b3 = Vector512.FusedMultiplyAdd(w, xb, b3);
+            c3 = Vector512.FusedMultiplyAdd(w, xc, c3);
+            w = Vector512.Create(wb);
+            a4 = Vector512.FusedMultiplyAdd(w, xa, a4);
+            b4 = Vector512.FusedMultiplyAdd(w, xb, b4);
+            c4 = Vector512.FusedMultiplyAdd(w, xc, c4);
+            w = Vector512.Create(Unsafe.Add(ref wb, 1));
+            a5 = Vector512.FusedMultiplyAdd(w, xa, a5);
+            b5 = Vector512.FusedMultiplyAdd(w, xb, b5);
+            c5 = Vector512.FusedMultiplyAdd(w, xc, c5);
+            w = Vector512.Create(Unsafe.Add(ref wb, 2));
+            a6 = Vector512.FusedMultiplyAdd(w, xa, a6);
+            b6 = Vector512.FusedMultiplyAdd(w, xb, b6);
+            c6 = Vector512.FusedMultiplyAdd(w, xc, c6);
+            w = Vector512.Create(Unsafe.Add(ref wb, 3));
+            a7 = Vector512.FusedMultiplyAdd(w, xa, a7);
+            b7 = Vector512.FusedMultiplyAdd(w, xb, b7);
+            c7 = Vector512.FusedMultiplyAdd(w, xc, c7);
             wa = ref Unsafe.Add(ref wa, ConvGemm.Mr);
             wb = ref Unsafe.Add(ref wb, ConvGemm.Mr);
             col = ref Unsafe.Add(ref col, ldc);
         }
 
-        if (ep.HasResidual)
+        if (e.HasResidual)
         {
-            Tile48Zmm.Residual3(ep, j, ref a0, ref b0, ref c0, ref y);
-            Tile48Zmm.Residual3(ep, j + 1, ref a1, ref b1, ref c1, ref Unsafe.Add(ref y, p));
-            Tile48Zmm.Residual3(ep, j + 2, ref a2, ref b2, ref c2, ref Unsafe.Add(ref y, 2 * p));
-            Tile48Zmm.Residual3(ep, j + 3, ref a3, ref b3, ref c3, ref Unsafe.Add(ref y, 3 * p));
-            Tile48Zmm.Residual3(ep, j + 4, ref a4, ref b4, ref c4, ref Unsafe.Add(ref y, 4 * p));
-            Tile48Zmm.Residual3(ep, j + 5, ref a5, ref b5, ref c5, ref Unsafe.Add(ref y, 5 * p));
-            Tile48Zmm.Residual3(ep, j + 6, ref a6, ref b6, ref c6, ref Unsafe.Add(ref y, 6 * p));
-            Tile48Zmm.Residual3(ep, j + 7, ref a7, ref b7, ref c7, ref Unsafe.Add(ref y, 7 * p));
+            if (!e.ResidualCovers(j, 8))
+            {
+                StoreRaw(a0, b0, c0, ref y);
+                StoreRaw(a1, b1, c1, ref Unsafe.Add(ref y, p));
+                StoreRaw(a2, b2, c2, ref Unsafe.Add(ref y, 2 * p));
+                StoreRaw(a3, b3, c3, ref Unsafe.Add(ref y, 3 * p));
+                StoreRaw(a4, b4, c4, ref Unsafe.Add(ref y, 4 * p));
+                StoreRaw(a5, b5, c5, ref Unsafe.Add(ref y, 5 * p));
+                StoreRaw(a6, b6, c6, ref Unsafe.Add(ref y, 6 * p));
+                StoreRaw(a7, b7, c7, ref Unsafe.Add(ref y, 7 * p));
+                e.Finish(j, 8, ref y, p, 48);
+                return;
+            }
+
+            a0 = e.AddResidual(j, a0, ref y);
+            b0 = e.AddResidual(j, b0, ref y, 16);
+            c0 = e.AddResidual(j, c0, ref y, 32);
+            a1 = e.AddResidual(j + 1, a1, ref Unsafe.Add(ref y, p));
+            b1 = e.AddResidual(j + 1, b1, ref Unsafe.Add(ref y, p), 16);
+            c1 = e.AddResidual(j + 1, c1, ref Unsafe.Add(ref y, p), 32);
+            a2 = e.AddResidual(j + 2, a2, ref Unsafe.Add(ref y, 2 * p));
+            b2 = e.AddResidual(j + 2, b2, ref Unsafe.Add(ref y, 2 * p), 16);
+            c2 = e.AddResidual(j + 2, c2, ref Unsafe.Add(ref y, 2 * p), 32);
+            a3 = e.AddResidual(j + 3, a3, ref Unsafe.Add(ref y, 3 * p));
+            b3 = e.AddResidual(j + 3, b3, ref Unsafe.Add(ref y, 3 * p), 16);
+            c3 = e.AddResidual(j + 3, c3, ref Unsafe.Add(ref y, 3 * p), 32);
+            a4 = e.AddResidual(j + 4, a4, ref Unsafe.Add(ref y, 4 * p));
+            b4 = e.AddResidual(j + 4, b4, ref Unsafe.Add(ref y, 4 * p), 16);
+            c4 = e.AddResidual(j + 4, c4, ref Unsafe.Add(ref y, 4 * p), 32);
+            a5 = e.AddResidual(j + 5, a5, ref Unsafe.Add(ref y, 5 * p));
+            b5 = e.AddResidual(j + 5, b5, ref Unsafe.Add(ref y, 5 * p), 16);
+            c5 = e.AddResidual(j + 5, c5, ref Unsafe.Add(ref y, 5 * p), 32);
+            a6 = e.AddResidual(j + 6, a6, ref Unsafe.Add(ref y, 6 * p));
+            b6 = e.AddResidual(j + 6, b6, ref Unsafe.Add(ref y, 6 * p), 16);
+            c6 = e.AddResidual(j + 6, c6, ref Unsafe.Add(ref y, 6 * p), 32);
+            a7 = e.AddResidual(j + 7, a7, ref Unsafe.Add(ref y, 7 * p));
+            b7 = e.AddResidual(j + 7, b7, ref Unsafe.Add(ref y, 7 * p), 16);
+            c7 = e.AddResidual(j + 7, c7, ref Unsafe.Add(ref y, 7 * p), 32);
+            e = e.WithoutBias();
         }
 
-        Store(ep, j, a0, b0, c0, ref y);
-        Store(ep, j + 1, a1, b1, c1, ref Unsafe.Add(ref y, p));
-        Store(ep, j + 2, a2, b2, c2, ref Unsafe.Add(ref y, 2 * p));
-        Store(ep, j + 3, a3, b3, c3, ref Unsafe.Add(ref y, 3 * p));
-        Store(ep, j + 4, a4, b4, c4, ref Unsafe.Add(ref y, 4 * p));
-        Store(ep, j + 5, a5, b5, c5, ref Unsafe.Add(ref y, 5 * p));
-        Store(ep, j + 6, a6, b6, c6, ref Unsafe.Add(ref y, 6 * p));
-        Store(ep, j + 7, a7, b7, c7, ref Unsafe.Add(ref y, 7 * p));
+        e.Store3(j, a0, b0, c0, ref y);
+        e.Store3(j + 1, a1, b1, c1, ref Unsafe.Add(ref y, p));
+        e.Store3(j + 2, a2, b2, c2, ref Unsafe.Add(ref y, 2 * p));
+        e.Store3(j + 3, a3, b3, c3, ref Unsafe.Add(ref y, 3 * p));
+        e.Store3(j + 4, a4, b4, c4, ref Unsafe.Add(ref y, 4 * p));
+        e.Store3(j + 5, a5, b5, c5, ref Unsafe.Add(ref y, 5 * p));
+        e.Store3(j + 6, a6, b6, c6, ref Unsafe.Add(ref y, 6 * p));
+        e.Store3(j + 7, a7, b7, c7, ref Unsafe.Add(ref y, 7 * p));
     }
 
+    /// <summary>Stores 48 sums as they are, if <paramref name="store"/> (for <see cref="ZmmEpilogue.Finish"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step(Vector512<float> w, Vector512<float> xa, Vector512<float> xb, Vector512<float> xc, ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c)
+    internal static void StoreRaw(Vector512<float> a, Vector512<float> b, Vector512<float> c, ref float y, bool store = true)
     {
-        a = Vector512.FusedMultiplyAdd(w, xa, a);
-        b = Vector512.FusedMultiplyAdd(w, xb, b);
-        c = Vector512.FusedMultiplyAdd(w, xc, c);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(in Epilogue ep, int j, Vector512<float> a, Vector512<float> b, Vector512<float> c, ref float y)
-    {
-        RowEpilogue row = ep.Row(j);
-        row.Store(a, ref y);
-        row.Store(b, ref y, 16);
-        row.Store(c, ref y, 32);
+        if (store)
+        {
+            a.StoreUnsafe(ref y);
+            b.StoreUnsafe(ref y, 16);
+            c.StoreUnsafe(ref y, 32);
+        }
     }
 }

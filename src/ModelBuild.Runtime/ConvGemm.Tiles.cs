@@ -129,8 +129,11 @@ internal readonly struct Tile48Zmm : ITile
 {
     public static int Width => 48;
 
+    /// <remarks>Compiled optimised at its first call, as <see cref="Tile8x48Zmm.Run"/> is, and for the same reasons.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
+        ZmmEpilogue e = ep.Zmm(); // before the loop: see ZmmEpilogue.WithoutBias
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
@@ -159,138 +162,60 @@ internal readonly struct Tile48Zmm : ITile
             col = ref Unsafe.Add(ref col, ldc);
         }
 
-        if (ep.HasResidual)
+        if (e.HasResidual)
         {
-            Residual3(ep, j, ref a0, ref b0, ref c0, ref y);
+            if (!e.ResidualCovers(j, rows))
+            {
+                // Only the tile's rows: past them lie another channel block's outputs, or the end of y.
+                Tile8x48Zmm.StoreRaw(a0, b0, c0, ref y);
+                Tile8x48Zmm.StoreRaw(a1, b1, c1, ref Unsafe.Add(ref y, p), rows > 1);
+                Tile8x48Zmm.StoreRaw(a2, b2, c2, ref Unsafe.Add(ref y, 2 * p), rows > 2);
+                Tile8x48Zmm.StoreRaw(a3, b3, c3, ref Unsafe.Add(ref y, 3 * p), rows > 3);
+                e.Finish(j, rows, ref y, p, 48);
+                return;
+            }
 
+            a0 = e.AddResidual(j, a0, ref y);
+            b0 = e.AddResidual(j, b0, ref y, 16);
+            c0 = e.AddResidual(j, c0, ref y, 32);
             if (rows > 1)
             {
-                Residual3(ep, j + 1, ref a1, ref b1, ref c1, ref Unsafe.Add(ref y, p));
+                a1 = e.AddResidual(j + 1, a1, ref Unsafe.Add(ref y, p));
+                b1 = e.AddResidual(j + 1, b1, ref Unsafe.Add(ref y, p), 16);
+                c1 = e.AddResidual(j + 1, c1, ref Unsafe.Add(ref y, p), 32);
             }
 
             if (rows > 2)
             {
-                Residual3(ep, j + 2, ref a2, ref b2, ref c2, ref Unsafe.Add(ref y, 2 * p));
+                a2 = e.AddResidual(j + 2, a2, ref Unsafe.Add(ref y, 2 * p));
+                b2 = e.AddResidual(j + 2, b2, ref Unsafe.Add(ref y, 2 * p), 16);
+                c2 = e.AddResidual(j + 2, c2, ref Unsafe.Add(ref y, 2 * p), 32);
             }
 
             if (rows > 3)
             {
-                Residual3(ep, j + 3, ref a3, ref b3, ref c3, ref Unsafe.Add(ref y, 3 * p));
+                a3 = e.AddResidual(j + 3, a3, ref Unsafe.Add(ref y, 3 * p));
+                b3 = e.AddResidual(j + 3, b3, ref Unsafe.Add(ref y, 3 * p), 16);
+                c3 = e.AddResidual(j + 3, c3, ref Unsafe.Add(ref y, 3 * p), 32);
             }
+
+            e = e.WithoutBias();
         }
 
-        Store(ep, j, a0, b0, c0, ref y);
+        e.Store3(j, a0, b0, c0, ref y);
         if (rows > 1)
         {
-            Store(ep, j + 1, a1, b1, c1, ref Unsafe.Add(ref y, p));
+            e.Store3(j + 1, a1, b1, c1, ref Unsafe.Add(ref y, p));
         }
 
         if (rows > 2)
         {
-            Store(ep, j + 2, a2, b2, c2, ref Unsafe.Add(ref y, 2 * p));
+            e.Store3(j + 2, a2, b2, c2, ref Unsafe.Add(ref y, 2 * p));
         }
 
         if (rows > 3)
         {
-            Store(ep, j + 3, a3, b3, c3, ref Unsafe.Add(ref y, 3 * p));
+            e.Store3(j + 3, a3, b3, c3, ref Unsafe.Add(ref y, 3 * p));
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Residual3(in Epilogue ep, int j, ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref float y)
-    {
-        ep.AddResidual(j, ref a, ref y);
-        ep.AddResidual(j, ref b, ref y, 16);
-        ep.AddResidual(j, ref c, ref y, 32);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(in Epilogue ep, int j, Vector512<float> a, Vector512<float> b, Vector512<float> c, ref float y)
-    {
-        RowEpilogue row = ep.Row(j);
-        row.Store(a, ref y);
-        row.Store(b, ref y, 16);
-        row.Store(c, ref y, 32);
-    }
-}
-
-/// <summary>4 × 16 with 512-bit vectors, even and odd k in separate accumulators (8 FMA chains).</summary>
-internal readonly struct Tile16Zmm : ITile
-{
-    public static int Width => 16;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
-        int i = 0;
-        for (; i <= k - 2; i += 2)
-        {
-            Vector512<float> x = Vector512.LoadUnsafe(ref col);
-            Vector512<float> x2 = Vector512.LoadUnsafe(ref col, (nuint)ldc);
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w), x, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 1)), x, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 2)), x, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 3)), x, a3);
-            b0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 4)), x2, b0);
-            b1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 5)), x2, b1);
-            b2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 6)), x2, b2);
-            b3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 7)), x2, b3);
-            w = ref Unsafe.Add(ref w, 2 * ConvGemm.Mr);
-            col = ref Unsafe.Add(ref col, 2 * ldc);
-        }
-
-        if (i < k)
-        {
-            Vector512<float> x = Vector512.LoadUnsafe(ref col);
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w), x, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 1)), x, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 2)), x, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref w, 3)), x, a3);
-        }
-
-        a0 += b0;
-        a1 += b1;
-        a2 += b2;
-        a3 += b3;
-        if (ep.HasResidual)
-        {
-            Residual1(ep, j, ref a0, ref y);
-
-            if (rows > 1)
-            {
-                Residual1(ep, j + 1, ref a1, ref Unsafe.Add(ref y, p));
-            }
-
-            if (rows > 2)
-            {
-                Residual1(ep, j + 2, ref a2, ref Unsafe.Add(ref y, 2 * p));
-            }
-
-            if (rows > 3)
-            {
-                Residual1(ep, j + 3, ref a3, ref Unsafe.Add(ref y, 3 * p));
-            }
-        }
-
-        ep.Store(j, a0, ref y);
-        if (rows > 1)
-        {
-            ep.Store(j + 1, a1, ref y, (nuint)p);
-        }
-
-        if (rows > 2)
-        {
-            ep.Store(j + 2, a2, ref y, (nuint)(2 * p));
-        }
-
-        if (rows > 3)
-        {
-            ep.Store(j + 3, a3, ref y, (nuint)(3 * p));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Residual1(in Epilogue ep, int j, ref Vector512<float> a, ref float y) => ep.AddResidual(j, ref a, ref y);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -196,6 +197,13 @@ internal readonly ref struct Epilogue
         Unsafe.Add(ref y, 6 * stride) = hi.GetElement(2);
         Unsafe.Add(ref y, 7 * stride) = hi.GetElement(3);
         return true;
+    }
+
+    /// <summary>This epilogue for the 512-bit packed conv tiles (<see cref="ZmmEpilogue"/>; no scales or zero points left).</summary>
+    public ZmmEpilogue Zmm()
+    {
+        Debug.Assert(_scales.IsEmpty && _zeroPoints.IsEmpty, "packed weights are dequantised");
+        return new(_bias, _relu, _residual, _residualRows);
     }
 
     /// <summary>Whether a residual is added (then tiles call <c>AddResidual</c> on every output before storing any).</summary>

@@ -12,13 +12,19 @@ namespace ModelBuild.Benchmarks;
 /// </summary>
 internal static class PairQuick
 {
+    /// <summary>Applies <c>MB_EXP</c> (see the class summary) to the runtime's A/B switches.</summary>
+    public static void ApplyExperiment()
+    {
+        DenseGemm.Int8Panels = Environment.GetEnvironmentVariable("MB_EXP") != "float";
+        ConvGemm.ZmmTiles = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-conv";
+        BlockedWinograd.ZmmGemm = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-wino";
+    }
+
     public static void Run(string model, int batch, int rounds)
     {
         var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
         b.Setup();
-        DenseGemm.Int8Panels = Environment.GetEnvironmentVariable("MB_EXP") != "float";
-        ConvGemm.ZmmTiles = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-conv";
-        BlockedWinograd.ZmmGemm = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-wino";
+        ApplyExperiment();
         for (var warm = Stopwatch.StartNew(); warm.Elapsed.TotalSeconds < 3;)
         {
             b.Generated();

@@ -126,6 +126,7 @@ internal static class QuickTimer
         {
             var b = new RealModelBenchmarks { Model = model };
             b.Setup();
+            PairQuick.ApplyExperiment();
             double generated = Report($"{model} generated", b.Generated);
             double ort = Report($"{model} ONNX Runtime", b.OnnxRuntime);
             Console.WriteLine($"{model,-45} ratio {generated / ort:F2}");
