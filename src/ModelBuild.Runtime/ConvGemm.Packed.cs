@@ -130,12 +130,13 @@ internal static partial class ConvGemm
     /// <summary>
     /// Multiply-adds (channels × K × pixels) a process runs through the 256-bit tiles before AVX-512 hardware turns to the
     /// 512-bit ones (<see cref="ZmmColumns"/>). Those have no ReadyToRun code there and cost 7–8 ms of JIT, while the 256-bit
-    /// tiles are precompiled and take about 1 ms more per 100 M multiply-adds (ppocr_rec, 615 M per prediction: 18.3 against
-    /// 11.9 ms), so a process pays for the compile only once it has done about as much work as the compile would have
-    /// saved: small models never do, large ones in their first or second prediction. Both widths compute every output as
-    /// the same single FMA chain over k, so when the switch happens changes no result bit.
+    /// tiles are precompiled and take about 1 ms more per 100 M multiply-adds (ppocr_rec, 615 M a prediction: 18.3 against
+    /// 11.9 ms), so a process pays for the compile once it has done about as much work as the compile would have saved
+    /// (the rule that never pays more than twice the best choice in hindsight): small models never do, ppocr_rec in its
+    /// second prediction. Both widths compute every output with the same FMA chain over k (<see cref="ZmmColumns"/>), so
+    /// when the switch happens changes no result bit.
     /// </summary>
-    internal static long ZmmAfterMacs { get; set; } = 500_000_000;
+    internal static long ZmmAfterMacs { get; set; } = 1_000_000_000;
 
     private static long s_macs;
 

@@ -81,6 +81,10 @@ internal static class ColdStart
         long cpu1 = ThreadClock.ProcessNanoseconds();
         wall.Stop();
         Console.WriteLine($"{(cpu1 - cpu0) / 1e6:F2} {wall.Elapsed.TotalMilliseconds:F2} {first}");
+        if (Environment.GetEnvironmentVariable("MODELBUILD_SMAPS") == "1")
+        {
+            Console.Error.WriteLine(File.ReadAllText("/proc/self/smaps_rollup"));
+        }
     }
 
     /// <summary>
