@@ -79,7 +79,7 @@ internal static class DenseBlocks
         if (level == SimdLevel.Vector256)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, sa = default;
-            if (Wide512.Enabled)
+            if (Wide512.Enabled && k >= DenseBlocksZmm.MinK)
             {
                 // Batch 1 is bound by widening the weights: 16 per vpmovsxbd + vcvtdq2ps halves that work.
                 DenseBlocksZmm.Block4x1<TL>(ref xa, ref w0, ref w1, ref w2, ref w3, k, ref i, out a0, out a1, out a2, out a3, out sa);

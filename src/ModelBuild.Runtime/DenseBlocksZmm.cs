@@ -10,6 +10,13 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static class DenseBlocksZmm
 {
+    /// <summary>
+    /// Shortest rows that take this head. It has no ReadyToRun code and costs 3.5 ms of JIT per weight format in a first
+    /// prediction, more than a short-row layer could ever give back (mnist-8's only Dense, 256 → 10, is 2,560
+    /// multiply-adds); the precompiled 256-bit loop takes those. A layer's K decides, so a layer always gets the same bits.
+    /// </summary>
+    public const int MinK = 512;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block4x1<TL>(ref float x, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, ref int i,
         out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2, out Vector256<float> r3, out Vector256<float> rs)
