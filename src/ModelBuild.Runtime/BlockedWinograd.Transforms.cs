@@ -122,7 +122,7 @@ internal static partial class BlockedWinograd
     /// <summary>
     /// L pixel vectors (lanes = channels) at <paramref name="o"/> plus bias, then the activation, transposed to channel rows
     /// and stored: channel l's L outputs at <c>dst + l·p</c>, only the first <paramref name="validOc"/> channels and
-    /// <paramref name="validCols"/> pixels. A partial row (an image's last) is a 4-float store and single floats: the
+    /// <paramref name="validCols"/> pixels. A partial row (an image's last) is stored float by float: the
     /// pixels past it belong to another channel, which may already be written. Not <c>vmaskmovps</c>: its stores took
     /// a third of SqueezeNet's 16 → 64 3×3 on 7×7 at batch 64 on Zen 3 (741 against 482 µs with whole-row stores).
     /// </summary>
@@ -198,7 +198,7 @@ internal static partial class BlockedWinograd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Finish(Vector128<float> v, Vector128<float> bias, bool relu) => relu ? Vector128.Max(v + bias, Vector128<float>.Zero) : v + bias;
 
-    /// <summary>The first <paramref name="valid"/> lanes of <paramref name="v"/> to <paramref name="dst"/>: one store when all 8 are, else the low 4 (when valid) and single floats.</summary>
+    /// <summary>The first <paramref name="valid"/> lanes of <paramref name="v"/> to <paramref name="dst"/>: one store when all 8 are, else float by float.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store8(Vector256<float> v, ref float dst, int valid)
     {

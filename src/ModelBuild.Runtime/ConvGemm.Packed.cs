@@ -9,8 +9,9 @@ namespace ModelBuild.Runtime;
 /// as <c>packed[block][k][4]</c>, 4 output channels per block (zero rows pad the last block of a group), so a
 /// tile's broadcasts come from one sequential stream. The AVX2 tile is 4 channels × 24 pixels: 12 accumulators,
 /// 3 pixel vectors and 1 broadcast fill the 16 registers and give 12 independent FMAs per k, enough to
-/// cover FMA latency. Pixel tails reuse an 8-wide (or 4-wide) tile placed to end at the last pixel; the
-/// pixels it recomputes get the same values, so the overlap is harmless.
+/// cover FMA latency. Pixel tails reuse a narrower tile placed to end at the last pixel. Every tile computes an output
+/// as one FMA chain over k except the 8-wide one (<see cref="Tile8"/>, even and odd k apart), so a pixel another tile
+/// recomputes gets the same bits, and one the 8-wide tile recomputes (it is written last) may differ in the last bit.
 /// </summary>
 internal static partial class ConvGemm
 {
@@ -140,13 +141,14 @@ internal static partial class ConvGemm
 
     private static long s_macs;
 
-    private static bool ZmmHot(long macs) => Interlocked.Add(ref s_macs, macs) >= ZmmAfterMacs;
+    // Once over the threshold, a plain read: no atomic write to a shared line on every call (two threads split convs).
+    private static bool ZmmHot(long macs) => Volatile.Read(ref s_macs) >= ZmmAfterMacs || Interlocked.Add(ref s_macs, macs) >= ZmmAfterMacs;
 
     /// <summary>
     /// The 512-bit tiles (32 registers, so 8 × 48 fits where 4 × 24 does in 16): whole 48-pixel tiles, then 16-pixel ones,
-    /// the last placed to end at the last pixel (recomputing a few). 8-channel tiles while 8 channels remain, then a
-    /// 4-channel one (<see cref="Tile48Zmm"/>, or the 256-bit <see cref="Tile16Ymm"/> at 16 pixels: a 4 × 16 tile has too
-    /// few accumulators for 512-bit FMA latency). Every output is one FMA chain over k, as in the 256-bit path, except in
+    /// the last placed to end at the last pixel (recomputing a few). 8-channel tiles while 8 channels remain, then
+    /// 4-channel ones for the rest (<see cref="Tile48Zmm"/>, or the 256-bit <see cref="Tile16Ymm"/> at 16 pixels: a
+    /// 4 × 16 tile has too few accumulators for 512-bit FMA latency). Every output is one FMA chain over k, as in the 256-bit path, except in
     /// that path's 8-pixel tail tile (<see cref="Tile8"/>: even and odd k apart), so where that path ends with one this
     /// leaves it the last 8 pixels and returns p − 8, and both paths give the same bits. No panel copy: the 8-channel
     /// tiles load each col vector once per 8 channels, and with the copy BlazeFace and ppocr_det measured no faster.

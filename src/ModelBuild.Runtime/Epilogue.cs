@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -200,11 +199,10 @@ internal readonly ref struct Epilogue
     }
 
     /// <summary>This epilogue for the 512-bit packed conv tiles (<see cref="ZmmEpilogue"/>; no scales or zero points left).</summary>
-    public ZmmEpilogue Zmm()
-    {
-        Debug.Assert(_scales.IsEmpty && _zeroPoints.IsEmpty, "packed weights are dequantised");
-        return new(_bias, _relu, _residual, _residualRows);
-    }
+    /// <exception cref="InvalidOperationException">Scales or zero points are still to apply (only packed, dequantised weights come here).</exception>
+    public ZmmEpilogue Zmm() =>
+        _scales.IsEmpty && _zeroPoints.IsEmpty ? new(_bias, _relu, _residual, _residualRows)
+        : throw new InvalidOperationException("The 512-bit conv tiles take dequantised (packed) weights only.");
 
     /// <summary>Whether a residual is added (then tiles call <c>AddResidual</c> on every output before storing any).</summary>
     public bool HasResidual => _residualRows > 0;

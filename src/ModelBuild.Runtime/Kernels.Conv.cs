@@ -151,6 +151,7 @@ public static partial class Kernels
     internal static void Conv2D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act,
         ReadOnlySpan<float> residual, int residualChannels)
     {
+        Check.BiasLength(bias, s.OC); // the 512-bit tiles read the bias unchecked (ZmmEpilogue)
         if (residualChannels == 0)
         {
             Conv2D(level, x, w, bias, y, scratch, s, batch, act);

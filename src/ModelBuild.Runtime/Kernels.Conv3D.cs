@@ -24,6 +24,7 @@ public static partial class Kernels
     internal static void Conv3D(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
         in Conv3DShape s, int batch, Activation act)
     {
+        Check.BiasLength(bias, s.OC); // the 512-bit tiles read the bias unchecked (ZmmEpilogue)
         int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.Out.Volume, inVol = s.In.Volume, k = cg * s.Kernel.Volume;
         bool packed = (long)w.Rows * w.Cols <= MaxPackedConvWeights;
         Span<float> pw = packed ? w.PackedConv(ocg) : default;

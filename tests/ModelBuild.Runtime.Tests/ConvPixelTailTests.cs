@@ -5,7 +5,7 @@ namespace ModelBuild.Runtime.Tests;
 /// must get the bits a 24-wide tile gives the same pixel. A pointwise conv's output pixel depends only on its own input
 /// column, so the reference is the same conv over an image of just the last 48 pixels (two whole 24-wide tiles, no
 /// tail), for channel counts with 8, fewer and 8 + a partial channel blocks, with bias and ReLU, and with a residual.
-/// On AVX-512 hardware <c>SimdLevel.Vector256</c> takes the 512-bit tiles, which have no pixel tail, so these tests run in
+/// On AVX-512 hardware <c>SimdLevel.Vector256</c> takes the 512-bit tiles in this test assembly (<see cref="TestSetup"/>), which have no pixel tail, so these tests run in
 /// the suite's <c>DOTNET_EnableAVX512=0</c> pass (.ci/run) and are skipped in the default one.
 /// </summary>
 public sealed class ConvPixelTailTests

@@ -12,12 +12,13 @@ namespace ModelBuild.Runtime.Tests;
 [Collection(KernelSwitchCollection.Name)]
 public sealed class ConvZmmTileTests
 {
-    public static TheoryData<int, int, int, int, int> Cases()
+    public static TheoryData<int, int, int, int, int, int, int> Cases()
     {
-        var data = new TheoryData<int, int, int, int, int>();
-        // Pixels: 48-pixel tiles alone and with tails of 1, 2, 4 (256-bit tiles), 13 and 47 (16-pixel tiles, the last placed
-        // to end at the last pixel); 16-pixel tiles alone (16, 25, 36, 64, 112); the 256-bit path's 8-pixel last tile, which
-        // keeps even and odd k apart (28, 52, 56, 100); below the 512-bit tiles (9).
+        var data = new TheoryData<int, int, int, int, int, int, int>();
+        // Pixels (512-bit path): 48-pixel tiles alone (48) and with 16-pixel ones after them, the last placed to end at the
+        // last pixel (49, 50, 61, 143, 147); 16-pixel tiles alone (16, 25, 36, 64, 112); the 256-bit path's 8-pixel last
+        // tile, which keeps even and odd k apart and which the 512-bit path leaves to it (28, 52, 56, 100); below the
+        // 512-bit tiles (9).
         (int H, int W, int OC)[] images =
         [
             (6, 8, 4), (7, 7, 5), (5, 10, 8), (1, 61, 12), (11, 13, 13), (10, 10, 28), (7, 21, 8), (4, 4, 8), (5, 5, 12),
@@ -27,36 +28,44 @@ public sealed class ConvZmmTileTests
         {
             foreach (int rc in new[] { 0, oc, oc - 3, 1 }.Where(r => r >= 0).Distinct())
             {
-                data.Add(h, w, oc, rc, 1);
+                data.Add(h, w, oc, rc, 1, 1, 1);
             }
         }
 
-        data.Add(15, 31, 16, 0, 3); // 3 × 3, stride 2: 7 × 15 outputs through im2col
-        data.Add(12, 20, 9, 9, 5); // 5 × 5: 8 × 16 outputs
+        data.Add(15, 31, 16, 0, 3, 1, 1); // 3 × 3, stride 2: 7 × 15 outputs through im2col
+        data.Add(12, 20, 9, 9, 5, 1, 1); // 5 × 5: 8 × 16 outputs
+
+        // Channel offsets other than 0 (the epilogue's bias and residual rows are the layer's, j0 + j): groups, and
+        // batches with and without a residual (without one, a batch takes one GEMM over all its images).
+        data.Add(8, 8, 16, 16, 1, 2, 2);
+        data.Add(8, 8, 16, 11, 1, 2, 2);
+        data.Add(7, 7, 24, 21, 1, 2, 1);
+        data.Add(11, 13, 20, 0, 1, 1, 3);
+        data.Add(5, 10, 24, 0, 1, 2, 2);
         return data;
     }
 
     [SkippableTheory]
     [MemberData(nameof(Cases))]
-    public void The_512_bit_tiles_give_the_bits_of_the_256_bit_tiles(int h, int w, int oc, int residualChannels, int kernel)
+    public void The_512_bit_tiles_give_the_bits_of_the_256_bit_tiles(int h, int w, int oc, int residualChannels, int kernel, int group, int batch)
     {
         Skip.IfNot(Vector512.IsHardwareAccelerated, "no AVX-512 here: the 512-bit tiles do not run");
-        int stride = kernel == 3 ? 2 : 1, oh = ((h - kernel) / stride) + 1, ow = ((w - kernel) / stride) + 1, c = 6;
-        var s = new Conv2DShape(c, h, w, oc, oh, ow, kernel, kernel, stride, stride, 1, 1, 0, 0, 0, 0, 1);
-        var rng = new Random((h * 100) + w + oc + residualChannels);
-        (WeightMatrix weights, double[] w64) = TestData.Matrix(rng, WeightFormat.Float32, oc, c * kernel * kernel);
-        float[] x = TestData.Floats(rng, c * h * w);
+        int stride = kernel == 3 ? 2 : 1, oh = ((h - kernel) / stride) + 1, ow = ((w - kernel) / stride) + 1, c = 6, p = oh * ow;
+        var s = new Conv2DShape(c, h, w, oc, oh, ow, kernel, kernel, stride, stride, 1, 1, 0, 0, 0, 0, group);
+        var rng = new Random((h * 100) + w + oc + residualChannels + (1000 * group) + (10000 * batch));
+        (WeightMatrix weights, double[] w64) = TestData.Matrix(rng, WeightFormat.Float32, oc, c / group * kernel * kernel);
+        float[] x = TestData.Floats(rng, batch * c * h * w);
         x[0] = float.NaN;
         float[] bias = residualChannels == 1 ? [] : TestData.Floats(rng, oc);
-        float[] residual = TestData.Floats(rng, Math.Max(1, residualChannels * oh * ow));
+        float[] residual = TestData.Floats(rng, Math.Max(1, batch * residualChannels * p));
         var act = residualChannels % 2 == 0 ? Activation.Relu : Activation.None;
 
         long saved = ConvGemm.ZmmAfterMacs;
         float[] Run(long after)
         {
             ConvGemm.ZmmAfterMacs = after;
-            var y = new float[oc * oh * ow];
-            Kernels.Conv2D(SimdLevel.Vector256, x, weights, bias, y, new float[Kernels.Conv2DScratch(s)], s, 1, act, residual, residualChannels);
+            var y = new float[batch * oc * p];
+            Kernels.Conv2D(SimdLevel.Vector256, x, weights, bias, y, new float[Kernels.Conv2DScratch(s)], s, batch, act, residual, residualChannels);
             return y;
         }
 
@@ -66,11 +75,11 @@ public sealed class ConvZmmTileTests
             Assert.Equal(narrow.Select(BitConverter.SingleToInt32Bits), wide.Select(BitConverter.SingleToInt32Bits));
             Assert.Contains(wide, float.IsNaN);
 
-            double[] expected = Reference.Conv(x, w64, bias.Length > 0 ? bias : new float[oc], s, 1, relu: false, out double[] magnitude);
+            double[] expected = Reference.Conv(x, w64, bias.Length > 0 ? bias : new float[oc], s, batch, relu: false, out double[] magnitude);
             for (int i = 0; i < expected.Length; i++)
             {
-                int ch = i / (oh * ow);
-                double add = ch < residualChannels ? residual[(ch * oh * ow) + (i % (oh * ow))] : 0;
+                int n = i / (oc * p), ch = i / p % oc;
+                double add = ch < residualChannels ? residual[(((n * residualChannels) + ch) * p) + (i % p)] : 0;
                 expected[i] = act == Activation.Relu ? Math.Max(0, expected[i] + add) : expected[i] + add;
                 magnitude[i] += Math.Abs(add);
             }
@@ -81,5 +90,16 @@ public sealed class ConvZmmTileTests
         {
             ConvGemm.ZmmAfterMacs = saved;
         }
+    }
+
+    [Fact]
+    public void A_bias_of_the_wrong_length_is_refused_before_any_tile_reads_it()
+    {
+        var s = new Conv2DShape(6, 8, 8, 16, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        var rng = new Random(3);
+        (WeightMatrix weights, _) = TestData.Matrix(rng, WeightFormat.Float32, 16, 6);
+        float[] x = TestData.Floats(rng, 6 * 64), residual = TestData.Floats(rng, 16 * 64), y = new float[16 * 64];
+        Assert.Throws<ArgumentException>(() =>
+            Kernels.Conv2D(SimdLevel.Vector256, x, weights, new float[15], y, new float[Kernels.Conv2DScratch(s)], s, 1, Activation.Relu, residual, 16));
     }
 }

@@ -64,8 +64,10 @@ public sealed class ZmmEpilogueTests
             }
         }
 
+        // In place from channel 0, and from channel 2 (the rows are the layer's, as a tile's past the first are).
         Array.Copy(dots, finished, Rows * Width);
-        e.Finish(0, Rows, ref finished[0], Width, Width);
+        e.Finish(0, 2, ref finished[0], Width, Width);
+        e.Finish(2, Rows - 2, ref finished[2 * Width], Width, Width);
 
         AssertSameBits(expected, inline, "AddResidual/Store3");
         AssertSameBits(expected, finished, "Finish");
