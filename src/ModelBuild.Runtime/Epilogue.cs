@@ -131,19 +131,6 @@ internal readonly ref struct Epilogue
         return _relu ? Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v) : v;
     }
 
-    /// <summary>Bias and activation for 16 outputs of one row (packed conv only: weights already dequantised).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Apply(int j, Vector512<float> dot)
-    {
-        Vector512<float> v = dot;
-        if (!_bias.IsEmpty)
-        {
-            v += Vector512.Create(_bias[j]);
-        }
-
-        return _relu ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v;
-    }
-
     /// <summary>Writes <c>Apply(j, dot, 0)</c> to <paramref name="y"/>, with the residual when there is one (then only bias and activation apply: packed weights).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(int j, float dot, ref float y)
@@ -231,16 +218,6 @@ internal readonly ref struct Epilogue
         }
     }
 
-    /// <summary>The 512-bit form of <see cref="AddResidual(int, ref Vector256{float}, ref float, nuint)"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AddResidual(int j, ref Vector512<float> v, ref float y, nuint offset = 0)
-    {
-        if (j < _residualRows)
-        {
-            v = (_bias.IsEmpty ? v : v + Vector512.Create(_bias[j])) + Vector512.LoadUnsafe(ref Unsafe.Add(ref Unsafe.Add(ref y, offset), _residual));
-        }
-    }
-
     /// <summary>
     /// Row <paramref name="j"/>'s part of this epilogue as plain values, for a tile to store several vectors of one output
     /// channel through <see cref="RowEpilogue"/>. Why: this struct is passed by reference and the tiles store through
@@ -310,19 +287,6 @@ internal readonly ref struct Epilogue
 
         (_relu ? Vector128.ConditionalSelect(Vector128.LessThan(dot, Vector128<float>.Zero), Vector128<float>.Zero, dot) : dot).StoreUnsafe(ref y, offset);
     }
-
-    /// <summary>The 512-bit form of <see cref="Store(int, Vector256{float}, ref float, nuint)"/> (packed conv: no scales).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Store(int j, Vector512<float> dot, ref float y, nuint offset = 0)
-    {
-        if (j >= _residualRows)
-        {
-            Apply(j, dot).StoreUnsafe(ref y, offset);
-            return;
-        }
-
-        (_relu ? Vector512.ConditionalSelect(Vector512.LessThan(dot, Vector512<float>.Zero), Vector512<float>.Zero, dot) : dot).StoreUnsafe(ref y, offset);
-    }
 }
 
 /// <summary>
@@ -377,18 +341,5 @@ internal readonly struct RowEpilogue(float zeroPoint, float scale, float bias, i
         }
 
         ((flags & Relu) != 0 ? Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v) : v).StoreUnsafe(ref y, offset);
-    }
-
-    /// <summary>The 512-bit form (packed conv: weights already dequantised, so only bias and activation apply).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Store(Vector512<float> dot, ref float y, nuint offset = 0)
-    {
-        Vector512<float> v = dot;
-        if ((flags & Bias) != 0)
-        {
-            v += Vector512.Create(bias);
-        }
-
-        ((flags & Relu) != 0 ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v) : v).StoreUnsafe(ref y, offset);
     }
 }

@@ -52,7 +52,7 @@ internal readonly ref struct ZmmEpilogue
 
     /// <summary>
     /// For a tile whose channels all have a residual (<see cref="ResidualCovers"/>): <c>(v + bias[j]) + residual</c> for the
-    /// 16 outputs at <c>y[offset]</c>, the order of <see cref="Epilogue.AddResidual(int, ref Vector512{float}, ref float, nuint)"/>.
+    /// 16 outputs at <c>y[offset]</c>, the order of <see cref="Epilogue.AddResidual(int, ref Vector256{float}, ref float, nuint)"/>.
     /// A tile adds every residual before its first store (the 4 KiB-aliasing note in <see cref="Epilogue"/>), then stores
     /// through <see cref="WithoutBias"/>. Returns the sum rather than updating a <c>ref</c>: an accumulator passed by
     /// reference became a stack slot, stored on every k of the tile's loop (2× slower).

@@ -51,16 +51,6 @@ public sealed class RowEpilogueTests
                 row.Store(dot128, ref actual[0]);
                 AssertSameBits(expected, actual, j);
             }
-
-            if (format == WeightFormat.Float32)
-            {
-                // The 512-bit stores are for packed (dequantised) weights only.
-                var dot512 = Vector512.Create(dots.AsSpan(0, 16));
-                float[] expected = new float[16], actual = new float[16];
-                ep.Store(j, dot512, ref expected[0]);
-                row.Store(dot512, ref actual[0]);
-                AssertSameBits(expected, actual, j);
-            }
         }
     }
 
