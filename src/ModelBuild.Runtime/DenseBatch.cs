@@ -31,6 +31,7 @@ internal static partial class DenseBatch
         ref float x0 = ref MemoryMarshal.GetReference(x);
         Span<float> s = stackalloc float[20];
         bool zmm = level == SimdLevel.Vector256 && Wide512.Enabled;
+        bool zmmHead = DenseBlocks.ZmmHead(level, k, (long)rows * n * k);
         int j = 0;
         for (; j <= n - 4; j += 4)
         {
@@ -65,7 +66,7 @@ internal static partial class DenseBatch
 
             if (row < rows)
             {
-                DenseBlocks.Block4x1<Decoded<TL>>(level, ref Unsafe.Add(ref x0, (nint)row * k), ref f0, ref f1, ref f2, ref f3, k, s);
+                DenseBlocks.Block4x1<Decoded<TL>>(level, ref Unsafe.Add(ref x0, (nint)row * k), ref f0, ref f1, ref f2, ref f3, k, s, zmmHead);
                 for (int i = 0; i < 4; i++)
                 {
                     y[(row * n) + j + i] = ep.Apply(j + i, s[i], s[8]);

@@ -72,7 +72,16 @@ internal static class DenseBlocks
         return i;
     }
 
-    public static unsafe void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s)
+    /// <summary>
+    /// Whether <see cref="Block4x1{TL}"/> starts with <see cref="DenseBlocksZmm"/>'s 512-bit head (else its precompiled twin,
+    /// the same bits) for a call of <paramref name="macs"/> multiply-adds over rows of <paramref name="k"/>: decided once
+    /// per call, since a test per 4-row block cost 4–6 % of mnist_mlp_256's batch-1 call.
+    /// </summary>
+    public static bool ZmmHead(SimdLevel level, int k, long macs) =>
+        level == SimdLevel.Vector256 && Wide512.Enabled && k >= DenseBlocksZmm.MinK && DenseBlocksZmm.Hot(macs);
+
+    /// <remarks><c>zmmHead</c>: <see cref="ZmmHead"/> for this call (read only where the 512-bit head applies).</remarks>
+    public static unsafe void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s, bool zmmHead)
         where TL : struct, IWeightLoader
     {
         int i = 0;
@@ -81,8 +90,20 @@ internal static class DenseBlocks
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, sa = default;
             if (Wide512.Enabled && k >= DenseBlocksZmm.MinK)
             {
-                // Batch 1 is bound by widening the weights: 16 per vpmovsxbd + vcvtdq2ps halves that work.
-                DenseBlocksZmm.Block4x1<TL>(ref xa, ref w0, ref w1, ref w2, ref w3, k, ref i, out a0, out a1, out a2, out a3, out sa);
+                // Batch 1 is bound by widening the weights: 16 per vpmovsxbd + vcvtdq2ps halves that work. Until the process
+                // has done enough of it to pay for that head's compile, a precompiled twin with its bits.
+                // The heads write temporaries: a0…sa passed by reference would live in memory through the loop below.
+                Vector256<float> t0, t1, t2, t3, ts;
+                if (zmmHead)
+                {
+                    DenseBlocksZmm.Block4x1<TL>(ref xa, ref w0, ref w1, ref w2, ref w3, k, ref i, out t0, out t1, out t2, out t3, out ts);
+                }
+                else
+                {
+                    DenseBlocksZmmTwin.Block4x1<TL>(ref xa, ref w0, ref w1, ref w2, ref w3, k, ref i, out t0, out t1, out t2, out t3, out ts);
+                }
+
+                (a0, a1, a2, a3, sa) = (t0, t1, t2, t3, ts);
             }
 
             // The next block of 4 rows (when rows are equally spaced, as every loader's are) is prefetched while this one

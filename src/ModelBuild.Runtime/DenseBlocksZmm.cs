@@ -17,6 +17,19 @@ internal static class DenseBlocksZmm
     /// </summary>
     public const int MinK = 512;
 
+    /// <summary>
+    /// Multiply-adds a process runs through <see cref="DenseBlocksZmmTwin"/> (precompiled, the same bits) before it takes
+    /// this head: its compile costs 3.5 ms per weight format, and the twin runs at about half its rate on bytes-bound rows
+    /// (≈ 1.5 ms more per 100 M multiply-adds), so the switch comes once the work would have paid for the compile.
+    /// </summary>
+    internal static long AfterMacs { get; set; } = 250_000_000;
+
+    private static long s_macs;
+
+    /// <summary>Counts a block's <paramref name="macs"/>; true once the process is past <see cref="AfterMacs"/> (then without an atomic).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Hot(long macs) => Volatile.Read(ref s_macs) >= AfterMacs || Interlocked.Add(ref s_macs, macs) >= AfterMacs;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block4x1<TL>(ref float x, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, ref int i,
         out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2, out Vector256<float> r3, out Vector256<float> rs)

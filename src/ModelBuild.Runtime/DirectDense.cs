@@ -387,6 +387,7 @@ internal static partial class DirectDense
         ref byte f3 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 3 * k));
         ref float x0 = ref MemoryMarshal.GetReference(x);
         Span<float> s = stackalloc float[10];
+        bool zmmHead = DenseBlocks.ZmmHead(level, k, (long)rows * n * k);
         for (int j = 0; j < n; j += 4)
         {
             int count = Math.Min(4, n - j);
@@ -410,7 +411,7 @@ internal static partial class DirectDense
 
             if (r < rows)
             {
-                DenseBlocks.Block4x1<Float32Loader>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref f0, ref f1, ref f2, ref f3, k, s);
+                DenseBlocks.Block4x1<Float32Loader>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref f0, ref f1, ref f2, ref f3, k, s, zmmHead);
                 for (int i = 0; i < count; i++)
                 {
                     y[(r * n) + j + i] = ep.Apply(j + i, s[i], 0);

@@ -112,6 +112,7 @@ public static partial class Kernels
         ref float x0 = ref MemoryMarshal.GetReference(x);
         Span<float> s = stackalloc float[10];
         int j = j0;
+        bool zmmHead = DenseBlocks.ZmmHead(level, k, (long)rows * (j1 - j0) * k);
 
         // Output rows outermost, four at a time: those four weight rows stay in L1 while every input row of
         // the batch streams past them, so weights (the large operand) are read from memory once.
@@ -135,7 +136,7 @@ public static partial class Kernels
 
             if (r < rows)
             {
-                DenseBlocks.Block4x1<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref w0, ref w1, ref w2, ref w3, k, s);
+                DenseBlocks.Block4x1<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref w0, ref w1, ref w2, ref w3, k, s, zmmHead);
                 for (int i = 0; i < 4; i++)
                 {
                     y[(r * n) + j + i] = ep.Apply(j + i, s[i], s[8]);
