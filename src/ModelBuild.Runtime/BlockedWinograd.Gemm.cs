@@ -25,16 +25,17 @@ internal static partial class BlockedWinograd
             ref float panel = ref Unsafe.Add(ref u, (nint)p0 * c);
             for (int t0 = 0; t0 < tiles; t0 += RowsPerTile)
             {
-                Tile<TV, TW>(ref v, t0, tiles, cp, c, ref panel, ref Unsafe.Add(ref m, p0), ocp);
+                Tile<TV, TW>(ref v, t0, tiles, cp, c, ref panel, nr, ref Unsafe.Add(ref m, p0), ocp);
             }
         }
     }
 
     /// <summary>
     /// 6 tiles × 2 vectors of channels: 12 accumulators, 2 loads and 6 broadcasts per input channel (16 registers on
-    /// AVX2). Rows past the last tile repeat it; they are computed and not stored.
+    /// AVX2). Rows past the last tile repeat it; they are computed and not stored. U's rows are <paramref name="uStride"/>
+    /// floats apart: 2 vectors, or <see cref="ZmmPanel"/> when this tile computes half of a 512-bit panel.
     /// </summary>
-    private static void Tile<TV, TW>(ref float v, int t0, int tiles, int cp, int c, ref float u, ref float m, int ocp)
+    private static void Tile<TV, TW>(ref float v, int t0, int tiles, int cp, int c, ref float u, int uStride, ref float m, int ocp)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
@@ -68,7 +69,7 @@ internal static partial class BlockedWinograd
             x = TW.Broadcast(Unsafe.Add(ref r5, k));
             a5 = TW.MulAdd(x, w0, a5);
             b5 = TW.MulAdd(x, w1, b5);
-            u = ref Unsafe.Add(ref u, 2 * lanes);
+            u = ref Unsafe.Add(ref u, uStride);
         }
 
         int rows = Math.Min(RowsPerTile, tiles - t0);

@@ -28,6 +28,21 @@ internal static partial class BlockedWinograd
         return zmm ? ZmmPanel : 2 * TW.Count;
     }
 
+    /// <summary>
+    /// GEMM multiply-adds (tiles × C × output channels) a process runs through the precompiled 256-bit tile over the
+    /// 32-channel panels before it turns to <see cref="TileZmm"/>, which has no ReadyToRun code on AVX-512 processors and
+    /// costs about 1.6 ms of JIT: about the time the 512-bit tile saves over 150 M multiply-adds, so small models
+    /// (squeezenet_cifar10, 16 M a prediction) never pay it and long-running ones do early (the rule of
+    /// <see cref="ConvGemm.ZmmAfterMacs"/>). Both compute every M element as the same FMA chain over c, so the switch
+    /// changes no bit.
+    /// </summary>
+    internal static long ZmmAfterMacs { get; set; } = 150_000_000;
+
+    private static long s_zmmMacs;
+
+    // Once over the threshold, a plain read: no atomic write to a shared line per ξ.
+    private static bool ZmmHot(long macs) => Volatile.Read(ref s_zmmMacs) >= ZmmAfterMacs || Interlocked.Add(ref s_zmmMacs, macs) >= ZmmAfterMacs;
+
     /// <summary><see cref="Gemm{TV, TW}"/> over panels of <paramref name="panel"/> channels: the 512-bit tile for <see cref="ZmmPanel"/>.</summary>
     private static void PanelGemm<TV, TW>(int panel, ref float v, int tiles, int cp, int c, ref float u, int ocp, ref float m, int oc0, int oc1)
         where TV : struct
@@ -39,9 +54,24 @@ internal static partial class BlockedWinograd
             return;
         }
 
+        bool zmm = ZmmHot((long)tiles * c * (oc1 - oc0));
         for (int p0 = oc0; p0 < oc1; p0 += ZmmPanel)
         {
             ref float panelStart = ref Unsafe.Add(ref u, (nint)p0 * c);
+            if (!zmm)
+            {
+                // Still cold: each half of the panel through the precompiled 256-bit tile (panel rows 32 floats apart).
+                for (int half = 0; half < ZmmPanel; half += ZmmPanel / 2)
+                {
+                    for (int t0 = 0; t0 < tiles; t0 += RowsPerTile)
+                    {
+                        Tile<TV, TW>(ref v, t0, tiles, cp, c, ref Unsafe.Add(ref panelStart, half), ZmmPanel, ref Unsafe.Add(ref m, p0 + half), ocp);
+                    }
+                }
+
+                continue;
+            }
+
             for (int t0 = 0; t0 < tiles; t0 += RowsPerTile)
             {
                 TileZmm(ref v, t0, tiles, cp, c, ref panelStart, ref Unsafe.Add(ref m, p0), ocp);

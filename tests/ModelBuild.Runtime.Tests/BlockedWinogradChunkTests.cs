@@ -36,8 +36,10 @@ public sealed class BlockedWinogradChunkTests
     }
 
     /// <summary>
-    /// The 512-bit GEMM tile that AVX-512 hardware takes (<see cref="BlockedWinograd.ZmmGemm"/>) gives the bits of the 256-bit
-    /// tile, for channel counts that fill 32-channel panels (64, 128) and that are padded to them (80, 100).
+    /// The 512-bit GEMM tile that AVX-512 hardware takes (<see cref="BlockedWinograd.ZmmGemm"/>) and the precompiled 256-bit
+    /// tile over the same 32-channel panels that a process runs before it (<see cref="BlockedWinograd.ZmmAfterMacs"/>) give
+    /// the bits of the 256-bit tile over 16-channel panels, for channel counts that fill 32-channel panels (64, 128) and
+    /// that are padded to them (80, 100), with tile counts that fill the 6-row register tile and that leave part of it.
     /// </summary>
     [SkippableTheory]
     [InlineData(2)]
@@ -46,21 +48,31 @@ public sealed class BlockedWinogradChunkTests
     {
         Skip.IfNot(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, "no AVX-512 here: the 512-bit GEMM tile does not run");
         bool saved = BlockedWinograd.ZmmGemm;
+        long savedAfter = BlockedWinograd.ZmmAfterMacs;
         try
         {
             foreach (int oc in new[] { 64, 80, 100, 128 })
             {
-                var s = new Conv2DShape(24, 9, 9, oc, 7, 7, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1);
-                BlockedWinograd.ZmmGemm = true;
-                float[] wide = BlockedWinogradTests.RunSpacedImages(SimdLevel.Vector256, tile, s, new Random(oc + tile));
-                BlockedWinograd.ZmmGemm = false;
-                float[] narrow = BlockedWinogradTests.RunSpacedImages(SimdLevel.Vector256, tile, s, new Random(oc + tile));
-                Assert.Equal(narrow, wide);
+                foreach (int hw in new[] { 7, 9 })
+                {
+                    var s = new Conv2DShape(24, hw + 2, hw + 2, oc, hw, hw, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+                    float[] Run(bool zmm, long after)
+                    {
+                        BlockedWinograd.ZmmGemm = zmm;
+                        BlockedWinograd.ZmmAfterMacs = after;
+                        return BlockedWinogradTests.RunSpacedImages(SimdLevel.Vector256, tile, s, new Random(oc + tile + hw));
+                    }
+
+                    float[] narrow = Run(false, 0);
+                    Assert.Equal(narrow, Run(true, 0));
+                    Assert.Equal(narrow, Run(true, long.MaxValue));
+                }
             }
         }
         finally
         {
             BlockedWinograd.ZmmGemm = saved;
+            BlockedWinograd.ZmmAfterMacs = savedAfter;
         }
     }
 }

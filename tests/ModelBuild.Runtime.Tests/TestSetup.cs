@@ -9,12 +9,14 @@ internal static class TestSetup
     /// (<see cref="ConvGemm.ZmmAfterMacs"/>); the tests switch at once, so the default pass covers the 512-bit tiles on such
     /// machines (whether a test reached them would otherwise depend on the order tests run in) and the
     /// <c>DOTNET_EnableAVX512=0</c> pass covers the 256-bit ones. <see cref="ConvZmmTileTests"/> compares the two. The same for
-    /// the batch-1 Dense head and its precompiled twin (<see cref="DenseBlocksZmm.AfterMacs"/>, <see cref="DenseZmmTwinTests"/>).
+    /// the batch-1 Dense head and its precompiled twin (<see cref="DenseBlocksZmm.AfterMacs"/>, <see cref="DenseZmmTwinTests"/>)
+    /// and the blocked Winograd GEMM's (<see cref="BlockedWinograd.ZmmAfterMacs"/>, <see cref="BlockedWinogradChunkTests"/>).
     /// </summary>
     [ModuleInitializer]
     internal static void UseThe512BitKernelsAtOnce()
     {
         ConvGemm.ZmmAfterMacs = 0;
         DenseBlocksZmm.AfterMacs = 0;
+        BlockedWinograd.ZmmAfterMacs = 0;
     }
 }
