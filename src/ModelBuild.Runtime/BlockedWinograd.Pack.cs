@@ -10,14 +10,15 @@ internal static partial class BlockedWinograd
     /// </summary>
     /// <param name="w">OC × (C·9) weights, any format (dequantised here).</param>
     /// <param name="panel">Output channels per panel: two vectors of the GEMM's width (<see cref="Plan.Panel"/>).</param>
-    /// <returns>α²·⌈OC/panel⌉·panel·C floats.</returns>
-    public static float[] Pack<TF>(WeightMatrix w, int panel)
+    /// <returns>α²·⌈OC/panel⌉·panel·C floats from <see cref="PackedWeightArena"/> (huge pages for large models).</returns>
+    public static ArraySegment<float> Pack<TF>(WeightMatrix w, int panel)
         where TF : struct, IWinogradTile
     {
         int alpha = TF.Alpha, oc = w.Rows, c = w.Cols / 9, ocp = (oc + panel - 1) / panel * panel, perXi = ocp * c;
         WeightMatrix.RowReader rows = w.ReadRows(new float[w.Cols]);
         ReadOnlySpan<double> g = TF.G;
-        var packed = new float[(long)alpha * alpha * perXi];
+        ArraySegment<float> block = PackedWeightArena.Allocate(checked(alpha * alpha * perXi));
+        Span<float> packed = block;
         Span<double> gk = stackalloc double[18];
         for (int o = 0; o < oc; o++)
         {
@@ -41,12 +42,12 @@ internal static partial class BlockedWinograd
                     for (int b = 0; b < alpha; b++)
                     {
                         double u = (gk[a * 3] * g[b * 3]) + (gk[(a * 3) + 1] * g[(b * 3) + 1]) + (gk[(a * 3) + 2] * g[(b * 3) + 2]);
-                        packed[(((a * alpha) + b) * (long)perXi) + at + (ci * panel)] = (float)u;
+                        packed[(((a * alpha) + b) * perXi) + at + (ci * panel)] = (float)u;
                     }
                 }
             }
         }
 
-        return packed;
+        return block;
     }
 }

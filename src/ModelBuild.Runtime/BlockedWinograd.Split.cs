@@ -57,7 +57,7 @@ internal static partial class BlockedWinograd
                 return false;
             }
 
-            float[] u = w.PackedBlockedWinograd(TF.M, plan.Panel);
+            ReadOnlySpan<float> u = w.PackedBlockedWinograd(TF.M, plan.Panel);
             fixed (float* px = x, pu = u, pb = bias, py = y)
             {
                 var job = t_job ??= new Split<TF, TV, TW>();

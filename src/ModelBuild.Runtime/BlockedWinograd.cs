@@ -106,7 +106,7 @@ internal static partial class BlockedWinograd
         Span<float> paddedBias = buffer.Slice(stageFloats + vFloats + mFloats, plan.OutBlocks * lanes);
         paddedBias.Clear();
         bias.CopyTo(paddedBias);
-        ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedBlockedWinograd(TF.M, plan.Panel));
+        ref float u = ref MemoryMarshal.GetReference(w.PackedBlockedWinograd(TF.M, plan.Panel));
         for (int n0 = 0; n0 < batch; n0 += plan.Images)
         {
             RunImages<TF, TV, TW>(x, y, yImage, s, plan, n0, Math.Min(plan.Images, batch - n0), stage, v, m, paddedBias, ref u, act);

@@ -76,7 +76,7 @@ public static partial class Kernels
 
     /// <summary>The scratch floats <c>Conv2D</c> needs for <paramref name="s"/> (independent of the batch).</summary>
     /// <param name="s">The convolution's shape.</param>
-    /// <returns>For depthwise KH·KW plus about two padded planes (the input and the output with KW − 1 extra columns), 0 for a 1×1 stride-1 unpadded conv, else an im2col panel of a few output rows (the whole matrix when small) and their outputs, or for KH·KW &gt; 1 and OW ≥ 16 the input's phase planes (<see cref="PhaseConv"/>) when larger, or for group-1 convs with 8–32 output channels the padded planes and outputs of <see cref="ChannelVectorConv"/> when larger.</returns>
+    /// <returns>For depthwise KH·KW plus about two padded planes (the input and the output with KW − 1 extra columns), 0 for a 1×1 stride-1 unpadded conv, else an im2col panel of a few output rows (the whole matrix when small) and their outputs, or for KH·KW &gt; 1 and OW ≥ 16 the input's phase planes (<see cref="PhaseConv"/>) when larger, or for group-1 convs with 8–32 output channels the padded planes and outputs of <see cref="ChannelVectorConv"/> when larger, or for the 3×3 shapes <see cref="WinogradConv"/> takes its planes and chunk when larger.</returns>
     public static int Conv2DScratch(in Conv2DShape s)
     {
         if (IsDepthwise(s))
@@ -84,7 +84,8 @@ public static partial class Kernels
             return DepthwiseConv.Scratch(s);
         }
 
-        return IsPointwise(s) ? 0 : Math.Max(Math.Max(Im2Col.Scratch(s), checked((int)PhaseConv.Scratch(s))), checked((int)ChannelVectorConv.Scratch(s)));
+        int direct = IsPointwise(s) ? 0 : Math.Max(Math.Max(Im2Col.Scratch(s), checked((int)PhaseConv.Scratch(s))), checked((int)ChannelVectorConv.Scratch(s)));
+        return WinogradConv.ShapeApplies(s) ? Math.Max(direct, checked((int)WinogradConv.Scratch(s))) : direct;
     }
 
     /// <summary>Weight counts up to this get a packed float copy (see <see cref="WeightMatrix.PackedConv"/>): 16 MB.</summary>
@@ -111,7 +112,7 @@ public static partial class Kernels
 
         if (packed && winograd && WinogradConv.Applies(level, s, w))
         {
-            WinogradConv.Run(level, x, w, bias, y, s, batch, act);
+            WinogradConv.Run(level, x, w, bias, y, scratch, s, batch, act);
             return;
         }
 

@@ -24,7 +24,7 @@ public sealed unsafe class WeightMatrix
     private float[]? _channelConv;
 
     // 3×3 conv weights transformed for WinogradConv (G g Gᵀ, 36 floats per 9 weights), made on first use.
-    private float[]? _winograd;
+    private PackedWinogradWeights? _winograd;
 
     // Σ_k q[j,k] per row for the int8-activation kernels' zero-point correction, made on first use (see Int8RowSums).
     private Int8Sums? _int8Sums;
@@ -293,18 +293,21 @@ public sealed unsafe class WeightMatrix
     /// The 3×3 conv weights transformed for <see cref="WinogradConv"/> (<see cref="WinogradConv.Pack"/>), made once per
     /// process and shared by all threads: 16 bytes per weight (36 floats per 3×3 kernel), 288 KB for a 64×32×3×3 layer.
     /// </summary>
-    internal float[] PackedWinograd()
+    /// <remarks>The block comes from <see cref="PackedWeightArena"/> (huge pages for large models); shared, do not write.</remarks>
+    internal Span<float> PackedWinograd()
     {
         // As for PackedConv: a race transforms twice, and either complete result is kept.
-        float[]? cached = Volatile.Read(ref _winograd);
+        PackedWinogradWeights? cached = Volatile.Read(ref _winograd);
         if (cached is null)
         {
-            cached = WinogradConv.Pack(this);
+            cached = new PackedWinogradWeights(WinogradConv.Pack(this));
             Volatile.Write(ref _winograd, cached);
         }
 
-        return cached;
+        return cached.Data;
     }
+
+    private sealed record PackedWinogradWeights(ArraySegment<float> Data);
 
     /// <summary>
     /// The 3×3 conv weights transformed for <see cref="BlockedWinograd"/> with output tile <paramref name="m"/> (2 or 4) in
@@ -312,22 +315,23 @@ public sealed unsafe class WeightMatrix
     /// and shared by all threads: 16 (F(4×4)) or 7.1 (F(2×2)) bytes per weight. A process uses one width, so one cached
     /// copy is kept (a different request replaces it).
     /// </summary>
-    internal float[] PackedBlockedWinograd(int m, int panel)
+    /// <remarks>The block comes from <see cref="PackedWeightArena"/> (huge pages for large models); shared, do not write.</remarks>
+    internal Span<float> PackedBlockedWinograd(int m, int panel)
     {
         // As for PackedConv: a race transforms twice, and either complete result is kept.
-        BlockedWinogradWeights? cached = Volatile.Read(ref _blockedWinograd);
+        PackedBlockedWinogradWeights? cached = Volatile.Read(ref _blockedWinograd);
         if (cached is null || cached.M != m || cached.Panel != panel)
         {
-            cached = new BlockedWinogradWeights(m, panel, m == 2 ? BlockedWinograd.Pack<WinogradF2>(this, panel) : BlockedWinograd.Pack<WinogradF4>(this, panel));
+            cached = new PackedBlockedWinogradWeights(m, panel, m == 2 ? BlockedWinograd.Pack<WinogradF2>(this, panel) : BlockedWinograd.Pack<WinogradF4>(this, panel));
             Volatile.Write(ref _blockedWinograd, cached);
         }
 
         return cached.Data;
     }
 
-    private BlockedWinogradWeights? _blockedWinograd;
+    private PackedBlockedWinogradWeights? _blockedWinograd;
 
-    private sealed record BlockedWinogradWeights(int M, int Panel, float[] Data);
+    private sealed record PackedBlockedWinogradWeights(int M, int Panel, ArraySegment<float> Data);
 
     /// <summary>
     /// The weights dequantised into <see cref="DenseGemm"/>'s panels of <paramref name="panelWidth"/> output channels,

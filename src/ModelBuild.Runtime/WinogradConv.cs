@@ -44,21 +44,21 @@ internal static class WinogradConv
 
     /// <summary>Whether <see cref="Run"/> handles <paramref name="s"/> at <paramref name="level"/> (not at the scalar level, which keeps the direct definition).</summary>
     public static bool Applies(SimdLevel level, in Conv2DShape s, WeightMatrix w) =>
-        level != SimdLevel.Scalar && s.KH == 3 && s.KW == 3 && s.SH == 1 && s.SW == 1 && s.DH == 1 && s.DW == 1 && s.Group == 1
-        && s.C >= MinChannels && s.OC >= MinChannels && s.OH >= 8 && s.OW >= 8
-        && (long)w.Rows * w.Cols * 4 <= Kernels.MaxPackedConvWeights;
+        level != SimdLevel.Scalar && ShapeApplies(s) && (long)w.Rows * w.Cols * 4 <= Kernels.MaxPackedConvWeights;
 
     /// <summary>
     /// The transformed weights <c>U_ξ = (G g Gᵀ)_ξ</c> of every (oc, c) pair, computed in float64 and rounded once, as 36
     /// matrices in <see cref="ConvGemm.Pack"/>'s layout: <c>packed[ξ][oc / 4][c][oc mod 4]</c> (zero rows pad OC to a
     /// multiple of 4).
     /// </summary>
-    public static float[] Pack(WeightMatrix w)
+    /// <returns>36·⌈OC/4⌉·4·C zero-padded floats from <see cref="PackedWeightArena"/> (huge pages for large models).</returns>
+    public static ArraySegment<float> Pack(WeightMatrix w)
     {
         int oc = w.Rows, c = w.Cols / 9, blocks = (oc + ConvGemm.Mr - 1) / ConvGemm.Mr, perXi = blocks * ConvGemm.Mr * c;
         WeightMatrix.RowReader rows = w.ReadRows(new float[w.Cols]);
         ReadOnlySpan<double> g = [0.25, 0, 0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0, 1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 24.0, -1 / 12.0, 1 / 6.0, 0, 0, 1];
-        var packed = new float[(long)Xi * perXi];
+        ArraySegment<float> block = PackedWeightArena.Allocate(checked(Xi * perXi));
+        Span<float> packed = block;
         Span<double> gk = stackalloc double[18];
         for (int o = 0; o < oc; o++)
         {
@@ -87,36 +87,54 @@ internal static class WinogradConv
             }
         }
 
-        return packed;
+        return block;
     }
 
-    /// <summary><c>y = act(conv3×3(x) + bias)</c> for <paramref name="batch"/> images, each on its own (see the class summary).</summary>
-    public static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act)
+    /// <summary>Whether <paramref name="s"/> has a shape <see cref="Run"/> takes (<see cref="Applies"/> without the weights' size limit).</summary>
+    public static bool ShapeApplies(in Conv2DShape s) =>
+        s.KH == 3 && s.KW == 3 && s.SH == 1 && s.SW == 1 && s.DH == 1 && s.DW == 1 && s.Group == 1
+        && s.C >= MinChannels && s.OC >= MinChannels && s.OH >= 8 && s.OW >= 8;
+
+    /// <summary>
+    /// The scratch floats <see cref="Run"/> uses for <paramref name="s"/> at either vector width: one image's phase planes
+    /// and one chunk's V and M matrices. Given as the caller's scratch (the operator's, cut from the activation arena and
+    /// shared with every other layer's), the first prediction writes no memory of its own for them: ppocr_det's 96-channel
+    /// 64 × 64 convs wrote 1.7 MB of fresh 4 KiB pages into a per-thread array (≈ 650 page faults).
+    /// </summary>
+    public static long Scratch(in Conv2DShape s) => Math.Max(Need(new Geometry(s, 8), s), Need(new Geometry(s, 4), s));
+
+    private static long Need(in Geometry geo, in Conv2DShape s) => ((long)s.C * geo.Rows * 4 * geo.Q) + ((long)Xi * (s.C + s.OC) * geo.ChunkTiles) + (4 * geo.Q);
+
+    /// <summary>
+    /// <c>y = act(conv3×3(x) + bias)</c> for <paramref name="batch"/> images, each on its own (see the class summary), in
+    /// <paramref name="scratch"/> when it holds <see cref="Scratch"/> floats (overwritten), else in a per-thread buffer.
+    /// </summary>
+    public static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
     {
         // 8 tiles per vector when a row has at least 8 (OW ≥ 29), else 4 (less padding on narrow images).
         if (level == SimdLevel.Vector256 && s.OW >= 29)
         {
-            Run<Vector256<float>, Vector256Width>(level, x, w, bias, y, s, batch, act);
+            Run<Vector256<float>, Vector256Width>(level, x, w, bias, y, scratch, s, batch, act);
         }
         else
         {
-            Run<Vector128<float>, Vector128Width>(level, x, w, bias, y, s, batch, act);
+            Run<Vector128<float>, Vector128Width>(level, x, w, bias, y, scratch, s, batch, act);
         }
     }
 
-    private static void Run<TV, TW>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch, Activation act)
+    private static void Run<TV, TW>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
         var geo = new Geometry(s, TW.Count);
         int planeFloats = s.C * geo.Rows * 4 * geo.Q;
         int need = planeFloats + (Xi * (s.C + s.OC) * geo.ChunkTiles) + (4 * geo.Q);
-        Span<float> buffer = ThreadScratch.Get(ref t_buffer, need);
+        Span<float> buffer = scratch.Length >= need ? scratch[..need] : ThreadScratch.Get(ref t_buffer, need);
         Span<float> planes = buffer[..planeFloats];
         Span<float> v = buffer.Slice(planeFloats, Xi * s.C * geo.ChunkTiles);
         Span<float> m = buffer.Slice(planeFloats + v.Length, Xi * s.OC * geo.ChunkTiles);
         Span<float> padded = buffer.Slice(planeFloats + v.Length + m.Length, 4 * geo.Q);
-        ref float u = ref MemoryMarshal.GetArrayDataReference(w.PackedWinograd());
+        ref float u = ref MemoryMarshal.GetReference(w.PackedWinograd());
         int perXi = (s.OC + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * s.C;
         var none = new Epilogue(default, Activation.None);
         int hw = s.H * s.W, p = s.OH * s.OW;

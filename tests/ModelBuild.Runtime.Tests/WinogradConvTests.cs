@@ -49,7 +49,10 @@ public sealed class WinogradConvTests
         bool relu = shapeIndex != 1;
         var y = new float[batch * s.OC * s.OH * s.OW];
 
-        Kernels.Conv2D((SimdLevel)level, x, w, bias, y, new float[Kernels.Conv2DScratch(s)], s, batch, relu ? Activation.Relu : Activation.None);
+        // The scratch starts as NaN: a read of anything the kernel did not write first would show in every output.
+        float[] scratch = new float[Kernels.Conv2DScratch(s)];
+        scratch.AsSpan().Fill(float.NaN);
+        Kernels.Conv2D((SimdLevel)level, x, w, bias, y, scratch, s, batch, relu ? Activation.Relu : Activation.None);
 
         // The same Σ|x·w|-relative bound as the direct path: the transforms' rounding (coefficients ≤ 8) stays far below it.
         double[] expected = Reference.Conv(x, wd, bias, s, batch, relu, out double[] magnitude);
@@ -79,6 +82,36 @@ public sealed class WinogradConvTests
         Assert.Equal(one, many);
         Assert.Equal(one.AsSpan((batch - 1) * per).ToArray(), last);
         Assert.Contains(one, v => v != 0);
+    }
+
+    /// <summary>
+    /// The operator's scratch (<see cref="Kernels.Conv2DScratch"/>, which covers <see cref="WinogradConv.Scratch"/> at
+    /// both vector widths) and the per-thread buffer the kernel falls back to give the same bits.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 1)]
+    [InlineData(2, 2)]
+    public void Winograd_CallersScratchAndOwnBufferGiveTheSameBits(int shapeIndex, int level)
+    {
+        Conv2DShape s = Shapes[shapeIndex];
+        Assert.True(Kernels.Conv2DScratch(s) >= WinogradConv.Scratch(s));
+        var rng = new Random(shapeIndex + (10 * level));
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, s.OC, s.C * 9);
+        float[] x = TestData.Floats(rng, 2 * s.C * s.H * s.W);
+        float[] bias = TestData.Floats(rng, s.OC);
+        var own = new float[2 * s.OC * s.OH * s.OW];
+        var given = new float[own.Length];
+        float[] scratch = new float[WinogradConv.Scratch(s)];
+        scratch.AsSpan().Fill(float.NaN);
+
+        WinogradConv.Run((SimdLevel)level, x, w, bias, own, default, s, 2, Activation.Relu);
+        WinogradConv.Run((SimdLevel)level, x, w, bias, given, scratch, s, 2, Activation.Relu);
+
+        Assert.Equal(own, given);
+        Assert.Contains(given, v => v > 0);
+        Assert.DoesNotContain(given, float.IsNaN);
     }
 
     [Fact]
