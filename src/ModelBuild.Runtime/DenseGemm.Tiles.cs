@@ -14,15 +14,15 @@ internal static partial class DenseGemm
 {
     /// <summary>
     /// 6 rows × 2 vectors (AVX2: 6 × 16, SSE/NEON: 6 × 8): 12 accumulators + 2 weight vectors + 1 broadcast = 15 of
-    /// the 16 registers, and 12 independent FMA chains, enough to hide the FMA latency on two pipes.
+    /// the 16 registers, and 12 independent FMA chains, enough to hide the FMA latency on two pipes. The panel's rows
+    /// are <c>nr</c> floats apart: two vectors, or 32 when the tile computes half of a 512-bit panel (<see cref="Tile8x2Zmm"/>'s twin).
     /// <c>c[r·ldc + n] (+)= Σ_{k&lt;kc} x[r·ldx + k]·panel[k·NR + n]</c> for r &lt; 6, n &lt; NR. The k loop is unrolled
     /// twice (same order of FMAs per accumulator): 4–8 % faster at batch 64 on Zen 3 (`quick` A/B, interleaved rounds).
     /// </summary>
-    public static void Tile6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+    public static void Tile6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
-        nint nr = 2 * TW.Count;
         ref float x0 = ref x;
         ref float x1 = ref Unsafe.Add(ref x, Math.Min(1, rows - 1) * ldx);
         ref float x2 = ref Unsafe.Add(ref x, Math.Min(2, rows - 1) * ldx);
@@ -77,17 +77,17 @@ internal static partial class DenseGemm
 
     /// <summary>Up to 6 rows × 2 vectors: <see cref="Tile6x2{TW, TV}"/>, or <see cref="Tile4x2{TW, TV}"/> for a tail of ≤ 4 rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TileUpTo6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+    public static void TileUpTo6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
         if (rows > 4)
         {
-            Tile6x2<TW, TV>(ref x, ldx, rows, ref panel, kc, ref c, ldc, accumulate);
+            Tile6x2<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate);
         }
         else
         {
-            Tile4x2<TW, TV>(ref x, ldx, rows, ref panel, kc, ref c, ldc, accumulate);
+            Tile4x2<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate);
         }
     }
 
@@ -96,11 +96,10 @@ internal static partial class DenseGemm
     /// last 1–4 rows of a call so a 64-row batch (10 × 6 + 4) does not spend a third of its last tile on repeated rows.
     /// Same sums as <see cref="Tile6x2{TW, TV}"/> row for row.
     /// </summary>
-    public static void Tile4x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+    public static void Tile4x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
-        nint nr = 2 * TW.Count;
         ref float x0 = ref x;
         ref float x1 = ref Unsafe.Add(ref x, Math.Min(1, rows - 1) * ldx);
         ref float x2 = ref Unsafe.Add(ref x, Math.Min(2, rows - 1) * ldx);

@@ -147,7 +147,7 @@ internal static partial class DenseGemm
         int need = blocks * mr * ldc;
         Span<float> acc = ThreadScratch.Get(ref t_accumulator, need);
         bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null && (long)w.Rows * w.Cols > MaxFloatPanelWeights;
-        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8);
+        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && ZmmHot((long)rows * n * k));
 
         // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
         int parts = IntraOp.Parts(threads, 2.0 * rows * n * k, Math.Max(panels, blocks));
@@ -193,17 +193,21 @@ internal static partial class DenseGemm
                     ref float xr = ref Unsafe.Add(ref x, ((nint)r * s.K) + pc);
                     ref float c = ref Unsafe.Add(ref acc, ((nint)r * ldc) + ((nint)p * s.Nr));
                     int live = Math.Min(s.Mr, s.Rows - r);
-                    if (s.Nr == 32)
+                    if (s.Nr == 32 && s.Zmm)
                     {
                         Tile8x2Zmm(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
                     }
+                    else if (s.Nr == 32)
+                    {
+                        ZmmTwin(s, ref xr, live, ref panel, kc, ref c, ldc, pc > 0);
+                    }
                     else if (s.Level == SimdLevel.Vector256)
                     {
-                        TileUpTo6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
+                        TileUpTo6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0);
                     }
                     else
                     {
-                        TileUpTo6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
+                        TileUpTo6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0);
                     }
                 }
             }
@@ -219,6 +223,37 @@ internal static partial class DenseGemm
             Finish<Vector128Width, Vector128<float>>(s, ref bias, ref acc, ldc, ref y, r0, r1, j0, j1);
         }
     }
+
+    /// <summary>
+    /// <see cref="Tile8x2Zmm"/>'s block (up to 8 rows × a 32-channel panel) through the precompiled 256-bit 4-row tile:
+    /// each 16-channel half of the panel (its rows 32 floats apart) for rows 0–3, then 4–7 (a tile stores all its rows, so
+    /// a 6-row one would write past the block into the next one's accumulator rows). Every output is the same FMA chain
+    /// over the K block as in the 512-bit tile, so a process switching between the two changes no bit.
+    /// </summary>
+    private static void ZmmTwin(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+    {
+        for (int half = 0; half < 32; half += 16)
+        {
+            for (int r = 0; r < live; r += 4)
+            {
+                Tile4x2<Vector256Width, Vector256<float>>(ref Unsafe.Add(ref x, (nint)r * s.K), s.K, Math.Min(4, live - r), ref Unsafe.Add(ref panel, half), 32, kc,
+                    ref Unsafe.Add(ref c, (r * ldc) + half), ldc, accumulate);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Multiply-adds (rows × N × K) a process runs through <see cref="ZmmTwin"/> before AVX-512 hardware turns to
+    /// <see cref="Tile8x2Zmm"/>, which has no ReadyToRun code there and costs about 2.3 ms of JIT (ppocr_rec's first
+    /// prediction: its two Dense layers over 40 time steps, 21 M multiply-adds, took 8.3 ms the first time and 0.6 ms the
+    /// second). The rule of <see cref="ConvGemm.ZmmAfterMacs"/>: compile once the work done would have paid for it.
+    /// </summary>
+    internal static long ZmmAfterMacs { get; set; } = 250_000_000;
+
+    private static long s_zmmMacs;
+
+    // Once over the threshold, a plain read: no atomic write to a shared line per call.
+    private static bool ZmmHot(long macs) => Volatile.Read(ref s_zmmMacs) >= ZmmAfterMacs || Interlocked.Add(ref s_zmmMacs, macs) >= ZmmAfterMacs;
 
     /// <summary>
     /// <paramref name="kc"/> rows of an int8 panel (<c>[k][NR]</c> codes) dequantised into the thread's scratch,
@@ -287,7 +322,7 @@ internal static partial class DenseGemm
     }
 
     /// <summary>The sizes of one call (a value type so parts share it without allocation).</summary>
-    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8);
+    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm);
 
     /// <summary>A parallel call's operands as pointers (fixed by <see cref="Run"/> for the call's duration).</summary>
     private sealed unsafe class Job : IntraOp.IWork

@@ -94,11 +94,11 @@ internal static class DirectGemm
                     }
                     else if (s.Level == SimdLevel.Vector256)
                     {
-                        DenseGemm.TileUpTo6x2<Vector256Width, Vector256<float>>(ref wk, k, live, ref xk, kc, ref c, nr, pc > 0);
+                        DenseGemm.TileUpTo6x2<Vector256Width, Vector256<float>>(ref wk, k, live, ref xk, 2 * Vector256<float>.Count, kc, ref c, nr, pc > 0);
                     }
                     else
                     {
-                        DenseGemm.TileUpTo6x2<Vector128Width, Vector128<float>>(ref wk, k, live, ref xk, kc, ref c, nr, pc > 0);
+                        DenseGemm.TileUpTo6x2<Vector128Width, Vector128<float>>(ref wk, k, live, ref xk, 2 * Vector128<float>.Count, kc, ref c, nr, pc > 0);
                     }
                 }
 

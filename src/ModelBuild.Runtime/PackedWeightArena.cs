@@ -4,7 +4,8 @@ namespace ModelBuild.Runtime;
 
 /// <summary>
 /// Process-wide memory for weights packed on first use (<see cref="WeightMatrix.PackedConv"/>,
-/// <see cref="WeightMatrix.PackedDense"/>). Past the first <see cref="StandaloneFloats"/>, blocks are cut from large
+/// <see cref="WeightMatrix.PackedDense"/>, the Winograd transforms <see cref="WeightMatrix.PackedWinograd"/> and
+/// <see cref="WeightMatrix.PackedBlockedWinograd"/>). Past the first <see cref="StandaloneFloats"/>, blocks are cut from large
 /// pinned chunks advised for huge pages (<see cref="HugePages"/>), as <see cref="ActivationArena"/> does for
 /// activations: a cold first prediction of ppocr_det writes ≈ 9 MB of packed panels into fresh memory, 2,400 page faults
 /// of 4 KiB (≈ 35 ms of CPU on the loaded development VM) or 5 of 2 MiB. Small models keep one array per layer.

@@ -10,7 +10,8 @@ internal static class TestSetup
     /// machines (whether a test reached them would otherwise depend on the order tests run in) and the
     /// <c>DOTNET_EnableAVX512=0</c> pass covers the 256-bit ones. <see cref="ConvZmmTileTests"/> compares the two. The same for
     /// the batch-1 Dense head and its precompiled twin (<see cref="DenseBlocksZmm.AfterMacs"/>, <see cref="DenseZmmTwinTests"/>)
-    /// and the blocked Winograd GEMM's (<see cref="BlockedWinograd.ZmmAfterMacs"/>, <see cref="BlockedWinogradChunkTests"/>).
+    /// and the blocked Winograd GEMM's and the batched Dense GEMM's 512-bit tiles (<see cref="BlockedWinograd.ZmmAfterMacs"/>,
+    /// <see cref="BlockedWinogradChunkTests"/>; <see cref="DenseGemm.ZmmAfterMacs"/>, <see cref="DenseZmmTwinTests"/>).
     /// </summary>
     [ModuleInitializer]
     internal static void UseThe512BitKernelsAtOnce()
@@ -18,5 +19,6 @@ internal static class TestSetup
         ConvGemm.ZmmAfterMacs = 0;
         DenseBlocksZmm.AfterMacs = 0;
         BlockedWinograd.ZmmAfterMacs = 0;
+        DenseGemm.ZmmAfterMacs = 0;
     }
 }
