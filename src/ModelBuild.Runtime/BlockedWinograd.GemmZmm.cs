@@ -36,12 +36,9 @@ internal static partial class BlockedWinograd
     /// <see cref="ConvGemm.ZmmAfterMacs"/>). Both compute every M element as the same FMA chain over c, so the switch
     /// changes no bit.
     /// </summary>
-    internal static long ZmmAfterMacs { get; set; } = 150_000_000;
+    internal static long ZmmAfterMacs { get => s_zmm.AfterMacs; set => s_zmm.AfterMacs = value; }
 
-    private static long s_zmmMacs;
-
-    // Once over the threshold, a plain read: no atomic write to a shared line per ξ.
-    private static bool ZmmHot(long macs) => Volatile.Read(ref s_zmmMacs) >= ZmmAfterMacs || Interlocked.Add(ref s_zmmMacs, macs) >= ZmmAfterMacs;
+    private static readonly ZmmSwitch s_zmm = new(150_000_000);
 
     /// <summary><see cref="Gemm{TV, TW}"/> over panels of <paramref name="panel"/> channels: the 512-bit tile for <see cref="ZmmPanel"/>.</summary>
     private static void PanelGemm<TV, TW>(int panel, ref float v, int tiles, int cp, int c, ref float u, int ocp, ref float m, int oc0, int oc1)
@@ -54,7 +51,7 @@ internal static partial class BlockedWinograd
             return;
         }
 
-        bool zmm = ZmmHot((long)tiles * c * (oc1 - oc0));
+        bool zmm = s_zmm.Hot((long)tiles * c * (oc1 - oc0));
         for (int p0 = oc0; p0 < oc1; p0 += ZmmPanel)
         {
             ref float panelStart = ref Unsafe.Add(ref u, (nint)p0 * c);

@@ -71,7 +71,7 @@ internal static partial class ConvGemm
     public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
         int px = 0;
-        if (level == SimdLevel.Vector256 && Wide512.Enabled && ZmmTiles && p >= 16 && ZmmHot((long)m * k * p))
+        if (level == SimdLevel.Vector256 && Wide512.Enabled && ZmmTiles && p >= 16 && s_zmm.Hot((long)m * k * p))
         {
             px = ZmmColumns(ref pw, m, ref col, k, p, ref y, j0, ep);
         }
@@ -137,12 +137,9 @@ internal static partial class ConvGemm
     /// second prediction. Both widths compute every output with the same FMA chain over k (<see cref="ZmmColumns"/>), so
     /// when the switch happens changes no result bit.
     /// </summary>
-    internal static long ZmmAfterMacs { get; set; } = 1_000_000_000;
+    internal static long ZmmAfterMacs { get => s_zmm.AfterMacs; set => s_zmm.AfterMacs = value; }
 
-    private static long s_macs;
-
-    // Once over the threshold, a plain read: no atomic write to a shared line on every call (two threads split convs).
-    private static bool ZmmHot(long macs) => Volatile.Read(ref s_macs) >= ZmmAfterMacs || Interlocked.Add(ref s_macs, macs) >= ZmmAfterMacs;
+    private static readonly ZmmSwitch s_zmm = new(1_000_000_000);
 
     /// <summary>
     /// The 512-bit tiles (32 registers, so 8 × 48 fits where 4 × 24 does in 16): whole 48-pixel tiles, then 16-pixel ones,

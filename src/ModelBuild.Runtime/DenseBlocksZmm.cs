@@ -22,13 +22,13 @@ internal static class DenseBlocksZmm
     /// this head: its compile costs 3.5 ms per weight format, and the twin runs at about half its rate on bytes-bound rows
     /// (≈ 1.5 ms more per 100 M multiply-adds), so the switch comes once the work would have paid for the compile.
     /// </summary>
-    internal static long AfterMacs { get; set; } = 250_000_000;
+    internal static long AfterMacs { get => s_zmm.AfterMacs; set => s_zmm.AfterMacs = value; }
 
-    private static long s_macs;
+    private static readonly ZmmSwitch s_zmm = new(250_000_000);
 
-    /// <summary>Counts a block's <paramref name="macs"/>; true once the process is past <see cref="AfterMacs"/> (then without an atomic).</summary>
+    /// <summary>Counts a call's <paramref name="macs"/>; true once the process is past <see cref="AfterMacs"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Hot(long macs) => Volatile.Read(ref s_macs) >= AfterMacs || Interlocked.Add(ref s_macs, macs) >= AfterMacs;
+    public static bool Hot(long macs) => s_zmm.Hot(macs);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block4x1<TL>(ref float x, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, ref int i,

@@ -147,7 +147,7 @@ internal static partial class DenseGemm
         int need = blocks * mr * ldc;
         Span<float> acc = ThreadScratch.Get(ref t_accumulator, need);
         bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null && (long)w.Rows * w.Cols > MaxFloatPanelWeights;
-        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && ZmmHot((long)rows * n * k));
+        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && s_zmm.Hot((long)rows * n * k));
 
         // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
         int parts = IntraOp.Parts(threads, 2.0 * rows * n * k, Math.Max(panels, blocks));
@@ -248,12 +248,9 @@ internal static partial class DenseGemm
     /// prediction: its two Dense layers over 40 time steps, 21 M multiply-adds, took 8.3 ms the first time and 0.6 ms the
     /// second). The rule of <see cref="ConvGemm.ZmmAfterMacs"/>: compile once the work done would have paid for it.
     /// </summary>
-    internal static long ZmmAfterMacs { get; set; } = 250_000_000;
+    internal static long ZmmAfterMacs { get => s_zmm.AfterMacs; set => s_zmm.AfterMacs = value; }
 
-    private static long s_zmmMacs;
-
-    // Once over the threshold, a plain read: no atomic write to a shared line per call.
-    private static bool ZmmHot(long macs) => Volatile.Read(ref s_zmmMacs) >= ZmmAfterMacs || Interlocked.Add(ref s_zmmMacs, macs) >= ZmmAfterMacs;
+    private static readonly ZmmSwitch s_zmm = new(250_000_000);
 
     /// <summary>
     /// <paramref name="kc"/> rows of an int8 panel (<c>[k][NR]</c> codes) dequantised into the thread's scratch,
