@@ -119,6 +119,12 @@ internal static class Im2Col
                     // Output columns whose tap lands inside the image: ow·SW + dx ∈ [0, W).
                     int owLo = Math.Clamp(Kernels.CeilDiv(-dx, s.SW), 0, s.OW);
                     int owHi = Math.Clamp(Kernels.CeilDiv(s.W - dx, s.SW), owLo, s.OW);
+                    if (s.SW == 2 && owLo == 0 && owHi == s.OW && s.OW >= 8 && level == SimdLevel.Vector256 && Avx2.IsSupported)
+                    {
+                        Stride2Rows(xg, dst, s, ci, kh, dx, oh0, oh1);
+                        continue;
+                    }
+
                     for (int oh = oh0; oh < oh1; oh++)
                     {
                         Span<float> d = dst.Slice((oh - oh0) * s.OW, s.OW);
@@ -137,6 +143,50 @@ internal static class Im2Col
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One col row of a stride-2 conv whose taps all land inside the image horizontally (no left or right padding for this
+    /// kw), for output rows [oh0, oh1): per output row, <see cref="Even16"/> steps of 8 outputs and a last one placed to
+    /// end at OW − 1, without <see cref="Gather"/>'s per-call set-up (SqueezeNet's 3 → 64 3×3/2 stem: 405 rows of 15
+    /// outputs per image, where the set-up cost more than the shuffles). A row whose last step would read past
+    /// <paramref name="xg"/> (the tensor's last rows) takes <see cref="Gather"/>.
+    /// </summary>
+    private static void Stride2Rows(ReadOnlySpan<float> xg, Span<float> dst, in Conv2DShape s, int ci, int kh, int dx, int oh0, int oh1)
+    {
+        int n = s.OW, plane = ci * s.H * s.W;
+        ref float x0 = ref MemoryMarshal.GetReference(xg);
+        ref float d0 = ref MemoryMarshal.GetReference(dst);
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            ref float d = ref Unsafe.Add(ref d0, (oh - oh0) * n);
+            int ih = (oh * s.SH) - s.PadTop + (kh * s.DH);
+            if ((uint)ih >= (uint)s.H)
+            {
+                MemoryMarshal.CreateSpan(ref d, n).Clear();
+                continue;
+            }
+
+            int from = plane + (ih * s.W) + dx;
+            if (xg.Length - from < 2 * n)
+            {
+                Gather(SimdLevel.Vector256, ref Unsafe.Add(ref x0, from), 2, ref d, n, xg.Length - from);
+                continue;
+            }
+
+            // Steps read src[2j] … src[2j + 15]; the last, at j = n − 8, ends at src[2n − 1], which the check above allows.
+            ref float src = ref Unsafe.Add(ref x0, from);
+            int j = 0;
+            for (; j + 8 <= n; j += 8)
+            {
+                Even16(ref src, ref d, j);
+            }
+
+            if (j < n)
+            {
+                Even16(ref src, ref d, n - 8);
             }
         }
     }

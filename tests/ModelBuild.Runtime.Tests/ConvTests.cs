@@ -47,6 +47,12 @@ public sealed class ConvTests
         ("stride 2 im2col, 32x32 -> 15x15 (two overlapping gathers per row)", Shape(3, 32, 32, 8, 3, 3, sh: 2, sw: 2)),
         ("stride 2 im2col, 31x31 -> 15x15 (the input's last float ends a gather)", Shape(3, 31, 31, 8, 3, 3, sh: 2, sw: 2)),
         ("stride 2 im2col, 17x17 -> 8x8", Shape(2, 17, 17, 5, 3, 3, sh: 2, sw: 2)),
+        // The same with more than 32 output channels, which no hardware gives to ChannelVectorConv: Im2Col.Stride2Rows for
+        // the rows whose taps are all inside (Gather for the last row when its last step would read past the tensor), and
+        // Gather where a right pad leaves the last output column of a kw outside.
+        ("stride 2 im2col rows, 32x32 -> 15x15, 40 channels", Shape(3, 32, 32, 40, 3, 3, sh: 2, sw: 2)),
+        ("stride 2 im2col rows, 31x31 -> 15x15, 40 channels (the tensor's last row through Gather)", Shape(3, 31, 31, 40, 3, 3, sh: 2, sw: 2)),
+        ("stride 2 im2col rows, 33x33 pad right 1 -> 16x16, 40 channels", Shape(2, 33, 33, 40, 3, 3, sh: 2, sw: 2, pb: 1, pr: 1)),
         ("1-column input, 3x3 pad1", Shape(4, 6, 1, 6, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1)),
         // Phase planes (PhaseConv, AVX2 without AVX-512): tiles of 24 and 16 inside one output row.
         ("phase planes: BlazeFace's 5x5 stride 2 stem, 64 wide (24 + 24 + 16)", Shape(3, 20, 128, 8, 5, 5, sh: 2, sw: 2, pt: 1, pl: 1, pb: 2, pr: 2)),
