@@ -89,6 +89,35 @@ public sealed class PoolTests
         }
     }
 
+    /// <summary>
+    /// The 3×3/2 kernel folds with one maxps and reruns a call whose loaded values summed to NaN with the NaN-exact fold:
+    /// a NaN in the last column of a row (read only by the last window, through the second shifted register) still reaches
+    /// its outputs; +∞ and −∞ without a NaN (their sum is NaN, so the call is rerun) give the exact maxima.
+    /// </summary>
+    [Fact]
+    public void MaxPool_3x3Stride2_NaNInTheLastColumn_AndInfinities_AllLevels()
+    {
+        Pool2DShape s = Shape(2, 17, 17, 3, 3, 2, 2);
+        foreach (int level in TestData.Levels)
+        {
+            float[] x = TestData.Floats(new Random(7), 2 * 17 * 17);
+            x[(4 * 17) + 16] = float.NaN;
+            var y = new float[2 * 64];
+            Kernels.MaxPool2D((SimdLevel)level, x, y, s, 1);
+            for (int i = 0; i < y.Length; i++)
+            {
+                Assert.Equal(i is (1 * 8) + 7 or (2 * 8) + 7, float.IsNaN(y[i]));
+            }
+
+            x[(4 * 17) + 16] = float.PositiveInfinity;
+            x[289 + (6 * 17) + 3] = float.NegativeInfinity;
+            x[289 + (9 * 17) + 9] = float.PositiveInfinity;
+            Kernels.MaxPool2D((SimdLevel)level, x, y, s, 1);
+            TestData.AssertClose(Reference.Pool(x, s, 1, true, false), y, 0);
+            Assert.Equal(3, y.Count(float.IsPositiveInfinity)); // (1, 7) and (2, 7) of plane 0, (4, 4) of plane 1
+        }
+    }
+
     [Fact]
     public void MaxPool_FastPaths_MatchReference_AllLevels()
     {
