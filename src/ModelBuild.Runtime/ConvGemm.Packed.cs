@@ -147,13 +147,17 @@ internal static partial class ConvGemm
     /// 4-channel ones for the rest (<see cref="Tile48Zmm"/>, or the 256-bit <see cref="Tile16Ymm"/> at 16 pixels: a
     /// 4 × 16 tile has too few accumulators for 512-bit FMA latency). Every output is one FMA chain over k, as in the 256-bit path, except in
     /// that path's 8-pixel tail tile (<see cref="Tile8"/>: even and odd k apart), so where that path ends with one this
-    /// leaves it the last 8 pixels and returns p − 8, and both paths give the same bits. No panel copy: the 8-channel
-    /// tiles load each col vector once per 8 channels, and with the copy BlazeFace and ppocr_det measured no faster.
+    /// leaves it the last 8 pixels and returns p − 8, and both paths give the same bits. Where that path ends with
+    /// <see cref="PixelTail"/> (1–3 pixels after its 24-pixel tiles: 49 = 48 + 1 for 7 × 7 maps) this leaves those to it
+    /// too, instead of a 16-pixel tile that recomputes up to 15 (SqueezeNet's 1 × 1 convs on 7 × 7 maps: a quarter of
+    /// their multiply-adds). No panel copy: the 8-channel tiles load each col vector once per 8 channels, and with the
+    /// copy BlazeFace and ppocr_det measured no faster.
     /// </summary>
-    /// <returns>The first pixel left to the 256-bit path: p, or p − 8.</returns>
+    /// <returns>The first pixel left to the 256-bit path: p, p − 8, or the end of the 256-bit path's 24-pixel tiles.</returns>
     private static int ZmmColumns(ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
-        int end = TailTile(p / 24 * 24, p) == 8 ? p - 8 : p, px = 0;
+        int tail = TailTile(p / 24 * 24, p), px = 0;
+        int end = tail == 8 ? p - 8 : tail == 1 ? p / 24 * 24 : p;
         for (; px <= end - 48; px += 48)
         {
             ref float c = ref Unsafe.Add(ref col, px);
