@@ -15,7 +15,17 @@ internal static partial class BlockedWinograd
     /// batch size and thread split) does not change its bits. Only the panels of output channels [oc0, oc1) (multiples of
     /// the panel width, 2 vectors) are computed: a thread's share at batch 1 (<see cref="RunSplit"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Gemm<TV, TW>(ref float v, int tiles, int cp, int c, ref float u, int ocp, ref float m, int oc0, int oc1)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        GemmBody<TV, TW>(ref v, tiles, cp, c, ref u, ocp, ref m, oc0, oc1);
+    }
+
+    // Gemm's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GemmBody<TV, TW>(ref float v, int tiles, int cp, int c, ref float u, int ocp, ref float m, int oc0, int oc1)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
@@ -35,7 +45,17 @@ internal static partial class BlockedWinograd
     /// AVX2). Rows past the last tile repeat it; they are computed and not stored. U's rows are <paramref name="uStride"/>
     /// floats apart: 2 vectors, or <see cref="ZmmPanel"/> when this tile computes half of a 512-bit panel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Tile<TV, TW>(ref float v, int t0, int tiles, int cp, int c, ref float u, int uStride, ref float m, int ocp)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        TileBody<TV, TW>(ref v, t0, tiles, cp, c, ref u, uStride, ref m, ocp);
+    }
+
+    // Tile's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileBody<TV, TW>(ref float v, int t0, int tiles, int cp, int c, ref float u, int uStride, ref float m, int ocp)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {

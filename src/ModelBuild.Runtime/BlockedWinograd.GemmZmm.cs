@@ -41,7 +41,17 @@ internal static partial class BlockedWinograd
     private static readonly ZmmSwitch s_zmm = new(150_000_000);
 
     /// <summary><see cref="Gemm{TV, TW}"/> over panels of <paramref name="panel"/> channels: the 512-bit tile for <see cref="ZmmPanel"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void PanelGemm<TV, TW>(int panel, ref float v, int tiles, int cp, int c, ref float u, int ocp, ref float m, int oc0, int oc1)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        PanelGemmBody<TV, TW>(panel, ref v, tiles, cp, c, ref u, ocp, ref m, oc0, oc1);
+    }
+
+    // PanelGemm's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PanelGemmBody<TV, TW>(int panel, ref float v, int tiles, int cp, int c, ref float u, int ocp, ref float m, int oc0, int oc1)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {

@@ -12,7 +12,17 @@ internal static partial class BlockedWinograd
     /// col − PadLeft], zero outside the input and for channels ≥ C; L channels per vector, so every tile position of
     /// every block is one whole-vector load. Rows of L pixels are turned around by L×L register transposes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Stage<TV, TW>(ReadOnlySpan<float> xn, Span<float> stage, in Conv2DShape s, in Plan plan)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        StageBody<TV, TW>(xn, stage, in s, in plan);
+    }
+
+    // Stage's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StageBody<TV, TW>(ReadOnlySpan<float> xn, Span<float> stage, in Conv2DShape s, in Plan plan)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
@@ -29,12 +39,12 @@ internal static partial class BlockedWinograd
                 int ih = r - s.PadTop;
                 if ((uint)ih >= (uint)s.H)
                 {
-                    MemoryMarshal.CreateSpan(ref row, rowFloats).Clear();
+                    Simd.Fill(MemoryMarshal.CreateSpan(ref row, rowFloats), 0);
                     continue;
                 }
 
-                MemoryMarshal.CreateSpan(ref row, s.PadLeft * lanes).Clear();
-                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref row, (s.PadLeft + s.W) * lanes), rowFloats - ((s.PadLeft + s.W) * lanes)).Clear();
+                Simd.Fill(MemoryMarshal.CreateSpan(ref row, s.PadLeft * lanes), 0);
+                Simd.Fill(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref row, (s.PadLeft + s.W) * lanes), rowFloats - ((s.PadLeft + s.W) * lanes)), 0);
                 ref float src = ref Unsafe.Add(ref xr, ((nint)cb * lanes * hw) + (ih * s.W));
                 ref float dst = ref Unsafe.Add(ref row, s.PadLeft * lanes);
                 if (s.W < lanes)

@@ -11,14 +11,25 @@ internal static partial class BlockedWinograd
     /// vector: each α×α window of a channel block is transformed down its columns into a small buffer, then along its rows
     /// straight into V (<c>v[ξ][t][Cp]</c>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void InputTransform<TF, TV, TW>(ReadOnlySpan<float> stage, Span<float> v, in Plan plan, int images, int th0, int rows, int tiles)
+        where TF : struct, IWinogradTile
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        Span<float> t = stackalloc float[36 * 8];
+        InputTransformBody<TF, TV, TW>(stage, v, in plan, images, th0, rows, tiles, t);
+    }
+
+    // InputTransform's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputTransformBody<TF, TV, TW>(ReadOnlySpan<float> stage, Span<float> v, in Plan plan, int images, int th0, int rows, int tiles, Span<float> t)
         where TF : struct, IWinogradTile
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
         int lanes = TW.Count, alpha = TF.Alpha, m = TF.M, rowFloats = plan.Wp * lanes;
         nint blockFloats = (nint)plan.Hp * rowFloats, xiStride = XiStride(tiles, plan.Cp), alphaStride = alpha * xiStride;
-        Span<float> t = stackalloc float[36 * 8];
         ref float tb = ref MemoryMarshal.GetReference(t);
         ref float st = ref MemoryMarshal.GetReference(stage);
         ref float vr = ref MemoryMarshal.GetReference(v);
@@ -62,16 +73,28 @@ internal static partial class BlockedWinograd
     /// same channels) writes afterwards. Only an image's last row, whose extra lanes would reach another channel, is
     /// stored exactly.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void OutputTransform<TF, TV, TW>(ReadOnlySpan<float> mm, Span<float> y, int yImage, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Plan plan, int images, int th0, int rows, int tiles,
         int blk0, int blk1)
         where TF : struct, IWinogradTile
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
-        int lanes = TW.Count, alpha = TF.Alpha, m = TF.M, strip = lanes / m, p = s.OH * s.OW;
-        nint xiStride = XiStride(tiles, plan.OCp), alphaStride = alpha * xiStride;
         Span<float> t = stackalloc float[4 * 6 * 8];
         Span<float> o = stackalloc float[4 * 8 * 8];
+        OutputTransformBody<TF, TV, TW>(mm, y, yImage, bias, relu, in s, in plan, images, th0, rows, tiles, blk0, blk1, t, o);
+    }
+
+    // OutputTransform's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTransformBody<TF, TV, TW>(ReadOnlySpan<float> mm, Span<float> y, int yImage, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Plan plan, int images, int th0, int rows, int tiles,
+        int blk0, int blk1, Span<float> t, Span<float> o)
+        where TF : struct, IWinogradTile
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        int lanes = TW.Count, alpha = TF.Alpha, m = TF.M, strip = lanes / m, p = s.OH * s.OW;
+        nint xiStride = XiStride(tiles, plan.OCp), alphaStride = alpha * xiStride;
         ref float tb = ref MemoryMarshal.GetReference(t);
         ref float ob = ref MemoryMarshal.GetReference(o);
         ref float mr = ref MemoryMarshal.GetReference(mm);
@@ -129,7 +152,17 @@ internal static partial class BlockedWinograd
     /// <remarks>
     /// The bias is passed by reference: a by-value vector parameter keeps ReadyToRun from precompiling the method.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void StoreRow<TV, TW>(ref float o, in TV bias, bool relu, ref float dst, int p, int validOc, int validCols)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        StoreRowBody<TV, TW>(ref o, in bias, relu, ref dst, p, validOc, validCols);
+    }
+
+    // StoreRow's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRowBody<TV, TW>(ref float o, in TV bias, bool relu, ref float dst, int p, int validOc, int validCols)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {

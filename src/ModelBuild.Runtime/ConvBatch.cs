@@ -49,7 +49,15 @@ internal static class ConvBatch
     public static int ImagesPerPanel(in Conv2DShape s) => Math.Max(1, PanelFloats / Math.Max(1, s.C * s.KH * s.KW * s.OH * s.OW));
 
     /// <summary>The batched packed conv (group 1); <paramref name="pointwise"/>: the input already is the col matrix per image.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, ref float pw, Span<float> y, in Conv2DShape s, int batch, bool pointwise, in Epilogue ep)
+    {
+        RunBody(level, x, ref pw, y, in s, batch, pointwise, in ep);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(SimdLevel level, ReadOnlySpan<float> x, ref float pw, Span<float> y, in Conv2DShape s, int batch, bool pointwise, in Epilogue ep)
     {
         int p = s.OH * s.OW, hw = s.H * s.W, k = s.C * s.KH * s.KW;
         int images = Math.Min(ImagesPerPanel(s), batch);
@@ -63,7 +71,7 @@ internal static class ConvBatch
             int m = Math.Min(images, batch - n0), width = Stride(m * p);
             for (int row = 0; row < k; row++)
             {
-                col.Slice((row * width) + (m * p), width - (m * p)).Clear();
+                Simd.Fill(col.Slice((row * width) + (m * p), width - (m * p)), 0);
             }
 
             for (int i = 0; i < m; i++)
@@ -73,7 +81,7 @@ internal static class ConvBatch
                 {
                     for (int row = 0; row < k; row++)
                     {
-                        xi.Slice(row * p, p).CopyTo(col.Slice((row * width) + (i * p), p));
+                        Simd.Copy(xi.Slice(row * p, p), col.Slice((row * width) + (i * p), p));
                     }
                 }
                 else
@@ -88,7 +96,7 @@ internal static class ConvBatch
                 ref float yi = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)(n0 + i) * s.OC * p);
                 for (int j = 0; j < s.OC; j++)
                 {
-                    output.Slice((j * width) + (i * p), p).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, (nint)j * p), p));
+                    Simd.Copy(output.Slice((j * width) + (i * p), p), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yi, (nint)j * p), p));
                 }
             }
         }

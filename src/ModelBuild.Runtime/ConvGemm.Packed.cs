@@ -68,7 +68,15 @@ internal static partial class ConvGemm
     /// images) every row of the slice falls into the same few L1 sets, so a K × 24 slice of 2 lines per row does not
     /// stay in L1 even when it would fit (BlazeFace's 24 → 28 1×1 conv on 64×64 ran at half the FMA rate).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void RunPacked(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
+    {
+        RunPackedBody(level, ref pw, m, ref col, k, p, ref y, j0, in ep);
+    }
+
+    // RunPacked's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunPackedBody(SimdLevel level, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
         int px = 0;
         if (level == SimdLevel.Vector256 && Wide512.Enabled && ZmmTiles && p >= 16 && s_zmm.Hot((long)m * k * p))
@@ -154,7 +162,15 @@ internal static partial class ConvGemm
     /// copy BlazeFace and ppocr_det measured no faster.
     /// </summary>
     /// <returns>The first pixel left to the 256-bit path: p, p − 8, or the end of the 256-bit path's 24-pixel tiles.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int ZmmColumns(ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
+    {
+        return ZmmColumnsBody(ref pw, m, ref col, k, p, ref y, j0, in ep);
+    }
+
+    // ZmmColumns's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ZmmColumnsBody(ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
         int tail = TailTile(p / 24 * 24, p), px = 0;
         int end = tail == 8 ? p - 8 : tail == 1 ? p / 24 * 24 : p;
@@ -212,9 +228,17 @@ internal static partial class ConvGemm
     /// bits here as in a 24-wide tile.
     /// </summary>
     /// <returns>p.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int PixelTail(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
     {
         Span<float> sums = stackalloc float[8 * Mr];
+        return PixelTailBody(px, ref pw, m, ref col, k, p, ref y, j0, in ep, sums);
+    }
+
+    // PixelTail's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PixelTailBody(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, Span<float> sums)
+    {
         for (; px < p; px++)
         {
             for (int jb = 0; jb < m; jb += 8 * Mr)
@@ -255,7 +279,15 @@ internal static partial class ConvGemm
     }
 
     /// <summary>8 channel blocks' dots with one pixel's col values (rows <paramref name="ldc"/> apart), in 8 registers, stored to <paramref name="sums"/> (32 floats).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Dot8Blocks(ref float w, ref float x, int k, int ldc, ref float sums)
+    {
+        Dot8BlocksBody(ref w, ref x, k, ldc, ref sums);
+    }
+
+    // Dot8Blocks's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot8BlocksBody(ref float w, ref float x, int k, int ldc, ref float sums)
     {
         nint stride = (nint)k * Mr;
         Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -284,7 +316,15 @@ internal static partial class ConvGemm
     }
 
     /// <summary>The first <paramref name="blocks"/> (&lt; 8) blocks' dots, one block at a time (the same chain per output).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void DotBlocks(ref float w, ref float x, int k, int ldc, int blocks, ref float sums)
+    {
+        DotBlocksBody(ref w, ref x, k, ldc, blocks, ref sums);
+    }
+
+    // DotBlocks's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotBlocksBody(ref float w, ref float x, int k, int ldc, int blocks, ref float sums)
     {
         for (int b = 0; b < blocks; b++)
         {
@@ -304,7 +344,16 @@ internal static partial class ConvGemm
     /// (<paramref name="whole"/> false) up to the end, the last tile shifted left to end at pixel p − 1.
     /// </summary>
     /// <returns>The first pixel not yet computed.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Columns<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool whole, bool pack)
+        where T : struct, ITile
+    {
+        return ColumnsBody<T>(px, ref pw, m, ref col, k, p, ref y, j0, in ep, whole, pack);
+    }
+
+    // Columns's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ColumnsBody<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep, bool whole, bool pack)
         where T : struct, ITile
     {
         if (whole && pack && CopiesPanel(m, p, T.Width))
@@ -336,7 +385,16 @@ internal static partial class ConvGemm
     /// 1×1 conv with its residual on 64×64: 118–121 µs one tile at a time, 106–109 µs grouped). Every tile computes what
     /// it did before, so the bits do not change. Returns the first pixel after the whole tiles.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int GroupedColumns<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
+        where T : struct, ITile
+    {
+        return GroupedColumnsBody<T>(px, ref pw, m, ref col, k, p, ref y, j0, in ep);
+    }
+
+    // GroupedColumns's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int GroupedColumnsBody<T>(int px, ref float pw, int m, ref float col, int k, int p, ref float y, int j0, in Epilogue ep)
         where T : struct, ITile
     {
         int width = T.Width;
@@ -415,7 +473,15 @@ internal static partial class ConvGemm
     /// <summary>Whether a tile's col slice is copied into a panel first (see <see cref="Panel"/>).</summary>
     private static bool CopiesPanel(int m, int p, int width) => m > Mr && p != width && (p % 32 == 0 || !NewTailAndPanelRules);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Tile24(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Tile24Body(ref w, ref col, k, ldc, p, ref y, j, rows, in ep);
+    }
+
+    // Tile24's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile24Body(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
@@ -499,7 +565,15 @@ internal static partial class ConvGemm
         row.Store(c, ref y, 16);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Tile8(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Tile8Body(ref w, ref col, k, ldc, p, ref y, j, rows, in ep);
+    }
+
+    // Tile8's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile8Body(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         // Two accumulators per channel (even and odd k) so 8 FMA chains are in flight instead of 4.
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -571,7 +645,15 @@ internal static partial class ConvGemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Tile4(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        Tile4Body(ref w, ref col, k, ldc, p, ref y, j, rows, in ep);
+    }
+
+    // Tile4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4Body(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int i = 0; i < k; i++)

@@ -31,7 +31,15 @@ internal readonly struct Tile16Ymm : ITile
 {
     public static int Width => 16;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
+    {
+        RunBody(ref w, ref col, k, ldc, p, ref y, j, rows, in ep);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(ref float w, ref float col, int k, int ldc, int p, ref float y, int j, int rows, in Epilogue ep)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;

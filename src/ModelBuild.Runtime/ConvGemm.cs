@@ -11,7 +11,16 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static partial class ConvGemm
 {
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run<TL>(SimdLevel level, WeightMatrix w, int j0, int m, ref float col, int k, int p, ref float y, Epilogue ep)
+        where TL : struct, IWeightLoader
+    {
+        RunBody<TL>(level, w, j0, m, ref col, k, p, ref y, ep);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody<TL>(SimdLevel level, WeightMatrix w, int j0, int m, ref float col, int k, int p, ref float y, Epilogue ep)
         where TL : struct, IWeightLoader
     {
         for (int jb = 0; jb < m; jb += 4)
@@ -60,7 +69,16 @@ internal static partial class ConvGemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Block256x2<TL>(ref byte w0, ref byte w1, ref byte w2, ref byte w3, ref float col, int k, int p, ref float y, int j, int rows, Epilogue ep)
+        where TL : struct, IWeightLoader
+    {
+        Block256x2Body<TL>(ref w0, ref w1, ref w2, ref w3, ref col, k, p, ref y, j, rows, ep);
+    }
+
+    // Block256x2's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block256x2Body<TL>(ref byte w0, ref byte w1, ref byte w2, ref byte w3, ref float col, int k, int p, ref float y, int j, int rows, Epilogue ep)
         where TL : struct, IWeightLoader
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -110,7 +128,16 @@ internal static partial class ConvGemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Block128<TL>(ref byte w0, ref byte w1, ref byte w2, ref byte w3, ref float col, int k, int p, ref float y, int j, int rows, Epilogue ep)
+        where TL : struct, IWeightLoader
+    {
+        Block128Body<TL>(ref w0, ref w1, ref w2, ref w3, ref col, k, p, ref y, j, rows, ep);
+    }
+
+    // Block128's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block128Body<TL>(ref byte w0, ref byte w1, ref byte w2, ref byte w3, ref float col, int k, int p, ref float y, int j, int rows, Epilogue ep)
         where TL : struct, IWeightLoader
     {
         Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default, sa = default;

@@ -19,7 +19,17 @@ internal static partial class DenseBatch
     [ThreadStatic]
     private static float[]? t_rows;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run<TL>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, Span<float> y, int rows, in Epilogue ep)
+        where TL : struct, IWeightLoader
+    {
+        Span<float> s = stackalloc float[20];
+        RunBody<TL>(level, x, w, y, rows, in ep, s);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody<TL>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, Span<float> y, int rows, in Epilogue ep, Span<float> s)
         where TL : struct, IWeightLoader
     {
         int n = w.Rows, k = w.Cols;
@@ -29,7 +39,6 @@ internal static partial class DenseBatch
         ref byte f2 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 2 * k));
         ref byte f3 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 3 * k));
         ref float x0 = ref MemoryMarshal.GetReference(x);
-        Span<float> s = stackalloc float[20];
         bool zmm = level == SimdLevel.Vector256 && Wide512.Enabled;
         bool zmmHead = DenseBlocks.ZmmHead(level, k, (long)rows * n * k);
         int j = 0;
@@ -86,7 +95,16 @@ internal static partial class DenseBatch
     }
 
     /// <summary>The stored values of one row as floats (no scale or zero point: the epilogue applies those).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Decode<TL>(SimdLevel level, ref byte row, ref float dst, int k)
+        where TL : struct, IWeightLoader
+    {
+        DecodeBody<TL>(level, ref row, ref dst, k);
+    }
+
+    // Decode's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DecodeBody<TL>(SimdLevel level, ref byte row, ref float dst, int k)
         where TL : struct, IWeightLoader
     {
         int i = 0;

@@ -81,7 +81,16 @@ internal static class DenseBlocks
         level == SimdLevel.Vector256 && Wide512.Enabled && k >= DenseBlocksZmm.MinK && DenseBlocksZmm.Hot(macs);
 
     /// <remarks><c>zmmHead</c>: <see cref="ZmmHead"/> for this call (read only where the 512-bit head applies).</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static unsafe void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s, bool zmmHead)
+        where TL : struct, IWeightLoader
+    {
+        Block4x1Body<TL>(level, ref xa, ref w0, ref w1, ref w2, ref w3, k, s, zmmHead);
+    }
+
+    // Block4x1's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Block4x1Body<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s, bool zmmHead)
         where TL : struct, IWeightLoader
     {
         int i = 0;
@@ -180,7 +189,18 @@ internal static class DenseBlocks
     }
 
     /// <summary>The whole registers of <see cref="Dot{TL}"/>: the lane sums of x·w and of x; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Dot<TL, W, TV>(ref float x, ref byte w, int k, out float dot, out float sumX)
+        where TL : struct, IWeightLoader
+        where W : IVectorWidth<TV>
+        where TV : struct
+    {
+        return DotBody<TL, W, TV>(ref x, ref w, k, out dot, out sumX);
+    }
+
+    // Dot's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DotBody<TL, W, TV>(ref float x, ref byte w, int k, out float dot, out float sumX)
         where TL : struct, IWeightLoader
         where W : IVectorWidth<TV>
         where TV : struct

@@ -140,7 +140,15 @@ internal static partial class DenseGemm
     /// <c>y[r, j] = act(Σ_k x[r, k]·W[j, k] + bias[j])</c> for <paramref name="rows"/> rows, split over up to
     /// <paramref name="threads"/> threads by output panels (or row blocks when there are fewer panels than threads).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static unsafe void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
+    {
+        RunBody(level, x, w, bias, y, rows, act, threads);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void RunBody(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
         int nr = PanelWidth(level), mr = TileRows(nr), n = w.Rows, k = w.Cols;
         int panels = (n + nr - 1) / nr, blocks = (rows + mr - 1) / mr, ldc = panels * nr;
@@ -172,7 +180,15 @@ internal static partial class DenseGemm
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/>: its panel range (or row-block range), all K blocks, then its outputs.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Part(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float acc, ref float y, int part, int parts)
+    {
+        PartBody(in s, ref x, ref packed, ref codes, ref scales, ref bias, ref acc, ref y, part, parts);
+    }
+
+    // Part's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PartBody(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float acc, ref float y, int part, int parts)
     {
         bool byPanels = s.Panels >= parts;
         int p0 = byPanels ? s.Panels * part / parts : 0, p1 = byPanels ? s.Panels * (part + 1) / parts : s.Panels;
@@ -289,7 +305,17 @@ internal static partial class DenseGemm
     }
 
     /// <summary>Bias and activation on rows [r0, r1) × channels [j0, j1) of the accumulator, written to y (row stride N).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Finish<TW, TV>(in Shape s, ref float bias, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+    {
+        FinishBody<TW, TV>(in s, ref bias, ref acc, ldc, ref y, r0, r1, j0, j1);
+    }
+
+    // Finish's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishBody<TW, TV>(in Shape s, ref float bias, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {

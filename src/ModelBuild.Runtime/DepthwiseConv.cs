@@ -30,7 +30,18 @@ internal static class DepthwiseConv
         return checked((s.KH * s.KW) + g.PlaneFloats + g.Virtual + Block);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+    {
+        // The taps' offsets: here, so that the body (no stackalloc of a variable size) can be inlined.
+        int taps = s.KH * s.KW;
+        Span<int> offsets = taps <= 256 ? stackalloc int[256] : new int[taps];
+        RunBody(level, x, w, bias, y, scratch, in s, batch, act, offsets[..taps]);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, Span<int> offsets)
     {
         var g = new Geometry(s);
         int taps = s.KH * s.KW, hw = s.H * s.W, p = s.OH * s.OW;
@@ -39,7 +50,6 @@ internal static class DepthwiseConv
         Span<float> v = scratch.Slice(taps + g.PlaneFloats, g.Virtual + Block);
 
         // Where tap (kh, kw) starts reading: its row phase, column phase, row shift and column shift.
-        Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
         for (int kh = 0; kh < s.KH; kh++)
         {
             for (int kw = 0; kw < s.KW; kw++)
@@ -121,7 +131,15 @@ internal static class DepthwiseConv
         return (kh0, kh1);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void DecodeRow(WeightMatrix w, int row, Span<float> taps)
+    {
+        DecodeRowBody(w, row, taps);
+    }
+
+    // DecodeRow's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DecodeRowBody(WeightMatrix w, int row, Span<float> taps)
     {
         int k = w.Cols;
         if (w.Format == WeightFormat.Float32)
@@ -146,7 +164,15 @@ internal static class DepthwiseConv
     /// width splits the row into its even and odd columns in one pass (two loads, two shuffles, two stores per 8 pairs).
     /// Clearing each prepared row's margins per channel (two calls per row) had cost more than the copies on 16×16 maps.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Prepare(SimdLevel level, ReadOnlySpan<float> x, Span<float> plane, in Conv2DShape s, in Geometry g)
+    {
+        PrepareBody(level, x, plane, in s, in g);
+    }
+
+    // Prepare's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrepareBody(SimdLevel level, ReadOnlySpan<float> x, Span<float> plane, in Conv2DShape s, in Geometry g)
     {
         ref float pl = ref MemoryMarshal.GetReference(plane);
         ref float x0 = ref MemoryMarshal.GetReference(x);
@@ -193,7 +219,15 @@ internal static class DepthwiseConv
     }
 
     /// <summary><c>dst[i] = src[i]</c> for i &lt; n; a last partial register is shifted back to end at n.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Copy(SimdLevel level, ref float src, ref float dst, int n)
+    {
+        CopyBody(level, ref src, ref dst, n);
+    }
+
+    // Copy's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyBody(SimdLevel level, ref float src, ref float dst, int n)
     {
         int i = 0;
         if (level == SimdLevel.Vector256 && n >= 8)
@@ -243,7 +277,15 @@ internal static class DepthwiseConv
     }
 
     /// <summary><c>v[o] = bias + Σ_t taps[t]·plane[offsets[t] + o]</c> for every o (a multiple of <see cref="Block"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Accumulate(SimdLevel level, ReadOnlySpan<float> plane, Span<float> v, ReadOnlySpan<float> taps, ReadOnlySpan<int> offsets, float bias)
+    {
+        AccumulateBody(level, plane, v, taps, offsets, bias);
+    }
+
+    // Accumulate's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateBody(SimdLevel level, ReadOnlySpan<float> plane, Span<float> v, ReadOnlySpan<float> taps, ReadOnlySpan<int> offsets, float bias)
     {
         ref float pl = ref MemoryMarshal.GetReference(plane);
         ref float tp = ref MemoryMarshal.GetReference(taps);
@@ -343,7 +385,15 @@ internal static class DepthwiseConv
     /// L − OW extra columns and no copy-out pass. The last column block is shifted back to end at OW and the last row
     /// group's rows are clamped to OH − 1: recomputed outputs get the same bits. Taps are added in row-major order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Direct3x3(ReadOnlySpan<float> plane, Span<float> y, ReadOnlySpan<float> t, float bias, in Conv2DShape s, in Geometry g, bool relu)
+    {
+        Direct3x3Body(plane, y, t, bias, in s, in g, relu);
+    }
+
+    // Direct3x3's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Direct3x3Body(ReadOnlySpan<float> plane, Span<float> y, ReadOnlySpan<float> t, float bias, in Conv2DShape s, in Geometry g, bool relu)
     {
         int len = g.Len, ow = s.OW, oh = s.OH;
 

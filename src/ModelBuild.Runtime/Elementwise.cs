@@ -12,7 +12,16 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static class Elementwise
 {
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Unary<TOp>(SimdLevel level, TOp op, ReadOnlySpan<float> x, Span<float> y)
+        where TOp : struct, IUnaryOperator
+    {
+        UnaryBody<TOp>(level, op, x, y);
+    }
+
+    // Unary's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UnaryBody<TOp>(SimdLevel level, TOp op, ReadOnlySpan<float> x, Span<float> y)
         where TOp : struct, IUnaryOperator
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
@@ -41,7 +50,16 @@ internal static class Elementwise
     }
 
     /// <summary><c>y[i] = op(a[i], b[i])</c> for <c>i &lt; n</c>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void VV<TOp>(SimdLevel level, ref float a, ref float b, ref float y, int n)
+        where TOp : struct, IBinaryOperator
+    {
+        VVBody<TOp>(level, ref a, ref b, ref y, n);
+    }
+
+    // VV's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void VVBody<TOp>(SimdLevel level, ref float a, ref float b, ref float y, int n)
         where TOp : struct, IBinaryOperator
     {
         int i = 0;
@@ -68,7 +86,16 @@ internal static class Elementwise
     }
 
     /// <summary><c>y[i] = op(a[i], b)</c>: a broadcast scalar on the right.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void VS<TOp>(SimdLevel level, ref float a, float b, ref float y, int n)
+        where TOp : struct, IBinaryOperator
+    {
+        VSBody<TOp>(level, ref a, b, ref y, n);
+    }
+
+    // VS's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void VSBody<TOp>(SimdLevel level, ref float a, float b, ref float y, int n)
         where TOp : struct, IBinaryOperator
     {
         int i = 0;
@@ -97,7 +124,16 @@ internal static class Elementwise
     }
 
     /// <summary><c>y[i] = op(a, b[i])</c>: a broadcast scalar on the left (order matters for Sub, Div, Pow).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void SV<TOp>(SimdLevel level, float a, ref float b, ref float y, int n)
+        where TOp : struct, IBinaryOperator
+    {
+        SVBody<TOp>(level, a, ref b, ref y, n);
+    }
+
+    // SV's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SVBody<TOp>(SimdLevel level, float a, ref float b, ref float y, int n)
         where TOp : struct, IBinaryOperator
     {
         int i = 0;
@@ -126,7 +162,15 @@ internal static class Elementwise
     }
 
     /// <summary><c>y[i] = x[i]·s + t</c> (ChannelAffine's inner loop).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Affine(SimdLevel level, ref float x, float s, float t, ref float y, int n)
+    {
+        AffineBody(level, ref x, s, t, ref y, n);
+    }
+
+    // Affine's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AffineBody(SimdLevel level, ref float x, float s, float t, ref float y, int n)
     {
         int i = 0;
         if (level == SimdLevel.Vector256)
@@ -154,7 +198,15 @@ internal static class Elementwise
     }
 
     /// <summary>Σ x[i].</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static float Sum(SimdLevel level, ref float x, int n)
+    {
+        return SumBody(level, ref x, n);
+    }
+
+    // Sum's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float SumBody(SimdLevel level, ref float x, int n)
     {
         int i = 0;
         float sum = 0;

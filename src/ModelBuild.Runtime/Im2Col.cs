@@ -88,7 +88,7 @@ internal static class Im2Col
             int px = Pixels, p = _s.OH * _s.OW;
             for (int j = 0; j < ocg; j++)
             {
-                _out.Slice(j * px, px).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yg, ((nint)j * p) + (_oh0 * _s.OW)), px));
+                Simd.Copy(_out.Slice(j * px, px), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yg, ((nint)j * p) + (_oh0 * _s.OW)), px));
             }
         }
     }
@@ -97,7 +97,15 @@ internal static class Im2Col
     /// The im2col rows of output rows [oh0, oh1): <c>col[row, (oh − oh0)·OW + ow]</c>, rows <c>ld</c> floats apart when
     /// <c>ld</c> &gt; 0 (several images' panels side by side, <c>ConvBatch</c>), else the panel's pixels apart.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Fill(SimdLevel level, ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1, int ld = 0)
+    {
+        FillBody(level, xg, col, in s, cg, oh0, oh1, ld);
+    }
+
+    // Fill's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillBody(SimdLevel level, ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1, int ld = 0)
     {
         if (s.SH == 1 && s.SW == 1 && s.OW == s.W)
         {
@@ -131,7 +139,7 @@ internal static class Im2Col
                         int ih = (oh * s.SH) - s.PadTop + (kh * s.DH);
                         if ((uint)ih >= (uint)s.H)
                         {
-                            d.Clear();
+                            Simd.Fill(d, 0);
                             continue;
                         }
 
@@ -154,6 +162,7 @@ internal static class Im2Col
     /// outputs per image, where the set-up cost more than the shuffles). A row whose last step would read past
     /// <paramref name="xg"/> (the tensor's last rows) takes <see cref="Gather"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Stride2Rows(ReadOnlySpan<float> xg, Span<float> dst, in Conv2DShape s, int ci, int kh, int dx, int oh0, int oh1)
     {
         int n = s.OW, plane = ci * s.H * s.W;
@@ -165,7 +174,7 @@ internal static class Im2Col
             int ih = (oh * s.SH) - s.PadTop + (kh * s.DH);
             if ((uint)ih >= (uint)s.H)
             {
-                MemoryMarshal.CreateSpan(ref d, n).Clear();
+                Simd.Fill(MemoryMarshal.CreateSpan(ref d, n), 0);
                 continue;
             }
 
@@ -196,6 +205,7 @@ internal static class Im2Col
     /// <c>dy·W + dx</c>, so it is one long copy, then the rows above/below the image and the columns that
     /// wrapped around an edge are zeroed. One copy per row instead of one short copy per output row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FillShifted(ReadOnlySpan<float> xg, Span<float> col, in Conv2DShape s, int cg, int oh0, int oh1, int ld)
     {
         int p = (oh1 - oh0) * s.W, hw = s.H * s.W, row = 0, first = oh0 * s.W;
@@ -217,14 +227,14 @@ internal static class Im2Col
 
                     // dst[t − first] = plane[t + shift] wherever that index exists; the wrapped columns are fixed below.
                     int a = Math.Clamp(-shift, t0, t1), b = Math.Clamp(hw - shift, a, t1);
-                    dst[..(a - first)].Clear();
-                    dst[(b - first)..].Clear();
+                    Simd.Fill(dst[..(a - first)], 0);
+                    Simd.Fill(dst[(b - first)..], 0);
 
                     // Nothing to copy when the whole row lies in the padding (a 1-row input under a 3-row window:
                     // then a + shift can be negative).
                     if (b > a)
                     {
-                        plane.Slice(a + shift, b - a).CopyTo(dst[(a - first)..(b - first)]);
+                        Simd.Copy(plane.Slice(a + shift, b - a), dst[(a - first)..(b - first)]);
                     }
 
                     if (owLo > 0 || owHi < s.W)
@@ -245,6 +255,7 @@ internal static class Im2Col
     /// <c>Span.Clear</c> call per edge and output row cost more than the copies (mnist-8's 8 → 16 5×5 conv on 14×14:
     /// 4,480 calls, half of the conv's time).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ZeroEdges(ref float row, int lo, int hi, int w)
     {
         for (int i = 0; i < lo; i++)
@@ -267,7 +278,15 @@ internal static class Im2Col
     /// (recomputing a few), which reads one float past <c>src[2(n − 1)]</c>: given that float, a row of 9–15 outputs
     /// (SqueezeNet's 3×3/2 stem on 32×32, OW = 15) is two vector steps instead of one and up to 7 scalar copies.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Gather(SimdLevel level, ref float src, int stride, ref float dst, int n, int readable = -1)
+    {
+        GatherBody(level, ref src, stride, ref dst, n, readable);
+    }
+
+    // Gather's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherBody(SimdLevel level, ref float src, int stride, ref float dst, int n, int readable = -1)
     {
         int j = 0;
         if (stride == 2 && level == SimdLevel.Vector256 && Avx2.IsSupported)

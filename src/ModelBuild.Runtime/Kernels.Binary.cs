@@ -21,7 +21,16 @@ public static partial class Kernels
     /// <param name="y">Output: <c>batch × Π shapeOut</c> floats; may be the same memory as an operand of the output's shape.</param>
     /// <param name="shapeOut">Per-sample output shape.</param>
     /// <param name="batch">Number of samples.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Binary(BinaryFunction f, ReadOnlySpan<float> a, ReadOnlySpan<int> shapeA, bool aBatched,
+        ReadOnlySpan<float> b, ReadOnlySpan<int> shapeB, bool bBatched, Span<float> y, ReadOnlySpan<int> shapeOut, int batch)
+    {
+        BinaryBody(f, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch);
+    }
+
+    // Binary's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BinaryBody(BinaryFunction f, ReadOnlySpan<float> a, ReadOnlySpan<int> shapeA, bool aBatched,
         ReadOnlySpan<float> b, ReadOnlySpan<int> shapeB, bool bBatched, Span<float> y, ReadOnlySpan<int> shapeOut, int batch)
     {
         int rank = shapeOut.Length;
@@ -54,7 +63,16 @@ public static partial class Kernels
         Binary(Simd.Best, f, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Binary(SimdLevel level, BinaryFunction f, ReadOnlySpan<float> a, ReadOnlySpan<int> shapeA, bool aBatched,
+        ReadOnlySpan<float> b, ReadOnlySpan<int> shapeB, bool bBatched, Span<float> y, ReadOnlySpan<int> shapeOut, int batch)
+    {
+        BinaryBody(level, f, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch);
+    }
+
+    // Binary's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BinaryBody(SimdLevel level, BinaryFunction f, ReadOnlySpan<float> a, ReadOnlySpan<int> shapeA, bool aBatched,
         ReadOnlySpan<float> b, ReadOnlySpan<int> shapeB, bool bBatched, Span<float> y, ReadOnlySpan<int> shapeOut, int batch)
     {
         switch (f)
@@ -93,14 +111,27 @@ public static partial class Kernels
     /// is a short odometer over outer dims and one inner run that is span×span (same shapes collapse to a
     /// single run), span×scalar (a scalar operand; per-channel [C,1,1] gives runs of H·W) or scalar×span.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Broadcast<TOp>(SimdLevel level, ReadOnlySpan<float> a, ReadOnlySpan<int> shapeA, bool aBatched,
         ReadOnlySpan<float> b, ReadOnlySpan<int> shapeB, bool bBatched, Span<float> y, ReadOnlySpan<int> shapeOut, int batch)
         where TOp : struct, IBinaryOperator
     {
-        int rank = shapeOut.Length;
-        Span<int> dims = stackalloc int[rank + 1];
-        Span<int> strideA = stackalloc int[rank + 1];
-        Span<int> strideB = stackalloc int[rank + 1];
+        // Rank-sized index tables: here, so that the body (no stackalloc of a variable size) can be inlined.
+        int slots = shapeOut.Length + 1;
+        Span<int> tables = slots <= Execution.ShapeMath.MaxRank + 1 ? stackalloc int[4 * (Execution.ShapeMath.MaxRank + 1)] : new int[4 * slots];
+        BroadcastBody<TOp>(level, a, shapeA, aBatched, b, shapeB, bBatched, y, shapeOut, batch, tables);
+    }
+
+    // Broadcast's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BroadcastBody<TOp>(SimdLevel level, ReadOnlySpan<float> a, ReadOnlySpan<int> shapeA, bool aBatched,
+        ReadOnlySpan<float> b, ReadOnlySpan<int> shapeB, bool bBatched, Span<float> y, ReadOnlySpan<int> shapeOut, int batch, Span<int> tables)
+        where TOp : struct, IBinaryOperator
+    {
+        int rank = shapeOut.Length, slots = tables.Length / 4;
+        Span<int> dims = tables[..(rank + 1)];
+        Span<int> strideA = tables.Slice(slots, rank + 1);
+        Span<int> strideB = tables.Slice(2 * slots, rank + 1);
         int sa = 1, sb = 1, m = rank + 1;
 
         // Fill from the innermost dim outwards; index 0 is the batch.
@@ -155,7 +186,7 @@ public static partial class Kernels
 
         int inner = dims[kept - 1], ia = strideA[kept - 1], ib = strideB[kept - 1];
         int outerDims = kept - 1;
-        Span<int> index = stackalloc int[Math.Max(outerDims, 1)];
+        Span<int> index = tables.Slice(3 * slots, Math.Max(outerDims, 1));
         index.Clear();
         int offA = 0, offB = 0, offY = 0;
         while (true)

@@ -299,7 +299,15 @@ public static partial class Kernels
     /// <paramref name="j0"/> first for the epilogue. Any run of whole 4-channel blocks gives the same bits as the whole group
     /// (every tile computes its channels alone), which <see cref="ConvImageParallel"/> relies on.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void PackedGroup(SimdLevel level, ReadOnlySpan<float> xg, ref float wg, int oc, int j0, Span<float> scratch, in Conv2DShape s, ref float yg, in Epilogue ep)
+    {
+        PackedGroupBody(level, xg, ref wg, oc, j0, scratch, in s, ref yg, in ep);
+    }
+
+    // PackedGroup's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackedGroupBody(SimdLevel level, ReadOnlySpan<float> xg, ref float wg, int oc, int j0, Span<float> scratch, in Conv2DShape s, ref float yg, in Epilogue ep)
     {
         int cg = s.C / s.Group, p = s.OH * s.OW, k = cg * s.KH * s.KW;
         if (IsPointwise(s))

@@ -20,7 +20,16 @@ public static partial class Kernels
     /// <param name="scratch">At least <see cref="ConvTransposeScratch"/> floats.</param>
     /// <param name="s">The shape.</param>
     /// <param name="batch">Samples.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void ConvTranspose(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y,
+        Span<float> scratch, in ConvTransposeShape s, int batch)
+    {
+        ConvTransposeBody(level, x, w, bias, y, scratch, in s, batch);
+    }
+
+    // ConvTranspose's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ConvTransposeBody(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y,
         Span<float> scratch, in ConvTransposeShape s, int batch)
     {
         int cg = s.C / s.Group, ocg = s.OC / s.Group, m = s.RowsPerGroup, p = s.In.Volume, q = s.Out.Volume;
@@ -62,7 +71,15 @@ public static partial class Kernels
     internal static int ConvTransposeScratch(in ConvTransposeShape s) => checked(s.RowsPerGroup * s.In.Volume);
 
     /// <summary><c>y[oc, o(i, k)] += col[(oc, k), i]</c> where the output position lies inside the output.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Col2Im(SimdLevel level, ReadOnlySpan<float> col, Span<float> y, in ConvTransposeShape s, int ocg)
+    {
+        Col2ImBody(level, col, y, in s, ocg);
+    }
+
+    // Col2Im's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Col2ImBody(SimdLevel level, ReadOnlySpan<float> col, Span<float> y, in ConvTransposeShape s, int ocg)
     {
         Dims3 i3 = s.In, o3 = s.Out, k3 = s.Kernel, st = s.Stride, dl = s.Dilation, pb = s.PadBegin;
         int p = i3.Volume, q = o3.Volume, row = 0;
@@ -123,7 +140,15 @@ public static partial class Kernels
     /// <see cref="Col2Im"/> for taps (kd, kh, 0) and (kd, kh, 1) of a 2-wide, stride-2, unpadded kernel:
     /// <c>y[od, oh, 2·iw + kw] += col[kw][id, ih, iw]</c>, where <paramref name="pair"/> holds both col rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Col2ImInterleaved(SimdLevel level, ReadOnlySpan<float> pair, Span<float> plane, in ConvTransposeShape s, int kd, int kh)
+    {
+        Col2ImInterleavedBody(level, pair, plane, in s, kd, kh);
+    }
+
+    // Col2ImInterleaved's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Col2ImInterleavedBody(SimdLevel level, ReadOnlySpan<float> pair, Span<float> plane, in ConvTransposeShape s, int kd, int kh)
     {
         Dims3 i3 = s.In, o3 = s.Out;
         int p = i3.Volume;

@@ -92,7 +92,17 @@ public static partial class Kernels
     /// Outputs j0 ≤ j &lt; j1 of every row (all of them unless a thread's share, <see cref="DenseGemvParallel"/>: j0 a
     /// multiple of 4 and j1 too unless it is n). Each output is one 4-row block's dot product, the same for any range.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void DenseCore<TL>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int j0, int j1)
+        where TL : struct, IWeightLoader
+    {
+        Span<float> s = stackalloc float[10];
+        DenseCoreBody<TL>(level, x, w, bias, y, rows, act, j0, j1, s);
+    }
+
+    // DenseCore's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DenseCoreBody<TL>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int j0, int j1, Span<float> s)
         where TL : struct, IWeightLoader
     {
         int n = w.Rows, k = w.Cols;
@@ -110,7 +120,6 @@ public static partial class Kernels
         }
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
-        Span<float> s = stackalloc float[10];
         int j = j0;
         bool zmmHead = DenseBlocks.ZmmHead(level, k, (long)rows * (j1 - j0) * k);
 

@@ -17,7 +17,15 @@ public static partial class Kernels
     /// one and does not store them (cheaper than a second kernel). Columns left over run 1 vector, then narrower
     /// registers, then scalar: one generic tile per shape (<see cref="IVectorWidth{TV}"/>) serves every width.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void MatMul(SimdLevel level, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int m, int k, int n)
+    {
+        MatMulBody(level, a, b, y, m, k, n);
+    }
+
+    // MatMul's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MatMulBody(SimdLevel level, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int m, int k, int n)
     {
         if (m == 0 || n == 0)
         {

@@ -14,7 +14,15 @@ public static partial class Kernels
     /// (any window, stride, dilation, padding, ceil-mode overhang) takes the separable <see cref="PoolRows{TR}"/>.
     /// Maxima propagate NaN as MathF.Max does (<see cref="MaxPoolReduce.Max(Vector256{float}, Vector256{float})"/>); padding is −∞ and never wins.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void MaxPool2D(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
+    {
+        MaxPool2DBody(level, x, y, in s, batch);
+    }
+
+    // MaxPool2D's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxPool2DBody(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
     {
         bool inside = s.PadTop == 0 && s.PadLeft == 0 && s.PadBottom == 0 && s.PadRight == 0
             && ((s.OH - 1) * s.SH) + ((s.KH - 1) * s.DH) < s.H && ((s.OW - 1) * s.SW) + ((s.KW - 1) * s.DW) < s.W;
@@ -57,6 +65,7 @@ public static partial class Kernels
     /// with <paramref name="spill"/> (the caller checked that 16 floats from b and 8 from o are in bounds) a row of fewer
     /// than 8 outputs is one whole register whose extra lanes land in rows written later (7×7 maps: 3 scalar outputs fewer).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MaxPairRows(SimdLevel level, ref float a, ref float b, ref float o, int n, bool spill)
     {
         int i = 0;

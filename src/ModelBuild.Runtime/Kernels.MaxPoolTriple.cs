@@ -24,7 +24,15 @@ public static partial class Kernels
     /// register run up to 18 floats past its first column (into the next row); a row where either would leave x or y takes
     /// the scalar taps instead (the tensor's last rows).
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void MaxPoolTriple(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
+    {
+        MaxPoolTripleBody(x, y, in s, batch);
+    }
+
+    // MaxPoolTriple's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaxPoolTripleBody(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch)
     {
         if (!TripleRows(x, y, s, batch, exact: false))
         {
@@ -106,6 +114,7 @@ public static partial class Kernels
     }
 
     /// <summary>One output row of <see cref="MaxPoolTriple"/> tap by tap (MathF.Max, NaN-propagating as the vector maxima).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MaxTripleScalar(ref float row, ref float o, int kh, int rowStep, int ow)
     {
         for (int i = 0; i < ow; i++)

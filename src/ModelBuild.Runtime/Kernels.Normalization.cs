@@ -10,7 +10,15 @@ public static partial class Kernels
     /// Mean and (biased) variance of <paramref name="n"/> contiguous floats, in two passes: the mean first, then
     /// <c>Σ (x − mean)² / n</c>, which does not cancel the way <c>E[x²] − E[x]²</c> does when |mean| ≫ σ.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static (float Mean, float Variance) RowMoments(SimdLevel level, ref float x, int n)
+    {
+        return RowMomentsBody(level, ref x, n);
+    }
+
+    // RowMoments's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (float Mean, float Variance) RowMomentsBody(SimdLevel level, ref float x, int n)
     {
         float mean = Elementwise.Sum(level, ref x, n) / n;
         int i = 0;
@@ -77,7 +85,15 @@ public static partial class Kernels
     }
 
     /// <summary><c>y[i] = (x[i] − mean) · inv · γ[i] + β[i]</c>: one layer-normalised row.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void NormalizeRow(SimdLevel level, ref float x, float mean, float inv, ref float gamma, ref float beta, ref float y, int n)
+    {
+        NormalizeRowBody(level, ref x, mean, inv, ref gamma, ref beta, ref y, n);
+    }
+
+    // NormalizeRow's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NormalizeRowBody(SimdLevel level, ref float x, float mean, float inv, ref float gamma, ref float beta, ref float y, int n)
     {
         int i = 0;
         if (level == SimdLevel.Vector256)
@@ -120,7 +136,16 @@ public static partial class Kernels
     /// <param name="rows">Number of rows.</param>
     /// <param name="d">Values per row.</param>
     /// <param name="epsilon">ε added to the variance.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void LayerNorm(SimdLevel level, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
+        Span<float> mean, Span<float> invStdDev, int rows, int d, float epsilon)
+    {
+        LayerNormBody(level, x, gamma, beta, y, mean, invStdDev, rows, d, epsilon);
+    }
+
+    // LayerNorm's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LayerNormBody(SimdLevel level, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
         Span<float> mean, Span<float> invStdDev, int rows, int d, float epsilon)
     {
         ref float g = ref MemoryMarshal.GetReference(gamma);

@@ -78,7 +78,19 @@ public static partial class Kernels
     /// <summary>Where the scratch's row buffer, pick buffer and column counts start.</summary>
     private readonly record struct PoolBuffers(int RowLen, int PickLen);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool PoolRows<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
+        Span<float> scratch, PoolBuffers b)
+        where TW : struct, IVectorWidth<TV>
+        where TV : struct
+        where TR : struct, IPoolReduce
+    {
+        return PoolRowsBody<TW, TV, TR>(x, y, in s, batch, countIncludePad, scratch, b);
+    }
+
+    // PoolRows's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PoolRowsBody<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
         Span<float> scratch, PoolBuffers b)
         where TW : struct, IVectorWidth<TV>
         where TV : struct

@@ -12,7 +12,16 @@ public static partial class Kernels
     /// <paramref name="inner"/> contiguous floats. Rows (inner &gt; 1) are weighted and summed with vectors, or
     /// copied for nearest; the last axis (inner = 1) is a gather.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void ResizeAxis(SimdLevel level, ReadOnlySpan<float> src, Span<float> dst, int outer, int inSize, int outSize, int inner,
+        ReadOnlySpan<int> idx, ReadOnlySpan<float> wt, int taps)
+    {
+        ResizeAxisBody(level, src, dst, outer, inSize, outSize, inner, idx, wt, taps);
+    }
+
+    // ResizeAxis's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ResizeAxisBody(SimdLevel level, ReadOnlySpan<float> src, Span<float> dst, int outer, int inSize, int outSize, int inner,
         ReadOnlySpan<int> idx, ReadOnlySpan<float> wt, int taps)
     {
         bool doubling = inner == 1 && taps == 1 && level != SimdLevel.Scalar && IsDoubling(idx);
@@ -81,7 +90,15 @@ public static partial class Kernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Gather(ReadOnlySpan<float> s, Span<float> d, ReadOnlySpan<int> idx, ReadOnlySpan<float> wt, int taps)
+    {
+        GatherBody(s, d, idx, wt, taps);
+    }
+
+    // Gather's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherBody(ReadOnlySpan<float> s, Span<float> d, ReadOnlySpan<int> idx, ReadOnlySpan<float> wt, int taps)
     {
         ref float sr = ref MemoryMarshal.GetReference(s);
         ref int ir = ref MemoryMarshal.GetReference(idx);

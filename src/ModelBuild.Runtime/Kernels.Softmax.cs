@@ -69,7 +69,16 @@ public static partial class Kernels
     /// The walk Softmax and LogSoftmax share: per line, the max, then (strided lines) Σ e^(x − max), then
     /// <typeparamref name="TFinal"/>'s last step.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void SoftmaxFamily<TFinal>(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
+        where TFinal : ISoftmaxFinal
+    {
+        SoftmaxFamilyBody<TFinal>(level, x, y, outer, axis, inner);
+    }
+
+    // SoftmaxFamily's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SoftmaxFamilyBody<TFinal>(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
         where TFinal : ISoftmaxFinal
     {
         ref float xr = ref MemoryMarshal.GetReference(x);

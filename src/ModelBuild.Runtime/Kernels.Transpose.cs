@@ -69,13 +69,23 @@ public static partial class Kernels
     /// A gather with an odometer over the output; memory-bound, so there is no vector form (a vector gather
     /// of strided floats is no faster on current x64).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void TransposeScalar(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> perm, int batch)
     {
-        int rank = shape.Length;
-        Span<int> inStride = stackalloc int[rank];
-        Span<int> outDims = stackalloc int[rank];
-        Span<int> stride = stackalloc int[rank];
-        Span<int> index = stackalloc int[rank];
+        // Rank-sized index tables: here, so that the body (no stackalloc of a variable size) can be inlined.
+        Span<int> tables = shape.Length <= Execution.ShapeMath.MaxRank ? stackalloc int[4 * Execution.ShapeMath.MaxRank] : new int[4 * shape.Length];
+        TransposeScalarBody(x, y, shape, perm, batch, tables);
+    }
+
+    // TransposeScalar's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeScalarBody(ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> perm, int batch, Span<int> tables)
+    {
+        int rank = shape.Length, slots = tables.Length / 4;
+        Span<int> inStride = tables[..rank];
+        Span<int> outDims = tables.Slice(slots, rank);
+        Span<int> stride = tables.Slice(2 * slots, rank);
+        Span<int> index = tables.Slice(3 * slots, rank);
         int size = 1;
         for (int i = rank - 1; i >= 0; i--)
         {

@@ -14,7 +14,15 @@ public static partial class Kernels
     /// block is shifted back to end at the edge (its overlap is rewritten with the same values). Otherwise scalar.
     /// Why: the odometer's strided scalar gather ran NHWC → NCHW at batch 64 at twice ONNX Runtime's time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Transpose2D(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, long outer, int rows, int cols)
+    {
+        Transpose2DBody(level, x, y, outer, rows, cols);
+    }
+
+    // Transpose2D's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose2DBody(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, long outer, int rows, int cols)
     {
         long block = (long)rows * cols;
         ref float x0 = ref MemoryMarshal.GetReference(x);
@@ -46,7 +54,15 @@ public static partial class Kernels
     }
 
     /// <summary>[rows, 3] → [3, rows], rows ≥ 8: 24 floats (8 pixels) per step, 2 blends + 1 vpermps per channel.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void SplitThree(ref float x, ref float y, int rows)
+    {
+        SplitThreeBody(ref x, ref y, rows);
+    }
+
+    // SplitThree's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SplitThreeBody(ref float x, ref float y, int rows)
     {
         // Element i of the 24 is channel i % 3 of pixel i / 3. Blending a, b, c so that lane j takes the register that holds
         // channel k in lane j gives channel k's 8 pixels in the order below; vpermps puts pixel p in lane p.

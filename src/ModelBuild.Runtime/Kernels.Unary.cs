@@ -112,7 +112,15 @@ public static partial class Kernels
         GlobalAveragePool(Simd.Best, x, y, channels, hw);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void GlobalAveragePool(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int channels, int hw)
+    {
+        GlobalAveragePoolBody(level, x, y, channels, hw);
+    }
+
+    // GlobalAveragePool's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GlobalAveragePoolBody(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, int channels, int hw)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         float inv = 1f / hw;

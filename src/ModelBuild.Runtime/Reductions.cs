@@ -15,7 +15,17 @@ internal static class Reductions
     /// fold(seed, pre(x[0]), …, pre(x[n−1])) with one accumulator per lane. The seed is the fold's identity
     /// (0, 1, ±∞), so starting every lane from it and folding the lanes together at the end changes nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static float FoldRow<TPre, TAcc>(SimdLevel level, ref float x, int n, float seed)
+        where TPre : struct, IUnaryOperator
+        where TAcc : struct, IBinaryOperator
+    {
+        return FoldRowBody<TPre, TAcc>(level, ref x, n, seed);
+    }
+
+    // FoldRow's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float FoldRowBody<TPre, TAcc>(SimdLevel level, ref float x, int n, float seed)
         where TPre : struct, IUnaryOperator
         where TAcc : struct, IBinaryOperator
     {

@@ -122,7 +122,17 @@ internal static class WinogradConv
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Run<TV, TW>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        RunBody<TV, TW>(level, x, w, bias, y, scratch, in s, batch, act);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody<TV, TW>(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
@@ -162,7 +172,15 @@ internal static class WinogradConv
     /// row is built in a small buffer, then split by phase 16 floats at a time with a 4×4 transpose (row j of the 4
     /// loaded vectors holds columns 4(q + j) … 4(q + j) + 3, so the transpose's vector φ holds phase φ of q … q + 3).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Fill(ReadOnlySpan<float> xn, Span<float> planes, Span<float> padded, in Conv2DShape s, in Geometry geo)
+    {
+        FillBody(xn, planes, padded, in s, in geo);
+    }
+
+    // Fill's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillBody(ReadOnlySpan<float> xn, Span<float> planes, Span<float> padded, in Conv2DShape s, in Geometry geo)
     {
         int rowFloats = 4 * geo.Q, copy = Math.Min(s.W, rowFloats - s.PadLeft);
         padded = padded[..rowFloats];
@@ -176,12 +194,12 @@ internal static class WinogradConv
                 int ih = r - s.PadTop;
                 if ((uint)ih >= (uint)s.H)
                 {
-                    MemoryMarshal.CreateSpan(ref dst, rowFloats).Clear();
+                    Simd.Fill(MemoryMarshal.CreateSpan(ref dst, rowFloats), 0);
                     continue;
                 }
 
                 // The pads stay zero between rows: only columns PadLeft … PadLeft + copy − 1 are ever written.
-                xn.Slice(((c * s.H) + ih) * s.W, copy).CopyTo(padded[s.PadLeft..]);
+                Simd.Copy(xn.Slice(((c * s.H) + ih) * s.W, copy), padded[s.PadLeft..]);
                 for (int q = 0; q < geo.Q; q += 4)
                 {
                     ref float at = ref Unsafe.Add(ref pr, 4 * q);
@@ -201,12 +219,22 @@ internal static class WinogradConv
     /// <c>V_ξ[c, tile] = (Bᵀ d B)_ξ</c> for the chunk's tiles, <c>TW.Count</c> adjacent tiles per vector: rows first into
     /// a 6×6 buffer of vectors, then its rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void InputTransform<TV, TW>(ReadOnlySpan<float> planes, Span<float> v, int channels, in Geometry geo, int th0, int rows, int tiles)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
-        int lanes = TW.Count;
         Span<float> t = stackalloc float[Xi * 8];
+        InputTransformBody<TV, TW>(planes, v, channels, in geo, th0, rows, tiles, t);
+    }
+
+    // InputTransform's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InputTransformBody<TV, TW>(ReadOnlySpan<float> planes, Span<float> v, int channels, in Geometry geo, int th0, int rows, int tiles, Span<float> t)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        int lanes = TW.Count;
         ref float tb = ref MemoryMarshal.GetReference(t);
         ref float pl = ref MemoryMarshal.GetReference(planes);
         ref float vr = ref MemoryMarshal.GetReference(v);
@@ -240,13 +268,23 @@ internal static class WinogradConv
     /// <c>TW.Count</c> adjacent tiles per vector; a 4×4 transpose (per 128-bit half) turns the 4 vectors of output row i
     /// into consecutive outputs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void OutputTransform<TV, TW>(ReadOnlySpan<float> m, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Geometry geo, int th0, int rows, int tiles)
         where TV : struct
         where TW : struct, IVectorWidth<TV>
     {
-        int lanes = TW.Count;
         Span<float> t = stackalloc float[24 * 8];
         Span<float> o = stackalloc float[16 * 8];
+        OutputTransformBody<TV, TW>(m, y, bias, relu, in s, in geo, th0, rows, tiles, t, o);
+    }
+
+    // OutputTransform's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputTransformBody<TV, TW>(ReadOnlySpan<float> m, Span<float> y, ReadOnlySpan<float> bias, bool relu, in Conv2DShape s, in Geometry geo, int th0, int rows, int tiles, Span<float> t, Span<float> o)
+        where TV : struct
+        where TW : struct, IVectorWidth<TV>
+    {
+        int lanes = TW.Count;
         ref float tb = ref MemoryMarshal.GetReference(t);
         ref float ob = ref MemoryMarshal.GetReference(o);
         ref float mr = ref MemoryMarshal.GetReference(m);
@@ -288,9 +326,17 @@ internal static class WinogradConv
     /// <paramref name="valid"/> are stored.
     /// </summary>
     /// <remarks>The bias is passed by reference: a by-value vector parameter keeps ReadyToRun from precompiling the method.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void StoreRow(ref float o, int lanes, in Vector128<float> bias, bool relu, ref float dst, int valid)
     {
         Span<float> edge = stackalloc float[32];
+        StoreRowBody(ref o, lanes, in bias, relu, ref dst, valid, edge);
+    }
+
+    // StoreRow's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRowBody(ref float o, int lanes, in Vector128<float> bias, bool relu, ref float dst, int valid, Span<float> edge)
+    {
         ref float e = ref MemoryMarshal.GetReference(edge);
         bool whole = valid == 4 * lanes;
         for (int half = 0; half < lanes; half += 4)

@@ -101,6 +101,13 @@ if (args is ["quick", "real", .. var models])
 }
 #endif
 
+if (args is ["quick", "first-seconds", var fsModel, var fsBatch, .. var fsRest])
+{
+    var invariant = System.Globalization.CultureInfo.InvariantCulture;
+    ModelBuild.Benchmarks.FirstSecondsQuick.Run(fsModel, int.Parse(fsBatch, invariant), fsRest is [var fsSeconds] ? double.Parse(fsSeconds, invariant) : 3);
+    return;
+}
+
 if (args is ["quick", "cold", .. var coldArgs])
 {
     ModelBuild.Benchmarks.ColdStart.Run(coldArgs);

@@ -41,6 +41,7 @@ public sealed partial class ReadyToRunCoverageTests
         ("ZmmEpilogue.", "AVX-512 code, outside x86-64-v3 (inlined into the 512-bit conv tiles; Finish is [AggressiveOptimization])"),
         ("Kernels.StridedLines<", "Softmax over a non-last axis: calls a generic static virtual (ISoftmaxFinal.Finish); open item"),
         ("Kernels.SoftmaxFamily<__Canon>", "shared-generic form, never used (the value-type instantiations are compiled)"),
+        ("Kernels.SoftmaxFamilyBody<__Canon>", "its body (inlined into it), likewise"),
         ("Kernels.CumSumScalar<", "CumSum: generic static virtual call; open item"),
         ("Ops.NumberComparison`1", "Max/Min on int64/float values through a generic static virtual; open item"),
         ("Ops.RangeOp.Execute", "Int128 division (its ABI is not stable across runtimes)"),
