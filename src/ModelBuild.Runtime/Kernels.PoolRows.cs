@@ -64,33 +64,34 @@ public static partial class Kernels
         var rows = new PoolBuffers(rowLen, pickLen);
         if (level == SimdLevel.Vector256)
         {
-            return PoolRows<Vector256Width, Vector256<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
+            return FoldPlanes<Vector256Width, Vector256<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
         }
 
         if (level == SimdLevel.Vector128)
         {
-            return PoolRows<Vector128Width, Vector128<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
+            return FoldPlanes<Vector128Width, Vector128<float>, TR>(x, y, s, batch, countIncludePad, scratch, rows);
         }
 
-        return PoolRows<ScalarWidth, float, TR>(x, y, s, batch, countIncludePad, scratch, rows);
+        return FoldPlanes<ScalarWidth, float, TR>(x, y, s, batch, countIncludePad, scratch, rows);
     }
 
     /// <summary>Where the scratch's row buffer, pick buffer and column counts start.</summary>
     private readonly record struct PoolBuffers(int RowLen, int PickLen);
 
+    /// <summary>Every plane's output rows at one vector width: each window's rows folded (<see cref="FoldRows{TW, TV, TR}"/>), then its columns.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool PoolRows<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
+    private static bool FoldPlanes<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
         Span<float> scratch, PoolBuffers b)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
         where TR : struct, IPoolReduce
     {
-        return PoolRowsBody<TW, TV, TR>(x, y, in s, batch, countIncludePad, scratch, b);
+        return FoldPlanesBody<TW, TV, TR>(x, y, in s, batch, countIncludePad, scratch, b);
     }
 
-    // PoolRows's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    // FoldPlanes's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool PoolRowsBody<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
+    private static bool FoldPlanesBody<TW, TV, TR>(ReadOnlySpan<float> x, Span<float> y, in Pool2DShape s, int batch, bool countIncludePad,
         Span<float> scratch, PoolBuffers b)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
