@@ -67,7 +67,15 @@ internal static class ActivationQuantizer
     /// <c>q[i] = saturate(roundToEven(x[i] / scale) + zeroPoint)</c> into <paramref name="q"/> (length ≥ x's). As MLAS,
     /// the quotient is clamped to <c>[−zeroPoint, 255 − zeroPoint]</c> before rounding, so huge values and ±∞ saturate.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Quantize(SimdLevel level, ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> q)
+    {
+        QuantizeBody(level, x, scale, zeroPoint, q);
+    }
+
+    // Quantize's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuantizeBody(SimdLevel level, ReadOnlySpan<float> x, float scale, int zeroPoint, Span<byte> q)
     {
         if (q.Length < x.Length)
         {

@@ -82,8 +82,18 @@ internal static class ChannelVectorConv
     /// With <paramref name="threads"/> &gt; 1 an image's pixel tiles are split over <see cref="IntraOp"/> (mnist-8's 8 → 16
     /// conv is 1.25 MFLOP, 4 parts); each tile is computed alone, so the bits do not depend on the split.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static unsafe void Run(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act,
         int threads = 1)
+    {
+        Span<float> biasVector = stackalloc float[16];
+        RunBody(x, w, bias, y, scratch, in s, batch, act, threads, biasVector);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void RunBody(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act,
+        int threads, Span<float> biasVector)
     {
         int hp = PaddedRows(s), wp = PaddedWidth(s), k = s.C * s.KH * s.KW, p = s.OH * s.OW, plane = hp * wp;
         Span<float> planes = scratch[..(s.C * plane)];
@@ -102,7 +112,6 @@ internal static class ChannelVectorConv
 
         // Padding rows and columns are written once per call and stay zero: Fill rewrites only the interior.
         planes.Clear();
-        Span<float> biasVector = stackalloc float[16];
         biasVector.Clear();
         bias.CopyTo(biasVector);
         var e = new Out(Vector256.LoadUnsafe(ref biasVector[0]), Vector256.LoadUnsafe(ref biasVector[8]), !bias.IsEmpty, act == Activation.Relu);
@@ -136,7 +145,15 @@ internal static class ChannelVectorConv
     private static Job? t_job;
 
     /// <summary>Tiles [t0, t1) of one image (tile t covers pixels min(6t, P − 6) …, the last shifted back to end at pixel P − 1).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void Tiles(in Operands o, int t0, int t1)
+    {
+        TilesBody(in o, t0, t1);
+    }
+
+    // Tiles's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void TilesBody(in Operands o, int t0, int t1)
     {
         int p = o.S.OH * o.S.OW;
         bool wide = o.S.OC == 16;
@@ -176,7 +193,15 @@ internal static class ChannelVectorConv
     }
 
     /// <summary>Copies one image into the interior of the zero-padded planes.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Fill(ReadOnlySpan<float> xn, Span<float> planes, in Conv2DShape s, int hp, int wp)
+    {
+        FillBody(xn, planes, in s, hp, wp);
+    }
+
+    // Fill's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillBody(ReadOnlySpan<float> xn, Span<float> planes, in Conv2DShape s, int hp, int wp)
     {
         for (int ci = 0; ci < s.C; ci++)
         {
@@ -191,7 +216,16 @@ internal static class ChannelVectorConv
     /// Pixels q … q + 5 (NCHW order) of one 16- (<paramref name="wide"/>) or 8-channel block: out[i][c] for the block's
     /// channels c, <paramref name="ld"/> floats per pixel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Tile(ref float planes, ref int off, int k, ref float w, bool wide, int q, in Conv2DShape s, int wp,
+        in Out e, ref float outp, int ld)
+    {
+        TileBody(ref planes, ref off, k, ref w, wide, q, in s, wp, in e, ref outp, ld);
+    }
+
+    // Tile's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileBody(ref float planes, ref int off, int k, ref float w, bool wide, int q, in Conv2DShape s, int wp,
         in Out e, ref float outp, int ld)
     {
         // Each pixel's top-left tap in the planes; tap k of pixel i is then at its base + off[k].

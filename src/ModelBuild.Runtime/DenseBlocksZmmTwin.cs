@@ -27,7 +27,16 @@ internal static class DenseBlocksZmmTwin
         i = end;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Rows2<TL>(ref float x, ref byte w0, ref byte w1, int k, int j, out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> rs, bool sums)
+        where TL : struct, IWeightLoader
+    {
+        return Rows2Body<TL>(ref x, ref w0, ref w1, k, j, out r0, out r1, out rs, sums);
+    }
+
+    // Rows2's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Rows2Body<TL>(ref float x, ref byte w0, ref byte w1, int k, int j, out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> rs, bool sums)
         where TL : struct, IWeightLoader
     {
         // a: the first 16 columns of each 32-column chunk (lanes 0–7 lo, 8–15 hi); b: the second 16.

@@ -36,7 +36,15 @@ internal static partial class DirectDense
     /// The input rows in <see cref="PrefixRows4"/>'s form, in a per-thread scratch of rows·K floats; with
     /// <paramref name="paired"/>, in <see cref="PrefixRows4Zmm"/>'s (each pair of blocks' Y_i side by side).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static ReadOnlySpan<float> PrefixInputs(ReadOnlySpan<float> x, int rows, int k, int bits, bool paired)
+    {
+        return PrefixInputsBody(x, rows, k, bits, paired);
+    }
+
+    // PrefixInputs's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<float> PrefixInputsBody(ReadOnlySpan<float> x, int rows, int k, int bits, bool paired)
     {
         Span<float> prepared = ThreadScratch.Get(ref t_prefixed, rows * k);
         for (int r = 0; r < rows; r++)
@@ -53,7 +61,15 @@ internal static partial class DirectDense
     /// <c>c₂ₚ + 16i + 8</c> (a last unpaired block keeps the plain order). The columns after the last whole block are
     /// copied, as the tail kernels read them as they are.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void PrefixRow(ReadOnlySpan<float> x, Span<float> prepared, int bits, bool paired)
+    {
+        PrefixRowBody(x, prepared, bits, paired);
+    }
+
+    // PrefixRow's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefixRowBody(ReadOnlySpan<float> x, Span<float> prepared, int bits, bool paired)
     {
         int m = 8 / bits, block = 8 * m, blocks = x.Length / block, whole = blocks * block;
         int pairedBlocks = paired ? blocks / 2 * 2 : 0;
@@ -88,7 +104,16 @@ internal static partial class DirectDense
     /// per weight row (even and odd prefixes), 8 independent FMA chains; loop offsets are nint counters, since the loop
     /// is bound by its instruction count rather than by any one execution port.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void PrefixRows4<TB>(DirectWeights w, int j, ref float xp, ref float sums, Span<float> dots)
+        where TB : struct, ICodeBlock
+    {
+        PrefixRows4Body<TB>(w, j, ref xp, ref sums, dots);
+    }
+
+    // PrefixRows4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefixRows4Body<TB>(DirectWeights w, int j, ref float xp, ref float sums, Span<float> dots)
         where TB : struct, ICodeBlock
     {
         int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = w.Group;

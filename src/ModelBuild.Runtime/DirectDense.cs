@@ -93,7 +93,17 @@ internal static partial class DirectDense
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Gemv<TB, TV>(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        GemvBody<TB, TV>(x, w, y, rows, in ep);
+    }
+
+    // Gemv's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GemvBody<TB, TV>(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
     {
@@ -150,7 +160,17 @@ internal static partial class DirectDense
     /// <summary>
     /// Dots of weight rows j…j+3 with one input row (rows past the last repeat it; their results are ignored).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Rows4<TB, TV>(DirectWeights w, int j, ref float x, ref float sums, Span<float> dots)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        Rows4Body<TB, TV>(w, j, ref x, ref sums, dots);
+    }
+
+    // Rows4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows4Body<TB, TV>(DirectWeights w, int j, ref float x, ref float sums, Span<float> dots)
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
     {
@@ -344,7 +364,15 @@ internal static partial class DirectDense
             : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Scales), (nint)row * w.GroupsPerRow);
 
     /// <summary>Row <paramref name="row"/>'s columns after its last whole 8-code chunk (fewer than 8).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static float Rest(DirectWeights w, int row, ref float x)
+    {
+        return RestBody(w, row, ref x);
+    }
+
+    // Rest's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RestBody(DirectWeights w, int row, ref float x)
     {
         float sum = 0;
         for (int c = w.Cols / 8 * 8; c < w.Cols; c++)
@@ -359,7 +387,15 @@ internal static partial class DirectDense
     /// Per scale group, the 8 lane sums of x over the columns the vector loop covers: the group's whole 8-code chunks
     /// (groups are whole blocks except the last, whose partial block's whole chunks <see cref="Tail"/> takes).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void GroupSums(ReadOnlySpan<float> x, int group, Span<float> sums)
+    {
+        GroupSumsBody(x, group, sums);
+    }
+
+    // GroupSums's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GroupSumsBody(ReadOnlySpan<float> x, int group, Span<float> sums)
     {
         ref float x0 = ref MemoryMarshal.GetReference(x);
         for (int g = 0; g < sums.Length / 8; g++)
@@ -376,7 +412,16 @@ internal static partial class DirectDense
     }
 
     /// <summary>Blocks of 4 weight rows decoded to floats once, then the float micro-kernels over every input row (a SIMD level).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void RunDecoded(SimdLevel level, ReadOnlySpan<float> x, IDecodedRows w, Span<float> y, int rows, in Epilogue ep)
+    {
+        Span<float> s = stackalloc float[10];
+        RunDecodedBody(level, x, w, y, rows, in ep, s);
+    }
+
+    // RunDecoded's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunDecodedBody(SimdLevel level, ReadOnlySpan<float> x, IDecodedRows w, Span<float> y, int rows, in Epilogue ep, Span<float> s)
     {
         int n = w.Rows, k = w.Cols;
         Span<float> buffer = Scratch(4 * k);
@@ -386,7 +431,6 @@ internal static partial class DirectDense
         ref byte f2 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 2 * k));
         ref byte f3 = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref f, 3 * k));
         ref float x0 = ref MemoryMarshal.GetReference(x);
-        Span<float> s = stackalloc float[10];
         bool zmmHead = DenseBlocks.ZmmHead(level, k, (long)rows * n * k);
         for (int j = 0; j < n; j += 4)
         {
@@ -421,7 +465,15 @@ internal static partial class DirectDense
     }
 
     /// <summary>Row <paramref name="row"/>'s values, bit-exact with <see cref="DirectWeights.Value"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void DecodeRow(bool avx2, DirectWeights w, int row, Span<float> dst)
+    {
+        DecodeRowBody(avx2, w, row, dst);
+    }
+
+    // DecodeRow's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DecodeRowBody(bool avx2, DirectWeights w, int row, Span<float> dst)
     {
         int done = 0;
         if (avx2 && Wide512.Enabled && Table16GemvZmm.Takes(w))
@@ -450,7 +502,17 @@ internal static partial class DirectDense
     }
 
     /// <summary>The whole blocks and then whole 8-code chunks of a row as values; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int DecodeBlocks<TB, TV>(DirectWeights w, int row, Span<float> dst)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        return DecodeBlocksBody<TB, TV>(w, row, dst);
+    }
+
+    // DecodeBlocks's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DecodeBlocksBody<TB, TV>(DirectWeights w, int row, Span<float> dst)
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
     {

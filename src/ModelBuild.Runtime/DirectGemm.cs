@@ -63,7 +63,15 @@ internal static class DirectGemm
     }
 
     /// <summary>Weight-row blocks [blocks·part/parts, blocks·(part+1)/parts) for every x panel.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Part(in Shape s, IDecodedRows w, float[] xp, ref float bias, ref float y, int part, int parts)
+    {
+        PartBody(in s, w, xp, ref bias, ref y, part, parts);
+    }
+
+    // Part's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PartBody(in Shape s, IDecodedRows w, float[] xp, ref float bias, ref float y, int part, int parts)
     {
         int k = s.K, n = s.N, mr = s.Mr, nr = s.Nr, blocks = (n + mr - 1) / mr;
 

@@ -31,7 +31,15 @@ internal static class GridPalette16Gemv
     [ThreadStatic]
     private static float[]? t_x;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        RunBody(x, w, y, rows, in ep);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
     {
         // Whole 16-column blocks after the last 64 (K = 784 leaves 16) are dotted inside Pair; only a last partial block
         // goes to the float-table tail, whose per-row set-up and reduction cost as much as the 16 columns' products.

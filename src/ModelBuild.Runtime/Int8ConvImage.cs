@@ -182,7 +182,16 @@ internal readonly struct Int8ConvImage
     }
 
     /// <summary>One unit's cells over a whole unpadded plane (<paramref name="plane"/> ≥ 8 values), 8 at a time; the last 8 overlap.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void FlatPlane(ref float x0, ReadOnlySpan<int> channels, int plane, int border, int bits, int mask, Vector256<float> vScale,
+        Vector256<float> lo, Vector256<float> hi, Vector256<int> vZero, Vector256<int> vShift, ref int cells)
+    {
+        FlatPlaneBody(ref x0, channels, plane, border, bits, mask, vScale, lo, hi, vZero, vShift, ref cells);
+    }
+
+    // FlatPlane's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FlatPlaneBody(ref float x0, ReadOnlySpan<int> channels, int plane, int border, int bits, int mask, Vector256<float> vScale,
         Vector256<float> lo, Vector256<float> hi, Vector256<int> vZero, Vector256<int> vShift, ref int cells)
     {
         var vMask = Vector256.Create(mask);

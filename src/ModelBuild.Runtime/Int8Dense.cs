@@ -110,7 +110,16 @@ internal static class Int8Dense
     /// are the large operand: read from memory once per call); input rows in pairs, so each weight register loaded
     /// feeds two products.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Blocked<TDot>(bool wide, ReadOnlySpan<byte> q, int zeroPoint, WeightMatrix w, Output output, Span<float> y, int rows)
+        where TDot : struct, IByteDot
+    {
+        BlockedBody<TDot>(wide, q, zeroPoint, w, output, y, rows);
+    }
+
+    // Blocked's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BlockedBody<TDot>(bool wide, ReadOnlySpan<byte> q, int zeroPoint, WeightMatrix w, Output output, Span<float> y, int rows)
         where TDot : struct, IByteDot
     {
         int n = w.Rows, k = w.Cols;
@@ -161,7 +170,16 @@ internal static class Int8Dense
     }
 
     /// <summary>Σ (x[i] − Offset)·w_m[i] for the four consecutive weight rows at <paramref name="w"/> into dots[0..3].</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Dots4x1<TDot>(bool wide, ref byte x, ref sbyte w, int k, Span<int> dots)
+        where TDot : struct, IByteDot
+    {
+        Dots4x1Body<TDot>(wide, ref x, ref w, k, dots);
+    }
+
+    // Dots4x1's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dots4x1Body<TDot>(bool wide, ref byte x, ref sbyte w, int k, Span<int> dots)
         where TDot : struct, IByteDot
     {
         ref sbyte w1 = ref Unsafe.Add(ref w, k);
@@ -218,7 +236,16 @@ internal static class Int8Dense
     }
 
     /// <summary>As <see cref="Dots4x1"/> for two input rows: row <paramref name="xa"/> into dots[0..3], <paramref name="xb"/> into dots[4..7].</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Dots4x2<TDot>(bool wide, ref byte xa, ref byte xb, ref sbyte w, int k, Span<int> dots)
+        where TDot : struct, IByteDot
+    {
+        Dots4x2Body<TDot>(wide, ref xa, ref xb, ref w, k, dots);
+    }
+
+    // Dots4x2's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dots4x2Body<TDot>(bool wide, ref byte xa, ref byte xb, ref sbyte w, int k, Span<int> dots)
         where TDot : struct, IByteDot
     {
         ref sbyte w1 = ref Unsafe.Add(ref w, k);
@@ -326,7 +353,16 @@ internal static class Int8Dense
     // (Zen 3, interleaved A/B; 2 blocks ahead 65, 4 ahead 69).
     private const int PrefetchBlocks = 1;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void Gemv<TDot>(ref byte x, ref sbyte w0, int n, int k, Output output, int correction, Span<float> y)
+        where TDot : struct, IByteDot
+    {
+        GemvBody<TDot>(ref x, ref w0, n, k, output, correction, y);
+    }
+
+    // Gemv's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void GemvBody<TDot>(ref byte x, ref sbyte w0, int n, int k, Output output, int correction, Span<float> y)
         where TDot : struct, IByteDot
     {
         int k32 = k & ~31;
@@ -380,7 +416,16 @@ internal static class Int8Dense
     }
 
     /// <summary>Σ (x[i] − Offset)·w[i] for one weight row (the last n mod 4 rows).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Dot1<TDot>(bool wide, ref byte x, ref sbyte w, int k)
+        where TDot : struct, IByteDot
+    {
+        return Dot1Body<TDot>(wide, ref x, ref w, k);
+    }
+
+    // Dot1's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Dot1Body<TDot>(bool wide, ref byte x, ref sbyte w, int k)
         where TDot : struct, IByteDot
     {
         int i = 0, dot = 0;

@@ -67,7 +67,15 @@ internal static class Int8Gemm
     }
 
     /// <summary>As <see cref="Int8Dense.Run"/> for <paramref name="rows"/> ≥ <see cref="MinRows"/> on a path <see cref="Supports"/> accepts.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(Int8Path path, ReadOnlySpan<byte> q, int zeroPoint, float scale, WeightMatrix w, ReadOnlySpan<float> bias, Activation act, Span<float> y, int rows)
+    {
+        RunBody(path, q, zeroPoint, scale, w, bias, act, y, rows);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(Int8Path path, ReadOnlySpan<byte> q, int zeroPoint, float scale, WeightMatrix w, ReadOnlySpan<float> bias, Activation act, Span<float> y, int rows)
     {
         PackedInt8 p = w.PackedInt8();
         int n = w.Rows, k = w.Cols, kp = p.Kq * 4, panels = (n + Nr - 1) / Nr;
@@ -114,7 +122,15 @@ internal static class Int8Gemm
     }
 
     /// <summary>The codes copied into a per-thread buffer with row stride <paramref name="kp"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static ref byte Rows(ReadOnlySpan<byte> q, int rows, int k, int kp)
+    {
+        return ref RowsBody(q, rows, k, kp);
+    }
+
+    // Rows's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref byte RowsBody(ReadOnlySpan<byte> q, int rows, int k, int kp)
     {
         int need = rows * kp;
         Span<byte> buffer = ThreadScratch.Get(ref t_codes, need);
@@ -127,7 +143,15 @@ internal static class Int8Gemm
     }
 
     /// <summary><c>q − zp</c> as int16 in a per-thread buffer with row stride <paramref name="kp"/>, 0 in the padding.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static ref short Widen(ReadOnlySpan<byte> q, int zeroPoint, int rows, int k, int kp)
+    {
+        return ref WidenBody(q, zeroPoint, rows, k, kp);
+    }
+
+    // Widen's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref short WidenBody(ReadOnlySpan<byte> q, int zeroPoint, int rows, int k, int kp)
     {
         int need = rows * kp;
         Span<short> buffer = ThreadScratch.Get(ref t_wide, need);
@@ -161,7 +185,15 @@ internal static class Int8Gemm
     /// <c>vpdpbusd</c> (12 accumulators + 2 weights + 1 broadcast = 15 of 16 registers). Rows past <paramref name="live"/>
     /// repeat the last one and are not stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void TileVnni(ref byte q, nint ldq, int live, ref sbyte panel, int kq, ref Output e, int r0, int j0)
+    {
+        TileVnniBody(ref q, ldq, live, ref panel, kq, ref e, r0, j0);
+    }
+
+    // TileVnni's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileVnniBody(ref byte q, nint ldq, int live, ref sbyte panel, int kq, ref Output e, int r0, int j0)
     {
         ref byte q0 = ref q;
         ref byte q1 = ref Unsafe.Add(ref q, Math.Min(1, live - 1) * ldq);
@@ -210,7 +242,15 @@ internal static class Int8Gemm
     /// k each), one 8-byte broadcast per row, 12 <c>vpmaddwd</c> + 12 adds. Each channel's sum ends up in two lanes
     /// (k pairs 0–1 and 2–3), which one <c>vphaddd</c> + <c>vpermq</c> per row fold at the end.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void TileAvx2(ref short s, nint lds, int live, ref sbyte panel, int kq, ref Output e, int r0, int j0)
+    {
+        TileAvx2Body(ref s, lds, live, ref panel, kq, ref e, r0, j0);
+    }
+
+    // TileAvx2's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileAvx2Body(ref short s, nint lds, int live, ref sbyte panel, int kq, ref Output e, int r0, int j0)
     {
         ref short s0 = ref s;
         ref short s1 = ref Unsafe.Add(ref s, Math.Min(1, live - 1) * lds);
@@ -255,7 +295,15 @@ internal static class Int8Gemm
     }
 
     /// <summary>SSE4.1, 6 rows × 4 channels: <see cref="TileAvx2"/> at 128 bits (two channels × 4 k per register).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void TileSse(ref short s, nint lds, int live, ref sbyte panel, int kq, ref Output e, int r0, int j0)
+    {
+        TileSseBody(ref s, lds, live, ref panel, kq, ref e, r0, j0);
+    }
+
+    // TileSse's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileSseBody(ref short s, nint lds, int live, ref sbyte panel, int kq, ref Output e, int r0, int j0)
     {
         ref short s0 = ref s;
         ref short s1 = ref Unsafe.Add(ref s, Math.Min(1, live - 1) * lds);

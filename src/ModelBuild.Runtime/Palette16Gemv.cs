@@ -26,7 +26,16 @@ internal static class Palette16Gemv
     [ThreadStatic]
     private static float[]? t_x;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        Span<byte> planes = stackalloc byte[128];
+        RunBody(x, w, y, rows, in ep, planes);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep, Span<byte> planes)
     {
         int n = w.Rows, k = w.Cols, whole = k / Block * Block;
         Span<float> xs = Scratch(Math.Max(rows * whole, 1));
@@ -37,7 +46,6 @@ internal static class Palette16Gemv
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float xs0 = ref MemoryMarshal.GetReference(xs);
-        Span<byte> planes = stackalloc byte[128];
         int bookA = -1, bookB = -1;
         for (int j = 0; j < n; j += 2)
         {
@@ -109,7 +117,15 @@ internal static class Palette16Gemv
     }
 
     /// <summary>Row <paramref name="row"/>'s table as 4 byte planes (plane b = byte b of entries 0…15), unless its book is the one already there.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void BuildPlanes(DirectWeights w, int row, ref int book, Span<byte> planes)
+    {
+        BuildPlanesBody(w, row, ref book, planes);
+    }
+
+    // BuildPlanes's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BuildPlanesBody(DirectWeights w, int row, ref int book, Span<byte> planes)
     {
         int b = row / w.RowsPerBook;
         if (b == book)
@@ -134,7 +150,15 @@ internal static class Palette16Gemv
     /// holds column 16·(p / 8) + p % 8 (+ 8 for its high nibble) and its value lands in vector m, element 4·lane + e.
     /// Multiplied by <paramref name="scale"/> on the way (1 here; a power of 2 for <see cref="GridPalette16Gemv"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void PermuteX(ReadOnlySpan<float> x, Span<float> xs, float scale = 1)
+    {
+        PermuteXBody(x, xs, scale);
+    }
+
+    // PermuteX's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PermuteXBody(ReadOnlySpan<float> x, Span<float> xs, float scale = 1)
     {
         for (int block = 0; block < x.Length; block += Block)
         {
@@ -154,7 +178,15 @@ internal static class Palette16Gemv
     }
 
     /// <summary>Row <paramref name="row"/>'s columns from <paramref name="start"/> (a multiple of 64): 16-code blocks by <see cref="Palette16"/>, then its last chunk and the scalar rest.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static float TailDot(DirectWeights w, int row, ref byte codes, ref float x, int start)
+    {
+        return TailDotBody(w, row, ref codes, ref x, start);
+    }
+
+    // TailDot's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float TailDotBody(DirectWeights w, int row, ref byte codes, ref float x, int start)
     {
         int k = w.Cols;
         if (start == k)

@@ -59,7 +59,15 @@ internal static class PhaseConv
     /// One group: <c>y[j, oh, ow] = ep(Σ W[j, (ci, kh, kw)]·x[ci, oh·SH + kh·DH − PadTop, ow·SW + kw·DW − PadLeft])</c>
     /// for the group's <paramref name="ocg"/> channels, packed weights at <paramref name="wg"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(SimdLevel level, ReadOnlySpan<float> xg, ref float wg, int ocg, int j0, Span<float> scratch, in Conv2DShape s, int cg, ref float yg, in Epilogue ep)
+    {
+        RunBody(level, xg, ref wg, ocg, j0, scratch, in s, cg, ref yg, in ep);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(SimdLevel level, ReadOnlySpan<float> xg, ref float wg, int ocg, int j0, Span<float> scratch, in Conv2DShape s, int cg, ref float yg, in Epilogue ep)
     {
         int hp = PaddedRows(s), wq = PhaseWidth(s), rowFloats = s.SW * wq, k = cg * s.KH * s.KW;
         Span<float> planes = scratch[..(cg * hp * rowFloats)];
@@ -118,7 +126,16 @@ internal static class PhaseConv
     }
 
     /// <summary>Output pixels ow … ow + T.Width − 1 of one row, all channels: the panel is copied once and reused per channel block.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Tile<T>(ref float row, ref int off, int ow, int k, ref float wg, int ocg, int j0, int p, ref float yrow, in Epilogue ep)
+        where T : struct, ITile
+    {
+        TileBody<T>(ref row, ref off, ow, k, ref wg, ocg, j0, p, ref yrow, in ep);
+    }
+
+    // Tile's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileBody<T>(ref float row, ref int off, int ow, int k, ref float wg, int ocg, int j0, int p, ref float yrow, in Epilogue ep)
         where T : struct, ITile
     {
         float[] buffer = ConvGemm.PanelBuffer(k * T.Width);
@@ -143,7 +160,15 @@ internal static class PhaseConv
     }
 
     /// <summary>The phase planes of one group: zero outside the input, else <c>x[ci, r − PadTop, q·SW + φ − PadLeft]</c>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Fill(SimdLevel level, ReadOnlySpan<float> xg, Span<float> planes, in Conv2DShape s, int cg, int hp, int wq)
+    {
+        FillBody(level, xg, planes, in s, cg, hp, wq);
+    }
+
+    // Fill's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillBody(SimdLevel level, ReadOnlySpan<float> xg, Span<float> planes, in Conv2DShape s, int cg, int hp, int wq)
     {
         int rowFloats = s.SW * wq;
         for (int ci = 0; ci < cg; ci++)

@@ -21,7 +21,15 @@ internal static class SparseDense
     [ThreadStatic]
     private static float[]? t_panel;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, SparseWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
+    {
+        RunBody(level, x, w, bias, y, rows, act);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(SimdLevel level, ReadOnlySpan<float> x, SparseWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
     {
         var ep = new Epilogue(bias, act);
         bool avx2 = level == SimdLevel.Vector256 && Avx2.IsSupported;
@@ -58,7 +66,15 @@ internal static class SparseDense
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe float GatherDot(ReadOnlySpan<float> x, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values)
+    {
+        return GatherDotBody(x, columns, values);
+    }
+
+    // GatherDot's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float GatherDotBody(ReadOnlySpan<float> x, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values)
     {
         ref ushort c0 = ref MemoryMarshal.GetReference(columns);
         ref float v0 = ref MemoryMarshal.GetReference(values);
@@ -92,7 +108,15 @@ internal static class SparseDense
     }
 
     /// <summary>Rows in panels of 64 then 8 (AVX2); returns the rows done (a multiple of 8).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Panels(ReadOnlySpan<float> x, SparseWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        return PanelsBody(x, w, y, rows, in ep);
+    }
+
+    // Panels's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PanelsBody(ReadOnlySpan<float> x, SparseWeights w, Span<float> y, int rows, in Epilogue ep)
     {
         int r = 0;
         for (; r <= rows - 64; r += 64)
@@ -109,7 +133,17 @@ internal static class SparseDense
     }
 
     /// <summary>Rows r0 … r0 + 8·TM.Count − 1: x transposed into a scratch panel, then per output channel TM.Count accumulators over its nonzeros.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Panel<TM>(ReadOnlySpan<float> x, SparseWeights w, Span<float> y, int r0, in Epilogue ep)
+        where TM : struct, IVectorCount
+    {
+        Span<float> sums = stackalloc float[64];
+        PanelBody<TM>(x, w, y, r0, in ep, sums);
+    }
+
+    // Panel's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PanelBody<TM>(ReadOnlySpan<float> x, SparseWeights w, Span<float> y, int r0, in Epilogue ep, Span<float> sums)
         where TM : struct, IVectorCount
     {
         int k = w.Cols, n = w.Rows, width = 8 * TM.Count;
@@ -124,7 +158,6 @@ internal static class SparseDense
         }
 
         ref float xt = ref MemoryMarshal.GetReference(panel);
-        Span<float> sums = stackalloc float[64];
         for (int j = 0; j < n; j++)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;

@@ -40,7 +40,15 @@ internal static class Table16GemvZmm
     /// <param name="y">rows × N outputs.</param>
     /// <param name="rows">Input rows, 1 to <see cref="DirectDense.MaxDirectRows"/>.</param>
     /// <param name="ep">Bias and activation.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        RunBody(x, w, y, rows, in ep);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
     {
         int n = w.Rows, k = w.Cols, padded = (k + Block - 1) / Block * Block;
         Span<float> xs = ThreadScratch.Get(ref t_x, rows * padded);
@@ -229,7 +237,15 @@ internal static class Table16GemvZmm
     /// in block p/8: column 16·(p/8) + p mod 8, + 8 for a high nibble). Per 32 columns after the last 128: columns 0–7,
     /// 16–23 (the low nibbles' places), then 8–15, 24–31 (the high nibbles'). The rest in order, then zeros.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void PermuteX(ReadOnlySpan<float> x, Span<float> xs)
+    {
+        PermuteXBody(x, xs);
+    }
+
+    // PermuteX's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PermuteXBody(ReadOnlySpan<float> x, Span<float> xs)
     {
         ref float from = ref MemoryMarshal.GetReference(x);
         ref float to = ref MemoryMarshal.GetReference(xs);

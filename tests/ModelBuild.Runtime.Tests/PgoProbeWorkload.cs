@@ -6,8 +6,8 @@ namespace ModelBuild.Runtime.Tests;
 /// The kernels <see cref="PgoProbeTests"/> inspects, called often enough (in a child process started with
 /// <c>DOTNET_TC_CallCountingDelayMs=0</c>) that the runtime recompiles them into dynamic PGO's instrumented tier: the
 /// packed conv through im2col (5×5 "same", 3×3 stride 2), the blocked Winograd conv, the batched 1×1 conv, the depthwise
-/// conv, the three max-pool paths and the average pool, Dense at batch 1 and 16, and the elementwise, broadcast,
-/// softmax, layer-norm, transpose and global-pool kernels.
+/// conv, the three max-pool paths and the average pool, Dense at batch 1 and 16 (int8, int4, 4-bit palette), 8-bit
+/// activations (Dense, Conv), and the elementwise, broadcast, softmax, layer-norm, transpose and global-pool kernels.
 /// </summary>
 internal static class PgoProbeWorkload
 {
@@ -45,6 +45,11 @@ internal static class PgoProbeWorkload
             Pool(rng, PoolShape(16, 12, 12, 3, 1, 1), max: false),
             Dense(rng, 256, 128, rows: 1),
             Dense(rng, 256, 128, rows: 16),
+            Compact(rng, code: 4, bits: 4, 512, 256),   // int4, per-group scales (DirectDense)
+            Compact(rng, code: 5, bits: 4, 512, 256),   // 4-bit palette (the 16-entry table kernels)
+            QuantizedDense(rng, 256, 128, rows: 1),
+            QuantizedDense(rng, 256, 128, rows: 16),
+            QuantizedConv(rng, ConvShape(16, 16, 16, 32, 3, 3, 1, 1)),
             Elementwise(rng),
         ];
     }
@@ -79,6 +84,41 @@ internal static class PgoProbeWorkload
         float[] bias = TestData.Floats(rng, n);
         var y = new float[rows * n];
         return () => Kernels.Dense(x, w, bias, y, rows, Activation.Relu);
+    }
+
+    /// <summary>A compact weight entry (CONTRACTS.md §2 format <paramref name="code"/>: 4 linear codes, 5 palette) at batch 1.</summary>
+    private static Action Compact(Random rng, byte code, int bits, int k, int n)
+    {
+        int[] codes = [.. Enumerable.Range(0, n * k).Select(_ => rng.Next(1 << bits))];
+        byte[] payload = code == 4
+            ? Formats.TestPack.Concat([(byte)bits, 0, 0, 0], Formats.TestPack.U32(32), Formats.TestPack.F32([.. Enumerable.Range(0, n * k / 32).Select(_ => 0.01f)]), Formats.TestPack.Bits(codes, bits))
+            : Formats.TestPack.Concat([(byte)bits, 0, 0, 0], Formats.TestPack.U32((uint)n), Formats.TestPack.F32([.. Enumerable.Range(0, 1 << bits).Select(i => (i - 8) * 0.01f)]), Formats.TestPack.Bits(codes, bits));
+        WeightMatrix w = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [n, k], payload) { FormatOverride = code }])).DenseMatrix(0);
+        float[] x = TestData.Floats(rng, k);
+        float[] bias = TestData.Floats(rng, n);
+        var y = new float[n];
+        return () => Kernels.Dense(x, w, bias, y, 1, Activation.Relu);
+    }
+
+    /// <summary>8-bit activations, quantized per call (input scale 0).</summary>
+    private static Action QuantizedDense(Random rng, int k, int n, int rows)
+    {
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, n, k);
+        float[] x = TestData.Floats(rng, rows * k);
+        float[] bias = TestData.Floats(rng, n);
+        var y = new float[rows * n];
+        var codes = new byte[rows * k];
+        return () => Kernels.QuantizedDense(x, w, bias, y, rows, Activation.Relu, 0, 0, codes);
+    }
+
+    private static Action QuantizedConv(Random rng, Conv2DShape s)
+    {
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, s.OC, s.C * s.KH * s.KW);
+        float[] x = TestData.Floats(rng, s.C * s.H * s.W);
+        float[] bias = TestData.Floats(rng, s.OC);
+        var y = new float[s.OC * s.OH * s.OW];
+        var scratch = new byte[Kernels.QuantizedConv2DScratch(s)];
+        return () => Kernels.QuantizedConv2D(x, w, bias, y, s, 1, Activation.Relu, 0, 0, [], 0, scratch);
     }
 
     private static Action Elementwise(Random rng)
