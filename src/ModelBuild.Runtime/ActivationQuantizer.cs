@@ -27,7 +27,15 @@ internal static class ActivationQuantizer
     }
 
     /// <summary>The smallest and largest element (0, 0 for an empty span).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static (float Min, float Max) MinMax(ReadOnlySpan<float> x)
+    {
+        return MinMaxBody(x);
+    }
+
+    // MinMax's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (float Min, float Max) MinMaxBody(ReadOnlySpan<float> x)
     {
         if (x.IsEmpty)
         {

@@ -78,6 +78,8 @@ internal static class Im2Col
         public readonly ref float Output(ref float yg, int ocg) => ref _out.IsEmpty ? ref yg : ref MemoryMarshal.GetReference(_out);
 
         /// <summary>Copies a buffered output into the group's output <paramref name="yg"/> (OH·OW floats per channel).</summary>
+        /// <remarks>Inlined into the GEMM's caller, whose loops carry no dynamic-PGO probes (IMPLEMENTATION.md, "Dynamic PGO").</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void CopyOut(ref float yg, int ocg)
         {
             if (_out.IsEmpty)

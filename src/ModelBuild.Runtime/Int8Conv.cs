@@ -52,7 +52,16 @@ internal static unsafe class Int8Conv
     internal static int LanesOf(Int8Path path) => path == Int8Path.Avx2 ? 2 : 4;
 
     /// <summary>Quantises sample <paramref name="x"/> of <paramref name="s"/> into <paramref name="image"/> (laid out for <see cref="TileShape"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Fill(Int8Path path, in Int8ConvImage image, bool taps, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells,
+        Span<byte> codes)
+    {
+        FillBody(path, in image, taps, x, in s, scale, zeroPoint, cells, codes);
+    }
+
+    // Fill's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FillBody(Int8Path path, in Int8ConvImage image, bool taps, ReadOnlySpan<float> x, in Conv2DShape s, float scale, int zeroPoint, Span<int> cells,
         Span<byte> codes)
     {
         var level = path == Int8Path.Scalar ? SimdLevel.Scalar : Simd.Best;
@@ -80,7 +89,16 @@ internal static unsafe class Int8Conv
     /// <param name="y">Output, <c>batch × OC × OH × OW</c>.</param>
     /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes.</param>
     /// <param name="threads">Intra-op threads (<see cref="Int8ConvParallel"/>): samples, or at batch 1 blocks of output channels, split across them; the same results as one thread.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(Int8Path path, ReadOnlySpan<float> x, int batch, in Conv2DShape s, float scale, int zeroPoint, WeightMatrix w,
+        ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y, Span<byte> scratch, int threads = 1)
+    {
+        RunBody(path, x, batch, in s, scale, zeroPoint, w, bias, residual, residualChannels, act, y, scratch, threads);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(Int8Path path, ReadOnlySpan<float> x, int batch, in Conv2DShape s, float scale, int zeroPoint, WeightMatrix w,
         ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y, Span<byte> scratch, int threads = 1)
     {
         if (path == Int8Path.Ssse3)
@@ -113,7 +131,16 @@ internal static unsafe class Int8Conv
     }
 
     /// <summary>The samples one after the other on this thread.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Samples(Int8Path path, ReadOnlySpan<float> x, int batch, in Conv2DShape s, float scale, int zeroPoint, WeightMatrix w,
+        ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y, Span<byte> scratch)
+    {
+        SamplesBody(path, x, batch, in s, scale, zeroPoint, w, bias, residual, residualChannels, act, y, scratch);
+    }
+
+    // Samples's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SamplesBody(Int8Path path, ReadOnlySpan<float> x, int batch, in Conv2DShape s, float scale, int zeroPoint, WeightMatrix w,
         ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int residualChannels, Activation act, Span<float> y, Span<byte> scratch)
     {
         var ts = TileShape(path, s, out bool taps);

@@ -53,7 +53,15 @@ internal static class Int8Dense
     /// <param name="act">The fused activation.</param>
     /// <param name="y">Outputs, <c>rows × n</c>.</param>
     /// <param name="rows">Input rows.</param>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(Int8Path path, ReadOnlySpan<byte> q, int zeroPoint, float scale, WeightMatrix w, ReadOnlySpan<float> bias, Activation act, Span<float> y, int rows)
+    {
+        RunBody(path, q, zeroPoint, scale, w, bias, act, y, rows);
+    }
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RunBody(Int8Path path, ReadOnlySpan<byte> q, int zeroPoint, float scale, WeightMatrix w, ReadOnlySpan<float> bias, Activation act, Span<float> y, int rows)
     {
         if (rows >= Int8Gemm.MinRows && Int8Gemm.Supports(path))
         {

@@ -262,7 +262,16 @@ public static partial class Kernels
 
     // residualChannels > 0 only where every output is written by a tile straight into y (pointwise or PhaseConv): the
     // epilogue finds each output's residual at a fixed element offset, valid because both buffers are pinned here.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void ConvPacked(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool batched,
+        ReadOnlySpan<float> residual = default, int residualChannels = 0)
+    {
+        ConvPackedBody(level, x, w, bias, y, scratch, in s, batch, act, batched, residual, residualChannels);
+    }
+
+    // ConvPacked's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void ConvPackedBody(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch, in Conv2DShape s, int batch, Activation act, bool batched,
         ReadOnlySpan<float> residual = default, int residualChannels = 0)
     {
         int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.OH * s.OW, hw = s.H * s.W, k = cg * s.KH * s.KW;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace ModelBuild.Runtime;
 
 public static partial class Kernels
@@ -61,7 +62,16 @@ public static partial class Kernels
     /// <summary>Bytes of scratch <c>QuantizedConv2D</c> needs for shape <paramref name="s"/>.</summary>
     public static int QuantizedConv2DScratch(in Conv2DShape s) => Int8Conv.ScratchBytes(s);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void QuantizedConv2D(Int8Path path, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch,
+        Activation act, float inputScale, int inputZeroPoint, ReadOnlySpan<float> residual, int residualChannels, Span<byte> scratch, int threads = 1)
+    {
+        QuantizedConv2DBody(path, x, w, bias, y, in s, batch, act, inputScale, inputZeroPoint, residual, residualChannels, scratch, threads);
+    }
+
+    // QuantizedConv2D's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuantizedConv2DBody(Int8Path path, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, in Conv2DShape s, int batch,
         Activation act, float inputScale, int inputZeroPoint, ReadOnlySpan<float> residual, int residualChannels, Span<byte> scratch, int threads = 1)
     {
         (float scale, int zeroPoint) = inputScale == 0 ? ActivationQuantizer.DynamicParameters(x) : (inputScale, inputZeroPoint);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace ModelBuild.Runtime;
 
 public static partial class Kernels
@@ -41,7 +42,16 @@ public static partial class Kernels
         QuantizedDense(Simd.Best, Int8Dense.Best, x[..(int)count], w, bias, y, rows, act, inputScale, inputZeroPoint, codes);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void QuantizedDense(SimdLevel level, Int8Path path, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows,
+        Activation act, float inputScale, int inputZeroPoint, Span<byte> codes)
+    {
+        QuantizedDenseBody(level, path, x, w, bias, y, rows, act, inputScale, inputZeroPoint, codes);
+    }
+
+    // QuantizedDense's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuantizedDenseBody(SimdLevel level, Int8Path path, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows,
         Activation act, float inputScale, int inputZeroPoint, Span<byte> codes)
     {
         (float scale, int zeroPoint) = inputScale == 0 ? ActivationQuantizer.DynamicParameters(x) : (inputScale, inputZeroPoint);

@@ -92,7 +92,15 @@ public static partial class Kernels
     }
 
     /// <summary>[rows, cols] → [cols, rows] by 8 × 8 register transposes (unpack, shuffle, 128-bit lane swap), rows, cols ≥ 8.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Blocks8x8(ref float x, ref float y, int rows, int cols)
+    {
+        Blocks8x8Body(ref x, ref y, rows, cols);
+    }
+
+    // Blocks8x8's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Blocks8x8Body(ref float x, ref float y, int rows, int cols)
     {
         int lastR = rows - 8, lastC = cols - 8;
         for (int r = 0; ; r = Math.Min(r + 8, lastR))

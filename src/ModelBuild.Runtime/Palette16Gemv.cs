@@ -68,7 +68,15 @@ internal static class Palette16Gemv
     }
 
     /// <summary>Dots of two weight rows' first <paramref name="whole"/> columns with x in lookup order.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static (float, float) Pair(ref byte c0, ref byte c1, Span<byte> planes, ref float xs, int whole)
+    {
+        return PairBody(ref c0, ref c1, planes, ref xs, whole);
+    }
+
+    // Pair's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (float, float) PairBody(ref byte c0, ref byte c1, Span<byte> planes, ref float xs, int whole)
     {
         ref byte p = ref MemoryMarshal.GetReference(planes);
         Vector256<byte> p00 = Plane(ref p, 0), p01 = Plane(ref p, 16), p02 = Plane(ref p, 32), p03 = Plane(ref p, 48);
