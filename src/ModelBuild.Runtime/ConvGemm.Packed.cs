@@ -456,7 +456,15 @@ internal static partial class ConvGemm
     }
 
     /// <summary>The <paramref name="k"/> rows of <paramref name="width"/> floats (a multiple of 4) from <paramref name="src"/>, rows <paramref name="p"/> apart, to contiguous <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CopySlice(ref float src, int k, int p, int width, ref float dst)
+    {
+        CopySliceBody(ref src, k, p, width, ref dst);
+    }
+
+    // CopySlice's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopySliceBody(ref float src, int k, int p, int width, ref float dst)
     {
         for (int i = 0; i < k; i++)
         {

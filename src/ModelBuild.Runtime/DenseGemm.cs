@@ -246,7 +246,15 @@ internal static partial class DenseGemm
     /// a 6-row one would write past the block into the next one's accumulator rows). Every output is the same FMA chain
     /// over the K block as in the 512-bit tile, so a process switching between the two changes no bit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ZmmTwin(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+    {
+        ZmmTwinBody(in s, ref x, live, ref panel, kc, ref c, ldc, accumulate);
+    }
+
+    // ZmmTwin's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ZmmTwinBody(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
     {
         for (int half = 0; half < 32; half += 16)
         {

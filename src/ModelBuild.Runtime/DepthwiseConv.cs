@@ -115,7 +115,15 @@ internal static class DepthwiseConv
     }
 
     /// <summary>The kernel rows [kh0, kh1) whose input row for output row <paramref name="oh"/> lies inside the input (not in its padding).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static (int Kh0, int Kh1) TapRows(in Conv2DShape s, int oh)
+    {
+        return TapRowsBody(in s, oh);
+    }
+
+    // TapRows's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Kh0, int Kh1) TapRowsBody(in Conv2DShape s, int oh)
     {
         int kh0 = 0, kh1 = s.KH;
         while (kh0 < kh1 && (oh * s.SH) - s.PadTop + (kh0 * s.DH) < 0)
@@ -249,7 +257,15 @@ internal static class DepthwiseConv
     }
 
     /// <summary><c>even[i] = src[2i]</c>, <c>odd[i] = src[2i + 1]</c> for i &lt; n (reads 2n floats).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Split(SimdLevel level, ref float src, ref float even, ref float odd, int n)
+    {
+        SplitBody(level, ref src, ref even, ref odd, n);
+    }
+
+    // Split's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SplitBody(SimdLevel level, ref float src, ref float even, ref float odd, int n)
     {
         int i = 0;
         if (level == SimdLevel.Vector256 && Avx2.IsSupported && n >= 8)
@@ -596,7 +612,15 @@ internal static class DepthwiseConv
     }
 
     /// <summary>Keeps the first OW of every L virtual pixels, applying the activation.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CopyOut(SimdLevel level, ReadOnlySpan<float> v, Span<float> y, in Conv2DShape s, int len, bool relu)
+    {
+        CopyOutBody(level, v, y, in s, len, relu);
+    }
+
+    // CopyOut's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyOutBody(SimdLevel level, ReadOnlySpan<float> v, Span<float> y, in Conv2DShape s, int len, bool relu)
     {
         for (int oh = 0; oh < s.OH; oh++)
         {

@@ -65,7 +65,17 @@ public static partial class Kernels
     }
 
     /// <summary>The columns from <paramref name="j"/> on, 2 then 1 registers wide; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Columns<W, TV>(ref float a0, ref float a1, ref float a2, ref float a3, ref float b, int k, int n, int j, ref RowBlock y)
+        where W : IVectorWidth<TV>
+        where TV : struct
+    {
+        return ColumnsBody<W, TV>(ref a0, ref a1, ref a2, ref a3, ref b, k, n, j, ref y);
+    }
+
+    // Columns's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ColumnsBody<W, TV>(ref float a0, ref float a1, ref float a2, ref float a3, ref float b, int k, int n, int j, ref RowBlock y)
         where W : IVectorWidth<TV>
         where TV : struct
     {

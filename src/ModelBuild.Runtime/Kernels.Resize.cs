@@ -72,7 +72,15 @@ public static partial class Kernels
     }
 
     /// <summary><c>d[j] = s[j/2]</c>: each vector of 4 inputs becomes two vectors of duplicated pairs.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Double(ReadOnlySpan<float> s, Span<float> d)
+    {
+        DoubleBody(s, d);
+    }
+
+    // Double's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DoubleBody(ReadOnlySpan<float> s, Span<float> d)
     {
         ref float sr = ref MemoryMarshal.GetReference(s);
         ref float dr = ref MemoryMarshal.GetReference(d);

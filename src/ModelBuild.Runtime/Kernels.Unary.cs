@@ -86,7 +86,15 @@ public static partial class Kernels
         ChannelAffine(Simd.Best, x, y, scale, bias, channels, hw, batch);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void ChannelAffine(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, int channels, int hw, int batch)
+    {
+        ChannelAffineBody(level, x, y, scale, bias, channels, hw, batch);
+    }
+
+    // ChannelAffine's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChannelAffineBody(SimdLevel level, ReadOnlySpan<float> x, Span<float> y, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, int channels, int hw, int batch)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
