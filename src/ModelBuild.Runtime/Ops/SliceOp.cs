@@ -95,19 +95,41 @@ public sealed record SliceOp(int X, int Y, long[] Starts, long[] Ends, long[] Ax
             st *= xs[d];
         }
 
+        // Contiguous runs: the last axis when its step is 1, and the axes before it as long as the axis after is taken
+        // whole (a channel split of [N, C, H, W] copies one run per image instead of one element at a time).
+        var inner = rank;
+        long run = 1;
+        if (rank > 0 && step[rank - 1] == 1)
+        {
+            inner = rank - 1;
+            run = ys[rank - 1];
+            while (inner > 0 && begin[inner] == 0 && ys[inner] == xs[inner] && step[inner - 1] == 1)
+            {
+                inner--;
+                run *= ys[inner];
+            }
+        }
+
+        var total = y.Length / Math.Max(1, size);
+        if (total == 0 || run == 0)
+        {
+            return;
+        }
+
+        long first = inner < rank ? (long)begin[inner] * strides[inner] : 0;
         Span<int> index = stackalloc int[rank];
         index.Clear();
-        var total = y.Length / Math.Max(1, size);
-        for (var o = 0; o < total; o++)
+        var bytes = (int)(run * size);
+        for (long o = 0; o < total; o += run)
         {
-            long src = 0;
-            for (var d = 0; d < rank; d++)
+            long src = first;
+            for (var d = 0; d < inner; d++)
             {
                 src += (begin[d] + ((long)index[d] * step[d])) * strides[d];
             }
 
-            x.Slice((int)(src * size), size).CopyTo(y.Slice(o * size, size));
-            for (var d = rank - 1; d >= 0 && ++index[d] == ys[d]; d--)
+            x.Slice((int)(src * size), bytes).CopyTo(y.Slice((int)(o * size), bytes));
+            for (var d = inner - 1; d >= 0 && ++index[d] == ys[d]; d--)
             {
                 index[d] = 0;
             }
