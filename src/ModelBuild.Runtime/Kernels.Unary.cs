@@ -22,6 +22,35 @@ public static partial class Kernels
         Unary(Simd.Best, f, x, y[..x.Length], alpha, beta);
     }
 
+    /// <summary>
+    /// <c>y = f(x)·scale + shift</c> (<see cref="Ops.UnaryOp"/> with a fused scalar Mul and Add), rounded as the Mul and
+    /// Add would round. One pass for the functions activation blocks use (HardSwish, Sigmoid, HardSigmoid); the others
+    /// apply <paramref name="f"/>, then the product, then the sum.
+    /// </summary>
+    internal static void UnaryAffine(UnaryFunction f, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta, float scale, float shift)
+    {
+        Check.AtLeast(y.Length, x.Length, nameof(y), "x.Length");
+        SimdLevel level = Simd.Best;
+        y = y[..x.Length];
+        switch (f)
+        {
+            case UnaryFunction.HardSwish:
+                Elementwise.Unary(level, new AffineAfterOperator<HardSwishOperator>(default, scale, shift), x, y);
+                return;
+            case UnaryFunction.Sigmoid:
+                Elementwise.Unary(level, new AffineAfterOperator<SigmoidOperator>(default, scale, shift), x, y);
+                return;
+            case UnaryFunction.HardSigmoid:
+                Elementwise.Unary(level, new AffineAfterOperator<HardSigmoidOperator>(new HardSigmoidOperator(alpha, beta), scale, shift), x, y);
+                return;
+        }
+
+        Unary(f, x, y, alpha, beta);
+        ref float yr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+        Elementwise.VS<MulOperator>(level, ref yr, scale, ref yr, y.Length);
+        Elementwise.VS<AddOperator>(level, ref yr, shift, ref yr, y.Length);
+    }
+
     internal static void Unary(SimdLevel level, UnaryFunction f, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)
     {
         switch (f)

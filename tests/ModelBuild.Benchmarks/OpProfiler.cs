@@ -101,7 +101,7 @@ internal static class OpProfiler
         }
 
         Console.WriteLine("  slowest ops:");
-        foreach (var i in Enumerable.Range(0, ops.Count).OrderByDescending(i => ticks[i]).Take(25))
+        foreach (var i in Enumerable.Range(0, ops.Count).OrderByDescending(i => ticks[i]).Take(int.TryParse(Environment.GetEnvironmentVariable("PROFILE_TOP"), out int top) ? top : 25))
         {
             Console.WriteLine($"  {Us(ticks[i]),8:F1} us  {Describe(ops[i], context)}");
         }

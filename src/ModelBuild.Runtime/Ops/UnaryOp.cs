@@ -14,7 +14,10 @@ namespace ModelBuild.Runtime.Ops;
 /// <param name="Function">The function.</param>
 /// <param name="Alpha">First parameter (LeakyRelu alpha, Clip min, HardSigmoid/Elu/Selu/Celu/ThresholdedRelu alpha, Shrink lambd).</param>
 /// <param name="Beta">Second parameter (Clip max, HardSigmoid beta, Selu gamma, Shrink bias).</param>
-public sealed record UnaryOp(int X, int Y, UnaryFunction Function, float Alpha, float Beta) : Op, IInPlaceOp
+/// <param name="Scale">A scalar multiplier applied after the function (<c>y = f(x)·Scale + Shift</c>, rounded as the ONNX
+/// Mul and Add it replaces): PP-LCNetV3's learnable affine block after its activations, fused by the planner.</param>
+/// <param name="Shift">A scalar added after <paramref name="Scale"/>.</param>
+public sealed record UnaryOp(int X, int Y, UnaryFunction Function, float Alpha, float Beta, float Scale = 1f, float Shift = 0f) : Op, IInPlaceOp
 {
     /// <inheritdoc/>
     protected internal override bool KeepsSamplesApart(SampleFlow flow)
@@ -26,13 +29,25 @@ public sealed record UnaryOp(int X, int Y, UnaryFunction Function, float Alpha, 
         var xs = c.Shape(X);
         Span<int> shape = stackalloc int[xs.Length];
         xs.CopyTo(shape);
+        bool affine = Scale != 1f || Shift != 0f;
         if (c.TypeOf(Y) == TensorType.Int64)
         {
+            if (affine)
+            {
+                throw Fail("a scale or shift on an int64 tensor.");
+            }
+
             RunLongs(c.Longs(X), c.OutputLongs(Y, shape));
             return;
         }
 
         var y = c.OutputFloats(Y, shape);
+        if (affine)
+        {
+            Kernels.UnaryAffine(Function, c.Floats(X), y, Alpha, Beta, Scale, Shift);
+            return;
+        }
+
         Kernels.Unary(Function, c.Floats(X), y, Alpha, Beta);
     }
 

@@ -39,7 +39,13 @@ internal sealed class HardSwishFusion : IPatternFusion
             return null;
         }
 
-        return new FusedChain(last, members, new Lowering(x));
+        // A learnable affine block after it (PP-LCNetV3) joins the chain.
+        if (AffineTail.After(c, last) is { } tail)
+        {
+            return new FusedChain(tail.Add, [.. members, tail.Mul, tail.Add], new Lowering(x, UnaryFunction.HardSwish, tail.Scale, tail.Shift));
+        }
+
+        return new FusedChain(last, members, new Lowering(x, UnaryFunction.HardSwish, 1f, 0f));
     }
 
     /// <summary>Clip to [0, 6]: bounds as inputs (opset 11+) or attributes (before), constant.</summary>
@@ -62,8 +68,8 @@ internal sealed class HardSwishFusion : IPatternFusion
         _ => false,
     };
 
-    /// <summary>Lowers a matched chain at its anchor: reads x, writes the anchor's output.</summary>
-    private sealed class Lowering(string x) : INodeLowering
+    /// <summary>Lowers a matched chain at its anchor: reads x, writes the anchor's output (with the affine tail's scale and shift, if any).</summary>
+    internal sealed class Lowering(string x, UnaryFunction function, float scale, float shift) : INodeLowering
     {
         public IReadOnlyList<string> OpTypes => [];
 
@@ -71,11 +77,11 @@ internal sealed class HardSwishFusion : IPatternFusion
         {
             if (!c.IsPlaceholder(x) && c.TensorTypeOf(x) != TensorType.Float32)
             {
-                throw new UnsupportedNodeException("the hard-swish input is not a float tensor");
+                throw new UnsupportedNodeException($"the {function} input is not a float tensor");
             }
 
             var xv = c.Read(x);
-            c.Emit(new UnaryOp(xv, c.Write(node.Outputs[0]), UnaryFunction.HardSwish, 0f, 0f));
+            c.Emit(new UnaryOp(xv, c.Write(node.Outputs[0]), function, 0f, 0f, scale, shift));
         }
     }
 }

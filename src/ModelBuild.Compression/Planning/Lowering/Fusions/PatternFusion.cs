@@ -25,7 +25,11 @@ internal interface IPatternFusion
 /// <summary>The table of pattern fusions, tried before node-by-node lowering.</summary>
 internal static class PatternFusions
 {
-    private static readonly IPatternFusion[] s_fusions = [new LayerNormFusion(), new HardSwishFusion(), new ConvResidualFusion()];
+    private static readonly IPatternFusion[] s_fusions =
+    [
+        new LayerNormFusion(), new HardSwishFusion(), new ConvResidualFusion(),
+        new ActivationAffineFusion("HardSwish", Runtime.UnaryFunction.HardSwish), new ActivationAffineFusion("Sigmoid", Runtime.UnaryFunction.Sigmoid),
+    ];
 
     /// <summary>Marks every fused node but the anchors as lowered and returns each anchor's lowering.</summary>
     public static Dictionary<Node, INodeLowering> Apply(LoweringContext c)
