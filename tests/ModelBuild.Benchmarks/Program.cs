@@ -40,10 +40,17 @@
 //   `sizes` prints each model's samples per chunk, `wide [variant…]` the wide MLP whole against two halves).
 // `... -- quick conv-threads batch rounds` SqueezeNet's convs over a batch on 1 and 2 threads, interleaved, and as two plain threads on half the batch each (ConvThreadsQuick; MB_WINO_CHUNK=a,b,… interleaves BlockedWinograd.ChunkFloats values).
 // `... -- quick tail batch` SqueezeNet's 1×1 convs on 7×7 with ConvGemm.PixelTails on and off, interleaved.
+// `... -- quick ort-no-avx512 out.so` writes ONNX Runtime's library with its AVX-512 kernels unreachable; MODELBUILD_ORT_NATIVE=out.so makes this project use it (OrtWithoutAvx512).
 // `... -- quick` prints a few-second Stopwatch check of the hot kernels instead (for iterating on a kernel).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+
+if (args is ["quick", "ort-no-avx512", var ortOut])
+{
+    ModelBuild.Benchmarks.OrtWithoutAvx512.Patch(ortOut);
+    return;
+}
 
 if (args is ["quick", "dist", var dm, var db, var ds, var dw])
 {
