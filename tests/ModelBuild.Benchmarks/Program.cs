@@ -18,6 +18,7 @@
 // `... -- memory wide [batch] [float-panels]` prints the wide MLP's working set after the first prediction (batch 1 unless given) per storage variant (WideMlpMemory).
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide-ab int8,int4,pal4 [batch] [rounds]` the listed variants interleaved in one process, ratios to the first per round.
+// `... -- quick big-layer n k int8,pal4,int4 [rounds]` one n × k layer at batch 1 per variant, interleaved (BigLayerQuick: layers larger than the caches).
 // `... -- quick wide-layers int8,pal4 [rounds]` the wide MLP's two large layers alone at batch 1, variants interleaved.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
@@ -167,6 +168,12 @@ if (args is ["quick", "wide", .. var wideBatches])
 if (args is ["quick", "wide-only", var only, .. var onlyBatches])
 {
     ModelBuild.Benchmarks.QuickTimer.RunWideMlp([.. onlyBatches.Select(int.Parse)], only.Split(','));
+    return;
+}
+
+if (args is ["quick", "big-layer", var bigN, var bigK, var bigVariants, .. var bigRest])
+{
+    ModelBuild.Benchmarks.BigLayerQuick.Run(int.Parse(bigN), int.Parse(bigK), bigVariants.Split(','), bigRest.Length > 0 ? int.Parse(bigRest[0]) : 10);
     return;
 }
 

@@ -105,7 +105,7 @@ internal sealed class WideMlp
         return writer.ToArray();
     }
 
-    private static StoredMatrix Store(string variant, float[] w, int rows, int cols) => variant switch
+    internal static StoredMatrix Store(string variant, float[] w, int rows, int cols) => variant switch
     {
         "fp32" => new DenseFloat(rows, cols, w),
         "int8" => Linear(w, rows, cols, 8, cols),
