@@ -80,17 +80,20 @@ internal static class DenseBlocks
     public static bool ZmmHead(SimdLevel level, int k, long macs) =>
         level == SimdLevel.Vector256 && Wide512.Enabled && k >= DenseBlocksZmm.MinK && DenseBlocksZmm.Hot(macs);
 
-    /// <remarks><c>zmmHead</c>: <see cref="ZmmHead"/> for this call (read only where the 512-bit head applies).</remarks>
+    /// <remarks>
+    /// <c>zmmHead</c>: <see cref="ZmmHead"/> for this call (read only where the 512-bit head applies). <c>prefetch</c>: the
+    /// 512-bit head prefetches the next 4 rows (<see cref="RowPrefetch.For"/> of the layer; false for decoded scratch rows).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static unsafe void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s, bool zmmHead)
+    public static unsafe void Block4x1<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s, bool zmmHead, bool prefetch = false)
         where TL : struct, IWeightLoader
     {
-        Block4x1Body<TL>(level, ref xa, ref w0, ref w1, ref w2, ref w3, k, s, zmmHead);
+        Block4x1Body<TL>(level, ref xa, ref w0, ref w1, ref w2, ref w3, k, s, zmmHead, prefetch);
     }
 
     // Block4x1's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Block4x1Body<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s, bool zmmHead)
+    private static unsafe void Block4x1Body<TL>(SimdLevel level, ref float xa, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, Span<float> s, bool zmmHead, bool prefetch)
         where TL : struct, IWeightLoader
     {
         int i = 0;
@@ -105,7 +108,7 @@ internal static class DenseBlocks
                 Vector256<float> t0, t1, t2, t3, ts;
                 if (zmmHead)
                 {
-                    DenseBlocksZmm.Block4x1<TL>(ref xa, ref w0, ref w1, ref w2, ref w3, k, ref i, out t0, out t1, out t2, out t3, out ts);
+                    DenseBlocksZmm.Block4x1<TL>(ref xa, ref w0, ref w1, ref w2, ref w3, k, prefetch, ref i, out t0, out t1, out t2, out t3, out ts);
                 }
                 else
                 {

@@ -1,12 +1,15 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelBuild.Runtime;
 
 /// <summary>
 /// The 512-bit head of <see cref="DenseBlocks.Block4x1"/> (batch-1 GEMV): 4 weight rows share each x load,
 /// two accumulators per row (even and odd 16-wide chunks) keep 8 FMA chains in flight. The sums are folded
-/// to 256 bits so the caller's 8-wide loop and scalar tail finish the remaining k.
+/// to 256 bits so the caller's 8-wide loop and scalar tail finish the remaining k. Like the 256-bit loop, it prefetches
+/// the next block of 4 rows while it runs, on layers of 2 MB or more (<see cref="RowPrefetch"/>): without that, a layer
+/// streamed from memory (8192 × 8192 int8, 64 MB) took 3.7–4.0 ms here against 2.8–3.2 ms on the 256-bit loop.
 /// </summary>
 internal static class DenseBlocksZmm
 {
@@ -31,15 +34,28 @@ internal static class DenseBlocksZmm
     public static bool Hot(long macs) => s_zmm.Hot(macs);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Block4x1<TL>(ref float x, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, ref int i,
+    public static unsafe void Block4x1<TL>(ref float x, ref byte w0, ref byte w1, ref byte w2, ref byte w3, int k, bool prefetch, ref int i,
         out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2, out Vector256<float> r3, out Vector256<float> rs)
         where TL : struct, IWeightLoader
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, sa = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, sb = default;
         int j = i;
-        for (; j <= k - 32; j += 32)
+
+        // The next 4 rows (loaders space rows equally) spread over this block's iterations, a cache line at a time.
+        nint rowBytes = Unsafe.ByteOffset(ref w0, ref w1);
+        byte* ahead = (byte*)Unsafe.AsPointer(ref w0) + (4 * rowBytes);
+        nint step = Math.Max(64, 4 * rowBytes * 32 / Math.Max(1, k));
+        for (; j <= k - 32; j += 32, ahead += step)
         {
+            if (prefetch)
+            {
+                for (nint line = 0; line < step; line += 64)
+                {
+                    Sse.Prefetch0(ahead + line);
+                }
+            }
+
             Vector512<float> va = Vector512.LoadUnsafe(ref x, (nuint)j);
             Vector512<float> vb = Vector512.LoadUnsafe(ref x, (nuint)(j + 16));
             a0 = Vector512.FusedMultiplyAdd(TL.Load512(ref w0, j), va, a0);

@@ -113,7 +113,7 @@ internal static partial class DirectDense
 
     // PrefixRows4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefixRows4Body<TB>(DirectWeights w, int j, ref float xp, ref float sums, Span<float> dots)
+    private static unsafe void PrefixRows4Body<TB>(DirectWeights w, int j, ref float xp, ref float sums, Span<float> dots)
         where TB : struct, ICodeBlock
     {
         int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = w.Group;
@@ -125,6 +125,8 @@ internal static partial class DirectDense
         ref byte c3 = ref Unsafe.Add(ref codes, (nint)j3 * w.RowBytes);
         ref float t0 = ref RowParams<LinearValues>(w, j), t1 = ref RowParams<LinearValues>(w, j1);
         ref float t2 = ref RowParams<LinearValues>(w, j2), t3 = ref RowParams<LinearValues>(w, j3);
+        byte* next = RowPrefetch.Next(ref c0, 4, w.RowBytes);
+        bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (int g = 0; g < groups; g++)
         {
@@ -134,6 +136,11 @@ internal static partial class DirectDense
             ref float xb = ref Unsafe.Add(ref xp, TB.BlockCodes * firstBlock);
             for (nint at = (nint)firstBlock * 8, end = (nint)endBlock * 8; at < end; at += 8, xb = ref Unsafe.Add(ref xb, TB.BlockCodes))
             {
+                if (prefetch)
+                {
+                    RowPrefetch.Step(next, 4 * at, 4 * 8);
+                }
+
                 Vector256<int> u0 = TB.Load(ref Unsafe.Add(ref c0, at)), u1 = TB.Load(ref Unsafe.Add(ref c1, at));
                 Vector256<int> u2 = TB.Load(ref Unsafe.Add(ref c2, at)), u3 = TB.Load(ref Unsafe.Add(ref c3, at));
                 BlockPrefixes<TB>(ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);

@@ -23,7 +23,7 @@ internal static partial class DirectDense
 
     /// <summary>As <see cref="PrefixRows4"/>, over an input row prepared in pairs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PrefixRows4Zmm<TB>(DirectWeights w, int j, ref float xp, ref float sums, Span<float> dots)
+    private static unsafe void PrefixRows4Zmm<TB>(DirectWeights w, int j, ref float xp, ref float sums, Span<float> dots)
         where TB : struct, ICodeBlock
     {
         int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = w.Group;
@@ -35,6 +35,8 @@ internal static partial class DirectDense
         ref byte c3 = ref Unsafe.Add(ref codes, (nint)j3 * w.RowBytes);
         ref float t0 = ref RowParams<LinearValues>(w, j), t1 = ref RowParams<LinearValues>(w, j1);
         ref float t2 = ref RowParams<LinearValues>(w, j2), t3 = ref RowParams<LinearValues>(w, j3);
+        byte* next = RowPrefetch.Next(ref c0, 4, w.RowBytes);
+        bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (int g = 0; g < groups; g++)
         {
@@ -45,6 +47,11 @@ internal static partial class DirectDense
             ref float xb = ref Unsafe.Add(ref xp, TB.BlockCodes * firstBlock);
             for (nint at = (nint)firstBlock * 8, end = (nint)endPair * 8; at < end; at += 16, xb = ref Unsafe.Add(ref xb, 2 * TB.BlockCodes))
             {
+                if (prefetch)
+                {
+                    RowPrefetch.Step(next, 4 * at, 4 * 16);
+                }
+
                 Vector512<int> u0 = LoadPair(ref Unsafe.Add(ref c0, at)), u1 = LoadPair(ref Unsafe.Add(ref c1, at));
                 Vector512<int> u2 = LoadPair(ref Unsafe.Add(ref c2, at)), u3 = LoadPair(ref Unsafe.Add(ref c3, at));
                 PrefixZmm<TB>(0, ref xb, u0, u1, u2, u3, ref a0, ref a1, ref a2, ref a3);

@@ -170,7 +170,7 @@ internal static partial class DirectDense
 
     // Rows4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rows4Body<TB, TV>(DirectWeights w, int j, ref float x, ref float sums, Span<float> dots)
+    private static unsafe void Rows4Body<TB, TV>(DirectWeights w, int j, ref float x, ref float sums, Span<float> dots)
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues
     {
@@ -184,6 +184,8 @@ internal static partial class DirectDense
 
         // Palette: each row's table. Linear: each row's group scales (the table argument is unused).
         ref float t0 = ref RowParams<TV>(w, j), t1 = ref RowParams<TV>(w, j1), t2 = ref RowParams<TV>(w, j2), t3 = ref RowParams<TV>(w, j3);
+        byte* next = RowPrefetch.Next(ref c0, 4, w.RowBytes);
+        bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
         for (int g = 0; g < groups; g++)
         {
@@ -192,6 +194,11 @@ internal static partial class DirectDense
             for (int b = firstBlock; b < endBlock; b++)
             {
                 nint at = (nint)b * TB.BlockBytes;
+                if (prefetch)
+                {
+                    RowPrefetch.Step(next, 4 * at, 4 * TB.BlockBytes);
+                }
+
                 ref float xb = ref Unsafe.Add(ref x, b * TB.BlockCodes);
                 Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
                 Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));

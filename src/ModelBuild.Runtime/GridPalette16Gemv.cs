@@ -53,6 +53,7 @@ internal static class GridPalette16Gemv
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float xs0 = ref MemoryMarshal.GetReference(xs);
         ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
         ref sbyte steps = ref MemoryMarshal.GetArrayDataReference(w.GridSteps);
         for (int j = 0; j < n; j += 2)
         {
@@ -63,7 +64,7 @@ internal static class GridPalette16Gemv
             for (int r = 0; r < rows; r++)
             {
                 ref float xr = ref Unsafe.Add(ref x0, (nint)r * k);
-                (float d0, float d1) = Pair(ref c0, ref c1, ref steps, book0, book1, ref Unsafe.Add(ref xs0, (nint)r * whole), whole, ref xr, blocks16);
+                (float d0, float d1) = Pair(ref c0, ref c1, ref steps, book0, book1, ref Unsafe.Add(ref xs0, (nint)r * whole), whole, ref xr, blocks16, prefetch);
                 y[(r * n) + j] = ep.Apply(j, (d0 * s0) + Palette16Gemv.TailDot(w, j, ref c0, ref xr, whole + blocks16), 0);
                 if (j + 1 < n)
                 {
@@ -78,14 +79,22 @@ internal static class GridPalette16Gemv
     /// <paramref name="blocks16"/> columns after them (x as given, <paramref name="xr"/>).
     /// </summary>
     /// <remarks>The tables are loaded here, not passed in: vector arguments travel through the stack and were reloaded every block.</remarks>
-    private static (float, float) Pair(ref byte c0, ref byte c1, ref sbyte steps, int book0, int book1, ref float xs, int whole, ref float xr, int blocks16)
+    private static unsafe (float, float) Pair(ref byte c0, ref byte c1, ref sbyte steps, int book0, int book1, ref float xs, int whole, ref float xr, int blocks16, bool prefetch)
     {
         Vector256<sbyte> t0 = Table(ref steps, book0), t1 = Table(ref steps, book1);
         Vector256<byte> nibble = Vector256.Create((byte)15);
         Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default;
         ref float xb = ref xs;
+
+        // Two rows a block: the next two rows start where c1's row ends (rows are consecutive but for the last, odd one).
+        byte* next = RowPrefetch.Next(ref c0, 2, Unsafe.ByteOffset(ref c0, ref c1));
         for (nint at = 0, end = whole / 2; at < end; at += Block / 2, xb = ref Unsafe.Add(ref xb, Block))
         {
+            if (prefetch)
+            {
+                RowPrefetch.Step(next, 2 * at, 2 * Block / 2);
+            }
+
             // 64 columns per row in 32 bytes: low nibbles are the first 32 columns' codes, high nibbles the next 32.
             Vector256<byte> v0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, at));
             Vector256<byte> v1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c1, at));

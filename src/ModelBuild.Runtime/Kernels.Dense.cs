@@ -122,6 +122,7 @@ public static partial class Kernels
         ref float x0 = ref MemoryMarshal.GetReference(x);
         int j = j0;
         bool zmmHead = DenseBlocks.ZmmHead(level, k, (long)rows * (j1 - j0) * k);
+        bool prefetch = RowPrefetch.For(n, Unsafe.ByteOffset(ref TL.Row(w, 0), ref TL.Row(w, Math.Min(1, n - 1))));
 
         // Output rows outermost, four at a time: those four weight rows stay in L1 while every input row of
         // the batch streams past them, so weights (the large operand) are read from memory once.
@@ -145,7 +146,7 @@ public static partial class Kernels
 
             if (r < rows)
             {
-                DenseBlocks.Block4x1<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref w0, ref w1, ref w2, ref w3, k, s, zmmHead);
+                DenseBlocks.Block4x1<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref w0, ref w1, ref w2, ref w3, k, s, zmmHead, prefetch);
                 for (int i = 0; i < 4; i++)
                 {
                     y[(r * n) + j + i] = ep.Apply(j + i, s[i], s[8]);

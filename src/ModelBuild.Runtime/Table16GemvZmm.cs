@@ -139,14 +139,21 @@ internal static class Table16GemvZmm
     /// step. <paramref name="lastMask"/> is read once per call, in the tail, so it may.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dots(DirectWeights w, in Quad quad, ref float xs, int k, Vector512<float> lastMask, Span<float> dots)
+    private static unsafe void Dots(DirectWeights w, in Quad quad, ref float xs, int k, Vector512<float> lastMask, Span<float> dots)
     {
         ref byte c0 = ref quad.Codes(w, 0), c1 = ref quad.Codes(w, 1), c2 = ref quad.Codes(w, 2), c3 = ref quad.Codes(w, 3);
         Vector512<float> t0 = quad.Table(w, 0), t1 = quad.Table(w, 1), t2 = quad.Table(w, 2), t3 = quad.Table(w, 3);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
         nint at = 0;
+        byte* next = RowPrefetch.Next(ref c0, 4, w.RowBytes);
+        bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
         for (nint end = k / Wide * Wide / 2; at < end; at += Wide / 2, xs = ref Unsafe.Add(ref xs, Wide))
         {
+            if (prefetch)
+            {
+                RowPrefetch.Step(next, 4 * at, 4 * Wide / 2);
+            }
+
             var xq = new Span128(ref xs);
             Step128(t0, Vector512.LoadUnsafe(ref Unsafe.Add(ref c0, at)).AsInt32(), xq, ref a0, ref b0);
             Step128(t1, Vector512.LoadUnsafe(ref Unsafe.Add(ref c1, at)).AsInt32(), xq, ref a1, ref b1);

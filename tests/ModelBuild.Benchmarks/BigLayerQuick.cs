@@ -23,18 +23,21 @@ internal static class BigLayerQuick
         var matrices = variants.Select(v =>
         {
             var writer = new WeightBlobWriter();
-            writer.AddStored("w", WideMlp.Store(v, w, n, k), [n, k]);
+            writer.AddStored("w", WideMlp.Store(v.Split('@')[0], w, n, k), [n, k]);
             return WeightBlob.Load(writer.ToArray()).DenseMatrix(0);
         }).ToArray();
         float[] x = [.. Enumerable.Range(0, k).Select(_ => (rng.NextSingle() * 2) - 1)];
         var y = new float[n];
         int calls = Math.Max(3, (int)(200_000_000L / ((long)n * k)));
+        // "variant@nopf": with the batch-1 kernels' software prefetch off (RowPrefetch.MinBytes), "@pf": on for any size.
+        long[] minBytes = [.. variants.Select(v => v.EndsWith("@nopf", StringComparison.Ordinal) ? long.MaxValue : v.EndsWith("@pf", StringComparison.Ordinal) ? 0 : RowPrefetch.MinBytes)];
         var times = new double[variants.Length][];
         for (int v = 0; v < variants.Length; v++)
         {
             times[v] = new double[rounds];
 
             // Past tiering: half a second of calls per variant before the timed rounds.
+            RowPrefetch.MinBytes = minBytes[v];
             for (long end = Environment.TickCount64 + 500; Environment.TickCount64 < end;)
             {
                 Burst(matrices[v], x, y, calls);
@@ -45,6 +48,7 @@ internal static class BigLayerQuick
         {
             for (int v = 0; v < variants.Length; v++)
             {
+                RowPrefetch.MinBytes = minBytes[v];
                 times[v][round] = Burst(matrices[v], x, y, calls);
             }
         }
