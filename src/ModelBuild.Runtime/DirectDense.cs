@@ -13,6 +13,7 @@ namespace ModelBuild.Runtime;
 /// once per group; a linear code's offset is taken off once per group as offset·Σx (Σx kept per lane, computed once
 /// per input row), so the inner loop is load, shift, mask, convert (or table permute), FMA. The 4 rows' codes stay in L1 while every input row passes.
 /// Linear 1/2/4-bit codes take <see cref="PrefixRows4"/> instead (whole-byte prefixes against prepared x, no shifts; <see cref="PrefixRows4Zmm"/> with AVX-512),
+/// linear 3-bit codes <see cref="Prefix3Rows4"/> (the prefixes of each 24-bit block),
 /// except that with AVX-512 16-entry palettes and per-channel 4-bit codes take <see cref="Table16GemvZmm"/> (one vpermps per 16 weights).
 /// From <see cref="DenseBatch.MinRows"/> rows, and at the 128-bit level, blocks of 4 rows are decoded to floats in a
 /// per-thread scratch (4·K floats) and run through the float micro-kernels (the decode is then paid once per weight
@@ -120,9 +121,14 @@ internal static partial class DirectDense
         ref float x0 = ref MemoryMarshal.GetReference(x);
         bool prefix = PrefixCodes<TB, TV>() && !w.HasZeroOffset;
         bool paired = prefix && PairedBlocks<TB>(w);
+        bool prefix3 = Prefix3Codes<TB, TV>(w);
         if (prefix)
         {
             x0 = ref MemoryMarshal.GetReference(PrefixInputs(x, rows, k, TB.Bits, paired));
+        }
+        else if (prefix3)
+        {
+            x0 = ref MemoryMarshal.GetReference(Prefix3Inputs(x, rows, k));
         }
 
         Span<float> dots = stackalloc float[4];
@@ -138,6 +144,10 @@ internal static partial class DirectDense
                 else if (prefix)
                 {
                     PrefixRows4<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                }
+                else if (prefix3)
+                {
+                    Prefix3Rows4<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
                 }
                 else
                 {

@@ -23,7 +23,7 @@ public sealed class DirectDenseTests
         var data = new TheoryData<int, int, int, bool>();
         foreach (int level in new[] { 0, 1, 2 })
         {
-            foreach ((int bits, int group) in new[] { (4, 0), (4, 16), (4, 32), (4, 64), (2, 0), (2, 32), (2, 64), (3, 0), (3, 8), (3, 24), (1, 0), (1, 64), (1, 128) })
+            foreach ((int bits, int group) in new[] { (4, 0), (4, 16), (4, 32), (4, 64), (2, 0), (2, 32), (2, 64), (3, 0), (3, 8), (3, 24), (3, 64), (3, 128), (1, 0), (1, 64), (1, 128) })
             {
                 data.Add(level, bits, group, group % 32 == 0);
                 if (group == 0)
