@@ -178,3 +178,137 @@ internal static partial class DirectDense
         a3 = Simd.MulAdd(Avx.ConvertToVector256Single(whole ? u3 : u3 & mask), y, a3);
     }
 }
+
+/// <summary>
+/// 8-entry palettes over 3-bit codes at batch 1–3 (AVX2): 8 blocks per vector as <see cref="Prefix3Rows4"/> gathers
+/// them, code i of every block moved down by one immediate shift of 3i (vpermps reads only bits 0–2, so no mask), looked
+/// up and multiplied by x transposed once per call (<see cref="Palette3Inputs"/>: x[8L + i] at lane L of vector i). Per
+/// 8 codes and row a shift, a vpermps and an FMA, against the broadcast, variable shift, vpermps and FMA of the plain
+/// per-block step.
+/// </summary>
+internal static partial class DirectDense
+{
+    /// <summary>Whether <see cref="Gemv"/> takes <see cref="Palette3Rows4"/>: 3-bit codes over an 8-entry palette.</summary>
+    private static bool Palette3Codes<TB, TV>()
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues => TB.Bits == 3 && TV.IsPalette && TV.TakesRawCodes;
+
+    /// <summary>The input rows with each whole 64-column chunk transposed (8 × 8), in the per-thread scratch.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ReadOnlySpan<float> Palette3Inputs(ReadOnlySpan<float> x, int rows, int k)
+    {
+        return Palette3InputsBody(x, rows, k);
+    }
+
+    // Palette3Inputs's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<float> Palette3InputsBody(ReadOnlySpan<float> x, int rows, int k)
+    {
+        Span<float> prepared = ThreadScratch.Get(ref t_prefixed, rows * k);
+        int whole = k / Chunk3 * Chunk3;
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> xr = x.Slice(r * k, k);
+            Span<float> pr = prepared.Slice(r * k, k);
+            for (int c = 0; c < whole; c += Chunk3)
+            {
+                for (int i = 0; i < 8; i++)
+                {
+                    for (int lane = 0; lane < 8; lane++)
+                    {
+                        pr[c + (8 * i) + lane] = xr[c + (8 * lane) + i];
+                    }
+                }
+            }
+
+            xr[whole..].CopyTo(pr[whole..]);
+        }
+
+        return prepared;
+    }
+
+    /// <summary><see cref="Rows4"/> for 3-bit palettes over a transposed input row <paramref name="xt"/> (<see cref="Palette3Inputs"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Palette3Rows4<TB, TV>(DirectWeights w, int j, ref float xt, Span<float> dots)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        Palette3Rows4Body<TB, TV>(w, j, ref xt, dots);
+    }
+
+    // Palette3Rows4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Palette3Rows4Body<TB, TV>(DirectWeights w, int j, ref float xt, Span<float> dots)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        int k = w.Cols, last = w.Rows - 1, blocks = k / 8, chunks = blocks / 8 * 8;
+        int j1 = Math.Min(j + 1, last), j2 = Math.Min(j + 2, last), j3 = Math.Min(j + 3, last);
+        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        ref byte c0 = ref Unsafe.Add(ref codes, (nint)j * w.RowBytes);
+        ref byte c1 = ref Unsafe.Add(ref codes, (nint)j1 * w.RowBytes);
+        ref byte c2 = ref Unsafe.Add(ref codes, (nint)j2 * w.RowBytes);
+        ref byte c3 = ref Unsafe.Add(ref codes, (nint)j3 * w.RowBytes);
+        ref float t0 = ref RowParams<TV>(w, j), t1 = ref RowParams<TV>(w, j1), t2 = ref RowParams<TV>(w, j2), t3 = ref RowParams<TV>(w, j3);
+        byte* next = RowPrefetch.Next(ref c0, 4, w.RowBytes);
+        bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        ref float xb = ref xt;
+        for (nint at = 0, end = (nint)chunks * 3; at < end; at += 24, xb = ref Unsafe.Add(ref xb, Chunk3))
+        {
+            if (prefetch)
+            {
+                RowPrefetch.Step(next, 4 * at, 4 * 24);
+            }
+
+            // Two rows at a time: with all four rows' codes live, 16 registers (AVX2 without AVX-512) spilled.
+            Rows2Of8Blocks<TV>(ref xb, Blocks8(ref Unsafe.Add(ref c0, at)), Blocks8(ref Unsafe.Add(ref c1, at)), ref t0, ref t1, ref a0, ref a1, ref b0, ref b1);
+            Rows2Of8Blocks<TV>(ref xb, Blocks8(ref Unsafe.Add(ref c2, at)), Blocks8(ref Unsafe.Add(ref c3, at)), ref t2, ref t3, ref a2, ref a3, ref b2, ref b3);
+        }
+
+        // Blocks after the last whole chunk: the plain per-block step over x as given (kept so past the chunks).
+        for (int b = chunks; b < blocks; b++)
+        {
+            nint at = (nint)b * TB.BlockBytes;
+            ref float xl = ref Unsafe.Add(ref xt, b * 8);
+            Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
+            Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));
+            Step<TB, TV>(0, ref xl, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
+        }
+
+        dots[0] = Vector256.Sum(a0 + b0) + Rest(w, j, ref xt);
+        dots[1] = Vector256.Sum(a1 + b1) + Rest(w, j1, ref xt);
+        dots[2] = Vector256.Sum(a2 + b2) + Rest(w, j2, ref xt);
+        dots[3] = Vector256.Sum(a3 + b3) + Rest(w, j3, ref xt);
+    }
+
+    /// <summary>Two rows' 8 blocks (64 codes each) looked up and dotted with the transposed x: even codes into a, odd into b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows2Of8Blocks<TV>(
+        ref float xb, Vector256<int> u0, Vector256<int> u1, ref float t0, ref float t1,
+        ref Vector256<float> a0, ref Vector256<float> a1, ref Vector256<float> b0, ref Vector256<float> b1)
+        where TV : struct, ICodeValues
+    {
+        Lookup3<TV>(0, ref xb, u0, u1, ref t0, ref t1, ref a0, ref a1);
+        Lookup3<TV>(1, ref xb, u0, u1, ref t0, ref t1, ref b0, ref b1);
+        Lookup3<TV>(2, ref xb, u0, u1, ref t0, ref t1, ref a0, ref a1);
+        Lookup3<TV>(3, ref xb, u0, u1, ref t0, ref t1, ref b0, ref b1);
+        Lookup3<TV>(4, ref xb, u0, u1, ref t0, ref t1, ref a0, ref a1);
+        Lookup3<TV>(5, ref xb, u0, u1, ref t0, ref t1, ref b0, ref b1);
+        Lookup3<TV>(6, ref xb, u0, u1, ref t0, ref t1, ref a0, ref a1);
+        Lookup3<TV>(7, ref xb, u0, u1, ref t0, ref t1, ref b0, ref b1);
+    }
+
+    /// <summary>Code <paramref name="i"/> (a constant at every call) of two rows' 8 blocks, looked up, times x's vector i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lookup3<TV>(
+        [ConstantExpected] int i, ref float xb, Vector256<int> u0, Vector256<int> u1, ref float t0, ref float t1,
+        ref Vector256<float> a0, ref Vector256<float> a1)
+        where TV : struct, ICodeValues
+    {
+        Vector256<float> x = Vector256.LoadUnsafe(ref xb, (nuint)(8 * i));
+        a0 = Simd.MulAdd(TV.Values(i == 0 ? u0 : Vector256.ShiftRightLogical(u0, 3 * i), ref t0), x, a0);
+        a1 = Simd.MulAdd(TV.Values(i == 0 ? u1 : Vector256.ShiftRightLogical(u1, 3 * i), ref t1), x, a1);
+    }
+}

@@ -121,7 +121,7 @@ internal static partial class DirectDense
         ref float x0 = ref MemoryMarshal.GetReference(x);
         bool prefix = PrefixCodes<TB, TV>() && !w.HasZeroOffset;
         bool paired = prefix && PairedBlocks<TB>(w);
-        bool prefix3 = Prefix3Codes<TB, TV>(w);
+        bool prefix3 = Prefix3Codes<TB, TV>(w), palette3 = Palette3Codes<TB, TV>();
         if (prefix)
         {
             x0 = ref MemoryMarshal.GetReference(PrefixInputs(x, rows, k, TB.Bits, paired));
@@ -129,6 +129,10 @@ internal static partial class DirectDense
         else if (prefix3)
         {
             x0 = ref MemoryMarshal.GetReference(Prefix3Inputs(x, rows, k));
+        }
+        else if (palette3)
+        {
+            x0 = ref MemoryMarshal.GetReference(Palette3Inputs(x, rows, k));
         }
 
         Span<float> dots = stackalloc float[4];
@@ -148,6 +152,10 @@ internal static partial class DirectDense
                 else if (prefix3)
                 {
                     Prefix3Rows4<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                }
+                else if (palette3)
+                {
+                    Palette3Rows4<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), dots);
                 }
                 else
                 {
