@@ -33,30 +33,33 @@ internal static partial class DirectDense
         where TV : struct, ICodeValues =>
         TB.Bits == 3 && !TV.IsPalette && !w.HasZeroOffset && (w.GroupsPerRow == 1 || w.Group % Chunk3 == 0);
 
-    /// <summary>The input rows in <see cref="Prefix3Rows4"/>'s form, in the per-thread scratch of rows·K floats.</summary>
+    /// <summary>
+    /// The input rows in <see cref="Prefix3Rows4"/>'s form (<paramref name="lanes"/> = 8) or <see cref="Prefix3Rows4Zmm"/>'s
+    /// (16: chunks of 128 columns), in the per-thread scratch of rows·K floats.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ReadOnlySpan<float> Prefix3Inputs(ReadOnlySpan<float> x, int rows, int k)
+    private static ReadOnlySpan<float> Prefix3Inputs(ReadOnlySpan<float> x, int rows, int k, int lanes)
     {
-        return Prefix3InputsBody(x, rows, k);
+        return Prefix3InputsBody(x, rows, k, lanes);
     }
 
     // Prefix3Inputs's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ReadOnlySpan<float> Prefix3InputsBody(ReadOnlySpan<float> x, int rows, int k)
+    private static ReadOnlySpan<float> Prefix3InputsBody(ReadOnlySpan<float> x, int rows, int k, int lanes)
     {
         Span<float> prepared = ThreadScratch.Get(ref t_prefixed, rows * k);
-        int whole = k / Chunk3 * Chunk3;
-        Span<float> column = stackalloc float[8];
+        int chunk = 8 * lanes, whole = k / chunk * chunk;
+        Span<float> column = stackalloc float[16];
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> xr = x.Slice(r * k, k);
             Span<float> pr = prepared.Slice(r * k, k);
-            for (int c = 0; c < whole; c += Chunk3)
+            for (int c = 0; c < whole; c += chunk)
             {
-                // Y_i of the chunk's 8 blocks at c + 8i; the divisions are by powers of two, exact.
+                // Y_i of the chunk's blocks at c + lanes·i; the divisions are by powers of two, exact.
                 for (int i = 0; i < 8; i++)
                 {
-                    for (int lane = 0; lane < 8; lane++)
+                    for (int lane = 0; lane < lanes; lane++)
                     {
                         int at = c + (8 * lane) + i;
                         float y = xr[at] * (1f / (1 << (3 * i)));
@@ -68,7 +71,7 @@ internal static partial class DirectDense
                         column[lane] = y;
                     }
 
-                    column.CopyTo(pr.Slice(c + (8 * i), 8));
+                    column[..lanes].CopyTo(pr.Slice(c + (lanes * i), lanes));
                 }
             }
 
@@ -193,30 +196,33 @@ internal static partial class DirectDense
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues => TB.Bits == 3 && TV.IsPalette && TV.TakesRawCodes;
 
-    /// <summary>The input rows with each whole 64-column chunk transposed (8 × 8), in the per-thread scratch.</summary>
+    /// <summary>
+    /// The input rows with each whole chunk of 8·<paramref name="lanes"/> columns transposed (x[8L + i] at lanes·i + L),
+    /// in the per-thread scratch.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ReadOnlySpan<float> Palette3Inputs(ReadOnlySpan<float> x, int rows, int k)
+    private static ReadOnlySpan<float> Palette3Inputs(ReadOnlySpan<float> x, int rows, int k, int lanes)
     {
-        return Palette3InputsBody(x, rows, k);
+        return Palette3InputsBody(x, rows, k, lanes);
     }
 
     // Palette3Inputs's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ReadOnlySpan<float> Palette3InputsBody(ReadOnlySpan<float> x, int rows, int k)
+    private static ReadOnlySpan<float> Palette3InputsBody(ReadOnlySpan<float> x, int rows, int k, int lanes)
     {
         Span<float> prepared = ThreadScratch.Get(ref t_prefixed, rows * k);
-        int whole = k / Chunk3 * Chunk3;
+        int chunk = 8 * lanes, whole = k / chunk * chunk;
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> xr = x.Slice(r * k, k);
             Span<float> pr = prepared.Slice(r * k, k);
-            for (int c = 0; c < whole; c += Chunk3)
+            for (int c = 0; c < whole; c += chunk)
             {
                 for (int i = 0; i < 8; i++)
                 {
-                    for (int lane = 0; lane < 8; lane++)
+                    for (int lane = 0; lane < lanes; lane++)
                     {
-                        pr[c + (8 * i) + lane] = xr[c + (8 * lane) + i];
+                        pr[c + (lanes * i) + lane] = xr[c + (8 * lane) + i];
                     }
                 }
             }

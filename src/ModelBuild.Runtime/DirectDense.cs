@@ -121,18 +121,17 @@ internal static partial class DirectDense
         ref float x0 = ref MemoryMarshal.GetReference(x);
         bool prefix = PrefixCodes<TB, TV>() && !w.HasZeroOffset;
         bool paired = prefix && PairedBlocks<TB>(w);
-        bool prefix3 = Prefix3Codes<TB, TV>(w), palette3 = Palette3Codes<TB, TV>();
+        bool prefix3 = Prefix3Codes<TB, TV>(w), palette3 = Palette3Codes<TB, TV>(), zmm3 = false;
         if (prefix)
         {
             x0 = ref MemoryMarshal.GetReference(PrefixInputs(x, rows, k, TB.Bits, paired));
         }
-        else if (prefix3)
+        else if (prefix3 || palette3)
         {
-            x0 = ref MemoryMarshal.GetReference(Prefix3Inputs(x, rows, k));
-        }
-        else if (palette3)
-        {
-            x0 = ref MemoryMarshal.GetReference(Palette3Inputs(x, rows, k));
+            // With AVX-512, 16 blocks per vector when scale groups are whole 128-column chunks.
+            zmm3 = Wide512.Enabled && (groups == 1 || w.Group % (2 * Chunk3) == 0);
+            int lanes = zmm3 ? 16 : 8;
+            x0 = ref MemoryMarshal.GetReference(prefix3 ? Prefix3Inputs(x, rows, k, lanes) : Palette3Inputs(x, rows, k, lanes));
         }
 
         Span<float> dots = stackalloc float[4];
@@ -149,9 +148,17 @@ internal static partial class DirectDense
                 {
                     PrefixRows4<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
                 }
+                else if (prefix3 && zmm3)
+                {
+                    Prefix3Rows4Zmm<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                }
                 else if (prefix3)
                 {
                     Prefix3Rows4<TB>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), ref sums[r * perRow], dots);
+                }
+                else if (palette3 && zmm3)
+                {
+                    Palette3Rows4Zmm<TB, TV>(w, j, ref Unsafe.Add(ref x0, (nint)r * k), dots);
                 }
                 else if (palette3)
                 {
