@@ -12,7 +12,7 @@ namespace ModelBuild.Runtime;
 /// holds the 8 codes c_0…c_7 of 8 consecutive columns at bits 3i (docs/FORMATS.md), so as an int32 lane its prefixes
 /// P_i = lane &amp; (2^(3(i+1)) − 1) hold c_t·2^(3t) for t ≤ i (P_7, the whole 24 bits, is below 2^24: exact as a
 /// float). One vector holds 8 blocks (64 columns, block L in lane L); with x prepared once per call as
-/// Y_i[L] = x[8L + i]/2^(3i) − x[8L + i + 1]/2^(3(i+1)) and Y_7[L] = x[8L + 7]/2^21 (<see cref="Prefix3Inputs"/>),
+/// Y_i[L] = x[8L + i]/2^(3i) − x[8L + i + 1]/2^(3(i+1)) and Y_7[L] = x[8L + 7]/2^21 (<see cref="Blocked3Inputs"/>),
 /// Σ_i P_i·Y_i = Σ_t c_t·x_t per lane. Per 8 codes and row: a mask, a convert and an FMA, int8's count (a widening load,
 /// a convert, an FMA) over 3/8 of the bytes, instead of the broadcast, variable shift and mask per 8 codes before it
 /// (1.13–1.66× int8's time). Gathering 8 blocks into lanes costs two 16-byte loads and a <c>vpshufb</c> per 64 codes.
@@ -34,44 +34,43 @@ internal static partial class DirectDense
         TB.Bits == 3 && !TV.IsPalette && !w.HasZeroOffset && (w.GroupsPerRow == 1 || w.Group % Chunk3 == 0);
 
     /// <summary>
-    /// The input rows in <see cref="Prefix3Rows4"/>'s form (<paramref name="lanes"/> = 8) or <see cref="Prefix3Rows4Zmm"/>'s
-    /// (16: chunks of 128 columns), in the per-thread scratch of rows·K floats.
+    /// The input rows prepared for the 3-bit kernels, in the per-thread scratch of rows·K floats: per whole chunk of
+    /// 8·<paramref name="lanes"/> columns (8: 64, 16: 128 for the 512-bit kernels), vector i holds in lane L either the
+    /// prefix difference Y_i of block L (<paramref name="prefixes"/>, <see cref="Prefix3Rows4"/>) or x[8L + i] (x transposed,
+    /// <see cref="Palette3Rows4"/>). Columns after the last whole chunk are copied as they are.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ReadOnlySpan<float> Prefix3Inputs(ReadOnlySpan<float> x, int rows, int k, int lanes)
+    private static ReadOnlySpan<float> Blocked3Inputs(ReadOnlySpan<float> x, int rows, int k, int lanes, bool prefixes)
     {
-        return Prefix3InputsBody(x, rows, k, lanes);
+        return Blocked3InputsBody(x, rows, k, lanes, prefixes);
     }
 
-    // Prefix3Inputs's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    // Blocked3Inputs's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ReadOnlySpan<float> Prefix3InputsBody(ReadOnlySpan<float> x, int rows, int k, int lanes)
+    private static ReadOnlySpan<float> Blocked3InputsBody(ReadOnlySpan<float> x, int rows, int k, int lanes, bool prefixes)
     {
         Span<float> prepared = ThreadScratch.Get(ref t_prefixed, rows * k);
         int chunk = 8 * lanes, whole = k / chunk * chunk;
-        Span<float> column = stackalloc float[16];
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> xr = x.Slice(r * k, k);
             Span<float> pr = prepared.Slice(r * k, k);
             for (int c = 0; c < whole; c += chunk)
             {
-                // Y_i of the chunk's blocks at c + lanes·i; the divisions are by powers of two, exact.
                 for (int i = 0; i < 8; i++)
                 {
                     for (int lane = 0; lane < lanes; lane++)
                     {
+                        // Y_i = x_i/2^(3i) − x_(i+1)/2^(3(i+1)): divisions by powers of two, exact.
                         int at = c + (8 * lane) + i;
-                        float y = xr[at] * (1f / (1 << (3 * i)));
-                        if (i < 7)
+                        float v = prefixes ? xr[at] * (1f / (1 << (3 * i))) : xr[at];
+                        if (prefixes && i < 7)
                         {
-                            y -= xr[at + 1] * (1f / (1 << (3 * (i + 1))));
+                            v -= xr[at + 1] * (1f / (1 << (3 * (i + 1))));
                         }
 
-                        column[lane] = y;
+                        pr[c + (lanes * i) + lane] = v;
                     }
-
-                    column[..lanes].CopyTo(pr.Slice(c + (lanes * i), lanes));
                 }
             }
 
@@ -81,7 +80,7 @@ internal static partial class DirectDense
         return prepared;
     }
 
-    /// <summary><see cref="Rows4"/> for linear 3-bit codes over a prepared input row <paramref name="xp"/> (<see cref="Prefix3Inputs"/>).</summary>
+    /// <summary><see cref="Rows4"/> for linear 3-bit codes over a prepared input row <paramref name="xp"/> (<see cref="Blocked3Inputs"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Prefix3Rows4<TB>(DirectWeights w, int j, ref float xp, ref float sums, Span<float> dots)
         where TB : struct, ICodeBlock
@@ -185,7 +184,7 @@ internal static partial class DirectDense
 /// <summary>
 /// 8-entry palettes over 3-bit codes at batch 1–3 (AVX2): 8 blocks per vector as <see cref="Prefix3Rows4"/> gathers
 /// them, code i of every block moved down by one immediate shift of 3i (vpermps reads only bits 0–2, so no mask), looked
-/// up and multiplied by x transposed once per call (<see cref="Palette3Inputs"/>: x[8L + i] at lane L of vector i). Per
+/// up and multiplied by x transposed once per call (<see cref="Blocked3Inputs"/>: x[8L + i] at lane L of vector i). Per
 /// 8 codes and row a shift, a vpermps and an FMA, against the broadcast, variable shift, vpermps and FMA of the plain
 /// per-block step.
 /// </summary>
@@ -196,44 +195,7 @@ internal static partial class DirectDense
         where TB : struct, ICodeBlock
         where TV : struct, ICodeValues => TB.Bits == 3 && TV.IsPalette && TV.TakesRawCodes;
 
-    /// <summary>
-    /// The input rows with each whole chunk of 8·<paramref name="lanes"/> columns transposed (x[8L + i] at lanes·i + L),
-    /// in the per-thread scratch.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ReadOnlySpan<float> Palette3Inputs(ReadOnlySpan<float> x, int rows, int k, int lanes)
-    {
-        return Palette3InputsBody(x, rows, k, lanes);
-    }
-
-    // Palette3Inputs's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ReadOnlySpan<float> Palette3InputsBody(ReadOnlySpan<float> x, int rows, int k, int lanes)
-    {
-        Span<float> prepared = ThreadScratch.Get(ref t_prefixed, rows * k);
-        int chunk = 8 * lanes, whole = k / chunk * chunk;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> xr = x.Slice(r * k, k);
-            Span<float> pr = prepared.Slice(r * k, k);
-            for (int c = 0; c < whole; c += chunk)
-            {
-                for (int i = 0; i < 8; i++)
-                {
-                    for (int lane = 0; lane < lanes; lane++)
-                    {
-                        pr[c + (lanes * i) + lane] = xr[c + (8 * lane) + i];
-                    }
-                }
-            }
-
-            xr[whole..].CopyTo(pr[whole..]);
-        }
-
-        return prepared;
-    }
-
-    /// <summary><see cref="Rows4"/> for 3-bit palettes over a transposed input row <paramref name="xt"/> (<see cref="Palette3Inputs"/>).</summary>
+    /// <summary><see cref="Rows4"/> for 3-bit palettes over a transposed input row <paramref name="xt"/> (<see cref="Blocked3Inputs"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Palette3Rows4<TB, TV>(DirectWeights w, int j, ref float xt, Span<float> dots)
         where TB : struct, ICodeBlock

@@ -9,7 +9,7 @@ namespace ModelBuild.Runtime;
 
 /// <summary>
 /// <see cref="Prefix3Rows4"/> and <see cref="Palette3Rows4"/> in 512-bit vectors: 16 blocks (128 columns) per vector,
-/// inputs prepared with 16 lanes (<see cref="Prefix3Inputs"/>, <see cref="Palette3Inputs"/>). Like the other 512-bit
+/// inputs prepared with 16 lanes (<see cref="Blocked3Inputs"/>). Like the other 512-bit
 /// kernels they have no ReadyToRun code (AggressiveOptimization: compiled once, straight to optimised code).
 /// </summary>
 internal static partial class DirectDense

@@ -131,7 +131,7 @@ internal static partial class DirectDense
             // With AVX-512, 16 blocks per vector when scale groups are whole 128-column chunks.
             zmm3 = Wide512.Enabled && (groups == 1 || w.Group % (2 * Chunk3) == 0);
             int lanes = zmm3 ? 16 : 8;
-            x0 = ref MemoryMarshal.GetReference(prefix3 ? Prefix3Inputs(x, rows, k, lanes) : Palette3Inputs(x, rows, k, lanes));
+            x0 = ref MemoryMarshal.GetReference(Blocked3Inputs(x, rows, k, lanes, prefixes: prefix3));
         }
 
         Span<float> dots = stackalloc float[4];
