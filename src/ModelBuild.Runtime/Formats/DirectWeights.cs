@@ -27,7 +27,8 @@ internal sealed class DirectWeights : IDecodedRows
         BlockBytes = bits == 3 ? 3 : 8;
         RowBytes = (cols + BlockCodes - 1) / BlockCodes * BlockBytes;
 
-        // 8 spare bytes: the 3-bit unpack reads 4 bytes for a 3-byte block and the split layouts read 8 at a time.
+        // 8 spare bytes: the 3-bit unpack reads 4 bytes for a 3-byte block, the 3-bit gathers 4 past a chunk of 8 or 16
+        // blocks (DirectDense.Blocks8/Blocks16) and the split layouts read 8 at a time.
         Codes = new byte[((long)rows * RowBytes) + 8];
     }
 
