@@ -38,6 +38,7 @@ internal static class Palette16Gemv
     private static void RunBody(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep, Span<byte> planes)
     {
         int n = w.Rows, k = w.Cols, whole = k / Block * Block;
+        bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
         Span<float> xs = Scratch(Math.Max(rows * whole, 1));
         for (int r = 0; r < rows; r++)
         {
@@ -57,7 +58,7 @@ internal static class Palette16Gemv
             for (int r = 0; r < rows; r++)
             {
                 ref float xr = ref Unsafe.Add(ref x0, (nint)r * k);
-                (float d0, float d1) = Pair(ref c0, ref c1, planes, ref Unsafe.Add(ref xs0, (nint)r * whole), whole);
+                (float d0, float d1) = Pair(ref c0, ref c1, planes, ref Unsafe.Add(ref xs0, (nint)r * whole), whole, prefetch);
                 y[(r * n) + j] = ep.Apply(j, d0 + TailDot(w, j, ref c0, ref xr, whole), 0);
                 if (j + 1 < n)
                 {
@@ -69,15 +70,17 @@ internal static class Palette16Gemv
 
     /// <summary>Dots of two weight rows' first <paramref name="whole"/> columns with x in lookup order.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static (float, float) Pair(ref byte c0, ref byte c1, Span<byte> planes, ref float xs, int whole)
+    private static (float, float) Pair(ref byte c0, ref byte c1, Span<byte> planes, ref float xs, int whole, bool prefetch)
     {
-        return PairBody(ref c0, ref c1, planes, ref xs, whole);
+        return PairBody(ref c0, ref c1, planes, ref xs, whole, prefetch);
     }
 
     // Pair's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (float, float) PairBody(ref byte c0, ref byte c1, Span<byte> planes, ref float xs, int whole)
+    private static unsafe (float, float) PairBody(ref byte c0, ref byte c1, Span<byte> planes, ref float xs, int whole, bool prefetch)
     {
+        // Two rows a block: the next two rows start where c1's row ends (rows are consecutive but for the last, odd one).
+        byte* next = RowPrefetch.Next(ref c0, 2, Unsafe.ByteOffset(ref c0, ref c1));
         ref byte p = ref MemoryMarshal.GetReference(planes);
         Vector256<byte> p00 = Plane(ref p, 0), p01 = Plane(ref p, 16), p02 = Plane(ref p, 32), p03 = Plane(ref p, 48);
         Vector256<byte> p10 = Plane(ref p, 64), p11 = Plane(ref p, 80), p12 = Plane(ref p, 96), p13 = Plane(ref p, 112);
@@ -87,6 +90,11 @@ internal static class Palette16Gemv
         Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default;
         for (int i = 0; i < whole; i += Block)
         {
+            if (prefetch)
+            {
+                RowPrefetch.Step(next, i, 2 * Block / 2);
+            }
+
             // 64 columns per row in 32 bytes: low nibbles are the first 32 columns' codes, high nibbles the next 32.
             Vector256<byte> v0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c0, i / 2));
             Vector256<byte> v1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref c1, i / 2));
