@@ -57,6 +57,10 @@ internal static partial class DirectDense
                         // One 16-float table per register: a lookup per 16 weights, no conversions (grid or not).
                         Table16GemvZmm.Run(x, w, y, rows, ep);
                     }
+                    else if (w.BiasedSteps.Length != 0)
+                    {
+                        BiasedGridPalette16Gemv.Run(x, w, y, rows, ep);
+                    }
                     else if (w.GridSteps.Length != 0)
                     {
                         GridPalette16Gemv.Run(x, w, y, rows, ep);

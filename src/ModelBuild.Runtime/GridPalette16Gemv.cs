@@ -133,7 +133,7 @@ internal static class GridPalette16Gemv
 
     /// <summary>The entries at codes 0–15 (bits 0–3 of each lane; higher bits are ignored) of a table held as two halves, as <see cref="Palette16"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Lookup16(Vector256<int> codes, Vector256<float> lo, Vector256<float> hi) =>
+    internal static Vector256<float> Lookup16(Vector256<int> codes, Vector256<float> lo, Vector256<float> hi) =>
         Avx.BlendVariable(Avx2.PermuteVar8x32(lo, codes), Avx2.PermuteVar8x32(hi, codes), Vector256.ShiftLeft(codes, 28).AsSingle());
 
     /// <summary>

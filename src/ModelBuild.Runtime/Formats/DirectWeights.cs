@@ -93,8 +93,17 @@ internal sealed class DirectWeights : IDecodedRows
     /// <summary>Per book the grid scale s of <see cref="GridSteps"/>. Empty when they are.</summary>
     public float[] GridScales { get; private set; } = [];
 
+    /// <summary>
+    /// When every book's steps lie within 127 of each other: per book its 16 steps biased into [128, 255]
+    /// (k − <see cref="StepBases"/>), as <see cref="BiasedGridPalette16Gemv"/> reads them. Empty otherwise.
+    /// </summary>
+    public byte[] BiasedSteps { get; private set; } = [];
+
+    /// <summary>Per book the bias of <see cref="BiasedSteps"/>: k = biased step + base, base = min k − 128. Empty when they are.</summary>
+    public float[] StepBases { get; private set; } = [];
+
     /// <summary>Bytes this weight holds in memory (codes, scales, zero points, tables).</summary>
-    public long ByteCount => Codes.LongLength + (4L * Scales.Length) + ZeroPoints.Length + (4L * Tables.Length) + GridSteps.Length + (4L * GridScales.Length);
+    public long ByteCount => Codes.LongLength + (4L * Scales.Length) + ZeroPoints.Length + (4L * Tables.Length) + GridSteps.Length + (4L * GridScales.Length) + BiasedSteps.Length + (4L * StepBases.Length);
 
     /// <summary>
     /// The compact form of a format 4 or 5 entry when the direct kernels cover it (linear: 1–4 bits, not ternary,
@@ -236,6 +245,36 @@ internal sealed class DirectWeights : IDecodedRows
         }
 
         (GridSteps, GridScales) = (steps, scales);
+        BiasSteps(books);
+    }
+
+    /// <summary>Sets <see cref="BiasedSteps"/> when every book's steps span at most 127 (the narrow grid's always do).</summary>
+    private void BiasSteps(int books)
+    {
+        var biased = new byte[books * 16];
+        var bases = new float[books];
+        for (int b = 0; b < books; b++)
+        {
+            ReadOnlySpan<sbyte> steps = GridSteps.AsSpan(b * 16, 16);
+            int min = int.MaxValue, max = int.MinValue;
+            foreach (sbyte k in steps)
+            {
+                (min, max) = (Math.Min(min, k), Math.Max(max, k));
+            }
+
+            if (max - min > 127)
+            {
+                return;
+            }
+
+            bases[b] = min - 128;
+            for (int e = 0; e < 16; e++)
+            {
+                biased[(b * 16) + e] = (byte)(steps[e] - min + 128);
+            }
+        }
+
+        (BiasedSteps, StepBases) = (biased, bases);
     }
 
     /// <summary>Reads the LSB-first stream (continuous across rows) and writes each row into its blocks.</summary>

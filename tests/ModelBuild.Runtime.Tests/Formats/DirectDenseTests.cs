@@ -92,30 +92,41 @@ public sealed class DirectDenseTests
         }
     }
 
-    public static TheoryData<int, int, double> GridPaletteCases()
+    public static TheoryData<int, int, double, int> GridPaletteCases()
     {
-        var data = new TheoryData<int, int, double>();
+        var data = new TheoryData<int, int, double, int>();
         foreach (int level in new[] { 0, 1, 2 })
         {
-            foreach (int rowsPerBook in new[] { 1, 3, 1000 })
+            foreach (int maxStep in new[] { 63, 127 })
             {
-                data.Add(level, rowsPerBook, 1);
+                foreach (int rowsPerBook in new[] { 1, 3, 1000 })
+                {
+                    data.Add(level, rowsPerBook, 1, maxStep);
+                }
+
+                // Inputs near 1e30: the grid kernel's k·2^24 products would overflow float32 unless x is scaled down
+                // first, and the biased kernel's x·2^64 would overflow (it hands such calls to the grid kernel).
+                data.Add(level, 1000, 1e30, maxStep);
             }
 
-            // Inputs near 1e30: the grid kernel's k·2^24 products would overflow float32 unless x is scaled down first.
-            data.Add(level, 1000, 1e30);
+            // Inputs in the biased kernel's window at both ends, and below it (1e-13: handed to the grid kernel).
+            data.Add(level, 3, 1e-11, 63);
+            data.Add(level, 3, 1e17, 63);
+            data.Add(level, 3, 1e-13, 63);
         }
 
         return data;
     }
 
     /// <summary>
-    /// 16-entry palettes whose entries are k·s (float32) with distinct integer k in [−127, 127] and one s per book:
-    /// the runtime recognises the grid (GridPalette16Gemv at batch 1–3 on AVX2) and still computes the format's values.
+    /// 16-entry palettes whose entries are k·s (float32) with distinct integer k in [−maxStep, maxStep] and one s per
+    /// book: the runtime recognises the grid (at batch 1–3 on AVX2: BiasedGridPalette16Gemv for the narrow grid of
+    /// |k| ≤ 63, GridPalette16Gemv for the wide one when a book's steps span more than 127) and still computes the
+    /// format's values.
     /// </summary>
     [Theory]
     [MemberData(nameof(GridPaletteCases))]
-    public void Int8_grid_palette_dense_equals_float64(int level, int rowsPerBook, double xScale)
+    public void Int8_grid_palette_dense_equals_float64(int level, int rowsPerBook, double xScale, int maxStep)
     {
         foreach ((int rows, int n, int k) in Sizes)
         {
@@ -124,9 +135,10 @@ public sealed class DirectDenseTests
             var tables = new float[books * 16];
             for (int b = 0; b < books; b++)
             {
-                // s = m/2^16: k·s and 127·s/127 are exact, so the grid the test means is the one the runtime derives.
+                // s = m/2^16: k·s and maxStep·s/maxStep are exact, so the grid the test means is the one the runtime derives.
                 float s = rng.Next(16, 1024) / 65536f;
-                int[] steps = [.. Enumerable.Range(-127, 255).OrderBy(_ => rng.Next()).Take(15).Append(rng.Next(2) == 0 ? 127 : -127).Distinct()];
+                int[] ends = maxStep == 63 ? [rng.Next(2) == 0 ? 63 : -63] : [127, -127];
+                int[] steps = [.. Enumerable.Range(-maxStep, (2 * maxStep) + 1).OrderBy(_ => rng.Next()).Take(16 - ends.Length).Concat(ends).Distinct()];
                 for (int e = 0; e < 16; e++)
                 {
                     tables[(b * 16) + e] = steps[e % steps.Length] * s;
@@ -139,14 +151,52 @@ public sealed class DirectDenseTests
             WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [n, k], payload) { FormatOverride = 5 }]));
             WeightMatrix w = blob.DenseMatrix(0);
             Assert.Equal(books * 16, w.Direct!.GridSteps.Length);
+            Assert.Equal(maxStep == 63 ? books * 16 : 0, w.Direct.BiasedSteps.Length);
 
-            float[] x = TestData.Floats(new Random(rows + n + k), rows * k).Select(v => (float)(v * xScale)).ToArray();
+            // Every fourth input 0 (ReLU's output): zeros are inside the biased kernel's window at any scale.
+            float[] x = TestData.Floats(new Random(rows + n + k), rows * k).Select((v, i) => i % 4 == 1 ? 0f : (float)(v * xScale)).ToArray();
             float[] bias = TestData.Floats(rng, n).Select(v => (float)(v * xScale)).ToArray();
             var y = new float[rows * n];
             Kernels.Dense((SimdLevel)level, x, w, bias, y, rows, Activation.None);
 
             double[] expected = Reference.Dense(x, wd, bias, rows, n, k, false, out double[] magnitude);
             TestData.AssertClose(expected, y, Tolerances.Dot, 1e-6 * xScale, magnitude);
+        }
+    }
+
+    /// <summary>
+    /// One input at a time (x = 0.75·e_c) on the narrow grid: the output is column c's weights, so the biased kernel's
+    /// corrections between the bytes of a lane (down to 2^−16 of a step, below the random-input test's tolerance) must
+    /// all be right for every position of a 64-column block, the 16-column blocks after them and the tail.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Each_input_alone_through_a_narrow_grid_palette_gives_its_weight_column(int level)
+    {
+        const int N = 3, K = 64 + 64 + 16 + 5;
+        var rng = new Random(11);
+        const float S = 37 / 65536f;
+        int[] steps = [.. Enumerable.Range(-63, 127).OrderBy(_ => rng.Next()).Take(15).Append(63)];
+        float[] table = steps.Select(k => k * S).ToArray();
+        int[] codes = Enumerable.Range(0, N * K).Select(_ => rng.Next(16)).ToArray();
+        byte[] payload = Concat([4, 0, 0, 0], U32(N), F32(table), Bits(codes, 4));
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, K], payload) { FormatOverride = 5 }]));
+        WeightMatrix w = blob.DenseMatrix(0);
+        Assert.NotEmpty(w.Direct!.BiasedSteps);
+
+        var x = new float[K];
+        var y = new float[N];
+        for (int c = 0; c < K; c++)
+        {
+            Array.Clear(x);
+            x[c] = 0.75f;
+            Kernels.Dense((SimdLevel)level, x, w, new float[N], y, 1, Activation.None);
+            for (int j = 0; j < N; j++)
+            {
+                // The sums carry u·x and base·Σx (up to 255 and 191 steps): their rounding is ~1e-5 of a step.
+                Assert.True(Math.Abs(y[j] - (0.75 * table[codes[(j * K) + c]])) <= 5e-5 * S, $"column {c}, row {j}: {y[j]} against {0.75 * table[codes[(j * K) + c]]}");
+            }
         }
     }
 

@@ -2,9 +2,25 @@ using ModelBuild.Runtime.Formats;
 
 namespace ModelBuild.Runtime.Tests.Formats;
 
-/// <summary>The int8-grid test for palettes (<see cref="PaletteGrid"/>): exact k·s entries pass, anything else does not.</summary>
+/// <summary>
+/// The int8-grid test for palettes (<see cref="PaletteGrid"/>): exact k·s entries on the narrow (max/63) or the wide
+/// (max/127) grid pass, anything else does not.
+/// </summary>
 public sealed class PaletteGridTests
 {
+    [Fact]
+    public void Entries_that_are_integer_steps_of_max_over_63_fit_the_narrow_grid_first()
+    {
+        const float S = 5f / 1024;
+        int[] ks = [-63, -40, -1, 0, 2, 5, 62, 63];
+        float[] table = [.. ks.Select(k => k * S)];
+        var steps = new sbyte[table.Length];
+
+        Assert.True(PaletteGrid.TryFit(table, steps, out float scale));
+        Assert.Equal(S, scale);
+        Assert.Equal(ks, steps.Select(k => (int)k));
+    }
+
     [Fact]
     public void Entries_that_are_integer_steps_of_max_over_127_fit_with_those_steps()
     {
@@ -32,7 +48,7 @@ public sealed class PaletteGridTests
     [Fact]
     public void Negative_zero_is_step_zero_and_non_finite_or_all_zero_tables_fail()
     {
-        Assert.True(PaletteGrid.TryFit([-0f, 127f], new sbyte[2], out float scale));
+        Assert.True(PaletteGrid.TryFit([-0f, 63f], new sbyte[2], out float scale));
         Assert.Equal(1f, scale);
         Assert.False(PaletteGrid.TryFit([0f, 0f], new sbyte[2], out _));
         Assert.False(PaletteGrid.TryFit([1f, float.NaN], new sbyte[2], out _));

@@ -10,14 +10,14 @@ using ModelBuild.Runtime;
 namespace ModelBuild.Compression.Tests.Methods.Quantization;
 
 /// <summary>
-/// Codebooks snapped onto an int8 grid (<see cref="GridPalette"/>): entries exactly k·s with s = max|entry| / 127 and
-/// distinct integer k, weights assigned to the nearest snapped entry, the runtime's grid kernel taking them, and the
+/// Codebooks snapped onto an int8 grid (<see cref="GridPalette"/>): entries exactly k·s with s = max|entry| / 63 (the
+/// narrow grid) and distinct integer k, weights assigned to the nearest snapped entry, the runtime's grid kernel taking them, and the
 /// manifest switch.
 /// </summary>
 public sealed class GridPaletteTests
 {
     [Fact]
-    public void Snapped_entries_are_exact_integer_steps_of_max_over_127_near_the_fitted_ones()
+    public void Snapped_entries_are_exact_integer_steps_of_max_over_63_near_the_fitted_ones()
     {
         var context = MethodHarness.Context(MnistCase.Mlp, calibrationCount: 1);
         foreach (var layer in context.Layers())
@@ -26,10 +26,10 @@ public sealed class GridPaletteTests
 
             var snapped = GridPalette.Snap(fitted)!;
 
-            var s = snapped.Max(Math.Abs) / 127f;
+            var s = snapped.Max(Math.Abs) / 63f;
             var steps = snapped.Select(v => MathF.Round(v / s)).ToArray();
             Assert.All(Enumerable.Range(0, 16), e => Assert.Equal(snapped[e], steps[e] * s)); // exactly k·s in float32
-            Assert.All(steps, k => Assert.InRange(k, -127, 127));
+            Assert.All(steps, k => Assert.InRange(k, -63, 63));
             Assert.Equal(16, steps.Distinct().Count());
             Assert.All(Enumerable.Range(0, 16), e => Assert.InRange(Math.Abs(snapped[e] - fitted[e]), 0, 0.5001 * s));
         }
@@ -39,15 +39,29 @@ public sealed class GridPaletteTests
     public void Entries_closer_than_a_step_get_distinct_steps_and_a_pinned_zero_stays_zero()
     {
         // 0 pinned first (as KMeansPalette.Fit puts it), then entries 0.2 steps apart and a tiny one that rounds to 0.
-        float[] fitted = [0f, -1.27f, 0.0005f, 0.5f, 0.502f, 0.504f, 1.27f];
+        float[] fitted = [0f, -0.63f, 0.0005f, 0.25f, 0.252f, 0.254f, 0.63f];
 
         var snapped = GridPalette.Snap(fitted)!;
 
         Assert.Equal(0f, snapped[0]);
         var steps = snapped.Select(v => (int)MathF.Round(v / 0.01f)).ToArray();
         Assert.Equal(fitted.Length, steps.Distinct().Count());
-        Assert.Equal([0, -127, 1, 50, 51, 49, 127], steps); // 0.0005 moves up off the zero; 0.504 to the nearest free step
+        Assert.Equal([0, -63, 1, 25, 26, 24, 63], steps); // 0.0005 moves up off the zero; 0.254 to the nearest free step
         Assert.Null(GridPalette.Snap([0f, 0f]));
+    }
+
+    [Fact]
+    public void Codebooks_of_more_than_127_entries_take_the_wide_grid_of_max_over_127()
+    {
+        var fitted = Enumerable.Range(0, 200).Select(i => (i - 100) * 0.013f).ToArray();
+
+        var snapped = GridPalette.Snap(fitted)!;
+
+        var s = snapped.Max(Math.Abs) / 127f;
+        var steps = snapped.Select(v => MathF.Round(v / s)).ToArray();
+        Assert.All(Enumerable.Range(0, fitted.Length), e => Assert.Equal(snapped[e], steps[e] * s));
+        Assert.Equal(fitted.Length, steps.Distinct().Count());
+        Assert.All(steps, k => Assert.InRange(k, -127, 127));
     }
 
     [Theory]
@@ -68,7 +82,7 @@ public sealed class GridPaletteTests
             for (var b = 0; b < palette.Codebooks.Length / size; b++)
             {
                 var book = palette.Codebooks.AsSpan(b * size, size).ToArray();
-                var s = book.Max(Math.Abs) / 127f;
+                var s = book.Max(Math.Abs) / 63f;
                 Assert.Equal(snapped, book.All(v => MathF.Round(v / s) * s == v));
             }
 
@@ -95,6 +109,7 @@ public sealed class GridPaletteTests
 
         var direct = blob.DenseMatrix(0).Direct!;
         Assert.Equal(16, direct.GridSteps.Length);
+        Assert.Equal(16, direct.BiasedSteps.Length);
         Assert.Equal(palette.Decode(), direct.Dequantize());
         Assert.Equal(palette.Decode(), blob.Floats(0));
     }
