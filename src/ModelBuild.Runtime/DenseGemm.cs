@@ -347,7 +347,7 @@ internal static partial class DenseGemm
             for (; j < j1; j++)
             {
                 float v = Unsafe.Add(ref c, j) + (s.HasBias ? Unsafe.Add(ref bias, j) : 0);
-                Unsafe.Add(ref yr, j) = s.Relu && v < 0 ? 0 : v;
+                Unsafe.Add(ref yr, j) = s.Relu ? Simd.Relu(v) : v;
             }
         }
     }

@@ -119,7 +119,7 @@ internal static class DirectGemm
                     for (int i = 0; i < live; i++)
                     {
                         float v = Unsafe.Add(ref c, (i * nr) + t) + (s.HasBias ? Unsafe.Add(ref bias, j0 + i) : 0);
-                        Unsafe.Add(ref yt, i) = s.Relu && v < 0 ? 0 : v;
+                        Unsafe.Add(ref yt, i) = s.Relu ? Simd.Relu(v) : v;
                     }
                 }
             }

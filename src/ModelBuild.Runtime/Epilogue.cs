@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelBuild.Runtime;
 
@@ -81,9 +82,9 @@ internal readonly ref struct Epilogue
             v += _bias[j];
         }
 
-        // "v < 0 ? 0 : v" keeps NaN, as ONNX Relu does.
-        return _relu && v < 0 ? 0 : v;
+        return _relu ? Simd.Relu(v) : v;
     }
+
 
     /// <summary>The vector form of <see cref="Apply(int, float, float)"/> for 8 outputs of one row (conv: 8 pixels).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -149,7 +150,7 @@ internal readonly ref struct Epilogue
         }
 
         v += Unsafe.Add(ref y, _residual);
-        y = _relu && v < 0 ? 0 : v;
+        y = _relu ? Simd.Relu(v) : v;
     }
 
     /// <summary>

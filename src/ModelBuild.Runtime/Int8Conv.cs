@@ -512,7 +512,7 @@ internal static unsafe class Int8Conv
                 v += residual;
             }
 
-            return Relu && v < 0 ? 0 : v; // keeps NaN, as ONNX Relu
+            return Relu ? Simd.Relu(v) : v;
         }
     }
 }

@@ -492,7 +492,7 @@ internal static class Int8Dense
                 v += _bias[j];
             }
 
-            return _relu && v < 0 ? 0 : v; // keeps NaN, as ONNX Relu
+            return _relu ? Simd.Relu(v) : v;
         }
 
         /// <summary>

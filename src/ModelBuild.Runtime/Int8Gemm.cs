@@ -466,7 +466,7 @@ internal static class Int8Gemm
                 v += _bias[j];
             }
 
-            return _relu && v < 0 ? 0 : v;
+            return _relu ? Simd.Relu(v) : v;
         }
     }
 }

@@ -17,6 +17,23 @@ internal enum SimdLevel
 /// <summary>Width selection and the few vector helpers every kernel shares.</summary>
 internal static class Simd
 {
+    /// <summary>
+    /// max(v, 0) keeping NaN (as ONNX Relu does) and −0, without a branch where SSE has <c>maxss</c>: the signs of a
+    /// GEMV's outputs are a coin toss, and a branch per output mispredicted half the time (the wide MLP at batch 1,
+    /// AVX2, Zen 5: int8 88 → 71 µs, 4-bit palette 104 → 69 µs, with its scalar epilogues branch-free).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Relu(float v)
+    {
+        if (Sse.IsSupported)
+        {
+            // maxss returns its second operand when either is NaN or both are zeros.
+            return Sse.MaxScalar(Vector128<float>.Zero, Vector128.CreateScalarUnsafe(v)).ToScalar();
+        }
+
+        return v < 0 ? 0 : v;
+    }
+
     /// <summary>The widest accelerated width: 256 → 128 → scalar, as TensorPrimitives chooses.</summary>
     public static SimdLevel Best =>
         Vector256.IsHardwareAccelerated ? SimdLevel.Vector256 :
