@@ -112,7 +112,7 @@ internal static class BiasedGridPalette16Gemv
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe float Row(ref byte c, ref byte biased, int book, ref float xs, int whole, int covered, nint rowBytes, bool prefetch)
     {
-        Vector256<byte> t = Table(ref biased, book);
+        Vector256<byte> t = GridPalette16Gemv.Table(ref Unsafe.As<byte, sbyte>(ref biased), book).AsByte();
         Vector256<byte> nibble = Vector256.Create((byte)15);
 
         // Eight accumulators (one per byte position and nibble half): with no conversions in the way, fewer left the
@@ -251,14 +251,6 @@ internal static class BiasedGridPalette16Gemv
                 }
             }
         }
-    }
-
-    /// <summary>Book <paramref name="book"/>'s 16 biased steps in both 128-bit lanes (vpshufb looks up within each lane).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Table(ref byte biased, int book)
-    {
-        Vector128<byte> half = Vector128.LoadUnsafe(ref biased, (nuint)(16 * book));
-        return Vector256.Create(half, half);
     }
 
     /// <summary>Biased steps <paramref name="first"/>…+7 of book <paramref name="book"/> as the floats u·2^−133 (u in bits 16–23).</summary>

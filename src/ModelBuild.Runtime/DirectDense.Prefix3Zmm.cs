@@ -58,14 +58,7 @@ internal static partial class DirectDense
             }
 
             Vector256<float> r0 = Fold(a0 + b0), r1 = Fold(a1 + b1), r2 = Fold(a2 + b2), r3 = Fold(a3 + b3);
-            for (int b = endChunk; b < endBlock; b++)
-            {
-                nint at = (nint)b * TB.BlockBytes;
-                ref float xl = ref Unsafe.Add(ref xp, b * 8);
-                Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
-                Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));
-                Step<TB, LinearValues>(0, ref xl, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref r0, ref r1, ref r2, ref r3);
-            }
+            LeftoverBlocks<TB, LinearValues>(endChunk, endBlock, ref xp, ref c0, ref c1, ref c2, ref c3, ref t0, ref t1, ref t2, ref t3, ref r0, ref r1, ref r2, ref r3);
 
             ScaleGroup(w, g, Vector256.LoadUnsafe(ref sums, (nuint)(8 * g)), j, j1, j2, j3, ref t0, ref t1, ref t2, ref t3, r0, r1, r2, r3, ref s0, ref s1, ref s2, ref s3);
         }
@@ -116,19 +109,34 @@ internal static partial class DirectDense
         }
 
         Vector256<float> r0 = Fold(a0 + b0), r1 = Fold(a1 + b1), r2 = Fold(a2 + b2), r3 = Fold(a3 + b3);
-        for (int b = chunks; b < blocks; b++)
-        {
-            nint at = (nint)b * TB.BlockBytes;
-            ref float xl = ref Unsafe.Add(ref xt, b * 8);
-            Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
-            Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));
-            Step<TB, TV>(0, ref xl, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref r0, ref r1, ref r2, ref r3);
-        }
+        LeftoverBlocks<TB, TV>(chunks, blocks, ref xt, ref c0, ref c1, ref c2, ref c3, ref t0, ref t1, ref t2, ref t3, ref r0, ref r1, ref r2, ref r3);
 
         dots[0] = Vector256.Sum(r0) + Rest(w, j, ref xt);
         dots[1] = Vector256.Sum(r1) + Rest(w, j1, ref xt);
         dots[2] = Vector256.Sum(r2) + Rest(w, j2, ref xt);
         dots[3] = Vector256.Sum(r3) + Rest(w, j3, ref xt);
+    }
+
+    /// <summary>
+    /// Blocks <paramref name="from"/> … <paramref name="to"/> − 1 of four rows one 8-code block at a time (256-bit
+    /// <see cref="Step{TB, TV}"/>): what a 512-bit kernel leaves after its chunks of 16 blocks.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LeftoverBlocks<TB, TV>(
+        int from, int to, ref float x, ref byte c0, ref byte c1, ref byte c2, ref byte c3,
+        ref float t0, ref float t1, ref float t2, ref float t3,
+        ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3)
+        where TB : struct, ICodeBlock
+        where TV : struct, ICodeValues
+    {
+        for (int b = from; b < to; b++)
+        {
+            nint at = (nint)b * TB.BlockBytes;
+            ref float xl = ref Unsafe.Add(ref x, b * 8);
+            Vector256<int> v0 = TB.Load(ref Unsafe.Add(ref c0, at)), v1 = TB.Load(ref Unsafe.Add(ref c1, at));
+            Vector256<int> v2 = TB.Load(ref Unsafe.Add(ref c2, at)), v3 = TB.Load(ref Unsafe.Add(ref c3, at));
+            Step<TB, TV>(0, ref xl, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref r0, ref r1, ref r2, ref r3);
+        }
     }
 
     /// <summary>16 consecutive 3-byte blocks (48 bytes) as int32 lanes, block L's 24 bits in lane L, top byte 0; reads 52 bytes (see <see cref="Blocks8"/>).</summary>

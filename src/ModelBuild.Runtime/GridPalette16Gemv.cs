@@ -174,7 +174,7 @@ internal static class GridPalette16Gemv
 
     /// <summary>Book <paramref name="book"/>'s 16 steps in both 128-bit lanes (vpshufb looks up within each lane).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Table(ref sbyte steps, int book)
+    internal static Vector256<sbyte> Table(ref sbyte steps, int book)
     {
         Vector128<sbyte> half = Vector128.LoadUnsafe(ref steps, (nuint)(16 * book));
         return Vector256.Create(half, half);
