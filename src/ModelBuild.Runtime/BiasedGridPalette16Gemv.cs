@@ -146,7 +146,7 @@ internal static class BiasedGridPalette16Gemv
             }
         }
 
-        return a.Sum() + b.Sum();
+        return Vector256.Sum(((a.Q0 + b.Q0) + (a.Q1 + b.Q1)) + ((a.Q2 + b.Q2) + (a.Q3 + b.Q3)));
     }
 
     /// <summary>
@@ -162,12 +162,10 @@ internal static class BiasedGridPalette16Gemv
         a.Q3 = Simd.MulAdd(Byte3(u), Vector256.LoadUnsafe(ref x, 24), a.Q3);
     }
 
-    /// <summary>One row's four FMA chains (a struct of locals the JIT keeps in registers).</summary>
+    /// <summary>Four FMA chains (a struct of locals the JIT keeps in registers).</summary>
     private struct Accumulators
     {
         public Vector256<float> Q0, Q1, Q2, Q3;
-
-        public readonly float Sum() => Vector256.Sum((Q0 + Q1) + (Q2 + Q3));
     }
 
     /// <summary>Byte 3 (b3) of each int32 lane at bits 16–23 with b2 and b1 below it: 2^−133·(b3 + b2/2^8 + b1/2^16).</summary>

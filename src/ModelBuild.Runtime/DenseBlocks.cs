@@ -123,6 +123,36 @@ internal static class DenseBlocks
             nint rowBytes = Unsafe.ByteOffset(ref w0, ref w1);
             byte* ahead = (byte*)Unsafe.AsPointer(ref w0) + (4 * rowBytes);
             nint step = Math.Max(1, 4 * rowBytes * Vector256<float>.Count / Math.Max(1, k));
+
+            // Two accumulators per row: with one, each row's FMAs wait on the one before (4 cycles on Zen 5) and the
+            // loop ran at 4 cycles per 32 weights where its 12 instructions need 3 (1024 × 1024 int8: 38.6 → 35.6 µs).
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default, sb = default;
+            for (; i <= k - (2 * Vector256<float>.Count); i += 2 * Vector256<float>.Count, ahead += 2 * step)
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead);
+                    Sse.Prefetch0(ahead + step);
+                }
+
+                Vector256<float> va = Vector256.LoadUnsafe(ref xa, (nuint)i);
+                Vector256<float> vb = Vector256.LoadUnsafe(ref xa, (nuint)(i + Vector256<float>.Count));
+                a0 = Simd.MulAdd(TL.Load256(ref w0, i), va, a0);
+                a1 = Simd.MulAdd(TL.Load256(ref w1, i), va, a1);
+                a2 = Simd.MulAdd(TL.Load256(ref w2, i), va, a2);
+                a3 = Simd.MulAdd(TL.Load256(ref w3, i), va, a3);
+                b0 = Simd.MulAdd(TL.Load256(ref w0, i + Vector256<float>.Count), vb, b0);
+                b1 = Simd.MulAdd(TL.Load256(ref w1, i + Vector256<float>.Count), vb, b1);
+                b2 = Simd.MulAdd(TL.Load256(ref w2, i + Vector256<float>.Count), vb, b2);
+                b3 = Simd.MulAdd(TL.Load256(ref w3, i + Vector256<float>.Count), vb, b3);
+                if (TL.Asymmetric)
+                {
+                    sa += va;
+                    sb += vb;
+                }
+            }
+
+            (a0, a1, a2, a3, sa) = (a0 + b0, a1 + b1, a2 + b2, a3 + b3, sa + sb);
             for (; i <= k - Vector256<float>.Count; i += Vector256<float>.Count, ahead += step)
             {
                 if (Sse.IsSupported)
