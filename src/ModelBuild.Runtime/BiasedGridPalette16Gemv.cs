@@ -84,7 +84,7 @@ internal static class BiasedGridPalette16Gemv
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float xs0 = ref MemoryMarshal.GetReference(xs);
-        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        ref byte codes = ref w.CodeStart;
         ref byte biased = ref MemoryMarshal.GetArrayDataReference(w.BiasedSteps);
         bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
         for (int j = 0; j < n; j++)

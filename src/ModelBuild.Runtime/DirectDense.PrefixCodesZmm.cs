@@ -28,7 +28,7 @@ internal static partial class DirectDense
     {
         int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = w.Group;
         int j1 = Math.Min(j + 1, last), j2 = Math.Min(j + 2, last), j3 = Math.Min(j + 3, last);
-        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        ref byte codes = ref w.CodeStart;
         ref byte c0 = ref Unsafe.Add(ref codes, (nint)j * w.RowBytes);
         ref byte c1 = ref Unsafe.Add(ref codes, (nint)j1 * w.RowBytes);
         ref byte c2 = ref Unsafe.Add(ref codes, (nint)j2 * w.RowBytes);

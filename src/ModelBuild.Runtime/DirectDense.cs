@@ -205,7 +205,7 @@ internal static partial class DirectDense
     {
         int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = w.Group;
         int j1 = Math.Min(j + 1, last), j2 = Math.Min(j + 2, last), j3 = Math.Min(j + 3, last);
-        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        ref byte codes = ref w.CodeStart;
         ref byte c0 = ref Unsafe.Add(ref codes, (nint)j * w.RowBytes);
         ref byte c1 = ref Unsafe.Add(ref codes, (nint)j1 * w.RowBytes);
         ref byte c2 = ref Unsafe.Add(ref codes, (nint)j2 * w.RowBytes);
@@ -278,7 +278,7 @@ internal static partial class DirectDense
         where TV : struct, ICodeValues
     {
         int last = w.Rows - 1, j1 = Math.Min(j + 1, last), j2 = Math.Min(j + 2, last), j3 = Math.Min(j + 3, last);
-        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        ref byte codes = ref w.CodeStart;
         (Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3) = Tail<TB, TV>(
             w, w.Cols / TB.BlockCodes, ref x,
             ref Unsafe.Add(ref codes, (nint)j * w.RowBytes), ref Unsafe.Add(ref codes, (nint)j1 * w.RowBytes),
@@ -553,7 +553,7 @@ internal static partial class DirectDense
         where TV : struct, ICodeValues
     {
         int blocks = w.Cols / TB.BlockCodes;
-        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Codes), (nint)row * w.RowBytes);
+        ref byte codes = ref Unsafe.Add(ref w.CodeStart, (nint)row * w.RowBytes);
         ref float table = ref RowParams<TV>(w, row);
         ref float d = ref MemoryMarshal.GetReference(dst);
         for (int b = 0; b < blocks; b++)

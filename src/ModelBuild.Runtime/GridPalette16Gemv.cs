@@ -52,7 +52,7 @@ internal static class GridPalette16Gemv
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float xs0 = ref MemoryMarshal.GetReference(xs);
-        ref byte codes = ref MemoryMarshal.GetArrayDataReference(w.Codes);
+        ref byte codes = ref w.CodeStart;
         bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
         ref sbyte steps = ref MemoryMarshal.GetArrayDataReference(w.GridSteps);
         for (int j = 0; j < n; j += 2)

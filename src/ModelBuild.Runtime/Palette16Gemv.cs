@@ -53,8 +53,8 @@ internal static class Palette16Gemv
             int j1 = Math.Min(j + 1, n - 1);
             BuildPlanes(w, j, ref bookA, planes[..64]);
             BuildPlanes(w, j1, ref bookB, planes[64..]);
-            ref byte c0 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Codes), (nint)j * w.RowBytes);
-            ref byte c1 = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Codes), (nint)j1 * w.RowBytes);
+            ref byte c0 = ref Unsafe.Add(ref w.CodeStart, (nint)j * w.RowBytes);
+            ref byte c1 = ref Unsafe.Add(ref w.CodeStart, (nint)j1 * w.RowBytes);
             for (int r = 0; r < rows; r++)
             {
                 ref float xr = ref Unsafe.Add(ref x0, (nint)r * k);

@@ -83,7 +83,7 @@ internal static class Table16GemvZmm
     public static int DecodeRow(DirectWeights w, int row, Span<float> dst)
     {
         Vector512<float> table = RowTable(w, row);
-        ref byte codes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Codes), (nint)row * w.RowBytes);
+        ref byte codes = ref Unsafe.Add(ref w.CodeStart, (nint)row * w.RowBytes);
         ref float d = ref MemoryMarshal.GetReference(dst);
         int whole = w.Cols / Block * Block;
         for (int c = 0; c < whole; c += Block)
@@ -122,7 +122,7 @@ internal static class Table16GemvZmm
         }
 
         public ref byte Codes(DirectWeights w, int i) =>
-            ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Codes), (nint)Row(i) * w.RowBytes);
+            ref Unsafe.Add(ref w.CodeStart, (nint)Row(i) * w.RowBytes);
 
         public Vector512<float> Table(DirectWeights w, int i) => RowTable(w, Row(i));
 

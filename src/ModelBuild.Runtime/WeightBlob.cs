@@ -305,7 +305,7 @@ public sealed class WeightBlob
         int rows = e.Rows, cols = e.Cols;
         if (Formats.FormatCodes.IsCompact(e.Code))
         {
-            if (Formats.DirectWeights.TryCreate(e.Code, data, rows, cols, Describe(index, e.Name)) is { } direct)
+            if (Formats.DirectWeights.TryCreate(e.Code, data, rows, cols, Describe(index, e.Name), payload) is { } direct)
             {
                 return new WeightMatrix(direct);
             }

@@ -9,7 +9,9 @@ namespace ModelBuild.Benchmarks;
 /// Working set and managed heap after the first prediction of the wide MLP, one fresh process per variant
 /// (`-- memory wide`): the parent writes each blob (and the ONNX model) to a temporary file, and each child measures
 /// Process.WorkingSet64 and GC.GetTotalMemory(true) before loading and after load + one batch-1 prediction + a full
-/// compacting GC, so the file's bytes (garbage once loaded) are not counted. `-- memory wide 64` predicts a batch of 64
+/// compacting GC. The child loads the blob with <see cref="WeightBlob.LoadFile"/>: one pinned copy that the weights
+/// then use in place, as a generated predictor uses its mapped resource. `MEMORY_DETAIL=1` also prints (to stderr)
+/// the RssAnon / RssFile / RssShmem growth from /proc/self/status and the GC's committed bytes. `-- memory wide 64` predicts a batch of 64
 /// instead (the batched GEMM's packed weights then count); `-- memory wide 64 float-panels` packs int8 weights as float
 /// panels (<see cref="DenseGemm.Int8Panels"/> off) for comparison. Each child then measures again after one batch-64
 /// prediction (what batched paths add: float panels or per-thread scratch).
@@ -58,6 +60,7 @@ internal static class WideMlpMemory
         var x = new float[batch * WideMlp.Inputs];
         var y = new float[batch * WideMlp.Outputs];
         (long ws0, long heap0) = Measure();
+        var st0 = Status();
         InferenceSession? session = null;
         WideMlp? mlp = null;
         if (variant.StartsWith("ort-", StringComparison.Ordinal))
@@ -76,6 +79,11 @@ internal static class WideMlpMemory
         }
 
         (long ws1, long heap1) = Measure();
+        var st1 = Status();
+        if (Environment.GetEnvironmentVariable("MEMORY_DETAIL") is not null)
+        {
+            Console.Error.WriteLine(variant + ": " + string.Join(" ", st1.Select(kv => $"{kv.Key} {(kv.Value - st0[kv.Key]) / 1024.0:F2}")) + $" committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:F2}");
+        }
 
         // Then one batch-64 prediction: batched paths may build per-process data (float panels) or per-thread scratch.
         var x64 = new float[64 * WideMlp.Inputs];
@@ -100,7 +108,11 @@ internal static class WideMlpMemory
 
     /// <summary>Its own frame, so the file's bytes are not kept alive by a temporary of the caller (tier-0 code).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static WideMlp Load(string file, bool decoded, bool int8Activations, bool csr) => new(WeightBlob.Load(File.ReadAllBytes(file)), decoded, int8Activations, csr);
+    private static WideMlp Load(string file, bool decoded, bool int8Activations, bool csr) => new(WeightBlob.LoadFile(file), decoded, int8Activations, csr);
+
+    private static Dictionary<string, long> Status() => File.ReadAllLines("/proc/self/status")
+        .Where(l => l.StartsWith("Rss", StringComparison.Ordinal))
+        .ToDictionary(l => l.Split(':')[0], l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture));
 
     private static (long WorkingSet, long Heap) Measure()
     {

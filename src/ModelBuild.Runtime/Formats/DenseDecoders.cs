@@ -61,7 +61,7 @@ internal static class DenseDecoders
     }
 
     /// <summary>The validated header and layout of a packed linear entry.</summary>
-    internal readonly record struct LinearHeader(int Bits, bool HasZeroPoints, bool Ternary, int Group, int GroupsPerRow, long Groups, long ZeroPointBytes)
+    internal readonly record struct LinearHeader(int Bits, bool HasZeroPoints, bool Ternary, int Group, int GroupsPerRow, long Groups, long ZeroPointBytes, bool Blocked)
     {
         /// <summary>Byte offset of the code stream.</summary>
         public int StreamOffset => (int)(8 + (4 * Groups) + ZeroPointBytes);
@@ -78,11 +78,13 @@ internal static class DenseDecoders
     {
         FormatCodes.AtLeast(data.Length, 8, where, "packed linear");
         int bits = data[0], flags = data[1];
-        bool hasZp = (flags & 1) != 0, ternary = (flags & 2) != 0;
-        if (bits is < 1 or > 8 || (flags & ~3) != 0 || data[2] != 0 || data[3] != 0 || (ternary && bits != 2))
+        bool hasZp = (flags & 1) != 0, ternary = (flags & 2) != 0, blocked = (flags & RowBlockedFlag) != 0;
+        if (bits is < 1 or > 8 || (flags & ~7) != 0 || data[2] != 0 || data[3] != 0 || (ternary && bits != 2))
         {
-            throw FormatCodes.Fail(where, $"packed linear header has bits {bits}, flags 0x{flags:x2} (bits must be 1..8, 2 for ternary; flags 0..3; reserved 0)");
+            throw FormatCodes.Fail(where, $"packed linear header has bits {bits}, flags 0x{flags:x2} (bits must be 1..8, 2 for ternary; flags 0..7; reserved 0)");
         }
+
+        CheckBlocked(blocked, bits, ternary, rows, cols, count, where);
 
         uint group = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
         if (group < 1 || group > Math.Max(cols, 1))
@@ -93,11 +95,15 @@ internal static class DenseDecoders
         int perRow = cols == 0 ? 0 : (int)((cols + group - 1) / group);
         long groups = (long)rows * perRow;
         long zpBytes = hasZp ? (groups + 3) & ~3L : 0;
-        long stream = ternary ? (count + 4) / 5 : ((count * bits) + 7) / 8;
-        FormatCodes.Expect(data.Length, 8 + (4 * groups) + zpBytes + stream, where, ternary ? "packed ternary" : $"packed int{bits}");
-        var header = new LinearHeader(bits, hasZp, ternary, (int)group, perRow, groups, zpBytes);
+        long stream = blocked ? new RowBlocks(bits, cols).Length(rows) : ternary ? (count + 4) / 5 : ((count * bits) + 7) / 8;
+        FormatCodes.Expect(data.Length, 8 + (4 * groups) + zpBytes + stream, where, ternary ? "packed ternary" : $"packed int{bits}{(blocked ? " (row-blocked)" : "")}");
+        var header = new LinearHeader(bits, hasZp, ternary, (int)group, perRow, groups, zpBytes, blocked);
         ReadOnlySpan<byte> packed = data[header.StreamOffset..];
-        if (ternary)
+        if (blocked)
+        {
+            new RowBlocks(bits, cols).CheckPadding(packed, rows, where);
+        }
+        else if (ternary)
         {
             FormatCodes.CheckTernary(packed, count, where);
         }
@@ -119,7 +125,11 @@ internal static class DenseDecoders
 
         ReadOnlySpan<byte> packed = data[h.StreamOffset..];
         var codes = new byte[count];
-        if (ternary)
+        if (h.Blocked)
+        {
+            Unblock(packed, bits, rows, cols, codes);
+        }
+        else if (ternary)
         {
             Unpack.Ternary(packed, codes);
         }
@@ -160,7 +170,7 @@ internal static class DenseDecoders
     }
 
     /// <summary>The validated header of a palettized entry: index bits, rows per codebook, codebook count.</summary>
-    internal readonly record struct PaletteHeader(int Bits, int RowsPerBook, int Books)
+    internal readonly record struct PaletteHeader(int Bits, int RowsPerBook, int Books, bool Blocked)
     {
         /// <summary>Entries per codebook (2^bits).</summary>
         public int Size => 1 << Bits;
@@ -170,28 +180,39 @@ internal static class DenseDecoders
     }
 
     /// <summary>Checks a palettized entry's header, length and stream padding (docs/FORMATS.md §5).</summary>
-    internal static PaletteHeader ParsePalette(ReadOnlySpan<byte> data, int rows, long count, string where)
+    internal static PaletteHeader ParsePalette(ReadOnlySpan<byte> data, int rows, int cols, long count, string where)
     {
         FormatCodes.AtLeast(data.Length, 8, where, "palettized");
-        int bits = data[0];
+        int bits = data[0], flags = data[1];
+        bool blocked = flags == RowBlockedFlag;
         uint perBook = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
-        if (bits is < 1 or > 8 || data[1] != 0 || data[2] != 0 || data[3] != 0 || perBook < 1)
+        if (bits is < 1 or > 8 || (flags != 0 && !blocked) || data[2] != 0 || data[3] != 0 || perBook < 1)
         {
-            throw FormatCodes.Fail(where, $"palettized header has bits {bits}, rows per codebook {perBook} (bits must be 1..8, rows per codebook ≥ 1, reserved 0)");
+            throw FormatCodes.Fail(where, $"palettized header has bits {bits}, flags 0x{flags:x2}, rows per codebook {perBook} (bits must be 1..8, flags 0 or 4, rows per codebook ≥ 1, reserved 0)");
         }
 
+        CheckBlocked(blocked, bits, false, rows, cols, count, where);
         int size = 1 << bits;
         long books = rows == 0 ? 0 : (rows + perBook - 1) / perBook;
-        FormatCodes.Expect(data.Length, 8 + (4 * books * size) + (((count * bits) + 7) / 8), where, $"palettized {bits}-bit");
-        var header = new PaletteHeader(bits, (int)Math.Min(perBook, int.MaxValue), (int)books);
-        FormatCodes.CheckPadding(data[header.StreamOffset..], count * bits, where);
+        long stream = blocked ? new RowBlocks(bits, cols).Length(rows) : ((count * bits) + 7) / 8;
+        FormatCodes.Expect(data.Length, 8 + (4 * books * size) + stream, where, $"palettized {bits}-bit{(blocked ? " (row-blocked)" : "")}");
+        var header = new PaletteHeader(bits, (int)Math.Min(perBook, int.MaxValue), (int)books, blocked);
+        if (blocked)
+        {
+            new RowBlocks(bits, cols).CheckPadding(data[header.StreamOffset..], rows, where);
+        }
+        else
+        {
+            FormatCodes.CheckPadding(data[header.StreamOffset..], count * bits, where);
+        }
+
         return header;
     }
 
     private static void Palette(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
     {
         long count = kept?.Length ?? dest.Length;
-        PaletteHeader h = ParsePalette(data, rows, count, where);
+        PaletteHeader h = ParsePalette(data, rows, cols, count, where);
         int bits = h.Bits, size = h.Size;
         long perBook = h.RowsPerBook, books = h.Books;
         var table = new float[books * size];
@@ -202,7 +223,14 @@ internal static class DenseDecoders
 
         ReadOnlySpan<byte> packed = data[h.StreamOffset..];
         var indices = new byte[count];
-        Unpack.Bits(packed, bits, indices, level);
+        if (h.Blocked)
+        {
+            Unblock(packed, bits, rows, cols, indices);
+        }
+        else
+        {
+            Unpack.Bits(packed, bits, indices, level);
+        }
         if (kept is null)
         {
             for (long b = 0; b < books; b++)
@@ -217,6 +245,33 @@ internal static class DenseDecoders
         for (int j = 0; j < kept.Length; j++)
         {
             dest[kept[j]] = table[(int)(kept[j] / cols / perBook * size) + indices[j]];
+        }
+    }
+
+    /// <summary>Flag bit 2 of formats 4 and 5: the codes are row-blocked (<see cref="RowBlocks"/>), not one LSB-first stream.</summary>
+    internal const int RowBlockedFlag = 4;
+
+    /// <summary>Row-blocked codes need 1–4-bit, non-ternary codes covering the whole matrix (never a sparse entry's kept values).</summary>
+    private static void CheckBlocked(bool blocked, int bits, bool ternary, int rows, int cols, long count, string where)
+    {
+        if (blocked && (!RowBlocks.Supports(bits) || ternary || count != (long)rows * cols))
+        {
+            throw FormatCodes.Fail(where, count != (long)rows * cols
+                ? "row-blocked codes cannot hold a sparse entry's kept values"
+                : $"row-blocked codes need 1..4-bit codes, not {(ternary ? "ternary" : $"{bits}-bit")}");
+        }
+    }
+
+    /// <summary>Row-major codes of a row-blocked stream.</summary>
+    private static void Unblock(ReadOnlySpan<byte> blocked, int bits, int rows, int cols, Span<byte> codes)
+    {
+        var layout = new RowBlocks(bits, cols);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                codes[(r * cols) + c] = (byte)layout.Code(blocked, r, c);
+            }
         }
     }
 }

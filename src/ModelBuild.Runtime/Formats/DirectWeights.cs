@@ -1,35 +1,29 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ModelBuild.Runtime.Formats;
 
 /// <summary>
 /// A packed linear (int1..int4, per-channel or per-group, with or without zero points) or palettized (≤ 4-bit
-/// indices) weight kept in its compact form for <see cref="DirectDense"/>: codes stay at their stored bit width,
-/// only regrouped so that every row starts on a block and a block unpacks into registers with a load, a shift and a
-/// mask. Memory is the blob entry's bytes plus at most one partial block per row (and a palette padded to 8 entries).
+/// indices) weight kept in its compact form for <see cref="DirectDense"/>: codes stay at their stored bit width, in
+/// the <see cref="RowBlocks"/> layout, so every row starts on a block and a block unpacks into registers with a load,
+/// a shift and a mask. An entry the compressor wrote row-blocked is read where the blob lies (process memory for its
+/// codes is the blob's bytes); an older LSB-first stream is regrouped once into a pinned copy. Scales, zero points and
+/// tables are small per-row or per-book arrays.
 /// </summary>
-/// <remarks>
-/// Block layouts (<see cref="BlockCodes"/> codes in <see cref="BlockBytes"/> bytes, rows padded to whole blocks with 0
-/// codes that are never read): for 1, 2 and 4 bits, 8 bytes hold 64/b codes and byte <c>j</c> holds codes
-/// <c>j + 8m</c> at bits <c>b·m</c>, so one zero-extending byte→int32 load gives 8 lanes for every <c>m</c>; for 3 bits,
-/// 3 bytes hold 8 codes in stream order (code <c>i</c> at bits <c>3i</c>), unpacked by a per-lane variable shift.
-/// </remarks>
-internal sealed class DirectWeights : IDecodedRows
+internal sealed unsafe class DirectWeights : IDecodedRows
 {
+    private object _codeOwner = Array.Empty<byte>();
+    private byte* _codes;
+
     private DirectWeights(int rows, int cols, int bits, bool palette)
     {
         Rows = rows;
         Cols = cols;
         Bits = bits;
         IsPalette = palette;
-        BlockCodes = bits == 3 ? 8 : 64 / bits;
-        BlockBytes = bits == 3 ? 3 : 8;
-        RowBytes = (cols + BlockCodes - 1) / BlockCodes * BlockBytes;
-
-        // 8 spare bytes: the 3-bit unpack reads 4 bytes for a 3-byte block, the 3-bit gathers 4 past a chunk of 8 or 16
-        // blocks (DirectDense.Blocks8/Blocks16) and the split layouts read 8 at a time.
-        Codes = new byte[((long)rows * RowBytes) + 8];
+        Layout = new RowBlocks(bits, cols);
     }
 
     public int Rows { get; }
@@ -42,15 +36,28 @@ internal sealed class DirectWeights : IDecodedRows
     /// <summary>True for a palette (value = table[code]); false for linear (value = (code − offset)·scale).</summary>
     public bool IsPalette { get; }
 
-    public int BlockCodes { get; }
+    /// <summary>The codes' layout (<see cref="RowBlocks"/>).</summary>
+    public RowBlocks Layout { get; }
 
-    public int BlockBytes { get; }
+    public int BlockCodes => Layout.BlockCodes;
 
-    /// <summary>Bytes per row in <see cref="Codes"/> (whole blocks).</summary>
-    public int RowBytes { get; }
+    public int BlockBytes => Layout.BlockBytes;
 
-    /// <summary>The regrouped codes, <see cref="Rows"/> × <see cref="RowBytes"/> and 8 spare bytes.</summary>
-    public byte[] Codes { get; }
+    /// <summary>Bytes per row in the codes (whole blocks).</summary>
+    public int RowBytes => Layout.RowBytes;
+
+    /// <summary>
+    /// The first byte of the codes: <see cref="Rows"/> × <see cref="RowBytes"/> in the <see cref="RowBlocks"/> layout
+    /// and <see cref="RowBlocks.SpareBytes"/> zero bytes. They stay at this address while the weight is reachable:
+    /// the blob's payload itself when the entry was written row-blocked, else a pinned regrouped copy.
+    /// </summary>
+    public ref byte CodeStart => ref Unsafe.AsRef<byte>(_codes);
+
+    /// <summary>The codes as a span (<see cref="CodeStart"/>, <see cref="RowBlocks.Length"/> bytes).</summary>
+    public ReadOnlySpan<byte> CodeBytes => new(_codes, checked((int)Layout.Length(Rows)));
+
+    /// <summary>True when the codes are the blob's own bytes (a row-blocked entry), not a regrouped copy.</summary>
+    public bool CodesInPlace => _codeOwner is not byte[];
 
     /// <summary>Columns per scale group (linear); <see cref="Cols"/> for a palette (one "group" per row).</summary>
     public int Group { get; private set; }
@@ -103,14 +110,15 @@ internal sealed class DirectWeights : IDecodedRows
     public float[] StepBases { get; private set; } = [];
 
     /// <summary>Bytes this weight holds in memory (codes, scales, zero points, tables).</summary>
-    public long ByteCount => Codes.LongLength + (4L * Scales.Length) + ZeroPoints.Length + (4L * Tables.Length) + GridSteps.Length + (4L * GridScales.Length) + BiasedSteps.Length + (4L * StepBases.Length);
+    public long ByteCount => Layout.Length(Rows) + (4L * Scales.Length) + ZeroPoints.Length + (4L * Tables.Length) + GridSteps.Length + (4L * GridScales.Length) + BiasedSteps.Length + (4L * StepBases.Length);
 
     /// <summary>
     /// The compact form of a format 4 or 5 entry when the direct kernels cover it (linear: 1–4 bits, not ternary,
     /// group a multiple of the block or one group per row; palette: 1–4 bits), else null (the caller decodes to
-    /// float32). The entry is validated exactly as the decoder validates it.
+    /// float32). The entry is validated exactly as the decoder validates it. Row-blocked codes are used in place when
+    /// <paramref name="inPlaceOwner"/> keeps <paramref name="data"/> at its address (the blob's payload), else copied.
     /// </summary>
-    public static DirectWeights? TryCreate(byte code, ReadOnlySpan<byte> data, int rows, int cols, string where)
+    public static DirectWeights? TryCreate(byte code, ReadOnlySpan<byte> data, int rows, int cols, string where, object? inPlaceOwner = null)
     {
         long count = (long)rows * cols;
         if (code == FormatCodes.PackedLinear)
@@ -146,13 +154,13 @@ internal sealed class DirectWeights : IDecodedRows
                 }
             }
 
-            w.Regroup(data[h.StreamOffset..]);
+            w.SetCodes(data[h.StreamOffset..], h.Blocked, inPlaceOwner);
             return w;
         }
 
         if (code == FormatCodes.Palettized)
         {
-            DenseDecoders.PaletteHeader h = DenseDecoders.ParsePalette(data, rows, count, where);
+            DenseDecoders.PaletteHeader h = DenseDecoders.ParsePalette(data, rows, cols, count, where);
             if (count == 0 || h.Bits > 4)
             {
                 return null;
@@ -168,7 +176,7 @@ internal sealed class DirectWeights : IDecodedRows
                 }
             }
 
-            w.Regroup(data[h.StreamOffset..]);
+            w.SetCodes(data[h.StreamOffset..], h.Blocked, inPlaceOwner);
             w.FitGrid(h.Books, h.Size);
             return w;
         }
@@ -176,32 +184,11 @@ internal sealed class DirectWeights : IDecodedRows
         return null;
     }
 
-    /// <summary>The stored code at (<paramref name="r"/>, <paramref name="c"/>): the layout's definition.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Code(int r, int c)
-    {
-        int block = c / BlockCodes, within = c - (block * BlockCodes);
-        long at = ((long)r * RowBytes) + ((long)block * BlockBytes);
-        if (Bits == 3)
-        {
-            uint v = Codes[at] | ((uint)Codes[at + 1] << 8) | ((uint)Codes[at + 2] << 16);
-            return (int)((v >> (3 * within)) & 7);
-        }
-
-        return (Codes[at + (within & 7)] >> (Bits * (within >> 3))) & ((1 << Bits) - 1);
-    }
+    /// <summary>The stored code at (<paramref name="r"/>, <paramref name="c"/>).</summary>
+    public int Code(int r, int c) => Layout.Code(CodeBytes, r, c);
 
     /// <summary>The weight's value at (r, c), exactly as docs/FORMATS.md defines it (and as the float32 decoder gives it).</summary>
-    public float Value(int r, int c)
-    {
-        if (IsPalette)
-        {
-            return Tables[(r / RowsPerBook * TableStride) + Code(r, c)];
-        }
-
-        int g = (r * GroupsPerRow) + (c / Group);
-        return (Code(r, c) - Offset(g)) * Scales[g];
-    }
+    public float Value(int r, int c) => ValueIn(CodeBytes, r, c);
 
     /// <summary>Linear: the code bias plus group <paramref name="g"/>'s zero point (a small exact integer).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -215,15 +202,28 @@ internal sealed class DirectWeights : IDecodedRows
     public float[] Dequantize()
     {
         var result = new float[(long)Rows * Cols];
+        ReadOnlySpan<byte> codes = CodeBytes;
         for (int r = 0; r < Rows; r++)
         {
             for (int c = 0; c < Cols; c++)
             {
-                result[((long)r * Cols) + c] = Value(r, c);
+                result[((long)r * Cols) + c] = ValueIn(codes, r, c);
             }
         }
 
         return result;
+    }
+
+    private float ValueIn(ReadOnlySpan<byte> codes, int r, int c)
+    {
+        int code = Layout.Code(codes, r, c);
+        if (IsPalette)
+        {
+            return Tables[(r / RowsPerBook * TableStride) + code];
+        }
+
+        int g = (r * GroupsPerRow) + (c / Group);
+        return (code - Offset(g)) * Scales[g];
     }
 
     /// <summary>Sets <see cref="GridSteps"/> when the palette has 16 entries and every book is on an int8 grid.</summary>
@@ -277,36 +277,38 @@ internal sealed class DirectWeights : IDecodedRows
         (BiasedSteps, StepBases) = (biased, bases);
     }
 
-    /// <summary>Reads the LSB-first stream (continuous across rows) and writes each row into its blocks.</summary>
-    private void Regroup(ReadOnlySpan<byte> stream)
+    /// <summary>
+    /// Points the codes at a row-blocked stream (in place when <paramref name="owner"/> keeps it there) or regroups an
+    /// LSB-first stream (continuous across rows) into a pinned row-blocked copy.
+    /// </summary>
+    private void SetCodes(ReadOnlySpan<byte> stream, bool blocked, object? owner)
     {
+        if (blocked && owner is not null)
+        {
+            _codeOwner = owner;
+            _codes = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(stream));
+            return;
+        }
+
+        byte[] copy = GC.AllocateArray<byte>(checked((int)Layout.Length(Rows)), pinned: true);
+        _codeOwner = copy;
+        _codes = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copy));
+        if (blocked)
+        {
+            stream.CopyTo(copy);
+            return;
+        }
+
         int mask = (1 << Bits) - 1;
         long bit = 0;
         for (int r = 0; r < Rows; r++)
         {
-            long rowStart = (long)r * RowBytes;
             for (int c = 0; c < Cols; c++, bit += Bits)
             {
                 long at = bit >> 3;
                 int shift = (int)(bit & 7);
                 int window = stream[(int)at] | (at + 1 < stream.Length ? stream[(int)at + 1] << 8 : 0);
-                int code = (window >> shift) & mask;
-                int block = c / BlockCodes, within = c - (block * BlockCodes);
-                long blockStart = rowStart + ((long)block * BlockBytes);
-                if (Bits == 3)
-                {
-                    int pos = 3 * within;
-                    int spread = code << (pos & 7);
-                    Codes[blockStart + (pos >> 3)] |= (byte)spread;
-                    if ((spread >> 8) != 0)
-                    {
-                        Codes[blockStart + (pos >> 3) + 1] |= (byte)(spread >> 8);
-                    }
-                }
-                else
-                {
-                    Codes[blockStart + (within & 7)] |= (byte)(code << (Bits * (within >> 3)));
-                }
+                Layout.Put(copy, r, c, (window >> shift) & mask);
             }
         }
     }

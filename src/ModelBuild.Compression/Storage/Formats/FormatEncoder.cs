@@ -63,17 +63,23 @@ internal static class FormatEncoder
 
         var zpBytes = q.ZeroPoints is null ? 0 : BitPacking.Pad4(groups);
         var streamStart = 8 + (4 * groups) + zpBytes;
-        var payload = new byte[streamStart + (trits ? BitPacking.TernaryLength(codes.Length) : BitPacking.PackedLength(codes.Length, bits))];
+        var group = Math.Max(1, Math.Min(q.GroupSize, q.Cols));
+        var blocked = kept is null && !trits && RowBlocked(bits, q.Rows, q.Cols) is { } layout && (group == q.Cols || group % layout.BlockCodes == 0);
+        var payload = new byte[streamStart + (blocked ? RowBlockedLength(bits, q.Rows, q.Cols) : trits ? BitPacking.TernaryLength(codes.Length) : BitPacking.PackedLength(codes.Length, bits))];
         payload[0] = (byte)bits;
-        payload[1] = (byte)((q.ZeroPoints is null ? 0 : 1) | (trits ? 2 : 0));
-        BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(4), (uint)Math.Max(1, Math.Min(q.GroupSize, q.Cols)));
+        payload[1] = (byte)((q.ZeroPoints is null ? 0 : 1) | (trits ? 2 : 0) | (blocked ? RowBlockedFlag : 0));
+        BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(4), (uint)group);
         WriteFloats(q.Scales, payload.AsSpan(8));
         if (q.ZeroPoints is not null)
         {
             MemoryMarshal.AsBytes(q.ZeroPoints.AsSpan()).CopyTo(payload.AsSpan(8 + (4 * groups)));
         }
 
-        if (trits)
+        if (blocked)
+        {
+            PackRowBlocked(codes, bits, q.Rows, q.Cols, payload.AsSpan(streamStart));
+        }
+        else if (trits)
         {
             BitPacking.PackTernary(codes, payload.AsSpan(streamStart));
         }
@@ -105,11 +111,21 @@ internal static class FormatEncoder
             : throw new ArgumentException($"{p.Describe()}: index {p.Indices[i]} at {i} is outside the {size}-entry codebook."));
 
         var streamStart = 8 + (4 * books * size);
-        var payload = new byte[streamStart + BitPacking.PackedLength(indices.Length, p.Bits)];
+        var blocked = kept is null && RowBlocked(p.Bits, p.Rows, p.Cols) is not null;
+        var payload = new byte[streamStart + (blocked ? RowBlockedLength(p.Bits, p.Rows, p.Cols) : BitPacking.PackedLength(indices.Length, p.Bits))];
         payload[0] = (byte)p.Bits;
+        payload[1] = (byte)(blocked ? RowBlockedFlag : 0);
         BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(4), (uint)p.RowsPerCodebook);
         WriteFloats(p.Codebooks.AsSpan(0, books * size), payload.AsSpan(8));
-        BitPacking.Pack(indices, p.Bits, payload.AsSpan(streamStart));
+        if (blocked)
+        {
+            PackRowBlocked(indices, p.Bits, p.Rows, p.Cols, payload.AsSpan(streamStart));
+        }
+        else
+        {
+            BitPacking.Pack(indices, p.Bits, payload.AsSpan(streamStart));
+        }
+
         return payload;
     }
 
@@ -149,6 +165,31 @@ internal static class FormatEncoder
         }
 
         return (BlobFormat.Outliers, payload);
+    }
+
+    /// <summary>Flag bit 2 of formats 4 and 5 (docs/FORMATS.md, "Row-blocked codes").</summary>
+    private const int RowBlockedFlag = 4;
+
+    /// <summary>
+    /// The row-blocked layout for a whole matrix of 1–4-bit codes: the runtime's Dense kernels read it where the blob
+    /// lies, so such an entry costs its own bytes in memory rather than a regrouped copy (issue 12). Null for other widths
+    /// and empty matrices, which keep the LSB-first stream.
+    /// </summary>
+    private static Runtime.Formats.RowBlocks? RowBlocked(int bits, int rows, int cols) =>
+        Runtime.Formats.RowBlocks.Supports(bits) && rows > 0 && cols > 0 ? new Runtime.Formats.RowBlocks(bits, cols) : null;
+
+    private static int RowBlockedLength(int bits, int rows, int cols) => checked((int)new Runtime.Formats.RowBlocks(bits, cols).Length(rows));
+
+    private static void PackRowBlocked(int[] codes, int bits, int rows, int cols, Span<byte> dest)
+    {
+        var layout = new Runtime.Formats.RowBlocks(bits, cols);
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < cols; c++)
+            {
+                layout.Put(dest, r, c, codes[(r * cols) + c]);
+            }
+        }
     }
 
     private static void WriteFloats(ReadOnlySpan<float> values, Span<byte> dest)

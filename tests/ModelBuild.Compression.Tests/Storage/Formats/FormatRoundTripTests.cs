@@ -40,6 +40,12 @@ public sealed class FormatRoundTripTests
         AssertExact(m.Decode(), blob.Matrix(1).Floats);
         Assert.Equal(writer.PayloadLength(1), WeightBlobWriter.EncodedSize(m));
 
+        // Whatever Dense reads directly was written row-blocked, so it is read where the blob lies (issue 12).
+        if (blob.DenseMatrix(1).Direct is { } direct)
+        {
+            Assert.True(direct.CodesInPlace, $"{m.Describe()} is read directly but its codes were regrouped into a copy");
+        }
+
         // Deterministic: encoding again gives the same bytes.
         var again = new WeightBlobWriter();
         again.Add("before", [1f, 2f, 3f], [3]);
@@ -55,7 +61,7 @@ public sealed class FormatRoundTripTests
         {
             foreach (var asym in new[] { false, true })
             {
-                foreach (var group in new[] { 37, 5, 1, 64 })
+                foreach (var group in new[] { 37, 5, 1, 64, 8, 16 })
                 {
                     data.Add(bits, asym, group);
                 }
@@ -84,6 +90,8 @@ public sealed class FormatRoundTripTests
 
         // Independent float64 reference: (q − zp)·scale, one rounding to float32.
         var blob4 = RoundTrip(q, true, out _);
+        var blockCodes = bits == 3 ? 8 : 64 / Math.Min(bits, 4);
+        Assert.Equal(bits <= 4 && (group >= 37 || group % blockCodes == 0), blob4.DenseMatrix(1).Direct is not null);
         var perRow = (37 + group - 1) / group;
         for (var i = 0; i < q.Codes.Length; i++)
         {
@@ -107,7 +115,11 @@ public sealed class FormatRoundTripTests
     [InlineData(6, 1)]
     [InlineData(7, 4)]
     [InlineData(8, 7)]
-    public void Palettized_all_bit_widths(int bits, int rowsPerBook) => Check(Matrices.Palette(7, 19, bits, rowsPerBook, bits), 5);
+    public void Palettized_all_bit_widths(int bits, int rowsPerBook)
+    {
+        Check(Matrices.Palette(7, 19, bits, rowsPerBook, bits), 5);
+        Assert.Equal(bits <= 4, RoundTrip(Matrices.Palette(7, 19, bits, rowsPerBook, bits), false, out _).DenseMatrix(1).Direct is not null);
+    }
 
     [Theory]
     [InlineData(false, 6)]
