@@ -24,6 +24,7 @@ internal sealed unsafe class DirectWeights : IDecodedRows
         Bits = bits;
         IsPalette = palette;
         Layout = new RowBlocks(bits, cols);
+        (BlockCodes, BlockBytes, RowBytes) = (Layout.BlockCodes, Layout.BlockBytes, Layout.RowBytes);
     }
 
     public int Rows { get; }
@@ -39,12 +40,12 @@ internal sealed unsafe class DirectWeights : IDecodedRows
     /// <summary>The codes' layout (<see cref="RowBlocks"/>).</summary>
     public RowBlocks Layout { get; }
 
-    public int BlockCodes => Layout.BlockCodes;
+    public int BlockCodes { get; }
 
-    public int BlockBytes => Layout.BlockBytes;
+    public int BlockBytes { get; }
 
     /// <summary>Bytes per row in the codes (whole blocks).</summary>
-    public int RowBytes => Layout.RowBytes;
+    public int RowBytes { get; }
 
     /// <summary>
     /// The first byte of the codes: <see cref="Rows"/> × <see cref="RowBytes"/> in the <see cref="RowBlocks"/> layout

@@ -13,21 +13,37 @@ namespace ModelBuild.Runtime.Formats;
 /// (code <c>i</c> at bits <c>3i</c>). <see cref="SpareBytes"/> zero bytes follow the last row: the kernels read up to
 /// 8 bytes past a block.
 /// </remarks>
-/// <param name="Bits">Bits per code, 1..4.</param>
-/// <param name="Cols">Codes per row.</param>
-internal readonly record struct RowBlocks(int Bits, int Cols)
+internal readonly record struct RowBlocks
 {
     /// <summary>Zero bytes after the last row.</summary>
     public const int SpareBytes = 8;
 
+    /// <param name="bits">Bits per code, 1..4.</param>
+    /// <param name="cols">Codes per row.</param>
+    public RowBlocks(int bits, int cols)
+    {
+        // Computed once: kernels read RowBytes per weight row, and 64 / bits is a division.
+        Bits = bits;
+        Cols = cols;
+        BlockCodes = bits == 3 ? 8 : 64 / bits;
+        BlockBytes = bits == 3 ? 3 : 8;
+        RowBytes = (cols + BlockCodes - 1) / BlockCodes * BlockBytes;
+    }
+
+    /// <summary>Bits per code, 1..4.</summary>
+    public int Bits { get; }
+
+    /// <summary>Codes per row.</summary>
+    public int Cols { get; }
+
     /// <summary>Codes per block: 8 for 3 bits, 64/b otherwise.</summary>
-    public int BlockCodes => Bits == 3 ? 8 : 64 / Bits;
+    public int BlockCodes { get; }
 
     /// <summary>Bytes per block: 3 for 3 bits, 8 otherwise.</summary>
-    public int BlockBytes => Bits == 3 ? 3 : 8;
+    public int BlockBytes { get; }
 
     /// <summary>Bytes per row (whole blocks).</summary>
-    public int RowBytes => (Cols + BlockCodes - 1) / BlockCodes * BlockBytes;
+    public int RowBytes { get; }
 
     /// <summary>True for the widths the layout defines (1..4 bits).</summary>
     public static bool Supports(int bits) => bits is >= 1 and <= 4;
