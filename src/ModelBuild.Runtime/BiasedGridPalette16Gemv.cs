@@ -94,9 +94,9 @@ internal static class BiasedGridPalette16Gemv
             float s = w.GridScales[book], bias = w.StepBases[book];
             for (int r = 0; r < rows; r++)
             {
-                ref float xr = ref Unsafe.Add(ref x0, (nint)r * k);
+                float tail = Palette16Gemv.TailDot(w, j, ref c, ref Unsafe.Add(ref x0, (nint)r * k), covered) + (s * bias * sums[r]);
                 float d = Row(ref c, ref biased, book, ref Unsafe.Add(ref xs0, (nint)r * covered), whole, covered, w.RowBytes, prefetch);
-                y[(r * n) + j] = ep.Apply(j, (s * ((d * SumScale) + (bias * sums[r]))) + Palette16Gemv.TailDot(w, j, ref c, ref xr, covered), 0);
+                y[(r * n) + j] = ep.Apply(j, (s * (d * SumScale)) + tail, 0);
             }
         }
     }
@@ -146,7 +146,7 @@ internal static class BiasedGridPalette16Gemv
             }
         }
 
-        return Vector256.Sum(((a.Q0 + b.Q0) + (a.Q1 + b.Q1)) + ((a.Q2 + b.Q2) + (a.Q3 + b.Q3)));
+        return Simd.ShortSum(((a.Q0 + b.Q0) + (a.Q1 + b.Q1)) + ((a.Q2 + b.Q2) + (a.Q3 + b.Q3)));
     }
 
     /// <summary>

@@ -145,10 +145,7 @@ internal static partial class DirectDense
             ScaleGroup(w, g, Vector256.LoadUnsafe(ref sums, (nuint)(8 * g)), j, j1, j2, j3, ref t0, ref t1, ref t2, ref t3, a0 + b0, a1 + b1, a2 + b2, a3 + b3, ref s0, ref s1, ref s2, ref s3);
         }
 
-        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref xp);
-        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref xp);
-        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref xp);
-        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref xp);
+        StoreDots(w, j, j1, j2, j3, ref xp, s0, s1, s2, s3, dots);
     }
 
     /// <summary>
@@ -245,10 +242,7 @@ internal static partial class DirectDense
             Step<TB, TV>(0, ref xl, v0, v1, v2, v3, ref t0, ref t1, ref t2, ref t3, ref a0, ref a1, ref a2, ref a3);
         }
 
-        dots[0] = Vector256.Sum(a0 + b0) + Rest(w, j, ref xt);
-        dots[1] = Vector256.Sum(a1 + b1) + Rest(w, j1, ref xt);
-        dots[2] = Vector256.Sum(a2 + b2) + Rest(w, j2, ref xt);
-        dots[3] = Vector256.Sum(a3 + b3) + Rest(w, j3, ref xt);
+        StoreDots(w, j, j1, j2, j3, ref xt, a0 + b0, a1 + b1, a2 + b2, a3 + b3, dots);
     }
 
     /// <summary>Two rows' 8 blocks (64 codes each) looked up and dotted with the transposed x: even codes into a, odd into b.</summary>

@@ -63,10 +63,7 @@ internal static partial class DirectDense
             ScaleGroup(w, g, Vector256.LoadUnsafe(ref sums, (nuint)(8 * g)), j, j1, j2, j3, ref t0, ref t1, ref t2, ref t3, r0, r1, r2, r3, ref s0, ref s1, ref s2, ref s3);
         }
 
-        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref xp);
-        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref xp);
-        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref xp);
-        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref xp);
+        StoreDots(w, j, j1, j2, j3, ref xp, s0, s1, s2, s3, dots);
     }
 
     /// <summary><see cref="Palette3Rows4"/> with 16 blocks per vector (each row's 8-entry table in both halves of a register).</summary>
@@ -111,10 +108,7 @@ internal static partial class DirectDense
         Vector256<float> r0 = Fold(a0 + b0), r1 = Fold(a1 + b1), r2 = Fold(a2 + b2), r3 = Fold(a3 + b3);
         LeftoverBlocks<TB, TV>(chunks, blocks, ref xt, ref c0, ref c1, ref c2, ref c3, ref t0, ref t1, ref t2, ref t3, ref r0, ref r1, ref r2, ref r3);
 
-        dots[0] = Vector256.Sum(r0) + Rest(w, j, ref xt);
-        dots[1] = Vector256.Sum(r1) + Rest(w, j1, ref xt);
-        dots[2] = Vector256.Sum(r2) + Rest(w, j2, ref xt);
-        dots[3] = Vector256.Sum(r3) + Rest(w, j3, ref xt);
+        StoreDots(w, j, j1, j2, j3, ref xt, r0, r1, r2, r3, dots);
     }
 
     /// <summary>

@@ -262,10 +262,7 @@ internal static partial class DirectDense
             }
         }
 
-        dots[0] = Vector256.Sum(s0) + Rest(w, j, ref x);
-        dots[1] = Vector256.Sum(s1) + Rest(w, j1, ref x);
-        dots[2] = Vector256.Sum(s2) + Rest(w, j2, ref x);
-        dots[3] = Vector256.Sum(s3) + Rest(w, j3, ref x);
+        StoreDots(w, j, j1, j2, j3, ref x, s0, s1, s2, s3, dots);
     }
 
     /// <summary>
@@ -398,6 +395,27 @@ internal static partial class DirectDense
         ref TV.IsPalette
             ? ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Tables), (nint)(row / w.RowsPerBook) * w.TableStride)
             : ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(w.Scales), (nint)row * w.GroupsPerRow);
+
+    /// <summary>
+    /// dots[i] = the lane sum of s_i, plus <see cref="Rest"/> for rows j…j3 when the columns are not a multiple of 8:
+    /// one 4-way reduction (<see cref="Simd.Sum4"/>) and no call in the common case, where four sums and four calls
+    /// (which spill every vector register) ended each block of 4 rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDots(
+        DirectWeights w, int j, int j1, int j2, int j3, ref float x,
+        Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3, Span<float> dots)
+    {
+        _ = dots[3];
+        Simd.Sum4(s0, s1, s2, s3).StoreUnsafe(ref MemoryMarshal.GetReference(dots));
+        if (w.Cols % 8 != 0)
+        {
+            dots[0] += Rest(w, j, ref x);
+            dots[1] += Rest(w, j1, ref x);
+            dots[2] += Rest(w, j2, ref x);
+            dots[3] += Rest(w, j3, ref x);
+        }
+    }
 
     /// <summary>Row <paramref name="row"/>'s columns after its last whole 8-code chunk (fewer than 8).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -34,6 +34,42 @@ internal static class Simd
         return v < 0 ? 0 : v;
     }
 
+    /// <summary>
+    /// The sum of <paramref name="v"/>'s 8 lanes in 4 dependent steps (halves, then pairs, then the last two), where
+    /// <see cref="Vector256.Sum{T}(Vector256{T})"/> sums each half in 2 steps of 2 instructions and then the halves: a
+    /// GEMV that reduces once per weight row keeps that chain on its critical path. The order differs from it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ShortSum(Vector256<float> v)
+    {
+        if (!Sse3.IsSupported)
+        {
+            return Vector256.Sum(v);
+        }
+
+        Vector128<float> s = v.GetLower() + v.GetUpper();
+        s += Sse.MoveHighToLow(s, s);
+        return Sse.AddScalar(s, Sse3.MoveHighAndDuplicate(s)).ToScalar();
+    }
+
+    /// <summary>
+    /// The lane sums of <paramref name="a"/>…<paramref name="d"/> as one vector [Σa, Σb, Σc, Σd]: three horizontal adds
+    /// and one add for four rows of a GEMV, where four <see cref="Vector256.Sum{T}(Vector256{T})"/> take about nine
+    /// instructions each. The summation order differs from theirs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    {
+        if (!Avx.IsSupported)
+        {
+            return Vector128.Create(Vector256.Sum(a), Vector256.Sum(b), Vector256.Sum(c), Vector256.Sum(d));
+        }
+
+        // Per 128-bit half: [a01, a23, b01, b23], [c01, c23, d01, d23], then [a0123, b0123, c0123, d0123].
+        Vector256<float> all = Avx.HorizontalAdd(Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d));
+        return all.GetLower() + all.GetUpper();
+    }
+
     /// <summary>The widest accelerated width: 256 → 128 → scalar, as TensorPrimitives chooses.</summary>
     public static SimdLevel Best =>
         Vector256.IsHardwareAccelerated ? SimdLevel.Vector256 :
