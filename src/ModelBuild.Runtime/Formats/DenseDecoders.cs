@@ -73,8 +73,11 @@ internal static class DenseDecoders
         public int CodeBias => Ternary ? 1 : 1 << (Bits - 1);
     }
 
-    /// <summary>Checks a packed linear entry's header, lengths and stream padding (docs/FORMATS.md §4).</summary>
-    internal static LinearHeader ParseLinear(ReadOnlySpan<byte> data, int rows, int cols, long count, string where)
+    /// <summary>
+    /// Checks a packed linear entry's header, lengths and stream padding (docs/FORMATS.md §4). <c>whole</c> is false for a
+    /// sparse entry's kept values, which cannot be row-blocked.
+    /// </summary>
+    internal static LinearHeader ParseLinear(ReadOnlySpan<byte> data, int rows, int cols, long count, string where, bool whole = true)
     {
         FormatCodes.AtLeast(data.Length, 8, where, "packed linear");
         int bits = data[0], flags = data[1];
@@ -84,7 +87,7 @@ internal static class DenseDecoders
             throw FormatCodes.Fail(where, $"packed linear header has bits {bits}, flags 0x{flags:x2} (bits must be 1..8, 2 for ternary; flags 0..7; reserved 0)");
         }
 
-        CheckBlocked(blocked, bits, ternary, rows, cols, count, where);
+        CheckBlocked(blocked, bits, ternary, whole, where);
 
         uint group = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
         if (group < 1 || group > Math.Max(cols, 1))
@@ -118,7 +121,7 @@ internal static class DenseDecoders
     private static void Linear(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
     {
         long count = kept?.Length ?? dest.Length;
-        LinearHeader h = ParseLinear(data, rows, cols, count, where);
+        LinearHeader h = ParseLinear(data, rows, cols, count, where, kept is null);
         int bits = h.Bits, g = h.Group, perRow = h.GroupsPerRow;
         bool hasZp = h.HasZeroPoints, ternary = h.Ternary;
         long groups = h.Groups;
@@ -179,8 +182,8 @@ internal static class DenseDecoders
         public int StreamOffset => 8 + (4 * Books * Size);
     }
 
-    /// <summary>Checks a palettized entry's header, length and stream padding (docs/FORMATS.md §5).</summary>
-    internal static PaletteHeader ParsePalette(ReadOnlySpan<byte> data, int rows, int cols, long count, string where)
+    /// <summary>Checks a palettized entry's header, length and stream padding (docs/FORMATS.md §5); <c>whole</c> as for <see cref="ParseLinear"/>.</summary>
+    internal static PaletteHeader ParsePalette(ReadOnlySpan<byte> data, int rows, int cols, long count, string where, bool whole = true)
     {
         FormatCodes.AtLeast(data.Length, 8, where, "palettized");
         int bits = data[0], flags = data[1];
@@ -191,7 +194,7 @@ internal static class DenseDecoders
             throw FormatCodes.Fail(where, $"palettized header has bits {bits}, flags 0x{flags:x2}, rows per codebook {perBook} (bits must be 1..8, flags 0 or 4, rows per codebook ≥ 1, reserved 0)");
         }
 
-        CheckBlocked(blocked, bits, false, rows, cols, count, where);
+        CheckBlocked(blocked, bits, false, whole, where);
         int size = 1 << bits;
         long books = rows == 0 ? 0 : (rows + perBook - 1) / perBook;
         long stream = blocked ? new RowBlocks(bits, cols).Length(rows) : ((count * bits) + 7) / 8;
@@ -212,7 +215,7 @@ internal static class DenseDecoders
     private static void Palette(ReadOnlySpan<byte> data, int rows, int cols, int[]? kept, Span<float> dest, string where, SimdLevel level)
     {
         long count = kept?.Length ?? dest.Length;
-        PaletteHeader h = ParsePalette(data, rows, cols, count, where);
+        PaletteHeader h = ParsePalette(data, rows, cols, count, where, kept is null);
         int bits = h.Bits, size = h.Size;
         long perBook = h.RowsPerBook, books = h.Books;
         var table = new float[books * size];
@@ -251,12 +254,12 @@ internal static class DenseDecoders
     /// <summary>Flag bit 2 of formats 4 and 5: the codes are row-blocked (<see cref="RowBlocks"/>), not one LSB-first stream.</summary>
     internal const int RowBlockedFlag = 4;
 
-    /// <summary>Row-blocked codes need 1–4-bit, non-ternary codes covering the whole matrix (never a sparse entry's kept values).</summary>
-    private static void CheckBlocked(bool blocked, int bits, bool ternary, int rows, int cols, long count, string where)
+    /// <summary>Row-blocked codes need 1–4-bit, non-ternary codes of a whole matrix (never a sparse entry's kept values).</summary>
+    private static void CheckBlocked(bool blocked, int bits, bool ternary, bool whole, string where)
     {
-        if (blocked && (!RowBlocks.Supports(bits) || ternary || count != (long)rows * cols))
+        if (blocked && (!RowBlocks.Supports(bits) || ternary || !whole))
         {
-            throw FormatCodes.Fail(where, count != (long)rows * cols
+            throw FormatCodes.Fail(where, !whole
                 ? "row-blocked codes cannot hold a sparse entry's kept values"
                 : $"row-blocked codes need 1..4-bit codes, not {(ternary ? "ternary" : $"{bits}-bit")}");
         }

@@ -27,7 +27,8 @@ internal readonly record struct RowBlocks
         Cols = cols;
         BlockCodes = bits == 3 ? 8 : 64 / bits;
         BlockBytes = bits == 3 ? 3 : 8;
-        RowBytes = (cols + BlockCodes - 1) / BlockCodes * BlockBytes;
+        // In long: cols + BlockCodes − 1 overflows int for a hostile cols near int.MaxValue; the result itself fits.
+        RowBytes = (int)((cols + (long)BlockCodes - 1) / BlockCodes * BlockBytes);
     }
 
     /// <summary>Bits per code, 1..4.</summary>

@@ -153,8 +153,11 @@ public sealed class DirectDenseTests
             Assert.Equal(books * 16, w.Direct!.GridSteps.Length);
             Assert.Equal(maxStep == 63 ? books * 16 : 0, w.Direct.BiasedSteps.Length);
 
-            // Every fourth input 0 (ReLU's output): zeros are inside the biased kernel's window at any scale.
-            float[] x = TestData.Floats(new Random(rows + n + k), rows * k).Select((v, i) => i % 4 == 1 ? 0f : (float)(v * xScale)).ToArray();
+            // Every fourth input 0 (ReLU's output): zeros are inside the biased kernel's window at any scale. The others are
+            // at least 0.1·xScale in magnitude, so at 1e-11 every input is inside the window (≥ 2^−40) and the biased kernel
+            // runs; uniform inputs near 0 would send almost every such call to the fallback.
+            float[] x = TestData.Floats(new Random(rows + n + k), rows * k)
+                .Select((v, i) => i % 4 == 1 ? 0f : (float)(Math.CopySign(0.1 + (0.9 * Math.Abs(v)), v) * xScale)).ToArray();
             float[] bias = TestData.Floats(rng, n).Select(v => (float)(v * xScale)).ToArray();
             var y = new float[rows * n];
             Kernels.Dense((SimdLevel)level, x, w, bias, y, rows, Activation.None);

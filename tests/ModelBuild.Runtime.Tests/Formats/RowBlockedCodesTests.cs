@@ -77,6 +77,20 @@ public sealed class RowBlockedCodesTests
         Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A row of 2^31 − 57 one-bit codes: (cols + 63) overflowed int in the block arithmetic, and the negative row length
+    /// made a 20-byte payload look exact, so slicing it threw ArgumentOutOfRangeException instead of naming the entry.
+    /// </summary>
+    [Fact]
+    public void A_row_too_long_for_int_arithmetic_is_invalid_data()
+    {
+        const int Cols = 2147483591;
+        byte[] payload = Concat([1, 4, 0, 0], U32(32), new byte[12]);
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("huge", WeightFormat.Float32, [1, Cols], payload) { FormatOverride = 4 }]));
+        var ex = Assert.Throws<InvalidDataException>(() => blob.DenseMatrix(0));
+        Assert.Contains("'huge'", ex.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>An 8-byte block whose byte <c>j</c> is <paramref name="b0"/> for j = 0 and <paramref name="b5"/> for j = 5.</summary>
     private static byte[] Block(byte b0, byte b5) => [b0, 0, 0, 0, 0, b5, 0, 0];
 

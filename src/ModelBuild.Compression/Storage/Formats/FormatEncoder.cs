@@ -172,11 +172,22 @@ internal static class FormatEncoder
 
     /// <summary>
     /// The row-blocked layout for a whole matrix of 1–4-bit codes: the runtime's Dense kernels read it where the blob
-    /// lies, so such an entry costs its own bytes in memory rather than a regrouped copy (issue 12). Null for other widths
-    /// and empty matrices, which keep the LSB-first stream.
+    /// lies, so such an entry costs its own bytes in memory rather than a regrouped copy (issue 12). Null (the LSB-first
+    /// stream) for other widths, empty matrices, and rows so short that padding them to whole blocks would add more than
+    /// 1/8 to the codes (a 3×3 depthwise kernel's 9 codes would take a block of 16–64): such weights are small, and
+    /// mostly read by convolutions, which decode them to float32 anyway.
     /// </summary>
-    private static Runtime.Formats.RowBlocks? RowBlocked(int bits, int rows, int cols) =>
-        Runtime.Formats.RowBlocks.Supports(bits) && rows > 0 && cols > 0 ? new Runtime.Formats.RowBlocks(bits, cols) : null;
+    private static Runtime.Formats.RowBlocks? RowBlocked(int bits, int rows, int cols)
+    {
+        if (!Runtime.Formats.RowBlocks.Supports(bits) || rows <= 0 || cols <= 0)
+        {
+            return null;
+        }
+
+        var layout = new Runtime.Formats.RowBlocks(bits, cols);
+        var stream = (((long)rows * cols * bits) + 7) / 8;
+        return (long)rows * layout.RowBytes <= stream + (stream / 8) ? layout : null;
+    }
 
     private static int RowBlockedLength(int bits, int rows, int cols) => checked((int)new Runtime.Formats.RowBlocks(bits, cols).Length(rows));
 

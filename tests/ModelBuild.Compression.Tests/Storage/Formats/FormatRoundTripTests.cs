@@ -40,10 +40,14 @@ public sealed class FormatRoundTripTests
         AssertExact(m.Decode(), blob.Matrix(1).Floats);
         Assert.Equal(writer.PayloadLength(1), WeightBlobWriter.EncodedSize(m));
 
-        // Whatever Dense reads directly was written row-blocked, so it is read where the blob lies (issue 12).
+        // What Dense reads directly is written row-blocked, so it is read where the blob lies (issue 12), unless padding
+        // its rows to whole blocks (docs/FORMATS.md: 8 bytes of 64/b codes, 3 bytes of 8 at 3 bits) would add over 1/8.
         if (blob.DenseMatrix(1).Direct is { } direct)
         {
-            Assert.True(direct.CodesInPlace, $"{m.Describe()} is read directly but its codes were regrouped into a copy");
+            long stream = (((long)m.Rows * m.Cols * direct.Bits) + 7) / 8;
+            int blockCodes = direct.Bits == 3 ? 8 : 64 / direct.Bits, blockBytes = direct.Bits == 3 ? 3 : 8;
+            long padded = (long)m.Rows * ((m.Cols + blockCodes - 1) / blockCodes) * blockBytes;
+            Assert.Equal(padded <= stream + (stream / 8), direct.CodesInPlace);
         }
 
         // Deterministic: encoding again gives the same bytes.
@@ -97,6 +101,35 @@ public sealed class FormatRoundTripTests
         {
             var g = (i / 37 * perRow) + (i % 37 / group);
             Assert.Equal((float)((q.Codes[i] - (q.ZeroPoints?[g] ?? 0)) * (double)q.Scales[g]), blob4.Floats(1)[i]);
+        }
+    }
+
+    /// <summary>
+    /// Rows long enough for whole blocks are row-blocked and read in place (with 8 spare bytes after the codes); a
+    /// 3×3 kernel's 9 codes per row keep the LSB-first stream (blocks would multiply its bytes).
+    /// </summary>
+    [Theory]
+    [InlineData(4, 256, true)]
+    [InlineData(3, 256, true)]
+    [InlineData(2, 250, true)]
+    [InlineData(1, 512, true)]
+    [InlineData(4, 9, false)]
+    [InlineData(2, 9, false)]
+    public void Long_rows_are_row_blocked_and_read_in_place(int bits, int cols, bool blocked)
+    {
+        const int Rows = 16;
+        var q = Matrices.Linear(Rows, cols, bits, cols, false, ternary: false, seed: bits + cols);
+        var p = Matrices.Palette(Rows, cols, bits, 4, bits);
+        long stream = ((Rows * cols * bits) + 7) / 8;
+        int blockCodes = bits == 3 ? 8 : 64 / bits, blockBytes = bits == 3 ? 3 : 8;
+        long codes = blocked ? (Rows * ((cols + blockCodes - 1) / blockCodes) * blockBytes) + 8 : stream;
+        foreach (StoredMatrix m in new StoredMatrix[] { q, p })
+        {
+            var blob = RoundTrip(m, false, out var writer);
+            AssertExact(m.Decode(), blob.Matrix(1).Floats);
+            Assert.Equal(blocked, blob.DenseMatrix(1).Direct!.CodesInPlace);
+            long header = m is LinearQuantized ? 8 + (4 * Rows) : 8 + (4 * 4 * (1 << bits));
+            Assert.Equal(header + codes, writer.PayloadLength(1));
         }
     }
 
