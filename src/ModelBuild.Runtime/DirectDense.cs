@@ -398,7 +398,7 @@ internal static partial class DirectDense
 
     /// <summary>
     /// dots[i] = the lane sum of s_i, plus <see cref="Rest"/> for rows j…j3 when the columns are not a multiple of 8:
-    /// one 4-way reduction (<see cref="Simd.Sum4"/>) and no call in the common case, where four sums and four calls
+    /// one 4-way reduction (<see cref="Simd.Sum4(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float})"/>) and no call in the common case, where four sums and four calls
     /// (which spill every vector register) ended each block of 4 rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -181,11 +181,14 @@ internal static class Table16GemvZmm
             a3 = Avx512F.FusedMultiplyAdd(Lookup(t3, Block16(ref Unsafe.Add(ref c3, at))) & mask, xb, a3);
         }
 
-        dots[0] = Vector512.Sum(a0 + b0);
-        dots[1] = Vector512.Sum(a1 + b1);
-        dots[2] = Vector512.Sum(a2 + b2);
-        dots[3] = Vector512.Sum(a3 + b3);
+        // One 4-way reduction of the halves' sums, not four 16-lane ones (the same fault DirectDense.StoreDots fixes).
+        _ = dots[3];
+        Simd.Sum4(Halves(a0 + b0), Halves(a1 + b1), Halves(a2 + b2), Halves(a3 + b3)).StoreUnsafe(ref MemoryMarshal.GetReference(dots));
     }
+
+    /// <summary>The sum of a 512-bit vector's two 256-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Halves(Vector512<float> v) => v.GetLower() + v.GetUpper();
 
     /// <summary>The 8 permuted x vectors of a 128-column span, loaded once for the four rows.</summary>
     private readonly ref struct Span128
