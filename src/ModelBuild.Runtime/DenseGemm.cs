@@ -8,7 +8,7 @@ namespace ModelBuild.Runtime;
 /// Dense over a batch as a packed, cache-blocked GEMM: <c>y[M×N] = act(x[M×K] · Wᵀ + bias)</c> with M = input rows.
 /// Weights are dequantised once per process into panels of NR output channels, <c>panel[k][NR]</c>
 /// (<see cref="WeightMatrix.PackedDense"/>); each call walks K in equal blocks (<see cref="BlockK"/>), and inside a
-/// block every panel slice (at most <see cref="SliceFloats"/>: 49 KB) stays near L1 while all row blocks pass over it,
+/// block every panel slice (at most <see cref="SliceFloats"/>: 32 KB) stays in L1 while all row blocks pass over it,
 /// and the x block (M × block) stays in L2. Register tiles (<c>DenseGemm.Tiles.cs</c>): AVX-512 8 × 32, AVX2 6 × 16, 128-bit
 /// 6 × 8. Partial sums go to a per-thread accumulator C (row blocks and panels rounded up), and a last pass adds
 /// the bias, applies the activation and copies the real rows and channels to y.
@@ -28,14 +28,11 @@ internal static partial class DenseGemm
     public const int Kc = 256;
 
     /// <summary>
-    /// Most floats of one panel's K block (49 KB, about L1's size): K blocks up to 392 for 32-channel panels (AVX-512),
-    /// 784 for 16-channel ones (AVX2), 1568 for 8-channel ones. Each block beyond the first costs a pass over the
-    /// accumulator, which outweighed a slice a little larger than L1: MNIST's 784 → 256 at batch 64 in one block instead
-    /// of two ran mnist_mlp_256 at 0.973–0.982× ONNX Runtime where two blocks (32 KB slices) ran 0.996–0.998× (AVX2,
-    /// Zen 5, `quick pair`; AVX-512 0.981 against 1.008), and 3136 → 128 was unchanged. (On Zen 3, 512-deep AVX2
-    /// blocks had measured 3–5 % faster than 256.)
+    /// Most floats of one panel's K block (32 KB, L1's size): K blocks of 256 for 32-channel panels (AVX-512) and 512 for
+    /// 16-channel ones (AVX2). On AVX2 the 512-deep blocks measured 3–5 % faster than 256 at batch 64 (784 → 256 and
+    /// 3136 → 128, `quick` A/B on Zen 3): fewer passes over the accumulator, and the slice still mostly in L1.
     /// </summary>
-    public const int SliceFloats = 12544;
+    public const int SliceFloats = 8192;
 
     /// <summary>
     /// Int8 layers with at most this many weights (1 MB as floats) get float panels, larger ones int8 panels widened per
@@ -65,7 +62,7 @@ internal static partial class DenseGemm
     [ThreadStatic]
     private static Job? t_job;
 
-    // One K block of one panel widened from int8 panels (at most SliceFloats, 49 KB), per thread.
+    // One K block of one panel widened from int8 panels (at most SliceFloats, 32 KB), per thread.
     [ThreadStatic]
     private static float[]? t_panel;
 

@@ -3,7 +3,7 @@ namespace ModelBuild.Runtime.Tests;
 /// <summary>
 /// The packed GEMM path of Dense (≥ <see cref="DenseGemm.MinRows"/> rows) against the float64 reference, at every
 /// SIMD level and with shapes that are not multiples of the register tiles (rows vs 6 or 8, channels vs 8, 16 or 32,
-/// K vs the K blocks of 392, 784 and 1568 (<see cref="DenseGemm.BlockK"/>), K = 1), int8 layers large enough for int8
+/// K vs the K blocks of 256, 512 and 1024 (<see cref="DenseGemm.BlockK"/>), K = 1), int8 layers large enough for int8
 /// panels (<see cref="DenseGemm.MaxFloatPanelWeights"/>), and its thread split against one thread, bit for bit.
 /// </summary>
 public sealed class DenseGemmTests
@@ -51,11 +51,9 @@ public sealed class DenseGemmTests
 
     [Theory]
     [InlineData(8, 784, 1)]
-    [InlineData(16, 784, 1)]
-    [InlineData(16, 785, 2)]
-    [InlineData(32, 1030, 3)]
-    [InlineData(8, 2100, 2)]
-    [InlineData(8, 4800, 4)]
+    [InlineData(16, 784, 2)]
+    [InlineData(32, 1030, 5)]
+    [InlineData(8, 2100, 3)]
     [InlineData(16, 200, 1)]
     public void BlockK_CutsKIntoEqualBlocksOfAtMostOneSlice(int nr, int k, int blocks)
     {
