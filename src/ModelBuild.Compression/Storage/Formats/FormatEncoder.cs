@@ -64,10 +64,11 @@ internal static class FormatEncoder
         var zpBytes = q.ZeroPoints is null ? 0 : BitPacking.Pad4(groups);
         var streamStart = 8 + (4 * groups) + zpBytes;
         var group = Math.Max(1, Math.Min(q.GroupSize, q.Cols));
-        var blocked = kept is null && !trits && RowBlocked(bits, q.Rows, q.Cols) is { } layout && (group == q.Cols || group % layout.BlockCodes == 0);
-        var payload = new byte[streamStart + (blocked ? RowBlockedLength(bits, q.Rows, q.Cols) : trits ? BitPacking.TernaryLength(codes.Length) : BitPacking.PackedLength(codes.Length, bits))];
+        var blocks = kept is null && !trits ? RowBlocked(bits, q.Rows, q.Cols) : null;
+        blocks = blocks is { } b && (group == q.Cols || group % b.BlockCodes == 0) ? blocks : null;
+        var payload = new byte[streamStart + (blocks is { } layout ? checked((int)layout.Length(q.Rows)) : trits ? BitPacking.TernaryLength(codes.Length) : BitPacking.PackedLength(codes.Length, bits))];
         payload[0] = (byte)bits;
-        payload[1] = (byte)((q.ZeroPoints is null ? 0 : 1) | (trits ? 2 : 0) | (blocked ? RowBlockedFlag : 0));
+        payload[1] = (byte)((q.ZeroPoints is null ? 0 : 1) | (trits ? 2 : 0) | (blocks is null ? 0 : RowBlockedFlag));
         BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(4), (uint)group);
         WriteFloats(q.Scales, payload.AsSpan(8));
         if (q.ZeroPoints is not null)
@@ -75,9 +76,9 @@ internal static class FormatEncoder
             MemoryMarshal.AsBytes(q.ZeroPoints.AsSpan()).CopyTo(payload.AsSpan(8 + (4 * groups)));
         }
 
-        if (blocked)
+        if (blocks is { } rowBlocks)
         {
-            PackRowBlocked(codes, bits, q.Rows, q.Cols, payload.AsSpan(streamStart));
+            PackRowBlocked(rowBlocks, codes, q.Rows, payload.AsSpan(streamStart));
         }
         else if (trits)
         {
@@ -111,15 +112,15 @@ internal static class FormatEncoder
             : throw new ArgumentException($"{p.Describe()}: index {p.Indices[i]} at {i} is outside the {size}-entry codebook."));
 
         var streamStart = 8 + (4 * books * size);
-        var blocked = kept is null && RowBlocked(p.Bits, p.Rows, p.Cols) is not null;
-        var payload = new byte[streamStart + (blocked ? RowBlockedLength(p.Bits, p.Rows, p.Cols) : BitPacking.PackedLength(indices.Length, p.Bits))];
+        var blocks = kept is null ? RowBlocked(p.Bits, p.Rows, p.Cols) : null;
+        var payload = new byte[streamStart + (blocks is { } layout ? checked((int)layout.Length(p.Rows)) : BitPacking.PackedLength(indices.Length, p.Bits))];
         payload[0] = (byte)p.Bits;
-        payload[1] = (byte)(blocked ? RowBlockedFlag : 0);
+        payload[1] = (byte)(blocks is null ? 0 : RowBlockedFlag);
         BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(4), (uint)p.RowsPerCodebook);
         WriteFloats(p.Codebooks.AsSpan(0, books * size), payload.AsSpan(8));
-        if (blocked)
+        if (blocks is { } rowBlocks)
         {
-            PackRowBlocked(indices, p.Bits, p.Rows, p.Cols, payload.AsSpan(streamStart));
+            PackRowBlocked(rowBlocks, indices, p.Rows, payload.AsSpan(streamStart));
         }
         else
         {
@@ -167,8 +168,8 @@ internal static class FormatEncoder
         return (BlobFormat.Outliers, payload);
     }
 
-    /// <summary>Flag bit 2 of formats 4 and 5 (docs/FORMATS.md, "Row-blocked codes").</summary>
-    private const int RowBlockedFlag = 4;
+    /// <summary>Flag bit 2 of formats 4 and 5 (docs/FORMATS.md, "Row-blocked codes"), as the runtime's reader defines it.</summary>
+    private const int RowBlockedFlag = Runtime.Formats.DenseDecoders.RowBlockedFlag;
 
     /// <summary>
     /// The row-blocked layout for a whole matrix of 1–4-bit codes: the runtime's Dense kernels read it where the blob
@@ -189,16 +190,13 @@ internal static class FormatEncoder
         return (long)rows * layout.RowBytes <= stream + (stream / 8) ? layout : null;
     }
 
-    private static int RowBlockedLength(int bits, int rows, int cols) => checked((int)new Runtime.Formats.RowBlocks(bits, cols).Length(rows));
-
-    private static void PackRowBlocked(int[] codes, int bits, int rows, int cols, Span<byte> dest)
+    private static void PackRowBlocked(Runtime.Formats.RowBlocks layout, int[] codes, int rows, Span<byte> dest)
     {
-        var layout = new Runtime.Formats.RowBlocks(bits, cols);
         for (var r = 0; r < rows; r++)
         {
-            for (var c = 0; c < cols; c++)
+            for (var c = 0; c < layout.Cols; c++)
             {
-                layout.Put(dest, r, c, codes[(r * cols) + c]);
+                layout.Put(dest, r, c, codes[(r * layout.Cols) + c]);
             }
         }
     }
