@@ -10,8 +10,9 @@ namespace ModelBuild.Runtime;
 /// (<see cref="WeightMatrix.PackedDense"/>); each call walks K in equal blocks (<see cref="BlockK"/>), and inside a
 /// block every panel slice (at most <see cref="SliceFloats"/>: 32 KB) stays in L1 while all row blocks pass over it,
 /// and the x block (M × block) stays in L2. Register tiles (<c>DenseGemm.Tiles.cs</c>): AVX-512 8 × 32, AVX2 6 × 16, 128-bit
-/// 6 × 8. Partial sums go to a per-thread accumulator C (row blocks and panels rounded up), and a last pass adds
-/// the bias, applies the activation and copies the real rows and channels to y.
+/// 6 × 8. When N is whole panels the tiles accumulate in y itself and the last K block's tiles add the bias and apply
+/// ReLU before their stores (<see cref="TileEpilogue"/>); otherwise partial sums go to a per-thread accumulator C
+/// (panels rounded up) and a last pass adds the bias, applies the activation and copies the real channels to y.
 /// </summary>
 /// <remarks>
 /// Memory: the packed panels are float32, 4 bytes per weight next to the 1-byte int8 (or fewer-bit) copy the blob
@@ -152,10 +153,11 @@ internal static partial class DenseGemm
     {
         int nr = PanelWidth(level), mr = TileRows(nr), n = w.Rows, k = w.Cols;
         int panels = (n + nr - 1) / nr, blocks = (rows + mr - 1) / mr, ldc = panels * nr;
-        int need = blocks * mr * ldc;
-        Span<float> acc = ThreadScratch.Get(ref t_accumulator, need);
+        // Whole panels: the tiles accumulate in y and apply bias and ReLU on the last K block (no accumulator pass).
+        bool direct = n % nr == 0;
+        Span<float> acc = direct ? default : ThreadScratch.Get(ref t_accumulator, blocks * mr * ldc);
         bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null && (long)w.Rows * w.Cols > MaxFloatPanelWeights;
-        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && s_zmm.Hot((long)rows * n * k));
+        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && s_zmm.Hot((long)rows * n * k), direct);
 
         // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
         int parts = IntraOp.Parts(threads, 2.0 * rows * n * k, Math.Max(panels, blocks));
@@ -193,40 +195,49 @@ internal static partial class DenseGemm
         bool byPanels = s.Panels >= parts;
         int p0 = byPanels ? s.Panels * part / parts : 0, p1 = byPanels ? s.Panels * (part + 1) / parts : s.Panels;
         int b0 = byPanels ? 0 : s.Blocks * part / parts, b1 = byPanels ? s.Blocks : s.Blocks * (part + 1) / parts;
-        nint ldc = (nint)s.Panels * s.Nr;
+        nint ldc = s.Direct ? s.N : (nint)s.Panels * s.Nr;
+        ref float sums = ref s.Direct ? ref y : ref acc;
+        var fused = (s.HasBias ? TileEpilogue.Bias : TileEpilogue.None) | (s.Relu ? TileEpilogue.Relu : TileEpilogue.None);
         int kBlock = BlockK(s.K, s.Nr);
         for (int pc = 0; pc < s.K; pc += kBlock)
         {
             int kc = Math.Min(kBlock, s.K - pc);
+            var epilogue = s.Direct && pc + kc == s.K ? fused : TileEpilogue.None;
             for (int p = p0; p < p1; p++)
             {
                 ref float panel = ref s.Int8
                     ? ref Widen(s, ref Unsafe.Add(ref codes, (((nint)p * s.K) + pc) * s.Nr), ref Unsafe.Add(ref scales, (nint)p * s.Nr), kc)
                     : ref Unsafe.Add(ref packed, (((nint)p * s.K) + pc) * s.Nr);
+                ref float pb = ref s.HasBias ? ref Unsafe.Add(ref bias, (nint)p * s.Nr) : ref Unsafe.NullRef<float>();
                 for (int b = b0; b < b1; b++)
                 {
                     int r = b * s.Mr;
                     ref float xr = ref Unsafe.Add(ref x, ((nint)r * s.K) + pc);
-                    ref float c = ref Unsafe.Add(ref acc, ((nint)r * ldc) + ((nint)p * s.Nr));
+                    ref float c = ref Unsafe.Add(ref sums, ((nint)r * ldc) + ((nint)p * s.Nr));
                     int live = Math.Min(s.Mr, s.Rows - r);
                     if (s.Nr == 32 && s.Zmm)
                     {
-                        Tile8x2Zmm(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0);
+                        Tile8x2Zmm(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0, epilogue, ref pb);
                     }
                     else if (s.Nr == 32)
                     {
-                        ZmmTwin(s, ref xr, live, ref panel, kc, ref c, ldc, pc > 0);
+                        ZmmTwin(s, ref xr, live, ref panel, kc, ref c, ldc, pc > 0, epilogue, ref pb);
                     }
                     else if (s.Level == SimdLevel.Vector256)
                     {
-                        TileUpTo6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0);
+                        TileUpTo6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0, epilogue, ref pb);
                     }
                     else
                     {
-                        TileUpTo6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0);
+                        TileUpTo6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0, epilogue, ref pb);
                     }
                 }
             }
+        }
+
+        if (s.Direct)
+        {
+            return;
         }
 
         int j0 = p0 * s.Nr, j1 = Math.Min(s.N, p1 * s.Nr), r0 = b0 * s.Mr, r1 = Math.Min(s.Rows, b1 * s.Mr);
@@ -241,34 +252,35 @@ internal static partial class DenseGemm
     }
 
     /// <summary>
-    /// <see cref="Tile8x2Zmm"/>'s block (up to 8 rows × a 32-channel panel) through the precompiled 256-bit 4-row tile:
+    /// <see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool, TileEpilogue, ref float)"/>'s block (up to 8 rows × a 32-channel panel) through the precompiled 256-bit 4-row tile:
     /// each 16-channel half of the panel (its rows 32 floats apart) for rows 0–3, then 4–7 (a tile stores all its rows, so
     /// a 6-row one would write past the block into the next one's accumulator rows). Every output is the same FMA chain
     /// over the K block as in the 512-bit tile, so a process switching between the two changes no bit.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ZmmTwin(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+    private static void ZmmTwin(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
     {
-        ZmmTwinBody(in s, ref x, live, ref panel, kc, ref c, ldc, accumulate);
+        ZmmTwinBody(in s, ref x, live, ref panel, kc, ref c, ldc, accumulate, epilogue, ref bias);
     }
 
     // ZmmTwin's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ZmmTwinBody(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate)
+    private static void ZmmTwinBody(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
     {
         for (int half = 0; half < 32; half += 16)
         {
+            ref float halfBias = ref epilogue == TileEpilogue.None || Unsafe.IsNullRef(ref bias) ? ref bias : ref Unsafe.Add(ref bias, half);
             for (int r = 0; r < live; r += 4)
             {
                 Tile4x2<Vector256Width, Vector256<float>>(ref Unsafe.Add(ref x, (nint)r * s.K), s.K, Math.Min(4, live - r), ref Unsafe.Add(ref panel, half), 32, kc,
-                    ref Unsafe.Add(ref c, (r * ldc) + half), ldc, accumulate);
+                    ref Unsafe.Add(ref c, (r * ldc) + half), ldc, accumulate, epilogue, ref halfBias);
             }
         }
     }
 
     /// <summary>
     /// Multiply-adds (rows × N × K) a process runs through <see cref="ZmmTwin"/> before AVX-512 hardware turns to
-    /// <see cref="Tile8x2Zmm"/>, which has no ReadyToRun code there and costs about 2.3 ms of JIT (ppocr_rec's first
+    /// <see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool, TileEpilogue, ref float)"/>, which has no ReadyToRun code there and costs about 2.3 ms of JIT (ppocr_rec's first
     /// prediction: its two Dense layers over 40 time steps, 21 M multiply-adds, took 8.3 ms the first time and 0.6 ms the
     /// second). The rule of <see cref="ConvGemm.ZmmAfterMacs"/>: compile once the work done would have paid for it.
     /// </summary>
@@ -353,7 +365,7 @@ internal static partial class DenseGemm
     }
 
     /// <summary>The sizes of one call (a value type so parts share it without allocation).</summary>
-    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm);
+    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm, bool Direct);
 
     /// <summary>A parallel call's operands as pointers (fixed by <see cref="Run"/> for the call's duration).</summary>
     private sealed unsafe class Job : IntraOp.IWork

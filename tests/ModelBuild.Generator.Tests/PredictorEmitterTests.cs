@@ -79,7 +79,7 @@ public sealed class PredictorEmitterTests
         var source = Emit(Plans.Layout);
 
         Assert.Contains("// 1: bias: blob entry 0, dims [1,3]\n", source);
-        Assert.Contains("// 3: t: activation float32, slot 0 [3,N,2]\n", source);
+        Assert.Contains("// 3: t: activation float32, slot 2 [3,N,2]\n", source);
         Assert.Contains("var values = " + Ex + "ValueDecl.Table(", source);
         Assert.Contains("private static " + Ex + "Op[] Ops() => " + Ex + "OpTable.Read(OpStrings, OpCodes, OpFloats, 12, CreateOp);", source);
 

@@ -65,6 +65,45 @@ public sealed class DenseGemmTests
         Assert.True(k - ((blocks - 1) * block) > block / 2, "no short last block");
     }
 
+    /// <summary>
+    /// Whole panels (N a multiple of 8, 16 and 32) go straight to y with the bias and ReLU fused into the tiles' stores:
+    /// the results match the float64 reference and nothing past the last row is written (rows that are not whole tiles).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WholePanelCases))]
+    public void Gemm_WholePanels_FuseBiasAndRelu_AndWriteOnlyTheirRows(int level, int rows, int k)
+    {
+        const int n = 64, spare = 97;
+        var rng = new Random((rows * 131) + k + level);
+        (WeightMatrix w, double[] wd) = TestData.Matrix(rng, WeightFormat.Float32, n, k);
+        float[] x = TestData.Floats(rng, rows * k);
+        float[] bias = TestData.Floats(rng, n);
+        var y = new float[(rows * n) + spare];
+        y.AsSpan(rows * n).Fill(-12345f);
+
+        Kernels.Dense((SimdLevel)level, x, w, bias, y.AsSpan(0, rows * n), rows, Activation.Relu);
+
+        double[] expected = Reference.Dense(x, wd, bias, rows, n, k, true, out double[] magnitude);
+        TestData.AssertClose(expected, y.AsSpan(0, rows * n), Tolerances.Dot, 1e-7, magnitude);
+        Assert.All(y[(rows * n)..], v => Assert.Equal(-12345f, v));
+        Assert.Contains(y[..(rows * n)], v => v == 0); // ReLU clamped some
+        Assert.Contains(y[..(rows * n)], v => v > 0);
+    }
+
+    public static TheoryData<int, int, int> WholePanelCases()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int level in new[] { 0, 1, 2 })
+        {
+            foreach ((int rows, int k) in new[] { (8, 16), (9, 600), (13, 1030), (15, 40), (65, 300), (70, 2100) })
+            {
+                data.Add(level, rows, k);
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
     [InlineData(64, 1024, 784, 2)]
     [InlineData(64, 10, 1024, 2)]

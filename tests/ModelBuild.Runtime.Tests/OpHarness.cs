@@ -4,7 +4,7 @@ namespace ModelBuild.Runtime.Tests;
 
 /// <summary>
 /// Runs operator records the way a generated predictor does, on a tiny <see cref="ModelProgram"/> and
-/// <see cref="OpContext"/>: inputs are activations set through <see cref="OpContext.SetInput{T}"/>, constants are
+/// <see cref="OpContext"/>: inputs are activations read in place or set through <see cref="OpContext.SetInput{T}"/>, constants are
 /// inline values or float32 blob entries, every activation has its own slot, value ids count from 0 in the order
 /// they are added.
 /// </summary>
@@ -14,6 +14,7 @@ internal sealed class OpHarness
     private readonly List<int> _inputIds = new();
     private readonly List<int> _outputIds = new();
     private readonly List<Action<OpContext>> _inputs = new();
+    private readonly List<Action<OpContext>> _inPlaceInputs = new();
     private readonly List<BlobEntrySpec> _blob = new();
     private int _slots;
 
@@ -69,9 +70,19 @@ internal sealed class OpHarness
     public int Alias(int value) => Add(ValueDecl.Activation("v" + _values.Count, TensorType.Float32, _values[value].Slot));
 
     /// <summary>Runs <paramref name="ops"/> in order and returns the context holding the outputs.</summary>
+    /// <remarks>
+    /// Inputs the program reads in place (<see cref="ModelProgram.ReadsInPlace"/>, as a generated predictor does) are read
+    /// from guarded read-only memory (<see cref="GuardedInput"/>), so every operator test also checks that kernels neither
+    /// read past their input's end nor write into it. After the run those inputs are no longer bound.
+    /// </remarks>
     public OpContext Run(params Op[] ops)
     {
-        var (program, context) = Prepare(ops);
+        var (program, context) = Build(ops);
+        for (int i = 0; i < _inputIds.Count; i++)
+        {
+            (program.ReadsInPlace(_inputIds[i]) ? _inPlaceInputs[i] : _inputs[i])(context);
+        }
+
         program.Run(context);
         return context;
     }
@@ -79,16 +90,21 @@ internal sealed class OpHarness
     /// <summary>A program of <paramref name="ops"/> and a context with the inputs set, not yet run.</summary>
     public (ModelProgram Program, OpContext Context) Prepare(params Op[] ops)
     {
-        var blob = _blob.ToArray();
-        var program = new ModelProgram([.. _values], ops, [.. _inputIds], [.. _outputIds],
-            blob.Length == 0 ? () => throw new InvalidOperationException("no blob in this test") : () => WeightBlob.Load(BlobWriter.Write(blob)));
-        var context = new OpContext(program);
+        var (program, context) = Build(ops);
         foreach (var set in _inputs)
         {
             set(context);
         }
 
         return (program, context);
+    }
+
+    private (ModelProgram Program, OpContext Context) Build(Op[] ops)
+    {
+        var blob = _blob.ToArray();
+        var program = new ModelProgram([.. _values], ops, [.. _inputIds], [.. _outputIds],
+            blob.Length == 0 ? () => throw new InvalidOperationException("no blob in this test") : () => WeightBlob.Load(BlobWriter.Write(blob)));
+        return (program, new OpContext(program));
     }
 
     /// <summary>
@@ -145,6 +161,17 @@ internal sealed class OpHarness
         var id = Add(ValueDecl.Activation("x" + _values.Count, type, _slots++));
         _inputIds.Add(id);
         _inputs.Add(c => c.SetInput<T>(id, data, shape));
+        _inPlaceInputs.Add(c =>
+        {
+            if (data.Length == 0)
+            {
+                c.SetInput<T>(id, data, shape);
+            }
+            else
+            {
+                GuardedInput.ReadInPlace(c, id, data, shape);
+            }
+        });
         return id;
     }
 }

@@ -4,7 +4,8 @@ namespace ModelBuild.Compression.Planning;
 /// Assigns arena slots to activations by liveness. Values that share storage (a Reshape's output and its input,
 /// an in-place activation) form one group; a group lives from the first op that writes a member to the last
 /// op that reads one (to the end for graph outputs). Groups whose lives do not overlap share a slot, so a deep
-/// network needs about as many slots as its widest cut, whatever the shapes turn out to be at run time.
+/// network needs about as many slots as its widest cut, whatever the shapes turn out to be at run time. Graph inputs'
+/// groups keep their slots to themselves (see <see cref="Assign"/>).
 /// </summary>
 internal sealed class SlotAllocator
 {
@@ -73,10 +74,12 @@ internal sealed class SlotAllocator
         {
             // A slot is free once its last reader has run; the writer of g runs at _first[g], so the reader must be earlier
             // (an op never writes the slot it reads unless the planner joined them into one group on purpose).
-            var slot = slotFreeAfter.FindIndex(end => end < _first[g]);
+            // A graph input's group gets a slot no later group reuses: the runtime can then read the input in place from
+            // the caller's memory (ModelProgram.ReadsInPlace) instead of copying it into the arena.
+            var slot = _first[g] < 0 ? -1 : slotFreeAfter.FindIndex(end => end < _first[g]);
             if (slot < 0)
             {
-                slotFreeAfter.Add(_last[g]);
+                slotFreeAfter.Add(_first[g] < 0 ? int.MaxValue : _last[g]);
                 slot = slotFreeAfter.Count - 1;
             }
             else

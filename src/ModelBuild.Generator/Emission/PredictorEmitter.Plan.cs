@@ -48,8 +48,7 @@ internal static partial class PredictorEmitter
             w.Open("internal static " + Ex + "OpContext Run<T>(global::System.ReadOnlySpan<T> input, global::System.ReadOnlySpan<int> shape) where T : unmanaged");
             w.Line(Ex + "Predictors.CheckShape(shape, " + ShapeValues(input) + ", " + Literal(input.Name) + ", nameof(shape));");
             w.Line("var context = Context;");
-            w.Line(Ex + "Predictors.SetInput(context, " + I(input.Value) + ", input, shape);");
-            w.Line("Program.Run(context);");
+            w.Line(Ex + "Predictors.Run(Program, context, " + I(input.Value) + ", input, shape);");
             w.Line("return context;");
             w.Close();
             w.Line();

@@ -1,4 +1,5 @@
 using System.Threading;
+using ModelBuild.Runtime.Ops;
 
 namespace ModelBuild.Runtime.Execution;
 
@@ -34,6 +35,55 @@ public sealed class ModelProgram
         }
 
         SlotCount = slots;
+        _inPlaceInputs = InPlaceInputs(values, ops, inputs, outputs);
+    }
+
+    // Per value id: whether it is a graph input read in place (see ReadsInPlace).
+    private readonly bool[] _inPlaceInputs;
+
+    /// <summary>
+    /// Whether graph input <paramref name="value"/> can be read in place from the caller's memory during a run
+    /// (<see cref="Predictors.Run{T}"/>) instead of being copied into its arena slot: its slot holds only the input and
+    /// views of it (Reshape, Flatten, Squeeze, Unsqueeze, Identity of a value in the same slot), so no operator writes
+    /// that memory, and none of those values is a graph output (read after the run, when the caller's memory is no
+    /// longer pinned). The planner gives inputs a slot of their own for this; a plan where a later value reuses the
+    /// slot, or an operator works in place on the input, keeps the copy.
+    /// </summary>
+    public bool ReadsInPlace(int value) => (uint)value < (uint)_inPlaceInputs.Length && _inPlaceInputs[value];
+
+    private static bool[] InPlaceInputs(ValueDecl[] values, Op[] ops, int[] inputs, int[] outputs)
+    {
+        var result = new bool[values.Length];
+        foreach (var input in inputs)
+        {
+            int slot = (uint)input < (uint)values.Length ? values[input].Slot : -1;
+            if (slot < 0)
+            {
+                continue;
+            }
+
+            // Every other value in the slot must be written by a view whose input is in the slot too.
+            var others = new HashSet<int>();
+            for (int v = 0; v < values.Length; v++)
+            {
+                if (v != input && values[v].Slot == slot)
+                {
+                    others.Add(v);
+                }
+            }
+
+            foreach (var op in ops)
+            {
+                if (op is ViewOp view && (uint)view.X < (uint)values.Length && values[view.X].Slot == slot)
+                {
+                    others.Remove(view.Y);
+                }
+            }
+
+            result[input] = others.Count == 0 && !outputs.Any(o => (uint)o < (uint)values.Length && values[o].Slot == slot);
+        }
+
+        return result;
     }
 
     /// <summary>The tensors, indexed by value id.</summary>

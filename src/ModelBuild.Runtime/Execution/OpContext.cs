@@ -7,7 +7,7 @@ namespace ModelBuild.Runtime.Execution;
 /// buffer per arena slot. Reused across calls, so a repeated input shape allocates nothing; a larger shape grows
 /// the slots it needs (once). Not thread-safe: use one context per thread.
 /// </summary>
-public sealed class OpContext
+public sealed unsafe class OpContext
 {
     private readonly ModelProgram _program;
     private readonly int[][] _dims;
@@ -21,6 +21,11 @@ public sealed class OpContext
     private readonly SpareBuffers _spares = new();
     private readonly ActivationArena _arena = new();
 
+    // Per slot, during a run: the caller's pinned memory of a graph input read in place (ReadInputInPlace), or null.
+    private readonly byte*[] _borrowed;
+    private readonly int[] _borrowedBytes;
+    private bool _borrowing;
+
     /// <summary>A context for <paramref name="program"/>.</summary>
     public OpContext(ModelProgram program)
     {
@@ -33,6 +38,8 @@ public sealed class OpContext
         }
 
         _slots = new AlignedBuffer[program.SlotCount];
+        _borrowed = new byte*[program.SlotCount];
+        _borrowedBytes = new int[program.SlotCount];
     }
 
     /// <summary>The program this context runs.</summary>
@@ -53,7 +60,7 @@ public sealed class OpContext
             return _program.ConstantFloats(value);
         }
 
-        return MemoryMarshal.Cast<byte, float>(_slots[decl.Slot].Span).Slice(0, Count(value));
+        return MemoryMarshal.Cast<byte, float>(SlotBytes(decl.Slot)).Slice(0, Count(value));
     }
 
     /// <summary>Read access to an int64 tensor.</summary>
@@ -65,7 +72,7 @@ public sealed class OpContext
             return decl.Longs ?? throw new InvalidOperationException($"'{decl.Name}' is not an int64 constant.");
         }
 
-        return MemoryMarshal.Cast<byte, long>(_slots[decl.Slot].Span).Slice(0, Count(value));
+        return MemoryMarshal.Cast<byte, long>(SlotBytes(decl.Slot)).Slice(0, Count(value));
     }
 
     /// <summary>Read access to a bool tensor (one byte per element, 0 or 1).</summary>
@@ -79,7 +86,7 @@ public sealed class OpContext
             return BoolConstant(value, longs);
         }
 
-        return MemoryMarshal.Cast<byte, bool>(_slots[decl.Slot].Span).Slice(0, Count(value));
+        return MemoryMarshal.Cast<byte, bool>(SlotBytes(decl.Slot)).Slice(0, Count(value));
     }
 
     /// <summary>Bytes per element of value <paramref name="value"/>.</summary>
@@ -94,7 +101,7 @@ public sealed class OpContext
         var decl = _program.Values[value];
         if (decl.IsActivation)
         {
-            return _slots[decl.Slot].Span.Slice(0, Count(value) * ElementSize(value));
+            return SlotBytes(decl.Slot).Slice(0, Count(value) * ElementSize(value));
         }
 
         return decl.Type switch
@@ -178,6 +185,32 @@ public sealed class OpContext
         data.CopyTo(MemoryMarshal.Cast<byte, T>(Output(value, shape, System.Runtime.CompilerServices.Unsafe.SizeOf<T>())));
     }
 
+    /// <summary>
+    /// Binds input <paramref name="value"/> (shape <paramref name="shape"/>) to the caller's memory for the next run
+    /// instead of copying it: operators read it there, and <see cref="EndRun"/> unbinds it. Only for inputs
+    /// <see cref="ModelProgram.ReadsInPlace"/> allows (nothing writes their slot) and memory pinned until the run ends.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="count"/> does not match the shape.</exception>
+    internal void ReadInputInPlace<T>(int value, T* data, int count, ReadOnlySpan<int> shape)
+        where T : unmanaged
+    {
+        if (count != ShapeMath.Product(shape))
+        {
+            throw new ArgumentException(
+                $"Input '{_program.Values[value].Name}' of shape {ShapeMath.Format(shape)} needs {ShapeMath.Product(shape)} elements, got {count}.");
+        }
+
+        int slot = _program.Values[value].Slot;
+        _borrowed[slot] = (byte*)data;
+        _borrowedBytes[slot] = checked(count * sizeof(T));
+        _borrowing = true;
+        shape.CopyTo(SetDims(value, shape.Length));
+    }
+
+    // A slot's bytes: the caller's memory while an input is read in place, else the slot's own buffer.
+    private Span<byte> SlotBytes(int slot) =>
+        _borrowing && _borrowed[slot] != null ? new Span<byte>(_borrowed[slot], _borrowedBytes[slot]) : _slots[slot].Span;
+
     private Span<byte> Output(int value, scoped ReadOnlySpan<int> shape, int elementSize)
     {
         var bytes = (long)ShapeMath.Product(shape) * elementSize;
@@ -193,6 +226,17 @@ public sealed class OpContext
         if (!decl.IsActivation)
         {
             throw new InvalidOperationException($"'{decl.Name}' is a constant and cannot be written.");
+        }
+
+        if (_borrowing && _borrowed[decl.Slot] != null)
+        {
+            // A view of an input read in place (same bytes, new shape): nothing is written.
+            if (bytes > _borrowedBytes[decl.Slot])
+            {
+                throw new InvalidOperationException($"'{decl.Name}' shares the storage of an input read in place and cannot grow it.");
+            }
+
+            return SlotBytes(decl.Slot).Slice(0, (int)bytes);
         }
 
         ref var slot = ref _slots[decl.Slot];
@@ -236,6 +280,12 @@ public sealed class OpContext
     /// <summary>The run ended (or failed): spares are dropped.</summary>
     internal void EndRun()
     {
+        if (_borrowing)
+        {
+            Array.Clear(_borrowed);
+            _borrowing = false;
+        }
+
         _spares.End();
         _arena.FirstRunDone();
     }

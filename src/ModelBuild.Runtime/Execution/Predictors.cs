@@ -58,6 +58,31 @@ public static class Predictors
     }
 
     /// <summary>
+    /// Sets input <paramref name="value"/> of <paramref name="context"/> and runs <paramref name="program"/> on it. An input
+    /// the program can read in place (<see cref="ModelProgram.ReadsInPlace"/>) stays in the caller's memory, pinned for the
+    /// run, instead of being copied into the arena (a batch of 64 MNIST images is 200 KB, ~5 µs of a 275 µs call).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/>'s length does not match <paramref name="shape"/>.</exception>
+    public static unsafe void Run<T>(ModelProgram program, OpContext context, int value, ReadOnlySpan<T> data, ReadOnlySpan<int> shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!program.ReadsInPlace(value) || data.IsEmpty)
+        {
+            context.SetInput(value, data, shape);
+            program.Run(context);
+            return;
+        }
+
+        fixed (T* p = data)
+        {
+            context.ReadInputInPlace(value, p, data.Length, shape);
+            program.Run(context);
+        }
+    }
+
+    /// <summary>
     /// Copies output <paramref name="value"/> into <paramref name="output"/> and its shape into
     /// <paramref name="outputShape"/> (when not empty); returns the element count.
     /// </summary>

@@ -21,6 +21,7 @@ internal static class ReadyToRunRoots
         where T : unmanaged
     {
         Predictors.SetInput<T>(context, 0, default, default);
+        Predictors.Run<T>(context.Program, context, 0, default, default);
         _ = Predictors.ReadOutput<T>(context, 0, out _);
         _ = Predictors.CopyOutput<T>(context, 0, default, default, "");
         Predictors.CopyExact<T>(context, 0, default, "");
