@@ -15,21 +15,21 @@ internal static partial class DenseGemm
     /// <summary>
     /// 6 rows × 2 vectors (AVX2: 6 × 16, SSE/NEON: 6 × 8): 12 accumulators + 2 weight vectors + 1 broadcast = 15 of
     /// the 16 registers, and 12 independent FMA chains, enough to hide the FMA latency on two pipes. The panel's rows
-    /// are <c>nr</c> floats apart: two vectors, or 32 when the tile computes half of a 512-bit panel (<see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool, TileEpilogue, ref float)"/>'s twin).
+    /// are <c>nr</c> floats apart: two vectors, or 32 when the tile computes half of a 512-bit panel (<see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool, TileEpilogue, ref float, ref float)"/>'s twin).
     /// <c>c[r·ldc + n] (+)= Σ_{k&lt;kc} x[r·ldx + k]·panel[k·NR + n]</c> for r &lt; 6, n &lt; NR. The k loop is unrolled
     /// twice (same order of FMAs per accumulator): 4–8 % faster at batch 64 on Zen 3 (`quick` A/B, interleaved rounds).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Tile6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
+    public static void Tile6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
-        Tile6x2Body<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, epilogue, ref bias);
+        Tile6x2Body<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, epilogue, ref bias, ref scale);
     }
 
     // Tile6x2's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile6x2Body<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
+    private static void Tile6x2Body<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
@@ -77,14 +77,14 @@ internal static partial class DenseGemm
             Step<TW, TV>(wa, wb, Unsafe.Add(ref x5, k), ref a5, ref b5);
         }
 
-        Put<TW, TV>(a0, b0, ref c, accumulate, epilogue, ref bias);
-        Put<TW, TV>(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate, epilogue, ref bias);
-        Put<TW, TV>(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate, epilogue, ref bias);
-        Put<TW, TV>(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate, epilogue, ref bias);
-        Put<TW, TV>(a4, b4, ref Unsafe.Add(ref c, 4 * ldc), accumulate, epilogue, ref bias);
+        Put<TW, TV>(a0, b0, ref c, accumulate, epilogue, ref bias, ref scale);
+        Put<TW, TV>(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate, epilogue, ref bias, ref scale);
+        Put<TW, TV>(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate, epilogue, ref bias, ref scale);
+        Put<TW, TV>(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate, epilogue, ref bias, ref scale);
+        Put<TW, TV>(a4, b4, ref Unsafe.Add(ref c, 4 * ldc), accumulate, epilogue, ref bias, ref scale);
         if (rows > 5)
         {
-            Put<TW, TV>(a5, b5, ref Unsafe.Add(ref c, 5 * ldc), accumulate, epilogue, ref bias);
+            Put<TW, TV>(a5, b5, ref Unsafe.Add(ref c, 5 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
     }
 
@@ -93,24 +93,24 @@ internal static partial class DenseGemm
     public static void TileUpTo6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate)
         where TW : struct, IVectorWidth<TV>
         where TV : struct =>
-        TileUpTo6x2<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, TileEpilogue.None, ref Unsafe.NullRef<float>());
+        TileUpTo6x2<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, TileEpilogue.None, ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>());
 
     /// <summary>
     /// <see cref="TileUpTo6x2{TW, TV}(ref float, nint, int, ref float, nint, int, ref float, nint, bool)"/> with an
     /// epilogue on the stored sums (a call's last K block; <paramref name="bias"/>: the panel's NR biases).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TileUpTo6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
+    public static void TileUpTo6x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
         if (rows > 4)
         {
-            Tile6x2<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, epilogue, ref bias);
+            Tile6x2<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, epilogue, ref bias, ref scale);
         }
         else
         {
-            Tile4x2<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, epilogue, ref bias);
+            Tile4x2<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, epilogue, ref bias, ref scale);
         }
     }
 
@@ -120,16 +120,16 @@ internal static partial class DenseGemm
     /// Same sums as <see cref="Tile6x2{TW, TV}"/> row for row.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Tile4x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
+    public static void Tile4x2<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
-        Tile4x2Body<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, epilogue, ref bias);
+        Tile4x2Body<TW, TV>(ref x, ldx, rows, ref panel, nr, kc, ref c, ldc, accumulate, epilogue, ref bias, ref scale);
     }
 
     // Tile4x2's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x2Body<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
+    private static void Tile4x2Body<TW, TV>(ref float x, nint ldx, int rows, ref float panel, nint nr, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
@@ -152,20 +152,20 @@ internal static partial class DenseGemm
         }
 
         // Only the live rows: a tile may then store straight into a caller's output of exactly `rows` rows.
-        Put<TW, TV>(a0, b0, ref c, accumulate, epilogue, ref bias);
+        Put<TW, TV>(a0, b0, ref c, accumulate, epilogue, ref bias, ref scale);
         if (rows > 1)
         {
-            Put<TW, TV>(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate, epilogue, ref bias);
+            Put<TW, TV>(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate, epilogue, ref bias, ref scale);
         }
 
         if (rows > 2)
         {
-            Put<TW, TV>(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate, epilogue, ref bias);
+            Put<TW, TV>(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
 
         if (rows > 3)
         {
-            Put<TW, TV>(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate, epilogue, ref bias);
+            Put<TW, TV>(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
     }
 
@@ -176,11 +176,11 @@ internal static partial class DenseGemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile8x2Zmm(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate) =>
-        Tile8x2Zmm(ref x, ldx, rows, ref panel, kc, ref c, ldc, accumulate, TileEpilogue.None, ref Unsafe.NullRef<float>());
+        Tile8x2Zmm(ref x, ldx, rows, ref panel, kc, ref c, ldc, accumulate, TileEpilogue.None, ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>());
 
     /// <summary><see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool)"/> with an epilogue (see <see cref="TileEpilogue"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile8x2Zmm(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
+    public static void Tile8x2Zmm(ref float x, nint ldx, int rows, ref float panel, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
     {
         ref float x0 = ref x;
         ref float x1 = ref Unsafe.Add(ref x, Math.Min(1, rows - 1) * ldx);
@@ -208,40 +208,40 @@ internal static partial class DenseGemm
             w = ref Unsafe.Add(ref w, 32);
         }
 
-        Put(a0, b0, ref c, accumulate, epilogue, ref bias);
+        Put(a0, b0, ref c, accumulate, epilogue, ref bias, ref scale);
         if (rows > 1)
         {
-            Put(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate, epilogue, ref bias);
+            Put(a1, b1, ref Unsafe.Add(ref c, ldc), accumulate, epilogue, ref bias, ref scale);
         }
 
         if (rows > 2)
         {
-            Put(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate, epilogue, ref bias);
+            Put(a2, b2, ref Unsafe.Add(ref c, 2 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
 
         if (rows > 3)
         {
-            Put(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate, epilogue, ref bias);
+            Put(a3, b3, ref Unsafe.Add(ref c, 3 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
 
         if (rows > 4)
         {
-            Put(a4, b4, ref Unsafe.Add(ref c, 4 * ldc), accumulate, epilogue, ref bias);
+            Put(a4, b4, ref Unsafe.Add(ref c, 4 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
 
         if (rows > 5)
         {
-            Put(a5, b5, ref Unsafe.Add(ref c, 5 * ldc), accumulate, epilogue, ref bias);
+            Put(a5, b5, ref Unsafe.Add(ref c, 5 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
 
         if (rows > 6)
         {
-            Put(a6, b6, ref Unsafe.Add(ref c, 6 * ldc), accumulate, epilogue, ref bias);
+            Put(a6, b6, ref Unsafe.Add(ref c, 6 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
 
         if (rows > 7)
         {
-            Put(a7, b7, ref Unsafe.Add(ref c, 7 * ldc), accumulate, epilogue, ref bias);
+            Put(a7, b7, ref Unsafe.Add(ref c, 7 * ldc), accumulate, epilogue, ref bias, ref scale);
         }
     }
 
@@ -267,7 +267,7 @@ internal static partial class DenseGemm
     // not depend on the thread count. The epilogue then adds the bias and applies ReLU in the order the separate
     // pass (Finish) does, so a fused call gives the same bits as one through the accumulator.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<TW, TV>(TV a, TV b, ref float c, bool accumulate, TileEpilogue epilogue, ref float bias)
+    private static void Put<TW, TV>(TV a, TV b, ref float c, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
@@ -277,7 +277,14 @@ internal static partial class DenseGemm
             b = TW.Add(b, TW.Load(ref c, TW.Count));
         }
 
-        if ((epilogue & TileEpilogue.Bias) != 0)
+        if ((epilogue & TileEpilogue.Scale) != 0)
+        {
+            TV ba = (epilogue & TileEpilogue.Bias) != 0 ? TW.Load(ref bias, 0) : TW.Broadcast(0);
+            TV bb = (epilogue & TileEpilogue.Bias) != 0 ? TW.Load(ref bias, TW.Count) : TW.Broadcast(0);
+            a = TW.MulAdd(a, TW.Load(ref scale, 0), ba);
+            b = TW.MulAdd(b, TW.Load(ref scale, TW.Count), bb);
+        }
+        else if ((epilogue & TileEpilogue.Bias) != 0)
         {
             a = TW.Add(a, TW.Load(ref bias, 0));
             b = TW.Add(b, TW.Load(ref bias, TW.Count));
@@ -294,7 +301,7 @@ internal static partial class DenseGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(Vector512<float> a, Vector512<float> b, ref float c, bool accumulate, TileEpilogue epilogue, ref float bias)
+    private static void Put(Vector512<float> a, Vector512<float> b, ref float c, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
     {
         if (accumulate)
         {
@@ -302,7 +309,14 @@ internal static partial class DenseGemm
             b += Vector512.LoadUnsafe(ref c, 16);
         }
 
-        if ((epilogue & TileEpilogue.Bias) != 0)
+        if ((epilogue & TileEpilogue.Scale) != 0)
+        {
+            Vector512<float> ba = (epilogue & TileEpilogue.Bias) != 0 ? Vector512.LoadUnsafe(ref bias) : Vector512<float>.Zero;
+            Vector512<float> bb = (epilogue & TileEpilogue.Bias) != 0 ? Vector512.LoadUnsafe(ref bias, 16) : Vector512<float>.Zero;
+            a = Vector512.FusedMultiplyAdd(a, Vector512.LoadUnsafe(ref scale), ba);
+            b = Vector512.FusedMultiplyAdd(b, Vector512.LoadUnsafe(ref scale, 16), bb);
+        }
+        else if ((epilogue & TileEpilogue.Bias) != 0)
         {
             a += Vector512.LoadUnsafe(ref bias);
             b += Vector512.LoadUnsafe(ref bias, 16);
@@ -320,9 +334,9 @@ internal static partial class DenseGemm
 }
 
 /// <summary>
-/// What a GEMM register tile does to its sums before storing them, on a call's last K block: add the panel's NR
-/// biases, then ReLU (<see cref="DenseGemm"/> fuses these when its output rows are whole panels, instead of a pass
-/// over an accumulator).
+/// What a GEMM register tile does to its sums before storing them, on a call's last K block: scale them per channel
+/// (int8 panels hold codes), add the panel's NR biases (one FMA with the scale), then ReLU (<see cref="DenseGemm"/>
+/// fuses these when its output rows are whole panels, instead of a pass over an accumulator).
 /// </summary>
 [Flags]
 internal enum TileEpilogue
@@ -335,4 +349,7 @@ internal enum TileEpilogue
 
     /// <summary>Then max(v, 0).</summary>
     Relu = 2,
+
+    /// <summary>First multiply by each channel's scale (<c>v·scale + bias</c> as one FMA with <see cref="Bias"/>).</summary>
+    Scale = 4,
 }

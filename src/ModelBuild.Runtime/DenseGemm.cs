@@ -197,7 +197,9 @@ internal static partial class DenseGemm
         int b0 = byPanels ? 0 : s.Blocks * part / parts, b1 = byPanels ? s.Blocks : s.Blocks * (part + 1) / parts;
         nint ldc = s.Direct ? s.N : (nint)s.Panels * s.Nr;
         ref float sums = ref s.Direct ? ref y : ref acc;
-        var fused = (s.HasBias ? TileEpilogue.Bias : TileEpilogue.None) | (s.Relu ? TileEpilogue.Relu : TileEpilogue.None);
+        // Int8 panels hold codes: the channel scales are applied with the bias, once per output.
+        var fused = (s.HasBias ? TileEpilogue.Bias : TileEpilogue.None) | (s.Relu ? TileEpilogue.Relu : TileEpilogue.None)
+            | (s.Int8 ? TileEpilogue.Scale : TileEpilogue.None);
         int kBlock = BlockK(s.K, s.Nr);
         for (int pc = 0; pc < s.K; pc += kBlock)
         {
@@ -205,11 +207,39 @@ internal static partial class DenseGemm
             var epilogue = s.Direct && pc + kc == s.K ? fused : TileEpilogue.None;
             for (int p = p0; p < p1; p++)
             {
-                ref float panel = ref s.Int8
-                    ? ref Widen(s, ref Unsafe.Add(ref codes, (((nint)p * s.K) + pc) * s.Nr), ref Unsafe.Add(ref scales, (nint)p * s.Nr), kc)
-                    : ref Unsafe.Add(ref packed, (((nint)p * s.K) + pc) * s.Nr);
                 ref float pb = ref s.HasBias ? ref Unsafe.Add(ref bias, (nint)p * s.Nr) : ref Unsafe.NullRef<float>();
-                for (int b = b0; b < b1; b++)
+                ref float ps = ref s.Int8 ? ref Unsafe.Add(ref scales, (nint)p * s.Nr) : ref Unsafe.NullRef<float>();
+                int b = b0;
+                scoped ref float panel = ref Unsafe.NullRef<float>();
+                if (!s.Int8)
+                {
+                    panel = ref Unsafe.Add(ref packed, (((nint)p * s.K) + pc) * s.Nr);
+                }
+                else if (s.Nr != 32 && s.Rows - (b0 * s.Mr) > 4)
+                {
+                    // The first row block widens the int8 panel while it multiplies; the others read the floats it stored.
+                    ref sbyte pq = ref Unsafe.Add(ref codes, (((nint)p * s.K) + pc) * s.Nr);
+                    panel = ref MemoryMarshal.GetReference(ThreadScratch.Get(ref t_panel, kc * s.Nr));
+                    int r = b0 * s.Mr;
+                    ref float xr = ref Unsafe.Add(ref x, ((nint)r * s.K) + pc);
+                    ref float c = ref Unsafe.Add(ref sums, ((nint)r * ldc) + ((nint)p * s.Nr));
+                    if (s.Level == SimdLevel.Vector256)
+                    {
+                        Tile6x2Int8<Vector256Width, Vector256<float>>(ref xr, s.K, Math.Min(s.Mr, s.Rows - r), ref pq, s.Nr, kc, ref panel, ref c, ldc, pc > 0, epilogue, ref pb, ref ps);
+                    }
+                    else
+                    {
+                        Tile6x2Int8<Vector128Width, Vector128<float>>(ref xr, s.K, Math.Min(s.Mr, s.Rows - r), ref pq, s.Nr, kc, ref panel, ref c, ldc, pc > 0, epilogue, ref pb, ref ps);
+                    }
+
+                    b++;
+                }
+                else
+                {
+                    panel = ref Widen(s, ref Unsafe.Add(ref codes, (((nint)p * s.K) + pc) * s.Nr), kc);
+                }
+
+                for (; b < b1; b++)
                 {
                     int r = b * s.Mr;
                     ref float xr = ref Unsafe.Add(ref x, ((nint)r * s.K) + pc);
@@ -217,19 +247,19 @@ internal static partial class DenseGemm
                     int live = Math.Min(s.Mr, s.Rows - r);
                     if (s.Nr == 32 && s.Zmm)
                     {
-                        Tile8x2Zmm(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0, epilogue, ref pb);
+                        Tile8x2Zmm(ref xr, s.K, live, ref panel, kc, ref c, ldc, pc > 0, epilogue, ref pb, ref ps);
                     }
                     else if (s.Nr == 32)
                     {
-                        ZmmTwin(s, ref xr, live, ref panel, kc, ref c, ldc, pc > 0, epilogue, ref pb);
+                        ZmmTwin(s, ref xr, live, ref panel, kc, ref c, ldc, pc > 0, epilogue, ref pb, ref ps);
                     }
                     else if (s.Level == SimdLevel.Vector256)
                     {
-                        TileUpTo6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0, epilogue, ref pb);
+                        TileUpTo6x2<Vector256Width, Vector256<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0, epilogue, ref pb, ref ps);
                     }
                     else
                     {
-                        TileUpTo6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0, epilogue, ref pb);
+                        TileUpTo6x2<Vector128Width, Vector128<float>>(ref xr, s.K, live, ref panel, s.Nr, kc, ref c, ldc, pc > 0, epilogue, ref pb, ref ps);
                     }
                 }
             }
@@ -243,44 +273,45 @@ internal static partial class DenseGemm
         int j0 = p0 * s.Nr, j1 = Math.Min(s.N, p1 * s.Nr), r0 = b0 * s.Mr, r1 = Math.Min(s.Rows, b1 * s.Mr);
         if (s.Level == SimdLevel.Vector256)
         {
-            Finish<Vector256Width, Vector256<float>>(s, ref bias, ref acc, ldc, ref y, r0, r1, j0, j1);
+            Finish<Vector256Width, Vector256<float>>(s, ref bias, ref scales, ref acc, ldc, ref y, r0, r1, j0, j1);
         }
         else
         {
-            Finish<Vector128Width, Vector128<float>>(s, ref bias, ref acc, ldc, ref y, r0, r1, j0, j1);
+            Finish<Vector128Width, Vector128<float>>(s, ref bias, ref scales, ref acc, ldc, ref y, r0, r1, j0, j1);
         }
     }
 
     /// <summary>
-    /// <see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool, TileEpilogue, ref float)"/>'s block (up to 8 rows × a 32-channel panel) through the precompiled 256-bit 4-row tile:
+    /// <see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool, TileEpilogue, ref float, ref float)"/>'s block (up to 8 rows × a 32-channel panel) through the precompiled 256-bit 4-row tile:
     /// each 16-channel half of the panel (its rows 32 floats apart) for rows 0–3, then 4–7 (a tile stores all its rows, so
     /// a 6-row one would write past the block into the next one's accumulator rows). Every output is the same FMA chain
     /// over the K block as in the 512-bit tile, so a process switching between the two changes no bit.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ZmmTwin(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
+    private static void ZmmTwin(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
     {
-        ZmmTwinBody(in s, ref x, live, ref panel, kc, ref c, ldc, accumulate, epilogue, ref bias);
+        ZmmTwinBody(in s, ref x, live, ref panel, kc, ref c, ldc, accumulate, epilogue, ref bias, ref scale);
     }
 
     // ZmmTwin's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ZmmTwinBody(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias)
+    private static void ZmmTwinBody(in Shape s, ref float x, int live, ref float panel, int kc, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
     {
         for (int half = 0; half < 32; half += 16)
         {
-            ref float halfBias = ref epilogue == TileEpilogue.None || Unsafe.IsNullRef(ref bias) ? ref bias : ref Unsafe.Add(ref bias, half);
+            ref float halfBias = ref Unsafe.IsNullRef(ref bias) ? ref bias : ref Unsafe.Add(ref bias, half);
+            ref float halfScale = ref Unsafe.IsNullRef(ref scale) ? ref scale : ref Unsafe.Add(ref scale, half);
             for (int r = 0; r < live; r += 4)
             {
                 Tile4x2<Vector256Width, Vector256<float>>(ref Unsafe.Add(ref x, (nint)r * s.K), s.K, Math.Min(4, live - r), ref Unsafe.Add(ref panel, half), 32, kc,
-                    ref Unsafe.Add(ref c, (r * ldc) + half), ldc, accumulate, epilogue, ref halfBias);
+                    ref Unsafe.Add(ref c, (r * ldc) + half), ldc, accumulate, epilogue, ref halfBias, ref halfScale);
             }
         }
     }
 
     /// <summary>
     /// Multiply-adds (rows × N × K) a process runs through <see cref="ZmmTwin"/> before AVX-512 hardware turns to
-    /// <see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool, TileEpilogue, ref float)"/>, which has no ReadyToRun code there and costs about 2.3 ms of JIT (ppocr_rec's first
+    /// <see cref="Tile8x2Zmm(ref float, nint, int, ref float, int, ref float, nint, bool, TileEpilogue, ref float, ref float)"/>, which has no ReadyToRun code there and costs about 2.3 ms of JIT (ppocr_rec's first
     /// prediction: its two Dense layers over 40 time steps, 21 M multiply-adds, took 8.3 ms the first time and 0.6 ms the
     /// second). The rule of <see cref="ConvGemm.ZmmAfterMacs"/>: compile once the work done would have paid for it.
     /// </summary>
@@ -289,53 +320,45 @@ internal static partial class DenseGemm
     private static readonly ZmmSwitch s_zmm = new(250_000_000);
 
     /// <summary>
-    /// <paramref name="kc"/> rows of an int8 panel (<c>[k][NR]</c> codes) dequantised into the thread's scratch,
-    /// <c>code·scale[n]</c> as <see cref="WeightMatrix.Dequantize"/> computes it, so the product is bit-identical to the
-    /// float panels'. About 3 instructions per 8 weights, against MR·… FMAs per 8 weights in the tiles that reuse them
-    /// (8 at batch 64), and the scratch (≤ 32 KB) stays in L1 for them.
+    /// <paramref name="kc"/> rows of an int8 panel (<c>[k][NR]</c> codes) widened to floats into the thread's scratch
+    /// (the codes: the channel scales are applied per output, <see cref="TileEpilogue.Scale"/>). Used where
+    /// <see cref="Tile6x2Int8{TW, TV}"/> cannot widen in the first row block (512-bit panels, a part starting with
+    /// fewer than 5 rows). The scratch (≤ 32 KB) stays in L1 for the tiles that reuse it.
     /// </summary>
-    private static ref float Widen(in Shape s, ref sbyte codes, ref float scales, int kc)
+    private static ref float Widen(in Shape s, ref sbyte codes, int kc)
     {
         int count = kc * s.Nr;
         ref float dst = ref MemoryMarshal.GetReference(ThreadScratch.Get(ref t_panel, count));
         if (s.Level == SimdLevel.Vector256)
         {
-            for (nint c = 0; c < s.Nr; c += 8)
+            for (nint i = 0; i < count; i += 8)
             {
-                Vector256<float> scale = Vector256.LoadUnsafe(ref scales, (nuint)c);
-                for (nint i = c; i < count; i += s.Nr)
-                {
-                    (Simd.LoadInt8x8(ref Unsafe.Add(ref codes, i)) * scale).StoreUnsafe(ref dst, (nuint)i);
-                }
+                Simd.LoadInt8x8(ref Unsafe.Add(ref codes, i)).StoreUnsafe(ref dst, (nuint)i);
             }
         }
         else
         {
-            for (nint c = 0; c < s.Nr; c += 4)
+            for (nint i = 0; i < count; i += 4)
             {
-                Vector128<float> scale = Vector128.LoadUnsafe(ref scales, (nuint)c);
-                for (nint i = c; i < count; i += s.Nr)
-                {
-                    (Simd.LoadInt8x4(ref Unsafe.Add(ref codes, i)) * scale).StoreUnsafe(ref dst, (nuint)i);
-                }
+                Simd.LoadInt8x4(ref Unsafe.Add(ref codes, i)).StoreUnsafe(ref dst, (nuint)i);
             }
         }
 
         return ref dst;
     }
 
-    /// <summary>Bias and activation on rows [r0, r1) × channels [j0, j1) of the accumulator, written to y (row stride N).</summary>
+    /// <summary>Scale (int8 panels), bias and activation on rows [r0, r1) × channels [j0, j1) of the accumulator, written to y (row stride N).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Finish<TW, TV>(in Shape s, ref float bias, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
+    private static void Finish<TW, TV>(in Shape s, ref float bias, ref float scales, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
-        FinishBody<TW, TV>(in s, ref bias, ref acc, ldc, ref y, r0, r1, j0, j1);
+        FinishBody<TW, TV>(in s, ref bias, ref scales, ref acc, ldc, ref y, r0, r1, j0, j1);
     }
 
     // Finish's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FinishBody<TW, TV>(in Shape s, ref float bias, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
+    private static void FinishBody<TW, TV>(in Shape s, ref float bias, ref float scales, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
@@ -348,7 +371,11 @@ internal static partial class DenseGemm
             for (; j <= j1 - TW.Count; j += TW.Count)
             {
                 TV v = TW.Load(ref c, j);
-                if (s.HasBias)
+                if (s.Int8)
+                {
+                    v = TW.MulAdd(v, TW.Load(ref scales, j), s.HasBias ? TW.Load(ref bias, j) : zero);
+                }
+                else if (s.HasBias)
                 {
                     v = TW.Add(v, TW.Load(ref bias, j));
                 }
@@ -358,7 +385,8 @@ internal static partial class DenseGemm
 
             for (; j < j1; j++)
             {
-                float v = Unsafe.Add(ref c, j) + (s.HasBias ? Unsafe.Add(ref bias, j) : 0);
+                float b = s.HasBias ? Unsafe.Add(ref bias, j) : 0;
+                float v = s.Int8 ? MathF.FusedMultiplyAdd(Unsafe.Add(ref c, j), Unsafe.Add(ref scales, j), b) : Unsafe.Add(ref c, j) + b;
                 Unsafe.Add(ref yr, j) = s.Relu ? Simd.Relu(v) : v;
             }
         }

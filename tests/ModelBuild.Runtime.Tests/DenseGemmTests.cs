@@ -30,23 +30,43 @@ public sealed class DenseGemmTests
         TestData.AssertClose(expected, y, Tolerances.Dot, 1e-7, magnitude);
     }
 
-    /// <summary>Int8 layers above <see cref="DenseGemm.MaxFloatPanelWeights"/> take int8 panels, widened per K block and call.</summary>
+    /// <summary>
+    /// Int8 layers above <see cref="DenseGemm.MaxFloatPanelWeights"/> take int8 panels, widened per K block and call (by the
+    /// first row block's tile, or a pass for 512-bit panels) with the channel scales applied per output: through the
+    /// accumulator pass (301 channels) and fused into the tiles' stores (whole panels), with and without bias and ReLU.
+    /// </summary>
     [Theory]
-    [MemberData(nameof(TestData.Levels), MemberType = typeof(TestData))]
-    public void Gemm_Int8Panels_MatchFloat64Reference(int level)
+    [MemberData(nameof(Int8PanelCases))]
+    public void Gemm_Int8Panels_MatchFloat64Reference(int level, int rows, int n, int k, bool bias, bool relu)
     {
-        const int rows = 9, n = 301, k = 900;
         Assert.True((long)n * k > DenseGemm.MaxFloatPanelWeights);
-        var rng = new Random(level + 5);
+        var rng = new Random(level + rows + n + k);
         (WeightMatrix w, double[] wd) = TestData.Matrix(rng, WeightFormat.Int8, n, k);
         float[] x = TestData.Floats(rng, rows * k);
-        float[] bias = TestData.Floats(rng, n);
-        var y = new float[rows * n];
+        float[] b = bias ? TestData.Floats(rng, n) : [];
+        var y = new float[(rows * n) + 33];
+        y.AsSpan(rows * n).Fill(-12345f);
 
-        Kernels.Dense((SimdLevel)level, x, w, bias, y, rows, Activation.None);
+        Kernels.Dense((SimdLevel)level, x, w, b, y.AsSpan(0, rows * n), rows, relu ? Activation.Relu : Activation.None);
 
-        double[] expected = Reference.Dense(x, wd, bias, rows, n, k, false, out double[] magnitude);
-        TestData.AssertClose(expected, y, Tolerances.Dot, 1e-7, magnitude);
+        double[] expected = Reference.Dense(x, wd, bias ? b : null, rows, n, k, relu, out double[] magnitude);
+        TestData.AssertClose(expected, y.AsSpan(0, rows * n), Tolerances.Dot, 1e-7, magnitude);
+        Assert.All(y[(rows * n)..], v => Assert.Equal(-12345f, v));
+    }
+
+    public static TheoryData<int, int, int, int, bool, bool> Int8PanelCases()
+    {
+        var data = new TheoryData<int, int, int, int, bool, bool>();
+        foreach (int level in new[] { 0, 1, 2 })
+        {
+            data.Add(level, 9, 301, 900, true, false);
+            data.Add(level, 13, 301, 900, false, true);
+            data.Add(level, 13, 320, 900, true, true);
+            data.Add(level, 8, 512, 600, false, false);
+            data.Add(level, 16, 64, 4200, true, true);
+        }
+
+        return data;
     }
 
     [Theory]
@@ -109,6 +129,7 @@ public sealed class DenseGemmTests
     [InlineData(64, 10, 1024, 2)]
     [InlineData(70, 130, 300, 3)]
     [InlineData(16, 33, 2000, 4)]
+    [InlineData(14, 16, 20000, 3)]
     public void Gemm_AnyThreadCount_GivesTheSameBits(int rows, int n, int k, int threads)
     {
         var rng = new Random(rows + n + k);
