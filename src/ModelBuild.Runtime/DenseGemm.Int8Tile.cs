@@ -10,6 +10,11 @@ namespace ModelBuild.Runtime;
 /// pass of its own before the tiles: that pass was 5–7 % of the wide MLP at batch 64 (1024-wide int8 layers, `perf`,
 /// Zen 5, AVX2).
 /// </summary>
+/// <remarks>
+/// A copy of the 6 × 2 tile's shape rather than that tile made generic over where its rows come from: a row source as
+/// a static abstract member of a third type parameter is a call crossgen2 cannot inline, so ReadyToRun left both tiles
+/// to the JIT (ReadyToRunCoverageTests), a cost in every process's first batched prediction.
+/// </remarks>
 internal static partial class DenseGemm
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
