@@ -33,6 +33,8 @@ internal static partial class DenseGemm
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
+        // Rows 0–4 are always stored: callers pass 5 or 6 live rows (TileUpTo6x2 sends fewer to Tile4x2).
+        System.Diagnostics.Debug.Assert(rows > 4, "the 6-row tile needs 5 or 6 live rows");
         ref float x0 = ref x;
         ref float x1 = ref Unsafe.Add(ref x, Math.Min(1, rows - 1) * ldx);
         ref float x2 = ref Unsafe.Add(ref x, Math.Min(2, rows - 1) * ldx);

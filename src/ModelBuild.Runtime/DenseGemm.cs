@@ -386,7 +386,7 @@ internal static partial class DenseGemm
             for (; j < j1; j++)
             {
                 float b = s.HasBias ? Unsafe.Add(ref bias, j) : 0;
-                float v = s.Int8 ? MathF.FusedMultiplyAdd(Unsafe.Add(ref c, j), Unsafe.Add(ref scales, j), b) : Unsafe.Add(ref c, j) + b;
+                float v = s.Int8 ? (Unsafe.Add(ref c, j) * Unsafe.Add(ref scales, j)) + b : Unsafe.Add(ref c, j) + b;
                 Unsafe.Add(ref yr, j) = s.Relu ? Simd.Relu(v) : v;
             }
         }

@@ -68,6 +68,32 @@ public sealed class BatchChunksTests
     }
 
     /// <summary>
+    /// An input read in place takes no arena memory, so the probe does not count it: the same budget holds more samples
+    /// per chunk than with the input copied (3 samples' activations with the input, 4 without it), and the chunks still
+    /// give the whole batch's outputs.
+    /// </summary>
+    [Fact]
+    public void Dynamic_InputReadInPlace_IsNotCountedInTheChunkBudget()
+    {
+        var (program, runner, _, y) = ConvNet(mixing: false, inPlace: true);
+        const int batch = 13, inPer = 4 * 6 * 6, outPer = 5;
+        float[] input = TestData.Floats(new Random(8), batch * inPer);
+        float[] whole = new float[batch * outPer], chunked = new float[batch * outPer];
+        Assert.True(program.ReadsInPlace(program.Inputs[0]));
+
+        program.BatchChunkBytes = 0;
+        BatchChunks.Dynamic<float, float>(runner, program, input, whole, [batch, 4, 6, 6], batch, inPer, outPer, y, "y");
+        program.BatchChunkBytes = 3 * SampleBytes;
+        Assert.Equal(3 * SampleBytes / (SampleBytes - (inPer * sizeof(float))), program.ChunkSamples(runner, input, [batch, 4, 6, 6], inPer));
+
+        BatchChunks.Dynamic<float, float>(runner, program, input, chunked, [batch, 4, 6, 6], batch, inPer, outPer, y, "y");
+        for (int i = 0; i < whole.Length; i++)
+        {
+            Assert.True(Math.Abs(chunked[i] - whole[i]) <= 1e-5f * (1 + Math.Abs(whole[i])), $"output {i}: chunked {chunked[i]} vs whole {whole[i]}");
+        }
+    }
+
+    /// <summary>
     /// A model that keeps samples apart, run over 13 samples with a budget of about 3 samples' activations: the chunks
     /// give the whole batch's outputs (to float32 rounding: the kernels differ by batch size), the same bits on 1 and 2
     /// threads, and no allocation in the steady state.
@@ -195,7 +221,7 @@ public sealed class BatchChunksTests
     private const int SampleBytes = ((4 * 6 * 6) + (6 * 6 * 6) + 6 + 6 + 5 + 5) * sizeof(float);
 
     /// <summary>Conv 4 → 6 (3×3, ReLU) on 6×6, GlobalAveragePool, Reshape [0, -1], Dense 6 → 5, Softmax over axis 1 (or 0).</summary>
-    private static (ModelProgram Program, ChunkRunner<float> Runner, int X, int Y) ConvNet(bool mixing)
+    private static (ModelProgram Program, ChunkRunner<float> Runner, int X, int Y) ConvNet(bool mixing, bool inPlace = false)
     {
         var rng = new Random(6);
         var h = new OpHarness();
@@ -214,8 +240,16 @@ public sealed class BatchChunksTests
         ChunkRunner<float> runner = (input, shape) =>
         {
             var context = contexts.Value!;
-            context.SetInput(x, input, shape);
-            program.Run(context);
+            if (inPlace)
+            {
+                Predictors.Run(program, context, x, input, shape); // as the generated …Program.Run does
+            }
+            else
+            {
+                context.SetInput(x, input, shape);
+                program.Run(context);
+            }
+
             return context;
         };
         return (program, runner, x, y);

@@ -37,7 +37,7 @@ public sealed class DenseGemmTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Int8PanelCases))]
-    public void Gemm_Int8Panels_MatchFloat64Reference(int level, int rows, int n, int k, bool bias, bool relu)
+    public void Gemm_Int8Panels_MatchFloat64Reference(int level, int rows, int n, int k, bool bias, bool relu, int threads)
     {
         Assert.True((long)n * k > DenseGemm.MaxFloatPanelWeights);
         var rng = new Random(level + rows + n + k);
@@ -47,23 +47,28 @@ public sealed class DenseGemmTests
         var y = new float[(rows * n) + 33];
         y.AsSpan(rows * n).Fill(-12345f);
 
-        Kernels.Dense((SimdLevel)level, x, w, b, y.AsSpan(0, rows * n), rows, relu ? Activation.Relu : Activation.None);
+        Kernels.Dense((SimdLevel)level, x, w, b, y.AsSpan(0, rows * n), rows, relu ? Activation.Relu : Activation.None, threads);
 
         double[] expected = Reference.Dense(x, wd, bias ? b : null, rows, n, k, relu, out double[] magnitude);
         TestData.AssertClose(expected, y.AsSpan(0, rows * n), Tolerances.Dot, 1e-7, magnitude);
         Assert.All(y[(rows * n)..], v => Assert.Equal(-12345f, v));
     }
 
-    public static TheoryData<int, int, int, int, bool, bool> Int8PanelCases()
+    public static TheoryData<int, int, int, int, bool, bool, int> Int8PanelCases()
     {
-        var data = new TheoryData<int, int, int, int, bool, bool>();
+        var data = new TheoryData<int, int, int, int, bool, bool, int>();
         foreach (int level in new[] { 0, 1, 2 })
         {
-            data.Add(level, 9, 301, 900, true, false);
-            data.Add(level, 13, 301, 900, false, true);
-            data.Add(level, 13, 320, 900, true, true);
-            data.Add(level, 8, 512, 600, false, false);
-            data.Add(level, 16, 64, 4200, true, true);
+            data.Add(level, 9, 301, 900, true, false, 1);
+            data.Add(level, 13, 301, 900, false, true, 1);
+            data.Add(level, 13, 320, 900, true, true, 1);
+            data.Add(level, 8, 512, 600, false, false, 1);
+            data.Add(level, 16, 64, 4200, true, true, 1);
+
+            // One panel (16 channels on AVX2) split by row blocks over two threads: the second part's first block has
+            // 5 rows, so the widening tile runs with 5 live rows; with 3 threads a part starts with 2 rows (Widen).
+            data.Add(level, 11, 16, 20000, true, true, 2);
+            data.Add(level, 14, 16, 20000, false, true, 3);
         }
 
         return data;

@@ -41,6 +41,51 @@ public sealed class InPlaceInputTests
     }
 
     [Fact]
+    public void An_input_read_in_place_is_not_readable_after_the_run_until_it_is_set_again()
+    {
+        var h = new OpHarness();
+        float[] data = TestData.Floats(new Random(8), 6);
+        int x = h.Floats(data, 2, 3);
+        int y = h.Output();
+        var (program, context) = h.Prepare(new UnaryOp(x, y, UnaryFunction.Relu, 0, 0));
+        Assert.True(program.ReadsInPlace(x));
+        program.Run(context); // through the arena: the slot holds the data
+
+        Predictors.Run<float>(program, context, x, (float[])data.Clone(), [2, 3]);
+        Assert.Throws<InvalidOperationException>(() => context.Floats(x).ToArray());
+
+        context.SetInput<float>(x, data, [2, 3]);
+        Assert.Equal(data, context.Floats(x).ToArray());
+    }
+
+    [Fact]
+    public void A_context_of_another_program_is_refused()
+    {
+        var h = new OpHarness();
+        int x = h.Floats(new float[6], 2, 3);
+        int y = h.Output();
+        var (program, _) = h.Prepare(new UnaryOp(x, y, UnaryFunction.Relu, 0, 0));
+        var (_, otherContext) = h.Prepare(new UnaryOp(x, y, UnaryFunction.Relu, 0, 0));
+        Assert.Throws<ArgumentException>(() => Predictors.Run<float>(program, otherContext, x, new float[6], [2, 3]));
+    }
+
+    [Fact]
+    public void An_exception_in_the_run_leaves_the_callers_memory_unbound()
+    {
+        var h = new OpHarness();
+        int x = h.Floats(new float[6], 2, 3);
+        int y = h.Output();
+        var (program, context) = h.Prepare(new ReshapeOp(x, y, -1, [4, 4], false)); // 6 elements cannot be 4 × 4
+        float[] input = [1, 2, 3, 4, 5, 6];
+        Assert.Throws<ArgumentException>(() => Predictors.Run<float>(program, context, x, input, [2, 3]));
+        Assert.Equal([1f, 2, 3, 4, 5, 6], input);
+
+        // The next run through the arena reads its own data, not the earlier caller's.
+        context.SetInput<float>(x, [6, 5, 4, 3, 2, 1], [2, 3]);
+        Assert.Equal([6f, 5, 4, 3, 2, 1], context.Floats(x).ToArray());
+    }
+
+    [Fact]
     public void An_input_whose_slot_a_later_value_reuses_is_copied()
     {
         var h = new OpHarness();

@@ -87,7 +87,7 @@ internal static class PlanBuilder
 
         ConcatInPlace.Apply(c);
         RunInPlace(c);
-        var slots = c.Slots.Assign();
+        var slots = c.Slots.Assign(reserveInputs: inputs.Count == 1);
         var plan = new ModelPlan
         {
             ClassName = target.ClassName,

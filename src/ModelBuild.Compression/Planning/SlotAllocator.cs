@@ -4,8 +4,8 @@ namespace ModelBuild.Compression.Planning;
 /// Assigns arena slots to activations by liveness. Values that share storage (a Reshape's output and its input,
 /// an in-place activation) form one group; a group lives from the first op that writes a member to the last
 /// op that reads one (to the end for graph outputs). Groups whose lives do not overlap share a slot, so a deep
-/// network needs about as many slots as its widest cut, whatever the shapes turn out to be at run time. Graph inputs'
-/// groups keep their slots to themselves (see <see cref="Assign"/>).
+/// network needs about as many slots as its widest cut, whatever the shapes turn out to be at run time. A single graph
+/// input's group can keep its slot to itself (see <see cref="Assign"/>).
 /// </summary>
 internal sealed class SlotAllocator
 {
@@ -65,7 +65,12 @@ internal sealed class SlotAllocator
     }
 
     /// <summary>The slot of each declared activation: greedy interval colouring in order of first write.</summary>
-    public int[] Assign()
+    /// <param name="reserveInputs">
+    /// Give graph inputs' groups slots no later group reuses, so the runtime can read a single-input model's input where
+    /// the caller's memory lies (ModelProgram.ReadsInPlace); multi-input predictors copy their inputs, so reserving would
+    /// only hold arena memory.
+    /// </param>
+    public int[] Assign(bool reserveInputs)
     {
         var groups = Enumerable.Range(0, _parent.Count).Where(i => Find(i) == i).OrderBy(g => _first[g]).ThenBy(g => g).ToList();
         var slotOfGroup = new Dictionary<int, int>();
@@ -74,12 +79,11 @@ internal sealed class SlotAllocator
         {
             // A slot is free once its last reader has run; the writer of g runs at _first[g], so the reader must be earlier
             // (an op never writes the slot it reads unless the planner joined them into one group on purpose).
-            // A graph input's group gets a slot no later group reuses: the runtime can then read the input in place from
-            // the caller's memory (ModelProgram.ReadsInPlace) instead of copying it into the arena.
-            var slot = _first[g] < 0 ? -1 : slotFreeAfter.FindIndex(end => end < _first[g]);
+            bool reserved = reserveInputs && _first[g] < 0;
+            var slot = reserved ? -1 : slotFreeAfter.FindIndex(end => end < _first[g]);
             if (slot < 0)
             {
-                slotFreeAfter.Add(_first[g] < 0 ? int.MaxValue : _last[g]);
+                slotFreeAfter.Add(reserved ? int.MaxValue : _last[g]);
                 slot = slotFreeAfter.Count - 1;
             }
             else

@@ -153,10 +153,17 @@ internal static partial class PredictorEmitter
                 ? c + "Input.ShapeOf" + bare + "(" + data + ".Length)"
                 : "throw new " + ArgEx + "(" + Literal(bare + "Shape must be set: the shape of '" + t.Name + "' " + Shape(t) + " has dims known only per call.") + ", nameof(input))") + ";");
             w.Line(Ex + "Predictors.CheckShape(shape" + I(t.Index) + ", " + c + "Input." + bare + "DeclaredShape, " + Literal(t.Name) + ", nameof(input));");
-            w.Line(Ex + "Predictors.SetInput<" + t.ElementType + ">(context, " + I(t.Value) + ", " + data + ", shape" + I(t.Index) + ");");
+            // A single input is read where the caller's array lies (Predictors.Run); several are copied, then run.
+            w.Line(spec.Inputs.Count == 1
+                ? Ex + "Predictors.Run<" + t.ElementType + ">(" + p + ".Program, context, " + I(t.Value) + ", " + data + ", shape" + I(t.Index) + ");"
+                : Ex + "Predictors.SetInput<" + t.ElementType + ">(context, " + I(t.Value) + ", " + data + ", shape" + I(t.Index) + ");");
         }
 
-        w.Line(p + ".Program.Run(context);");
+        if (spec.Inputs.Count != 1)
+        {
+            w.Line(p + ".Program.Run(context);");
+        }
+
         w.Line("var output = new " + c + "Output();");
         foreach (var t in spec.Outputs)
         {
@@ -206,10 +213,16 @@ internal static partial class PredictorEmitter
         {
             var name = Parameter(t);
             w.Line(Ex + "Predictors.CheckShape(" + Bare(name) + "Shape, " + c + "Input." + t.Identifier.TrimStart('@') + "DeclaredShape, " + Literal(t.Name) + ", nameof(" + Bare(name) + "Shape));");
-            w.Line(Ex + "Predictors.SetInput(context, " + I(t.Value) + ", " + name + ", " + Bare(name) + "Shape);");
+            w.Line(spec.Inputs.Count == 1
+                ? Ex + "Predictors.Run(" + p + ".Program, context, " + I(t.Value) + ", " + name + ", " + Bare(name) + "Shape);"
+                : Ex + "Predictors.SetInput(context, " + I(t.Value) + ", " + name + ", " + Bare(name) + "Shape);");
         }
 
-        w.Line(p + ".Program.Run(context);");
+        if (spec.Inputs.Count != 1)
+        {
+            w.Line(p + ".Program.Run(context);");
+        }
+
         foreach (var t in spec.Outputs)
         {
             var name = Parameter(t);

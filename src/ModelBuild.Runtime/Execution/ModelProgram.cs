@@ -208,6 +208,15 @@ public sealed class ModelProgram
             }
         }
 
+        // An input the probe read in place took no arena memory (its slot holds only it and its views).
+        foreach (int input in Inputs)
+        {
+            if (context.WasReadInPlace(input))
+            {
+                largest[Values[input].Slot] = 0;
+            }
+        }
+
         return largest.Sum();
     }
 

@@ -26,6 +26,9 @@ public sealed unsafe class OpContext
     private readonly int[] _borrowedBytes;
     private bool _borrowing;
 
+    // Per slot: its input was read in place in the last run (until something writes the slot again).
+    private readonly bool[] _wasBorrowed;
+
     /// <summary>A context for <paramref name="program"/>.</summary>
     public OpContext(ModelProgram program)
     {
@@ -40,6 +43,7 @@ public sealed unsafe class OpContext
         _slots = new AlignedBuffer[program.SlotCount];
         _borrowed = new byte*[program.SlotCount];
         _borrowedBytes = new int[program.SlotCount];
+        _wasBorrowed = new bool[program.SlotCount];
     }
 
     /// <summary>The program this context runs.</summary>
@@ -201,15 +205,34 @@ public sealed unsafe class OpContext
         }
 
         int slot = _program.Values[value].Slot;
+        int bytes = checked(count * sizeof(T));
         _borrowed[slot] = (byte*)data;
-        _borrowedBytes[slot] = checked(count * sizeof(T));
+        _borrowedBytes[slot] = bytes;
         _borrowing = true;
+        _wasBorrowed[slot] = true;
         shape.CopyTo(SetDims(value, shape.Length));
     }
 
+    /// <summary>Whether input <paramref name="value"/> was read in place in the last run (and not set since).</summary>
+    internal bool WasReadInPlace(int value) => _program.Values[value].Slot is int slot && slot >= 0 && _wasBorrowed[slot];
+
     // A slot's bytes: the caller's memory while an input is read in place, else the slot's own buffer.
-    private Span<byte> SlotBytes(int slot) =>
-        _borrowing && _borrowed[slot] != null ? new Span<byte>(_borrowed[slot], _borrowedBytes[slot]) : _slots[slot].Span;
+    private Span<byte> SlotBytes(int slot)
+    {
+        if (_borrowing && _borrowed[slot] != null)
+        {
+            return new Span<byte>(_borrowed[slot], _borrowedBytes[slot]);
+        }
+
+        if (_wasBorrowed[slot])
+        {
+            // The arena never held this input: without this, a read after the run would see older bytes.
+            throw new InvalidOperationException(
+                "The input was read in place from the caller's memory during the last run and is not kept after it; read the caller's data instead.");
+        }
+
+        return _slots[slot].Span;
+    }
 
     private Span<byte> Output(int value, scoped ReadOnlySpan<int> shape, int elementSize)
     {
@@ -239,6 +262,7 @@ public sealed unsafe class OpContext
             return SlotBytes(decl.Slot).Slice(0, (int)bytes);
         }
 
+        _wasBorrowed[decl.Slot] = false;
         ref var slot = ref _slots[decl.Slot];
         if (slot.Length < bytes)
         {
