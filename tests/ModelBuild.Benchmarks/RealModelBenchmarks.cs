@@ -40,14 +40,21 @@ public class RealModelBenchmarks
     private WakeWordModel _wake = null!;
 
     /// <summary>
-    /// The case, <c>model/batch</c>: every model at batch 1, and at 64 those whose batch dim is dynamic (BlazeFace's
-    /// export fixes it at 1, for ONNX Runtime as for the generated predictor).
+    /// The case, <c>model/batch</c>: every model at batch 1, and at 64 those whose batch dim is dynamic (the BlazeFace and
+    /// wake-word exports fix it at 1, for ONNX Runtime as for the generated predictor).
     /// </summary>
-    [Params("ppocr_cls/1", "ppocr_cls/64", "ppocr_det/1", "ppocr_det/64", "ppocr_rec/1", "ppocr_rec/64", "blazeface_front/1", "wakeword_clf/1", "wakeword_clf/64")]
+    [Params("ppocr_cls/1", "ppocr_cls/64", "ppocr_det/1", "ppocr_det/64", "ppocr_rec/1", "ppocr_rec/64", "blazeface_front/1", "wakeword_clf/1")]
     public string Case
     {
         get => Model + "/" + Batch;
-        set => (Model, Batch) = (value.Split('/')[0], int.Parse(value.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture));
+        set
+        {
+            // BenchmarkDotNet's generated runner may assign null before the case's value.
+            if (value is { } text)
+            {
+                (Model, Batch) = (text.Split('/')[0], int.Parse(text.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
     }
 
     /// <summary>The model (file name without .onnx).</summary>
