@@ -65,7 +65,7 @@ public sealed class DenseZmmTwinTests
     /// The batched GEMM's twin (<c>DenseGemm.ZmmTwin</c>: the 256-bit tiles over each half of a 32-channel panel, rows in
     /// 6s) gives the bits of <see cref="DenseGemm.Tile8x2Zmm"/>: float panels and int8 panels (over 256 K weights), one
     /// and several K blocks, row counts that fill 8-row blocks and that leave 1–7 rows, N that fills 32-channel panels
-    /// and that leaves part of the last, one and two threads.
+    /// (the epilogue fused into the tiles' stores) and that leaves part of the last, one and two threads.
     /// </summary>
     [SkippableTheory]
     [InlineData(WeightFormat.Float32, 8, 32, 100, 1)]
@@ -74,6 +74,8 @@ public sealed class DenseZmmTwinTests
     [InlineData(WeightFormat.Int8, 15, 70, 120, 1)]
     [InlineData(WeightFormat.Int8, 70, 600, 512, 1)]
     [InlineData(WeightFormat.Int8, 23, 600, 520, 2)]
+    [InlineData(WeightFormat.Float32, 13, 64, 300, 2)] // whole panels: bias and ReLU fused into the stores, a 5-row tail
+    [InlineData(WeightFormat.Int8, 13, 640, 450, 1)] // the same with int8 panels: the channel scales in the epilogue too
     public void The_batched_twin_gives_the_bits_of_the_512_bit_tile(WeightFormat format, int rows, int n, int k, int threads)
     {
         Skip.IfNot(Vector512.IsHardwareAccelerated, "no AVX-512 here: the 512-bit GEMM tile does not run");
