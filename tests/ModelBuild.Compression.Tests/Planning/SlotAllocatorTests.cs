@@ -8,25 +8,27 @@ namespace ModelBuild.Compression.Tests.Planning;
 /// </summary>
 public sealed class SlotAllocatorTests
 {
-    // input (read by op 0) → a (op 0, read by op 1) → b (op 1, read by op 2) → c (op 2, an output).
-    private static (SlotAllocator Slots, int Input, int A, int B, int C) Chain()
+    // input (and a Reshape view of it) read by op 0 → a → b → c (an output), each read by the next op.
+    private static (SlotAllocator Slots, int Input, int View, int A, int B, int C) Chain()
     {
         var s = new SlotAllocator();
         int input = s.Declare(-1);
+        int view = s.Declare(0);
+        s.Join(input, view);
         int a = s.Declare(0);
-        s.Read(input, 0);
+        s.Read(view, 0);
         int b = s.Declare(1);
         s.Read(a, 1);
         int c = s.Declare(2);
         s.Read(b, 2);
         s.Pin(c);
-        return (s, input, a, b, c);
+        return (s, input, view, a, b, c);
     }
 
     [Fact]
     public void Without_reserving_a_later_value_reuses_the_inputs_slot()
     {
-        var (s, input, _, b, _) = Chain();
+        var (s, input, _, _, b, _) = Chain();
         int[] slots = s.Assign(reserveInputs: false);
         Assert.Equal(slots[input], slots[b]);
         Assert.Equal(2, slots.Distinct().Count());
@@ -35,19 +37,7 @@ public sealed class SlotAllocatorTests
     [Fact]
     public void A_reserved_input_keeps_its_slot_and_views_of_it_share_it()
     {
-        var s = new SlotAllocator();
-        int input = s.Declare(-1);
-        int view = s.Declare(0);
-        s.Join(input, view); // a Reshape of the input
-        s.Read(input, 0);
-        int a = s.Declare(1);
-        s.Read(view, 1);
-        int b = s.Declare(2);
-        s.Read(a, 2);
-        int c = s.Declare(3);
-        s.Read(b, 3);
-        s.Pin(c);
-
+        var (s, input, view, a, b, c) = Chain();
         int[] slots = s.Assign(reserveInputs: true);
 
         Assert.Equal(slots[input], slots[view]);
