@@ -205,7 +205,11 @@ internal static partial class DenseGemm
         {
             int kc = Math.Min(kBlock, s.K - pc);
             var epilogue = s.Direct && pc + kc == s.K ? fused : TileEpilogue.None;
-            for (int p = p0; p < p1; p++)
+            // Whole groups of panels go row by row over x's nonzeros when most of this block is zero (DenseGemm.SparseRows.cs).
+            int pDense = SparseApplies(s, p0, p1)
+                ? SparseBlock(s, ref x, ref packed, ref codes, ref scales, ref bias, ref sums, ldc, pc, kc, p0, p1, b0 * s.Mr, Math.Min(s.Rows, b1 * s.Mr), epilogue)
+                : p0;
+            for (int p = pDense; p < p1; p++)
             {
                 ref float pb = ref s.HasBias ? ref Unsafe.Add(ref bias, (nint)p * s.Nr) : ref Unsafe.NullRef<float>();
                 ref float ps = ref s.Int8 ? ref Unsafe.Add(ref scales, (nint)p * s.Nr) : ref Unsafe.NullRef<float>();

@@ -8,7 +8,8 @@ namespace ModelBuild.Benchmarks;
 /// thread each) alternating in rounds of ~20 ms in one process, thread CPU time; the median of the per-round ratios is
 /// what this VM's slow and fast phases (which move both sides) leave least disturbed. <c>MB_EXP=float</c> switches
 /// int8 panels off (<see cref="DenseGemm.Int8Panels"/>), <c>MB_EXP=ymm-conv</c> the 512-bit conv tiles (<see cref="ConvGemm.ZmmTiles"/>), <c>MB_EXP=ymm-wino</c> the
-/// 512-bit Winograd GEMM (<see cref="BlockedWinograd.ZmmGemm"/>), for an A/B.
+/// 512-bit Winograd GEMM (<see cref="BlockedWinograd.ZmmGemm"/>), <c>MB_EXP=dense</c> the GEMM's sparse-row kernel
+/// (<see cref="DenseGemm.SparseEnabled"/>), for an A/B.
 /// </summary>
 internal static class PairQuick
 {
@@ -18,6 +19,7 @@ internal static class PairQuick
         DenseGemm.Int8Panels = Environment.GetEnvironmentVariable("MB_EXP") != "float";
         ConvGemm.ZmmTiles = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-conv";
         BlockedWinograd.ZmmGemm = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-wino";
+        DenseGemm.SparseEnabled = Environment.GetEnvironmentVariable("MB_EXP") != "dense";
     }
 
     public static void Run(string model, int batch, int rounds)

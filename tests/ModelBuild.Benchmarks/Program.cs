@@ -91,6 +91,7 @@ if (args is ["quick", "tail", var tb])
 
 if (args is ["profile", var model, var dims])
 {
+    ModelBuild.Benchmarks.PairQuick.ApplyExperiment();
     ModelBuild.Benchmarks.OpProfiler.Run(model, [.. dims.Split(',').Select(int.Parse)]);
     return;
 }

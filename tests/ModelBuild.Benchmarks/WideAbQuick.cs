@@ -9,6 +9,7 @@ internal static class WideAbQuick
 {
     public static void Run(string[] variants, int batch, int rounds)
     {
+        PairQuick.ApplyExperiment();
         var cases = variants.Select(v => new WideMlpBenchmarks { Batch = batch, Variant = v }).ToArray();
         foreach (WideMlpBenchmarks c in cases)
         {

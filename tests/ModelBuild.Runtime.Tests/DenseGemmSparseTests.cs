@@ -1,0 +1,97 @@
+namespace ModelBuild.Runtime.Tests;
+
+/// <summary>
+/// The GEMM's sparse-row kernel (<c>DenseGemm.SparseRows.cs</c>): on inputs that are mostly exact zeros (ReLU outputs)
+/// it gives the register tiles' bits, so a row's result depends neither on the path nor on the other rows; and both
+/// match the float64 reference. Covers float and int8 panels, several K blocks and 128-k steps, a tail of rows past a
+/// 64-row chunk, panels left over after the groups of 64 channels, channels that are not whole panels (the
+/// accumulator pass), bias/ReLU/none, and two threads.
+/// </summary>
+[Collection(KernelSwitchCollection.Name)]
+public sealed class DenseGemmSparseTests
+{
+    [Theory]
+    [InlineData(64, 128, 256, WeightFormat.Float32, true, true, 1)]
+    [InlineData(70, 256, 784, WeightFormat.Int8, true, true, 1)]
+    [InlineData(13, 80, 300, WeightFormat.Float32, false, false, 1)]
+    [InlineData(9, 100, 130, WeightFormat.Float32, true, false, 1)]
+    [InlineData(20, 320, 900, WeightFormat.Int8, false, true, 1)]
+    [InlineData(33, 512, 600, WeightFormat.Int8, true, true, 2)]
+    [InlineData(64, 1024, 1024, WeightFormat.Int8, true, true, 1)]
+    [InlineData(16, 64, 100, WeightFormat.Float32, true, true, 1)]
+    public void SparseRows_GiveTheTilesBits_AndMatchFloat64Reference(int rows, int n, int k, WeightFormat format, bool hasBias, bool relu, int threads)
+    {
+        var rng = new Random(rows + n + k);
+        (WeightMatrix w, double[] wd) = TestData.Matrix(rng, format, n, k);
+        float[] x = SparseInput(rng, rows, k, density: 0.25);
+        float[] bias = hasBias ? TestData.Floats(rng, n) : [];
+        var act = relu ? Activation.Relu : Activation.None;
+        var sparse = new float[(rows * n) + 19];
+        var dense = new float[rows * n];
+        sparse.AsSpan(rows * n).Fill(-12345f);
+
+        long before = DenseGemm.SparseBlocks;
+        Kernels.Dense(Simd.Best, x, w, bias, sparse.AsSpan(0, rows * n), rows, act, threads);
+        bool ran = DenseGemm.SparseBlocks > before;
+        try
+        {
+            DenseGemm.SparseEnabled = false;
+            Kernels.Dense(Simd.Best, x, w, bias, dense, rows, act, threads);
+        }
+        finally
+        {
+            DenseGemm.SparseEnabled = true;
+        }
+
+        // The kernel needs AVX2 (256-bit vectors); without them both calls take the tiles.
+        Assert.Equal(Simd.Best == SimdLevel.Vector256 && System.Runtime.Intrinsics.X86.Avx2.IsSupported, ran);
+        Assert.Equal(dense, sparse[..(rows * n)]);
+        Assert.All(sparse[(rows * n)..], v => Assert.Equal(-12345f, v));
+        double[] expected = Reference.Dense(x, wd, hasBias ? bias : null, rows, n, k, relu, out double[] magnitude);
+        TestData.AssertClose(expected, sparse.AsSpan(0, rows * n), Tolerances.Dot, 1e-7, magnitude);
+    }
+
+    /// <summary>A row's result is the same whatever the batch around it: alone among dense rows (tiles) or sparse ones.</summary>
+    [Fact]
+    public void SparseRows_RowResultDoesNotDependOnTheBatch()
+    {
+        const int rows = 24, n = 128, k = 400;
+        var rng = new Random(5);
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Float32, n, k);
+        float[] bias = TestData.Floats(rng, n);
+        float[] sparseBatch = SparseInput(rng, rows, k, density: 0.2);
+        float[] denseBatch = TestData.Floats(rng, rows * k);
+        sparseBatch.AsSpan(0, k).CopyTo(denseBatch); // row 0 shared
+        var a = new float[rows * n];
+        var b = new float[rows * n];
+
+        long before = DenseGemm.SparseBlocks;
+        Kernels.Dense(Simd.Best, sparseBatch, w, bias, a, rows, Activation.Relu);
+        bool ran = DenseGemm.SparseBlocks > before;
+        before = DenseGemm.SparseBlocks;
+        Kernels.Dense(Simd.Best, denseBatch, w, bias, b, rows, Activation.Relu);
+
+        Assert.False(DenseGemm.SparseBlocks > before, "a dense batch takes the tiles");
+        Assert.Equal(Simd.Best == SimdLevel.Vector256 && System.Runtime.Intrinsics.X86.Avx2.IsSupported, ran);
+        Assert.Equal(b[..n], a[..n]);
+    }
+
+    /// <summary>
+    /// Rows of x with about <paramref name="density"/> nonzeros (the rest +0 or −0), one row all zero and one dense, so the
+    /// lists' lengths vary from 0 to K.
+    /// </summary>
+    private static float[] SparseInput(Random rng, int rows, int k, double density)
+    {
+        float[] x = TestData.Floats(rng, rows * k);
+        for (int i = 0; i < x.Length; i++)
+        {
+            int row = i / k;
+            if (row == 1 || (row != 2 && rng.NextDouble() > density))
+            {
+                x[i] = rng.Next(2) == 0 ? 0f : -0f;
+            }
+        }
+
+        return x;
+    }
+}
