@@ -15,7 +15,8 @@ namespace ModelBuild.Runtime;
 /// </summary>
 /// <remarks>
 /// Same bits as the tiles: every output is the same FMA chain over the block's k in the same order, minus terms whose x is
-/// exactly zero (<c>fma(w, ±0, s) = s</c> for finite w; the weights are finite), and the block's sums go through the same
+/// exactly zero (<c>fma(w, ±0, s) = s</c> for finite w: a layer whose float weights hold NaN or ±Inf, kept by
+/// "nonFinite": "keep", never takes this kernel, since 0·Inf is NaN), and the block's sums go through the same
 /// <see cref="Put{TW, TV}"/> (earlier blocks, scale, bias, ReLU). So a row's result depends neither on which path ran
 /// nor on the other rows of the batch.
 /// </remarks>
@@ -71,7 +72,7 @@ internal static partial class DenseGemm
 
     /// <summary>Whether the part's panels [p0, p1) can take the sparse-row kernel (256-bit vectors, at least one group of channels).</summary>
     private static bool SparseApplies(in Shape s, int p0, int p1) =>
-        SparseEnabled && Avx2.IsSupported && s.Level == SimdLevel.Vector256 && (p1 - p0) * s.Nr >= SparseGroupChannels;
+        SparseEnabled && s.FiniteWeights && Avx2.IsSupported && s.Level == SimdLevel.Vector256 && (p1 - p0) * s.Nr >= SparseGroupChannels;
 
     /// <summary>Whether the sparse-row kernel may run (a switch for the benchmarks' A/B and the tests' comparisons).</summary>
     internal static bool SparseEnabled { get; set; } = true;

@@ -157,11 +157,13 @@ internal static partial class DenseGemm
         bool direct = n % nr == 0;
         Span<float> acc = direct ? default : ThreadScratch.Get(ref t_accumulator, blocks * mr * ldc);
         bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null && (long)w.Rows * w.Cols > MaxFloatPanelWeights;
-        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && s_zmm.Hot((long)rows * n * k), direct);
+        // Int8 codes are finite; float panels with NaN or ±Inf ("nonFinite": "keep") must multiply every zero of x (0·Inf = NaN).
+        Span<float> packed = int8 ? default : w.PackedDense(nr);
+        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && s_zmm.Hot((long)rows * n * k), direct,
+            int8 || w.PackedDenseFinite(nr));
 
         // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
         int parts = IntraOp.Parts(threads, 2.0 * rows * n * k, Math.Max(panels, blocks));
-        Span<float> packed = int8 ? default : w.PackedDense(nr);
         (sbyte[] codes, float[] scales) = int8 ? w.PackedDenseInt8(nr) : ([], []);
         if (parts == 1)
         {
@@ -397,7 +399,7 @@ internal static partial class DenseGemm
     }
 
     /// <summary>The sizes of one call (a value type so parts share it without allocation).</summary>
-    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm, bool Direct);
+    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm, bool Direct, bool FiniteWeights);
 
     /// <summary>A parallel call's operands as pointers (fixed by <see cref="Run"/> for the call's duration).</summary>
     private sealed unsafe class Job : IntraOp.IWork

@@ -340,7 +340,15 @@ public sealed unsafe class WeightMatrix
     /// 1.9 MB); batch-1 use never creates it.
     /// </summary>
     /// <remarks>The block comes from <see cref="PackedWeightArena"/> (huge pages for large models); shared, do not write.</remarks>
-    internal Span<float> PackedDense(int panelWidth)
+    internal Span<float> PackedDense(int panelWidth) => PackedDenseWeightsOf(panelWidth).Data;
+
+    /// <summary>
+    /// Whether every weight of <see cref="PackedDense"/> is finite (a float layer kept with NaN or ±Inf by
+    /// "nonFinite": "keep" is not), checked once when the panels are made.
+    /// </summary>
+    internal bool PackedDenseFinite(int panelWidth) => PackedDenseWeightsOf(panelWidth).Finite;
+
+    private PackedDenseWeights PackedDenseWeightsOf(int panelWidth)
     {
         PackedDenseWeights? cached = Volatile.Read(ref _packedDense);
         if (cached is null || cached.PanelWidth != panelWidth)
@@ -348,11 +356,24 @@ public sealed unsafe class WeightMatrix
             // As for PackedConv: a race packs twice, and either complete result is kept.
             ArraySegment<float> block = PackedWeightArena.Allocate(checked((int)DenseGemm.PackedLength(this, panelWidth)));
             DenseGemm.PackInto(this, panelWidth, block);
-            cached = new PackedDenseWeights(panelWidth, block);
+            cached = new PackedDenseWeights(panelWidth, block, AllFinite(block));
             Volatile.Write(ref _packedDense, cached);
         }
 
-        return cached.Data;
+        return cached;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private PackedDenseWeights? _packedDense;
@@ -438,5 +459,5 @@ public sealed unsafe class WeightMatrix
     /// <summary>See <see cref="Int8RowSums"/>.</summary>
     internal sealed record Int8Sums(int[] Sums, bool HasMinus128);
 
-    private sealed record PackedDenseWeights(int PanelWidth, ArraySegment<float> Data);
+    private sealed record PackedDenseWeights(int PanelWidth, ArraySegment<float> Data, bool Finite);
 }

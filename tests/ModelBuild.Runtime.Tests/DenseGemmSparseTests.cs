@@ -77,6 +77,32 @@ public sealed class DenseGemmSparseTests
     }
 
     /// <summary>
+    /// A float layer kept with NaN or ±Inf ("nonFinite": "keep") multiplies every zero of x, as ONNX's MatMul does
+    /// (0·Inf = NaN): it never takes the sparse-row kernel, and its outputs are NaN where a zero met an infinity.
+    /// </summary>
+    [Fact]
+    public void SparseRows_AreNotUsed_WithNonFiniteWeights()
+    {
+        const int rows = 16, n = 64, k = 200;
+        var rng = new Random(9);
+        float[] wf = TestData.Floats(rng, n * k);
+        wf[(3 * k) + 10] = float.PositiveInfinity;
+        wf[(40 * k) + 11] = float.NaN;
+        byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [n, k], BlobWriter.Float32(wf))]);
+        WeightMatrix w = WeightBlob.Load(blob).Matrix(0);
+        float[] x = SparseInput(rng, rows, k, density: 0.2);
+        x[10] = 0; // row 0 meets the infinity with a zero: NaN
+        var y = new float[rows * n];
+
+        long before = DenseGemm.SparseBlocks;
+        Kernels.Dense(Simd.Best, x, w, [], y, rows, Activation.None);
+
+        Assert.Equal(before, DenseGemm.SparseBlocks);
+        Assert.True(float.IsNaN(y[3]), $"0·Inf must give NaN, got {y[3]}");
+        Assert.True(float.IsNaN(y[40]));
+    }
+
+    /// <summary>
     /// Rows of x with about <paramref name="density"/> nonzeros (the rest +0 or −0), one row all zero and one dense, so the
     /// lists' lengths vary from 0 to K.
     /// </summary>
