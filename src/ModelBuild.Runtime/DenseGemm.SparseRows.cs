@@ -10,8 +10,9 @@ namespace ModelBuild.Runtime;
 /// Activation sparsity: a K block of x in which most values are zero (the output of a ReLU, an image's background)
 /// runs row by row over each row's nonzero columns only, instead of through the register tiles, which multiply every
 /// zero. Per nonzero x[r, k] the kernel broadcasts it once and runs 8 FMAs over 64 channels (8 accumulators of
-/// 256 bits, enough independent chains for two FMA pipes), 9 loads per 8 FMAs against the tiles' 8 per 12; so it
-/// pays below <see cref="MaxSparseDensity"/> nonzeros and is skipped above it, per call and K block.
+/// 256 bits, enough independent chains for two FMA pipes), each with its own weight load where the tiles share one
+/// weight load among 6 rows; so a value costs more than a k of the tiles, and the kernel runs only when the block's
+/// density is at most <see cref="MaxSparseDensity"/> (decided per call and K block).
 /// </summary>
 /// <remarks>
 /// Same bits as the tiles: every output is the same FMA chain over the block's k in the same order, minus terms whose x is
@@ -24,17 +25,15 @@ internal static partial class DenseGemm
 {
     /// <summary>
     /// Share of nonzero x values in a K block (all the part's rows) at or below which the sparse-row kernel runs, for a
-    /// part of fewer than <see cref="ManyGroups"/> groups of 64 channels. Measured in place (Zen 5, AVX2, batch 64) the
-    /// kernel costs ~7.5 cycles per nonzero value against the tiles' 4 per k and 64 channels, plus the gathering of
-    /// each row's nonzeros: 256 → 128 took 32 µs at density 0.26 and 41.7 at 0.51 against the tiles' 38.
+    /// part of fewer than <see cref="ManyGroups"/> groups of 64 channels. The kernel costs ~5 cycles per nonzero value
+    /// against the tiles' ~4 per k (both per 64 channels), plus per row and 128-k step ~50 cycles and the gathering of
+    /// each row's nonzeros, which more groups share. Break-even at batch 64 (`quick sparse`, Zen 5, AVX2, float
+    /// panels): 0.52–0.54 for 128 and 256 channels, 0.65–0.68 for 512 and 1024.
     /// </summary>
-    internal const double MaxSparseDensity = 0.4;
+    internal const double MaxSparseDensity = 0.5;
 
-    /// <summary>
-    /// <see cref="MaxSparseDensity"/> for parts of at least <see cref="ManyGroups"/> groups, over which the gathering is
-    /// spread: 1024 → 1024 with int8 panels at density 0.50–0.54 went from 0.95× to 0.89× ONNX Runtime's fp32 (wide MLP).
-    /// </summary>
-    internal const double MaxSparseDensityManyGroups = 0.55;
+    /// <summary><see cref="MaxSparseDensity"/> for parts of at least <see cref="ManyGroups"/> groups of 64 channels.</summary>
+    internal const double MaxSparseDensityManyGroups = 0.65;
 
     /// <summary>Groups of 64 channels from which a part uses <see cref="MaxSparseDensityManyGroups"/>.</summary>
     private const int ManyGroups = 8;
@@ -137,13 +136,9 @@ internal static partial class DenseGemm
                 for (int step = 0; step < steps; step++)
                 {
                     var carry = (step > 0 ? SparseCarry.Resume : SparseCarry.None) | (step < steps - 1 ? SparseCarry.Suspend : SparseCarry.None);
-                    for (int i = 0; i < chunk; i++)
-                    {
-                        ref int mark = ref marks[(i * (steps + 1)) + step];
-                        SparseRow(ref offsets[i * stride], ref values[i * stride], mark, Unsafe.Add(ref mark, 1), ref panel, q1, q2, q3, carry,
-                            ref steps > 1 ? ref carried[i * SparseGroupChannels] : ref Unsafe.NullRef<float>(),
-                            ref Unsafe.Add(ref sums, ((nint)(rc + i) * ldc) + ((nint)p * s.Nr)), pc > 0, epilogue, ref pb, ref ps);
-                    }
+                    SparseStep(ref offsets[0], ref values[0], stride, ref marks[step], steps + 1, chunk, ref panel, q1, q2, q3, carry,
+                        ref steps > 1 ? ref carried[0] : ref Unsafe.NullRef<float>(),
+                        ref Unsafe.Add(ref sums, ((nint)rc * ldc) + ((nint)p * s.Nr)), ldc, pc > 0, epilogue, ref pb, ref ps);
                 }
             }
         }
@@ -218,21 +213,40 @@ internal static partial class DenseGemm
     }
 
     /// <summary>
-    /// One row over 64 channels, from its nonzero values [from, to) and their panel offsets (k·nr):
-    /// <c>c[n] (+)= Σ_i values[i]·w[offsets[i] + n]</c>, then the epilogue; or, per <paramref name="carry"/>, the sums
-    /// start from / are left in <paramref name="carried"/> (64 floats) for the row's next step over the block. The channels are four quarters of 16 at
-    /// <paramref name="panel"/> + 0, <paramref name="q1"/>, <paramref name="q2"/>, <paramref name="q3"/> floats (panel
-    /// rows k·nr floats in); c, bias and scale hold the 64 channels in order. The values come packed beside their
-    /// offsets (two sequential streams) rather than read from x through them.
+    /// One step of a chunk's <paramref name="rows"/> rows over a group of 64 channels: for row i, its values
+    /// [marks[i·ms], marks[i·ms + 1]) (<see cref="SparseRowBody"/>), the rows' lists <paramref name="stride"/> entries
+    /// apart and their carried sums 64 floats apart. One call per step rather than per row: the call and its arguments
+    /// cost about as much as 15 values (1024 → 1024, density 0.3).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void SparseRow(ref int offsets, ref float values, int from, int to, ref float panel, nint q1, nint q2, nint q3, SparseCarry carry,
-        ref float carried, ref float c, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
+    private static void SparseStep(ref int offsets, ref float values, int stride, ref int marks, int ms, int rows, ref float panel, nint q1, nint q2, nint q3,
+        SparseCarry carry, ref float carried, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
     {
-        SparseRowBody(ref offsets, ref values, from, to, ref panel, q1, q2, q3, carry, ref carried, ref c, accumulate, epilogue, ref bias, ref scale);
+        SparseStepBody(ref offsets, ref values, stride, ref marks, ms, rows, ref panel, q1, q2, q3, carry, ref carried, ref c, ldc, accumulate, epilogue, ref bias, ref scale);
     }
 
-    // SparseRow's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    // SparseStep's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SparseStepBody(ref int offsets, ref float values, int stride, ref int marks, int ms, int rows, ref float panel, nint q1, nint q2, nint q3,
+        SparseCarry carry, ref float carried, ref float c, nint ldc, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)
+    {
+        bool carries = !Unsafe.IsNullRef(ref carried);
+        for (int i = 0; i < rows; i++)
+        {
+            ref int mark = ref Unsafe.Add(ref marks, i * ms);
+            SparseRowBody(ref Unsafe.Add(ref offsets, i * stride), ref Unsafe.Add(ref values, i * stride), mark, Unsafe.Add(ref mark, 1), ref panel, q1, q2, q3, carry,
+                ref carries ? ref Unsafe.Add(ref carried, i * SparseGroupChannels) : ref carried, ref Unsafe.Add(ref c, i * ldc), accumulate, epilogue, ref bias, ref scale);
+        }
+    }
+
+    /// <summary>
+    /// One row over 64 channels, from its nonzero values [from, to) and their panel offsets (k·nr):
+    /// <c>c[n] (+)= Σ_i values[i]·w[offsets[i] + n]</c>, then the epilogue; or, per <paramref name="carry"/>, the sums
+    /// start from / are left in <paramref name="carried"/> (64 floats) for the row's next step over the block.
+    /// The channels are four quarters of 16 at <paramref name="panel"/> + 0, <paramref name="q1"/>, <paramref name="q2"/>,
+    /// <paramref name="q3"/> floats (panel rows k·nr floats in); c, bias and scale hold the 64 channels in order. The
+    /// values come packed beside their offsets (two sequential streams) rather than read from x through them.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SparseRowBody(ref int offsets, ref float values, int from, int to, ref float panel, nint q1, nint q2, nint q3, SparseCarry carry,
         ref float carried, ref float c, bool accumulate, TileEpilogue epilogue, ref float bias, ref float scale)

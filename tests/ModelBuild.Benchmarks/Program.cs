@@ -184,6 +184,12 @@ if (args is ["quick", "wide-layers", var layerVariants, .. var layerRest])
     return;
 }
 
+if (args is ["quick", "sparse", var spRows, var spN, var spK, var spDensity, var spPattern])
+{
+    ModelBuild.Benchmarks.SparseQuick.Run(int.Parse(spRows), int.Parse(spN), int.Parse(spK), double.Parse(spDensity, System.Globalization.CultureInfo.InvariantCulture), spPattern);
+    return;
+}
+
 if (args is ["quick", "wide-ab", var abVariants, .. var abRest])
 {
     ModelBuild.Benchmarks.WideAbQuick.Run(abVariants.Split(','), abRest.Length > 0 ? int.Parse(abRest[0]) : 1, abRest.Length > 1 ? int.Parse(abRest[1]) : 30);
