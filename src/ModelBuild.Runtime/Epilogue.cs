@@ -109,6 +109,38 @@ internal readonly ref struct Epilogue
         return _relu ? Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v) : v;
     }
 
+    /// <summary>
+    /// <see cref="Apply(int, float, float)"/> for the 4 channels j … j + 3 of one row (one Σx): the same operations in the
+    /// same order per channel, so the same bits. Needs j + 3 &lt; the channel count.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> ApplyChannels4(int j, Vector128<float> dot, float sumX)
+    {
+        Vector128<float> v = dot;
+        if (!_zeroPoints.IsEmpty)
+        {
+            v -= Vector128.ConvertToSingle(Vector128.Create(_zeroPoints.Slice(j, 4))) * sumX;
+        }
+
+        if (!_scales.IsEmpty)
+        {
+            v *= Vector128.Create(_scales.Slice(j, 4));
+        }
+
+        if (!_bias.IsEmpty)
+        {
+            v += Vector128.Create(_bias.Slice(j, 4));
+        }
+
+        if (!_relu)
+        {
+            return v;
+        }
+
+        // As Simd.Relu: maxps returns its second operand when either is NaN or both are zeros.
+        return Sse.IsSupported ? Sse.Max(Vector128<float>.Zero, v) : Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v);
+    }
+
     /// <summary>The vector form of <see cref="Apply(int, float, float)"/> for 4 outputs of one row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Apply(int j, Vector128<float> dot, Vector128<float> sumX)

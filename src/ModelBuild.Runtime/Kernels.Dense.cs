@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ModelBuild.Runtime;
 
@@ -137,20 +138,14 @@ public static partial class Kernels
             {
                 ref float xa = ref Unsafe.Add(ref x0, (nint)r * k);
                 DenseBlocks.Block4x2<TL>(level, ref xa, ref Unsafe.Add(ref xa, k), ref w0, ref w1, ref w2, ref w3, k, s);
-                for (int i = 0; i < 4; i++)
-                {
-                    y[(r * n) + j + i] = ep.Apply(j + i, s[i], s[8]);
-                    y[((r + 1) * n) + j + i] = ep.Apply(j + i, s[4 + i], s[9]);
-                }
+                ep.ApplyChannels4(j, Vector128.Create(s), s[8]).CopyTo(y.Slice((r * n) + j, 4));
+                ep.ApplyChannels4(j, Vector128.Create(s[4..]), s[9]).CopyTo(y.Slice(((r + 1) * n) + j, 4));
             }
 
             if (r < rows)
             {
                 DenseBlocks.Block4x1<TL>(level, ref Unsafe.Add(ref x0, (nint)r * k), ref w0, ref w1, ref w2, ref w3, k, s, zmmHead, prefetch);
-                for (int i = 0; i < 4; i++)
-                {
-                    y[(r * n) + j + i] = ep.Apply(j + i, s[i], s[8]);
-                }
+                ep.ApplyChannels4(j, Vector128.Create(s), s[8]).CopyTo(y.Slice((r * n) + j, 4));
             }
         }
 

@@ -44,4 +44,25 @@ public sealed class EdgeCaseTests
         Assert.True(float.IsNaN(y[0]) && float.IsNaN(y[1]));
         Assert.Equal([3f, 0f], y[2..]);
     }
+
+    /// <summary>The same through the 4-channel blocks' vector epilogue (8 channels; one row, and a pair of rows), at every SIMD level.</summary>
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    public void Dense_Relu_KeepsNaN_InFourChannelBlocks(int level, int rows)
+    {
+        float[] weights = [.. Enumerable.Range(0, 8).Select(j => j % 2 == 0 ? 1f : -1f)];
+        var w = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [8, 1], BlobWriter.Float32(weights))])).Matrix(0);
+        float[] x = rows == 1 ? [float.NaN] : [float.NaN, 3f];
+        var y = new float[rows * 8];
+        Kernels.Dense((SimdLevel)level, x, w, [], y, rows, Activation.Relu);
+        Assert.All(y[..8], v => Assert.True(float.IsNaN(v), $"expected NaN, got {v}"));
+        if (rows == 2)
+        {
+            Assert.Equal([3f, 0f, 3f, 0f, 3f, 0f, 3f, 0f], y[8..]);
+        }
+    }
 }
