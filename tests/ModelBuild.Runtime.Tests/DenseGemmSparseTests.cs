@@ -51,6 +51,39 @@ public sealed class DenseGemmSparseTests
         TestData.AssertClose(expected, sparse.AsSpan(0, rows * n), Tolerances.Dot, 1e-7, magnitude);
     }
 
+    /// <summary>
+    /// Parts split by row blocks (fewer panels than threads: with 32-channel panels, 64 channels are 2 panels for 4
+    /// threads), each part's rows through the sparse-row kernel: the same bits as one thread and as the tiles.
+    /// </summary>
+    [Fact]
+    public void SparseRows_SplitByRowBlocks_GiveTheSameBits()
+    {
+        const int rows = 40, n = 64, k = 300;
+        var rng = new Random(11);
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Float32, n, k);
+        float[] x = SparseInput(rng, rows, k, density: 0.2);
+        float[] bias = TestData.Floats(rng, n);
+        var many = new float[rows * n];
+        var one = new float[rows * n];
+        var dense = new float[rows * n];
+
+        Kernels.Dense(Simd.Best, x, w, bias, many, rows, Activation.Relu, threads: 4);
+        Kernels.Dense(Simd.Best, x, w, bias, one, rows, Activation.Relu, threads: 1);
+        try
+        {
+            DenseGemm.SparseEnabled = false;
+            Kernels.Dense(Simd.Best, x, w, bias, dense, rows, Activation.Relu, threads: 4);
+        }
+        finally
+        {
+            DenseGemm.SparseEnabled = true;
+        }
+
+        Assert.Equal(one, many);
+        Assert.Equal(dense, many);
+        Assert.Contains(many, v => v > 0);
+    }
+
     /// <summary>A row's result is the same whatever the batch around it: alone among dense rows (tiles) or sparse ones.</summary>
     [Fact]
     public void SparseRows_RowResultDoesNotDependOnTheBatch()
