@@ -19,7 +19,10 @@ namespace ModelBuild.Runtime;
 /// exactly zero (<c>fma(w, ±0, s) = s</c> for finite w: a layer whose float weights hold NaN or ±Inf, kept by
 /// "nonFinite": "keep", never takes this kernel, since 0·Inf is NaN), and the block's sums go through the same
 /// <see cref="Put{TW, TV}"/> (earlier blocks, scale, bias, ReLU). So a row's result depends neither on which path ran
-/// nor on the other rows of the batch.
+/// nor on the other rows of the batch. One exception, the sign of an exactly-zero sum: a chain that underflows to −0
+/// stays −0 here where the tiles' next skipped term (+0) would make it +0 (equal as numbers; found in review).
+/// Parallel calls take it only when a part has at least 64 channels (a split by panels into parts of fewer, as
+/// <see cref="IntraOp.Parts"/> makes for layers under 64 × parts channels, leaves them to the tiles).
 /// </remarks>
 internal static partial class DenseGemm
 {
