@@ -320,12 +320,7 @@ internal static partial class DenseGemm
         ref float dst = ref MemoryMarshal.GetReference(ThreadScratch.Get(ref t_group, SparseGroupChannels * kc));
         for (int g = 0; g < SparseGroupChannels / nr; g++)
         {
-            ref sbyte src = ref Unsafe.Add(ref codes, (nint)g * k * nr);
-            ref float to = ref Unsafe.Add(ref dst, g * count);
-            for (nint i = 0; i < count; i += 8)
-            {
-                Simd.LoadInt8x8(ref Unsafe.Add(ref src, i)).StoreUnsafe(ref to, (nuint)i);
-            }
+            WidenInt8x8(ref Unsafe.Add(ref codes, (nint)g * k * nr), ref Unsafe.Add(ref dst, g * count), count);
         }
 
         return ref dst;

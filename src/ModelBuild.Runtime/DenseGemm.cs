@@ -337,10 +337,7 @@ internal static partial class DenseGemm
         ref float dst = ref MemoryMarshal.GetReference(ThreadScratch.Get(ref t_panel, count));
         if (s.Level == SimdLevel.Vector256)
         {
-            for (nint i = 0; i < count; i += 8)
-            {
-                Simd.LoadInt8x8(ref Unsafe.Add(ref codes, i)).StoreUnsafe(ref dst, (nuint)i);
-            }
+            WidenInt8x8(ref codes, ref dst, count);
         }
         else
         {
@@ -351,6 +348,16 @@ internal static partial class DenseGemm
         }
 
         return ref dst;
+    }
+
+    /// <summary><paramref name="count"/> (a multiple of 8) int8 codes widened to floats, 8 per <c>vpmovsxbd</c> + convert.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WidenInt8x8(ref sbyte codes, ref float dst, int count)
+    {
+        for (nint i = 0; i < count; i += 8)
+        {
+            Simd.LoadInt8x8(ref Unsafe.Add(ref codes, i)).StoreUnsafe(ref dst, (nuint)i);
+        }
     }
 
     /// <summary>Scale (int8 panels), bias and activation on rows [r0, r1) × channels [j0, j1) of the accumulator, written to y (row stride N).</summary>
