@@ -21,8 +21,7 @@ namespace ModelBuild.Runtime;
 /// <see cref="Put{TW, TV}"/> (earlier blocks, scale, bias, ReLU). So a row's result depends neither on which path ran
 /// nor on the other rows of the batch. One exception, the sign of an exactly-zero sum: a chain that underflows to −0
 /// stays −0 here where the tiles' next skipped term (+0) would make it +0 (equal as numbers; found in review).
-/// Parallel calls take it only when a part has at least 64 channels (a split by panels into parts of fewer, as
-/// <see cref="IntraOp.Parts"/> makes for layers under 64 × parts channels, leaves them to the tiles).
+/// Parallel calls over a sparse x split by row blocks, one per thread, so each part covers all channels (<see cref="SplitsByRows"/>).
 /// </remarks>
 internal static partial class DenseGemm
 {
@@ -75,6 +74,53 @@ internal static partial class DenseGemm
     /// <summary>Whether the part's panels [p0, p1) can take the sparse-row kernel (256-bit vectors, at least one group of channels).</summary>
     private static bool SparseApplies(in Shape s, int p0, int p1) =>
         SparseEnabled && s.FiniteWeights && Avx2.IsSupported && s.Level == SimdLevel.Vector256 && (p1 - p0) * s.Nr >= SparseGroupChannels;
+
+    /// <summary>
+    /// The parts to cut a call into: whole panels or row blocks, each worth a hand-off (<see cref="IntraOp.MinFlopsPerPart"/>;
+    /// small calls stay inline), or one row range per thread when x is sparse (<see cref="SplitsByRows"/>; sets <see cref="Shape.ByRows"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Parts(ref Shape s, ref float x, int threads) => PartsBody(ref s, ref x, threads);
+
+    // Parts's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PartsBody(ref Shape s, ref float x, int threads)
+    {
+        double flops = 2.0 * s.Rows * s.N * s.K;
+        int parts = IntraOp.Parts(threads, flops, Math.Max(s.Panels, s.Blocks));
+        if (parts > 1 && SplitsByRows(s, ref x))
+        {
+            s = s with { ByRows = true };
+            parts = IntraOp.Parts(threads, flops, Math.Min(s.Blocks, threads));
+        }
+
+        return parts;
+    }
+
+    /// <summary>
+    /// Whether a parallel call splits by row blocks, one part per thread, instead of by panels: when the whole of x
+    /// (all rows, all K) is sparse enough for the sparse-row kernel over all N (<see cref="MaxSparseDensity"/>). Each
+    /// part then runs every panel over its rows, so every part can take the kernel (a panel split leaves parts of
+    /// fewer than 64 channels to the tiles), gathers its own rows' nonzeros once (a panel split gathers every row in
+    /// every part), and reads the weights once per part (so not more parts than threads). `quick sparse … 2`, 64 rows,
+    /// Zen 5, AVX2, against the panel split: 0.76 at 128 × 256 (density 0.26), 0.97 at 256 × 1024 (0.4), 0.82 at
+    /// 512 × 512 (0.3), 0.84 at 1024 × 1024 (0.5); 4 parts per thread were 0.89–1.13. Bits are unchanged: neither
+    /// path's result depends on the split.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool SplitsByRows(in Shape s, ref float x)
+    {
+        if (!SparseRowSplit || !SparseApplies(s, 0, s.Panels) || s.Blocks < 2)
+        {
+            return false;
+        }
+
+        double maxDensity = s.Panels * s.Nr / SparseGroupChannels >= ManyGroups ? MaxSparseDensityManyGroups : MaxSparseDensity;
+        return CountNonzeros(ref x, s.K, 0, s.Rows, s.K) <= maxDensity * s.Rows * s.K;
+    }
+
+    /// <summary>Whether parallel calls may split by rows for the sparse-row kernel (<see cref="SplitsByRows"/>; a switch for the benchmarks' A/B).</summary>
+    internal static bool SparseRowSplit { get; set; } = true;
 
     /// <summary>Whether the sparse-row kernel may run (a switch for the benchmarks' A/B and the tests' comparisons).</summary>
     internal static bool SparseEnabled { get; set; } = true;

@@ -162,8 +162,8 @@ internal static partial class DenseGemm
         var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && s_zmm.Hot((long)rows * n * k), direct,
             int8 || w.PackedDenseFinite(nr));
 
-        // Parts of whole panels (or row blocks), each worth a hand-off (IntraOp.MinFlopsPerPart); small calls stay inline.
-        int parts = IntraOp.Parts(threads, 2.0 * rows * n * k, Math.Max(panels, blocks));
+        int parts = Parts(ref shape, ref MemoryMarshal.GetReference(x), threads);
+
         (sbyte[] codes, float[] scales) = int8 ? w.PackedDenseInt8(nr) : ([], []);
         if (parts == 1)
         {
@@ -194,7 +194,7 @@ internal static partial class DenseGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PartBody(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float acc, ref float y, int part, int parts)
     {
-        bool byPanels = s.Panels >= parts;
+        bool byPanels = !s.ByRows && s.Panels >= parts;
         int p0 = byPanels ? s.Panels * part / parts : 0, p1 = byPanels ? s.Panels * (part + 1) / parts : s.Panels;
         int b0 = byPanels ? 0 : s.Blocks * part / parts, b1 = byPanels ? s.Blocks : s.Blocks * (part + 1) / parts;
         nint ldc = s.Direct ? s.N : (nint)s.Panels * s.Nr;
@@ -406,7 +406,11 @@ internal static partial class DenseGemm
     }
 
     /// <summary>The sizes of one call (a value type so parts share it without allocation).</summary>
-    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm, bool Direct, bool FiniteWeights);
+    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm, bool Direct, bool FiniteWeights)
+    {
+        /// <summary>Parallel parts are row blocks over all panels (<see cref="SplitsByRows"/>), not panel ranges.</summary>
+        public bool ByRows { get; init; }
+    }
 
     /// <summary>A parallel call's operands as pointers (fixed by <see cref="Run"/> for the call's duration).</summary>
     private sealed unsafe class Job : IntraOp.IWork

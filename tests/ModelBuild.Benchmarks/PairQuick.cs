@@ -9,7 +9,8 @@ namespace ModelBuild.Benchmarks;
 /// what this VM's slow and fast phases (which move both sides) leave least disturbed. <c>MB_EXP=float</c> switches
 /// int8 panels off (<see cref="DenseGemm.Int8Panels"/>), <c>MB_EXP=ymm-conv</c> the 512-bit conv tiles (<see cref="ConvGemm.ZmmTiles"/>), <c>MB_EXP=ymm-wino</c> the
 /// 512-bit Winograd GEMM (<see cref="BlockedWinograd.ZmmGemm"/>), <c>MB_EXP=dense</c> the GEMM's sparse-row kernel
-/// (<see cref="DenseGemm.SparseEnabled"/>), for an A/B.
+/// (<see cref="DenseGemm.SparseEnabled"/>), <c>MB_EXP=panels</c> its row split of parallel calls
+/// (<see cref="DenseGemm.SparseRowSplit"/>), for an A/B.
 /// </summary>
 internal static class PairQuick
 {
@@ -20,6 +21,7 @@ internal static class PairQuick
         ConvGemm.ZmmTiles = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-conv";
         BlockedWinograd.ZmmGemm = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-wino";
         DenseGemm.SparseEnabled = Environment.GetEnvironmentVariable("MB_EXP") != "dense";
+        DenseGemm.SparseRowSplit = Environment.GetEnvironmentVariable("MB_EXP") != "panels";
     }
 
     public static void Run(string model, int batch, int rounds)

@@ -5,6 +5,7 @@
 // `... -- profile BlazeFaceModel 1,128,128,3` prints the time per op of a built plan (see OpProfiler; PROFILE_THREADS=2 splits ops, PROFILE_CLOCK=wall times them by the clock instead of the calling thread's CPU time (which leaves out its waits for helpers), PROFILE_CALLS sets the timed calls: the minimum over many calls is what survives this VM's slow phases).
 // `... -- profile-ort path/to/model.onnx 1,128,128,3` prints ONNX Runtime's own per-node times for comparison.
 // `... -- quick real [model…]` times the real models against ONNX Runtime (thread CPU time, best of 5 rounds).
+// `... -- quick pack n k` times the first-use packing of an n × k float32 matrix (conv blocks and Dense panels; PackQuick).
 // `... -- quick cold [rounds] [model…]` times the first prediction of a fresh process against ONNX Runtime's session creation + first run (ColdStart); `quick cold-parts` splits it.
 // `... -- quick shared-convs [case…]` times the shared models' convolutions (float32) at batch 1 and 64, Winograd next to direct.
 // `... -- quick wino [case…]` times the small-image 3×3 convs direct, as WinogradConv (tiles per vector) and as BlockedWinograd F(4×4) / F(2×2).
@@ -184,9 +185,16 @@ if (args is ["quick", "wide-layers", var layerVariants, .. var layerRest])
     return;
 }
 
-if (args is ["quick", "sparse", var spRows, var spN, var spK, var spDensity, var spPattern])
+if (args is ["quick", "pack", var packN, var packK])
 {
-    ModelBuild.Benchmarks.SparseQuick.Run(int.Parse(spRows), int.Parse(spN), int.Parse(spK), double.Parse(spDensity, System.Globalization.CultureInfo.InvariantCulture), spPattern);
+    ModelBuild.Benchmarks.PackQuick.Run(int.Parse(packN), int.Parse(packK));
+    return;
+}
+
+if (args is ["quick", "sparse", var spRows, var spN, var spK, var spDensity, var spPattern, .. var spThreads])
+{
+    ModelBuild.Benchmarks.SparseQuick.Run(int.Parse(spRows), int.Parse(spN), int.Parse(spK), double.Parse(spDensity, System.Globalization.CultureInfo.InvariantCulture), spPattern,
+        spThreads.Length > 0 ? int.Parse(spThreads[0]) : 1);
     return;
 }
 

@@ -16,6 +16,7 @@ internal static class ThreadsQuick
 
     public static void Run(string[] args)
     {
+        PairQuick.ApplyExperiment();
         if (args is ["int8", .. var rest])
         {
             RunInt8(rest);

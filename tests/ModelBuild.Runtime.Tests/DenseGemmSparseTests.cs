@@ -5,13 +5,15 @@ namespace ModelBuild.Runtime.Tests;
 /// it gives the register tiles' bits, so a row's result depends neither on the path nor on the other rows; and both
 /// match the float64 reference. Covers float and int8 panels, several K blocks and 128-k steps, a tail of rows past a
 /// 64-row chunk, panels left over after the groups of 64 channels, channels that are not whole panels (the
-/// accumulator pass), bias/ReLU/none, and two threads.
+/// accumulator pass), bias/ReLU/none, and two threads (split by rows over a sparse x, and by panels over a dense x
+/// with one sparse K block).
 /// </summary>
 [Collection(KernelSwitchCollection.Name)]
 public sealed class DenseGemmSparseTests
 {
     [Theory]
     [InlineData(64, 128, 256, WeightFormat.Float32, true, true, 1)]
+    [InlineData(64, 256, 256, WeightFormat.Float32, true, true, 2)] // split by rows: a panel split would leave parts of 32 channels to the tiles
     [InlineData(70, 256, 784, WeightFormat.Int8, true, true, 1)]
     [InlineData(13, 80, 300, WeightFormat.Float32, false, false, 1)]
     [InlineData(9, 100, 130, WeightFormat.Float32, true, false, 1)]
@@ -90,6 +92,50 @@ public sealed class DenseGemmSparseTests
         AssertSameBits(one, many);
         AssertSameBits(dense, many);
         Assert.Contains(many, v => v > 0);
+    }
+
+    /// <summary>
+    /// A dense x whose first K block is sparse: 2 threads split by panels (x as a whole is too dense for the row split),
+    /// each part of 64 channels takes the sparse-row kernel on that block only; same bits as one thread and as the tiles.
+    /// </summary>
+    [Fact]
+    public void SparseRows_PanelSplit_TakeTheKernelOnTheSparseKBlock()
+    {
+        const int rows = 48, n = 512, k = 1536;
+        var rng = new Random(17);
+        (WeightMatrix w, double[] wd) = TestData.Matrix(rng, WeightFormat.Float32, n, k);
+        float[] x = TestData.Floats(rng, rows * k);
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (i % k < 512 && rng.NextDouble() > 0.1)
+            {
+                x[i] = 0f;
+            }
+        }
+
+        float[] bias = TestData.Floats(rng, n);
+        var two = new float[rows * n];
+        var one = new float[rows * n];
+        var dense = new float[rows * n];
+        long before = DenseGemm.SparseBlocks;
+        Kernels.Dense(Simd.Best, x, w, bias, two, rows, Activation.Relu, threads: 2);
+        bool ran = DenseGemm.SparseBlocks > before;
+        Kernels.Dense(Simd.Best, x, w, bias, one, rows, Activation.Relu, threads: 1);
+        try
+        {
+            DenseGemm.SparseEnabled = false;
+            Kernels.Dense(Simd.Best, x, w, bias, dense, rows, Activation.Relu, threads: 2);
+        }
+        finally
+        {
+            DenseGemm.SparseEnabled = true;
+        }
+
+        Assert.Equal(Simd.Best == SimdLevel.Vector256 && System.Runtime.Intrinsics.X86.Avx2.IsSupported, ran);
+        AssertSameBits(one, two);
+        AssertSameBits(dense, two);
+        double[] expected = Reference.Dense(x, wd, bias, rows, n, k, relu: true, out double[] magnitude);
+        TestData.AssertClose(expected, two, Tolerances.Dot, 1e-7, magnitude);
     }
 
     /// <summary>A row's result is the same whatever the batch around it: alone among dense rows (tiles) or sparse ones.</summary>
