@@ -70,6 +70,88 @@ public sealed class MatMulLoweringTests : IDisposable
         AssertClose(expected, y);
     }
 
+    /// <summary>
+    /// MatMul of a [2, 3, 4] x by a constant [4, 5] followed by an Add of a constant that adds one value per column
+    /// (paddle2onnx's OCR head): one Dense op with that bias, on either side of the Add, with a Relu after it fused too.
+    /// </summary>
+    [Theory]
+    [InlineData(new long[] { 5 }, false, false)]
+    [InlineData(new long[] { 1, 1, 5 }, true, false)]
+    [InlineData(new long[] { 1 }, false, true)]
+    [InlineData(new long[0], true, true)]
+    public void MatMul_then_a_per_column_Add_is_one_Dense_with_bias(long[] biasDims, bool biasFirst, bool relu)
+    {
+        var (graph, x, expected) = MatMulAdd(biasDims, biasFirst, relu, extraConsumer: false);
+        var (ops, y) = Run(graph, x, [2, 3, 4]);
+        Assert.Equal(["Dense"], ops);
+        AssertClose(expected, y);
+    }
+
+    /// <summary>
+    /// Adds the Dense bias cannot take stay a separate Add: a bias that would raise the output's rank ([1, 1, 1, 5]
+    /// on a rank-3 product), one that is not per column ([3, 5]), and a product another node also reads.
+    /// </summary>
+    [Theory]
+    [InlineData(new long[] { 1, 1, 1, 5 }, false)]
+    [InlineData(new long[] { 3, 5 }, false)]
+    [InlineData(new long[] { 5 }, true)]
+    public void MatMul_then_an_Add_the_bias_cannot_hold_keeps_the_Add(long[] biasDims, bool extraConsumer)
+    {
+        var (graph, x, expected) = MatMulAdd(biasDims, biasFirst: false, relu: false, extraConsumer);
+        var (ops, y) = Run(graph, x, [2, 3, 4]);
+        Assert.Equal("Dense", ops[0]);
+        Assert.Contains("Binary", ops);
+        AssertClose(expected, y[..expected.Length]);
+    }
+
+    // y = [relu](x[2,3,4] · W[4,5] + b) with b broadcast by its dims; with extraConsumer the product is also a second output.
+    private static (ModelGraph Graph, float[] X, double[] Expected) MatMulAdd(long[] biasDims, bool biasFirst, bool relu, bool extraConsumer)
+    {
+        var w = Enumerable.Range(0, 20).Select(i => MathF.Sin(i * 0.7f)).ToArray();
+        var bias = Enumerable.Range(0, (int)biasDims.Aggregate(1L, (a, d) => a * d)).Select(i => (i * 0.25f) - 1f).ToArray();
+        var graph = new ModelGraph { IrVersion = 8 };
+        graph.Opsets.Add(new OpsetImport("", 13));
+        graph.Inputs.Add(new ValueInfo("x", DataType.Float, new TensorShape([Dim.Of(2), Dim.Of(3), Dim.Of(4)])));
+        int outRank = Math.Max(3, biasDims.Length);
+        int[] outDims = [.. Enumerable.Repeat(1, outRank - 3), 2, 3, 5];
+        graph.Outputs.Add(new ValueInfo("y", DataType.Float, new TensorShape(outDims.Select(d => Dim.Of(d)))));
+        graph.Nodes.Add(new Node("MatMul", ["x", "W"], ["p"], "mm"));
+        graph.Nodes.Add(new Node("Add", biasFirst ? ["b", "p"] : ["p", "b"], [relu ? "s" : "y"], "add"));
+        if (relu)
+        {
+            graph.Nodes.Add(new Node("Relu", ["s"], ["y"], "relu"));
+        }
+
+        if (extraConsumer)
+        {
+            graph.Outputs.Add(new ValueInfo("p2", DataType.Float, new TensorShape([Dim.Of(2), Dim.Of(3), Dim.Of(5)])));
+            graph.Nodes.Add(new Node("Neg", ["p"], ["p2"], "neg"));
+        }
+
+        graph.SetInitializer(Tensor.FromFloats("W", [4, 5], w));
+        graph.SetInitializer(Tensor.FromFloats("b", biasDims, bias));
+        var x = PlanInterpreterTests.Random([2, 3, 4], seed: 9);
+        var expected = new double[30];
+        for (var r = 0; r < 6; r++)
+        {
+            for (var j = 0; j < 5; j++)
+            {
+                double sum = 0;
+                for (var k = 0; k < 4; k++)
+                {
+                    sum += (double)x[(r * 4) + k] * w[(k * 5) + j];
+                }
+
+                // b's last axis is the column (or 1), its second-to-last the row within a batch item when it has 3 rows.
+                int bi = biasDims.Length == 0 || bias.Length == 1 ? 0 : biasDims is [3, 5] ? ((r % 3) * 5) + j : j;
+                sum += bias[bi];
+                expected[(r * 5) + j] = relu ? Math.Max(0, sum) : sum;
+            }
+        }
+
+        return (graph, x, expected);
+    }
+
     private static ModelGraph Graph(Node node, int[] inputShape, int[] outputShape)
     {
         var graph = new ModelGraph { IrVersion = 8 };

@@ -7,7 +7,8 @@ namespace ModelBuild.Compression.Planning.Lowering;
 
 /// <summary>
 /// ONNX Gemm (transA = 0, alpha = 1) and MatMul with a constant 2-D right operand → <see cref="DenseOp"/> (the fast
-/// path over a packed weight matrix). Gemm's C becomes the Dense bias when it is one value per output column (shape
+/// path over a packed weight matrix); a MatMul's following Add of a per-column constant becomes its bias
+/// (<see cref="FoldBiasAdd"/>). Gemm's C becomes the Dense bias when it is one value per output column (shape
 /// [N], [1, N], [1] or scalar); any other shape ([M, 1], [M, N], computed) is added by a broadcasting
 /// <see cref="BinaryOp"/> after the product, by its shape. Every other MatMul (two activations, a constant left
 /// operand, a constant right operand of rank ≠ 2) → <see cref="MatMulOp"/>; every other Gemm (transA, alpha or beta
@@ -34,7 +35,8 @@ internal sealed class DenseLowering : INodeLowering
         {
             if (b is { Dims.Length: 2 })
             {
-                EmitDense(c, node, b.Name, transposed: true, -1);
+                var (tail, bias) = FoldBiasAdd(c, node, checked((int)b.Dims[1]));
+                EmitDense(c, node, b.Name, transposed: true, bias, tail);
             }
             else
             {
@@ -110,11 +112,44 @@ internal sealed class DenseLowering : INodeLowering
         _ => false,
     };
 
-    private static void EmitDense(LoweringContext c, Node node, string weightName, bool transposed, int bias)
+    /// <summary>
+    /// <c>MatMul(x, const B[K, N]) → Add(const)</c> whose constant adds one value per output column (shape [N], [1],
+    /// [1, …, 1, N] or a scalar, of rank at most x's, so the sum keeps the MatMul's shape): the constant becomes the
+    /// Dense bias and the Add is marked fused, as Gemm's C does (the graph pass <c>FuseBiasAddPass</c> takes only a
+    /// 2-D x, the Gemm form; paddle2onnx's OCR heads multiply [batch, time, C] by [C, classes] and then add the
+    /// classes' bias). Saves the Add's pass and its output buffer (ppocr_rec: 1 MiB per 40 time steps). Returns the
+    /// node whose output the Dense writes and the bias entry, or (MatMul, −1) when the pattern does not apply.
+    /// </summary>
+    private static (Node Tail, int Bias) FoldBiasAdd(LoweringContext c, Node matMul, int n)
+    {
+        var output = matMul.Outputs[0];
+        if (c.Graph.IsGraphOutput(output) || c.Graph.Consumers(output) is not [{ OpType: "Add", IsDefaultDomain: true, Inputs.Count: 2 } add]
+            || add.Inputs[0] == add.Inputs[1] || c.TensorTypeOf(output) != TensorType.Float32)
+        {
+            return (matMul, -1);
+        }
+
+        var other = add.Inputs[0] == output ? add.Inputs[1] : add.Inputs[0];
+        var dims = c.Constant(other) is { DataType: DataType.Float } constant ? constant.Dims : null;
+        int xRank = c.Graph.GetValueInfo(matMul.Inputs[0])?.Shape?.Rank ?? 0;
+        bool perColumn = dims is not null && (dims.Length == 0 || dims[^1] == n || dims[^1] == 1) && dims[..^Math.Min(1, dims.Length)].All(d => d == 1);
+        if (!perColumn || (dims!.Length > 1 && dims.Length > xRank))
+        {
+            return (matMul, -1);
+        }
+
+        var values = c.Constant(other)!.ToFloats();
+        var bias = Enumerable.Range(0, n).Select(j => values[values.Length == 1 ? 0 : j]).ToArray();
+        c.MarkFused(add);
+        return (add, c.Floats($"{other}#bias{n}", other, bias));
+    }
+
+    private static void EmitDense(LoweringContext c, Node node, string weightName, bool transposed, int bias, Node? tail = null)
     {
         var weight = c.Matrix(weightName, transposed);
         var x = c.Read(node.Inputs[0]);
-        var (output, act) = c.FuseRelu(node);
+        // The fused ops' last node (a bias Add, FoldBiasAdd) names the output and may have a Relu after it.
+        var (output, act) = c.FuseRelu(tail ?? node);
         var y = c.Write(output);
         if (c.ActivationQuant.TryGetValue(weightName, out var q) && Passes.Activations.ActivationQuantization.Applies(c.StoredOf(weightName)))
         {
