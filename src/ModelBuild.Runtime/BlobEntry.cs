@@ -8,7 +8,7 @@ namespace ModelBuild.Runtime;
 /// </remarks>
 internal readonly record struct BlobEntry(string Name, byte Code, int Rows, int Cols, ulong Offset, ulong Length, int[] Dims)
 {
-    public WeightFormat Format => Formats.FormatCodes.IsCompact(Code) ? WeightFormat.Float32 : (WeightFormat)Code;
+    public WeightFormat Format => Formats.FormatCodes.IsCompact(Code) || Code == Formats.FormatCodes.Float32ConvBlocks ? WeightFormat.Float32 : (WeightFormat)Code;
 }
 
 /// <summary>Reads and validates the entry table, one entry at a time, never reading past the span.</summary>
@@ -73,12 +73,17 @@ internal ref struct BlobTableReader(ReadOnlySpan<byte> bytes, int position)
         }
 
         ulong n = (ulong)(rows * cols);
+        if (code == Formats.FormatCodes.Float32ConvBlocks && rows % 4 != 0)
+        {
+            throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: conv blocks need rows in multiples of 4, not {rows}");
+        }
+
         if (code == Formats.FormatCodes.Bytes && rank != 1)
         {
             throw WeightBlob.Bad($"{WeightBlob.Describe(index, name)}: a bytes entry has rank {rank}, not 1");
         }
 
-        ulong expected = code == Formats.FormatCodes.Bytes ? n : format switch
+        ulong expected = code == Formats.FormatCodes.Bytes ? n : code == Formats.FormatCodes.Float32ConvBlocks ? 4 * n : format switch
         {
             WeightFormat.Float32 => 4 * n,
             WeightFormat.Int8 => (4 * (ulong)rows) + n,

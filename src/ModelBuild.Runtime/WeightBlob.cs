@@ -331,6 +331,11 @@ public sealed class WeightBlob
 
         // float32 and int8 entries are views: the table check made their lengths exact, and kernels load unaligned.
         nint start = payload.At(e.Offset);
+        if (e.Code == Formats.FormatCodes.Float32ConvBlocks)
+        {
+            return WeightMatrix.ConvBlocks(rows, cols, payload, start);
+        }
+
         switch (e.Format)
         {
             case WeightFormat.Float32:
@@ -357,6 +362,13 @@ public sealed class WeightBlob
         for (int i = 0; i < floats.Length; i++)
         {
             floats[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(4 * i)..]);
+        }
+
+        if (e.Code == Formats.FormatCodes.Float32ConvBlocks)
+        {
+            var rowMajor = new float[n];
+            WeightMatrix.UnblockRows(floats, rows, e.Cols, rowMajor);
+            floats = rowMajor;
         }
 
         if (!int8)

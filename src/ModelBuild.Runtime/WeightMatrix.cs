@@ -17,6 +17,11 @@ public sealed unsafe class WeightMatrix
     private readonly BlobPayload? _payload;
     private readonly nint _floatsAt, _int8At, _scalesAt;
 
+    // Conv weights stored with their rows in blocks of 4 (blob format 11): the packed order PackedConv returns in
+    // place, and a row-major copy made only if another consumer asks for Floats (see ConvBlocks).
+    private readonly nint _blocksAt;
+    private float[]? _unblocked;
+
     // Conv weights decoded to floats and packed for ConvGemm's tiles, made on first use (see PackedConv).
     private PackedConvWeights? _packedConv;
 
@@ -66,6 +71,42 @@ public sealed unsafe class WeightMatrix
         _floatsAt = floatsAt;
         _int8At = int8At;
         _scalesAt = scalesAt;
+    }
+
+    private WeightMatrix(int rows, int cols, BlobPayload payload, nint blocksAt)
+        : this(rows, cols, WeightFormat.Float32, payload, 0, 0, 0, [])
+    {
+        _blocksAt = blocksAt;
+    }
+
+    /// <summary>
+    /// A float32 conv weight stored with its rows interleaved in blocks of 4 (blob format 11, <c>rows % 4 == 0</c>):
+    /// <see cref="PackedConv"/> returns those bytes where they lie for any rows per group that is a multiple of 4,
+    /// so a first prediction neither copies the layer nor touches fresh pages for it (ppocr_rec: 7 MB of pointwise
+    /// conv weights, ≈ 11 ms of its first prediction on the development VM). <see cref="Floats"/> (other kernels,
+    /// <see cref="Dequantize"/>) is a row-major copy made on first request.
+    /// </summary>
+    /// <param name="rows">Rows (output channels), a multiple of 4.</param>
+    /// <param name="cols">Columns (input channels per group × kernel size).</param>
+    /// <param name="payload">Holds the bytes; kept reachable by this matrix.</param>
+    /// <param name="blocksAt">Address of the rows·cols floats in block order.</param>
+    internal static WeightMatrix ConvBlocks(int rows, int cols, BlobPayload payload, nint blocksAt) => new(rows, cols, payload, blocksAt);
+
+    /// <summary>
+    /// Rows <paramref name="rows"/> × <paramref name="cols"/> from blob format 11's order (value (r, k) at
+    /// <c>(r / 4)·4·cols + 4·k + r % 4</c>) into row-major <paramref name="rowMajor"/>.
+    /// </summary>
+    internal static void UnblockRows(ReadOnlySpan<float> blocked, int rows, int cols, Span<float> rowMajor)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> block = blocked.Slice(r / 4 * 4 * cols, 4 * cols);
+            Span<float> row = rowMajor.Slice(r * cols, cols);
+            for (int k = 0; k < cols; k++)
+            {
+                row[k] = block[(4 * k) + (r % 4)];
+            }
+        }
     }
 
     /// <summary>A compact weight kept in its stored bits; <see cref="Format"/> is <see cref="WeightFormat.Float32"/> but
@@ -138,7 +179,24 @@ public sealed unsafe class WeightMatrix
     public WeightFormat Format { get; }
 
     /// <summary>The values, row-major <c>rows·cols</c>; <see cref="WeightFormat.Float32"/> only (empty otherwise).</summary>
-    public ReadOnlySpan<float> Floats => _payload is null ? _floats : new ReadOnlySpan<float>((void*)_floatsAt, _floatsAt == 0 ? 0 : Rows * Cols);
+    public ReadOnlySpan<float> Floats => _blocksAt != 0 ? Unblocked() : _payload is null ? _floats : new ReadOnlySpan<float>((void*)_floatsAt, _floatsAt == 0 ? 0 : Rows * Cols);
+
+    // A conv-blocks weight in row-major order, made once on first request (two threads may both make it; one is kept).
+    private float[] Unblocked()
+    {
+        float[]? cached = Volatile.Read(ref _unblocked);
+        if (cached is null)
+        {
+            cached = new float[Rows * Cols];
+            UnblockRows(new ReadOnlySpan<float>((void*)_blocksAt, Rows * Cols), Rows, Cols, cached);
+            cached = Interlocked.CompareExchange(ref _unblocked, cached, null) ?? cached;
+        }
+
+        return cached;
+    }
+
+    /// <summary>True once a conv-blocks weight made its row-major copy (for the tests: the conv paths read the blocks in place).</summary>
+    internal bool HasUnblockedCopy => Volatile.Read(ref _unblocked) is not null;
 
     /// <summary>The quantised values, row-major <c>rows·cols</c>; int8 formats only (empty otherwise).</summary>
     public ReadOnlySpan<sbyte> Int8 => _payload is null ? _int8 : new ReadOnlySpan<sbyte>((void*)_int8At, _int8At == 0 ? 0 : Rows * Cols);
@@ -259,6 +317,12 @@ public sealed unsafe class WeightMatrix
     /// <remarks>The block comes from <see cref="PackedWeightArena"/> (huge pages for large models); shared, do not write.</remarks>
     internal Span<float> PackedConv(int rowsPerGroup)
     {
+        if (_blocksAt != 0 && rowsPerGroup % ConvGemm.Mr == 0 && Rows % rowsPerGroup == 0)
+        {
+            // Stored in this order (format 11): with whole blocks of 4 rows per group the groups' blocks are consecutive.
+            return new Span<float>((void*)_blocksAt, Rows * Cols);
+        }
+
         PackedConvWeights? cached = Volatile.Read(ref _packedConv);
         if (cached is null || cached.RowsPerGroup != rowsPerGroup)
         {

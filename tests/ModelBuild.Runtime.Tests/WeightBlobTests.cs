@@ -238,7 +238,7 @@ public sealed class WeightBlobTests
     public void UnknownFormat_NamesEntry()
     {
         List<BlobEntrySpec> entries = SampleEntries();
-        entries[3] = entries[3] with { FormatOverride = 11 }; // 10 is the bytes entry
+        entries[3] = entries[3] with { FormatOverride = 12 }; // 10 is the bytes entry, 11 the conv blocks
         AssertInvalid(BlobWriter.Write(entries), "entry 3 ('scalar')", "format");
     }
 

@@ -34,7 +34,7 @@ internal static class BlobAssembler
         var rows = new List<WeightReportRow>();
         foreach (var entry in weights.Entries)
         {
-            var index = entry.Stored is { } stored ? writer.AddStored(entry.Name, stored, entry.Dims) : writer.Add(entry.Name, entry.Floats, entry.Dims);
+            var index = Add(writer, entry);
             var elements = entry.Dims.Aggregate(1L, (a, d) => a * d);
             double? maxError = null, sqnr = null;
             if (entry.Stored is { } s && originals.TryGetValue(entry.Name, out var original) && original.Length == elements)
@@ -44,7 +44,7 @@ internal static class BlobAssembler
                 LargeModelMemory.AfterLayer(elements); // the original and the decode are two float32 copies of the layer
             }
 
-            var format = entry.Stored?.Describe() ?? "float32";
+            var format = entry.Stored?.Describe() ?? (entry.ConvBlocks ? "float32 (conv blocks)" : "float32");
             rows.Add(new WeightReportRow(entry.Name, entry.Dims, format, (originalElementSize?.Invoke(entry.Name) ?? 4) * elements, writer.PayloadLength(index), maxError, sqnr));
         }
 
@@ -63,7 +63,7 @@ internal static class BlobAssembler
         var writer = new WeightBlobWriter();
         foreach (var entry in weights.Entries)
         {
-            _ = entry.Stored is { } stored ? writer.AddStored(entry.Name, stored, entry.Dims) : writer.Add(entry.Name, entry.Floats, entry.Dims);
+            _ = Add(writer, entry);
         }
 
         if (fallbackGraph is not null)
@@ -73,4 +73,9 @@ internal static class BlobAssembler
 
         return writer.ToArray(entropyCoding).LongLength;
     }
+
+    private static int Add(WeightBlobWriter writer, WeightEntry entry) =>
+        entry.Stored is { } stored ? writer.AddStored(entry.Name, stored, entry.Dims)
+        : entry.ConvBlocks ? writer.AddConvBlocks(entry.Name, entry.Floats, entry.Dims)
+        : writer.Add(entry.Name, entry.Floats, entry.Dims);
 }

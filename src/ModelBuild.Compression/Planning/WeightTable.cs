@@ -15,6 +15,10 @@ internal sealed class WeightTable
     public int AddFloats(string key, string name, float[] values, int[] dims) =>
         Add(key, () => new WeightEntry(name, "float32", dims, values, null));
 
+    /// <summary>A float32 conv weight the blob stores in the conv tiles' order (format 11; see <c>LoweringContext.ConvMatrix</c>).</summary>
+    public int AddConvBlocks(string key, string name, float[] values, int[] dims) =>
+        Add(key, () => new WeightEntry(name, "float32", dims, values, null, ConvBlocks: true));
+
     public int AddStored(string key, string name, StoredMatrix matrix, int[] dims) =>
         Add(key, () => new WeightEntry(name, FormatName(matrix), dims, null, matrix));
 
@@ -52,4 +56,5 @@ internal sealed class WeightTable
 }
 
 /// <summary>One blob entry: either floats or a matrix in a pass's chosen representation.</summary>
-internal sealed record WeightEntry(string Name, string Format, int[] Dims, float[]? Floats, StoredMatrix? Stored);
+/// <remarks>With <paramref name="ConvBlocks"/> the floats are written in blob format 11 (rows interleaved in blocks of 4).</remarks>
+internal sealed record WeightEntry(string Name, string Format, int[] Dims, float[]? Floats, StoredMatrix? Stored, bool ConvBlocks = false);

@@ -37,6 +37,9 @@ public enum BlobFormat : byte
 
     /// <summary>Opaque bytes, rank 1 (the ONNX Runtime fallback's graph); not a weight.</summary>
     Bytes = 10,
+
+    /// <summary>rows·cols float32 with the rows interleaved in blocks of 4 (rows a multiple of 4): the conv tiles' order.</summary>
+    Float32ConvBlocks = 11,
 }
 
 /// <summary>
@@ -76,6 +79,33 @@ public sealed class WeightBlobWriter
         }
 
         return AddEntry(name, BlobFormat.Float32, dims, MemoryMarshal.AsBytes(values).ToArray());
+    }
+
+    /// <summary>
+    /// Adds a float32 conv weight (format 11) and returns its index: the row-major <paramref name="values"/>
+    /// (rows = dims[0], a multiple of 4) written with each block of 4 rows interleaved, value (r, k) at
+    /// <c>(r / 4)·4·cols + 4·k + r % 4</c>, the order the runtime's conv tiles read, so they read it in place.
+    /// </summary>
+    /// <exception cref="ArgumentException">The dims are invalid, rows is not a multiple of 4, or the count differs.</exception>
+    public int AddConvBlocks(string name, ReadOnlySpan<float> values, int[] dims)
+    {
+        var elements = CheckDims(name, dims);
+        if (values.Length != elements || dims.Length == 0 || dims[0] % 4 != 0 || dims[0] == 0)
+        {
+            throw new ArgumentException($"'{name}': conv blocks need rows (dims[0]) in multiples of 4 and {elements} values; got dims [{string.Join(",", dims)}] and {values.Length} values.", nameof(values));
+        }
+
+        int rows = dims[0], cols = (int)(elements / rows);
+        var blocked = new float[values.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var k = 0; k < cols; k++)
+            {
+                blocked[(r / 4 * 4 * cols) + (4 * k) + (r % 4)] = values[(r * cols) + k];
+            }
+        }
+
+        return AddEntry(name, BlobFormat.Float32ConvBlocks, dims, MemoryMarshal.AsBytes(blocked.AsSpan()).ToArray());
     }
 
     /// <summary>Adds opaque bytes (format 10, dims = [length]) and returns the index.</summary>

@@ -16,8 +16,15 @@ internal static class FormatCodes
     /// <summary>Opaque bytes (rank 1, dims = [length]): not a weight. The ONNX Runtime fallback keeps its graph here.</summary>
     public const byte Bytes = 10;
 
+    /// <summary>
+    /// float32 conv weights with their rows interleaved in blocks of 4 (rows a multiple of 4): value (r, k) at
+    /// <c>(r / 4)·4·cols + 4·k + r % 4</c>, the order <see cref="ConvGemm"/>'s tiles read (<see cref="ConvGemm.PackInto"/>
+    /// for any rows per group that is a multiple of 4). Read in place by <see cref="WeightMatrix.PackedConv"/>.
+    /// </summary>
+    public const byte Float32ConvBlocks = 11;
+
     /// <summary>True for the codes this runtime reads.</summary>
-    public static bool IsKnown(byte code) => code is >= Float32 and <= Bytes;
+    public static bool IsKnown(byte code) => code is >= Float32 and <= Float32ConvBlocks;
 
     /// <summary>True for the codes decoded to float32 at load (everything the kernels do not read directly).</summary>
     public static bool IsCompact(byte code) => code is >= PackedLinear and <= Outliers;
@@ -34,6 +41,7 @@ internal static class FormatCodes
         Sparse => "sparse",
         Outliers => "outliers",
         Bytes => "bytes",
+        Float32ConvBlocks => "float32 conv blocks",
         _ => $"format {code}",
     };
 

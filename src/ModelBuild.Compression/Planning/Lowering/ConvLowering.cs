@@ -33,7 +33,7 @@ internal sealed class ConvLowering : INodeLowering
         }
 
         var ones = Enumerable.Repeat(1, rank).ToArray();
-        var weight = c.Matrix(w.Name, transposed: false);
+        var weight = c.ConvMatrix(w.Name, (int)node.GetInt("group", 1), k);
         var bias = node.InputOrNull(2) is { } b ? c.Floats(b + "#v", b, (c.Constant(b) ?? throw new UnsupportedNodeException("the bias B is not a constant")).ToFloats()) : -1;
         var x = c.Read(node.Inputs[0]);
         var r = residual is null ? -1 : c.Read(residual);

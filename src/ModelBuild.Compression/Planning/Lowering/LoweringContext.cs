@@ -202,6 +202,30 @@ internal sealed class LoweringContext
         return Weights.AddFloats(name + (transposed ? "#mT" : "#m"), name, values, transposed ? [rows, cols] : dims);
     }
 
+    /// <summary>
+    /// A Conv's weight entry (<see cref="Matrix"/> untransposed), stored in the conv tiles' order (blob format 11,
+    /// rows in blocks of 4) when the runtime's conv reads it only through that order: a pointwise (all-1 kernel) float32
+    /// weight, not quantized (nor with 8-bit activations), whose output channels per group are a multiple of 4, with
+    /// at most <see cref="Kernels.MaxPackedConvWeights"/> weights. Those convs always run the packed tiles (k×k kernels
+    /// may take Winograd or the channel-vector path, which read rows), so the first prediction reads the blob where it
+    /// lies instead of copying the layer into packed memory (<c>WeightMatrix.ConvBlocks</c>). Any other conv: <see cref="Matrix"/>.
+    /// </summary>
+    public int ConvMatrix(string name, int group, IReadOnlyList<int> kernel)
+    {
+        var t = Constant(name) ?? throw new UnsupportedNodeException($"the weight '{name}' is not a constant");
+        RequireFloat(t);
+        var dims = t.Dims.Select(d => checked((int)d)).ToArray();
+        var stored = _stored.GetValueOrDefault(name);
+        bool keptFloat = stored is null || (stored is DenseFloat f && f.Rows == dims[0] && (long)f.Rows * f.Cols == t.ElementCount);
+        if (keptFloat && !ActivationQuant.ContainsKey(name) && kernel.All(k => k == 1)
+            && group > 0 && dims[0] % group == 0 && dims[0] / group % 4 == 0 && dims[0] > 0 && t.ElementCount <= Kernels.MaxPackedConvWeights)
+        {
+            return Weights.AddConvBlocks(name + "#cb", name, (stored as DenseFloat)?.Values ?? t.ToFloats(), dims);
+        }
+
+        return Matrix(name, transposed: false);
+    }
+
     /// <summary>A blob entry of floats (biases, folded scales); <paramref name="key"/> de-duplicates.</summary>
     public int Floats(string key, string name, float[] values) => Weights.AddFloats(key, name, values, [values.Length]);
 
