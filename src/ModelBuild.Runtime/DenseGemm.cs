@@ -139,7 +139,8 @@ internal static partial class DenseGemm
 
     /// <summary>
     /// <c>y[r, j] = act(Σ_k x[r, k]·W[j, k] + bias[j])</c> for <paramref name="rows"/> rows, split over up to
-    /// <paramref name="threads"/> threads by output panels (or row blocks when there are fewer panels than threads).
+    /// <paramref name="threads"/> threads by output panels (or row blocks when there are fewer panels than threads, and
+    /// one row range per thread when x is sparse enough for the sparse-row kernel: <see cref="SplitsByRows"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static unsafe void Run(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)

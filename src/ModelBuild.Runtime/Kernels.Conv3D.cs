@@ -27,7 +27,7 @@ public static partial class Kernels
         Check.BiasLength(bias, s.OC); // the 512-bit tiles read the bias unchecked (ZmmEpilogue)
         int cg = s.C / s.Group, ocg = s.OC / s.Group, p = s.Out.Volume, inVol = s.In.Volume, k = cg * s.Kernel.Volume;
         bool packed = (long)w.Rows * w.Cols <= MaxPackedConvWeights;
-        Span<float> pw = packed ? w.PackedConv(ocg) : default;
+        ReadOnlySpan<float> pw = packed ? w.PackedConv(ocg) : default;
         int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
         Span<float> col = scratch[..(k * p)];
         for (int n = 0; n < batch; n++)
@@ -39,7 +39,7 @@ public static partial class Kernels
                 ref float yg = ref MemoryMarshal.GetReference(y.Slice(((n * s.OC) + (g * ocg)) * p, ocg * p));
                 if (!pw.IsEmpty)
                 {
-                    ConvGemm.RunPacked(level, ref pw[g * groupFloats], ocg, ref c0, k, p, ref yg, g * ocg, new Epilogue(bias, act));
+                    ConvGemm.RunPacked(level, ref Unsafe.Add(ref MemoryMarshal.GetReference(pw), g * groupFloats), ocg, ref c0, k, p, ref yg, g * ocg, new Epilogue(bias, act));
                     continue;
                 }
 

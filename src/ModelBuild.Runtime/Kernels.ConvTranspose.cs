@@ -44,7 +44,7 @@ public static partial class Kernels
         }
 
         bool packed = (long)w.Rows * w.Cols <= MaxPackedConvWeights;
-        Span<float> pw = packed ? w.PackedConv(m) : default;
+        ReadOnlySpan<float> pw = packed ? w.PackedConv(m) : default;
         int groupFloats = (m + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * cg;
         var ep = new Epilogue([], Activation.None);
         Span<float> col = scratch[..(m * p)];
@@ -55,7 +55,7 @@ public static partial class Kernels
                 ref float xg = ref MemoryMarshal.GetReference(x.Slice(((n * s.C) + (g * cg)) * p, cg * p));
                 if (!pw.IsEmpty)
                 {
-                    ConvGemm.RunPacked(level, ref pw[g * groupFloats], m, ref xg, cg, p, ref MemoryMarshal.GetReference(col), 0, ep);
+                    ConvGemm.RunPacked(level, ref Unsafe.Add(ref MemoryMarshal.GetReference(pw), g * groupFloats), m, ref xg, cg, p, ref MemoryMarshal.GetReference(col), 0, ep);
                 }
                 else
                 {

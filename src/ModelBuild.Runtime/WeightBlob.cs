@@ -72,7 +72,7 @@ public sealed class WeightBlob
     /// <paramref name="inPlaceOwner"/> is given: <paramref name="bytes"/> must then be unmanaged memory that stays
     /// valid while the owner is reachable (an assembly's manifest resource).
     /// </summary>
-    private static unsafe WeightBlob Load(ReadOnlySpan<byte> bytes, object? inPlaceOwner)
+    internal static unsafe WeightBlob Load(ReadOnlySpan<byte> bytes, object? inPlaceOwner)
     {
         if (bytes.Length < HeaderSize)
         {

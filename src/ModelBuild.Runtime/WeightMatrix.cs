@@ -226,6 +226,19 @@ public sealed unsafe class WeightMatrix
             return _half.Dequantize();
         }
 
+        if (_blocksAt != 0)
+        {
+            // A new row-major array each call, as for the other formats; the cached copy is left for Floats' readers.
+            if (Volatile.Read(ref _unblocked) is { } made)
+            {
+                return (float[])made.Clone();
+            }
+
+            var rowMajor = new float[Rows * Cols];
+            UnblockRows(new ReadOnlySpan<float>((void*)_blocksAt, Rows * Cols), Rows, Cols, rowMajor);
+            return rowMajor;
+        }
+
         if (Format == WeightFormat.Float32)
         {
             return Floats.ToArray();
@@ -315,12 +328,14 @@ public sealed unsafe class WeightMatrix
     /// OH·OW·batch uses of each conv weight. Dense weights are large and read once per call, so they stay int8.
     /// </summary>
     /// <remarks>The block comes from <see cref="PackedWeightArena"/> (huge pages for large models); shared, do not write.</remarks>
-    internal Span<float> PackedConv(int rowsPerGroup)
+    internal ReadOnlySpan<float> PackedConv(int rowsPerGroup)
     {
-        if (_blocksAt != 0 && rowsPerGroup % ConvGemm.Mr == 0 && Rows % rowsPerGroup == 0)
+        if (_blocksAt != 0 && rowsPerGroup % ConvGemm.Mr == 0 && Rows % rowsPerGroup == 0 && _blocksAt % sizeof(float) == 0)
         {
             // Stored in this order (format 11): with whole blocks of 4 rows per group the groups' blocks are consecutive.
-            return new Span<float>((void*)_blocksAt, Rows * Cols);
+            // Only at a float-aligned address: a blob's payload starts wherever its header and table end in the
+            // resource (BlazeFace's at 61 mod 64), and unaligned floats would cost every tile a split load now and then.
+            return new ReadOnlySpan<float>((void*)_blocksAt, Rows * Cols);
         }
 
         PackedConvWeights? cached = Volatile.Read(ref _packedConv);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ModelBuild.Runtime.Tests;
@@ -50,6 +51,41 @@ public sealed class ConvBlocksTests
         Assert.Equal(oc / group % 4 != 0, blocked.HasUnblockedCopy); // whole blocks per group: read where it lies
         double[] reference = Reference.Conv(x, weights.Select(v => (double)v).ToArray(), bias, s, batch, relu: true, out double[] magnitude);
         TestData.AssertClose(reference, actual, Tolerances.Dot, 1e-7, magnitude);
+    }
+
+    /// <summary>
+    /// A blob read in place (as from an assembly's resource) whose payload lands at an address that is not a multiple
+    /// of 4 bytes: the conv packs a copy instead of reading unaligned floats; aligned, it reads the blocks where they lie.
+    /// Same bits either way.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public unsafe void A_blob_read_in_place_at_an_unaligned_address_packs_a_copy(int misalignment)
+    {
+        const int c = 12, oc = 8, h = 5, w = 6;
+        var s = new Conv2DShape(c, h, w, oc, h, w, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+        var rng = new Random(misalignment);
+        float[] weights = TestData.Floats(rng, oc * c);
+        float[] x = TestData.Floats(rng, c * h * w);
+        byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [oc, c, 1, 1], Blocked(weights, oc, c)) { FormatOverride = 11 }]);
+        int tableEnd = blob.Length - (int)BitConverter.ToUInt64(blob, 12); // uncompressed: the payload ends the blob
+        byte[] memory = GC.AllocateArray<byte>(blob.Length + 64, pinned: true);
+        nint at = (nint)Unsafe.AsPointer(ref memory[0]);
+        int start = (int)((64 - ((at + tableEnd) % 64) + misalignment) % 64); // payload at misalignment mod 64
+        blob.CopyTo(memory, start);
+
+        WeightBlob inPlace = WeightBlob.Load(memory.AsSpan(start, blob.Length), memory);
+        WeightMatrix m = inPlace.Matrix(0);
+        var y = new float[oc * h * w];
+        Kernels.Conv2D(SimdLevel.Vector256, x, m, null, y, new float[Kernels.Conv2DScratch(s)], s, 1, Activation.None);
+        var expected = new float[y.Length];
+        WeightMatrix rowMajor = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [oc, c, 1, 1], MemoryMarshal.AsBytes(weights.AsSpan()).ToArray())])).Matrix(0);
+        Kernels.Conv2D(SimdLevel.Vector256, x, rowMajor, null, expected, new float[Kernels.Conv2DScratch(s)], s, 1, Activation.None);
+
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(misalignment % 4 != 0, m.HasUnblockedCopy);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed class DenseGemmSparseTests
     [Theory]
     [InlineData(64, 128, 256, WeightFormat.Float32, true, true, 1)]
     [InlineData(64, 256, 256, WeightFormat.Float32, true, true, 2)] // split by rows: a panel split would leave parts of 32 channels to the tiles
+    [InlineData(64, 200, 256, WeightFormat.Float32, true, true, 2)] // split by rows, 200 channels: the accumulator pass per row range (review)
     [InlineData(70, 256, 784, WeightFormat.Int8, true, true, 1)]
     [InlineData(13, 80, 300, WeightFormat.Float32, false, false, 1)]
     [InlineData(9, 100, 130, WeightFormat.Float32, true, false, 1)]

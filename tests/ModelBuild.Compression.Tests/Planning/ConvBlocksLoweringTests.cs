@@ -64,6 +64,26 @@ public sealed class ConvBlocksLoweringTests : IDisposable
         }
     }
 
+    /// <summary>Grouped pointwise convs: 8 output channels per group → format 11; 2 per group → format 1.</summary>
+    [Theory]
+    [InlineData(2, 16, 11)]
+    [InlineData(4, 8, 1)]
+    public void Grouped_pointwise_convs_need_whole_blocks_of_4_channels_per_group(int group, int oc, int expectedFormat)
+    {
+        var graph = new ModelGraph { IrVersion = 8 };
+        graph.Opsets.Add(new OpsetImport("", 13));
+        graph.Inputs.Add(new ValueInfo("x", DataType.Float, new TensorShape([Dim.Of(1), Dim.Of(8), Dim.Of(3), Dim.Of(3)])));
+        graph.Outputs.Add(new ValueInfo("y", DataType.Float, new TensorShape([Dim.Of(1), Dim.Of(oc), Dim.Of(3), Dim.Of(3)])));
+        var conv = new Node("Conv", ["x", "W"], ["y"], "pw");
+        conv.Attributes.Add(NodeAttribute.Of("group", (long)group));
+        graph.Nodes.Add(conv);
+        graph.SetInitializer(Tensor.FromFloats("W", [oc, 8 / group, 1, 1], Weights(oc * 8 / group, 5)));
+        var path = Path.Combine(_dir, $"g{group}.onnx");
+        OnnxExporter.WriteFile(graph, path);
+        var blob = WeightBlob.Load(ExactPlanner.Build(path).Blob);
+        Assert.Equal(expectedFormat, blob.StoredFormat(Enumerable.Range(0, blob.Count).Single(i => blob.Name(i) == "W")));
+    }
+
     [Fact]
     public void The_writer_refuses_conv_blocks_whose_rows_are_not_a_multiple_of_4()
     {

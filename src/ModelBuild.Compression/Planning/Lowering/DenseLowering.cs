@@ -117,15 +117,18 @@ internal sealed class DenseLowering : INodeLowering
     /// [1, …, 1, N] or a scalar, of rank at most x's, so the sum keeps the MatMul's shape): the constant becomes the
     /// Dense bias and the Add is marked fused, as Gemm's C does (the graph pass <c>FuseBiasAddPass</c> takes only a
     /// 2-D x, the Gemm form; paddle2onnx's OCR heads multiply [batch, time, C] by [C, classes] and then add the
-    /// classes' bias). Saves the Add's pass and its output buffer (ppocr_rec: 1 MiB per 40 time steps). Returns the
+    /// classes' bias). Not for an Add with opset-6 broadcasting along an axis. Saves the Add's pass and its output buffer (ppocr_rec: 1 MiB per 40 time steps). Returns the
     /// node whose output the Dense writes and the bias entry, or (MatMul, −1) when the pattern does not apply.
     /// </summary>
     private static (Node Tail, int Bias) FoldBiasAdd(LoweringContext c, Node matMul, int n)
     {
         var output = matMul.Outputs[0];
         if (c.Graph.IsGraphOutput(output) || c.Graph.Consumers(output) is not [{ OpType: "Add", IsDefaultDomain: true, Inputs.Count: 2 } add]
-            || add.Inputs[0] == add.Inputs[1] || c.TensorTypeOf(output) != TensorType.Float32)
+            || add.Inputs[0] == add.Inputs[1] || c.TensorTypeOf(output) != TensorType.Float32 || c.IsFused(add)
+            || (add.GetInt("broadcast", 0) != 0 && add.Attribute("axis") is not null))
         {
+            // Before opset 7 an Add with broadcast = 1 and an axis aligns its constant at that axis, not at the last
+            // (BinaryLowering.RequireNumpyBroadcasting refuses it); found in review.
             return (matMul, -1);
         }
 
