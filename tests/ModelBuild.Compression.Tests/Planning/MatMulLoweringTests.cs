@@ -104,6 +104,31 @@ public sealed class MatMulLoweringTests : IDisposable
         AssertClose(expected, y[..expected.Length]);
     }
 
+    /// <summary>
+    /// Opset 6: an Add with broadcast = 1 and axis = 0 lines its [3] constant up with the product's rows, not its
+    /// columns, so it is not a bias; the fold must leave it to the Add, which refuses legacy broadcasting by axis.
+    /// </summary>
+    [Fact]
+    public void An_opset_6_Add_broadcast_along_an_axis_is_not_folded_into_the_bias()
+    {
+        var graph = new ModelGraph { IrVersion = 3 };
+        graph.Opsets.Add(new OpsetImport("", 6));
+        graph.Inputs.Add(new ValueInfo("x", DataType.Float, new TensorShape([Dim.Of(3), Dim.Of(3)])));
+        graph.Outputs.Add(new ValueInfo("y", DataType.Float, new TensorShape([Dim.Of(3), Dim.Of(3)])));
+        graph.Nodes.Add(new Node("MatMul", ["x", "W"], ["p"], "mm"));
+        var add = new Node("Add", ["p", "b"], ["y"], "add");
+        add.Attributes.Add(NodeAttribute.Of("broadcast", 1L));
+        add.Attributes.Add(NodeAttribute.Of("axis", 0L));
+        graph.Nodes.Add(add);
+        graph.SetInitializer(Tensor.FromFloats("W", [3, 3], Enumerable.Range(0, 9).Select(i => i * 0.5f).ToArray()));
+        graph.SetInitializer(Tensor.FromFloats("b", [3], [1f, 2f, 3f]));
+        var path = Path.Combine(_dir, "legacy.onnx");
+        OnnxExporter.WriteFile(graph, path);
+
+        var error = Assert.ThrowsAny<Exception>(() => ExactPlanner.Build(path));
+        Assert.Contains("legacy broadcasting", error.ToString(), StringComparison.Ordinal);
+    }
+
     // y = [relu](x[2,3,4] · W[4,5] + b) with b broadcast by its dims; with extraConsumer the product is also a second output.
     private static (ModelGraph Graph, float[] X, double[] Expected) MatMulAdd(long[] biasDims, bool biasFirst, bool relu, bool extraConsumer)
     {
