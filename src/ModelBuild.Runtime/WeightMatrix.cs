@@ -187,12 +187,19 @@ public sealed unsafe class WeightMatrix
         float[]? cached = Volatile.Read(ref _unblocked);
         if (cached is null)
         {
-            cached = new float[Rows * Cols];
-            UnblockRows(new ReadOnlySpan<float>((void*)_blocksAt, Rows * Cols), Rows, Cols, cached);
+            cached = UnblockedCopy();
             cached = Interlocked.CompareExchange(ref _unblocked, cached, null) ?? cached;
         }
 
         return cached;
+    }
+
+    // A new row-major array of a conv-blocks weight.
+    private float[] UnblockedCopy()
+    {
+        var rowMajor = new float[Rows * Cols];
+        UnblockRows(new ReadOnlySpan<float>((void*)_blocksAt, Rows * Cols), Rows, Cols, rowMajor);
+        return rowMajor;
     }
 
     /// <summary>True once a conv-blocks weight made its row-major copy (for the tests: the conv paths read the blocks in place).</summary>
@@ -234,9 +241,7 @@ public sealed unsafe class WeightMatrix
                 return (float[])made.Clone();
             }
 
-            var rowMajor = new float[Rows * Cols];
-            UnblockRows(new ReadOnlySpan<float>((void*)_blocksAt, Rows * Cols), Rows, Cols, rowMajor);
-            return rowMajor;
+            return UnblockedCopy();
         }
 
         if (Format == WeightFormat.Float32)

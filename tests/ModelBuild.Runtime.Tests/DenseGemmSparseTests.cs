@@ -44,15 +44,7 @@ public sealed class DenseGemmSparseTests
         long before = DenseGemm.SparseBlocks;
         Kernels.Dense(Simd.Best, x, w, bias, sparse.AsSpan(0, rows * n), rows, act, threads);
         bool ran = DenseGemm.SparseBlocks > before;
-        try
-        {
-            DenseGemm.SparseEnabled = false;
-            Kernels.Dense(Simd.Best, x, w, bias, dense, rows, act, threads);
-        }
-        finally
-        {
-            DenseGemm.SparseEnabled = true;
-        }
+        TilesOnly(x, w, bias, dense, rows, act, threads);
 
         // The kernel needs AVX2 (256-bit vectors); without them both calls take the tiles.
         Assert.Equal(Simd.Best == SimdLevel.Vector256 && System.Runtime.Intrinsics.X86.Avx2.IsSupported, ran);
@@ -80,15 +72,7 @@ public sealed class DenseGemmSparseTests
 
         Kernels.Dense(Simd.Best, x, w, bias, many, rows, Activation.Relu, threads: 4);
         Kernels.Dense(Simd.Best, x, w, bias, one, rows, Activation.Relu, threads: 1);
-        try
-        {
-            DenseGemm.SparseEnabled = false;
-            Kernels.Dense(Simd.Best, x, w, bias, dense, rows, Activation.Relu, threads: 4);
-        }
-        finally
-        {
-            DenseGemm.SparseEnabled = true;
-        }
+        TilesOnly(x, w, bias, dense, rows, Activation.Relu, 4);
 
         AssertSameBits(one, many);
         AssertSameBits(dense, many);
@@ -122,15 +106,7 @@ public sealed class DenseGemmSparseTests
         Kernels.Dense(Simd.Best, x, w, bias, two, rows, Activation.Relu, threads: 2);
         bool ran = DenseGemm.SparseBlocks > before;
         Kernels.Dense(Simd.Best, x, w, bias, one, rows, Activation.Relu, threads: 1);
-        try
-        {
-            DenseGemm.SparseEnabled = false;
-            Kernels.Dense(Simd.Best, x, w, bias, dense, rows, Activation.Relu, threads: 2);
-        }
-        finally
-        {
-            DenseGemm.SparseEnabled = true;
-        }
+        TilesOnly(x, w, bias, dense, rows, Activation.Relu, 2);
 
         Assert.Equal(Simd.Best == SimdLevel.Vector256 && System.Runtime.Intrinsics.X86.Avx2.IsSupported, ran);
         AssertSameBits(one, two);
@@ -198,6 +174,20 @@ public sealed class DenseGemmSparseTests
     /// Rows of x with about <paramref name="density"/> nonzeros (the rest +0 or −0), one row all zero and one dense, so the
     /// lists' lengths vary from 0 to K.
     /// </summary>
+    // The same call with the sparse-row kernel switched off: every K block through the register tiles.
+    private static void TilesOnly(float[] x, WeightMatrix w, float[] bias, float[] y, int rows, Activation act, int threads)
+    {
+        try
+        {
+            DenseGemm.SparseEnabled = false;
+            Kernels.Dense(Simd.Best, x, w, bias, y, rows, act, threads);
+        }
+        finally
+        {
+            DenseGemm.SparseEnabled = true;
+        }
+    }
+
     private static float[] SparseInput(Random rng, int rows, int k, double density)
     {
         float[] x = TestData.Floats(rng, rows * k);
