@@ -12,6 +12,22 @@ namespace ModelBuild.Runtime;
 /// </summary>
 internal static unsafe class ConvImageParallel
 {
+    /// <summary>
+    /// Least work per part for an im2col conv (not pointwise, not Winograd), above <see cref="IntraOp.MinFlopsPerSplitPart"/>:
+    /// each part fills im2col columns (or copies its pixels' results into y) besides its GEMM, and the first convs of a
+    /// model, where the input has 1–3 channels, have a short GEMM next to that fill. Split in two they took longer than
+    /// one thread (`quick split-layers`, 2T / 1T, best and 20th-percentile round): mnist_cnn_fc128's 1 → 32 3×3 on 28²
+    /// (452 kFLOP) 1.19 / 1.29, squeezenet_cifar10's 3 → 64 3×3/2 on 32² (778 kFLOP) 1.16 / 1.46.
+    /// </summary>
+    public const long MinIm2ColFlopsPerPart = 1 << 20;
+
+    /// <summary>Applies <see cref="MinIm2ColFlopsPerPart"/> (off: tests that run the split paths on small convs, benchmarks' A/B).</summary>
+    internal static bool Im2ColMinimum { get; set; } = true;
+
+    /// <summary>Whether <paramref name="s"/> is an im2col-shaped conv (not pointwise) under two parts of <see cref="MinIm2ColFlopsPerPart"/>.</summary>
+    internal static bool Im2ColTooSmallToSplit(in Conv2DShape s) =>
+        !Kernels.IsPointwise(s) && 2.0 * s.OC * s.OH * s.OW * s.C * s.KH * s.KW < 2.0 * MinIm2ColFlopsPerPart;
+
     [ThreadStatic]
     private static float[]? t_scratch;
 
@@ -44,6 +60,11 @@ internal static unsafe class ConvImageParallel
         // filled by the caller (157 KB for mnist-8's 8 → 16 5×5 conv, to be moved between the cores' caches).
         int unit = Wide512.Enabled ? 2 * ConvGemm.Mr : ConvGemm.Mr;
         int k = s.C * s.KH * s.KW, p = s.OH * s.OW, units = (s.OC + unit - 1) / unit;
+        if (Im2ColMinimum && Im2ColTooSmallToSplit(s))
+        {
+            return false;
+        }
+
         int parts = IntraOp.SplitParts(threads, 2.0 * s.OC * p * k, units);
         if (parts <= 1)
         {

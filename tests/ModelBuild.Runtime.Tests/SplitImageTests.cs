@@ -12,7 +12,11 @@ namespace ModelBuild.Runtime.Tests;
 public sealed class SplitImageTests
 {
     // Splits run here even when the machine leaves the helpers no core (the gate would then keep them inline).
-    public SplitImageTests() => IntraOp.IgnoreSplitGate = true;
+    public SplitImageTests()
+    {
+        IntraOp.IgnoreSplitGate = true;
+        ConvImageParallel.Im2ColMinimum = false; // the shapes below are small on purpose: every split path must run
+    }
 
     private static Conv2DShape Shape(int c, int h, int w, int oc, int k, int stride, int pad)
     {
@@ -95,6 +99,14 @@ public sealed class SplitImageTests
         Assert.Contains(one, v => v > 0);
         SteadyState.AssertAllocatesNothing(() => Kernels.Dense(Simd.Best, x, w, bias, many, rows, Activation.Relu, threads), "a split GEMV");
     }
+
+    [Theory]
+    [InlineData(1, 28, 32, 3, 1, 1, true)]    // mnist_cnn_fc128's first conv (452 kFLOP): slower split in two
+    [InlineData(3, 32, 64, 3, 2, 0, true)]    // squeezenet_cifar10's first conv (778 kFLOP): slower split in two
+    [InlineData(24, 20, 16, 3, 1, 1, false)]  // 2.8 MFLOP
+    [InlineData(16, 7, 64, 1, 1, 0, false)]   // pointwise (no im2col fill): IntraOp.MinFlopsPerSplitPart alone decides
+    public void Im2ColConvs_UnderTwoMegaflops_StayOnOneThread(int c, int h, int oc, int k, int stride, int pad, bool tooSmall) =>
+        Assert.Equal(tooSmall, ConvImageParallel.Im2ColTooSmallToSplit(Shape(c, h, h, oc, k, stride, pad)));
 
     [Theory]
     [InlineData(1, 1e12, 100, 1)] // one thread: inline
