@@ -8,25 +8,31 @@ namespace ModelBuild.Runtime;
 /// run per part, each computed by the single-thread code for those channels (<see cref="Kernels.PackedGroup"/>: its own
 /// im2col or phase planes, the same tiles), except im2col convs on AVX2, which split their pixels (<see cref="ConvPixelSplit"/>); <see cref="BlockedWinograd"/> splits its GEMM panels after one shared input
 /// transform. Every tile computes its channels alone, so the bits are those of one thread (tested). Calls below two parts of
-/// <see cref="IntraOp.MinFlopsPerSplitPart"/> stay on the calling thread.
+/// <see cref="IntraOp.MinFlopsPerSplitPart"/> stay on the calling thread, and convs that are not pointwise below two
+/// parts of <see cref="MinIm2ColFlopsPerPart"/>.
 /// </summary>
 internal static unsafe class ConvImageParallel
 {
     /// <summary>
-    /// Least work per part for an im2col conv (not pointwise, not Winograd), above <see cref="IntraOp.MinFlopsPerSplitPart"/>:
-    /// each part fills im2col columns (or copies its pixels' results into y) besides its GEMM, and the first convs of a
-    /// model, where the input has 1–3 channels, have a short GEMM next to that fill. Split in two they took longer than
-    /// one thread (`quick split-layers`, 2T / 1T, best and 20th-percentile round): mnist_cnn_fc128's 1 → 32 3×3 on 28²
-    /// (452 kFLOP) 1.19 / 1.29, squeezenet_cifar10's 3 → 64 3×3/2 on 32² (778 kFLOP) 1.16 / 1.46.
+    /// Least work per part for a conv that is not pointwise (im2col or phase planes; Winograd convs split on their own
+    /// terms), above <see cref="IntraOp.MinFlopsPerSplitPart"/>: each part fills its own im2col columns or phase planes
+    /// (or copies its pixels' results into y) besides its GEMM, and the first convs of a model, over 1–3 input
+    /// channels, have a short GEMM next to that fill. Split in two they took longer than one thread (AVX2, `quick
+    /// split-layers`, 2T / 1T, best and 20th-percentile round): mnist_cnn_fc128's 1 → 32 3×3 on 28² (452 kFLOP)
+    /// 1.19 / 1.29, squeezenet_cifar10's 3 → 64 3×3/2 on 32² (778 kFLOP) 1.16 / 1.46. Phase-plane convs and AVX-512
+    /// were not measured apart; the fill is repeated per part there too.
     /// </summary>
     public const long MinIm2ColFlopsPerPart = 1 << 20;
 
     /// <summary>Applies <see cref="MinIm2ColFlopsPerPart"/> (off: tests that run the split paths on small convs, benchmarks' A/B).</summary>
     internal static bool Im2ColMinimum { get; set; } = true;
 
-    /// <summary>Whether <paramref name="s"/> is an im2col-shaped conv (not pointwise) under two parts of <see cref="MinIm2ColFlopsPerPart"/>.</summary>
-    internal static bool Im2ColTooSmallToSplit(in Conv2DShape s) =>
-        !Kernels.IsPointwise(s) && 2.0 * s.OC * s.OH * s.OW * s.C * s.KH * s.KW < 2.0 * MinIm2ColFlopsPerPart;
+    /// <summary>Whether <paramref name="s"/> is a conv that is not pointwise with less work than two parts of <see cref="MinIm2ColFlopsPerPart"/>.</summary>
+    internal static bool Im2ColTooSmallToSplit(in Conv2DShape s) => MaxIm2ColParts(s, int.MaxValue) < 2;
+
+    /// <summary>At most <paramref name="units"/> parts, and for a conv that is not pointwise at most one per <see cref="MinIm2ColFlopsPerPart"/> of work.</summary>
+    private static int MaxIm2ColParts(in Conv2DShape s, int units) =>
+        Kernels.IsPointwise(s) ? units : (int)Math.Min(units, 2.0 * s.OC * s.OH * s.OW * s.C * s.KH * s.KW / MinIm2ColFlopsPerPart);
 
     [ThreadStatic]
     private static float[]? t_scratch;
@@ -60,12 +66,7 @@ internal static unsafe class ConvImageParallel
         // filled by the caller (157 KB for mnist-8's 8 → 16 5×5 conv, to be moved between the cores' caches).
         int unit = Wide512.Enabled ? 2 * ConvGemm.Mr : ConvGemm.Mr;
         int k = s.C * s.KH * s.KW, p = s.OH * s.OW, units = (s.OC + unit - 1) / unit;
-        if (Im2ColMinimum && Im2ColTooSmallToSplit(s))
-        {
-            return false;
-        }
-
-        int parts = IntraOp.SplitParts(threads, 2.0 * s.OC * p * k, units);
+        int parts = IntraOp.SplitParts(threads, 2.0 * s.OC * p * k, Im2ColMinimum ? MaxIm2ColParts(s, units) : units);
         if (parts <= 1)
         {
             return false;

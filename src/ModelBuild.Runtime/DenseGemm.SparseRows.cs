@@ -116,7 +116,18 @@ internal static partial class DenseGemm
         }
 
         double maxDensity = s.Panels * s.Nr / SparseGroupChannels >= ManyGroups ? MaxSparseDensityManyGroups : MaxSparseDensity;
-        return CountNonzeros(ref x, s.K, 0, s.Rows, s.K) <= maxDensity * s.Rows * s.K;
+        // Counted 8 rows at a time, so a dense x (the common case) stops once it is over the limit, not after all of it.
+        long limit = (long)(maxDensity * s.Rows * s.K), nonzeros = 0;
+        for (int r = 0; r < s.Rows; r += 8)
+        {
+            nonzeros += CountNonzeros(ref x, s.K, r, Math.Min(s.Rows, r + 8), s.K);
+            if (nonzeros > limit)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Whether parallel calls may split by rows for the sparse-row kernel (<see cref="SplitsByRows"/>; a switch for the benchmarks' A/B).</summary>

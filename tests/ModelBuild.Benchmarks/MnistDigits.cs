@@ -6,9 +6,10 @@ namespace ModelBuild.Benchmarks;
 /// <summary>
 /// The benchmarks' optional real input: the first images of MNIST's t10k set (<c>../shared/data/mnist</c>), scaled as
 /// each model was trained (<c>../shared/models/README.md</c>), instead of uniform noise. Chosen with
-/// <c>MODELBUILD_BENCH_INPUT=digits</c>: about 80 % of a digit's pixels are 0, which the generated code's sparse-row
-/// GEMM skips and ONNX Runtime multiplies, so this is the figure a user running these models on digits sees; noise
-/// (the default) is the dense worst case.
+/// <c>MODELBUILD_BENCH_INPUT=digits</c>: about 80 % of a digit's pixels are 0, and as x/255 (mnist-8, mnist_mlp_256)
+/// they stay 0, which the generated code's sparse-row GEMM skips and ONNX Runtime multiplies (mnist_cnn_fc128's
+/// (x/255 − 0.5)/0.5 makes them −1). This is the figure a user running these models on digits sees; noise (the
+/// default) is the dense worst case.
 /// </summary>
 internal static class MnistDigits
 {

@@ -23,6 +23,7 @@ internal static class SplitQuick
     public static void Run(string[] args)
     {
         int rounds = args.Length > 0 && int.TryParse(args[0], out int r) ? r : 200;
+        PairQuick.ApplyExperiment(); // MB_EXP=split-small-im2col: the convs under the im2col minimum split too
         IntraOp.IgnoreSplitGate = true; // every call splits, also while the helper gets no core (this measures the split itself)
         foreach (int us in new[] { 5, 20, 100 })
         {

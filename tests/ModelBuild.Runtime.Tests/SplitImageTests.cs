@@ -9,7 +9,8 @@ namespace ModelBuild.Runtime.Tests;
 /// give one thread's bits, for every conv path that splits (pointwise, im2col split by pixels within and across panels,
 /// phase planes, Winograd) and channel counts that leave partial blocks; a program of such layers allocates nothing.
 /// </summary>
-public sealed class SplitImageTests
+[Collection(KernelSwitchCollection.Name)]
+public sealed class SplitImageTests : IDisposable
 {
     // Splits run here even when the machine leaves the helpers no core (the gate would then keep them inline).
     public SplitImageTests()
@@ -17,6 +18,8 @@ public sealed class SplitImageTests
         IntraOp.IgnoreSplitGate = true;
         ConvImageParallel.Im2ColMinimum = false; // the shapes below are small on purpose: every split path must run
     }
+
+    public void Dispose() => ConvImageParallel.Im2ColMinimum = true;
 
     private static Conv2DShape Shape(int c, int h, int w, int oc, int k, int stride, int pad)
     {
@@ -63,7 +66,8 @@ public sealed class SplitImageTests
         var one = new float[s.OC * s.OH * s.OW];
         var many = new float[one.Length];
         var scratch = new float[Kernels.Conv2DScratch(s)];
-        Assert.True(IntraOp.SplitParts(threads, 2.0 * s.OC * s.OH * s.OW * s.C * s.KH * s.KW, s.OC / ConvGemm.Mr) > 1, "the conv must be split for this test to mean anything");
+        Assert.True(IntraOp.SplitParts(threads, 2.0 * s.OC * s.OH * s.OW * s.C * s.KH * s.KW, s.OC / ConvGemm.Mr) > 1
+            && (!ConvImageParallel.Im2ColMinimum || !ConvImageParallel.Im2ColTooSmallToSplit(s)), "the conv must be split for this test to mean anything");
 
         Kernels.Conv2D(x, w, bias, one, scratch, s, 1, Activation.Relu, threads: 1);
         for (int i = 0; i < 3; i++)
@@ -105,8 +109,22 @@ public sealed class SplitImageTests
     [InlineData(3, 32, 64, 3, 2, 0, true)]    // squeezenet_cifar10's first conv (778 kFLOP): slower split in two
     [InlineData(24, 20, 16, 3, 1, 1, false)]  // 2.8 MFLOP
     [InlineData(16, 7, 64, 1, 1, 0, false)]   // pointwise (no im2col fill): IntraOp.MinFlopsPerSplitPart alone decides
-    public void Im2ColConvs_UnderTwoMegaflops_StayOnOneThread(int c, int h, int oc, int k, int stride, int pad, bool tooSmall) =>
+    public void Im2ColTooSmallToSplit_UnderTwoMegaflops_NotPointwise(int c, int h, int oc, int k, int stride, int pad, bool tooSmall) =>
         Assert.Equal(tooSmall, ConvImageParallel.Im2ColTooSmallToSplit(Shape(c, h, h, oc, k, stride, pad)));
+
+    /// <summary>With the minimum on (the default), squeezenet_cifar10's first conv is not split: Run leaves it to one thread.</summary>
+    [Fact]
+    public void SmallIm2ColConv_IsNotSplit_WithTheMinimumOn()
+    {
+        Conv2DShape s = Shapes[3];
+        var rng = new Random(3);
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, s.OC, s.C * s.KH * s.KW);
+        float[] x = TestData.Floats(rng, s.C * s.H * s.W), bias = TestData.Floats(rng, s.OC), y = new float[s.OC * s.OH * s.OW];
+        ConvImageParallel.Im2ColMinimum = true;
+        Assert.False(ConvImageParallel.Run(Simd.Best, x, w, bias, y, s, Activation.Relu, threads: 2));
+        ConvImageParallel.Im2ColMinimum = false;
+        Assert.Equal(Simd.Best != SimdLevel.Scalar, ConvImageParallel.Run(Simd.Best, x, w, bias, y, s, Activation.Relu, threads: 2));
+    }
 
     [Theory]
     [InlineData(1, 1e12, 100, 1)] // one thread: inline
