@@ -50,7 +50,8 @@ internal static class SplitQuick
             float[] x = Floats(rng, s.C * s.H * s.W), bias = Floats(rng, s.OC), y = new float[s.OC * s.OH * s.OW];
             float[] scratch = new float[Kernels.Conv2DScratch(s)];
             double flops = 2.0 * s.OC * s.OH * s.OW * s.C * s.KH * s.KW;
-            Time(name, flops, rounds, t => Kernels.Conv2D(x, w, bias, y, scratch, s, 1, Activation.Relu, t));
+            bool whole = ConvImageParallel.Im2ColMinimum && ConvImageParallel.Im2ColTooSmallToSplit(s);
+            Time(name, flops, rounds, t => Kernels.Conv2D(x, w, bias, y, scratch, s, 1, Activation.Relu, t), whole);
         }
 
         foreach (var (n, k) in new[] { (128, 3136), (256, 784), (128, 256) })
@@ -111,7 +112,8 @@ internal static class SplitQuick
         }
     }
 
-    private static void Time(string name, double flops, int rounds, Action<int> call)
+    // whole: the kernel keeps this call on one thread whatever SplitParts says (a conv under the im2col minimum).
+    private static void Time(string name, double flops, int rounds, Action<int> call, bool whole = false)
     {
         long t0 = Stopwatch.GetTimestamp();
         int per = 0;
@@ -148,7 +150,7 @@ internal static class SplitQuick
         two.Sort();
         inline.Sort();
         double p1 = one[rounds / 5], p2 = two[rounds / 5];
-        int parts = IntraOp.SplitParts(2, flops, int.MaxValue);
+        int parts = whole ? 1 : IntraOp.SplitParts(2, flops, int.MaxValue);
         Console.WriteLine($"{name,-36} {flops / 1e3,7:F0} kFLOP parts {parts}  1T best {one[0],7:F1} p20 {p1,7:F1}  2T best {two[0],7:F1} p20 {p2,7:F1}  2T/1T best {two[0] / one[0]:F2} p20 {p2 / p1:F2}  parts inline / 1T {inline[0] / one[0]:F2}");
     }
 
