@@ -96,6 +96,31 @@ public sealed class UnaryTests
     }
 
     [Fact]
+    public void HardSwish_VectorForms_GiveTheScalarFormsBits_AtItsEdgesAndSpecialValues()
+    {
+        // The vector forms clamp with maxps, not an IEEE maximum: every result must still be the scalar (MathF) one.
+        float[] x =
+        [
+            float.NaN, -float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, -3f, 3f,
+            BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(-3f) + 1), BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(-3f) - 1),
+            BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(3f) + 1), BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(3f) - 1),
+            1e-45f, -1e-45f, float.MaxValue, float.MinValue, -2.9999998f, 1e30f, -1e30f, 0.5f, -0.5f, -6f, 6f, -1e-38f,
+        ];
+        var expected = new float[x.Length];
+        Kernels.Unary(SimdLevel.Scalar, UnaryFunction.HardSwish, x, expected, 0, 0);
+        foreach (int level in TestData.Levels)
+        {
+            var y = new float[x.Length];
+            Kernels.Unary((SimdLevel)level, UnaryFunction.HardSwish, x, y, 0, 0);
+            for (int i = 0; i < x.Length; i++)
+            {
+                Assert.True(float.IsNaN(expected[i]) ? float.IsNaN(y[i]) : BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                    $"level {level}, x = {x[i]:R}: {y[i]:R}, scalar {expected[i]:R}");
+            }
+        }
+    }
+
+    [Fact]
     public void Unary_ShortOutput_Throws()
     {
         var ex = Assert.Throws<ArgumentException>(() => Kernels.Unary(UnaryFunction.Relu, new float[9], new float[8], 0, 0));
