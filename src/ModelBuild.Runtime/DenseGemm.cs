@@ -10,9 +10,10 @@ namespace ModelBuild.Runtime;
 /// (<see cref="WeightMatrix.PackedDense"/>); each call walks K in equal blocks (<see cref="BlockK"/>), and inside a
 /// block every panel slice (at most <see cref="SliceFloats"/>: 32 KB) stays in L1 while all row blocks pass over it,
 /// and the x block (M × block) stays in L2. Register tiles (<c>DenseGemm.Tiles.cs</c>): AVX-512 8 × 32, AVX2 6 × 16, 128-bit
-/// 6 × 8. When N is whole panels the tiles accumulate in y itself and the last K block's tiles add the bias and apply
-/// ReLU before their stores (<see cref="TileEpilogue"/>); otherwise partial sums go to a per-thread accumulator C
-/// (panels rounded up) and a last pass adds the bias, applies the activation and copies the real channels to y.
+/// 6 × 8. Whole panels' tiles accumulate in y itself and the last K block's tiles add the bias and apply ReLU before
+/// their stores (<see cref="TileEpilogue"/>); a last panel with fewer than NR channels (N not a multiple of NR)
+/// accumulates in an NR-wide per-thread scratch, and a last pass adds its bias, applies the activation and copies its
+/// real channels to y.
 /// </summary>
 /// <remarks>
 /// Memory: the packed panels are float32, 4 bytes per weight next to the 1-byte int8 (or fewer-bit) copy the blob
@@ -58,7 +59,7 @@ internal static partial class DenseGemm
     public const long MaxPackedWeights = 1 << 24;
 
     [ThreadStatic]
-    private static float[]? t_accumulator;
+    private static float[]? t_lastPanel;
 
     [ThreadStatic]
     private static Job? t_job;
@@ -153,14 +154,11 @@ internal static partial class DenseGemm
     private static unsafe void RunBody(SimdLevel level, ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
         int nr = PanelWidth(level), mr = TileRows(nr), n = w.Rows, k = w.Cols;
-        int panels = (n + nr - 1) / nr, blocks = (rows + mr - 1) / mr, ldc = panels * nr;
-        // Whole panels: the tiles accumulate in y and apply bias and ReLU on the last K block (no accumulator pass).
-        bool direct = n % nr == 0;
-        Span<float> acc = direct ? default : ThreadScratch.Get(ref t_accumulator, blocks * mr * ldc);
+        int panels = (n + nr - 1) / nr, blocks = (rows + mr - 1) / mr;
         bool int8 = Int8Panels && w.Format == WeightFormat.Int8 && w.Direct is null && (long)w.Rows * w.Cols > MaxFloatPanelWeights;
         // Int8 codes are finite; float panels with NaN or ±Inf ("nonFinite": "keep") must multiply every zero of x (0·Inf = NaN).
         Span<float> packed = int8 ? default : w.PackedDense(nr);
-        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && s_zmm.Hot((long)rows * n * k), direct,
+        var shape = new Shape(level, rows, n, k, nr, mr, panels, blocks, !bias.IsEmpty, act == Activation.Relu, int8, nr == 32 && s_zmm.Hot((long)rows * n * k),
             int8 || w.PackedDenseFinite(nr));
 
         int parts = Parts(ref shape, ref MemoryMarshal.GetReference(x), threads);
@@ -169,37 +167,71 @@ internal static partial class DenseGemm
         if (parts == 1)
         {
             Part(shape, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(packed), ref MemoryMarshal.GetArrayDataReference(codes),
-                ref MemoryMarshal.GetArrayDataReference(scales), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(acc),
-                ref MemoryMarshal.GetReference(y), 0, 1);
+                ref MemoryMarshal.GetArrayDataReference(scales), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(y), 0, 1);
             return;
         }
 
-        fixed (float* px = x, pw = packed, ps = scales, pb = bias, pc = acc, py = y)
+        fixed (float* px = x, pw = packed, ps = scales, pb = bias, py = y)
         fixed (sbyte* pq = codes)
         {
             var job = t_job ??= new Job();
-            job.Set(shape, px, pw, pq, ps, pb, pc, py);
+            job.Set(shape, px, pw, pq, ps, pb, py);
             IntraOp.Run(job, parts, threads);
-            job.Set(shape, null, null, null, null, null, null, null);
+            job.Set(shape, null, null, null, null, null, null);
         }
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/>: its panel range (or row-block range), all K blocks, then its outputs.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Part(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float acc, ref float y, int part, int parts)
-    {
-        PartBody(in s, ref x, ref packed, ref codes, ref scales, ref bias, ref acc, ref y, part, parts);
-    }
-
-    // Part's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PartBody(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float acc, ref float y, int part, int parts)
+    private static void Part(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float y, int part, int parts)
     {
         bool byPanels = !s.ByRows && s.Panels >= parts;
         int p0 = byPanels ? s.Panels * part / parts : 0, p1 = byPanels ? s.Panels * (part + 1) / parts : s.Panels;
         int b0 = byPanels ? 0 : s.Blocks * part / parts, b1 = byPanels ? s.Blocks : s.Blocks * (part + 1) / parts;
-        nint ldc = s.Direct ? s.N : (nint)s.Panels * s.Nr;
-        ref float sums = ref s.Direct ? ref y : ref acc;
+        int whole = s.N / s.Nr;
+        if (p0 < Math.Min(p1, whole))
+        {
+            Panels(in s, ref x, ref packed, ref codes, ref scales, ref bias, ref y, s.N, p0, Math.Min(p1, whole), 0, b0, b1, intoY: true);
+        }
+
+        if (p1 > whole)
+        {
+            // The last panel has fewer than NR channels: its tiles store whole panels, which in y would run into the next
+            // row, so it accumulates in an NR-wide scratch (rows × NR floats; the accumulator used to be rows × all panels,
+            // 1.1 MB of fresh pages for ppocr_rec's 120 → 6625 over 40 steps) and is finished from there.
+            Span<float> last = ThreadScratch.Get(ref t_lastPanel, s.Blocks * s.Mr * s.Nr);
+            ref float sums = ref MemoryMarshal.GetReference(last);
+            Panels(in s, ref x, ref packed, ref codes, ref scales, ref bias, ref sums, s.Nr, whole, whole + 1, whole, b0, b1, intoY: false);
+            int r0 = b0 * s.Mr, r1 = Math.Min(s.Rows, b1 * s.Mr);
+            if (s.Level == SimdLevel.Vector256)
+            {
+                Finish<Vector256Width, Vector256<float>>(s, ref bias, ref scales, ref sums, ref y, r0, r1, whole * s.Nr);
+            }
+            else
+            {
+                Finish<Vector128Width, Vector128<float>>(s, ref bias, ref scales, ref sums, ref y, r0, r1, whole * s.Nr);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Panels [<paramref name="p0"/>, <paramref name="p1"/>) over row blocks [<paramref name="b0"/>, <paramref name="b1"/>)
+    /// and all K blocks, into <paramref name="sums"/> (row stride <paramref name="ldc"/>, panel p's channels from column
+    /// (p − <paramref name="pBase"/>)·NR). Whole panels into y (<paramref name="intoY"/>) get the fused epilogue on the
+    /// last K block and may run sparse; the partial last panel (into its scratch) gets neither.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Panels(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float sums, nint ldc,
+        int p0, int p1, int pBase, int b0, int b1, bool intoY)
+    {
+        PanelsBody(in s, ref x, ref packed, ref codes, ref scales, ref bias, ref sums, ldc, p0, p1, pBase, b0, b1, intoY);
+    }
+
+    // Panels' body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PanelsBody(in Shape s, ref float x, ref float packed, ref sbyte codes, ref float scales, ref float bias, ref float sums, nint ldc,
+        int p0, int p1, int pBase, int b0, int b1, bool intoY)
+    {
         // Int8 panels hold codes: the channel scales are applied with the bias, once per output.
         var fused = (s.HasBias ? TileEpilogue.Bias : TileEpilogue.None) | (s.Relu ? TileEpilogue.Relu : TileEpilogue.None)
             | (s.Int8 ? TileEpilogue.Scale : TileEpilogue.None);
@@ -207,15 +239,16 @@ internal static partial class DenseGemm
         for (int pc = 0; pc < s.K; pc += kBlock)
         {
             int kc = Math.Min(kBlock, s.K - pc);
-            var epilogue = s.Direct && pc + kc == s.K ? fused : TileEpilogue.None;
+            var epilogue = intoY && pc + kc == s.K ? fused : TileEpilogue.None;
             // Whole groups of panels go row by row over x's nonzeros when most of this block is zero (DenseGemm.SparseRows.cs).
-            int pDense = SparseApplies(s, p0, p1)
+            int pDense = intoY && SparseApplies(s, p0, p1)
                 ? SparseBlock(s, ref x, ref packed, ref codes, ref scales, ref bias, ref sums, ldc, pc, kc, p0, p1, b0 * s.Mr, Math.Min(s.Rows, b1 * s.Mr), epilogue)
                 : p0;
             for (int p = pDense; p < p1; p++)
             {
                 ref float pb = ref s.HasBias ? ref Unsafe.Add(ref bias, (nint)p * s.Nr) : ref Unsafe.NullRef<float>();
                 ref float ps = ref s.Int8 ? ref Unsafe.Add(ref scales, (nint)p * s.Nr) : ref Unsafe.NullRef<float>();
+                nint column = (nint)(p - pBase) * s.Nr;
                 int b = b0;
                 scoped ref float panel = ref Unsafe.NullRef<float>();
                 if (!s.Int8)
@@ -229,7 +262,7 @@ internal static partial class DenseGemm
                     panel = ref MemoryMarshal.GetReference(ThreadScratch.Get(ref t_panel, kc * s.Nr));
                     int r = b0 * s.Mr;
                     ref float xr = ref Unsafe.Add(ref x, ((nint)r * s.K) + pc);
-                    ref float c = ref Unsafe.Add(ref sums, ((nint)r * ldc) + ((nint)p * s.Nr));
+                    ref float c = ref Unsafe.Add(ref sums, ((nint)r * ldc) + column);
                     if (s.Level == SimdLevel.Vector256)
                     {
                         Tile6x2Int8<Vector256Width, Vector256<float>>(ref xr, s.K, Math.Min(s.Mr, s.Rows - r), ref pq, s.Nr, kc, ref panel, ref c, ldc, pc > 0, epilogue, ref pb, ref ps);
@@ -250,7 +283,7 @@ internal static partial class DenseGemm
                 {
                     int r = b * s.Mr;
                     ref float xr = ref Unsafe.Add(ref x, ((nint)r * s.K) + pc);
-                    ref float c = ref Unsafe.Add(ref sums, ((nint)r * ldc) + ((nint)p * s.Nr));
+                    ref float c = ref Unsafe.Add(ref sums, ((nint)r * ldc) + column);
                     int live = Math.Min(s.Mr, s.Rows - r);
                     if (s.Nr == 32 && s.Zmm)
                     {
@@ -270,21 +303,6 @@ internal static partial class DenseGemm
                     }
                 }
             }
-        }
-
-        if (s.Direct)
-        {
-            return;
-        }
-
-        int j0 = p0 * s.Nr, j1 = Math.Min(s.N, p1 * s.Nr), r0 = b0 * s.Mr, r1 = Math.Min(s.Rows, b1 * s.Mr);
-        if (s.Level == SimdLevel.Vector256)
-        {
-            Finish<Vector256Width, Vector256<float>>(s, ref bias, ref scales, ref acc, ldc, ref y, r0, r1, j0, j1);
-        }
-        else
-        {
-            Finish<Vector128Width, Vector128<float>>(s, ref bias, ref scales, ref acc, ldc, ref y, r0, r1, j0, j1);
         }
     }
 
@@ -361,53 +379,58 @@ internal static partial class DenseGemm
         }
     }
 
-    /// <summary>Scale (int8 panels), bias and activation on rows [r0, r1) × channels [j0, j1) of the accumulator, written to y (row stride N).</summary>
+    /// <summary>
+    /// The partial last panel's outputs: rows [<paramref name="r0"/>, <paramref name="r1"/>), channels
+    /// <paramref name="j0"/> … N − 1, from its scratch (<paramref name="sums"/>, rows NR apart, column 0 = channel
+    /// <paramref name="j0"/>) to y, with the scale, bias and ReLU the tiles' <see cref="TileEpilogue"/> applies, in the same order.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Finish<TW, TV>(in Shape s, ref float bias, ref float scales, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
+    private static void Finish<TW, TV>(in Shape s, ref float bias, ref float scales, ref float sums, ref float y, int r0, int r1, int j0)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
-        FinishBody<TW, TV>(in s, ref bias, ref scales, ref acc, ldc, ref y, r0, r1, j0, j1);
+        FinishBody<TW, TV>(in s, ref bias, ref scales, ref sums, ref y, r0, r1, j0);
     }
 
     // Finish's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FinishBody<TW, TV>(in Shape s, ref float bias, ref float scales, ref float acc, nint ldc, ref float y, int r0, int r1, int j0, int j1)
+    private static void FinishBody<TW, TV>(in Shape s, ref float bias, ref float scales, ref float sums, ref float y, int r0, int r1, int j0)
         where TW : struct, IVectorWidth<TV>
         where TV : struct
     {
         TV zero = TW.Broadcast(0);
+        int width = s.N - j0;
         for (int r = r0; r < r1; r++)
         {
-            ref float c = ref Unsafe.Add(ref acc, r * ldc);
-            ref float yr = ref Unsafe.Add(ref y, (nint)r * s.N);
-            int j = j0;
-            for (; j <= j1 - TW.Count; j += TW.Count)
+            ref float c = ref Unsafe.Add(ref sums, (nint)r * s.Nr);
+            ref float yr = ref Unsafe.Add(ref y, ((nint)r * s.N) + j0);
+            int j = 0;
+            for (; j <= width - TW.Count; j += TW.Count)
             {
                 TV v = TW.Load(ref c, j);
                 if (s.Int8)
                 {
-                    v = TW.MulAdd(v, TW.Load(ref scales, j), s.HasBias ? TW.Load(ref bias, j) : zero);
+                    v = TW.MulAdd(v, TW.Load(ref scales, j0 + j), s.HasBias ? TW.Load(ref bias, j0 + j) : zero);
                 }
                 else if (s.HasBias)
                 {
-                    v = TW.Add(v, TW.Load(ref bias, j));
+                    v = TW.Add(v, TW.Load(ref bias, j0 + j));
                 }
 
                 TW.Store(s.Relu ? TW.Max(v, zero) : v, ref yr, j);
             }
 
-            for (; j < j1; j++)
+            for (; j < width; j++)
             {
-                float b = s.HasBias ? Unsafe.Add(ref bias, j) : 0;
-                float v = s.Int8 ? (Unsafe.Add(ref c, j) * Unsafe.Add(ref scales, j)) + b : Unsafe.Add(ref c, j) + b;
+                float b = s.HasBias ? Unsafe.Add(ref bias, j0 + j) : 0;
+                float v = s.Int8 ? (Unsafe.Add(ref c, j) * Unsafe.Add(ref scales, j0 + j)) + b : Unsafe.Add(ref c, j) + b;
                 Unsafe.Add(ref yr, j) = s.Relu ? Simd.Relu(v) : v;
             }
         }
     }
 
     /// <summary>The sizes of one call (a value type so parts share it without allocation).</summary>
-    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm, bool Direct, bool FiniteWeights)
+    private readonly record struct Shape(SimdLevel Level, int Rows, int N, int K, int Nr, int Mr, int Panels, int Blocks, bool HasBias, bool Relu, bool Int8, bool Zmm, bool FiniteWeights)
     {
         /// <summary>Parallel parts are row blocks over all panels (<see cref="SplitsByRows"/>), not panel ranges.</summary>
         public bool ByRows { get; init; }
@@ -417,10 +440,10 @@ internal static partial class DenseGemm
     private sealed unsafe class Job : IntraOp.IWork
     {
         private Shape _shape;
-        private float* _x, _packed, _scales, _bias, _acc, _y;
+        private float* _x, _packed, _scales, _bias, _y;
         private sbyte* _codes;
 
-        public void Set(Shape shape, float* x, float* packed, sbyte* codes, float* scales, float* bias, float* acc, float* y)
+        public void Set(Shape shape, float* x, float* packed, sbyte* codes, float* scales, float* bias, float* y)
         {
             _shape = shape;
             _x = x;
@@ -428,11 +451,10 @@ internal static partial class DenseGemm
             _codes = codes;
             _scales = scales;
             _bias = bias;
-            _acc = acc;
             _y = y;
         }
 
         public void Run(int part, int parts) =>
-            Part(_shape, ref *_x, ref *_packed, ref *_codes, ref *_scales, ref *_bias, ref *_acc, ref *_y, part, parts);
+            Part(_shape, ref *_x, ref *_packed, ref *_codes, ref *_scales, ref *_bias, ref *_y, part, parts);
     }
 }

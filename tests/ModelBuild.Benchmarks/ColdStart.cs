@@ -188,7 +188,7 @@ internal static class ColdStart
     }
 
     /// <summary>This process's minor page faults so far (field 10 of /proc/self/stat); 0 where there is no such file.</summary>
-    private static long MinorFaults()
+    internal static long MinorFaults()
     {
         if (!File.Exists("/proc/self/stat"))
         {

@@ -185,6 +185,12 @@ if (args is ["quick", "wide-layers", var layerVariants, .. var layerRest])
     return;
 }
 
+if (args is ["quick", "dense-first", var dfN, var dfK, var dfRows])
+{
+    ModelBuild.Benchmarks.DenseFirstQuick.Run(int.Parse(dfN), int.Parse(dfK), int.Parse(dfRows));
+    return;
+}
+
 if (args is ["quick", "pack", var packN, var packK])
 {
     ModelBuild.Benchmarks.PackQuick.Run(int.Parse(packN), int.Parse(packK));

@@ -129,6 +129,55 @@ public sealed class DenseGemmTests
         return data;
     }
 
+    /// <summary>
+    /// N not a multiple of the panel width: the whole panels accumulate in y and the last one in an NR-wide scratch,
+    /// finished from there. With a half-zero x (the whole panels then run the sparse kernel), one and three threads
+    /// (three split the 70 rows' blocks, so every part finishes its own rows of the last panel): the results match the
+    /// float64 reference, nothing past y is written, and the split gives the same bits.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PartialPanelCases))]
+    public void Gemm_PartialLastPanel_MatchesFloat64_WritesNothingPastY_AndAnyThreadCountGivesTheSameBits(int level, WeightFormat format, int n)
+    {
+        const int rows = 70, k = 300, spare = 41;
+        var rng = new Random((n * 17) + level);
+        (WeightMatrix w, double[] wd) = TestData.Matrix(rng, format, n, k);
+        float[] x = TestData.Floats(rng, rows * k);
+        for (int i = 0; i < x.Length; i += 2)
+        {
+            x[i] = 0;
+        }
+
+        float[] bias = TestData.Floats(rng, n);
+        var one = new float[(rows * n) + spare];
+        var many = new float[(rows * n) + spare];
+        one.AsSpan(rows * n).Fill(-12345f);
+        many.AsSpan(rows * n).Fill(-12345f);
+
+        Kernels.Dense((SimdLevel)level, x, w, bias, one.AsSpan(0, rows * n), rows, Activation.Relu, threads: 1);
+        Kernels.Dense((SimdLevel)level, x, w, bias, many.AsSpan(0, rows * n), rows, Activation.Relu, threads: 3);
+
+        double[] expected = Reference.Dense(x, wd, bias, rows, n, k, true, out double[] magnitude);
+        TestData.AssertClose(expected, one.AsSpan(0, rows * n), Tolerances.Dot, 1e-7, magnitude);
+        Assert.All(one[(rows * n)..], v => Assert.Equal(-12345f, v));
+        Assert.Equal(one, many);
+    }
+
+    public static TheoryData<int, WeightFormat, int> PartialPanelCases()
+    {
+        var data = new TheoryData<int, WeightFormat, int>();
+        foreach (int level in new[] { 0, 1, 2 })
+        {
+            foreach (int n in new[] { 3, 37, 71, 1101 })
+            {
+                data.Add(level, WeightFormat.Float32, n);
+                data.Add(level, WeightFormat.Int8, n);
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
     [InlineData(64, 1024, 784, 2)]
     [InlineData(64, 10, 1024, 2)]
