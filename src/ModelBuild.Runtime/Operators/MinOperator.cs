@@ -11,8 +11,8 @@ internal readonly struct MinOperator : IBinaryOperator
     public static float Invoke(float a, float b) => MathF.Min(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Min(a, b);
+    public static Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => IeeeMinMax.Minimum(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+    public static Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => IeeeMinMax.Minimum(a, b);
 }

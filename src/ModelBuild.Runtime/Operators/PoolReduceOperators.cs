@@ -72,19 +72,13 @@ internal readonly struct MaxPoolReduce : IPoolReduce
         return TW.Max(a, b);
     }
 
-    /// <summary>
-    /// IEEE maximum (NaN wins, +0 &gt; −0) in 5 instructions where the BCL's <see cref="Vector256.Max{T}"/> takes 9 on AVX2:
-    /// maxps returns its second operand for NaNs and equal values, so both orders agree except there; their AND is the
-    /// right answer for ±0 ties, and OR-ing the unordered mask (all ones, a NaN) makes any NaN pair NaN.
-    /// </summary>
+    /// <summary>IEEE maximum (NaN wins, +0 &gt; −0) in 5 instructions (<see cref="IeeeMinMax"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) =>
-        Avx.Or(Avx.And(Avx.Max(a, b), Avx.Max(b, a)), Avx.CompareUnordered(a, b));
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => IeeeMinMax.Maximum(a, b);
 
     /// <summary>The 128-bit form of <see cref="Max(Vector256{float}, Vector256{float})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) =>
-        Sse.Or(Sse.And(Sse.Max(a, b), Sse.Max(b, a)), Sse.CompareUnordered(a, b));
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => IeeeMinMax.Maximum(a, b);
 }
 
 /// <summary>AveragePool: <c>a + b</c>, padding 0, then divided by the count of taps (inside the input or the padded input).</summary>
