@@ -69,8 +69,18 @@ internal static class HugePages
     /// that way and 0.35–0.5 ms this way, lookup included (`quick dense-first … PACK_FIRST=1`, interleaved, 2026-12-04,
     /// Zen 5 VM); every first prediction large enough to advise huge pages pays it once.
     /// </remarks>
-    private static unsafe delegate* unmanaged<nint, nuint, int, int> FindMAdvise() =>
-        OperatingSystem.IsLinux() && NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "madvise", out nint address)
-            ? (delegate* unmanaged<nint, nuint, int, int>)address
-            : null;
+    private static unsafe delegate* unmanaged<nint, nuint, int, int> FindMAdvise()
+    {
+        try
+        {
+            return OperatingSystem.IsLinux() && NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "madvise", out nint address)
+                ? (delegate* unmanaged<nint, nuint, int, int>)address
+                : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // dlopen(NULL) failed (a fully static musl executable): no advice, rather than a type initializer that throws.
+            return null;
+        }
+    }
 }
