@@ -51,8 +51,8 @@ internal static class ActivationQuantizer
             for (; i <= x.Length - 8; i += 8)
             {
                 Vector256<float> v = Vector256.LoadUnsafe(ref p, (nuint)i);
-                lo = Vector256.Min(lo, v);
-                hi = Vector256.Max(hi, v);
+                lo = IeeeMinMax.Minimum(lo, v);
+                hi = IeeeMinMax.Maximum(hi, v);
             }
 
             for (int l = 0; l < 8; l++)

@@ -226,10 +226,10 @@ internal static partial class BlockedWinograd
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(Vector256<float> v, Vector256<float> bias, bool relu) => relu ? Vector256.Max(v + bias, Vector256<float>.Zero) : v + bias;
+    private static Vector256<float> Finish(Vector256<float> v, Vector256<float> bias, bool relu) => relu ? Simd.Relu(v + bias) : v + bias;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Finish(Vector128<float> v, Vector128<float> bias, bool relu) => relu ? Vector128.Max(v + bias, Vector128<float>.Zero) : v + bias;
+    private static Vector128<float> Finish(Vector128<float> v, Vector128<float> bias, bool relu) => relu ? Simd.Relu(v + bias) : v + bias;
 
     /// <summary>The first <paramref name="valid"/> lanes of <paramref name="v"/> to <paramref name="dst"/>: one store when all 8 are, else float by float.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

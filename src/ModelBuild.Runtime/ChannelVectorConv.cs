@@ -319,7 +319,7 @@ internal static class ChannelVectorConv
             v += bias;
         }
 
-        (e.Relu ? Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v) : v).StoreUnsafe(ref y);
+        (e.Relu ? Simd.Relu(v) : v).StoreUnsafe(ref y);
     }
 
     /// <summary>A block's epilogue: the bias of its first and second 8 channels, whether to add it, whether to apply ReLU.</summary>

@@ -294,8 +294,8 @@ internal static partial class DenseGemm
 
         if ((epilogue & TileEpilogue.Relu) != 0)
         {
-            a = TW.Max(a, TW.Broadcast(0));
-            b = TW.Max(b, TW.Broadcast(0));
+            a = TW.Relu(a);
+            b = TW.Relu(b);
         }
 
         TW.Store(a, ref c, 0);
@@ -326,8 +326,8 @@ internal static partial class DenseGemm
 
         if ((epilogue & TileEpilogue.Relu) != 0)
         {
-            a = Vector512.Max(a, Vector512<float>.Zero);
-            b = Vector512.Max(b, Vector512<float>.Zero);
+            a = Simd.Relu(a);
+            b = Simd.Relu(b);
         }
 
         a.StoreUnsafe(ref c);

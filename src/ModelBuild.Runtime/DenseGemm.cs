@@ -417,7 +417,7 @@ internal static partial class DenseGemm
                     v = TW.Add(v, TW.Load(ref bias, j0 + j));
                 }
 
-                TW.Store(s.Relu ? TW.Max(v, zero) : v, ref yr, j);
+                TW.Store(s.Relu ? TW.Relu(v) : v, ref yr, j);
             }
 
             for (; j < width; j++)

@@ -137,8 +137,7 @@ internal readonly ref struct Epilogue
             return v;
         }
 
-        // As Simd.Relu: maxps returns its second operand when either is NaN or both are zeros.
-        return Sse.IsSupported ? Sse.Max(Vector128<float>.Zero, v) : Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v);
+        return Simd.Relu(v);
     }
 
     /// <summary>The vector form of <see cref="Apply(int, float, float)"/> for 4 outputs of one row.</summary>

@@ -420,7 +420,7 @@ internal static class Int8Gemm
                     v += Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(_bias), (nuint)j);
                 }
 
-                (_relu ? Vector256.Max(v, Vector256<float>.Zero) : v).StoreUnsafe(ref yr);
+                (_relu ? Simd.Relu(v) : v).StoreUnsafe(ref yr);
                 return;
             }
 
@@ -449,7 +449,7 @@ internal static class Int8Gemm
                     v += Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(_bias), (nuint)j);
                 }
 
-                (_relu ? Vector128.Max(v, Vector128<float>.Zero) : v).StoreUnsafe(ref yr);
+                (_relu ? Simd.Relu(v) : v).StoreUnsafe(ref yr);
                 return;
             }
 

@@ -124,7 +124,7 @@ public static partial class Kernels
                 var acc = Vector256.Create(float.NegativeInfinity);
                 for (; i <= hw - 8; i += 8)
                 {
-                    acc = Vector256.Max(acc, Vector256.Create(plane.Slice(i, 8)));
+                    acc = IeeeMinMax.Maximum(acc, Vector256.Create(plane.Slice(i, 8)));
                 }
 
                 for (int k = 0; k < 8; k++)
@@ -137,7 +137,7 @@ public static partial class Kernels
                 var acc = Vector128.Create(float.NegativeInfinity);
                 for (; i <= hw - 4; i += 4)
                 {
-                    acc = Vector128.Max(acc, Vector128.Create(plane.Slice(i, 4)));
+                    acc = IeeeMinMax.Maximum(acc, Vector128.Create(plane.Slice(i, 4)));
                 }
 
                 for (int k = 0; k < 4; k++)

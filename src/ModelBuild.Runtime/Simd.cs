@@ -35,6 +35,25 @@ internal static class Simd
     }
 
     /// <summary>
+    /// <see cref="Relu(float)"/> per lane, with its bits (NaN and −0 pass through): one <c>maxps</c>, where
+    /// <see cref="Vector256.Max{T}(Vector256{T}, Vector256{T})"/> against zero takes 9 instructions on AVX2 (it orders −0
+    /// below +0) and a compare-and-select 2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Relu(Vector256<float> v) =>
+        Avx.IsSupported ? Avx.Max(Vector256<float>.Zero, v) : Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
+
+    /// <summary>The 128-bit form of <see cref="Relu(Vector256{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Relu(Vector128<float> v) =>
+        Sse.IsSupported ? Sse.Max(Vector128<float>.Zero, v) : Vector128.ConditionalSelect(Vector128.LessThan(v, Vector128<float>.Zero), Vector128<float>.Zero, v);
+
+    /// <summary>The 512-bit form of <see cref="Relu(Vector256{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Relu(Vector512<float> v) =>
+        Avx512F.IsSupported ? Avx512F.Max(Vector512<float>.Zero, v) : Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v);
+
+    /// <summary>
     /// The sum of <paramref name="v"/>'s 8 lanes in 4 dependent steps (halves, then pairs, then the last two), where
     /// <see cref="Vector256.Sum{T}(Vector256{T})"/> sums each half in 2 steps of 2 instructions and then the halves: a
     /// GEMV that reduces once per weight row keeps that chain on its critical path. The order differs from it.

@@ -46,6 +46,9 @@ internal interface IVectorWidth<TV>
     /// <summary>IEEE maximum per lane (NaN wins, +0 &gt; −0), as <see cref="MathF.Max"/>.</summary>
     static abstract TV Max(TV a, TV b);
 
+    /// <summary>max(v, 0) per lane with NaN and −0 passing through, as <see cref="Simd.Relu(float)"/>.</summary>
+    static abstract TV Relu(TV v);
+
     /// <summary><c>e^a</c> per lane: <see cref="VectorExp"/> for registers, <see cref="MathF.Exp"/> for floats.</summary>
     static abstract TV Exp(TV a);
 
@@ -82,7 +85,11 @@ internal readonly struct Vector256Width : IVectorWidth<Vector256<float>>
 
     public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
 
-    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => IeeeMinMax.Maximum(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Relu(Vector256<float> v) => Simd.Relu(v);
 
     public static Vector256<float> Exp(Vector256<float> a) => VectorExp.Exp(a);
 
@@ -118,7 +125,11 @@ internal readonly struct Vector128Width : IVectorWidth<Vector128<float>>
 
     public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
 
-    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => IeeeMinMax.Maximum(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Relu(Vector128<float> v) => Simd.Relu(v);
 
     public static Vector128<float> Exp(Vector128<float> a) => VectorExp.Exp(a);
 
@@ -156,6 +167,9 @@ internal readonly struct ScalarWidth : IVectorWidth<float>
     public static float Divide(float a, float b) => a / b;
 
     public static float Max(float a, float b) => MathF.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Relu(float v) => Simd.Relu(v);
 
     public static float Exp(float a) => MathF.Exp(a);
 

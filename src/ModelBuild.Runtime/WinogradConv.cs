@@ -350,10 +350,10 @@ internal static class WinogradConv
             j3 += bias;
             if (relu)
             {
-                j0 = Vector128.Max(j0, Vector128<float>.Zero);
-                j1 = Vector128.Max(j1, Vector128<float>.Zero);
-                j2 = Vector128.Max(j2, Vector128<float>.Zero);
-                j3 = Vector128.Max(j3, Vector128<float>.Zero);
+                j0 = Simd.Relu(j0);
+                j1 = Simd.Relu(j1);
+                j2 = Simd.Relu(j2);
+                j3 = Simd.Relu(j3);
             }
 
             ref float to = ref whole ? ref Unsafe.Add(ref dst, 4 * half) : ref Unsafe.Add(ref e, 4 * half);

@@ -5,7 +5,8 @@ namespace ModelBuild.Runtime.Tests;
 /// <summary>
 /// <see cref="IeeeMinMax"/> (behind Clip, the Max and Min operators, MaxPool and the reductions) against MathF.Max/Min
 /// on every pair of special values, bit for bit (any NaN for a NaN), at both widths; and Clip's vector forms against its
-/// scalar form at ReLU6's bounds and others.
+/// scalar form at ReLU6's bounds and others; the vector ReLU every fused epilogue uses (<see cref="Simd.Relu(Vector256{float})"/>)
+/// against the scalar definition.
 /// </summary>
 public sealed class IeeeMinMaxTests
 {
@@ -48,6 +49,25 @@ public sealed class IeeeMinMaxTests
             for (int i = 0; i < x.Length; i++)
             {
                 AssertSame(expected[i], y[i], x[i], lo, $"Clip level {level}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Relu_VectorForms_GiveTheScalarFormsBits()
+    {
+        foreach (float v in Specials)
+        {
+            float expected = v < 0 ? 0 : v; // ONNX Relu; −0 and NaN pass through (ReluOperator's scalar form)
+            AssertSame(expected, Simd.Relu(v), v, 0, "Relu scalar");
+            AssertSame(expected, Simd.Relu(Vector128.Create(v)).GetElement(1), v, 0, "Relu 128");
+            AssertSame(expected, Simd.Relu(Vector256.Create(v)).GetElement(6), v, 0, "Relu 256");
+            AssertSame(expected, Simd.Relu(Vector512.Create(v)).GetElement(11), v, 0, "Relu 512");
+            AssertSame(expected, Vector256Width.Relu(Vector256.Create(v)).GetElement(3), v, 0, "Vector256Width.Relu");
+            foreach (float b in Specials)
+            {
+                AssertSame(MathF.Max(v, b), Vector256Width.Max(Vector256.Create(v), Vector256.Create(b)).GetElement(0), v, b, "Vector256Width.Max");
+                AssertSame(MathF.Max(v, b), Vector128Width.Max(Vector128.Create(v), Vector128.Create(b)).GetElement(3), v, b, "Vector128Width.Max");
             }
         }
     }
