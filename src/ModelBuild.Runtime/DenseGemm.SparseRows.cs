@@ -110,7 +110,8 @@ internal static partial class DenseGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool SplitsByRows(in Shape s, ref float x)
     {
-        if (!SparseRowSplit || !SparseApplies(s, 0, s.Panels) || s.Blocks < 2)
+        // Whole panels only: the partial last panel never runs sparse (it accumulates in its own scratch, DenseGemm.Part).
+        if (!SparseRowSplit || !SparseApplies(s, 0, s.N / s.Nr) || s.Blocks < 2)
         {
             return false;
         }

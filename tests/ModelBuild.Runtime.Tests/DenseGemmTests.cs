@@ -137,9 +137,9 @@ public sealed class DenseGemmTests
     /// </summary>
     [Theory]
     [MemberData(nameof(PartialPanelCases))]
-    public void Gemm_PartialLastPanel_MatchesFloat64_WritesNothingPastY_AndAnyThreadCountGivesTheSameBits(int level, WeightFormat format, int n)
+    public void Gemm_PartialLastPanel_MatchesFloat64_WritesNothingPastY_AndAnyThreadCountGivesTheSameBits(int level, WeightFormat format, int n, int k)
     {
-        const int rows = 70, k = 300, spare = 41;
+        const int rows = 70, spare = 41;
         var rng = new Random((n * 17) + level);
         (WeightMatrix w, double[] wd) = TestData.Matrix(rng, format, n, k);
         float[] x = TestData.Floats(rng, rows * k);
@@ -163,15 +163,16 @@ public sealed class DenseGemmTests
         Assert.Equal(one, many);
     }
 
-    public static TheoryData<int, WeightFormat, int> PartialPanelCases()
+    public static TheoryData<int, WeightFormat, int, int> PartialPanelCases()
     {
-        var data = new TheoryData<int, WeightFormat, int>();
+        var data = new TheoryData<int, WeightFormat, int, int>();
         foreach (int level in new[] { 0, 1, 2 })
         {
-            foreach (int n in new[] { 3, 37, 71, 1101 })
+            // (5, 3000): fewer channels than one panel, and enough work (2.1 MFLOP) for the 3 threads to split the rows.
+            foreach ((int n, int k) in new[] { (3, 300), (37, 300), (71, 300), (1101, 300), (5, 3000) })
             {
-                data.Add(level, WeightFormat.Float32, n);
-                data.Add(level, WeightFormat.Int8, n);
+                data.Add(level, WeightFormat.Float32, n, k);
+                data.Add(level, WeightFormat.Int8, n, k);
             }
         }
 

@@ -76,6 +76,8 @@ public sealed class DenseZmmTwinTests
     [InlineData(WeightFormat.Int8, 23, 600, 520, 2)]
     [InlineData(WeightFormat.Float32, 13, 64, 300, 2)] // whole panels: bias and ReLU fused into the stores, a 5-row tail
     [InlineData(WeightFormat.Int8, 13, 640, 450, 1)] // the same with int8 panels: the channel scales in the epilogue too
+    [InlineData(WeightFormat.Float32, 70, 5, 3000, 3)] // fewer channels than one panel, rows split over threads
+    [InlineData(WeightFormat.Int8, 40, 9, 30000, 3)] // the same with int8 panels (270 K weights)
     public void The_batched_twin_gives_the_bits_of_the_512_bit_tile(WeightFormat format, int rows, int n, int k, int threads)
     {
         Skip.IfNot(Vector512.IsHardwareAccelerated, "no AVX-512 here: the 512-bit GEMM tile does not run");

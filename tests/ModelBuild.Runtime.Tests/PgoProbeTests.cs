@@ -67,7 +67,7 @@ public sealed partial class PgoProbeTests
         const int MaxRuns = 4;
         var whole = new List<Listing>();
         var compiled = new HashSet<string>(StringComparer.Ordinal); // every instrumented method by its listing's first line, which is written whole
-        var mixedOnly = new HashSet<string>(StringComparer.Ordinal);
+        var mixedOnly = new HashSet<string>(StringComparer.Ordinal); // by full name: each generic instantiation needs its own whole listing
         for (int run = 0; run < MaxRuns; run++)
         {
             string listing = Path.Combine(Path.GetTempPath(), $"modelbuild-pgo-{Environment.ProcessId}-{run}.txt");
@@ -83,7 +83,7 @@ public sealed partial class PgoProbeTests
                     }
                     else if (!m.Name.StartsWith("Tests.", StringComparison.Ordinal))
                     {
-                        mixedOnly.Add(m.Name);
+                        mixedOnly.Add(m.FullName);
                     }
                 }
             }
@@ -92,7 +92,7 @@ public sealed partial class PgoProbeTests
                 File.Delete(listing);
             }
 
-            mixedOnly.ExceptWith(whole.Select(m => m.Name));
+            mixedOnly.ExceptWith(whole.Select(m => m.FullName));
             if (mixedOnly.Count == 0)
             {
                 break;
@@ -233,7 +233,8 @@ public sealed partial class PgoProbeTests
     /// Whether the listing is one method's alone: its blocks are labelled IG01, IG02, … in order and it has one "Total bytes
     /// of code" line. Another method's lines written in between (the JIT compiling on two threads) break one or the other.
     /// </param>
-    private sealed record Listing(string Name, int ProbesInLoops, bool Whole);
+    /// <param name="FullName">The name as the listing's header gives it, generic arguments included: one instantiation.</param>
+    private sealed record Listing(string Name, int ProbesInLoops, bool Whole, string FullName);
 
     /// <summary>
     /// The instrumented listings of <paramref name="text"/> (the JIT's disassembly: "; Assembly listing for method …",
@@ -251,7 +252,8 @@ public sealed partial class PgoProbeTests
                 continue;
             }
 
-            string name = head[..head.IndexOf('(', StringComparison.Ordinal)].Replace("ModelBuild.Runtime.", "", StringComparison.Ordinal);
+            string fullName = head[..head.IndexOf('(', StringComparison.Ordinal)].Replace("ModelBuild.Runtime.", "", StringComparison.Ordinal);
+            string name = fullName;
             while (name.Contains('[', StringComparison.Ordinal))
             {
                 name = GenericArguments().Replace(name, ""); // "[float,…]" of a generic type or method, innermost first
@@ -352,7 +354,7 @@ public sealed partial class PgoProbeTests
                 }
             }
 
-            result.Add(new Listing(name, ProbesInLoops(), whole));
+            result.Add(new Listing(name, ProbesInLoops(), whole, fullName));
         }
 
         return result;
