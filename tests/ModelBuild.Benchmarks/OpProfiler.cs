@@ -180,20 +180,24 @@ internal static class OpProfiler
         var ops = program.Ops;
         var first = new long[ops.Count];
         var second = new long[ops.Count];
+        var faults = new long[ops.Count]; // minor page faults of each op's first call (process-wide, /proc/self/stat)
         foreach (long[] times in new[] { first, second })
         {
             context.SetInput<float>(program.Inputs[0], input, shape);
             for (var i = 0; i < ops.Count; i++)
             {
+                long pf0 = times == first ? ColdStart.MinorFaults() : 0;
                 var t0 = Stopwatch.GetTimestamp();
                 ops[i].Execute(context);
                 times[i] = Stopwatch.GetTimestamp() - t0;
+                faults[i] += times == first ? ColdStart.MinorFaults() - pf0 : 0;
             }
         }
 
         // A fresh context's first call: weights already packed and code compiled, only its own buffers are new.
         var fresh = new OpContext(program);
         fresh.SetInput<float>(program.Inputs[0], input, shape);
+        long freshFaults = ColdStart.MinorFaults();
         long f0 = Stopwatch.GetTimestamp();
         for (var i = 0; i < ops.Count; i++)
         {
@@ -201,16 +205,17 @@ internal static class OpProfiler
         }
 
         long freshTicks = Stopwatch.GetTimestamp() - f0;
+        freshFaults = ColdStart.MinorFaults() - freshFaults;
         double Ms(long t) => t * 1000.0 / Stopwatch.Frequency;
-        Console.WriteLine($"first call {Ms(first.Sum()):F1} ms, second {Ms(second.Sum()):F1} ms, first call of a second context {Ms(freshTicks):F1} ms (wall, {ops.Count} ops)");
+        Console.WriteLine($"first call {Ms(first.Sum()):F1} ms, second {Ms(second.Sum()):F1} ms, first call of a second context {Ms(freshTicks):F1} ms (wall, {ops.Count} ops); page faults: first call {faults.Sum()}, the second context's {freshFaults}");
         foreach (var g in Enumerable.Range(0, ops.Count).GroupBy(i => ops[i].GetType().Name).OrderByDescending(g => g.Sum(i => first[i])))
         {
-            Console.WriteLine($"  {g.Key,-22} {g.Count(),4} ops  first {Ms(g.Sum(i => first[i])),8:F2} ms  second {Ms(g.Sum(i => second[i])),8:F2} ms");
+            Console.WriteLine($"  {g.Key,-22} {g.Count(),4} ops  first {Ms(g.Sum(i => first[i])),8:F2} ms  second {Ms(g.Sum(i => second[i])),8:F2} ms  faults {g.Sum(i => faults[i]),6}");
         }
 
         foreach (var i in Enumerable.Range(0, ops.Count).OrderByDescending(i => first[i] - second[i]).Take(15))
         {
-            Console.WriteLine($"    {Ms(first[i]),8:F2} ms (second {Ms(second[i]):F2})  {Describe(ops[i], context)}");
+            Console.WriteLine($"    {Ms(first[i]),8:F2} ms (second {Ms(second[i]):F2}, {faults[i]} faults)  {Describe(ops[i], context)}");
         }
     }
 }
