@@ -209,7 +209,7 @@ internal static partial class DenseGemm
 
     /// <summary>Nonzero values in rows [r0, r1) × kc columns of x (row stride <paramref name="ldx"/>); NaN counts as nonzero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long CountNonzeros(ref float x, nint ldx, int r0, int r1, int kc)
+    internal static long CountNonzeros(ref float x, nint ldx, int r0, int r1, int kc)
     {
         long zeros = 0;
         for (int r = r0; r < r1; r++)

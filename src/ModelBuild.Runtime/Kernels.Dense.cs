@@ -54,6 +54,11 @@ public static partial class Kernels
             return;
         }
 
+        if (FixedPointGemm.Applies(level, rows, w) && FixedPointGemm.Run(x, w, bias, y, rows, act, threads))
+        {
+            return;
+        }
+
         if (DenseGemm.Applies(level, rows, w))
         {
             DenseGemm.Run(level, x, w, bias, y, rows, act, threads);
