@@ -19,7 +19,7 @@ namespace ModelBuild.Runtime;
 /// Weights: the int8 panels <c>[⌈N/16⌉][K][16]</c> of <see cref="WeightMatrix.PackedDenseInt8"/> (1 byte per weight,
 /// made once per process), each panel's K block widened per call into an L1 scratch of int16 pairs
 /// <c>[k/2][16][2]</c>. Not taken, so the float GEMM runs: with more than one thread (its split is not ported yet), when
-/// at most half of x is nonzero (the float GEMM's sparse-row kernel skips zeros, which is faster there), and when x holds a
+/// at most 30 % of x is nonzero (<see cref="SparseBelow"/>: the float GEMM's sparse-row kernel skips zeros, which is faster there), and when x holds a
 /// NaN or an infinity (the float path propagates them). Results do not depend on the vector width: <see cref="Reference"/>
 /// gives the same bits.
 /// </remarks>
@@ -47,10 +47,20 @@ internal static class FixedPointGemm
     /// <summary>Take this path where 512-bit vectors are on too: for tests, so that a machine with AVX-512 checks it.</summary>
     internal static bool EvenWith512 { get; set; }
 
+    /// <summary>Whether the path may run at all (a switch for the benchmarks' A/B).</summary>
+    internal static bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Inputs with at most this fraction of nonzeros go to the float GEMM, whose sparse-row kernel skips the zeros:
+    /// mnist_mlp_256 at batch 64 on t10k digits (first layer ~20 % nonzero, second ~30–50 %) ran at 0.473 of ONNX
+    /// Runtime with 0.3, 0.488 with 0.5 and 0.665 with 0.15 (`quick pair`, `MB_EXP=fp-sparse:…`). Settable for that A/B.
+    /// </summary>
+    internal static double SparseBelow { get; set; } = 0.3;
+
     /// <summary>Whether a call can take this path (the input is checked in <see cref="Run"/>).</summary>
     /// <remarks>Not where 512-bit vectors are on: the 512-bit float tile's peak is as high, and a 512-bit form is not written yet.</remarks>
     public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
-        rows >= DenseGemm.MinRows && level == SimdLevel.Vector256 && Avx2.IsSupported && (!Wide512.Enabled || EvenWith512)
+        Enabled && rows >= DenseGemm.MinRows && level == SimdLevel.Vector256 && Avx2.IsSupported && (!Wide512.Enabled || EvenWith512)
         && w.Format == WeightFormat.Int8 && w.Direct is null && w.Sparse is null && w.Half is null
         && (long)w.Rows * w.Cols <= DenseGemm.MaxPackedWeights;
 
@@ -74,7 +84,7 @@ internal static class FixedPointGemm
     private static unsafe bool RunBody(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
         int n = w.Rows, k = w.Cols, kPad = (k + 1) & ~1, blocks = FixedPointInputs.Blocks(k);
-        if (DenseGemm.CountNonzeros(ref MemoryMarshal.GetReference(x), k, 0, rows, k) <= DenseGemm.MaxSparseDensity * rows * k)
+        if (DenseGemm.CountNonzeros(ref MemoryMarshal.GetReference(x), k, 0, rows, k) <= SparseBelow * rows * k)
         {
             return false;
         }

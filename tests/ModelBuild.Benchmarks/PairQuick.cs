@@ -10,7 +10,8 @@ namespace ModelBuild.Benchmarks;
 /// int8 panels off (<see cref="DenseGemm.Int8Panels"/>), <c>MB_EXP=ymm-conv</c> the 512-bit conv tiles (<see cref="ConvGemm.ZmmTiles"/>), <c>MB_EXP=ymm-wino</c> the
 /// 512-bit Winograd GEMM (<see cref="BlockedWinograd.ZmmGemm"/>), <c>MB_EXP=dense</c> the GEMM's sparse-row kernel
 /// (<see cref="DenseGemm.SparseEnabled"/>), <c>MB_EXP=panels</c> its row split of parallel calls
-/// (<see cref="DenseGemm.SparseRowSplit"/>), <c>MB_EXP=split-small-im2col</c> the least work of a batch-1 im2col conv
+/// (<see cref="DenseGemm.SparseRowSplit"/>), <c>MB_EXP=float-gemm</c> the integer GEMM of batched int8 Dense
+/// (<see cref="FixedPointGemm.Enabled"/>), <c>MB_EXP=fp-sparse:0.3</c> its sparse-input limit (<see cref="FixedPointGemm.SparseBelow"/>), <c>MB_EXP=split-small-im2col</c> the least work of a batch-1 im2col conv
 /// split (<see cref="ConvImageParallel.Im2ColMinimum"/>), for an A/B.
 /// </summary>
 internal static class PairQuick
@@ -24,6 +25,11 @@ internal static class PairQuick
         DenseGemm.SparseEnabled = Environment.GetEnvironmentVariable("MB_EXP") != "dense";
         DenseGemm.SparseRowSplit = Environment.GetEnvironmentVariable("MB_EXP") != "panels";
         ConvImageParallel.Im2ColMinimum = Environment.GetEnvironmentVariable("MB_EXP") != "split-small-im2col";
+        FixedPointGemm.Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-gemm";
+        if (Environment.GetEnvironmentVariable("MB_EXP") is { } exp && exp.StartsWith("fp-sparse:", StringComparison.Ordinal))
+        {
+            FixedPointGemm.SparseBelow = double.Parse(exp["fp-sparse:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 
     public static void Run(string model, int batch, int rounds)
