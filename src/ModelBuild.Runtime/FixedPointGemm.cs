@@ -18,10 +18,10 @@ namespace ModelBuild.Runtime;
 /// <remarks>
 /// Weights: the int8 panels <c>[⌈N/16⌉][K][16]</c> of <see cref="WeightMatrix.PackedDenseInt8"/> (1 byte per weight,
 /// made once per process), each panel's K block widened per call into an L1 scratch of int16 pairs
-/// <c>[k/2][16][2]</c>. Not taken, so the float GEMM runs: with more than one thread (its split is not ported yet), when
-/// at most 30 % of x is nonzero (<see cref="SparseBelow"/>: the float GEMM's sparse-row kernel skips zeros, which is faster there), and when x holds a
-/// NaN or an infinity (the float path propagates them). Results do not depend on the vector width: <see cref="Reference"/>
-/// gives the same bits.
+/// <c>[k/2][16][2]</c>. Threads take ranges of whole panels, so any thread count gives the same bits, and so does
+/// <see cref="Reference"/>. Not taken, so the float GEMM runs: when at most 30 % of x is nonzero (<see cref="SparseBelow"/>:
+/// the float GEMM's sparse-row kernel skips zeros, which is faster there), and when x holds a NaN or an infinity (the
+/// float path propagates them).
 /// </remarks>
 internal static class FixedPointGemm
 {
