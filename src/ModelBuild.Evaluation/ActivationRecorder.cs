@@ -20,8 +20,14 @@ public static class ActivationRecorder
     /// Whether a value is per-sample is judged from its leading dimension, so with a batch of 1 a batch-independent
     /// value whose first dimension is 1 is treated as per-sample. Values must be float or convertible to float.
     /// </remarks>
+    /// <param name="graph">The model; left unchanged.</param>
+    /// <param name="valueNames">Values to record (graph value names).</param>
+    /// <param name="samples">count samples for the first input, concatenated.</param>
+    /// <param name="count">Number of samples.</param>
+    /// <param name="batchSize">Samples per run (unless the model's batch is fixed).</param>
+    /// <param name="dataShape">One sample's shape as the data gives it, which fills in the input's unknown dimensions (as in <see cref="OnnxRuntimeSession.RunAll"/>); or null.</param>
     public static IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Record(
-        ModelGraph graph, IReadOnlyList<string> valueNames, float[] samples, int count, int batchSize = 256)
+        ModelGraph graph, IReadOnlyList<string> valueNames, float[] samples, int count, int batchSize = 256, int[]? dataShape = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(valueNames);
@@ -32,18 +38,15 @@ public static class ActivationRecorder
         // no 2 GiB protobuf limit, and ONNX Runtime maps them instead of parsing and then copying them (issue 12).
         using var file = ExportWithOutputs(graph, valueNames);
         using var session = OnnxRuntimeSession.FromCompressedFile(file.Path, (graph.Name.Length > 0 ? graph.Name : "graph") + " (recording)");
-        return Record(session, samples, count, batchSize, valueNames);
+        return Record(session, samples, count, batchSize, valueNames, dataShape);
     }
 
     private static IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Record(
-        OnnxRuntimeSession session, float[] samples, int count, int batchSize, IReadOnlyList<string> valueNames)
+        OnnxRuntimeSession session, float[] samples, int count, int batchSize, IReadOnlyList<string> valueNames, int[]? dataShape)
     {
-        int[] sampleShape = session.InputShape(0)[1..];
+        // The same resolution and checks as the accuracy gate's runs: unknown dimensions from the data, MB4004/MB4002 otherwise.
+        int[] sampleShape = session.SampleShape(samples.Length, count, dataShape);
         int sampleSize = sampleShape.Aggregate(1, (a, d) => a * d);
-        if (sampleShape.Any(d => d < 0) || (long)sampleSize * count != samples.Length)
-        {
-            throw new ArgumentException($"{count} samples do not fit the input shape [{string.Join(",", session.InputShape(0))}] ({samples.Length} values).", nameof(samples));
-        }
 
         int batch = session.FixedBatch ? session.BatchSize : Math.Clamp(batchSize, 1, Math.Max(count, 1));
         var parts = valueNames.Distinct().ToDictionary(n => n, _ => new List<(float[] Data, int[] Shape)>(), StringComparer.Ordinal);

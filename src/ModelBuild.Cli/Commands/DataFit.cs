@@ -12,14 +12,20 @@ internal static class DataFit
     public static void Check(OnnxRuntimeSession session, string modelPath, string dataPath, int[] sampleShape, int count, string? labelsPath, byte[]? labels)
     {
         var input = session.InputShape(0);
-        if (input.Length == 0 || input[1..].Any(d => d < 0))
+        if (input.Length == 0)
         {
             throw new ModelBuildException("MB4004", modelPath,
-                $"the model's first input '{session.FirstInputName}' has shape [{Dims(input)}]; eval needs [batch, ...] with every other dimension known.");
+                $"the model's first input '{session.FirstInputName}' is a scalar; eval needs [batch, ...].");
+        }
+
+        var have = sampleShape.Aggregate(1L, (a, d) => a * d);
+        if (input[1..].Any(d => d < 0))
+        {
+            // Unknown dimensions (a variable width, a sequence length) come from the data's own sample shape.
+            input = [input[0], .. session.SampleShape(checked((int)(have * count)), count, sampleShape)];
         }
 
         var perSample = input[1..].Aggregate(1L, (a, d) => a * d);
-        var have = sampleShape.Aggregate(1L, (a, d) => a * d);
         if (have != perSample)
         {
             throw new ModelBuildException("MB4002", dataPath,

@@ -44,7 +44,7 @@ public static class EvalCommand
             using var session = OnnxRuntimeSession.FromFile(modelPath);
             DataFit.Check(session, modelPath, dataPath, sampleShape, n, spec.Labels, labelValues);
             var watch = Stopwatch.StartNew();
-            var outputs = session.RunAll(samples, n);
+            var outputs = session.RunAll(samples, n, dataShape: sampleShape);
             var classes = outputs.Length / Math.Max(1, n);
             output.WriteLine($"{n:N0} samples of [{string.Join(",", sampleShape)}], {classes} outputs each, {watch.Elapsed.TotalMilliseconds / Math.Max(1, n):0.000} ms per sample");
             if (labelValues is not null)

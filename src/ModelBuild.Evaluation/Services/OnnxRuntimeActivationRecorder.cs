@@ -11,6 +11,6 @@ public sealed class OnnxRuntimeActivationRecorder : IActivationRecorder
     public IReadOnlyDictionary<string, (float[] Data, int[] Shape)> Record(ModelGraph graph, IReadOnlyList<string> valueNames, CalibrationSet data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return ActivationRecorder.Record(graph, valueNames, data.Samples, data.Count);
+        return ActivationRecorder.Record(graph, valueNames, data.Samples, data.Count, dataShape: data.SampleShape);
     }
 }

@@ -12,7 +12,7 @@ public sealed class OnnxRuntimeModelScorer : IModelScorer
     {
         ArgumentNullException.ThrowIfNull(data);
         using var session = OnnxRuntimeSession.FromFile(modelPath);
-        var outputs = session.RunAll(data.Samples, data.Count);
+        var outputs = session.RunAll(data.Samples, data.Count, dataShape: data.SampleShape);
         if (outputs.Length == 0 && data.Count > 0)
         {
             // Metrics compare rows of the first output; a zero-size output has none, and "0 % agreement" would blame the passes.
@@ -34,7 +34,7 @@ public sealed class OnnxRuntimeModelScorer : IModelScorer
             float[] candidate;
             using (var session = OnnxRuntimeSession.FromBytes(candidateOnnx, candidateName))
             {
-                candidate = session.RunAll(data.Samples, data.Count);
+                candidate = session.RunAll(data.Samples, data.Count, dataShape: data.SampleShape);
             }
 
             return Measure(candidate, metric);
@@ -45,7 +45,7 @@ public sealed class OnnxRuntimeModelScorer : IModelScorer
             float[] candidate;
             using (var session = OnnxRuntimeSession.FromCompressedFile(candidatePath, candidateName))
             {
-                candidate = session.RunAll(data.Samples, data.Count);
+                candidate = session.RunAll(data.Samples, data.Count, dataShape: data.SampleShape);
             }
 
             return Measure(candidate, metric);
