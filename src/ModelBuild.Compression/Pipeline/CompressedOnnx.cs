@@ -89,8 +89,19 @@ internal static class CompressedOnnx
             }
         }
 
-        var decoded = context.Stored.Keys.Where(k => !quantized.Exists(q => q.Name == k) && !int8Activations.Exists(a => a.Item1.Name == k))
+        var compact = context.Stored.Keys.Where(k => !quantized.Exists(q => q.Name == k) && !int8Activations.Exists(a => a.Item1.Name == k))
             .Order(StringComparer.Ordinal).ToList();
+
+        // Gemm/MatMul layers run on their compact weights where the Dense kernels have a form for them (README, "Storage");
+        // a weight another operator reads (Conv, …) is decoded once at load. The note must say which, not one claim for all.
+        var denseLayers = context.Layers().Where(l => l.Node.OpType is "Gemm" or "MatMul").Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        var dense = compact.Where(denseLayers.Contains).ToList();
+        var decoded = compact.Where(k => !denseLayers.Contains(k)).ToList();
+        if (dense.Count > 0)
+        {
+            context.Notes.Add($"storage: {string.Join(", ", dense)}: compact formats the Dense kernels read directly where they have a form for them (1–4-bit codes per channel or in groups, 1–4-bit palettes, float16/bfloat16, sparse with at most 25 % nonzeros), else decoded once at load into float32; the compressed .onnx holds the same decoded float32 weights (ONNX has no standard form for them)");
+        }
+
         if (quantized.Count > 0)
         {
             context.Notes.Add($"storage: {string.Join(", ", quantized.Select(q => q.Name))}: int8 per channel, read directly by the kernels; DequantizeLinear (or Cast/Mul) in the compressed .onnx");
