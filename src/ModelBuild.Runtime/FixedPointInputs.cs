@@ -28,18 +28,18 @@ internal static class FixedPointInputs
     public static int Blocks(int k) => (k + BlockSize - 1) / BlockSize;
 
     /// <summary>
-    /// Rounds x to int16 codes, one power-of-two scale per block: <c>x̂[i] = codes[i]·scales[i / BlockSize]</c>.
+    /// Rounds x to int16 codes, one power-of-two step per block: <c>x̂[i] = codes[i]·steps[i / BlockSize]</c>.
     /// </summary>
     /// <param name="x">k floats.</param>
     /// <param name="codes">k codes (written).</param>
-    /// <param name="scales"><see cref="Blocks"/>(k) steps (written).</param>
-    /// <returns>False (codes and scales partly written) when x holds a NaN or an infinity.</returns>
+    /// <param name="steps"><see cref="Blocks"/>(k) steps (written).</param>
+    /// <returns>False (codes and steps partly written) when x holds a NaN or an infinity.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static bool Quantize(ReadOnlySpan<float> x, Span<short> codes, Span<float> scales) => QuantizeBody(x, codes, scales);
+    public static bool Quantize(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps) => QuantizeBody(x, codes, steps);
 
     // Quantize's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool QuantizeBody(ReadOnlySpan<float> x, Span<short> codes, Span<float> scales)
+    private static bool QuantizeBody(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps)
     {
         for (int b = 0, start = 0; start < x.Length; b++, start += BlockSize)
         {
@@ -52,7 +52,7 @@ internal static class FixedPointInputs
 
             // maxBits >> 23 is the biased exponent of the largest |x| (0 for zeros and subnormals, which MinExponent covers).
             int e = Math.Max((maxBits >> 23) - 127, MinExponent);
-            scales[b] = PowerOfTwo(e - 14);
+            steps[b] = PowerOfTwo(e - 14);
             Round(block, PowerOfTwo(14 - e), codes.Slice(start, block.Length));
         }
 
@@ -61,7 +61,7 @@ internal static class FixedPointInputs
 
     /// <summary>Rounds one block (scalar form: the tail, and the definition the vector loop follows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static short RoundOne(float x, float up) => (short)Math.Clamp(MathF.Round(x * up), short.MinValue, short.MaxValue);
+    private static short RoundOne(float x, float up) => (short)Math.Clamp(MathF.Round(x * up), short.MinValue, short.MaxValue);
 
     private static float PowerOfTwo(int e) => BitConverter.Int32BitsToSingle((e + 127) << 23);
 
