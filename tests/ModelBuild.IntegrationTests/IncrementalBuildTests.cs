@@ -3,7 +3,7 @@ namespace ModelBuild.IntegrationTests;
 [Collection(DotNetBuildCollection.Name)]
 public sealed class IncrementalBuildTests
 {
-    private const string CompressingMarker = "ModelBuild: compressing";
+    private const string CompressingMarker = "ModelBuild: new or changed inputs";
 
     [Fact]
     public void SecondBuild_SkipsCompression_AndChangingTheManifestRerunsIt()

@@ -53,13 +53,21 @@ public sealed class CompressionManifest
     /// The data files the calibration and validation sections name, as full paths (relative ones start at the
     /// manifest's folder); synthetic data has none. Compression results depend on their bytes.
     /// </summary>
-    public IReadOnlyList<string> DataFiles()
+    public IReadOnlyList<string> DataFiles() => NamedDataFiles().Select(f => f.Path).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// <see cref="DataFiles"/> with the key that names each (e.g. <c>validation.images</c>), for errors that must say
+    /// where in the manifest to look.
+    /// </summary>
+    public IReadOnlyList<(string Key, string Path)> NamedDataFiles()
     {
         var baseDirectory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path ?? ".")) ?? ".";
-        return new[] { Calibration, Validation?.Data }.OfType<DatasetSection>()
-            .SelectMany(s => new[] { s.Format == "synthetic" ? null : s.Images, s.Labels }).OfType<string>()
-            .Select(f => System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, f)))
-            .Distinct(StringComparer.Ordinal).ToList();
+        var sections = new[] { ("calibration", Calibration), ("validation", Validation?.Data) };
+        return sections.Where(s => s.Item2 is not null)
+            .SelectMany(s => new[] { (s.Item1 + ".images", s.Item2!.Format == "synthetic" ? null : s.Item2.Images), (s.Item1 + ".labels", s.Item2.Labels) })
+            .Where(f => f.Item2 is not null)
+            .Select(f => (f.Item1, System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDirectory, f.Item2!))))
+            .ToList();
     }
 
     /// <summary>The passes in the order they run.</summary>

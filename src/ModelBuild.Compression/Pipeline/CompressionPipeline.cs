@@ -58,9 +58,17 @@ public static class CompressionPipeline
 
         // The content hash reads these files first: a pipe or device must fail here, not block the build.
         SafeFiles.RequireRegularOrMissing(request.ModelPath, "MB1001", "ONNX model file");
-        foreach (var data in manifest.DataFiles())
+        foreach (var (key, data) in manifest.NamedDataFiles())
         {
             SafeFiles.RequireRegularOrMissing(data, "MB4003", "data file");
+            if (!File.Exists(data))
+            {
+                // Before any pass runs: a mistyped path must not cost a whole compression first.
+                var manifestPath = request.ManifestPath.Length == 0 ? data : Path.GetFullPath(request.ManifestPath);
+                throw new ModelBuildException("MB4003", manifestPath,
+                    $"the data file '{data}' named by '{key}' does not exist (relative paths start at the manifest's folder, "
+                    + $"{Path.GetDirectoryName(manifestPath)}). Fix the path, or fetch the data before building.");
+            }
         }
 
         var stem = Path.Combine(request.OutputDirectory, request.ClassName);
@@ -223,6 +231,7 @@ public static class CompressionPipeline
             Tolerance = manifest.Tolerance,
             ManifestText = request.ManifestPath.Length == 0 ? null : File.ReadAllText(request.ManifestPath),
             Notes = context.Notes,
+            EntropyCoded = manifest.Passes.Any(p => p.Name == Manifest.EntropySpec.PassName),
             TriedPoints = autoResult?.Tried.Select(p => new TriedPoint(p.Bytes, p.Loss, p.Label, p.Chosen)).ToList(),
             TriedMetric = autoResult is null ? null : "calibration loss",
         }.WithWeightDetails(originals, context.Stored, operators);
@@ -240,7 +249,7 @@ public static class CompressionPipeline
         (string, string)[] streamed = [(stem + ".weights.mbw", blobFile), .. stagedOnnx.Files];
         var files = new List<(string, byte[])>
         {
-            (stem + ".report.md", Encoding.UTF8.GetBytes(report.ToMarkdown() + Notes(context))),
+            (stem + ".report.md", Encoding.UTF8.GetBytes(report.ToMarkdown())),
             (stem + ".report.html", Encoding.UTF8.GetBytes(Reporting.Html.HtmlReport.Render(report))),
             (stem + ".inputs", Encoding.UTF8.GetBytes(DataInputs(manifest, externalData))),
             (stem + ".mbplan", Encoding.UTF8.GetBytes(planText)),
@@ -256,7 +265,7 @@ public static class CompressionPipeline
             File.Delete(pinnedPath); // from an earlier auto build; it would describe a model we no longer make
         }
 
-        var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Kilobytes(originalBytes)} -> {Kilobytes(blobLength)} embedded "
+        var summary = $"{Path.GetFileName(request.ModelPath)} -> {request.ClassName}: {Runtime.ModelInfo.FormatBytes(originalBytes)} -> {Runtime.ModelInfo.FormatBytes(blobLength)} embedded "
             + string.Create(System.Globalization.CultureInfo.InvariantCulture, $"({(double)originalBytes / Math.Max(1, blobLength):0.0}x), {plan.Ops.Count} ops, {plan.Passes}")
             + (accuracy is null ? "" : ", " + AccuracyGate.Summary(accuracy, manifest.Tolerance) + (zeroConfig ? $" on {DefaultGate.SampleCount} synthetic inputs" : ""))
             + (choice.IsFallback ? "; " + runtimeLine : ""); // generated code is the norm: its line is a progress line only
@@ -345,8 +354,4 @@ public static class CompressionPipeline
         };
     }
 
-    private static string Notes(CompressionContext context) =>
-        context.Notes.Count == 0 ? "" : "\n## What the passes did\n\n" + string.Concat(context.Notes.Select(n => $"- {n}\n"));
-
-    private static string Kilobytes(long bytes) => (bytes / 1024.0).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " KiB";
 }

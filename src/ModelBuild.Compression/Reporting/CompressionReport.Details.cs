@@ -3,7 +3,7 @@ using ModelBuild.Graph;
 
 namespace ModelBuild.Compression.Reporting;
 
-/// <summary>Optional data that only the HTML report shows; the Markdown and JSON forms ignore it.</summary>
+/// <summary>Optional data that the Markdown and HTML reports show; the JSON form ignores it.</summary>
 public sealed partial record CompressionReport
 {
     /// <summary>The generated class name (e.g. <c>MnistModel</c>); the report falls back to the file name.</summary>
@@ -20,6 +20,12 @@ public sealed partial record CompressionReport
 
     /// <summary>One layer's weights binned before and after (see <see cref="WeightHistogram.ForLargest"/>).</summary>
     public WeightHistogram? Histogram { get; init; }
+
+    /// <summary>
+    /// Whether the <c>entropy</c> pass ran: the blob then holds the stored tensors Brotli-compressed, so it is smaller
+    /// than <see cref="CompressionReport.TotalStoredBytes"/>, which counts them before entropy coding.
+    /// </summary>
+    public bool EntropyCoded { get; init; }
 
     /// <summary>Time per pass, in order.</summary>
     public IReadOnlyList<PassTiming>? Timings { get; init; }
@@ -84,7 +90,7 @@ public sealed partial record CompressionReport
     private static double ZeroFraction(float[] values) => values.Length == 0 ? 0 : values.Count(v => v == 0) / (double)values.Length;
 }
 
-/// <summary>Optional per-weight data that only the HTML report shows.</summary>
+/// <summary>Optional per-weight data that the Markdown and HTML reports show.</summary>
 public sealed partial record WeightReportRow
 {
     /// <summary>The operator that uses the weight (e.g. <c>Conv</c>, <c>Gemm</c>), when known.</summary>

@@ -59,29 +59,44 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
             Line(sb, $"- Compression: {Bytes(before)} → {Bytes(after)} bytes ({Fixed(CompressionRatio, 2)}×, ONNX file over embedded blob)");
         }
 
-        Line(sb, $"- Tensors as shipped: {Bytes(TotalOriginalBytes)} bytes as float32 → {Bytes(TotalStoredBytes)} bytes stored ({Fixed(WeightsRatio, 2)}×)");
+        Line(sb, $"- Tensors as shipped: {ShippedLine()}");
         Line(sb, "");
-        Line(sb, "| weight | dims | format | original bytes | stored bytes | max abs error | SQNR dB |");
-        Line(sb, "|---|---|---|---:|---:|---:|---:|");
-        foreach (var w in Weights)
-        {
-            Line(sb, $"| `{w.Name.Replace("|", "\\|", StringComparison.Ordinal)}` | {string.Join("×", w.Dims)} | {w.Format} | {Bytes(w.OriginalBytes)} | {Bytes(w.StoredBytes)} | {Maybe(w.MaxAbsError, "G4")} | {Maybe(w.SqnrDb, "F2")} |");
-        }
-
-        Line(sb, $"| **total** | | | {Bytes(TotalOriginalBytes)} | {Bytes(TotalStoredBytes)} | | |");
+        AppendLayerTable(sb);
         if (Accuracy is { } a)
         {
             Line(sb, "");
             Line(sb, "## Accuracy");
             Line(sb, "");
-            Line(sb, "| metric | original | compressed | agreement | samples |");
-            Line(sb, "|---|---:|---:|---:|---:|");
-            Line(sb, $"| {a.Metric} | {Fixed(a.Original, 4)} | {Fixed(a.Compressed, 4)} | {Fixed(a.Agreement, 4)} | {a.SampleCount.ToString(CultureInfo.InvariantCulture)} |");
+            Line(sb, "| metric | original | compressed | change | agreement | samples |" + (Tolerance is null ? "" : " tolerance | gate |"));
+            Line(sb, "|---|---:|---:|---:|---:|---:|" + (Tolerance is null ? "" : "---|---|"));
+            var row = $"| {a.Metric} | {Fixed(a.Original, 4)} | {Fixed(a.Compressed, 4)} | {Html.ToleranceView.Change(a)} | {Fixed(a.Agreement, 4)} | {a.SampleCount.ToString(CultureInfo.InvariantCulture)} |";
+            Line(sb, Tolerance is { } t ? $"{row} {Html.ToleranceView.Describe(t)} | {(Html.ToleranceView.Passes(t, a) ? "✓ met" : "✗ missed")} |" : row);
         }
 
         if (TriedPoints is { Count: > 0 } tried)
         {
             AppendParetoFront(sb, tried);
+        }
+
+        if (Notes is { Count: > 0 } notes)
+        {
+            Line(sb, "");
+            Line(sb, "## What the passes did");
+            Line(sb, "");
+            foreach (var note in notes)
+            {
+                Line(sb, "- " + note);
+            }
+        }
+
+        if (ManifestText is { } manifest)
+        {
+            Line(sb, "");
+            Line(sb, "## Manifest as applied");
+            Line(sb, "");
+            Line(sb, "```json");
+            Line(sb, manifest.ReplaceLineEndings("\n").TrimEnd('\n'));
+            Line(sb, "```");
         }
 
         return sb.ToString();
@@ -107,6 +122,34 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
             Line(sb, $"| {Bytes(p.Bytes)} | {p.Metric.ToString("G4", CultureInfo.InvariantCulture)} | {p.Label.Replace("|", "\\|", StringComparison.Ordinal)} | {(p.Chosen ? "★ shipped" : "")} |");
         }
     }
+
+    /// <summary>
+    /// "1,686,568 bytes as float32 → 212,632 bytes stored (7.93×)", and when the entropy pass ran, the blob those stored
+    /// bytes were coded into (the stored bytes count the tensors before entropy coding).
+    /// </summary>
+    internal string ShippedLine()
+    {
+        var line = $"{Bytes(TotalOriginalBytes)} bytes as float32 → {Bytes(TotalStoredBytes)} bytes stored ({Fixed(WeightsRatio, 2)}×)";
+        return EntropyCoded && EmbeddedBytes is { } blob ? line + $", entropy-coded into the {Bytes(blob)}-byte blob" : line;
+    }
+
+    private void AppendLayerTable(StringBuilder sb)
+    {
+        var columns = LayerColumns.For(this);
+        Line(sb, "| " + string.Join(" | ", columns.Select(c => c.Header)) + " |");
+        Line(sb, "|" + string.Concat(columns.Select(c => c.Numeric ? "---:|" : "---|")));
+        foreach (var w in Weights)
+        {
+            Line(sb, "| " + string.Join(" | ", columns.Select((c, i) => i == 0 ? $"`{MarkdownCell(c.Cell(w))}`" : MarkdownCell(c.Cell(w)))) + " |");
+        }
+
+        Line(sb, "| " + string.Join(" | ", columns.Select((c, i) => i == 0 ? $"**{c.Total}**" : c.Total)) + " |");
+        var explained = columns.Where(c => c.Title is not null).Select(c => $"{c.Header}: {c.Title}");
+        Line(sb, "");
+        Line(sb, "Columns: " + string.Join("; ", explained) + ".");
+    }
+
+    private static string MarkdownCell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
     /// <summary>The report as indented JSON (LF line ends); non-finite numbers (exact weights) are written as null.</summary>
     public string ToJson() => CompressionReportJson.Write(this);

@@ -35,6 +35,35 @@ public sealed class AccuracyGateTests : IDisposable
         Assert.Contains("top-1", File.ReadAllText(result.ReportPath));
     }
 
+    [Theory]
+    [InlineData("validation", "images")]
+    [InlineData("validation", "labels")]
+    [InlineData("calibration", "images")]
+    public void Missing_data_file_is_MB4003_on_the_manifest_naming_the_key_before_any_pass(string section, string key)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "out"));
+        var images = Path.Combine(TestPaths.MnistDir, "t10k-images-idx3-ubyte.gz").Replace("\\", "/");
+        var labels = Path.Combine(TestPaths.MnistDir, "t10k-labels-idx1-ubyte.gz").Replace("\\", "/");
+        var data = new Dictionary<string, string> { ["images"] = images, ["labels"] = labels };
+        data[key] = "no-such-folder/data.gz"; // relative: resolved from the manifest's folder
+        var dataset = $$"""{ "images": "{{data["images"]}}", "labels": "{{data["labels"]}}", "preprocessing": "unit" }""";
+        var manifest = Path.Combine(_dir, "m.json");
+        File.WriteAllText(manifest, section == "validation"
+            ? $$"""{ "passes": [ { "quantize": {} } ], "validation": {{dataset[..^1]}}, "metric": "top1" } }"""
+            : $$"""{ "passes": [ { "quantize": { "method": "gptq" } } ], "calibration": {{dataset}} }""");
+        var lines = new List<string>();
+
+        var e = Assert.Throws<ModelBuildException>(() => CompressionPipeline.Run(new CompressionRequest(
+            TestPaths.Model("mnist_mlp_256.onnx"), manifest, "Mlp", "", Path.Combine(_dir, "out"), "r"), TestServices.Default, new Recorder(lines)));
+
+        Assert.Equal("MB4003", e.Code);
+        Assert.Equal(manifest, e.File);
+        Assert.Contains($"'{Path.Combine(_dir, "no-such-folder", "data.gz")}' named by '{section}.{key}' does not exist", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the manifest's folder, " + _dir, e.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "out")));
+        Assert.Empty(lines); // not even the model was read
+    }
+
     [Fact]
     public void No_validation_section_warns_MB5002_for_lossy_passes()
     {
@@ -63,5 +92,10 @@ public sealed class AccuracyGateTests : IDisposable
             }
             """);
         return path;
+    }
+
+    private sealed class Recorder(List<string> lines) : IProgress<string>
+    {
+        public void Report(string value) => lines.Add(value);
     }
 }

@@ -27,9 +27,9 @@ public sealed class CompressionReportTests
 
         Assert.Equal(report.ToMarkdown(), markdownDe);
         Assert.Equal(report.ToJson(), jsonDe);
-        Assert.Contains("| `fc.weight` | 128×3136 | int8 | 1,605,632 | 401,920 |", markdownDe, StringComparison.Ordinal);
-        Assert.Contains("| `fc.bias` | 128 | float32 | 512 | 512 | – | – |", markdownDe, StringComparison.Ordinal);
-        Assert.Contains("| top-1 | 0.9877 | 0.9870 | 0.9980 | 500 |", markdownDe, StringComparison.Ordinal);
+        Assert.Contains("| `fc.weight` | 128×3136 | 401,408 | int8 | 1,605,632 | 401,920 | 8.01 |", markdownDe, StringComparison.Ordinal);
+        Assert.Contains("| `fc.bias` | 128 | 128 | float32 | 512 | 512 | 32.00 | – | – |", markdownDe, StringComparison.Ordinal);
+        Assert.Contains("| top-1 | 0.9877 | 0.9870 | -0.07 pp | 0.9980 | 500 |", markdownDe, StringComparison.Ordinal);
         Assert.Contains("`quantize(int8,per-channel,symmetric)`", markdownDe, StringComparison.Ordinal);
 
         using var doc = JsonDocument.Parse(jsonDe);

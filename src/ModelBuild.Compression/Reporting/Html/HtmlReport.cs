@@ -65,7 +65,8 @@ public static partial class HtmlReport
     }
 
     /// <summary>
-    /// The one-line summary, e.g. <c>MnistModel: 1.69 MB → 58 KB (29×), top-1 98.77 % → 98.61 % (tolerance 0.5 pp) ✓</c>.
+    /// The one-line summary, e.g. <c>MnistModel: 1.61 MiB → 56.6 KiB (29×), top-1 98.77 % → 98.61 % (tolerance 0.5 pp) ✓</c>;
+    /// sizes in the build log's units (<see cref="Runtime.ModelInfo.FormatBytes"/>).
     /// </summary>
     /// <param name="report">The report.</param>
     public static string Summary(CompressionReport report)
@@ -73,7 +74,7 @@ public static partial class HtmlReport
         ArgumentNullException.ThrowIfNull(report);
         var before = report.OriginalFileBytes ?? report.TotalOriginalBytes;
         var after = report.EmbeddedBytes ?? report.TotalStoredBytes;
-        var text = $"{ModelName(report)}: {Markup.HumanBytes(before)} → {Markup.HumanBytes(after)} ({Markup.Ratio((double)before / Math.Max(1, after))})";
+        var text = $"{ModelName(report)}: {Runtime.ModelInfo.FormatBytes(before)} → {Runtime.ModelInfo.FormatBytes(after)} ({Markup.Ratio((double)before / Math.Max(1, after))})";
         if (report.Accuracy is not { } a)
         {
             return text;
@@ -108,7 +109,7 @@ public static partial class HtmlReport
             Term(sb, "Embedded blob", Markup.Format(embedded, "N0") + " bytes");
         }
 
-        Term(sb, "Tensors as shipped", $"{Markup.Format(report.TotalOriginalBytes, "N0")} bytes as float32 → {Markup.Format(report.TotalStoredBytes, "N0")} stored ({Markup.Ratio(report.WeightsRatio)})");
+        Term(sb, "Tensors as shipped", report.ShippedLine());
         sb.Append("</dl>\n</header>\n");
     }
 

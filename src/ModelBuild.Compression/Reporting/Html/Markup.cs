@@ -46,7 +46,7 @@ internal static class Markup
 
     public static string Format(long value, string format) => value.ToString(format, s_invariant);
 
-    /// <summary>Decimal units as in the summary line: 1.69 MB, 58 KB, 3.2 KB, 512 B.</summary>
+    /// <summary>Decimal units for the charts' log-scale axes, whose ticks are powers of ten: 1 MB, 10 KB, 3.2 KB, 512 B.</summary>
     public static string HumanBytes(double bytes) => bytes switch
     {
         >= 1e9 => Format(bytes / 1e9, "0.00") + " GB",

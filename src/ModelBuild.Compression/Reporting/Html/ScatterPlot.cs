@@ -64,7 +64,7 @@ internal static class ScatterPlot
         {
             var (px, py) = (x.Map(Math.Max(1, p.Bytes)), y.Map(p.Metric));
             var onFront = front.Contains(p);
-            var tooltip = $"{p.Label}: {Markup.HumanBytes(p.Bytes)}, {metric} {Score(p.Metric, percent)}" + (p.Chosen ? " (chosen)" : "") + (onFront ? " (Pareto front)" : "");
+            var tooltip = $"{p.Label}: {Runtime.ModelInfo.FormatBytes(p.Bytes)}, {metric} {Score(p.Metric, percent)}" + (p.Chosen ? " (chosen)" : "") + (onFront ? " (Pareto front)" : "");
             svg.Circle(px, py, p.Chosen ? 7 : 5, p.Chosen ? "point chosen" : onFront ? "point front" : "point", tooltip);
             if (p.Chosen)
             {

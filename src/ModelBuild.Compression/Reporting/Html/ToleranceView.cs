@@ -21,6 +21,14 @@ internal static class ToleranceView
         _ => "max abs diff ≤ " + Markup.Format(t.Value, "G4"),
     };
 
+    /// <summary>Compressed minus original: "+0.10 pp" for percentage metrics, else the plain difference; "–" when not finite.</summary>
+    public static string Change(AccuracyReport a)
+    {
+        var change = a.Compressed - a.Original;
+        return !double.IsFinite(change) ? "–"
+            : IsPercent(a.Metric) ? Markup.Format(change * 100, "+0.00;-0.00;0.00") + " pp" : Markup.Format(change, "G4");
+    }
+
     /// <summary>The same rule as the build's accuracy gate.</summary>
     public static bool Passes(ToleranceSpec t, AccuracyReport a) => t.Key switch
     {

@@ -15,7 +15,7 @@ public sealed class HtmlReportTests
     public void Summary_line_matches_the_documented_form()
     {
         var report = Full() with { Accuracy = new AccuracyReport("top-1", 0.9877, 0.9861, 0.998, 10_000) };
-        Assert.Equal("MnistModel: 1.69 MB → 58 KB (29×), top-1 98.77 % → 98.61 % (tolerance 0.5 pp) ✓", HtmlReport.Summary(report));
+        Assert.Equal("MnistModel: 1.61 MiB → 56.6 KiB (29×), top-1 98.77 % → 98.61 % (tolerance 0.5 pp) ✓", HtmlReport.Summary(report));
 
         var missed = report with { Tolerance = new ToleranceSpec("maxAccuracyDrop", 0.001) };
         Assert.EndsWith("(tolerance 0.1 pp) ✗", HtmlReport.Summary(missed), StringComparison.Ordinal);
@@ -69,7 +69,7 @@ public sealed class HtmlReportTests
         Assert.Single(doc.GetElementsByTagName("svg").Cast<XmlElement>());
         var headers = doc.GetElementsByTagName("th").Cast<XmlElement>().Select(e => e.InnerText).ToList();
         Assert.DoesNotContain("op", headers);
-        Assert.DoesNotContain("sparsity", headers);
+        Assert.DoesNotContain("zeros", headers);
         Assert.DoesNotContain("sensitivity", headers);
         Assert.DoesNotContain("SQNR dB", headers);
         Assert.DoesNotContain("id=\"timings\"", html, StringComparison.Ordinal);
@@ -77,10 +77,46 @@ public sealed class HtmlReportTests
 
         var full = LoadAsXml(HtmlReport.Render(Full())).GetElementsByTagName("th").Cast<XmlElement>().Select(e => e.InnerText).ToList();
         Assert.Contains("op", full);
-        Assert.Contains("sparsity", full);
+        Assert.Contains("zeros", full);
         Assert.Contains("sensitivity", full);
         Assert.Contains("SQNR dB", full);
         Assert.Contains("ms", full);
+    }
+
+    [Fact]
+    public void Markdown_shows_the_html_layer_table_cell_for_cell()
+    {
+        var report = Full();
+        var table = LoadAsXml(HtmlReport.Render(report)).GetElementsByTagName("table").Cast<XmlElement>().First(t => t.GetAttribute("class") == "layers");
+        var htmlRows = Elements(table, "tr").Select(r => r.ChildNodes.Cast<XmlElement>().Select(c => c.InnerText).ToArray()).ToList();
+
+        var markdown = report.ToMarkdown().Split('\n');
+        var start = Array.FindIndex(markdown, l => l.StartsWith("| weight |", StringComparison.Ordinal));
+        var mdRows = markdown.Skip(start).TakeWhile(l => l.StartsWith('|')).Where((_, i) => i != 1) // row 1 is the alignment row
+            .Select(l => l.Trim('|').Split(" | ").Select(c => c.Trim().Trim('`', '*')).ToArray()).ToList();
+
+        Assert.Equal(2 + report.Weights.Count, htmlRows.Count); // header, rows, total
+        Assert.Equal(htmlRows.Count, mdRows.Count);
+        for (var i = 0; i < htmlRows.Count; i++)
+        {
+            Assert.Equal(htmlRows[i], mdRows[i]);
+        }
+
+        Assert.Contains("zeros", htmlRows[0]);
+        Assert.Contains("## Manifest as applied", report.ToMarkdown(), StringComparison.Ordinal);
+        Assert.Contains("| top-1 | 0.9877 | 0.9861 | -0.16 pp | 0.9980 | 2000 | 0.5 pp | ✓ met |", report.ToMarkdown(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Entropy_coded_reports_say_the_stored_bytes_are_before_entropy_coding()
+    {
+        var plain = Full();
+        var coded = plain with { EntropyCoded = true };
+        Assert.DoesNotContain("entropy", plain.ToMarkdown() + HtmlReport.Render(plain), StringComparison.Ordinal);
+        Assert.Contains("1,606,824 bytes as float32 → 402,376 bytes stored (3.99×), entropy-coded into the 58,000-byte blob", coded.ToMarkdown(), StringComparison.Ordinal);
+        var html = HtmlReport.Render(coded);
+        Assert.Contains("entropy-coded into the 58,000-byte blob", html, StringComparison.Ordinal);
+        Assert.Contains("title=\"in the blob&#39;s format, scales, zero points and codebooks included, before entropy coding\"", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -173,13 +209,17 @@ public sealed class HtmlReportTests
     }
 
     [Fact]
-    public void Markdown_and_json_ignore_the_html_only_data()
+    public void Json_ignores_the_report_only_data_and_markdown_shows_it()
     {
         var plain = new CompressionReport("m.onnx", "quantize(int8)", Full().Weights.Select(w => w with { Op = null, Sparsity = null, Sensitivity = null }).ToList());
         // Auto's points are in both (the Markdown lists their Pareto front: ParetoFrontTests).
         var rich = Full() with { Accuracy = null, OriginalFileBytes = null, EmbeddedBytes = null, ModelFile = "m.onnx", ManifestDescription = "quantize(int8)", TriedPoints = null };
-        Assert.Equal(plain.ToMarkdown(), rich.ToMarkdown());
         Assert.Equal(plain.ToJson(), rich.ToJson());
+        foreach (var shown in new[] { "| op |", "| zeros |", "| sensitivity |", "fc.weight: 50 % pruned", "## Manifest as applied" })
+        {
+            Assert.DoesNotContain(shown, plain.ToMarkdown(), StringComparison.Ordinal);
+            Assert.Contains(shown, rich.ToMarkdown(), StringComparison.Ordinal);
+        }
     }
 
     /// <summary>A report with every optional part filled in.</summary>
