@@ -27,6 +27,12 @@ internal static partial class DirectDense
     [ThreadStatic]
     private static float[]? t_scratch;
 
+    /// <summary>
+    /// Whether 4-bit codes and palettes may take <see cref="FixedPoint4"/> and <see cref="FixedPointPalette"/>
+    /// (settable for A/B measurements and tests).
+    /// </summary>
+    internal static bool FixedPoint4Enabled { get; set; } = true;
+
     public static void Run(SimdLevel level, ReadOnlySpan<float> x, DirectWeights w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act)
     {
         var ep = new Epilogue(bias, act);
@@ -47,6 +53,8 @@ internal static partial class DirectDense
                 case (false, 3): Gemv<Packed3Block, LinearValues>(x, w, y, rows, ep); break;
                 // Per-channel 4-bit codes as a 16-entry table per row: fewer instructions than the byte prefixes.
                 case (false, 4) when Wide512.Enabled && Table16GemvZmm.Takes(w): Table16GemvZmm.Run(x, w, y, rows, ep); break;
+                // Without AVX-512: 4-bit codes times x in 16-bit fixed point, 32 byte products per vpmaddubsw.
+                case (false, 4) when FixedPoint4Enabled && FixedPoint4Takes(w): FixedPoint4(x, w, y, rows, ep); break;
                 case (false, _): Gemv<SplitBlock<FourBits>, LinearValues>(x, w, y, rows, ep); break;
                 case (true, 1): Gemv<SplitBlock<OneBit>, SmallPalette>(x, w, y, rows, ep); break;
                 case (true, 2): Gemv<SplitBlock<TwoBits>, SmallPalette>(x, w, y, rows, ep); break;
@@ -56,6 +64,11 @@ internal static partial class DirectDense
                     {
                         // One 16-float table per register: a lookup per 16 weights, no conversions (grid or not).
                         Table16GemvZmm.Run(x, w, y, rows, ep);
+                    }
+                    else if (FixedPoint4Enabled && FixedPointPaletteTakes(w))
+                    {
+                        // Looked-up steps times x in 16-bit fixed point, 32 byte products per vpmaddubsw.
+                        FixedPointPalette(x, w, y, rows, ep);
                     }
                     else if (w.BiasedSteps.Length != 0)
                     {

@@ -35,11 +35,34 @@ internal static class FixedPointInputs
     /// <param name="steps"><see cref="Blocks"/>(k) steps (written).</param>
     /// <returns>False (codes and steps partly written) when x holds a NaN or an infinity.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static bool Quantize(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps) => QuantizeBody(x, codes, steps);
+    public static bool Quantize(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps) => QuantizeBody(x, codes, steps, 14);
+
+    /// <summary>
+    /// As <see cref="Quantize(ReadOnlySpan{float}, Span{short}, Span{float})"/> with one bit less: multiples of
+    /// 2^(e−13), so |x̂| ≤ 2^14 and |x − x̂| ≤ 2^−14·m. <see cref="DirectDense"/>'s 4-bit kernel splits such codes into
+    /// two signed bytes (x̂ = 256·hi + lo, |hi| ≤ 64), which int16 sums of <c>vpmaddubsw</c> products then hold.
+    /// </summary>
+    /// <param name="x">k floats.</param>
+    /// <param name="codes">k codes (written), each within ±2^14.</param>
+    /// <param name="steps"><see cref="Blocks"/>(k) steps (written).</param>
+    /// <returns>False (codes and steps partly written) when x holds a NaN or an infinity.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool QuantizeNarrow(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps) => QuantizeBody(x, codes, steps, 13);
+
+    /// <summary>
+    /// As <see cref="QuantizeNarrow"/> with one bit less again: multiples of 2^(e−12), |x̂| ≤ 2^13, |x − x̂| ≤ 2^−13·m,
+    /// for the palette kernel's split x̂ = 128·hi + lo with both halves within ±64.
+    /// </summary>
+    /// <param name="x">k floats.</param>
+    /// <param name="codes">k codes (written), each within ±2^13.</param>
+    /// <param name="steps"><see cref="Blocks"/>(k) steps (written).</param>
+    /// <returns>False (codes and steps partly written) when x holds a NaN or an infinity.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool QuantizeNarrower(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps) => QuantizeBody(x, codes, steps, 12);
 
     // Quantize's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool QuantizeBody(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps)
+    private static bool QuantizeBody(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps, [System.Diagnostics.CodeAnalysis.ConstantExpected] int fractionBits)
     {
         for (int b = 0, start = 0; start < x.Length; b++, start += BlockSize)
         {
@@ -52,8 +75,8 @@ internal static class FixedPointInputs
 
             // maxBits >> 23 is the biased exponent of the largest |x| (0 for zeros and subnormals, which MinExponent covers).
             int e = Math.Max((maxBits >> 23) - 127, MinExponent);
-            steps[b] = PowerOfTwo(e - 14);
-            Round(block, PowerOfTwo(14 - e), codes.Slice(start, block.Length));
+            steps[b] = PowerOfTwo(e - fractionBits);
+            Round(block, PowerOfTwo(fractionBits - e), codes.Slice(start, block.Length));
         }
 
         return true;

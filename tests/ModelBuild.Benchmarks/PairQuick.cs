@@ -26,6 +26,7 @@ internal static class PairQuick
         DenseGemm.SparseRowSplit = Environment.GetEnvironmentVariable("MB_EXP") != "panels";
         ConvImageParallel.Im2ColMinimum = Environment.GetEnvironmentVariable("MB_EXP") != "split-small-im2col";
         FixedPointGemm.Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-gemm";
+        DirectDense.FixedPoint4Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-int4";
         if (Environment.GetEnvironmentVariable("MB_EXP") is { } exp && exp.StartsWith("fp-sparse:", StringComparison.Ordinal))
         {
             FixedPointGemm.SparseBelow = double.Parse(exp["fp-sparse:".Length..], System.Globalization.CultureInfo.InvariantCulture);

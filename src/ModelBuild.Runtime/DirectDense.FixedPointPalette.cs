@@ -1,0 +1,135 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ModelBuild.Runtime.Formats;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// 16-entry palettes whose book steps lie within 127 of each other (<see cref="DirectWeights.BiasedSteps"/>: every
+/// palette on the narrow int8 grid) at batch 1–3 on AVX2 without AVX-512, in integers as <see cref="FixedPoint4"/>
+/// does for linear codes: one <c>vpshufb</c> per 32 codes looks up u = k − min k (0–127) of the row's book, and u times
+/// x's two signed bytes (x̂ = 128·hi + lo, both within ±64: <see cref="FixedPointInputs.QuantizeNarrower"/>) is summed
+/// exactly with <c>vpmaddubsw</c>; so Σ k·x = Σ u·x̂ + (min k)·Σx.
+/// </summary>
+/// <remarks>
+/// Bounds: a pair of products is at most 2·127·64, so the two pairs of a 64-column chunk (low and high nibbles) share
+/// one int16 sum per half, widened once per chunk (<c>vpmaddwd</c>); a segment of at most 256 columns sums to under
+/// 2^28 in int32 and is rounded once to float when scaled by its step. Per 64 codes of a row: one load, three operations
+/// to split nibbles, two lookups, four multiplies, two int16 adds, two widenings and two int32 adds, against
+/// <see cref="BiasedGridPalette16Gemv"/>'s 6 shuffles, 4 shift/mask operations and 8 FMAs (an x split into a byte and
+/// its 256ths, with lo up to ±128, needed a widening per pair: 5 % slower on the wide MLP). The rounding of x gives the
+/// error Σ|k·s|·|x − x̂| with |x − x̂| ≤ 2^−13 of the step block's largest |x|.
+/// </remarks>
+internal static partial class DirectDense
+{
+    /// <summary>Whether <see cref="FixedPointPalette"/> takes these weights on this machine.</summary>
+    internal static bool FixedPointPaletteTakes(DirectWeights w) =>
+        Avx2.IsSupported && !Wide512.Enabled && w.IsPalette && w.Bits == 4 && w.BiasedSteps.Length != 0 && w.BlockCodes == 16 && w.Cols % 16 == 0;
+
+    /// <summary>y = x·Wᵀ (then the epilogue) for <paramref name="rows"/> ≤ <see cref="MaxDirectRows"/> input rows of 4-bit palette codes.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void FixedPointPalette(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        FixedPointPaletteBody(x, w, y, rows, in ep);
+    }
+
+    // FixedPointPalette's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FixedPointPaletteBody(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        int n = w.Rows, k = w.Cols, chunks = (k + FixedChunk - 1) / FixedChunk;
+        int blocks = FixedPointInputs.Blocks(k), xBytes = 2 * FixedChunk * chunks;
+        Span<sbyte> xs = ThreadScratch.Get(ref t_fixedX, rows * xBytes);
+        Span<float> steps = ThreadScratch.Get(ref t_fixedSteps, rows * blocks);
+        Span<short> codes = ThreadScratch.Get(ref t_fixedCodes, chunks * FixedChunk);
+        Span<float> sums = stackalloc float[MaxDirectRows];
+        Span<float> lanes = stackalloc float[8];
+        for (int r = 0; r < rows; r++)
+        {
+            if (!FixedPointInputs.QuantizeNarrower(x.Slice(r * k, k), codes[..k], steps.Slice(r * blocks, blocks)))
+            {
+                BiasedGridPalette16Gemv.Run(x, w, y, rows, ep);
+                return;
+            }
+
+            codes[k..].Clear();
+            SplitInputs(codes, xs.Slice(r * xBytes, xBytes), 7);
+            GroupSums(x.Slice(r * k, k), k, lanes); // k is a multiple of 16: the lane sums cover every column
+            sums[r] = Simd.ShortSum(Vector256.Create<float>(lanes));
+        }
+
+        ref byte biased = ref MemoryMarshal.GetArrayDataReference(w.BiasedSteps);
+        bool prefetch = RowPrefetch.For(w.Rows, w.RowBytes);
+        for (int j = 0; j < n; j += 2)
+        {
+            // Two weight rows per pass over x (the second repeats the first at an odd last row; its result is dropped).
+            int j1 = Math.Min(j + 1, n - 1), book0 = j / w.RowsPerBook, book1 = j1 / w.RowsPerBook;
+            Vector256<byte> t0 = LowSteps(ref biased, book0), t1 = LowSteps(ref biased, book1);
+            ref byte c0 = ref Unsafe.Add(ref w.CodeStart, (nint)j * w.RowBytes);
+            ref byte c1 = ref Unsafe.Add(ref w.CodeStart, (nint)j1 * w.RowBytes);
+            for (int r = 0; r < rows; r++)
+            {
+                (float d0, float d1) = PaletteRows2(ref c0, ref c1, t0, t1, ref xs[r * xBytes], ref steps[r * blocks], k, w.RowBytes, prefetch);
+                y[(r * n) + j] = ep.Apply(j, w.GridScales[book0] * (d0 + ((w.StepBases[book0] + 128) * sums[r])), 0);
+                if (j1 > j)
+                {
+                    y[(r * n) + j1] = ep.Apply(j1, w.GridScales[book1] * (d1 + ((w.StepBases[book1] + 128) * sums[r])), 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>Book <paramref name="book"/>'s k − min k (0–127) in both 128-bit lanes: its biased steps u (all ≥ 128) less 128; min k = base + 128.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> LowSteps(ref byte biased, int book) =>
+        GridPalette16Gemv.Table(ref Unsafe.As<byte, sbyte>(ref biased), book).AsByte() & Vector256.Create((byte)0x7F);
+
+    /// <summary>Σ u·x̂ of two weight rows (u looked up in <paramref name="t0"/> and <paramref name="t1"/>), in x's units.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (float, float) PaletteRows2(ref byte c0, ref byte c1, Vector256<byte> t0, Vector256<byte> t1, ref sbyte xs, ref float steps, int k, nint rowBytes, bool prefetch)
+    {
+        byte* next = RowPrefetch.Next(ref c0, 2, rowBytes);
+        Vector256<float> a0 = default, a1 = default;
+        for (int start = 0; start < k; start += FixedPointInputs.BlockSize)
+        {
+            int end = Math.Min(k, start + FixedPointInputs.BlockSize);
+            Vector256<int> hi0 = default, lo0 = default, hi1 = default, lo1 = default;
+            for (int at = start; at < end; at += FixedChunk)
+            {
+                nint bytes = at / 2;
+                if (prefetch)
+                {
+                    RowPrefetch.Step(next, 2 * bytes, 64);
+                }
+
+                ref sbyte xc = ref Unsafe.Add(ref xs, 2 * at);
+                Vector256<sbyte> lowHi = Vector256.LoadUnsafe(ref xc), lowLo = Vector256.LoadUnsafe(ref xc, 32);
+                Vector256<sbyte> highHi = Vector256.LoadUnsafe(ref xc, 64), highLo = Vector256.LoadUnsafe(ref xc, 96);
+                LookedUpProducts(Codes32(ref c0, bytes, k - at), t0, lowHi, lowLo, highHi, highLo, ref hi0, ref lo0);
+                LookedUpProducts(Codes32(ref c1, bytes, k - at), t1, lowHi, lowLo, highHi, highLo, ref hi1, ref lo1);
+            }
+
+            var step = Vector256.Create(Unsafe.Add(ref steps, start / FixedPointInputs.BlockSize));
+            a0 = Simd.MulAdd(Avx.ConvertToVector256Single(Vector256.ShiftLeft(hi0, 7) + lo0), step, a0);
+            a1 = Simd.MulAdd(Avx.ConvertToVector256Single(Vector256.ShiftLeft(hi1, 7) + lo1), step, a1);
+        }
+
+        return (Simd.ShortSum(a0), Simd.ShortSum(a1));
+    }
+
+    /// <summary>One row's 64 looked-up steps times x's hi and lo halves, widened into its int32 sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LookedUpProducts(
+        Vector256<byte> v, Vector256<byte> table, Vector256<sbyte> lowHi, Vector256<sbyte> lowLo, Vector256<sbyte> highHi, Vector256<sbyte> highLo,
+        ref Vector256<int> hi, ref Vector256<int> lo)
+    {
+        var nibble = Vector256.Create((byte)15);
+        var one = Vector256.Create((short)1);
+        Vector256<byte> low = Avx2.Shuffle(table, v & nibble);
+        Vector256<byte> high = Avx2.Shuffle(table, Vector256.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & nibble);
+        hi += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, lowHi) + Avx2.MultiplyAddAdjacent(high, highHi), one);
+        lo += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, lowLo) + Avx2.MultiplyAddAdjacent(high, highLo), one);
+    }
+}

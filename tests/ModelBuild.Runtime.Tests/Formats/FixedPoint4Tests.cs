@@ -1,0 +1,213 @@
+using System.Runtime.Intrinsics.X86;
+using ModelBuild.Runtime.Formats;
+using static ModelBuild.Runtime.Tests.Formats.TestPack;
+
+namespace ModelBuild.Runtime.Tests.Formats;
+
+/// <summary>
+/// The 4-bit batch-1 kernel on 16-bit fixed-point inputs (<see cref="DirectDense.FixedPoint4"/>), called directly so it
+/// runs on AVX-512 machines too (where the dispatch keeps the 512-bit table kernel): its result against float64 of the
+/// same rounded inputs (the integer products and the layout of x's halves exact, only float32 rounding of the
+/// segment sums left), its error against the true dot within the bound the rounding of x allows, and the inputs it
+/// leaves to the float kernel.
+/// </summary>
+[Collection(KernelSwitchCollection.Name)]
+public sealed class FixedPoint4Tests
+{
+    public static TheoryData<int, int, int, int, bool> Cases()
+    {
+        var data = new TheoryData<int, int, int, int, bool>();
+
+        // K: one block; one chunk; a chunk + a block; the wide MLP's 784 (12 chunks + 16); 304 and 528 cross a 256-column
+        // step block mid-group; 1024 (4 step blocks). Groups: per channel (0), 64, 128, 256 and 512 (across step blocks).
+        foreach ((int k, int group) in new[] { (16, 0), (64, 0), (80, 0), (784, 0), (304, 0), (528, 64), (1024, 0), (1024, 64), (1024, 128), (768, 256), (1024, 512), (784, 64) })
+        {
+            data.Add(1 + (k % 3), 5 + (k % 4), k, group, k % 2 == 0);
+        }
+
+        data.Add(3, 9, 784, 0, true);
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void Equals_float64_of_the_rounded_input_and_stays_within_the_rounding_bound(int rows, int n, int k, int group, bool asym)
+    {
+        Skip.IfNot(Avx2.IsSupported, "the 4-bit fixed-point kernel needs AVX2");
+        var rng = new Random((rows * 1000) + (n * 10) + k + group);
+        (DirectWeights w, double[] wd, int[] codes, float[] scales, int g, int perRow) = Weights(rng, n, k, group, asym);
+        float[] x = TestData.Floats(rng, rows * k);
+        x[k / 2] = 40f; // an outlier: its step block's step is 2^5 × the others'
+        x[0] = 0;
+        float[] bias = TestData.Floats(rng, n);
+        var y = new float[rows * n];
+
+        DirectDense.FixedPoint4(x, w, y, rows, new Epilogue(bias, Activation.None));
+
+        for (int r = 0; r < rows; r++)
+        {
+            double[] xr = x.AsSpan(r * k, k).ToArray().Select(v => (double)v).ToArray();
+            double[] rounded = Rounded(x.AsSpan(r * k, k));
+            double[] blockMax = xr.Chunk(FixedPointInputs.BlockSize).Select(c => c.Max(Math.Abs)).ToArray();
+            for (int j = 0; j < n; j++)
+            {
+                // The kernel's own arithmetic: Σ code·x̂ per group (exact integers times powers of two), minus offset·Σx; the
+                // slack (2e-5 of Σ|terms|) is float32 summation of Σx over up to 128 terms per lane.
+                double same = bias[j], exact = bias[j], magnitude = Math.Abs(bias[j]), bound = 0;
+                for (int c = 0; c < k; c++)
+                {
+                    int at = (j * perRow) + (c / g);
+                    double offset = 8 + (w.ZeroPoints.Length == 0 ? 0 : w.ZeroPoints[at]);
+                    same += scales[at] * ((codes[(j * k) + c] * rounded[c]) - (offset * xr[c]));
+                    exact += wd[(j * k) + c] * xr[c];
+                    magnitude += Math.Abs(scales[at] * codes[(j * k) + c] * xr[c]) + Math.Abs(scales[at] * offset * xr[c]);
+                    bound += Math.Abs(scales[at] * codes[(j * k) + c]) * blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -14);
+                }
+
+                float actual = y[(r * n) + j];
+                Assert.True(Math.Abs(actual - same) <= 2e-5 * magnitude, $"row {r}, output {j}: {actual:R} against {same:R} on the rounded input (magnitude {magnitude:G4})");
+                Assert.True(Math.Abs(actual - exact) <= bound + (2e-5 * magnitude), $"row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
+            }
+        }
+    }
+
+    public static TheoryData<int, int, int, double> PaletteCases()
+    {
+        var data = new TheoryData<int, int, int, double>();
+        foreach ((int k, int rowsPerBook) in new[] { (16, 1), (64, 1000), (80, 3), (784, 1000), (304, 1), (1024, 3) })
+        {
+            data.Add(1 + (k % 3), k, rowsPerBook, 1);
+        }
+
+        // Magnitudes far from 1 (the biased float kernel hands both to another kernel; here the steps follow x).
+        data.Add(1, 784, 1000, 1e30);
+        data.Add(2, 304, 3, 1e-30);
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(PaletteCases))]
+    public void Palette_equals_float64_of_the_rounded_input_and_stays_within_the_rounding_bound(int rows, int k, int rowsPerBook, double xScale)
+    {
+        Skip.IfNot(Avx2.IsSupported, "the 4-bit fixed-point kernels need AVX2");
+        const int N = 7;
+        var rng = new Random(k + rowsPerBook);
+        int books = (N + rowsPerBook - 1) / rowsPerBook;
+        var tables = new float[books * 16];
+        var lowest = new double[books]; // min k·s of each book: the kernel sums k − min k against x̂
+        for (int b = 0; b < books; b++)
+        {
+            // Steps k·s with distinct k in [−63, 63], one of them ±63 (so the runtime derives this s: the narrow grid).
+            float s = rng.Next(16, 1024) / 65536f;
+            int end = rng.Next(2) == 0 ? 63 : -63;
+            int[] steps = [.. Enumerable.Range(-62, 125).OrderBy(_ => rng.Next()).Take(15).Append(end)];
+            lowest[b] = steps.Min() * (double)s;
+            for (int e = 0; e < 16; e++)
+            {
+                tables[(b * 16) + e] = steps[e] * s;
+            }
+        }
+
+        int[] codes = Enumerable.Range(0, N * k).Select(_ => rng.Next(16)).ToArray();
+        byte[] payload = Concat([4, 0, 0, 0], U32((uint)rowsPerBook), F32(tables), Bits(codes, 4));
+        DirectWeights w = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, k], payload) { FormatOverride = 5 }])).DenseMatrix(0).Direct!;
+        Assert.Equal(books * 16, w.BiasedSteps.Length);
+        float[] x = TestData.Floats(rng, rows * k).Select(v => (float)(v * xScale)).ToArray();
+        x[k / 2] = (float)(40 * xScale);
+        var y = new float[rows * N];
+
+        DirectDense.FixedPointPalette(x, w, y, rows, new Epilogue([], Activation.None));
+
+        for (int r = 0; r < rows; r++)
+        {
+            double[] rounded = Rounded(x.AsSpan(r * k, k), 12);
+            double[] blockMax = x.AsSpan(r * k, k).ToArray().Chunk(FixedPointInputs.BlockSize).Select(c => c.Max(v => Math.Abs((double)v))).ToArray();
+            for (int j = 0; j < N; j++)
+            {
+                double same = 0, exact = 0, magnitude = 0, bound = 0;
+                for (int c = 0; c < k; c++)
+                {
+                    double weight = tables[(j / rowsPerBook * 16) + codes[(j * k) + c]], min = lowest[j / rowsPerBook];
+                    same += ((weight - min) * rounded[c]) + (min * x[(r * k) + c]);
+                    exact += weight * x[(r * k) + c];
+                    magnitude += Math.Abs(weight * x[(r * k) + c]);
+                    bound += Math.Abs(weight) * blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -13);
+                }
+
+                // The kernel sums k − min k against x̂ and adds min k·Σx: float32 roundings of sums up to ~130·Σ|x·s|.
+                double slack = 2e-5 * 130 * magnitude / 63;
+                float actual = y[(r * N) + j];
+                Assert.True(Math.Abs(actual - same) <= slack, $"row {r}, output {j}: {actual:R} against {same:R} on the rounded input");
+                Assert.True(Math.Abs(actual - exact) <= bound + slack, $"row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
+            }
+        }
+    }
+
+    [SkippableFact]
+    public void Non_finite_inputs_take_the_float_kernel()
+    {
+        Skip.IfNot(Avx2.IsSupported, "the 4-bit fixed-point kernel needs AVX2");
+        var rng = new Random(5);
+        (DirectWeights w, _, _, _, _, _) = Weights(rng, 6, 128, 0, false);
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity })
+        {
+            float[] x = TestData.Floats(rng, 128);
+            x[70] = bad;
+            var y = new float[6];
+            DirectDense.FixedPoint4(x, w, y, 1, new Epilogue([], Activation.None));
+            Assert.All(y, v => Assert.False(float.IsFinite(v), "a NaN or infinity in x reaches every output, as in the float kernel"));
+        }
+    }
+
+    [SkippableFact]
+    public void Takes_whole_blocks_and_whole_chunk_groups_only()
+    {
+        Skip.IfNot(Avx2.IsSupported && !Wide512.Enabled, "the dispatch takes it only with AVX2 and no 512-bit vectors");
+        var rng = new Random(9);
+        Assert.True(DirectDense.FixedPoint4Takes(Weights(rng, 4, 784, 0, false).W));
+        Assert.True(DirectDense.FixedPoint4Takes(Weights(rng, 4, 256, 64, false).W));
+        Assert.False(DirectDense.FixedPoint4Takes(Weights(rng, 4, 83, 0, false).W)); // a partial block
+        Assert.False(DirectDense.FixedPoint4Takes(Weights(rng, 4, 256, 32, false).W)); // groups of half a chunk
+    }
+
+    /// <summary>x rounded as <see cref="FixedPointInputs.QuantizeNarrow"/> (13 fraction bits) and QuantizeNarrower (12) define it, independently of their code.</summary>
+    private static double[] Rounded(ReadOnlySpan<float> x, int fractionBits = 13)
+    {
+        var result = new double[x.Length];
+        for (int start = 0; start < x.Length; start += FixedPointInputs.BlockSize)
+        {
+            int end = Math.Min(x.Length, start + FixedPointInputs.BlockSize);
+            float max = 0;
+            for (int i = start; i < end; i++)
+            {
+                max = Math.Max(max, Math.Abs(x[i]));
+            }
+
+            int e = Math.Max(max == 0 ? -127 : Math.ILogB(max), -112);
+            double step = Math.Pow(2, e - fractionBits);
+            for (int i = start; i < end; i++)
+            {
+                result[i] = Math.Round(x[i] / step, MidpointRounding.ToEven) * step;
+            }
+        }
+
+        return result;
+    }
+
+    private static (DirectWeights W, double[] Values, int[] Codes, float[] Scales, int Group, int PerRow) Weights(Random rng, int n, int k, int group, bool asym)
+    {
+        int g = group == 0 || group > k ? k : group, perRow = (k + g - 1) / g;
+        float[] scales = Enumerable.Range(0, n * perRow).Select(_ => 0.01f + (0.1f * rng.NextSingle())).ToArray();
+        sbyte[]? zps = asym ? Enumerable.Range(0, n * perRow).Select(_ => (sbyte)rng.Next(-2, 3)).ToArray() : null;
+        int[] codes = Enumerable.Range(0, n * k).Select(_ => rng.Next(16)).ToArray();
+        double[] wd = codes.Select((u, i) =>
+        {
+            int at = (i / k * perRow) + (i % k / g);
+            return (double)(float)((u - 8 - (zps?[at] ?? 0)) * (double)scales[at]);
+        }).ToArray();
+        byte[] payload = Concat([4, (byte)(asym ? 1 : 0), 0, 0], U32((uint)g), F32(scales),
+            zps is null ? [] : Pad4(zps.Select(z => (byte)z).ToArray()), Bits(codes, 4));
+        WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [n, k], payload) { FormatOverride = 4 }]));
+        return (blob.DenseMatrix(0).Direct!, wd, codes, scales, g, perRow);
+    }
+}
