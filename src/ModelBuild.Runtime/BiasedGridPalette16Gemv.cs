@@ -16,6 +16,8 @@ namespace ModelBuild.Runtime;
 /// one mask, and bytes 1 and 0 one <c>vpshufb</c> each, and the FMAs take the results as they are. Per 32 weights:
 /// 3 shuffles, 2 shift/mask operations and 4 FMAs (plus 1.5 to split nibbles), against int8's 4 widening loads,
 /// 4 converts and 4 FMAs over twice the bytes, and <see cref="GridPalette16Gemv"/>'s 5 shuffles and 4 converts.
+/// <see cref="DirectDense.FixedPointPalette"/> (integer products) takes such weights first when the columns are whole
+/// 16-code blocks and x is finite; this kernel keeps the rest.
 /// </summary>
 /// <remarks>
 /// <para>

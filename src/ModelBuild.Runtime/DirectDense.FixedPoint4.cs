@@ -60,21 +60,11 @@ internal static partial class DirectDense
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FixedPoint4Body(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
     {
-        int n = w.Rows, k = w.Cols, groups = w.GroupsPerRow, chunks = (k + FixedChunk - 1) / FixedChunk;
-        int blocks = FixedPointInputs.Blocks(k), perRow = 8 * groups, xBytes = 2 * FixedChunk * chunks;
-        Span<sbyte> xs = ThreadScratch.Get(ref t_fixedX, rows * xBytes);
-        Span<float> steps = ThreadScratch.Get(ref t_fixedSteps, rows * blocks);
-        Span<short> codes = ThreadScratch.Get(ref t_fixedCodes, chunks * FixedChunk);
-        for (int r = 0; r < rows; r++)
+        int n = w.Rows, k = w.Cols, groups = w.GroupsPerRow, perRow = 8 * groups;
+        if (!FixedInputs(x, rows, k, 8, out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks))
         {
-            if (!FixedPointInputs.QuantizeNarrow(x.Slice(r * k, k), codes[..k], steps.Slice(r * blocks, blocks)))
-            {
-                Gemv<SplitBlock<FourBits>, LinearValues>(x, w, y, rows, ep);
-                return;
-            }
-
-            codes[k..].Clear();
-            SplitInputs(codes, xs.Slice(r * xBytes, xBytes), 8);
+            Gemv<SplitBlock<FourBits>, LinearValues>(x, w, y, rows, ep);
+            return;
         }
 
         Span<float> sums = Scratch(rows * perRow);
@@ -95,6 +85,36 @@ internal static partial class DirectDense
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Every input row rounded (<see cref="FixedPointInputs.QuantizeNarrow"/> for <paramref name="shift"/> 8,
+    /// QuantizeNarrower for 7) and split (<see cref="SplitInputs"/>) into per-thread scratch: row r's bytes at
+    /// r·<paramref name="xBytes"/>, its steps at r·<paramref name="blocks"/>. False when some x is NaN or ±∞.
+    /// </summary>
+    private static bool FixedInputs(
+        ReadOnlySpan<float> x, int rows, int k, [System.Diagnostics.CodeAnalysis.ConstantExpected(Min = 7, Max = 8)] int shift,
+        out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks)
+    {
+        int chunks = (k + FixedChunk - 1) / FixedChunk;
+        (xBytes, blocks) = (2 * FixedChunk * chunks, FixedPointInputs.Blocks(k));
+        xs = ThreadScratch.Get(ref t_fixedX, rows * xBytes);
+        steps = ThreadScratch.Get(ref t_fixedSteps, rows * blocks);
+        Span<short> codes = ThreadScratch.Get(ref t_fixedCodes, chunks * FixedChunk);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = x.Slice(r * k, k);
+            Span<float> rowSteps = steps.Slice(r * blocks, blocks);
+            if (!(shift == 8 ? FixedPointInputs.QuantizeNarrow(row, codes[..k], rowSteps) : FixedPointInputs.QuantizeNarrower(row, codes[..k], rowSteps)))
+            {
+                return false;
+            }
+
+            codes[k..].Clear();
+            SplitInputs(codes, xs.Slice(r * xBytes, xBytes), shift);
+        }
+
+        return true;
     }
 
     /// <summary>

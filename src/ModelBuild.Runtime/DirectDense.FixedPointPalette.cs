@@ -39,23 +39,17 @@ internal static partial class DirectDense
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FixedPointPaletteBody(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
     {
-        int n = w.Rows, k = w.Cols, chunks = (k + FixedChunk - 1) / FixedChunk;
-        int blocks = FixedPointInputs.Blocks(k), xBytes = 2 * FixedChunk * chunks;
-        Span<sbyte> xs = ThreadScratch.Get(ref t_fixedX, rows * xBytes);
-        Span<float> steps = ThreadScratch.Get(ref t_fixedSteps, rows * blocks);
-        Span<short> codes = ThreadScratch.Get(ref t_fixedCodes, chunks * FixedChunk);
+        int n = w.Rows, k = w.Cols;
+        if (!FixedInputs(x, rows, k, 7, out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks))
+        {
+            BiasedGridPalette16Gemv.Run(x, w, y, rows, ep);
+            return;
+        }
+
         Span<float> sums = stackalloc float[MaxDirectRows];
         Span<float> lanes = stackalloc float[8];
         for (int r = 0; r < rows; r++)
         {
-            if (!FixedPointInputs.QuantizeNarrower(x.Slice(r * k, k), codes[..k], steps.Slice(r * blocks, blocks)))
-            {
-                BiasedGridPalette16Gemv.Run(x, w, y, rows, ep);
-                return;
-            }
-
-            codes[k..].Clear();
-            SplitInputs(codes, xs.Slice(r * xBytes, xBytes), 7);
             GroupSums(x.Slice(r * k, k), k, lanes); // k is a multiple of 16: the lane sums cover every column
             sums[r] = Simd.ShortSum(Vector256.Create<float>(lanes));
         }

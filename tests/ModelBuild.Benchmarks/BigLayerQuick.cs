@@ -13,6 +13,7 @@ internal static class BigLayerQuick
 {
     public static void Run(int n, int k, string[] variants, int rounds)
     {
+        PairQuick.ApplyExperiment(); // MB_EXP=float-int4: the float kernels for 4-bit codes and palettes
         var rng = new Random(11);
         float[] w = new float[(long)n * k > int.MaxValue ? throw new ArgumentException("n·k too large") : n * k];
         for (int i = 0; i < w.Length; i++)
