@@ -21,8 +21,9 @@ namespace ModelBuild.Runtime;
 /// block's 16, so 32 bytes (4 blocks, 64 columns) give a low-nibble vector for columns 16b + i and a high-nibble one for
 /// 16b + 8 + i; <see cref="SplitInputs"/> lays x's halves out in those two orders. Bounds: a pair of products is at
 /// most 2·15·64 (hi) and 2·15·128 (lo), 8 pairs per lane per segment, so the int16 sums stay below 2^15; a segment's
-/// Σ c·x̂ (≤ 256·15·2^14 ≈ 2^26) is rounded once to float when it is scaled by the block's step. The group's offset is
-/// taken off as offset·Σx with the exact float sums, as in the other linear kernels (<see cref="ScaleGroup"/>).
+/// Σ c·x̂ (≤ 256·15·2^14 ≈ 2^26) less offset·Σx̂ (Σx̂ per 64 columns, once per call) is exact in int32 and rounded once
+/// to float when it is scaled by the block's step; so the result is Σ w·x̂ up to float32 rounding of a few sums, and
+/// its error against Σ w·x at most Σ|w|·|x − x̂|.
 /// </para>
 /// <para>
 /// Taken when the columns are whole 16-code blocks and scale groups are whole 64-column chunks (or one per row), and no
@@ -44,6 +45,9 @@ internal static partial class DirectDense
     [ThreadStatic]
     private static float[]? t_fixedSteps;
 
+    [ThreadStatic]
+    private static int[]? t_fixedSums;
+
     /// <summary>Whether <see cref="FixedPoint4"/> takes these weights on this machine.</summary>
     internal static bool FixedPoint4Takes(DirectWeights w) =>
         Avx2.IsSupported && !Wide512.Enabled && !w.IsPalette && w.Bits == 4 && w.BlockCodes == 16 && w.Cols % 16 == 0
@@ -60,17 +64,11 @@ internal static partial class DirectDense
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FixedPoint4Body(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
     {
-        int n = w.Rows, k = w.Cols, groups = w.GroupsPerRow, perRow = 8 * groups;
-        if (!FixedInputs(x, rows, k, 8, out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks))
+        int n = w.Rows, k = w.Cols, chunks = (k + FixedChunk - 1) / FixedChunk;
+        if (!FixedInputs(x, rows, k, 8, out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks, out Span<int> chunkSums))
         {
             Gemv<SplitBlock<FourBits>, LinearValues>(x, w, y, rows, ep);
             return;
-        }
-
-        Span<float> sums = Scratch(rows * perRow);
-        for (int r = 0; r < rows; r++)
-        {
-            GroupSums(x.Slice(r * k, k), w.Group, sums.Slice(r * perRow, perRow));
         }
 
         Span<float> dots = stackalloc float[4];
@@ -78,7 +76,7 @@ internal static partial class DirectDense
         {
             for (int r = 0; r < rows; r++)
             {
-                FixedRows4(w, j, ref xs[r * xBytes], ref steps[r * blocks], ref sums[r * perRow], dots);
+                FixedRows4(w, j, ref xs[r * xBytes], ref steps[r * blocks], ref chunkSums[r * chunks], dots);
                 for (int i = 0; i < 4 && j + i < n; i++)
                 {
                     y[(r * n) + j + i] = ep.Apply(j + i, dots[i], 0);
@@ -90,16 +88,18 @@ internal static partial class DirectDense
     /// <summary>
     /// Every input row rounded (<see cref="FixedPointInputs.QuantizeNarrow"/> for <paramref name="shift"/> 8,
     /// QuantizeNarrower for 7) and split (<see cref="SplitInputs"/>) into per-thread scratch: row r's bytes at
-    /// r·<paramref name="xBytes"/>, its steps at r·<paramref name="blocks"/>. False when some x is NaN or ±∞.
+    /// r·<paramref name="xBytes"/>, its steps at r·<paramref name="blocks"/>, and Σx̂ (the codes' sum) of each 64-column chunk
+    /// at r·chunks (for the offsets, taken off in integers). False when some x is NaN or ±∞.
     /// </summary>
     private static bool FixedInputs(
         ReadOnlySpan<float> x, int rows, int k, [System.Diagnostics.CodeAnalysis.ConstantExpected(Min = 7, Max = 8)] int shift,
-        out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks)
+        out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks, out Span<int> chunkSums)
     {
         int chunks = (k + FixedChunk - 1) / FixedChunk;
         (xBytes, blocks) = (2 * FixedChunk * chunks, FixedPointInputs.Blocks(k));
         xs = ThreadScratch.Get(ref t_fixedX, rows * xBytes);
         steps = ThreadScratch.Get(ref t_fixedSteps, rows * blocks);
+        chunkSums = ThreadScratch.Get(ref t_fixedSums, rows * chunks);
         Span<short> codes = ThreadScratch.Get(ref t_fixedCodes, chunks * FixedChunk);
         for (int r = 0; r < rows; r++)
         {
@@ -112,9 +112,23 @@ internal static partial class DirectDense
 
             codes[k..].Clear();
             SplitInputs(codes, xs.Slice(r * xBytes, xBytes), shift);
+            for (int c = 0; c < chunks; c++)
+            {
+                chunkSums[(r * chunks) + c] = ChunkSum(codes.Slice(c * FixedChunk, FixedChunk));
+            }
         }
 
         return true;
+    }
+
+    /// <summary>Σ of 64 codes (|Σ| ≤ 2^20), exact: pairs widened to int32 by <c>vpmaddwd</c> with ones.</summary>
+    private static int ChunkSum(ReadOnlySpan<short> codes)
+    {
+        ref short q = ref MemoryMarshal.GetReference(codes);
+        var one = Vector256.Create((short)1);
+        Vector256<int> sum = Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref q), one) + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref q, 16), one)
+            + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref q, 32), one) + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref q, 48), one);
+        return Vector256.Sum(sum);
     }
 
     /// <summary>
@@ -176,14 +190,14 @@ internal static partial class DirectDense
 
     /// <summary>Dots of weight rows j…j+3 with one prepared input row (rows past the last repeat it; their results are ignored).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void FixedRows4(DirectWeights w, int j, ref sbyte xs, ref float steps, ref float sums, Span<float> dots)
+    private static void FixedRows4(DirectWeights w, int j, ref sbyte xs, ref float steps, ref int chunkSums, Span<float> dots)
     {
-        FixedRows4Body(w, j, ref xs, ref steps, ref sums, dots);
+        FixedRows4Body(w, j, ref xs, ref steps, ref chunkSums, dots);
     }
 
     // FixedRows4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void FixedRows4Body(DirectWeights w, int j, ref sbyte xs, ref float steps, ref float sums, Span<float> dots)
+    private static unsafe void FixedRows4Body(DirectWeights w, int j, ref sbyte xs, ref float steps, ref int chunkSums, Span<float> dots)
     {
         int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = groups == 1 ? k : w.Group;
         int j1 = Math.Min(j + 1, last), j2 = Math.Min(j + 2, last), j3 = Math.Min(j + 3, last);
@@ -224,15 +238,25 @@ internal static partial class DirectDense
                     Products(Codes32(ref c3, bytes, valid), lowHi, lowLo, highHi, highLo, ref h3, ref l3);
                 }
 
+                // Σx̂ over the segment, for offset·Σx̂ (exact integers: offsets are 1–15 here, |Σx̂| ≤ 2^22).
+                int sumX = 0;
+                for (int c = start / FixedChunk; c < (end + FixedChunk - 1) / FixedChunk; c++)
+                {
+                    sumX += Unsafe.Add(ref chunkSums, c);
+                }
+
                 var step = Vector256.Create(Unsafe.Add(ref steps, start / FixedPointInputs.BlockSize));
-                a0 = Simd.MulAdd(Widen(h0, l0), step, a0);
-                a1 = Simd.MulAdd(Widen(h1, l1), step, a1);
-                a2 = Simd.MulAdd(Widen(h2, l2), step, a2);
-                a3 = Simd.MulAdd(Widen(h3, l3), step, a3);
+                a0 = Simd.MulAdd(Widen(h0, l0, Offset(w, j, g) * sumX), step, a0);
+                a1 = Simd.MulAdd(Widen(h1, l1, Offset(w, j1, g) * sumX), step, a1);
+                a2 = Simd.MulAdd(Widen(h2, l2, Offset(w, j2, g) * sumX), step, a2);
+                a3 = Simd.MulAdd(Widen(h3, l3, Offset(w, j3, g) * sumX), step, a3);
                 start = end;
             }
 
-            ScaleGroup(w, g, Vector256.LoadUnsafe(ref sums, (nuint)(8 * g)), j, j1, j2, j3, ref t0, ref t1, ref t2, ref t3, a0, a1, a2, a3, ref s0, ref s1, ref s2, ref s3);
+            s0 = Simd.MulAdd(a0, Vector256.Create(Unsafe.Add(ref t0, g)), s0);
+            s1 = Simd.MulAdd(a1, Vector256.Create(Unsafe.Add(ref t1, g)), s1);
+            s2 = Simd.MulAdd(a2, Vector256.Create(Unsafe.Add(ref t2, g)), s2);
+            s3 = Simd.MulAdd(a3, Vector256.Create(Unsafe.Add(ref t3, g)), s3);
         }
 
         Simd.Sum4(s0, s1, s2, s3).StoreUnsafe(ref MemoryMarshal.GetReference(dots));
@@ -270,12 +294,17 @@ internal static partial class DirectDense
         lo += Avx2.MultiplyAddAdjacent(low, lowLo) + Avx2.MultiplyAddAdjacent(high, highLo);
     }
 
-    /// <summary>256·Σhi + Σlo per int32 lane (exact), as floats.</summary>
+    /// <summary>256·Σhi + Σlo per int32 lane, less <paramref name="less"/> in lane 0 (exact), as floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen(Vector256<short> hi, Vector256<short> lo)
+    private static Vector256<float> Widen(Vector256<short> hi, Vector256<short> lo, int less)
     {
         var one = Vector256.Create((short)1);
         Vector256<int> sum = Vector256.ShiftLeft(Avx2.MultiplyAddAdjacent(hi, one), 8) + Avx2.MultiplyAddAdjacent(lo, one);
-        return Avx.ConvertToVector256Single(sum);
+        return Avx.ConvertToVector256Single(sum - Vector256.CreateScalar(less));
     }
+
+    /// <summary>Row <paramref name="row"/>'s offset in group <paramref name="g"/>: weight = scale·(code − offset).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Offset(DirectWeights w, int row, int g) =>
+        w.CodeBias + (w.ZeroPoints.Length == 0 ? 0 : w.ZeroPoints[(row * w.GroupsPerRow) + g]);
 }

@@ -11,16 +11,19 @@ namespace ModelBuild.Runtime;
 /// palette on the narrow int8 grid) at batch 1–3 on AVX2 without AVX-512, in integers as <see cref="FixedPoint4"/>
 /// does for linear codes: one <c>vpshufb</c> per 32 codes looks up u = k − min k (0–127) of the row's book, and u times
 /// x's two signed bytes (x̂ = 128·hi + lo, both within ±64: <see cref="FixedPointInputs.QuantizeNarrower"/>) is summed
-/// exactly with <c>vpmaddubsw</c>; so Σ k·x = Σ u·x̂ + (min k)·Σx.
+/// exactly with <c>vpmaddubsw</c>; Σ k·x̂ = Σ u·x̂ + (min k)·Σx̂, all in int32.
 /// </summary>
 /// <remarks>
 /// Bounds: a pair of products is at most 2·127·64, so the two pairs of a 64-column chunk (low and high nibbles) share
 /// one int16 sum per half, widened once per chunk (<c>vpmaddwd</c>); a segment of at most 256 columns sums to under
-/// 2^28 in int32 and is rounded once to float when scaled by its step. Per 64 codes of a row: one load, three operations
+/// 2^28 in int32, min k·Σx̂ (≤ 2^28) is added to it, and the sum is rounded once to float when scaled by its step. Per 64 codes of a row: one load, three operations
 /// to split nibbles, two lookups, four multiplies, two int16 adds, two widenings and two int32 adds, against
 /// <see cref="BiasedGridPalette16Gemv"/>'s 6 shuffles, 4 shift/mask operations and 8 FMAs (an x split into a byte and
 /// its 256ths, with lo up to ±128, needed a widening per pair: 5 % slower on the wide MLP). The rounding of x gives the
-/// error Σ|k·s|·|x − x̂| with |x − x̂| ≤ 2^−13 of the step block's largest |x|.
+/// error Σ|k·s|·|x − x̂| with |x − x̂| ≤ 2^−13 of the step block's largest |x|. That bound is relative to the block's
+/// largest input whatever the weights: unlike <see cref="FixedPoint4"/>, which leaves matrices with exact-zero codes to
+/// the float kernel, a palette whose entry 0 marks pruned weights still takes this kernel, so a huge input on a pruned
+/// column coarsens its block's step (the float kernels' Σx corrections lose such a weight's exactness too, by less).
 /// </remarks>
 internal static partial class DirectDense
 {
@@ -39,19 +42,11 @@ internal static partial class DirectDense
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FixedPointPaletteBody(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
     {
-        int n = w.Rows, k = w.Cols;
-        if (!FixedInputs(x, rows, k, 7, out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks))
+        int n = w.Rows, k = w.Cols, chunks = (k + FixedChunk - 1) / FixedChunk;
+        if (!FixedInputs(x, rows, k, 7, out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks, out Span<int> chunkSums))
         {
             BiasedGridPalette16Gemv.Run(x, w, y, rows, ep);
             return;
-        }
-
-        Span<float> sums = stackalloc float[MaxDirectRows];
-        Span<float> lanes = stackalloc float[8];
-        for (int r = 0; r < rows; r++)
-        {
-            GroupSums(x.Slice(r * k, k), k, lanes); // k is a multiple of 16: the lane sums cover every column
-            sums[r] = Simd.ShortSum(Vector256.Create<float>(lanes));
         }
 
         ref byte biased = ref MemoryMarshal.GetArrayDataReference(w.BiasedSteps);
@@ -63,13 +58,14 @@ internal static partial class DirectDense
             Vector256<byte> t0 = LowSteps(ref biased, book0), t1 = LowSteps(ref biased, book1);
             ref byte c0 = ref Unsafe.Add(ref w.CodeStart, (nint)j * w.RowBytes);
             ref byte c1 = ref Unsafe.Add(ref w.CodeStart, (nint)j1 * w.RowBytes);
+            int min0 = (int)w.StepBases[book0] + 128, min1 = (int)w.StepBases[book1] + 128;
             for (int r = 0; r < rows; r++)
             {
-                (float d0, float d1) = PaletteRows2(ref c0, ref c1, t0, t1, ref xs[r * xBytes], ref steps[r * blocks], k, w.RowBytes, prefetch);
-                y[(r * n) + j] = ep.Apply(j, w.GridScales[book0] * (d0 + ((w.StepBases[book0] + 128) * sums[r])), 0);
+                (float d0, float d1) = PaletteRows2(ref c0, ref c1, t0, t1, min0, min1, ref xs[r * xBytes], ref steps[r * blocks], ref chunkSums[r * chunks], k, w.RowBytes, prefetch);
+                y[(r * n) + j] = ep.Apply(j, w.GridScales[book0] * d0, 0);
                 if (j1 > j)
                 {
-                    y[(r * n) + j1] = ep.Apply(j1, w.GridScales[book1] * (d1 + ((w.StepBases[book1] + 128) * sums[r])), 0);
+                    y[(r * n) + j1] = ep.Apply(j1, w.GridScales[book1] * d1, 0);
                 }
             }
         }
@@ -80,9 +76,13 @@ internal static partial class DirectDense
     private static Vector256<byte> LowSteps(ref byte biased, int book) =>
         GridPalette16Gemv.Table(ref Unsafe.As<byte, sbyte>(ref biased), book).AsByte() & Vector256.Create((byte)0x7F);
 
-    /// <summary>Σ u·x̂ of two weight rows (u looked up in <paramref name="t0"/> and <paramref name="t1"/>), in x's units.</summary>
+    /// <summary>
+    /// Σ k·x̂ of two weight rows in x's units: Σ u·x̂ (u = k − min k looked up in <paramref name="t0"/> and
+    /// <paramref name="t1"/>) plus min k·Σx̂, per segment in exact int32.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (float, float) PaletteRows2(ref byte c0, ref byte c1, Vector256<byte> t0, Vector256<byte> t1, ref sbyte xs, ref float steps, int k, nint rowBytes, bool prefetch)
+    private static unsafe (float, float) PaletteRows2(
+        ref byte c0, ref byte c1, Vector256<byte> t0, Vector256<byte> t1, int min0, int min1, ref sbyte xs, ref float steps, ref int chunkSums, int k, nint rowBytes, bool prefetch)
     {
         byte* next = RowPrefetch.Next(ref c0, 2, rowBytes);
         Vector256<float> a0 = default, a1 = default;
@@ -105,9 +105,15 @@ internal static partial class DirectDense
                 LookedUpProducts(Codes32(ref c1, bytes, k - at), t1, lowHi, lowLo, highHi, highLo, ref hi1, ref lo1);
             }
 
+            int sumX = 0;
+            for (int c = start / FixedChunk; c < (end + FixedChunk - 1) / FixedChunk; c++)
+            {
+                sumX += Unsafe.Add(ref chunkSums, c);
+            }
+
             var step = Vector256.Create(Unsafe.Add(ref steps, start / FixedPointInputs.BlockSize));
-            a0 = Simd.MulAdd(Avx.ConvertToVector256Single(Vector256.ShiftLeft(hi0, 7) + lo0), step, a0);
-            a1 = Simd.MulAdd(Avx.ConvertToVector256Single(Vector256.ShiftLeft(hi1, 7) + lo1), step, a1);
+            a0 = Simd.MulAdd(Avx.ConvertToVector256Single(Vector256.ShiftLeft(hi0, 7) + lo0 + Vector256.CreateScalar(min0 * sumX)), step, a0);
+            a1 = Simd.MulAdd(Avx.ConvertToVector256Single(Vector256.ShiftLeft(hi1, 7) + lo1 + Vector256.CreateScalar(min1 * sumX)), step, a1);
         }
 
         return (Simd.ShortSum(a0), Simd.ShortSum(a1));

@@ -13,7 +13,7 @@ namespace ModelBuild.Runtime;
 /// Within a block whose largest |x| is m, with 2^e ≤ m &lt; 2^(e+1), x is rounded (to nearest even) to a multiple of
 /// 2^(e−14) and saturated to int16, so |x − x̂| ≤ 2^−15·m: about float16's precision relative to the block's largest
 /// value, and 2^7 finer than the int8 weights it multiplies. Blocks with m &lt; 2^−112 use the step 2^−126 (their error
-/// stays below 2^−127). A block's dot product with int8 weights is then an exact integer, |Σ| ≤ 256 · 128 · 32768 = 2^30.
+/// stays below 2^−127; the narrow forms' steps there are 2^−125 and 2^−124). A block's dot product with int8 weights is then an exact integer, |Σ| ≤ 256 · 128 · 32768 = 2^30.
 /// Requires AVX2 (<c>vcvtps2dq</c>, <c>vpackssdw</c>).
 /// </remarks>
 internal static class FixedPointInputs

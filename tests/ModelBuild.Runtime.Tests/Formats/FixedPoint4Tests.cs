@@ -18,11 +18,13 @@ public sealed class FixedPoint4Tests
     {
         var data = new TheoryData<int, int, int, int, bool>();
 
-        // K: one block; one chunk; a chunk + a block; the wide MLP's 784 (12 chunks + 16); 304 and 528 cross a 256-column
-        // step block mid-group; 1024 (4 step blocks). Groups: per channel (0), 64, 128, 256, 512 and 192 (across step blocks).
-        foreach ((int k, int group) in new[] { (16, 0), (64, 0), (80, 0), (784, 0), (304, 0), (528, 64), (1024, 0), (1024, 64), (1024, 128), (768, 256), (1024, 512), (784, 64), (960, 192) })
+        // K: one block; one chunk; a chunk + a block; 96 and 352 (a last chunk of 32 columns); the wide MLP's 784 (12
+        // chunks + 16); 304 and 528 cross a 256-column step block mid-group; 1024 (4 step blocks). Groups: per channel (0),
+        // 64, 128, 256, 512 and 192 (across step blocks). Zero points on every other case.
+        (int K, int Group)[] shapes = [(16, 0), (64, 0), (80, 0), (96, 0), (352, 64), (784, 0), (304, 0), (528, 64), (1024, 0), (1024, 64), (1024, 128), (768, 256), (1024, 512), (784, 64), (960, 192)];
+        for (int i = 0; i < shapes.Length; i++)
         {
-            data.Add(1 + (k % 3), 5 + (k % 4), k, group, k % 2 == 0);
+            data.Add(1 + (i % 3), 5 + (i % 4), shapes[i].K, shapes[i].Group, i % 2 == 0);
         }
 
         data.Add(3, 9, 784, 0, true);
@@ -51,22 +53,22 @@ public sealed class FixedPoint4Tests
             double[] blockMax = xr.Chunk(FixedPointInputs.BlockSize).Select(c => c.Max(Math.Abs)).ToArray();
             for (int j = 0; j < n; j++)
             {
-                // The kernel's own arithmetic: Σ code·x̂ per group (exact integers times powers of two), minus offset·Σx; the
-                // slack (2e-5 of Σ|terms|) is float32 summation of Σx over up to 128 terms per lane.
+                // The kernel's arithmetic is Σ w·x̂ with exact integer segment sums: only float32 rounding of a few sums
+                // is left (2e-6 of Σ|w·x̂|). Against the true input, the rounding of x adds at most Σ|w|·|x − x̂|.
                 double same = bias[j], exact = bias[j], magnitude = Math.Abs(bias[j]), bound = 0;
                 for (int c = 0; c < k; c++)
                 {
-                    int at = (j * perRow) + (c / g);
-                    double offset = 8 + (w.ZeroPoints.Length == 0 ? 0 : w.ZeroPoints[at]);
-                    same += scales[at] * ((codes[(j * k) + c] * rounded[c]) - (offset * xr[c]));
-                    exact += wd[(j * k) + c] * xr[c];
-                    magnitude += Math.Abs(scales[at] * codes[(j * k) + c] * xr[c]) + Math.Abs(scales[at] * offset * xr[c]);
-                    bound += Math.Abs(scales[at] * codes[(j * k) + c]) * blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -14);
+                    double weight = wd[(j * k) + c];
+                    same += weight * rounded[c];
+                    exact += weight * xr[c];
+                    magnitude += Math.Abs(weight * rounded[c]);
+                    bound += Math.Abs(weight) * Math.Abs(xr[c] - rounded[c]);
+                    Assert.True(Math.Abs(xr[c] - rounded[c]) <= blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -14));
                 }
 
                 float actual = y[(r * n) + j];
-                Assert.True(Math.Abs(actual - same) <= 2e-5 * magnitude, $"row {r}, output {j}: {actual:R} against {same:R} on the rounded input (magnitude {magnitude:G4})");
-                Assert.True(Math.Abs(actual - exact) <= bound + (2e-5 * magnitude), $"row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
+                Assert.True(Math.Abs(actual - same) <= 2e-6 * magnitude, $"row {r}, output {j}: {actual:R} against {same:R} on the rounded input (magnitude {magnitude:G4})");
+                Assert.True(Math.Abs(actual - exact) <= bound + (2e-6 * magnitude), $"row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
             }
         }
     }
@@ -94,14 +96,12 @@ public sealed class FixedPoint4Tests
         var rng = new Random(k + rowsPerBook);
         int books = (N + rowsPerBook - 1) / rowsPerBook;
         var tables = new float[books * 16];
-        var lowest = new double[books]; // min k·s of each book: the kernel sums k − min k against x̂
         for (int b = 0; b < books; b++)
         {
             // Steps k·s with distinct k in [−63, 63], one of them ±63 (so the runtime derives this s: the narrow grid).
             float s = rng.Next(16, 1024) / 65536f;
             int end = rng.Next(2) == 0 ? 63 : -63;
             int[] steps = [.. Enumerable.Range(-62, 125).OrderBy(_ => rng.Next()).Take(15).Append(end)];
-            lowest[b] = steps.Min() * (double)s;
             for (int e = 0; e < 16; e++)
             {
                 tables[(b * 16) + e] = steps[e] * s;
@@ -127,35 +127,49 @@ public sealed class FixedPoint4Tests
                 double same = 0, exact = 0, magnitude = 0, bound = 0;
                 for (int c = 0; c < k; c++)
                 {
-                    double weight = tables[(j / rowsPerBook * 16) + codes[(j * k) + c]], min = lowest[j / rowsPerBook];
-                    same += ((weight - min) * rounded[c]) + (min * x[(r * k) + c]);
-                    exact += weight * x[(r * k) + c];
-                    magnitude += Math.Abs(weight * x[(r * k) + c]);
-                    bound += Math.Abs(weight) * blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -13);
+                    double weight = tables[(j / rowsPerBook * 16) + codes[(j * k) + c]], xc = x[(r * k) + c];
+                    same += weight * rounded[c];
+                    exact += weight * xc;
+                    magnitude += Math.Abs(weight * rounded[c]);
+                    bound += Math.Abs(weight) * Math.Abs(xc - rounded[c]);
+                    Assert.True(Math.Abs(xc - rounded[c]) <= blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -13));
                 }
 
-                // The kernel sums k − min k against x̂ and adds min k·Σx: float32 roundings of sums up to ~130·Σ|x·s|.
-                double slack = 2e-5 * 130 * magnitude / 63;
+                // Σ k·x̂ in exact integer segments: float32 rounding of a few sums only (2e-6 of Σ|w·x̂|).
                 float actual = y[(r * N) + j];
-                Assert.True(Math.Abs(actual - same) <= slack, $"row {r}, output {j}: {actual:R} against {same:R} on the rounded input");
-                Assert.True(Math.Abs(actual - exact) <= bound + slack, $"row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
+                Assert.True(Math.Abs(actual - same) <= 2e-6 * magnitude, $"row {r}, output {j}: {actual:R} against {same:R} on the rounded input");
+                Assert.True(Math.Abs(actual - exact) <= bound + (2e-6 * magnitude), $"row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
             }
         }
     }
 
     [SkippableFact]
-    public void Non_finite_inputs_take_the_float_kernel()
+    public void Non_finite_inputs_take_the_float_kernels()
     {
-        Skip.IfNot(Avx2.IsSupported, "the 4-bit fixed-point kernel needs AVX2");
+        Skip.IfNot(Avx2.IsSupported, "the 4-bit fixed-point kernels need AVX2");
         var rng = new Random(5);
         (DirectWeights w, _, _, _, _, _) = Weights(rng, 6, 128, 0, false);
-        foreach (float bad in new[] { float.NaN, float.PositiveInfinity })
+        var palette = new float[16];
+        for (int e = 0; e < 16; e++)
+        {
+            palette[e] = (e == 15 ? 63 : e - 7) / 256f;
+        }
+
+        DirectWeights p = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("p", WeightFormat.Float32, [6, 128], Concat([4, 0, 0, 0], U32(6), F32(palette),
+            Bits([.. Enumerable.Range(0, 6 * 128).Select(_ => rng.Next(16))], 4))) { FormatOverride = 5 }])).DenseMatrix(0).Direct!;
+        Assert.NotEmpty(p.BiasedSteps);
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
         {
             float[] x = TestData.Floats(rng, 128);
             x[70] = bad;
             var y = new float[6];
+            var expected = new float[6];
             DirectDense.FixedPoint4(x, w, y, 1, new Epilogue([], Activation.None));
-            Assert.All(y, v => Assert.False(float.IsFinite(v), "a NaN or infinity in x reaches every output, as in the float kernel"));
+            DirectDense.Gemv<SplitBlock<FourBits>, LinearValues>(x, w, expected, 1, new Epilogue([], Activation.None));
+            Assert.Equal(expected, y); // the float kernel's own bits: the call went there
+            DirectDense.FixedPointPalette(x, p, y, 1, new Epilogue([], Activation.None));
+            BiasedGridPalette16Gemv.Run(x, p, expected, 1, new Epilogue([], Activation.None));
+            Assert.Equal(expected, y);
         }
     }
 
