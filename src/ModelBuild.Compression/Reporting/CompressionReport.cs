@@ -94,9 +94,11 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
             Line(sb, "");
             Line(sb, "## Manifest as applied");
             Line(sb, "");
-            Line(sb, "```json");
+            // A fence longer than any run of backticks in the text (a manifest's comments may hold one).
+            string fence = new('`', Math.Max(3, LongestBacktickRun(manifest) + 1));
+            Line(sb, fence + "json");
             Line(sb, manifest.ReplaceLineEndings("\n").TrimEnd('\n'));
-            Line(sb, "```");
+            Line(sb, fence);
         }
 
         return sb.ToString();
@@ -140,7 +142,7 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
         Line(sb, "|" + string.Concat(columns.Select(c => c.Numeric ? "---:|" : "---|")));
         foreach (var w in Weights)
         {
-            Line(sb, "| " + string.Join(" | ", columns.Select((c, i) => i == 0 ? $"`{MarkdownCell(c.Cell(w))}`" : MarkdownCell(c.Cell(w)))) + " |");
+            Line(sb, "| " + string.Join(" | ", columns.Select((c, i) => i == 0 ? CodeSpan(MarkdownCell(c.Cell(w))) : MarkdownCell(c.Cell(w)))) + " |");
         }
 
         Line(sb, "| " + string.Join(" | ", columns.Select((c, i) => i == 0 ? $"**{c.Total}**" : c.Total)) + " |");
@@ -149,7 +151,28 @@ public sealed partial record CompressionReport(string ModelFile, string Manifest
         Line(sb, "Columns: " + string.Join("; ", explained) + ".");
     }
 
-    private static string MarkdownCell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
+    /// <summary>A table cell's text: pipes escaped, line breaks as spaces (a row is one line).</summary>
+    private static string MarkdownCell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
+
+    /// <summary>Text as inline code whatever backticks it holds: a longer run of backticks around it, padded when it starts or ends with one.</summary>
+    private static string CodeSpan(string text)
+    {
+        string ticks = new('`', LongestBacktickRun(text) + 1);
+        string pad = text.StartsWith('`') || text.EndsWith('`') ? " " : "";
+        return ticks + pad + text + pad + ticks;
+    }
+
+    private static int LongestBacktickRun(string text)
+    {
+        int longest = 0, run = 0;
+        foreach (char c in text)
+        {
+            run = c == '`' ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+
+        return longest;
+    }
 
     /// <summary>The report as indented JSON (LF line ends); non-finite numbers (exact weights) are written as null.</summary>
     public string ToJson() => CompressionReportJson.Write(this);

@@ -56,6 +56,21 @@ public sealed class CompressionReportTests
     }
 
     [Fact]
+    public void Markdown_keeps_hostile_names_and_manifests_inside_their_cells_and_fences()
+    {
+        var report = new CompressionReport("m.onnx", "quantize(int8)", [WeightReportRow.ForFloat("a`b|c\nd", [2])])
+        {
+            ManifestText = "{ /* ```\n} not the end */ \"passes\": [] }",
+        };
+        string[] lines = report.ToMarkdown().Split('\n');
+
+        Assert.Contains("| ``a`b\\|c d`` | 2 | 2 | float32 | 8 | 8 | 32.00 |", lines);
+        int open = Array.IndexOf(lines, "````json");
+        Assert.True(open > 0, "a fence longer than the manifest's own run of three backticks");
+        Assert.Equal("````", lines[open + 3]);
+    }
+
+    [Fact]
     public void Output_is_deterministic()
     {
         Assert.Equal(Sample().ToJson(), Sample().ToJson());
