@@ -21,6 +21,9 @@ internal static unsafe class GuardedInput
         context.ReadInputInPlace(value, p, data.Length, shape);
     }
 
+    /// <summary>A copy of <paramref name="bytes"/> in read-only memory followed by an inaccessible page (Linux; elsewhere a pinned copy).</summary>
+    public static byte* Bytes(byte[] bytes) => Copy(bytes);
+
     private static T* Copy<T>(T[] data)
         where T : unmanaged
     {

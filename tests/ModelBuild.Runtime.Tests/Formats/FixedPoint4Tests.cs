@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using ModelBuild.Runtime.Formats;
 using static ModelBuild.Runtime.Tests.Formats.TestPack;
@@ -170,6 +171,53 @@ public sealed class FixedPoint4Tests
             DirectDense.FixedPointPalette(x, p, y, 1, new Epilogue([], Activation.None));
             BiasedGridPalette16Gemv.Run(x, p, expected, 1, new Epilogue([], Activation.None));
             Assert.Equal(expected, y);
+        }
+    }
+
+    /// <summary>
+    /// Codes read in place (row-blocked, flag bit 2) from a blob whose last byte is followed by an inaccessible page: the
+    /// last row's last chunk holds 16 columns (8 bytes), so a whole 32-byte load there would read 24 bytes past the row,
+    /// beyond its 8 spare bytes, and fault. Both kernels must read only the chunk's whole blocks.
+    /// </summary>
+    [SkippableFact]
+    public unsafe void Last_chunk_reads_stop_at_the_row_end()
+    {
+        Skip.IfNot(Avx2.IsSupported && OperatingSystem.IsLinux(), "needs AVX2 and mmap guard pages");
+        const int N = 3, K = 80;
+        var rng = new Random(21);
+        int[] codes = [.. Enumerable.Range(0, N * K).Select(_ => rng.Next(16))];
+        float[] scales = [.. Enumerable.Range(0, N).Select(_ => 0.01f + (0.1f * rng.NextSingle()))];
+        var table = new float[16];
+        for (int e = 0; e < 16; e++)
+        {
+            table[e] = (e == 15 ? 63 : e - 7) / 256f;
+        }
+
+        foreach ((byte format, byte[] header) in new[] { ((byte)4, Concat([4, 4, 0, 0], U32(K), F32(scales))), ((byte)5, Concat([4, 4, 0, 0], U32(N), F32(table))) })
+        {
+            byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, K], Concat(header, RowBlocked(codes, 4, N, K))) { FormatOverride = format }]);
+            byte* guarded = GuardedInput.Bytes(blob);
+            DirectWeights w = WeightBlob.Load(new ReadOnlySpan<byte>(guarded, blob.Length), new object()).DenseMatrix(0).Direct!;
+            Assert.True(w.CodesInPlace);
+            Assert.True(blob.Length - (int)((byte*)Unsafe.AsPointer(ref w.CodeStart) - guarded) - (N * K / 2) < 24, "the guard page lies within a 32-byte load of the last chunk");
+            float[] x = TestData.Floats(rng, K);
+            var y = new float[N];
+            var expected = new float[N];
+            if (format == 4)
+            {
+                DirectDense.FixedPoint4(x, w, y, 1, new Epilogue([], Activation.None));
+                DirectDense.Gemv<SplitBlock<FourBits>, LinearValues>(x, w, expected, 1, new Epilogue([], Activation.None));
+            }
+            else
+            {
+                DirectDense.FixedPointPalette(x, w, y, 1, new Epilogue([], Activation.None));
+                BiasedGridPalette16Gemv.Run(x, w, expected, 1, new Epilogue([], Activation.None));
+            }
+
+            for (int j = 0; j < N; j++)
+            {
+                Assert.True(Math.Abs(y[j] - expected[j]) <= 1e-3 * (1 + Math.Abs(expected[j])), $"format {format}, output {j}: {y[j]} against {expected[j]}");
+            }
         }
     }
 
