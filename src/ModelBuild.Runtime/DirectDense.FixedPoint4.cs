@@ -121,6 +121,19 @@ internal static partial class DirectDense
         return true;
     }
 
+    /// <summary>Σx̂ over columns [<paramref name="start"/>, <paramref name="end"/>) from the per-chunk sums (start a multiple of 64; x̂ is zero past the columns).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SegmentSum(ref int chunkSums, int start, int end)
+    {
+        int sum = 0;
+        for (int c = start / FixedChunk; c < (end + FixedChunk - 1) / FixedChunk; c++)
+        {
+            sum += Unsafe.Add(ref chunkSums, c);
+        }
+
+        return sum;
+    }
+
     /// <summary>Σ of 64 codes (|Σ| ≤ 2^20), exact: pairs widened to int32 by <c>vpmaddwd</c> with ones.</summary>
     private static int ChunkSum(ReadOnlySpan<short> codes)
     {
@@ -239,11 +252,7 @@ internal static partial class DirectDense
                 }
 
                 // Σx̂ over the segment, for offset·Σx̂ (exact integers: offsets are 1–15 here, |Σx̂| ≤ 2^22).
-                int sumX = 0;
-                for (int c = start / FixedChunk; c < (end + FixedChunk - 1) / FixedChunk; c++)
-                {
-                    sumX += Unsafe.Add(ref chunkSums, c);
-                }
+                int sumX = SegmentSum(ref chunkSums, start, end);
 
                 var step = Vector256.Create(Unsafe.Add(ref steps, start / FixedPointInputs.BlockSize));
                 a0 = Simd.MulAdd(Widen(h0, l0, Offset(w, j, g) * sumX), step, a0);

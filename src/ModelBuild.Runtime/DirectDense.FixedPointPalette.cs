@@ -105,11 +105,7 @@ internal static partial class DirectDense
                 LookedUpProducts(Codes32(ref c1, bytes, k - at), t1, lowHi, lowLo, highHi, highLo, ref hi1, ref lo1);
             }
 
-            int sumX = 0;
-            for (int c = start / FixedChunk; c < (end + FixedChunk - 1) / FixedChunk; c++)
-            {
-                sumX += Unsafe.Add(ref chunkSums, c);
-            }
+            int sumX = SegmentSum(ref chunkSums, start, end);
 
             var step = Vector256.Create(Unsafe.Add(ref steps, start / FixedPointInputs.BlockSize));
             a0 = Simd.MulAdd(Avx.ConvertToVector256Single(Vector256.ShiftLeft(hi0, 7) + lo0 + Vector256.CreateScalar(min0 * sumX)), step, a0);
