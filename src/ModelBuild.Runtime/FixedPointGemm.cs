@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ModelBuild.Runtime.Formats;
 
 namespace ModelBuild.Runtime;
 
@@ -23,7 +24,7 @@ namespace ModelBuild.Runtime;
 /// the float GEMM's sparse-row kernel skips zeros, which is faster there), and when x holds a NaN or an infinity (the
 /// float path propagates them).
 /// </remarks>
-internal static class FixedPointGemm
+internal static partial class FixedPointGemm
 {
     private const int Nr = 16;
     private const int Mr = 6;
@@ -61,20 +62,20 @@ internal static class FixedPointGemm
     /// <remarks>Not where 512-bit vectors are on: the 512-bit float tile's peak is as high, and a 512-bit form is not written yet.</remarks>
     public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
         Enabled && rows >= DenseGemm.MinRows && level == SimdLevel.Vector256 && Avx2.IsSupported && (!Wide512.Enabled || EvenWith512)
-        && w.Format == WeightFormat.Int8 && w.Direct is null && w.Sparse is null && w.Half is null
-        && (long)w.Rows * w.Cols <= DenseGemm.MaxPackedWeights;
+        && ((w.Format == WeightFormat.Int8 && w.Direct is null && w.Sparse is null && w.Half is null && (long)w.Rows * w.Cols <= DenseGemm.MaxPackedWeights)
+            || (w.Direct is { } direct && TakesCodes(direct)));
 
     /// <summary>
     /// <c>y[r, j] = act(scale_j · Σ_k x̂[r, k]·q[j, k] + bias_j)</c>, x̂ the rounded inputs (see the class summary).
     /// </summary>
     /// <param name="x">Inputs, <c>rows × K</c>.</param>
-    /// <param name="w">Int8 symmetric weights, <c>N × K</c>.</param>
+    /// <param name="w">Int8 symmetric weights, <c>N × K</c>, or 4-bit codes <see cref="TakesCodes"/> accepts.</param>
     /// <param name="bias">N floats or empty.</param>
     /// <param name="y">Outputs, <c>rows × N</c>.</param>
     /// <param name="rows">Input rows.</param>
     /// <param name="act">The fused activation.</param>
     /// <param name="threads">Threads to split the panels over (<see cref="IntraOp"/>); every output is computed the same way for any count.</param>
-    /// <returns>False, with y untouched, when the float GEMM should run instead (sparse x, or a NaN or an infinity in x).</returns>
+    /// <returns>False, with y untouched, when the float GEMM should run instead (sparse x with int8 weights, or a NaN or an infinity in x).</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool Run(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads = 1) =>
         RunBody(x, w, bias, y, rows, act, threads);
@@ -84,7 +85,10 @@ internal static class FixedPointGemm
     private static unsafe bool RunBody(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads)
     {
         int n = w.Rows, k = w.Cols, kPad = (k + 1) & ~1, blocks = FixedPointInputs.Blocks(k);
-        if (DenseGemm.CountNonzeros(ref MemoryMarshal.GetReference(x), k, 0, rows, k) <= SparseBelow * rows * k)
+        DirectWeights? direct = w.Direct;
+
+        // Only int8 has a float GEMM that skips zeros (DirectGemm decodes every weight whatever x holds).
+        if (direct is null && DenseGemm.CountNonzeros(ref MemoryMarshal.GetReference(x), k, 0, rows, k) <= SparseBelow * rows * k)
         {
             return false;
         }
@@ -96,7 +100,7 @@ internal static class FixedPointGemm
             return false;
         }
 
-        (sbyte[] panels, float[] scales) = w.PackedDenseInt8(Nr);
+        (sbyte[]? panels, float[]? scales) = direct is null ? w.PackedDenseInt8(Nr) : (null, null);
         var shape = new Shape(rows, n, k, kPad, blocks, !bias.IsEmpty, act == Activation.Relu);
         int count = (n + Nr - 1) / Nr;
 
@@ -110,7 +114,7 @@ internal static class FixedPointGemm
         fixed (float* ps = steps, pb = paddedBias, pscales = scales, py = y)
         fixed (sbyte* pw = panels)
         {
-            var operands = new Operands(shape, pc, ps, pw, pscales, pb, py);
+            var operands = new Operands(shape, pc, ps, pw, pscales, pb, py, direct);
             if (parts <= 1)
             {
                 Panels(operands, 0, count);
@@ -130,8 +134,11 @@ internal static class FixedPointGemm
     /// <summary>The sizes of one call.</summary>
     private readonly record struct Shape(int Rows, int N, int K, int KPad, int Blocks, bool HasBias, bool Relu);
 
-    /// <summary>A call's operands as pointers (fixed by <see cref="RunBody"/> for the call): x's codes and steps, the int8 panels, their scales, the padded bias, y.</summary>
-    private readonly unsafe struct Operands(Shape shape, short* codes, float* steps, sbyte* panels, float* scales, float* bias, float* y)
+    /// <summary>
+    /// A call's operands as pointers (fixed by <see cref="RunBody"/> for the call): x's codes and steps, the int8 panels
+    /// and their scales (null for 4-bit codes), the padded bias, y, and the 4-bit codes (null for int8).
+    /// </summary>
+    private readonly unsafe struct Operands(Shape shape, short* codes, float* steps, sbyte* panels, float* scales, float* bias, float* y, DirectWeights? direct)
     {
         public Shape Shape { get; } = shape;
 
@@ -146,6 +153,8 @@ internal static class FixedPointGemm
         public float* Bias { get; } = bias;
 
         public float* Y { get; } = y;
+
+        public DirectWeights? Direct { get; } = direct;
     }
 
     [ThreadStatic]
@@ -181,8 +190,16 @@ internal static class FixedPointGemm
             Span<float> edge = whole ? default : ThreadScratch.Get(ref t_edge, s.Rows * Nr);
             ref float c = ref whole ? ref o.Y[p * Nr] : ref MemoryMarshal.GetReference(edge);
             nint ldc = whole ? n : Nr;
-            Panel(s, ref *o.Codes, steps, ref o.Panels[(long)p * k * Nr], pairs, ref o.Scales[p * Nr],
-                ref s.HasBias ? ref o.Bias[p * Nr] : ref Unsafe.NullRef<float>(), ref c, ldc, whole ? Nr : n - (p * Nr));
+            ref float bias = ref s.HasBias ? ref o.Bias[p * Nr] : ref Unsafe.NullRef<float>();
+            if (o.Direct is { } direct)
+            {
+                CodePanel(s, ref *o.Codes, steps, direct, p, pairs, ref bias, ref c, ldc);
+            }
+            else
+            {
+                Panel(s, ref *o.Codes, steps, ref o.Panels[(long)p * k * Nr], pairs, ref o.Scales[p * Nr], ref bias, ref c, ldc, whole ? Nr : n - (p * Nr));
+            }
+
             if (!whole)
             {
                 var y = new Span<float>(o.Y, s.Rows * n);
@@ -235,7 +252,7 @@ internal static class FixedPointGemm
             for (int r = 0; r < s.Rows; r += Mr)
             {
                 Tile(s, ref Unsafe.Add(ref codes, ((nint)r * s.KPad) + k0), steps, b, r, Math.Min(Mr, s.Rows - r), pairs, (kc + 1) / 2,
-                    ref Unsafe.Add(ref c, r * ldc), ldc, first, last, ref scale, ref bias);
+                    ref Unsafe.Add(ref c, r * ldc), ldc, first, last, ref scale, ref bias, ref Unsafe.NullRef<float>());
             }
         }
     }
@@ -261,12 +278,13 @@ internal static class FixedPointGemm
 
     /// <summary>
     /// Rows [r, r + <paramref name="live"/>) × the panel's 16 channels over one K block of <paramref name="pairCount"/> input
-    /// pairs: exact int32 sums, then per output <c>acc·step (+ y)</c>, and on the last block <c>act(that·scale + bias)</c>.
-    /// Rows past <paramref name="live"/> compute row r's values again and are not stored.
+    /// pairs: exact int32 sums, then per output <c>acc·step (+ y)</c> (times the channels' <paramref name="groupScale"/>
+    /// unless it is a null ref), and on the last block <c>act(that·scale + bias)</c>. Rows past <paramref name="live"/>
+    /// compute row r's values again and are not stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(in Shape s, ref short x, ReadOnlySpan<float> steps, int block, int r, int live, Span<short> pairs, int pairCount,
-        ref float c, nint ldc, bool first, bool last, ref float scale, ref float bias)
+        ref float c, nint ldc, bool first, bool last, ref float scale, ref float bias, ref float groupScale)
     {
         ref int x0 = ref Unsafe.As<short, int>(ref x);
         nint pitch = s.KPad / 2; // int32 pairs per row
@@ -302,7 +320,7 @@ internal static class FixedPointGemm
             c51 += Avx2.MultiplyAddAdjacent(a, b1);
         }
 
-        var epilogue = new Out(s, steps, block, first, last, ref scale, ref bias);
+        var epilogue = new Out(s, steps, block, first, last, ref scale, ref bias, ref groupScale);
         epilogue.Row(r, c00, c01, ref c);
         if (live > 1)
         {
@@ -330,7 +348,10 @@ internal static class FixedPointGemm
         }
     }
 
-    /// <summary>What a block's int32 sums become: <c>v = acc·step + (first ? 0 : y)</c>; on the last block <c>act(v·scale + bias)</c>.</summary>
+    /// <summary>
+    /// What a block's int32 sums become: <c>v = acc·step·g + (first ? 0 : y)</c>, g the 16 channels' group scales or 1
+    /// (a null ref); on the last block <c>act(v·scale + bias)</c>.
+    /// </summary>
     private readonly ref struct Out
     {
         private readonly ReadOnlySpan<float> _steps;
@@ -338,22 +359,30 @@ internal static class FixedPointGemm
         private readonly bool _first, _last, _bias, _relu;
         private readonly ref float _scale;
         private readonly ref float _biasRef;
+        private readonly ref float _groupScale;
 
-        public Out(in Shape s, ReadOnlySpan<float> steps, int block, bool first, bool last, ref float scale, ref float bias)
+        public Out(in Shape s, ReadOnlySpan<float> steps, int block, bool first, bool last, ref float scale, ref float bias, ref float groupScale)
         {
             _steps = steps;
             (_blocks, _block, _first, _last, _bias, _relu) = (s.Blocks, block, first, last, s.HasBias, s.Relu);
             _scale = ref scale;
             _biasRef = ref bias;
+            _groupScale = ref groupScale;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Row(int r, Vector256<int> lo, Vector256<int> hi, ref float y)
         {
-            var step = Vector256.Create(_steps[(r * _blocks) + _block]);
+            Vector256<float> step0 = Vector256.Create(_steps[(r * _blocks) + _block]), step1 = step0;
+            if (!Unsafe.IsNullRef(ref _groupScale))
+            {
+                step0 *= Vector256.LoadUnsafe(ref _groupScale);
+                step1 *= Vector256.LoadUnsafe(ref _groupScale, 8);
+            }
+
             Vector256<float> v0 = Avx.ConvertToVector256Single(lo), v1 = Avx.ConvertToVector256Single(hi);
-            v0 = _first ? v0 * step : Fma.MultiplyAdd(v0, step, Vector256.LoadUnsafe(ref y));
-            v1 = _first ? v1 * step : Fma.MultiplyAdd(v1, step, Vector256.LoadUnsafe(ref y, 8));
+            v0 = _first ? v0 * step0 : Fma.MultiplyAdd(v0, step0, Vector256.LoadUnsafe(ref y));
+            v1 = _first ? v1 * step1 : Fma.MultiplyAdd(v1, step1, Vector256.LoadUnsafe(ref y, 8));
             if (_last)
             {
                 Vector256<float> b0 = _bias ? Vector256.LoadUnsafe(ref _biasRef) : Vector256<float>.Zero;

@@ -42,6 +42,12 @@ public static partial class Kernels
             return;
         }
 
+        // Int8 and 4-bit codes on fixed-point inputs (AVX2); false for inputs it leaves to the float GEMMs.
+        if (FixedPointGemm.Applies(level, rows, w) && FixedPointGemm.Run(x, w, bias, y, rows, act, threads))
+        {
+            return;
+        }
+
         if (DirectGemm.Applies(level, rows, w))
         {
             DirectGemm.Run(level, x, w.DecodedRows!, bias, y, rows, act, threads);
@@ -51,11 +57,6 @@ public static partial class Kernels
         if (w.Half is { } half)
         {
             HalfDense(level, x, half, bias, y, rows, act);
-            return;
-        }
-
-        if (FixedPointGemm.Applies(level, rows, w) && FixedPointGemm.Run(x, w, bias, y, rows, act, threads))
-        {
             return;
         }
 

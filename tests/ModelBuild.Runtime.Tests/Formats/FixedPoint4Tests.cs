@@ -38,7 +38,7 @@ public sealed class FixedPoint4Tests
     {
         Skip.IfNot(Avx2.IsSupported, "the 4-bit fixed-point kernel needs AVX2");
         var rng = new Random((rows * 1000) + (n * 10) + k + group);
-        (DirectWeights w, double[] wd, int[] codes, float[] scales, int g, int perRow) = Weights(rng, n, k, group, asym);
+        (DirectWeights w, double[] wd, int[] codes, float[] scales, int g, int perRow) = FourBitWeights.Linear(rng, n, k, group, asym);
         float[] x = TestData.Floats(rng, rows * k);
         x[k / 2] = 40f; // an outlier: its step block's step is 2^5 × the others'
         x[0] = 0;
@@ -95,24 +95,7 @@ public sealed class FixedPoint4Tests
         Skip.IfNot(Avx2.IsSupported, "the 4-bit fixed-point kernels need AVX2");
         const int N = 7;
         var rng = new Random(k + rowsPerBook);
-        int books = (N + rowsPerBook - 1) / rowsPerBook;
-        var tables = new float[books * 16];
-        for (int b = 0; b < books; b++)
-        {
-            // Steps k·s with distinct k in [−63, 63], one of them ±63 (so the runtime derives this s: the narrow grid).
-            float s = rng.Next(16, 1024) / 65536f;
-            int end = rng.Next(2) == 0 ? 63 : -63;
-            int[] steps = [.. Enumerable.Range(-62, 125).OrderBy(_ => rng.Next()).Take(15).Append(end)];
-            for (int e = 0; e < 16; e++)
-            {
-                tables[(b * 16) + e] = steps[e] * s;
-            }
-        }
-
-        int[] codes = Enumerable.Range(0, N * k).Select(_ => rng.Next(16)).ToArray();
-        byte[] payload = Concat([4, 0, 0, 0], U32((uint)rowsPerBook), F32(tables), Bits(codes, 4));
-        DirectWeights w = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, k], payload) { FormatOverride = 5 }])).DenseMatrix(0).Direct!;
-        Assert.Equal(books * 16, w.BiasedSteps.Length);
+        (DirectWeights w, float[] tables, int[] codes) = FourBitWeights.Palette(rng, N, k, rowsPerBook);
         float[] x = TestData.Floats(rng, rows * k).Select(v => (float)(v * xScale)).ToArray();
         x[k / 2] = (float)(40 * xScale);
         var y = new float[rows * N];
@@ -149,7 +132,7 @@ public sealed class FixedPoint4Tests
     {
         Skip.IfNot(Avx2.IsSupported, "the 4-bit fixed-point kernels need AVX2");
         var rng = new Random(5);
-        (DirectWeights w, _, _, _, _, _) = Weights(rng, 6, 128, 0, false);
+        (DirectWeights w, _, _, _, _, _) = FourBitWeights.Linear(rng, 6, 128, 0, false);
         var palette = new float[16];
         for (int e = 0; e < 16; e++)
         {
@@ -226,14 +209,14 @@ public sealed class FixedPoint4Tests
     {
         Skip.IfNot(Avx2.IsSupported && !Wide512.Enabled, "the dispatch takes it only with AVX2 and no 512-bit vectors");
         var rng = new Random(9);
-        Assert.True(DirectDense.FixedPoint4Takes(Weights(rng, 4, 784, 0, false).W));
-        Assert.True(DirectDense.FixedPoint4Takes(Weights(rng, 4, 256, 64, false).W));
-        Assert.False(DirectDense.FixedPoint4Takes(Weights(rng, 4, 83, 0, false).W)); // a partial block
-        Assert.False(DirectDense.FixedPoint4Takes(Weights(rng, 4, 256, 32, false).W)); // groups of half a chunk
+        Assert.True(DirectDense.FixedPoint4Takes(FourBitWeights.Linear(rng, 4, 784, 0, false).W));
+        Assert.True(DirectDense.FixedPoint4Takes(FourBitWeights.Linear(rng, 4, 256, 64, false).W));
+        Assert.False(DirectDense.FixedPoint4Takes(FourBitWeights.Linear(rng, 4, 83, 0, false).W)); // a partial block
+        Assert.False(DirectDense.FixedPoint4Takes(FourBitWeights.Linear(rng, 4, 256, 32, false).W)); // groups of half a chunk
     }
 
-    /// <summary>x rounded as <see cref="FixedPointInputs.QuantizeNarrow"/> (13 fraction bits) and QuantizeNarrower (12) define it, independently of their code.</summary>
-    private static double[] Rounded(ReadOnlySpan<float> x, int fractionBits = 13)
+    /// <summary>x rounded as <see cref="FixedPointInputs.QuantizeNarrow"/> (13 fraction bits), QuantizeNarrower (12) and Quantize (14) define it, independently of their code.</summary>
+    internal static double[] Rounded(ReadOnlySpan<float> x, int fractionBits = 13)
     {
         var result = new double[x.Length];
         for (int start = 0; start < x.Length; start += FixedPointInputs.BlockSize)
@@ -254,22 +237,5 @@ public sealed class FixedPoint4Tests
         }
 
         return result;
-    }
-
-    private static (DirectWeights W, double[] Values, int[] Codes, float[] Scales, int Group, int PerRow) Weights(Random rng, int n, int k, int group, bool asym)
-    {
-        int g = group == 0 || group > k ? k : group, perRow = (k + g - 1) / g;
-        float[] scales = Enumerable.Range(0, n * perRow).Select(_ => 0.01f + (0.1f * rng.NextSingle())).ToArray();
-        sbyte[]? zps = asym ? Enumerable.Range(0, n * perRow).Select(_ => (sbyte)rng.Next(-2, 3)).ToArray() : null;
-        int[] codes = Enumerable.Range(0, n * k).Select(_ => rng.Next(16)).ToArray();
-        double[] wd = codes.Select((u, i) =>
-        {
-            int at = (i / k * perRow) + (i % k / g);
-            return (double)(float)((u - 8 - (zps?[at] ?? 0)) * (double)scales[at]);
-        }).ToArray();
-        byte[] payload = Concat([4, (byte)(asym ? 1 : 0), 0, 0], U32((uint)g), F32(scales),
-            zps is null ? [] : Pad4(zps.Select(z => (byte)z).ToArray()), Bits(codes, 4));
-        WeightBlob blob = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [n, k], payload) { FormatOverride = 4 }]));
-        return (blob.DenseMatrix(0).Direct!, wd, codes, scales, g, perRow);
     }
 }

@@ -54,15 +54,19 @@ public sealed class FourBitTableTests
     }
 
     /// <summary>
-    /// Where the AVX2 kernels multiply in fixed point (<see cref="DirectDense.FixedPoint4"/>, <see cref="DirectDense.FixedPointPalette"/>),
-    /// the bound their rounding of x adds: Σ|w|·|x − x̂| with |x − x̂| ≤ 2^−13 of each 256-column block's largest |x|; zero elsewhere.
+    /// Where the AVX2 kernels multiply in fixed point, the bound their rounding of x adds: Σ|w|·|x − x̂| with |x − x̂| ≤
+    /// 2^−13 of each 256-column block's largest |x| at batch 1–3 (<see cref="DirectDense.FixedPoint4"/>,
+    /// <see cref="DirectDense.FixedPointPalette"/>) and 2^−15 in the batched GEMM (<see cref="FixedPointGemm"/>); zero elsewhere.
     /// </summary>
-    private static double[] FixedPointRounding(int level, DirectWeights w, float[] x, double[] wd, int rows, int n, int k)
+    private static double[] FixedPointRounding(int level, WeightMatrix matrix, float[] x, double[] wd, int rows, int n, int k)
     {
         var bound = new double[rows * n];
-        bool fixedPoint = level == 2 && rows <= DirectDense.MaxDirectRows && DirectDense.FixedPoint4Enabled
+        DirectWeights w = matrix.Direct!;
+        bool gemv = level == 2 && rows <= DirectDense.MaxDirectRows && DirectDense.FixedPoint4Enabled
             && (DirectDense.FixedPoint4Takes(w) || DirectDense.FixedPointPaletteTakes(w));
-        for (int r = 0; fixedPoint && r < rows; r++)
+        bool gemm = level == 2 && FixedPointGemm.Applies(SimdLevel.Vector256, rows, matrix);
+        double fraction = gemv ? Math.Pow(2, -13) : Math.Pow(2, -15);
+        for (int r = 0; (gemv || gemm) && r < rows; r++)
         {
             for (int j = 0; j < n; j++)
             {
@@ -70,7 +74,7 @@ public sealed class FourBitTableTests
                 {
                     int start = c / FixedPointInputs.BlockSize * FixedPointInputs.BlockSize;
                     double blockMax = x.AsSpan((r * k) + start, Math.Min(FixedPointInputs.BlockSize, k - start)).ToArray().Max(v => Math.Abs((double)v));
-                    bound[(r * n) + j] += Math.Abs(wd[(j * k) + c]) * blockMax * Math.Pow(2, -13);
+                    bound[(r * n) + j] += Math.Abs(wd[(j * k) + c]) * blockMax * fraction;
                 }
             }
         }
@@ -89,7 +93,7 @@ public sealed class FourBitTableTests
         {
             var y = new float[rows * n];
             Kernels.Dense((SimdLevel)level, x, w, bias, y, rows, Activation.None);
-            double[] rounding = FixedPointRounding(level, w.Direct, x, wd, rows, n, k);
+            double[] rounding = FixedPointRounding(level, w, x, wd, rows, n, k);
             for (int i = 0; i < y.Length; i++)
             {
                 Assert.True(Math.Abs(y[i] - expected[i]) <= (1e-5 * (magnitude[i] + 1)) + rounding[i], $"{what} level={level} i={i}: {y[i]} vs {expected[i]}");
