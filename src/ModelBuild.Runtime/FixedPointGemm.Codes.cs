@@ -38,7 +38,7 @@ internal static partial class FixedPointGemm
     {
         Span<float> scale = stackalloc float[Nr];
         Span<float> groupScale = stackalloc float[Nr];
-        Span<short> add = stackalloc short[Nr];
+        Span<short> add = stackalloc short[2 * Nr];
         Span<byte> tables = stackalloc byte[Nr * 16];
         CodePanelBody(s, ref x, steps, d, p, pairs, ref bias, ref c, ldc, scale, groupScale, add, tables);
     }
@@ -53,6 +53,7 @@ internal static partial class FixedPointGemm
         bool grouped = !d.IsPalette && d.GroupsPerRow > 1;
         int group = grouped ? d.Group : s.K;
         ChannelParams(d, j0, live, scale, add, tables);
+        bool oneTable = !d.IsPalette || j0 / d.RowsPerBook == (j0 + live - 1) / d.RowsPerBook;
         for (int k0 = 0; k0 < s.K;)
         {
             int block = k0 / BlockSize, g = k0 / group;
@@ -62,7 +63,15 @@ internal static partial class FixedPointGemm
                 GroupParams(d, j0, live, g, groupScale, add);
             }
 
-            WidenCodes(d, j0, live, k0, end - k0, tables, add, pairs);
+            if (oneTable)
+            {
+                WidenCodes(d, j0, live, k0, end - k0, tables, add, pairs);
+            }
+            else
+            {
+                WidenCodesPerTable(d, j0, live, k0, end - k0, tables, add, pairs);
+            }
+
             for (int r = 0; r < s.Rows; r += Mr)
             {
                 Tile(s, ref Unsafe.Add(ref x, ((nint)r * s.KPad) + k0), steps, block, r, Math.Min(Mr, s.Rows - r), pairs, (end - k0) / 2,
@@ -76,8 +85,8 @@ internal static partial class FixedPointGemm
 
     /// <summary>
     /// Per channel of the panel: the scale applied at the end (a palette's grid scale, a row's scale, or 1 with groups),
-    /// the value added to a looked-up code (a palette's min k, or −offset), and the 16-byte lookup (a palette's k − min k,
-    /// or the identity). Channels past the last row get scale 0.
+    /// the value added to a looked-up code (a palette's min k, or −offset; twice, once per lane of its int16 pairs), and
+    /// the 16-byte lookup (a palette's k − min k, or the identity). Channels past the last row get scale 0.
     /// </summary>
     private static void ChannelParams(DirectWeights d, int j0, int live, Span<float> scale, Span<short> add, Span<byte> tables)
     {
@@ -91,7 +100,7 @@ internal static partial class FixedPointGemm
             {
                 int book = j / d.RowsPerBook;
                 scale[ch] = d.GridScales[book];
-                add[ch] = (short)((int)d.StepBases[book] + 128);
+                add[2 * ch] = add[(2 * ch) + 1] = (short)((int)d.StepBases[book] + 128);
                 for (int e = 0; e < 16; e++)
                 {
                     table[e] = (byte)(d.BiasedSteps[(16 * book) + e] & 0x7F);
@@ -100,7 +109,7 @@ internal static partial class FixedPointGemm
             else
             {
                 scale[ch] = d.GroupsPerRow == 1 ? d.Scales[j] : 1f;
-                add[ch] = (short)-d.Offset(j * d.GroupsPerRow);
+                add[2 * ch] = add[(2 * ch) + 1] = (short)-d.Offset(j * d.GroupsPerRow);
                 for (int e = 0; e < 16; e++)
                 {
                     table[e] = (byte)e;
@@ -117,16 +126,79 @@ internal static partial class FixedPointGemm
         {
             int at = ((j0 + ch) * d.GroupsPerRow) + g;
             groupScale[ch] = d.Scales[at];
-            add[ch] = (short)-d.Offset(at);
+            add[2 * ch] = add[(2 * ch) + 1] = (short)-d.Offset(at);
         }
     }
 
     /// <summary>
     /// Columns [k0, k0 + kc) (kc a multiple of 16) of the panel's 16 channels as int16 pairs <c>[kc/2][16][2]</c>, the
-    /// layout <see cref="FixedPointGemm.Tile"/> reads; channels past <paramref name="live"/> are 0.
+    /// layout <see cref="FixedPointGemm.Tile"/> reads, when all of them take one lookup table (linear codes, or a palette
+    /// book shared by the panel's rows): codes are moved as bytes before they are split. Byte pair 2m, 2m + 1 of a
+    /// channel's 8-byte block holds columns 2m, 2m + 1 (low nibbles) and 2m + 8, 2m + 9 (high nibbles), so an 8 × 4
+    /// transpose of 16-bit words over 8 channels (12 <c>punpck</c> on 128-bit vectors) gives, per word m, the low
+    /// nibbles of column pair m and the high nibbles of pair m + 4 already in the tile's channel order; each is masked,
+    /// looked up, widened (<c>vpmovzxbw</c>) and offset. Channels past <paramref name="live"/> are 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void WidenCodes(DirectWeights d, int j0, int live, int k0, int kc, ReadOnlySpan<byte> tables, ReadOnlySpan<short> add, Span<short> pairs)
+    {
+        ref short dst = ref MemoryMarshal.GetReference(pairs);
+        Vector128<byte> table = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(tables));
+        ref byte codes = ref d.CodeStart;
+        nint rowBytes = d.RowBytes;
+        var nibble = Vector128.Create((byte)15);
+        for (int half = 0; half < 2; half++)
+        {
+            int c0 = 8 * half;
+            ref byte row = ref Unsafe.Add(ref codes, (j0 + c0) * rowBytes);
+            Vector256<short> offsets = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(add), (nuint)(2 * c0));
+            for (int col = 0; col < kc; col += 16)
+            {
+                nint at = (nint)(k0 + col) / 16 * 8;
+                Vector128<ushort> b0 = Block8(ref row, at, c0, live), b1 = Block8(ref Unsafe.Add(ref row, rowBytes), at, c0 + 1, live);
+                Vector128<ushort> b2 = Block8(ref Unsafe.Add(ref row, 2 * rowBytes), at, c0 + 2, live), b3 = Block8(ref Unsafe.Add(ref row, 3 * rowBytes), at, c0 + 3, live);
+                Vector128<ushort> b4 = Block8(ref Unsafe.Add(ref row, 4 * rowBytes), at, c0 + 4, live), b5 = Block8(ref Unsafe.Add(ref row, 5 * rowBytes), at, c0 + 5, live);
+                Vector128<ushort> b6 = Block8(ref Unsafe.Add(ref row, 6 * rowBytes), at, c0 + 6, live), b7 = Block8(ref Unsafe.Add(ref row, 7 * rowBytes), at, c0 + 7, live);
+
+                // Word m of channels c0…c0+7 into vector m: words, then dwords, then qwords interleaved.
+                Vector128<uint> t01 = Sse2.UnpackLow(b0, b1).AsUInt32(), t23 = Sse2.UnpackLow(b2, b3).AsUInt32();
+                Vector128<uint> t45 = Sse2.UnpackLow(b4, b5).AsUInt32(), t67 = Sse2.UnpackLow(b6, b7).AsUInt32();
+                Vector128<ulong> u0 = Sse2.UnpackLow(t01, t23).AsUInt64(), u1 = Sse2.UnpackHigh(t01, t23).AsUInt64();
+                Vector128<ulong> u2 = Sse2.UnpackLow(t45, t67).AsUInt64(), u3 = Sse2.UnpackHigh(t45, t67).AsUInt64();
+                ref short to = ref Unsafe.Add(ref dst, (col * Nr) + (16 * half));
+                PairsOfWord(Sse2.UnpackLow(u0, u2).AsByte(), table, nibble, offsets, ref to, 0);
+                PairsOfWord(Sse2.UnpackHigh(u0, u2).AsByte(), table, nibble, offsets, ref to, 1);
+                PairsOfWord(Sse2.UnpackLow(u1, u3).AsByte(), table, nibble, offsets, ref to, 2);
+                PairsOfWord(Sse2.UnpackHigh(u1, u3).AsByte(), table, nibble, offsets, ref to, 3);
+            }
+        }
+    }
+
+    /// <summary>Channel <paramref name="ch"/>'s 8-byte block at byte <paramref name="at"/> of its row (zero past the last row, not read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ushort> Block8(ref byte row, nint at, int ch, int live) =>
+        ch < live ? Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref row, at))).AsUInt16() : Vector128<ushort>.Zero;
+
+    /// <summary>
+    /// Word <paramref name="m"/> of 8 channels (bytes: their columns 2m, 2m + 1 in low nibbles, 2m + 8, 2m + 9 in high
+    /// ones) as the int16 pairs of block pairs m and m + 4, looked up and offset, 32 shorts (one pair row) apart.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairsOfWord(Vector128<byte> word, Vector128<byte> table, Vector128<byte> nibble, Vector256<short> offsets, ref short to, int m)
+    {
+        Vector128<byte> low = Ssse3.Shuffle(table, word & nibble);
+        Vector128<byte> high = Ssse3.Shuffle(table, Vector128.ShiftRightLogical(word.AsUInt16(), 4).AsByte() & nibble);
+        (Avx2.ConvertToVector256Int16(low) + offsets).StoreUnsafe(ref to, (nuint)(m * 2 * Nr));
+        (Avx2.ConvertToVector256Int16(high) + offsets).StoreUnsafe(ref to, (nuint)((m + 4) * 2 * Nr));
+    }
+
+    /// <summary>
+    /// As <see cref="WidenCodes"/> for a panel whose channels take different tables (palette books of fewer rows than
+    /// the panel): per channel and 16 columns the codes are split and looked up, widened to 8 int32 column pairs, and an
+    /// 8 × 8 transpose per 8 channels puts them in channel order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WidenCodesPerTable(DirectWeights d, int j0, int live, int k0, int kc, ReadOnlySpan<byte> tables, ReadOnlySpan<short> add, Span<short> pairs)
     {
         ref short dst = ref MemoryMarshal.GetReference(pairs);
         ref byte table = ref MemoryMarshal.GetReference(tables);
@@ -188,6 +260,6 @@ internal static partial class FixedPointGemm
         Vector128<byte> v = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref row, at))).AsByte();
         Vector128<ulong> low = (v & nibble).AsUInt64(), high = (Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & nibble).AsUInt64();
         Vector128<byte> looked = Ssse3.Shuffle(Vector128.LoadUnsafe(ref tables, (nuint)(16 * ch)), Sse2.UnpackLow(low, high).AsByte());
-        return (Avx2.ConvertToVector256Int16(looked) + Vector256.Create(Unsafe.Add(ref add, ch))).AsInt32();
+        return (Avx2.ConvertToVector256Int16(looked) + Vector256.Create(Unsafe.Add(ref add, 2 * ch))).AsInt32();
     }
 }

@@ -42,8 +42,12 @@ public sealed class FixedPointGemmCodesTests
         Check(rng, w, wd, rows, n, k);
     }
 
+    // Books shared by whole panels (1000, 16: codes moved as bytes under one table) and books changing within a panel
+    // (1, 3, 2, and 24, where the first panel has one book and the second two: a table per channel).
     [SkippableTheory]
     [InlineData(8, 7, 784, 1000)]
+    [InlineData(13, 40, 304, 16)]
+    [InlineData(9, 40, 784, 24)]
     [InlineData(13, 33, 304, 1)]
     [InlineData(64, 20, 1024, 3)]
     [InlineData(9, 5, 16, 2)]
