@@ -9,8 +9,9 @@ namespace ModelBuild.Runtime.Tests.Formats;
 /// The batched fixed-point GEMM over 4-bit codes (<see cref="FixedPointGemm"/>, FixedPointGemm.Codes.cs): its result
 /// against float64 of the same rounded inputs (integer segment sums exact, float32 rounding of a few sums left), its
 /// error against the true product within the bound the rounding of x allows, the dispatch reaching it and leaving
-/// non-finite inputs to <see cref="DirectGemm"/>, any thread count giving the same bits, and reads that stop at the
-/// last row. Where 512-bit vectors are on it runs only with <see cref="FixedPointGemm.EvenWith512"/>, which these tests set.
+/// non-finite inputs to <see cref="DirectGemm"/>, and reads that stop at the last row (any thread count giving the same
+/// bits: <see cref="FixedPointGemmTests"/>). Where 512-bit vectors are on it runs only with
+/// <see cref="FixedPointGemm.EvenWith512"/>, which these tests set.
 /// </summary>
 [Collection(KernelSwitchCollection.Name)]
 public sealed class FixedPointGemmCodesTests
@@ -77,28 +78,6 @@ public sealed class FixedPointGemmCodesTests
         Assert.False(FixedPointGemm.TakesCodes(zero));
     }
 
-    [SkippableTheory]
-    [InlineData(64, 1030, 784, 2)] // 65 panels, the last partial
-    [InlineData(24, 40, 3008, 3)]
-    public void Any_thread_count_gives_the_same_bits(int rows, int n, int k, int threads)
-    {
-        Skip.IfNot(Avx2.IsSupported, "the fixed-point GEMM needs AVX2");
-        var rng = new Random(rows + n + k);
-        DirectWeights direct = FourBitWeights.Linear(rng, n, k, 64, true).W;
-        WeightMatrix w = Matrix(direct);
-        float[] x = TestData.Floats(rng, rows * k);
-        float[] bias = TestData.Floats(rng, n);
-        var one = new float[rows * n];
-        var many = new float[rows * n];
-        WithPath(() =>
-        {
-            Assert.True(FixedPointGemm.Run(x, w, bias, one, rows, Activation.Relu, threads: 1));
-            Assert.True(FixedPointGemm.Run(x, w, bias, many, rows, Activation.Relu, threads));
-        });
-
-        Assert.Equal(one, many);
-    }
-
     [SkippableFact]
     public void Dense_reaches_it_and_leaves_non_finite_inputs_to_the_float_path()
     {
@@ -108,7 +87,7 @@ public sealed class FixedPointGemmCodesTests
         float[] x = TestData.Floats(rng, 16 * 320);
         var direct = new float[16 * 24];
         var viaDense = new float[16 * 24];
-        WithPath(() =>
+        FixedPointGemmTests.WithPath(() =>
         {
             Assert.True(FixedPointGemm.Run(x, w, [], direct, 16, Activation.None));
             Kernels.Dense(SimdLevel.Vector256, x, w, [], viaDense, 16, Activation.None);
@@ -117,7 +96,7 @@ public sealed class FixedPointGemmCodesTests
 
         x[(2 * 320) + 5] = float.NaN;
         var y = new float[16 * 24];
-        WithPath(() =>
+        FixedPointGemmTests.WithPath(() =>
         {
             y.AsSpan().Fill(7f);
             Assert.False(FixedPointGemm.Run(x, w, [], y, 16, Activation.None));
@@ -147,7 +126,7 @@ public sealed class FixedPointGemmCodesTests
         Assert.True(blob.Length - (int)((byte*)Unsafe.AsPointer(ref w.Direct.CodeStart) - guarded) - (N * K / 2) < 16, "the guard page lies within a block of the last row's end");
         float[] x = TestData.Floats(rng, Rows * K);
         var y = new float[Rows * N];
-        WithPath(() => Assert.True(FixedPointGemm.Run(x, w, [], y, Rows, Activation.None)));
+        FixedPointGemmTests.WithPath(() => Assert.True(FixedPointGemm.Run(x, w, [], y, Rows, Activation.None)));
         for (int r = 0; r < Rows; r++)
         {
             for (int j = 0; j < N; j++)
@@ -174,7 +153,7 @@ public sealed class FixedPointGemmCodesTests
         foreach (Activation act in new[] { Activation.None, Activation.Relu })
         {
             var y = new float[rows * n];
-            WithPath(() => Assert.True(FixedPointGemm.Run(x, w, bias, y, rows, act)));
+            FixedPointGemmTests.WithPath(() => Assert.True(FixedPointGemm.Run(x, w, bias, y, rows, act)));
             for (int r = 0; r < rows; r++)
             {
                 double[] rounded = FixedPoint4Tests.Rounded(x.AsSpan(r * k, k), 14);
@@ -207,19 +186,4 @@ public sealed class FixedPointGemmCodesTests
 
     /// <summary>The weight as Kernels.Dense receives it: a matrix whose compact form is <paramref name="direct"/>.</summary>
     private static WeightMatrix Matrix(DirectWeights direct) => new(direct);
-
-    /// <summary>Runs <paramref name="action"/> with the path on even where 512-bit vectors are.</summary>
-    private static void WithPath(Action action)
-    {
-        bool saved = FixedPointGemm.EvenWith512;
-        FixedPointGemm.EvenWith512 = true;
-        try
-        {
-            action();
-        }
-        finally
-        {
-            FixedPointGemm.EvenWith512 = saved;
-        }
-    }
 }
