@@ -5,9 +5,7 @@ namespace ModelBuild.Runtime.Tests;
 /// <summary>
 /// The batched int8 GEMM on 16-bit fixed-point inputs (<see cref="FixedPointGemm"/>): its bits against the scalar
 /// definition, its error against float64 within the bound the rounding of x allows, the inputs it leaves to the float
-/// GEMM (sparse x, NaN and infinities), any thread count giving the same bits, and the rounding itself (<see cref="FixedPointInputs"/>). Where
-/// 512-bit vectors are on it only runs with <see cref="FixedPointGemm.EvenWith512"/>, which these tests set (hence the
-/// switch collection).
+/// /// GEMM (sparse x, NaN and infinities), any thread count giving the same bits, and the rounding itself (<see cref="FixedPointInputs"/>).
 /// </summary>
 [Collection(KernelSwitchCollection.Name)]
 public sealed class FixedPointGemmTests
@@ -80,20 +78,17 @@ public sealed class FixedPointGemmTests
         inf[4000] = float.NegativeInfinity;
         var y = new float[16 * 40];
 
-        WithPath(() =>
+        Assert.True(FixedPointGemm.Run(dense, w, [], y, 16, Activation.None));
+        foreach (float[] x in new[] { sparse, nan, inf })
         {
-            Assert.True(FixedPointGemm.Run(dense, w, [], y, 16, Activation.None));
-            foreach (float[] x in new[] { sparse, nan, inf })
-            {
-                y.AsSpan().Fill(7f);
-                Assert.False(FixedPointGemm.Run(x, w, [], y, 16, Activation.None));
-                Assert.All(y, v => Assert.Equal(7f, v)); // nothing written
-            }
-        });
+            y.AsSpan().Fill(7f);
+            Assert.False(FixedPointGemm.Run(x, w, [], y, 16, Activation.None));
+            Assert.All(y, v => Assert.Equal(7f, v)); // nothing written
+        }
 
         // Through Kernels.Dense the NaN still reaches every output of its row, as the float GEMM gives it.
         var viaDense = new float[16 * 40];
-        WithPath(() => Kernels.Dense(SimdLevel.Vector256, nan, w, [], viaDense, 16, Activation.None));
+        Kernels.Dense(SimdLevel.Vector256, nan, w, [], viaDense, 16, Activation.None);
         Assert.All(viaDense.AsSpan(2 * 40, 40).ToArray(), v => Assert.True(float.IsNaN(v)));
         Assert.All(viaDense.AsSpan(0, 40).ToArray(), v => Assert.True(float.IsFinite(v)));
     }
@@ -114,11 +109,8 @@ public sealed class FixedPointGemmTests
         float[] bias = TestData.Floats(rng, n);
         var one = new float[rows * n];
         var many = new float[rows * n];
-        WithPath(() =>
-        {
-            Assert.True(FixedPointGemm.Run(x, w, bias, one, rows, Activation.Relu, threads: 1));
-            Assert.True(FixedPointGemm.Run(x, w, bias, many, rows, Activation.Relu, threads));
-        });
+        Assert.True(FixedPointGemm.Run(x, w, bias, one, rows, Activation.Relu, threads: 1));
+        Assert.True(FixedPointGemm.Run(x, w, bias, many, rows, Activation.Relu, threads));
 
         Assert.Equal(one, many);
         if (!codes)
@@ -179,22 +171,7 @@ public sealed class FixedPointGemmTests
     private static float[] Run(float[] x, WeightMatrix w, float[] bias, int rows, Activation act)
     {
         var y = new float[rows * w.Rows];
-        WithPath(() => Assert.True(FixedPointGemm.Run(x, w, bias, y, rows, act)));
+        Assert.True(FixedPointGemm.Run(x, w, bias, y, rows, act));
         return y;
-    }
-
-    /// <summary>Runs <paramref name="action"/> with the path on even where 512-bit vectors are.</summary>
-    internal static void WithPath(Action action)
-    {
-        bool saved = FixedPointGemm.EvenWith512;
-        FixedPointGemm.EvenWith512 = true;
-        try
-        {
-            action();
-        }
-        finally
-        {
-            FixedPointGemm.EvenWith512 = saved;
-        }
     }
 }

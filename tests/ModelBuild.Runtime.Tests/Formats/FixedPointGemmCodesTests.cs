@@ -10,8 +10,7 @@ namespace ModelBuild.Runtime.Tests.Formats;
 /// against float64 of the same rounded inputs (integer segment sums exact, float32 rounding of a few sums left), its
 /// error against the true product within the bound the rounding of x allows, the dispatch reaching it and leaving
 /// non-finite inputs to <see cref="DirectGemm"/>, and reads that stop at the last row (any thread count giving the same
-/// bits: <see cref="FixedPointGemmTests"/>). Where 512-bit vectors are on it runs only with
-/// <see cref="FixedPointGemm.EvenWith512"/>, which these tests set.
+/// bits: <see cref="FixedPointGemmTests"/>).
 /// </summary>
 [Collection(KernelSwitchCollection.Name)]
 public sealed class FixedPointGemmCodesTests
@@ -87,22 +86,16 @@ public sealed class FixedPointGemmCodesTests
         float[] x = TestData.Floats(rng, 16 * 320);
         var direct = new float[16 * 24];
         var viaDense = new float[16 * 24];
-        FixedPointGemmTests.WithPath(() =>
-        {
-            Assert.True(FixedPointGemm.Run(x, w, [], direct, 16, Activation.None));
-            Kernels.Dense(SimdLevel.Vector256, x, w, [], viaDense, 16, Activation.None);
-        });
+        Assert.True(FixedPointGemm.Run(x, w, [], direct, 16, Activation.None));
+        Kernels.Dense(SimdLevel.Vector256, x, w, [], viaDense, 16, Activation.None);
         Assert.Equal(direct, viaDense);
 
         x[(2 * 320) + 5] = float.NaN;
         var y = new float[16 * 24];
-        FixedPointGemmTests.WithPath(() =>
-        {
-            y.AsSpan().Fill(7f);
-            Assert.False(FixedPointGemm.Run(x, w, [], y, 16, Activation.None));
-            Assert.All(y, v => Assert.Equal(7f, v)); // nothing written
-            Kernels.Dense(SimdLevel.Vector256, x, w, [], y, 16, Activation.None);
-        });
+        y.AsSpan().Fill(7f);
+        Assert.False(FixedPointGemm.Run(x, w, [], y, 16, Activation.None));
+        Assert.All(y, v => Assert.Equal(7f, v)); // nothing written
+        Kernels.Dense(SimdLevel.Vector256, x, w, [], y, 16, Activation.None);
         Assert.All(y.AsSpan(2 * 24, 24).ToArray(), v => Assert.True(float.IsNaN(v)));
         Assert.All(y.AsSpan(0, 2 * 24).ToArray(), v => Assert.True(float.IsFinite(v)));
     }
@@ -126,7 +119,7 @@ public sealed class FixedPointGemmCodesTests
         Assert.True(blob.Length - (int)((byte*)Unsafe.AsPointer(ref w.Direct.CodeStart) - guarded) - (N * K / 2) < 16, "the guard page lies within a block of the last row's end");
         float[] x = TestData.Floats(rng, Rows * K);
         var y = new float[Rows * N];
-        FixedPointGemmTests.WithPath(() => Assert.True(FixedPointGemm.Run(x, w, [], y, Rows, Activation.None)));
+        Assert.True(FixedPointGemm.Run(x, w, [], y, Rows, Activation.None));
         for (int r = 0; r < Rows; r++)
         {
             for (int j = 0; j < N; j++)
@@ -153,7 +146,7 @@ public sealed class FixedPointGemmCodesTests
         foreach (Activation act in new[] { Activation.None, Activation.Relu })
         {
             var y = new float[rows * n];
-            FixedPointGemmTests.WithPath(() => Assert.True(FixedPointGemm.Run(x, w, bias, y, rows, act)));
+            Assert.True(FixedPointGemm.Run(x, w, bias, y, rows, act));
             for (int r = 0; r < rows; r++)
             {
                 double[] rounded = FixedPoint4Tests.Rounded(x.AsSpan(r * k, k), 14);
