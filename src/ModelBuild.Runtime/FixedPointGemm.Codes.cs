@@ -10,29 +10,33 @@ namespace ModelBuild.Runtime;
 /// <see cref="FixedPointGemm"/> over 4-bit codes read where the blob lies (<see cref="DirectWeights"/>): linear int4,
 /// per channel or per group, with or without zero points, and 16-entry palettes on the narrow int8 grid
 /// (<see cref="DirectWeights.BiasedSteps"/>). Per panel of 16 channels and K segment the codes become the tile's int16
-/// pairs directly, q = code − offset (|q| ≤ 15) or the palette's grid step k (|k| ≤ 128), so batched int4 and palettes
-/// multiply in integers as int8 does, where <see cref="DirectGemm"/> decodes every weight to float32 and runs the FMA tile.
+/// pairs directly, q = code − offset (|q| ≤ 135: offset = 8 + an int8 zero point) or the palette's grid step k
+/// (|k| ≤ 128), so batched int4 and palettes multiply in integers as int8 does, where <see cref="DirectGemm"/> decodes
+/// every weight to float32 and runs the FMA tile.
 /// </summary>
 /// <remarks>
 /// A segment is the columns within one 256-input step block and one scale group: its int32 sums are exact (|Σ| ≤
-/// 256·128·32768 = 2^30, as int8's) and each is scaled by its row's step times the channels' group scales (a power of two
-/// times a float, exact); per-channel scales (and a palette's grid scale) are applied once at the end, as int8's are.
-/// Per 16 columns of 8 channels: eight 8-byte loads, the nibbles split into column order and looked up with one
-/// <c>vpshufb</c> each (the identity table for linear codes), widened with <c>vpmovzxbw</c> and offset, then one 8 × 8
-/// transpose of int32 column pairs into the tile's channel order.
+/// 256·135·32768 &lt; 2^31) and each is scaled by its row's step times the channels' group scales (a power of two times a
+/// float, exact); per-channel scales (and a palette's grid scale) are applied once at the end, as int8's are. Codes are
+/// widened in one of two ways (<see cref="WidenCodes"/> where the panel's channels share one lookup table, else
+/// <see cref="WidenCodesPerTable"/>). Unlike the batch-1 kernel, a group whose offset is 0 is taken: its code 0 gives
+/// q = 0 exactly, and a huge input on such a column coarsens its step block's rounding as a pruned int8 weight's does
+/// in the int8 GEMM.
 /// </remarks>
 internal static partial class FixedPointGemm
 {
     /// <summary>
-    /// Whether the fixed-point GEMM takes these codes: 4-bit in whole 16-code blocks, groups of whole blocks, and, as
-    /// the batch-1 kernels (<see cref="DirectDense.FixedPoint4Takes"/>, <see cref="DirectDense.FixedPointPaletteTakes"/>),
-    /// linear codes with no group whose offset is 0 and palettes on the narrow grid.
+    /// Whether the fixed-point GEMM takes these codes: 4-bit in whole 16-code blocks, groups of whole blocks, linear or a
+    /// palette on the narrow grid.
     /// </summary>
     internal static bool TakesCodes(DirectWeights d) =>
         d.Bits == 4 && d.BlockCodes == 16 && d.Cols % 16 == 0 && (d.GroupsPerRow == 1 || d.Group % 16 == 0)
-        && (d.IsPalette ? d.BiasedSteps.Length != 0 : !d.HasZeroOffset);
+        && (!d.IsPalette || d.BiasedSteps.Length != 0);
 
-    /// <summary>Panel <paramref name="p"/> (16 channels, those past N zero) for every row, segment by segment.</summary>
+    /// <summary>
+    /// Panel <paramref name="p"/> for every row, segment by segment: 16 channels, those past N with scale 0 (their
+    /// results are not stored).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CodePanel(in Shape s, ref short x, ReadOnlySpan<float> steps, DirectWeights d, int p, Span<short> pairs, ref float bias, ref float c, nint ldc)
     {
@@ -137,7 +141,8 @@ internal static partial class FixedPointGemm
     /// channel's 8-byte block holds columns 2m, 2m + 1 (low nibbles) and 2m + 8, 2m + 9 (high nibbles), so an 8 × 4
     /// transpose of 16-bit words over 8 channels (12 <c>punpck</c> on 128-bit vectors) gives, per word m, the low
     /// nibbles of column pair m and the high nibbles of pair m + 4 already in the tile's channel order; each is masked,
-    /// looked up, widened (<c>vpmovzxbw</c>) and offset. Channels past <paramref name="live"/> are 0.
+    /// looked up, widened (<c>vpmovzxbw</c>) and offset. Channels past <paramref name="live"/> read no codes (code 0;
+    /// their scale is 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void WidenCodes(DirectWeights d, int j0, int live, int k0, int kc, ReadOnlySpan<byte> tables, ReadOnlySpan<short> add, Span<short> pairs)
@@ -150,15 +155,14 @@ internal static partial class FixedPointGemm
         for (int half = 0; half < 2; half++)
         {
             int c0 = 8 * half;
-            ref byte row = ref Unsafe.Add(ref codes, (j0 + c0) * rowBytes);
             Vector256<short> offsets = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(add), (nuint)(2 * c0));
             for (int col = 0; col < kc; col += 16)
             {
-                nint at = (nint)(k0 + col) / 16 * 8;
-                Vector128<ushort> b0 = Block8(ref row, at, c0, live), b1 = Block8(ref Unsafe.Add(ref row, rowBytes), at, c0 + 1, live);
-                Vector128<ushort> b2 = Block8(ref Unsafe.Add(ref row, 2 * rowBytes), at, c0 + 2, live), b3 = Block8(ref Unsafe.Add(ref row, 3 * rowBytes), at, c0 + 3, live);
-                Vector128<ushort> b4 = Block8(ref Unsafe.Add(ref row, 4 * rowBytes), at, c0 + 4, live), b5 = Block8(ref Unsafe.Add(ref row, 5 * rowBytes), at, c0 + 5, live);
-                Vector128<ushort> b6 = Block8(ref Unsafe.Add(ref row, 6 * rowBytes), at, c0 + 6, live), b7 = Block8(ref Unsafe.Add(ref row, 7 * rowBytes), at, c0 + 7, live);
+                nint at = ((nint)(k0 + col) / 16 * 8) + ((j0 + c0) * rowBytes);
+                Vector128<ushort> b0 = Block8(ref codes, at, rowBytes, c0, live), b1 = Block8(ref codes, at, rowBytes, c0 + 1, live);
+                Vector128<ushort> b2 = Block8(ref codes, at, rowBytes, c0 + 2, live), b3 = Block8(ref codes, at, rowBytes, c0 + 3, live);
+                Vector128<ushort> b4 = Block8(ref codes, at, rowBytes, c0 + 4, live), b5 = Block8(ref codes, at, rowBytes, c0 + 5, live);
+                Vector128<ushort> b6 = Block8(ref codes, at, rowBytes, c0 + 6, live), b7 = Block8(ref codes, at, rowBytes, c0 + 7, live);
 
                 // Word m of channels c0…c0+7 into vector m: words, then dwords, then qwords interleaved.
                 Vector128<uint> t01 = Sse2.UnpackLow(b0, b1).AsUInt32(), t23 = Sse2.UnpackLow(b2, b3).AsUInt32();
@@ -174,14 +178,17 @@ internal static partial class FixedPointGemm
         }
     }
 
-    /// <summary>Channel <paramref name="ch"/>'s 8-byte block at byte <paramref name="at"/> of its row (zero past the last row, not read).</summary>
+    /// <summary>
+    /// Channel <paramref name="ch"/>'s 8-byte block: byte <paramref name="at"/> + (ch mod 8)·rowBytes of the codes, at
+    /// for the half's first channel. Zero past the last row (neither read nor addressed).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<ushort> Block8(ref byte row, nint at, int ch, int live) =>
-        ch < live ? Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref row, at))).AsUInt16() : Vector128<ushort>.Zero;
+    private static Vector128<ushort> Block8(ref byte codes, nint at, nint rowBytes, int ch, int live) =>
+        ch < live ? Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref codes, at + ((ch & 7) * rowBytes)))).AsUInt16() : Vector128<ushort>.Zero;
 
     /// <summary>
     /// Word <paramref name="m"/> of 8 channels (bytes: their columns 2m, 2m + 1 in low nibbles, 2m + 8, 2m + 9 in high
-    /// ones) as the int16 pairs of block pairs m and m + 4, looked up and offset, 32 shorts (one pair row) apart.
+    /// ones) as the int16 pairs of the block's column pairs m and m + 4 (pair rows of 32 shorts), looked up and offset.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PairsOfWord(Vector128<byte> word, Vector128<byte> table, Vector128<byte> nibble, Vector256<short> offsets, ref short to, int m)
@@ -208,18 +215,17 @@ internal static partial class FixedPointGemm
         for (int half = 0; half < 2; half++)
         {
             int c0 = 8 * half;
-            ref byte row = ref Unsafe.Add(ref codes, (j0 + c0) * rowBytes);
             for (int col = 0; col < kc; col += 16)
             {
-                nint at = (nint)(k0 + col) / 16 * 8;
-                Vector256<int> r0 = Codes16(ref row, at, c0, live, ref table, ref adds);
-                Vector256<int> r1 = Codes16(ref Unsafe.Add(ref row, rowBytes), at, c0 + 1, live, ref table, ref adds);
-                Vector256<int> r2 = Codes16(ref Unsafe.Add(ref row, 2 * rowBytes), at, c0 + 2, live, ref table, ref adds);
-                Vector256<int> r3 = Codes16(ref Unsafe.Add(ref row, 3 * rowBytes), at, c0 + 3, live, ref table, ref adds);
-                Vector256<int> r4 = Codes16(ref Unsafe.Add(ref row, 4 * rowBytes), at, c0 + 4, live, ref table, ref adds);
-                Vector256<int> r5 = Codes16(ref Unsafe.Add(ref row, 5 * rowBytes), at, c0 + 5, live, ref table, ref adds);
-                Vector256<int> r6 = Codes16(ref Unsafe.Add(ref row, 6 * rowBytes), at, c0 + 6, live, ref table, ref adds);
-                Vector256<int> r7 = Codes16(ref Unsafe.Add(ref row, 7 * rowBytes), at, c0 + 7, live, ref table, ref adds);
+                nint at = ((nint)(k0 + col) / 16 * 8) + ((j0 + c0) * rowBytes);
+                Vector256<int> r0 = Codes16(ref codes, at, rowBytes, c0, live, ref table, ref adds);
+                Vector256<int> r1 = Codes16(ref codes, at, rowBytes, c0 + 1, live, ref table, ref adds);
+                Vector256<int> r2 = Codes16(ref codes, at, rowBytes, c0 + 2, live, ref table, ref adds);
+                Vector256<int> r3 = Codes16(ref codes, at, rowBytes, c0 + 3, live, ref table, ref adds);
+                Vector256<int> r4 = Codes16(ref codes, at, rowBytes, c0 + 4, live, ref table, ref adds);
+                Vector256<int> r5 = Codes16(ref codes, at, rowBytes, c0 + 5, live, ref table, ref adds);
+                Vector256<int> r6 = Codes16(ref codes, at, rowBytes, c0 + 6, live, ref table, ref adds);
+                Vector256<int> r7 = Codes16(ref codes, at, rowBytes, c0 + 7, live, ref table, ref adds);
 
                 // 8 × 8 transpose of int32 (a pair of columns each): row i (channel c0 + i) lane p becomes row p lane i.
                 Vector256<int> t0 = Avx2.UnpackLow(r0, r1), t1 = Avx2.UnpackHigh(r0, r1), t2 = Avx2.UnpackLow(r2, r3), t3 = Avx2.UnpackHigh(r2, r3);
@@ -244,12 +250,13 @@ internal static partial class FixedPointGemm
     }
 
     /// <summary>
-    /// Channel <paramref name="ch"/>'s 16 values of the block at byte <paramref name="at"/> of its row, in column order
-    /// as 8 int32 column pairs: byte i of the 8-byte block holds columns i (low nibble) and i + 8 (high nibble); each code
-    /// is looked up in the channel's table and offset. Zero past the last row (its codes are not read).
+    /// Channel <paramref name="ch"/>'s 16 values of the block at byte <paramref name="at"/> + (ch mod 8)·rowBytes of the
+    /// codes, in column order as 8 int32 column pairs: byte i of the 8-byte block holds columns i (low nibble) and i + 8
+    /// (high nibble); each code is looked up in the channel's table and offset. Zero past the last row (neither read nor
+    /// addressed).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Codes16(ref byte row, nint at, int ch, int live, ref byte tables, ref short add)
+    private static Vector256<int> Codes16(ref byte codes, nint at, nint rowBytes, int ch, int live, ref byte tables, ref short add)
     {
         if (ch >= live)
         {
@@ -257,7 +264,7 @@ internal static partial class FixedPointGemm
         }
 
         var nibble = Vector128.Create((byte)15);
-        Vector128<byte> v = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref row, at))).AsByte();
+        Vector128<byte> v = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref codes, at + ((ch & 7) * rowBytes)))).AsByte();
         Vector128<ulong> low = (v & nibble).AsUInt64(), high = (Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & nibble).AsUInt64();
         Vector128<byte> looked = Ssse3.Shuffle(Vector128.LoadUnsafe(ref tables, (nuint)(16 * ch)), Sse2.UnpackLow(low, high).AsByte());
         return (Avx2.ConvertToVector256Int16(looked) + Vector256.Create(Unsafe.Add(ref add, 2 * ch))).AsInt32();

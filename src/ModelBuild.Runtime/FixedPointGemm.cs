@@ -8,7 +8,7 @@ namespace ModelBuild.Runtime;
 
 /// <summary>
 /// Dense over a batch (≥ <see cref="DenseGemm.MinRows"/> rows) for int8 weights (and 4-bit codes: FixedPointGemm.Codes.cs)
-/// on float32 activations, AVX2 + FMA (with or without AVX-512), past the FMA bound: each input row is rounded once per call to 16-bit fixed point (<see cref="FixedPointInputs.Quantize"/>: one
+/// on float32 activations, AVX2 + FMA (4-bit codes also with AVX-512), past the FMA bound: each input row is rounded once per call to 16-bit fixed point (<see cref="FixedPointInputs.Quantize"/>: one
 /// power-of-two step per block of <see cref="FixedPointInputs.BlockSize"/> inputs, error ≤ 2^−15 of the block's largest
 /// |x|), and a 6-row × 16-channel register tile multiplies pairs of inputs by pairs of weights with <c>vpmaddwd</c>
 /// (16 multiply-adds per instruction, an FMA does 8; a stand-alone tile ran at 185 GFLOP/s against the float tile's
@@ -19,10 +19,11 @@ namespace ModelBuild.Runtime;
 /// <remarks>
 /// Weights: the int8 panels <c>[⌈N/16⌉][K][16]</c> of <see cref="WeightMatrix.PackedDenseInt8"/> (1 byte per weight,
 /// made once per process), each panel's K block widened per call into an L1 scratch of int16 pairs
-/// <c>[k/2][16][2]</c>. Threads take ranges of whole panels, so any thread count gives the same bits, and so does
-/// <see cref="Reference"/>. Not taken, so the float GEMM runs: when at most 30 % of x is nonzero (<see cref="SparseBelow"/>:
-/// the float GEMM's sparse-row kernel skips zeros, which is faster there), and when x holds a NaN or an infinity (the
-/// float path propagates them).
+/// <c>[k/2][16][2]</c> (4-bit codes: the same scratch filled from the blob's codes, FixedPointGemm.Codes.cs). Threads
+/// take ranges of whole panels, so any thread count gives the same bits, and so does <see cref="Reference"/>. Not
+/// taken, so the float GEMM runs: for int8 when at most 30 % of x is nonzero (<see cref="SparseBelow"/>: the float
+/// GEMM's sparse-row kernel skips zeros, which is faster there), and when x holds a NaN or an infinity (the float
+/// path propagates them).
 /// </remarks>
 internal static partial class FixedPointGemm
 {
@@ -57,13 +58,15 @@ internal static partial class FixedPointGemm
 
     /// <summary>Whether a call can take this path (the input is checked in <see cref="Run"/>).</summary>
     /// <remarks>
-    /// Also where 512-bit vectors are on: on the Zen 5 VM with AVX-512 this 256-bit integer tile ran the wide MLP at batch
-    /// 64 in 1.505 ms against the 512-bit float tile's 1.693 (int8), and 4-bit codes in 1.51 ms against 3.72 through
-    /// decoded float rows (<see cref="DirectGemm"/>; 372 against 2,619 µs at batch 8), `quick wide-ab`, 2026-12-05.
+    /// Int8 only where 512-bit vectors are off: on the Zen 5 VM with AVX-512 (a 512-bit FMA is as many multiply-adds as
+    /// this tile's 256-bit <c>vpmaddwd</c>) mnist_mlp_256 at batch 64 ran 196.6 µs here against 167.1 with the 512-bit
+    /// float tile (the wide MLP 1.505 against 1.693 ms: its float panels, 4 MB a layer, leave L2). 4-bit codes take it
+    /// there too, where the alternative decodes every weight to float rows per call (<see cref="DirectGemm"/>): the wide
+    /// MLP at batch 64 1.51 against 3.72 ms, at batch 8 372 against 2,619 µs (`quick wide-ab`, `quick pair`, 2026-12-05).
     /// </remarks>
     public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
         Enabled && rows >= DenseGemm.MinRows && level == SimdLevel.Vector256 && Avx2.IsSupported && Fma.IsSupported
-        && ((w.Format == WeightFormat.Int8 && w.Direct is null && w.Sparse is null && w.Half is null && (long)w.Rows * w.Cols <= DenseGemm.MaxPackedWeights)
+        && ((!Wide512.Enabled && w.Format == WeightFormat.Int8 && w.Direct is null && w.Sparse is null && w.Half is null && (long)w.Rows * w.Cols <= DenseGemm.MaxPackedWeights)
             || (w.Direct is { } direct && TakesCodes(direct)));
 
     /// <summary>

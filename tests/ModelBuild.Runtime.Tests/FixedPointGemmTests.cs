@@ -5,7 +5,7 @@ namespace ModelBuild.Runtime.Tests;
 /// <summary>
 /// The batched int8 GEMM on 16-bit fixed-point inputs (<see cref="FixedPointGemm"/>): its bits against the scalar
 /// definition, its error against float64 within the bound the rounding of x allows, the inputs it leaves to the float
-/// /// GEMM (sparse x, NaN and infinities), any thread count giving the same bits, and the rounding itself (<see cref="FixedPointInputs"/>).
+/// GEMM (sparse x, NaN and infinities), any thread count giving the same bits, and the rounding itself (<see cref="FixedPointInputs"/>).
 /// </summary>
 [Collection(KernelSwitchCollection.Name)]
 public sealed class FixedPointGemmTests
@@ -93,18 +93,26 @@ public sealed class FixedPointGemmTests
         Assert.All(viaDense.AsSpan(0, 40).ToArray(), v => Assert.True(float.IsFinite(v)));
     }
 
-    // Int8 panels and 4-bit codes (int4 in groups of 64 with zero points: FixedPointGemm.Codes.cs).
+    // Int8 panels and 4-bit codes (FixedPointGemm.Codes.cs): int4 in groups of 64 with zero points, a palette with a book
+    // per row (a table per channel).
     [SkippableTheory]
-    [InlineData(64, 1030, 784, 2, false)] // 65 panels, the last partial
-    [InlineData(24, 40, 3000, 3, false)]
-    [InlineData(70, 130, 300, 4, false)]
-    [InlineData(64, 1030, 784, 2, true)]
-    [InlineData(24, 40, 3008, 3, true)]
-    public void Dense_AnyThreadCount_GivesTheSameBits(int rows, int n, int k, int threads, bool codes)
+    [InlineData(64, 1030, 784, 2, "int8")] // 65 panels, the last partial
+    [InlineData(24, 40, 3000, 3, "int8")]
+    [InlineData(70, 130, 300, 4, "int8")]
+    [InlineData(64, 1030, 784, 2, "int4")]
+    [InlineData(24, 40, 3008, 3, "int4")]
+    [InlineData(20, 70, 528, 3, "palette")]
+    public void Dense_AnyThreadCount_GivesTheSameBits(int rows, int n, int k, int threads, string weights)
     {
         Skip.IfNot(Avx2.IsSupported, "the fixed-point GEMM needs AVX2");
         var rng = new Random(rows + n + k);
-        WeightMatrix w = codes ? new WeightMatrix(Formats.FourBitWeights.Linear(rng, n, k, 64, true).W) : TestData.Matrix(rng, WeightFormat.Int8, n, k).Matrix;
+        bool codes = weights != "int8";
+        WeightMatrix w = weights switch
+        {
+            "int4" => new WeightMatrix(Formats.FourBitWeights.Linear(rng, n, k, 64, true).W),
+            "palette" => new WeightMatrix(Formats.FourBitWeights.Palette(rng, n, k, 1).W),
+            _ => TestData.Matrix(rng, WeightFormat.Int8, n, k).Matrix,
+        };
         float[] x = TestData.Floats(rng, rows * k);
         float[] bias = TestData.Floats(rng, n);
         var one = new float[rows * n];

@@ -15,30 +15,36 @@ namespace ModelBuild.Runtime.Tests.Formats;
 [Collection(KernelSwitchCollection.Name)]
 public sealed class FixedPointGemmCodesTests
 {
-    public static TheoryData<int, int, int, int, bool> LinearCases()
+    public static TheoryData<int, int, int, int, int> LinearCases()
     {
         // Rows: one tile + 2, 13 (2 + 1), 64. N: under a panel, a partial last panel, whole panels. K: one block; the wide
-        // MLP's 784; 304 across a step block; 1024. Groups: per channel (0), 16 (one block), 64, 192 (across step blocks), 512.
-        var data = new TheoryData<int, int, int, int, bool>
+        // MLP's 784; 304 across a step block; 1024. Groups: per channel (0), 16 (one block), 48 (not dividing 256), 64,
+        // 192 (across step blocks), 512. Zero points: none (0), in [−2, 2] (2), −8 in places (8: offset 0, code 0 an
+        // exact zero), anywhere in int8 (128: |q| up to 135).
+        var data = new TheoryData<int, int, int, int, int>
         {
-            { 8, 5, 16, 0, false },
-            { 13, 37, 784, 0, true },
-            { 64, 32, 304, 0, false },
-            { 9, 20, 304, 16, true },
-            { 8, 17, 1024, 64, false },
-            { 13, 16, 960, 192, true },
-            { 20, 40, 1024, 512, false },
+            { 8, 5, 16, 0, 0 },
+            { 13, 37, 784, 0, 2 },
+            { 64, 32, 304, 0, 0 },
+            { 9, 20, 304, 16, 2 },
+            { 8, 17, 1024, 64, 0 },
+            { 13, 16, 960, 192, 2 },
+            { 20, 40, 1024, 512, 0 },
+            { 9, 24, 528, 48, 8 },
+            { 8, 17, 784, 0, 128 },
         };
         return data;
     }
 
     [SkippableTheory]
     [MemberData(nameof(LinearCases))]
-    public void Linear_equals_float64_of_the_rounded_input_and_stays_within_the_rounding_bound(int rows, int n, int k, int group, bool asym)
+    public void Linear_equals_float64_of_the_rounded_input_and_stays_within_the_rounding_bound(int rows, int n, int k, int group, int zeroPoints)
     {
         Skip.IfNot(Avx2.IsSupported, "the fixed-point GEMM needs AVX2");
         var rng = new Random((rows * 1000) + (n * 10) + k + group);
-        (DirectWeights w, double[] wd, _, _, _, _) = FourBitWeights.Linear(rng, n, k, group, asym);
+        (int zpMin, int zpMax) = zeroPoints switch { 8 => (-8, -6), 128 => (-128, 127), _ => (-zeroPoints, zeroPoints) };
+        (DirectWeights w, double[] wd, _, _, _, _) = FourBitWeights.Linear(rng, n, k, group, zeroPoints != 0, zpMin, zpMax);
+        Assert.True(zeroPoints != 8 || w.HasZeroOffset, "offset 0 in some group");
         Check(rng, w, wd, rows, n, k);
     }
 
@@ -61,7 +67,7 @@ public sealed class FixedPointGemmCodesTests
     }
 
     [SkippableFact]
-    public void Takes_4_bit_linear_codes_without_zero_offsets_and_narrow_grid_palettes()
+    public void Takes_4_bit_linear_codes_and_narrow_grid_palettes()
     {
         var rng = new Random(4);
         Assert.True(FixedPointGemm.TakesCodes(FourBitWeights.Linear(rng, 4, 784, 0, false).W));
@@ -69,20 +75,24 @@ public sealed class FixedPointGemmCodesTests
         Assert.True(FixedPointGemm.TakesCodes(FourBitWeights.Palette(rng, 4, 64, 1).W));
         Assert.False(FixedPointGemm.TakesCodes(FourBitWeights.Linear(rng, 4, 83, 0, false).W)); // a partial block
 
-        // Zero point −8 makes code 0 an exact zero weight (offset 0): the float path keeps such columns exact.
-        float[] scales = [0.1f, 0.2f];
-        byte[] payload = Concat([4, 1, 0, 0], U32(32), F32(scales), Pad4([unchecked((byte)-8), 0]), Bits([.. Enumerable.Range(0, 64).Select(i => i % 16)], 4));
-        DirectWeights zero = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [2, 32], payload) { FormatOverride = 4 }])).DenseMatrix(0).Direct!;
-        Assert.True(zero.HasZeroOffset);
-        Assert.False(FixedPointGemm.TakesCodes(zero));
+        Assert.True(FixedPointGemm.TakesCodes(FourBitWeights.Linear(rng, 4, 64, 0, true, -8, -8).W)); // offset 0: q = 0 exactly
+
+        // A palette off the narrow grid (steps 200 apart) stays with the float rows.
+        float[] table = [.. Enumerable.Range(0, 16).Select(e => (e == 15 ? 200 : e) / 256f)];
+        byte[] payload = Concat([4, 0, 0, 0], U32(2), F32(table), Bits([.. Enumerable.Range(0, 64).Select(i => i % 16)], 4));
+        DirectWeights wide = WeightBlob.Load(BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [2, 32], payload) { FormatOverride = 5 }])).DenseMatrix(0).Direct!;
+        Assert.Empty(wide.BiasedSteps);
+        Assert.False(FixedPointGemm.TakesCodes(wide));
     }
 
-    [SkippableFact]
-    public void Dense_reaches_it_and_leaves_non_finite_inputs_to_the_float_path()
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Dense_reaches_it_and_leaves_non_finite_inputs_to_the_float_path(bool palette)
     {
         Skip.IfNot(Avx2.IsSupported, "the fixed-point GEMM needs AVX2");
         var rng = new Random(8);
-        WeightMatrix w = Matrix(FourBitWeights.Palette(rng, 24, 320, 1).W);
+        WeightMatrix w = Matrix(palette ? FourBitWeights.Palette(rng, 24, 320, 1).W : FourBitWeights.Linear(rng, 24, 320, 64, true).W);
         float[] x = TestData.Floats(rng, 16 * 320);
         var direct = new float[16 * 24];
         var viaDense = new float[16 * 24];
@@ -102,20 +112,26 @@ public sealed class FixedPointGemmCodesTests
 
     /// <summary>
     /// Codes read in place from a blob followed by an inaccessible page: 3 rows fill 3 of a panel's 16 channels, so a
-    /// read of a padding channel's codes, or past the last row's last block, faults.
+    /// read of a padding channel's codes, or past the last row's last block, faults. Linear codes (one lookup for the
+    /// panel) and a palette with a book per row (a table per channel) take the two ways of widening.
     /// </summary>
-    [SkippableFact]
-    public unsafe void Reads_stop_at_the_last_row()
+    [SkippableTheory]
+    [InlineData(4)]
+    [InlineData(5)]
+    public unsafe void Reads_stop_at_the_last_row(byte format)
     {
         Skip.IfNot(Avx2.IsSupported && OperatingSystem.IsLinux(), "needs AVX2 and mmap guard pages");
         const int N = 3, K = 80, Rows = 8;
         var rng = new Random(22);
         int[] codes = [.. Enumerable.Range(0, N * K).Select(_ => rng.Next(16))];
         float[] scales = [.. Enumerable.Range(0, N).Select(_ => 0.01f + (0.1f * rng.NextSingle()))];
-        byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, K], Concat([4, 4, 0, 0], U32(K), F32(scales), RowBlocked(codes, 4, N, K))) { FormatOverride = 4 }]);
+        float[] tables = [.. Enumerable.Range(0, N * 16).Select(i => (i % 16 == 15 ? 63 : (i % 16) - 7 - (i / 16)) / 256f)];
+        byte[] header = format == 4 ? Concat([4, 4, 0, 0], U32(K), F32(scales)) : Concat([4, 4, 0, 0], U32(1), F32(tables));
+        byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Float32, [N, K], Concat(header, RowBlocked(codes, 4, N, K))) { FormatOverride = format }]);
         byte* guarded = GuardedInput.Bytes(blob);
         WeightMatrix w = Matrix(WeightBlob.Load(new ReadOnlySpan<byte>(guarded, blob.Length), new object()).DenseMatrix(0).Direct!);
         Assert.True(w.Direct!.CodesInPlace);
+        Assert.True(FixedPointGemm.TakesCodes(w.Direct));
         Assert.True(blob.Length - (int)((byte*)Unsafe.AsPointer(ref w.Direct.CodeStart) - guarded) - (N * K / 2) < 16, "the guard page lies within a block of the last row's end");
         float[] x = TestData.Floats(rng, Rows * K);
         var y = new float[Rows * N];
@@ -127,10 +143,11 @@ public sealed class FixedPointGemmCodesTests
                 double exact = 0;
                 for (int c = 0; c < K; c++)
                 {
-                    exact += (codes[(j * K) + c] - 8) * (double)scales[j] * x[(r * K) + c];
+                    int code = codes[(j * K) + c];
+                    exact += (format == 4 ? (code - 8) * (double)scales[j] : tables[(16 * j) + code]) * x[(r * K) + c];
                 }
 
-                Assert.True(Math.Abs(y[(r * N) + j] - exact) <= 1e-3, $"[{r}, {j}]: {y[(r * N) + j]} against {exact}");
+                Assert.True(Math.Abs(y[(r * N) + j] - exact) <= 1e-3, $"format {format} [{r}, {j}]: {y[(r * N) + j]} against {exact}");
             }
         }
     }

@@ -7,14 +7,14 @@ namespace ModelBuild.Runtime.Tests.Formats;
 internal static class FourBitWeights
 {
     /// <summary>
-    /// Linear int4 (format 4): codes 0–15, scales in [0.01, 0.11), zero points in [−2, 2] when <paramref name="asym"/>,
-    /// per channel (<paramref name="group"/> 0) or per group.
+    /// Linear int4 (format 4): codes 0–15, scales in [0.01, 0.11), zero points in [<paramref name="zpMin"/>,
+    /// <paramref name="zpMax"/>] when <paramref name="asym"/>, per channel (<paramref name="group"/> 0) or per group.
     /// </summary>
-    public static (DirectWeights W, double[] Values, int[] Codes, float[] Scales, int Group, int PerRow) Linear(Random rng, int n, int k, int group, bool asym)
+    public static (DirectWeights W, double[] Values, int[] Codes, float[] Scales, int Group, int PerRow) Linear(Random rng, int n, int k, int group, bool asym, int zpMin = -2, int zpMax = 2)
     {
         int g = group == 0 || group > k ? k : group, perRow = (k + g - 1) / g;
         float[] scales = Enumerable.Range(0, n * perRow).Select(_ => 0.01f + (0.1f * rng.NextSingle())).ToArray();
-        sbyte[]? zps = asym ? Enumerable.Range(0, n * perRow).Select(_ => (sbyte)rng.Next(-2, 3)).ToArray() : null;
+        sbyte[]? zps = asym ? Enumerable.Range(0, n * perRow).Select(_ => (sbyte)rng.Next(zpMin, zpMax + 1)).ToArray() : null;
         int[] codes = Enumerable.Range(0, n * k).Select(_ => rng.Next(16)).ToArray();
         double[] wd = codes.Select((u, i) =>
         {
