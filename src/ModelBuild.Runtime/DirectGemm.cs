@@ -12,6 +12,9 @@ namespace ModelBuild.Runtime;
 /// at a time: those rows are decoded to floats into a per-thread scratch (MR·K floats, row-major, as
 /// <see cref="IDecodedRows.DecodeRow"/> writes them, so no transpose) and <see cref="DenseGemm"/>'s register tiles run
 /// with the roles swapped: the tile's broadcast operand is the decoded weights, its vector operand the x panel.
+/// 256-bit tiles also where AVX-512 is on: <see cref="DenseGemm"/>'s 512-bit tile (8 weight rows × 32 input rows) took
+/// twice their time here (wide MLP, Zen 5: int3 at batch 64 5.85 against 2.87 ms, at batch 8 2.73 against 1.17 ms, where
+/// it padded x to 32 rows; fp16 and 3-bit palettes alike, `quick wide-ab`, 2026-12-05).
 /// </summary>
 /// <remarks>
 /// Memory: the blob's compact bytes plus per-thread scratch (MR·K + rows·K + MR·NR floats), instead of
@@ -96,11 +99,7 @@ internal static class DirectGemm
                     int kc = Math.Min(DenseGemm.Kc, k - pc);
                     ref float wk = ref Unsafe.Add(ref wd, pc);
                     ref float xk = ref Unsafe.Add(ref panel, (nint)pc * nr);
-                    if (s.Zmm)
-                    {
-                        DenseGemm.Tile8x2Zmm(ref wk, k, live, ref xk, kc, ref c, nr, pc > 0);
-                    }
-                    else if (s.Level == SimdLevel.Vector256)
+                    if (s.Level == SimdLevel.Vector256)
                     {
                         DenseGemm.TileUpTo6x2<Vector256Width, Vector256<float>>(ref wk, k, live, ref xk, 2 * Vector256<float>.Count, kc, ref c, nr, pc > 0);
                     }
@@ -156,9 +155,8 @@ internal static class DirectGemm
         public Shape(SimdLevel level, int rows, int n, int k, Activation act)
         {
             Level = level;
-            Zmm = level == SimdLevel.Vector256 && Wide512.Enabled;
-            Nr = level == SimdLevel.Vector256 ? (Zmm ? 32 : 16) : 8;
-            Mr = Zmm ? 8 : 6;
+            Nr = level == SimdLevel.Vector256 ? 16 : 8;
+            Mr = 6;
             Rows = rows;
             N = n;
             K = k;
@@ -167,9 +165,6 @@ internal static class DirectGemm
         }
 
         public SimdLevel Level { get; }
-
-        /// <summary>AVX-512 tiles (8 weight rows × 32 input rows).</summary>
-        public bool Zmm { get; }
 
         /// <summary>Input rows per x panel (the tile's vector operand).</summary>
         public int Nr { get; }
