@@ -11,7 +11,7 @@ namespace ModelBuild.Benchmarks;
 /// </summary>
 internal static class BigLayerQuick
 {
-    public static void Run(int n, int k, string[] variants, int rounds)
+    public static void Run(int n, int k, string[] variants, int rounds, int batch = 1)
     {
         PairQuick.ApplyExperiment(); // MB_EXP=float-int4: the float kernels for 4-bit codes and palettes
         var rng = new Random(11);
@@ -27,9 +27,9 @@ internal static class BigLayerQuick
             writer.AddStored("w", WideMlp.Store(v.Split('@')[0], w, n, k), [n, k]);
             return WeightBlob.Load(writer.ToArray()).DenseMatrix(0);
         }).ToArray();
-        float[] x = [.. Enumerable.Range(0, k).Select(_ => (rng.NextSingle() * 2) - 1)];
-        var y = new float[n];
-        int calls = Math.Max(3, (int)(200_000_000L / ((long)n * k)));
+        float[] x = [.. Enumerable.Range(0, batch * k).Select(_ => (rng.NextSingle() * 2) - 1)];
+        var y = new float[batch * n];
+        int calls = Math.Max(3, (int)(200_000_000L / ((long)n * k * batch)));
         // "variant@nopf": with the batch-1 kernels' software prefetch off (RowPrefetch.MinBytes), "@pf": on for any size.
         long[] minBytes = [.. variants.Select(v => v.EndsWith("@nopf", StringComparison.Ordinal) ? long.MaxValue : v.EndsWith("@pf", StringComparison.Ordinal) ? 0 : RowPrefetch.MinBytes)];
         var times = new double[variants.Length][];
@@ -41,7 +41,7 @@ internal static class BigLayerQuick
             RowPrefetch.MinBytes = minBytes[v];
             for (long end = Environment.TickCount64 + 500; Environment.TickCount64 < end;)
             {
-                Burst(matrices[v], x, y, calls);
+                Burst(matrices[v], x, y, calls, batch);
             }
         }
 
@@ -50,23 +50,23 @@ internal static class BigLayerQuick
             for (int v = 0; v < variants.Length; v++)
             {
                 RowPrefetch.MinBytes = minBytes[v];
-                times[v][round] = Burst(matrices[v], x, y, calls);
+                    times[v][round] = Burst(matrices[v], x, y, calls, batch);
             }
         }
 
         for (int v = 0; v < variants.Length; v++)
         {
             double[] ratios = [.. Enumerable.Range(0, rounds).Select(r => times[v][r] / times[0][r]).Order()];
-            Console.WriteLine($"{n} × {k} batch 1  {variants[v],-10} median {times[v].Order().ElementAt(rounds / 2),9:F1} µs  / {variants[0]}: {ratios[rounds / 2]:F2} ({ratios[rounds / 4]:F2}–{ratios[3 * rounds / 4]:F2})");
+            Console.WriteLine($"{n} × {k} batch {batch}  {variants[v],-10} median {times[v].Order().ElementAt(rounds / 2),9:F1} µs  / {variants[0]}: {ratios[rounds / 2]:F2} ({ratios[rounds / 4]:F2}–{ratios[3 * rounds / 4]:F2})");
         }
     }
 
-    private static double Burst(WeightMatrix w, float[] x, float[] y, int calls)
+    private static double Burst(WeightMatrix w, float[] x, float[] y, int calls, int batch = 1)
     {
         long t0 = ThreadClock.Nanoseconds();
         for (int i = 0; i < calls; i++)
         {
-            Kernels.Dense(x, w, default, y, 1, Activation.None);
+            Kernels.Dense(x, w, default, y, batch, Activation.None);
         }
 
         return (ThreadClock.Nanoseconds() - t0) / 1e3 / calls;

@@ -19,7 +19,7 @@
 // `... -- memory wide [batch] [float-panels]` prints the wide MLP's working set after the first prediction (batch 1 unless given) per storage variant (WideMlpMemory).
 // `... -- quick wide-int8 [batch…]`: only ORT fp32, ORT dynamic int8, int8 weights and int8 activations.
 // `... -- quick wide-ab int8,int4,pal4 [batch] [rounds]` the listed variants interleaved in one process, ratios to the first per round.
-// `... -- quick big-layer n k int8,pal4,int4 [rounds]` one n × k layer at batch 1 per variant, interleaved (BigLayerQuick: layers larger than the caches).
+// `... -- quick big-layer n k int8,pal4,int4 [rounds] [batch]` one n × k layer at batch 1 (or the batch given) per variant, interleaved (BigLayerQuick: layers larger than the caches).
 // `... -- quick wide-layers int8,pal4 [rounds]` the wide MLP's two large layers alone at batch 1, variants interleaved.
 // `... -- quick wide [batch…]` times the wide MLP's variants and ONNX Runtime with a Stopwatch (WideMlpBenchmarks for figures).
 // `... -- quick batch` times the batched Dense GEMM and batch-as-one-GEMM Conv against the paths they replaced.
@@ -175,7 +175,7 @@ if (args is ["quick", "wide-only", var only, .. var onlyBatches])
 
 if (args is ["quick", "big-layer", var bigN, var bigK, var bigVariants, .. var bigRest])
 {
-    ModelBuild.Benchmarks.BigLayerQuick.Run(int.Parse(bigN), int.Parse(bigK), bigVariants.Split(','), bigRest.Length > 0 ? int.Parse(bigRest[0]) : 10);
+    ModelBuild.Benchmarks.BigLayerQuick.Run(int.Parse(bigN), int.Parse(bigK), bigVariants.Split(','), bigRest.Length > 0 ? int.Parse(bigRest[0]) : 10, bigRest.Length > 1 ? int.Parse(bigRest[1]) : 1);
     return;
 }
 
