@@ -29,10 +29,11 @@ public sealed class CompactFormatBuildTests
         var inputs = model.Preprocess(TestData.TestImages.AsSpan(0, count * 784).ToArray());
         var ours = project.Predict(model.ClassName, inputs, count);
         var compressed = MnistModel.RunOnnxRuntime(project.OutputFile(model.ClassName, ".compressed.onnx"), inputs, model.DynamicBatch);
+        // 500 rows: the batched Dense of 4-bit codes rounds its inputs to 16-bit fixed point (TestData.BatchedAgainstOnnxRuntime).
         for (var i = 0; i < ours.Length; i++)
         {
             var scale = Math.Max(1.0, Math.Abs(compressed[i]));
-            Assert.True(Math.Abs(ours[i] - compressed[i]) <= 1e-4 * scale, $"output {i}: {ours[i]} vs {compressed[i]}");
+            Assert.True(Math.Abs(ours[i] - compressed[i]) <= TestData.BatchedAgainstOnnxRuntime * scale, $"output {i}: {ours[i]} vs {compressed[i]}");
         }
 
         var agreement = MnistModel.Agreement(ours, MnistModel.RunOnnxRuntime(model.Path, inputs, model.DynamicBatch));
