@@ -212,7 +212,8 @@ internal static partial class DirectDense
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void FixedRows4Body(DirectWeights w, int j, ref sbyte xs, ref float steps, ref int chunkSums, Span<float> dots)
     {
-        int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = groups == 1 ? k : w.Group;
+        int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = groups == 1 ? k : w.Group, codeBias = w.CodeBias;
+        sbyte[] zeroPoints = w.ZeroPoints;
         int j1 = Math.Min(j + 1, last), j2 = Math.Min(j + 2, last), j3 = Math.Min(j + 3, last);
         ref byte c0 = ref Unsafe.Add(ref w.CodeStart, (nint)j * w.RowBytes);
         ref byte c1 = ref Unsafe.Add(ref w.CodeStart, (nint)j1 * w.RowBytes);
@@ -255,10 +256,23 @@ internal static partial class DirectDense
                 int sumX = SegmentSum(ref chunkSums, start, end);
 
                 var step = Vector256.Create(Unsafe.Add(ref steps, start / FixedPointInputs.BlockSize));
-                a0 = Simd.MulAdd(Widen(h0, l0, Offset(w, j, g) * sumX), step, a0);
-                a1 = Simd.MulAdd(Widen(h1, l1, Offset(w, j1, g) * sumX), step, a1);
-                a2 = Simd.MulAdd(Widen(h2, l2, Offset(w, j2, g) * sumX), step, a2);
-                a3 = Simd.MulAdd(Widen(h3, l3, Offset(w, j3, g) * sumX), step, a3);
+                if (zeroPoints.Length == 0)
+                {
+                    // One offset for every row (the code bias): its product once per segment.
+                    int less = codeBias * sumX;
+                    a0 = Simd.MulAdd(Widen(h0, l0, less), step, a0);
+                    a1 = Simd.MulAdd(Widen(h1, l1, less), step, a1);
+                    a2 = Simd.MulAdd(Widen(h2, l2, less), step, a2);
+                    a3 = Simd.MulAdd(Widen(h3, l3, less), step, a3);
+                }
+                else
+                {
+                    a0 = Simd.MulAdd(Widen(h0, l0, (codeBias + zeroPoints[(j * groups) + g]) * sumX), step, a0);
+                    a1 = Simd.MulAdd(Widen(h1, l1, (codeBias + zeroPoints[(j1 * groups) + g]) * sumX), step, a1);
+                    a2 = Simd.MulAdd(Widen(h2, l2, (codeBias + zeroPoints[(j2 * groups) + g]) * sumX), step, a2);
+                    a3 = Simd.MulAdd(Widen(h3, l3, (codeBias + zeroPoints[(j3 * groups) + g]) * sumX), step, a3);
+                }
+
                 start = end;
             }
 
@@ -311,9 +325,4 @@ internal static partial class DirectDense
         Vector256<int> sum = Avx2.MultiplyAddAdjacent(hi, Vector256.Create((short)256)) + Avx2.MultiplyAddAdjacent(lo, Vector256.Create((short)1));
         return Avx.ConvertToVector256Single(sum - Vector256.CreateScalar(less));
     }
-
-    /// <summary>Row <paramref name="row"/>'s offset in group <paramref name="g"/>: weight = scale·(code − offset).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Offset(DirectWeights w, int row, int g) =>
-        w.CodeBias + (w.ZeroPoints.Length == 0 ? 0 : w.ZeroPoints[(row * w.GroupsPerRow) + g]);
 }
