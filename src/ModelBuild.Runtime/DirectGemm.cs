@@ -13,7 +13,7 @@ namespace ModelBuild.Runtime;
 /// <see cref="IDecodedRows.DecodeRow"/> writes them, so no transpose) and <see cref="DenseGemm"/>'s register tiles run
 /// with the roles swapped: the tile's broadcast operand is the decoded weights, its vector operand the x panel.
 /// 256-bit tiles also where AVX-512 is on: <see cref="DenseGemm"/>'s 512-bit tile (8 weight rows × 32 input rows) took
-/// twice their time here (wide MLP, Zen 5: int3 at batch 64 5.85 against 2.87 ms, at batch 8 2.73 against 1.17 ms, where
+/// twice their time here (wide MLP, Zen 5: int3 at batch 64 5.85 against 2.87–2.92 ms, at batch 8 2.73 against 0.99–1.17 ms (two runs), where
 /// it padded x to 32 rows; fp16 and 3-bit palettes alike, `quick wide-ab`, 2026-12-05).
 /// </summary>
 /// <remarks>
