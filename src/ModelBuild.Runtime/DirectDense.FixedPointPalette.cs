@@ -58,7 +58,7 @@ internal static partial class DirectDense
             Vector256<byte> t0 = LowSteps(ref biased, book0), t1 = LowSteps(ref biased, book1);
             ref byte c0 = ref Unsafe.Add(ref w.CodeStart, (nint)j * w.RowBytes);
             ref byte c1 = ref Unsafe.Add(ref w.CodeStart, (nint)j1 * w.RowBytes);
-            int min0 = (int)w.StepBases[book0] + 128, min1 = (int)w.StepBases[book1] + 128;
+            int min0 = w.MinStep(book0), min1 = w.MinStep(book1);
             for (int r = 0; r < rows; r++)
             {
                 (float d0, float d1) = PaletteRows2(ref c0, ref c1, t0, t1, min0, min1, ref xs[r * xBytes], ref steps[r * blocks], ref chunkSums[r * chunks], k, w.RowBytes, prefetch);

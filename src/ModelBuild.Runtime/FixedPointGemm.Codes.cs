@@ -104,7 +104,7 @@ internal static partial class FixedPointGemm
             {
                 int book = j / d.RowsPerBook;
                 scale[ch] = d.GridScales[book];
-                add[2 * ch] = add[(2 * ch) + 1] = (short)((int)d.StepBases[book] + 128);
+                add[2 * ch] = add[(2 * ch) + 1] = (short)d.MinStep(book);
                 for (int e = 0; e < 16; e++)
                 {
                     table[e] = (byte)(d.BiasedSteps[(16 * book) + e] & 0x7F);

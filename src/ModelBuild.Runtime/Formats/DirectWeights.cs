@@ -110,6 +110,9 @@ internal sealed unsafe class DirectWeights : IDecodedRows
     /// <summary>Per book the bias of <see cref="BiasedSteps"/>: k = biased step + base, base = min k − 128. Empty when they are.</summary>
     public float[] StepBases { get; private set; } = [];
 
+    /// <summary>Book <paramref name="book"/>'s smallest step k (<see cref="StepBases"/> + 128): its biased steps less 128 are k − min k, 0–127.</summary>
+    public int MinStep(int book) => (int)StepBases[book] + 128;
+
     /// <summary>Bytes this weight holds in memory (codes, scales, zero points, tables).</summary>
     public long ByteCount => Layout.Length(Rows) + (4L * Scales.Length) + ZeroPoints.Length + (4L * Tables.Length) + GridSteps.Length + (4L * GridScales.Length) + BiasedSteps.Length + (4L * StepBases.Length);
 
