@@ -126,6 +126,12 @@ public static partial class Kernels
             return;
         }
 
+        // Int8 at batch 1–3 on fixed-point inputs (AVX2 + FMA); false for inputs it leaves to the float loop below.
+        if (typeof(TL) == typeof(Int8Loader) && FixedPointGemv.Applies(level, rows, w) && FixedPointGemv.Run(x, w, in ep, y, rows, j0, j1))
+        {
+            return;
+        }
+
         ref float x0 = ref MemoryMarshal.GetReference(x);
         int j = j0;
         bool zmmHead = DenseBlocks.ZmmHead(level, k, (long)rows * (j1 - j0) * k);

@@ -11,7 +11,8 @@ namespace ModelBuild.Benchmarks;
 /// 512-bit Winograd GEMM (<see cref="BlockedWinograd.ZmmGemm"/>), <c>MB_EXP=dense</c> the GEMM's sparse-row kernel
 /// (<see cref="DenseGemm.SparseEnabled"/>), <c>MB_EXP=panels</c> its row split of parallel calls
 /// (<see cref="DenseGemm.SparseRowSplit"/>), <c>MB_EXP=float-gemm</c> the integer GEMM of batched int8 Dense
-/// (<see cref="FixedPointGemm.Enabled"/>), <c>MB_EXP=fp-sparse:0.3</c> its sparse-input limit (<see cref="FixedPointGemm.SparseBelow"/>), <c>MB_EXP=split-small-im2col</c> the least work of a batch-1 im2col conv
+/// (<see cref="FixedPointGemm.Enabled"/>), <c>MB_EXP=float-gemv</c> the integer GEMV of int8 Dense at batch 1–3
+/// (<see cref="FixedPointGemv.Enabled"/>), <c>MB_EXP=fp-sparse:0.3</c> its sparse-input limit (<see cref="FixedPointGemm.SparseBelow"/>), <c>MB_EXP=split-small-im2col</c> the least work of a batch-1 im2col conv
 /// split (<see cref="ConvImageParallel.Im2ColMinimum"/>), for an A/B.
 /// </summary>
 internal static class PairQuick
@@ -27,6 +28,7 @@ internal static class PairQuick
         ConvImageParallel.Im2ColMinimum = Environment.GetEnvironmentVariable("MB_EXP") != "split-small-im2col";
         FixedPointGemm.Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-gemm";
         DirectDense.FixedPoint4Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-int4";
+        FixedPointGemv.Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-gemv";
         if (Environment.GetEnvironmentVariable("MB_EXP") is { } exp && exp.StartsWith("fp-sparse:", StringComparison.Ordinal))
         {
             FixedPointGemm.SparseBelow = double.Parse(exp["fp-sparse:".Length..], System.Globalization.CultureInfo.InvariantCulture);

@@ -1,0 +1,162 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelBuild.Runtime;
+
+/// <summary>
+/// Int8 Dense (per-channel symmetric, <see cref="WeightFormat.Int8"/>) at batch 1–3 on AVX2 + FMA without AVX-512, in
+/// integers: each input row is rounded once per call to 16-bit fixed point (<see cref="FixedPointInputs.Quantize"/>:
+/// one power-of-two step per 256 inputs, |x − x̂| ≤ 2^−15 of the block's largest |x|), and per 16 weights of a row one
+/// sign-extending load (<c>vpmovsxbw</c>), one <c>vpmaddwd</c> with x̂ and one <c>vpaddd</c> give 16 exact products.
+/// The float path (<see cref="DenseBlocks"/>) converts every weight (<c>vpmovsxbd</c>, <c>vcvtdq2ps</c> and an FMA
+/// per 8) and is bound by those conversions at about a cycle per 8 weights; this takes 0.63–0.68 (IMPLEMENTATION.md,
+/// "Int8 batch-1 GEMV on 16-bit fixed-point inputs").
+/// </summary>
+/// <remarks>
+/// Four weight rows share each load of x̂ and keep one int32 accumulator each; within a 256-input block a lane's sum
+/// is at most 32·128·2^15 = 2^27, exact. Per block and row the sum is converted once and multiplied by the block's
+/// step into a float accumulator; the channel scale, bias and activation follow (<see cref="Epilogue"/>), so the
+/// result is Σ q·x̂ up to float32 rounding of a few block sums, and its error against Σ q·x at most Σ|q|·|x − x̂|.
+/// Columns past the last 16 are multiplied in scalar code, so no row is read past its end. A call whose input holds
+/// a NaN or an infinity returns false and the float path runs (it propagates them). Outputs are computed the same
+/// way whatever range of channels a thread takes (<see cref="DenseGemvParallel"/>).
+/// </remarks>
+internal static class FixedPointGemv
+{
+    private const int BlockSize = FixedPointInputs.BlockSize;
+
+    [ThreadStatic]
+    private static short[]? t_codes;
+
+    [ThreadStatic]
+    private static float[]? t_steps;
+
+    /// <summary>Whether the path may run at all (a switch for the benchmarks' A/B).</summary>
+    internal static bool Enabled { get; set; } = true;
+
+    /// <summary>Whether a call of <paramref name="rows"/> input rows over <paramref name="w"/> takes this path (the input is checked in <see cref="Run"/>).</summary>
+    public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
+        Enabled && level == SimdLevel.Vector256 && Avx2.IsSupported && Fma.IsSupported && !Wide512.Enabled
+        && rows < DenseBatch.MinRows && w.Format == WeightFormat.Int8 && w.Cols >= Vector256<short>.Count;
+
+    /// <summary>
+    /// <c>y[r, j] = ep(Σ_k x̂[r, k]·q[j, k])</c> for channels <paramref name="j0"/> ≤ j &lt; <paramref name="j1"/> of
+    /// every input row.
+    /// </summary>
+    /// <param name="x">Inputs, <c>rows × K</c> floats.</param>
+    /// <param name="w">Int8 symmetric weights, <c>N × K</c>, row-major.</param>
+    /// <param name="ep">Channel scales, bias and activation.</param>
+    /// <param name="y">Outputs, <c>rows × N</c> floats.</param>
+    /// <param name="rows">Input rows (below <see cref="DenseBatch.MinRows"/>).</param>
+    /// <param name="j0">First channel (a multiple of 4 unless 0).</param>
+    /// <param name="j1">One past the last channel.</param>
+    /// <returns>False, with y untouched, when x holds a NaN or an infinity.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool Run(ReadOnlySpan<float> x, WeightMatrix w, in Epilogue ep, Span<float> y, int rows, int j0, int j1) =>
+        RunBody(x, w, in ep, y, rows, j0, j1);
+
+    // Run's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool RunBody(ReadOnlySpan<float> x, WeightMatrix w, in Epilogue ep, Span<float> y, int rows, int j0, int j1)
+    {
+        int n = w.Rows, k = w.Cols, kPad = (k + 15) & ~15, blocks = FixedPointInputs.Blocks(k);
+        Span<short> codes = ThreadScratch.Get(ref t_codes, rows * kPad);
+        Span<float> steps = ThreadScratch.Get(ref t_steps, rows * blocks);
+        for (int r = 0; r < rows; r++)
+        {
+            if (!FixedPointInputs.Quantize(x.Slice(r * k, k), codes.Slice(r * kPad, k), steps.Slice(r * blocks, blocks)))
+            {
+                return false;
+            }
+        }
+
+        ref sbyte q0 = ref MemoryMarshal.GetReference(w.Int8);
+        bool prefetch = RowPrefetch.For(n, k);
+        Span<float> dots = stackalloc float[4];
+        for (int j = j0; j < j1; j += 4)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                Rows4(ref q0, n, k, j, ref codes[r * kPad], ref steps[r * blocks], dots, prefetch);
+                for (int i = 0; i < 4 && j + i < j1; i++)
+                {
+                    y[(r * n) + j + i] = ep.Apply(j + i, dots[i], 0);
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Σ q·x̂ of weight rows j…j+3 with one rounded input row, in x's units (rows past the last repeat it; their results are ignored).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Rows4(ref sbyte q0, int n, int k, int j, ref short xq, ref float steps, Span<float> dots, bool prefetch) =>
+        Rows4Body(ref q0, n, k, j, ref xq, ref steps, dots, prefetch);
+
+    // Rows4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Rows4Body(ref sbyte q0, int n, int k, int j, ref short xq, ref float steps, Span<float> dots, bool prefetch)
+    {
+        int last = n - 1, whole = k & ~15;
+        ref sbyte r0 = ref Unsafe.Add(ref q0, (nint)j * k);
+        ref sbyte r1 = ref Unsafe.Add(ref q0, (nint)Math.Min(j + 1, last) * k);
+        ref sbyte r2 = ref Unsafe.Add(ref q0, (nint)Math.Min(j + 2, last) * k);
+        ref sbyte r3 = ref Unsafe.Add(ref q0, (nint)Math.Min(j + 3, last) * k);
+        byte* next = RowPrefetch.Next(ref Unsafe.As<sbyte, byte>(ref r0), 4, k);
+        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int start = 0, b = 0; start < k; start += BlockSize, b++)
+        {
+            int end = Math.Min(k, start + BlockSize), vectorEnd = Math.Min(end, whole);
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int c = start; c < vectorEnd; c += 16)
+            {
+                if (prefetch)
+                {
+                    RowPrefetch.Step(next, 4 * (nint)c, 64);
+                }
+
+                Vector256<short> xv = Vector256.LoadUnsafe(ref xq, (nuint)c);
+                a0 += Avx2.MultiplyAddAdjacent(Widen(ref r0, c), xv);
+                a1 += Avx2.MultiplyAddAdjacent(Widen(ref r1, c), xv);
+                a2 += Avx2.MultiplyAddAdjacent(Widen(ref r2, c), xv);
+                a3 += Avx2.MultiplyAddAdjacent(Widen(ref r3, c), xv);
+            }
+
+            if (end > vectorEnd)
+            {
+                // The last columns (fewer than 16) in scalar code, exact, into lane 0.
+                a0 += Vector256.CreateScalar(TailDot(ref r0, ref xq, vectorEnd, end));
+                a1 += Vector256.CreateScalar(TailDot(ref r1, ref xq, vectorEnd, end));
+                a2 += Vector256.CreateScalar(TailDot(ref r2, ref xq, vectorEnd, end));
+                a3 += Vector256.CreateScalar(TailDot(ref r3, ref xq, vectorEnd, end));
+            }
+
+            var step = Vector256.Create(Unsafe.Add(ref steps, b));
+            f0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(a0), step, f0);
+            f1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(a1), step, f1);
+            f2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(a2), step, f2);
+            f3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(a3), step, f3);
+        }
+
+        Simd.Sum4(f0, f1, f2, f3).StoreUnsafe(ref MemoryMarshal.GetReference(dots));
+    }
+
+    /// <summary>16 weights from column <paramref name="c"/> of a row, sign-extended to int16 (<c>vpmovsxbw</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Widen(ref sbyte row, int c) => Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref row, (nuint)c));
+
+    /// <summary>Σ q·x̂ over columns [<paramref name="from"/>, <paramref name="to"/>) of one row, exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TailDot(ref sbyte row, ref short xq, int from, int to)
+    {
+        int sum = 0;
+        for (int c = from; c < to; c++)
+        {
+            sum += Unsafe.Add(ref row, c) * Unsafe.Add(ref xq, c);
+        }
+
+        return sum;
+    }
+}

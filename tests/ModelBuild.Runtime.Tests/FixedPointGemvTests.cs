@@ -1,0 +1,201 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelBuild.Runtime.Tests;
+
+/// <summary>
+/// The batch-1–3 int8 GEMV on 16-bit fixed-point inputs (<see cref="FixedPointGemv"/>): against float64 of the same
+/// rounded inputs (only float32 roundings of a few block sums apart), against the true product within the bound the
+/// rounding of x allows, channel ranges giving the same bits as the whole, the inputs it leaves to the float path,
+/// what the dispatch sends it, and no read past the last row.
+/// </summary>
+[Collection(KernelSwitchCollection.Name)]
+public sealed class FixedPointGemvTests
+{
+    public static TheoryData<int, int, int> Sizes() => new()
+    {
+        // rows 1–3; N: one channel, a partial group of 4, whole groups; K: one vector, a tail of 14 columns, one block
+        // exactly, one past it, three blocks + a tail of 1.
+        { 1, 1, 16 },
+        { 1, 37, 30 },
+        { 2, 64, 784 },
+        { 3, 13, 257 },
+        { 1, 10, 1024 },
+        { 2, 6, 801 },
+        { 3, 100, 256 },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(Sizes))]
+    public void Dense_MatchesTheRoundedInputs_AndStaysWithinTheRoundingBound(int rows, int n, int k)
+    {
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the fixed-point GEMV needs AVX2 and FMA");
+        var rng = new Random((rows * 1000) + (n * 10) + k);
+        (WeightMatrix w, double[] wd) = TestData.Matrix(rng, WeightFormat.Int8, n, k);
+        float[] x = TestData.Floats(rng, rows * k);
+        x[k / 2] = 50f; // an outlier: its block's step is 2^6 × the others'
+        if (k > FixedPointInputs.BlockSize && k % FixedPointInputs.BlockSize > 1)
+        {
+            x[k - 1] = -1e-3f; // row 0's last block far smaller than its first
+            x.AsSpan(FixedPointInputs.BlockSize * (k / FixedPointInputs.BlockSize), (k % FixedPointInputs.BlockSize) - 1).Clear();
+        }
+
+        float[] bias = TestData.Floats(rng, n);
+        foreach (Activation act in new[] { Activation.None, Activation.Relu })
+        {
+            foreach (float[] b in new[] { bias, [] })
+            {
+                float[] y = Run(x, w, b, rows, act, 0, n);
+                double[] rounded = Rounded(x, rows, k, out double[] blockMax);
+                double[] onRounded = Reference.Dense(Array.ConvertAll(rounded, v => (float)v), wd, b.Length == 0 ? null : b, rows, n, k, act == Activation.Relu, out double[] roundedMagnitude);
+                double[] exact = Reference.Dense(x, wd, b.Length == 0 ? null : b, rows, n, k, act == Activation.Relu, out double[] magnitude);
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        int i = (r * n) + j;
+
+                        // Same inputs: a few float32 roundings of block sums and of the epilogue.
+                        double close = Math.Pow(2, -20) * roundedMagnitude[i];
+                        Assert.True(Math.Abs(y[i] - onRounded[i]) <= close, $"[{r}, {j}] {act}, bias {b.Length}: {y[i]:R} vs {onRounded[i]:R} on the rounded x (bound {close:E2})");
+
+                        double bound = Tolerances.Dot * magnitude[i];
+                        for (int c = 0; c < k; c++)
+                        {
+                            bound += Math.Abs(wd[(j * k) + c]) * blockMax[(r * FixedPointInputs.Blocks(k)) + (c / FixedPointInputs.BlockSize)] * Math.Pow(2, -15);
+                        }
+
+                        Assert.True(Math.Abs(y[i] - exact[i]) <= bound, $"[{r}, {j}] {act}: {y[i]:R} vs {exact[i]:R}, bound {bound:E2}");
+                    }
+                }
+            }
+        }
+    }
+
+    [SkippableFact]
+    public void Channel_ranges_give_the_bits_of_the_whole()
+    {
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the fixed-point GEMV needs AVX2 and FMA");
+        var rng = new Random(5);
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, 30, 300);
+        float[] x = TestData.Floats(rng, 2 * 300);
+        float[] bias = TestData.Floats(rng, 30);
+        float[] whole = Run(x, w, bias, 2, Activation.Relu, 0, 30);
+        var parts = new float[2 * 30];
+        foreach ((int j0, int j1) in new[] { (0, 8), (8, 28), (28, 30) })
+        {
+            Assert.True(FixedPointGemv.Run(x, w, new Epilogue(w, bias, Activation.Relu), parts, 2, j0, j1));
+        }
+
+        Assert.Equal(whole, parts);
+    }
+
+    [SkippableFact]
+    public void Leaves_nonfinite_inputs_to_the_float_path()
+    {
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the fixed-point GEMV needs AVX2 and FMA");
+        var rng = new Random(3);
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, 12, 300);
+        float[] dense = TestData.Floats(rng, 2 * 300);
+        foreach (float special in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            float[] x = (float[])dense.Clone();
+            x[300 + 299] = special; // the second row's last column: the first row has been rounded already
+            var y = new float[2 * 12];
+            y.AsSpan().Fill(7f);
+            Assert.False(FixedPointGemv.Run(x, w, new Epilogue(w, [], Activation.None), y, 2, 0, 12));
+            Assert.All(y, v => Assert.Equal(7f, v)); // nothing written
+
+            // Through Kernels.Dense the float path gives the second row's outputs the NaN (or ±∞ times mixed signs).
+            Kernels.Dense(SimdLevel.Vector256, x, w, [], y, 2, Activation.None);
+            Assert.All(y.AsSpan(0, 12).ToArray(), v => Assert.True(float.IsFinite(v)));
+            Assert.All(y.AsSpan(12, 12).ToArray(), v => Assert.False(float.IsFinite(v)));
+        }
+    }
+
+    [SkippableFact]
+    public void The_dispatch_takes_symmetric_int8_at_batch_1_to_3_only()
+    {
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported && !Wide512.Enabled, "the dispatch takes it with AVX2 + FMA and no 512-bit vectors");
+        var rng = new Random(8);
+        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, 20, 200);
+        Assert.True(FixedPointGemv.Applies(SimdLevel.Vector256, 1, w));
+        Assert.True(FixedPointGemv.Applies(SimdLevel.Vector256, 3, w));
+        Assert.False(FixedPointGemv.Applies(SimdLevel.Vector256, 4, w)); // DenseBatch's
+        Assert.False(FixedPointGemv.Applies(SimdLevel.Vector128, 1, w));
+        Assert.False(FixedPointGemv.Applies(SimdLevel.Vector256, 1, TestData.Matrix(rng, WeightFormat.Int8Asymmetric, 20, 200).Matrix));
+        Assert.False(FixedPointGemv.Applies(SimdLevel.Vector256, 1, TestData.Matrix(rng, WeightFormat.Int8, 20, 15).Matrix));
+
+        // Kernels.Dense gives this path's bits.
+        float[] x = TestData.Floats(rng, 3 * 200);
+        float[] bias = TestData.Floats(rng, 20);
+        var viaDense = new float[3 * 20];
+        Kernels.Dense(SimdLevel.Vector256, x, w, bias, viaDense, 3, Activation.Relu);
+        Assert.Equal(Run(x, w, bias, 3, Activation.Relu, 0, 20), viaDense);
+    }
+
+    /// <summary>
+    /// Weights read in place from a blob followed by an inaccessible page, K = 16·m + 5: a 16-byte load past the last
+    /// row's vector part faults, so the last 5 columns must take the scalar tail.
+    /// </summary>
+    [SkippableFact]
+    public unsafe void Reads_stop_at_the_last_row()
+    {
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported && OperatingSystem.IsLinux(), "needs AVX2, FMA and mmap guard pages");
+        const int N = 6, K = 85;
+        var rng = new Random(22);
+        var q = new sbyte[N * K];
+        for (int i = 0; i < q.Length; i++)
+        {
+            q[i] = (sbyte)rng.Next(-127, 128);
+        }
+
+        float[] scales = TestData.Floats(rng, N, 0.001f, 0.02f);
+        byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Int8, [N, K], BlobWriter.Int8(scales, q))]);
+        byte* guarded = GuardedInput.Bytes(blob);
+        WeightMatrix w = WeightBlob.Load(new ReadOnlySpan<byte>(guarded, blob.Length), new object()).Matrix(0);
+        long after = blob.Length - ((byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in w.Int8[0])) - guarded) - (N * K);
+        Assert.True(after < 11, $"the guard page lies within a 16-byte load of the last row's end ({after} bytes after it)");
+        float[] x = TestData.Floats(rng, K);
+        float[] y = Run(x, w, [], 1, Activation.None, 0, N);
+        for (int j = 0; j < N; j++)
+        {
+            double exact = 0;
+            for (int c = 0; c < K; c++)
+            {
+                exact += q[(j * K) + c] * (double)scales[j] * x[c];
+            }
+
+            Assert.True(Math.Abs(y[j] - exact) <= 1e-4, $"[{j}]: {y[j]} against {exact}");
+        }
+    }
+
+    private static float[] Run(float[] x, WeightMatrix w, float[] bias, int rows, Activation act, int j0, int j1)
+    {
+        var y = new float[rows * w.Rows];
+        Assert.True(FixedPointGemv.Run(x, w, new Epilogue(w, bias, act), y, rows, j0, j1));
+        return y;
+    }
+
+    /// <summary>x rounded as the GEMV does (<see cref="FixedPointInputs.Quantize"/>), as doubles, and each row's block maxima of |x|.</summary>
+    private static double[] Rounded(float[] x, int rows, int k, out double[] blockMax)
+    {
+        int blocks = FixedPointInputs.Blocks(k);
+        var rounded = new double[x.Length];
+        blockMax = new double[rows * blocks];
+        var codes = new short[k];
+        var steps = new float[blocks];
+        for (int r = 0; r < rows; r++)
+        {
+            Assert.True(FixedPointInputs.Quantize(x.AsSpan(r * k, k), codes, steps));
+            for (int c = 0; c < k; c++)
+            {
+                rounded[(r * k) + c] = codes[c] * (double)steps[c / FixedPointInputs.BlockSize];
+                ref double max = ref blockMax[(r * blocks) + (c / FixedPointInputs.BlockSize)];
+                max = Math.Max(max, Math.Abs(x[(r * k) + c]));
+            }
+        }
+
+        return rounded;
+    }
+}
