@@ -110,7 +110,24 @@ internal static class FixedPointGemv
         {
             int end = Math.Min(k, start + BlockSize), vectorEnd = Math.Min(end, whole);
             Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int c = start; c < vectorEnd; c += 16)
+            int c = start;
+
+            // 32 columns per iteration while they last (3 % less time than 16 on 1024 × 1024, interleaved runs), then 16.
+            for (; c + 32 <= vectorEnd; c += 32)
+            {
+                if (prefetch)
+                {
+                    RowPrefetch.Step(next, 4 * (nint)c, 128);
+                }
+
+                Vector256<short> xv = Vector256.LoadUnsafe(ref xq, (nuint)c), xw = Vector256.LoadUnsafe(ref xq, (nuint)(c + 16));
+                a0 += Avx2.MultiplyAddAdjacent(Widen(ref r0, c), xv) + Avx2.MultiplyAddAdjacent(Widen(ref r0, c + 16), xw);
+                a1 += Avx2.MultiplyAddAdjacent(Widen(ref r1, c), xv) + Avx2.MultiplyAddAdjacent(Widen(ref r1, c + 16), xw);
+                a2 += Avx2.MultiplyAddAdjacent(Widen(ref r2, c), xv) + Avx2.MultiplyAddAdjacent(Widen(ref r2, c + 16), xw);
+                a3 += Avx2.MultiplyAddAdjacent(Widen(ref r3, c), xv) + Avx2.MultiplyAddAdjacent(Widen(ref r3, c + 16), xw);
+            }
+
+            for (; c < vectorEnd; c += 16)
             {
                 if (prefetch)
                 {
