@@ -234,14 +234,28 @@ internal static partial class DirectDense
                 int end = Math.Min(groupEnd, ((start / FixedPointInputs.BlockSize) + 1) * FixedPointInputs.BlockSize);
                 Vector256<short> h0 = default, h1 = default, h2 = default, h3 = default;
                 Vector256<short> l0 = default, l1 = default, l2 = default, l3 = default;
-                for (int at = start; at < end; at += FixedChunk)
+                // Whole 64-column chunks with plain loads; a row's last, partial chunk (if any) with masked ones.
+                int at = start;
+                for (int full = Math.Min(end, k & ~(FixedChunk - 1)); at < full; at += FixedChunk)
                 {
-                    nint bytes = at / 2;
+                    nint bytes = (nint)((uint)at / 2);
                     if (prefetch)
                     {
                         RowPrefetch.Step(next, 4 * bytes, 4 * 32);
                     }
 
+                    ref sbyte xc = ref Unsafe.Add(ref xs, 2 * at);
+                    Vector256<sbyte> lowHi = Vector256.LoadUnsafe(ref xc), lowLo = Vector256.LoadUnsafe(ref xc, 32);
+                    Vector256<sbyte> highHi = Vector256.LoadUnsafe(ref xc, 64), highLo = Vector256.LoadUnsafe(ref xc, 96);
+                    Products(Vector256.LoadUnsafe(ref c0, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h0, ref l0);
+                    Products(Vector256.LoadUnsafe(ref c1, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h1, ref l1);
+                    Products(Vector256.LoadUnsafe(ref c2, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h2, ref l2);
+                    Products(Vector256.LoadUnsafe(ref c3, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h3, ref l3);
+                }
+
+                if (at < end)
+                {
+                    nint bytes = at / 2;
                     ref sbyte xc = ref Unsafe.Add(ref xs, 2 * at);
                     Vector256<sbyte> lowHi = Vector256.LoadUnsafe(ref xc), lowLo = Vector256.LoadUnsafe(ref xc, 32);
                     Vector256<sbyte> highHi = Vector256.LoadUnsafe(ref xc, 64), highLo = Vector256.LoadUnsafe(ref xc, 96);

@@ -90,19 +90,28 @@ internal static partial class DirectDense
         {
             int end = Math.Min(k, start + FixedPointInputs.BlockSize);
             Vector256<int> hi0 = default, lo0 = default, hi1 = default, lo1 = default;
-            for (int at = start; at < end; at += FixedChunk)
+
+            // Whole 64-column chunks with plain loads; a row's last, partial chunk (if any) with a masked one.
+            int at = start;
+            for (int full = Math.Min(end, k & ~(FixedChunk - 1)); at < full; at += FixedChunk)
             {
-                nint bytes = at / 2;
+                nint bytes = (nint)((uint)at / 2);
                 if (prefetch)
                 {
                     RowPrefetch.Step(next, 2 * bytes, 64);
                 }
 
                 ref sbyte xc = ref Unsafe.Add(ref xs, 2 * at);
-                Vector256<sbyte> lowHi = Vector256.LoadUnsafe(ref xc), lowLo = Vector256.LoadUnsafe(ref xc, 32);
-                Vector256<sbyte> highHi = Vector256.LoadUnsafe(ref xc, 64), highLo = Vector256.LoadUnsafe(ref xc, 96);
-                LookedUpProducts(Codes32(ref c0, bytes, k - at), t0, lowHi, lowLo, highHi, highLo, ref hi0, ref lo0);
-                LookedUpProducts(Codes32(ref c1, bytes, k - at), t1, lowHi, lowLo, highHi, highLo, ref hi1, ref lo1);
+                LookedUpProducts(Vector256.LoadUnsafe(ref c0, (nuint)bytes), t0, ref xc, ref hi0, ref lo0);
+                LookedUpProducts(Vector256.LoadUnsafe(ref c1, (nuint)bytes), t1, ref xc, ref hi1, ref lo1);
+            }
+
+            if (at < end)
+            {
+                nint bytes = at / 2;
+                ref sbyte xc = ref Unsafe.Add(ref xs, 2 * at);
+                LookedUpProducts(Codes32(ref c0, bytes, k - at), t0, ref xc, ref hi0, ref lo0);
+                LookedUpProducts(Codes32(ref c1, bytes, k - at), t1, ref xc, ref hi1, ref lo1);
             }
 
             int sumX = SegmentSum(ref chunkSums, start, end);
@@ -115,17 +124,19 @@ internal static partial class DirectDense
         return (Simd.ShortSum(a0), Simd.ShortSum(a1));
     }
 
-    /// <summary>One row's 64 looked-up steps times x's hi and lo halves, widened into its int32 sums.</summary>
+    /// <summary>
+    /// One row's 64 looked-up steps times x's hi and lo halves (the chunk's 128 prepared bytes at
+    /// <paramref name="xc"/>, read as memory operands: in registers they left too few for the tables and constants,
+    /// which the loop then reloaded every chunk), widened into its int32 sums.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LookedUpProducts(
-        Vector256<byte> v, Vector256<byte> table, Vector256<sbyte> lowHi, Vector256<sbyte> lowLo, Vector256<sbyte> highHi, Vector256<sbyte> highLo,
-        ref Vector256<int> hi, ref Vector256<int> lo)
+    private static void LookedUpProducts(Vector256<byte> v, Vector256<byte> table, ref sbyte xc, ref Vector256<int> hi, ref Vector256<int> lo)
     {
         var nibble = Vector256.Create((byte)15);
         var one = Vector256.Create((short)1);
         Vector256<byte> low = Avx2.Shuffle(table, v & nibble);
         Vector256<byte> high = Avx2.Shuffle(table, Vector256.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & nibble);
-        hi += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, lowHi) + Avx2.MultiplyAddAdjacent(high, highHi), one);
-        lo += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, lowLo) + Avx2.MultiplyAddAdjacent(high, highLo), one);
+        hi += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref xc)) + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref xc, 64)), one);
+        lo += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref xc, 32)) + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref xc, 96)), one);
     }
 }

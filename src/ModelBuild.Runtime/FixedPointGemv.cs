@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// Int8 Dense (per-channel symmetric, <see cref="WeightFormat.Int8"/>) at batch 1–3 on AVX2 + FMA without AVX-512, in
+/// Int8 Dense (per channel, <see cref="WeightFormat.Int8"/> and <see cref="WeightFormat.Int8Asymmetric"/>) at batch 1–3 on AVX2 + FMA without AVX-512, in
 /// integers: each input row is rounded once per call to 16-bit fixed point (<see cref="FixedPointInputs.Quantize"/>:
 /// one power-of-two step per 256 inputs, |x − x̂| ≤ 2^−15 of the block's largest |x|), and per 16 weights of a row one
 /// sign-extending load (<c>vpmovsxbw</c>), one <c>vpmaddwd</c> with x̂ and one <c>vpaddd</c> give 16 exact products.
@@ -19,6 +19,7 @@ namespace ModelBuild.Runtime;
 /// is at most 32·128·2^15 = 2^27, exact. Per block and row the sum is converted once and multiplied by the block's
 /// step into a float accumulator; the channel scale, bias and activation follow (<see cref="Epilogue"/>), so the
 /// result is Σ q·x̂ up to float32 rounding of a few block sums, and its error against Σ q·x at most Σ|q|·|x − x̂|.
+/// Zero points are taken off as zp·Σx̂ (Σx̂ summed exactly per block), as the float path takes them off as zp·Σx.
 /// Columns past the last 16 are multiplied in scalar code, so no row is read past its end. A call whose input holds
 /// a NaN or an infinity returns false and the float path runs (it propagates them). Outputs are computed the same
 /// way whatever range of channels a thread takes (<see cref="DenseGemvParallel"/>).
@@ -39,15 +40,15 @@ internal static class FixedPointGemv
     /// <summary>Whether a call of <paramref name="rows"/> input rows over <paramref name="w"/> takes this path (the input is checked in <see cref="Run"/>).</summary>
     public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
         Enabled && level == SimdLevel.Vector256 && Avx2.IsSupported && Fma.IsSupported && !Wide512.Enabled
-        && rows < DenseBatch.MinRows && w.Format == WeightFormat.Int8 && w.Cols >= Vector256<short>.Count;
+        && rows < DenseBatch.MinRows && w.Format is WeightFormat.Int8 or WeightFormat.Int8Asymmetric && w.Cols >= Vector256<short>.Count;
 
     /// <summary>
     /// <c>y[r, j] = ep(Σ_k x̂[r, k]·q[j, k])</c> for channels <paramref name="j0"/> ≤ j &lt; <paramref name="j1"/> of
     /// every input row.
     /// </summary>
     /// <param name="x">Inputs, <c>rows × K</c> floats.</param>
-    /// <param name="w">Int8 symmetric weights, <c>N × K</c>, row-major.</param>
-    /// <param name="ep">Channel scales, bias and activation.</param>
+    /// <param name="w">Int8 weights, <c>N × K</c>, row-major.</param>
+    /// <param name="ep">Zero points, channel scales, bias and activation.</param>
     /// <param name="y">Outputs, <c>rows × N</c> floats.</param>
     /// <param name="rows">Input rows (below <see cref="DenseBatch.MinRows"/>).</param>
     /// <param name="j0">First channel (a multiple of 4 unless 0).</param>
@@ -64,12 +65,17 @@ internal static class FixedPointGemv
         int n = w.Rows, k = w.Cols, kPad = (k + 15) & ~15, blocks = FixedPointInputs.Blocks(k);
         Span<short> codes = ThreadScratch.Get(ref t_codes, rows * kPad);
         Span<float> steps = ThreadScratch.Get(ref t_steps, rows * blocks);
+        Span<float> sums = stackalloc float[DenseBatch.MinRows];
         for (int r = 0; r < rows; r++)
         {
-            if (!FixedPointInputs.Quantize(x.Slice(r * k, k), codes.Slice(r * kPad, k), steps.Slice(r * blocks, blocks)))
+            Span<short> rowCodes = codes.Slice(r * kPad, k);
+            Span<float> rowSteps = steps.Slice(r * blocks, blocks);
+            if (!FixedPointInputs.Quantize(x.Slice(r * k, k), rowCodes, rowSteps))
             {
                 return false;
             }
+
+            sums[r] = w.Format == WeightFormat.Int8Asymmetric ? Sum(rowCodes, rowSteps) : 0;
         }
 
         ref sbyte q0 = ref MemoryMarshal.GetReference(w.Int8);
@@ -82,7 +88,7 @@ internal static class FixedPointGemv
                 Rows4(ref q0, n, k, j, ref codes[r * kPad], ref steps[r * blocks], dots, prefetch);
                 for (int i = 0; i < 4 && j + i < j1; i++)
                 {
-                    y[(r * n) + j + i] = ep.Apply(j + i, dots[i], 0);
+                    y[(r * n) + j + i] = ep.Apply(j + i, dots[i], sums[r]);
                 }
             }
         }
@@ -158,6 +164,24 @@ internal static class FixedPointGemv
         }
 
         Simd.Sum4(f0, f1, f2, f3).StoreUnsafe(ref MemoryMarshal.GetReference(dots));
+    }
+
+    /// <summary>Σx̂ of one rounded row: each block's codes summed exactly, times its step.</summary>
+    private static float Sum(ReadOnlySpan<short> codes, ReadOnlySpan<float> steps)
+    {
+        float sum = 0;
+        for (int b = 0; b < steps.Length; b++)
+        {
+            int blockSum = 0;
+            foreach (short q in codes.Slice(b * BlockSize, Math.Min(BlockSize, codes.Length - (b * BlockSize))))
+            {
+                blockSum += q;
+            }
+
+            sum += blockSum * steps[b];
+        }
+
+        return sum;
     }
 
     /// <summary>16 weights from column <paramref name="c"/> of a row, sign-extended to int16 (<c>vpmovsxbw</c>).</summary>

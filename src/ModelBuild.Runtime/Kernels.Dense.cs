@@ -127,7 +127,7 @@ public static partial class Kernels
         }
 
         // Int8 at batch 1–3 on fixed-point inputs (AVX2 + FMA); false for inputs it leaves to the float loop below.
-        if (typeof(TL) == typeof(Int8Loader) && FixedPointGemv.Applies(level, rows, w) && FixedPointGemv.Run(x, w, in ep, y, rows, j0, j1))
+        if ((typeof(TL) == typeof(Int8Loader) || typeof(TL) == typeof(Int8AsymLoader)) && FixedPointGemv.Applies(level, rows, w) && FixedPointGemv.Run(x, w, in ep, y, rows, j0, j1))
         {
             return;
         }
