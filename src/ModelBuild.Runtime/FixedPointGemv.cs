@@ -11,18 +11,26 @@ namespace ModelBuild.Runtime;
 /// one power-of-two step per 256 inputs, |x − x̂| ≤ 2^−15 of the block's largest |x|), and per 16 weights of a row one
 /// sign-extending load (<c>vpmovsxbw</c>), one <c>vpmaddwd</c> with x̂ and one <c>vpaddd</c> give 16 exact products.
 /// The float path (<see cref="DenseBlocks"/>) converts every weight (<c>vpmovsxbd</c>, <c>vcvtdq2ps</c> and an FMA
-/// per 8) and is bound by those conversions at about a cycle per 8 weights; this takes 0.63–0.68 (IMPLEMENTATION.md,
-/// "Int8 batch-1 GEMV on 16-bit fixed-point inputs").
+/// per 8) and is bound by those conversions at about a cycle per 8 weights; this takes 0.63–0.68 cycles per 8
+/// (IMPLEMENTATION.md, Kernels, "Int8 at batch 1–3 in integers").
 /// </summary>
 /// <remarks>
-/// Four weight rows share each load of x̂ and keep one int32 accumulator each; within a 256-input block a lane's sum
-/// is at most 32·128·2^15 = 2^27, exact. Per block and row the sum is converted once and multiplied by the block's
+/// Four weight rows share each load of x̂ and keep one int32 accumulator each; within a 256-input block a lane gets at
+/// most 32 products of at most 128·2^15 = 2^22, and lane 0 up to 15 more from the scalar tail: under 2^28, exact. Per block and row the sum is converted once and multiplied by the block's
 /// step into a float accumulator; the channel scale, bias and activation follow (<see cref="Epilogue"/>), so the
 /// result is Σ q·x̂ up to float32 rounding of a few block sums, and its error against Σ q·x at most Σ|q|·|x − x̂|.
 /// Zero points are taken off as zp·Σx̂ (Σx̂ summed exactly per block), as the float path takes them off as zp·Σx.
 /// Columns past the last 16 are multiplied in scalar code, so no row is read past its end. A call whose input holds
 /// a NaN or an infinity returns false and the float path runs (it propagates them). Outputs are computed the same
 /// way whatever range of channels a thread takes (<see cref="DenseGemvParallel"/>).
+/// <para>
+/// The precision is relative to each block's largest input, whatever the weights: a huge input on a column whose
+/// weight is 0 in some row still coarsens the step of its 256 inputs for that row, where the float path multiplied
+/// it by an exact 0. The batched <see cref="FixedPointGemm"/> has made the same trade since it landed, and inputs
+/// 2^15 apart within 256 neighbours are rare after a normalisation. The 4-bit kernel declines matrices whose codes
+/// include an exact zero weight (<see cref="DirectDense.FixedPoint4Takes"/>); int8 matrices hold zeros after any
+/// pruning, so that rule would send most pruned models back to the float path.
+/// </para>
 /// </remarks>
 internal static class FixedPointGemv
 {

@@ -78,12 +78,14 @@ public sealed class FixedPointGemvTests
         }
     }
 
-    [SkippableFact]
-    public void Channel_ranges_give_the_bits_of_the_whole()
+    [SkippableTheory]
+    [InlineData(WeightFormat.Int8)]
+    [InlineData(WeightFormat.Int8Asymmetric)]
+    public void Channel_ranges_give_the_bits_of_the_whole(WeightFormat format)
     {
         Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the fixed-point GEMV needs AVX2 and FMA");
         var rng = new Random(5);
-        (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, 30, 300);
+        (WeightMatrix w, _) = TestData.Matrix(rng, format, 30, 300);
         float[] x = TestData.Floats(rng, 2 * 300);
         float[] bias = TestData.Floats(rng, 30);
         float[] whole = Run(x, w, bias, 2, Activation.Relu, 0, 30);
@@ -94,6 +96,57 @@ public sealed class FixedPointGemvTests
         }
 
         Assert.Equal(whole, parts);
+
+        // Prefetching the next rows (layers of 2 MB and more) is a hint only.
+        long minBytes = RowPrefetch.MinBytes;
+        try
+        {
+            RowPrefetch.MinBytes = 0;
+            Assert.Equal(whole, Run(x, w, bias, 2, Activation.Relu, 0, 30));
+        }
+        finally
+        {
+            RowPrefetch.MinBytes = minBytes;
+        }
+    }
+
+    /// <summary>
+    /// The largest products there are: q = −128 against x̂ = −32768 (and 127 against 32767) in every column, in a block
+    /// of 240 vector columns plus a 15-column scalar tail (lane 0: 45 products of 2^22) and in a whole block followed
+    /// by a tail block. The sums must be exact: any int16 or saturating accumulator would be far off.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(255)]
+    [InlineData(271)]
+    public void The_largest_products_sum_exactly(int k)
+    {
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the fixed-point GEMV needs AVX2 and FMA");
+        const int N = 3;
+        var q = new sbyte[N * k];
+        for (int i = 0; i < q.Length; i++)
+        {
+            q[i] = (sbyte)(i / k == 1 ? 127 : -128);
+        }
+
+        float[] scales = [1f / 1024, 1f / 2048, 1f / 4096];
+        byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Int8, [N, k], BlobWriter.Int8(scales, q))]);
+        WeightMatrix w = WeightBlob.Load(blob).Matrix(0);
+
+        // 2 − 2^−23 rounds to 32768 steps of 2^−14 and saturates to 32767; −2 + 2^−23 rounds to −32768 exactly.
+        float top = 2f - MathF.Pow(2, -23);
+        float[] x = [.. Enumerable.Range(0, k).Select(c => c % 2 == 0 ? -top : top)];
+        float[] y = Run(x, w, [], 1, Activation.None, 0, N);
+        for (int j = 0; j < N; j++)
+        {
+            long sum = 0;
+            for (int c = 0; c < k; c++)
+            {
+                sum += q[(j * k) + c] * (c % 2 == 0 ? -32768L : 32767L);
+            }
+
+            double expected = sum * Math.Pow(2, -14) * scales[j];
+            Assert.True(Math.Abs(y[j] - expected) <= Math.Pow(2, -20) * Math.Abs(expected), $"[{j}]: {y[j]:R} against {expected:R}");
+        }
     }
 
     [SkippableFact]
@@ -133,20 +186,25 @@ public sealed class FixedPointGemvTests
         Assert.False(FixedPointGemv.Applies(SimdLevel.Vector256, 1, TestData.Matrix(rng, WeightFormat.Float32, 20, 200).Matrix));
         Assert.False(FixedPointGemv.Applies(SimdLevel.Vector256, 1, TestData.Matrix(rng, WeightFormat.Int8, 20, 15).Matrix));
 
-        // Kernels.Dense gives this path's bits.
+        // Kernels.Dense gives this path's bits, for both int8 formats.
         float[] x = TestData.Floats(rng, 3 * 200);
         float[] bias = TestData.Floats(rng, 20);
-        var viaDense = new float[3 * 20];
-        Kernels.Dense(SimdLevel.Vector256, x, w, bias, viaDense, 3, Activation.Relu);
-        Assert.Equal(Run(x, w, bias, 3, Activation.Relu, 0, 20), viaDense);
+        foreach (WeightMatrix m in new[] { w, TestData.Matrix(rng, WeightFormat.Int8Asymmetric, 20, 200).Matrix })
+        {
+            var viaDense = new float[3 * 20];
+            Kernels.Dense(SimdLevel.Vector256, x, m, bias, viaDense, 3, Activation.Relu);
+            Assert.Equal(Run(x, m, bias, 3, Activation.Relu, 0, 20), viaDense);
+        }
     }
 
     /// <summary>
     /// Weights read in place from a blob followed by an inaccessible page, K = 16·m + 5: a 16-byte load past the last
     /// row's vector part faults, so the last 5 columns must take the scalar tail.
     /// </summary>
-    [SkippableFact]
-    public unsafe void Reads_stop_at_the_last_row()
+    [SkippableTheory]
+    [InlineData(WeightFormat.Int8)]
+    [InlineData(WeightFormat.Int8Asymmetric)]
+    public unsafe void Reads_stop_at_the_last_row(WeightFormat format)
     {
         Skip.IfNot(Avx2.IsSupported && Fma.IsSupported && OperatingSystem.IsLinux(), "needs AVX2, FMA and mmap guard pages");
         const int N = 6, K = 85;
@@ -158,7 +216,9 @@ public sealed class FixedPointGemvTests
         }
 
         float[] scales = TestData.Floats(rng, N, 0.001f, 0.02f);
-        byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", WeightFormat.Int8, [N, K], BlobWriter.Int8(scales, q))]);
+        sbyte[] zp = [.. Enumerable.Range(0, N).Select(j => format == WeightFormat.Int8 ? (sbyte)0 : (sbyte)(j * 5 - 12))];
+        byte[] payload = format == WeightFormat.Int8 ? BlobWriter.Int8(scales, q) : BlobWriter.Int8Asymmetric(scales, zp, q);
+        byte[] blob = BlobWriter.Write([new BlobEntrySpec("w", format, [N, K], payload)]);
         byte* guarded = GuardedInput.Bytes(blob);
         WeightMatrix w = WeightBlob.Load(new ReadOnlySpan<byte>(guarded, blob.Length), new object()).Matrix(0);
         long after = blob.Length - ((byte*)Unsafe.AsPointer(ref Unsafe.AsRef(in w.Int8[0])) - guarded) - (N * K);
@@ -170,7 +230,7 @@ public sealed class FixedPointGemvTests
             double exact = 0;
             for (int c = 0; c < K; c++)
             {
-                exact += q[(j * K) + c] * (double)scales[j] * x[c];
+                exact += (q[(j * K) + c] - zp[j]) * (double)scales[j] * x[c];
             }
 
             Assert.True(Math.Abs(y[j] - exact) <= 1e-4, $"[{j}]: {y[j]} against {exact}");
