@@ -175,7 +175,7 @@ public sealed class FixedPointGemvTests
     [SkippableFact]
     public void The_dispatch_takes_int8_at_batch_1_to_3_only()
     {
-        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported && !Wide512.Enabled, "the dispatch takes it with AVX2 + FMA and no 512-bit vectors");
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the dispatch takes it with AVX2 + FMA");
         var rng = new Random(8);
         (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, 20, 200);
         Assert.True(FixedPointGemv.Applies(SimdLevel.Vector256, 1, w));
