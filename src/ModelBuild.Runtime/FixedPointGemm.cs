@@ -7,7 +7,7 @@ using ModelBuild.Runtime.Formats;
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// Dense over a batch (≥ <see cref="DenseGemm.MinRows"/> rows) for int8 weights (and 4-bit codes: FixedPointGemm.Codes.cs)
+/// Dense over a batch (int8 from <see cref="MinRowsInt8"/> rows, 4-bit codes from <see cref="MinRowsCodes"/>) for int8 weights (and 4-bit codes: FixedPointGemm.Codes.cs)
 /// on float32 activations, AVX2 + FMA (4-bit codes also with AVX-512), past the FMA bound: each input row is rounded once per call to 16-bit fixed point (<see cref="FixedPointInputs.Quantize"/>: one
 /// power-of-two step per block of <see cref="FixedPointInputs.BlockSize"/> inputs, error ≤ 2^−15 of the block's largest
 /// |x|), and a 6-row × 16-channel register tile multiplies pairs of inputs by pairs of weights with <c>vpmaddwd</c>
@@ -50,6 +50,16 @@ internal static partial class FixedPointGemm
     internal static bool Enabled { get; set; } = true;
 
     /// <summary>
+    /// Int8 from 5 input rows: at 4 the batch-1 GEMV repeated per row (<see cref="FixedPointGemv"/>) was faster, from 5
+    /// this tile (wide MLP, AVX-512 off, `quick wide-ab`, 2026-12-05: batch 4 157 against 172 µs, batch 5 192 against
+    /// 177, batch 6 235 against 179; the float batch kernel it replaces took 258 and 328 µs at 4 and 6).
+    /// </summary>
+    internal const int MinRowsInt8 = 5;
+
+    /// <summary>4-bit codes from 4 input rows (batch 1–3 has its own kernels): the wide MLP at batch 4 took 227 µs here against 395 through float rows (`DirectGemm`).</summary>
+    internal const int MinRowsCodes = 4;
+
+    /// <summary>
     /// Inputs with at most this fraction of nonzeros go to the float GEMM, whose sparse-row kernel skips the zeros:
     /// mnist_mlp_256 at batch 64 on t10k digits (first layer ~20 % nonzero, second ~30–50 %) ran at 0.473 of ONNX
     /// Runtime with 0.3, 0.488 with 0.5 and 0.665 with 0.15 (`quick pair`, `MB_EXP=fp-sparse:…`). Settable for that A/B.
@@ -66,9 +76,9 @@ internal static partial class FixedPointGemm
     /// MLP at batch 64 1.51 against 3.72 ms, at batch 8 372 against 2,619 µs (`quick wide-ab`, `quick pair`, 2026-12-05).
     /// </remarks>
     public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
-        Enabled && rows >= DenseGemm.MinRows && level == SimdLevel.Vector256 && Avx2.IsSupported && Fma.IsSupported
-        && ((!Wide512.Enabled && w.Format == WeightFormat.Int8 && w.Direct is null && w.Sparse is null && w.Half is null && (long)w.Rows * w.Cols <= DenseGemm.MaxPackedWeights)
-            || (w.Direct is { } direct && TakesCodes(direct)));
+        Enabled && level == SimdLevel.Vector256 && Avx2.IsSupported && Fma.IsSupported
+        && ((rows >= MinRowsInt8 && !Wide512.Enabled && w.Format == WeightFormat.Int8 && w.Direct is null && w.Sparse is null && w.Half is null && (long)w.Rows * w.Cols <= DenseGemm.MaxPackedWeights)
+            || (rows >= MinRowsCodes && w.Direct is { } direct && TakesCodes(direct)));
 
     /// <summary>
     /// <c>y[r, j] = act(scale_j · Σ_k x̂[r, k]·q[j, k] + bias_j)</c>, x̂ the rounded inputs (see the class summary).

@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace ModelBuild.Runtime;
 
 /// <summary>
-/// Int8 Dense (per channel, <see cref="WeightFormat.Int8"/> and <see cref="WeightFormat.Int8Asymmetric"/>) at batch 1–3 on AVX2 + FMA (AVX-512 on or off), in
+/// Int8 Dense (per channel, <see cref="WeightFormat.Int8"/> and <see cref="WeightFormat.Int8Asymmetric"/>) for 1–7 input rows on AVX2 + FMA (AVX-512 on or off), in
 /// integers: each input row is rounded once per call to 16-bit fixed point (<see cref="FixedPointInputs.Quantize"/>:
 /// one power-of-two step per 256 inputs, |x − x̂| ≤ 2^−15 of the block's largest |x|), and per 16 weights of a row one
 /// sign-extending load (<c>vpmovsxbw</c>), one <c>vpmaddwd</c> with x̂ and one <c>vpaddd</c> give 16 exact products.
@@ -46,10 +46,18 @@ internal static class FixedPointGemv
     /// <summary>Whether the path may run at all (a switch for the benchmarks' A/B).</summary>
     internal static bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Input rows up to this take the GEMV, each row a pass over the weights: symmetric int8 from
+    /// <see cref="FixedPointGemm.MinRowsInt8"/> rows takes the integer GEMM first; int8 with zero points, which that GEMM
+    /// does not take, stays here up to the float GEMM's 8 rows (the float batch kernel it replaces took 1.35–1.49× ONNX
+    /// Runtime's time on the wide MLP at batch 4–6).
+    /// </summary>
+    internal const int MaxRows = DenseGemm.MinRows - 1;
+
     /// <summary>Whether a call of <paramref name="rows"/> input rows over <paramref name="w"/> takes this path (the input is checked in <see cref="Run"/>).</summary>
     public static bool Applies(SimdLevel level, int rows, WeightMatrix w) =>
         Enabled && level == SimdLevel.Vector256 && Avx2.IsSupported && Fma.IsSupported
-        && rows < DenseBatch.MinRows && w.Format is WeightFormat.Int8 or WeightFormat.Int8Asymmetric && w.Cols >= Vector256<short>.Count;
+        && rows <= MaxRows && w.Format is WeightFormat.Int8 or WeightFormat.Int8Asymmetric && w.Cols >= Vector256<short>.Count;
 
     /// <summary>
     /// <c>y[r, j] = ep(Σ_k x̂[r, k]·q[j, k])</c> for channels <paramref name="j0"/> ≤ j &lt; <paramref name="j1"/> of
@@ -59,7 +67,7 @@ internal static class FixedPointGemv
     /// <param name="w">Int8 weights, <c>N × K</c>, row-major.</param>
     /// <param name="ep">Zero points, channel scales, bias and activation.</param>
     /// <param name="y">Outputs, <c>rows × N</c> floats.</param>
-    /// <param name="rows">Input rows (below <see cref="DenseBatch.MinRows"/>).</param>
+    /// <param name="rows">Input rows (at most <see cref="MaxRows"/>).</param>
     /// <param name="j0">First channel (a multiple of 4 unless 0).</param>
     /// <param name="j1">One past the last channel.</param>
     /// <returns>False, with y untouched, when x holds a NaN or an infinity.</returns>
@@ -74,7 +82,7 @@ internal static class FixedPointGemv
         int n = w.Rows, k = w.Cols, kPad = (k + 15) & ~15, blocks = FixedPointInputs.Blocks(k);
         Span<short> codes = ThreadScratch.Get(ref t_codes, rows * kPad);
         Span<float> steps = ThreadScratch.Get(ref t_steps, rows * blocks);
-        Span<float> sums = stackalloc float[DenseBatch.MinRows];
+        Span<float> sums = stackalloc float[DenseGemm.MinRows];
         for (int r = 0; r < rows; r++)
         {
             Span<short> rowCodes = codes.Slice(r * kPad, k);

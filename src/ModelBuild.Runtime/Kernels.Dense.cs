@@ -120,15 +120,15 @@ public static partial class Kernels
             return;
         }
 
-        if (rows >= DenseBatch.MinRows && w.Format != WeightFormat.Float32)
+        // Int8 for 1–7 input rows on fixed-point inputs (AVX2 + FMA); false for inputs it leaves to the float kernels below.
+        if ((typeof(TL) == typeof(Int8Loader) || typeof(TL) == typeof(Int8AsymLoader)) && FixedPointGemv.Applies(level, rows, w) && FixedPointGemv.Run(x, w, in ep, y, rows, j0, j1))
         {
-            DenseBatch.Run<TL>(level, x, w, y, rows, ep);
             return;
         }
 
-        // Int8 at batch 1–3 on fixed-point inputs (AVX2 + FMA); false for inputs it leaves to the float loop below.
-        if ((typeof(TL) == typeof(Int8Loader) || typeof(TL) == typeof(Int8AsymLoader)) && FixedPointGemv.Applies(level, rows, w) && FixedPointGemv.Run(x, w, in ep, y, rows, j0, j1))
+        if (rows >= DenseBatch.MinRows && w.Format != WeightFormat.Float32)
         {
+            DenseBatch.Run<TL>(level, x, w, y, rows, ep);
             return;
         }
 

@@ -20,6 +20,8 @@ public sealed class FixedPointGemmTests
         { 9, 5, 256 },
         { 20, 100, 801 },
         { 64, 10, 1024 },
+        { 5, 37, 300 }, // the fewest rows this GEMM takes for int8: one partial tile
+        { 7, 16, 256 },
     };
 
     [SkippableTheory]

@@ -23,6 +23,8 @@ public sealed class FixedPointGemvTests
         { 1, 10, 1024 },
         { 2, 6, 801 },
         { 3, 100, 256 },
+        { 4, 9, 300 },
+        { 7, 21, 785 },
     };
 
     [SkippableTheory]
@@ -173,14 +175,14 @@ public sealed class FixedPointGemvTests
     }
 
     [SkippableFact]
-    public void The_dispatch_takes_int8_at_batch_1_to_3_only()
+    public void The_dispatch_takes_int8_for_1_to_7_rows_only()
     {
         Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the dispatch takes it with AVX2 + FMA");
         var rng = new Random(8);
         (WeightMatrix w, _) = TestData.Matrix(rng, WeightFormat.Int8, 20, 200);
         Assert.True(FixedPointGemv.Applies(SimdLevel.Vector256, 1, w));
-        Assert.True(FixedPointGemv.Applies(SimdLevel.Vector256, 3, w));
-        Assert.False(FixedPointGemv.Applies(SimdLevel.Vector256, 4, w)); // DenseBatch's
+        Assert.True(FixedPointGemv.Applies(SimdLevel.Vector256, 7, w));
+        Assert.False(FixedPointGemv.Applies(SimdLevel.Vector256, 8, w)); // the GEMMs'
         Assert.False(FixedPointGemv.Applies(SimdLevel.Vector128, 1, w));
         Assert.True(FixedPointGemv.Applies(SimdLevel.Vector256, 2, TestData.Matrix(rng, WeightFormat.Int8Asymmetric, 20, 200).Matrix));
         Assert.False(FixedPointGemv.Applies(SimdLevel.Vector256, 1, TestData.Matrix(rng, WeightFormat.Float32, 20, 200).Matrix));

@@ -32,6 +32,8 @@ public sealed class FixedPointGemmCodesTests
             { 20, 40, 1024, 512, 0 },
             { 9, 24, 528, 48, 8 },
             { 8, 17, 784, 0, 128 },
+            { 4, 19, 304, 0, 2 }, // the fewest rows this GEMM takes for 4-bit codes: one partial tile
+            { 5, 16, 256, 64, 0 },
         };
         return data;
     }
@@ -57,6 +59,7 @@ public sealed class FixedPointGemmCodesTests
     [InlineData(13, 33, 304, 1)]
     [InlineData(64, 20, 1024, 3)]
     [InlineData(9, 5, 16, 2)]
+    [InlineData(4, 18, 320, 1)]
     public void Palette_equals_float64_of_the_rounded_input_and_stays_within_the_rounding_bound(int rows, int n, int k, int rowsPerBook)
     {
         Skip.IfNot(Avx2.IsSupported, "the fixed-point GEMM needs AVX2");
