@@ -12,7 +12,7 @@ namespace ModelBuild.Runtime;
 /// sign-extending load (<c>vpmovsxbw</c>), one <c>vpmaddwd</c> with x̂ and one <c>vpaddd</c> give 16 exact products.
 /// The float path (<see cref="DenseBlocks"/>) converts every weight (<c>vpmovsxbd</c>, <c>vcvtdq2ps</c> and an FMA
 /// per 8) and is bound by those conversions at about a cycle per 8 weights; this takes 0.63–0.68 cycles per 8
-/// (IMPLEMENTATION.md, Kernels, "Int8 at batch 1–3 in integers").
+/// (IMPLEMENTATION.md, Kernels, "Int8 at 1–7 rows in integers").
 /// </summary>
 /// <remarks>
 /// Four weight rows share each load of x̂ and keep one int32 accumulator each; within a 256-input block a lane gets at
