@@ -72,11 +72,20 @@ internal static partial class DirectDense
         }
 
         Span<float> dots = stackalloc float[4];
+        bool vnni = VnniSwitch.Use((long)rows * n * k);
         for (int j = 0; j < n; j += 4)
         {
             for (int r = 0; r < rows; r++)
             {
-                FixedRows4(w, j, ref xs[r * xBytes], ref steps[r * blocks], ref chunkSums[r * chunks], dots);
+                if (vnni)
+                {
+                    FixedRows4Vnni(w, j, ref xs[r * xBytes], ref steps[r * blocks], ref chunkSums[r * chunks], dots);
+                }
+                else
+                {
+                    FixedRows4(w, j, ref xs[r * xBytes], ref steps[r * blocks], ref chunkSums[r * chunks], dots);
+                }
+
                 for (int i = 0; i < 4 && j + i < n; i++)
                 {
                     y[(r * n) + j + i] = ep.Apply(j + i, dots[i], 0);
@@ -205,12 +214,25 @@ internal static partial class DirectDense
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void FixedRows4(DirectWeights w, int j, ref sbyte xs, ref float steps, ref int chunkSums, Span<float> dots)
     {
-        FixedRows4Body(w, j, ref xs, ref steps, ref chunkSums, dots);
+        FixedRows4Body(w, j, ref xs, ref steps, ref chunkSums, dots, vnni: false);
+    }
+
+    /// <summary>
+    /// <see cref="FixedRows4"/> through AVX-VNNI (<see cref="VnniSwitch"/>): each <c>vpmaddubsw</c> and its int16 add
+    /// become one <c>vpdpbusd</c> into int32 lanes, so 64 codes of a row cost the load, the three nibble operations and
+    /// four multiply-adds. Lane j of <c>vpdpbusd</c> sums the same four byte products as lanes 2j and 2j + 1 of
+    /// <c>vpmaddubsw</c>, which the AVX2 form's widening then adds, so both forms give the same integers and floats.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FixedRows4Vnni(DirectWeights w, int j, ref sbyte xs, ref float steps, ref int chunkSums, Span<float> dots)
+    {
+        FixedRows4Body(w, j, ref xs, ref steps, ref chunkSums, dots, vnni: true);
     }
 
     // FixedRows4's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void FixedRows4Body(DirectWeights w, int j, ref sbyte xs, ref float steps, ref int chunkSums, Span<float> dots)
+    private static unsafe void FixedRows4Body(
+        DirectWeights w, int j, ref sbyte xs, ref float steps, ref int chunkSums, Span<float> dots, [System.Diagnostics.CodeAnalysis.ConstantExpected] bool vnni)
     {
         int k = w.Cols, last = w.Rows - 1, groups = w.GroupsPerRow, group = groups == 1 ? k : w.Group, codeBias = w.CodeBias;
         sbyte[] zeroPoints = w.ZeroPoints;
@@ -230,10 +252,11 @@ internal static partial class DirectDense
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int start = g * group; start < groupEnd;)
             {
-                // One segment: the group's columns within one 256-column step block, summed exactly in int16 lanes.
+                // One segment: the group's columns within one 256-column step block, summed exactly in int16 lanes
+                // (AVX-VNNI: in int32 lanes).
                 int end = Math.Min(groupEnd, ((start / FixedPointInputs.BlockSize) + 1) * FixedPointInputs.BlockSize);
-                Vector256<short> h0 = default, h1 = default, h2 = default, h3 = default;
-                Vector256<short> l0 = default, l1 = default, l2 = default, l3 = default;
+                Vector256<int> h0 = default, h1 = default, h2 = default, h3 = default;
+                Vector256<int> l0 = default, l1 = default, l2 = default, l3 = default;
                 // Whole 64-column chunks with plain loads; a row's last, partial chunk (if any) with masked ones.
                 int at = start;
                 for (int full = Math.Min(end, k & ~(FixedChunk - 1)); at < full; at += FixedChunk)
@@ -247,10 +270,10 @@ internal static partial class DirectDense
                     ref sbyte xc = ref Unsafe.Add(ref xs, 2 * at);
                     Vector256<sbyte> lowHi = Vector256.LoadUnsafe(ref xc), lowLo = Vector256.LoadUnsafe(ref xc, 32);
                     Vector256<sbyte> highHi = Vector256.LoadUnsafe(ref xc, 64), highLo = Vector256.LoadUnsafe(ref xc, 96);
-                    Products(Vector256.LoadUnsafe(ref c0, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h0, ref l0);
-                    Products(Vector256.LoadUnsafe(ref c1, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h1, ref l1);
-                    Products(Vector256.LoadUnsafe(ref c2, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h2, ref l2);
-                    Products(Vector256.LoadUnsafe(ref c3, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h3, ref l3);
+                    Products(Vector256.LoadUnsafe(ref c0, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h0, ref l0, vnni);
+                    Products(Vector256.LoadUnsafe(ref c1, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h1, ref l1, vnni);
+                    Products(Vector256.LoadUnsafe(ref c2, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h2, ref l2, vnni);
+                    Products(Vector256.LoadUnsafe(ref c3, (nuint)bytes), lowHi, lowLo, highHi, highLo, ref h3, ref l3, vnni);
                 }
 
                 if (at < end)
@@ -260,10 +283,10 @@ internal static partial class DirectDense
                     Vector256<sbyte> lowHi = Vector256.LoadUnsafe(ref xc), lowLo = Vector256.LoadUnsafe(ref xc, 32);
                     Vector256<sbyte> highHi = Vector256.LoadUnsafe(ref xc, 64), highLo = Vector256.LoadUnsafe(ref xc, 96);
                     int valid = k - at;
-                    Products(Codes32(ref c0, bytes, valid), lowHi, lowLo, highHi, highLo, ref h0, ref l0);
-                    Products(Codes32(ref c1, bytes, valid), lowHi, lowLo, highHi, highLo, ref h1, ref l1);
-                    Products(Codes32(ref c2, bytes, valid), lowHi, lowLo, highHi, highLo, ref h2, ref l2);
-                    Products(Codes32(ref c3, bytes, valid), lowHi, lowLo, highHi, highLo, ref h3, ref l3);
+                    Products(Codes32(ref c0, bytes, valid), lowHi, lowLo, highHi, highLo, ref h0, ref l0, vnni);
+                    Products(Codes32(ref c1, bytes, valid), lowHi, lowLo, highHi, highLo, ref h1, ref l1, vnni);
+                    Products(Codes32(ref c2, bytes, valid), lowHi, lowLo, highHi, highLo, ref h2, ref l2, vnni);
+                    Products(Codes32(ref c3, bytes, valid), lowHi, lowLo, highHi, highLo, ref h3, ref l3, vnni);
                 }
 
                 // Σx̂ over the segment, for offset·Σx̂ (exact integers: offsets are 1–15 here, |Σx̂| ≤ 2^22).
@@ -274,17 +297,17 @@ internal static partial class DirectDense
                 {
                     // One offset for every row (the code bias): its product once per segment.
                     int less = codeBias * sumX;
-                    a0 = Simd.MulAdd(Widen(h0, l0, less), step, a0);
-                    a1 = Simd.MulAdd(Widen(h1, l1, less), step, a1);
-                    a2 = Simd.MulAdd(Widen(h2, l2, less), step, a2);
-                    a3 = Simd.MulAdd(Widen(h3, l3, less), step, a3);
+                    a0 = Simd.MulAdd(Widen(h0, l0, vnni, less), step, a0);
+                    a1 = Simd.MulAdd(Widen(h1, l1, vnni, less), step, a1);
+                    a2 = Simd.MulAdd(Widen(h2, l2, vnni, less), step, a2);
+                    a3 = Simd.MulAdd(Widen(h3, l3, vnni, less), step, a3);
                 }
                 else
                 {
-                    a0 = Simd.MulAdd(Widen(h0, l0, (codeBias + zeroPoints[(j * groups) + g]) * sumX), step, a0);
-                    a1 = Simd.MulAdd(Widen(h1, l1, (codeBias + zeroPoints[(j1 * groups) + g]) * sumX), step, a1);
-                    a2 = Simd.MulAdd(Widen(h2, l2, (codeBias + zeroPoints[(j2 * groups) + g]) * sumX), step, a2);
-                    a3 = Simd.MulAdd(Widen(h3, l3, (codeBias + zeroPoints[(j3 * groups) + g]) * sumX), step, a3);
+                    a0 = Simd.MulAdd(Widen(h0, l0, vnni, (codeBias + zeroPoints[(j * groups) + g]) * sumX), step, a0);
+                    a1 = Simd.MulAdd(Widen(h1, l1, vnni, (codeBias + zeroPoints[(j1 * groups) + g]) * sumX), step, a1);
+                    a2 = Simd.MulAdd(Widen(h2, l2, vnni, (codeBias + zeroPoints[(j2 * groups) + g]) * sumX), step, a2);
+                    a3 = Simd.MulAdd(Widen(h3, l3, vnni, (codeBias + zeroPoints[(j3 * groups) + g]) * sumX), step, a3);
                 }
 
                 start = end;
@@ -318,25 +341,35 @@ internal static partial class DirectDense
         return Avx2.MaskLoad((int*)Unsafe.AsPointer(ref at), mask).AsByte();
     }
 
-    /// <summary>Adds one row's 64 products with x's hi and lo halves (low nibbles, then high nibbles) to its int16 sums.</summary>
+    /// <summary>Adds one row's 64 products with x's hi and lo halves (low nibbles, then high nibbles) to its sums: int16 lanes (AVX2), int32 lanes (AVX-VNNI).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Products(
         Vector256<byte> v, Vector256<sbyte> lowHi, Vector256<sbyte> lowLo, Vector256<sbyte> highHi, Vector256<sbyte> highLo,
-        ref Vector256<short> hi, ref Vector256<short> lo)
+        ref Vector256<int> hi, ref Vector256<int> lo, [System.Diagnostics.CodeAnalysis.ConstantExpected] bool vnni)
     {
         var nibble = Vector256.Create((byte)15);
         Vector256<byte> low = v & nibble;
         Vector256<byte> high = Vector256.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & nibble;
-        hi += Avx2.MultiplyAddAdjacent(low, lowHi) + Avx2.MultiplyAddAdjacent(high, highHi);
-        lo += Avx2.MultiplyAddAdjacent(low, lowLo) + Avx2.MultiplyAddAdjacent(high, highLo);
+        if (vnni)
+        {
+            hi = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(hi, low, lowHi), high, highHi);
+            lo = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(lo, low, lowLo), high, highLo);
+        }
+        else
+        {
+            hi = (hi.AsInt16() + Avx2.MultiplyAddAdjacent(low, lowHi) + Avx2.MultiplyAddAdjacent(high, highHi)).AsInt32();
+            lo = (lo.AsInt16() + Avx2.MultiplyAddAdjacent(low, lowLo) + Avx2.MultiplyAddAdjacent(high, highLo)).AsInt32();
+        }
     }
 
     /// <summary>256·Σhi + Σlo per int32 lane, less <paramref name="less"/> in lane 0 (exact), as floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen(Vector256<short> hi, Vector256<short> lo, int less)
+    private static Vector256<float> Widen(Vector256<int> hi, Vector256<int> lo, [System.Diagnostics.CodeAnalysis.ConstantExpected] bool vnni, int less)
     {
-        // 256·(h + h') per pair straight from vpmaddwd (|h| < 2^15, so under 2^24): no shift.
-        Vector256<int> sum = Avx2.MultiplyAddAdjacent(hi, Vector256.Create((short)256)) + Avx2.MultiplyAddAdjacent(lo, Vector256.Create((short)1));
+        // AVX2: the int16 pair sums widened, 256·(h + h') straight from vpmaddwd (|h| < 2^15, so under 2^24): no shift.
+        Vector256<int> sum = vnni
+            ? Vector256.ShiftLeft(hi, 8) + lo
+            : Avx2.MultiplyAddAdjacent(hi.AsInt16(), Vector256.Create((short)256)) + Avx2.MultiplyAddAdjacent(lo.AsInt16(), Vector256.Create((short)1));
         return Avx.ConvertToVector256Single(sum - Vector256.CreateScalar(less));
     }
 }

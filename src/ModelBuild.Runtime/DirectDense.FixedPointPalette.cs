@@ -35,12 +35,32 @@ internal static partial class DirectDense
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void FixedPointPalette(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
     {
-        FixedPointPaletteBody(x, w, y, rows, in ep);
+        if (VnniSwitch.Use((long)rows * w.Rows * w.Cols))
+        {
+            FixedPointPaletteVnni(x, w, y, rows, in ep);
+        }
+        else
+        {
+            FixedPointPaletteBody(x, w, y, rows, in ep, vnni: false);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FixedPointPalette"/> through AVX-VNNI (<see cref="VnniSwitch"/>): the looked-up steps times x's bytes go
+    /// straight into int32 lanes with <c>vpdpbusd</c>, where the AVX2 form takes a <c>vpmaddubsw</c>, an int16 add, a
+    /// <c>vpmaddwd</c> widening and an int32 add per two. Lane j sums the same four byte products in both forms, so they
+    /// give the same integers and floats.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FixedPointPaletteVnni(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    {
+        FixedPointPaletteBody(x, w, y, rows, in ep, vnni: true);
     }
 
     // FixedPointPalette's body, inlined into it so that dynamic PGO's instrumented tier puts no count probe in its loops (IMPLEMENTATION.md, "Dynamic PGO").
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FixedPointPaletteBody(ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep)
+    private static void FixedPointPaletteBody(
+        ReadOnlySpan<float> x, DirectWeights w, Span<float> y, int rows, in Epilogue ep, [System.Diagnostics.CodeAnalysis.ConstantExpected] bool vnni)
     {
         int n = w.Rows, k = w.Cols, chunks = (k + FixedChunk - 1) / FixedChunk;
         if (!FixedInputs(x, rows, k, 7, out Span<sbyte> xs, out int xBytes, out Span<float> steps, out int blocks, out Span<int> chunkSums))
@@ -61,7 +81,7 @@ internal static partial class DirectDense
             int min0 = w.MinStep(book0), min1 = w.MinStep(book1);
             for (int r = 0; r < rows; r++)
             {
-                (float d0, float d1) = PaletteRows2(ref c0, ref c1, t0, t1, min0, min1, ref xs[r * xBytes], ref steps[r * blocks], ref chunkSums[r * chunks], k, w.RowBytes, prefetch);
+                (float d0, float d1) = PaletteRows2(ref c0, ref c1, t0, t1, min0, min1, ref xs[r * xBytes], ref steps[r * blocks], ref chunkSums[r * chunks], k, w.RowBytes, prefetch, vnni);
                 y[(r * n) + j] = ep.Apply(j, w.GridScales[book0] * d0, 0);
                 if (j1 > j)
                 {
@@ -82,7 +102,8 @@ internal static partial class DirectDense
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe (float, float) PaletteRows2(
-        ref byte c0, ref byte c1, Vector256<byte> t0, Vector256<byte> t1, int min0, int min1, ref sbyte xs, ref float steps, ref int chunkSums, int k, nint rowBytes, bool prefetch)
+        ref byte c0, ref byte c1, Vector256<byte> t0, Vector256<byte> t1, int min0, int min1, ref sbyte xs, ref float steps, ref int chunkSums, int k, nint rowBytes, bool prefetch,
+        [System.Diagnostics.CodeAnalysis.ConstantExpected] bool vnni)
     {
         byte* next = RowPrefetch.Next(ref c0, 2, rowBytes);
         Vector256<float> a0 = default, a1 = default;
@@ -102,16 +123,16 @@ internal static partial class DirectDense
                 }
 
                 ref sbyte xc = ref Unsafe.Add(ref xs, 2 * at);
-                LookedUpProducts(Vector256.LoadUnsafe(ref c0, (nuint)bytes), t0, ref xc, ref hi0, ref lo0);
-                LookedUpProducts(Vector256.LoadUnsafe(ref c1, (nuint)bytes), t1, ref xc, ref hi1, ref lo1);
+                LookedUpProducts(Vector256.LoadUnsafe(ref c0, (nuint)bytes), t0, ref xc, ref hi0, ref lo0, vnni);
+                LookedUpProducts(Vector256.LoadUnsafe(ref c1, (nuint)bytes), t1, ref xc, ref hi1, ref lo1, vnni);
             }
 
             if (at < end)
             {
                 nint bytes = at / 2;
                 ref sbyte xc = ref Unsafe.Add(ref xs, 2 * at);
-                LookedUpProducts(Codes32(ref c0, bytes, k - at), t0, ref xc, ref hi0, ref lo0);
-                LookedUpProducts(Codes32(ref c1, bytes, k - at), t1, ref xc, ref hi1, ref lo1);
+                LookedUpProducts(Codes32(ref c0, bytes, k - at), t0, ref xc, ref hi0, ref lo0, vnni);
+                LookedUpProducts(Codes32(ref c1, bytes, k - at), t1, ref xc, ref hi1, ref lo1, vnni);
             }
 
             int sumX = SegmentSum(ref chunkSums, start, end);
@@ -130,13 +151,22 @@ internal static partial class DirectDense
     /// which the loop then reloaded every chunk), widened into its int32 sums.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LookedUpProducts(Vector256<byte> v, Vector256<byte> table, ref sbyte xc, ref Vector256<int> hi, ref Vector256<int> lo)
+    private static void LookedUpProducts(
+        Vector256<byte> v, Vector256<byte> table, ref sbyte xc, ref Vector256<int> hi, ref Vector256<int> lo, [System.Diagnostics.CodeAnalysis.ConstantExpected] bool vnni)
     {
         var nibble = Vector256.Create((byte)15);
         var one = Vector256.Create((short)1);
         Vector256<byte> low = Avx2.Shuffle(table, v & nibble);
         Vector256<byte> high = Avx2.Shuffle(table, Vector256.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & nibble);
-        hi += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref xc)) + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref xc, 64)), one);
-        lo += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref xc, 32)) + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref xc, 96)), one);
+        if (vnni)
+        {
+            hi = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(hi, low, Vector256.LoadUnsafe(ref xc)), high, Vector256.LoadUnsafe(ref xc, 64));
+            lo = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(lo, low, Vector256.LoadUnsafe(ref xc, 32)), high, Vector256.LoadUnsafe(ref xc, 96));
+        }
+        else
+        {
+            hi += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref xc)) + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref xc, 64)), one);
+            lo += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(low, Vector256.LoadUnsafe(ref xc, 32)) + Avx2.MultiplyAddAdjacent(high, Vector256.LoadUnsafe(ref xc, 96)), one);
+        }
     }
 }

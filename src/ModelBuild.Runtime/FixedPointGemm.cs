@@ -116,7 +116,7 @@ internal static partial class FixedPointGemm
         }
 
         (sbyte[]? panels, float[]? scales) = direct is null ? w.PackedDenseInt8(Nr) : (null, null);
-        var shape = new Shape(rows, n, k, kPad, blocks, !bias.IsEmpty, act == Activation.Relu);
+        var shape = new Shape(rows, n, k, kPad, blocks, !bias.IsEmpty, act == Activation.Relu, VnniSwitch.Use((long)rows * n * k));
         int count = (n + Nr - 1) / Nr;
 
         // The bias padded to whole panels, as the panels' scales are (the tiles load 16 per panel).
@@ -146,8 +146,8 @@ internal static partial class FixedPointGemm
         return true;
     }
 
-    /// <summary>The sizes of one call.</summary>
-    private readonly record struct Shape(int Rows, int N, int K, int KPad, int Blocks, bool HasBias, bool Relu);
+    /// <summary>The sizes of one call, and whether its tiles take the AVX-VNNI form (<see cref="VnniSwitch.Use"/>, decided once per call).</summary>
+    private readonly record struct Shape(int Rows, int N, int K, int KPad, int Blocks, bool HasBias, bool Relu, bool Vnni);
 
     /// <summary>
     /// A call's operands as pointers (fixed by <see cref="RunBody"/> for the call): x's codes and steps, the int8 panels
@@ -301,6 +301,40 @@ internal static partial class FixedPointGemm
     private static void Tile(in Shape s, ref short x, ReadOnlySpan<float> steps, int block, int r, int live, Span<short> pairs, int pairCount,
         ref float c, nint ldc, bool first, bool last, ref float scale, ref float bias, ref float groupScale)
     {
+        if (s.Vnni)
+        {
+            TileVnni(s, ref x, steps, block, r, live, pairs, pairCount, ref c, ldc, first, last, ref scale, ref bias, ref groupScale);
+        }
+        else
+        {
+            TileBody(s, ref x, steps, block, r, live, pairs, pairCount, ref c, ldc, first, last, ref scale, ref bias, ref groupScale, vnni: false);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Tile"/> through AVX-VNNI (<see cref="VnniSwitch"/>): each <c>vpmaddwd</c> and its <c>vpaddd</c> become
+    /// one <c>vpdpwssd</c>, the same exact int32 sums (wide MLP at batch 64, AVX-512 off, 2026-12-05: see
+    /// IMPLEMENTATION.md, "AVX-VNNI").
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TileVnni(in Shape s, ref short x, ReadOnlySpan<float> steps, int block, int r, int live, Span<short> pairs, int pairCount,
+        ref float c, nint ldc, bool first, bool last, ref float scale, ref float bias, ref float groupScale) =>
+        TileBody(s, ref x, steps, block, r, live, pairs, pairCount, ref c, ldc, first, last, ref scale, ref bias, ref groupScale, vnni: true);
+
+    /// <summary>c + a·b per int32 lane over int16 pairs: <c>vpdpwssd</c>, or <c>vpmaddwd</c> and <c>vpaddd</c>.</summary>
+    /// <remarks>
+    /// The weights go first in <c>vpdpwssd</c>: with the broadcast input first, .NET 10's JIT (fully optimised code,
+    /// as under <c>DOTNET_TieredCompilation=0</c>) compiled the tile to multiply the broadcast by itself and dropped the
+    /// weight loads (FixedPointGemmTests caught it: results thousands of times too large).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> MultiplyAdd(Vector256<int> c, Vector256<short> a, Vector256<short> b, [System.Diagnostics.CodeAnalysis.ConstantExpected] bool vnni) =>
+        vnni ? AvxVnni.MultiplyWideningAndAdd(c, b, a) : c + Avx2.MultiplyAddAdjacent(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileBody(in Shape s, ref short x, ReadOnlySpan<float> steps, int block, int r, int live, Span<short> pairs, int pairCount,
+        ref float c, nint ldc, bool first, bool last, ref float scale, ref float bias, ref float groupScale, [System.Diagnostics.CodeAnalysis.ConstantExpected] bool vnni)
+    {
         ref int x0 = ref Unsafe.As<short, int>(ref x);
         nint pitch = s.KPad / 2; // int32 pairs per row
         ref int x1 = ref Unsafe.Add(ref x0, live > 1 ? pitch : 0);
@@ -316,23 +350,23 @@ internal static partial class FixedPointGemm
             Vector256<short> b0 = Vector256.LoadUnsafe(ref w, (nuint)(i * 2 * Nr));
             Vector256<short> b1 = Vector256.LoadUnsafe(ref w, (nuint)((i * 2 * Nr) + Nr));
             Vector256<short> a = Vector256.Create(Unsafe.Add(ref x0, i)).AsInt16();
-            c00 += Avx2.MultiplyAddAdjacent(a, b0);
-            c01 += Avx2.MultiplyAddAdjacent(a, b1);
+            c00 = MultiplyAdd(c00, a, b0, vnni);
+            c01 = MultiplyAdd(c01, a, b1, vnni);
             a = Vector256.Create(Unsafe.Add(ref x1, i)).AsInt16();
-            c10 += Avx2.MultiplyAddAdjacent(a, b0);
-            c11 += Avx2.MultiplyAddAdjacent(a, b1);
+            c10 = MultiplyAdd(c10, a, b0, vnni);
+            c11 = MultiplyAdd(c11, a, b1, vnni);
             a = Vector256.Create(Unsafe.Add(ref x2, i)).AsInt16();
-            c20 += Avx2.MultiplyAddAdjacent(a, b0);
-            c21 += Avx2.MultiplyAddAdjacent(a, b1);
+            c20 = MultiplyAdd(c20, a, b0, vnni);
+            c21 = MultiplyAdd(c21, a, b1, vnni);
             a = Vector256.Create(Unsafe.Add(ref x3, i)).AsInt16();
-            c30 += Avx2.MultiplyAddAdjacent(a, b0);
-            c31 += Avx2.MultiplyAddAdjacent(a, b1);
+            c30 = MultiplyAdd(c30, a, b0, vnni);
+            c31 = MultiplyAdd(c31, a, b1, vnni);
             a = Vector256.Create(Unsafe.Add(ref x4, i)).AsInt16();
-            c40 += Avx2.MultiplyAddAdjacent(a, b0);
-            c41 += Avx2.MultiplyAddAdjacent(a, b1);
+            c40 = MultiplyAdd(c40, a, b0, vnni);
+            c41 = MultiplyAdd(c41, a, b1, vnni);
             a = Vector256.Create(Unsafe.Add(ref x5, i)).AsInt16();
-            c50 += Avx2.MultiplyAddAdjacent(a, b0);
-            c51 += Avx2.MultiplyAddAdjacent(a, b1);
+            c50 = MultiplyAdd(c50, a, b0, vnni);
+            c51 = MultiplyAdd(c51, a, b1, vnni);
         }
 
         var epilogue = new Out(s, steps, block, first, last, ref scale, ref bias, ref groupScale);

@@ -16,9 +16,12 @@ namespace ModelBuild.Runtime;
 /// </summary>
 /// <remarks>
 /// Four weight rows share each load of x̂ and keep one int32 accumulator each; within a 256-input block a lane gets at
-/// most 32 products of at most 128·2^15 = 2^22, and lane 0 up to 15 more from the scalar tail: under 2^28, exact. Per block and row the sum is converted once and multiplied by the block's
-/// step into a float accumulator; the channel scale, bias and activation follow (<see cref="Epilogue"/>), so the
-/// result is Σ q·x̂ up to float32 rounding of a few block sums, and its error against Σ q·x at most Σ|q|·|x − x̂|.
+/// most 32 products of at most 128·2^15 = 2^22, and lane 0 up to 15 more from the scalar tail: under 2^28, exact. Per
+/// block the four rows' lanes are summed in int32 (exact: a block's sum is at most 256·128·2^15 = 2^30), and each
+/// row's block sum is converted once and multiplied by the block's step into a float accumulator; the channel scale,
+/// bias and activation follow (<see cref="Epilogue"/>), so the result is Σ q·x̂ up to float32 rounding of a few block
+/// sums, and its error against Σ q·x at most Σ|q|·|x − x̂|. The AVX-VNNI form (FixedPointGemv.Vnni.cs) reaches the
+/// same block sums, so both forms give the same bits.
 /// Zero points are taken off as zp·Σx̂ (Σx̂ summed exactly per block), as the float path takes them off as zp·Σx.
 /// Columns past the last 16 are multiplied in scalar code, so no row is read past its end. A call whose input holds
 /// a NaN or an infinity returns false and the float path runs (it propagates them). Outputs are computed the same
@@ -33,7 +36,7 @@ namespace ModelBuild.Runtime;
 /// pruning, so that rule would send most pruned models back to the float path.
 /// </para>
 /// </remarks>
-internal static class FixedPointGemv
+internal static partial class FixedPointGemv
 {
     private const int BlockSize = FixedPointInputs.BlockSize;
 
@@ -96,13 +99,29 @@ internal static class FixedPointGemv
         }
 
         ref sbyte q0 = ref MemoryMarshal.GetReference(w.Int8);
-        bool prefetch = RowPrefetch.For(n, k);
+        bool vnni = k >= VnniColumns && VnniSwitch.Use((long)rows * (j1 - j0) * k);
+        bool prefetch = vnni ? (long)n * k >= RowPrefetch.MinBytesVnniInt8 : RowPrefetch.For(n, k);
+        Span<byte> bytes = default;
+        Span<int> corrections = default;
+        if (vnni)
+        {
+            bytes = SplitBytes(codes, rows, k, kPad, blocks, out corrections);
+        }
+
         Span<float> dots = stackalloc float[4];
         for (int j = j0; j < j1; j += 4)
         {
             for (int r = 0; r < rows; r++)
             {
-                Rows4(ref q0, n, k, j, ref codes[r * kPad], ref steps[r * blocks], dots, prefetch);
+                if (vnni)
+                {
+                    Rows4Vnni(ref q0, n, k, j, ref codes[r * kPad], ref bytes[2 * r * k], ref corrections[r * blocks], ref steps[r * blocks], dots, prefetch);
+                }
+                else
+                {
+                    Rows4(ref q0, n, k, j, ref codes[r * kPad], ref steps[r * blocks], dots, prefetch);
+                }
+
                 for (int i = 0; i < 4 && j + i < j1; i++)
                 {
                     y[(r * n) + j + i] = ep.Apply(j + i, dots[i], sums[r]);
@@ -128,7 +147,7 @@ internal static class FixedPointGemv
         ref sbyte r2 = ref Unsafe.Add(ref q0, (nint)Math.Min(j + 2, last) * k);
         ref sbyte r3 = ref Unsafe.Add(ref q0, (nint)Math.Min(j + 3, last) * k);
         byte* next = RowPrefetch.Next(ref Unsafe.As<sbyte, byte>(ref r0), 4, k);
-        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        Vector128<float> f = default;
         for (int start = 0, b = 0; start < k; start += BlockSize, b++)
         {
             int end = Math.Min(k, start + BlockSize), vectorEnd = Math.Min(end, whole);
@@ -173,14 +192,11 @@ internal static class FixedPointGemv
                 a3 += Vector256.CreateScalar(TailDot(ref r3, ref xq, vectorEnd, end));
             }
 
-            var step = Vector256.Create(Unsafe.Add(ref steps, b));
-            f0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(a0), step, f0);
-            f1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(a1), step, f1);
-            f2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(a2), step, f2);
-            f3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(a3), step, f3);
+            // The block's four sums reduced in int32 (exact) and converted once each: both forms give the same bits.
+            f = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(Simd.Sum4(a0, a1, a2, a3)), Vector128.Create(Unsafe.Add(ref steps, b)), f);
         }
 
-        Simd.Sum4(f0, f1, f2, f3).StoreUnsafe(ref MemoryMarshal.GetReference(dots));
+        f.StoreUnsafe(ref MemoryMarshal.GetReference(dots));
     }
 
     /// <summary>Σx̂ of one rounded row: each block's codes summed exactly, times its step.</summary>

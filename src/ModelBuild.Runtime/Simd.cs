@@ -89,6 +89,17 @@ internal static class Simd
         return all.GetLower() + all.GetUpper();
     }
 
+    /// <summary>
+    /// <see cref="Sum4(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float})"/> for int32 lanes
+    /// (AVX2 <c>vphaddd</c>): exact while every partial sum fits int32.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Sum4(Vector256<int> a, Vector256<int> b, Vector256<int> c, Vector256<int> d)
+    {
+        Vector256<int> all = Avx2.HorizontalAdd(Avx2.HorizontalAdd(a, b), Avx2.HorizontalAdd(c, d));
+        return all.GetLower() + all.GetUpper();
+    }
+
     /// <summary>The widest accelerated width: 256 → 128 → scalar, as TensorPrimitives chooses.</summary>
     public static SimdLevel Best =>
         Vector256.IsHardwareAccelerated ? SimdLevel.Vector256 :

@@ -7,6 +7,8 @@ namespace ModelBuild.Runtime;
 /// counts the multiply-adds it puts through the twin and switches once that work would have paid for the compile: the
 /// rule that never pays more than twice the best choice in hindsight. Small models never switch; long-running ones
 /// switch within their first predictions. Since both forms give the same bits, when the switch happens changes no result.
+/// <see cref="VnniSwitch"/> applies the same rule to the AVX-VNNI forms of the integer kernels, which have no
+/// precompiled code either.
 /// </summary>
 /// <param name="afterMacs">The multiply-adds before the switch (see <see cref="AfterMacs"/>).</param>
 internal sealed class ZmmSwitch(long afterMacs)

@@ -13,6 +13,7 @@ internal static class BigLayerQuick
 {
     public static void Run(int n, int k, string[] variants, int rounds, int batch = 1)
     {
+        VnniSwitch.AfterMacs = 0; // steady state from the first timed call, as after a BenchmarkDotNet warm-up
         PairQuick.ApplyExperiment(); // MB_EXP=float-int4: the float kernels for 4-bit codes and palettes
         var rng = new Random(11);
         float[] w = new float[(long)n * k > int.MaxValue ? throw new ArgumentException("n·k too large") : n * k];
@@ -30,8 +31,10 @@ internal static class BigLayerQuick
         float[] x = [.. Enumerable.Range(0, batch * k).Select(_ => (rng.NextSingle() * 2) - 1)];
         var y = new float[batch * n];
         int calls = Math.Max(3, (int)(200_000_000L / ((long)n * k * batch)));
-        // "variant@nopf": with the batch-1 kernels' software prefetch off (RowPrefetch.MinBytes), "@pf": on for any size.
+        // "variant@nopf": with the batch-1 kernels' software prefetch off (RowPrefetch.MinBytes), "@pf": on for any size;
+        // "@novnni": the integer kernels' AVX2 forms (VnniSwitch).
         long[] minBytes = [.. variants.Select(v => v.EndsWith("@nopf", StringComparison.Ordinal) ? long.MaxValue : v.EndsWith("@pf", StringComparison.Ordinal) ? 0 : RowPrefetch.MinBytes)];
+        bool[] vnni = [.. variants.Select(v => !v.EndsWith("@novnni", StringComparison.Ordinal))];
         var times = new double[variants.Length][];
         for (int v = 0; v < variants.Length; v++)
         {
@@ -39,6 +42,7 @@ internal static class BigLayerQuick
 
             // Past tiering: half a second of calls per variant before the timed rounds.
             RowPrefetch.MinBytes = minBytes[v];
+            VnniSwitch.Allowed = vnni[v];
             for (long end = Environment.TickCount64 + 500; Environment.TickCount64 < end;)
             {
                 Burst(matrices[v], x, y, calls, batch);
@@ -50,7 +54,8 @@ internal static class BigLayerQuick
             for (int v = 0; v < variants.Length; v++)
             {
                 RowPrefetch.MinBytes = minBytes[v];
-                    times[v][round] = Burst(matrices[v], x, y, calls, batch);
+                VnniSwitch.Allowed = vnni[v];
+                times[v][round] = Burst(matrices[v], x, y, calls, batch);
             }
         }
 

@@ -74,6 +74,11 @@ internal static class ColdStart
             input[i] = rng.NextSingle();
         }
 
+        if (Environment.GetEnvironmentVariable("MB_EXP") is not null)
+        {
+            PairQuick.ApplyExperiment(); // an A/B (e.g. no-vnni); without one no switch is touched before the clock starts
+        }
+
         _ = ThreadClock.ProcessNanoseconds(); // binds clock_gettime before the clock starts
         var wall = Stopwatch.StartNew();
         long cpu0 = ThreadClock.ProcessNanoseconds();

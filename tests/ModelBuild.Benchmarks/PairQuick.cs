@@ -12,32 +12,43 @@ namespace ModelBuild.Benchmarks;
 /// (<see cref="DenseGemm.SparseEnabled"/>), <c>MB_EXP=panels</c> its row split of parallel calls
 /// (<see cref="DenseGemm.SparseRowSplit"/>), <c>MB_EXP=float-gemm</c> the integer GEMM of batched int8 Dense
 /// (<see cref="FixedPointGemm.Enabled"/>), <c>MB_EXP=float-gemv</c> the integer GEMV of int8 Dense at batch 1–3
-/// (<see cref="FixedPointGemv.Enabled"/>), <c>MB_EXP=fp-sparse:0.3</c> its sparse-input limit (<see cref="FixedPointGemm.SparseBelow"/>), <c>MB_EXP=split-small-im2col</c> the least work of a batch-1 im2col conv
+/// (<see cref="FixedPointGemv.Enabled"/>), <c>MB_EXP=no-vnni</c> the AVX-VNNI forms of the integer kernels
+/// (<see cref="VnniSwitch.Allowed"/>), <c>MB_EXP=prefetch:262144</c> the least layer bytes for software prefetch of the next rows (<see cref="RowPrefetch.MinBytes"/>; <c>vnni-prefetch:N</c> the int8 GEMV's AVX-VNNI form's, <see cref="RowPrefetch.MinBytesVnniInt8"/>), <c>MB_EXP=fp-sparse:0.3</c> its sparse-input limit (<see cref="FixedPointGemm.SparseBelow"/>), <c>MB_EXP=split-small-im2col</c> the least work of a batch-1 im2col conv
 /// split (<see cref="ConvImageParallel.Im2ColMinimum"/>), for an A/B.
 /// </summary>
 internal static class PairQuick
 {
     /// <summary>Applies <c>MB_EXP</c> (see the class summary) to the runtime's A/B switches.</summary>
-    public static void ApplyExperiment()
+    public static void ApplyExperiment() => ApplyExperiment(Environment.GetEnvironmentVariable("MB_EXP"));
+
+    /// <summary>Applies one experiment name (null: none, every switch on) to the runtime's A/B switches.</summary>
+    public static void ApplyExperiment(string? exp)
     {
-        DenseGemm.Int8Panels = Environment.GetEnvironmentVariable("MB_EXP") != "float";
-        ConvGemm.ZmmTiles = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-conv";
-        BlockedWinograd.ZmmGemm = Environment.GetEnvironmentVariable("MB_EXP") != "ymm-wino";
-        DenseGemm.SparseEnabled = Environment.GetEnvironmentVariable("MB_EXP") != "dense";
-        DenseGemm.SparseRowSplit = Environment.GetEnvironmentVariable("MB_EXP") != "panels";
-        ConvImageParallel.Im2ColMinimum = Environment.GetEnvironmentVariable("MB_EXP") != "split-small-im2col";
-        FixedPointGemm.Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-gemm";
-        DirectDense.FixedPoint4Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-int4";
-        FixedPointGemv.Enabled = Environment.GetEnvironmentVariable("MB_EXP") != "float-gemv";
-        if (Environment.GetEnvironmentVariable("MB_EXP") is { } exp && exp.StartsWith("fp-sparse:", StringComparison.Ordinal))
-        {
-            FixedPointGemm.SparseBelow = double.Parse(exp["fp-sparse:".Length..], System.Globalization.CultureInfo.InvariantCulture);
-        }
+        DenseGemm.Int8Panels = exp != "float";
+        ConvGemm.ZmmTiles = exp != "ymm-conv";
+        BlockedWinograd.ZmmGemm = exp != "ymm-wino";
+        DenseGemm.SparseEnabled = exp != "dense";
+        DenseGemm.SparseRowSplit = exp != "panels";
+        ConvImageParallel.Im2ColMinimum = exp != "split-small-im2col";
+        FixedPointGemm.Enabled = exp != "float-gemm";
+        DirectDense.FixedPoint4Enabled = exp != "float-int4";
+        FixedPointGemv.Enabled = exp != "float-gemv";
+        VnniSwitch.Allowed = exp != "no-vnni";
+        RowPrefetch.MinBytes = exp is not null && exp.StartsWith("prefetch:", StringComparison.Ordinal)
+            ? long.Parse(exp["prefetch:".Length..], System.Globalization.CultureInfo.InvariantCulture)
+            : 2 << 20;
+        RowPrefetch.MinBytesVnniInt8 = exp is not null && exp.StartsWith("vnni-prefetch:", StringComparison.Ordinal)
+            ? long.Parse(exp["vnni-prefetch:".Length..], System.Globalization.CultureInfo.InvariantCulture)
+            : 256 << 10;
+        FixedPointGemm.SparseBelow = exp is not null && exp.StartsWith("fp-sparse:", StringComparison.Ordinal)
+            ? double.Parse(exp["fp-sparse:".Length..], System.Globalization.CultureInfo.InvariantCulture)
+            : 0.3;
     }
 
     public static void Run(string model, int batch, int rounds)
     {
         var b = new PredictorBenchmarks { Model = model, Batch = batch, Threads = 1 };
+        VnniSwitch.AfterMacs = 0; // steady state from the first timed call, as after a BenchmarkDotNet warm-up
         b.Setup();
         ApplyExperiment();
         for (var warm = Stopwatch.StartNew(); warm.Elapsed.TotalSeconds < 3;)

@@ -34,6 +34,11 @@ public sealed class FixedPointGemmTests
         float[] x = TestData.Floats(rng, rows * k);
         x[k / 2] = 50f; // an outlier: its block's step is 2^6 × the others'
         float[] bias = TestData.Floats(rng, n);
+        VnniForms.Each(form => Check(rows, n, k, w, wd, x, bias, form));
+    }
+
+    private static void Check(int rows, int n, int k, WeightMatrix w, double[] wd, float[] x, float[] bias, string form)
+    {
         foreach (Activation act in new[] { Activation.None, Activation.Relu })
         {
             foreach (float[] b in new[] { bias, [] })
@@ -43,7 +48,7 @@ public sealed class FixedPointGemmTests
                 FixedPointGemm.Reference(x, w, b, expected, rows, act);
                 for (int i = 0; i < y.Length; i++)
                 {
-                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]), $"[{i}] {act}, bias {b.Length}: expected {expected[i]:R}, got {y[i]:R}");
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]), $"{form} [{i}] {act}, bias {b.Length}: expected {expected[i]:R}, got {y[i]:R}");
                 }
 
                 double[] exact = Reference.Dense(x, wd, b.Length == 0 ? null : b, rows, n, k, act == Activation.Relu, out double[] magnitude);
@@ -59,7 +64,7 @@ public sealed class FixedPointGemmTests
                         }
 
                         double diff = Math.Abs(y[(r * n) + j] - exact[(r * n) + j]);
-                        Assert.True(diff <= bound, $"[{r}, {j}] {act}: {y[(r * n) + j]:R} vs {exact[(r * n) + j]:R}, |diff| {diff:E2} > {bound:E2}");
+                        Assert.True(diff <= bound, $"{form} [{r}, {j}] {act}: {y[(r * n) + j]:R} vs {exact[(r * n) + j]:R}, |diff| {diff:E2} > {bound:E2}");
                     }
                 }
             }
@@ -117,18 +122,26 @@ public sealed class FixedPointGemmTests
         };
         float[] x = TestData.Floats(rng, rows * k);
         float[] bias = TestData.Floats(rng, n);
-        var one = new float[rows * n];
-        var many = new float[rows * n];
-        Assert.True(FixedPointGemm.Run(x, w, bias, one, rows, Activation.Relu, threads: 1));
-        Assert.True(FixedPointGemm.Run(x, w, bias, many, rows, Activation.Relu, threads));
-
-        Assert.Equal(one, many);
-        if (!codes)
+        float[]? previous = null;
+        VnniForms.Each(form =>
         {
-            var expected = new float[rows * n];
-            FixedPointGemm.Reference(x, w, bias, expected, rows, Activation.Relu);
-            Assert.Equal(expected, one);
-        }
+            var one = new float[rows * n];
+            var many = new float[rows * n];
+            Assert.True(FixedPointGemm.Run(x, w, bias, one, rows, Activation.Relu, threads: 1));
+            Assert.True(FixedPointGemm.Run(x, w, bias, many, rows, Activation.Relu, threads));
+
+            Assert.Equal(one, many);
+            if (!codes)
+            {
+                var expected = new float[rows * n];
+                FixedPointGemm.Reference(x, w, bias, expected, rows, Activation.Relu);
+                Assert.Equal(expected, one);
+            }
+
+            // Both forms sum the same exact integers per lane: the same bits.
+            Assert.Equal(previous ?? one, one);
+            previous = one;
+        });
     }
 
     [SkippableFact]

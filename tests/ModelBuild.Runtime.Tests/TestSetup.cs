@@ -11,7 +11,8 @@ internal static class TestSetup
     /// <c>DOTNET_EnableAVX512=0</c> pass covers the 256-bit ones. <see cref="ConvZmmTileTests"/> compares the two. The same for
     /// the batch-1 Dense head and its precompiled twin (<see cref="DenseBlocksZmm.AfterMacs"/>, <see cref="DenseZmmTwinTests"/>)
     /// and the blocked Winograd GEMM's and the batched Dense GEMM's 512-bit tiles (<see cref="BlockedWinograd.ZmmAfterMacs"/>,
-    /// <see cref="BlockedWinogradChunkTests"/>; <see cref="DenseGemm.ZmmAfterMacs"/>, <see cref="DenseZmmTwinTests"/>).
+    /// <see cref="BlockedWinogradChunkTests"/>; <see cref="DenseGemm.ZmmAfterMacs"/>, <see cref="DenseZmmTwinTests"/>), and the
+    /// integer kernels' AVX-VNNI forms (<see cref="VnniSwitch.AfterMacs"/>, <see cref="VnniForms"/>).
     /// </summary>
     [ModuleInitializer]
     internal static void UseThe512BitKernelsAtOnce()
@@ -20,5 +21,6 @@ internal static class TestSetup
         DenseBlocksZmm.AfterMacs = 0;
         BlockedWinograd.ZmmAfterMacs = 0;
         DenseGemm.ZmmAfterMacs = 0;
+        VnniSwitch.AfterMacs = 0;
     }
 }

@@ -43,35 +43,42 @@ public sealed class FixedPoint4Tests
         x[k / 2] = 40f; // an outlier: its step block's step is 2^5 × the others'
         x[0] = 0;
         float[] bias = TestData.Floats(rng, n);
-        var y = new float[rows * n];
-
-        DirectDense.FixedPoint4(x, w, y, rows, new Epilogue(bias, Activation.None));
-
-        for (int r = 0; r < rows; r++)
+        float[]? previous = null;
+        VnniForms.Each(form =>
         {
-            double[] xr = x.AsSpan(r * k, k).ToArray().Select(v => (double)v).ToArray();
-            double[] rounded = Rounded(x.AsSpan(r * k, k));
-            double[] blockMax = xr.Chunk(FixedPointInputs.BlockSize).Select(c => c.Max(Math.Abs)).ToArray();
-            for (int j = 0; j < n; j++)
-            {
-                // The kernel's arithmetic is Σ w·x̂ with exact integer segment sums: only float32 rounding of a few sums
-                // is left (2e-6 of Σ|w·x̂|). Against the true input, the rounding of x adds at most Σ|w|·|x − x̂|.
-                double same = bias[j], exact = bias[j], magnitude = Math.Abs(bias[j]), bound = 0;
-                for (int c = 0; c < k; c++)
-                {
-                    double weight = wd[(j * k) + c];
-                    same += weight * rounded[c];
-                    exact += weight * xr[c];
-                    magnitude += Math.Abs(weight * rounded[c]);
-                    bound += Math.Abs(weight) * Math.Abs(xr[c] - rounded[c]);
-                    Assert.True(Math.Abs(xr[c] - rounded[c]) <= blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -14));
-                }
+            var y = new float[rows * n];
+            DirectDense.FixedPoint4(x, w, y, rows, new Epilogue(bias, Activation.None));
 
-                float actual = y[(r * n) + j];
-                Assert.True(Math.Abs(actual - same) <= 2e-6 * magnitude, $"row {r}, output {j}: {actual:R} against {same:R} on the rounded input (magnitude {magnitude:G4})");
-                Assert.True(Math.Abs(actual - exact) <= bound + (2e-6 * magnitude), $"row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
+            // Both forms sum the same byte products per int32 lane: the same bits.
+            Assert.Equal(previous ?? y, y);
+            previous = y;
+
+            for (int r = 0; r < rows; r++)
+            {
+                double[] xr = x.AsSpan(r * k, k).ToArray().Select(v => (double)v).ToArray();
+                double[] rounded = Rounded(x.AsSpan(r * k, k));
+                double[] blockMax = xr.Chunk(FixedPointInputs.BlockSize).Select(c => c.Max(Math.Abs)).ToArray();
+                for (int j = 0; j < n; j++)
+                {
+                    // The kernel's arithmetic is Σ w·x̂ with exact integer segment sums: only float32 rounding of a few sums
+                    // is left (2e-6 of Σ|w·x̂|). Against the true input, the rounding of x adds at most Σ|w|·|x − x̂|.
+                    double same = bias[j], exact = bias[j], magnitude = Math.Abs(bias[j]), bound = 0;
+                    for (int c = 0; c < k; c++)
+                    {
+                        double weight = wd[(j * k) + c];
+                        same += weight * rounded[c];
+                        exact += weight * xr[c];
+                        magnitude += Math.Abs(weight * rounded[c]);
+                        bound += Math.Abs(weight) * Math.Abs(xr[c] - rounded[c]);
+                        Assert.True(Math.Abs(xr[c] - rounded[c]) <= blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -14));
+                    }
+
+                    float actual = y[(r * n) + j];
+                    Assert.True(Math.Abs(actual - same) <= 2e-6 * magnitude, $"{form} row {r}, output {j}: {actual:R} against {same:R} on the rounded input (magnitude {magnitude:G4})");
+                    Assert.True(Math.Abs(actual - exact) <= bound + (2e-6 * magnitude), $"{form} row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
+                }
             }
-        }
+        });
     }
 
     public static TheoryData<int, int, int, double> PaletteCases()
@@ -98,33 +105,40 @@ public sealed class FixedPoint4Tests
         (DirectWeights w, float[] tables, int[] codes) = FourBitWeights.Palette(rng, N, k, rowsPerBook);
         float[] x = TestData.Floats(rng, rows * k).Select(v => (float)(v * xScale)).ToArray();
         x[k / 2] = (float)(40 * xScale);
-        var y = new float[rows * N];
-
-        DirectDense.FixedPointPalette(x, w, y, rows, new Epilogue([], Activation.None));
-
-        for (int r = 0; r < rows; r++)
+        float[]? previous = null;
+        VnniForms.Each(form =>
         {
-            double[] rounded = Rounded(x.AsSpan(r * k, k), 12);
-            double[] blockMax = x.AsSpan(r * k, k).ToArray().Chunk(FixedPointInputs.BlockSize).Select(c => c.Max(v => Math.Abs((double)v))).ToArray();
-            for (int j = 0; j < N; j++)
-            {
-                double same = 0, exact = 0, magnitude = 0, bound = 0;
-                for (int c = 0; c < k; c++)
-                {
-                    double weight = tables[(j / rowsPerBook * 16) + codes[(j * k) + c]], xc = x[(r * k) + c];
-                    same += weight * rounded[c];
-                    exact += weight * xc;
-                    magnitude += Math.Abs(weight * rounded[c]);
-                    bound += Math.Abs(weight) * Math.Abs(xc - rounded[c]);
-                    Assert.True(Math.Abs(xc - rounded[c]) <= blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -13));
-                }
+            var y = new float[rows * N];
+            DirectDense.FixedPointPalette(x, w, y, rows, new Epilogue([], Activation.None));
 
-                // Σ k·x̂ in exact integer segments: float32 rounding of a few sums only (2e-6 of Σ|w·x̂|).
-                float actual = y[(r * N) + j];
-                Assert.True(Math.Abs(actual - same) <= 2e-6 * magnitude, $"row {r}, output {j}: {actual:R} against {same:R} on the rounded input");
-                Assert.True(Math.Abs(actual - exact) <= bound + (2e-6 * magnitude), $"row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
+            // Both forms sum the same byte products per int32 lane: the same bits.
+            Assert.Equal(previous ?? y, y);
+            previous = y;
+
+            for (int r = 0; r < rows; r++)
+            {
+                double[] rounded = Rounded(x.AsSpan(r * k, k), 12);
+                double[] blockMax = x.AsSpan(r * k, k).ToArray().Chunk(FixedPointInputs.BlockSize).Select(c => c.Max(v => Math.Abs((double)v))).ToArray();
+                for (int j = 0; j < N; j++)
+                {
+                    double same = 0, exact = 0, magnitude = 0, bound = 0;
+                    for (int c = 0; c < k; c++)
+                    {
+                        double weight = tables[(j / rowsPerBook * 16) + codes[(j * k) + c]], xc = x[(r * k) + c];
+                        same += weight * rounded[c];
+                        exact += weight * xc;
+                        magnitude += Math.Abs(weight * rounded[c]);
+                        bound += Math.Abs(weight) * Math.Abs(xc - rounded[c]);
+                        Assert.True(Math.Abs(xc - rounded[c]) <= blockMax[c / FixedPointInputs.BlockSize] * Math.Pow(2, -13));
+                    }
+
+                    // Σ k·x̂ in exact integer segments: float32 rounding of a few sums only (2e-6 of Σ|w·x̂|).
+                    float actual = y[(r * N) + j];
+                    Assert.True(Math.Abs(actual - same) <= 2e-6 * magnitude, $"{form} row {r}, output {j}: {actual:R} against {same:R} on the rounded input");
+                    Assert.True(Math.Abs(actual - exact) <= bound + (2e-6 * magnitude), $"{form} row {r}, output {j}: {actual:R} against {exact:R}, bound {bound:G4}");
+                }
             }
-        }
+        });
     }
 
     [SkippableFact]

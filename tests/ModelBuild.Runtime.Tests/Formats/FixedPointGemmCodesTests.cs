@@ -163,38 +163,41 @@ public sealed class FixedPointGemmCodesTests
         x[k / 2] = 40f; // an outlier: its step block's step is 2^5 × the others'
         x[k] = 0;
         float[] bias = TestData.Floats(rng, n);
-        foreach (Activation act in new[] { Activation.None, Activation.Relu })
+        VnniForms.Each(form =>
         {
-            var y = new float[rows * n];
-            Assert.True(FixedPointGemm.Run(x, w, bias, y, rows, act));
-            for (int r = 0; r < rows; r++)
+            foreach (Activation act in new[] { Activation.None, Activation.Relu })
             {
-                double[] rounded = FixedPoint4Tests.Rounded(x.AsSpan(r * k, k), 14);
-                for (int j = 0; j < n; j++)
+                var y = new float[rows * n];
+                Assert.True(FixedPointGemm.Run(x, w, bias, y, rows, act));
+                for (int r = 0; r < rows; r++)
                 {
-                    // Σ w·x̂ in exact integer segments: only float32 rounding of a few sums (2e-6 of Σ|w·x̂|). Against the
-                    // true input the rounding of x adds at most Σ|w|·|x − x̂|, x̂ within 2^−15 of its block's largest |x|.
-                    double same = bias[j], exact = bias[j], magnitude = Math.Abs(bias[j]), bound = 0;
-                    for (int c = 0; c < k; c++)
+                    double[] rounded = FixedPoint4Tests.Rounded(x.AsSpan(r * k, k), 14);
+                    for (int j = 0; j < n; j++)
                     {
-                        double weight = wd[(j * k) + c], xc = x[(r * k) + c];
-                        same += weight * rounded[c];
-                        exact += weight * xc;
-                        magnitude += Math.Abs(weight * rounded[c]);
-                        bound += Math.Abs(weight) * Math.Abs(xc - rounded[c]);
-                    }
+                        // Σ w·x̂ in exact integer segments: only float32 rounding of a few sums (2e-6 of Σ|w·x̂|). Against the
+                        // true input the rounding of x adds at most Σ|w|·|x − x̂|, x̂ within 2^−15 of its block's largest |x|.
+                        double same = bias[j], exact = bias[j], magnitude = Math.Abs(bias[j]), bound = 0;
+                        for (int c = 0; c < k; c++)
+                        {
+                            double weight = wd[(j * k) + c], xc = x[(r * k) + c];
+                            same += weight * rounded[c];
+                            exact += weight * xc;
+                            magnitude += Math.Abs(weight * rounded[c]);
+                            bound += Math.Abs(weight) * Math.Abs(xc - rounded[c]);
+                        }
 
-                    if (act == Activation.Relu)
-                    {
-                        (same, exact) = (Math.Max(same, 0), Math.Max(exact, 0));
-                    }
+                        if (act == Activation.Relu)
+                        {
+                            (same, exact) = (Math.Max(same, 0), Math.Max(exact, 0));
+                        }
 
-                    float actual = y[(r * n) + j];
-                    Assert.True(Math.Abs(actual - same) <= 2e-6 * magnitude, $"{act} [{r}, {j}]: {actual:R} against {same:R} on the rounded input (magnitude {magnitude:G4})");
-                    Assert.True(Math.Abs(actual - exact) <= bound + (2e-6 * magnitude), $"{act} [{r}, {j}]: {actual:R} against {exact:R}, bound {bound:G4}");
+                        float actual = y[(r * n) + j];
+                        Assert.True(Math.Abs(actual - same) <= 2e-6 * magnitude, $"{form} {act} [{r}, {j}]: {actual:R} against {same:R} on the rounded input (magnitude {magnitude:G4})");
+                        Assert.True(Math.Abs(actual - exact) <= bound + (2e-6 * magnitude), $"{form} {act} [{r}, {j}]: {actual:R} against {exact:R}, bound {bound:G4}");
+                    }
                 }
             }
-        }
+        });
     }
 
     /// <summary>The weight as Kernels.Dense receives it: a matrix whose compact form is <paramref name="direct"/>.</summary>
