@@ -126,23 +126,8 @@ internal static partial class FixedPointGemv
             Vector256<int> a0 = Vector256.ShiftLeft(h0, 8) + l0 - less, a1 = Vector256.ShiftLeft(h1, 8) + l1 - less;
             Vector256<int> a2 = Vector256.ShiftLeft(h2, 8) + l2 - less, a3 = Vector256.ShiftLeft(h3, 8) + l3 - less;
 
-            // The last block's columns past the whole 32s: one 16-column step of the AVX2 form, then scalar code.
-            for (; c < vectorEnd; c += 16)
-            {
-                Vector256<short> xv = Vector256.LoadUnsafe(ref xq, (nuint)c);
-                a0 += Avx2.MultiplyAddAdjacent(Widen(ref r0, c), xv);
-                a1 += Avx2.MultiplyAddAdjacent(Widen(ref r1, c), xv);
-                a2 += Avx2.MultiplyAddAdjacent(Widen(ref r2, c), xv);
-                a3 += Avx2.MultiplyAddAdjacent(Widen(ref r3, c), xv);
-            }
-
-            if (end > vectorEnd)
-            {
-                a0 += Vector256.CreateScalar(TailDot(ref r0, ref xq, vectorEnd, end));
-                a1 += Vector256.CreateScalar(TailDot(ref r1, ref xq, vectorEnd, end));
-                a2 += Vector256.CreateScalar(TailDot(ref r2, ref xq, vectorEnd, end));
-                a3 += Vector256.CreateScalar(TailDot(ref r3, ref xq, vectorEnd, end));
-            }
+            // The last block's columns past the whole 32s: the AVX2 form's 16-column step and scalar tail.
+            BlockRest(ref r0, ref r1, ref r2, ref r3, ref xq, c, vectorEnd, end, ref a0, ref a1, ref a2, ref a3);
 
             // The block's four sums reduced in int32 (exact) and converted once each: both forms give the same bits.
             f = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(Simd.Sum4(a0, a1, a2, a3)), Vector128.Create(Unsafe.Add(ref steps, b)), f);

@@ -169,34 +169,41 @@ internal static partial class FixedPointGemv
                 a3 += Avx2.MultiplyAddAdjacent(Widen(ref r3, c), xv) + Avx2.MultiplyAddAdjacent(Widen(ref r3, c + 16), xw);
             }
 
-            for (; c < vectorEnd; c += 16)
-            {
-                if (prefetch)
-                {
-                    RowPrefetch.Step(next, 4 * (nint)c, 64);
-                }
-
-                Vector256<short> xv = Vector256.LoadUnsafe(ref xq, (nuint)c);
-                a0 += Avx2.MultiplyAddAdjacent(Widen(ref r0, c), xv);
-                a1 += Avx2.MultiplyAddAdjacent(Widen(ref r1, c), xv);
-                a2 += Avx2.MultiplyAddAdjacent(Widen(ref r2, c), xv);
-                a3 += Avx2.MultiplyAddAdjacent(Widen(ref r3, c), xv);
-            }
-
-            if (end > vectorEnd)
-            {
-                // The last columns (fewer than 16) in scalar code, exact, into lane 0.
-                a0 += Vector256.CreateScalar(TailDot(ref r0, ref xq, vectorEnd, end));
-                a1 += Vector256.CreateScalar(TailDot(ref r1, ref xq, vectorEnd, end));
-                a2 += Vector256.CreateScalar(TailDot(ref r2, ref xq, vectorEnd, end));
-                a3 += Vector256.CreateScalar(TailDot(ref r3, ref xq, vectorEnd, end));
-            }
+            BlockRest(ref r0, ref r1, ref r2, ref r3, ref xq, c, vectorEnd, end, ref a0, ref a1, ref a2, ref a3);
 
             // The block's four sums reduced in int32 (exact) and converted once each: both forms give the same bits.
             f = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(Simd.Sum4(a0, a1, a2, a3)), Vector128.Create(Unsafe.Add(ref steps, b)), f);
         }
 
         f.StoreUnsafe(ref MemoryMarshal.GetReference(dots));
+    }
+
+    /// <summary>
+    /// Columns [<paramref name="c"/>, <paramref name="end"/>) of a block after the wide loop, added to the four rows'
+    /// sums: 16-column steps to <paramref name="vectorEnd"/> (at most one: the wide loops take 32), then the last
+    /// columns (fewer than 16) in scalar code, exact, into lane 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BlockRest(
+        ref sbyte r0, ref sbyte r1, ref sbyte r2, ref sbyte r3, ref short xq, int c, int vectorEnd, int end,
+        ref Vector256<int> a0, ref Vector256<int> a1, ref Vector256<int> a2, ref Vector256<int> a3)
+    {
+        for (; c < vectorEnd; c += 16)
+        {
+            Vector256<short> xv = Vector256.LoadUnsafe(ref xq, (nuint)c);
+            a0 += Avx2.MultiplyAddAdjacent(Widen(ref r0, c), xv);
+            a1 += Avx2.MultiplyAddAdjacent(Widen(ref r1, c), xv);
+            a2 += Avx2.MultiplyAddAdjacent(Widen(ref r2, c), xv);
+            a3 += Avx2.MultiplyAddAdjacent(Widen(ref r3, c), xv);
+        }
+
+        if (end > vectorEnd)
+        {
+            a0 += Vector256.CreateScalar(TailDot(ref r0, ref xq, vectorEnd, end));
+            a1 += Vector256.CreateScalar(TailDot(ref r1, ref xq, vectorEnd, end));
+            a2 += Vector256.CreateScalar(TailDot(ref r2, ref xq, vectorEnd, end));
+            a3 += Vector256.CreateScalar(TailDot(ref r3, ref xq, vectorEnd, end));
+        }
     }
 
     /// <summary>Σx̂ of one rounded row: each block's codes summed exactly, times its step.</summary>
