@@ -72,6 +72,12 @@ internal static unsafe class ConvImageParallel
             return false;
         }
 
+        if (FixedPointConv.Applies(level, s, w))
+        {
+            // False also for a NaN or an infinity in x: the one-thread path then takes the float tiles.
+            return FixedPointConv.RunSplit(x, w, bias, y, s, act, threads);
+        }
+
         ReadOnlySpan<float> packed = w.PackedConv(s.OC);
         if (ConvPixelSplit.Applies(level, s) && ConvPixelSplit.Run(level, x, packed, bias, y, s, act, parts, threads))
         {

@@ -278,9 +278,13 @@ public static partial class Kernels
         int groupFloats = (ocg + ConvGemm.Mr - 1) / ConvGemm.Mr * ConvGemm.Mr * k;
         bool pointwise = IsPointwise(s);
         var plain = new Epilogue(bias, act);
-        ref float pw = ref MemoryMarshal.GetReference(w.PackedConv(ocg));
+        bool batchGemm = residualChannels == 0 && (batched || batch > 1) && ConvBatch.Applies(s, pointwise) && !PhaseConv.Applies(level, s);
+
+        // Int8 pointwise convs image by image in integers (the float tiles' packed copy is made only if an input holds a NaN or an infinity).
+        bool integer = !batchGemm && FixedPointConv.Applies(level, s, w);
+        ref float pw = ref integer ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetReference(w.PackedConv(ocg));
         ref float yr = ref MemoryMarshal.GetReference(y);
-        if (residualChannels == 0 && (batched || batch > 1) && ConvBatch.Applies(s, pointwise) && !PhaseConv.Applies(level, s))
+        if (batchGemm)
         {
             ConvBatch.Run(level, x, ref pw, y, s, batch, pointwise, plain);
             return;
@@ -292,6 +296,16 @@ public static partial class Kernels
             {
                 var ep = residualChannels == 0 ? plain
                     : plain.WithResidual((nint)((pr + ((long)n * residualChannels * p)) - (py + ((long)n * s.OC * p))), residualChannels);
+                if (integer)
+                {
+                    if (FixedPointConv.Run(x.Slice(n * s.C * hw, s.C * hw), w, y.Slice(n * s.OC * p, s.OC * p), s, 0, s.OC, ep))
+                    {
+                        continue;
+                    }
+
+                    pw = ref MemoryMarshal.GetReference(w.PackedConv(ocg));
+                }
+
                 for (int g = 0; g < s.Group; g++)
                 {
                     ReadOnlySpan<float> xg = x.Slice(((n * s.C) + (g * cg)) * hw, cg * hw);

@@ -28,6 +28,9 @@ public sealed unsafe class WeightMatrix
     // Conv weights packed for ChannelVectorConv ([16-channel block][k][16]), made on first use.
     private float[]? _channelConv;
 
+    // Pointwise conv weights as int16 pairs for FixedPointConv, made on first use.
+    private int[]? _fixedPointConv;
+
     // 3×3 conv weights transformed for WinogradConv (G g Gᵀ, 36 floats per 9 weights), made on first use.
     private PackedWinogradWeights? _winograd;
 
@@ -368,6 +371,23 @@ public sealed unsafe class WeightMatrix
         {
             cached = ChannelVectorConv.Pack(this);
             Volatile.Write(ref _channelConv, cached);
+        }
+
+        return cached;
+    }
+
+    /// <summary>
+    /// Int8 pointwise conv weights as int16 pairs for <see cref="FixedPointConv"/> (<see cref="FixedPointConv.Pairs"/>),
+    /// made once per process and shared by all threads: 2 bytes per weight, where the float tiles' packed copy takes 4.
+    /// </summary>
+    internal int[] FixedPointConvPairs()
+    {
+        // As for PackedConv: a race packs twice, and either complete result is kept.
+        int[]? cached = Volatile.Read(ref _fixedPointConv);
+        if (cached is null)
+        {
+            cached = FixedPointConv.Pairs(this);
+            Volatile.Write(ref _fixedPointConv, cached);
         }
 
         return cached;

@@ -12,7 +12,8 @@ namespace ModelBuild.Benchmarks;
 /// (<see cref="DenseGemm.SparseEnabled"/>), <c>MB_EXP=panels</c> its row split of parallel calls
 /// (<see cref="DenseGemm.SparseRowSplit"/>), <c>MB_EXP=float-gemm</c> the integer GEMM of batched int8 Dense
 /// (<see cref="FixedPointGemm.Enabled"/>), <c>MB_EXP=float-gemv</c> the integer GEMV of int8 Dense at batch 1–3
-/// (<see cref="FixedPointGemv.Enabled"/>), <c>MB_EXP=no-vnni</c> the AVX-VNNI forms of the integer kernels
+/// (<see cref="FixedPointGemv.Enabled"/>), <c>MB_EXP=float-pointwise</c> the integer pointwise conv of int8 weights
+/// (<see cref="FixedPointConv.Enabled"/>), <c>MB_EXP=no-vnni</c> the AVX-VNNI forms of the integer kernels
 /// (<see cref="VnniSwitch.Allowed"/>; <c>vnni-after:N</c> their warm-up, <see cref="VnniSwitch.AfterMacs"/>), <c>MB_EXP=prefetch:262144</c> the least layer bytes for software prefetch of the next rows (<see cref="RowPrefetch.MinBytes"/>; <c>vnni-prefetch:N</c> the int8 GEMV's AVX-VNNI form's, <see cref="RowPrefetch.MinBytesVnniInt8"/>), <c>MB_EXP=fp-sparse:0.3</c> its sparse-input limit (<see cref="FixedPointGemm.SparseBelow"/>), <c>MB_EXP=split-small-im2col</c> the least work of a batch-1 im2col conv
 /// split (<see cref="ConvImageParallel.Im2ColMinimum"/>), for an A/B.
 /// </summary>
@@ -33,6 +34,7 @@ internal static class PairQuick
         FixedPointGemm.Enabled = exp != "float-gemm";
         DirectDense.FixedPoint4Enabled = exp != "float-int4";
         FixedPointGemv.Enabled = exp != "float-gemv";
+        FixedPointConv.Enabled = exp != "float-pointwise";
         VnniSwitch.Allowed = exp != "no-vnni";
         if (exp is not null && exp.StartsWith("vnni-after:", StringComparison.Ordinal))
         {

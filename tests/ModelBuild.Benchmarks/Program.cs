@@ -13,6 +13,7 @@
 // `... -- quick wino-models [model…]` times mnist_cnn_fc128 and squeezenet_cifar10 at batch 1 and 64 with BlockedWinograd off and on, against ONNX Runtime.
 // `... -- quick small-conv [case…]` times few-channel convolutions through ChannelVectorConv and through their previous path, interleaved in one process;
 //   `quick small-conv model [model] [rounds]` the whole predictor (1 thread) both ways against ONNX Runtime fp32, thread CPU time.
+// `... -- quick pointwise [rounds] [C:OC:H:W…]` int8-weight 1×1 convs at batch 1 through FixedPointConv and through the float tiles, alternating (PointwiseQuick).
 // `... -- quick conv-ab [case…]` times those convolutions with ConvGemm.NewTailAndPanelRules off and on, interleaved in one process.
 // `... -- quick conv` times only the real models' slowest convolutions (and the 3×3 ones Winograd takes against the direct path).
 // `... -- quick int8-conv [model/batch…]` times conv models with 8-bit activations and int8 weights against ORT fp32 (Int8ConvBenchmarks).
@@ -297,6 +298,12 @@ if (args is ["quick", "pool"])
 if (args is ["quick", "arena"])
 {
     ModelBuild.Benchmarks.ArenaQuick.Run();
+    return;
+}
+
+if (args is ["quick", "pointwise", .. var pointwiseArgs])
+{
+    ModelBuild.Benchmarks.PointwiseQuick.Run(pointwiseArgs);
     return;
 }
 

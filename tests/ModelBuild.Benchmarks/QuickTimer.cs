@@ -119,7 +119,7 @@ internal static class QuickTimer
     }
 
 #if REALMODELS
-    /// <summary>The real models, generated against ONNX Runtime (`-- quick real [model…]`).</summary>
+    /// <summary>The real models, generated against ONNX Runtime (`-- quick real [model…]`; "ppocr_det-int8" and so on when built with RealModelsInt8=true).</summary>
     public static void RunRealModels(string[] models)
     {
         foreach (string model in models.Length > 0 ? models : ["blazeface_front", "ppocr_det", "ppocr_rec", "ppocr_cls", "wakeword_clf"])

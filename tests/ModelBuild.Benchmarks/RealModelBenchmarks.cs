@@ -8,7 +8,10 @@ namespace ModelBuild.Benchmarks;
 /// The five real models of ../shared/realmodels as shipped (exact float32 weights, dynamic dims kept), batch 1 and 64,
 /// generated predictor against ONNX Runtime on the original file, side by side; ORT with one intra-op thread and
 /// pre-created OrtValues, the generated code through its allocation-free span overload. Sizes are the apps'
-/// usual ones (PaddleOCR: 48×192 direction crops, 48×320 text lines, a 256×256 detector input).
+/// usual ones (PaddleOCR: 48×192 direction crops, 48×320 text lines, a 256×256 detector input). Built with
+/// <c>RealModelsInt8=true</c> (an MSBuild property or environment variable), the four conv models are also there with
+/// the default manifest (int8 weights): cases <c>ppocr_det-int8/1</c> and so on, against ONNX Runtime fp32 on the
+/// original file.
 /// </summary>
 [MemoryDiagnoser]
 public class RealModelBenchmarks
@@ -38,12 +41,23 @@ public class RealModelBenchmarks
     private PpOcrRecModel _rec = null!;
     private BlazeFaceModel _face = null!;
     private WakeWordModel _wake = null!;
+#if REALMODELS_INT8
+    private PpOcrClsInt8Model _clsInt8 = null!;
+    private PpOcrDetInt8Model _detInt8 = null!;
+    private PpOcrRecInt8Model _recInt8 = null!;
+    private BlazeFaceInt8Model _faceInt8 = null!;
+#endif
 
     /// <summary>
     /// The case, <c>model/batch</c>: every model at batch 1, and at 64 those whose batch dim is dynamic (the BlazeFace and
     /// wake-word exports fix it at 1, for ONNX Runtime as for the generated predictor).
     /// </summary>
+#if REALMODELS_INT8
+    [Params("ppocr_cls/1", "ppocr_cls/64", "ppocr_det/1", "ppocr_det/64", "ppocr_rec/1", "ppocr_rec/64", "blazeface_front/1", "wakeword_clf/1",
+        "ppocr_cls-int8/1", "ppocr_cls-int8/64", "ppocr_det-int8/1", "ppocr_det-int8/64", "ppocr_rec-int8/1", "ppocr_rec-int8/64", "blazeface_front-int8/1")]
+#else
     [Params("ppocr_cls/1", "ppocr_cls/64", "ppocr_det/1", "ppocr_det/64", "ppocr_rec/1", "ppocr_rec/64", "blazeface_front/1", "wakeword_clf/1")]
+#endif
     public string Case
     {
         get => Model + "/" + Batch;
@@ -57,8 +71,12 @@ public class RealModelBenchmarks
         }
     }
 
-    /// <summary>The model (file name without .onnx).</summary>
+    /// <summary>The model (file name without .onnx; "-int8" appended for the default manifest's build).</summary>
     public string Model { get; set; } = "ppocr_cls";
+
+    private string File => Model.Replace("-int8", "", StringComparison.Ordinal);
+
+    private bool Int8 => Model.EndsWith("-int8", StringComparison.Ordinal);
 
     /// <summary>Samples per call.</summary>
     public int Batch { get; set; } = 1;
@@ -66,13 +84,16 @@ public class RealModelBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _shape = [Batch, .. s_shapes[Model][1..]];
+        _shape = [Batch, .. s_shapes[File][1..]];
         var rng = new Random(7);
         _input = [.. Enumerable.Range(0, _shape.Aggregate(1, (a, d) => a * d)).Select(_ => (rng.NextSingle() * 2) - 1)];
         (_cls, _det, _rec, _face, _wake) = (new(), new(), new(), new(), new());
+#if REALMODELS_INT8
+        (_clsInt8, _detInt8, _recInt8, _faceInt8) = (new(), new(), new(), new());
+#endif
 
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-        _session = new InferenceSession(Path.Combine(RealModelsDir(), Model + ".onnx"), options);
+        _session = new InferenceSession(Path.Combine(RealModelsDir(), File + ".onnx"), options);
         _runOptions = new RunOptions();
         _inputNames = [.. _session.InputNames];
         _outputNames = [.. _session.OutputNames];
@@ -88,9 +109,17 @@ public class RealModelBenchmarks
         _ortData = [.. _outputShapes.Select(s => new float[s.Aggregate(1, (a, d) => a * d)])];
         _ortOutputs = [.. _outputShapes.Select((s, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _ortData[i].AsMemory(), s.Select(d => (long)d).ToArray()))];
 
-        // Both must compute the same function before their speeds mean anything.
+        // Both must compute the same function before their speeds mean anything (int8 weights: a nearby one, printed).
         Generated();
         OnnxRuntime();
+        if (Int8)
+        {
+            double diff = _outputs.Zip(_ortData).Max(p => p.First.Zip(p.Second).Max(t => Math.Abs(t.First - t.Second)));
+            double largest = _ortData.Max(d => d.Max(Math.Abs));
+            Console.WriteLine($"// {Model}: int8 weights against ONNX Runtime fp32 on the original, largest |difference| {diff:G3} (largest |output| {largest:G3})");
+            return;
+        }
+
         for (var o = 0; o < _outputs.Length; o++)
         {
             for (var i = 0; i < _outputs[o].Length; i++)
@@ -132,6 +161,20 @@ public class RealModelBenchmarks
             case "blazeface_front":
                 _face.Predict(_input, _shape, _outputs[0], _outputShapes[0], _outputs[1], _outputShapes[1], _outputs[2], _outputShapes[2], _outputs[3], _outputShapes[3]);
                 break;
+#if REALMODELS_INT8
+            case "ppocr_cls-int8":
+                _clsInt8.Predict(_input, _shape, _outputs[0], _outputShapes[0]);
+                break;
+            case "ppocr_det-int8":
+                _detInt8.Predict(_input, _shape, _outputs[0], _outputShapes[0]);
+                break;
+            case "ppocr_rec-int8":
+                _recInt8.Predict(_input, _shape, _outputs[0], _outputShapes[0]);
+                break;
+            case "blazeface_front-int8":
+                _faceInt8.Predict(_input, _shape, _outputs[0], _outputShapes[0], _outputs[1], _outputShapes[1], _outputs[2], _outputShapes[2], _outputs[3], _outputShapes[3]);
+                break;
+#endif
             default:
                 _wake.Predict(_input, _shape, _outputs[0], _outputShapes[0]);
                 break;

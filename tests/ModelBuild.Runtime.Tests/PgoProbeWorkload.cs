@@ -39,6 +39,8 @@ internal static class PgoProbeWorkload
             Conv(rng, ConvShape(3, 32, 32, 64, 3, 3, 2, 1), batch: 1),   // im2col, stride 2
             Conv(rng, ConvShape(32, 14, 14, 64, 3, 3, 1, 1), batch: 4),  // blocked Winograd
             Conv(rng, ConvShape(16, 7, 7, 64, 1, 1, 1, 0), batch: 8),    // batched 1×1
+            Conv(rng, ConvShape(16, 16, 16, 24, 1, 1, 1, 0), batch: 1),  // 1×1 on the float tiles
+            Conv(rng, ConvShape(64, 8, 8, 64, 1, 1, 1, 0), batch: 1),    // 1×1 in integers (FixedPointConv on AVX2)
             Conv(rng, ConvShape(32, 16, 16, 32, 3, 3, 1, 1, group: 32), batch: 1), // depthwise
             Pool(rng, PoolShape(32, 28, 28, 2, 2, 0), max: true),
             Pool(rng, PoolShape(32, 15, 15, 3, 2, 0), max: true),

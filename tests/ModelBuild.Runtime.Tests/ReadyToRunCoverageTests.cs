@@ -45,6 +45,7 @@ public sealed partial class ReadyToRunCoverageTests
         ("DirectDense.FixedPointPaletteVnni", "AVX-VNNI only, [AggressiveOptimization] (VnniSwitch)"),
         ("FixedPointGemm.TileVnni", "AVX-VNNI only, [AggressiveOptimization] (VnniSwitch)"),
         ("FixedPointGemv.Rows4Vnni", "AVX-VNNI only, [AggressiveOptimization] (VnniSwitch)"),
+        ("FixedPointConv.RunVnni", "AVX-VNNI only, [AggressiveOptimization] (VnniSwitch)"),
         ("ZmmEpilogue.", "AVX-512 code, outside x86-64-v3 (inlined into the 512-bit conv tiles; Finish is [AggressiveOptimization])"),
         ("Kernels.StridedLines<", "Softmax over a non-last axis: calls a generic static virtual (ISoftmaxFinal.Finish); open item"),
         ("Kernels.SoftmaxFamily<__Canon>", "shared-generic form, never used (the value-type instantiations are compiled)"),

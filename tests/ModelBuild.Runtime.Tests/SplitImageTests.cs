@@ -40,6 +40,7 @@ public sealed class SplitImageTests : IDisposable
         Shape(24, 20, 20, 16, 3, 1, 1),   // im2col in 3 panels of 140 pixels: the pixel cut falls inside the second
         Shape(16, 8, 8, 16, 3, 1, 1),     // BlockedWinograd with one thread, where ChannelVectorConv also fits on AVX2
         Shape(16, 18, 18, 16, 3, 1, 1),   // WinogradConv with one thread, where ChannelVectorConv also fits on AVX2
+        Shape(48, 8, 9, 70, 1, 1, 0),     // pointwise in integers (FixedPointConv on AVX2): 12 6-channel blocks, a partial one
     ];
 
     [Theory]
@@ -56,6 +57,8 @@ public sealed class SplitImageTests : IDisposable
     [InlineData(8, 3)]
     [InlineData(9, 2)]
     [InlineData(10, 2)]
+    [InlineData(11, 2)]
+    [InlineData(11, 3)]
     public void OneImage_AnyThreadCount_GivesTheSameBits(int shapeIndex, int threads)
     {
         Conv2DShape s = Shapes[shapeIndex];
