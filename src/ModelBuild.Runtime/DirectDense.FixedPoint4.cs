@@ -98,7 +98,7 @@ internal static partial class DirectDense
     /// Every input row rounded (<see cref="FixedPointInputs.QuantizeNarrow"/> for <paramref name="shift"/> 8,
     /// QuantizeNarrower for 7) and split (<see cref="SplitInputs"/>) into per-thread scratch: row r's bytes at
     /// r·<paramref name="xBytes"/>, its steps at r·<paramref name="blocks"/>, and Σx̂ (the codes' sum) of each 64-column chunk
-    /// at r·chunks (for the offsets, taken off in integers). False when some x is NaN or ±∞.
+    /// at r·chunks (for the offsets, taken off in integers). False when some x is NaN, ±∞ or of magnitude ≥ 2^100.
     /// </summary>
     private static bool FixedInputs(
         ReadOnlySpan<float> x, int rows, int k, [System.Diagnostics.CodeAnalysis.ConstantExpected(Min = 7, Max = 8)] int shift,

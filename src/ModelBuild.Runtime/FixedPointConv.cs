@@ -22,8 +22,9 @@ namespace ModelBuild.Runtime;
 /// is placed to end at the last pixel and recomputes a few outputs the same way. The weights become int16 pairs
 /// (<see cref="WeightMatrix.FixedPointConvPairs"/>, 2 bytes per weight, made once per process). Each output is computed
 /// from its own pixel's and channel's operands only, so a split of the channels over threads, or a column placed
-/// differently, gives the same bits, and so does <see cref="Reference"/>. An input holding a NaN or an infinity goes to the
-/// float path (which propagates them); outputs already written are then overwritten.
+/// differently, gives the same bits, and so does <see cref="Reference"/>. An input holding a NaN, an infinity or a value of
+/// magnitude ≥ 2^100 goes to the float path (which propagates them, and does not overflow where this path's unscaled
+/// sums would); outputs already written are then overwritten.
 /// </remarks>
 internal static class FixedPointConv
 {
@@ -83,7 +84,7 @@ internal static class FixedPointConv
     /// <param name="j0">First output channel.</param>
     /// <param name="m">Output channels.</param>
     /// <param name="ep">Bias, activation and residual (no scales: this kernel applies the weights' own).</param>
-    /// <returns>False when x holds a NaN or an infinity (some outputs may be written; the caller runs the float path).</returns>
+    /// <returns>False when x holds a NaN, an infinity or a magnitude ≥ 2^100 (some outputs may be written; the caller runs the float path).</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool Run(ReadOnlySpan<float> x, WeightMatrix w, Span<float> y, in Conv2DShape s, int j0, int m, in Epilogue ep)
     {
@@ -231,7 +232,7 @@ internal static class FixedPointConv
     /// The 16 pixels from <paramref name="x"/> (channel c at c·<paramref name="p"/>) rounded per 256-channel block into
     /// <paramref name="pairs"/> (<c>[C/2][16][2]</c>) and <paramref name="steps"/> (<c>[blocks][16]</c>).
     /// </summary>
-    /// <returns>False when one of them is a NaN or an infinity.</returns>
+    /// <returns>False when one of them is a NaN, an infinity or of magnitude ≥ 2^100.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool RoundColumn(ref float x, int k, int p, Span<short> pairs, Span<float> steps, ref float column)
     {
@@ -253,8 +254,9 @@ internal static class FixedPointConv
                 max1 = Vector256.Max(max1, hi.AsInt32() & magnitude);
             }
 
-            var infinity = Vector256.Create(0x7F80_0000);
-            if (Vector256.GreaterThanOrEqualAny(max0, infinity) || Vector256.GreaterThanOrEqualAny(max1, infinity))
+            // NaN, ±∞ and magnitudes from 2^100 on (FixedPointInputs.HugeBits: sum·step could overflow before the scale).
+            var huge = Vector256.Create(FixedPointInputs.HugeBits);
+            if (Vector256.GreaterThanOrEqualAny(max0, huge) || Vector256.GreaterThanOrEqualAny(max1, huge))
             {
                 return false;
             }

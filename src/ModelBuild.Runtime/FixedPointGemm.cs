@@ -90,7 +90,7 @@ internal static partial class FixedPointGemm
     /// <param name="rows">Input rows.</param>
     /// <param name="act">The fused activation.</param>
     /// <param name="threads">Threads to split the panels over (<see cref="IntraOp"/>); every output is computed the same way for any count.</param>
-    /// <returns>False, with y untouched, when the float GEMM should run instead (sparse x with int8 weights, or a NaN or an infinity in x).</returns>
+    /// <returns>False, with y untouched, when the float GEMM should run instead (sparse x with int8 weights, or a NaN, an infinity or a magnitude ≥ 2^100 in x: <see cref="FixedPointInputs.HugeBits"/>).</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool Run(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int rows, Activation act, int threads = 1) =>
         RunBody(x, w, bias, y, rows, act, threads);
@@ -463,7 +463,7 @@ internal static partial class FixedPointGemm
         {
             if (!FixedPointInputs.Quantize(x.Slice(r * k, k), codes, steps))
             {
-                throw new ArgumentException("x holds a NaN or an infinity", nameof(x));
+                throw new ArgumentException("x holds a NaN, an infinity or a magnitude ≥ 2^100", nameof(x));
             }
 
             for (int j = 0; j < n; j++)

@@ -73,7 +73,7 @@ internal static partial class FixedPointGemv
     /// <param name="rows">Input rows (at most <see cref="MaxRows"/>).</param>
     /// <param name="j0">First channel (a multiple of 4 unless 0).</param>
     /// <param name="j1">One past the last channel.</param>
-    /// <returns>False, with y untouched, when x holds a NaN or an infinity.</returns>
+    /// <returns>False, with y untouched, when x holds a NaN, an infinity or a magnitude ≥ 2^100 (<see cref="FixedPointInputs.HugeBits"/>).</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool Run(ReadOnlySpan<float> x, WeightMatrix w, in Epilogue ep, Span<float> y, int rows, int j0, int j1) =>
         RunBody(x, w, in ep, y, rows, j0, j1);

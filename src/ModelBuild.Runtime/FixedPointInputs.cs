@@ -24,6 +24,14 @@ internal static class FixedPointInputs
     /// <summary>Smallest block exponent e: the step 2^(e − 14) stays a normal float, and 2^(14 − e) too.</summary>
     private const int MinExponent = -112;
 
+    /// <summary>
+    /// IEEE bits of 2^100: a block whose largest |x| reaches it is refused like a NaN (the caller's float kernel runs).
+    /// The kernels scale a block's integer sum (up to 2^(e + 16)) by its step before the weights' scale, so from about
+    /// 2^110 that product overflows float32 where the float kernels' Σ (q·scale)·x stays finite; 2^100 leaves room for
+    /// 2^10 blocks.
+    /// </summary>
+    internal const int HugeBits = (127 + 100) << 23;
+
     /// <summary>Number of blocks (steps) for <paramref name="k"/> inputs.</summary>
     public static int Blocks(int k) => (k + BlockSize - 1) / BlockSize;
 
@@ -33,7 +41,7 @@ internal static class FixedPointInputs
     /// <param name="x">k floats.</param>
     /// <param name="codes">k codes (written).</param>
     /// <param name="steps"><see cref="Blocks"/>(k) steps (written).</param>
-    /// <returns>False (codes and steps partly written) when x holds a NaN or an infinity.</returns>
+    /// <returns>False (codes and steps partly written) when x holds a NaN, an infinity or a value of magnitude ≥ 2^100 (<see cref="HugeBits"/>).</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool Quantize(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps) => QuantizeBody(x, codes, steps, 14);
 
@@ -45,7 +53,7 @@ internal static class FixedPointInputs
     /// <param name="x">k floats.</param>
     /// <param name="codes">k codes (written), each within ±2^14.</param>
     /// <param name="steps"><see cref="Blocks"/>(k) steps (written).</param>
-    /// <returns>False (codes and steps partly written) when x holds a NaN or an infinity.</returns>
+    /// <returns>False (codes and steps partly written) when x holds a NaN, an infinity or a value of magnitude ≥ 2^100 (<see cref="HugeBits"/>).</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool QuantizeNarrow(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps) => QuantizeBody(x, codes, steps, 13);
 
@@ -56,7 +64,7 @@ internal static class FixedPointInputs
     /// <param name="x">k floats.</param>
     /// <param name="codes">k codes (written), each within ±2^13.</param>
     /// <param name="steps"><see cref="Blocks"/>(k) steps (written).</param>
-    /// <returns>False (codes and steps partly written) when x holds a NaN or an infinity.</returns>
+    /// <returns>False (codes and steps partly written) when x holds a NaN, an infinity or a value of magnitude ≥ 2^100 (<see cref="HugeBits"/>).</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool QuantizeNarrower(ReadOnlySpan<float> x, Span<short> codes, Span<float> steps) => QuantizeBody(x, codes, steps, 12);
 
@@ -68,7 +76,7 @@ internal static class FixedPointInputs
         {
             ReadOnlySpan<float> block = x.Slice(start, Math.Min(BlockSize, x.Length - start));
             int maxBits = MaxMagnitudeBits(block);
-            if (maxBits >= 0x7F80_0000)
+            if (maxBits >= HugeBits)
             {
                 return false;
             }

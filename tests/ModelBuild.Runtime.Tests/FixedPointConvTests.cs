@@ -38,6 +38,12 @@ public sealed class FixedPointConvTests
         float[] x = TestData.Floats(rng, c * p);
         x[(c / 2 * p) + 3] = 50f; // an outlier: pixel 3's step in its block is 2^6 × the other pixels'
         x[p + 5] = 1e-3f * x[p + 5]; // and a pixel whose block is small elsewhere stays fine
+        for (int ch = 0; ch < c; ch++)
+        {
+            x[(ch * p) + 2] *= 0.5f; // pixel 2: all below 0.5 but one, 0.99999994 · 2^15 → 32768, saturated to 32767
+        }
+
+        x[(1 * p) + 2] = 0.99999994f;
         float[] bias = TestData.Floats(rng, oc);
         VnniForms.Each(form =>
         {
@@ -77,14 +83,15 @@ public sealed class FixedPointConvTests
     }
 
     [SkippableTheory]
-    [InlineData(64, 48, true)]
-    [InlineData(48, 20, false)]
-    public unsafe void FusedResidual_GivesTheUnfusedOpsBits(int oc, int residualChannels, bool relu)
+    [InlineData(56, 64, 48, true)]
+    [InlineData(56, 48, 20, false)]
+    [InlineData(300, 40, 33, true)] // two 256-channel blocks: the outputs accumulate through y before the residual
+    public unsafe void FusedResidual_GivesTheUnfusedOpsBits(int c, int oc, int residualChannels, bool relu)
     {
         Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the fixed-point conv needs AVX2 + FMA");
-        Conv2DShape s = Pointwise(56, 5, 9, oc);
+        Conv2DShape s = Pointwise(c, 5, 9, oc);
         int p = s.OH * s.OW;
-        var rng = new Random(oc + residualChannels);
+        var rng = new Random(c + oc + residualChannels);
         (WeightMatrix weights, _) = TestData.Matrix(rng, WeightFormat.Int8, oc, s.C);
         float[] x = TestData.Floats(rng, s.C * p), bias = TestData.Floats(rng, oc), r = TestData.Floats(rng, residualChannels * p);
         var act = relu ? Activation.Relu : Activation.None;
@@ -119,12 +126,13 @@ public sealed class FixedPointConvTests
     }
 
     [SkippableTheory]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void Split_AnyThreadCount_GivesTheSameBits(int threads)
+    [InlineData(72, 2)]
+    [InlineData(72, 3)]
+    [InlineData(300, 2)]
+    public void Split_AnyThreadCount_GivesTheSameBits(int c, int threads)
     {
         Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the fixed-point conv needs AVX2 + FMA");
-        Conv2DShape s = Pointwise(72, 9, 11, 100);
+        Conv2DShape s = Pointwise(c, 9, 11, 100);
         int p = s.OH * s.OW;
         var rng = new Random(threads);
         (WeightMatrix weights, _) = TestData.Matrix(rng, WeightFormat.Int8, s.OC, s.C);
@@ -141,6 +149,11 @@ public sealed class FixedPointConvTests
                 Array.Fill(many, float.NaN);
                 Assert.True(FixedPointConv.RunSplit(x, weights, bias, many, s, Activation.Relu, threads));
                 Assert.Equal(one, many);
+
+                // A NaN in one part's reach fails the whole call, and the next call starts clean.
+                float[] bad = [.. x];
+                bad[(c / 2 * p) + 50] = float.NaN;
+                Assert.False(FixedPointConv.RunSplit(bad, weights, bias, many, s, Activation.Relu, threads));
             }
         }
         finally
@@ -150,17 +163,18 @@ public sealed class FixedPointConvTests
     }
 
     [SkippableFact]
-    public void NaNAndInfinities_TakeTheFloatTiles()
+    public void NaNInfinitiesAndHugeInputs_TakeTheFloatTiles()
     {
         Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "the fixed-point conv needs AVX2 + FMA");
         Conv2DShape s = Pointwise(48, 6, 6, 40);
         var rng = new Random(9);
         (WeightMatrix weights, _) = TestData.Matrix(rng, WeightFormat.Int8, s.OC, s.C);
         float[] bias = TestData.Floats(rng, s.OC);
-        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        // From 2^100 on, like NaN: the unscaled sums could overflow where the float tiles' Σ (q·scale)·x stays finite.
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 1e31f })
         {
             float[] x = TestData.Floats(rng, s.C * 36);
-            x[(7 * 36) + 30] = bad; // in the last column, after the first column's outputs are written
+            x[(7 * 36) + 30] = bad; // pixel 30, in the second (last) column, after the first column's outputs are written
             Assert.False(FixedPointConv.Run(x, weights, new float[s.OC * 36], s, 0, s.OC, new Epilogue(bias, Activation.None)));
             var y = new float[s.OC * 36];
             Kernels.Conv2D(x, weights, bias, y, [], s, 1, Activation.None);
@@ -176,7 +190,7 @@ public sealed class FixedPointConvTests
             }
 
             Assert.Equal(floats, y);
-            Assert.Contains(y, v => !float.IsFinite(v));
+            Assert.Contains(y, v => float.IsFinite(bad) ? Math.Abs(v) > 1e26 : !float.IsFinite(v));
         }
     }
 

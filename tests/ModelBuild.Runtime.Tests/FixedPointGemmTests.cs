@@ -183,12 +183,18 @@ public sealed class FixedPointGemmTests
             Assert.True(error <= Math.Max(max * Math.Pow(2, -15), Math.Pow(2, -127)), $"[{i}]: {x[i]:R} → {codes[i]} × {steps[b]:R}");
         }
 
-        foreach (float special in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        // Refused like NaN: from 2^100 on a block's integer sum times its step could overflow float32 before the weights'
+        // scale (FixedPointInputs.HugeBits); just below, the block rounds.
+        foreach (float special in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, MathF.Pow(2, 100), -float.MaxValue })
         {
             float[] bad = (float[])x.Clone();
             bad[(3 * size) + 19] = special; // in the last block: the earlier blocks round before the check fails
             Assert.False(FixedPointInputs.Quantize(bad, codes, steps));
         }
+
+        float[] large = (float[])x.Clone();
+        large[(3 * size) + 19] = MathF.BitDecrement(MathF.Pow(2, 100));
+        Assert.True(FixedPointInputs.Quantize(large, codes, steps));
     }
 
     private static float[] Run(float[] x, WeightMatrix w, float[] bias, int rows, Activation act)
