@@ -32,8 +32,8 @@ internal static class FixedPointConv
     private const int Width = 16;
     private const int BlockSize = FixedPointInputs.BlockSize;
 
-    /// <summary>Smallest block exponent, as <see cref="FixedPointInputs"/>: the step 2^(e − 14) and 2^(14 − e) stay normal floats.</summary>
-    private const int MinExponent = -112;
+    /// <summary>Smallest block exponent (<see cref="FixedPointInputs.MinExponent"/>): the step 2^(e − 14) and 2^(14 − e) stay normal floats.</summary>
+    private const int MinExponent = FixedPointInputs.MinExponent;
 
     [ThreadStatic]
     private static short[]? t_pairs;
@@ -426,34 +426,29 @@ internal static class FixedPointConv
     }
 
     /// <summary>
-    /// The definition the kernel is tested against, in plain loops: per output pixel and 256-channel block the step from
-    /// the block's largest |x| at that pixel, codes rounded to nearest even and saturated to int16, an exact integer dot
-    /// product per block accumulated as <c>v = dot·step</c>, then <c>fma(dot, step, v)</c>, then <c>v·scale_j</c> and the
-    /// epilogue's <c>act(v + bias_j)</c> (no residual).
+    /// The definition the kernel is tested against, in plain loops: each pixel's C inputs rounded as a Dense row is
+    /// (<see cref="FixedPointInputs.Quantize(ReadOnlySpan{float}, Span{short}, Span{float})"/>: one step per 256 channels),
+    /// an exact integer dot product per block accumulated as <c>v = dot·step</c>, then <c>fma(dot, step, v)</c>, then
+    /// <c>v·scale_j</c> and the epilogue's <c>act(v + bias_j)</c> (no residual).
     /// </summary>
+    /// <exception cref="ArgumentException">A pixel's inputs hold a NaN, an infinity or a magnitude ≥ 2^100 (the kernel leaves those to the float tiles).</exception>
     internal static void Reference(ReadOnlySpan<float> x, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y, int k, int p, Activation act)
     {
         int n = w.Rows;
         ReadOnlySpan<sbyte> q = w.Int8;
-        var codes = new int[k];
+        var column = new float[k];
+        var codes = new short[k];
         var steps = new float[FixedPointInputs.Blocks(k)];
         for (int px = 0; px < p; px++)
         {
-            for (int b = 0, c0 = 0; c0 < k; b++, c0 += BlockSize)
+            for (int c = 0; c < k; c++)
             {
-                int end = Math.Min(k, c0 + BlockSize), maxBits = 0;
-                for (int c = c0; c < end; c++)
-                {
-                    maxBits = Math.Max(maxBits, BitConverter.SingleToInt32Bits(x[(c * p) + px]) & 0x7FFF_FFFF);
-                }
+                column[c] = x[(c * p) + px];
+            }
 
-                int e = Math.Max((maxBits >> 23) - 127, MinExponent);
-                steps[b] = BitConverter.Int32BitsToSingle((e - 14 + 127) << 23);
-                float up = BitConverter.Int32BitsToSingle((14 - e + 127) << 23);
-                for (int c = c0; c < end; c++)
-                {
-                    codes[c] = (int)Math.Clamp(MathF.Round(x[(c * p) + px] * up), short.MinValue, short.MaxValue);
-                }
+            if (!FixedPointInputs.Quantize(column, codes, steps))
+            {
+                throw new ArgumentException($"pixel {px} holds a NaN, an infinity or a magnitude ≥ 2^100", nameof(x));
             }
 
             for (int j = 0; j < n; j++)

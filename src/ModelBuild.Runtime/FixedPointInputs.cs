@@ -22,7 +22,7 @@ internal static class FixedPointInputs
     public const int BlockSize = 256;
 
     /// <summary>Smallest block exponent e: the step 2^(e − 14) stays a normal float, and 2^(14 − e) too.</summary>
-    private const int MinExponent = -112;
+    internal const int MinExponent = -112;
 
     /// <summary>
     /// IEEE bits of 2^100: a block whose largest |x| reaches it is refused like a NaN (the caller's float kernel runs).
