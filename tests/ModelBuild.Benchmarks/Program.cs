@@ -104,6 +104,14 @@ if (args is ["profile-ort", var onnx, var ortDims])
     return;
 }
 
+#if REALMODELS_INT8
+if (args is ["quick", "int8-check"])
+{
+    ModelBuild.Benchmarks.Int8CheckQuick.Run();
+    return;
+}
+#endif
+
 #if REALMODELS
 if (args is ["quick", "real", .. var models])
 {
