@@ -16,9 +16,10 @@ namespace ModelBuild.Runtime;
 /// in registers and one store per output. The <c>L − OW</c> extra columns per row are computed and dropped when
 /// <c>v</c> is copied out (the activation applied on the way). An axpy per tap would instead read and write the
 /// output KH·KW times. 3×3 kernels with stride 1 or 2 and ≥ 8 outputs per row take <see cref="Direct3x3"/> on AVX2
-/// instead of the virtual pixels: taps in registers, 4 output rows per block sharing their loads, stores straight into y.
+/// instead of the virtual pixels: taps in registers, 4 output rows per block sharing their loads, stores straight into y;
+/// 5×5 kernels with stride 1 take <see cref="Direct5x5"/> the same way, a kernel column's taps at a time.
 /// </summary>
-internal static class DepthwiseConv
+internal static partial class DepthwiseConv
 {
     /// <summary>Virtual pixels per block: 4 vectors of 8 (the scalar and 128-bit paths use the same padding).</summary>
     private const int Block = 32;
@@ -59,8 +60,8 @@ internal static class DepthwiseConv
             }
         }
 
-        bool direct3x3 = Direct3x3Applies(level, s);
-        bool byRow = !direct3x3 && ByRow(s, g);
+        bool direct3x3 = Direct3x3Applies(level, s), direct5x5 = Direct5x5Applies(level, s);
+        bool byRow = !direct3x3 && !direct5x5 && ByRow(s, g);
         plane.Clear();
         for (int c = 0; c < s.C; c++)
         {
@@ -73,6 +74,12 @@ internal static class DepthwiseConv
                 if (direct3x3)
                 {
                     Direct3x3(plane, y.Slice(index * p, p), t, b, s, g, act == Activation.Relu);
+                    continue;
+                }
+
+                if (direct5x5)
+                {
+                    Direct5x5(plane, y.Slice(index * p, p), t, b, s, g, act == Activation.Relu);
                     continue;
                 }
 

@@ -18,6 +18,9 @@ internal static class DepthwiseQuick
         ("dw3 88@16 s2", Dw(88, 16, 3, 2)),
         ("dw3 96@8 s1", Dw(96, 8, 3, 1)),
         ("dw5 24@64 s1", Dw(24, 64, 5, 1)),
+        ("dw5 240@12x80 s1", new Conv2DShape(240, 12, 80, 240, 12, 80, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 240)),
+        ("dw5 480@6x80 s1", new Conv2DShape(480, 6, 80, 480, 6, 80, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 480)),
+        ("dw5 240@12x80 s2x1", new Conv2DShape(240, 12, 80, 240, 6, 80, 5, 5, 2, 1, 1, 1, 2, 2, 2, 2, 240)),
     ];
 
     private static Conv2DShape Dw(int c, int h, int k, int stride)
@@ -31,6 +34,7 @@ internal static class DepthwiseQuick
 
     public static void Run(string[] names)
     {
+        PairQuick.ApplyExperiment();
         double total = 0;
         foreach (var (name, s) in s_cases)
         {

@@ -36,6 +36,7 @@ internal static class PairQuick
         FixedPointGemv.Enabled = exp != "float-gemv";
         FixedPointConv.Enabled = exp != "float-pointwise";
         VnniSwitch.Allowed = exp != "no-vnni";
+        DepthwiseConv.Direct5x5Enabled = exp != "dw-virtual";
         if (exp is not null && exp.StartsWith("vnni-after:", StringComparison.Ordinal))
         {
             VnniSwitch.AfterMacs = long.Parse(exp["vnni-after:".Length..], System.Globalization.CultureInfo.InvariantCulture);

@@ -127,6 +127,12 @@ if (args is ["quick", "first-seconds", var fsModel, var fsBatch, .. var fsRest])
     return;
 }
 
+if (args is ["quick", "first-op", var foModel])
+{
+    ModelBuild.Benchmarks.FirstOpQuick.Run(foModel);
+    return;
+}
+
 if (args is ["quick", "cold", .. var coldArgs])
 {
     ModelBuild.Benchmarks.ColdStart.Run(coldArgs);

@@ -80,6 +80,14 @@ public sealed class ConvTests
         ("depthwise 3x3 stride 2 pad 1, odd width (gathered), 5 x 9 out", Shape(2, 9, 17, 2, 3, 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, group: 2)),
         ("depthwise 3x3 stride 1, 8 wide, 9 rows (4 + 4 + 1)", Shape(3, 9, 8, 3, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 3)),
         ("depthwise 3x3 stride 1 no pad, 7 wide out (virtual path)", Shape(2, 6, 9, 2, 3, 3, group: 2)),
+        // Depthwise 5x5 stride 1 straight into y (DepthwiseConv.Direct5x5, AVX2): 16- or 8-wide column blocks, the last shifted
+        // back; row groups of 4, the last shifted back to end at OH.
+        ("depthwise 5x5 pad 2, 21 wide x 9 rows (16 + shifted 16; 4 + 4 + shifted 4)", Shape(3, 9, 21, 3, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2, group: 3)),
+        ("depthwise 5x5 pad 2, 6 rows x 32 wide (PP-OCRv4's 480 x 6 x 80 in small)", Shape(4, 6, 32, 4, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2, group: 4)),
+        ("depthwise 5x5 no pad, 11 wide x 4 rows out (8 + shifted 8)", Shape(2, 8, 15, 2, 5, 5, group: 2)),
+        ("depthwise 5x5 asymmetric pads, 8 wide x 6 rows out", Shape(2, 7, 9, 2, 5, 5, pt: 1, pl: 3, pb: 2, pr: 0, group: 2)),
+        ("depthwise 5x5 stride 2x1 pad 2, 12 x 80 -> 6 x 80 (PP-OCRv4's recogniser in small: 40 wide)", Shape(3, 12, 40, 3, 5, 5, sh: 2, pt: 2, pl: 2, pb: 2, pr: 2, group: 3)),
+        ("depthwise 5x5 stride 2x1, odd height, asymmetric pads, 9 wide x 5 rows out", Shape(2, 11, 9, 2, 5, 5, sh: 2, pt: 1, pl: 2, pb: 2, pr: 2, group: 2)),
         // Depthwise by output row (DepthwiseConv.ByRow): only the kernel rows that read real input rows (PaddleOCR's 5x5 on 2-3 rows).
         ("depthwise 5x5 pad 2 over 2 rows: 10 of 25 taps per row", Shape(3, 2, 40, 3, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2, group: 3)),
         ("depthwise 5x5 stride 2x1 pad 2 over 3 rows", Shape(4, 3, 37, 4, 5, 5, sh: 2, pt: 2, pl: 2, pb: 2, pr: 2, group: 4)),
