@@ -127,9 +127,9 @@ if (args is ["quick", "first-seconds", var fsModel, var fsBatch, .. var fsRest])
     return;
 }
 
-if (args is ["quick", "first-op", var foModel])
+if (args is ["quick", "first-events", var feModel])
 {
-    ModelBuild.Benchmarks.FirstOpQuick.Run(foModel);
+    ModelBuild.Benchmarks.FirstEventsQuick.Run(feModel);
     return;
 }
 
