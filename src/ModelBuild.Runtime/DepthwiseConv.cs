@@ -17,7 +17,7 @@ namespace ModelBuild.Runtime;
 /// <c>v</c> is copied out (the activation applied on the way). An axpy per tap would instead read and write the
 /// output KH·KW times. 3×3 kernels with stride 1 or 2 and ≥ 8 outputs per row take <see cref="Direct3x3"/> on AVX2
 /// instead of the virtual pixels: taps in registers, 4 output rows per block sharing their loads, stores straight into y;
-/// 5×5 kernels with stride 1 take <see cref="Direct5x5"/> the same way, a kernel column's taps at a time.
+/// 5×5 kernels with row stride 1 or 2 and column stride 1 take <see cref="Direct5x5"/> the same way, a kernel column's taps at a time.
 /// </summary>
 internal static partial class DepthwiseConv
 {
