@@ -7,7 +7,7 @@ public sealed class SoftmaxTransposeTests
         var data = new TheoryData<int, int, int, int>();
         foreach (int level in TestData.Levels)
         {
-            foreach ((int o, int a, int i) in new[] { (1, 10, 1), (3, 1, 1), (2, 7, 1), (4, 33, 1), (1, 1000, 1), (2, 5, 3), (3, 4, 8), (2, 6, 19) })
+            foreach ((int o, int a, int i) in new[] { (1, 10, 1), (3, 1, 1), (2, 7, 1), (4, 33, 1), (1, 1000, 1), (2, 37, 1), (3, 6625, 1), (2, 5, 3), (3, 4, 8), (2, 6, 19) })
             {
                 data.Add(level, o, a, i);
             }
